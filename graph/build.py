@@ -1,0 +1,417 @@
+"""Step 2 of the pipeline: turn typed records into RDF, the same records always giving the same triples."""
+
+from __future__ import annotations
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from graph.dates import add_duration
+from graph.iris import Minter, child
+from graph.keys import event_key, founding_key, membership_key, post_key, remark_key
+from graph.load import Records
+from graph.records import (
+    Agreement,
+    Alliance,
+    Cited,
+    CitedText,
+    City,
+    Concept,
+    Conflict,
+    DateSpec,
+    Event,
+    Identifier,
+    LangText,
+    Organization,
+    Person,
+    Pilot,
+    Source,
+)
+from graph.vocab import DCTERMS, FOAF, MUNICIPALITY_KEY, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME, WD, XSD
+
+__all__ = ["build_graph", "new_graph"]
+
+_PRECISION_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}
+_SOURCE_TYPE = {"news-article": SCHEMA.NewsArticle, "press-release": SCHEMA.NewsArticle, "web-page": SCHEMA.WebPage}
+_CONCEPT_CLASS = {"role": (SCK.Role, ORG.Role), "theme": (SCK.ThematicArea,),
+                  "agreement-type": (SCK.AgreementType,), "status": (SCK.Status,)}
+
+
+def new_graph() -> Graph:
+    """An empty graph with the project's prefixes bound (and WGS84 bound correctly)."""
+    graph = Graph(bind_namespaces="core")
+    for prefix, namespace in (("sck", str(SCK._NS)), ("org", str(ORG)), ("schema", str(SCHEMA)),
+                              ("prov", str(PROV)), ("skos", str(SKOS)), ("time", str(TIME)),
+                              ("dct", str(DCTERMS)), ("foaf", str(FOAF)), ("wd", str(WD))):
+        graph.bind(prefix, namespace, replace=True)
+    return graph
+
+
+def build_graph(records: Records, namespace: str) -> Graph:
+    """The knowledge graph of the curated records (the ontology itself is added at publishing)."""
+    builder = _Builder(records, Minter(namespace))
+    builder.graph.bind("id", f"{namespace}id/")
+    builder.graph.bind("vocab", f"{namespace}vocab/")
+    for concept in records.concepts.values():
+        builder.concept(concept)
+    for source in records.sources.values():
+        builder.source(source)
+    for city in records.cities.values():
+        builder.city(city)
+    for organization in records.organizations.values():
+        builder.organization(organization)
+    for person in records.people.values():
+        builder.person(person)
+    for alliance in records.alliances.values():
+        builder.alliance(alliance)
+    for agreement in records.agreements.values():
+        builder.agreement(agreement)
+    for pilot in records.pilots.values():
+        builder.pilot(pilot)
+    for conflict in records.conflicts.values():
+        builder.conflict(conflict)
+    return builder.graph
+
+
+class _Builder:
+    def __init__(self, records: Records, mint: Minter) -> None:
+        self.records = records
+        self.mint = mint
+        self.graph = new_graph()
+
+    # --- shared pieces -------------------------------------------------------------------------------------
+    def add(self, subject: Node, predicate: Node, obj: Node) -> None:
+        self.graph.add((subject, predicate, obj))
+
+    def node(self, kind: str, key: str, *classes: URIRef) -> URIRef:
+        iri = self.mint.thing(kind, key)
+        self.add(iri, DCTERMS.identifier, Literal(key))
+        for cls in classes:
+            self.add(iri, RDF.type, cls)
+        return iri
+
+    def text(self, subject: URIRef, predicate: URIRef, text: LangText | CitedText | None) -> None:
+        if text is None:
+            return
+        for lang in ("de", "en"):
+            value = getattr(text, lang)
+            if value is not None:
+                self.add(subject, predicate, Literal(value, lang=lang))
+
+    def cite(self, statement: URIRef, record: Cited) -> None:
+        """prov:wasDerivedFrom each source, qualified with where the claim stands and what it says."""
+        seen: dict[str, int] = {}
+        for citation in record.citations:
+            seen[citation.source] = seen.get(citation.source, 0) + 1
+            suffix = "" if seen[citation.source] == 1 else f"-{seen[citation.source]}"
+            source = self.mint.thing("source", citation.source)
+            qualified = child(statement, f"source-{citation.source}{suffix}")
+            self.add(statement, PROV.wasDerivedFrom, source)
+            self.add(statement, PROV.qualifiedDerivation, qualified)
+            self.add(qualified, RDF.type, SCK.Citation)
+            self.add(qualified, PROV.entity, source)
+            self.add(qualified, SCK.locator, Literal(citation.at))
+            self.add(qualified, SCK.claim, Literal(citation.claim, lang="en"))
+
+    def concept_ref(self, scheme: str, key: str | None) -> URIRef | None:
+        return None if key is None else self.mint.concept(scheme, key)
+
+    def date(self, subject: URIRef, spec: DateSpec | None, value: URIRef, earliest: URIRef, latest: URIRef) -> None:
+        if spec is None:
+            return
+        partial = spec.partial
+        self.add(subject, value, Literal(spec.date, datatype=_PRECISION_TYPE[partial.precision]))
+        self.add(subject, earliest, Literal(partial.earliest))
+        self.add(subject, latest, Literal(partial.latest))
+        if spec.wording is not None:
+            self.add(subject, SCK.dateWording, Literal(spec.wording, lang="de"))
+        if spec.place is not None:
+            self.add(subject, SCK.place, Literal(spec.place))
+
+    def period(self, subject: URIRef, start: DateSpec | None, end: DateSpec | None) -> None:
+        self.date(subject, start, SCK.startDate, SCK.startEarliest, SCK.startLatest)
+        self.date(subject, end, SCK.endDate, SCK.endEarliest, SCK.endLatest)
+
+    def attest(self, subject: URIRef, predicate: URIRef, obj: Node, name: str, identifier: Identifier | None) -> None:
+        """A single cited attribute: the plain triple for queries, and a node saying which sources state it."""
+        if identifier is None:
+            return
+        self.add(subject, predicate, obj)
+        node = child(subject, name)
+        self.add(node, RDF.type, SCK.Attestation)
+        self.add(node, SCK.about, subject)
+        self.add(node, SCK.attests, predicate)
+        self.add(node, RDF.value, Literal(identifier.value))
+        self.cite(node, identifier)
+
+    def objective(self, subject: URIRef, item: CitedText, index: int) -> None:
+        node = child(subject, f"objective-{index}")
+        self.add(subject, SCK.objective, node)
+        self.add(node, RDF.type, SCK.Objective)
+        self.text(node, SCK.summary, item)
+        self.cite(node, item)
+
+    # --- one method per record type -----------------------------------------------------------------------
+    def concept(self, concept: Concept) -> None:
+        iri = self.mint.concept(concept.scheme, concept.key)
+        scheme = self.mint.scheme(concept.scheme)
+        self.add(scheme, RDF.type, SKOS.ConceptScheme)
+        self.add(scheme, RDFS.label, Literal(concept.scheme))
+        self.add(iri, RDF.type, SKOS.Concept)
+        for cls in _CONCEPT_CLASS.get(concept.scheme, ()):
+            self.add(iri, RDF.type, cls)
+        self.add(iri, SKOS.inScheme, scheme)
+        self.add(iri, SKOS.notation, Literal(concept.key))
+        for lang in ("de", "en"):
+            label = Literal(getattr(concept, lang), lang=lang)
+            self.add(iri, SKOS.prefLabel, label)
+            self.add(iri, RDFS.label, label)
+        self.add(iri, SKOS.definition, Literal(concept.definition, lang="en"))
+        if concept.broader is not None:
+            self.add(iri, SKOS.broader, self.mint.concept(concept.scheme, concept.broader))
+
+    def source(self, source: Source) -> None:
+        kind_class = _SOURCE_TYPE.get(source.kind, SCHEMA.CreativeWork)
+        iri = self.node("source", source.key, SCK.Source, PROV.Entity, kind_class)
+        self.add(iri, SCK.sourceKind, self.mint.concept("source-kind", source.kind))
+        self.add(iri, DCTERMS.title, Literal(source.title))
+        self.add(iri, RDFS.label, Literal(source.title))
+        if source.publisher is not None:
+            publisher = child(iri, "publisher")
+            self.add(iri, SCHEMA.publisher, publisher)
+            self.add(publisher, RDF.type, SCHEMA.Organization)
+            self.add(publisher, SCHEMA.name, Literal(source.publisher))
+        if source.published is not None:
+            self.date(iri, DateSpec(date=source.published), DCTERMS.issued, SCK.earliest, SCK.latest)
+        if source.url is not None:
+            self.add(iri, SCHEMA.url, URIRef(source.url))
+        if source.language is not None:
+            self.add(iri, DCTERMS.language, Literal(source.language))
+        if source.note is not None:
+            self.add(iri, RDFS.comment, Literal(source.note, lang="en"))
+
+    def city(self, city: City) -> None:
+        iri = self.node("city", city.key, SCK.City, SCHEMA.City)
+        self.add(iri, RDFS.label, Literal(city.name, lang="de"))
+        self.add(iri, SCHEMA.name, Literal(city.name))
+        if city.land is not None:
+            self.add(iri, SCK.land, self.mint.concept("land", city.land))
+        if city.ags is not None:
+            self.attest(iri, SCK.ags, Literal(city.ags.value), "ags", city.ags)
+            self.add(iri, SCK.municipalityKey, MUNICIPALITY_KEY[city.ags.value])
+        if city.wikidata is not None:
+            self.attest(iri, OWL.sameAs, WD[city.wikidata.value], "wikidata", city.wikidata)
+        self.cite(iri, city)
+        municipality = self.node("municipality", city.key, SCK.Municipality, ORG.FormalOrganization,
+                                 SCHEMA.GovernmentOrganization)
+        self.add(municipality, RDFS.label, Literal(city.municipality or city.name, lang="de"))
+        self.add(municipality, SCK.municipalityOf, iri)
+        self.cite(municipality, city)
+
+    def organization(self, organization: Organization) -> None:
+        company = organization.kind == "company"
+        iri = self.node("company" if company else "organization", organization.key,
+                        SCK.Company if company else SCK.Organization, ORG.FormalOrganization,
+                        SCHEMA.Corporation if company else SCHEMA.Organization)
+        self.add(iri, RDFS.label, Literal(organization.name))
+        self.add(iri, SCHEMA.name, Literal(organization.name))
+        self.add(iri, SCK.organizationKind, self.mint.concept("organization-kind", organization.kind))
+        for name in organization.alt_names:
+            self.add(iri, SKOS.altLabel, Literal(name))
+        if organization.parent is not None:
+            parent = self.records.organizations[organization.parent]
+            self.add(iri, ORG.subOrganizationOf, self.mint.agent(f"{_ref_kind(parent)}:{parent.key}"))
+        if organization.homepage is not None:
+            self.add(iri, FOAF.homepage, URIRef(organization.homepage))
+        self.text(iri, SCHEMA.description, organization.description)
+        if organization.country is not None:
+            self.attest(iri, SCK.countryCode, Literal(organization.country.value), "country", organization.country)
+        if organization.wikidata is not None:
+            self.attest(iri, OWL.sameAs, WD[organization.wikidata.value], "wikidata", organization.wikidata)
+        self.cite(iri, organization)
+
+    def person(self, person: Person) -> None:
+        iri = self.node("person", person.key, SCK.Person, SCHEMA.Person, FOAF.Person)
+        self.add(iri, RDFS.label, Literal(person.name))
+        self.add(iri, SCHEMA.name, Literal(person.name))
+        self.cite(iri, person)
+        for post in person.posts:
+            node = self.node("post", post_key(person.key, post), SCK.Post, ORG.Post)
+            self.add(node, ORG.heldBy, iri)
+            self.add(iri, ORG.holds, node)
+            self.add(node, ORG.postIn, self.mint.agent(post.in_))
+            self.text(node, RDFS.label, post.title)
+            role = self.concept_ref("post-role", post.role)
+            if role is not None:
+                self.add(node, ORG.role, role)
+            self.period(node, post.since, post.until)
+            self.cite(node, post)
+        for remark in person.remarks:
+            node = self.node("remark", remark_key(person, remark), SCK.Remark, PROV.Entity)
+            self.add(node, SCK.madeBy, iri)
+            if remark.about is not None:
+                self.add(node, SCK.about, self.mint.agent(remark.about))
+            self.add(node, SCK.summary, Literal(remark.summary, lang="en"))
+            self.add(node, RDFS.label, Literal(f"{person.name}: {remark.summary}", lang="en"))
+            self.cite(node, remark)
+
+    def alliance(self, alliance: Alliance) -> None:
+        iri = self.node("alliance", alliance.key, SCK.Alliance, ORG.OrganizationalCollaboration, SCHEMA.Consortium)
+        self.text(iri, RDFS.label, alliance.name)
+        self.text(iri, SCHEMA.description, alliance.description)
+        kind = self.concept_ref("alliance-kind", alliance.kind)
+        if kind is not None:
+            self.add(iri, SCK.allianceKind, kind)
+        if alliance.motto is not None:
+            self.attest(iri, SCK.motto, Literal(alliance.motto.value, lang="de"), "motto", alliance.motto)
+        self.cite(iri, alliance)
+        for index, goal in enumerate(alliance.goals, start=1):
+            self.objective(iri, goal, index)
+        for founding in alliance.founded:
+            event = self.node("event", founding_key(alliance, founding), SCK.Event, SCHEMA.Event)
+            self.add(iri, SCK.event, event)
+            self.add(event, SCK.alliance, iri)
+            self.add(event, SCK.eventKind, self.mint.concept("event-kind", "founding"))
+            self.add(event, SCK.summary, Literal(founding.summary, lang="en"))
+            self.add(event, RDFS.label, Literal(f"Founding ({founding.date.date})", lang="en"))
+            self.date(event, founding.date, SCK.date, SCK.earliest, SCK.latest)
+            self.cite(event, founding)
+        for focus in alliance.themes:
+            node = child(iri, f"theme-{focus.theme}-{focus.citations[0].source}")
+            theme = self.mint.concept("theme", focus.theme)
+            self.add(iri, SCK.theme, theme)
+            self.add(iri, SCK.focus, node)
+            self.add(node, RDF.type, SCK.ThematicFocus)
+            self.add(node, SCK.theme, theme)
+            self.text(node, RDFS.label, focus.label)
+            self.cite(node, focus)
+        for membership in alliance.members:
+            node = self.node("membership", membership_key(alliance, membership), SCK.Membership, ORG.Membership)
+            member = self.mint.agent(membership.member)
+            self.add(node, ORG.member, member)
+            self.add(node, ORG.organization, iri)
+            self.add(iri, ORG.hasMembership, node)
+            self.add(node, ORG.role, self.mint.concept("role", membership.role))
+            self.add(node, RDFS.label, Literal(f"{_ref_label(self.records, membership.member)} in "
+                                                f"{alliance.name.de or alliance.name.en} ({membership.role})"))
+            self.period(node, membership.since, membership.until)
+            if membership.since is not None or membership.until is not None:
+                self.interval(node, membership.since, membership.until)
+            self.cite(node, membership)
+        for happening in alliance.events:
+            self.event(iri, alliance, happening)
+
+    def interval(self, node: URIRef, start: DateSpec | None, end: DateSpec | None) -> None:
+        """org:memberDuring as an OWL-Time interval whose instants keep the date's precision."""
+        interval = child(node, "during")
+        self.add(node, ORG.memberDuring, interval)
+        self.add(interval, RDF.type, TIME.Interval)
+        for name, spec, link in (("start", start, TIME.hasBeginning), ("end", end, TIME.hasEnd)):
+            if spec is None:
+                continue
+            instant = child(node, name)
+            self.add(interval, link, instant)
+            self.add(instant, RDF.type, TIME.Instant)
+            precision = spec.partial.precision
+            prop = {"year": TIME.inXSDgYear, "month": TIME.inXSDgYearMonth, "day": TIME.inXSDDate}[precision]
+            self.add(instant, prop, Literal(spec.date, datatype=_PRECISION_TYPE[precision]))
+
+    def event(self, alliance_iri: URIRef, alliance: Alliance, event: Event) -> None:
+        iri = self.node("event", event_key(alliance, event), SCK.Event, SCHEMA.Event)
+        self.add(alliance_iri, SCK.event, iri)
+        self.add(iri, SCK.alliance, alliance_iri)
+        self.add(iri, SCK.eventKind, self.mint.concept("event-kind", event.kind))
+        self.add(iri, SCK.summary, Literal(event.summary, lang="en"))
+        if event.title is not None:
+            self.text(iri, RDFS.label, event.title)
+        else:
+            self.add(iri, RDFS.label, Literal(event.summary, lang="en"))
+        self.date(iri, event.date, SCK.date, SCK.earliest, SCK.latest)
+        if event.place is not None:
+            self.add(iri, SCK.place, Literal(event.place))
+        for figure in event.figures:
+            node = child(iri, f"figure-{figure.measure}")
+            self.add(iri, SCK.figure, node)
+            self.add(node, RDF.type, SCK.Figure)
+            self.add(node, SCK.measure, Literal(figure.measure))
+            self.add(node, RDF.value, Literal(figure.value))
+        self.cite(iri, event)
+
+    def agreement(self, agreement: Agreement) -> None:
+        iri = self.node("agreement", agreement.key, SCK.Agreement, PROV.Entity)
+        self.text(iri, RDFS.label, agreement.title)
+        self.add(iri, SCK.agreementType, self.mint.concept("agreement-type", agreement.type))
+        if agreement.alliance is not None:
+            self.add(iri, SCK.alliance, self.mint.thing("alliance", agreement.alliance))
+        for party in agreement.parties:
+            self.add(iri, SCK.party, self.mint.agent(party))
+        status = self.concept_ref("status", agreement.status)
+        if status is not None:
+            self.add(iri, SCK.status, status)
+        self.date(iri, agreement.signed, SCK.signedOn, SCK.signedEarliest, SCK.signedLatest)
+        if agreement.duration is not None:
+            self.add(iri, TIME.hasXSDDuration, Literal(agreement.duration, datatype=XSD.duration))
+            if agreement.signed is not None:
+                partial = agreement.signed.partial
+                self.add(iri, SCK.scheduledEndEarliest, Literal(add_duration(partial.earliest, agreement.duration)))
+                self.add(iri, SCK.scheduledEndLatest, Literal(add_duration(partial.latest, agreement.duration)))
+        for signatory in agreement.signatories:
+            node = child(iri, f"signature-{signatory.person}")
+            person = self.mint.thing("person", signatory.person)
+            self.add(iri, SCK.signature, node)
+            self.add(node, RDF.type, SCK.Signature)
+            self.add(node, SCK.signatory, person)
+            if signatory.on_behalf_of is not None:
+                self.add(node, SCK.onBehalfOf, self.mint.agent(signatory.on_behalf_of))
+                for post in self._posts_in(signatory.person, signatory.on_behalf_of):
+                    self.add(node, SCK.post, post)
+            self.cite(node, signatory)
+        for index, item in enumerate(agreement.scope, start=1):
+            self.objective(iri, item, index)
+        self.cite(iri, agreement)
+
+    def _posts_in(self, person_key: str, ref: str) -> list[URIRef]:
+        person = self.records.people[person_key]
+        return [self.mint.thing("post", post_key(person_key, post)) for post in person.posts if post.in_ == ref]
+
+    def pilot(self, pilot: Pilot) -> None:
+        iri = self.node("pilot", pilot.key, SCK.Pilot, SCHEMA.Project)
+        self.text(iri, RDFS.label, pilot.name)
+        self.text(iri, SCHEMA.description, pilot.description)
+        if pilot.alliance is not None:
+            self.add(iri, SCK.alliance, self.mint.thing("alliance", pilot.alliance))
+        for theme in pilot.themes:
+            self.add(iri, SCK.theme, self.mint.concept("theme", theme))
+        status = self.concept_ref("status", pilot.status)
+        if status is not None:
+            self.add(iri, SCK.status, status)
+        if pilot.lead is not None:
+            self.add(iri, SCK.lead, self.mint.agent(pilot.lead))
+        for partner in pilot.partners:
+            self.add(iri, SCK.partner, self.mint.agent(partner))
+        self.period(iri, pilot.start, pilot.end)
+        self.cite(iri, pilot)
+
+    def conflict(self, conflict: Conflict) -> None:
+        iri = self.node("conflict", conflict.key, SCK.Conflict)
+        self.add(iri, RDFS.label, Literal(conflict.summary, lang="en"))
+        self.add(iri, SCK.summary, Literal(conflict.summary, lang="en"))
+        if conflict.about is not None:
+            self.add(iri, SCK.about, self.mint.agent(conflict.about))
+        for source in conflict.sources:
+            self.add(iri, SCK.conflictingSource, self.mint.thing("source", source))
+
+
+def _ref_kind(organization: Organization) -> str:
+    return "company" if organization.kind == "company" else "organization"
+
+
+def _ref_label(records: Records, ref: str) -> str:
+    kind, key = ref.split(":", 1)
+    if kind == "city":
+        return records.cities[key].municipality or records.cities[key].name
+    if kind in ("company", "organization"):
+        return records.organizations[key].name
+    if kind == "alliance":
+        name = records.alliances[key].name
+        return name.de or name.en or key
+    return records.people[key].name

@@ -1,0 +1,236 @@
+"""The `smartcity-kg` command line: build, validate, query, export, schema, serve, generate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+from rich.console import Console
+from rich.table import Table
+
+from graph._convert import serialize_rdf
+from graph.load import LoadError
+from graph.pipeline import InvalidGraphError, build_and_check, data_dir, run_build
+from graph.publish import PREFIXES
+from graph.published import StoreUnavailableError
+from graph.records import DataFile
+from graph.settings import Settings
+from graph.store import GRAPH_FORMATS, RESULT_FORMATS, open_embedded, serialize_outcome
+from graph.validate import Report
+
+__all__ = ["main"]
+
+err = Console(stderr=True, highlight=False)
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+@contextmanager
+def _progress(title: str) -> Iterator[Callable[[str], None]]:
+    """A spinner naming the running step; each finished step is printed with its time."""
+    started = [time.perf_counter(), time.perf_counter()]
+    current = [""]
+    with err.status(title) as status:
+        def step(name: str) -> None:
+            now = time.perf_counter()
+            if current[0]:
+                err.print(f"  [green]✓[/] {current[0]} ({now - started[1]:.1f} s)")
+            current[0], started[1] = name, now
+            status.update(f"{name} …")
+
+        yield step
+        if current[0]:
+            err.print(f"  [green]✓[/] {current[0]} ({time.perf_counter() - started[1]:.1f} s)")
+    err.print(f"  done in {time.perf_counter() - started[0]:.1f} s")
+
+
+def _print_problems(error: LoadError) -> None:
+    for problem in error.problems:
+        err.print(f"[red]error[/] {problem}", markup=True, soft_wrap=True)
+    err.print(f"\n{len(error.problems)} problem(s) in the data. Fix them and run the command again; "
+              "data/README.md explains every field.")
+
+
+def _print_report(report: Report, limit: int = 50) -> None:
+    for finding in report.violations[:limit]:
+        err.print(f"[red]✗[/] {finding}", soft_wrap=True)
+    for finding in report.warnings[:limit]:
+        err.print(f"[yellow]![/] {finding}", soft_wrap=True)
+    hidden = max(0, len(report.violations) - limit) + max(0, len(report.warnings) - limit)
+    if hidden:
+        err.print(f"  … and {hidden} more")
+    err.print(f"SHACL: {len(report.violations)} violation(s), {len(report.warnings)} warning(s).")
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    folder = data_dir(settings.data)
+    try:
+        with _progress(f"Building from {folder}") as step:
+            manifest, report = run_build(folder, settings.store, settings.namespace, step)
+    except LoadError as error:
+        _print_problems(error)
+        return 1
+    except InvalidGraphError as error:
+        _print_report(error.report)
+        err.print("Nothing was published; the previous store is untouched.")
+        return 1
+    _print_report(report, limit=10)
+    err.print(f"Published {manifest.triples} triples as build {manifest.build_id} in {settings.store}. "
+              f"Next: `smartcity-kg serve --store {settings.store}` or `smartcity-kg query 'SELECT ...'`.")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    folder = data_dir(settings.data)
+    try:
+        with _progress(f"Checking {folder}") as step:
+            built = build_and_check(folder, settings.namespace, step)
+    except LoadError as error:
+        _print_problems(error)
+        return 1
+    except InvalidGraphError as error:
+        _print_report(error.report, limit=10_000)
+        return 1
+    _print_report(built.report, limit=10_000)
+    err.print(f"The data conforms: {len(built.graph)} triples from {len(built.records.files)} files.")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    sparql = Path(args.file).read_text(encoding="utf-8") if args.file else args.sparql
+    if not sparql:
+        err.print("Give a query as an argument or with --file F.rq.")
+        return 2
+    store = open_embedded(settings.store)
+    try:
+        outcome = store.query(sparql)
+    except SyntaxError as error:
+        err.print(f"[red]bad query:[/] {error}")
+        return 1
+    if args.format == "table":
+        _print_table(outcome)
+        return 0
+    try:
+        sys.stdout.buffer.write(serialize_outcome(outcome, args.format, PREFIXES))
+    except ValueError as error:
+        err.print(f"[red]{error}[/]")
+        return 2
+    return 0
+
+
+def _print_table(outcome: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples) -> None:
+    out = Console(highlight=False)
+    if isinstance(outcome, ox.QueryBoolean):
+        out.print(str(bool(outcome)).lower())
+    elif isinstance(outcome, ox.QuerySolutions):
+        table = Table(*[v.value for v in outcome.variables])
+        for row in outcome:
+            table.add_row(*[_cell(row[v]) for v in outcome.variables])
+        out.print(table)
+    else:
+        sys.stdout.buffer.write(serialize_rdf(outcome, ox.RdfFormat.TURTLE, PREFIXES))
+
+
+def _cell(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term).strip("<>")
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_embedded(settings.store)
+    fmt = GRAPH_FORMATS[args.format]
+    quads = store.quads()
+    payload: Iterator[ox.Quad] | Iterator[ox.Triple] = quads if fmt.supports_datasets else (q.triple for q in quads)
+    prefixes = {**PREFIXES, "id": f"{store.manifest.namespace}id/"}
+    if args.output:
+        ox.serialize(payload, output=args.output, format=fmt, prefixes=prefixes)
+        err.print(f"Wrote {len(store)} statements to {args.output}.")
+    else:
+        ox.serialize(payload, output=sys.stdout.buffer, format=fmt, prefixes=prefixes)
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    schema = DataFile.model_json_schema(by_alias=True)
+    schema["title"] = "smartcity-kg curated data file"
+    text = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smartcity-kg",
+        description="An open knowledge graph of smart-city alliances. Every option can also be set with an "
+                    "environment variable SMARTCITY_KG_<OPTION> (e.g. SMARTCITY_KG_STORE=/srv/kg).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str, command: Command) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.set_defaults(run=command)
+        return cmd
+
+    def data_opt(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--data", type=Path, help="folder of curated YAML (default: ./data, else the bundled data)")
+
+    def store_opt(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--store", type=Path, help=f"folder of the published store (default: {settings.store})")
+
+    build = add("build", "Load data/, build the graph, check it with the SHACL shapes, publish store and dumps "
+                "atomically. Exit 1 on invalid data (the previous store is untouched).", cmd_build)
+    data_opt(build)
+    store_opt(build)
+    build.add_argument("--namespace", help=f"base IRI (default: {settings.namespace})")
+
+    validate = add("validate", "Run every check of `build` and print the SHACL report; writes nothing. "
+                   "Exit 0 when the data conforms, 1 otherwise.", cmd_validate)
+    data_opt(validate)
+
+    query = add("query", "Run a read-only SPARQL query against the published store and print the result.", cmd_query)
+    query.add_argument("sparql", nargs="?", help="the query text (or use --file)")
+    query.add_argument("--file", help="read the query from a .rq file")
+    query.add_argument("--format", default="table", choices=["table", *RESULT_FORMATS, "ttl", "jsonld", "nt", "rdfxml"],
+                       help="output format (default: a table for SELECT/ASK, Turtle for CONSTRUCT)")
+    store_opt(query)
+
+    export = add("export", "Write the whole published graph in one RDF format.", cmd_export)
+    export.add_argument("--format", required=True, choices=list(GRAPH_FORMATS), help="RDF format")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    store_opt(export)
+
+    schema = add("schema", "Write the JSON Schema of the data files (for editors checking YAML as it is typed).",
+                 cmd_schema)
+    schema.add_argument("-o", "--output", help="file to write (default: standard output)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings = Settings()
+    args = _parser(settings).parse_args(argv)
+    overrides = {name: getattr(args, name) for name in ("data", "store", "namespace")
+                 if getattr(args, name, None) is not None}
+    settings = settings.model_copy(update=overrides)
+    try:
+        return int(args.run(args, settings))
+    except StoreUnavailableError as error:
+        err.print(f"[red]{error}[/]")
+        return 1
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing was half-published.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

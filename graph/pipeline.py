@@ -1,0 +1,100 @@
+"""The whole pipeline, step by step: load_records → build_graph → validate_graph → publish_store."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rdflib import Graph
+
+from graph._convert import to_quads
+from graph.build import build_graph
+from graph.iris import Minter
+from graph.load import Records, load_records
+from graph.publish import publish_store
+from graph.published import Manifest
+from graph.resources import resource_dir
+from graph.validate import Report, validate_graph
+
+__all__ = ["Built", "InvalidGraphError", "build_and_check", "data_dir", "load_ontology", "run_build"]
+
+Step = Callable[[str], None]
+
+
+class InvalidGraphError(Exception):
+    """The graph breaks the shapes; nothing was published."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(f"{len(report.violations)} SHACL violation(s)")
+
+
+@dataclass(frozen=True)
+class Built:
+    records: Records
+    graph: Graph
+    report: Report
+
+
+def data_dir(configured: Path | None) -> Path:
+    """The folder given, else ./data when there is one, else the curated data bundled with the package."""
+    if configured is not None:
+        return configured
+    local = Path("data")
+    return local if local.is_dir() else resource_dir("data")
+
+
+def load_ontology() -> Graph:
+    ontology = Graph()
+    for file in sorted(resource_dir("ontology").glob("*.ttl")):
+        ontology.parse(file, format="turtle")
+    return ontology
+
+
+def build_and_check(data: Path, namespace: str, step: Step = lambda _: None) -> Built:
+    """Load, build and validate; raises LoadError or InvalidGraphError, writes nothing."""
+    step("loading the curated data")
+    records = load_records(data)
+    step("building the graph")
+    graph = build_graph(records, namespace)
+    step("checking the graph with the SHACL shapes")
+    report = validate_graph(graph)
+    if not report.conforms:
+        raise InvalidGraphError(report)
+    return Built(records, graph, report)
+
+
+def run_build(data: Path, store: Path, namespace: str, step: Step = lambda _: None) -> tuple[Manifest, Report]:
+    built = build_and_check(data, namespace, step)
+    mint = Minter(namespace)
+    quads = to_quads({str(mint.graph("data")): built.graph, str(mint.graph("ontology")): load_ontology()})
+    manifest = publish_store(quads, store, namespace=namespace, modified=data_modified(built.records.files),
+                             data_files=len(built.records.files), step=step)
+    return manifest, built.report
+
+
+def data_modified(files: list[Path]) -> str:
+    """When the data last changed: its newest commit where it is under git, else the newest file time.
+
+    Never the clock at build time, so that the same data describes itself the same way.
+    """
+    if files:
+        folder = files[0].parent
+        try:
+            out = subprocess.run(["git", "log", "-1", "--format=%cI", "--", *map(str, files)], cwd=folder,
+                                 capture_output=True, text=True, timeout=10, check=False)
+            if out.returncode == 0 and out.stdout.strip() and not _dirty(files, folder):
+                return datetime.fromisoformat(out.stdout.strip()).astimezone(UTC).isoformat(timespec="seconds")
+        except (OSError, subprocess.SubprocessError):
+            pass
+    newest = max((file.stat().st_mtime for file in files), default=0.0)
+    return datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")
+
+
+def _dirty(files: list[Path], folder: Path) -> bool:
+    out = subprocess.run(["git", "status", "--porcelain", "--", *map(str, files)], cwd=folder,
+                         capture_output=True, text=True, timeout=10, check=False)
+    return bool(out.stdout.strip())

@@ -1,0 +1,114 @@
+"""Step 4 of the pipeline: write the store and dumps beside the published ones, verify, then swap atomically."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph import __version__
+from graph._convert import serialize_rdf
+from graph.published import DUMP_FILES, MARKER, Manifest
+
+__all__ = ["PREFIXES", "publish_store"]
+
+PREFIXES = {
+    "sck": "https://w3id.org/smartcity-kg/ontology#",
+    "org": "http://www.w3.org/ns/org#",
+    "schema": "http://schema.org/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "time": "http://www.w3.org/2006/time#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+}
+
+Step = Callable[[str], None]
+
+
+def publish_store(quads: list[ox.Quad], store_dir: Path, *, namespace: str, modified: str, data_files: int,
+                  step: Step = lambda _: None) -> Manifest:
+    """Publish `quads` (already validated, in stable order) as the new current build of `store_dir`.
+
+    Everything is written into a fresh folder first; `current` is re-pointed only after the new store has been
+    reopened and counted, so a build killed at any moment leaves the previous one serving.
+    """
+    builds = store_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(builds)
+    nquads = serialize_rdf(quads, ox.RdfFormat.N_QUADS)
+    build_id = hashlib.sha256(nquads).hexdigest()[:16]
+    manifest = Manifest(build_id, len(quads), modified, namespace, __version__, data_files)
+    final = builds / build_id
+    if not (final / MARKER).exists():
+        work = builds / f".tmp-{build_id}-{os.getpid()}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        step("writing dumps")
+        _write_dumps(quads, nquads, namespace, work / "dumps")
+        step("loading the store")
+        _load_store(nquads, work / "oxigraph", len(quads))
+        (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
+        shutil.rmtree(final, ignore_errors=True)
+        work.rename(final)
+    step("switching to the new build")
+    _point_current(store_dir, final)
+    _remove_old(builds, keep=final)
+    return manifest
+
+
+def _write_dumps(quads: list[ox.Quad], nquads: bytes, namespace: str, folder: Path) -> None:
+    folder.mkdir()
+    triples = sorted({quad.triple for quad in quads}, key=str)
+    prefixes = {**PREFIXES, "id": f"{namespace}id/", "vocab": f"{namespace}vocab/"}
+    (folder / DUMP_FILES["ttl"]).write_bytes(serialize_rdf(triples, ox.RdfFormat.TURTLE, prefixes))
+    (folder / DUMP_FILES["jsonld"]).write_bytes(serialize_rdf(triples, ox.RdfFormat.JSON_LD, prefixes))
+    # mtime=0 and no file name inside the gzip header: the same data gives the same bytes.
+    ntriples = serialize_rdf(triples, ox.RdfFormat.N_TRIPLES)
+    for name, payload in (("nt.gz", ntriples), ("nq.gz", nquads)):
+        with (folder / DUMP_FILES[name]).open("wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as packed:
+            packed.write(payload)
+
+
+def _load_store(nquads: bytes, folder: Path, expected: int) -> None:
+    store = ox.Store(str(folder))
+    store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    store.optimize()
+    del store
+    reopened = ox.Store.read_only(str(folder))
+    count = len(reopened)
+    if count != expected:
+        raise RuntimeError(f"the new store holds {count} quads, {expected} were written: not published")
+
+
+def _point_current(store_dir: Path, build: Path) -> None:
+    link = store_dir / "current"
+    temporary = store_dir / f".current-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(build.relative_to(store_dir))
+    temporary.replace(link)  # atomic on POSIX: readers see the old build or the new, never neither
+
+
+def _remove_abandoned(builds: Path) -> None:
+    """Folders of builds that were killed before finishing (their process is gone)."""
+    for folder in builds.glob(".tmp-*"):
+        pid = folder.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_old(builds: Path, keep: Path) -> None:
+    """Keep the current build and the one before it (a server may still be reading it)."""
+    others = sorted((b for b in builds.iterdir() if not b.name.startswith(".") and b != keep),
+                    key=lambda b: b.stat().st_mtime, reverse=True)
+    for old in others[1:]:
+        shutil.rmtree(old, ignore_errors=True)

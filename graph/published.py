@@ -1,0 +1,49 @@
+"""The on-disk layout of published builds: `current` points at a complete build; anything else is never served."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+__all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest"]
+
+MARKER = "build.json"
+DUMP_FILES = {"ttl": "graph.ttl", "nt.gz": "graph.nt.gz", "nq.gz": "graph.nq.gz", "jsonld": "graph.jsonld"}
+
+
+class StoreUnavailableError(Exception):
+    """No complete published build where one was expected; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Written last into a build folder: its presence marks the build complete."""
+
+    build_id: str
+    triples: int
+    modified: str
+    namespace: str
+    version: str
+    data_files: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+
+def read_manifest(build: Path) -> Manifest:
+    try:
+        return Manifest(**json.loads((build / MARKER).read_text(encoding="utf-8")))
+    except FileNotFoundError as error:
+        raise StoreUnavailableError(f"{build} has no completion marker ({MARKER}): it was never finished") from error
+    except (ValueError, TypeError) as error:
+        raise StoreUnavailableError(f"{build}/{MARKER} is unreadable: {error}") from error
+
+
+def current_build(store_dir: Path) -> tuple[Path, Manifest]:
+    """The complete build that `store_dir/current` points at, or StoreUnavailableError saying what to do."""
+    link = store_dir / "current"
+    if not link.exists():
+        raise StoreUnavailableError(f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`")
+    build = link.resolve()
+    return build, read_manifest(build)

@@ -1,0 +1,293 @@
+"""Typed records of the curated YAML: what a curator may write, field by field (see data/README.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from graph.dates import PartialDate, parse_partial_date
+
+__all__ = [
+    "Agreement",
+    "Alliance",
+    "Citation",
+    "City",
+    "Concept",
+    "Conflict",
+    "DataFile",
+    "DateSpec",
+    "Event",
+    "Membership",
+    "Organization",
+    "Person",
+    "Pilot",
+    "Source",
+]
+
+KEY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+REF_KINDS = ("city", "company", "organization", "alliance", "person")
+
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+Ref = Annotated[str, StringConstraints(pattern=rf"^({'|'.join(REF_KINDS)}):[a-z0-9]+(-[a-z0-9]+)*$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+OneLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400, pattern=r"^[^\n]*$")]
+# ISO 8601 calendar durations: P3Y, P18M, P1Y6M, P2W, P10D (at least one part).
+Duration = Annotated[
+    str, StringConstraints(pattern=r"^P(\d+Y(\d+M)?(\d+W)?(\d+D)?|\d+M(\d+W)?(\d+D)?|\d+W(\d+D)?|\d+D)$")
+]
+
+
+def _date_text(value: Any) -> Any:
+    """YAML reads an unquoted 2016 as a number; a date is text whatever the curator typed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _checked_date(value: Any) -> Any:
+    if isinstance(value, str):
+        parse_partial_date(value)  # raises ValueError with a curator-readable message
+    return value
+
+
+DateText = Annotated[str, BeforeValidator(_checked_date), BeforeValidator(_date_text)]
+
+
+class Record(BaseModel):
+    """Base of every record: unknown fields are errors, so a typo never silently drops a fact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Citation(Record):
+    source: Key
+    at: Text = Field(description="Where in the source the claim stands: headline, paragraph 3, table row ...")
+    claim: OneLine = Field(description="The claim in our own words, one line, English.")
+
+
+class Cited(Record):
+    citations: list[Citation] = Field(min_length=1)
+
+
+class LangText(Record):
+    de: Text | None = None
+    en: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_language(self) -> LangText:
+        if self.de is None and self.en is None:
+            raise ValueError("give the text in German (de:) or English (en:)")
+        return self
+
+
+class CitedText(Cited):
+    de: Text | None = None
+    en: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_language(self) -> CitedText:
+        if self.de is None and self.en is None:
+            raise ValueError("give the text in German (de:) or English (en:)")
+        return self
+
+
+class DateSpec(Record):
+    """A date at the precision the source gives, with its wording where the source was relative."""
+
+    date: DateText
+    wording: Text | None = None
+    place: Text | None = None
+
+    @property
+    def partial(self) -> PartialDate:
+        return parse_partial_date(self.date)
+
+
+def _date_spec(value: Any) -> Any:
+    value = _date_text(value)
+    return {"date": value} if isinstance(value, str) else value
+
+
+DateField = Annotated[DateSpec, BeforeValidator(_date_spec)]
+
+
+class Identifier(Cited):
+    value: Text
+
+
+class Ags(Identifier):
+    """Amtlicher Gemeindeschlüssel: the official eight-digit key of a German municipality."""
+
+    value: Annotated[str, StringConstraints(pattern=r"^\d{8}$")] = Field(
+        description="8 digits, quoted, e.g. \"05913000\""
+    )
+
+
+class WikidataId(Identifier):
+    value: Annotated[str, StringConstraints(pattern=r"^Q[1-9]\d*$")] = Field(description="e.g. Q1295")
+
+
+class CountryCode(Identifier):
+    value: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(description="ISO 3166 alpha-2, e.g. DE")
+
+
+class Source(Record):
+    key: Key
+    kind: Key
+    title: Text
+    publisher: Text | None = None
+    published: DateText | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = None
+    note: Text | None = None
+
+
+class City(Cited):
+    key: Key
+    name: Text
+    municipality: Text | None = None
+    land: Key | None = None
+    ags: Ags | None = None
+    wikidata: WikidataId | None = None
+
+
+class Organization(Cited):
+    key: Key
+    kind: Key
+    name: Text
+    alt_names: list[Text] = []
+    parent: Key | None = None
+    homepage: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    country: CountryCode | None = None
+    description: LangText | None = None
+    wikidata: WikidataId | None = None
+
+
+class Post(Cited):
+    title: LangText
+    role: Key | None = None
+    in_: Ref = Field(alias="in")
+    since: DateField | None = None
+    until: DateField | None = None
+
+
+class Remark(Cited):
+    key: Key | None = None
+    about: Ref | None = None
+    summary: OneLine
+
+
+class Person(Cited):
+    key: Key
+    name: Text
+    posts: list[Post] = []
+    remarks: list[Remark] = []
+
+
+class Founding(Cited):
+    date: DateField
+    summary: OneLine
+
+
+class ThemeFocus(Cited):
+    theme: Key
+    label: LangText | None = None
+
+
+class Membership(Cited):
+    key: Key | None = None
+    member: Ref
+    role: Key
+    since: DateField | None = None
+    until: DateField | None = None
+
+
+class Figure(Record):
+    measure: Key
+    value: int = Field(ge=0)
+
+
+class Event(Cited):
+    key: Key | None = None
+    kind: Key
+    date: DateField | None = None
+    title: LangText | None = None
+    summary: OneLine
+    place: Text | None = None
+    figures: list[Figure] = []
+
+
+class Alliance(Cited):
+    key: Key
+    name: LangText
+    kind: Key | None = None
+    description: LangText | None = None
+    motto: Identifier | None = None
+    founded: list[Founding] = []
+    goals: list[CitedText] = []
+    themes: list[ThemeFocus] = []
+    members: list[Membership] = []
+    events: list[Event] = []
+
+
+class Signatory(Cited):
+    person: Key
+    on_behalf_of: Ref | None = None
+
+
+class Agreement(Cited):
+    key: Key
+    type: Key
+    title: LangText
+    alliance: Key | None = None
+    parties: list[Ref] = Field(min_length=1)
+    signed: DateField | None = None
+    signatories: list[Signatory] = []
+    duration: Duration | None = None
+    status: Key | None = None
+    scope: list[CitedText] = []
+
+
+class Pilot(Cited):
+    key: Key
+    name: LangText
+    alliance: Key | None = None
+    themes: list[Key] = []
+    status: Key | None = None
+    lead: Ref | None = None
+    partners: list[Ref] = []
+    start: DateField | None = None
+    end: DateField | None = None
+    description: LangText | None = None
+
+
+class Conflict(Record):
+    key: Key
+    about: Ref | None = None
+    summary: OneLine
+    sources: list[Key] = Field(min_length=2)
+
+
+class Concept(Record):
+    scheme: Key
+    key: Key
+    de: Text
+    en: Text
+    definition: OneLine
+    broader: Key | None = None
+
+
+class DataFile(Record):
+    """One YAML file: any of the sections, each a list of records."""
+
+    sources: list[Source] = []
+    cities: list[City] = []
+    organizations: list[Organization] = []
+    people: list[Person] = []
+    alliances: list[Alliance] = []
+    agreements: list[Agreement] = []
+    pilots: list[Pilot] = []
+    conflicts: list[Conflict] = []
+    concepts: list[Concept] = []
+

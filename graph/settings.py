@@ -1,0 +1,34 @@
+"""All configuration in one place: command-line defaults and `SMARTCITY_KG_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Every option of the command line and the service; each field reads `SMARTCITY_KG_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="SMARTCITY_KG_", extra="ignore")
+
+    namespace: str = Field("https://w3id.org/smartcity-kg/", description="Base IRI of everything minted.")
+    data: Path | None = Field(None, description="Folder of curated YAML; default: ./data, else the bundled data.")
+    store: Path = Field(Path("store"), description="Folder holding the published store and dumps.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str | None = Field(None, description="Public URL of the service, used in the catalogue.")
+    sparql_endpoint: str | None = Field(None, description="Remote SPARQL 1.1 query endpoint (remote backend).")
+    graph_store: str | None = Field(None, description="Remote Graph Store Protocol endpoint, for loading.")
+    update_endpoint: str | None = Field(None, description="Remote SPARQL 1.1 update endpoint, for loading.")
+    query_timeout: float = Field(30.0, gt=0, description="Seconds a query may run before it is stopped.")
+    max_rows: int = Field(10_000, gt=0, description="Most result rows a SELECT returns over HTTP.")
+    max_query_bytes: int = Field(64_000, gt=0, description="Largest query text accepted.")
+    max_nesting: int = Field(64, gt=0, description="Deepest nesting of brackets accepted in a query.")
+    query_workers: int = Field(2, gt=0, description="Worker processes evaluating queries.")
+    max_pending_queries: int = Field(16, ge=0, description="Queries allowed to wait for a worker.")
+    contact_email: str = "smartcity-kg@example.org"
+    publisher_name: str = "smartcity-kg"

@@ -1,0 +1,81 @@
+"""Read access to a published graph: one small interface, an embedded Oxigraph implementation behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from graph._convert import serialize_rdf
+from graph.published import Manifest, current_build
+
+__all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome"]
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+QueryOutcome = ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples
+RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+                  "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
+                 "rdfxml": ox.RdfFormat.RDF_XML, "nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+
+
+class ReadStore(Protocol):
+    """What the command line and the service need of a store."""
+
+    manifest: Manifest
+
+    def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
+              substitutions: Mapping[str, Term] | None = None) -> QueryOutcome: ...
+
+    def quads(self) -> Iterator[ox.Quad]: ...
+
+    def __len__(self) -> int: ...
+
+
+class EmbeddedStore:
+    """The current published build, opened read-only. The default graph is the union of all graphs."""
+
+    def __init__(self, path: Path, manifest: Manifest) -> None:
+        self.path = path
+        self.manifest = manifest
+        self._store = ox.Store.read_only(str(path / "oxigraph"))
+
+    def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
+              substitutions: Mapping[str, Term] | None = None) -> QueryOutcome:
+        subs: dict[ox.Variable, Term] = {ox.Variable(name): value for name, value in (substitutions or {}).items()}
+        if default_graph:
+            return self._store.query(sparql, default_graph=[ox.NamedNode(g) for g in default_graph],
+                                     named_graphs=_named(named_graphs), substitutions=subs)
+        return self._store.query(sparql, use_default_graph_as_union=True, named_graphs=_named(named_graphs),
+                                 substitutions=subs)
+
+    def quads(self) -> Iterator[ox.Quad]:
+        return iter(self._store)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
+def _named(graphs: Sequence[str] | None) -> list[ox.NamedNode | ox.BlankNode] | None:
+    return None if graphs is None else [ox.NamedNode(g) for g in graphs]
+
+
+def open_embedded(store_dir: Path) -> EmbeddedStore:
+    """The current complete build of `store_dir`; StoreUnavailableError when there is none."""
+    build, manifest = current_build(store_dir)
+    return EmbeddedStore(build, manifest)
+
+
+def serialize_outcome(outcome: QueryOutcome, fmt: str, prefixes: dict[str, str] | None = None) -> bytes:
+    """Serialise a query's outcome: results formats for SELECT/ASK, RDF formats for CONSTRUCT/DESCRIBE."""
+    if isinstance(outcome, ox.QueryTriples):
+        if fmt not in GRAPH_FORMATS or fmt in ("nq", "trig"):
+            raise ValueError(f"a CONSTRUCT or DESCRIBE result is written as ttl, nt, jsonld or rdfxml, not {fmt}")
+        return serialize_rdf(outcome, GRAPH_FORMATS[fmt], prefixes)
+    if fmt not in RESULT_FORMATS:
+        raise ValueError(f"a SELECT or ASK result is written as json, xml, csv or tsv, not {fmt}")
+    payload = outcome.serialize(format=RESULT_FORMATS[fmt])
+    assert payload is not None
+    return payload

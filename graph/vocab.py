@@ -1,0 +1,122 @@
+"""The RDF vocabularies the graph uses; the project's own terms as a closed namespace (a typo is an error)."""
+
+from __future__ import annotations
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD, DefinedNamespace
+
+__all__ = [
+    "DCAT",
+    "DCTERMS",
+    "FOAF",
+    "GEO",
+    "MUNICIPALITY_KEY",
+    "ORG",
+    "OWL",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SCHEMA",
+    "SCK",
+    "SKOS",
+    "TIME",
+    "VOID",
+    "WD",
+    "XSD",
+    "ontology_iri",
+]
+
+SCHEMA = Namespace("http://schema.org/")
+WD = Namespace("http://www.wikidata.org/entity/")
+# rdflib up to 7.6 binds the WGS84 prefix to an https IRI, which is wrong; the real namespace is http.
+GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
+MUNICIPALITY_KEY = Namespace("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/")
+
+
+def ontology_iri(namespace: str) -> URIRef:
+    return URIRef(f"{namespace}ontology")
+
+
+class SCK(DefinedNamespace):
+    """Terms of the smartcity-kg ontology (ontology/smartcity-kg.ttl); the default namespace."""
+
+    _NS = Namespace("https://w3id.org/smartcity-kg/ontology#")
+    _fail = True
+
+    # classes
+    Agreement: URIRef
+    Alliance: URIRef
+    AgreementType: URIRef
+    Attestation: URIRef
+    Citation: URIRef
+    City: URIRef
+    Company: URIRef
+    Conflict: URIRef
+    Event: URIRef
+    Figure: URIRef
+    Membership: URIRef
+    Municipality: URIRef
+    Objective: URIRef
+    Organization: URIRef
+    Person: URIRef
+    Pilot: URIRef
+    Post: URIRef
+    Remark: URIRef
+    Role: URIRef
+    Signature: URIRef
+    Source: URIRef
+    Status: URIRef
+    ThematicArea: URIRef
+    ThematicFocus: URIRef
+    # object properties
+    about: URIRef
+    agreementType: URIRef
+    alliance: URIRef
+    attests: URIRef
+    conflictingSource: URIRef
+    event: URIRef
+    eventKind: URIRef
+    figure: URIRef
+    focus: URIRef
+    allianceKind: URIRef
+    land: URIRef
+    lead: URIRef
+    madeBy: URIRef
+    municipalityKey: URIRef
+    municipalityOf: URIRef
+    objective: URIRef
+    onBehalfOf: URIRef
+    organizationKind: URIRef
+    partner: URIRef
+    party: URIRef
+    post: URIRef
+    signatory: URIRef
+    signature: URIRef
+    sourceKind: URIRef
+    status: URIRef
+    theme: URIRef
+    # datatype properties
+    ags: URIRef
+    claim: URIRef
+    countryCode: URIRef
+    date: URIRef
+    dateWording: URIRef
+    earliest: URIRef
+    endDate: URIRef
+    endEarliest: URIRef
+    endLatest: URIRef
+    latest: URIRef
+    locator: URIRef
+    measure: URIRef
+    motto: URIRef
+    place: URIRef
+    scheduledEndEarliest: URIRef
+    scheduledEndLatest: URIRef
+    signedEarliest: URIRef
+    signedLatest: URIRef
+    signedOn: URIRef
+    startDate: URIRef
+    startEarliest: URIRef
+    startLatest: URIRef
+    summary: URIRef
+
