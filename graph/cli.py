@@ -24,7 +24,7 @@ from graph.settings import Settings
 from graph.store import GRAPH_FORMATS, RESULT_FORMATS, open_embedded, serialize_outcome
 from graph.validate import Report
 
-__all__ = ["main"]
+__all__ = ["build_parser", "cmd_build", "err", "main", "run"]
 
 err = Console(stderr=True, highlight=False)
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -169,7 +169,8 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _parser(settings: Settings) -> argparse.ArgumentParser:
+def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[..., argparse.ArgumentParser]]:
+    """The parser with the pipeline's commands, and the function that adds another command to it."""
     parser = argparse.ArgumentParser(
         prog="smartcity-kg",
         description="An open knowledge graph of smart-city alliances. Every option can also be set with an "
@@ -213,14 +214,20 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     schema = add("schema", "Write the JSON Schema of the data files (for editors checking YAML as it is typed).",
                  cmd_schema)
     schema.add_argument("-o", "--output", help="file to write (default: standard output)")
-    return parser
+    return parser, add
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
-    args = _parser(settings).parse_args(argv)
-    overrides = {name: getattr(args, name) for name in ("data", "store", "namespace")
-                 if getattr(args, name, None) is not None}
+    parser, _ = build_parser(settings)
+    return run(parser, settings, argv)
+
+
+def run(parser: argparse.ArgumentParser, settings: Settings, argv: Sequence[str] | None) -> int:
+    """Parse, apply the options over the settings, run the command; exit status per the contract."""
+    args = parser.parse_args(argv)
+    overrides = {name: value for name in Settings.model_fields
+                 if (value := getattr(args, name, None)) is not None}
     settings = settings.model_copy(update=overrides)
     try:
         return int(args.run(args, settings))

@@ -1,0 +1,42 @@
+"""The application factory: `create_app(settings)` wires the store, the limits and one router per area."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.errors import install_error_handlers
+from api.routes import catalog, health, pages, resources, rest, sparql
+from api.state import StoreHolder
+from graph import __version__
+from graph.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.store = StoreHolder(settings.store)
+        yield
+
+    app = FastAPI(
+        title="smartcity-kg",
+        version=__version__,
+        summary="An open knowledge graph of smart-city alliances: SPARQL, linked data, REST and a DCAT catalogue.",
+        lifespan=lifespan,
+    )
+    # Public read-only data: any origin may read, nobody sends credentials.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
+                       allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"],
+                       expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After"])
+    install_error_handlers(app)
+    for module in (health, sparql, resources, rest, catalog, pages):
+        app.include_router(module.router)
+    return app

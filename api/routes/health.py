@@ -1,0 +1,25 @@
+"""`/health`: is a published graph being served, how big, built when."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import StoreHolderDep
+from graph.published import StoreUnavailableError
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health", summary="Whether the service has a graph to serve")
+def health(holder: StoreHolderDep) -> JSONResponse:
+    try:
+        store = holder.get()
+    except StoreUnavailableError as error:
+        return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503,
+                            headers={"Retry-After": "10"})
+    manifest = store.manifest
+    return JSONResponse({"status": "ok", "triples": manifest.triples, "built": manifest.modified,
+                         "build": manifest.build_id, "version": manifest.version})

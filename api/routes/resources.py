@@ -1,0 +1,9 @@
+"""Routes of /resources (being written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["router"]
+
+router = APIRouter()

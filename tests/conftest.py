@@ -1,0 +1,94 @@
+"""Shared fixtures: the curated data built into a real store, and the real service on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from graph.pipeline import run_build
+from graph.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+SHARED = ROOT.parent / "shared"
+NAMESPACE = Settings().namespace
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def published_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real curated data, built and published once per test run."""
+    store = tmp_path_factory.mktemp("store")
+    run_build(DATA, store, NAMESPACE)
+    return store
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    store: Path
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+
+def start_server(store: Path, env: dict[str, str] | None = None, timeout: float = 30) -> Server:
+    """`smartcity-kg serve` in its own process, waited for until /health answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--store", str(store), "--port", str(port)],
+        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code in (200, 503):
+                return Server(url, process, store)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start in time")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(published_store: Path) -> Iterator[Server]:
+    """The real service over a real socket, serving the real curated data."""
+    server = start_server(published_store)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """`../shared` beside the checkout (official shapes, W3C tests); tests needing it skip when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is not present (vendored reference files live there)")
+    return SHARED
