@@ -56,8 +56,8 @@ def parse_accept(header: str | None) -> list[MediaRange]:
     if not header or not header.strip():
         return [MediaRange("*", "*", (), 1.0, 0)]
     ranges = []
-    for order, item in enumerate(header.split(",")):
-        item = item.strip()
+    for order, raw in enumerate(header.split(",")):
+        item = raw.strip()
         if not item:
             continue
         media, *parts = (part.strip() for part in item.split(";"))

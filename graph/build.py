@@ -24,6 +24,7 @@ from graph.records import (
     Organization,
     Person,
     Pilot,
+    Retired,
     Source,
 )
 from graph.vocab import DCTERMS, FOAF, MUNICIPALITY_KEY, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME, WD, XSD
@@ -69,6 +70,8 @@ def build_graph(records: Records, namespace: str) -> Graph:
         builder.pilot(pilot)
     for conflict in records.conflicts.values():
         builder.conflict(conflict)
+    for retired in records.retired.values():
+        builder.retired(retired)
     return builder.graph
 
 
@@ -390,6 +393,14 @@ class _Builder:
             self.add(iri, SCK.partner, self.mint.agent(partner))
         self.period(iri, pilot.start, pilot.end)
         self.cite(iri, pilot)
+
+    def retired(self, retired: Retired) -> None:
+        iri = self.mint.thing(retired.type, retired.key)
+        self.add(iri, OWL.deprecated, Literal(True))
+        self.add(iri, RDFS.comment, Literal(retired.reason, lang="en"))
+        if retired.replaced_by is not None:
+            kind, key = retired.replaced_by.split(":", 1)
+            self.add(iri, DCTERMS.isReplacedBy, self.mint.thing(kind, key))
 
     def conflict(self, conflict: Conflict) -> None:
         iri = self.node("conflict", conflict.key, SCK.Conflict)

@@ -148,7 +148,10 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     store = open_embedded(settings.store)
     fmt = GRAPH_FORMATS[args.format]
     quads = store.quads()
-    payload: Iterator[ox.Quad] | Iterator[ox.Triple] = quads if fmt.supports_datasets else (q.triple for q in quads)
+    # Only the quad formats keep the named graphs (data, ontology); the others get the merged graph, like the dumps.
+    payload: Iterator[ox.Quad] | Iterator[ox.Triple] = (
+        quads if args.format in ("nq", "trig") else (q.triple for q in quads)
+    )
     prefixes = {**PREFIXES, "id": f"{store.manifest.namespace}id/"}
     if args.output:
         ox.serialize(payload, output=args.output, format=fmt, prefixes=prefixes)

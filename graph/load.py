@@ -23,6 +23,7 @@ from graph.records import (
     Person,
     Pilot,
     Post,
+    Retired,
     Source,
 )
 
@@ -64,18 +65,35 @@ class Records:
     pilots: dict[str, Pilot] = field(default_factory=dict)
     conflicts: dict[str, Conflict] = field(default_factory=dict)
     concepts: dict[tuple[str, str], Concept] = field(default_factory=dict)
+    retired: dict[str, Retired] = field(default_factory=dict)
+    # Keys of records that failed their own checks: references to them are not reported a second time.
+    broken: set[tuple[str, str]] = field(default_factory=set)
     origin: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+
+    def defines(self, section: str, key: object) -> bool:
+        """Whether `key` is defined in `section` (or was, in a record with problems of its own)."""
+        return key in getattr(self, section) or (section, str(key)) in self.broken
+
+    def has_thing(self, kind: str, key: str) -> bool:
+        """Whether `id/{kind}/{key}` is a curated thing with its own record."""
+        if kind in ("company", "organization", "city", "alliance", "person"):
+            return self.has_ref(f"{kind}:{key}")
+        if kind == "municipality":
+            return key in self.cities
+        tables: dict[str, dict[str, Any]] = {"agreement": self.agreements, "pilot": self.pilots,
+                                             "source": self.sources, "conflict": self.conflicts}
+        return key in tables.get(kind, {})
 
     def has_ref(self, ref: str) -> bool:
         """Whether a `kind:key` reference names a curated thing of that kind."""
         kind, key = ref.split(":", 1)
         if kind in ("company", "organization"):
             org = self.organizations.get(key)
-            return org is not None and (org.kind == "company") == (kind == "company")
-        tables: dict[str, dict[str, Any]] = {"city": self.cities, "alliance": self.alliances, "person": self.people}
-        table = tables[kind]
-        return key in table
+            if org is None:
+                return ("organizations", key) in self.broken
+            return (org.kind == "company") == (kind == "company")
+        return self.defines({"city": "cities", "alliance": "alliances", "person": "people"}[kind], key)
 
 
 def load_records(data_dir: Path) -> Records:
@@ -91,7 +109,7 @@ def load_records(data_dir: Path) -> Records:
     for file in files:
         name = str(file)
         records.files.append(file)
-        parsed = _parse_file(file, problems)
+        parsed = _parse_file(file, problems, records.broken)
         if parsed is not None:
             located_files.append((name, *parsed))
     for name, located, entries in located_files:
@@ -111,7 +129,8 @@ def load_records(data_dir: Path) -> Records:
 Entry = tuple[str, int, BaseModel]  # section, index in the file's section, record
 
 
-def _parse_file(file: Path, problems: list[Problem]) -> tuple[Located, list[Entry]] | None:
+def _parse_file(file: Path, problems: list[Problem], broken: set[tuple[str, str]]
+                ) -> tuple[Located, list[Entry]] | None:
     name = str(file)
     try:
         located = read_yaml(file)
@@ -144,6 +163,8 @@ def _parse_file(file: Path, problems: list[Problem]) -> tuple[Located, list[Entr
             try:
                 entries.append((section, index, model.model_validate(item)))
             except ValidationError as error:
+                if isinstance(item, dict) and isinstance(item.get("key"), str):
+                    broken.add((section, item["key"]))
                 for detail in error.errors():
                     path = (section, index, *detail["loc"])
                     problems.append(Problem(name, located.line_of(path), _dotted(path), _message(detail)))
@@ -160,6 +181,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "pilots": Pilot,
     "conflicts": Conflict,
     "concepts": Concept,
+    "retired": Retired,
 }
 
 
@@ -184,7 +206,7 @@ def _dotted(path: Path_) -> str:
 
 def _merge(records: Records, name: str, located: Located, entries: list[Entry], problems: list[Problem]) -> None:
     for section, index, record in entries:
-        key = f"{record.scheme}/{record.key}" if isinstance(record, Concept) else str(getattr(record, "key"))  # noqa: B009
+        key = _record_key(record)
         line = located.line_of((section, index))
         if (section, key) in records.origin:
             first_file, first_line = records.origin[(section, key)]
@@ -194,6 +216,8 @@ def _merge(records: Records, name: str, located: Located, entries: list[Entry], 
         records.origin[(section, key)] = (name, line)
         if isinstance(record, Concept):
             records.concepts[(record.scheme, record.key)] = record
+        elif isinstance(record, Retired):
+            records.retired[key] = record
         else:
             getattr(records, section)[key] = record
 
@@ -203,6 +227,12 @@ def _check_entries(records: Records, entries: list[Entry]) -> Iterator[tuple[Pat
     for section, index, record in entries:
         for path, problem in _check_record(records, record):
             yield (section, index, *path), problem
+
+
+def _record_key(record: BaseModel) -> str:
+    if isinstance(record, Concept | Retired):
+        return f"{record.scheme if isinstance(record, Concept) else record.type}/{record.key}"
+    return str(getattr(record, "key"))  # noqa: B009
 
 
 def _check_derived_keys(name: str, located: Located, entries: list[Entry],
@@ -225,28 +255,50 @@ def _check_derived_keys(name: str, located: Located, entries: list[Entry],
 
 def _check_record(records: Records, record: BaseModel) -> Iterator[tuple[Path_, str]]:
     for path, value, owner in _walk(record, (), record):
-        last = path[-1] if path else ""
-        parent = path[-2] if len(path) > 1 else ""
-        name = last if isinstance(last, str) else str(parent)
-        if last == "source" or (parent == "sources" and isinstance(owner, Conflict)):
-            if value not in records.sources:
-                yield path, f"unknown source {value!r} (define it in a `sources` list)"
-        elif isinstance(value, str) and (last in _REF_FIELDS or parent in _REF_LISTS):
-            if not records.has_ref(value):
-                yield path, f"{value!r} names no curated {value.split(':', 1)[0]}"
-        elif last in _CONCEPT_FIELDS or parent in _CONCEPT_LISTS:
-            scheme = _scheme_of(owner, name)
-            if (scheme, value) not in records.concepts:
-                yield path, f"unknown {scheme} {value!r} (add it to a `concepts` list with scheme: {scheme})"
-        elif last == "person" and value not in records.people:
-            yield path, f"unknown person {value!r}"
-        elif last == "alliance" and value not in records.alliances:
-            yield path, f"unknown alliance {value!r}"
-        elif last == "parent" and value not in records.organizations:
-            yield path, f"unknown organisation {value!r}"
-        elif last == "broader" and isinstance(record, Concept) and (record.scheme, value) not in records.concepts:
-            yield path, f"unknown broader concept {value!r} in scheme {record.scheme}"
+        problem = _reference_problem(records, path, value, owner) or _key_problem(records, path, value, owner)
+        if problem is not None:
+            yield path, problem
     yield from _check_periods(record, ())
+
+
+def _reference_problem(records: Records, path: Path_, value: Any, owner: BaseModel) -> str | None:
+    """A source, a `kind:key` reference or a concept that names nothing curated."""
+    if isinstance(owner, Retired):  # its `type` is a kind of thing, not a concept
+        return None
+    last = path[-1] if path else ""
+    parent = path[-2] if len(path) > 1 else ""
+    if last == "source" or (parent == "sources" and isinstance(owner, Conflict)):
+        if not records.defines("sources", value):
+            return f"unknown source {value!r} (define it in a `sources` list)"
+        return None
+    if isinstance(value, str) and (last in _REF_FIELDS or parent in _REF_LISTS):
+        return None if records.has_ref(value) else f"{value!r} names no curated {value.split(':', 1)[0]}"
+    if last in _CONCEPT_FIELDS or parent in _CONCEPT_LISTS:
+        scheme = _scheme_of(owner, last if isinstance(last, str) else str(parent))
+        if (scheme, value) not in records.concepts:
+            return f"unknown {scheme} {value!r} (add it to a `concepts` list with scheme: {scheme})"
+    return None
+
+
+def _key_problem(records: Records, path: Path_, value: Any, owner: BaseModel) -> str | None:
+    """A plain key (person, alliance, parent, broader concept, retired thing) that does not fit."""
+    last = path[-1] if path else ""
+    known: dict[str, tuple[bool, str]] = {
+        "person": (records.defines("people", value), f"unknown person {value!r}"),
+        "alliance": (records.defines("alliances", value), f"unknown alliance {value!r}"),
+        "parent": (records.defines("organizations", value), f"unknown organisation {value!r}"),
+    }
+    if isinstance(owner, Concept) and last == "broader":
+        known["broader"] = ((owner.scheme, value) in records.concepts,
+                            f"unknown broader concept {value!r} in scheme {owner.scheme}")
+    if isinstance(owner, Retired):
+        known["key"] = (not records.has_thing(owner.type, str(value)),
+                        f"{owner.type}/{value} is retired but still defined; remove one of the two")
+        known["replaced_by"] = (records.has_thing(*str(value).split(":", 1)),
+                                f"{value!r} names nothing that exists (give the kind:key of the replacement)")
+    if isinstance(last, str) and last in known and not known[last][0]:
+        return known[last][1]
+    return None
 
 
 _REF_FIELDS = {"member", "in", "on_behalf_of", "about", "lead"}

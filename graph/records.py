@@ -22,6 +22,7 @@ __all__ = [
     "Organization",
     "Person",
     "Pilot",
+    "Retired",
     "Source",
 ]
 
@@ -269,6 +270,15 @@ class Conflict(Record):
     sources: list[Key] = Field(min_length=2)
 
 
+class Retired(Record):
+    """A thing that had an IRI once and no longer exists: its IRI answers 410 Gone, never 404."""
+
+    type: Key
+    key: Key
+    reason: OneLine
+    replaced_by: Annotated[str, StringConstraints(pattern=r"^[a-z]+:[a-z0-9]+(-[a-z0-9]+)*$")] | None = None
+
+
 class Concept(Record):
     scheme: Key
     key: Key
@@ -290,4 +300,5 @@ class DataFile(Record):
     pilots: list[Pilot] = []
     conflicts: list[Conflict] = []
     concepts: list[Concept] = []
+    retired: list[Retired] = []
 
