@@ -1,0 +1,182 @@
+"""The researchers' questions (queries/*.rq) answered on the real curated data, as the sources give the answers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from graph.load import Records, load_records
+from graph.store import EmbeddedStore, open_embedded
+
+QUERIES = Path(__file__).resolve().parent.parent / "queries"
+DATA = Path(__file__).resolve().parent.parent / "data"
+ID = "https://w3id.org/smartcity-kg/id/"
+
+
+@pytest.fixture(scope="module")
+def store(published_store: Path) -> EmbeddedStore:
+    return open_embedded(published_store)
+
+
+@pytest.fixture(scope="module")
+def records() -> Records:
+    return load_records(DATA)
+
+
+def ask(store: EmbeddedStore, name: str, **params: ox.NamedNode | ox.Literal) -> list[dict[str, str]]:
+    """Run queries/<name>.rq with its parameters bound; rows as plain strings (IRIs without brackets)."""
+    outcome = store.query((QUERIES / f"{name}.rq").read_text(encoding="utf-8"), substitutions=params)
+    assert isinstance(outcome, ox.QuerySolutions)
+    names = [v.value for v in outcome.variables]
+    return [{n: (t.value if t is not None else "") for n, t in zip(names, row, strict=True)} for row in outcome]
+
+
+def iri(kind: str, key: str) -> ox.NamedNode:
+    return ox.NamedNode(f"{ID}{kind}/{key}")
+
+
+def test_every_question_has_a_query_and_every_query_runs(store: EmbeddedStore) -> None:
+    files = sorted(QUERIES.glob("*.rq"))
+    assert {f.name[:2] for f in files} == {f"{n:02d}" for n in range(1, 14)}
+    for file in files:
+        assert isinstance(store.query(file.read_text(encoding="utf-8")), ox.QuerySolutions), file.name
+
+
+def test_q1_members_of_drei_gewinnt(store: EmbeddedStore) -> None:
+    rows = ask(store, "01-alliance-members", alliance=iri("alliance", "drei-gewinnt"))
+    members = {r["memberLabel"] for r in rows if r["role"] == "member"}
+    assert members == {"Stadt Rüsselsheim am Main", "Stadt Raunheim", "Stadt Kelsterbach"}
+    assert {"ZTE"} == {r["memberLabel"] for r in rows if r["role"] == "central-implementation-partner"}
+    assert {r["kind"] for r in rows if r["role"] == "member"} == {"city"}
+
+
+def test_q1_dortmund_initiators_three_or_four_by_source(store: EmbeddedStore) -> None:
+    rows = ask(store, "01-alliance-members", alliance=iri("alliance", "allianz-smart-city-dortmund"))
+    initiators = {r["memberLabel"]: set(r["sources"].split()) for r in rows if r["role"] == "initiator"}
+    report, page = "dortmund-mou-2017", "dortmund-allianztagung-2017"
+    assert {name for name, sources in initiators.items() if report in sources} == {
+        "Stadt Dortmund", "Industrie- und Handelskammer zu Dortmund", "Cisco"}
+    assert len([name for name, sources in initiators.items() if page in sources]) == 4
+    assert initiators["Leitstelle Energiewende Dortmund"] == {page}
+
+
+def test_q2_alliances_of_cisco_with_their_cities(store: EmbeddedStore) -> None:
+    rows = ask(store, "02-company-alliances", company=iri("company", "cisco"))
+    dortmund = [r for r in rows if r["alliance"] == f"{ID}alliance/allianz-smart-city-dortmund"]
+    assert {r["role"] for r in dortmund} == {"initiator", "partner"}
+    assert all(r["cities"] == "Dortmund" for r in dortmund)
+
+
+def test_q3_agreements_of_drei_gewinnt(store: EmbeddedStore) -> None:
+    rows = {r["agreement"].rsplit("/", 1)[1]: r for r in
+            ask(store, "03-alliance-agreements", alliance=iri("alliance", "drei-gewinnt"))}
+    zte = rows["zte-drei-gewinnt-2016"]
+    assert (zte["type"], zte["signed"], zte["duration"], zte["status"]) == (
+        "cooperation-agreement", "2016", "P3Y", "signed")
+    assert "ZTE" in zte["parties"]
+    assert (rows["huawei-drei-gewinnt-2014"]["type"], rows["huawei-drei-gewinnt-2014"]["signed"]) == (
+        "letter-of-intent", "2014")
+
+
+def test_q4_signatories_of_the_dortmund_memorandum(store: EmbeddedStore) -> None:
+    rows = ask(store, "04-signatories", agreement=iri("agreement", "dortmund-alliance-mou-2017"))
+    signed = {r["personLabel"]: r["onBehalfOf"].rsplit("/", 2)[-2:] for r in rows}
+    assert signed == {"Stefan Schreiber": ["organization", "ihk-dortmund"],
+                      "Ullrich Sierau": ["municipality", "dortmund"], "Amr Salem": ["company", "cisco"]}
+    posts = {r["personLabel"]: r["postTitle"] for r in rows}
+    assert posts["Ullrich Sierau"] in {"Oberbürgermeister", "Lord Mayor"}  # either label of his post
+
+
+def test_q5_agreements_running_respect_signing_and_term(store: EmbeddedStore) -> None:
+    def running(day: str) -> set[str]:
+        rows = ask(store, "05-agreements-running-on", on=ox.Literal(day, datatype=ox.NamedNode(
+            "http://www.w3.org/2001/XMLSchema#date")))
+        return {r["agreement"].rsplit("/", 1)[1] for r in rows}
+
+    assert "dortmund-alliance-mou-2017" in running("2017-06-30")
+    assert "dortmund-alliance-mou-2017" not in running("2017-06-07")  # signed on 8 June 2017
+    assert "zte-drei-gewinnt-2016" in running("2019-06-30")  # signed 2016 for three years: may run to 2019-12-31
+    assert "zte-drei-gewinnt-2016" not in running("2020-01-01")
+
+
+def test_q6_pilots_of_a_theme_include_narrower_themes(store: EmbeddedStore) -> None:
+    mobility = ox.NamedNode("https://w3id.org/smartcity-kg/vocab/theme/mobility-logistics")
+    pilots = {r["pilot"].rsplit("/", 1)[1] for r in ask(store, "06-pilots-by-theme", theme=mobility)}
+    assert "smart-parking-drei-gewinnt" in pilots  # its theme, smart parking, is narrower than mobility
+
+
+def test_q7_implementation_partners_agree_with_the_curated_records(store: EmbeddedStore, records: Records) -> None:
+    alliances: dict[str, set[str]] = defaultdict(set)
+    for alliance in records.alliances.values():
+        for membership in alliance.members:
+            kind, key = membership.member.split(":", 1)
+            if kind == "company" and membership.role in ("implementation-partner", "central-implementation-partner"):
+                alliances[key].add(alliance.key)
+    expected = {key: len(keys) for key, keys in alliances.items() if len(keys) > 1}
+    rows = ask(store, "07-implementation-partners")
+    assert {r["company"].rsplit("/", 1)[1]: int(r["alliances"]) for r in rows} == expected
+
+
+def test_q8_founding_respects_date_precision(store: EmbeddedStore) -> None:
+    date = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+
+    def founded(start: str, end: str) -> dict[str, str]:
+        rows = ask(store, "08-founded-within", **{"from": ox.Literal(start, datatype=date),
+                                                   "to": ox.Literal(end, datatype=date)})
+        return {r["founded"]: r["certain"] for r in rows if r["alliance"].endswith("/allianz-smart-city-dortmund")}
+
+    assert founded("2016-12-01", "2016-12-31") == {"2016-12": "true", "2016-12-09": "true"}
+    assert founded("2016-12-05", "2016-12-31") == {"2016-12": "false", "2016-12-09": "true"}
+    assert founded("2016-01-01", "2016-11-30") == {}
+
+
+def test_q9_conflicts_and_single_source_statements(store: EmbeddedStore) -> None:
+    conflicts = {r["conflict"].rsplit("/", 1)[1]: set(r["sources"].split()) for r in
+                 ask(store, "09-conflicting-sources")}
+    assert {"dortmund-mou-2017", "dortmund-allianztagung-2017"} <= conflicts["dortmund-initiators"]
+    single = {r["statement"] for r in ask(store, "09-single-source-statements")}
+    assert f"{ID}membership/allianz-smart-city-dortmund-leitstelle-energiewende-dortmund-initiator" in single
+    assert f"{ID}membership/allianz-smart-city-dortmund-cisco-initiator" not in single
+
+
+def test_q10_the_passage_behind_a_claim(store: EmbeddedStore) -> None:
+    rows = ask(store, "10-claim-support", statement=iri("agreement", "zte-drei-gewinnt-2016"))
+    assert {r["source"].rsplit("/", 1)[1] for r in rows} >= {"itdaily-13792"}
+    assert all(r["locator"] and r["claim"] for r in rows)
+
+
+def test_q11_alliances_by_ags_prefix(store: EmbeddedStore) -> None:
+    def alliances(prefix: str) -> set[str]:
+        return {r["alliance"].rsplit("/", 1)[1] for r in ask(store, "11-alliances-by-ags-prefix",
+                                                             prefix=ox.Literal(prefix))}
+
+    assert "drei-gewinnt" in alliances("06433")  # district Groß-Gerau
+    assert "allianz-smart-city-dortmund" in alliances("05913")
+    assert "drei-gewinnt" not in alliances("05")
+
+
+def test_q12_non_european_vendors_only_where_a_source_gives_the_country(store: EmbeddedStore,
+                                                                      records: Records) -> None:
+    rows = ask(store, "12-non-european-vendors")
+    zte = [r for r in rows if r["company"].endswith("/company/zte")]
+    found = [(r["country"], r["alliance"].rsplit("/", 1)[1], r["earliest"]) for r in zte]
+    assert found == [("CN", "drei-gewinnt", "2016")]
+    uncited = {key for key, org in records.organizations.items() if org.country is None}
+    assert not {r["company"].rsplit("/", 1)[1] for r in rows} & uncited
+
+
+def test_q13_people_across_alliances_agree_with_the_curated_records(store: EmbeddedStore, records: Records) -> None:
+    member_of: dict[str, set[str]] = defaultdict(set)
+    for alliance in records.alliances.values():
+        for membership in alliance.members:
+            member_of[membership.member].add(alliance.key)
+    expected = {}
+    for person in records.people.values():
+        reach = set().union(*(member_of[post.in_] for post in person.posts)) if person.posts else set()
+        if len(reach) > 1:
+            expected[person.key] = len(reach)
+    rows = ask(store, "13-people-across-alliances")
+    assert {r["person"].rsplit("/", 1)[1]: int(r["alliances"]) for r in rows} == expected
