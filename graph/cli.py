@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from graph._convert import serialize_rdf
+from graph.coverage import measure_coverage, render_markdown
+from graph.generate import generate_data
 from graph.load import LoadError
 from graph.pipeline import InvalidGraphError, build_and_check, data_dir, run_build
 from graph.publish import PREFIXES
@@ -57,13 +60,17 @@ def _print_problems(error: LoadError) -> None:
 
 
 def _print_report(report: Report, limit: int = 50) -> None:
+    """Violations one by one; warnings grouped by what they say, with a few examples each."""
     for finding in report.violations[:limit]:
         err.print(f"[red]✗[/] {finding}", soft_wrap=True)
-    for finding in report.warnings[:limit]:
-        err.print(f"[yellow]![/] {finding}", soft_wrap=True)
-    hidden = max(0, len(report.violations) - limit) + max(0, len(report.warnings) - limit)
-    if hidden:
-        err.print(f"  … and {hidden} more")
+    if len(report.violations) > limit:
+        err.print(f"  … and {len(report.violations) - limit} more violations")
+    grouped: dict[str, list[str]] = {}
+    for finding in report.warnings:
+        grouped.setdefault(finding.message, []).append(finding.focus)
+    for message, focus in sorted(grouped.items(), key=lambda item: -len(item[1])):
+        examples = ", ".join(focus[:3]) + (", …" if len(focus) > 3 else "")
+        err.print(f"[yellow]![/] {len(focus)} x {message} (e.g. {examples})", soft_wrap=True)
     err.print(f"SHACL: {len(report.violations)} violation(s), {len(report.warnings)} warning(s).")
 
 
@@ -79,7 +86,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         _print_report(error.report)
         err.print("Nothing was published; the previous store is untouched.")
         return 1
-    _print_report(report, limit=10)
+    _print_report(report)
     err.print(f"Published {manifest.triples} triples as build {manifest.build_id} in {settings.store}. "
               f"Next: `smartcity-kg serve --store {settings.store}` or `smartcity-kg query 'SELECT ...'`.")
     return 0
@@ -161,6 +168,30 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        err.print(f"{out} is not empty; give a new or empty folder so no curated data is overwritten.")
+        return 2
+    with Progress(*Progress.get_default_columns(), console=err, transient=True) as bar:
+        task = bar.add_task("Writing synthetic alliances", total=args.alliances)
+        files = generate_data(args.alliances, out, args.seed, lambda done: bar.update(task, completed=done))
+    err.print(f"Wrote {args.alliances} synthetic alliances in {files} files to {out}. "
+              f"Next: `smartcity-kg build --data {out} --store STORE`.")
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_embedded(settings.store)
+    text = render_markdown(measure_coverage(store), store.manifest.modified)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        err.print(f"Wrote {args.output}.")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     schema = DataFile.model_json_schema(by_alias=True)
     schema["title"] = "smartcity-kg curated data file"
@@ -213,6 +244,17 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     export.add_argument("--format", required=True, choices=list(GRAPH_FORMATS), help="RDF format")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     store_opt(export)
+
+    generate = add("generate", "Write synthetic data in the curated format (for measuring the pipeline and "
+                   "the service at scale; every name in it is fictional).", cmd_generate)
+    generate.add_argument("--alliances", type=int, required=True, help="how many alliances (about 400 triples each)")
+    generate.add_argument("--out", required=True, help="a new or empty folder to write the YAML files into")
+    generate.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same data")
+
+    coverage = add("coverage", "Write the coverage report (alliances and agreements by year, Land and vendor; "
+                   "sources, single-source statements, conflicts) computed from the published graph.", cmd_coverage)
+    coverage.add_argument("-o", "--output", help="file to write, e.g. docs/coverage.md (default: standard output)")
+    store_opt(coverage)
 
     schema = add("schema", "Write the JSON Schema of the data files (for editors checking YAML as it is typed).",
                  cmd_schema)

@@ -91,8 +91,13 @@ def _short(data: Graph, node: Node | None) -> str:
     if node is None:
         return ""
     if isinstance(node, URIRef):
+        # Things are shown as their path (id/city/dortmund), which is also where they are served.
+        text = str(node)
+        marker = text.find("/id/")
+        if marker >= 0:
+            return text[marker + 1:]
         try:
             return data.namespace_manager.normalizeUri(node)
-        except Exception:  # an IRI that cannot be shortened is shown whole
+        except ValueError:
             return f"<{node}>"
     return str(node)
