@@ -14,7 +14,8 @@ from graph.published import Manifest, current_build
 __all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
-QueryOutcome = ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples
+# A remote server's CONSTRUCT answer arrives as a parsed list of triples.
+QueryOutcome = ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples | list[ox.Triple]
 RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
                   "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
 GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
@@ -70,7 +71,7 @@ def open_embedded(store_dir: Path) -> EmbeddedStore:
 
 def serialize_outcome(outcome: QueryOutcome, fmt: str, prefixes: dict[str, str] | None = None) -> bytes:
     """Serialise a query's outcome: results formats for SELECT/ASK, RDF formats for CONSTRUCT/DESCRIBE."""
-    if isinstance(outcome, ox.QueryTriples):
+    if not isinstance(outcome, ox.QuerySolutions | ox.QueryBoolean):
         if fmt not in GRAPH_FORMATS or fmt in ("nq", "trig"):
             raise ValueError(f"a CONSTRUCT or DESCRIBE result is written as ttl, nt, jsonld or rdfxml, not {fmt}")
         return serialize_rdf(outcome, GRAPH_FORMATS[fmt], prefixes)

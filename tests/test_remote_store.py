@@ -1,0 +1,139 @@
+"""The remote backend against a real Oxigraph server: load by Graph Store Protocol, query by SPARQL Protocol."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from graph._convert import to_quads
+from graph.build import build_graph
+from graph.iris import Minter
+from graph.load import load_records
+from graph.pipeline import load_ontology
+from graph.published import Manifest, StoreUnavailableError
+from graph.remote import RemoteEndpoints, RemoteStore, bind_values, publish_remote
+from tests.conftest import free_port
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+NS = "https://w3id.org/smartcity-kg/"
+# The server comes with the dev extras, installed beside this Python.
+OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the `oxigraph` server (PyPI: oxigraph) is not installed")
+
+
+@dataclass
+class OxigraphServer:
+    location: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoints(self) -> RemoteEndpoints:
+        base = f"http://127.0.0.1:{self.port}"
+        return RemoteEndpoints(query=f"{base}/query", update=f"{base}/update", graph_store=f"{base}/store")
+
+    def start(self) -> None:
+        assert OXIGRAPH is not None
+        command = [OXIGRAPH, "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/query", params={"query": "ASK {}"}, timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError("oxigraph did not start")
+
+    def stop(self) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
+    server = OxigraphServer(tmp_path / "oxigraph", free_port())
+    server.start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.stop()
+
+
+def _publish(server: OxigraphServer, build_id: str = "test-build") -> Manifest:
+    mint = Minter(NS)
+    records = load_records(MINI)
+    quads = to_quads({str(mint.graph("data")): build_graph(records, NS), str(mint.graph("ontology")): load_ontology()})
+    manifest = Manifest(build_id, len(quads), "2017-06-12T00:00:00+00:00", NS, "0.1.0", 2)
+    publish_remote(quads, manifest, server.endpoints, NS)
+    return manifest
+
+
+def test_load_then_query_through_the_protocols(oxigraph: OxigraphServer) -> None:
+    manifest = _publish(oxigraph)
+    with RemoteStore(oxigraph.endpoints, NS) as store:
+        assert store.manifest == manifest
+        assert len(store) == manifest.triples
+        outcome = store.query("SELECT ?label WHERE { ?m <http://www.w3.org/ns/org#member>/"
+                              "<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label")
+        assert isinstance(outcome, ox.QuerySolutions)
+        labels = [row["label"].value for row in outcome]
+    assert labels == ["ACME", "Betadorf", "Stadt Alphastadt"]
+
+
+def test_values_are_bound_like_the_embedded_store(oxigraph: OxigraphServer) -> None:
+    _publish(oxigraph)
+    acme = ox.NamedNode(f"{NS}id/company/acme")
+    with RemoteStore(oxigraph.endpoints, NS) as store:
+        query = "SELECT ?thing ?label WHERE { ?thing <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+        outcome = store.query(query, substitutions={"thing": acme})
+        assert isinstance(outcome, ox.QuerySolutions)
+        assert [row["label"].value for row in outcome] == ["ACME"]
+        construct = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", substitutions={"s": acme})
+    assert isinstance(construct, list) and construct and all(t.subject == acme for t in construct)
+
+
+def test_a_new_build_replaces_the_old_one_and_staging_graphs_are_gone(oxigraph: OxigraphServer) -> None:
+    _publish(oxigraph, "first")
+    second = _publish(oxigraph, "second")
+    with RemoteStore(oxigraph.endpoints, NS) as store:
+        assert store.manifest.build_id == "second" and len(store) == second.triples
+    names = httpx.post(oxigraph.endpoints.query, data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"},
+                       headers={"Accept": "text/csv"}).text.split()[1:]
+    assert sorted(names) == sorted(f"{NS}graph/{n}" for n in ("data", "ontology", "meta"))
+
+
+def test_server_down_is_unavailable_and_recovers(oxigraph: OxigraphServer) -> None:
+    _publish(oxigraph)
+    with RemoteStore(oxigraph.endpoints, NS) as store:
+        oxigraph.stop()
+        with pytest.raises(StoreUnavailableError, match="cannot be reached"):
+            store.query("ASK {}")
+        oxigraph.start()
+        assert len(store) > 0
+
+
+def test_a_bad_query_is_a_syntax_error(oxigraph: OxigraphServer) -> None:
+    _publish(oxigraph)
+    with RemoteStore(oxigraph.endpoints, NS) as store, pytest.raises(SyntaxError):
+        store.query("SELECT * WHERE {")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("SELECT * WHERE { ?s ?p ?o }", "SELECT * WHERE { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }"),
+    ("SELECT * WHERE { ?s <urn:a{b> '{' }", "SELECT * WHERE { VALUES (?s) { (<urn:x>) }  ?s <urn:a{b> '{' }"),
+    ("# {\nASK { ?s ?p ?o }", "# {\nASK { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }"),
+    ("CONSTRUCT { ?s ?p ?o } where { ?s ?p ?o }",
+     "CONSTRUCT { ?s ?p ?o } where { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }"),
+    ('SELECT ("WHERE {" AS ?x) { ?s ?p ?o }', 'SELECT ("WHERE {" AS ?x) { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }'),
+])
+def test_bind_values_opens_the_first_group(query: str, expected: str) -> None:
+    assert bind_values(query, {"s": ox.NamedNode("urn:x")}) == expected
