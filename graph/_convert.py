@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
-__all__ = ["serialize_rdf", "to_quads"]
+__all__ = ["serialize_rdf", "to_nquads", "to_quads"]
+
+Triples = Graph | Iterable[tuple[Node, Node, Node]]
 
 
 def serialize_rdf(items: Iterable[ox.Quad] | Iterable[ox.Triple], fmt: ox.RdfFormat,
@@ -18,12 +21,32 @@ def serialize_rdf(items: Iterable[ox.Quad] | Iterable[ox.Triple], fmt: ox.RdfFor
     return payload
 
 
-def to_quads(graphs: dict[str, Graph]) -> list[ox.Quad]:
-    """The triples of each named graph as Oxigraph quads, in a stable order (sorted N-Quads lines)."""
-    lines: list[str] = []
-    for name, graph in graphs.items():
-        for line in graph.serialize(format="nt").splitlines():
-            if line.strip():
-                lines.append(f"{line.removesuffix(' .')} <{name}> .")
-    payload = "\n".join(sorted(set(lines))).encode()
-    return list(ox.parse(payload, format=ox.RdfFormat.N_QUADS))
+def to_nquads(graphs: dict[str, Triples]) -> bytes:
+    """The triples of each named graph as N-Quads written by Oxigraph, in a stable order, each quad once.
+
+    The order is that of the rdflib N-Triples lines, sorted as text, so the same data gives the same bytes.
+    """
+    lines: set[str] = set()
+    for name, triples in graphs.items():
+        suffix = f" <{name}> ."
+        lines.update(f"{_nt(s)} {_nt(p)} {_nt(o)}{suffix}" for s, p, o in triples)
+    payload = "\n".join(sorted(lines)).encode()
+    del lines
+    return serialize_rdf(ox.parse(payload, format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
+
+
+def to_quads(graphs: dict[str, Triples]) -> list[ox.Quad]:
+    """The same quads as `to_nquads`, as Oxigraph objects (for publishing to a remote store)."""
+    return list(ox.parse(to_nquads(graphs), format=ox.RdfFormat.N_QUADS))
+
+
+def _nt(term: Node) -> str:
+    """A term as rdflib's N-Triples serialiser writes it (IRIs are not re-checked: they were checked when built)."""
+    if isinstance(term, Literal):
+        text = '"' + term.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r") + '"'
+        if term.language:
+            return f"{text}@{term.language}"
+        return f"{text}^^<{term.datatype}>" if term.datatype else text
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    return term.n3()

@@ -35,7 +35,8 @@ class DuplicateKeyError(ValueError):
 
 def read_yaml(file: Path) -> Located:
     """Parse one file; raises yaml.YAMLError (with its mark) or DuplicateKeyError."""
-    node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    # libyaml parses about ten times faster than the pure-Python parser and keeps the same marks and tags.
+    node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     lines: dict[Path_, int] = {}
     if node is None:
         return Located({}, lines)
@@ -44,6 +45,8 @@ def read_yaml(file: Path) -> Located:
 
 def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int], constructor: yaml.SafeLoader) -> Any:
     lines[path] = node.start_mark.line + 1
+    if node.tag == _STR:  # most scalars: the text is the value, no constructor needed
+        return node.value
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         first_seen: dict[str, int] = {}
@@ -63,3 +66,6 @@ def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int], constructor:
     if node.tag == "tag:yaml.org,2002:timestamp":
         return node.value
     return constructor.construct_object(node, deep=True)
+
+
+_STR = "tag:yaml.org,2002:str"

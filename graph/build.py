@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
@@ -29,7 +31,9 @@ from graph.records import (
 )
 from graph.vocab import DCTERMS, FOAF, MUNICIPALITY_KEY, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME, WD, XSD
 
-__all__ = ["build_graph", "new_graph"]
+__all__ = ["Triple", "build_graph", "build_triples", "new_graph"]
+
+Triple = tuple[URIRef, URIRef, Node]
 
 _PRECISION_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}
 _SOURCE_TYPE = {"news-article": SCHEMA.NewsArticle, "press-release": SCHEMA.NewsArticle, "web-page": SCHEMA.WebPage}
@@ -37,21 +41,32 @@ _CONCEPT_CLASS = {"role": (SCK.Role, ORG.Role), "theme": (SCK.ThematicArea,),
                   "agreement-type": (SCK.AgreementType,), "status": (SCK.Status,)}
 
 
-def new_graph() -> Graph:
-    """An empty graph with the project's prefixes bound (and WGS84 bound correctly)."""
+def new_graph(namespace: str | None = None, triples: Iterable[Triple] = ()) -> Graph:
+    """A graph with the project's prefixes bound (WGS84 bound correctly, and `id`/`vocab` when given a namespace)."""
     graph = Graph(bind_namespaces="core")
-    for prefix, namespace in (("sck", str(SCK._NS)), ("org", str(ORG)), ("schema", str(SCHEMA)),
-                              ("prov", str(PROV)), ("skos", str(SKOS)), ("time", str(TIME)),
-                              ("dct", str(DCTERMS)), ("foaf", str(FOAF)), ("wd", str(WD))):
-        graph.bind(prefix, namespace, replace=True)
+    for prefix, base in (("sck", str(SCK._NS)), ("org", str(ORG)), ("schema", str(SCHEMA)),
+                         ("prov", str(PROV)), ("skos", str(SKOS)), ("time", str(TIME)),
+                         ("dct", str(DCTERMS)), ("foaf", str(FOAF)), ("wd", str(WD))):
+        graph.bind(prefix, base, replace=True)
+    if namespace is not None:
+        graph.bind("id", f"{namespace}id/")
+        graph.bind("vocab", f"{namespace}vocab/")
+    graph.addN((*triple, graph) for triple in triples)
     return graph
 
 
 def build_graph(records: Records, namespace: str) -> Graph:
-    """The knowledge graph of the curated records (the ontology itself is added at publishing)."""
+    """The knowledge graph of the curated records as an rdflib graph (the ontology is added at publishing)."""
+    return new_graph(namespace, build_triples(records, namespace))
+
+
+def build_triples(records: Records, namespace: str) -> list[Triple]:
+    """The knowledge graph of the curated records, each triple once, in the order the records give them.
+
+    A plain list rather than an rdflib graph: indexing a million triples three ways costs more than building them,
+    and the later steps (validation in batches, sorted N-Quads) each need their own arrangement anyway.
+    """
     builder = _Builder(records, Minter(namespace))
-    builder.graph.bind("id", f"{namespace}id/")
-    builder.graph.bind("vocab", f"{namespace}vocab/")
     for concept in records.concepts.values():
         builder.concept(concept)
     for source in records.sources.values():
@@ -72,18 +87,19 @@ def build_graph(records: Records, namespace: str) -> Graph:
         builder.conflict(conflict)
     for retired in records.retired.values():
         builder.retired(retired)
-    return builder.graph
+    return list(builder.triples)
 
 
 class _Builder:
     def __init__(self, records: Records, mint: Minter) -> None:
         self.records = records
         self.mint = mint
-        self.graph = new_graph()
+        # A dict keeps the first occurrence of each triple and drops repeats (a scheme named by every concept).
+        self.triples: dict[Triple, None] = {}
 
     # --- shared pieces -------------------------------------------------------------------------------------
-    def add(self, subject: Node, predicate: Node, obj: Node) -> None:
-        self.graph.add((subject, predicate, obj))
+    def add(self, subject: URIRef, predicate: URIRef, obj: Node) -> None:
+        self.triples[(subject, predicate, obj)] = None
 
     def node(self, kind: str, key: str, *classes: URIRef) -> URIRef:
         iri = self.mint.thing(kind, key)

@@ -24,7 +24,7 @@ from graph.publish import PREFIXES
 from graph.published import StoreUnavailableError
 from graph.records import DataFile
 from graph.settings import Settings
-from graph.store import GRAPH_FORMATS, RESULT_FORMATS, open_embedded, serialize_outcome
+from graph.store import GRAPH_FORMATS, RESULT_FORMATS, QueryOutcome, open_embedded, serialize_outcome
 from graph.validate import Report
 
 __all__ = ["build_parser", "cmd_build", "err", "main", "run"]
@@ -130,7 +130,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_table(outcome: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples) -> None:
+def _print_table(outcome: QueryOutcome) -> None:
     out = Console(highlight=False)
     if isinstance(outcome, ox.QueryBoolean):
         out.print(str(bool(outcome)).lower())

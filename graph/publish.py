@@ -7,12 +7,12 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from graph import __version__
-from graph._convert import serialize_rdf
 from graph.published import DUMP_FILES, MARKER, Manifest
 
 __all__ = ["PREFIXES", "publish_store"]
@@ -34,9 +34,9 @@ PREFIXES = {
 Step = Callable[[str], None]
 
 
-def publish_store(quads: list[ox.Quad], store_dir: Path, *, namespace: str, modified: str, data_files: int,
+def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: str, data_files: int,
                   step: Step = lambda _: None) -> Manifest:
-    """Publish `quads` (already validated, in stable order) as the new current build of `store_dir`.
+    """Publish `nquads` (already validated, one quad a line, in stable order) as the new current build.
 
     Everything is written into a fresh folder first; `current` is re-pointed only after the new store has been
     reopened and counted, so a build killed at any moment leaves the previous one serving.
@@ -44,18 +44,18 @@ def publish_store(quads: list[ox.Quad], store_dir: Path, *, namespace: str, modi
     builds = store_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(builds)
-    nquads = serialize_rdf(quads, ox.RdfFormat.N_QUADS)
     build_id = hashlib.sha256(nquads).hexdigest()[:16]
-    manifest = Manifest(build_id, len(quads), modified, namespace, __version__, data_files)
+    count = nquads.count(b"\n")
+    manifest = Manifest(build_id, count, modified, namespace, __version__, data_files)
     final = builds / build_id
     if not (final / MARKER).exists():
         work = builds / f".tmp-{build_id}-{os.getpid()}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         step("writing dumps")
-        _write_dumps(quads, nquads, namespace, work / "dumps")
+        _write_dumps(nquads, namespace, work / "dumps")
         step("loading the store")
-        _load_store(nquads, work / "oxigraph", len(quads))
+        _load_store(nquads, work / "oxigraph", count)
         (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
         shutil.rmtree(final, ignore_errors=True)
         work.rename(final)
@@ -65,17 +65,35 @@ def publish_store(quads: list[ox.Quad], store_dir: Path, *, namespace: str, modi
     return manifest
 
 
-def _write_dumps(quads: list[ox.Quad], nquads: bytes, namespace: str, folder: Path) -> None:
+def _write_dumps(nquads: bytes, namespace: str, folder: Path) -> None:
     folder.mkdir()
-    triples = sorted({quad.triple for quad in quads}, key=str)
+    ntriples = _merged_triples(nquads)
     prefixes = {**PREFIXES, "id": f"{namespace}id/", "vocab": f"{namespace}vocab/"}
-    (folder / DUMP_FILES["ttl"]).write_bytes(serialize_rdf(triples, ox.RdfFormat.TURTLE, prefixes))
-    (folder / DUMP_FILES["jsonld"]).write_bytes(serialize_rdf(triples, ox.RdfFormat.JSON_LD, prefixes))
+    # zlib lets go of the interpreter while it compresses, so both archives are packed beside the serialising.
+    with ThreadPoolExecutor(2) as pool:
+        packing = [pool.submit(_gzip, folder / DUMP_FILES[name], payload)
+                   for name, payload in (("nt.gz", ntriples), ("nq.gz", nquads))]
+        for name, fmt in (("ttl", ox.RdfFormat.TURTLE), ("jsonld", ox.RdfFormat.JSON_LD)):
+            triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+            ox.serialize(triples, output=str(folder / DUMP_FILES[name]), format=fmt, prefixes=prefixes)
+        for future in packing:
+            future.result()
+
+
+def _merged_triples(nquads: bytes) -> bytes:
+    """The named graphs merged: each triple once, as sorted N-Triples lines.
+
+    Oxigraph writes a quad as its triple, a space, the graph IRI and ` .`; sorting these lines as bytes is
+    sorting the triples by their N-Triples text (UTF-8 keeps the order of code points).
+    """
+    lines = {line[:line.rindex(b" <")] for line in nquads.splitlines()}
+    return b"".join(line + b" .\n" for line in sorted(lines))
+
+
+def _gzip(file: Path, payload: bytes) -> None:
     # mtime=0 and no file name inside the gzip header: the same data gives the same bytes.
-    ntriples = serialize_rdf(triples, ox.RdfFormat.N_TRIPLES)
-    for name, payload in (("nt.gz", ntriples), ("nq.gz", nquads)):
-        with (folder / DUMP_FILES[name]).open("wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as packed:
-            packed.write(payload)
+    with file.open("wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as packed:
+        packed.write(payload)
 
 
 def _load_store(nquads: bytes, folder: Path, expected: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,9 +12,15 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from graph._batches import Batch, batches, looked_at, shapes_are_local
+from graph.build import Triple, new_graph
 from graph.resources import resource_dir
 
-__all__ = ["Finding", "Report", "load_shapes", "validate_graph"]
+__all__ = ["BATCH_SIZE", "Finding", "Report", "load_shapes", "validate_graph", "validate_triples"]
+
+# Big enough that pyshacl's set-up per batch does not matter, small enough to bound each worker's memory and
+# to share the work out evenly (batches of memberships cost more to check than batches of cities).
+BATCH_SIZE = 50_000
 
 
 @dataclass(frozen=True, order=True)
@@ -61,13 +69,54 @@ def load_shapes(folder: Path | None = None) -> Graph:
 
 
 def validate_graph(data: Graph, shapes: Graph | None = None) -> Report:
-    """Validate `data` against the project's shapes (or the ones given)."""
-    _, results, _ = validate(
-        data, shacl_graph=shapes if shapes is not None else load_shapes(), inference="none", allow_warnings=True
-    )
+    """Validate `data` as one graph against the project's shapes (or the ones given)."""
+    return Report(sorted(_check(data, shapes if shapes is not None else load_shapes(), None)))
+
+
+def validate_triples(triples: list[Triple], namespace: str, shapes: Graph | None = None, *,
+                     batch_size: int = BATCH_SIZE, workers: int = 2) -> Report:
+    """The report `validate_graph` gives for these triples, checked in batches on `workers` processes.
+
+    Shapes that look further than a batch holds (see graph._batches) are checked on the whole graph instead.
+    """
+    shapes = shapes if shapes is not None else load_shapes()
+    if len(triples) <= batch_size or not shapes_are_local(shapes):
+        return validate_graph(new_graph(namespace, triples), shapes)
+    jobs = batches(triples, batch_size, looked_at(shapes))
+    global _JOBS  # noqa: PLW0603 - forked workers read their batch from here instead of a pickled copy
+    _JOBS = (jobs, namespace, shapes)
+    # Frozen objects are never scanned by the cycle collector: forked workers then neither spend time on the
+    # parent's million triples nor copy every page of them by touching their reference counts.
+    gc.freeze()
+    try:
+        if workers < 2:
+            found = [_check_batch(index) for index in range(len(jobs))]
+        else:
+            # fork: the workers share the parent's triples; one batch per worker process returns its memory.
+            with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=1) as pool:
+                found = pool.map(_check_batch, range(len(jobs)), chunksize=1)
+    finally:
+        _JOBS = None
+        gc.unfreeze()
+    return Report(sorted(finding for part in found for finding in part))
+
+
+_JOBS: tuple[list[Batch], str, Graph] | None = None
+
+
+def _check_batch(index: int) -> list[Finding]:
+    assert _JOBS is not None
+    jobs, namespace, shapes = _JOBS
+    triples, focus = jobs[index]
+    return _check(new_graph(namespace, triples), shapes, focus)
+
+
+def _check(data: Graph, shapes: Graph, focus: set[Node] | None) -> list[Finding]:
+    """pyshacl's results as findings, only those about `focus` nodes when given."""
+    _, results, _ = validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
     assert isinstance(results, Graph)
-    findings = [_finding(results, result, data) for result in results.subjects(SH.resultSeverity, None)]
-    return Report(sorted(findings))
+    return [_finding(results, result, data) for result in results.subjects(SH.resultSeverity, None)
+            if focus is None or results.value(result, SH.focusNode) in focus]
 
 
 def _finding(results: Graph, result: Node, data: Graph) -> Finding:

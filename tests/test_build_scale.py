@@ -1,0 +1,115 @@
+"""The fast paths of the build give exactly what the plain ones give: checks in batches, N-Quads, dumps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from graph._batches import shapes_are_local
+from graph._convert import to_nquads
+from graph.build import Triple, build_triples, new_graph
+from graph.generate import generate_data
+from graph.load import load_records
+from graph.pipeline import load_ontology
+from graph.publish import _merged_triples
+from graph.validate import load_shapes, validate_graph, validate_triples
+from graph.vocab import DCTERMS, ORG, PROV, SCK, SKOS
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+CASES = Path(__file__).parent / "shapes"
+NS = "https://w3id.org/smartcity-kg/"
+SHAPES = load_shapes()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Triple]:
+    folder = tmp_path_factory.mktemp("generated")
+    generate_data(6, folder)
+    return build_triples(load_records(folder), NS)
+
+
+def _mutated(triples: list[Triple]) -> list[Triple]:
+    """Violations of many kinds, several of them needing a node that lies in another batch to be seen."""
+    memberships = [s for s, p, o in triples if p == RDF.type and o == SCK.Membership]
+    citations = [s for s, p, o in triples if p == RDF.type and o == SCK.Citation]
+    alliance = next(s for s, p, o in triples if p == RDF.type and o == SCK.Alliance)
+    source = next(s for s, p, o in triples if p == RDF.type and o == SCK.Source)
+    city = next(s for s, p, o in triples if p == RDF.type and o == SCK.City)
+    concept = next(s for s, p, o in triples if p == RDF.type and o == SKOS.Concept)
+    drop = {
+        (memberships[0], ORG.role), (citations[0], SCK.locator), (source, DCTERMS.title), (concept, SKOS.definition),
+    }
+    # A member that is a city (a place), not the municipality acting for it.
+    member = next((s, p, o) for s, p, o in triples if s == memberships[1] and p == ORG.member)
+    kept = [t for t in triples if (t[0], t[1]) not in drop and t != member]
+    kept += [
+        (memberships[1], ORG.member, city),
+        (alliance, RDFS.label, Literal("Zweiter Name", lang="de")),
+        (citations[1], PROV.entity, alliance),  # a citation of something that is no source
+        (citations[2], SCK.claim, Literal("no language")),
+        (URIRef(f"{NS}id/membership/orphan"), RDF.type, SCK.Membership),
+        (URIRef(f"{NS}id/source/s9"), DCTERMS.issued, Literal("sometime")),
+        (URIRef(f"{NS}id/source/s9"), RDF.type, SCK.Source),
+    ]
+    return kept
+
+
+def test_the_project_shapes_can_be_checked_in_batches() -> None:
+    assert shapes_are_local(SHAPES)
+
+
+def test_shapes_reaching_beyond_a_batch_are_recognised() -> None:
+    shapes = Graph()
+    shapes.parse(data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix ex: <http://example.org/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:node ex:T ] .
+    """, format="turtle")
+    assert not shapes_are_local(shapes)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batches_report_exactly_what_the_whole_graph_reports(generated: list[Triple], workers: int) -> None:
+    triples = _mutated(generated)
+    whole = validate_graph(new_graph(NS, triples), SHAPES)
+    assert len(whole.violations) >= 8, "the injected violations are found"
+    batched = validate_triples(triples, NS, SHAPES, batch_size=len(triples) // 7, workers=workers)
+    assert batched == whole
+
+
+def test_every_shape_case_gives_the_same_report_in_batches() -> None:
+    cases = sorted(CASES.glob("*/*.ttl"))
+    assert cases
+    for case in cases:
+        graph = Graph()
+        graph.parse(CASES / "_common.ttl")
+        graph.parse(case)
+        triples: list[Triple] = [(s, p, o) for s, p, o in graph]  # type: ignore[misc]
+        whole = validate_graph(new_graph(NS, triples), SHAPES)
+        assert validate_triples(triples, NS, SHAPES, batch_size=2, workers=1) == whole, case
+
+
+def test_nquads_are_the_sorted_rdflib_lines_written_by_oxigraph(generated: list[Triple]) -> None:
+    graphs = {f"{NS}graph/data": new_graph(NS, generated), f"{NS}graph/ontology": load_ontology()}
+    lines = sorted({f"{line.removesuffix(' .')} <{name}> ." for name, graph in graphs.items()
+                    for line in graph.serialize(format="nt").splitlines() if line.strip()})
+    expected = ox.serialize(ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_QUADS),
+                            format=ox.RdfFormat.N_QUADS)
+    assert to_nquads({f"{NS}graph/data": generated, f"{NS}graph/ontology": graphs[f"{NS}graph/ontology"]}) == expected
+
+
+def test_build_graph_and_build_triples_agree() -> None:
+    triples = build_triples(load_records(MINI), NS)
+    assert len(set(triples)) == len(triples)
+    assert set(new_graph(NS, triples)) == set(triples)
+
+
+def test_merged_dump_triples_are_sorted_as_oxigraph_writes_them(generated: list[Triple]) -> None:
+    nquads = to_nquads({f"{NS}graph/data": generated, f"{NS}graph/ontology": load_ontology()})
+    quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    expected = ox.serialize(sorted({quad.triple for quad in quads}, key=str), format=ox.RdfFormat.N_TRIPLES)
+    assert _merged_triples(nquads) == expected
