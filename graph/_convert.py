@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["serialize_rdf", "to_nquads", "to_quads"]
+__all__ = ["serialize_rdf", "to_nquads"]
 
 Triples = Graph | Iterable[tuple[Node, Node, Node]]
 
@@ -33,11 +33,6 @@ def to_nquads(graphs: dict[str, Triples]) -> bytes:
     payload = "\n".join(sorted(lines)).encode()
     del lines
     return serialize_rdf(ox.parse(payload, format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
-
-
-def to_quads(graphs: dict[str, Triples]) -> list[ox.Quad]:
-    """The same quads as `to_nquads`, as Oxigraph objects (for publishing to a remote store)."""
-    return list(ox.parse(to_nquads(graphs), format=ox.RdfFormat.N_QUADS))
 
 
 def _nt(term: Node) -> str:

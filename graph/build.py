@@ -31,7 +31,7 @@ from graph.records import (
 )
 from graph.vocab import DCTERMS, FOAF, MUNICIPALITY_KEY, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME, WD, XSD
 
-__all__ = ["Triple", "build_graph", "build_triples", "new_graph"]
+__all__ = ["Triple", "build_triples", "new_graph"]
 
 Triple = tuple[URIRef, URIRef, Node]
 
@@ -53,11 +53,6 @@ def new_graph(namespace: str | None = None, triples: Iterable[Triple] = ()) -> G
         graph.bind("vocab", f"{namespace}vocab/")
     graph.addN((*triple, graph) for triple in triples)
     return graph
-
-
-def build_graph(records: Records, namespace: str) -> Graph:
-    """The knowledge graph of the curated records as an rdflib graph (the ontology is added at publishing)."""
-    return new_graph(namespace, build_triples(records, namespace))
 
 
 def build_triples(records: Records, namespace: str) -> list[Triple]:

@@ -23,6 +23,7 @@ from graph.pipeline import InvalidGraphError, build_and_check, data_dir, run_bui
 from graph.publish import PREFIXES
 from graph.published import StoreUnavailableError
 from graph.records import DataFile
+from graph.remote import RemoteEndpoints
 from graph.settings import Settings
 from graph.store import GRAPH_FORMATS, RESULT_FORMATS, QueryOutcome, open_embedded, serialize_outcome
 from graph.validate import Report
@@ -76,9 +77,16 @@ def _print_report(report: Report, limit: int = 50) -> None:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     folder = data_dir(settings.data)
+    target: Path | RemoteEndpoints = settings.store
+    if settings.sparql_endpoint is not None:
+        if settings.graph_store is None or settings.update_endpoint is None:
+            err.print("Building onto a remote server needs --graph-store URL and --update-endpoint URL as well "
+                      "(for Oxigraph: http://HOST:PORT/store and http://HOST:PORT/update).")
+            return 2
+        target = RemoteEndpoints(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store)
     try:
         with _progress(f"Building from {folder}") as step:
-            manifest, report = run_build(folder, settings.store, settings.namespace, step)
+            manifest, report = run_build(folder, target, settings.namespace, step)
     except LoadError as error:
         _print_problems(error)
         return 1
@@ -87,8 +95,10 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         err.print("Nothing was published; the previous store is untouched.")
         return 1
     _print_report(report)
-    err.print(f"Published {manifest.triples} triples as build {manifest.build_id} in {settings.store}. "
-              f"Next: `smartcity-kg serve --store {settings.store}` or `smartcity-kg query 'SELECT ...'`.")
+    where = settings.sparql_endpoint or settings.store
+    serve = f"--sparql-endpoint {where}" if settings.sparql_endpoint else f"--store {where}"
+    err.print(f"Published {manifest.triples} triples as build {manifest.build_id} to {where}. "
+              f"Next: `smartcity-kg serve {serve}`.")
     return 0
 
 
@@ -228,6 +238,9 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     data_opt(build)
     store_opt(build)
     build.add_argument("--namespace", help=f"base IRI (default: {settings.namespace})")
+    build.add_argument("--sparql-endpoint", help="publish onto this remote SPARQL 1.1 query endpoint instead")
+    build.add_argument("--graph-store", help="its Graph Store Protocol endpoint (for loading)")
+    build.add_argument("--update-endpoint", help="its SPARQL 1.1 update endpoint (for the atomic switch)")
 
     validate = add("validate", "Run every check of `build` and print the SHACL report; writes nothing. "
                    "Exit 0 when the data conforms, 1 otherwise.", cmd_validate)

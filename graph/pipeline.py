@@ -1,4 +1,4 @@
-"""The whole pipeline, step by step: load_records → build_graph → validate_graph → publish_store."""
+"""The whole pipeline, step by step: load_records → build_triples → validate_triples → publish_store."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from graph.iris import Minter
 from graph.load import Records, load_records
 from graph.publish import publish_store
 from graph.published import Manifest
+from graph.remote import RemoteEndpoints, publish_remote
 from graph.resources import resource_dir
 from graph.validate import Report, validate_triples
 
@@ -84,14 +85,21 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def run_build(data: Path, store: Path, namespace: str, step: Step = lambda _: None) -> tuple[Manifest, Report]:
+def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str,
+              step: Step = lambda _: None) -> tuple[Manifest, Report]:
+    """Build, check and publish into a store folder, or onto a remote SPARQL server."""
     built = build_and_check(data, namespace, step)
     mint = Minter(namespace)
     step("sorting the quads")
     nquads = to_nquads({str(mint.graph("data")): built.graph, str(mint.graph("ontology")): load_ontology()})
-    manifest = publish_store(nquads, store, namespace=namespace, modified=data_modified(built.records.files),
-                             data_files=len(built.records.files), step=step)
-    return manifest, built.report
+    modified, files = data_modified(built.records.files), len(built.records.files)
+    if isinstance(store, RemoteEndpoints):
+        step("loading the remote store")
+        manifest = Manifest.for_nquads(nquads, namespace, modified, files)
+        publish_remote(nquads, manifest, store, namespace)
+        return manifest, built.report
+    return publish_store(nquads, store, namespace=namespace, modified=modified, data_files=files,
+                         step=step), built.report
 
 
 def data_modified(files: list[Path]) -> str:

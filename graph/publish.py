@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph import __version__
 from graph.published import DUMP_FILES, MARKER, Manifest
 
 __all__ = ["PREFIXES", "publish_store"]
@@ -44,9 +42,8 @@ def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: s
     builds = store_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(builds)
-    build_id = hashlib.sha256(nquads).hexdigest()[:16]
-    count = nquads.count(b"\n")
-    manifest = Manifest(build_id, count, modified, namespace, __version__, data_files)
+    manifest = Manifest.for_nquads(nquads, namespace, modified, data_files)
+    build_id, count = manifest.build_id, manifest.triples
     final = builds / build_id
     if not (final / MARKER).exists():
         work = builds / f".tmp-{build_id}-{os.getpid()}"

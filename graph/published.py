@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from graph import __version__
 
 __all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest"]
 
@@ -26,6 +29,12 @@ class Manifest:
     namespace: str
     version: str
     data_files: int
+
+    @classmethod
+    def for_nquads(cls, nquads: bytes, namespace: str, modified: str, data_files: int) -> Manifest:
+        """The manifest of a build: its id is a hash of its content, so the same data is the same build."""
+        return cls(hashlib.sha256(nquads).hexdigest()[:16], nquads.count(b"\n"), modified, namespace, __version__,
+                   data_files)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

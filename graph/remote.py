@@ -172,22 +172,25 @@ def _code_positions(sparql: str) -> Iterator[tuple[int, str]]:
         index += 1
 
 
-def publish_remote(quads: list[ox.Quad], manifest: Manifest, endpoints: RemoteEndpoints, namespace: str,
+def publish_remote(nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints, namespace: str,
                    client: httpx.Client | None = None) -> None:
-    """Upload each graph under a staging name, then switch all of them in one update request."""
+    """Upload each graph of `nquads` under a staging name, then switch all of them in one update request."""
     if endpoints.graph_store is None or endpoints.update is None:
         raise ValueError("loading a remote store needs --graph-store (Graph Store Protocol) and --update-endpoint")
     with RemoteStore(endpoints, namespace, timeout=600, client=client) as store:
-        _upload_and_switch(store, quads, manifest, endpoints, Minter(namespace))
+        _upload_and_switch(store, nquads, manifest, endpoints, Minter(namespace))
 
 
-def _upload_and_switch(store: RemoteStore, quads: list[ox.Quad], manifest: Manifest, endpoints: RemoteEndpoints,
+def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints,
                        mint: Minter) -> None:
     assert endpoints.graph_store is not None and endpoints.update is not None
+    by_graph: dict[str, list[ox.Triple]] = {}
+    for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
+        by_graph.setdefault(str(quad.graph_name), []).append(quad.triple)
     moves = []
     for name in _GRAPHS:
         graph, staging = str(mint.graph(name)), str(mint.graph(f"{name}-next-{manifest.build_id}"))
-        triples = [quad.triple for quad in quads if str(quad.graph_name) == f"<{graph}>"]
+        triples = by_graph.get(f"<{graph}>", [])
         store._send("PUT", endpoints.graph_store, params={"graph": staging},
                     content=serialize_rdf(triples, ox.RdfFormat.N_TRIPLES),
                     headers={"Content-Type": "application/n-triples"})

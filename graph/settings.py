@@ -32,3 +32,7 @@ class Settings(BaseSettings):
     max_pending_queries: int = Field(16, ge=0, description="Queries allowed to wait for a worker.")
     contact_email: str = "smartcity-kg@example.org"
     publisher_name: str = "smartcity-kg"
+    client_query_seconds: float = Field(60.0, gt=0, description="Seconds of query time one client (IP address) "
+                                        "may use per minute; beyond it, queries are refused with 429.")
+    query_memory_mb: int = Field(2048, gt=0, description="Memory (MiB) one query worker may allocate; a query "
+                                 "needing more is stopped.")

@@ -14,8 +14,9 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from graph._convert import to_quads
-from graph.build import build_graph
+from graph._convert import to_nquads
+from graph.build import build_triples
+from graph.cli import main
 from graph.iris import Minter
 from graph.load import load_records
 from graph.pipeline import load_ontology
@@ -71,9 +72,10 @@ def oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
 def _publish(server: OxigraphServer, build_id: str = "test-build") -> Manifest:
     mint = Minter(NS)
     records = load_records(MINI)
-    quads = to_quads({str(mint.graph("data")): build_graph(records, NS), str(mint.graph("ontology")): load_ontology()})
-    manifest = Manifest(build_id, len(quads), "2017-06-12T00:00:00+00:00", NS, "0.1.0", 2)
-    publish_remote(quads, manifest, server.endpoints, NS)
+    nquads = to_nquads({str(mint.graph("data")): build_triples(records, NS),
+                        str(mint.graph("ontology")): load_ontology()})
+    manifest = Manifest(build_id, nquads.count(b"\n"), "2017-06-12T00:00:00+00:00", NS, "0.1.0", 2)
+    publish_remote(nquads, manifest, server.endpoints, NS)
     return manifest
 
 
@@ -137,3 +139,14 @@ def test_a_bad_query_is_a_syntax_error(oxigraph: OxigraphServer) -> None:
 ])
 def test_bind_values_opens_the_first_group(query: str, expected: str) -> None:
     assert bind_values(query, {"s": ox.NamedNode("urn:x")}) == expected
+
+
+def test_build_command_publishes_onto_the_remote_server(oxigraph: OxigraphServer,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    endpoints = oxigraph.endpoints
+    assert main(["build", "--data", str(MINI), "--sparql-endpoint", endpoints.query]) == 2
+    assert "--graph-store" in capsys.readouterr().err
+    assert main(["build", "--data", str(MINI), "--sparql-endpoint", endpoints.query, "--graph-store",
+                 str(endpoints.graph_store), "--update-endpoint", str(endpoints.update)]) == 0
+    with RemoteStore(endpoints, NS) as store:
+        assert store.manifest.triples == len(store) > 0
