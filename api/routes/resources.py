@@ -1,9 +1,211 @@
-"""Routes of /resources (being written)."""
+"""Linked data: `/id/...` names a thing and redirects, `/doc/...` describes it, `/ontology` and `/context.jsonld`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.context import load_context
+from api.deps import SettingsDep, StoreDep
+from api.describe import Description, describe
+from api.display import LANGUAGES, Link, pick_language
+from api.doc_view import doc_page
+from api.errors import error_response
+from api.negotiation import NotAcceptableError, negotiate
+from api.ontology_view import load_ontology, ontology_page
+from api.rdf_formats import (
+    HTML,
+    JSON_LD,
+    RDF_FORMATS,
+    RDF_XML,
+    TURTLE,
+    Format,
+    by_suffix,
+    choose,
+    entity_tag,
+    prefixes_for,
+    represent,
+    serialize,
+    split_suffix,
+)
+from api.templating import render, words
+from graph.store import EmbeddedStore
+from graph.vocab import OWL
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["linked data"])
+
+DOC_FORMATS = (HTML, *RDF_FORMATS)
+ONTOLOGY_FORMATS = (HTML, TURTLE, JSON_LD, RDF_XML)
+# What a response varies on: the format by Accept, and the HTML page's language by Accept-Language.
+VARY = "Accept, Accept-Language"
+# Characters that can stand in an IRI path segment unescaped; anything else cannot be one of our keys.
+_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+
+Kind = Annotated[str, Path(description="The type of thing, e.g. `city`, `alliance`, `membership`.")]
+Key = Annotated[str, Path(description="The thing's key, e.g. `dortmund`.")]
+
+
+@router.api_route("/id/{kind}/{key}", methods=["GET", "HEAD"], summary="Name of a thing: 303 to its description",
+                  response_class=Response, responses={303: {"description": "See the description at Location"}})
+def identify(kind: Kind, key: Key, request: Request, store: StoreDep) -> Response:
+    found = _lookup(request, store, kind, key, None)
+    if isinstance(found, Response):
+        return found
+    fmt = choose(request, DOC_FORMATS)
+    # A browser gets the plain page URL; a data client the URL of the format it asked for.
+    location = f"/doc/{kind}/{key}" + ("" if fmt == HTML else f".{fmt.suffix}")
+    return Response(status_code=303, headers={"Location": location, "Vary": "Accept"})
+
+
+@router.api_route("/doc/{kind}/{name}", methods=["GET", "HEAD"], summary="Description of a thing",
+                  response_class=Response, responses={
+                      200: {"content": {fmt.media_type: {} for fmt in DOC_FORMATS},
+                            "description": "HTML for browsers; Turtle, JSON-LD, N-Triples or RDF/XML by Accept, "
+                                           "by the suffix .ttl/.jsonld/.nt/.rdf/.html, or by ?format="},
+                      404: {"description": "No such thing"}, 406: {"description": "No acceptable format"},
+                      410: {"description": "The thing has been retired"}})
+def document(kind: Kind, name: Annotated[str, Path(description="The key, optionally with a format suffix.")],
+             request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    key, suffix = split_suffix(name, DOC_FORMATS)
+    description = _lookup(request, store, kind, key, suffix)
+    if isinstance(description, Response):
+        return description
+    fmt = choose(request, DOC_FORMATS, suffix)
+    base = f"/doc/{kind}/{key}"
+    location = f"{base}.{fmt.suffix}"
+    lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    context_url = _context_url(request, settings.base_url)
+    namespace = store.manifest.namespace
+
+    def body() -> bytes:
+        if fmt == HTML:
+            page = doc_page(description, load_ontology(store), namespace, lang)
+            return render("doc.html", page=page, **_page_context(request, lang, base, DOC_FORMATS))
+        return serialize(description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri,
+                         context_url=context_url)
+
+    etag = entity_tag(store.manifest.build_id, location, lang if fmt == HTML else "",
+                      context_url if fmt == JSON_LD else "")
+    return represent(request, fmt, body, location=location, etag=etag, vary=VARY,
+                     alternates=[(f"{base}.{alt.suffix}", alt) for alt in DOC_FORMATS])
+
+
+@router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation or RDF",
+                  response_class=Response)
+def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return _ontology(request, store, settings.base_url, None)
+
+
+@router.api_route("/ontology.{suffix}", methods=["GET", "HEAD"], summary="The ontology in one format",
+                  response_class=Response)
+def ontology_as(suffix: Annotated[str, Path(description="ttl, jsonld, rdf or html")], request: Request,
+                store: StoreDep, settings: SettingsDep) -> Response:
+    return _ontology(request, store, settings.base_url, by_suffix(suffix, ONTOLOGY_FORMATS))
+
+
+@router.api_route("/context.jsonld", methods=["GET", "HEAD"], summary="The JSON-LD context of every JSON-LD "
+                  "answer", response_class=Response)
+def context_document(request: Request) -> Response:
+    raw, _ = load_context()
+    etag = entity_tag(raw.decode())
+    return represent(request, JSON_LD, lambda: raw, location="/context.jsonld", etag=etag, vary=None, alternates=())
+
+
+def _ontology(request: Request, store: EmbeddedStore, base_url: str | None, suffix: Format | None) -> Response:
+    fmt = choose(request, ONTOLOGY_FORMATS, suffix)
+    ontology = load_ontology(store)
+    lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    location = f"/ontology.{fmt.suffix}"
+    context_url = _context_url(request, base_url)
+
+    def body() -> bytes:
+        if fmt == HTML:
+            page = ontology_page(ontology, lang)
+            return render("ontology.html", ontology=page, **_page_context(request, lang, "/ontology",
+                                                                            ONTOLOGY_FORMATS))
+        root = next(iter(ontology.of_type(str(OWL.Ontology))), "")
+        # The terms are fragments of the ontology's IRI, but each is a node of its own, not a part of another.
+        return serialize(ontology.triples, fmt, prefixes=prefixes_for(store.manifest.namespace), root=root,
+                         context_url=context_url, embed_fragments=False)
+
+    etag = entity_tag(store.manifest.build_id, location, lang if fmt == HTML else "",
+                      context_url if fmt == JSON_LD else "")
+    return represent(request, fmt, body, location=location, etag=etag, vary=VARY,
+                     alternates=[(f"/ontology.{alt.suffix}", alt) for alt in ONTOLOGY_FORMATS])
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+def _thing_iri(store: EmbeddedStore, kind: str, key: str) -> str:
+    return f"{store.manifest.namespace}id/{kind}/{key}"
+
+
+def _lookup(request: Request, store: EmbeddedStore, kind: str, key: str,
+            suffix: Format | None) -> Description | Response:
+    """The thing's description; or the 404 for an unknown thing, the 410 for a retired one."""
+    description = None
+    if _SEGMENT.fullmatch(kind) and _SEGMENT.fullmatch(key):
+        description = describe(store, _thing_iri(store, kind, key))
+    if description is None:
+        types = sorted({iri.rsplit("#", 1)[-1].lower() for iri in load_ontology(store).of_type(str(OWL.Class))})
+        if kind in types:
+            message = f"there is no {kind} with the key {key!r}"
+        else:
+            message = f"{kind!r} is not a type of thing here; types are the ontology's classes in lower case: " + (
+                ", ".join(types))
+        return _error(request, suffix, 404, message)
+    if description.retired:
+        successors = [_served_path(store, iri) for iri in description.replaced_by]
+        message = f"the {kind} {key!r} has been retired" + (
+            f"; it has been replaced by {', '.join(successors)}" if successors else "")
+        return _error(request, suffix, 410, message, successors)
+    return description
+
+
+def _served_path(store: EmbeddedStore, iri: str) -> str:
+    """Where an IRI is served: its path when it is one of ours, else the IRI itself."""
+    namespace = store.manifest.namespace
+    return "/" + iri[len(namespace):] if iri.startswith(namespace) else iri
+
+
+def _error(request: Request, suffix: Format | None, status: int, message: str,
+           successors: list[str] | None = None) -> Response:
+    """An error as the client can read it: the HTML page for a browser, else the JSON error body."""
+    links = {"Link": ", ".join(f'<{url}>; rel="successor-version"' for url in successors)} if successors else {}
+    if _wants_html(request, suffix):
+        lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+        body = render("error.html", status=status, message=message, lang=lang, w=words(lang),
+                      other_language_href=None, successors=[Link(url, url) for url in successors or []])
+        return Response(body, status_code=status, media_type=HTML.content_type, headers={"Vary": VARY, **links})
+    if successors:
+        return JSONResponse({"error": {"status": status, "message": message, "replacedBy": successors}},
+                            status_code=status, headers={"Vary": VARY, **links})
+    return error_response(status, message, {"Vary": VARY})
+
+
+def _wants_html(request: Request, suffix: Format | None) -> bool:
+    if suffix is not None:
+        return suffix == HTML
+    try:
+        return negotiate(request.headers.get("accept"), ["application/json", "text/html"]) == "text/html"
+    except NotAcceptableError:
+        return False
+
+
+def _context_url(request: Request, base_url: str | None) -> str:
+    return f"{(base_url or str(request.base_url)).rstrip('/')}/context.jsonld"
+
+
+def _page_context(request: Request, lang: str, base: str, offered: tuple[Format, ...]) -> dict[str, object]:
+    """What base.html needs on every page: the language, its words, the other language, the data formats."""
+    other = next(code for code in LANGUAGES if code != lang)
+    return {
+        "lang": lang, "w": words(lang), "other_language_href": f"{request.url.path}?lang={other}",
+        "formats": [{"href": f"{base}.{fmt.suffix}", "media_type": fmt.media_type, "title": fmt.title}
+                    for fmt in offered if fmt != HTML],
+    }
+

@@ -1,0 +1,79 @@
+"""How values read on the HTML pages: dates at their precision, labels in the page's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+__all__ = ["LANGUAGES", "Link", "format_date", "is_date", "pick_label", "pick_language"]
+
+LANGUAGES = ("en", "de")
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_MONTHS = {
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+           "November", "Dezember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+_PRECISIONS = {_XSD + "gYear", _XSD + "gYearMonth", _XSD + "date"}
+
+
+def is_date(value: ox.Literal) -> bool:
+    return value.datatype.value in _PRECISIONS
+
+
+def format_date(value: ox.Literal, lang: str) -> str:
+    """A date written out at the precision it has: "2016", "Dezember 2016", "9. Dezember 2016" (or in English)."""
+    parts = value.value.split("-")
+    if not is_date(value) or not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
+        return value.value
+    months = _MONTHS.get(lang, _MONTHS["en"])
+    if len(parts) == 1 or not 1 <= int(parts[1]) <= 12:
+        return parts[0]
+    month = months[int(parts[1]) - 1]
+    if len(parts) == 2:
+        return f"{month} {parts[0]}"
+    day = int(parts[2])
+    return f"{day}. {month} {parts[0]}" if lang == "de" else f"{day} {month} {parts[0]}"
+
+
+def pick_label(labels: Sequence[ox.Literal], lang: str) -> ox.Literal | None:
+    """The label in `lang`, else one without a language, else any; None when there is none."""
+    for wanted in (lang, ""):
+        for label in labels:
+            if (label.language or "") == wanted:
+                return label
+    return labels[0] if labels else None
+
+
+def pick_language(requested: str | None, accept_language: str | None) -> str:
+    """`?lang=` when it names a page language, else the best of Accept-Language, else English."""
+    if requested in LANGUAGES:
+        return requested
+    best, best_q = LANGUAGES[0], 0.0
+    for item in (accept_language or "").split(","):
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        q = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                q = 0.0
+        if primary in LANGUAGES and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+@dataclass(frozen=True)
+class Link:
+    """A value as a page shows it: text, a link when there is somewhere to go, the IRI on hover."""
+
+    text: str
+    href: str | None = None
+    lang: str | None = None  # the language of `text`, for the lang attribute
+    title: str | None = None
+    external: bool = False

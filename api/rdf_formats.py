@@ -1,0 +1,139 @@
+"""The formats a resource is offered in (media types, URL suffixes), choosing one, and writing the response."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from fastapi import Request, Response
+from starlette.exceptions import HTTPException
+
+from api.context import compact
+from api.negotiation import negotiate
+from graph.publish import PREFIXES
+
+__all__ = [
+    "HTML",
+    "JSON_LD",
+    "N_TRIPLES",
+    "RDF_FORMATS",
+    "RDF_XML",
+    "TURTLE",
+    "Format",
+    "by_suffix",
+    "choose",
+    "entity_tag",
+    "prefixes_for",
+    "represent",
+    "serialize",
+    "split_suffix",
+]
+
+
+@dataclass(frozen=True)
+class Format:
+    suffix: str
+    media_type: str
+    title: str
+    rdf: ox.RdfFormat | None  # None: not RDF (the HTML page)
+
+    @property
+    def content_type(self) -> str:
+        # text/* defaults to ASCII without a charset (RFC 2046); say UTF-8, which is what every body here is.
+        return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
+
+
+HTML = Format("html", "text/html", "HTML", None)
+TURTLE = Format("ttl", "text/turtle", "Turtle", ox.RdfFormat.TURTLE)
+JSON_LD = Format("jsonld", "application/ld+json", "JSON-LD", ox.RdfFormat.JSON_LD)
+N_TRIPLES = Format("nt", "application/n-triples", "N-Triples", ox.RdfFormat.N_TRIPLES)
+RDF_XML = Format("rdf", "application/rdf+xml", "RDF/XML", ox.RdfFormat.RDF_XML)
+RDF_FORMATS = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
+
+
+def by_suffix(suffix: str, offered: Sequence[Format]) -> Format:
+    """The offered format with this URL suffix; any other suffix names nothing here (404)."""
+    for fmt in offered:
+        if fmt.suffix == suffix:
+            return fmt
+    known = ", ".join(f".{fmt.suffix}" for fmt in offered)
+    raise HTTPException(404, f"no representation with the suffix .{suffix}; this resource is offered as {known}")
+
+
+def split_suffix(name: str, offered: Sequence[Format]) -> tuple[str, Format | None]:
+    """`dortmund.ttl` → (`dortmund`, Turtle); a name without a suffix → (name, None); an unknown suffix is a 404."""
+    stem, dot, suffix = name.rpartition(".")
+    return (stem, by_suffix(suffix, offered)) if dot else (name, None)
+
+
+def choose(request: Request, offered: Sequence[Format], suffix: Format | None = None) -> Format:
+    """The format to send: the URL's suffix, else `?format=` (a suffix or media type), else the Accept header.
+
+    Raises NotAcceptableError (answered 406 with the offer) when Accept rules out everything offered.
+    """
+    if suffix is not None:
+        return suffix
+    requested = request.query_params.get("format")
+    if requested is not None:
+        wanted = requested.strip().lower()
+        for fmt in offered:
+            if wanted in (fmt.suffix, fmt.media_type):
+                return fmt
+        known = ", ".join(f"{fmt.suffix} ({fmt.media_type})" for fmt in offered)
+        raise HTTPException(400, f"unknown format {requested!r}; use one of {known}")
+    chosen = negotiate(request.headers.get("accept"), [fmt.media_type for fmt in offered])
+    return next(fmt for fmt in offered if fmt.media_type == chosen)
+
+
+def prefixes_for(namespace: str) -> dict[str, str]:
+    """The prefixes used in Turtle and RDF/XML: the vocabularies plus this graph's own `id:` and `vocab:`."""
+    return {**PREFIXES, "wd": "http://www.wikidata.org/entity/", "id": f"{namespace}id/", "vocab": f"{namespace}vocab/"}
+
+
+def serialize(triples: Sequence[ox.Triple], fmt: Format, *, prefixes: dict[str, str], root: str,
+              context_url: str, embed_fragments: bool = True) -> bytes:
+    """RDF in `fmt`. JSON-LD is compacted with the published context (referenced by `context_url`), `root`
+    first and, with `embed_fragments`, the root's fragment nodes written inside the node that refers to them."""
+    if fmt == JSON_LD:
+        document = compact(triples, root, context_url, embed_fragments=embed_fragments)
+        return json.dumps(document, ensure_ascii=False, indent=2).encode()
+    if fmt.rdf is None:
+        raise ValueError(f"{fmt.title} is not an RDF format")
+    payload = ox.serialize(triples, format=fmt.rdf, prefixes=None if fmt == N_TRIPLES else prefixes)
+    assert payload is not None  # Oxigraph returns None only when it is given a file to write to
+    return payload
+
+
+def entity_tag(*parts: str) -> str:
+    """A strong ETag of what identifies a representation (the build id, its URL, its language)."""
+    return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24] + '"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+def represent(request: Request, fmt: Format, render: Callable[[], bytes], *, location: str, etag: str,
+              alternates: Iterable[tuple[str, Format]], vary: str | None = "Accept") -> Response:
+    """The 200 response for one representation, with the headers linked-data clients rely on.
+
+    `location` is the URL of exactly this representation (Content-Location); `alternates` are (URL, format)
+    pairs of every representation offered. A matching If-None-Match gives 304 without rendering anything;
+    HEAD gets the headers (Content-Length included) and no body.
+    """
+    link = ", ".join(f'<{url}>; rel="alternate"; type="{alt.media_type}"' for url, alt in alternates)
+    headers = {"Content-Location": location, "ETag": etag, **({"Vary": vary} if vary else {}),
+               **({"Link": link} if link else {})}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    body = render()
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(headers=headers, media_type=fmt.content_type)
+    return Response(body, headers=headers, media_type=fmt.content_type)

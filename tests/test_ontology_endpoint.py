@@ -1,0 +1,138 @@
+"""The ontology as served over a real socket: RDF in each format, and an HTML page generated from the ontology file."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import httpx
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import OWL, RDF, RDFS
+
+from graph.pipeline import load_ontology
+from tests.conftest import Server
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+SCK = "https://w3id.org/smartcity-kg/ontology#"
+
+
+class Format(NamedTuple):
+    suffix: str
+    media_type: str
+    parser: str  # rdflib's name of the format
+
+
+FORMATS = [
+    Format("ttl", "text/turtle", "turtle"),
+    Format("jsonld", "application/ld+json", "json-ld"),
+    Format("rdf", "application/rdf+xml", "xml"),
+]
+
+
+@pytest.fixture(scope="module")
+def client(live_server: Server) -> Iterator[httpx.Client]:
+    with live_server.client() as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def ontology() -> Graph:
+    """The ontology file the service publishes."""
+    return load_ontology()
+
+
+def terms(ontology: Graph) -> list[URIRef]:
+    found = [term for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+             for term in ontology.subjects(RDF.type, kind) if isinstance(term, URIRef) and str(term).startswith(SCK)]
+    assert found, "the ontology declares no terms"
+    return sorted(found)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda fmt: fmt.suffix)
+@pytest.mark.parametrize("by_suffix", [True, False], ids=["suffix", "accept"])
+def test_the_ontology_in_each_format_is_the_ontology_file(client: httpx.Client, ontology: Graph, fmt: Format,
+                                                          by_suffix: bool) -> None:
+    if by_suffix:
+        response = client.get(f"/ontology.{fmt.suffix}", headers={"Accept": BROWSER})
+    else:
+        response = client.get("/ontology", headers={"Accept": fmt.media_type})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == fmt.media_type
+    assert response.headers["content-location"] == f"/ontology.{fmt.suffix}"
+    assert "Accept" in response.headers["vary"]
+    for other in FORMATS:
+        assert f'rel="alternate"; type="{other.media_type}"' in response.headers["link"]
+    if fmt.parser == "json-ld":  # the context the document names, as the server publishes it, put inline
+        document = response.json()
+        document["@context"] = client.get(document["@context"]).json()["@context"]
+        served = Graph().parse(data=json.dumps(document), format=fmt.parser)
+    else:
+        served = Graph().parse(data=response.content, format=fmt.parser)
+    assert isomorphic(served, ontology)
+
+
+def test_a_browser_gets_the_documentation(client: httpx.Client) -> None:
+    response = client.get("/ontology", headers={"Accept": BROWSER})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["content-location"] == "/ontology.html"
+    assert response.headers["etag"] == client.get("/ontology.html").headers["etag"]  # the same representation
+
+
+def test_the_page_documents_every_term_with_both_labels_and_its_definition(client: httpx.Client,
+                                                                          ontology: Graph) -> None:
+    page = html.unescape(client.get("/ontology.html").text)
+    for term in terms(ontology):
+        local = str(term)[len(SCK):]
+        assert f'id="{local}"' in page, f"{local} has no entry (so {term} does not resolve)"
+        entry = page.split(f'id="{local}"', 1)[1].split("</section>", 1)[0]
+        for lang in ("en", "de"):
+            label = next((o for o in ontology.objects(term, RDFS.label)
+                          if isinstance(o, Literal) and o.language == lang), None)
+            assert label is not None, f"{local} has no {lang} label in the ontology"
+            assert str(label) in entry, f"{local}: {lang} label missing"
+        definition = ontology.value(term, URIRef("http://www.w3.org/2004/02/skos/core#definition"))
+        assert definition is not None and str(definition) in entry
+
+
+@pytest.mark.parametrize(("term", "shown"), [
+    ("Alliance", ['href="http://www.w3.org/ns/org#OrganizationalCollaboration"', ">org:OrganizationalCollaboration<",
+                  ">schema:Consortium<"]),
+    ("municipalityOf", ['href="/ontology#Municipality"', 'href="/ontology#City"']),
+    ("ags", ['href="http://purl.org/dc/terms/identifier"', ">xsd:string<"]),
+])
+def test_entries_show_domain_range_and_super_terms_as_links(client: httpx.Client, term: str,
+                                                            shown: list[str]) -> None:
+    entry = client.get("/ontology.html").text.split(f'id="{term}"', 1)[1].split("</section>", 1)[0]
+    for fragment in shown:
+        assert fragment in entry
+
+
+def test_the_page_speaks_german_when_asked(client: httpx.Client) -> None:
+    page = client.get("/ontology", headers={"Accept": BROWSER, "Accept-Language": "de"}).text
+    assert '<html lang="de">' in page and ">Klassen<" in page
+
+
+@pytest.mark.parametrize(("url", "accept", "status"), [
+    ("/ontology.nt", "*/*", 404),
+    ("/ontology.yaml", "*/*", 404),
+    ("/ontology", "image/png", 406),
+    ("/ontology?format=csv", "*/*", 400),
+])
+def test_what_is_not_offered_is_refused_clearly(client: httpx.Client, url: str, accept: str, status: int) -> None:
+    response = client.get(url, headers={"Accept": accept})
+    assert response.status_code == status
+    assert response.json()["error"]["status"] == status
+
+
+def test_head_and_conditional_requests(client: httpx.Client) -> None:
+    got = client.get("/ontology.ttl")
+    head = client.head("/ontology.ttl")
+    assert (head.status_code, head.content) == (200, b"")
+    for name in ("content-type", "content-length", "etag", "link", "content-location"):
+        assert head.headers[name] == got.headers[name]
+    assert client.get("/ontology.ttl", headers={"If-None-Match": got.headers["etag"]}).status_code == 304
