@@ -1,9 +1,174 @@
-"""Routes of /sparql (being written)."""
+"""`/sparql`: the SPARQL 1.1 Protocol endpoint, read-only, every query evaluated in a killable worker process."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-__all__ = ["router"]
+import pyoxigraph as ox
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-router = APIRouter()
+from api.editor import editor_page
+from api.errors import error_response
+from api.negotiation import NotAcceptableError, negotiate
+from api.querying import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
+from api.service_description import describe_service
+from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
+from api.sparql_request import GRAPH_NAMES, GRAPH_TYPES, MEDIA_TYPES, RESULT_TYPES, choose_formats, read_request
+from api.state import StoreHolder
+from graph.publish import PREFIXES
+from graph.settings import Settings
+from graph.store import EmbeddedStore
+
+__all__ = ["SparqlEndpoint", "router"]
+
+DESCRIPTION_TYPES = {"text/turtle": "ttl", "text/html": "html", "application/ld+json": "jsonld",
+                     "application/n-triples": "nt", "application/rdf+xml": "rdfxml"}
+TRUNCATED = "X-SPARQL-Truncated"
+LONG_QUERY = 4096
+
+
+class SparqlEndpoint:
+    """What /sparql keeps between requests: the worker pool, the clients' time shares, the graphs of the build."""
+
+    def __init__(self, settings: Settings, holder: StoreHolder) -> None:
+        self.settings = settings
+        self.holder = holder
+        self.pool = QueryPool(workers=settings.query_workers, max_pending=settings.max_pending_queries,
+                              timeout=settings.query_timeout, memory_mb=settings.query_memory_mb,
+                              prefixes={**PREFIXES, "id": f"{settings.namespace}id/",
+                                        "vocab": f"{settings.namespace}vocab/"})
+        self.budget = ClientBudget(settings.client_query_seconds)
+        self.answers = AnswerCache(settings.result_cache_mb * 2**20)
+        self._graphs: tuple[str, frozenset[str]] | None = None
+
+    async def graphs(self, store: EmbeddedStore) -> frozenset[str]:
+        """The names of the graphs in the current build (listed once per build, in a thread)."""
+        known = self._graphs
+        if known is None or known[0] != store.manifest.build_id:
+            known = self._graphs = (store.manifest.build_id, await run_in_threadpool(_graph_names, store))
+        return known[1]
+
+    async def answer(self, request: Request) -> Response:
+        settings = self.settings
+        try:
+            asked = await read_request(request, settings.max_query_bytes)
+            store = self.holder.get()
+            if asked.query is None:
+                if request.method == "POST":
+                    raise QueryRefusedError(400, "the request has no query parameter (nor an application/"
+                                                 "sparql-query body); send query=...")
+                return await self.describe(request, store, asked.formats)
+            endpoint = self.endpoint_url(request)
+            if len(asked.query) > LONG_QUERY:  # tokenising 64 kB takes ~20 ms: not on the event loop
+                analysis = await run_in_threadpool(analyse_query, asked.query, settings.max_nesting, endpoint)
+            else:
+                analysis = analyse_query(asked.query, settings.max_nesting, endpoint)
+            graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
+            named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
+            if graphs or named:
+                check_dataset(graphs, named, await self.graphs(store))
+            results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
+        except QueryRefusedError as refusal:
+            return error_response(refusal.status, str(refusal))
+        job = Job(str(store.path), asked.query, endpoint, asked.default_graphs, asked.named_graphs,
+                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows)
+        answer = self.answers.get(job) if analysis.deterministic else None
+        if answer is None:
+            outcome = await self.evaluate(request, job)
+            if isinstance(outcome, Response):
+                return outcome
+            answer = outcome
+            if analysis.deterministic:
+                self.answers.put(job, answer)
+        headers = {"Vary": "Accept"}
+        if answer.truncated:
+            headers[TRUNCATED] = "true"
+            headers["X-SPARQL-Max-Rows"] = str(settings.max_rows)
+        return Response(answer.payload, media_type=MEDIA_TYPES[answer.format], headers=headers)
+
+    async def evaluate(self, request: Request, job: Job) -> Answer | Response:
+        """The answer of a worker, charged to the client's share; an error response when there is none."""
+        client = request.client.host if request.client else "unknown"
+        wait = self.budget.retry_after(client)
+        if wait is not None:
+            return error_response(429, "this client has used its share of query time "
+                                       f"({self.settings.client_query_seconds:g} s per minute, setting "
+                                       f"client_query_seconds); try again in {wait} s", {"Retry-After": str(wait)})
+        try:
+            answer = await self.pool.run(job, asyncio.get_running_loop().time() + self.settings.query_timeout)
+        except QueryFailedError as failure:
+            self.budget.charge(client, failure.seconds)
+            if failure.not_acceptable:
+                offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
+                raise NotAcceptableError(list(offered)) from None
+            return error_response(failure.status, str(failure), failure.headers)
+        self.budget.charge(client, answer.seconds)
+        return answer
+
+    def endpoint_url(self, request: Request) -> str:
+        """The endpoint's own URL: the configured public one, else the one this request was sent to."""
+        if self.settings.base_url:
+            return f"{self.settings.base_url.rstrip('/')}/sparql"
+        host = request.headers.get("host") or "{}:{}".format(*request.scope.get("server") or ("localhost", 80))
+        return f"{request.scope['scheme']}://{host}{request.scope['path']}"
+
+    async def describe(self, request: Request, store: EmbeddedStore, formats: tuple[str, ...]) -> Response:
+        """The service description for RDF clients, the query editor for browsers."""
+        if formats:
+            fmt = "html" if formats[0].lower() == "html" else GRAPH_NAMES.get(formats[0].lower())
+            if fmt is None:
+                raise QueryRefusedError(400, f"format={formats[0]} is not a format of the service description; use "
+                                             "html, ttl, jsonld, nt or rdfxml")
+        else:
+            fmt = DESCRIPTION_TYPES[negotiate(request.headers.get("accept"), list(DESCRIPTION_TYPES))]
+        if fmt == "html":
+            page = editor_page(request, None)
+            page.headers["Vary"] = "Accept"
+            return page
+        payload = describe_service(self.endpoint_url(request), await self.graphs(store), store.manifest.triples,
+                                   self.settings, fmt)
+        return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
+
+
+def _graph_names(store: EmbeddedStore) -> frozenset[str]:
+    outcome = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+    assert isinstance(outcome, ox.QuerySolutions)
+    return frozenset(row[0].value for row in outcome if isinstance(row[0], ox.NamedNode))
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    endpoint = SparqlEndpoint(app.state.settings, app.state.store)
+    await endpoint.pool.start()
+    app.state.sparql = endpoint
+    try:
+        yield
+    finally:
+        await endpoint.pool.close()
+
+
+router = APIRouter(tags=["sparql"], lifespan=lifespan)
+
+
+@router.api_route(
+    "/sparql", methods=["GET", "HEAD", "POST"], response_class=Response,
+    summary="SPARQL 1.1 Protocol: read-only queries",
+    description="GET `?query=`, POST `application/x-www-form-urlencoded` (`query=`) or POST "
+                "`application/sparql-query`. SELECT/ASK answer JSON (default), XML, CSV or TSV; CONSTRUCT/DESCRIBE "
+                "answer Turtle (default), JSON-LD, N-Triples or RDF/XML, by `Accept` or `?format=`. Without a "
+                f"query: the service description (RDF) or the query editor (HTML). A result cut at the row limit "
+                f"carries `{TRUNCATED}: true`.",
+)
+async def sparql(request: Request) -> Response:
+    endpoint: SparqlEndpoint = request.app.state.sparql
+    return await endpoint.answer(request)
+
+
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
+async def wrong_method(request: Request) -> Response:
+    return error_response(405, f"/sparql answers GET and POST (queries only); {request.method} is not accepted",
+                          {"Allow": "GET, HEAD, POST"})

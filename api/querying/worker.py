@@ -1,0 +1,214 @@
+"""A query worker process: evaluates one query at a time on the published store and sends back serialised bytes.
+
+It runs as its own interpreter (`python worker.py FD PARENT_PID MEMORY_MB PREFIXES_JSON`), importing only the
+standard library and pyoxigraph, so that it starts in a fraction of a second and the parent can kill it at any
+moment: pyoxigraph cannot interrupt a running query, and a query deep enough to overflow the engine's stack
+would take down whichever process evaluated it. Before it reads a job the worker
+
+- dies with its parent (PR_SET_PDEATHSIG), so no worker outlives a killed server;
+- leaves the network (a network namespace of its own): even a query that slipped past the guard cannot reach
+  another server, because the worker has none to reach;
+- caps its memory (RLIMIT_DATA), so a query building a huge intermediate result dies alone;
+- evaluates on a thread with a large stack, so deeply nested algebra ends in the time limit, not in a segfault.
+
+Frames on the socket: a job is `!I` length + marshal((build, query, base_iri, default_graphs, named_graphs,
+union, results_format, graph_format, max_rows)); an answer is ANSWER (status, format index, truncated, length)
+followed by that many bytes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import marshal
+import os
+import re
+import resource
+import signal
+import socket
+import struct
+import sys
+import threading
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+__all__ = ["ANSWER", "FORMATS", "JOB", "Status", "read_exactly"]
+
+JOB = struct.Struct("!I")
+ANSWER = struct.Struct("!BB?I")  # status, index in FORMATS, truncated, payload length
+
+
+class Status:
+    OK = 0
+    BAD_QUERY = 1  # the parser's or the evaluator's message: the query's fault
+    NOT_ACCEPTABLE = 2  # the result's kind has no acceptable format; payload: "results" or "graph"
+    FAILED = 3  # anything else; payload: the message
+    READY = 4  # sent once at start; payload: "isolated" or why the network could not be cut
+    OUT_OF_MEMORY = 5  # Python's own allocations failed (the engine's abort the process instead)
+
+
+RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+                  "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD, "nt": ox.RdfFormat.N_TRIPLES,
+                 "rdfxml": ox.RdfFormat.RDF_XML}
+FORMATS = (*RESULT_FORMATS, *GRAPH_FORMATS)
+STACK_BYTES = 512 * 2**20  # reserved address space; only the pages a deep query touches are ever used
+UNKNOWN_FUNCTION = re.compile(r"The custom function <(.+)> is not supported")
+MAX_UNKNOWN_FUNCTIONS = 32
+PR_SET_PDEATHSIG = 1
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+
+
+def read_exactly(sock: socket.socket, size: int) -> bytes | None:
+    """`size` bytes from `sock`, or None when the other side has closed it."""
+    chunks, missing = [], size
+    while missing:
+        chunk = sock.recv(min(missing, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def _answer(sock: socket.socket, status: int, payload: bytes, fmt: str = "json", truncated: bool = False) -> None:
+    sock.sendall(ANSWER.pack(status, FORMATS.index(fmt), truncated, len(payload)) + payload)
+
+
+class Evaluator:
+    """Keeps the build it was last asked about open; reopens when a job names a newer build."""
+
+    def __init__(self, prefixes: dict[str, str]) -> None:
+        self.prefixes = prefixes
+        self.build = ""
+        self.store: ox.Store | None = None
+
+    def open(self, build: str) -> ox.Store:
+        if self.store is None or build != self.build:
+            self.store = None  # release the old build's files before opening the new one
+            self.store = ox.Store.read_only(str(Path(build) / "oxigraph"))
+            self.build = build
+        return self.store
+
+    def run(self, job: tuple[Any, ...]) -> tuple[int, bytes, str, bool]:
+        build, query, base_iri, default_graphs, named_graphs, union, results_format, graph_format, max_rows = job
+        if default_graphs is None and named_graphs is None:
+            dataset: dict[str, Any] = {"use_default_graph_as_union": union}
+        else:  # the protocol's dataset replaces the query's and the union alike
+            dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
+                       "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()]}
+        outcome = _evaluate(self.open(build), query, base_iri, dataset)
+        if isinstance(outcome, ox.QueryTriples):
+            if not graph_format:
+                return Status.NOT_ACCEPTABLE, b"graph", "json", False
+            triples = list(islice(outcome, max_rows + 1))
+            payload = ox.serialize(triples[:max_rows], format=GRAPH_FORMATS[graph_format], prefixes=self.prefixes)
+            return Status.OK, payload or b"", graph_format, len(triples) > max_rows
+        if not results_format:
+            return Status.NOT_ACCEPTABLE, b"results", "json", False
+        fmt = RESULT_FORMATS[results_format]
+        if isinstance(outcome, ox.QueryBoolean):
+            return Status.OK, outcome.serialize(format=fmt) or b"", results_format, False
+        payload, truncated = _first_rows(outcome, fmt, max_rows)
+        return Status.OK, payload, results_format, truncated
+
+
+def _unbound(*_: object) -> None:
+    return None
+
+
+def _evaluate(store: ox.Store, query: str, base_iri: str, dataset: dict[str, Any]) -> ox.QuerySolutions | \
+        ox.QueryBoolean | ox.QueryTriples:
+    """Evaluate; a function the engine does not know is an expression error (an unbound value), as SPARQL says,
+    rather than a refusal of the whole query, so each one found is declared as a function without a value."""
+    unknown: dict[ox.NamedNode, Any] = {}
+    while True:
+        try:
+            return store.query(query, base_iri=base_iri, custom_functions=unknown or None, **dataset)
+        except RuntimeError as error:
+            function = UNKNOWN_FUNCTION.fullmatch(str(error))
+            if function is None:
+                raise
+            if len(unknown) >= MAX_UNKNOWN_FUNCTIONS:
+                raise ValueError(f"the query calls more than {MAX_UNKNOWN_FUNCTIONS} unknown functions") from None
+            unknown[ox.NamedNode(function[1])] = _unbound
+
+
+def _first_rows(solutions: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int) -> tuple[bytes, bool]:
+    """At most `max_rows` solutions in `fmt`, and whether there were more.
+
+    pyoxigraph serialises a whole iterator and cannot build one from a list, so the first rows are written as
+    TSV (whose terms are what `str()` gives, triple terms aside) and read back into a QuerySolutions to
+    serialise: the bytes are identical to serialising the solutions directly, and never more than max_rows + 1
+    rows are evaluated.
+    """
+    variables = solutions.variables
+    rows = list(islice(solutions, max_rows + 1))
+    lines = ["\t".join(str(variable) for variable in variables)]
+    lines.extend("\t".join("" if term is None else _tsv(term) for term in row) for row in rows[:max_rows])
+    table = ("\n".join(lines) + "\n").encode()
+    capped = ox.parse_query_results(table, format=ox.QueryResultsFormat.TSV)
+    assert isinstance(capped, ox.QuerySolutions)
+    return capped.serialize(format=fmt) or b"", len(rows) > max_rows
+
+
+def _tsv(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    if isinstance(term, ox.Triple):  # str() of a triple term lacks the brackets TSV needs around it
+        return f"<<( {_tsv(term.subject)} {_tsv(term.predicate)} {_tsv(term.object)} )>>"
+    return str(term)
+
+
+def _cut_network() -> str:
+    """Enter a network namespace of our own (no interface but a down loopback); say how it went."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) == 0:
+        return "isolated"
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
+        # Map our own ids into the new user namespace so that the store's files stay readable.
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            Path(f"/proc/self/{name}").write_text(text, encoding="ascii")
+        return "isolated"
+    return f"not isolated from the network: {os.strerror(ctypes.get_errno())}"
+
+
+def _serve(sock: socket.socket, evaluator: Evaluator) -> None:
+    while (header := read_exactly(sock, JOB.size)) is not None:
+        body = read_exactly(sock, JOB.unpack(header)[0])
+        if body is None:
+            return
+        try:
+            status, payload, fmt, truncated = evaluator.run(marshal.loads(body))
+        except SyntaxError as error:
+            status, payload, fmt, truncated = Status.BAD_QUERY, f"syntax error: {error}".encode(), "json", False
+        except ValueError as error:
+            status, payload, fmt, truncated = Status.BAD_QUERY, f"cannot evaluate: {error}".encode(), "json", False
+        except MemoryError:
+            status, payload, fmt, truncated = Status.OUT_OF_MEMORY, b"", "json", False
+        except Exception as error:
+            status, payload, fmt, truncated = Status.FAILED, f"{type(error).__name__}: {error}".encode(), "json", False
+        _answer(sock, status, payload, fmt, truncated)
+
+
+def main(argv: list[str]) -> None:
+    fd, parent, memory_mb, prefixes = int(argv[1]), int(argv[2]), int(argv[3]), json.loads(argv[4])
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal reaches the whole group: the parent decides
+    isolation = _cut_network()
+    limit = memory_mb * 2**20 + STACK_BYTES
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    sock = socket.socket(fileno=fd)
+    _answer(sock, Status.READY, isolation.encode())
+    threading.stack_size(STACK_BYTES)
+    thread = threading.Thread(target=_serve, args=(sock, Evaluator(prefixes)), name="evaluate")
+    thread.start()
+    thread.join()
+
+
+if __name__ == "__main__":
+    main(sys.argv)

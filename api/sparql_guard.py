@@ -1,0 +1,172 @@
+"""Refusals before evaluation: what a query may not do here, found by tokenising it the way the SPARQL grammar does.
+
+The engine is never asked to parse what is refused here: oversize text, brackets nested deep enough to exhaust
+its stack, `SERVICE` (the engine would fetch any URL: server-side request forgery), SPARQL Update, and datasets
+naming graphs the store does not have. Strings, IRIs, comments and prefixed names are tokens of their own, so
+`"SERVICE"` in a literal, `ex:LOAD` or `# no INSERT here` are never mistaken for keywords.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+from urllib.parse import urljoin
+
+__all__ = ["Analysis", "QueryRefusedError", "analyse_query", "check_dataset", "check_size"]
+
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY",
+                             "WITH", "USING"})
+QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+# Functions whose value changes from one evaluation to the next: such a query's answer is never reused.
+NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
+OPENING = "({["
+
+_PN_LOCAL_ESCAPE = re.compile(r"\\(.)")
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_TOKENS = re.compile(r"""
+    (?:\s+|\#[^\n\r]*)*+  # white space and comments, skipped
+    (?:(?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
+  | (?P<bnode>_:[\w.-]*\w)
+  | (?P<pname>(?:[^\W\d_](?:[\w.-]*[\w-])?)?:(?:[\w:-]|%[0-9A-Fa-f]{2}|\\[_~.!$&'()*+,;=/?\#@%-]|\.(?=[\w:%\\-]))*)
+  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<word>[^\W\d_]\w*)
+  | (?P<number>\d*\.?\d+(?:[eE][+-]?\d+)?)
+  | (?P<bracket>[(){}\[\]])
+  | (?P<other>.))?  # nothing only at the very end
+""", re.VERBOSE | re.DOTALL)
+
+
+class QueryRefusedError(Exception):
+    """The request is refused before evaluation; `status` is the HTTP status, the message says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What evaluation needs to know of a query that passed the guard."""
+
+    form: str | None  # SELECT, ASK, CONSTRUCT or DESCRIBE; None when the text has none (the parser will say why)
+    from_graphs: tuple[str, ...]  # FROM <g>, resolved against BASE and PREFIX
+    from_named_graphs: tuple[str, ...]  # FROM NAMED <g>
+    deterministic: bool  # the same store always gives the same answer
+
+
+class _Token(NamedTuple):
+    kind: str
+    text: str
+    start: int
+
+
+def _tokens(query: str) -> list[_Token]:
+    return [_Token(kind, match[kind], match.start(kind)) for match in _TOKENS.finditer(query)
+            if (kind := match.lastgroup) is not None]  # None: only white space or a comment was left
+
+
+def _where(query: str, offset: int) -> str:
+    line = query.count("\n", 0, offset) + 1
+    column = offset - (query.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def check_size(size: int, limit: int, status: int = 413) -> None:
+    """Refuse a query text of `size` bytes over `limit` (413 in a body, 414 in a URL)."""
+    if size > limit:
+        raise QueryRefusedError(status, f"the query is {size} bytes long; this endpoint accepts at most {limit} "
+                                        "bytes (setting max_query_bytes)")
+
+
+@lru_cache(maxsize=1024)
+def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
+    """The guard's verdict on a query text: an Analysis, or QueryRefusedError saying what is not allowed and where.
+
+    `base` is the IRI relative IRIs resolve against when the query has no BASE of its own.
+
+    Cached: the same text sent again (the common case for a public endpoint) costs a dictionary lookup.
+    """
+    tokens = _tokens(query)
+    _check_nesting(query, tokens, max_nesting)
+    form: str | None = None
+    deterministic = True
+    prefixes: dict[str, str] = {}
+    datasets: dict[bool, list[str]] = {False: [], True: []}  # FROM NAMED? → graphs
+    for index, token in enumerate(tokens):
+        if token.kind != "word":
+            continue
+        word = token.text.upper()
+        _refuse_keyword(query, token, word)
+        following = tokens[index + 1:index + 3]
+        if word in QUERY_FORMS:
+            form = form or word
+        elif word in NONDETERMINISTIC:
+            deterministic = False
+        elif word == "BASE" and following and following[0].kind == "iri":
+            base = _iri(following[0].text, base)
+        elif word == "PREFIX" and len(following) == 2 and following[0].kind == "pname":
+            prefixes[following[0].text[:-1]] = _iri(following[1].text, base) if following[1].kind == "iri" else ""
+        elif word == "FROM":
+            named = bool(following) and following[0].kind == "word" and following[0].text.upper() == "NAMED"
+            graph = _graph_name(following[1:] if named else following[:1], base, prefixes)
+            if graph is not None:
+                datasets[named].append(graph)
+    return Analysis(form, tuple(datasets[False]), tuple(datasets[True]), deterministic)
+
+
+def _check_nesting(query: str, tokens: list[_Token], max_nesting: int) -> None:
+    depth = 0
+    for token in tokens:
+        if token.kind == "bracket":
+            depth = depth + 1 if token.text in OPENING else max(depth - 1, 0)
+            if depth > max_nesting:
+                raise QueryRefusedError(400, f"brackets nest more than {max_nesting} deep at "
+                                             f"{_where(query, token.start)}; this endpoint accepts at most "
+                                             f"{max_nesting} levels (setting max_nesting)")
+
+
+def _refuse_keyword(query: str, token: _Token, word: str) -> None:
+    if word == "SERVICE":
+        raise QueryRefusedError(400, f"SERVICE (at {_where(query, token.start)}) is not allowed: this endpoint "
+                                     "never sends requests to other servers, so federated queries are refused")
+    if word in UPDATE_KEYWORDS:
+        raise QueryRefusedError(400, f"this endpoint is read-only: {word} (at {_where(query, token.start)}) "
+                                     "belongs to SPARQL Update; only SELECT, ASK, CONSTRUCT and DESCRIBE "
+                                     "queries are answered")
+
+
+def _iri(token: str, base: str) -> str:
+    """The absolute IRI an IRIREF token stands for (escapes decoded, resolved against BASE)."""
+    text = _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), token[1:-1])
+    return urljoin(base, text) if base else text
+
+
+def _graph_name(target: Sequence[_Token], base: str, prefixes: dict[str, str]) -> str | None:
+    if not target:
+        return None
+    token = target[0]
+    if token.kind == "iri":
+        return _iri(token.text, base)
+    if token.kind == "pname":
+        prefix, _, local = token.text.partition(":")
+        if prefix in prefixes:
+            return prefixes[prefix] + _PN_LOCAL_ESCAPE.sub(r"\1", local)
+        return token.text  # an undeclared prefix: the parser will refuse the query
+    return None
+
+
+def check_dataset(from_graphs: Iterable[str], from_named_graphs: Iterable[str], available: frozenset[str]) -> None:
+    """Refuse a dataset naming a graph the store does not hold: nothing is ever fetched from elsewhere."""
+    for clause, graphs in (("FROM / default-graph-uri", from_graphs),
+                           ("FROM NAMED / named-graph-uri", from_named_graphs)):
+        for graph in graphs:
+            if graph not in available:
+                known = ", ".join(f"<{name}>" for name in sorted(available)) or "none"
+                raise QueryRefusedError(400, f"{clause} names <{graph}>, which is not a graph of this store; "
+                                             f"nothing is fetched from elsewhere. The store's graphs: {known}")

@@ -1,0 +1,82 @@
+"""The guard reads a query the way the SPARQL grammar does: one table of what it must refuse, and what not."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset
+
+BASE = "http://127.0.0.1:8000/sparql"
+
+ALLOWED = [
+    # (query, form, FROM graphs, FROM NAMED graphs, deterministic)
+    ("SELECT * WHERE { ?s ?p ?o }", "SELECT", (), (), True),
+    ('SELECT * WHERE { ?s ?p "SERVICE <http://x/> {}" }', "SELECT", (), (), True),
+    ("SELECT * WHERE { ?s ?p '''INSERT\nDATA''' }", "SELECT", (), (), True),
+    ("PREFIX ex: <http://x/>\nSELECT * WHERE { ?s ex:SERVICE ex:drop }", "SELECT", (), (), True),
+    ("PREFIX ex: <http://x/>\nSELECT * WHERE { ?s ex:a\\-LOAD ?o }", "SELECT", (), (), True),
+    ("SELECT ?service ?load WHERE { ?service ?load ?o }", "SELECT", (), (), True),
+    ("SELECT * WHERE { ?s <http://x/SERVICE> ?o } # SERVICE", "SELECT", (), (), True),
+    ("ASK {} # LOAD <http://x/>\n", "ASK", (), (), True),
+    ('SELECT * WHERE { ?s ?p "x"@service }', "SELECT", (), (), True),
+    ("SELECT * WHERE { _:service ?p ?o }", "SELECT", (), (), True),
+    ('SELECT * WHERE { ?s ?p "(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((" }',
+     "SELECT", (), (), True),
+    ("CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT", (), (), True),
+    ("describe <http://x/a>", "DESCRIBE", (), (), True),
+    ("SELECT (RAND() AS ?r) WHERE {}", "SELECT", (), (), False),
+    ("SELECT (now() AS ?t) WHERE {}", "SELECT", (), (), False),
+    ("SELECT * FROM <http://x/g> FROM NAMED <http://x/h> WHERE {}", "SELECT", ("http://x/g",), ("http://x/h",), True),
+    ("PREFIX g: <http://x/graph/>\nSELECT * FROM g:data FROM NAMED g:onto WHERE {}", "SELECT",
+     ("http://x/graph/data",), ("http://x/graph/onto",), True),
+    ("BASE <http://x/dir/>\nSELECT * FROM <g> WHERE {}", "SELECT", ("http://x/dir/g",), (), True),
+    ("SELECT * FROM <g> WHERE {}", "SELECT", ("http://127.0.0.1:8000/g",), (), True),
+    ("SELECT * FROM <http://x/\\u0067> WHERE {}", "SELECT", ("http://x/g",), (), True),
+    ("SELECT * WHERE { SELECT * WHERE { ?s ?p ?o } }", "SELECT", (), (), True),
+]
+
+
+@pytest.mark.parametrize(("query", "form", "graphs", "named", "deterministic"), ALLOWED)
+def test_allowed(query: str, form: str, graphs: tuple[str, ...], named: tuple[str, ...], deterministic: bool) -> None:
+    assert analyse_query(query, 64, BASE) == Analysis(form, graphs, named, deterministic)
+
+
+REFUSED = [
+    # (query, words the message must contain)
+    ("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }", "SERVICE (at line 1, column 18)"),
+    ("SELECT * WHERE {\n  ?s ?p ?o .\n  service silent ?x {}\n}", "line 3, column 3"),
+    ("INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }", "read-only: INSERT"),
+    ("DELETE WHERE { ?s ?p ?o }", "read-only: DELETE"),
+    ("LOAD <http://x/data.ttl>", "read-only: LOAD"),
+    ("CLEAR ALL", "read-only: CLEAR"),
+    ("DROP GRAPH <http://x/g>", "read-only: DROP"),
+    ("CREATE GRAPH <http://x/g>", "read-only: CREATE"),
+    ("ADD DEFAULT TO <http://x/g>", "read-only: ADD"),
+    ("MOVE DEFAULT TO <http://x/g>", "read-only: MOVE"),
+    ("COPY DEFAULT TO <http://x/g>", "read-only: COPY"),
+    ("WITH <http://x/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "read-only: WITH"),
+    ("SELECT * WHERE " + "{" * 65 + "}" * 65, "more than 64 deep at line 1, column 80"),
+    ("SELECT * WHERE { FILTER(" + "(" * 70 + "1" + ")" * 70 + ") }", "more than 64 deep"),
+    ("SELECT * WHERE { ?s ?p " + "[ ?p " * 70 + "]" * 70 + " }", "more than 64 deep"),
+]
+
+
+@pytest.mark.parametrize(("query", "words"), REFUSED)
+def test_refused(query: str, words: str) -> None:
+    with pytest.raises(QueryRefusedError) as refused:
+        analyse_query(query, 64, BASE)
+    assert refused.value.status == 400
+    assert words in str(refused.value)
+
+
+def test_nesting_at_the_limit_passes() -> None:
+    assert analyse_query("SELECT * WHERE " + "{" * 64 + "}" * 64, 64, BASE).form == "SELECT"
+
+
+def test_dataset_must_name_graphs_of_the_store() -> None:
+    store = frozenset({"http://x/graph/data"})
+    check_dataset(("http://x/graph/data",), (), store)
+    with pytest.raises(QueryRefusedError) as refused:
+        check_dataset((), ("http://127.0.0.1:9/",), store)
+    assert "<http://127.0.0.1:9/>, which is not a graph of this store" in str(refused.value)
+    assert "<http://x/graph/data>" in str(refused.value)
