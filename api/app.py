@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
-from api.routes import catalog, health, pages, resources, rest, sparql
+from api.routes import catalog, docs, health, pages, resources, rest, sparql
 from api.state import StoreHolder
 from graph import __version__
 from graph.settings import Settings
@@ -31,12 +31,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="An open knowledge graph of smart-city alliances: SPARQL, linked data, REST and a DCAT catalogue.",
         lifespan=lifespan,
+        docs_url=None,  # served by api/routes/docs.py with local assets: no page loads anything from another host
+        redoc_url=None,
     )
     # Public read-only data: any origin may read, nobody sends credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After"])
     install_error_handlers(app)
-    for module in (health, sparql, resources, rest, catalog, pages):
+    for module in (health, sparql, resources, rest, catalog, pages, docs):
         app.include_router(module.router)
     return app

@@ -1,0 +1,31 @@
+"""`/docs`: the OpenAPI description in Swagger UI, its scripts served from here rather than from a CDN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import APIRouter, HTTPException
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
+_SERVED = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
+
+
+@router.api_route("/docs", methods=["GET", "HEAD"])
+def swagger_ui() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="smartcity-kg API",
+                               swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                               swagger_css_url="/docs/assets/swagger-ui.css",
+                               swagger_favicon_url="/docs/assets/favicon.png")
+
+
+@router.api_route("/docs/assets/{name}", methods=["GET", "HEAD"])
+def asset(name: str) -> FileResponse:
+    if name not in _SERVED:
+        raise HTTPException(404, f"no asset {name!r}")
+    return FileResponse(_ASSETS / name, headers={"Cache-Control": "public, max-age=86400"})
