@@ -7,9 +7,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import uvicorn
-
-from api.app import create_app
 from graph.cli import build_parser, cmd_build, err, run
 from graph.published import StoreUnavailableError, current_build
 from graph.settings import Settings
@@ -26,6 +23,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             status = cmd_build(args, settings)
             if status != 0:
                 return status
+    # The web stack is imported only here, so the pipeline's commands start without it.
+    import uvicorn  # noqa: PLC0415
+
+    from api.app import create_app  # noqa: PLC0415
+
     err.print(f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs).")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
                 proxy_headers=True, timeout_graceful_shutdown=5)
