@@ -23,8 +23,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.store = StoreHolder(settings.store)
+        app.state.store = StoreHolder(settings)
         yield
+        app.state.store.close()
 
     app = FastAPI(
         title="smartcity-kg",
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Public read-only data: any origin may read, nobody sends credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"],
-                       expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After"])
+                       expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After",
+                                       "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"])
     install_error_handlers(app)
     for module in (health, sparql, resources, rest, catalog, pages, docs):
         app.include_router(module.router)

@@ -11,7 +11,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XS
 
 from api.dataset import DUMPS, Dump, dump_file, statistics
 from graph.settings import Settings
-from graph.store import EmbeddedStore
+from graph.store import EmbeddedStore, ReadStore
 from graph.vocab import MUNICIPALITY_KEY, SCK, WD
 
 __all__ = ["catalog_graph", "dataset_iri", "void_graph"]
@@ -125,7 +125,7 @@ def _distribution(graph: Graph, dataset: URIRef, dump: Dump, *, url: str, size: 
     _licensed(graph, iri)
 
 
-def _dataset(graph: Graph, dataset: URIRef, store: EmbeddedStore, *, base: str, settings: Settings,
+def _dataset(graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, settings: Settings,
              publisher: URIRef) -> None:
     stats = statistics(store)
     modified = Literal(store.manifest.modified, datatype=XSD.dateTime)
@@ -163,12 +163,13 @@ def _dataset(graph: Graph, dataset: URIRef, store: EmbeddedStore, *, base: str, 
         graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
         graph.add((period, DCAT.startDate, Literal(stats.first_day, datatype=XSD.date)))
         graph.add((period, DCAT.endDate, Literal(stats.last_day, datatype=XSD.date)))
-    for dump in DUMPS.values():
-        _distribution(graph, dataset, dump, url=f"{base}/dumps/{dump.name}",
-                      size=dump_file(store, dump).stat().st_size, modified=modified)
+    if isinstance(store, EmbeddedStore):  # a graph on a remote server has no dump files to offer here
+        for dump in DUMPS.values():
+            _distribution(graph, dataset, dump, url=f"{base}/dumps/{dump.name}",
+                          size=dump_file(store, dump).stat().st_size, modified=modified)
 
 
-def catalog_graph(store: EmbeddedStore, settings: Settings, base: str) -> Graph:
+def catalog_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     """The DCAT-AP.de catalogue: one dataset, one distribution per dump, the SPARQL endpoint and the REST API."""
     graph = _new_graph()
     catalog, dataset = URIRef(f"{base}/catalog#catalog"), dataset_iri(base)
@@ -206,7 +207,7 @@ def _namespace(iri: str) -> str:
     return iri[: cut + 1]
 
 
-def void_graph(store: EmbeddedStore, settings: Settings, base: str) -> Graph:
+def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     """The VoID description: statistics, partitions, endpoint, dumps and the link sets to Wikidata and the
     DCAT-AP.de municipality keys."""
     stats = statistics(store)

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from api.state import StoreHolder
 from graph.settings import Settings
-from graph.store import EmbeddedStore
+from graph.store import ReadStore
 
 __all__ = ["SettingsDep", "StoreDep", "StoreHolderDep"]
 
@@ -23,10 +23,10 @@ def get_holder(request: Request) -> StoreHolder:
     return holder
 
 
-def get_store(request: Request) -> EmbeddedStore:
+def get_store(request: Request) -> ReadStore:
     return get_holder(request).get()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreHolderDep = Annotated[StoreHolder, Depends(get_holder)]
-StoreDep = Annotated[EmbeddedStore, Depends(get_store)]
+StoreDep = Annotated[ReadStore, Depends(get_store)]

@@ -6,22 +6,33 @@ import threading
 from pathlib import Path
 
 from graph.published import StoreUnavailableError
-from graph.store import EmbeddedStore, open_embedded
+from graph.remote import RemoteEndpoints, RemoteStore
+from graph.settings import Settings
+from graph.store import EmbeddedStore, ReadStore, open_embedded
 
 __all__ = ["StoreHolder"]
 
 
 class StoreHolder:
-    """Hands out the current build's store; follows `current` when a new build is swapped in."""
+    """Hands out the current build's store: the embedded one (following `current` when a new build is swapped
+    in) or, with `sparql_endpoint` set, the remote server's (checked on each use, so the service recovers by
+    itself when the server returns)."""
 
-    def __init__(self, store_dir: Path) -> None:
-        self.store_dir = store_dir
+    def __init__(self, settings: Settings) -> None:
+        self.store_dir: Path = settings.store
+        self.remote: RemoteStore | None = None
+        if settings.sparql_endpoint is not None:
+            endpoints = RemoteEndpoints(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store)
+            self.remote = RemoteStore(endpoints, settings.namespace, timeout=settings.query_timeout)
         self._lock = threading.Lock()
         self._target: Path | None = None
         self._store: EmbeddedStore | None = None
 
-    def get(self) -> EmbeddedStore:
+    def get(self) -> ReadStore:
         """The store of the current build; raises StoreUnavailableError with what to do when there is none."""
+        if self.remote is not None:
+            self.remote.manifest  # noqa: B018 - raises StoreUnavailableError while the server is away
+            return self.remote
         link = self.store_dir / "current"
         try:
             target = link.resolve(strict=True)
@@ -36,3 +47,7 @@ class StoreHolder:
                         raise StoreUnavailableError(f"the published store cannot be opened: {error}") from error
                     self._target = target
         return self._store
+
+    def close(self) -> None:
+        if self.remote is not None:
+            self.remote.close()

@@ -82,16 +82,36 @@ class RemoteStore:
 
     def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
               substitutions: Mapping[str, Term] | None = None) -> QueryOutcome:
-        form: list[tuple[str, str]] = [("query", bind_values(sparql, substitutions or {}))]
-        form += [("default-graph-uri", g) for g in (default_graph or self.graphs)]
-        form += [("named-graph-uri", g) for g in (named_graphs if named_graphs is not None else self.graphs)]
-        response = self._send("POST", self.endpoints.query, content=urlencode(form).encode(), headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/sparql-results+json, application/n-triples;q=0.9"})
+        response = self._post_query(bind_values(sparql, substitutions or {}),
+                                    "application/sparql-results+json, application/n-triples;q=0.9",
+                                    default_graph or self.graphs,
+                                    named_graphs if named_graphs is not None else self.graphs)
         kind = response.headers.get("content-type", "").split(";")[0].strip()
         if kind == "application/n-triples":
-            return [quad.triple for quad in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]
+            # Answered as Oxigraph's own triples result, so callers meet one result type whichever the store.
+            received = ox.Store()
+            received.bulk_extend(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
+            return received.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
         return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+
+    def forward(self, sparql: str, media_type: str, default_graph: Sequence[str] | None,
+                named_graphs: Sequence[str] | None) -> bytes:
+        """A client's query passed through as it is, answered in `media_type` by the server itself.
+
+        Without graphs named by the client the published graphs are the dataset; a query with its own FROM
+        clauses is sent without protocol graphs, which would override them.
+        """
+        response = self._post_query(sparql, media_type, self.graphs if default_graph is None else default_graph,
+                                    self.graphs if named_graphs is None else named_graphs)
+        return response.content
+
+    def _post_query(self, sparql: str, accept: str, default_graph: Sequence[str],
+                    named_graphs: Sequence[str]) -> httpx.Response:
+        form: list[tuple[str, str]] = [("query", sparql)]
+        form += [("default-graph-uri", g) for g in default_graph]
+        form += [("named-graph-uri", g) for g in named_graphs]
+        return self._send("POST", self.endpoints.query, content=urlencode(form).encode(),
+                          headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
 
     def quads(self) -> Iterator[ox.Quad]:
         outcome = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")

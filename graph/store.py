@@ -14,8 +14,7 @@ from graph.published import Manifest, current_build
 __all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
-# A remote server's CONSTRUCT answer arrives as a parsed list of triples.
-QueryOutcome = ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples | list[ox.Triple]
+QueryOutcome = ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples
 RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
                   "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
 GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
@@ -25,7 +24,8 @@ GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "json
 class ReadStore(Protocol):
     """What the command line and the service need of a store."""
 
-    manifest: Manifest
+    @property
+    def manifest(self) -> Manifest: ...
 
     def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
               substitutions: Mapping[str, Term] | None = None) -> QueryOutcome: ...
@@ -71,7 +71,7 @@ def open_embedded(store_dir: Path) -> EmbeddedStore:
 
 def serialize_outcome(outcome: QueryOutcome, fmt: str, prefixes: dict[str, str] | None = None) -> bytes:
     """Serialise a query's outcome: results formats for SELECT/ASK, RDF formats for CONSTRUCT/DESCRIBE."""
-    if not isinstance(outcome, ox.QuerySolutions | ox.QueryBoolean):
+    if isinstance(outcome, ox.QueryTriples):
         if fmt not in GRAPH_FORMATS or fmt in ("nq", "trig"):
             raise ValueError(f"a CONSTRUCT or DESCRIBE result is written as ttl, nt, jsonld or rdfxml, not {fmt}")
         return serialize_rdf(outcome, GRAPH_FORMATS[fmt], prefixes)

@@ -22,7 +22,7 @@ from graph.load import load_records
 from graph.pipeline import load_ontology
 from graph.published import Manifest, StoreUnavailableError
 from graph.remote import RemoteEndpoints, RemoteStore, bind_values, publish_remote
-from tests.conftest import free_port
+from tests.conftest import free_port, start_server, stop_server
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 NS = "https://w3id.org/smartcity-kg/"
@@ -100,7 +100,9 @@ def test_values_are_bound_like_the_embedded_store(oxigraph: OxigraphServer) -> N
         assert isinstance(outcome, ox.QuerySolutions)
         assert [row["label"].value for row in outcome] == ["ACME"]
         construct = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", substitutions={"s": acme})
-    assert isinstance(construct, list) and construct and all(t.subject == acme for t in construct)
+    assert isinstance(construct, ox.QueryTriples)
+    triples = list(construct)
+    assert triples and all(t.subject == acme for t in triples)
 
 
 def test_a_new_build_replaces_the_old_one_and_staging_graphs_are_gone(oxigraph: OxigraphServer) -> None:
@@ -150,3 +152,42 @@ def test_build_command_publishes_onto_the_remote_server(oxigraph: OxigraphServer
                  str(endpoints.graph_store), "--update-endpoint", str(endpoints.update)]) == 0
     with RemoteStore(endpoints, NS) as store:
         assert store.manifest.triples == len(store) > 0
+
+
+def test_service_on_a_remote_store_answers_fails_over_and_recovers(oxigraph: OxigraphServer,
+                                                                   tmp_path: Path) -> None:
+    endpoints = oxigraph.endpoints
+    manifest = _publish(oxigraph)
+    server = start_server(tmp_path / "unused-store", env={
+        "SMARTCITY_KG_SPARQL_ENDPOINT": endpoints.query, "SMARTCITY_KG_GRAPH_STORE": str(endpoints.graph_store),
+        "SMARTCITY_KG_UPDATE_ENDPOINT": str(endpoints.update)})
+    try:
+        with server.client() as client:
+            health = client.get("/health")
+            assert health.status_code == 200 and health.json()["triples"] == manifest.triples
+            members = client.get("/sparql", params={"query": (
+                "SELECT ?label WHERE { ?m <http://www.w3.org/ns/org#member>/<http://www.w3.org/2000/01/rdf-schema#"
+                "label> ?label } ORDER BY ?label")}, headers={"Accept": "text/csv"})
+            assert members.status_code == 200
+            assert members.text.split() == ["label", "ACME", "Betadorf", "Stadt", "Alphastadt"]
+            assert client.get("/sparql", params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> "
+                                                           "{ ?s ?p ?o } }"}).status_code == 400
+            doc = client.get("/doc/company/acme.ttl")
+            assert doc.status_code == 200 and "ACME" in doc.text
+            assert client.get("/api/v1/company/acme").json()["label"] == "ACME"
+            assert client.get("/dumps/graph.ttl").status_code == 404
+
+            oxigraph.stop()
+            time.sleep(5.5)  # past the manifest's short cache
+            down = client.get("/health")
+            assert down.status_code == 503 and "cannot be reached" in down.json()["detail"]
+            for path in ("/sparql?query=ASK%20%7B%7D", "/doc/company/acme.ttl", "/api/v1/company/acme"):
+                response = client.get(path)
+                assert response.status_code == 503, path
+                assert "Retry-After" in response.headers and "Traceback" not in response.text
+
+            oxigraph.start()
+            assert client.get("/health").status_code == 200
+            assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+    finally:
+        stop_server(server)

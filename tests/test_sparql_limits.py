@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-import psutil  # type: ignore[import-untyped]
+import psutil
 import pytest
 
 from api.querying import Job, QueryFailedError, QueryPool

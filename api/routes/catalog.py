@@ -16,6 +16,7 @@ from api.deps import SettingsDep, StoreDep
 from api.models import ErrorBody
 from api.negotiation import negotiate
 from graph.settings import Settings
+from graph.store import EmbeddedStore
 
 __all__ = ["router"]
 
@@ -79,6 +80,9 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
     `If-Modified-Since` are answered 304 while the data is unchanged."""
     if name not in DUMPS:
         raise HTTPException(404, f"no dump {name!r}; the dumps are: {', '.join(DUMPS)}")
+    if not isinstance(store, EmbeddedStore):
+        raise HTTPException(404, "the dumps are written by the build that loads a local store; this service reads "
+                                 "its graph from a remote SPARQL server, which has no dump files here")
     path = dump_file(store, DUMPS[name])
     manifest = store.manifest
     modified = datetime.fromisoformat(manifest.modified).astimezone(UTC)

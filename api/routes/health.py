@@ -16,10 +16,9 @@ router = APIRouter(tags=["service"])
 @router.get("/health", summary="Whether the service has a graph to serve")
 def health(holder: StoreHolderDep) -> JSONResponse:
     try:
-        store = holder.get()
+        manifest = holder.get().manifest
     except StoreUnavailableError as error:
         return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503,
                             headers={"Retry-After": "10"})
-    manifest = store.manifest
     return JSONResponse({"status": "ok", "triples": manifest.triples, "built": manifest.modified,
                          "build": manifest.build_id, "version": manifest.version})

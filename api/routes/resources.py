@@ -32,7 +32,7 @@ from api.rdf_formats import (
     split_suffix,
 )
 from api.templating import render, words
-from graph.store import EmbeddedStore
+from graph.store import ReadStore
 from graph.vocab import OWL
 
 __all__ = ["router"]
@@ -116,7 +116,7 @@ def context_document(request: Request) -> Response:
     return represent(request, JSON_LD, lambda: raw, location="/context.jsonld", etag=etag, vary=None, alternates=())
 
 
-def _ontology(request: Request, store: EmbeddedStore, base_url: str | None, suffix: Format | None) -> Response:
+def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: Format | None) -> Response:
     fmt = choose(request, ONTOLOGY_FORMATS, suffix)
     ontology = load_ontology(store)
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
@@ -140,11 +140,11 @@ def _ontology(request: Request, store: EmbeddedStore, base_url: str | None, suff
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
-def _thing_iri(store: EmbeddedStore, kind: str, key: str) -> str:
+def _thing_iri(store: ReadStore, kind: str, key: str) -> str:
     return f"{store.manifest.namespace}id/{kind}/{key}"
 
 
-def _lookup(request: Request, store: EmbeddedStore, kind: str, key: str,
+def _lookup(request: Request, store: ReadStore, kind: str, key: str,
             suffix: Format | None) -> Description | Response:
     """The thing's description; or the 404 for an unknown thing, the 410 for a retired one."""
     description = None
@@ -166,7 +166,7 @@ def _lookup(request: Request, store: EmbeddedStore, kind: str, key: str,
     return description
 
 
-def _served_path(store: EmbeddedStore, iri: str) -> str:
+def _served_path(store: ReadStore, iri: str) -> str:
     """Where an IRI is served: its path when it is one of ours, else the IRI itself."""
     namespace = store.manifest.namespace
     return "/" + iri[len(namespace):] if iri.startswith(namespace) else iri

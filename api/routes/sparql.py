@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import pyoxigraph as ox
@@ -20,8 +20,9 @@ from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
 from api.sparql_request import GRAPH_NAMES, GRAPH_TYPES, MEDIA_TYPES, RESULT_TYPES, choose_formats, read_request
 from api.state import StoreHolder
 from graph.publish import PREFIXES
+from graph.remote import RemoteStore
 from graph.settings import Settings
-from graph.store import EmbeddedStore
+from graph.store import EmbeddedStore, ReadStore
 
 __all__ = ["SparqlEndpoint", "router"]
 
@@ -45,7 +46,7 @@ class SparqlEndpoint:
         self.answers = AnswerCache(settings.result_cache_mb * 2**20)
         self._graphs: tuple[str, frozenset[str]] | None = None
 
-    async def graphs(self, store: EmbeddedStore) -> frozenset[str]:
+    async def graphs(self, store: ReadStore) -> frozenset[str]:
         """The names of the graphs in the current build (listed once per build, in a thread)."""
         known = self._graphs
         if known is None or known[0] != store.manifest.build_id:
@@ -74,6 +75,13 @@ class SparqlEndpoint:
             results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
         except QueryRefusedError as refusal:
             return error_response(refusal.status, str(refusal))
+        if not isinstance(store, EmbeddedStore):
+            assert isinstance(store, RemoteStore)
+            own_dataset = bool(analysis.from_graphs or analysis.from_named_graphs)
+            fmt = (results if analysis.form in ("SELECT", "ASK") else graph) or results or graph
+            assert fmt is not None
+            return await self.forward(store, asked.query, fmt, asked.default_graphs or ([] if own_dataset else None),
+                                      asked.named_graphs or ([] if own_dataset else None))
         job = Job(str(store.path), asked.query, endpoint, asked.default_graphs, asked.named_graphs,
                   not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows)
         answer = self.answers.get(job) if analysis.deterministic else None
@@ -109,6 +117,15 @@ class SparqlEndpoint:
         self.budget.charge(client, answer.seconds)
         return answer
 
+    async def forward(self, store: RemoteStore, query: str, fmt: str, default_graphs: Sequence[str] | None,
+                      named_graphs: Sequence[str] | None) -> Response:
+        """A query checked by the guard, answered by the remote server (whose own time limit stops its work)."""
+        try:
+            payload = await run_in_threadpool(store.forward, query, MEDIA_TYPES[fmt], default_graphs, named_graphs)
+        except SyntaxError as error:
+            return error_response(400, str(error))
+        return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
+
     def endpoint_url(self, request: Request) -> str:
         """The endpoint's own URL: the configured public one, else the one this request was sent to."""
         if self.settings.base_url:
@@ -116,7 +133,7 @@ class SparqlEndpoint:
         host = request.headers.get("host") or "{}:{}".format(*request.scope.get("server") or ("localhost", 80))
         return f"{request.scope['scheme']}://{host}{request.scope['path']}"
 
-    async def describe(self, request: Request, store: EmbeddedStore, formats: tuple[str, ...]) -> Response:
+    async def describe(self, request: Request, store: ReadStore, formats: tuple[str, ...]) -> Response:
         """The service description for RDF clients, the query editor for browsers."""
         if formats:
             fmt = "html" if formats[0].lower() == "html" else GRAPH_NAMES.get(formats[0].lower())
@@ -134,7 +151,7 @@ class SparqlEndpoint:
         return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
 
-def _graph_names(store: EmbeddedStore) -> frozenset[str]:
+def _graph_names(store: ReadStore) -> frozenset[str]:
     outcome = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
     assert isinstance(outcome, ox.QuerySolutions)
     return frozenset(row[0].value for row in outcome if isinstance(row[0], ox.NamedNode))
