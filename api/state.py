@@ -41,10 +41,7 @@ class StoreHolder:
         if target != self._target or self._store is None:
             with self._lock:
                 if target != self._target or self._store is None:
-                    try:
-                        self._store = open_embedded(self.store_dir)
-                    except OSError as error:
-                        raise StoreUnavailableError(f"the published store cannot be opened: {error}") from error
+                    self._store = open_embedded(self.store_dir)
                     self._target = target
         return self._store
 

@@ -94,6 +94,11 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         _print_report(error.report)
         err.print("Nothing was published; the previous store is untouched.")
         return 1
+    except (OSError, RuntimeError) as error:
+        reason = f"{error.strerror}: {error.filename}" if isinstance(error, OSError) and error.strerror else error
+        err.print(f"[red]The new build could not be written ({reason}).[/] Nothing was published; the previous "
+                  "store is untouched. Free some space or fix the cause, then run the build again.")
+        return 1
     _print_report(report)
     where = settings.sparql_endpoint or settings.store
     serve = f"--sparql-endpoint {where}" if settings.sparql_endpoint else f"--store {where}"

@@ -49,11 +49,16 @@ def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: s
         work = builds / f".tmp-{build_id}-{os.getpid()}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
-        step("writing dumps")
-        _write_dumps(nquads, namespace, work / "dumps")
-        step("loading the store")
-        _load_store(nquads, work / "oxigraph", count)
-        (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
+        try:
+            step("writing dumps")
+            _write_dumps(nquads, namespace, work / "dumps")
+            step("loading the store")
+            _load_store(nquads, work / "oxigraph", count)
+            (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
+        except BaseException:
+            # A full disk or a failed check: the half-written build goes, the published one was never touched.
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         shutil.rmtree(final, ignore_errors=True)
         work.rename(final)
     step("switching to the new build")

@@ -9,7 +9,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from graph._convert import serialize_rdf
-from graph.published import Manifest, current_build
+from graph.published import Manifest, StoreUnavailableError, current_build
 
 __all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome"]
 
@@ -41,7 +41,11 @@ class EmbeddedStore:
     def __init__(self, path: Path, manifest: Manifest) -> None:
         self.path = path
         self.manifest = manifest
-        self._store = ox.Store.read_only(str(path / "oxigraph"))
+        try:
+            self._store = ox.Store.read_only(str(path / "oxigraph"))
+        except (OSError, RuntimeError) as error:  # Oxigraph reports a damaged store as a RuntimeError
+            raise StoreUnavailableError(f"the published store in {path} cannot be opened ({error}); rebuild it "
+                                        "with `smartcity-kg build`") from error
 
     def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
               substitutions: Mapping[str, Term] | None = None) -> QueryOutcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
@@ -20,6 +21,7 @@ from api.cli import main
 from graph.pipeline import run_build
 from graph.published import StoreUnavailableError, current_build
 from graph.store import open_embedded
+from tests.conftest import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -146,3 +148,54 @@ def test_usage_error_exits_2() -> None:
     with pytest.raises(SystemExit) as caught:
         main(["build", "--no-such-option"])
     assert caught.value.code == 2
+
+
+def test_a_full_disk_fails_cleanly_and_keeps_the_published_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s"
+    first, _ = run_build(MINI, store, NS)
+    data = tmp_path / "data"
+    shutil.copytree(MINI, data)
+    text = (data / "alliance.yaml").read_text(encoding="utf-8")
+    (data / "alliance.yaml").write_text(text.replace("Alpha-Beta-Bund", "Bund"), encoding="utf-8")
+
+    def no_space(*_: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(store / "builds"))
+
+    monkeypatch.setattr("graph.publish._load_store", no_space)  # the disk fills up while the store is written
+    assert main(["build", "--data", str(data), "--store", str(store)]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "previous store is untouched" in err and "Traceback" not in err
+    assert current_build(store)[1] == first
+    assert sorted(p.name for p in (store / "builds").iterdir()) == [first.build_id]  # nothing half-written left
+
+
+def test_a_damaged_store_is_unavailable_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    build, _ = current_build(store)
+    for file in (build / "oxigraph").iterdir():
+        if file.is_file():
+            file.write_bytes(b"\x00garbage")
+    with pytest.raises(StoreUnavailableError, match="cannot be opened"):
+        open_embedded(store)
+    assert main(["query", "--store", str(store), "ASK {}"]) == 1
+    assert "smartcity-kg build" in capsys.readouterr().err
+
+
+def test_the_service_over_a_damaged_store_answers_503(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    build, _ = current_build(store)
+    for file in (build / "oxigraph").iterdir():
+        if file.is_file():
+            file.write_bytes(b"\x00garbage")
+    server = start_server(store)
+    try:
+        with server.client() as client:
+            for path in ("/health", "/sparql?query=ASK%7B%7D", "/doc/city/alpha.ttl", "/api/v1/city/alpha"):
+                response = client.get(path)
+                assert response.status_code == 503, path
+                assert "cannot be opened" in response.text and "Traceback" not in response.text
+    finally:
+        stop_server(server)
