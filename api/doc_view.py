@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from markupsafe import Markup
+
 from api.describe import Description
+from api.diagram import Node, alliance_diagram
 from api.display import Link, pick_label
 from api.naming import Namer
 from api.ontology_view import Ontology, term_link
+from api.templating import words
 from api.terms import node_id
 from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, TIME
 
@@ -72,6 +76,16 @@ class Incoming:
 
 
 @dataclass(frozen=True)
+class Moment:
+    """One dated line of a timeline; `sort` is the date as written (ISO at its precision), `date` as shown."""
+
+    sort: str
+    date: str
+    thing: Link
+    what: str
+
+
+@dataclass(frozen=True)
 class DocPage:
     lang: str
     iri: str
@@ -87,10 +101,16 @@ class DocPage:
     linked_from: list[Incoming]
     sources: list[SourceRow]
     cited_by: list[Claim]
+    timeline: list[Moment]
+    diagram: Markup | None
 
 
 def doc_page(description: Description, ontology: Ontology, namespace: str, lang: str) -> DocPage:
     return _PageBuilder(Namer(description, ontology, namespace, lang)).page()
+
+
+_KINDS = {"municipality": "city", "company": "company", "organization": "organization"}
+_TIMED = (str(SCK.startDate), str(SCK.signedOn), str(SCK.date), str(DCTERMS.issued))
 
 
 class _PageBuilder:
@@ -116,8 +136,47 @@ class _PageBuilder:
             identifiers=[Fact(n.property_name(p), [n.link(v, external=True) for v in self.d.objects(self.iri, p)])
                          for p in _IDENTIFIERS if self.d.objects(self.iri, p)],
             parts=self.parts(), memberships=self.memberships(), linked_from=self.linked_from(),
-            sources=self.sources(), cited_by=self.cited_by(),
+            sources=self.sources(), cited_by=self.cited_by(), timeline=self.timeline(), diagram=self.diagram(),
         )
+
+    def timeline(self) -> list[Moment]:
+        """The dated statements about the thing (memberships, agreements, events, pilots), oldest first."""
+        moments = {}
+        related = [*(row.membership.title or "" for row in self.memberships()),
+                   *(node_id(t.subject) for agent in self.agents for t in self.d.incoming(agent))]
+        for node in related:
+            if not node or self.d.is_fragment(node):
+                continue
+            for predicate in _TIMED:
+                values = self.n.literals(node, predicate)
+                if values and predicate != str(DCTERMS.issued):
+                    kinds = sorted(self.n.label(t).text for t in self.n.types_of(node) if t.startswith(str(SCK)))
+                    moments[node] = Moment(values[0].value, self.n.first_date(node, (predicate,)) or values[0].value,
+                                           self.n.iri_link(node), ", ".join(kinds))
+                    break
+        return sorted(moments.values(), key=lambda moment: (moment.sort, moment.thing.text.lower()))
+
+    def diagram(self) -> Markup | None:
+        """For an alliance: its members around it, coloured by kind, each a link to its page."""
+        if str(SCK.Alliance) not in self.n.types_of(self.iri):
+            return None
+        members: dict[str, tuple[Link, str, list[str]]] = {}
+        for node in self.d.nodes():
+            if _MEMBERSHIP not in self.n.types_of(node):
+                continue
+            roles = [self.n.link(role).text for role in self.d.objects(node, str(ORG.role))]
+            for member in self.d.objects(node, str(ORG.member)):
+                # The kind is in the IRI (id/municipality/..., id/company/...): members' types are not described here.
+                kind = next((k for path, k in _KINDS.items() if f"/id/{path}/" in member.value), "organization")
+                entry = members.setdefault(member.value, (self.n.iri_link(member.value), kind, []))
+                entry[2].extend(roles)
+        if not members:
+            return None
+        words_of = words(self.n.lang)
+        nodes = [Node(link.text, link.href, kind, tuple(dict.fromkeys(roles)))
+                 for link, kind, roles in sorted(members.values(), key=lambda m: (m[1], m[0].text.lower()))]
+        legend = {kind: words_of[f"kind_{kind}"] for kind in ("city", "company", "organization")}
+        return alliance_diagram(self.n.label(self.iri).text, nodes, legend)
 
     def facts(self, node: str) -> list[Fact]:
         shown = [p for p in self.d.predicates(node)

@@ -21,7 +21,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "ontology": "Ontology", "other_language": "Deutsch", "period": "Period", "properties": "Properties",
         "range": "Range", "replaced_by": "It has been replaced by", "retired": "This entry has been retired.",
         "role": "Role", "since": "since", "sources": "Sources", "until": "until", "version": "Version",
-        "where": "Where in the source",
+        "where": "Where in the source", "timeline": "Timeline", "members_diagram": "Members at a glance",
+        "kind_city": "municipality", "kind_company": "company", "kind_organization": "other organisation",
     },
     "de": {
         "also": "Auch", "broader": "Unterklasse oder Untereigenschaft von", "cited_by": "Zitiert von",
@@ -32,6 +33,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "period": "Zeitraum", "properties": "Eigenschaften", "range": "Wertebereich",
         "replaced_by": "Er wurde ersetzt durch", "retired": "Dieser Eintrag wurde zurückgezogen.", "role": "Rolle",
         "since": "seit", "sources": "Quellen", "until": "bis", "version": "Version", "where": "Fundstelle",
+        "timeline": "Zeitleiste", "members_diagram": "Mitglieder im Überblick", "kind_city": "Kommune",
+        "kind_company": "Unternehmen", "kind_organization": "andere Organisation",
     },
 }
 
