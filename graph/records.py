@@ -82,15 +82,8 @@ class LangText(Record):
         return self
 
 
-class CitedText(Cited):
-    de: Text | None = None
-    en: Text | None = None
-
-    @model_validator(mode="after")
-    def _one_language(self) -> CitedText:
-        if self.de is None and self.en is None:
-            raise ValueError("give the text in German (de:) or English (en:)")
-        return self
+class CitedText(LangText, Cited):
+    """A text in our own words (a goal, a scope item) with the sources it rests on."""
 
 
 class DateSpec(Record):

@@ -16,6 +16,7 @@ import pytest
 
 from graph.pipeline import run_build
 from graph.settings import Settings
+from graph.store import EmbeddedStore, open_embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -86,6 +87,19 @@ def live_server(published_store: Path) -> Iterator[Server]:
     server = start_server(published_store)
     yield server
     stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def client(live_server: Server) -> Iterator[httpx.Client]:
+    """A keep-alive HTTP client of the live server."""
+    with live_server.client() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def store(published_store: Path) -> EmbeddedStore:
+    """The published curated store, opened read-only in the test process."""
+    return open_embedded(published_store)
 
 
 @pytest.fixture

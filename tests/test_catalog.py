@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,8 +13,8 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH, VOID, XSD
 from rdflib.term import Node
 
 from graph.published import DUMP_FILES
-from graph.store import EmbeddedStore, open_embedded
-from tests.conftest import Server, start_server, stop_server
+from graph.store import EmbeddedStore
+from tests.conftest import start_server, stop_server
 
 VENDOR_SHAPES = ("dcat-ap-3.0.1/shapes.ttl", "dcat-ap-3.0.1/range.ttl", "dcat-ap-3.0.1/mdr-vocabularies.shape.ttl",
                  "dcat-ap-de-3.0/dcat-ap-SHACL-3.0.0.ttl", "dcat-ap-de-3.0/dcat-ap-SHACL-DE.ttl",
@@ -24,17 +23,6 @@ VENDOR_SHAPES = ("dcat-ap-3.0.1/shapes.ttl", "dcat-ap-3.0.1/range.ttl", "dcat-ap
 SCK = "https://w3id.org/smartcity-kg/ontology#"
 RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
              "application/n-triples": "nt"}
-
-
-@pytest.fixture(scope="module")
-def client(live_server: Server) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def store(published_store: Path) -> EmbeddedStore:
-    return open_embedded(published_store)
 
 
 def fetch(client: httpx.Client, url: str, accept: str | None = None) -> Graph:

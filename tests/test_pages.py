@@ -5,9 +5,7 @@ Expected figures come from `measure_coverage` and SPARQL over the same published
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
@@ -16,7 +14,7 @@ import yaml
 
 from graph.coverage import Coverage, measure_coverage
 from graph.published import DUMP_FILES
-from graph.store import EmbeddedStore, open_embedded
+from graph.store import EmbeddedStore
 from tests.conftest import DATA, NAMESPACE, ROOT, Server
 
 QUERIES = ROOT / "queries"
@@ -60,17 +58,6 @@ class Page(HTMLParser):
         elif tag == "textarea" and self._in == "textarea":
             self.textarea = "".join(self._text)
             self._in = None
-
-
-@pytest.fixture(scope="module")
-def client(live_server: Server) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def store(published_store: Path) -> EmbeddedStore:
-    return open_embedded(published_store)
 
 
 @pytest.fixture(scope="module")

@@ -170,13 +170,18 @@ def test_a_full_disk_fails_cleanly_and_keeps_the_published_store(tmp_path: Path,
     assert sorted(p.name for p in (store / "builds").iterdir()) == [first.build_id]  # nothing half-written left
 
 
-def test_a_damaged_store_is_unavailable_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store = tmp_path / "s"
-    run_build(MINI, store, NS)
+def _damage(store: Path) -> None:
+    """Overwrite the current build's store files, as a failing disk would."""
     build, _ = current_build(store)
     for file in (build / "oxigraph").iterdir():
         if file.is_file():
             file.write_bytes(b"\x00garbage")
+
+
+def test_a_damaged_store_is_unavailable_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    _damage(store)
     with pytest.raises(StoreUnavailableError, match="cannot be opened"):
         open_embedded(store)
     assert main(["query", "--store", str(store), "ASK {}"]) == 1
@@ -186,10 +191,7 @@ def test_a_damaged_store_is_unavailable_with_what_to_do(tmp_path: Path, capsys: 
 def test_the_service_over_a_damaged_store_answers_503(tmp_path: Path) -> None:
     store = tmp_path / "s"
     run_build(MINI, store, NS)
-    build, _ = current_build(store)
-    for file in (build / "oxigraph").iterdir():
-        if file.is_file():
-            file.write_bytes(b"\x00garbage")
+    _damage(store)
     server = start_server(store)
     try:
         with server.client() as client:

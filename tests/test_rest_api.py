@@ -5,9 +5,7 @@ Expected answers come from the curated YAML (the member towns of Drei gewinnt) o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,25 +15,14 @@ import rdflib
 import yaml
 
 from api.listing import FILTERS, fold
-from graph.store import EmbeddedStore, open_embedded
-from tests.conftest import DATA, NAMESPACE, Server
+from graph.store import EmbeddedStore
+from tests.conftest import DATA, NAMESPACE
 
 ORG = "http://www.w3.org/ns/org#"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 PREFIXES = (f"PREFIX org: <{ORG}>\nPREFIX sck: <{SCK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
             "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n")
-
-
-@pytest.fixture(scope="module")
-def client(live_server: Server) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def store(published_store: Path) -> EmbeddedStore:
-    return open_embedded(published_store)
 
 
 def select(store: EmbeddedStore, query: str, **bound: ox.NamedNode | ox.Literal) -> list[ox.QuerySolution]:
