@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
+from api.observability import install_observability
 from api.routes import catalog, docs, health, pages, resources, rest, sparql
 from api.state import StoreHolder
 from graph import __version__
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After",
                                        "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"])
     install_error_handlers(app)
+    install_observability(app)
     for module in (health, sparql, resources, rest, catalog, pages, docs):
         app.include_router(module.router)
     return app

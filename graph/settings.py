@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     max_rows: int = Field(10_000, gt=0, description="Most result rows a SELECT returns over HTTP.")
     max_query_bytes: int = Field(64_000, gt=0, description="Largest query text accepted.")
     max_nesting: int = Field(64, gt=0, description="Deepest nesting of brackets accepted in a query.")
-    query_workers: int = Field(2, gt=0, description="Worker processes evaluating queries.")
+    # Four, not one per core: two runaway queries must not hold every worker until the time limit stops them.
+    query_workers: int = Field(4, gt=0, description="Worker processes evaluating queries.")
     max_pending_queries: int = Field(16, ge=0, description="Queries allowed to wait for a worker.")
     contact_email: str = "smartcity-kg@example.org"
     publisher_name: str = "smartcity-kg"

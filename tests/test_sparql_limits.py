@@ -23,7 +23,8 @@ from tests.conftest import Server, start_server, stop_server
 pytestmark = pytest.mark.slow
 
 TIMEOUT = 2.0
-LIMITS = {"SMARTCITY_KG_QUERY_TIMEOUT": str(TIMEOUT), "SMARTCITY_KG_MAX_PENDING_QUERIES": "2",
+LIMITS = {"SMARTCITY_KG_QUERY_TIMEOUT": str(TIMEOUT), "SMARTCITY_KG_QUERY_WORKERS": "2",
+          "SMARTCITY_KG_MAX_PENDING_QUERIES": "2",
           "SMARTCITY_KG_CLIENT_QUERY_SECONDS": "1.5", "SMARTCITY_KG_QUERY_MEMORY_MB": "400",
           "SMARTCITY_KG_MAX_QUERY_BYTES": "12000"}
 # Every triple with every triple with every triple: ~10^12 rows to count, in constant memory.

@@ -63,8 +63,9 @@ class QueryFailedError(Exception):
     """The query got no result; `status` and `headers` for the response, the message says why."""
 
     def __init__(self, status: int, message: str, *, retry_after: int | None = None, seconds: float = 0.0,
-                 not_acceptable: str | None = None) -> None:
+                 not_acceptable: str | None = None, event: str | None = None) -> None:
         self.status = status
+        self.event = event  # what /metrics counts it as: query_timeout, overload, worker_crash ...
         self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self.seconds = seconds
         self.not_acceptable = not_acceptable  # "results" or "graph": which kind of result had no acceptable format
@@ -145,7 +146,7 @@ class QueryPool:
             raise QueryFailedError(503, f"the query was stopped: it reached the time limit of {self.timeout:g} s "
                                         f"per query (setting query_timeout, environment variable "
                                         f"SMARTCITY_KG_QUERY_TIMEOUT); it ran {seconds:.1f} s{queued}",
-                                   retry_after=ceil(self.timeout), seconds=seconds) from None
+                                   retry_after=ceil(self.timeout), seconds=seconds, event="query_timeout") from None
         except (asyncio.IncompleteReadError, ConnectionError):
             failure = await self._crashed(worker, time.monotonic() - began)  # before the kill that would mask it
             self._replace(worker)
@@ -170,7 +171,7 @@ class QueryPool:
     def _out_of_memory(self, seconds: float) -> QueryFailedError:
         return QueryFailedError(503, f"the query was stopped: it needed more than the {self.memory_mb} MiB of "
                                      "memory a query may use (setting query_memory_mb)",
-                                retry_after=BUSY_RETRY_AFTER, seconds=seconds)
+                                retry_after=BUSY_RETRY_AFTER, seconds=seconds, event="query_memory_limit")
 
     async def _crashed(self, worker: _Worker, seconds: float) -> QueryFailedError:
         name = await worker.exit_signal()
@@ -179,7 +180,7 @@ class QueryPool:
         log.error("a query worker died (%s) evaluating a query", name or "exited")
         return QueryFailedError(500, f"the query engine crashed evaluating this query ({name or 'exited'}); "
                                      "it has been restarted and other queries are unaffected, but this query "
-                                     "cannot be answered", seconds=seconds)
+                                     "cannot be answered", seconds=seconds, event="worker_crash")
 
     async def _acquire(self, deadline: float) -> _Worker:
         while self._idle and self._idle[-1].process.poll() is not None:  # died while idle: never hand it a query
@@ -191,7 +192,7 @@ class QueryPool:
                 raise QueryFailedError(503, f"the server is busy: {len(self._busy)} queries are running and "
                                             f"{len(self._waiting)} are waiting, the most allowed (settings "
                                             "query_workers, max_pending_queries); try again shortly",
-                                       retry_after=BUSY_RETRY_AFTER)
+                                       retry_after=BUSY_RETRY_AFTER, event="overload")
             waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
             self._waiting.append(waiter)
             try:
@@ -204,7 +205,8 @@ class QueryPool:
                     self._release(waiter.result())  # handed over just as the wait ended: pass it on
                 if isinstance(error, TimeoutError):
                     raise QueryFailedError(503, "the server is busy: no query worker became free within the time "
-                                                f"limit of {self.timeout:g} s", retry_after=BUSY_RETRY_AFTER) from None
+                                                f"limit of {self.timeout:g} s", retry_after=BUSY_RETRY_AFTER,
+                                           event="overload") from None
                 raise
         self._busy.add(worker)
         return worker

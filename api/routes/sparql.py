@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api.editor import editor_page
 from api.errors import error_response
 from api.negotiation import NotAcceptableError, negotiate
+from api.observability import record
 from api.querying import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
 from api.service_description import describe_service
 from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
@@ -74,6 +75,7 @@ class SparqlEndpoint:
                 check_dataset(graphs, named, await self.graphs(store))
             results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
         except QueryRefusedError as refusal:
+            record("query_refused")
             return error_response(refusal.status, str(refusal))
         if not isinstance(store, EmbeddedStore):
             assert isinstance(store, RemoteStore)
@@ -85,7 +87,9 @@ class SparqlEndpoint:
         job = Job(str(store.path), asked.query, endpoint, asked.default_graphs, asked.named_graphs,
                   not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows)
         answer = self.answers.get(job) if analysis.deterministic else None
-        if answer is None:
+        if answer is not None:
+            record("answer_cache_hit")
+        else:
             outcome = await self.evaluate(request, job)
             if isinstance(outcome, Response):
                 return outcome
@@ -103,12 +107,15 @@ class SparqlEndpoint:
         client = request.client.host if request.client else "unknown"
         wait = self.budget.retry_after(client)
         if wait is not None:
+            record("client_share_exceeded")
             return error_response(429, "this client has used its share of query time "
                                        f"({self.settings.client_query_seconds:g} s per minute, setting "
                                        f"client_query_seconds); try again in {wait} s", {"Retry-After": str(wait)})
         try:
             answer = await self.pool.run(job, asyncio.get_running_loop().time() + self.settings.query_timeout)
         except QueryFailedError as failure:
+            if failure.event is not None:
+                record(failure.event)
             self.budget.charge(client, failure.seconds)
             if failure.not_acceptable:
                 offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
