@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
+from api.limits import HeaderLimit
 from api.observability import install_observability
 from api.routes import catalog, docs, health, pages, resources, rest, sparql
 from api.state import StoreHolder
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After",
                                        "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"])
+    app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)
     for module in (health, sparql, resources, rest, catalog, pages, docs):

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     query_timeout: float = Field(30.0, gt=0, description="Seconds a query may run before it is stopped.")
     max_rows: int = Field(10_000, gt=0, description="Most result rows a SELECT returns over HTTP.")
     max_query_bytes: int = Field(64_000, gt=0, description="Largest query text accepted.")
+    max_header_bytes: int = Field(16_384, gt=0, description="Largest total size of a request's headers.")
     max_nesting: int = Field(64, gt=0, description="Deepest nesting of brackets accepted in a query.")
     # Four, not one per core: two runaway queries must not hold every worker until the time limit stops them.
     query_workers: int = Field(4, gt=0, description="Worker processes evaluating queries.")

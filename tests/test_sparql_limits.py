@@ -259,3 +259,11 @@ def test_workers_have_no_network_even_if_a_query_got_past_the_guard(published_st
     time.sleep(0.3)
     assert canary.connections == 0
     assert "unreachable" in message.lower()
+
+
+def test_oversized_headers_are_refused_with_431(live_server: Server) -> None:
+    with live_server.client() as client:
+        refused = client.get("/health", headers={"X-Padding": "a" * 20_000})
+        assert refused.status_code == 431
+        assert "max_header_bytes" in refused.json()["error"]["message"]
+        assert client.get("/health", headers={"X-Padding": "a" * 2_000}).status_code == 200
