@@ -1,14 +1,18 @@
-"""Values derived from a whole build (label index, statistics), computed once per build and then reused."""
+"""Values derived from a whole build (label index, statistics, rendered responses), computed once and reused."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from fastapi import Request, Response
 
 from graph.store import ReadStore
 
-__all__ = ["PerBuild"]
+__all__ = ["PerBuild", "Rendered", "etag_matches"]
 
 T = TypeVar("T")
 
@@ -30,3 +34,79 @@ class PerBuild(Generic[T]):
             if self._cached is None or self._cached[0] != build:
                 self._cached = (build, self._make(store))
             return self._cached[1]
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names `etag` (weak comparison, as RFC 9110 asks for GET and HEAD)."""
+    if not if_none_match:
+        return False
+    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+@dataclass(frozen=True)
+class _Entry:
+    body: bytes
+    media_type: str
+    # Lower-case names, as Starlette keeps them; no Content-Type or Content-Length, which follow from the above.
+    headers: dict[str, str]
+
+
+class Rendered:
+    """200 responses already rendered, by everything their bytes depend on; at most `max_bytes` of bodies.
+
+    A published build never changes, so neither does a representation of it: the key starts with the build (its
+    folder and its id, a hash of its content), and the entries of an older build are dropped as soon as a request
+    for a newer one arrives. Only successful GETs are kept, so made-up keys (404) cannot push real ones out.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._build: tuple[str, str] | None = None
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def key(self, store: ReadStore, request: Request, *parts: Hashable) -> tuple[Hashable, ...]:
+        """The key of this request's response: the build, the URL, the headers it is negotiated by, `parts`."""
+        build = (str(getattr(store, "path", "")), store.manifest.build_id)
+        with self._lock:
+            if build != self._build:
+                self._entries.clear()
+                self.size = 0
+                self._build = build
+        headers = request.headers
+        return (build, request.url.path, request.url.query, headers.get("accept"), headers.get("accept-language"),
+                *parts)
+
+    def respond(self, request: Request, key: Hashable) -> Response | None:
+        """The kept response for `key` (304 when If-None-Match names it, headers only for HEAD), or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+        if etag_matches(request.headers.get("if-none-match"), entry.headers.get("etag", "")):
+            return Response(status_code=304, headers=entry.headers)
+        if request.method == "HEAD":
+            return Response(headers={**entry.headers, "Content-Length": str(len(entry.body))},
+                            media_type=entry.media_type)
+        return Response(entry.body, headers=entry.headers, media_type=entry.media_type)
+
+    def keep(self, request: Request, key: Hashable, response: Response) -> Response:
+        """Keep `response` when it is a 200 to a GET that fits; return it unchanged."""
+        body = response.body
+        if request.method != "GET" or response.status_code != 200 or not body or len(body) > self.max_bytes // 64:
+            return response
+        media_type = response.headers.get("content-type", response.media_type or "")
+        headers = {name: value for name, value in response.headers.items()
+                   if name not in ("content-type", "content-length")}
+        with self._lock:
+            if key in self._entries:
+                return response
+            self._entries[key] = _Entry(bytes(body), media_type, headers)
+            self.size += len(body)
+            while self.size > self.max_bytes:
+                _, old = self._entries.popitem(last=False)
+                self.size -= len(old.body)
+        return response

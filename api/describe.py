@@ -9,7 +9,7 @@ import pyoxigraph as ox
 
 from api.lru import LRU
 from api.terms import node_id
-from graph.store import ReadStore
+from graph.store import ReadStore, with_constants
 from graph.vocab import DCTERMS, OWL
 
 __all__ = ["Description", "describe"]
@@ -165,13 +165,18 @@ def describe(store: ReadStore, iri: str) -> Description | None:
     return description
 
 
+def _run(store: ReadStore, query: str, iri: str) -> list[ox.Triple]:
+    """The query about `iri`, with the IRI a constant so that each group is planned from it."""
+    bound = with_constants(query, {"thing": iri})
+    if bound is None:
+        return []
+    outcome = store.query(bound)
+    assert isinstance(outcome, ox.QueryTriples)
+    return list(outcome)
+
+
 def _query(store: ReadStore, iri: str) -> Description | None:
-    thing = ox.NamedNode(iri)
-    core = store.query(_CORE_QUERY, substitutions={"thing": thing})
-    assert isinstance(core, ox.QueryTriples)
-    own = list(core)
+    own = list(_run(store, _CORE_QUERY, iri))
     if not own:
         return None
-    context = store.query(_CONTEXT_QUERY, substitutions={"thing": thing})
-    assert isinstance(context, ox.QueryTriples)
-    return Description(iri, _order(iri, [*own, *context]))
+    return Description(iri, _order(iri, [*own, *_run(store, _CONTEXT_QUERY, iri)]))

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from pydantic import BaseModel
 
 from api.models import THING_MODELS, AgentRef, Membership, Post, Ref, Signature, SourceRef, Thing
-from graph.store import ReadStore
+from graph.store import ReadStore, with_constants
 
 __all__ = ["CLASSES", "PREFIXES", "SPARQL_PREFIXES", "best_label", "find_thing", "jsonld_context", "key_of"]
 
@@ -147,8 +147,9 @@ _ACTING_FOR = {"city": "municipality"}
 
 def _facet_query(facets: Mapping[str, Facet], anchor: str = "") -> str:
     branches = "\n  UNION ".join(f'{{ {facet.pattern} BIND("{name}" AS ?f) }}' for name, facet in facets.items())
-    bound = "?this ?node" if anchor else "?node"
-    return (f"{SPARQL_PREFIXES}SELECT {bound} ?f ?o ?label ?url WHERE {{\n  {anchor}\n  {branches}\n"
+    # The IRI a query starts from (?this, or ?node without an anchor) is written into its text; not projected.
+    bound = "?node " if anchor else ""
+    return (f"{SPARQL_PREFIXES}SELECT {bound}?f ?o ?label ?url WHERE {{\n  {anchor}\n  {branches}\n"
             "  OPTIONAL { ?o rdfs:label ?label }\n}")
 
 
@@ -167,13 +168,18 @@ Facets = dict[str, dict[str, _Value]]
 
 def _collect(store: ReadStore, query: str, **bound: str) -> dict[str, Facets]:
     """The answers of a facet query: node IRI → field → value (one entry per distinct value)."""
-    subs = {name: ox.NamedNode(iri) for name, iri in bound.items()}
     nodes: dict[str, Facets] = {}
-    solutions = store.query(query, substitutions=subs)
+    # The IRIs are constants in the text so that the plan starts from them (an alliance: 50 ms → 1 ms at 1M).
+    text = with_constants(query, bound)
+    if text is None:
+        return nodes
+    solutions = store.query(text)
     assert isinstance(solutions, ox.QuerySolutions)
+    only = bound.get("node")  # the one node of a query without an anchor
     for row in solutions:
-        node, facet, obj, label, url = row["node"], row["f"], row["o"], row["label"], row["url"]
-        values = nodes.setdefault(node.value, {}).setdefault(facet.value, {})
+        facet, obj, label, url = row["f"], row["o"], row["label"], row["url"]
+        node = only if only is not None else row["node"].value
+        values = nodes.setdefault(node, {}).setdefault(facet.value, {})
         value = values.setdefault(str(obj), _Value(obj, [], None))
         if isinstance(label, ox.Literal) and label not in value.labels:
             value.labels.append(label)

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from fastapi import Request, Response
 from starlette.exceptions import HTTPException
 
+from api.cache import etag_matches
 from api.context import compact
 from api.negotiation import negotiate
 from graph.publish import PREFIXES
@@ -112,13 +113,6 @@ def entity_tag(*parts: str) -> str:
     return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24] + '"'
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return "*" in candidates or etag in candidates
-
-
 def represent(request: Request, fmt: Format, render: Callable[[], bytes], *, location: str, etag: str,
               alternates: Iterable[tuple[str, Format]], vary: str | None = "Accept") -> Response:
     """The 200 response for one representation, with the headers linked-data clients rely on.
@@ -130,7 +124,7 @@ def represent(request: Request, fmt: Format, render: Callable[[], bytes], *, loc
     link = ", ".join(f'<{url}>; rel="alternate"; type="{alt.media_type}"' for url, alt in alternates)
     headers = {"Content-Location": location, "ETag": etag, **({"Vary": vary} if vary else {}),
                **({"Link": link} if link else {})}
-    if _matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     body = render()
     if request.method == "HEAD":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -11,7 +12,7 @@ import pyoxigraph as ox
 from graph._convert import serialize_rdf
 from graph.published import Manifest, StoreUnavailableError, current_build
 
-__all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome"]
+__all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome", "with_constants"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 QueryOutcome = ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples
@@ -61,6 +62,23 @@ class EmbeddedStore:
 
     def __len__(self) -> int:
         return len(self._store)
+
+
+def with_constants(query: str, iris: Mapping[str, str]) -> str | None:
+    """`query` with each `?name` of `iris` replaced by that IRI as Oxigraph writes the term; None when one is not
+    an IRI at all (then it names nothing in the store).
+
+    Oxigraph plans a query before substituted values are bound, so a query about one thing may start from every
+    node of a class (50 ms instead of under 1 ms on a million triples); a constant lets the plan start from it.
+    The term is validated and written by the engine itself (`NamedNode` refuses `>`, spaces, quotes ...), so no
+    value can change the query's shape. For queries of the project's own, whose variables appear only as such.
+    """
+    try:
+        terms = {name: str(ox.NamedNode(iri)) for name, iri in iris.items()}
+    except ValueError:
+        return None
+    pattern = re.compile(r"\?(" + "|".join(map(re.escape, terms)) + r")\b")
+    return pattern.sub(lambda match: terms[match[1]], query)
 
 
 def _named(graphs: Sequence[str] | None) -> list[ox.NamedNode | ox.BlankNode] | None:
