@@ -128,19 +128,10 @@ def run_load(port: int, requests: Callable[[int, int], Request], clients: int, s
                 errors[index] += 1
         connection.close()
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for thread in threads:
-        thread.start()
     cpu_before = _process_cpu(server_pid) if server_pid else 0.0
-    own_before = time.process_time()
-    began = time.perf_counter()
-    deadline[0] = began + seconds
-    barrier.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed, own_cpu = _drive(client, clients, seconds, barrier, deadline)
     return Result(sum(counts), sum(errors), elapsed, [x for each in latencies for x in each],
-                  (_process_cpu(server_pid) - cpu_before) if server_pid else 0.0, time.process_time() - own_before)
+                  (_process_cpu(server_pid) - cpu_before) if server_pid else 0.0, own_cpu)
 
 
 def run_in_process(call: Callable[[int, int], None], clients: int, seconds: float) -> Result:
@@ -161,6 +152,14 @@ def run_in_process(call: Callable[[int, int], None], clients: int, seconds: floa
             sent += 1
             latencies[index].append(time.perf_counter() - began)
 
+    elapsed, own_cpu = _drive(client, clients, seconds, barrier, deadline)
+    done = [x for each in latencies for x in each]
+    return Result(len(done) - sum(errors), sum(errors), elapsed, done, own_cpu, 0.0)
+
+
+def _drive(client: Callable[[int], None], clients: int, seconds: float, barrier: threading.Barrier,
+           deadline: list[float]) -> tuple[float, float]:
+    """Start the client threads together, let them run for `seconds`; (wall seconds, this process's CPU seconds)."""
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
@@ -170,10 +169,7 @@ def run_in_process(call: Callable[[int, int], None], clients: int, seconds: floa
     barrier.wait()
     for thread in threads:
         thread.join()
-    done = [x for each in latencies for x in each]
-    elapsed = time.perf_counter() - began
-    cpu = time.process_time() - own_before
-    return Result(len(done) - sum(errors), sum(errors), elapsed, done, cpu, 0.0)
+    return time.perf_counter() - began, time.process_time() - own_before
 
 
 # --- the workload ------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -22,6 +23,21 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 SHARED = ROOT.parent / "shared"
 NAMESPACE = Settings().namespace
+
+
+class Format(NamedTuple):
+    suffix: str
+    media_type: str
+    parser: str  # rdflib's name of the format
+
+
+# The RDF formats the linked-data routes offer: suffix, media type, and how rdflib parses the answer.
+RDF_FORMATS = [
+    Format("ttl", "text/turtle", "turtle"),
+    Format("jsonld", "application/ld+json", "json-ld"),
+    Format("nt", "application/n-triples", "nt"),
+    Format("rdf", "application/rdf+xml", "xml"),
+]
 
 
 def free_port() -> int:

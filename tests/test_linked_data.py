@@ -24,7 +24,7 @@ from api.display import format_date
 from graph.pipeline import load_ontology, run_build
 from graph.publish import publish_store
 from graph.store import open_embedded
-from tests.conftest import NAMESPACE, Server, start_server, stop_server
+from tests.conftest import NAMESPACE, RDF_FORMATS, Format, Server, start_server, stop_server
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
@@ -39,18 +39,6 @@ THINGS = [
 ]
 
 
-class Format(NamedTuple):
-    suffix: str
-    media_type: str
-    parser: str  # rdflib's name of the format
-
-
-RDF_FORMATS = [
-    Format("ttl", "text/turtle", "turtle"),
-    Format("jsonld", "application/ld+json", "json-ld"),
-    Format("nt", "application/n-triples", "nt"),
-    Format("rdf", "application/rdf+xml", "xml"),
-]
 REDIRECTS = [  # (Accept, suffix of the Location)
     ("text/turtle", ".ttl"),
     ("application/ld+json", ".jsonld"),

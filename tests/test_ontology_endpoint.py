@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterator
-from typing import NamedTuple
 
 import httpx
 import pytest
@@ -14,23 +13,14 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
 from graph.pipeline import load_ontology
-from tests.conftest import Server
+from tests.conftest import RDF_FORMATS, Format, Server
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
 
 
-class Format(NamedTuple):
-    suffix: str
-    media_type: str
-    parser: str  # rdflib's name of the format
-
-
-FORMATS = [
-    Format("ttl", "text/turtle", "turtle"),
-    Format("jsonld", "application/ld+json", "json-ld"),
-    Format("rdf", "application/rdf+xml", "xml"),
-]
+# The ontology is offered in every RDF format of a description but N-Triples.
+FORMATS = [fmt for fmt in RDF_FORMATS if fmt.suffix != "nt"]
 
 
 @pytest.fixture(scope="module")
