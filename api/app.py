@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from api.errors import install_error_handlers
 from api.limits import HeaderLimit
@@ -36,6 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by api/routes/docs.py with local assets: no page loads anything from another host
         redoc_url=None,
+        # Requests are counted and timed by api/observability.py (/metrics); FastAPI's own OpenTelemetry hooks
+        # would look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     # Public read-only data: any origin may read, nobody sends credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
@@ -45,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)
+    app.router.routes.append(Route("/sparql", sparql.SparqlApp(), methods=["GET", "HEAD", "POST"]))
     for module in (health, sparql, resources, rest, catalog, pages, docs):
         app.include_router(module.router)
     return app

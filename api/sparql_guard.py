@@ -58,6 +58,7 @@ class Analysis:
     from_graphs: tuple[str, ...]  # FROM <g>, resolved against BASE and PREFIX
     from_named_graphs: tuple[str, ...]  # FROM NAMED <g>
     deterministic: bool  # the same store always gives the same answer
+    lookup: bool = False  # one triple pattern from a constant subject: its cost is bounded (see _is_lookup)
 
 
 class _Token(NamedTuple):
@@ -117,7 +118,109 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
             graph = _graph_name(following[1:] if named else following[:1], base, prefixes)
             if graph is not None:
                 datasets[named].append(graph)
-    return Analysis(form, tuple(datasets[False]), tuple(datasets[True]), deterministic)
+    return Analysis(form, tuple(datasets[False]), tuple(datasets[True]), deterministic,
+                    _is_lookup(tokens) and not datasets[False] and not datasets[True])
+
+
+_TERMS = frozenset({"iri", "pname"})
+_VALUES = frozenset({"iri", "pname", "var", "string", "number"})
+
+
+def _is_lookup(tokens: list[_Token]) -> bool:
+    """Whether the query asks only about one thing's own triples: `DESCRIBE` of constants, or a SELECT, ASK or
+    CONSTRUCT whose WHERE clause is a single triple pattern with a constant subject (no path, filter or
+    function), ordered by variables at most, with LIMIT/OFFSET. The engine answers such a query from one range
+    of its subject index, so its cost is bounded by that subject's triples: it cannot run away. Anything else
+    is not a lookup, however cheap it may be."""
+    kinds = [token.kind for token in tokens]
+    words = [token.text.upper() if token.kind == "word" else token.text for token in tokens]
+    at = 0
+    while at < len(tokens) and words[at] in ("BASE", "PREFIX"):  # the prologue
+        at += 3 if words[at] == "PREFIX" else 2
+    if at >= len(tokens):
+        return False
+    form = words[at]
+    at += 1
+    if form == "DESCRIBE":
+        return at < len(tokens) and all(kind in _TERMS for kind in kinds[at:])
+    if form == "SELECT":
+        at += words[at:at + 1] in (["DISTINCT"], ["REDUCED"])
+        if words[at:at + 1] == ["*"]:
+            at += 1
+        else:
+            start = at
+            while at < len(tokens) and kinds[at] == "var":
+                at += 1
+            if at == start:
+                return False
+    elif form == "CONSTRUCT":
+        at = _template(tokens, at)
+        if at < 0:
+            return False
+    elif form != "ASK":
+        return False
+    at += words[at:at + 1] == ["WHERE"]
+    at = _one_pattern(tokens, at)
+    return at >= 0 and _modifiers(tokens, at)
+
+
+def _template(tokens: list[_Token], at: int) -> int:
+    """The index after a CONSTRUCT template of plain terms (`{ ?s <p> ?o ; <q> "x" . }`), or -1."""
+    if at >= len(tokens) or tokens[at].text != "{":
+        return -1
+    at += 1
+    while at < len(tokens) and tokens[at].text != "}":
+        token = tokens[at]
+        if not (token.kind in _VALUES or token.text in (".", ";", ",", "a")):
+            return -1
+        at += 1
+    return at + 1 if at < len(tokens) else -1
+
+
+def _one_pattern(tokens: list[_Token], at: int) -> int:
+    """The index after `{ <subject> predicate object [.] }` with a constant subject, or -1."""
+    texts = [token.text for token in tokens[at:at + 4]]
+    kinds = [token.kind for token in tokens[at:at + 4]]
+    if len(texts) < 4 or texts[0] != "{" or kinds[1] not in _TERMS:
+        return -1
+    if not (kinds[2] in _TERMS or kinds[2] == "var" or texts[2] == "a"):
+        return -1
+    at += 3
+    if kinds[3] == "string":
+        at += 1
+        following = [token.text for token in tokens[at:at + 2]]
+        if tokens[at:at + 1] and tokens[at].kind == "langtag":
+            at += 1
+        elif following == ["^", "^"] and tokens[at + 2:at + 3] and tokens[at + 2].kind in _TERMS:
+            at += 3
+    elif kinds[3] in _VALUES or texts[3] in ("true", "false"):
+        at += 1
+    else:
+        return -1
+    if tokens[at:at + 1] and tokens[at].text == ".":
+        at += 1
+    return at + 1 if tokens[at:at + 1] and tokens[at].text == "}" else -1
+
+
+def _modifiers(tokens: list[_Token], at: int) -> bool:
+    """Whether what follows the WHERE clause is only ORDER BY variables, LIMIT and OFFSET."""
+    words = [token.text.upper() if token.kind == "word" else token.text for token in tokens]
+    if words[at:at + 2] == ["ORDER", "BY"]:
+        at += 2
+        start = at
+        while at < len(tokens):
+            if tokens[at].kind == "var":
+                at += 1
+            elif words[at] in ("ASC", "DESC") and words[at + 1:at + 2] == ["("] and \
+                    tokens[at + 2:at + 3] and tokens[at + 2].kind == "var" and words[at + 3:at + 4] == [")"]:
+                at += 4
+            else:
+                break
+        if at == start:
+            return False
+    while words[at:at + 1] in (["LIMIT"], ["OFFSET"]) and tokens[at + 1:at + 2] and tokens[at + 1].kind == "number":
+        at += 2
+    return at == len(tokens)
 
 
 def _check_nesting(query: str, tokens: list[_Token], max_nesting: int) -> None:

@@ -57,6 +57,11 @@ class EmbeddedStore:
         return self._store.query(sparql, use_default_graph_as_union=True, named_graphs=_named(named_graphs),
                                  substitutions=subs)
 
+    @property
+    def engine(self) -> ox.Store:
+        """The Oxigraph store itself, for protocol requests that need its options beyond `query`."""
+        return self._store
+
     def quads(self) -> Iterator[ox.Quad]:
         return iter(self._store)
 

@@ -38,7 +38,50 @@ ALLOWED = [
 
 @pytest.mark.parametrize(("query", "form", "graphs", "named", "deterministic"), ALLOWED)
 def test_allowed(query: str, form: str, graphs: tuple[str, ...], named: tuple[str, ...], deterministic: bool) -> None:
-    assert analyse_query(query, 64, BASE) == Analysis(form, graphs, named, deterministic)
+    assert analyse_query(query, 64, BASE) == Analysis(form, graphs, named, deterministic, lookup=query.startswith(
+        "describe"))
+
+
+# Lookups are evaluated in the server's own process, where no time limit can stop them: only queries whose cost
+# is bounded by one subject's triples may pass, and anything else must not.
+LOOKUPS = [
+    "SELECT ?p ?o WHERE { <http://x/a> ?p ?o }",
+    "PREFIX ex: <http://x/>\nSELECT DISTINCT * { ex:a ?p ?o . } ORDER BY ?p DESC(?o) LIMIT 10 OFFSET 5",
+    "BASE <http://x/>\nSELECT ?o { <a> a ?o } # a comment",
+    "DESCRIBE <http://x/a> <http://x/b>",
+    "ASK { <http://x/a> a <http://x/C> }",
+    'SELECT ?s WHERE { <http://x/a> <http://x/p> "x"@en }',
+    'SELECT ?s WHERE { <http://x/a> <http://x/p> "x"^^<http://x/d> }',
+    "CONSTRUCT { ?o <http://x/q> <http://x/a> ; a <http://x/C> } WHERE { <http://x/a> <http://x/p> ?o }",
+]
+NOT_LOOKUPS = [
+    "SELECT ?p ?o WHERE { ?s ?p ?o }",  # no constant subject: the whole store
+    "SELECT ?p ?o WHERE { ?s <http://x/p> <http://x/a> }",  # a constant object may have any number of subjects
+    "SELECT ?p ?o WHERE { <http://x/a> ?p ?o . ?o ?q ?r }",  # a join
+    "SELECT ?p ?o WHERE { <http://x/a> ?p ?o ; ?q ?r }",  # a product of the subject's triples with themselves
+    "SELECT ?o WHERE { <http://x/a> <http://x/p>* ?o }",  # a path
+    "SELECT ?o WHERE { <http://x/a> ?p ?o FILTER(REGEX(?o, 'x')) }",
+    "SELECT (COUNT(*) AS ?n) WHERE { <http://x/a> ?p ?o }",
+    "SELECT ?p ?o FROM <http://x/g> WHERE { <http://x/a> ?p ?o }",
+    "SELECT ?p ?o WHERE { <http://x/a> ?p ?o } ORDER BY STR(?o)",
+    "SELECT ?p ?o WHERE { <http://x/a> ?p ?o } VALUES ?p { <http://x/p> }",
+    "SELECT ?p WHERE { <http://x/a> ?p ?o } GROUP BY ?p",
+    "SELECT ?p WHERE { <http://x/a> ?p [] }",
+    "DESCRIBE ?x WHERE { ?x ?p ?o }",
+    "SELECT ?p ?o WHERE { { <http://x/a> ?p ?o } }",
+    "SELECT ?p ?o WHERE { GRAPH ?g { <http://x/a> ?p ?o } }",
+    "SELECT ?p ?o WHERE { <http://x/a> ?p ?o } LIMIT",
+]
+
+
+@pytest.mark.parametrize("query", LOOKUPS)
+def test_lookups(query: str) -> None:
+    assert analyse_query(query, 64, BASE).lookup
+
+
+@pytest.mark.parametrize("query", NOT_LOOKUPS)
+def test_not_lookups(query: str) -> None:
+    assert not analyse_query(query, 64, BASE).lookup
 
 
 REFUSED = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 from xml.dom.minidom import Document
@@ -187,6 +188,52 @@ def test_row_limit_truncates_with_a_signal(live_server: Server) -> None:
     assert everything.headers["x-sparql-truncated"] == "true"
     assert len(everything.json()["results"]["bindings"]) == int(everything.headers["x-sparql-max-rows"]) == 10_000
     assert "x-sparql-truncated" not in small.headers
+
+
+def _in_process(client: httpx.Client) -> int:
+    match = re.search(r'^smartcity_kg_events_total{event="query_in_process"} (\d+)$', client.get("/metrics").text,
+                      re.MULTILINE)
+    assert match is not None
+    return int(match[1])
+
+
+@pytest.mark.parametrize(("form", "media"), [
+    ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "application/sparql-results+json"),
+    ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "application/sparql-results+xml"),
+    ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "text/csv"),
+    ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "text/tab-separated-values"),
+    ("ASK {where}", "application/sparql-results+json"),
+    *(("CONSTRUCT {{ <{alliance}> ?p ?o }} WHERE {where}", media) for media in GRAPH_MEDIA),
+])
+def test_lookups_are_answered_in_process_as_a_worker_answers_them(live_server: Server, form: str,
+                                                                   media: str) -> None:
+    lookup = form.format(where=f"{{ <{ALLIANCE}> ?p ?o }}", alliance=ALLIANCE)
+    # The same question with a filter is not a lookup: a worker evaluates it.
+    by_worker = form.format(where=f"{{ <{ALLIANCE}> ?p ?o FILTER(true) }}", alliance=ALLIANCE)
+    with live_server.client(headers={"Accept": media}) as client:
+        before = _in_process(client)
+        here = client.get("/sparql", params={"query": f"{lookup} # {media}"})
+        assert _in_process(client) == before + 1
+        there = client.get("/sparql", params={"query": f"{by_worker} # {media}"})
+        assert _in_process(client) == before + 1
+    assert here.status_code == there.status_code == 200
+    assert here.headers["content-type"] == there.headers["content-type"]
+    assert here.content == there.content
+
+
+def test_lookups_in_process_keep_the_row_limit_and_report_bad_queries(published_store: Path) -> None:
+    server = start_server(published_store, env={"SMARTCITY_KG_MAX_ROWS": "3"})
+    try:
+        with server.client() as client:
+            cut = client.get("/sparql", params={"query": f"SELECT ?p ?o WHERE {{ <{ALLIANCE}> ?p ?o }}"})
+            undeclared = client.get("/sparql", params={"query": "SELECT ?o WHERE { ex:a ?p ?o }"})
+            assert _in_process(client) == 2
+    finally:
+        stop_server(server)
+    assert cut.headers["x-sparql-truncated"] == "true"
+    assert len(cut.json()["results"]["bindings"]) == 3
+    assert undeclared.status_code == 400
+    assert undeclared.json()["error"]["message"].startswith("syntax error")
 
 
 def test_unknown_function_is_an_unbound_value_not_a_refusal(live_server: Server) -> None:

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
 
-from api.querying.worker import ANSWER, FORMATS, JOB, Status
+import pyoxigraph as ox
+
+from api.querying.worker import ANSWER, FORMATS, JOB, Status, answer
 
 __all__ = ["Answer", "Job", "QueryFailedError", "QueryPool"]
 
@@ -45,9 +47,13 @@ class Job:
     graph_format: str | None  # for CONSTRUCT/DESCRIBE; None: not acceptable
     max_rows: int
 
+    def fields(self) -> tuple[str | tuple[str, ...] | bool | int | None, ...]:
+        """What a worker is sent: the build's folder first, then what `worker.answer` evaluates."""
+        return (self.build, self.query, self.base_iri, self.default_graphs, self.named_graphs, self.union,
+                self.results_format or "", self.graph_format or "", self.max_rows)
+
     def frame(self) -> bytes:
-        body = marshal.dumps((self.build, self.query, self.base_iri, self.default_graphs, self.named_graphs, self.union,
-                              self.results_format or "", self.graph_format or "", self.max_rows))
+        body = marshal.dumps(self.fields())
         return JOB.pack(len(body)) + body
 
 
@@ -155,7 +161,18 @@ class QueryPool:
             self._replace(worker)
             raise
         self._release(worker)
-        seconds = time.monotonic() - began
+        return self._settle(status, fmt, truncated, payload, time.monotonic() - began)
+
+    def run_here(self, engine: ox.Store, job: Job) -> Answer:
+        """Evaluate `job` in this process, on the event loop's thread: only for queries whose cost is bounded by
+        one thing's triples (`Analysis.lookup`), where handing them to a worker would cost several times the
+        evaluation (two wake-ups of another process) and the time limit can never be reached."""
+        began = time.monotonic()
+        status, payload, fmt, truncated = answer(lambda: engine, job.fields()[1:], self.prefixes)
+        return self._settle(status, fmt, truncated, payload, time.monotonic() - began)
+
+    def _settle(self, status: int, fmt: str, truncated: bool, payload: bytes, seconds: float) -> Answer:
+        """The answer of an evaluation, or the QueryFailedError its status stands for."""
         if status == Status.OK:
             return Answer(payload, fmt, truncated, seconds)
         message = payload.decode("utf-8", "replace")
@@ -165,7 +182,7 @@ class QueryPool:
             raise QueryFailedError(406, message, seconds=seconds, not_acceptable=message)
         if status == Status.OUT_OF_MEMORY:
             raise self._out_of_memory(seconds)
-        log.error("query failed in a worker: %s", message)
+        log.error("query failed: %s", message)
         raise QueryFailedError(500, f"the query could not be evaluated: {message}", seconds=seconds)
 
     def _out_of_memory(self, seconds: float) -> QueryFailedError:

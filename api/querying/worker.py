@@ -29,16 +29,18 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-__all__ = ["ANSWER", "FORMATS", "JOB", "Status", "read_exactly"]
+__all__ = ["ANSWER", "FORMATS", "JOB", "Outcome", "Status", "answer", "read_exactly"]
 
 JOB = struct.Struct("!I")
 ANSWER = struct.Struct("!BB?I")  # status, index in FORMATS, truncated, payload length
+Outcome = tuple[int, bytes, str, bool]  # status, payload, format, truncated
 
 
 class Status:
@@ -93,27 +95,46 @@ class Evaluator:
             self.build = build
         return self.store
 
-    def run(self, job: tuple[Any, ...]) -> tuple[int, bytes, str, bool]:
-        build, query, base_iri, default_graphs, named_graphs, union, results_format, graph_format, max_rows = job
-        if default_graphs is None and named_graphs is None:
-            dataset: dict[str, Any] = {"use_default_graph_as_union": union}
-        else:  # the protocol's dataset replaces the query's and the union alike
-            dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
-                       "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()]}
-        outcome = _evaluate(self.open(build), query, base_iri, dataset)
-        if isinstance(outcome, ox.QueryTriples):
-            if not graph_format:
-                return Status.NOT_ACCEPTABLE, b"graph", "json", False
-            triples = list(islice(outcome, max_rows + 1))
-            payload = ox.serialize(triples[:max_rows], format=GRAPH_FORMATS[graph_format], prefixes=self.prefixes)
-            return Status.OK, payload or b"", graph_format, len(triples) > max_rows
-        if not results_format:
-            return Status.NOT_ACCEPTABLE, b"results", "json", False
-        fmt = RESULT_FORMATS[results_format]
-        if isinstance(outcome, ox.QueryBoolean):
-            return Status.OK, outcome.serialize(format=fmt) or b"", results_format, False
-        payload, truncated = _first_rows(outcome, fmt, max_rows)
-        return Status.OK, payload, results_format, truncated
+    def run(self, job: tuple[Any, ...]) -> Outcome:
+        return answer(lambda: self.open(job[0]), job[1:], self.prefixes)
+
+
+def answer(engine: Callable[[], ox.Store], job: tuple[Any, ...], prefixes: dict[str, str]) -> Outcome:
+    """The answer to a job (without its build) on the store `engine` gives: the query's own faults and the
+    engine's failures become statuses, so that whoever evaluates it can answer the client."""
+    try:
+        return _evaluate_job(engine(), job, prefixes)
+    except SyntaxError as error:
+        return Status.BAD_QUERY, f"syntax error: {error}".encode(), "json", False
+    except ValueError as error:
+        return Status.BAD_QUERY, f"cannot evaluate: {error}".encode(), "json", False
+    except MemoryError:
+        return Status.OUT_OF_MEMORY, b"", "json", False
+    except Exception as error:
+        return Status.FAILED, f"{type(error).__name__}: {error}".encode(), "json", False
+
+
+def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str]) -> Outcome:
+    query, base_iri, default_graphs, named_graphs, union, results_format, graph_format, max_rows = job
+    if default_graphs is None and named_graphs is None:
+        dataset: dict[str, Any] = {"use_default_graph_as_union": union}
+    else:  # the protocol's dataset replaces the query's and the union alike
+        dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
+                   "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()]}
+    outcome = _evaluate(store, query, base_iri, dataset)
+    if isinstance(outcome, ox.QueryTriples):
+        if not graph_format:
+            return Status.NOT_ACCEPTABLE, b"graph", "json", False
+        triples = list(islice(outcome, max_rows + 1))
+        payload = ox.serialize(triples[:max_rows], format=GRAPH_FORMATS[graph_format], prefixes=prefixes)
+        return Status.OK, payload or b"", graph_format, len(triples) > max_rows
+    if not results_format:
+        return Status.NOT_ACCEPTABLE, b"results", "json", False
+    fmt = RESULT_FORMATS[results_format]
+    if isinstance(outcome, ox.QueryBoolean):
+        return Status.OK, outcome.serialize(format=fmt) or b"", results_format, False
+    payload, truncated = _first_rows(outcome, fmt, max_rows)
+    return Status.OK, payload, results_format, truncated
 
 
 def _unbound(*_: object) -> None:
@@ -180,17 +201,7 @@ def _serve(sock: socket.socket, evaluator: Evaluator) -> None:
         body = read_exactly(sock, JOB.unpack(header)[0])
         if body is None:
             return
-        try:
-            status, payload, fmt, truncated = evaluator.run(marshal.loads(body))
-        except SyntaxError as error:
-            status, payload, fmt, truncated = Status.BAD_QUERY, f"syntax error: {error}".encode(), "json", False
-        except ValueError as error:
-            status, payload, fmt, truncated = Status.BAD_QUERY, f"cannot evaluate: {error}".encode(), "json", False
-        except MemoryError:
-            status, payload, fmt, truncated = Status.OUT_OF_MEMORY, b"", "json", False
-        except Exception as error:
-            status, payload, fmt, truncated = Status.FAILED, f"{type(error).__name__}: {error}".encode(), "json", False
-        _answer(sock, status, payload, fmt, truncated)
+        _answer(sock, *evaluator.run(marshal.loads(body)))
 
 
 def main(argv: list[str]) -> None:
