@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     publisher_name: str = "smartcity-kg"
     client_query_seconds: float = Field(60.0, gt=0, description="Seconds of query time one client (IP address) "
                                         "may use per minute; beyond it, queries are refused with 429.")
-    query_memory_mb: int = Field(2048, ge=256, description="Memory (MiB) one query worker may allocate (about "
-                                 "100 MiB of it in use at rest); a query needing more is stopped.")
+    query_memory_mb: int = Field(2048, ge=256, description="Memory (MiB) one query worker may allocate while it "
+                                 "evaluates; a query needing more is stopped.")
+    worker_rest_mb: int = Field(64, ge=16, description="Memory (MiB) a query worker may keep between queries; one "
+                                "holding more after a query is replaced by a fresh one.")
     result_cache_mb: int = Field(64, ge=0, description="Memory (MiB) keeping answers to repeated queries on the "
                                  "current build; 0 turns the cache off.")

@@ -238,7 +238,7 @@ def test_workers_have_no_network_even_if_a_query_got_past_the_guard(published_st
     """Defence in depth: a SERVICE query handed straight to a real worker process still reaches nobody."""
 
     async def evaluate() -> str | None:
-        pool = QueryPool(workers=1, max_pending=0, timeout=10, memory_mb=512, prefixes={})
+        pool = QueryPool(workers=1, max_pending=0, timeout=10, memory_mb=512, rest_mb=64, prefixes={})
         await pool.start()
         try:
             if not pool.network_isolated:
@@ -259,6 +259,34 @@ def test_workers_have_no_network_even_if_a_query_got_past_the_guard(published_st
     time.sleep(0.3)
     assert canary.connections == 0
     assert "unreachable" in message.lower()
+
+
+@pytest.mark.parametrize(("rest_mb", "replaced"), [(16, True), (1024, False)])
+def test_a_worker_holding_too_much_memory_after_a_query_is_replaced(published_store: Path, rest_mb: int,
+                                                                     replaced: bool) -> None:
+    """Idle workers stay small: one still over `worker_rest_mb` after a query (a fresh one already holds more
+    than 16 MiB) answers, exits and is replaced; under the limit it stays."""
+
+    async def evaluate() -> tuple[list[str], set[int]]:
+        pool = QueryPool(workers=1, max_pending=1, timeout=10, memory_mb=512, rest_mb=rest_mb, prefixes={})
+        await pool.start()
+        answers, pids = [], set()
+        try:
+            for number in range(3):
+                while not pool._idle:  # a replacement is starting
+                    await asyncio.sleep(0.05)
+                pids.add(pool._idle[0].process.pid)
+                job = Job(str((published_store / "current").resolve()), f"SELECT ({number} AS ?n) {{}}",
+                          "http://127.0.0.1/sparql", None, None, True, "csv", None, 10)
+                answers.append((await pool.run(job, asyncio.get_running_loop().time() + 10)).payload.decode())
+        finally:
+            await pool.close()
+        return answers, pids
+
+    with ThreadPoolExecutor(1) as thread:
+        answers, pids = thread.submit(asyncio.run, evaluate()).result()
+    assert [answer.split() for answer in answers] == [["n", str(number)] for number in range(3)]
+    assert len(pids) == (3 if replaced else 1)
 
 
 def test_oversized_headers_are_refused_with_431(live_server: Server) -> None:

@@ -85,9 +85,10 @@ class _Worker:
         self.reader = reader
         self.writer = writer
 
-    async def receive(self) -> tuple[int, str, bool, bytes]:
-        status, index, truncated, length = ANSWER.unpack(await self.reader.readexactly(ANSWER.size))
-        return status, FORMATS[index], truncated, await self.reader.readexactly(length)
+    async def receive(self) -> tuple[int, str, bool, bool, bytes]:
+        """status, format, truncated, retiring (the worker exits after this answer), payload"""
+        status, index, truncated, retiring, length = ANSWER.unpack(await self.reader.readexactly(ANSWER.size))
+        return status, FORMATS[index], truncated, retiring, await self.reader.readexactly(length)
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -107,17 +108,19 @@ class _Worker:
 class QueryPool:
     """`workers` worker processes; up to `max_pending` queries wait for one, more are refused at once."""
 
-    def __init__(self, *, workers: int, max_pending: int, timeout: float, memory_mb: int,
+    def __init__(self, *, workers: int, max_pending: int, timeout: float, memory_mb: int, rest_mb: int,
                  prefixes: dict[str, str]) -> None:
         self.size = workers
         self.max_pending = max_pending
         self.timeout = timeout
         self.memory_mb = memory_mb
+        self.rest_mb = rest_mb
         self.prefixes = prefixes
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._waiting: deque[asyncio.Future[_Worker]] = deque()
         self._starting: set[asyncio.Task[None]] = set()
+        self._dying: set[_Worker] = set()
         self._closed = False
         self.network_isolated = True  # every worker so far runs in a network namespace of its own
 
@@ -129,9 +132,10 @@ class QueryPool:
         self._closed = True
         for task in self._starting:
             task.cancel()
+        await asyncio.gather(*self._starting, return_exceptions=True)
         for worker in [*self._idle, *self._busy]:
             worker.kill()
-        for worker in [*self._idle, *self._busy]:
+        for worker in [*self._idle, *self._busy, *self._dying]:  # killed for replacement, perhaps never reaped
             await asyncio.to_thread(worker.process.wait)
         self._idle.clear()
         self._busy.clear()
@@ -143,7 +147,7 @@ class QueryPool:
         try:
             async with asyncio.timeout_at(deadline):
                 worker.writer.write(job.frame())
-                status, fmt, truncated, payload = await worker.receive()
+                status, fmt, truncated, retiring, payload = await worker.receive()
         except TimeoutError:
             self._replace(worker)
             seconds = time.monotonic() - began
@@ -160,7 +164,10 @@ class QueryPool:
         except BaseException:  # cancelled: the worker's state is unknown, so it is not reused
             self._replace(worker)
             raise
-        self._release(worker)
+        if retiring:
+            self._replace(worker)
+        else:
+            self._release(worker)
         return self._settle(status, fmt, truncated, payload, time.monotonic() - began)
 
     def run_here(self, engine: ox.Store, job: Job) -> Answer:
@@ -240,12 +247,16 @@ class QueryPool:
     def _replace(self, worker: _Worker) -> None:
         self._busy.discard(worker)
         worker.kill()
+        self._dying.add(worker)
         task = asyncio.get_running_loop().create_task(self._start_replacement(worker))
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
 
     async def _start_replacement(self, dead: _Worker) -> None:
-        await asyncio.to_thread(dead.process.wait)  # reap it
+        try:
+            await asyncio.to_thread(dead.process.wait)  # reap it
+        finally:
+            self._dying.discard(dead)
         while not self._closed:
             try:
                 worker = await self._spawn()
@@ -261,15 +272,16 @@ class QueryPool:
         with theirs:
             process = subprocess.Popen(  # from the loop's thread: the worker's PDEATHSIG follows this thread
                 [sys.executable, str(WORKER), str(theirs.fileno()), str(os.getpid()), str(self.memory_mb),
-                 json.dumps(self.prefixes)],
+                 str(self.rest_mb), json.dumps(self.prefixes)],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         reader, writer = await asyncio.open_connection(sock=ours)
         worker = _Worker(process, reader, writer)
         try:
             async with asyncio.timeout(START_TIMEOUT):
-                status, _, _, note = await worker.receive()
-        except BaseException:
+                status, _, _, _, note = await worker.receive()
+        except BaseException:  # also when the pool closes meanwhile: reap the process, which SIGKILL ends at once
             worker.kill()
+            await asyncio.to_thread(worker.process.wait)
             raise
         if status != Status.READY:
             worker.kill()

@@ -1,6 +1,6 @@
 """A query worker process: evaluates one query at a time on the published store and sends back serialised bytes.
 
-It runs as its own interpreter (`python worker.py FD PARENT_PID MEMORY_MB PREFIXES_JSON`), importing only the
+It runs as its own interpreter (`python worker.py FD PARENT_PID MEMORY_MB REST_MB PREFIXES_JSON`), importing only the
 standard library and pyoxigraph, so that it starts in a fraction of a second and the parent can kill it at any
 moment: pyoxigraph cannot interrupt a running query, and a query deep enough to overflow the engine's stack
 would take down whichever process evaluated it. Before it reads a job the worker
@@ -12,8 +12,10 @@ would take down whichever process evaluated it. Before it reads a job the worker
 - evaluates on a thread with a large stack, so deeply nested algebra ends in the time limit, not in a segfault.
 
 Frames on the socket: a job is `!I` length + marshal((build, query, base_iri, default_graphs, named_graphs,
-union, results_format, graph_format, max_rows)); an answer is ANSWER (status, format index, truncated, length)
-followed by that many bytes.
+union, results_format, graph_format, max_rows)); an answer is ANSWER (status, format index, truncated, retiring,
+length) followed by that many bytes. A worker that still holds more than REST_MB of memory after a query (glibc
+and the engine keep what a big query freed) says it is retiring in that answer and exits, and the pool starts a
+fresh one: idle workers stay small, however heavy the queries they once ran.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import pyoxigraph as ox
 __all__ = ["ANSWER", "FORMATS", "JOB", "Outcome", "Status", "answer", "read_exactly"]
 
 JOB = struct.Struct("!I")
-ANSWER = struct.Struct("!BB?I")  # status, index in FORMATS, truncated, payload length
+ANSWER = struct.Struct("!BB??I")  # status, index in FORMATS, truncated, retiring, payload length
 Outcome = tuple[int, bytes, str, bool]  # status, payload, format, truncated
 
 
@@ -62,6 +64,7 @@ UNKNOWN_FUNCTION = re.compile(r"The custom function <(.+)> is not supported")
 MAX_UNKNOWN_FUNCTIONS = 32
 PR_SET_PDEATHSIG = 1
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def read_exactly(sock: socket.socket, size: int) -> bytes | None:
@@ -76,8 +79,9 @@ def read_exactly(sock: socket.socket, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _answer(sock: socket.socket, status: int, payload: bytes, fmt: str = "json", truncated: bool = False) -> None:
-    sock.sendall(ANSWER.pack(status, FORMATS.index(fmt), truncated, len(payload)) + payload)
+def _answer(sock: socket.socket, outcome: Outcome, retiring: bool = False) -> None:
+    status, payload, fmt, truncated = outcome
+    sock.sendall(ANSWER.pack(status, FORMATS.index(fmt), truncated, retiring, len(payload)) + payload)
 
 
 class Evaluator:
@@ -196,16 +200,34 @@ def _cut_network() -> str:
     return f"not isolated from the network: {os.strerror(ctypes.get_errno())}"
 
 
-def _serve(sock: socket.socket, evaluator: Evaluator) -> None:
+def _serve(sock: socket.socket, evaluator: Evaluator, rest_bytes: int) -> None:
+    libc = ctypes.CDLL(None)
     while (header := read_exactly(sock, JOB.size)) is not None:
         body = read_exactly(sock, JOB.unpack(header)[0])
         if body is None:
             return
-        _answer(sock, *evaluator.run(marshal.loads(body)))
+        outcome = evaluator.run(marshal.loads(body))
+        retiring = _keeps_too_much(libc, rest_bytes)
+        _answer(sock, outcome, retiring)
+        if retiring:
+            return
+
+
+def _keeps_too_much(libc: ctypes.CDLL, rest_bytes: int) -> bool:
+    """Whether this process holds more than `rest_bytes` even after giving freed heap back to the system."""
+    if _resident() <= rest_bytes:
+        return False
+    libc.malloc_trim(0)
+    return _resident() > rest_bytes
+
+
+def _resident() -> int:
+    return int(Path("/proc/self/statm").read_bytes().split()[1]) * PAGE
 
 
 def main(argv: list[str]) -> None:
-    fd, parent, memory_mb, prefixes = int(argv[1]), int(argv[2]), int(argv[3]), json.loads(argv[4])
+    fd, parent, memory_mb, rest_mb, prefixes = int(argv[1]), int(argv[2]), int(argv[3]), int(argv[4]), \
+        json.loads(argv[5])
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above took effect
         return
@@ -214,9 +236,9 @@ def main(argv: list[str]) -> None:
     limit = memory_mb * 2**20 + STACK_BYTES
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     sock = socket.socket(fileno=fd)
-    _answer(sock, Status.READY, isolation.encode())
+    _answer(sock, (Status.READY, isolation.encode(), "json", False))
     threading.stack_size(STACK_BYTES)
-    thread = threading.Thread(target=_serve, args=(sock, Evaluator(prefixes)), name="evaluate")
+    thread = threading.Thread(target=_serve, args=(sock, Evaluator(prefixes), rest_mb * 2**20), name="evaluate")
     thread.start()
     thread.join()
 

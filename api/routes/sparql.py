@@ -43,6 +43,7 @@ class SparqlEndpoint:
         self.holder = holder
         self.pool = QueryPool(workers=settings.query_workers, max_pending=settings.max_pending_queries,
                               timeout=settings.query_timeout, memory_mb=settings.query_memory_mb,
+                              rest_mb=settings.worker_rest_mb,
                               prefixes={**PREFIXES, "id": f"{settings.namespace}id/",
                                         "vocab": f"{settings.namespace}vocab/"})
         self.budget = ClientBudget(settings.client_query_seconds)
