@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,16 @@ def test_sparql_refusals_and_cache_hits_are_counted(live_server: Server) -> None
         after = client.get("/metrics").text
     assert _event(after, "query_refused") == _event(before, "query_refused") + 1
     assert _event(after, "answer_cache_hit") >= _event(before, "answer_cache_hit") + 1
+
+
+def test_identical_queries_in_flight_share_one_evaluation(live_server: Server) -> None:
+    # Counting every triple against every membership takes the engine a good part of a second.
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d <http://www.w3.org/ns/org#member> ?e } # shared"
+    with live_server.client() as client:
+        before = _event(client.get("/metrics").text, "query_shared")
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: client.get("/sparql", params={"query": query}), range(4)))
+        after = _event(client.get("/metrics").text, "query_shared")
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert len({answer.content for answer in answers}) == 1
+    assert after >= before + 1

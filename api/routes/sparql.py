@@ -49,6 +49,7 @@ class SparqlEndpoint:
         self.budget = ClientBudget(settings.client_query_seconds)
         self.answers = AnswerCache(settings.result_cache_mb * 2**20)
         self._graphs: tuple[str, frozenset[str]] | None = None
+        self._running: dict[Job, asyncio.Future[Answer]] = {}
 
     async def graphs(self, store: ReadStore) -> frozenset[str]:
         """The names of the graphs in the current build (listed once per build, in a thread)."""
@@ -93,7 +94,8 @@ class SparqlEndpoint:
         if answer is not None:
             record("answer_cache_hit")
         else:
-            outcome = await self.evaluate(request, job, store.engine if analysis.lookup else None)
+            outcome = await self.evaluate(request, job, store.engine if analysis.lookup else None,
+                                          shared=analysis.deterministic)
             if isinstance(outcome, Response):
                 return outcome
             answer = outcome
@@ -105,9 +107,10 @@ class SparqlEndpoint:
             headers["X-SPARQL-Max-Rows"] = str(settings.max_rows)
         return Response(answer.payload, media_type=MEDIA_TYPES[answer.format], headers=headers)
 
-    async def evaluate(self, request: Request, job: Job, engine: ox.Store | None) -> Answer | Response:
+    async def evaluate(self, request: Request, job: Job, engine: ox.Store | None, *, shared: bool) -> Answer | Response:
         """The answer of a worker (or of `engine` in this process, for a lookup), charged to the client's share;
-        an error response when there is none."""
+        an error response when there is none. With `shared`, requests for a job already being evaluated wait for
+        that evaluation instead of starting their own."""
         client = request.client.host if request.client else "unknown"
         wait = self.budget.retry_after(client)
         if wait is not None:
@@ -120,7 +123,7 @@ class SparqlEndpoint:
                 record("query_in_process")
                 answer = self.pool.run_here(engine, job)
             else:
-                answer = await self.pool.run(job, asyncio.get_running_loop().time() + self.settings.query_timeout)
+                answer = await self.run_once(job) if shared else await self.run(job)
         except QueryFailedError as failure:
             if failure.event is not None:
                 record(failure.event)
@@ -131,6 +134,26 @@ class SparqlEndpoint:
             return error_response(failure.status, str(failure), failure.headers)
         self.budget.charge(client, answer.seconds)
         return answer
+
+    async def run(self, job: Job) -> Answer:
+        return await self.pool.run(job, asyncio.get_running_loop().time() + self.settings.query_timeout)
+
+    async def run_once(self, job: Job) -> Answer:
+        """`run`, evaluated once for all the requests that ask for the same job meanwhile: a dashboard or a link
+        that many open at once costs one worker, not one each. The evaluation goes on if its first requester
+        leaves."""
+        running = self._running.get(job)
+        if running is None:
+            running = self._running[job] = asyncio.ensure_future(self.run(job))
+            running.add_done_callback(lambda done: self._finished(job, done))
+        else:
+            record("query_shared")
+        return await asyncio.shield(running)
+
+    def _finished(self, job: Job, done: asyncio.Future[Answer]) -> None:
+        del self._running[job]
+        if not done.cancelled():
+            done.exception()  # retrieved here: every requester may have left
 
     async def forward(self, store: RemoteStore, query: str, fmt: str, default_graphs: Sequence[str] | None,
                       named_graphs: Sequence[str] | None) -> Response:
