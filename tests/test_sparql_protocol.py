@@ -236,6 +236,17 @@ def test_lookups_in_process_keep_the_row_limit_and_report_bad_queries(published_
     assert undeclared.json()["error"]["message"].startswith("syntax error")
 
 
+def test_a_result_a_format_cannot_write_is_not_acceptable(live_server: Server) -> None:
+    query = "CONSTRUCT { <urn:a> <urn:says> <<( <urn:b> <urn:c> <urn:d> )>> } WHERE {}"
+    with live_server.client() as client:
+        as_jsonld = client.get("/sparql", params={"query": query}, headers={"Accept": "application/ld+json"})
+        as_turtle = client.get("/sparql", params={"query": query}, headers={"Accept": "text/turtle"})
+    assert as_jsonld.status_code == 406
+    assert "application/ld+json" in as_jsonld.json()["error"]["message"]
+    assert as_turtle.status_code == 200
+    assert "<urn:says>" in as_turtle.text
+
+
 def test_unknown_function_is_an_unbound_value_not_a_refusal(live_server: Server) -> None:
     query = "SELECT ?x WHERE { BIND(<http://example.org/no-such-function>(1) AS ?x) }"
     with live_server.client() as client:

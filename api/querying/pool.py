@@ -26,6 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from api.querying.worker import ANSWER, FORMATS, JOB, Status, answer
+from api.sparql_request import MEDIA_TYPES
 
 __all__ = ["Answer", "Job", "QueryFailedError", "QueryPool"]
 
@@ -189,6 +190,10 @@ class QueryPool:
             raise QueryFailedError(406, message, seconds=seconds, not_acceptable=message)
         if status == Status.OUT_OF_MEMORY:
             raise self._out_of_memory(seconds)
+        if status == Status.UNWRITABLE:
+            raise QueryFailedError(406, f"the result cannot be written as {MEDIA_TYPES[fmt]} ({message}); ask for "
+                                        "another format: Turtle and N-Triples can write every result",
+                                   seconds=seconds)
         log.error("query failed: %s", message)
         raise QueryFailedError(500, f"the query could not be evaluated: {message}", seconds=seconds)
 

@@ -52,6 +52,7 @@ class Status:
     FAILED = 3  # anything else; payload: the message
     READY = 4  # sent once at start; payload: "isolated" or why the network could not be cut
     OUT_OF_MEMORY = 5  # Python's own allocations failed (the engine's abort the process instead)
+    UNWRITABLE = 6  # the result cannot be written in the chosen format; payload: the writer's message
 
 
 RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
@@ -130,7 +131,10 @@ def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str
         if not graph_format:
             return Status.NOT_ACCEPTABLE, b"graph", "json", False
         triples = list(islice(outcome, max_rows + 1))
-        payload = ox.serialize(triples[:max_rows], format=GRAPH_FORMATS[graph_format], prefixes=prefixes)
+        try:
+            payload = ox.serialize(triples[:max_rows], format=GRAPH_FORMATS[graph_format], prefixes=prefixes)
+        except OSError as error:  # a writer refusing what its format cannot express (JSON-LD and triple terms)
+            return Status.UNWRITABLE, str(error).encode(), graph_format, False
         return Status.OK, payload or b"", graph_format, len(triples) > max_rows
     if not results_format:
         return Status.NOT_ACCEPTABLE, b"results", "json", False
