@@ -84,7 +84,8 @@ class Result:
 
 
 def _process_cpu(pid: int) -> float:
-    """CPU seconds used so far by a process and its children (the query workers)."""
+    """CPU seconds used so far by a process and its children (the query workers), those still running and those
+    that have ended and been reaped (workers replaced after a time limit or to give back memory)."""
     try:
         parent = psutil.Process(pid)
         family = [parent, *parent.children(recursive=True)]
@@ -93,7 +94,8 @@ def _process_cpu(pid: int) -> float:
     total = 0.0
     for process in family:
         with contextlib.suppress(psutil.NoSuchProcess):
-            total += sum(process.cpu_times()[:2])
+            times = process.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
     return total
 
 

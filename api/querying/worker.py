@@ -20,7 +20,9 @@ fresh one: idle workers stay small, however heavy the queries they once ran.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import io
 import json
 import marshal
 import os
@@ -34,9 +36,12 @@ import threading
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 __all__ = ["ANSWER", "FORMATS", "JOB", "Outcome", "Status", "answer", "read_exactly"]
 
@@ -169,25 +174,43 @@ def _evaluate(store: ox.Store, query: str, base_iri: str, dataset: dict[str, Any
 def _first_rows(solutions: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int) -> tuple[bytes, bool]:
     """At most `max_rows` solutions in `fmt`, and whether there were more.
 
-    pyoxigraph serialises a whole iterator and cannot build one from a list, so the first rows are written as
-    TSV (whose terms are what `str()` gives, triple terms aside) and read back into a QuerySolutions to
-    serialise: the bytes are identical to serialising the solutions directly, and never more than max_rows + 1
-    rows are evaluated.
+    pyoxigraph serialises a whole iterator and cannot build one from a list, so the engine writes the solutions
+    as TSV (one line a row) into a writer that stops it once it has more than max_rows rows, and the first rows
+    are read back into a QuerySolutions to serialise: the bytes are identical to serialising the solutions
+    directly, and the evaluation stops a write buffer past the limit.
     """
-    variables = solutions.variables
-    rows = list(islice(solutions, max_rows + 1))
-    lines = ["\t".join(str(variable) for variable in variables)]
-    lines.extend("\t".join("" if term is None else _tsv(term) for term in row) for row in rows[:max_rows])
-    table = ("\n".join(lines) + "\n").encode()
-    capped = ox.parse_query_results(table, format=ox.QueryResultsFormat.TSV)
+    table = _Lines(max_rows + 2)  # the header, max_rows rows, and one more to know the result was cut
+    with contextlib.suppress(_Lines.FullError):
+        solutions.serialize(table, format=ox.QueryResultsFormat.TSV)
+    written = table.getvalue()
+    lines = written.split(b"\n", max_rows + 1)
+    truncated = len(lines) > max_rows + 1 and lines[max_rows + 1] != b""
+    if truncated:
+        written = b"\n".join(lines[:max_rows + 1]) + b"\n"
+    capped = ox.parse_query_results(written, format=ox.QueryResultsFormat.TSV)
     assert isinstance(capped, ox.QuerySolutions)
-    return capped.serialize(format=fmt) or b"", len(rows) > max_rows
+    return capped.serialize(format=fmt) or b"", truncated
 
 
-def _tsv(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
-    if isinstance(term, ox.Triple):  # str() of a triple term lacks the brackets TSV needs around it
-        return f"<<( {_tsv(term.subject)} {_tsv(term.predicate)} {_tsv(term.object)} )>>"
-    return str(term)
+class _Lines(io.BytesIO):
+    """A file for pyoxigraph's writers that stops the writing (raises FullError) once it holds `limit` lines."""
+
+    class FullError(Exception):
+        pass
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.lines = 0
+
+    def write(self, chunk: ReadableBuffer) -> int:
+        if self.lines >= self.limit:  # the writer's final flush after FullError: it already holds what is needed
+            raise self.FullError
+        written = super().write(chunk)
+        self.lines += bytes(chunk).count(b"\n")
+        if self.lines >= self.limit:
+            raise self.FullError
+        return written
 
 
 def _cut_network() -> str:
