@@ -4,7 +4,7 @@
     python benchmarks/build.py --alliances 200 # one size
 
 Each size runs in a fresh process, so its peak resident memory (ru_maxrss, which counts C allocations that
-tracemalloc misses) is its own; the validation workers are processes of their own and reported apart.
+tracemalloc misses) is its own.
 """
 
 from __future__ import annotations
@@ -64,9 +64,7 @@ def measure(alliances: int, work: Path) -> dict[str, object]:
     manifest = publish_store(nquads, store, namespace=namespace, modified="2000-01-01T00:00:00+00:00",
                              data_files=len(records.files), step=step)
     done("store")
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"alliances": alliances, "triples": manifest.triples, "seconds": seconds, "peak_mb": peak,
-            "workers_mb": workers}
+    return {"alliances": alliances, "triples": manifest.triples, "seconds": seconds, "peak_mb": peak}
 
 
 def main() -> None:
@@ -84,13 +82,13 @@ def main() -> None:
                              capture_output=True, text=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
     print(f"$ python benchmarks/build.py --alliances {' '.join(map(str, args.alliances))}\n")
-    print("| alliances | triples | " + " | ".join(STEPS) + " | total | peak RSS | validation workers |")
-    print("|---:|---:|" + "---:|" * (len(STEPS) + 3))
+    print("| alliances | triples | " + " | ".join(STEPS) + " | total | peak RSS |")
+    print("|---:|---:|" + "---:|" * (len(STEPS) + 2))
     for row in rows:
         seconds, peak = row["seconds"], row["peak_mb"]
         cells = [f"{seconds[s]:.1f} s" for s in STEPS]
         print(f"| {row['alliances']} | {row['triples']:,} | " + " | ".join(cells)
-              + f" | {sum(seconds.values()):.1f} s | {max(peak.values()):,.0f} MB | {row['workers_mb']:,.0f} MB |")
+              + f" | {sum(seconds.values()):.1f} s | {max(peak.values()):,.0f} MB |")
 
 
 if __name__ == "__main__":

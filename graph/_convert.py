@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["serialize_rdf", "to_nquads"]
+__all__ = ["nt_term", "serialize_rdf", "to_nquads"]
 
 Triples = Graph | Iterable[tuple[Node, Node, Node]]
 
@@ -29,13 +29,13 @@ def to_nquads(graphs: dict[str, Triples]) -> bytes:
     lines: set[str] = set()
     for name, triples in graphs.items():
         suffix = f" <{name}> ."
-        lines.update(f"{_nt(s)} {_nt(p)} {_nt(o)}{suffix}" for s, p, o in triples)
+        lines.update(f"{nt_term(s)} {nt_term(p)} {nt_term(o)}{suffix}" for s, p, o in triples)
     payload = "\n".join(sorted(lines)).encode()
     del lines
     return serialize_rdf(ox.parse(payload, format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
 
 
-def _nt(term: Node) -> str:
+def nt_term(term: Node) -> str:
     """A term as rdflib's N-Triples serialiser writes it (IRIs are not re-checked: they were checked when built)."""
     if isinstance(term, Literal):
         text = '"' + term.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r") + '"'

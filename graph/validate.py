@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from pyshacl import validate
-from rdflib import Graph, URIRef
+from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
+from pyshacl.shapes_graph import ShapesGraph
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from graph._batches import Batch, batches, looked_at, shapes_are_local
+from graph._convert import nt_term
 from graph.build import Triple, new_graph
 from graph.resources import resource_dir
+from graph.shape_queries import Check, UnsupportedShapesError, compile_shapes, data_store, violations
 
-__all__ = ["BATCH_SIZE", "Finding", "Report", "load_shapes", "validate_graph", "validate_triples"]
-
-# Big enough that pyshacl's set-up per batch does not matter, small enough to bound each worker's memory and
-# to share the work out evenly (batches of memberships cost more to check than batches of cities).
-BATCH_SIZE = 50_000
+__all__ = ["Finding", "Report", "load_shapes", "validate_graph", "validate_triples"]
 
 
 @dataclass(frozen=True, order=True)
@@ -69,70 +68,115 @@ def load_shapes(folder: Path | None = None) -> Graph:
 
 
 def validate_graph(data: Graph, shapes: Graph | None = None) -> Report:
-    """Validate `data` as one graph against the project's shapes (or the ones given)."""
-    return Report(sorted(_check(data, shapes if shapes is not None else load_shapes(), None)))
-
-
-def validate_triples(triples: list[Triple], namespace: str, shapes: Graph | None = None, *,
-                     batch_size: int = BATCH_SIZE, workers: int = 2) -> Report:
-    """The report `validate_graph` gives for these triples, checked in batches on `workers` processes.
-
-    Shapes that look further than a batch holds (see graph._batches) are checked on the whole graph instead.
-    """
+    """pyshacl's report on `data` as one rdflib graph, against the project's shapes (or the ones given)."""
     shapes = shapes if shapes is not None else load_shapes()
-    if len(triples) <= batch_size or not shapes_are_local(shapes):
-        return validate_graph(new_graph(namespace, triples), shapes)
-    jobs = batches(triples, batch_size, looked_at(shapes))
-    global _JOBS  # noqa: PLW0603 - forked workers read their batch from here instead of a pickled copy
-    _JOBS = (jobs, namespace, shapes)
-    # Frozen objects are never scanned by the cycle collector: forked workers then neither spend time on the
-    # parent's million triples nor copy every page of them by touching their reference counts.
-    gc.freeze()
-    try:
-        if workers < 2:
-            found = [_check_batch(index) for index in range(len(jobs))]
-        else:
-            # fork: the workers share the parent's triples; one batch per worker process returns its memory.
-            with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=1) as pool:
-                found = pool.map(_check_batch, range(len(jobs)), chunksize=1)
-    finally:
-        _JOBS = None
-        gc.unfreeze()
-    return Report(sorted(finding for part in found for finding in part))
-
-
-_JOBS: tuple[list[Batch], str, Graph] | None = None
-
-
-def _check_batch(index: int) -> list[Finding]:
-    assert _JOBS is not None
-    jobs, namespace, shapes = _JOBS
-    triples, focus = jobs[index]
-    return _check(new_graph(namespace, triples), shapes, focus)
-
-
-def _check(data: Graph, shapes: Graph, focus: set[Node] | None) -> list[Finding]:
-    """pyshacl's results as findings, only those about `focus` nodes when given."""
     _, results, _ = validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
     assert isinstance(results, Graph)
-    return [_finding(results, result, data) for result in results.subjects(SH.resultSeverity, None)
-            if focus is None or results.value(result, SH.focusNode) in focus]
 
-
-def _finding(results: Graph, result: Node, data: Graph) -> Finding:
-    def one(predicate: URIRef) -> Node | None:
+    def one(result: Node, predicate: URIRef) -> Node | None:
         return results.value(result, predicate)
 
-    severity = one(SH.resultSeverity)
-    message = one(SH.resultMessage)
-    source = one(SH.sourceConstraintComponent)
+    findings = []
+    for result in results.subjects(SH.resultSeverity, None):
+        message = one(result, SH.resultMessage)
+        source = one(result, SH.sourceConstraintComponent)
+        findings.append(_finding(
+            data, severity=one(result, SH.resultSeverity), focus=one(result, SH.focusNode),
+            path=one(result, SH.resultPath), value=one(result, SH.value), shape=one(result, SH.sourceShape),
+            message=str(message) if message is not None else str(source).rsplit("#", 1)[-1]))
+    return Report(sorted(findings))
+
+
+def validate_triples(triples: list[Triple], namespace: str, shapes: Graph | None = None) -> Report:
+    """The report `validate_graph` gives for these triples, from the shapes compiled to SPARQL (on Oxigraph).
+
+    Shapes that use what graph.shape_queries does not compile are checked by pyshacl on the whole graph.
+    """
+    shapes = shapes if shapes is not None else load_shapes()
+    try:
+        compiled = compile_shapes(shapes)
+    except UnsupportedShapesError:
+        return validate_graph(new_graph(namespace, triples), shapes)
+    store = data_store(triples, compiled.predicates)
+    found = list(violations(store, compiled))
+    if not found:
+        return Report([])
+    return Report(sorted(_Described(triples, namespace, shapes, store, found).findings()))
+
+
+class _Described:
+    """The rows of the compiled checks as the findings pyshacl gives: its terms, its words, its prefixes."""
+
+    def __init__(self, triples: list[Triple], namespace: str, shapes: Graph, store: ox.Store,
+                 found: list[tuple[Check, ox.QuerySolution]]) -> None:
+        self.found = found
+        # pyshacl describes nodes with the data graph's prefixes, to which it binds sh: as it describes its
+        # results, and spells out blank nodes with their triples.
+        self.data = new_graph(namespace, (t for t in triples if isinstance(t[0], BNode)))
+        self.data.namespace_manager.bind("sh", SH, override=False, replace=False)
+        self.literals = _written_literals(triples, store, {
+            (_term(row["focus"]), check.path) for check, row in found if isinstance(row["value"], ox.Literal)})
+        self.shapes = {shape.node: shape for shape in ShapesGraph(shapes).shapes}
+
+    def findings(self) -> list[Finding]:
+        findings = []
+        for check, row in self.found:
+            focus, value = _term(row["focus"]), row["value"]
+            if isinstance(value, ox.Literal):
+                node: Node | None = self.literals[focus, check.path, value]
+            else:
+                node = _term(value) if value is not None else None
+            message = str(check.message) if check.message is not None else self._generic_message(check, focus, node)
+            findings.append(_finding(self.data, severity=check.severity, focus=focus, path=check.path, value=node,
+                                     shape=check.shape, message=message))
+        return findings
+
+    def _generic_message(self, check: Check, focus: Node, value: Node | None) -> str:
+        """pyshacl's own text for a result of a shape without sh:message."""
+        component = CONSTRAINT_PARAMETERS_MAP[check.parameter](self.shapes[check.shape])
+        return str(component.make_generic_messages(self.data, focus, value)[0])
+
+
+_Spelled = tuple[Node, URIRef | None, ox.Literal]  # subject, path and literal as the store spells it
+
+
+def _written_literals(triples: Iterable[Triple], store: ox.Store,
+                      pairs: set[tuple[Node, URIRef | None]]) -> dict[_Spelled, Literal]:
+    """The literals of these subjects and paths as the triples spell them, by the spelling the store gives them.
+
+    Oxigraph keeps literals in a canonical form ("1.50"^^xsd:decimal becomes "1.5", language tags lower case),
+    in which the results give them; the store puts the literals as written in the same form, to match them.
+    """
+    candidates = [(s, p, o) for s, p, o in triples if isinstance(o, Literal) and (s, p) in pairs]
+    if not candidates:
+        return {}
+    rows = " ".join(f"({index} {nt_term(o)})" for index, (_, _, o) in enumerate(candidates))
+    canonical = store.query(f"SELECT ?index ?literal WHERE {{ VALUES (?index ?literal) {{ {rows} }} }}")
+    assert isinstance(canonical, ox.QuerySolutions)
+    written: dict[_Spelled, Literal] = {}
+    for row in canonical:
+        s, p, o = candidates[int(row["index"].value)]
+        written[s, p, row["literal"]] = o
+    return written
+
+
+def _term(node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> Node:
+    if isinstance(node, ox.NamedNode):
+        return URIRef(node.value)
+    if isinstance(node, ox.BlankNode):
+        return BNode(node.value)
+    raise TypeError(f"not a focus or value node: {node}")
+
+
+def _finding(data: Graph, *, severity: Node | None, focus: Node | None, path: Node | None, value: Node | None,
+             shape: Node | None, message: str) -> Finding:
     return Finding(
         severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
-        focus=_short(data, one(SH.focusNode)),
-        path=_short(data, one(SH.resultPath)),
-        message=str(message) if message is not None else str(source).rsplit("#", 1)[-1],
-        value=_short(data, one(SH.value)),
-        shape=str(one(SH.sourceShape) or ""),
+        focus=_short(data, focus),
+        path=_short(data, path),
+        message=message,
+        value=_short(data, value),
+        shape=str(shape or ""),
     )
 
 

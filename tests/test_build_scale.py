@@ -1,4 +1,4 @@
-"""The fast paths of the build give exactly what the plain ones give: checks in batches, N-Quads, dumps."""
+"""The fast paths of the build give exactly what the plain ones give: compiled SHACL checks, N-Quads, dumps."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
 
-from graph._batches import shapes_are_local
 from graph._convert import to_nquads
 from graph.build import Triple, build_triples, new_graph
 from graph.generate import generate_data
@@ -20,7 +19,6 @@ from graph.validate import load_shapes, validate_graph, validate_triples
 from graph.vocab import DCTERMS, ORG, PROV, SCK, SKOS
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
-CASES = Path(__file__).parent / "shapes"
 NS = "https://w3id.org/smartcity-kg/"
 SHAPES = load_shapes()
 
@@ -33,13 +31,15 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Triple]:
 
 
 def _mutated(triples: list[Triple]) -> list[Triple]:
-    """Violations of many kinds, several of them needing a node that lies in another batch to be seen."""
+    """Violations of many kinds, several of them only seen by looking at another node's types."""
     memberships = [s for s, p, o in triples if p == RDF.type and o == SCK.Membership]
     citations = [s for s, p, o in triples if p == RDF.type and o == SCK.Citation]
     alliance = next(s for s, p, o in triples if p == RDF.type and o == SCK.Alliance)
     source = next(s for s, p, o in triples if p == RDF.type and o == SCK.Source)
     city = next(s for s, p, o in triples if p == RDF.type and o == SCK.City)
     concept = next(s for s, p, o in triples if p == RDF.type and o == SKOS.Concept)
+    company = next(s for s, p, o in triples if p == RDF.type and o == SCK.Company)
+    period = next(s for s, p, o in triples if p == SCK.startEarliest)
     drop = {
         (memberships[0], ORG.role), (citations[0], SCK.locator), (source, DCTERMS.title), (concept, SKOS.definition),
     }
@@ -54,43 +54,21 @@ def _mutated(triples: list[Triple]) -> list[Triple]:
         (URIRef(f"{NS}id/membership/orphan"), RDF.type, SCK.Membership),
         (URIRef(f"{NS}id/source/s9"), DCTERMS.issued, Literal("sometime")),
         (URIRef(f"{NS}id/source/s9"), RDF.type, SCK.Source),
+        (source, DCTERMS.issued, Literal("Juni 2016", lang="DE")),  # a language tag that stores lower-cased
+        (city, SCK.ags, Literal("0591300")),
+        (company, SCK.countryCode, Literal("1.50", datatype=XSD.decimal)),  # stored as 1.5, reported as written
+        (concept, SKOS.prefLabel, Literal("Membre", lang="FR")),
+        (period, SCK.startDate, Literal("2020-02-30", datatype=XSD.date)),  # no such day
+        (period, SCK.startLatest, Literal("1900-01-01", datatype=XSD.date)),
     ]
     return kept
 
 
-def test_the_project_shapes_can_be_checked_in_batches() -> None:
-    assert shapes_are_local(SHAPES)
-
-
-def test_shapes_reaching_beyond_a_batch_are_recognised() -> None:
-    shapes = Graph()
-    shapes.parse(data="""
-        @prefix sh: <http://www.w3.org/ns/shacl#> .
-        @prefix ex: <http://example.org/> .
-        ex:S a sh:NodeShape ; sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:node ex:T ] .
-    """, format="turtle")
-    assert not shapes_are_local(shapes)
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_batches_report_exactly_what_the_whole_graph_reports(generated: list[Triple], workers: int) -> None:
+def test_compiled_checks_report_exactly_what_pyshacl_reports(generated: list[Triple]) -> None:
     triples = _mutated(generated)
     whole = validate_graph(new_graph(NS, triples), SHAPES)
-    assert len(whole.violations) >= 8, "the injected violations are found"
-    batched = validate_triples(triples, NS, SHAPES, batch_size=len(triples) // 7, workers=workers)
-    assert batched == whole
-
-
-def test_every_shape_case_gives_the_same_report_in_batches() -> None:
-    cases = sorted(CASES.glob("*/*.ttl"))
-    assert cases
-    for case in cases:
-        graph = Graph()
-        graph.parse(CASES / "_common.ttl")
-        graph.parse(case)
-        triples: list[Triple] = [(s, p, o) for s, p, o in graph]  # type: ignore[misc]
-        whole = validate_graph(new_graph(NS, triples), SHAPES)
-        assert validate_triples(triples, NS, SHAPES, batch_size=2, workers=1) == whole, case
+    assert len(whole.violations) >= 20, "the injected violations are found"
+    assert validate_triples(triples, NS, SHAPES) == whole
 
 
 def test_nquads_are_the_sorted_rdflib_lines_written_by_oxigraph(generated: list[Triple]) -> None:

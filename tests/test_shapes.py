@@ -1,4 +1,5 @@
-"""Every shape has cases that must pass and cases that must fail it, one test each (tests/shapes/<Shape>/)."""
+"""Every shape has cases that must pass and cases that must fail it, one test each (tests/shapes/<Shape>/), and the
+build's compiled checks report on each case exactly what pyshacl reports."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import SH
 
-from graph.validate import load_shapes, validate_graph
+from graph.build import Triple, new_graph
+from graph.validate import load_shapes, validate_graph, validate_triples
 
 CASES = Path(__file__).parent / "shapes"
 SHP = "https://w3id.org/smartcity-kg/shapes#"
+NS = "https://w3id.org/smartcity-kg/"
 SHAPES = load_shapes()
 
 
@@ -56,6 +59,12 @@ def test_invalid_case_is_a_violation_of_its_shape(case: Path) -> None:
     shapes = {_node_shape(finding.shape) for finding in report.violations}
     assert SHP + case.parent.name in shapes, f"expected a violation of {case.parent.name}, got {shapes}"
     assert all(finding.message for finding in report.violations), "every violation says what is wrong"
+
+
+@pytest.mark.parametrize("case", _cases("*"), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_compiled_checks_report_what_pyshacl_reports(case: Path) -> None:
+    triples: list[Triple] = [(s, p, o) for s, p, o in _graph(case)]  # type: ignore[misc]
+    assert validate_triples(triples, NS, SHAPES) == validate_graph(new_graph(NS, triples), SHAPES)
 
 
 def test_the_corpus_is_not_empty() -> None:
