@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -25,7 +26,8 @@ class StoreHolder:
             endpoints = RemoteEndpoints(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store)
             self.remote = RemoteStore(endpoints, settings.namespace, timeout=settings.query_timeout)
         self._lock = threading.Lock()
-        self._target: Path | None = None
+        self._link = str(self.store_dir / "current")
+        self._target: str | None = None
         self._store: EmbeddedStore | None = None
 
     def get(self) -> ReadStore:
@@ -35,8 +37,8 @@ class StoreHolder:
             return self.remote
         try:
             # One system call per request: publishing re-points the link, so its text names the build. (Resolving
-            # the whole path costs a stat per component, a tenth of a cheap request.)
-            target = (self.store_dir / "current").readlink()
+            # the whole path costs a stat per component, and pathlib objects more than the call itself.)
+            target = os.readlink(self._link)  # noqa: PTH115
         except OSError as error:
             raise StoreUnavailableError(f"no published graph in {self.store_dir}; run `smartcity-kg build`") from error
         if target != self._target or self._store is None:
