@@ -3,99 +3,191 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import takewhile
 
 import pyoxigraph as ox
 
 from api.lru import LRU
 from api.terms import node_id
 from graph.store import ReadStore, with_constants
-from graph.vocab import DCTERMS, OWL
+from graph.vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK
 
 __all__ = ["Description", "describe"]
 
-_PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX schema: <http://schema.org/>
-PREFIX sck: <https://w3id.org/smartcity-kg/ontology#>
-"""
-
-
-def _part_of(node: str, owner: str) -> str:
-    """SPARQL test: `node` is a fragment node of `owner` (`{owner}#...`)."""
-    return f'STRSTARTS(STR({node}), CONCAT(STR({owner}), "#"))'
-
-
-# Every group below is one basic graph pattern with filters that starts from ?thing and names no constant
-# predicate: Oxigraph plans the query before ?thing is bound, and would otherwise begin with the pattern that has
-# a constant (`?o rdfs:label ?l`: every label in the store) and join ?thing in afterwards. Kept this way, each
-# group walks the indexes outwards from the one IRI. That is also why each tail is repeated per path instead of
-# being joined to a UNION of paths, and why predicates are chosen with FILTER(?p IN (...)).
-
-# The fragment nodes ?n of ?thing: one hop out (citations, objectives, intervals), one hop in (attestations say
-# sck:about the thing), and one more hop out from those (their citations, an interval's instants).
-_FRAGMENT_PATHS = (
-    f"?thing ?a1 ?n FILTER(isIRI(?n) && {_part_of('?n', '?thing')})",
-    f"?n ?a1 ?thing FILTER({_part_of('?n', '?thing')})",
-    f"?thing ?a1 ?x . ?x ?a2 ?n FILTER(isIRI(?x) && isIRI(?n) && {_part_of('?x', '?thing')} && "
-    f"{_part_of('?n', '?thing')})",
-    f"?x ?a1 ?thing . ?x ?a2 ?n FILTER(isIRI(?n) && {_part_of('?x', '?thing')} && {_part_of('?n', '?thing')})",
-)
-_NOT_OWN = f"!{_part_of('?r', '?thing')}"
-# Related nodes ?r: pointed at by the thing or one of its fragments, or pointing at the thing or at the
-# municipality acting for it (so a city's description lists the alliances its municipality belongs to).
-# Fragments two hops away are citations and instants: a citation's source is already the wasDerivedFrom of the
-# statement it qualifies, an instant holds only a date, so they add no related node.
-_RELATED_PATHS = (
-    f"?thing ?out ?r FILTER(isIRI(?r) && {_NOT_OWN})",
-    *(f"{path} ?n ?out ?r FILTER(isIRI(?r) && {_NOT_OWN})" for path in _FRAGMENT_PATHS[:2]),
-    f"?r ?in ?thing FILTER({_NOT_OWN})",
-    f"?municipality ?of ?thing FILTER(?of = sck:municipalityOf) ?r ?via ?municipality FILTER({_NOT_OWN})",
-)
+# A description is gathered by walking out from the thing, one step per query, four at most. The first asks what
+# the thing says and what links to it, the thing's IRI written into the query as a constant; each later one asks
+# about the nodes the steps before found, named in VALUES blocks, for just the predicates their part in the
+# description needs. Every node is asked about once, so the work follows the size of the description rather than of
+# the store, and which node plays which part is decided here, on the IRIs the store returns, rather than by string
+# filters the engine would evaluate (decoding every candidate) before it could tell.
+#
+# The parts: the thing, with every triple it is the subject of and every link to it; its fragment nodes
+# (`{thing}#...`) one hop out of it (citations, objectives, intervals), one hop in (attestations say sck:about the
+# thing) and one more hop out from those (their citations, an interval's instants), with all their triples; and the
+# related nodes: what the thing or a first-hop fragment points at, what points at the thing, and what points at the
+# municipality acting for it (so a city's description lists the alliances its municipality belongs to). Fragments
+# two hops away are citations and instants: a citation's source is already the wasDerivedFrom of the statement it
+# qualifies, an instant holds only a date, so they add no related node.
+_THING_QUERY = "CONSTRUCT { ?thing ?p ?o . ?s ?q ?thing } WHERE { { ?thing ?p ?o } UNION { ?s ?q ?thing } }"
+_MUNICIPALITY_OF = str(SCK.municipalityOf)
+Predicates = frozenset[str] | None  # None: every predicate
 # What a related node contributes: its types and labels, the ends of a statement (member, organisation, role,
 # dates, parties), and what a source or citation says (title, publisher, date, URL; claim and locator) ...
-_LINKS = ("org:member", "org:organization", "org:role", "org:postIn", "org:heldBy", "sck:agreementType",
-          "sck:status", "sck:alliance", "sck:signatory", "sck:onBehalfOf", "sck:municipalityOf", "prov:entity",
-          "schema:publisher", "dct:isReplacedBy")
-_VALUES = ("rdf:type", "rdfs:label", "schema:name", "sck:startDate", "sck:endDate", "sck:signedOn", "sck:date",
-           "sck:dateWording", "sck:claim", "sck:locator", "dct:title", "dct:issued", "schema:url", "owl:deprecated")
-_RELATED_TAIL = f"?r ?p ?o FILTER(?p IN ({', '.join(_LINKS + _VALUES)}))"
-# Whatever links to the thing is a related node itself and brings its own labels; looking them up again for each
-# statement that names it (on a source's page: every citation of one alliance) would only repeat them.
-_UNRELATED = "NOT EXISTS {{ {0} ?w ?thing }} && {0} != ?thing"
-# ... and the labels of the things in the statements it links to (the alliance of a city's membership).
-_LINKED_LABELS = (f"?r ?p ?o FILTER(isIRI(?o) && ?p IN ({', '.join(_LINKS)}) && {_UNRELATED.format('?o')}) "
-                  "?o ?q ?v FILTER(?q IN (rdfs:label, schema:name))")
-# The thing a related fragment node ?r belongs to (a citation's statement, a signature's agreement): the node
-# linking to it, the thing an attestation is about, or the neighbour of either whose IRI is the fragment's stem.
-_OWNER_PATHS = (
-    "?parent ?pl ?r",
-    "?r ?pl ?parent",
-    "?y ?pl ?r . ?y ?pl2 ?parent",
-    "?y ?pl ?r . ?parent ?pl2 ?y",
-)
-_OWNER_TAIL = (f"FILTER(isIRI(?parent) && {_part_of('?r', '?parent')} && {_UNRELATED.format('?parent')}) "
-               "?parent ?pp ?pv FILTER(?pp IN (rdf:type, rdfs:label))")
+_LINKS = frozenset(map(str, (
+    ORG.member, ORG.organization, ORG.role, ORG.postIn, ORG.heldBy, SCK.agreementType, SCK.status, SCK.alliance,
+    SCK.signatory, SCK.onBehalfOf, SCK.municipalityOf, PROV.entity, SCHEMA.publisher, DCTERMS.isReplacedBy)))
+_RELATED = _LINKS | frozenset(map(str, (
+    RDF.type, RDFS.label, SCHEMA.name, SCK.startDate, SCK.endDate, SCK.signedOn, SCK.date, SCK.dateWording,
+    SCK.claim, SCK.locator, DCTERMS.title, DCTERMS.issued, SCHEMA.url, OWL.deprecated)))
+# ... the names of the things its statements link to (the alliance of a city's membership) ...
+_NAMES = frozenset(map(str, (RDFS.label, SCHEMA.name)))
+# ... and, for a fragment of another thing that links to this one (a citation of a source), what that thing is.
+_OWNER = frozenset(map(str, (RDF.type, RDFS.label)))
+# What asking a node for the first predicates answers already (the names and the owner are among its related).
+_COVERED_BY: dict[Predicates, tuple[Predicates, ...]] = {
+    None: (None,), _RELATED: (_RELATED, None), _NAMES: (_NAMES, _RELATED, None), _OWNER: (_OWNER, _RELATED, None)}
 
 
-def _union(groups: Iterable[str]) -> str:
-    return "\n  UNION ".join(f"{{ {group} }}" for group in groups)
+def _iri(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str | None:
+    return term.value if isinstance(term, ox.NamedNode) else None
 
 
-_CORE_QUERY = _PREFIXES + f"""CONSTRUCT {{ ?thing ?p ?o . ?n ?q ?v }} WHERE {{
-  {_union(["?thing ?p ?o", *(f"{path} ?n ?q ?v" for path in _FRAGMENT_PATHS)])}
-}}"""
-_CONTEXT_QUERY = _PREFIXES + f"""CONSTRUCT {{
-  ?r ?in ?thing . ?municipality ?of ?thing . ?r ?via ?municipality . ?r ?p ?o . ?o ?q ?v . ?parent ?pp ?pv .
-}} WHERE {{
-  {_union([*(f"{path} {tail}" for path in _RELATED_PATHS for tail in (_RELATED_TAIL, _LINKED_LABELS)),
-           *(f"{incoming} FILTER(CONTAINS(STR(?r), '#')) {owner} {_OWNER_TAIL}"
-             for incoming in _RELATED_PATHS[-2:] for owner in _OWNER_PATHS)])}
-}}"""
+class _Walk:
+    """The triples of one description as the steps find them, and which nodes the next step asks about."""
+
+    def __init__(self, thing: str, build: str, things: str) -> None:
+        self.thing = thing
+        self.build = build
+        self.things = things  # where the IRIs of the graph's things start; any other node is vocabulary
+        self.triples: list[ox.Triple] = []
+        self.linking: set[str] = set()  # whatever links to the thing
+        self.first_hop: set[str] = set()  # the fragments one hop from the thing
+        self.asked: set[tuple[Predicates, str]] = set()
+        self.next: dict[Predicates, dict[str, ox.NamedNode]] = {}
+        self.next_into: dict[str, ox.NamedNode] = {}  # nodes whose links in the next step asks for
+        # What the current step asks about: each node's predicates, the related nodes among them, the nodes whose
+        # links in it asks for, and the vocabulary it asks about for the first time (to keep it for the next).
+        self.now: dict[str, list[Predicates]] = {}
+        self.related: set[str] = set()
+        self.into: set[str] = set()
+        self.unknown: dict[str, Predicates] = {}
+
+    def is_fragment(self, iri: str) -> bool:
+        return iri.startswith(self.thing + "#")
+
+    def ask(self, node: ox.NamedNode, predicates: Predicates) -> None:
+        """The next step is to fetch the triples of `node` with `predicates`, unless an earlier one did."""
+        if not any((covering, node.value) in self.asked for covering in _COVERED_BY[predicates]):
+            self.asked.add((predicates, node.value))
+            self.next.setdefault(predicates, {})[node.value] = node
+
+    def relate(self, node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, *, linking: bool) -> None:
+        # The thing itself is no related node: whatever it would add is in its own triples and fragments already.
+        if not isinstance(node, ox.NamedNode) or node.value == self.thing or self.is_fragment(node.value):
+            return
+        self.ask(node, _RELATED)
+        owner, fragment, _ = node.value.partition("#")
+        # Whatever links to the thing is related itself and brings its own labels; looking them up again for each
+        # fragment of it that links here too (on a source's page: every citation of one alliance) would only
+        # repeat them.
+        if linking and fragment and owner != self.thing and owner not in self.linking:
+            self.ask(ox.NamedNode(owner), _OWNER)
+
+    def take_thing(self, found: list[ox.Triple]) -> bool:
+        """The first step's triples: the thing's and the links to it. False when the graph says nothing of it."""
+        self.linking = {node_id(t.subject) for t in found if _iri(t.object) == self.thing}
+        self.now, self.into = {self.thing: [None]}, {self.thing}
+        self.take(found)
+        return any(_iri(t.subject) == self.thing for t in found) or bool(self.first_hop)
+
+    def query(self) -> str | None:
+        """The next step's query, None when nothing is left to ask."""
+        asked, self.next = self.next, {}
+        into, self.next_into = self.next_into, {}
+        fetched = {*asked.get(None, {}), *asked.get(_RELATED, {})}  # the names and owners of these come with them
+        self.now, self.related, self.into, self.unknown = {}, set(), set(into), {}
+        branches = [f"{{ VALUES ?o {{ {_terms(into.values())} }} ?s ?p ?o }}"] if into else []
+        for predicates, nodes in asked.items():
+            wanted = []
+            for key, node in nodes.items():
+                if predicates not in (None, _RELATED) and key in fetched:
+                    continue
+                self.now.setdefault(key, []).append(predicates)
+                if predicates is _RELATED:
+                    self.related.add(key)
+                vocabulary = not key.startswith(self.things)
+                kept = _vocabulary.get((self.build, predicates, key)) if vocabulary else None
+                if kept is not None:
+                    for triple in kept:
+                        self.answer(triple)
+                    continue
+                if vocabulary:
+                    self.unknown[key] = predicates
+                wanted.append(node)
+            if wanted:
+                branches.append(_branch(predicates, wanted))
+        return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}" if branches else None
+
+    def take(self, found: list[ox.Triple]) -> None:
+        """A step's triples, each an answer to what it asked about its subject or about its object's links."""
+        of_vocabulary: dict[str, list[ox.Triple]] = {key: [] for key in self.unknown}
+        for triple in found:
+            subject, predicate = _iri(triple.subject), triple.predicate.value
+            if subject in of_vocabulary:
+                of_vocabulary[subject].append(triple)
+            if any(asked is None or predicate in asked for asked in self.now.get(subject or "", ())):
+                self.answer(triple)
+            if _iri(triple.object) in self.into:
+                self.link(triple)
+        for key, triples in of_vocabulary.items():
+            _vocabulary.put((self.build, self.unknown[key], key), tuple(triples))
+
+    def answer(self, triple: ox.Triple) -> None:
+        """A triple of a node asked about: the thing's and its first-hop fragments' lead on, as do the links of
+        related nodes, whose ends are named next."""
+        self.triples.append(triple)
+        subject, obj = _iri(triple.subject), triple.object
+        if subject == self.thing or subject in self.first_hop:
+            if isinstance(obj, ox.NamedNode) and self.is_fragment(obj.value):
+                if subject == self.thing:
+                    self.first_hop.add(obj.value)
+                self.ask(obj, None)
+            else:
+                self.relate(obj, linking=False)
+        elif (subject in self.related and isinstance(obj, ox.NamedNode) and triple.predicate.value in _LINKS
+              and obj.value != self.thing and obj.value not in self.linking):
+            self.ask(obj, _NAMES)
+
+    def link(self, triple: ox.Triple) -> None:
+        """A link to the thing or to the municipality acting for it."""
+        subject, to_thing = triple.subject, _iri(triple.object) == self.thing
+        if not isinstance(subject, ox.NamedNode):
+            return
+        if self.is_fragment(subject.value):
+            # A fragment linking to the thing is one of its first-hop fragments; one linking to the municipality
+            # belongs to the description only as a fragment of the thing.
+            if to_thing:
+                self.triples.append(triple)
+                self.first_hop.add(subject.value)
+                self.ask(subject, None)
+            return
+        self.triples.append(triple)
+        self.relate(subject, linking=True)
+        if to_thing and triple.predicate.value == _MUNICIPALITY_OF and subject.value not in self.next_into:
+            self.next_into[subject.value] = subject
+
+
+def _terms(nodes: Iterable[ox.NamedNode]) -> str:
+    # Terms the store returned, written by the engine itself (`<...>`): they cannot change the query's shape.
+    return " ".join(map(str, nodes))
+
+
+def _branch(predicates: Predicates, nodes: list[ox.NamedNode]) -> str:
+    """The triples of `nodes` with `predicates`."""
+    only = "" if predicates is None else f" FILTER(?p IN ({', '.join(f'<{p}>' for p in sorted(predicates))}))"
+    return f"{{ VALUES ?s {{ {_terms(nodes)} }} ?s ?p ?o{only} }}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,14 +196,22 @@ class Description:
 
     iri: str
     triples: tuple[ox.Triple, ...]
-    _out: dict[str, dict[str, list[ox.Triple]]] = field(init=False, default_factory=dict, repr=False)
-    _in: dict[str, list[ox.Triple]] = field(init=False, default_factory=dict, repr=False)
 
-    def __post_init__(self) -> None:
+    # The lookups are built on first use: a description sent as RDF needs none but the thing's own triples.
+    @cached_property
+    def _out(self) -> dict[str, dict[str, list[ox.Triple]]]:
+        out: dict[str, dict[str, list[ox.Triple]]] = {}
         for triple in self.triples:
-            self._out.setdefault(node_id(triple.subject), {}).setdefault(triple.predicate.value, []).append(triple)
+            out.setdefault(node_id(triple.subject), {}).setdefault(triple.predicate.value, []).append(triple)
+        return out
+
+    @cached_property
+    def _in(self) -> dict[str, list[ox.Triple]]:
+        into: dict[str, list[ox.Triple]] = {}
+        for triple in self.triples:
             if isinstance(triple.object, ox.NamedNode):
-                self._in.setdefault(triple.object.value, []).append(triple)
+                into.setdefault(triple.object.value, []).append(triple)
+        return into
 
     def objects(self, subject: str, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
         return [t.object for t in self._out.get(subject, {}).get(predicate, ())
@@ -130,25 +230,34 @@ class Description:
     def is_fragment(self, node: str) -> bool:
         return node.startswith(self.iri + "#")
 
+    def _own(self, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
+        """The thing's objects of `predicate`, from its own triples, which come first."""
+        return [t.object for t in takewhile(lambda t: _iri(t.subject) == self.iri, self.triples)
+                if t.predicate.value == predicate]
+
     @property
     def retired(self) -> bool:
-        return any(isinstance(o, ox.Literal) and o.value in ("true", "1")
-                   for o in self.objects(self.iri, str(OWL.deprecated)))
+        return any(isinstance(o, ox.Literal) and o.value in ("true", "1") for o in self._own(str(OWL.deprecated)))
 
     @property
     def replaced_by(self) -> list[str]:
-        return [o.value for o in self.objects(self.iri, str(DCTERMS.isReplacedBy)) if isinstance(o, ox.NamedNode)]
+        return [o.value for o in self._own(str(DCTERMS.isReplacedBy)) if isinstance(o, ox.NamedNode)]
 
 
 def _order(iri: str, triples: Iterable[ox.Triple]) -> tuple[ox.Triple, ...]:
     """Deduplicated, the thing's own triples first, then its fragments', then the context; each sorted."""
+    fragment = iri + "#"
+
     def key(triple: ox.Triple) -> tuple[int, str, str, str]:
         subject = node_id(triple.subject)
-        rank = 0 if subject == iri else 1 if subject.startswith(iri + "#") else 2
+        rank = 0 if subject == iri else 1 if subject.startswith(fragment) else 2
         return rank, subject, triple.predicate.value, str(triple.object)
     return tuple(sorted(set(triples), key=key))
 
 
+# What the vocabulary contributes (classes, themes, roles, statuses: every node that is no thing of the graph) is the
+# same in each description of a build, and most descriptions name some of it: kept by build, predicates and node.
+_vocabulary: LRU[tuple[str, Predicates, str], tuple[ox.Triple, ...]] = LRU(4096)
 # Keyed by the build id, which is a hash of the published content: a new build can never see an old entry.
 # Misses (unknown keys) are not kept, so requests for made-up keys cannot push real descriptions out.
 _cache: LRU[tuple[str, str], Description] = LRU(512)  # about 35 kB each in memory
@@ -165,18 +274,17 @@ def describe(store: ReadStore, iri: str) -> Description | None:
     return description
 
 
-def _run(store: ReadStore, query: str, iri: str) -> list[ox.Triple]:
-    """The query about `iri`, with the IRI a constant so that each group is planned from it."""
-    bound = with_constants(query, {"thing": iri})
-    if bound is None:
-        return []
-    outcome = store.query(bound)
+def _triples(store: ReadStore, query: str) -> list[ox.Triple]:
+    outcome = store.query(query)
     assert isinstance(outcome, ox.QueryTriples)
     return list(outcome)
 
 
 def _query(store: ReadStore, iri: str) -> Description | None:
-    own = list(_run(store, _CORE_QUERY, iri))
-    if not own:
+    first = with_constants(_THING_QUERY, {"thing": iri})
+    walk = _Walk(iri, store.manifest.build_id, f"{store.manifest.namespace}id/")
+    if first is None or not walk.take_thing(_triples(store, first)):
         return None
-    return Description(iri, _order(iri, [*own, *_run(store, _CONTEXT_QUERY, iri)]))
+    while (query := walk.query()) is not None:
+        walk.take(_triples(store, query))
+    return Description(iri, _order(iri, walk.triples))

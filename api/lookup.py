@@ -1,24 +1,30 @@
-"""The SPARQL behind `/api/v1/{type}/{key}`: each thing in two or three queries that start from its IRI.
+"""The SPARQL behind `/api/v1/{type}/{key}`: each thing in two queries (a city in three) that start from its IRI.
 
-Each JSON field is a *facet*: a graph pattern from the bound node `?node` to the values `?o`. One query asks all
-facets of a node at once (a UNION of the patterns, each tagged with its field name), and the models are filled
-field by field from the answers; nested lists (memberships, posts, signatures) are one more query each, anchored
-on the thing. The same facet table gives the JSON-LD `@context`, so the JSON and its RDF reading cannot drift.
+Each JSON field is a *facet*: how its values `?o` are reached from the node. Most are one property, out of the node
+or into it; the few others are graph patterns of their own (a path, or a property with a condition on the value).
+The first query asks every facet of the thing at once, with the nested lists (memberships, posts, signatures),
+each statement node found by the property that anchors it on the thing: the one-property facets as one pattern per
+direction, whose predicate says the field, the others each tagged with its field name. (A city's memberships,
+agreements and pilots are those of the municipality acting for it, whose facets are one more such query.) The last
+asks the labels of the things the values name, and the URLs of the sources among them, from VALUES blocks: each
+once, however often it is named. The same facet table gives the JSON-LD `@context`, so the JSON and its RDF
+reading cannot drift.
 """
 
 from __future__ import annotations
 
-import re
 import types
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cache
+from operator import itemgetter
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 import pyoxigraph as ox
 from pydantic import BaseModel
 
+from api.lru import LRU
 from api.models import THING_MODELS, AgentRef, Membership, Post, Ref, Signature, SourceRef, Thing
 from graph.store import ReadStore, with_constants
 
@@ -45,29 +51,29 @@ _LANGUAGE_ORDER = {"de": 0, "": 1, "en": 2}
 
 @dataclass(frozen=True)
 class Facet:
-    """A graph pattern from `?node` to `?o`; `term` and `reverse` say how JSON-LD reads the field."""
+    """How a field's values `?o` are reached from the node `?node`: along the property `term` (backwards with
+    `reverse`), or by a `pattern` of its own. JSON-LD reads the field as `term`; a pattern that is no single
+    property has none, and JSON-LD leaves the field out rather than say something untrue."""
 
-    pattern: str
     term: str | None = None
     reverse: bool = False
     iri: bool = False  # a plain string field whose values are IRIs (homepage, same_as)
+    pattern: str | None = None  # instead of the bare property
 
 
 def out(predicate: str, *, iri: bool = False) -> Facet:
-    return Facet(f"?node {predicate} ?o", predicate, iri=iri)
+    return Facet(predicate, iri=iri)
 
 
 def back(predicate: str, also: str = "") -> Facet:
-    return Facet(f"?o {predicate} ?node {also}", predicate, reverse=True)
+    return Facet(predicate, reverse=True, pattern=f"?o {predicate} ?node {also}" if also else None)
 
 
 def path(pattern: str) -> Facet:
-    """A pattern that is no single property: JSON-LD leaves the field out rather than say something untrue."""
-    return Facet(pattern)
+    return Facet(pattern=pattern)
 
 
-# Only sources have a URL worth asking for; asking it of every value would double the lookups.
-_SOURCES = Facet("?node prov:wasDerivedFrom ?o OPTIONAL { ?o schema:url ?url }", "prov:wasDerivedFrom")
+_SOURCES = out("prov:wasDerivedFrom")  # with the URL of each source, which the label query brings
 _COMMON = {"_types": path("?node a ?o"), "label": out("rdfs:label"), "same_as": out("owl:sameAs", iri=True),
            "sources": _SOURCES}
 _PERIOD = {"since": out("sck:startDate"), "since_earliest": out("sck:startEarliest"),
@@ -113,26 +119,22 @@ FACETS: dict[str, dict[str, Facet]] = {
 
 @dataclass(frozen=True)
 class Nested:
-    """A list of statement nodes hanging off a thing: `anchor` finds each `?node` from the bound `?this`."""
+    """A list of statement nodes `?n` hanging off a thing `?node` by `anchor`, each with one-property facets."""
 
     model: type[BaseModel]
     anchor: str
     facets: dict[str, Facet]
     term: Facet | None
 
-    @cached_property
-    def query(self) -> str:
-        return _facet_query(self.facets, self.anchor)
-
 
 _MEMBERSHIP = {"label": out("rdfs:label"), "member": out("org:member"), "alliance": out("org:organization"),
                "role": out("org:role"), **_PERIOD, "sources": _SOURCES}
-_MEMBERS = Nested(Membership, "?node org:organization ?this .", _MEMBERSHIP, out("org:hasMembership"))
-_MEMBER_OF = Nested(Membership, "?node org:member ?this .", _MEMBERSHIP, back("org:member"))
-_POSTS = Nested(Post, "?this org:holds ?node .",
+_MEMBERS = Nested(Membership, "?n org:organization ?node", _MEMBERSHIP, out("org:hasMembership"))
+_MEMBER_OF = Nested(Membership, "?n org:member ?node", _MEMBERSHIP, back("org:member"))
+_POSTS = Nested(Post, "?node org:holds ?n",
                 {"label": out("rdfs:label"), "organization": out("org:postIn"), "role": out("org:role"),
                  **_PERIOD, "sources": _SOURCES}, out("org:holds"))
-_SIGNATURES = Nested(Signature, "?this sck:signature ?node .",
+_SIGNATURES = Nested(Signature, "?node sck:signature ?n",
                      {"label": out("rdfs:label"), "signatory": out("sck:signatory"),
                       "on_behalf_of": out("sck:onBehalfOf"), "posts": out("sck:post"),
                       "sources": _SOURCES}, out("sck:signature"))
@@ -143,54 +145,170 @@ NESTED: dict[str, dict[str, Nested]] = {
 }
 # A city is a place; the municipality acting for it is the agent with memberships, agreements and pilots.
 _ACTING_FOR = {"city": "municipality"}
+_LABEL = f"{PREFIXES['rdfs']}label"
+_URL = f"{PREFIXES['schema']}url"
 
 
-def _facet_query(facets: Mapping[str, Facet], anchor: str = "") -> str:
-    branches = "\n  UNION ".join(f'{{ {facet.pattern} BIND("{name}" AS ?f) }}' for name, facet in facets.items())
-    # The IRI a query starts from (?this, or ?node without an anchor) is written into its text; not projected.
-    bound = "?node " if anchor else ""
-    return (f"{SPARQL_PREFIXES}SELECT {bound}?f ?o ?label ?url WHERE {{\n  {anchor}\n  {branches}\n"
-            "  OPTIONAL { ?o rdfs:label ?label }\n}")
+def _iri(name: str) -> str:
+    prefix, local = name.split(":")
+    return PREFIXES[prefix] + local
 
 
-FACET_QUERIES = {kind: _facet_query(facets) for kind, facets in FACETS.items()}
+def _by_property(facets: Mapping[str, Facet], reverse: bool) -> dict[str, str]:
+    """Property IRI → field, for the facets that are one property in that direction."""
+    simple = [(facet.term, name) for name, facet in facets.items()
+              if facet.term is not None and facet.pattern is None and facet.reverse == reverse]
+    fields = {_iri(term): name for term, name in simple}
+    assert len(fields) == len(simple), "an answer's property says its field: one field per property and direction"
+    return fields
+
+
+def _among(properties: Iterable[str]) -> str:
+    return ", ".join(f"<{iri}>" for iri in sorted(properties))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The facet query of one type of thing, and how its answers are read."""
+
+    outwards: dict[str, str]  # property IRI → field, for the properties out of the thing
+    inwards: dict[str, str]  # ... and into it
+    nested: dict[str, dict[str, str]]  # nested field → property IRI → field of its nodes
+    query: str = field(repr=False)
+
+
+@cache
+def _plan(kind: str) -> _Plan:
+    facets = FACETS[kind]
+    outwards, inwards = _by_property(facets, reverse=False), _by_property(facets, reverse=True)
+    # Every branch starts at the thing, written into the text as a constant, so that each is planned from it.
+    branches = [f"{{ ?node ?p ?o FILTER(?p IN ({_among(outwards)})) }}",
+                *([f"{{ ?o ?b ?node FILTER(?b IN ({_among(inwards)})) }}"] if inwards else []),
+                *(f'{{ {facet.pattern} BIND("{name}" AS ?f) }}' for name, facet in facets.items() if facet.pattern)]
+    nested = {}
+    for name, inner in NESTED.get(kind, {}).items():
+        nested[name] = _by_property(inner.facets, reverse=False)
+        assert len(nested[name]) == len(inner.facets), "the facets of a nested node are properties out of it"
+        branches.append(f'{{ {inner.anchor} . ?n ?p ?o FILTER(?p IN ({_among(nested[name])})) BIND("{name}" AS ?f) }}')
+    query = f"{SPARQL_PREFIXES}SELECT ?n ?f ?p ?b ?o WHERE {{\n  " + "\n  UNION ".join(branches) + "\n}"
+    return _Plan(outwards, inwards, nested, query)
+
+
+Value = ox.NamedNode | ox.BlankNode | ox.Literal
+Facets = dict[str, dict[str, Value]]  # field → its distinct values, by their N-Triples form
+Nodes = dict[str, dict[str, Facets]]  # nested field → node IRI → the node's facets
+
+
+def _select(store: ReadStore, query: str, *names: str) -> Iterator[tuple[Any, ...]]:
+    """The values of `names` in each solution, in that order, whichever order the store lists its variables in."""
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    order = [variable.value for variable in solutions.variables]
+    values = itemgetter(*(order.index(name) for name in names))
+    return (values(row) for row in solutions)
+
+
+def _facets(store: ReadStore, kind: str, iri: str) -> tuple[Facets, Nodes] | None:
+    """The facets of the thing `iri` of `kind`, and those of the nodes of its nested lists."""
+    plan = _plan(kind)
+    text = with_constants(plan.query, {"node": iri})
+    if text is None:
+        return None
+    own: Facets = {}
+    nodes: Nodes = {name: {} for name in plan.nested}
+    for node, tag, outward, inward, obj in _select(store, text, "n", "f", "p", "b", "o"):
+        facets = own
+        if node is not None:
+            facets = nodes[tag.value].setdefault(node.value, {})
+            name = plan.nested[tag.value][outward.value]
+        elif tag is not None:
+            name = tag.value
+        elif outward is not None:
+            name = plan.outwards[outward.value]
+        else:
+            name = plan.inwards[inward.value]
+        facets.setdefault(name, {}).setdefault(str(obj), obj)
+    return own, nodes
 
 
 @dataclass
-class _Value:
-    term: ox.NamedNode | ox.BlankNode | ox.Literal
-    labels: list[ox.Literal]
-    url: str | None
+class _Name:
+    labels: list[ox.Literal] = field(default_factory=list)
+    url: str | None = None
 
 
-Facets = dict[str, dict[str, _Value]]
+@dataclass(frozen=True)
+class _Field:
+    """A field of a response model, as its facet's values become its value."""
+
+    name: str
+    many: bool  # a list, sorted; else the one value, the preferred literal or the least IRI
+    target: Any  # what each value becomes: a kind of Ref, a date, or (str) its lexical form
 
 
-def _collect(store: ReadStore, query: str, **bound: str) -> dict[str, Facets]:
-    """The answers of a facet query: node IRI → field → value (one entry per distinct value)."""
-    nodes: dict[str, Facets] = {}
-    # The IRIs are constants in the text so that the plan starts from them (an alliance: 50 ms → 1 ms at 1M).
-    text = with_constants(query, bound)
-    if text is None:
-        return nodes
-    solutions = store.query(text)
-    assert isinstance(solutions, ox.QuerySolutions)
-    only = bound.get("node")  # the one node of a query without an anchor
-    for row in solutions:
-        facet, obj, label, url = row["f"], row["o"], row["label"], row["url"]
-        node = only if only is not None else row["node"].value
-        values = nodes.setdefault(node, {}).setdefault(facet.value, {})
-        value = values.setdefault(str(obj), _Value(obj, [], None))
-        if isinstance(label, ox.Literal) and label not in value.labels:
-            value.labels.append(label)
+@cache
+def _fields(model: type[BaseModel]) -> tuple[_Field, ...]:
+    fields = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        many = get_origin(annotation) is list
+        if many or get_origin(annotation) in (Union, types.UnionType):
+            annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+        fields.append(_Field(name, many, annotation))
+    return tuple(fields)
+
+
+def _refers(target: Any) -> bool:
+    return isinstance(target, type) and issubclass(target, Ref)
+
+
+def _names(store: ReadStore, named: Iterable[tuple[type[BaseModel], Facets]],
+           known: Mapping[str, Facets]) -> dict[str, _Name]:
+    """The labels of the things the facets of each model name, and the URLs of the sources among them; each asked
+    once. What `known` holds the facets of already (the thing itself, in its memberships) is not asked again."""
+    labelled: set[str] = set()
+    sourced: set[str] = set()
+    for model, facets in named:
+        for spec in _fields(model):
+            if _refers(spec.target):
+                iris = {str(value) for value in facets.get(spec.name, {}).values() if isinstance(value, ox.NamedNode)}
+                labelled |= iris
+                if issubclass(spec.target, SourceRef):
+                    sourced |= iris
+    names = {iri: _Name([v for v in facets.get("label", {}).values() if isinstance(v, ox.Literal)])
+             for iri, facets in known.items()}
+    labelled -= {f"<{iri}>" for iri in known}
+    build, things = store.manifest.build_id, f"<{store.manifest.namespace}id/"
+    vocabulary = {term for term in labelled if not term.startswith(things)}
+    for term in vocabulary:
+        if (kept := _vocabulary.get((build, term))) is not None:
+            names[term[1:-1]] = kept
+            labelled.remove(term)
+    # The terms are the store's own, written by the engine (`<...>`): they cannot change the query's shape.
+    branches = [f"{{ VALUES ?o {{ {' '.join(sorted(iris))} }} ?o <{predicate}> ?{variable} }}"
+                for iris, predicate, variable in ((labelled, _LABEL, "label"), (sourced, _URL, "url")) if iris]
+    if not branches:
+        return names
+    for obj, label, url in _select(store, f"SELECT ?o ?label ?url WHERE {{ {' UNION '.join(branches)} }}",
+                                   "o", "label", "url"):
+        entry = names.setdefault(obj.value, _Name())
         if url is not None:
-            value.url = url.value
-    return nodes
+            entry.url = url.value
+        elif isinstance(label, ox.Literal) and label not in entry.labels:
+            entry.labels.append(label)
+    for term in vocabulary & labelled:
+        _vocabulary.put((build, term), names.setdefault(term[1:-1], _Name()))
+    return names
+
+
+# The labels of the vocabulary (themes, roles, statuses, kinds: every node that is no thing of the graph) are the
+# same in each answer of a build, and most answers name some of it: kept by build and term.
+_vocabulary: LRU[tuple[str, str], _Name] = LRU(4096)
 
 
 def key_of(iri: str) -> str:
     """The last segment of a thing's IRI; for a node inside a thing (`...#signature-x`), its fragment."""
-    return re.split("[/#]", iri)[-1]
+    return iri[max(iri.rfind("/"), iri.rfind("#")) + 1:]
 
 
 def _preference(literal: ox.Literal) -> tuple[int, str]:
@@ -202,81 +320,81 @@ def best_label(labels: list[ox.Literal], fallback: str) -> str:
     return min(labels, key=_preference).value if labels else fallback
 
 
-def _ref(cls: type[Ref], value: _Value, namespace: str) -> Ref:
-    iri = value.term.value
-    fields: dict[str, Any] = {"id": iri, "key": key_of(iri), "label": best_label(value.labels, key_of(iri))}
-    if issubclass(cls, AgentRef):
-        fields["type"] = iri.removeprefix(f"{namespace}id/").split("/", 1)[0]
-    if issubclass(cls, SourceRef):
-        fields["url"] = value.url
-    return cls(**fields)
-
-
-def _convert(annotation: Any, values: dict[str, _Value], namespace: str) -> Any:
-    """A field's value from its facet's answers, by the field's declared type."""
-    if get_origin(annotation) is list:
-        (inner,) = get_args(annotation)
-        items = [_scalar(inner, value, namespace) for value in values.values()]
-        return sorted(items, key=lambda item: item.key if isinstance(item, Ref) else str(item))
-    if get_origin(annotation) in (Union, types.UnionType):
-        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
-    if not values:
-        return None
-    literals = [value.term for value in values.values() if isinstance(value.term, ox.Literal)]
-    chosen = str(min(literals, key=_preference)) if literals else min(values)
-    return _scalar(annotation, values[chosen], namespace)
-
-
-def _scalar(annotation: Any, value: _Value, namespace: str) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, Ref):
-        return _ref(annotation, value, namespace)
-    if annotation is date:
-        return date.fromisoformat(value.term.value)
-    return value.term.value
-
-
 M = TypeVar("M", bound=BaseModel)
+_NO_NAME = _Name()
 
 
-def _fill(model: type[M], iri: str, facets: Facets, namespace: str, extra: dict[str, Any]) -> M:
-    fields: dict[str, Any] = {"id": iri, "key": key_of(iri), **extra}
-    labels = [v.term for v in facets.get("label", {}).values() if isinstance(v.term, ox.Literal)]
-    fields["label"] = best_label(labels, fields["key"])
-    for name, info in model.model_fields.items():
-        if name not in fields:
-            fields[name] = _convert(info.annotation, facets.get(name, {}), namespace)
-    return model.model_validate(fields)
+@dataclass(frozen=True)
+class _Resolver:
+    """Field values from facet values: named nodes become {id, key, label} with the labels asked for them."""
 
+    names: Mapping[str, _Name]
+    namespace: str
 
-def _nested(store: ReadStore, nested: Nested, anchor: str, namespace: str) -> list[BaseModel]:
-    nodes = _collect(store, nested.query, this=anchor)
-    return [_fill(nested.model, iri, facets, namespace, {}) for iri, facets in sorted(nodes.items())]
+    def fill(self, model: type[M], iri: str, facets: Facets, extra: dict[str, Any]) -> M:
+        fields: dict[str, Any] = {"id": iri, "key": key_of(iri), **extra}
+        labels = [v for v in facets.get("label", {}).values() if isinstance(v, ox.Literal)]
+        fields["label"] = best_label(labels, fields["key"])
+        for spec in _fields(model):
+            if spec.name not in fields:
+                fields[spec.name] = self.convert(spec, facets.get(spec.name, {}))
+        return model.model_validate(fields)
+
+    def convert(self, spec: _Field, values: dict[str, Value]) -> Any:
+        """A field's value from its facet's answers, by the field's declared type."""
+        if spec.many:
+            items = [self.scalar(spec.target, value) for value in values.values()]
+            return sorted(items, key=lambda item: item.key if isinstance(item, Ref) else str(item))
+        if not values:
+            return None
+        literals = [value for value in values.values() if isinstance(value, ox.Literal)]
+        chosen = str(min(literals, key=_preference)) if literals else min(values)
+        return self.scalar(spec.target, values[chosen])
+
+    def scalar(self, target: Any, value: Value) -> Any:
+        if _refers(target):
+            return self.ref(target, value)
+        if target is date:
+            return date.fromisoformat(value.value)
+        return value.value
+
+    def ref(self, cls: type[Ref], term: Value) -> Ref:
+        iri = term.value
+        name = self.names.get(iri, _NO_NAME)
+        fields: dict[str, Any] = {"id": iri, "key": key_of(iri), "label": best_label(name.labels, key_of(iri))}
+        if issubclass(cls, AgentRef):
+            fields["type"] = iri.removeprefix(f"{self.namespace}id/").split("/", 1)[0]
+        if issubclass(cls, SourceRef):
+            fields["url"] = name.url
+        return cls(**fields)
 
 
 def find_thing(store: ReadStore, kind: str, key: str) -> Thing | None:
     """The thing of `kind` with `key`, its relations resolved to {id, key, label}; None when there is none."""
     namespace = store.manifest.namespace
     iri = f"{namespace}id/{kind}/{key}"
-    facets = _collect(store, FACET_QUERIES[kind], node=iri).get(iri, {})
-    if _class_iri(kind) not in {value.term.value for value in facets.get("_types", {}).values()}:
+    found = _facets(store, kind, iri)
+    if found is None or _iri(CLASSES[kind]) not in {value.value for value in found[0].get("_types", {}).values()}:
         return None
+    facets, nodes = found
+    known = {iri: facets}
     agent_kind = _ACTING_FOR.get(kind, kind)
-    agent: str | None = iri
+    nested = NESTED.get(agent_kind, {})
     if agent_kind != kind:
-        acting = sorted(value.term.value for value in facets.get(agent_kind, {}).values())
-        agent = acting[0] if acting else None
+        acting = sorted(value.value for value in facets.get(agent_kind, {}).values())
+        agent = _facets(store, agent_kind, acting[0]) if acting else None
+        nodes = {name: {} for name in nested}
         if agent is not None:
-            of_agent = _collect(store, FACET_QUERIES[agent_kind], node=agent).get(agent, {})
-            facets = {**{name: values for name, values in of_agent.items() if name not in FACETS[kind]}, **facets}
+            known[acting[0]], nodes = agent
+            facets = {**{name: values for name, values in agent[0].items() if name not in FACETS[kind]}, **facets}
+    named = [(THING_MODELS[kind], facets),
+             *((inner.model, node) for name, inner in nested.items() for node in nodes[name].values())]
+    resolver = _Resolver(_names(store, named, known), namespace)
     extra: dict[str, Any] = {"type": kind}
-    for field, nested in NESTED.get(agent_kind, {}).items():
-        extra[field] = [] if agent is None else _nested(store, nested, agent, namespace)
-    return _fill(THING_MODELS[kind], iri, facets, namespace, extra)
-
-
-def _class_iri(kind: str) -> str:
-    prefix, name = CLASSES[kind].split(":")
-    return PREFIXES[prefix] + name
+    for name, inner in nested.items():
+        extra[name] = [resolver.fill(inner.model, node, node_facets, {})
+                       for node, node_facets in sorted(nodes[name].items())]
+    return resolver.fill(THING_MODELS[kind], iri, facets, extra)
 
 
 def _term(facet: Facet, annotation: Any) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
@@ -19,6 +19,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import ORG, OWL, PROV, RDF, RDFS
+from rdflib.term import Node
 
 from api.display import format_date
 from graph.pipeline import load_ontology, run_build
@@ -424,20 +425,23 @@ def small_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
         server.process.stderr.close()  # the pipe start_server opened; left open it warns when collected
 
 
+def publish_again(store_dir: Path, quads: Iterable[ox.Quad]) -> None:
+    """Publish `quads` as the store's next build."""
+    manifest = open_embedded(store_dir).manifest
+    written = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    assert written is not None
+    nquads = "".join(f"{line}\n" for line in sorted(set(written.decode().splitlines()))).encode()
+    publish_store(nquads, store_dir, namespace=NAMESPACE, modified=manifest.modified, data_files=manifest.data_files)
+
+
 def retire(store_dir: Path, old: str, new: str) -> None:
     """Publish the store's graph again with `old` marked retired and replaced by `new`."""
-    store = open_embedded(store_dir)
     data_graph = ox.NamedNode(f"{NAMESPACE}graph/data")
     marks = [ox.Quad(ox.NamedNode(old), ox.NamedNode(str(OWL.deprecated)),
                      ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")), data_graph),
              ox.Quad(ox.NamedNode(old), ox.NamedNode("http://purl.org/dc/terms/isReplacedBy"), ox.NamedNode(new),
                      data_graph)]
-    written = ox.serialize([*store.quads(), *marks], format=ox.RdfFormat.N_QUADS)
-    assert written is not None
-    lines = written.decode().splitlines()
-    nquads = "".join(f"{line}\n" for line in sorted(set(lines))).encode()
-    manifest = store.manifest
-    publish_store(nquads, store_dir, namespace=NAMESPACE, modified=manifest.modified, data_files=manifest.data_files)
+    publish_again(store_dir, [*open_embedded(store_dir).quads(), *marks])
 
 
 def test_a_retired_thing_is_gone_and_names_its_successor(small_graph: tuple[Server, Path]) -> None:
@@ -461,3 +465,27 @@ def test_a_retired_thing_is_gone_and_names_its_successor(small_graph: tuple[Serv
         assert successor.status_code == 200
         assert (iri("city/newtown"), RDFS.label, Literal("Newtown", lang="de")) in Graph().parse(
             data=successor.text, format="turtle")
+
+
+# --- a new build --------------------------------------------------------------------------------------------------
+def test_a_new_build_is_described_in_its_own_words(tmp_path: Path) -> None:
+    """The labels of the vocabulary are kept from one request to the next, but never into another build."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "towns.yaml").write_text(RETIRED_DATA, encoding="utf-8")
+    run_build(tmp_path / "data", tmp_path / "store", NAMESPACE)
+    web_page = URIRef(f"{NAMESPACE}vocab/source-kind/web-page")
+    server = start_server(tmp_path / "store")
+    try:
+        with server.client() as http:
+            def labels() -> tuple[str, set[Node]]:
+                thing = http.get("/api/v1/source/gazette")
+                description = Graph().parse(data=http.get("/doc/source/gazette.ttl").text, format="turtle")
+                return thing.json()["kind"]["label"], set(description.objects(web_page, RDFS.label))
+
+            assert labels() == ("Webseite", {Literal("Webseite", lang="de"), Literal("Web page", lang="en")})
+            old, new = ox.Literal("Webseite", language="de"), ox.Literal("Internetseite", language="de")
+            publish_again(tmp_path / "store", [ox.Quad(q.subject, q.predicate, new, q.graph_name) if q.object == old
+                                               else q for q in open_embedded(tmp_path / "store").quads()])
+            assert labels() == ("Internetseite", {Literal("Internetseite", lang="de"), Literal("Web page", lang="en")})
+    finally:
+        stop_server(server)

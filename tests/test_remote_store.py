@@ -14,14 +14,18 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from api.describe import describe
+from api.lookup import CLASSES, find_thing
 from graph._convert import to_nquads
 from graph.build import build_triples
 from graph.cli import main
 from graph.iris import Minter
 from graph.load import load_records
 from graph.pipeline import load_ontology
+from graph.publish import publish_store
 from graph.published import Manifest, StoreUnavailableError
 from graph.remote import RemoteEndpoints, RemoteStore, bind_values, publish_remote
+from graph.store import open_embedded
 from tests.conftest import free_port, start_server, stop_server
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -69,11 +73,14 @@ def oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
         server.stop()
 
 
-def _publish(server: OxigraphServer, build_id: str = "test-build") -> Manifest:
+def _mini() -> bytes:
     mint = Minter(NS)
-    records = load_records(MINI)
-    nquads = to_nquads({str(mint.graph("data")): build_triples(records, NS),
-                        str(mint.graph("ontology")): load_ontology()})
+    return to_nquads({str(mint.graph("data")): build_triples(load_records(MINI), NS),
+                      str(mint.graph("ontology")): load_ontology()})
+
+
+def _publish(server: OxigraphServer, build_id: str = "test-build") -> Manifest:
+    nquads = _mini()
     manifest = Manifest(build_id, nquads.count(b"\n"), "2017-06-12T00:00:00+00:00", NS, "0.1.0", 2)
     publish_remote(nquads, manifest, server.endpoints, NS)
     return manifest
@@ -103,6 +110,27 @@ def test_values_are_bound_like_the_embedded_store(oxigraph: OxigraphServer) -> N
     assert isinstance(construct, ox.QueryTriples)
     triples = list(construct)
     assert triples and all(t.subject == acme for t in triples)
+
+
+def test_things_are_described_and_looked_up_as_on_the_embedded_store(oxigraph: OxigraphServer,
+                                                                      tmp_path: Path) -> None:
+    """/doc and /api/v1 read a thing with plain SPARQL 1.1, so another server's answers make the same thing."""
+    manifest = _publish(oxigraph)
+    publish_store(_mini(), tmp_path / "store", namespace=NS, modified=manifest.modified, data_files=2)
+    embedded = open_embedded(tmp_path / "store")
+    things = embedded.query(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), '{NS}id/') "
+                            "&& !CONTAINS(STR(?s), '#')) }")
+    assert isinstance(things, ox.QuerySolutions)
+    iris = sorted(row["s"].value for row in things)
+    with RemoteStore(oxigraph.endpoints, NS) as remote:
+        for iri in iris:
+            here, there = describe(embedded, iri), describe(remote, iri)
+            assert here is not None and there is not None and here.triples == there.triples, iri
+            kind, key = iri.removeprefix(f"{NS}id/").split("/")
+            if kind in CLASSES:
+                found = find_thing(remote, kind, key)
+                assert found is not None and found == find_thing(embedded, kind, key), iri
+    assert {iri.removeprefix(f"{NS}id/").split("/")[0] for iri in iris} >= {"alliance", "company", "membership"}
 
 
 def test_a_new_build_replaces_the_old_one_and_staging_graphs_are_gone(oxigraph: OxigraphServer) -> None:

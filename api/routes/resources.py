@@ -47,7 +47,7 @@ ONTOLOGY_FORMATS = (HTML, TURTLE, JSON_LD, RDF_XML)
 # What a response varies on: the format by Accept, and the HTML page's language by Accept-Language.
 VARY = "Accept, Accept-Language"
 # Descriptions as sent, by build, URL and the headers they are negotiated by (about 10 kB each): a description
-# takes 5-25 ms of queries on a million triples, sending a kept one well under a millisecond.
+# takes 1-5 ms of queries on a million triples, sending a kept one well under a millisecond.
 _rendered = Rendered(16 * 2**20)
 # Characters that can stand in an IRI path segment unescaped; anything else cannot be one of our keys.
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
