@@ -307,6 +307,8 @@ REFUSALS = [
     ("DELETE WHERE", {"params": {"query": "DELETE WHERE { ?s ?p ?o }"}}, 400, "read-only"),
     ("DROP", {"params": {"query": "DROP ALL"}}, 400, "read-only"),
     ("update parameter", {"params": {"update": "CLEAR ALL"}}, 400, "read-only"),
+    ("a cast without its argument", {"params": {"query": "SELECT (<http://www.w3.org/2001/XMLSchema#integer>() AS ?n)"
+                                                         " {}"}}, 400, "requires between 1 and 1 arguments"),
     ("update body", {"method": "POST", "content": b"CLEAR ALL",
                      "headers": {"Content-Type": "application/sparql-update"}}, 400, "read-only"),
     ("two queries", {"params": [("query", "ASK {}"), ("query", "SELECT * {}")]}, 400, "exactly one"),

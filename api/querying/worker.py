@@ -67,6 +67,7 @@ GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD, "nt
 FORMATS = (*RESULT_FORMATS, *GRAPH_FORMATS)
 STACK_BYTES = 512 * 2**20  # reserved address space; only the pages a deep query touches are ever used
 UNKNOWN_FUNCTION = re.compile(r"The custom function <(.+)> is not supported")
+WRONG_ARITY = re.compile(r"The custom function <.+> requires .+ arguments, but \d+ were given")
 MAX_UNKNOWN_FUNCTIONS = 32
 PR_SET_PDEATHSIG = 1
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
@@ -163,6 +164,8 @@ def _evaluate(store: ox.Store, query: str, base_iri: str, dataset: dict[str, Any
         try:
             return store.query(query, base_iri=base_iri, custom_functions=unknown or None, **dataset)
         except RuntimeError as error:
+            if WRONG_ARITY.fullmatch(str(error)):  # a cast such as xsd:integer() called with no argument
+                raise ValueError(str(error)) from None
             function = UNKNOWN_FUNCTION.fullmatch(str(error))
             if function is None:
                 raise
