@@ -13,16 +13,18 @@ from api.naming import Namer
 from api.ontology_view import Ontology, term_link
 from api.templating import words
 from api.terms import node_id
-from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, TIME
+from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME
 
 __all__ = ["DocPage", "doc_page"]
 
 _MEMBERSHIP = str(ORG.Membership)
-# Shown in the page's head or in their own section, or computed from what is shown (the earliest/latest bounds).
+# Shown in the page's head or in their own section, or computed from what is shown (the earliest/latest bounds);
+# a concept's skos:prefLabel repeats its rdfs:label, which heads its page.
 _NOT_FACTS = {str(p) for p in (
-    RDF.type, RDFS.label, DCTERMS.identifier, PROV.wasDerivedFrom, PROV.qualifiedDerivation, ORG.hasMembership,
-    ORG.memberDuring, SCK.earliest, SCK.latest, SCK.startEarliest, SCK.startLatest, SCK.endEarliest, SCK.endLatest,
-    SCK.signedEarliest, SCK.signedLatest, OWL.sameAs, SCK.municipalityKey, FOAF.homepage, SCHEMA.url)}
+    RDF.type, RDFS.label, SKOS.prefLabel, DCTERMS.identifier, PROV.wasDerivedFrom, PROV.qualifiedDerivation,
+    ORG.hasMembership, ORG.memberDuring, SCK.earliest, SCK.latest, SCK.startEarliest, SCK.startLatest,
+    SCK.endEarliest, SCK.endLatest, SCK.signedEarliest, SCK.signedLatest, OWL.sameAs, SCK.municipalityKey,
+    FOAF.homepage, SCHEMA.url)}
 _IDENTIFIERS = (str(OWL.sameAs), str(SCK.municipalityKey), str(FOAF.homepage), str(SCHEMA.url))
 # Parts that repeat what the page already says elsewhere: citations (under Sources), the membership interval
 # (its start and end are facts), attestations (their value is a fact, their sources are listed with them).

@@ -83,8 +83,10 @@ class Namer:
         if iri.startswith(self.namespace + "id/"):
             owner, hash_, part = iri.partition("#")  # another thing's part: its owner's name, the part on its page
             return replace(self.label(owner), href=self.doc_href(owner) + (f"#{part}" if hash_ else ""), title=iri)
+        if iri.startswith(self.namespace + "vocab/"):  # a concept or scheme, served at its path
+            return replace(self.label(iri), href="/" + iri[len(self.namespace):])
         if iri.startswith(self.namespace):
-            return self.label(iri)  # vocabulary concepts: no page of their own yet
+            return self.label(iri)
         if iri.startswith(_SCK):
             return term_link(iri, self.ontology, self.lang)
         labelled = self.label(iri)

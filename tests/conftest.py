@@ -55,6 +55,23 @@ def published_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
+def negotiated(client: httpx.Client, base: str, fmt: Format, by_suffix: bool, *, offered: list[Format],
+               browser: str) -> httpx.Response:
+    """`base` in `fmt`, asked for by its suffix (from a browser) or by Accept, with the headers every linked-data
+    answer owes: its media type, Content-Location naming the format, Vary, and a Link to each format offered."""
+    if by_suffix:
+        response = client.get(f"{base}.{fmt.suffix}", headers={"Accept": browser})
+    else:
+        response = client.get(base, headers={"Accept": fmt.media_type})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == fmt.media_type
+    assert response.headers["content-location"] == f"{base}.{fmt.suffix}"
+    assert "Accept" in response.headers["vary"]
+    for other in offered:
+        assert f'<{base}.{other.suffix}>; rel="alternate"; type="{other.media_type}"' in response.headers["link"]
+    return response
+
+
 @dataclass
 class Server:
     url: str

@@ -191,6 +191,8 @@ def test_any_thing_path(client: TestClient, kind: str, key: str, suffix: str, ac
     check(client.get(f"/id/{path}", headers=headers, follow_redirects=False))
     check(client.get(f"/doc/{path}{suffix}", headers=headers))
     check(client.head(f"/doc/{path}{suffix}", headers=headers))
+    check(client.get(f"/vocab/{path}{suffix}", headers=headers))
+    check(client.head(f"/vocab/{path}{suffix}", headers=headers))
     check(client.get(f"/api/v1/{path}", headers=headers))
 
 

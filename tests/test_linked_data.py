@@ -1,4 +1,5 @@
-"""Linked data over a real socket: /id redirects, /doc in every format, errors, caching headers and the HTML page.
+"""Linked data over a real socket: /id redirects, /doc and /vocab in every format, errors, caching headers and the HTML
+pages.
 
 Expected labels are read from the same published store with SPARQL; RDF is parsed with rdflib, JSON-LD with the
 context the document names, fetched from the live server.
@@ -18,14 +19,14 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import ORG, OWL, PROV, RDF, RDFS
+from rdflib.namespace import ORG, OWL, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from api.display import format_date
 from graph.pipeline import load_ontology, run_build
 from graph.publish import publish_store
-from graph.store import open_embedded
-from tests.conftest import NAMESPACE, RDF_FORMATS, Format, Server, start_server, stop_server
+from graph.store import EmbeddedStore, open_embedded
+from tests.conftest import NAMESPACE, RDF_FORMATS, Format, Server, negotiated, start_server, stop_server
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
@@ -162,16 +163,7 @@ def test_following_the_redirect_like_curl_gives_turtle_about_dortmund(client: ht
 @pytest.mark.parametrize("by_suffix", [True, False], ids=["suffix", "accept"])
 def test_every_format_is_rdf_about_the_thing(client: httpx.Client, labels: dict[str, set[str]], path: str,
                                              fmt: Format, by_suffix: bool) -> None:
-    if by_suffix:
-        response = client.get(f"/doc/{path}.{fmt.suffix}", headers={"Accept": BROWSER})
-    else:
-        response = client.get(f"/doc/{path}", headers={"Accept": fmt.media_type})
-    assert response.status_code == 200
-    assert response.headers["content-type"].split(";")[0] == fmt.media_type
-    assert response.headers["content-location"] == f"/doc/{path}.{fmt.suffix}"
-    assert "Accept" in response.headers["vary"]
-    for other in RDF_FORMATS:
-        assert f'rel="alternate"; type="{other.media_type}"' in response.headers["link"]
+    response = negotiated(client, f"/doc/{path}", fmt, by_suffix, offered=RDF_FORMATS, browser=BROWSER)
     graph = parse(client, response, fmt.parser)
     thing = iri(path)
     assert labels[path] <= {str(label) for label in graph.objects(thing, RDFS.label)}
@@ -199,10 +191,11 @@ def test_a_browser_gets_the_html_page_with_the_label(client: httpx.Client, label
     assert (parsed.scripts, parsed.assets) == (0, [])  # no JavaScript, nothing fetched from elsewhere
 
 
-def test_the_format_query_parameter_overrides_accept(client: httpx.Client) -> None:
-    response = client.get("/doc/city/dortmund?format=text/turtle", headers={"Accept": BROWSER})
+@pytest.mark.parametrize("base", ["/doc/city/dortmund", "/vocab/role/member"])
+def test_the_format_query_parameter_overrides_accept(client: httpx.Client, base: str) -> None:
+    response = client.get(f"{base}?format=text/turtle", headers={"Accept": BROWSER})
     assert response.headers["content-type"].startswith("text/turtle")
-    assert response.headers["content-location"] == "/doc/city/dortmund.ttl"
+    assert response.headers["content-location"] == f"{base}.ttl"
 
 
 # --- errors ---------------------------------------------------------------------------------------------------
@@ -232,6 +225,17 @@ ERRORS = [Bad(*case) for case in [
      "application/n-triples"),
     ("/id/city/dortmund", "image/png", 406, "application/json", "text/html, text/turtle"),
     ("/doc/city/dortmund?format=yaml", "*/*", 400, "application/json", "unknown format 'yaml'"),
+    ("/vocab/role/atlantis", "text/turtle", 404, "application/json", "no concept 'atlantis' in the vocabulary 'role'"),
+    ("/vocab/role/atlantis", BROWSER, 404, "text/html", "no concept 'atlantis' in the vocabulary 'role'"),
+    ("/vocab/theme/member", "text/turtle", 404, "application/json", "no concept 'member' in the vocabulary 'theme'"),
+    ("/vocab/planet", "*/*", 404, "application/json", "there is no vocabulary 'planet'"),
+    ("/vocab/planet.ttl", BROWSER, 404, "application/json", "there is no vocabulary 'planet'"),
+    ("/vocab/planet", BROWSER, 404, "text/html", "there is no vocabulary 'planet'"),
+    ("/vocab/role/mem%20ber", "text/turtle", 404, "application/json", "no concept 'mem ber'"),
+    ("/vocab/role/%3Cmember%3E", "text/turtle", 404, "application/json", "no concept '<member>'"),
+    ("/vocab/role/member.xyz", "text/turtle", 404, "application/json", "no representation with the suffix .xyz"),
+    ("/vocab/role", "image/png", 406, "application/json", "text/turtle, application/ld+json"),
+    ("/vocab/role/member?format=yaml", "*/*", 400, "application/json", "unknown format 'yaml'"),
 ]]
 
 
@@ -249,15 +253,15 @@ def test_bad_requests_get_a_clear_answer(client: httpx.Client, bad: Bad) -> None
         assert "Traceback" not in response.text
 
 
-def test_if_none_match_gives_304_per_representation(client: httpx.Client) -> None:
-    turtle = client.get("/doc/city/dortmund.ttl")
+@pytest.mark.parametrize("base", ["/doc/city/dortmund", "/vocab/role/member", "/vocab/role"])
+def test_if_none_match_gives_304_per_representation(client: httpx.Client, base: str) -> None:
+    turtle = client.get(f"{base}.ttl")
     etag = turtle.headers["etag"]
-    again = client.get("/doc/city/dortmund.ttl", headers={"If-None-Match": etag})
+    again = client.get(f"{base}.ttl", headers={"If-None-Match": etag})
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
-    assert client.get("/doc/city/dortmund", headers={"Accept": "text/turtle", "If-None-Match": f"W/{etag}"}
-                      ).status_code == 304
-    assert client.get("/doc/city/dortmund.ttl", headers={"If-None-Match": '"stale"'}).status_code == 200
-    other = client.get("/doc/city/dortmund.nt", headers={"If-None-Match": etag})
+    assert client.get(base, headers={"Accept": "text/turtle", "If-None-Match": f"W/{etag}"}).status_code == 304
+    assert client.get(f"{base}.ttl", headers={"If-None-Match": '"stale"'}).status_code == 200
+    other = client.get(f"{base}.nt", headers={"If-None-Match": etag})
     assert other.status_code == 200 and other.headers["etag"] != etag
 
 
@@ -267,6 +271,10 @@ def test_if_none_match_gives_304_per_representation(client: httpx.Client) -> Non
     ("/doc/company/cisco", "application/ld+json"),
     ("/id/city/dortmund", "text/turtle"),
     ("/doc/city/atlantis", "text/turtle"),
+    ("/vocab/role/member", BROWSER),
+    ("/vocab/role.ttl", "*/*"),
+    ("/vocab/role/lighthouse-city", "application/ld+json"),
+    ("/vocab/role/atlantis", "text/turtle"),
 ])
 def test_head_sends_the_headers_of_get_and_no_body(client: httpx.Client, url: str, accept: str) -> None:
     got = client.get(url, headers={"Accept": accept})
@@ -388,6 +396,126 @@ def test_pages_write_dates_at_their_precision_in_the_page_language(client: httpx
 def test_dates_are_written_at_their_precision(value: str, datatype: str, lang: str, expected: str) -> None:
     literal = ox.Literal(value, datatype=ox.NamedNode(f"http://www.w3.org/2001/XMLSchema#{datatype}"))
     assert format_date(literal, lang) == expected
+
+
+# --- /vocab: the controlled vocabularies ---------------------------------------------------------------------------
+# Concepts (one with a broader concept) and schemes; what each must say is read from the store.
+VOCABULARY = ["role/member", "role/central-implementation-partner", "theme/energy", "role", "theme"]
+
+
+def vocab(path: str) -> URIRef:
+    return URIRef(f"{NAMESPACE}vocab/{path}")
+
+
+def statements(store: EmbeddedStore, query: str, node: URIRef) -> Graph:
+    """The triples a CONSTRUCT `query` about `?node` finds in the published store."""
+    outcome = store.query(query, substitutions={"node": ox.NamedNode(str(node))})
+    assert isinstance(outcome, ox.QueryTriples)
+    return Graph().parse(data=outcome.serialize(format=ox.RdfFormat.N_TRIPLES), format="nt")
+
+
+@pytest.mark.parametrize("path", VOCABULARY)
+@pytest.mark.parametrize("fmt", RDF_FORMATS, ids=lambda fmt: fmt.suffix)
+@pytest.mark.parametrize("by_suffix", [True, False], ids=["suffix", "accept"])
+def test_every_format_says_all_the_graph_says_of_a_vocabulary_node(client: httpx.Client, store: EmbeddedStore,
+                                                                    path: str, fmt: Format, by_suffix: bool) -> None:
+    response = negotiated(client, f"/vocab/{path}", fmt, by_suffix, offered=RDF_FORMATS, browser=BROWSER)
+    node = vocab(path)
+    own = statements(store, "CONSTRUCT { ?node ?p ?o } WHERE { ?node ?p ?o }", node)
+    assert len(own) >= 2, f"{path} is not in the store; the test table is out of date"
+    described = parse(client, response, fmt.parser)
+    assert set(described.triples((node, None, None))) == set(own)
+
+
+def test_a_concept_names_its_scheme_and_broader_concept(client: httpx.Client) -> None:
+    graph = Graph().parse(data=client.get("/vocab/role/central-implementation-partner.ttl").text, format="turtle")
+    concept, broader = vocab("role/central-implementation-partner"), vocab("role/implementation-partner")
+    assert (concept, RDF.type, SKOS.Concept) in graph
+    assert (concept, SKOS.prefLabel, Literal("Zentraler Implementierungspartner", lang="de")) in graph
+    assert (concept, SKOS.broader, broader) in graph
+    assert (broader, RDFS.label, Literal("Implementierungspartner", lang="de")) in graph
+    assert (concept, SKOS.inScheme, vocab("role")) in graph
+    assert (vocab("role"), RDFS.label, Literal("role")) in graph
+
+
+def test_a_concept_is_not_described_with_what_uses_it(client: httpx.Client, store: EmbeddedStore) -> None:
+    member = vocab("role/member")
+    memberships = statements(store, f"CONSTRUCT {{ ?m <{ORG.role}> ?node }} WHERE {{ ?m <{ORG.role}> ?node }}",
+                             member)
+    assert len(memberships) > 10, "the curated data has no memberships in the role member; the test needs some"
+    graph = parse(client, client.get("/vocab/role/member.jsonld"), "json-ld")
+    assert not set(graph.triples((None, ORG.role, member)))
+    # Nothing but the concept and what it points at (its scheme, its classes), with their labels.
+    assert set(graph.subjects()) <= {member, *graph.objects(member, None)}
+    assert (vocab("role"), RDFS.label, Literal("role")) in graph
+
+
+@pytest.mark.parametrize("scheme", ["role", "theme"])
+def test_a_scheme_lists_its_concepts_with_their_labels(client: httpx.Client, store: EmbeddedStore,
+                                                        scheme: str) -> None:
+    query = (f"CONSTRUCT {{ ?c <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?label }} "
+             f"WHERE {{ ?c <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?label }}")
+    expected = statements(store, query, vocab(scheme))
+    assert len(set(expected.subjects())) > 5
+    graph = Graph().parse(data=client.get(f"/vocab/{scheme}.ttl").text, format="turtle")
+    assert (vocab(scheme), RDF.type, SKOS.ConceptScheme) in graph
+    assert set(expected) <= set(graph)
+    assert set(graph.subjects(SKOS.inScheme, None)) == set(expected.subjects())
+
+
+@pytest.mark.parametrize(("lang", "title", "other"), [
+    ("de", "Zentraler Implementierungspartner", "Central implementation partner"),
+    ("en", "Central implementation partner", "Zentraler Implementierungspartner"),
+])
+def test_a_browser_gets_the_concept_page_in_its_language(client: httpx.Client, lang: str, title: str,
+                                                         other: str) -> None:
+    url = "/vocab/role/central-implementation-partner"
+    response = client.get(url, headers={"Accept": BROWSER, "Accept-Language": lang})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["content-location"] == f"{url}.html"
+    assert "Accept-Language" in response.headers["vary"]
+    page = html.unescape(response.text)
+    assert f'<h1 lang="{lang}">{title}</h1>' in page
+    assert other in page
+    assert "The company named as the main partner that puts an alliance's digitalisation into practice." in page
+    assert "Implementierungspartner" in page  # the broader concept, by its label
+    parsed = Sections(response.text)
+    assert (parsed.scripts, parsed.assets) == (0, [])
+    formats = {href for links in parsed.links.values() for href, _ in links if href.startswith(f"{url}.")}
+    assert formats == {f"{url}.{fmt.suffix}" for fmt in RDF_FORMATS}
+
+
+def test_the_scheme_page_shows_every_concept_by_its_label(client: httpx.Client, store: EmbeddedStore) -> None:
+    query = f"CONSTRUCT {{ ?c <{RDFS.label}> ?label }} WHERE {{ ?c <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?label }}"
+    english = {str(label) for label in statements(store, query, vocab("role")).objects()
+               if isinstance(label, Literal) and label.language == "en"}
+    response = client.get("/vocab/role", headers={"Accept": BROWSER, "Accept-Language": "en"})
+    assert (response.status_code, response.headers["content-location"]) == (200, "/vocab/role.html")
+    page = html.unescape(response.text)
+    assert "<h1>role</h1>" in page
+    assert english and all(f">{label}<" in page for label in english)
+
+
+@pytest.mark.parametrize(("page", "link"), [
+    ("/vocab/role/central-implementation-partner", "/vocab/role"),  # its scheme
+    ("/vocab/role/central-implementation-partner", "/vocab/role/implementation-partner"),  # its broader concept
+    ("/vocab/role", "/vocab/role/member"),  # a concept of the scheme
+])
+def test_vocabulary_nodes_on_pages_link_to_their_own_pages(client: httpx.Client, page: str, link: str) -> None:
+    response = client.get(page, headers={"Accept": BROWSER, "Accept-Language": "en"})
+    hrefs = {href for links in Sections(response.text).links.values() for href, _ in links}
+    assert link in hrefs
+    assert client.get(link, headers={"Accept": BROWSER}).status_code == 200
+
+
+def test_the_vocabulary_routes_are_in_the_openapi_description(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/vocab/{scheme}", "/vocab/{scheme}/{concept}"):
+        operation = paths[path]["get"]
+        assert operation["summary"]
+        assert {"text/html", "text/turtle", "application/ld+json"} <= set(operation["responses"]["200"]["content"])
+        assert "404" in operation["responses"]
 
 
 # --- a retired thing --------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
 from graph.pipeline import load_ontology
-from tests.conftest import RDF_FORMATS, Format, Server
+from tests.conftest import RDF_FORMATS, Format, Server, negotiated
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
@@ -46,16 +46,7 @@ def terms(ontology: Graph) -> list[URIRef]:
 @pytest.mark.parametrize("by_suffix", [True, False], ids=["suffix", "accept"])
 def test_the_ontology_in_each_format_is_the_ontology_file(client: httpx.Client, ontology: Graph, fmt: Format,
                                                           by_suffix: bool) -> None:
-    if by_suffix:
-        response = client.get(f"/ontology.{fmt.suffix}", headers={"Accept": BROWSER})
-    else:
-        response = client.get("/ontology", headers={"Accept": fmt.media_type})
-    assert response.status_code == 200
-    assert response.headers["content-type"].split(";")[0] == fmt.media_type
-    assert response.headers["content-location"] == f"/ontology.{fmt.suffix}"
-    assert "Accept" in response.headers["vary"]
-    for other in FORMATS:
-        assert f'rel="alternate"; type="{other.media_type}"' in response.headers["link"]
+    response = negotiated(client, "/ontology", fmt, by_suffix, offered=FORMATS, browser=BROWSER)
     if fmt.parser == "json-ld":  # the context the document names, as the server publishes it, put inline
         document = response.json()
         document["@context"] = client.get(document["@context"]).json()["@context"]

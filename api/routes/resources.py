@@ -1,10 +1,14 @@
-"""Linked data: `/id/...` names a thing and redirects, `/doc/...` describes it, `/ontology` and `/context.jsonld`."""
+"""Linked data: `/id/...` names a thing and redirects, `/doc/...` describes it, `/vocab/...` describes a controlled
+vocabulary or one of its concepts, `/ontology` and `/context.jsonld`."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -34,9 +38,10 @@ from api.rdf_formats import (
     split_suffix,
 )
 from api.templating import render, words
+from api.terms import node_id
 from graph.settings import Settings
-from graph.store import ReadStore
-from graph.vocab import OWL
+from graph.store import ReadStore, with_constants
+from graph.vocab import OWL, RDFS, SKOS
 
 __all__ = ["router"]
 
@@ -54,6 +59,21 @@ _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 
 Kind = Annotated[str, Path(description="The type of thing, e.g. `city`, `alliance`, `membership`.")]
 Key = Annotated[str, Path(description="The thing's key, e.g. `dortmund`.")]
+# What a description answers, the same for a thing and for a vocabulary node.
+_DESCRIPTION_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {fmt.media_type: {} for fmt in DOC_FORMATS},
+          "description": "HTML for browsers; Turtle, JSON-LD, N-Triples or RDF/XML by Accept, "
+                         "by the suffix .ttl/.jsonld/.nt/.rdf/.html, or by ?format="},
+    404: {"description": "No such thing"}, 406: {"description": "No acceptable format"}}
+# A vocabulary node's description: its own triples with the labels of what they point at (its scheme, a broader
+# concept), and for a scheme its concepts with their labels. Not what uses a concept: a role is the object of every
+# membership in that role, and the description has to stay as small as the vocabulary whatever the graph's size.
+_VOCABULARY_QUERY = f"""CONSTRUCT {{ ?node ?p ?o . ?o <{RDFS.label}> ?label .
+                                    ?concept <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?name }}
+WHERE {{
+  {{ ?node ?p ?o OPTIONAL {{ ?o <{RDFS.label}> ?label }} }}
+  UNION {{ ?concept <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?name }}
+}}"""
 
 
 @router.api_route("/id/{kind}/{key}", methods=["GET", "HEAD"], summary="Name of a thing: 303 to its description",
@@ -69,21 +89,11 @@ def identify(kind: Kind, key: Key, request: Request, store: StoreDep) -> Respons
 
 
 @router.api_route("/doc/{kind}/{name}", methods=["GET", "HEAD"], summary="Description of a thing",
-                  response_class=Response, responses={
-                      200: {"content": {fmt.media_type: {} for fmt in DOC_FORMATS},
-                            "description": "HTML for browsers; Turtle, JSON-LD, N-Triples or RDF/XML by Accept, "
-                                           "by the suffix .ttl/.jsonld/.nt/.rdf/.html, or by ?format="},
-                      404: {"description": "No such thing"}, 406: {"description": "No acceptable format"},
-                      410: {"description": "The thing has been retired"}})
+                  response_class=Response,
+                  responses={**_DESCRIPTION_RESPONSES, 410: {"description": "The thing has been retired"}})
 async def document(kind: Kind, name: Annotated[str, Path(description="The key, optionally with a format suffix.")],
                    request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    # A kept description is sent from the event loop; only the queries of a new one go to the thread pool.
-    cache_key = _rendered.key(store, request, _context_url(request, settings.base_url))
-    kept = _rendered.respond(request, cache_key)
-    if kept is not None:
-        return kept
-    response = await run_in_threadpool(_document, kind, name, request, store, settings)
-    return _rendered.keep(request, cache_key, response)
+    return await _kept(request, store, settings, partial(_document, kind, name, request, store, settings))
 
 
 def _document(kind: str, name: str, request: Request, store: ReadStore, settings: Settings) -> Response:
@@ -91,8 +101,62 @@ def _document(kind: str, name: str, request: Request, store: ReadStore, settings
     description = _lookup(request, store, kind, key, suffix)
     if isinstance(description, Response):
         return description
+    return _described(request, store, settings, description, base=f"/doc/{kind}/{key}", suffix=suffix)
+
+
+@router.api_route("/vocab/{scheme}", methods=["GET", "HEAD"], summary="A controlled vocabulary and its concepts",
+                  response_class=Response, responses=_DESCRIPTION_RESPONSES)
+async def scheme_document(scheme: Annotated[str, Path(description="The vocabulary's key, e.g. `role`, optionally "
+                                                                  "with a format suffix.")],
+                          request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return await _kept(request, store, settings, partial(_vocabulary_node, (scheme,), request, store, settings))
+
+
+@router.api_route("/vocab/{scheme}/{concept}", methods=["GET", "HEAD"], summary="A concept of a controlled vocabulary",
+                  response_class=Response, responses=_DESCRIPTION_RESPONSES)
+async def concept_document(scheme: Annotated[str, Path(description="The vocabulary's key, e.g. `role`.")],
+                           concept: Annotated[str, Path(description="The concept's key, e.g. `member`, optionally "
+                                                                    "with a format suffix.")],
+                           request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return await _kept(request, store, settings,
+                       partial(_vocabulary_node, (scheme, concept), request, store, settings))
+
+
+def _vocabulary_node(path: tuple[str, ...], request: Request, store: ReadStore, settings: Settings) -> Response:
+    """A scheme (`path` is its key) or a concept (its scheme's key and its own), described like a thing."""
+    *scheme, name = path
+    key, suffix = split_suffix(name, DOC_FORMATS)
+    keys = (*scheme, key)
+    served = "/vocab/" + "/".join(keys)
+    description = None
+    if all(_SEGMENT.fullmatch(part) for part in keys):
+        description = _describe_vocabulary(store, store.manifest.namespace + served[1:])
+    if description is None:
+        message = (f"there is no concept {key!r} in the vocabulary {scheme[0]!r}" if scheme
+                   else f"there is no vocabulary {key!r}")
+        return _error(request, suffix, 404, message)
+    return _described(request, store, settings, description, base=served, suffix=suffix)
+
+
+def _describe_vocabulary(store: ReadStore, iri: str) -> Description | None:
+    """The description of the scheme or concept `iri`, or None when the graph says nothing of it."""
+    query = with_constants(_VOCABULARY_QUERY, {"node": iri})
+    if query is None:
+        return None
+    outcome = store.query(query)
+    assert isinstance(outcome, ox.QueryTriples)
+    triples = set(outcome)
+    if not any(node_id(triple.subject) == iri for triple in triples):
+        return None
+    # The node's own triples first, as a Description keeps them; the rest by subject.
+    return Description(iri, tuple(sorted(triples, key=lambda t: (node_id(t.subject) != iri, node_id(t.subject),
+                                                                  t.predicate.value, str(t.object)))))
+
+
+def _described(request: Request, store: ReadStore, settings: Settings, description: Description, *, base: str,
+               suffix: Format | None) -> Response:
+    """`description` in the negotiated format: the page at `base`, each format at `base` with its suffix."""
     fmt = choose(request, DOC_FORMATS, suffix)
-    base = f"/doc/{kind}/{key}"
     location = f"{base}.{fmt.suffix}"
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     context_url = _context_url(request, settings.base_url)
@@ -109,6 +173,17 @@ def _document(kind: str, name: str, request: Request, store: ReadStore, settings
                       context_url if fmt == JSON_LD else "")
     return represent(request, fmt, body, location=location, etag=etag, vary=VARY,
                      alternates=[(f"{base}.{alt.suffix}", alt) for alt in DOC_FORMATS])
+
+
+async def _kept(request: Request, store: ReadStore, settings: Settings, respond: Callable[[], Response]) -> Response:
+    """The response of `respond`, kept: a kept one is sent from the event loop, and only the queries of a new one go
+    to the thread pool."""
+    cache_key = _rendered.key(store, request, _context_url(request, settings.base_url))
+    kept = _rendered.respond(request, cache_key)
+    if kept is not None:
+        return kept
+    response = await run_in_threadpool(respond)
+    return _rendered.keep(request, cache_key, response)
 
 
 @router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation or RDF",
