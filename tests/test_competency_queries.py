@@ -61,6 +61,9 @@ def test_q1_dortmund_initiators_three_or_four_by_source(store: EmbeddedStore) ->
         "Stadt Dortmund", "Industrie- und Handelskammer zu Dortmund", "Cisco"}
     assert len([name for name, sources in initiators.items() if page in sources]) == 4
     assert initiators["Leitstelle Energiewende Dortmund"] == {page}
+    kinds = {r["memberLabel"]: r["kind"] for r in rows}
+    assert (kinds["Stadt Dortmund"], kinds["Cisco"], kinds["Industrie- und Handelskammer zu Dortmund"]) == (
+        "city", "company", "organization")
 
 
 def test_q2_alliances_of_cisco_with_their_cities(store: EmbeddedStore) -> None:
@@ -137,7 +140,9 @@ def test_q9_conflicts_and_single_source_statements(store: EmbeddedStore) -> None
     conflicts = {r["conflict"].rsplit("/", 1)[1]: set(r["sources"].split()) for r in
                  ask(store, "09-conflicting-sources")}
     assert {"dortmund-mou-2017", "dortmund-allianztagung-2017"} <= conflicts["dortmund-initiators"]
-    single = {r["statement"] for r in ask(store, "09-single-source-statements")}
+    listed = [(r["class"], r["statement"]) for r in ask(store, "09-single-source-statements")]
+    assert listed == sorted(listed)  # by class, then statement, as IRIs sort
+    single = {statement for _, statement in listed}
     assert f"{ID}membership/allianz-smart-city-dortmund-leitstelle-energiewende-dortmund-initiator" in single
     assert f"{ID}membership/allianz-smart-city-dortmund-cisco-initiator" not in single
 
