@@ -331,16 +331,16 @@ class Server:
             self.process.kill()
             self.process.wait()
 
-    def memory(self) -> tuple[float, float]:
-        """(RSS, PSS) in MB of the server and its children: RSS counts pages shared between them once per
-        process, PSS splits each shared page between the processes sharing it."""
+    def memory(self) -> tuple[float, float, float]:
+        """(RSS, PSS, RSS of the server process alone) in MB of the server and its children: RSS counts pages
+        shared between them once per process, PSS splits each shared page between the processes sharing it."""
         rss = pss = 0
         parent = psutil.Process(self.process.pid)
         for process in (parent, *parent.children(recursive=True)):
             info = process.memory_full_info()
             rss += info.rss
             pss += info.pss
-        return rss / 2**20, pss / 2**20
+        return rss / 2**20, pss / 2**20, parent.memory_info().rss / 2**20
 
 
 def _wait_healthy(port: int, path: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -441,7 +441,7 @@ def _measure_ours(store: Path, workload: Workload, clients: list[int], seconds: 
     rows: list[Row] = []
     ours = start_ours(store)
     facts["startup_s"] = ours.started_in
-    facts["rss_idle_mb"], facts["pss_idle_mb"] = ours.memory()
+    facts["rss_idle_mb"], facts["pss_idle_mb"], facts["api_rss_idle_mb"] = ours.memory()
     log(f"   ours healthy after {ours.started_in:.2f} s; idle RSS {facts['rss_idle_mb']:.0f} MB")
     try:
         # Warm-up: connections, lazy imports, the label index and the engines' page caches.
@@ -459,7 +459,7 @@ def _measure_ours(store: Path, workload: Workload, clients: list[int], seconds: 
                         ours.port, item_requests(workload, source, doc), n, seconds, ours.process.pid)))
                     log(f"   {what}{label} {n} clients: {_cell(rows[-1].result)}")
         facts["cold_wrapped"] = float(cold.wrapped)
-        facts["rss_mb"], facts["pss_mb"] = ours.memory()
+        facts["rss_mb"], facts["pss_mb"], facts["api_rss_mb"] = ours.memory()
     finally:
         ours.stop()
     return rows
@@ -486,7 +486,7 @@ def _measure_oxigraph(store: Path, workload: Workload, clients: list[int], secon
         for kind in KINDS_OF_QUERY:
             run_load(bare.port, sparql_requests(workload, kind, "/query", True), 2, 1.0, None)
         rows = _measure_sparql(bare, workload, clients, seconds, log)
-        facts["oxigraph_rss_mb"], _ = bare.memory()
+        facts["oxigraph_rss_mb"], _, _ = bare.memory()
     finally:
         bare.stop()
     return rows
@@ -567,8 +567,9 @@ def report(size: str, rows: list[Row], facts: dict[str, float], clients: list[in
     lines = [f"start-up to a healthy /health: {facts['startup_s']:.2f} s (oxigraph serve-read-only: "
              f"{facts['oxigraph_startup_s']:.2f} s)",
              f"memory of the server with its query workers: idle RSS {facts['rss_idle_mb']:.0f} MB "
-             f"(PSS {facts['pss_idle_mb']:.0f} MB); after the run RSS {facts['rss_mb']:.0f} MB "
-             f"(PSS {facts['pss_mb']:.0f} MB); oxigraph serve-read-only after its run "
+             f"(PSS {facts['pss_idle_mb']:.0f} MB, the server process {facts['api_rss_idle_mb']:.0f} MB); after "
+             f"the run RSS {facts['rss_mb']:.0f} MB (PSS {facts['pss_mb']:.0f} MB, the server process "
+             f"{facts['api_rss_mb']:.0f} MB); oxigraph serve-read-only after its run "
              f"{facts['oxigraph_rss_mb']:.0f} MB"]
     if "rdflib_load_s" in facts:
         lines.append(f"rdflib: loading the N-Triples dump took {facts['rdflib_load_s']:.1f} s")

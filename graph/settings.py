@@ -38,7 +38,9 @@ class Settings(BaseSettings):
                                         "may use per minute; beyond it, queries are refused with 429.")
     query_memory_mb: int = Field(2048, ge=256, description="Memory (MiB) one query worker may allocate while it "
                                  "evaluates; a query needing more is stopped.")
-    worker_rest_mb: int = Field(64, ge=16, description="Memory (MiB) a query worker may keep between queries; one "
+    # Above what the engine's caches settle at once a worker has read most of a million-triple store (about
+    # 110 MiB): a worker replaced for its cache would start cold, and cost more time than its memory is worth.
+    worker_rest_mb: int = Field(160, ge=16, description="Memory (MiB) a query worker may keep between queries; one "
                                 "holding more after a query is replaced by a fresh one.")
     result_cache_mb: int = Field(64, ge=0, description="Memory (MiB) keeping answers to repeated queries on the "
                                  "current build; 0 turns the cache off.")
