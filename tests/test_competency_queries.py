@@ -173,6 +173,27 @@ def test_q12_non_european_vendors_only_where_a_source_gives_the_country(store: E
     assert not {r["company"].rsplit("/", 1)[1] for r in rows} & uncited
 
 
+def test_q12_since_is_the_earliest_dated_membership_when_another_has_no_date() -> None:
+    store = ox.Store()
+    store.load(f"""
+        @prefix sck: <https://w3id.org/smartcity-kg/ontology#> . @prefix org: <http://www.w3.org/ns/org#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        <{ID}company/v> a sck:Company ; sck:countryCode "US" ; rdfs:label "Vendor" .
+        <{ID}membership/dated> org:member <{ID}company/v> ; org:organization <{ID}alliance/a> ;
+            sck:startDate "2018"^^xsd:gYear .
+        <{ID}membership/undated> org:member <{ID}company/v> ; org:organization <{ID}alliance/a> .
+        <{ID}alliance/a> org:hasMembership <{ID}membership/city> .
+        <{ID}membership/city> org:member <{ID}municipality/c> .
+        <{ID}municipality/c> sck:municipalityOf <{ID}city/c> .
+        <{ID}city/c> sck:ags "06433012" ; rdfs:label "Town" .
+        """, format=ox.RdfFormat.TURTLE)
+    outcome = store.query((QUERIES / "12-non-european-vendors.rq").read_text(encoding="utf-8"))
+    assert isinstance(outcome, ox.QuerySolutions)
+    rows = [(row["alliance"], row["earliest"], row["cities"]) for row in outcome]
+    assert rows == [(ox.NamedNode(f"{ID}alliance/a"), ox.Literal("2018", datatype=ox.NamedNode(
+        "http://www.w3.org/2001/XMLSchema#gYear")), ox.Literal("Town"))]
+
+
 def test_q13_people_across_alliances_agree_with_the_curated_records(store: EmbeddedStore, records: Records) -> None:
     member_of: dict[str, set[str]] = defaultdict(set)
     for alliance in records.alliances.values():
