@@ -197,6 +197,18 @@ class Description:
     iri: str
     triples: tuple[ox.Triple, ...]
 
+    @classmethod
+    def of(cls, iri: str, triples: Iterable[ox.Triple]) -> Description:
+        """The description of `iri` by these triples: deduplicated, the thing's own triples first, then its
+        fragments', then the rest; each part sorted."""
+        fragment = iri + "#"
+
+        def key(triple: ox.Triple) -> tuple[int, str, str, str]:
+            subject = node_id(triple.subject)
+            rank = 0 if subject == iri else 1 if subject.startswith(fragment) else 2
+            return rank, subject, triple.predicate.value, str(triple.object)
+        return cls(iri, tuple(sorted(set(triples), key=key)))
+
     # The lookups are built on first use: a description sent as RDF needs none but the thing's own triples.
     @cached_property
     def _out(self) -> dict[str, dict[str, list[ox.Triple]]]:
@@ -244,17 +256,6 @@ class Description:
         return [o.value for o in self._own(str(DCTERMS.isReplacedBy)) if isinstance(o, ox.NamedNode)]
 
 
-def _order(iri: str, triples: Iterable[ox.Triple]) -> tuple[ox.Triple, ...]:
-    """Deduplicated, the thing's own triples first, then its fragments', then the context; each sorted."""
-    fragment = iri + "#"
-
-    def key(triple: ox.Triple) -> tuple[int, str, str, str]:
-        subject = node_id(triple.subject)
-        rank = 0 if subject == iri else 1 if subject.startswith(fragment) else 2
-        return rank, subject, triple.predicate.value, str(triple.object)
-    return tuple(sorted(set(triples), key=key))
-
-
 # What the vocabulary contributes (classes, themes, roles, statuses: every node that is no thing of the graph) is the
 # same in each description of a build, and most descriptions name some of it: kept by build, predicates and node.
 _vocabulary: LRU[tuple[str, Predicates, str], tuple[ox.Triple, ...]] = LRU(4096)
@@ -287,4 +288,4 @@ def _query(store: ReadStore, iri: str) -> Description | None:
         return None
     while (query := walk.query()) is not None:
         walk.take(_triples(store, query))
-    return Description(iri, _order(iri, walk.triples))
+    return Description.of(iri, walk.triples)

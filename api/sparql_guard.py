@@ -161,7 +161,7 @@ def _is_lookup(tokens: list[_Token]) -> bool:
         return False
     at += words[at:at + 1] == ["WHERE"]
     at = _one_pattern(tokens, at)
-    return at >= 0 and _modifiers(tokens, at)
+    return at >= 0 and _modifiers(tokens, words, at)
 
 
 def _template(tokens: list[_Token], at: int) -> int:
@@ -202,9 +202,9 @@ def _one_pattern(tokens: list[_Token], at: int) -> int:
     return at + 1 if tokens[at:at + 1] and tokens[at].text == "}" else -1
 
 
-def _modifiers(tokens: list[_Token], at: int) -> bool:
-    """Whether what follows the WHERE clause is only ORDER BY variables, LIMIT and OFFSET."""
-    words = [token.text.upper() if token.kind == "word" else token.text for token in tokens]
+def _modifiers(tokens: list[_Token], words: list[str], at: int) -> bool:
+    """Whether what follows the WHERE clause is only ORDER BY variables, LIMIT and OFFSET (`words`: the tokens'
+    texts, keywords in upper case)."""
     if words[at:at + 2] == ["ORDER", "BY"]:
         at += 2
         start = at

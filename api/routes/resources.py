@@ -145,12 +145,8 @@ def _describe_vocabulary(store: ReadStore, iri: str) -> Description | None:
         return None
     outcome = store.query(query)
     assert isinstance(outcome, ox.QueryTriples)
-    triples = set(outcome)
-    if not any(node_id(triple.subject) == iri for triple in triples):
-        return None
-    # The node's own triples first, as a Description keeps them; the rest by subject.
-    return Description(iri, tuple(sorted(triples, key=lambda t: (node_id(t.subject) != iri, node_id(t.subject),
-                                                                  t.predicate.value, str(t.object)))))
+    description = Description.of(iri, outcome)
+    return description if description.triples and node_id(description.triples[0].subject) == iri else None
 
 
 def _described(request: Request, store: ReadStore, settings: Settings, description: Description, *, base: str,
