@@ -1,5 +1,5 @@
-"""The smartcity-kg web service: SPARQL, linked data, REST, catalogue and pages over a published graph."""
+"""The smartcity-kg web service: SPARQL, linked data, REST, catalogue and pages over a published graph.
 
-__all__ = ["create_app"]
-
-from api.app import create_app
+The application is built by `api.app.create_app`; importing this package loads nothing else, so the pipeline's
+commands (`build`, `validate`, `query`) start without the web stack.
+"""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from starlette.routing import Route
 
+from api.encoding import Compression
 from api.errors import install_error_handlers
 from api.limits import HeaderLimit
 from api.observability import install_observability
@@ -46,10 +49,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After",
                                        "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"])
+    app.add_middleware(Compression, minimum_size=1024)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)
     app.router.routes.append(Route("/sparql", sparql.SparqlApp(), methods=["GET", "HEAD", "POST"]))
     for module in (health, sparql, resources, rest, catalog, pages, docs):
         app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI description, with one operationId per operation: a route answering several methods (GET and
+    HEAD, or GET and POST) would otherwise give each the same id, which client generators reject."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        for path in schema.get("paths", {}).values():
+            for method, operation in path.items():
+                if method != "get" and "operationId" in operation:
+                    operation["operationId"] = f"{operation['operationId']}_{method}"
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -259,7 +259,8 @@ def test_if_none_match_gives_304_per_representation(client: httpx.Client, base: 
     etag = turtle.headers["etag"]
     again = client.get(f"{base}.ttl", headers={"If-None-Match": etag})
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
-    assert client.get(base, headers={"Accept": "text/turtle", "If-None-Match": f"W/{etag}"}).status_code == 304
+    weak = f"W/{etag.removeprefix('W/')}"
+    assert client.get(base, headers={"Accept": "text/turtle", "If-None-Match": weak}).status_code == 304
     assert client.get(f"{base}.ttl", headers={"If-None-Match": '"stale"'}).status_code == 200
     other = client.get(f"{base}.nt", headers={"If-None-Match": etag})
     assert other.status_code == 200 and other.headers["etag"] != etag
@@ -277,8 +278,9 @@ def test_if_none_match_gives_304_per_representation(client: httpx.Client, base: 
     ("/vocab/role/atlantis", "text/turtle"),
 ])
 def test_head_sends_the_headers_of_get_and_no_body(client: httpx.Client, url: str, accept: str) -> None:
-    got = client.get(url, headers={"Accept": accept})
-    head = client.head(url, headers={"Accept": accept})
+    # Uncompressed, so that Content-Length can be compared (a gzip answer's length is known only by compressing).
+    got = client.get(url, headers={"Accept": accept, "Accept-Encoding": "identity"})
+    head = client.head(url, headers={"Accept": accept, "Accept-Encoding": "identity"})
     assert head.status_code == got.status_code
     assert head.content == b""
     for name in ("content-type", "content-length", "etag", "vary", "link", "content-location", "location"):

@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from api.cache import Rendered
 from api.context import load_context
@@ -193,6 +194,19 @@ def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> Respon
 def ontology_as(suffix: Annotated[str, Path(description="ttl, jsonld, rdf or html")], request: Request,
                 store: StoreDep, settings: SettingsDep) -> Response:
     return _ontology(request, store, settings.base_url, by_suffix(suffix, ONTOLOGY_FORMATS))
+
+
+@router.api_route("/ontology/{version}", methods=["GET", "HEAD"], summary="The ontology at its version IRI",
+                  response_class=Response, responses={404: {"description": "a version that is not served here"}})
+def ontology_version(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    """The ontology's `owl:versionIRI` resolves: the version served here answers as `/ontology` does."""
+    ontology = load_ontology(store)
+    served = [str(iri.value) for head in ontology.of_type(str(OWL.Ontology))
+              for iri in ontology.objects(head, str(OWL.versionIRI))]
+    if f"{store.manifest.namespace}ontology/{version}" not in served:
+        known = ", ".join(iri.removeprefix(store.manifest.namespace) for iri in served) or "none"
+        raise HTTPException(404, f"ontology version {version!r} is not served here; this build serves {known}")
+    return _ontology(request, store, settings.base_url, None)
 
 
 @router.api_route("/context.jsonld", methods=["GET", "HEAD"], summary="The JSON-LD context of every JSON-LD "

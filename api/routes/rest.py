@@ -63,7 +63,20 @@ for people those of their posts.
 `q` keeps the things whose label contains the text, compared like `/api/v1/search`."""
 
 
-@router.get("/search", response_model=Page, responses=_ERRORS, summary="Search all things by label")
+@router.api_route("", methods=["GET", "HEAD"], summary="What the REST API offers, with links")
+def index(request: Request) -> dict[str, Any]:
+    """The entry point the catalogue names as the REST endpoint: the types, the search and the lookups, as links."""
+    base = str(request.url_for("index")).rstrip("/")
+    return {
+        "title": "smartcity-kg REST API",
+        "openapi": str(request.url_for("openapi")),
+        "search": f"{base}/search?q=",
+        "types": {kind: f"{base}/{kind}" for kind in THING_MODELS},
+    }
+
+
+@router.api_route("/search", methods=["GET", "HEAD"], response_model=Page, responses=_ERRORS,
+                  summary="Search all things by label")
 def search(request: Request, store: StoreDep, *,
            q: Annotated[str, Query(min_length=1, max_length=200,
                                    description="text to find in labels; case, accents and ü/ue spellings folded")],
@@ -80,7 +93,8 @@ def search(request: Request, store: StoreDep, *,
     return _page(request, items, len(hits), limit, offset)
 
 
-@router.get("/{type}", response_model=Page, responses=_ERRORS, summary="List things of one type",
+@router.api_route("/{type}", methods=["GET", "HEAD"], response_model=Page, responses=_ERRORS,
+                  summary="List things of one type",
             description=_LIST_DESCRIPTION)
 def list_type(request: Request, store: StoreDep, type: str, *, limit: Limit = 50, offset: Offset = 0,
               member: Annotated[str | None, _key("key of a member: a city, company or organisation")] = None,
@@ -106,7 +120,8 @@ def list_type(request: Request, store: StoreDep, type: str, *, limit: Limit = 50
     return _page(request, items, len(iris), limit, offset)
 
 
-@router.get("/{type}/{key}", response_model=AnyThing, summary="One thing, its relations resolved",
+@router.api_route("/{type}/{key}", methods=["GET", "HEAD"], response_model=AnyThing,
+                  summary="One thing, its relations resolved",
             responses={**_ERRORS, 200: {"content": {"application/ld+json": {}},
                                         "description": "the thing; as JSON-LD on Accept: application/ld+json"},
                        406: {"model": ErrorBody, "description": "neither JSON nor JSON-LD is acceptable"}})

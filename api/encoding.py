@@ -1,0 +1,48 @@
+"""Content coding: answers compressed with gzip when the client asks, with validators that stay true under it."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["Compression"]
+
+# Dumps are files: served with byte ranges and checksums of their exact bytes, some already compressed (.gz).
+_AS_STORED = ("/dumps/",)
+
+
+class Compression:
+    """gzip for GET answers of at least `minimum_size` bytes when Accept-Encoding allows it (SPARQL answers stream
+    through in compressed chunks); HEAD and the dumps go out as they are.
+
+    Where gzip may be chosen, the ETag is weak (`W/"…"`), as RFC 9110 §8.8.1 asks of a validator that does not name
+    the exact bytes sent; it is weak on the 200, the 304 and the HEAD alike, so a cache sees one validator.
+    If-None-Match is compared weakly, so the client's next request still gets its 304.
+    """
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1024) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(_AS_STORED):
+            await self.app(scope, receive, send)
+            return
+        # The same test of Accept-Encoding as the gzip middleware's, so the two agree on when gzip may be sent.
+        accepts = "gzip" in Headers(scope=scope).get("accept-encoding", "")
+        if not accepts:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_weak(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                etag = headers.get("etag")
+                if etag and not etag.startswith("W/"):
+                    headers["etag"] = f"W/{etag}"
+                if "accept-encoding" not in headers.get("vary", "").lower():
+                    headers.add_vary_header("Accept-Encoding")
+            await send(message)
+
+        await (self.gzip if scope["method"] == "GET" else self.app)(scope, receive, send_weak)
