@@ -11,13 +11,14 @@ from string import Template
 import pyoxigraph as ox
 
 from api.cache import PerBuild
-from api.lookup import CLASSES, PREFIXES, SPARQL_PREFIXES, best_label, key_of
+from api.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
 from api.models import ListItem
+from graph.prefixes import VOCABULARIES
 from graph.store import ReadStore
 
 __all__ = ["FILTERS", "Filters", "LabelIndex", "fold", "label_index", "list_things"]
 
-_XSD_DATE = ox.NamedNode(PREFIXES["xsd"] + "date")
+_XSD_DATE = ox.NamedNode(VOCABULARIES["xsd"] + "date")
 
 # A period counts as running on ?day when it can have begun by then and cannot have ended before: its earliest
 # start is on or before the day, and it has no end or its latest end is on or after it. A node with no start
@@ -161,7 +162,7 @@ class LabelIndex:
 
     def __init__(self, store: ReadStore) -> None:
         prefix = f"{store.manifest.namespace}id/"
-        kinds = {PREFIXES["sck"] + cls.removeprefix("sck:"): kind for kind, cls in CLASSES.items()}
+        kinds = {VOCABULARIES["sck"] + cls.removeprefix("sck:"): kind for kind, cls in CLASSES.items()}
         labels: dict[str, list[ox.Literal]] = {}
         kind_of: dict[str, str] = {}
         solutions = store.query(_INDEX_QUERY)

@@ -26,18 +26,12 @@ from pydantic import BaseModel
 
 from api.lru import LRU
 from api.models import THING_MODELS, AgentRef, Membership, Post, Ref, Signature, SourceRef, Thing
+from graph.prefixes import VOCABULARIES, sparql_prologue
 from graph.store import ReadStore, with_constants
 
-__all__ = ["CLASSES", "PREFIXES", "SPARQL_PREFIXES", "best_label", "find_thing", "jsonld_context", "key_of"]
+__all__ = ["CLASSES", "SPARQL_PREFIXES", "best_label", "find_thing", "jsonld_context", "key_of"]
 
-PREFIXES = {
-    "sck": "https://w3id.org/smartcity-kg/ontology#", "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "http://schema.org/", "dct": "http://purl.org/dc/terms/", "owl": "http://www.w3.org/2002/07/owl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#", "foaf": "http://xmlns.com/foaf/0.1/",
-    "time": "http://www.w3.org/2006/time#", "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
-SPARQL_PREFIXES = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
+SPARQL_PREFIXES = sparql_prologue()
 
 CLASSES = {
     "alliance": "sck:Alliance", "city": "sck:City", "municipality": "sck:Municipality", "company": "sck:Company",
@@ -145,13 +139,13 @@ NESTED: dict[str, dict[str, Nested]] = {
 }
 # A city is a place; the municipality acting for it is the agent with memberships, agreements and pilots.
 _ACTING_FOR = {"city": "municipality"}
-_LABEL = f"{PREFIXES['rdfs']}label"
-_URL = f"{PREFIXES['schema']}url"
+_LABEL = f"{VOCABULARIES['rdfs']}label"
+_URL = f"{VOCABULARIES['schema']}url"
 
 
 def _iri(name: str) -> str:
     prefix, local = name.split(":")
-    return PREFIXES[prefix] + local
+    return VOCABULARIES[prefix] + local
 
 
 def _by_property(facets: Mapping[str, Facet], reverse: bool) -> dict[str, str]:
@@ -425,5 +419,5 @@ def _terms(model: type[BaseModel], facets: Mapping[str, Facet], nested: Mapping[
 def jsonld_context(kind: str) -> dict[str, Any]:
     """The `@context` that reads the JSON of one `kind` as RDF in the graph's own terms."""
     nested = NESTED.get(kind, {})
-    return {"@version": 1.1, **PREFIXES, "id": "@id", "type": None, "key": "dct:identifier", "label": "rdfs:label",
+    return {"@version": 1.1, **VOCABULARIES, "id": "@id", "type": None, "key": "dct:identifier", "label": "rdfs:label",
             "url": {"@id": "schema:url", "@type": "@id"}, **_terms(THING_MODELS[kind], FACETS[kind], nested)}

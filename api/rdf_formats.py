@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from api.cache import etag_matches
 from api.context import compact
 from api.negotiation import negotiate
-from graph.publish import PREFIXES
+from graph.prefixes import prefixes
 
 __all__ = [
     "HTML",
@@ -91,7 +91,7 @@ def choose(request: Request, offered: Sequence[Format], suffix: Format | None = 
 
 def prefixes_for(namespace: str) -> dict[str, str]:
     """The prefixes used in Turtle and RDF/XML: the vocabularies plus this graph's own `id:` and `vocab:`."""
-    return {**PREFIXES, "wd": "http://www.wikidata.org/entity/", "id": f"{namespace}id/", "vocab": f"{namespace}vocab/"}
+    return prefixes(namespace)
 
 
 def serialize(triples: Sequence[ox.Triple], fmt: Format, *, prefixes: dict[str, str], root: str,

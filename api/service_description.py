@@ -7,7 +7,7 @@ from collections.abc import Collection
 import pyoxigraph as ox
 
 from graph._convert import serialize_rdf
-from graph.publish import PREFIXES
+from graph.prefixes import VOCABULARIES
 from graph.settings import Settings
 
 __all__ = ["describe_service"]
@@ -54,5 +54,5 @@ def describe_service(endpoint: str, graphs: Collection[str], triples: int, setti
                    (default, ox.NamedNode(VOID + "triples"), ox.Literal(str(triples), datatype=XSD_INTEGER))]
     for node, name in zip(named, sorted(graphs), strict=True):
         statements += [(node, RDF_TYPE, _sd("NamedGraph")), (node, _sd("name"), ox.NamedNode(name))]
-    prefixes = {"sd": SD, "formats": FORMATS, "void": VOID, **PREFIXES}
+    prefixes = {"sd": SD, "formats": FORMATS, "void": VOID, **VOCABULARIES}
     return serialize_rdf([ox.Triple(*statement) for statement in statements], RDF_FORMATS[fmt], prefixes)

@@ -11,6 +11,7 @@ from graph.dates import add_duration
 from graph.iris import Minter, child
 from graph.keys import event_key, founding_key, membership_key, post_key, remark_key
 from graph.load import Records
+from graph.prefixes import prefixes
 from graph.records import (
     Agreement,
     Alliance,
@@ -44,13 +45,8 @@ _CONCEPT_CLASS = {"role": (SCK.Role, ORG.Role), "theme": (SCK.ThematicArea,),
 def new_graph(namespace: str | None = None, triples: Iterable[Triple] = ()) -> Graph:
     """A graph with the project's prefixes bound (WGS84 bound correctly, and `id`/`vocab` when given a namespace)."""
     graph = Graph(bind_namespaces="core")
-    for prefix, base in (("sck", str(SCK._NS)), ("org", str(ORG)), ("schema", str(SCHEMA)),
-                         ("prov", str(PROV)), ("skos", str(SKOS)), ("time", str(TIME)),
-                         ("dct", str(DCTERMS)), ("foaf", str(FOAF)), ("wd", str(WD))):
+    for prefix, base in prefixes(namespace).items():
         graph.bind(prefix, base, replace=True)
-    if namespace is not None:
-        graph.bind("id", f"{namespace}id/")
-        graph.bind("vocab", f"{namespace}vocab/")
     graph.addN((*triple, graph) for triple in triples)
     return graph
 

@@ -20,7 +20,7 @@ from graph.coverage import measure_coverage, render_markdown
 from graph.generate import generate_data
 from graph.load import LoadError
 from graph.pipeline import InvalidGraphError, build_and_check, data_dir, run_build
-from graph.publish import PREFIXES
+from graph.prefixes import prefixes
 from graph.published import StoreUnavailableError
 from graph.records import DataFile
 from graph.remote import RemoteEndpoints
@@ -135,17 +135,17 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         err.print(f"[red]bad query:[/] {error}")
         return 1
     if args.format == "table":
-        _print_table(outcome)
+        _print_table(outcome, prefixes(store.manifest.namespace))
         return 0
     try:
-        sys.stdout.buffer.write(serialize_outcome(outcome, args.format, PREFIXES))
+        sys.stdout.buffer.write(serialize_outcome(outcome, args.format, prefixes(store.manifest.namespace)))
     except ValueError as error:
         err.print(f"[red]{error}[/]")
         return 2
     return 0
 
 
-def _print_table(outcome: QueryOutcome) -> None:
+def _print_table(outcome: QueryOutcome, namespaces: dict[str, str]) -> None:
     out = Console(highlight=False)
     if isinstance(outcome, ox.QueryBoolean):
         out.print(str(bool(outcome)).lower())
@@ -155,7 +155,7 @@ def _print_table(outcome: QueryOutcome) -> None:
             table.add_row(*[_cell(row[v]) for v in outcome.variables])
         out.print(table)
     else:
-        sys.stdout.buffer.write(serialize_rdf(outcome, ox.RdfFormat.TURTLE, PREFIXES))
+        sys.stdout.buffer.write(serialize_rdf(outcome, ox.RdfFormat.TURTLE, namespaces))
 
 
 def _cell(term: object) -> str:
@@ -174,12 +174,12 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     payload: Iterator[ox.Quad] | Iterator[ox.Triple] = (
         quads if args.format in ("nq", "trig") else (q.triple for q in quads)
     )
-    prefixes = {**PREFIXES, "id": f"{store.manifest.namespace}id/"}
+    namespaces = prefixes(store.manifest.namespace)
     if args.output:
-        ox.serialize(payload, output=args.output, format=fmt, prefixes=prefixes)
+        ox.serialize(payload, output=args.output, format=fmt, prefixes=namespaces)
         err.print(f"Wrote {len(store)} statements to {args.output}.")
     else:
-        ox.serialize(payload, output=sys.stdout.buffer, format=fmt, prefixes=prefixes)
+        ox.serialize(payload, output=sys.stdout.buffer, format=fmt, prefixes=namespaces)
     return 0
 
 

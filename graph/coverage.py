@@ -7,18 +7,12 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from graph.prefixes import sparql_prologue
 from graph.store import ReadStore
 
 __all__ = ["Coverage", "measure_coverage", "render_markdown"]
 
-_PREFIXES = """
-PREFIX sck: <https://w3id.org/smartcity-kg/ontology#>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX dct: <http://purl.org/dc/terms/>
-"""
+_PREFIXES = sparql_prologue()
 
 _COUNTS = _PREFIXES + """
 SELECT ?class (COUNT(DISTINCT ?thing) AS ?n) WHERE { ?thing a ?class .

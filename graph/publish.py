@@ -11,23 +11,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph.prefixes import prefixes as prefix_map
 from graph.published import DUMP_FILES, MARKER, Manifest
 
-__all__ = ["PREFIXES", "publish_store"]
-
-PREFIXES = {
-    "sck": "https://w3id.org/smartcity-kg/ontology#",
-    "org": "http://www.w3.org/ns/org#",
-    "schema": "http://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "time": "http://www.w3.org/2006/time#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-}
+__all__ = ["publish_store"]
 
 Step = Callable[[str], None]
 
@@ -70,7 +57,7 @@ def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: s
 def _write_dumps(nquads: bytes, namespace: str, folder: Path) -> None:
     folder.mkdir()
     ntriples = _merged_triples(nquads)
-    prefixes = {**PREFIXES, "id": f"{namespace}id/", "vocab": f"{namespace}vocab/"}
+    prefixes = prefix_map(namespace)
     # zlib lets go of the interpreter while it compresses, so both archives are packed beside the serialising.
     with ThreadPoolExecutor(2) as pool:
         packing = [pool.submit(_gzip, folder / DUMP_FILES[name], payload)

@@ -66,3 +66,18 @@ def test_large_answers_are_compressed_when_asked_and_revalidate(client: httpx.Cl
     assert etag.startswith('W/"'), "a compressed body's validator is weak"
     again = client.get("/doc/alliance/drei-gewinnt.ttl", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert again.status_code == 304
+
+
+def _declared(turtle: str) -> dict[str, str]:
+    return {line.split()[1].rstrip(":"): line.split()[2].strip("<>")
+            for line in turtle.splitlines() if line.startswith("@prefix")}
+
+
+def test_dumps_pages_and_query_results_share_one_prefix_map(client: httpx.Client) -> None:
+    dump = _declared(client.get("/dumps/graph.ttl").text)
+    page = _declared(client.get("/doc/city/dortmund.ttl").text)
+    construct = _declared(client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1"},
+                                     headers={"Accept": "text/turtle"}).text)
+    assert dump == page == construct
+    assert dump["wd"] == "http://www.wikidata.org/entity/"
+    assert dump["id"].endswith("/id/")

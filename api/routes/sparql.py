@@ -22,7 +22,7 @@ from api.service_description import describe_service
 from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
 from api.sparql_request import GRAPH_NAMES, GRAPH_TYPES, MEDIA_TYPES, RESULT_TYPES, choose_formats, read_request
 from api.state import StoreHolder
-from graph.publish import PREFIXES
+from graph.prefixes import prefixes
 from graph.remote import RemoteStore
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
@@ -44,8 +44,7 @@ class SparqlEndpoint:
         self.pool = QueryPool(workers=settings.query_workers, max_pending=settings.max_pending_queries,
                               timeout=settings.query_timeout, memory_mb=settings.query_memory_mb,
                               rest_mb=settings.worker_rest_mb,
-                              prefixes={**PREFIXES, "id": f"{settings.namespace}id/",
-                                        "vocab": f"{settings.namespace}vocab/"})
+                              prefixes=prefixes(settings.namespace))
         self.budget = ClientBudget(settings.client_query_seconds)
         self.answers = AnswerCache(settings.result_cache_mb * 2**20)
         self._graphs: tuple[str, frozenset[str]] | None = None

@@ -1,0 +1,32 @@
+"""The one prefix map: what every dump, page, JSON-LD context and SPARQL prologue calls the vocabularies."""
+
+from __future__ import annotations
+
+__all__ = ["VOCABULARIES", "prefixes", "sparql_prologue"]
+
+VOCABULARIES = {
+    "sck": "https://w3id.org/smartcity-kg/ontology#",
+    "org": "http://www.w3.org/ns/org#",
+    "schema": "http://schema.org/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "time": "http://www.w3.org/2006/time#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "wd": "http://www.wikidata.org/entity/",
+}
+
+
+def prefixes(namespace: str | None = None) -> dict[str, str]:
+    """The vocabularies, plus this graph's own `id:` and `vocab:` when its namespace is given."""
+    if namespace is None:
+        return dict(VOCABULARIES)
+    return {**VOCABULARIES, "id": f"{namespace}id/", "vocab": f"{namespace}vocab/"}
+
+
+def sparql_prologue(namespace: str | None = None) -> str:
+    """`PREFIX` lines for a query, one per prefix of `prefixes(namespace)`."""
+    return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes(namespace).items())
