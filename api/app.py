@@ -46,14 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Public read-only data: any origin may read, nobody sends credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
-                       allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"],
+                       allow_methods=["GET", "HEAD", "POST", "QUERY"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After",
                                        "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"])
     app.add_middleware(Compression, minimum_size=1024)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)
-    app.router.routes.append(Route("/sparql", sparql.SparqlApp(), methods=["GET", "HEAD", "POST"]))
+    app.router.routes.append(Route("/sparql", sparql.SparqlApp(), methods=["GET", "HEAD", "POST", "QUERY"]))
     for module in (health, sparql, resources, rest, catalog, pages, docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -1,11 +1,10 @@
-"""The formats a resource is offered in (media types, URL suffixes), choosing one, and writing the response."""
+"""Choosing the format a resource is sent in (URL suffix, ?format=, Accept), and writing the response."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 from fastapi import Request, Response
@@ -14,6 +13,7 @@ from starlette.exceptions import HTTPException
 from api.cache import etag_matches
 from api.context import compact
 from api.negotiation import negotiate
+from graph.formats import GRAPH, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
 from graph.prefixes import prefixes
 
 __all__ = [
@@ -34,25 +34,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Format:
-    suffix: str
-    media_type: str
-    title: str
-    rdf: ox.RdfFormat | None  # None: not RDF (the HTML page)
-
-    @property
-    def content_type(self) -> str:
-        # text/* defaults to ASCII without a charset (RFC 2046); say UTF-8, which is what every body here is.
-        return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
-
-
-HTML = Format("html", "text/html", "HTML", None)
-TURTLE = Format("ttl", "text/turtle", "Turtle", ox.RdfFormat.TURTLE)
-JSON_LD = Format("jsonld", "application/ld+json", "JSON-LD", ox.RdfFormat.JSON_LD)
-N_TRIPLES = Format("nt", "application/n-triples", "N-Triples", ox.RdfFormat.N_TRIPLES)
-RDF_XML = Format("rdf", "application/rdf+xml", "RDF/XML", ox.RdfFormat.RDF_XML)
-RDF_FORMATS = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
+RDF_FORMATS = GRAPH
 
 
 def by_suffix(suffix: str, offered: Sequence[Format]) -> Format:
@@ -71,7 +53,7 @@ def split_suffix(name: str, offered: Sequence[Format]) -> tuple[str, Format | No
 
 
 def choose(request: Request, offered: Sequence[Format], suffix: Format | None = None) -> Format:
-    """The format to send: the URL's suffix, else `?format=` (a suffix or media type), else the Accept header.
+    """The format to send: the URL's suffix, else `?format=` (any name the format table knows), else Accept.
 
     Raises NotAcceptableError (answered 406 with the offer) when Accept rules out everything offered.
     """
@@ -79,11 +61,10 @@ def choose(request: Request, offered: Sequence[Format], suffix: Format | None = 
         return suffix
     requested = request.query_params.get("format")
     if requested is not None:
-        wanted = requested.strip().lower()
         for fmt in offered:
-            if wanted in (fmt.suffix, fmt.media_type):
+            if fmt.answers_to(requested):
                 return fmt
-        known = ", ".join(f"{fmt.suffix} ({fmt.media_type})" for fmt in offered)
+        known = ", ".join(f"{fmt.name} ({fmt.media_type})" for fmt in offered)
         raise HTTPException(400, f"unknown format {requested!r}; use one of {known}")
     chosen = negotiate(request.headers.get("accept"), [fmt.media_type for fmt in offered])
     return next(fmt for fmt in offered if fmt.media_type == chosen)
@@ -101,9 +82,9 @@ def serialize(triples: Sequence[ox.Triple], fmt: Format, *, prefixes: dict[str, 
     if fmt == JSON_LD:
         document = compact(triples, root, context_url, embed_fragments=embed_fragments)
         return json.dumps(document, ensure_ascii=False, indent=2).encode()
-    if fmt.rdf is None:
+    if not isinstance(fmt.engine, ox.RdfFormat):
         raise ValueError(f"{fmt.title} is not an RDF format")
-    payload = ox.serialize(triples, format=fmt.rdf, prefixes=None if fmt == N_TRIPLES else prefixes)
+    payload = ox.serialize(triples, format=fmt.engine, prefixes=None if fmt == N_TRIPLES else prefixes)
     assert payload is not None  # Oxigraph returns None only when it is given a file to write to
     return payload
 

@@ -7,6 +7,7 @@ from collections.abc import Collection
 import pyoxigraph as ox
 
 from graph._convert import serialize_rdf
+from graph.formats import GRAPH, RESULTS
 from graph.prefixes import VOCABULARIES
 from graph.settings import Settings
 
@@ -17,10 +18,8 @@ FORMATS = "http://www.w3.org/ns/formats/"
 VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
-RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                  "Turtle", "JSON-LD", "N-Triples", "RDF_XML")
-RDF_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD, "nt": ox.RdfFormat.N_TRIPLES,
-               "rdfxml": ox.RdfFormat.RDF_XML}
+RESULT_FORMATS = tuple(fmt.w3c for fmt in (*RESULTS, *GRAPH) if fmt.w3c)
+RDF_FORMATS = {fmt.name: fmt.engine for fmt in GRAPH if isinstance(fmt.engine, ox.RdfFormat)}
 
 
 def _sd(term: str) -> ox.NamedNode:

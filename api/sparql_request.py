@@ -15,23 +15,24 @@ from starlette.requests import Request
 
 from api.negotiation import NotAcceptableError, negotiate
 from api.sparql_guard import QueryRefusedError, check_size
+from graph.formats import GRAPH, RESULTS, media_types, names
 
-__all__ = ["GRAPH_TYPES", "MEDIA_TYPES", "RESULT_TYPES", "SparqlRequest", "choose_formats", "read_request"]
+__all__ = ["BODY_METHODS", "GRAPH_TYPES", "MEDIA_TYPES", "RESULT_TYPES", "SparqlRequest", "choose_formats",
+           "read_request"]
 
 FORM, DIRECT, UPDATE = "application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update"
-RESULT_TYPES = {"application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
-                "text/csv": "csv", "text/tab-separated-values": "tsv"}
-GRAPH_TYPES = {"text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt",
-               "application/rdf+xml": "rdfxml"}
+RESULT_TYPES = {fmt.media_type: fmt.name for fmt in RESULTS}
+GRAPH_TYPES = {fmt.media_type: fmt.name for fmt in GRAPH}
 MEDIA_TYPES = {fmt: media for media, fmt in (RESULT_TYPES | GRAPH_TYPES).items()}
 # What ?format= may say, per kind of result; the names other clients and servers use are understood too
 # (SPARQLWrapper, for one, sends format=turtle, format=json-ld or the media type itself).
-RESULT_NAMES = {**{fmt: fmt for fmt in RESULT_TYPES.values()}, **RESULT_TYPES, "application/json": "json",
-                "application/xml": "xml"}
-GRAPH_NAMES = {**{fmt: fmt for fmt in GRAPH_TYPES.values()}, **GRAPH_TYPES, "turtle": "ttl", "n3": "ttl",
-               "text/n3": "ttl", "application/turtle": "ttl", "json-ld": "jsonld", "json": "jsonld",
-               "ntriples": "nt", "n-triples": "nt", "rdf+xml": "rdfxml", "rdf": "rdfxml", "xml": "rdfxml"}
+RESULT_NAMES = names(RESULTS)
+GRAPH_NAMES = names(GRAPH)
+# What Accept may ask for, per kind of result: the types above, then generic ones such as application/json.
+RESULT_ACCEPT = media_types(RESULTS)
+GRAPH_ACCEPT = media_types(GRAPH)
 RESULT_FORMS, GRAPH_FORMS = ("SELECT", "ASK"), ("CONSTRUCT", "DESCRIBE")
+BODY_METHODS = ("POST", "QUERY")
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,10 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
-    """What a GET or POST to /sparql asks for; QueryRefusedError for anything the protocol does not allow."""
+    """What a GET, POST or QUERY to /sparql asks for; QueryRefusedError for anything the protocol does not allow.
+
+    QUERY (the HTTP method for safe requests with a body, as Oxigraph and Fuseki accept it) reads its body as POST
+    does: a form or the query itself."""
     raw_url = request.scope["query_string"]
     if len(raw_url) > 3 * max_query_bytes + 8192:  # more than a query of the largest size could encode to
         raise QueryRefusedError(414, f"the URL's query string is {len(raw_url)} bytes; this endpoint accepts "
@@ -93,7 +97,7 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
     url = parse_params(raw_url, "query string")
     body: dict[str, list[str]] = {}
     queries = url.get("query", [])
-    if request.method == "POST":
+    if request.method in BODY_METHODS:
         media, charset = _content_type(request)
         if media == UPDATE or (media == FORM and "update" in url):
             raise _read_only()
@@ -113,7 +117,7 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
         raise QueryRefusedError(400, f"the request holds {len(queries)} queries; send exactly one query parameter")
     query = queries[0] if queries else None
     if query is not None:
-        check_size(len(query.encode()), max_query_bytes, 414 if request.method != "POST" else 413)
+        check_size(len(query.encode()), max_query_bytes, 413 if request.method in BODY_METHODS else 414)
     default = url.get("default-graph-uri", []) + body.get("default-graph-uri", [])
     named = url.get("named-graph-uri", []) + body.get("named-graph-uri", [])
     return SparqlRequest(query, tuple(default) if default else None, tuple(named) if named else None,
@@ -148,8 +152,8 @@ def choose_formats(form: str | None, accept: str | None, names: Sequence[str]) -
             raise QueryRefusedError(400, f"format={names[0]} is not a format of {kind}'s result; use one of "
                                          f"{', '.join(offered.values())}")
         return results, graph
-    results = _negotiated(accept, RESULT_TYPES) if wants_results else None
-    graph = _negotiated(accept, GRAPH_TYPES) if wants_graph else None
+    results = _negotiated(accept, RESULT_ACCEPT) if wants_results else None
+    graph = _negotiated(accept, GRAPH_ACCEPT) if wants_graph else None
     if results is None and graph is None:
         raise NotAcceptableError([*(RESULT_TYPES if wants_results else ()), *(GRAPH_TYPES if wants_graph else ())])
     return results, graph

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from graph._convert import serialize_rdf
 from graph.coverage import measure_coverage, render_markdown
+from graph.formats import GRAPH, RESULTS
 from graph.generate import generate_data
 from graph.load import LoadError
 from graph.pipeline import InvalidGraphError, build_and_check, data_dir, run_build
@@ -25,7 +26,7 @@ from graph.published import StoreUnavailableError
 from graph.records import DataFile
 from graph.remote import RemoteEndpoints
 from graph.settings import Settings
-from graph.store import GRAPH_FORMATS, RESULT_FORMATS, QueryOutcome, open_embedded, serialize_outcome
+from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
 from graph.validate import Report
 
 __all__ = ["build_parser", "cmd_build", "err", "main", "run"]
@@ -254,7 +255,7 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     query = add("query", "Run a read-only SPARQL query against the published store and print the result.", cmd_query)
     query.add_argument("sparql", nargs="?", help="the query text (or use --file)")
     query.add_argument("--file", help="read the query from a .rq file")
-    query.add_argument("--format", default="table", choices=["table", *RESULT_FORMATS, "ttl", "jsonld", "nt", "rdfxml"],
+    query.add_argument("--format", default="table", choices=["table", *(fmt.name for fmt in (*RESULTS, *GRAPH))],
                        help="output format (default: a table for SELECT/ASK, Turtle for CONSTRUCT)")
     store_opt(query)
 

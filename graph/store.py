@@ -10,16 +10,15 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from graph._convert import serialize_rdf
+from graph.formats import DATASET, GRAPH, RESULTS
 from graph.published import Manifest, StoreUnavailableError, current_build
 
 __all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome", "with_constants"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 QueryOutcome = ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples
-RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
-                  "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
-GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
-                 "rdfxml": ox.RdfFormat.RDF_XML, "nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+RESULT_FORMATS = {fmt.name: fmt.engine for fmt in RESULTS if isinstance(fmt.engine, ox.QueryResultsFormat)}
+GRAPH_FORMATS = {fmt.name: fmt.engine for fmt in (*GRAPH, *DATASET) if isinstance(fmt.engine, ox.RdfFormat)}
 
 
 class ReadStore(Protocol):

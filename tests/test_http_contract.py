@@ -81,3 +81,71 @@ def test_dumps_pages_and_query_results_share_one_prefix_map(client: httpx.Client
     assert dump == page == construct
     assert dump["wd"] == "http://www.wikidata.org/entity/"
     assert dump["id"].endswith("/id/")
+
+
+@pytest.mark.parametrize(("path", "name", "media_type"), [
+    ("/doc/city/dortmund", "rdfxml", "application/rdf+xml"),
+    ("/doc/city/dortmund", "turtle", "text/turtle"),
+    ("/catalog", "jsonld", "application/ld+json"),
+    ("/catalog", "rdfxml", "application/rdf+xml"),
+    ("/catalog", "nt", "application/n-triples"),
+    ("/.well-known/void", "json-ld", "application/ld+json"),
+    ("/sparql?query=CONSTRUCT+WHERE+%7B%3Fs+%3Fp+%3Fo%7D+LIMIT+1", "rdfxml", "application/rdf+xml"),
+])
+def test_every_route_knows_the_same_format_names(client: httpx.Client, path: str, name: str,
+                                                 media_type: str) -> None:
+    sep = "&" if "?" in path else "?"
+    response = client.get(f"{path}{sep}format={name}")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+
+
+def test_catalogue_in_every_rdf_suffix_with_validators(client: httpx.Client) -> None:
+    for suffix, media_type in (("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                               ("nt", "application/n-triples"), ("rdf", "application/rdf+xml")):
+        response = client.get(f"/catalog.{suffix}")
+        assert response.status_code == 200
+        assert response.headers["content-type"].split(";")[0] == media_type
+        assert response.headers["content-location"] == f"/catalog.{suffix}"
+    for path in ("/catalog", "/.well-known/void"):
+        first = client.get(path)
+        assert "etag" in first.headers, path
+        assert client.get(path, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+
+
+def test_the_query_worker_maps_names_to_the_engine_as_the_format_table_does() -> None:
+    # The worker runs as a bare interpreter importing only the standard library and pyoxigraph, so it keeps its
+    # own small map; this holds it to the one table.
+    from api.querying import worker  # noqa: PLC0415
+    from graph.formats import GRAPH, RESULTS  # noqa: PLC0415
+
+    assert {fmt.name: fmt.engine for fmt in RESULTS} == worker.RESULT_FORMATS
+    assert {fmt.name: fmt.engine for fmt in GRAPH} == worker.GRAPH_FORMATS
+
+
+@pytest.mark.parametrize(("query", "media_type"), [
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "application/sparql-results+json"),
+    ("ASK { ?s ?p ?o }", "application/sparql-results+json"),
+    ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/ld+json"),
+])
+def test_sparql_answers_accept_application_json(client: httpx.Client, query: str, media_type: str) -> None:
+    """Fuseki and Virtuoso answer `Accept: application/json`; clients written for them send it."""
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+    response.json()
+
+
+def test_sparql_answers_the_http_query_method(client: httpx.Client) -> None:
+    """QUERY carries the query in its body like POST, but says the request is safe (Oxigraph and Fuseki take it)."""
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    direct = client.request("QUERY", "/sparql", content=query.encode(),
+                            headers={"Content-Type": "application/sparql-query", "Accept": "text/csv"})
+    assert direct.status_code == 200, direct.text
+    assert direct.text.splitlines()[0] == "n" and int(direct.text.splitlines()[1]) > 0
+    form = client.request("QUERY", "/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert form.text == direct.text
+    refused = client.request("QUERY", "/sparql", content=b"INSERT DATA { <a:a> <a:a> <a:a> }",
+                             headers={"Content-Type": "application/sparql-update"})
+    assert refused.status_code == 400
+    assert "QUERY" in client.put("/sparql").headers["allow"]

@@ -60,6 +60,8 @@ class Status:
     UNWRITABLE = 6  # the result cannot be written in the chosen format; payload: the writer's message
 
 
+# This file runs as a bare interpreter (standard library and pyoxigraph only), so it keeps its own map from format
+# names to the engine; a test holds it to the one table in graph/formats.py.
 RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
                   "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
 GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD, "nt": ox.RdfFormat.N_TRIPLES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -14,20 +15,19 @@ from api.catalog import catalog_graph, void_graph
 from api.dataset import DUMPS, dump_file
 from api.deps import SettingsDep, StoreDep
 from api.models import ErrorBody
-from api.negotiation import negotiate
+from api.rdf_formats import by_suffix, choose, entity_tag, represent
+from graph.formats import GRAPH, JSON_LD, Format
 from graph.settings import Settings
-from graph.store import EmbeddedStore
+from graph.store import EmbeddedStore, ReadStore
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["open data"])
 
-# media type → (rdflib format, suffix of the document that has only this format)
-_RDF = {"text/turtle": ("turtle", "ttl"), "application/ld+json": ("json-ld", "jsonld"),
-        "application/rdf+xml": ("xml", "rdf"), "application/n-triples": ("nt11", None)}
-_BY_SUFFIX = {suffix: media for media, (_, suffix) in _RDF.items() if suffix}
 _RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {media: {} for media in _RDF}, "description": "RDF; Turtle unless Accept asks otherwise"},
+    200: {"content": {fmt.media_type: {} for fmt in GRAPH},
+          "description": "RDF; Turtle unless the suffix, ?format= or Accept asks otherwise"},
+    304: {"description": "not modified since the ETag given"},
     406: {"model": ErrorBody, "description": "none of the RDF formats is acceptable"},
 }
 
@@ -36,37 +36,47 @@ def _base(request: Request, settings: Settings) -> str:
     return (settings.base_url or str(request.base_url)).rstrip("/")
 
 
-def _rdf(graph: Graph, media_type: str, location: str | None) -> Response:
-    fmt, suffix = _RDF[media_type]
-    options: dict[str, Any] = {"context": dict(graph.namespaces()), "auto_compact": True} if fmt == "json-ld" else {}
-    headers = {"Vary": "Accept"}
-    if location is not None and suffix is not None:
-        headers["Content-Location"] = f"{location}.{suffix}"
-    return Response(graph.serialize(format=fmt, encoding="utf-8", **options), media_type=media_type,
-                    headers=headers)
+def _rdf(request: Request, store: ReadStore, describe: Callable[[], Graph], path: str, *, suffix: Format | None,
+         base: str, per_format: bool = True) -> Response:
+    """The description in the format the suffix, ?format= or Accept chooses (the same names as /doc and /sparql),
+    with an ETag per build, format and base URL. With `per_format`, each format is also a document of its own
+    (`/catalog.nt`), named in Content-Location and linked as an alternate."""
+    fmt = choose(request, GRAPH, suffix)
+
+    def body() -> bytes:
+        graph = describe()
+        options: dict[str, Any] = {"context": dict(graph.namespaces()), "auto_compact": True} if fmt == JSON_LD else {}
+        assert fmt.rdflib is not None  # every format of GRAPH has rdflib's name
+        payload: bytes = graph.serialize(format=fmt.rdflib, encoding="utf-8", **options)
+        return payload
+
+    return represent(request, fmt, body, location=f"{path}.{fmt.suffix}" if per_format else path,
+                     etag=entity_tag(store.manifest.build_id, path, fmt.name, base),
+                     alternates=[(f"{path}.{alt.suffix}", alt) for alt in GRAPH] if per_format else [])
 
 
 @router.api_route("/catalog", methods=["GET", "HEAD"], response_class=Response, responses=_RDF_RESPONSES,
                   summary="DCAT-AP.de catalogue of the dataset, its dumps and services")
 def catalog(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    media_type = negotiate(request.headers.get("accept"), list(_RDF))
-    return _rdf(catalog_graph(store, settings, _base(request, settings)), media_type, "/catalog")
+    base = _base(request, settings)
+    return _rdf(request, store, lambda: catalog_graph(store, settings, base), "/catalog", suffix=None, base=base)
 
 
 @router.api_route("/catalog.{suffix}", methods=["GET", "HEAD"], response_class=Response,
                   responses={**_RDF_RESPONSES, 404: {"model": ErrorBody}},
-                  summary="The catalogue in one format: ttl, jsonld or rdf")
+                  summary=f"The catalogue in one format: {', '.join(fmt.suffix for fmt in GRAPH)}")
 def catalog_as(suffix: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    if suffix not in _BY_SUFFIX:
-        raise HTTPException(404, f"no catalogue as .{suffix}; there are: {', '.join(_BY_SUFFIX)}")
-    return _rdf(catalog_graph(store, settings, _base(request, settings)), _BY_SUFFIX[suffix], None)
+    base = _base(request, settings)
+    return _rdf(request, store, lambda: catalog_graph(store, settings, base), "/catalog",
+                suffix=by_suffix(suffix, GRAPH), base=base)
 
 
 @router.api_route("/.well-known/void", methods=["GET", "HEAD"], response_class=Response,
                   responses=_RDF_RESPONSES, summary="VoID description with statistics of the graph")
 def void(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    media_type = negotiate(request.headers.get("accept"), list(_RDF))
-    return _rdf(void_graph(store, settings, _base(request, settings)), media_type, None)
+    base = _base(request, settings)
+    return _rdf(request, store, lambda: void_graph(store, settings, base), "/.well-known/void", suffix=None,
+                base=base, per_format=False)
 
 
 @router.api_route("/dumps/{name}", methods=["GET", "HEAD"], response_class=FileResponse,

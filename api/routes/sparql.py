@@ -20,7 +20,15 @@ from api.observability import record
 from api.querying import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
 from api.service_description import describe_service
 from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
-from api.sparql_request import GRAPH_NAMES, GRAPH_TYPES, MEDIA_TYPES, RESULT_TYPES, choose_formats, read_request
+from api.sparql_request import (
+    BODY_METHODS,
+    GRAPH_NAMES,
+    GRAPH_TYPES,
+    MEDIA_TYPES,
+    RESULT_TYPES,
+    choose_formats,
+    read_request,
+)
 from api.state import StoreHolder
 from graph.prefixes import prefixes
 from graph.remote import RemoteStore
@@ -63,7 +71,7 @@ class SparqlEndpoint:
             asked = await read_request(request, settings.max_query_bytes)
             store = self.holder.get()
             if asked.query is None:
-                if request.method == "POST":
+                if request.method in BODY_METHODS:
                     raise QueryRefusedError(400, "the request has no query parameter (nor an application/"
                                                  "sparql-query body); send query=...")
                 return await self.describe(request, store, asked.formats)
@@ -236,5 +244,5 @@ class SparqlApp:
 
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
 async def wrong_method(request: Request) -> Response:
-    return error_response(405, f"/sparql answers GET and POST (queries only); {request.method} is not accepted",
-                          {"Allow": "GET, HEAD, POST"})
+    return error_response(405, f"/sparql answers GET, POST and QUERY (queries only); {request.method} is not "
+                               "accepted", {"Allow": "GET, HEAD, POST, QUERY"})
