@@ -86,7 +86,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         target = RemoteEndpoints(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store)
     try:
         with _progress(f"Building from {folder}") as step:
-            manifest, report = run_build(folder, target, settings.namespace, step)
+            manifest, report = run_build(folder, target, settings.namespace, step,
+                                         keep_releases=settings.keep_releases)
     except LoadError as error:
         _print_problems(error)
         return 1
@@ -102,7 +103,9 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     _print_report(report)
     where = settings.sparql_endpoint or settings.store
     serve = f"--sparql-endpoint {where}" if settings.sparql_endpoint else f"--store {where}"
-    err.print(f"Published {manifest.triples} triples as build {manifest.build_id} to {where}. "
+    release = f"release {manifest.release} (build {manifest.build_id})" if manifest.release else (
+        f"build {manifest.build_id}")
+    err.print(f"Published {manifest.triples} triples as {release} to {where}. "
               f"Next: `smartcity-kg serve {serve}`.")
     return 0
 
@@ -243,6 +246,8 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     data_opt(build)
     store_opt(build)
     build.add_argument("--namespace", help=f"base IRI (default: {settings.namespace})")
+    build.add_argument("--keep-releases", type=int, help="past releases whose dumps stay downloadable "
+                       f"(default: {settings.keep_releases})")
     build.add_argument("--sparql-endpoint", help="publish onto this remote SPARQL 1.1 query endpoint instead")
     build.add_argument("--graph-store", help="its Graph Store Protocol endpoint (for loading)")
     build.add_argument("--update-endpoint", help="its SPARQL 1.1 update endpoint (for the atomic switch)")

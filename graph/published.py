@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from graph import __version__
@@ -27,8 +27,11 @@ class Manifest:
     triples: int
     modified: str
     namespace: str
-    version: str
+    version: str  # of the software that built it
     data_files: int
+    release: str = ""  # the data's version (graph.releases); empty where releases are not recorded (remote stores)
+    previous_release: str | None = None
+    checksums: dict[str, str] = field(default_factory=dict)  # dump file name → SHA-256 (hex)
 
     @classmethod
     def for_nquads(cls, nquads: bytes, namespace: str, modified: str, data_files: int) -> Manifest:
