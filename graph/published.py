@@ -9,7 +9,8 @@ from pathlib import Path
 
 from graph import __version__
 
-__all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest"]
+__all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest",
+           "store_of"]
 
 MARKER = "build.json"
 DUMP_FILES = {"ttl": "graph.ttl", "nt.gz": "graph.nt.gz", "nq.gz": "graph.nq.gz", "jsonld": "graph.jsonld"}
@@ -59,3 +60,8 @@ def current_build(store_dir: Path) -> tuple[Path, Manifest]:
         raise StoreUnavailableError(f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`")
     build = link.resolve()
     return build, read_manifest(build)
+
+
+def store_of(build: Path) -> Path:
+    """The store folder a build folder belongs to (`{store}/builds/{build_id}`)."""
+    return build.parent.parent

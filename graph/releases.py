@@ -192,7 +192,7 @@ def write_release(store_dir: Path, build: Path, *, build_id: str, version: str, 
             _link(build / "dumps" / name, work / versioned)
             files[versioned], sizes[versioned] = checksums[name], (work / versioned).stat().st_size
         (work / CHECKSUMS).write_text(checksum_lines(files), encoding="utf-8")
-        added, removed, things = triples, 0, ()
+        added, removed, things = triples, 0, tuple[ThingChange, ...]()
         if previous is not None:
             old = folder / previous.version / dump_name(previous.version, DUMP_FILES["nq.gz"])
             if not old.is_file():

@@ -1,22 +1,30 @@
-"""`/catalog`, `/.well-known/void` and `/dumps`: the dataset for portals, crawlers and bulk downloads."""
+"""`/catalog`, `/.well-known/void` and `/dumps`: the dataset for portals, crawlers and bulk downloads.
+
+Everything here names the build it was made from in its ETag and the data's date in Last-Modified, so harvesters
+revalidate with a 304 until the next release.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from rdflib import Graph
 
-from api.catalog import catalog_graph, void_graph
+from api.cache import unchanged, validators
+from api.catalog import catalog_graph, release_graph, void_graph
 from api.dataset import DUMPS, dump_file
 from api.deps import SettingsDep, StoreDep
 from api.models import ErrorBody
 from api.negotiation import negotiate
+from api.rdf_formats import entity_tag
+from api.releases import history
+from graph.releases import CHECKSUMS, checksum_lines, dump_name
 from graph.settings import Settings
-from graph.store import EmbeddedStore
+from graph.store import EmbeddedStore, ReadStore
 
 __all__ = ["router"]
 
@@ -36,12 +44,18 @@ def _base(request: Request, settings: Settings) -> str:
     return (settings.base_url or str(request.base_url)).rstrip("/")
 
 
-def _rdf(graph: Graph, media_type: str, location: str | None) -> Response:
+def _rdf(request: Request, store: ReadStore, make: Callable[[], Graph], media_type: str, *, location: str | None,
+         base: str) -> Response:
+    """`make()` serialised as `media_type`, or 304 when the client holds this build's description already."""
     fmt, suffix = _RDF[media_type]
-    options: dict[str, Any] = {"context": dict(graph.namespaces()), "auto_compact": True} if fmt == "json-ld" else {}
-    headers = {"Vary": "Accept"}
+    headers = {"Vary": "Accept", **validators(entity_tag(store.manifest.build_id, request.url.path, media_type, base),
+                                              store.manifest.modified)}
     if location is not None and suffix is not None:
         headers["Content-Location"] = f"{location}.{suffix}"
+    if unchanged(request, headers["ETag"], store.manifest.modified):
+        return Response(status_code=304, headers=headers)
+    graph = make()
+    options: dict[str, Any] = {"context": dict(graph.namespaces()), "auto_compact": True} if fmt == "json-ld" else {}
     return Response(graph.serialize(format=fmt, encoding="utf-8", **options), media_type=media_type,
                     headers=headers)
 
@@ -50,7 +64,9 @@ def _rdf(graph: Graph, media_type: str, location: str | None) -> Response:
                   summary="DCAT-AP.de catalogue of the dataset, its dumps and services")
 def catalog(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     media_type = negotiate(request.headers.get("accept"), list(_RDF))
-    return _rdf(catalog_graph(store, settings, _base(request, settings)), media_type, "/catalog")
+    base = _base(request, settings)
+    return _rdf(request, store, lambda: catalog_graph(store, settings, base), media_type, location="/catalog",
+                base=base)
 
 
 @router.api_route("/catalog.{suffix}", methods=["GET", "HEAD"], response_class=Response,
@@ -59,51 +75,94 @@ def catalog(request: Request, store: StoreDep, settings: SettingsDep) -> Respons
 def catalog_as(suffix: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     if suffix not in _BY_SUFFIX:
         raise HTTPException(404, f"no catalogue as .{suffix}; there are: {', '.join(_BY_SUFFIX)}")
-    return _rdf(catalog_graph(store, settings, _base(request, settings)), _BY_SUFFIX[suffix], None)
+    base = _base(request, settings)
+    return _rdf(request, store, lambda: catalog_graph(store, settings, base), _BY_SUFFIX[suffix], location=None,
+                base=base)
+
+
+@router.api_route("/catalog/{version}", methods=["GET", "HEAD"], response_class=Response,
+                  responses={**_RDF_RESPONSES, 404: {"model": ErrorBody}},
+                  summary="One release of the dataset: its version, date, dumps while kept, and the release before")
+def release(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    media_type = negotiate(request.headers.get("accept"), list(_RDF))
+    found = history(store).get(version)
+    if found is None:
+        raise HTTPException(404, f"there is no release {version!r}; /changes lists them all")
+    base = _base(request, settings)
+    return _rdf(request, store, lambda: release_graph(found, settings, base), media_type, location=None,
+                base=base)
 
 
 @router.api_route("/.well-known/void", methods=["GET", "HEAD"], response_class=Response,
                   responses=_RDF_RESPONSES, summary="VoID description with statistics of the graph")
 def void(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     media_type = negotiate(request.headers.get("accept"), list(_RDF))
-    return _rdf(void_graph(store, settings, _base(request, settings)), media_type, None)
+    base = _base(request, settings)
+    return _rdf(request, store, lambda: void_graph(store, settings, base), media_type, location=None, base=base)
+
+
+_NO_DUMPS = ("the dumps are written by the build that loads a local store; this service reads its graph from a "
+             "remote SPARQL server, which has no dump files here")
 
 
 @router.api_route("/dumps/{name}", methods=["GET", "HEAD"], response_class=FileResponse,
                   responses={200: {"content": {dump.served_as: {} for dump in DUMPS.values()}},
                              304: {"description": "not modified since the ETag or date given"},
                              404: {"model": ErrorBody}},
-                  summary=f"The whole graph as a file: {', '.join(DUMPS)}")
+                  summary=f"The current release as a file: {', '.join(DUMPS)}; their checksums in {CHECKSUMS}")
 def dump(name: str, request: Request, store: StoreDep) -> Response:
-    """The dump of the build being served. Compressed dumps are sent as `application/gzip` (not with a
+    """The dump of the release being served. Compressed dumps are sent as `application/gzip` (not with a
     Content-Encoding), so that clients store them as they are. `ETag` names the build; `If-None-Match` and
-    `If-Modified-Since` are answered 304 while the data is unchanged."""
-    if name not in DUMPS:
-        raise HTTPException(404, f"no dump {name!r}; the dumps are: {', '.join(DUMPS)}")
+    `If-Modified-Since` are answered 304 while the data is unchanged. `SHA256SUMS` lists the checksums of these
+    files in the format `sha256sum -c` reads."""
+    if name not in DUMPS and name != CHECKSUMS:
+        raise HTTPException(404, f"no dump {name!r}; the dumps are: {', '.join(DUMPS)}, with {CHECKSUMS}")
     if not isinstance(store, EmbeddedStore):
-        raise HTTPException(404, "the dumps are written by the build that loads a local store; this service reads "
-                                 "its graph from a remote SPARQL server, which has no dump files here")
-    path = dump_file(store, DUMPS[name])
+        raise HTTPException(404, _NO_DUMPS)
     manifest = store.manifest
-    modified = datetime.fromisoformat(manifest.modified).astimezone(UTC)
-    headers = {"ETag": f'"{manifest.build_id}-{name}"', "Last-Modified": format_datetime(modified, usegmt=True)}
-    if _unchanged(request, headers["ETag"], modified):
+    headers = validators(f'"{manifest.build_id}-{name}"', manifest.modified)
+    if name == CHECKSUMS:
+        if not manifest.checksums:
+            raise HTTPException(404, "this build was published before checksums were recorded; build it again")
+        return _file_or_304(request, headers, manifest.modified, text=checksum_lines(manifest.checksums))
+    return _file_or_304(request, headers, manifest.modified, path=dump_file(store, DUMPS[name]),
+                        media_type=DUMPS[name].served_as, filename=name)
+
+
+@router.api_route("/dumps/{version}/{name}", methods=["GET", "HEAD"], response_class=FileResponse,
+                  responses={200: {"content": {dump.served_as: {} for dump in DUMPS.values()}},
+                             304: {"description": "not modified since the ETag or date given"},
+                             404: {"model": ErrorBody}, 410: {"model": ErrorBody}},
+                  summary="A release's dumps, named with its version, and their SHA256SUMS")
+def release_dump(version: str, name: str, request: Request, store: StoreDep) -> Response:
+    """The files of one release never change: a versioned URL always gives the same bytes. Releases older than the
+    kept ones answer 410 Gone for their dumps; their SHA256SUMS stays."""
+    releases = history(store)
+    found = releases.get(version)
+    if found is None or releases.folder is None:
+        raise HTTPException(404, f"there is no release {version!r}; /changes lists them all")
+    headers = validators(f'"{found.build_id}-{version}-{name}"', found.date)
+    folder = releases.folder / version
+    if name == CHECKSUMS:
+        return _file_or_304(request, headers, found.date, path=folder / CHECKSUMS)
+    dump = next((dump for dump in DUMPS.values() if dump_name(version, dump.name) == name), None)
+    if dump is None:
+        raise HTTPException(404, f"release {version} has no file {name!r}; it has: "
+                                 f"{', '.join(sorted(found.files))}, {CHECKSUMS}")
+    if not found.kept:
+        kept = [release.version for release in releases.releases if release.kept]
+        raise HTTPException(410, f"the dumps of release {version} are no longer kept; those of "
+                                 f"{', '.join(kept)} are. Its checksums are still at /dumps/{version}/{CHECKSUMS}")
+    return _file_or_304(request, headers, found.date, path=folder / name, media_type=dump.served_as, filename=name)
+
+
+def _file_or_304(request: Request, headers: dict[str, str], modified: str, *, path: Path | None = None,
+                 text: str | None = None, media_type: str = "text/plain; charset=utf-8",
+                 filename: str | None = None) -> Response:
+    """A file (or a short text) with its validators, or 304 when the client's copy is current."""
+    if unchanged(request, headers["ETag"], modified):
         return Response(status_code=304, headers=headers)
-    return FileResponse(path, media_type=DUMPS[name].served_as, headers=headers, filename=name,
-                        stat_result=path.stat())
-
-
-def _unchanged(request: Request, etag: str, modified: datetime) -> bool:
-    """RFC 9110 §13.1: If-None-Match decides when present (weak comparison); else If-Modified-Since."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or etag in tags
-    if_modified_since = request.headers.get("if-modified-since")
-    if if_modified_since is None:
-        return False
-    try:
-        since = parsedate_to_datetime(if_modified_since)
-    except (TypeError, ValueError):
-        return False  # an unreadable date is ignored, as RFC 9110 asks
-    return since.tzinfo is not None and modified.replace(microsecond=0) <= since
+    if text is not None:
+        return Response(text, media_type=media_type, headers=headers)
+    assert path is not None
+    return FileResponse(path, media_type=media_type, headers=headers, filename=filename, stat_result=path.stat())
