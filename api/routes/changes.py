@@ -16,7 +16,7 @@ from api.deps import SettingsDep, StoreDep
 from api.models import ErrorBody
 from api.rdf_formats import entity_tag
 from api.releases import History, history, statements_of
-from graph.releases import ADDED, REMOVED, Release, ThingChange
+from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
 from graph.settings import Settings
 from graph.store import ReadStore
 
@@ -61,7 +61,10 @@ def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
         "things_changed": len(release.things),
         "things": [_thing(thing, namespace) for thing in release.things[:_LISTED]],
         "changes": f"{base}/changes/{release.version}", "release": release_url(base, release.version),
-        "dumps": f"{base}/dumps/{release.version}/" if release.kept else None,
+        # Older releases keep their record and checksums; their dumps only while they are among the kept ones.
+        "dumps": {name: f"{base}/dumps/{release.version}/{name}" for name in sorted(release.files)}
+        if release.kept else None,
+        "checksums": f"{base}/dumps/{release.version}/{CHECKSUMS}",
     }
 
 
