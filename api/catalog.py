@@ -23,6 +23,8 @@ __all__ = ["Citation", "catalog_graph", "citation", "dataset_iri", "release_grap
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
+# DCAT 3 terms that rdflib's closed DCAT namespace (DCAT 2) does not know yet.
+DCAT_VERSION, DCAT_PREVIOUS_VERSION = URIRef(f"{DCAT}version"), URIRef(f"{DCAT}previousVersion")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 EU = "http://publications.europa.eu/resource/authority/"
@@ -157,9 +159,9 @@ def _release_distributions(graph: Graph, dataset: URIRef, release: Release, base
 
 def _versioned(graph: Graph, dataset: URIRef, release: Release, settings: Settings, base: str) -> None:
     """What makes a dataset description one release's: its version, the release before, what changed, how to cite."""
-    graph.add((dataset, DCAT.version, Literal(release.version)))
+    graph.add((dataset, DCAT_VERSION, Literal(release.version)))
     if release.previous is not None:
-        graph.add((dataset, DCAT.previousVersion, URIRef(f"{release_url(base, release.previous)}#dataset")))
+        graph.add((dataset, DCAT_PREVIOUS_VERSION, URIRef(f"{release_url(base, release.previous)}#dataset")))
         notes = (f"Release {release.version}: {release.added} statements added and {release.removed} removed, about "
                  f"{len(release.things)} things, since release {release.previous}. Details: "
                  f"{base}/changes/{release.version}")
@@ -274,7 +276,7 @@ def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     graph.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}/sparql")))
     release = history(store).get(store.manifest.release)
     if release is not None:
-        graph.add((dataset, DCAT.version, Literal(release.version)))
+        graph.add((dataset, DCAT_VERSION, Literal(release.version)))
     for dump in DUMPS.values():
         path = f"{release.version}/{dump_name(release.version, dump.name)}" if release is not None else dump.name
         graph.add((dataset, VOID.dataDump, URIRef(f"{base}/dumps/{path}")))

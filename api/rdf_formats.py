@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from fastapi import Request, Response
 from starlette.exceptions import HTTPException
 
-from api.cache import etag_matches, http_date, unchanged
+from api.cache import http_date, unchanged
 from api.context import compact
 from api.negotiation import negotiate
 from graph.publish import PREFIXES
@@ -126,8 +126,7 @@ def represent(request: Request, fmt: Format, render: Callable[[], bytes], *, loc
     link = ", ".join(f'<{url}>; rel="alternate"; type="{alt.media_type}"' for url, alt in alternates)
     headers = {"Content-Location": location, "ETag": etag, **({"Vary": vary} if vary else {}),
                **({"Link": link} if link else {}), **({"Last-Modified": http_date(modified)} if modified else {})}
-    # Without a date, If-Modified-Since cannot be compared: only If-None-Match counts.
-    if unchanged(request, etag, modified) if modified else etag_matches(request.headers.get("if-none-match"), etag):
+    if unchanged(request, etag, headers.get("Last-Modified")):
         return Response(status_code=304, headers=headers)
     body = render()
     if request.method == "HEAD":

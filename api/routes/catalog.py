@@ -52,7 +52,7 @@ def _rdf(request: Request, store: ReadStore, make: Callable[[], Graph], media_ty
                                               store.manifest.modified)}
     if location is not None and suffix is not None:
         headers["Content-Location"] = f"{location}.{suffix}"
-    if unchanged(request, headers["ETag"], store.manifest.modified):
+    if unchanged(request, headers["ETag"], headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
     graph = make()
     options: dict[str, Any] = {"context": dict(graph.namespaces()), "auto_compact": True} if fmt == "json-ld" else {}
@@ -124,8 +124,8 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
     if name == CHECKSUMS:
         if not manifest.checksums:
             raise HTTPException(404, "this build was published before checksums were recorded; build it again")
-        return _file_or_304(request, headers, manifest.modified, text=checksum_lines(manifest.checksums))
-    return _file_or_304(request, headers, manifest.modified, path=dump_file(store, DUMPS[name]),
+        return _file_or_304(request, headers, text=checksum_lines(manifest.checksums))
+    return _file_or_304(request, headers, path=dump_file(store, DUMPS[name]),
                         media_type=DUMPS[name].served_as, filename=name)
 
 
@@ -144,7 +144,7 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep) -> 
     headers = validators(f'"{found.build_id}-{version}-{name}"', found.date)
     folder = releases.folder / version
     if name == CHECKSUMS:
-        return _file_or_304(request, headers, found.date, path=folder / CHECKSUMS)
+        return _file_or_304(request, headers, path=folder / CHECKSUMS)
     dump = next((dump for dump in DUMPS.values() if dump_name(version, dump.name) == name), None)
     if dump is None:
         raise HTTPException(404, f"release {version} has no file {name!r}; it has: "
@@ -153,14 +153,14 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep) -> 
         kept = [release.version for release in releases.releases if release.kept]
         raise HTTPException(410, f"the dumps of release {version} are no longer kept; those of "
                                  f"{', '.join(kept)} are. Its checksums are still at /dumps/{version}/{CHECKSUMS}")
-    return _file_or_304(request, headers, found.date, path=folder / name, media_type=dump.served_as, filename=name)
+    return _file_or_304(request, headers, path=folder / name, media_type=dump.served_as, filename=name)
 
 
-def _file_or_304(request: Request, headers: dict[str, str], modified: str, *, path: Path | None = None,
+def _file_or_304(request: Request, headers: dict[str, str], *, path: Path | None = None,
                  text: str | None = None, media_type: str = "text/plain; charset=utf-8",
                  filename: str | None = None) -> Response:
     """A file (or a short text) with its validators, or 304 when the client's copy is current."""
-    if unchanged(request, headers["ETag"], modified):
+    if unchanged(request, headers["ETag"], headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
     if text is not None:
         return Response(text, media_type=media_type, headers=headers)

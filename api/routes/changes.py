@@ -49,7 +49,7 @@ def _respond(request: Request, store: ReadStore, settings: Settings, media_type:
     modified = releases[0].date if releases else store.manifest.modified
     etag = entity_tag(store.manifest.build_id, request.url.path, request.url.query, _base(request, settings))
     headers = validators(etag, modified)
-    if unchanged(request, etag, modified):
+    if unchanged(request, etag, headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
     return Response(render(), media_type=media_type, headers=headers)
 
@@ -130,7 +130,7 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Re
     if release.previous is None or releases.folder is None:
         raise HTTPException(404, f"release {version} is the first: it has no patch, its dumps hold every statement")
     headers = validators(f'"{release.build_id}-{version}-{name}"', release.date)
-    if unchanged(request, headers["ETag"], release.date):
+    if unchanged(request, headers["ETag"], headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
     path = releases.folder / version / name
     return FileResponse(path, media_type="application/gzip", headers=headers, filename=f"{version}-{name}",
