@@ -79,8 +79,9 @@ def _found(releases: History, version: str) -> Release:
     return release
 
 
-@router.get("/changes", response_class=Response, responses={200: {"content": {"application/json": {}}}, **_ERRORS},
-            summary="Every release, newest first: version, date, counts and the things changed")
+@router.api_route("/changes", methods=["GET", "HEAD"], response_class=Response,
+                  responses={200: {"content": {"application/json": {}}}, **_ERRORS},
+                  summary="Every release, newest first: version, date, counts and the things changed")
 def changes(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     def render() -> bytes:
         base, namespace = _base(request, settings), store.manifest.namespace
@@ -90,9 +91,9 @@ def changes(request: Request, store: StoreDep, settings: SettingsDep) -> Respons
     return _respond(request, store, settings, "application/json", render)
 
 
-@router.get("/changes/{version}", response_class=Response,
-            responses={200: {"content": {"application/json": {}}}, **_ERRORS},
-            summary="What one release changed: the things, each with its added and removed statements (N-Quads)")
+@router.api_route("/changes/{version}", methods=["GET", "HEAD"], response_class=Response,
+                  responses={200: {"content": {"application/json": {}}}, **_ERRORS},
+                  summary="What one release changed: the things, each with its added and removed statements (N-Quads)")
 def release_changes(version: str, request: Request, store: StoreDep, settings: SettingsDep, *,
                     limit: Annotated[int, Query(ge=1, le=1000, description="things per page")] = 100,
                     offset: Annotated[int, Query(ge=0, description="things to skip")] = 0) -> Response:
@@ -119,9 +120,9 @@ def release_changes(version: str, request: Request, store: StoreDep, settings: S
     return _respond(request, store, settings, "application/json", render)
 
 
-@router.get("/changes/{version}/{name}", response_class=FileResponse,
-            responses={200: {"content": {"application/gzip": {}}}, **_ERRORS},
-            summary=f"The patch of a release as gzipped N-Quads: {ADDED} and {REMOVED}")
+@router.api_route("/changes/{version}/{name}", methods=["GET", "HEAD"], response_class=FileResponse,
+                  responses={200: {"content": {"application/gzip": {}}}, **_ERRORS},
+                  summary=f"The patch of a release as gzipped N-Quads: {ADDED} and {REMOVED}")
 def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Response:
     releases = history(store)
     release = _found(releases, version)
@@ -137,9 +138,9 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Re
                         stat_result=path.stat())
 
 
-@router.get("/changes.atom", response_class=Response,
-            responses={200: {"content": {"application/atom+xml": {}}}, 304: {"description": "not modified"}},
-            summary="An Atom feed with one entry per release, naming what it changed")
+@router.api_route("/changes.atom", methods=["GET", "HEAD"], response_class=Response,
+                  responses={200: {"content": {"application/atom+xml": {}}}, 304: {"description": "not modified"}},
+                  summary="An Atom feed with one entry per release, naming what it changed")
 def feed(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     def render() -> bytes:
         return _atom(history(store), settings, _base(request, settings), store.manifest.namespace,
