@@ -198,6 +198,10 @@ def test_the_versioned_catalogue_passes_the_shapes_and_keeps_its_dataset_iri(rel
     (dataset,) = catalogue.subjects(RDF.type, DCAT.Dataset)
     (before,) = releases.first_catalogue.subjects(RDF.type, DCAT.Dataset)
     assert dataset == before
+    # Catalogue, services and distributions keep their IRIs too: a portal updates its records in place.
+    for kind in (DCAT.Catalog, DCAT.DataService, DCAT.Distribution):
+        now, then = set(catalogue.subjects(RDF.type, kind)), set(releases.first_catalogue.subjects(RDF.type, kind))
+        assert now == then and now, kind
     assert one(catalogue, dataset, DCAT_VERSION) == Literal(releases.second.release)
     assert one(releases.first_catalogue, before, DCAT_VERSION) == Literal(releases.first.release)
     assert one(catalogue, dataset, DCTERMS.modified) == Literal(releases.second.modified, datatype=XSD.dateTime)
