@@ -290,6 +290,10 @@ def test_old_releases_lose_their_dumps_but_keep_their_record(tmp_path: Path) -> 
             listed = client.get("/changes").json()["releases"]
             assert [entry["dumps"] is None for entry in listed] == [False, False, True]
             assert client.get(f"/changes/{versions[1]}").json()["previous"] == oldest.version
+            # Dumps pruned by a build that started after the server read the history: still 410, never a 500.
+            pruned = dump_name(versions[1], "graph.ttl")
+            (release_dir(store) / versions[1] / pruned).unlink()
+            assert client.get(f"/dumps/{versions[1]}/{pruned}").status_code == 410
     finally:
         stop_server(server)
     # The current build always serves, whatever was pruned.

@@ -149,7 +149,8 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep) -> 
     if dump is None:
         raise HTTPException(404, f"release {version} has no file {name!r}; it has: "
                                  f"{', '.join(sorted(found.files))}, {CHECKSUMS}")
-    if not found.kept:
+    # A build pruning old dumps may have started after this build's history was read: the disk has the last word.
+    if not found.kept or not (folder / name).is_file():
         kept = [release.version for release in releases.releases if release.kept]
         raise HTTPException(410, f"the dumps of release {version} are no longer kept; those of "
                                  f"{', '.join(kept)} are. Its checksums are still at /dumps/{version}/{CHECKSUMS}")
