@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import heapq
 import json
 import os
 import shutil
@@ -24,7 +23,7 @@ from graph.published import DUMP_FILES
 
 __all__ = ["ADDED", "CHECKSUMS", "KEEP_RELEASES", "REMOVED", "Release", "ThingChange", "checksum_lines",
            "dump_name", "next_version", "prune_releases", "read_releases", "release_dir", "sha256_file",
-           "thing_of", "write_release"]
+           "thing_of", "write_patch", "write_release"]
 
 RELEASES = "releases"
 RELEASE_FILE = "release.json"
@@ -137,29 +136,41 @@ def _lines(path: Path) -> Iterator[bytes]:
             yield line.rstrip(b"\n")
 
 
+def _sorted(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """`lines`, checked to be in byte order: a merge of unsorted input would report lines as changed that are not."""
+    last = b""
+    for line in lines:
+        if line < last:
+            raise RuntimeError("a release's N-Quads dump is not sorted; its changes cannot be computed")
+        last = line
+        yield line
+
+
 def _diff(old: Iterable[bytes], new: Iterable[bytes]) -> Iterator[tuple[bool, bytes]]:
     """(True, line) for each line only in `new`, (False, line) for each only in `old`; both sorted as bytes.
 
     A merge of the two sorted streams: memory stays the same whatever their length.
     """
-    merged = heapq.merge(((line, 0) for line in old), ((line, 1) for line in new))
-    previous: tuple[bytes, int] | None = None
-    last = b""
-    for line, side in merged:
-        if line < last:
-            raise RuntimeError("a release's N-Quads dump is not sorted; its changes cannot be computed")
-        last = line
-        if previous is not None and previous[0] == line:
-            previous = None  # in both: unchanged
-            continue
-        if previous is not None:
-            yield previous[1] == 1, previous[0]
-        previous = (line, side)
-    if previous is not None:
-        yield previous[1] == 1, previous[0]
+    olds, news = _sorted(old), _sorted(new)
+    a, b = next(olds, None), next(news, None)
+    while a is not None and b is not None:
+        if a < b:
+            yield False, a
+            a = next(olds, None)
+        elif b < a:
+            yield True, b
+            b = next(news, None)
+        else:  # in both: unchanged
+            a, b = next(olds, None), next(news, None)
+    while a is not None:
+        yield False, a
+        a = next(olds, None)
+    while b is not None:
+        yield True, b
+        b = next(news, None)
 
 
-def _write_patch(old: Path, new: Path, folder: Path) -> tuple[int, int, tuple[ThingChange, ...]]:
+def write_patch(old: Path, new: Path, folder: Path) -> tuple[int, int, tuple[ThingChange, ...]]:
     """Write the added and removed statements of `new` against `old`; their counts, and the counts per thing."""
     counts: dict[str, list[int]] = {}
     added = removed = 0
@@ -198,7 +209,7 @@ def write_release(store_dir: Path, build: Path, *, build_id: str, version: str, 
             if not old.is_file():
                 raise RuntimeError(f"the N-Quads dump of the previous release {previous.version} is missing ({old}): "
                                    "the changes cannot be computed")
-            added, removed, things = _write_patch(old, build / "dumps" / DUMP_FILES["nq.gz"], work)
+            added, removed, things = write_patch(old, build / "dumps" / DUMP_FILES["nq.gz"], work)
         release = Release(version, build_id, date, previous.version if previous else None, triples, added, removed,
                           things, files, sizes)
         (work / RELEASE_FILE).write_text(release.to_json(), encoding="utf-8")

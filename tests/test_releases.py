@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -17,13 +18,15 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
 from graph import __version__
 from graph.pipeline import run_build
 from graph.published import Manifest, current_build
-from graph.releases import CHECKSUMS, Release, dump_name, next_version, read_releases, release_dir
+from graph.releases import CHECKSUMS, Release, dump_name, next_version, read_releases, release_dir, write_patch
 from tests.conftest import ROOT, Server, start_server, stop_server
 from tests.test_catalog import fetch, one, shape_violations
 
@@ -313,3 +316,29 @@ def test_citation_cff_describes_this_software() -> None:
     assert cff["cff-version"] == "1.2.0" and cff["type"] == "software"
     assert cff["version"] == __version__ and cff["license"] == "MIT"
     assert cff["title"] and cff["message"] and cff["authors"]
+
+
+lines = st.lists(st.binary(min_size=1, max_size=3).filter(lambda line: b"\n" not in line), max_size=20)
+
+
+@settings(max_examples=60, deadline=None)
+@given(old=lines, new=lines)
+def test_the_patch_is_the_difference_of_the_two_dumps(old: list[bytes], new: list[bytes]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        for name, content in (("old.nq.gz", old), ("new.nq.gz", new)):
+            (work / name).write_bytes(gzip.compress(b"".join(f"<{line.hex()}> .\n".encode() for line in
+                                                             sorted(set(content))), mtime=0))
+        added, removed, _ = write_patch(work / "old.nq.gz", work / "new.nq.gz", work)
+        assert (added, removed) == (len(set(new) - set(old)), len(set(old) - set(new)))
+        patch_added = gzip.decompress((work / "added.nq.gz").read_bytes()).splitlines()
+        patch_removed = gzip.decompress((work / "removed.nq.gz").read_bytes()).splitlines()
+        assert patch_added == [f"<{line.hex()}> .".encode() for line in sorted(set(new) - set(old))]
+        assert patch_removed == [f"<{line.hex()}> .".encode() for line in sorted(set(old) - set(new))]
+
+
+def test_an_unsorted_dump_is_refused_rather_than_misread(tmp_path: Path) -> None:
+    (tmp_path / "old.nq.gz").write_bytes(gzip.compress(b"<b> .\n<a> .\n"))
+    (tmp_path / "new.nq.gz").write_bytes(gzip.compress(b"<a> .\n"))
+    with pytest.raises(RuntimeError, match="not sorted"):
+        write_patch(tmp_path / "old.nq.gz", tmp_path / "new.nq.gz", tmp_path)
