@@ -101,12 +101,14 @@ def void(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     return _rdf(request, store, lambda: void_graph(store, settings, base), media_type, location=None, base=base)
 
 
+# The dumps' types, and plain text for SHA256SUMS.
+_DUMP_TYPES: dict[str, Any] = {**{dump.served_as: {} for dump in DUMPS.values()}, "text/plain": {}}
 _NO_DUMPS = ("the dumps are written by the build that loads a local store; this service reads its graph from a "
              "remote SPARQL server, which has no dump files here")
 
 
 @router.api_route("/dumps/{name}", methods=["GET", "HEAD"], response_class=FileResponse,
-                  responses={200: {"content": {dump.served_as: {} for dump in DUMPS.values()}},
+                  responses={200: {"content": _DUMP_TYPES},
                              304: {"description": "not modified since the ETag or date given"},
                              404: {"model": ErrorBody}},
                   summary=f"The current release as a file: {', '.join(DUMPS)}; their checksums in {CHECKSUMS}")
@@ -130,7 +132,7 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
 
 
 @router.api_route("/dumps/{version}/{name}", methods=["GET", "HEAD"], response_class=FileResponse,
-                  responses={200: {"content": {dump.served_as: {} for dump in DUMPS.values()}},
+                  responses={200: {"content": _DUMP_TYPES},
                              304: {"description": "not modified since the ETag or date given"},
                              404: {"model": ErrorBody}, 410: {"model": ErrorBody}},
                   summary="A release's dumps, named with its version, and their SHA256SUMS")
