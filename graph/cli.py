@@ -221,6 +221,17 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    """A whole number of at least 1, or a usage error (exit 2) saying so."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return number
+
+
 def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[..., argparse.ArgumentParser]]:
     """The parser with the pipeline's commands, and the function that adds another command to it."""
     parser = argparse.ArgumentParser(
@@ -246,7 +257,7 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     data_opt(build)
     store_opt(build)
     build.add_argument("--namespace", help=f"base IRI (default: {settings.namespace})")
-    build.add_argument("--keep-releases", type=int, help="past releases whose dumps stay downloadable "
+    build.add_argument("--keep-releases", type=_at_least_one, help="past releases whose dumps stay downloadable "
                        f"(default: {settings.keep_releases})")
     build.add_argument("--sparql-endpoint", help="publish onto this remote SPARQL 1.1 query endpoint instead")
     build.add_argument("--graph-store", help="its Graph Store Protocol endpoint (for loading)")

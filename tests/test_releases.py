@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
+from api.cli import main
 from graph import __version__
 from graph.pipeline import run_build
 from graph.published import Manifest, current_build
@@ -303,6 +304,13 @@ def test_old_releases_lose_their_dumps_but_keep_their_record(tmp_path: Path) -> 
     # The current build always serves, whatever was pruned.
     build, manifest = current_build(store)
     assert manifest.release == versions[-1] and (build / "dumps" / "graph.ttl").is_file()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_keep_releases_below_one_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["build", "--keep-releases", value])
+    assert caught.value.code == 2 and "at least 1" in capsys.readouterr().err
 
 
 def test_landing_page_has_a_box_to_cite_the_release(releases: TwoReleases) -> None:
