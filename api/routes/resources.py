@@ -235,7 +235,7 @@ def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: 
 
     etag = entity_tag(store.manifest.build_id, location, lang if fmt == HTML else "",
                       context_url if fmt == JSON_LD else "")
-    return represent(request, fmt, body, location=location, etag=etag, vary=VARY,
+    return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
                      alternates=[(f"/ontology.{alt.suffix}", alt) for alt in ONTOLOGY_FORMATS])
 
 
