@@ -142,6 +142,19 @@ def test_a_release_names_its_statements_and_its_patch_turns_the_previous_dump_in
     assert client.get(f"/changes/{version}", params={"limit": 0}).status_code == 422
 
 
+def test_a_browser_gets_the_changes_as_a_page(releases: TwoReleases) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    version = releases.second.release
+    page = releases.client.get(f"/changes/{version}", headers=browser)
+    assert page.headers["content-type"].startswith("text/html") and "Accept" in page.headers["vary"]
+    assert '<a href="/doc/membership/alpha-beta-acme-partner">' in page.text
+    assert NEW_CLAIM in page.text and OLD_CLAIM in page.text and "+ &lt;" in page.text and "- &lt;" in page.text
+    listing = releases.client.get("/changes", headers=browser).text
+    assert f'<a href="/changes/{version}">{version}</a> (current)' in listing
+    assert releases.client.get("/changes", headers={"Accept": "*/*"}).headers["content-type"] == "application/json"
+    assert releases.client.get("/changes", headers={"Accept": "image/png"}).status_code == 406
+
+
 def test_the_atom_feed_has_an_entry_per_release_naming_what_changed(releases: TwoReleases) -> None:
     response = releases.client.get("/changes.atom")
     assert response.headers["content-type"].startswith("application/atom+xml")

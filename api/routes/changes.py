@@ -1,4 +1,5 @@
-"""`/changes`, `/changes/{version}` and `/changes.atom`: what each release changed, for tools that want only that."""
+"""`/changes`, `/changes/{version}` and `/changes.atom`: what each release changed, for tools that want only that
+(JSON) and for people following a link from a page (the same as HTML, by Accept)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 
+from api._render import page
 from api.cache import unchanged, validators
 from api.catalog import release_url
 from api.deps import SettingsDep, StoreDep
 from api.models import ErrorBody
+from api.negotiation import negotiate
 from api.rdf_formats import entity_tag
 from api.releases import History, history, statements_of
 from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
@@ -27,7 +30,10 @@ router = APIRouter(tags=["releases"])
 ATOM = "http://www.w3.org/2005/Atom"
 _LISTED = 100  # things named per release in /changes; all of them are in /changes/{version}, page by page
 _NAMED_IN_FEED = 20
-_ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 304: {"description": "not modified"}}
+JSON, HTML = "application/json", "text/html"
+_ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 304: {"description": "not modified"},
+                                            406: {"model": ErrorBody}}
+_JSON_OR_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {JSON: {}, HTML: {}}}, **_ERRORS}
 
 
 def _base(request: Request, settings: Settings) -> str:
@@ -47,8 +53,9 @@ def _respond(request: Request, store: ReadStore, settings: Settings, media_type:
     """The body `render()` makes for this build and URL, with its validators; 304 when the client has it."""
     releases = history(store).releases
     modified = releases[0].date if releases else store.manifest.modified
-    etag = entity_tag(store.manifest.build_id, request.url.path, request.url.query, _base(request, settings))
-    headers = validators(etag, modified)
+    etag = entity_tag(store.manifest.build_id, request.url.path, request.url.query, _base(request, settings),
+                      media_type)
+    headers = {**validators(etag, modified), "Vary": "Accept"}
     if unchanged(request, etag, headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
     return Response(render(), media_type=media_type, headers=headers)
@@ -80,33 +87,45 @@ def _found(releases: History, version: str) -> Release:
 
 
 @router.api_route("/changes", methods=["GET", "HEAD"], response_class=Response,
-                  responses={200: {"content": {"application/json": {}}}, **_ERRORS},
+                  responses=_JSON_OR_HTML,
                   summary="Every release, newest first: version, date, counts and the things changed")
 def changes(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    media_type = _negotiated(request)
+
     def render() -> bytes:
         base, namespace = _base(request, settings), store.manifest.namespace
-        releases = [_summary(release, base, namespace) for release in history(store).releases]
-        return json.dumps({"current": store.manifest.release or None, "releases": releases},
-                          ensure_ascii=False).encode()
-    return _respond(request, store, settings, "application/json", render)
+        body = {"current": store.manifest.release or None,
+                "releases": [_summary(release, base, namespace) for release in history(store).releases]}
+        return page("changes.html", listing=body, release=None) if media_type == HTML else _json(body)
+    return _respond(request, store, settings, media_type, render)
+
+
+def _negotiated(request: Request) -> str:
+    """JSON unless the client prefers HTML (a browser following a link from a page)."""
+    return negotiate(request.headers.get("accept"), [JSON, HTML])
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 @router.api_route("/changes/{version}", methods=["GET", "HEAD"], response_class=Response,
-                  responses={200: {"content": {"application/json": {}}}, **_ERRORS},
+                  responses=_JSON_OR_HTML,
                   summary="What one release changed: the things, each with its added and removed statements (N-Quads)")
 def release_changes(version: str, request: Request, store: StoreDep, settings: SettingsDep, *,
                     limit: Annotated[int, Query(ge=1, le=1000, description="things per page")] = 100,
                     offset: Annotated[int, Query(ge=0, description="things to skip")] = 0) -> Response:
     releases = history(store)
     release = _found(releases, version)
+    media_type = _negotiated(request)
 
     def render() -> bytes:
         base, namespace = _base(request, settings), store.manifest.namespace
-        page = release.things[offset:offset + limit]
-        statements = statements_of(releases, release, {thing.iri for thing in page})
+        shown = release.things[offset:offset + limit]
+        statements = statements_of(releases, release, {thing.iri for thing in shown})
         body = {key: value for key, value in _summary(release, base, namespace).items() if key != "things"}
         body["things"] = [{**_thing(thing, namespace), "added_statements": statements[thing.iri][0],
-                           "removed_statements": statements[thing.iri][1]} for thing in page]
+                           "removed_statements": statements[thing.iri][1]} for thing in shown]
         body["offset"], body["limit"] = offset, limit
         following = offset + limit
         body["next"] = (f"{base}/changes/{version}?limit={limit}&offset={following}"
@@ -116,8 +135,8 @@ def release_changes(version: str, request: Request, store: StoreDep, settings: S
                          if release.previous is not None else None)
         if release.previous is None:
             body["note"] = "The first release: every statement in it is new; its dumps hold them all."
-        return json.dumps(body, ensure_ascii=False).encode()
-    return _respond(request, store, settings, "application/json", render)
+        return page("changes.html", listing=None, release=body) if media_type == HTML else _json(body)
+    return _respond(request, store, settings, media_type, render)
 
 
 @router.api_route("/changes/{version}/{name}", methods=["GET", "HEAD"], response_class=FileResponse,
