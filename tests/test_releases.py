@@ -105,6 +105,20 @@ def test_the_same_data_again_is_the_same_release(releases: TwoReleases, tmp_path
     assert [release.version for release in read_releases(store)] == [releases.second.release, releases.first.release]
 
 
+def test_restored_data_is_a_new_release_that_undoes_the_change(releases: TwoReleases, tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    shutil.copytree(releases.store, store, symlinks=True)
+    restored, _ = run_build(MINI, store, NS)  # the first release's data again
+    assert restored.build_id == releases.first.build_id
+    assert restored.previous_release == releases.second.release and restored.modified > releases.second.modified
+    assert current_build(store)[1].release == restored.release  # the build folder now names the new release
+    newest = read_releases(store)[0]
+    assert newest.version == restored.release and [thing.iri for thing in newest.things] == [CHANGED]
+    folder = release_dir(store) / newest.version
+    assert OLD_CLAIM.encode() in gzip.decompress((folder / "added.nq.gz").read_bytes())
+    assert NEW_CLAIM.encode() in gzip.decompress((folder / "removed.nq.gz").read_bytes())
+
+
 def test_changes_lists_the_releases_newest_first_with_the_changed_thing(releases: TwoReleases) -> None:
     body = releases.client.get("/changes").json()
     assert body["current"] == releases.second.release
