@@ -27,6 +27,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 from api.cli import main
 from graph import __version__
 from graph.pipeline import run_build
+from graph.publish import _write_dumps
 from graph.published import Manifest, current_build
 from graph.releases import CHECKSUMS, Release, dump_name, next_version, read_releases, release_dir, write_patch
 from tests.conftest import ROOT, Server, start_server, stop_server
@@ -370,6 +371,15 @@ def test_the_patch_is_the_difference_of_the_two_dumps(old: list[bytes], new: lis
         assert (added, removed) == (len(set(new) - set(old)), len(set(old) - set(new)))
         assert gzip.decompress((work / "added.nq.gz").read_bytes()).splitlines() == sorted(set(new) - set(old))
         assert gzip.decompress((work / "removed.nq.gz").read_bytes()).splitlines() == sorted(set(old) - set(new))
+
+
+def test_the_nquads_dump_is_written_in_byte_order_even_from_unsorted_input(tmp_path: Path) -> None:
+    # Out of byte order, as lines sorted by another text of the same terms can come (the first two here).
+    quads = [b'<urn:a> <urn:p> "tab\\t" <urn:g> .', b'<urn:a> <urn:p> "\\u0001" <urn:g> .',
+             b"<urn:b> <urn:p> <urn:o> <urn:g> ."]
+    for number, lines in enumerate((quads, sorted(quads))):
+        _write_dumps(b"".join(line + b"\n" for line in lines), NS, tmp_path / str(number))
+        assert gzip.decompress((tmp_path / str(number) / "graph.nq.gz").read_bytes()).splitlines() == sorted(quads)
 
 
 def test_an_unsorted_dump_is_refused_rather_than_misread(tmp_path: Path) -> None:
