@@ -21,9 +21,24 @@ from pathlib import Path
 
 from graph.published import DUMP_FILES
 
-__all__ = ["ADDED", "CHECKSUMS", "KEEP_RELEASES", "REMOVED", "Release", "ThingChange", "checksum_lines",
-           "dump_name", "next_version", "prune_releases", "read_releases", "release_dir", "sha256_file",
-           "thing_of", "write_patch", "write_release"]
+__all__ = [
+    "ADDED",
+    "CHECKSUMS",
+    "KEEP_RELEASES",
+    "REMOVED",
+    "Release",
+    "ThingChange",
+    "checksum_lines",
+    "dump_name",
+    "next_version",
+    "prune_releases",
+    "read_releases",
+    "release_dir",
+    "sha256_file",
+    "thing_of",
+    "write_patch",
+    "write_release",
+]
 
 RELEASES = "releases"
 RELEASE_FILE = "release.json"
@@ -86,8 +101,11 @@ def read_releases(store_dir: Path) -> list[Release]:
     folder = release_dir(store_dir)
     if not folder.is_dir():
         return []
-    releases = [Release.from_json((entry / RELEASE_FILE).read_text(encoding="utf-8")) for entry in folder.iterdir()
-                if not entry.name.startswith(".") and (entry / RELEASE_FILE).is_file()]
+    releases = [
+        Release.from_json((entry / RELEASE_FILE).read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if not entry.name.startswith(".") and (entry / RELEASE_FILE).is_file()
+    ]
     return sorted(releases, key=lambda release: _version_key(release.version), reverse=True)
 
 
@@ -174,8 +192,10 @@ def write_patch(old: Path, new: Path, folder: Path) -> tuple[int, int, tuple[Thi
     """Write the added and removed statements of `new` against `old`; their counts, and the counts per thing."""
     counts: dict[str, list[int]] = {}
     added = removed = 0
-    with (gzip.GzipFile(folder / ADDED, "wb", 9, mtime=0) as plus,
-          gzip.GzipFile(folder / REMOVED, "wb", 9, mtime=0) as minus):
+    with (
+        gzip.GzipFile(folder / ADDED, "wb", 9, mtime=0) as plus,
+        gzip.GzipFile(folder / REMOVED, "wb", 9, mtime=0) as minus,
+    ):
         for is_added, line in _diff(_lines(old), _lines(new)):
             (plus if is_added else minus).write(line + b"\n")
             count = counts.setdefault(thing_of(line), [0, 0])
@@ -185,8 +205,17 @@ def write_patch(old: Path, new: Path, folder: Path) -> tuple[int, int, tuple[Thi
     return added, removed, tuple(ThingChange(iri, a, r) for iri, (a, r) in sorted(counts.items()))
 
 
-def write_release(store_dir: Path, build: Path, *, build_id: str, version: str, date: str, triples: int,
-                  previous: Release | None, checksums: dict[str, str]) -> Release:
+def write_release(
+    store_dir: Path,
+    build: Path,
+    *,
+    build_id: str,
+    version: str,
+    date: str,
+    triples: int,
+    previous: Release | None,
+    checksums: dict[str, str],
+) -> Release:
     """Record the build in `build` as release `version`: its dumps under their versioned names, SHA256SUMS, and
     the patch against `previous`. Written aside and renamed into place, so a release is recorded whole or not at
     all."""
@@ -207,11 +236,23 @@ def write_release(store_dir: Path, build: Path, *, build_id: str, version: str, 
         if previous is not None:
             old = folder / previous.version / dump_name(previous.version, DUMP_FILES["nq.gz"])
             if not old.is_file():
-                raise RuntimeError(f"the N-Quads dump of the previous release {previous.version} is missing ({old}): "
-                                   "the changes cannot be computed")
+                raise RuntimeError(
+                    f"the N-Quads dump of the previous release {previous.version} is missing ({old}): "
+                    "the changes cannot be computed"
+                )
             added, removed, things = write_patch(old, build / "dumps" / DUMP_FILES["nq.gz"], work)
-        release = Release(version, build_id, date, previous.version if previous else None, triples, added, removed,
-                          things, files, sizes)
+        release = Release(
+            version,
+            build_id,
+            date,
+            previous.version if previous else None,
+            triples,
+            added,
+            removed,
+            things,
+            files,
+            sizes,
+        )
         (work / RELEASE_FILE).write_text(release.to_json(), encoding="utf-8")
         final = folder / version
         shutil.rmtree(final, ignore_errors=True)
@@ -233,7 +274,7 @@ def _link(source: Path, target: Path) -> None:
 def prune_releases(store_dir: Path, keep: int) -> None:
     """Remove the dumps of releases older than the newest `keep` past ones. The current release is never touched,
     and the record of every release (release.json, SHA256SUMS, the patch) stays for good."""
-    for release in read_releases(store_dir)[keep + 1:]:
+    for release in read_releases(store_dir)[keep + 1 :]:
         if not release.kept:
             continue
         folder = release_dir(store_dir) / release.version

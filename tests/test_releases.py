@@ -99,8 +99,9 @@ def test_the_same_data_again_is_the_same_release(releases: TwoReleases, tmp_path
     shutil.copytree(releases.store, store, symlinks=True)
     data = tmp_path / "data"
     shutil.copytree(MINI, data)
-    (data / "alliance.yaml").write_text((data / "alliance.yaml").read_text(encoding="utf-8").replace(
-        OLD_CLAIM, NEW_CLAIM), encoding="utf-8")
+    (data / "alliance.yaml").write_text(
+        (data / "alliance.yaml").read_text(encoding="utf-8").replace(OLD_CLAIM, NEW_CLAIM), encoding="utf-8"
+    )
     again, _ = run_build(data, store, NS)
     assert again.release == releases.second.release and again.build_id == releases.second.build_id
     assert [release.version for release in read_releases(store)] == [releases.second.release, releases.first.release]
@@ -126,14 +127,16 @@ def test_changes_lists_the_releases_newest_first_with_the_changed_thing(releases
     newest, oldest = body["releases"]
     assert [newest["version"], oldest["version"]] == [releases.second.release, releases.first.release]
     assert (newest["added"], newest["removed"], newest["things_changed"]) == (1, 1, 1)
-    assert newest["things"] == [{"id": CHANGED, "page": "/doc/membership/alpha-beta-acme-partner", "added": 1,
-                                 "removed": 1}]
+    assert newest["things"] == [
+        {"id": CHANGED, "page": "/doc/membership/alpha-beta-acme-partner", "added": 1, "removed": 1}
+    ]
     assert newest["previous"] == releases.first.release and oldest["previous"] is None
     assert oldest["added"] == releases.first.triples and oldest["things"] == []
 
 
 def test_a_release_names_its_statements_and_its_patch_turns_the_previous_dump_into_its_own(
-        releases: TwoReleases) -> None:
+    releases: TwoReleases,
+) -> None:
     client, version = releases.client, releases.second.release
     body = client.get(f"/changes/{version}").json()
     (thing,) = body["things"]
@@ -196,7 +199,8 @@ def test_the_entity_page_says_in_which_release_it_last_changed(releases: TwoRele
         assert f'Last changed in release <a href="/changes/{manifest.release}">{manifest.release}</a>' in page
         described = Graph().parse(data=client.get(f"{path}.ttl").content, format="turtle")
         assert list(described.objects(URIRef(thing), DCTERMS.modified)) == [
-            Literal(manifest.modified, datatype=XSD.dateTime)]
+            Literal(manifest.modified, datatype=XSD.dateTime)
+        ]
 
 
 def test_sha256sums_verify_the_served_dumps(releases: TwoReleases, tmp_path: Path) -> None:
@@ -213,18 +217,21 @@ def test_sha256sums_verify_the_served_dumps(releases: TwoReleases, tmp_path: Pat
         assert len(names) == 4
         for name in names:
             (folder / name).write_bytes(releases.client.get(prefix + name).content)
-        checked = subprocess.run(["sha256sum", "--strict", "-c", CHECKSUMS], cwd=folder, capture_output=True,
-                                 text=True, check=False)
+        checked = subprocess.run(
+            ["sha256sum", "--strict", "-c", CHECKSUMS], cwd=folder, capture_output=True, text=True, check=False
+        )
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert checked.stdout.count(": OK") == 4
         # A damaged download is caught.
         (folder / names[0]).write_bytes(b"damaged")
-        assert subprocess.run(["sha256sum", "-c", CHECKSUMS], cwd=folder, capture_output=True,
-                              check=False).returncode == 1
+        assert (
+            subprocess.run(["sha256sum", "-c", CHECKSUMS], cwd=folder, capture_output=True, check=False).returncode == 1
+        )
 
 
-def test_the_versioned_catalogue_passes_the_shapes_and_keeps_its_dataset_iri(releases: TwoReleases,
-                                                                              shared_dir: Path) -> None:
+def test_the_versioned_catalogue_passes_the_shapes_and_keeps_its_dataset_iri(
+    releases: TwoReleases, shared_dir: Path
+) -> None:
     catalogue = fetch(releases.client, "/catalog")
     violations = shape_violations(catalogue, shared_dir / "vendor")
     assert not violations, "\n".join(violations)
@@ -274,18 +281,35 @@ def test_void_names_the_version_and_the_versioned_dumps(releases: TwoReleases) -
     assert all(releases.client.head(url).status_code == 200 for url in dumps)
 
 
-@pytest.mark.parametrize("path", [
-    "/catalog", "/catalog.jsonld", "/.well-known/void", "/dumps/graph.ttl", f"/dumps/{CHECKSUMS}", "/changes",
-    "/changes.atom", "/doc/city/alpha", "/doc/city/alpha.ttl", "/vocab/role", "/ontology.ttl",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/catalog",
+        "/catalog.jsonld",
+        "/.well-known/void",
+        "/dumps/graph.ttl",
+        f"/dumps/{CHECKSUMS}",
+        "/changes",
+        "/changes.atom",
+        "/doc/city/alpha",
+        "/doc/city/alpha.ttl",
+        "/vocab/role",
+        "/ontology.ttl",
+    ],
+)
 def test_what_harvesters_fetch_revalidates(releases: TwoReleases, path: str) -> None:
     _revalidates(releases.client, path, releases.second.modified)
 
 
 def test_what_harvesters_fetch_of_a_release_revalidates(releases: TwoReleases) -> None:
     version = releases.second.release
-    for path in (f"/catalog/{version}", f"/changes/{version}", f"/changes/{version}/added.nq.gz",
-                 f"/dumps/{version}/{CHECKSUMS}", f"/dumps/{version}/{dump_name(version, 'graph.ttl')}"):
+    for path in (
+        f"/catalog/{version}",
+        f"/changes/{version}",
+        f"/changes/{version}/added.nq.gz",
+        f"/dumps/{version}/{CHECKSUMS}",
+        f"/dumps/{version}/{dump_name(version, 'graph.ttl')}",
+    ):
         _revalidates(releases.client, path, releases.second.modified)
 
 
@@ -355,8 +379,7 @@ def test_citation_cff_describes_this_software() -> None:
     assert cff["title"] and cff["message"] and cff["authors"]
 
 
-quads = st.lists(st.binary(max_size=3).map(lambda raw: f"<urn:x:{raw.hex()}> <urn:p> <urn:o> .".encode()),
-                 max_size=20)
+quads = st.lists(st.binary(max_size=3).map(lambda raw: f"<urn:x:{raw.hex()}> <urn:p> <urn:o> .".encode()), max_size=20)
 
 
 # As the fuzz tests: no example database in the checkout, a repeatable example set under CI.
@@ -375,8 +398,11 @@ def test_the_patch_is_the_difference_of_the_two_dumps(old: list[bytes], new: lis
 
 def test_the_nquads_dump_is_written_in_byte_order_even_from_unsorted_input(tmp_path: Path) -> None:
     # Out of byte order, as lines sorted by another text of the same terms can come (the first two here).
-    quads = [b'<urn:a> <urn:p> "tab\\t" <urn:g> .', b'<urn:a> <urn:p> "\\u0001" <urn:g> .',
-             b"<urn:b> <urn:p> <urn:o> <urn:g> ."]
+    quads = [
+        b'<urn:a> <urn:p> "tab\\t" <urn:g> .',
+        b'<urn:a> <urn:p> "\\u0001" <urn:g> .',
+        b"<urn:b> <urn:p> <urn:o> <urn:g> .",
+    ]
     for number, lines in enumerate((quads, sorted(quads))):
         _write_dumps(b"".join(line + b"\n" for line in lines), NS, tmp_path / str(number))
         assert gzip.decompress((tmp_path / str(number) / "graph.nq.gz").read_bytes()).splitlines() == sorted(quads)
