@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from api.templating import render, words
 
-__all__ = ["STATIC_DIR", "page_response", "static_url"]
+__all__ = ["STATIC_DIR", "page", "page_response", "static_url"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LANG = "en"  # the landing page and the editor are written in English only
@@ -24,6 +24,9 @@ def static_url(name: str) -> str:
     return f"/static/{name}?v={digest}"
 
 
+def page(template: str, **context: Any) -> bytes:
+    return render(template, lang=LANG, w=words(LANG), other_language_href=None, static_url=static_url, **context)
+
+
 def page_response(template: str, **context: Any) -> HTMLResponse:
-    body = render(template, lang=LANG, w=words(LANG), other_language_href=None, static_url=static_url, **context)
-    return HTMLResponse(body)
+    return HTMLResponse(page(template, **context))

@@ -15,7 +15,7 @@ from api.encoding import Compression
 from api.errors import install_error_handlers
 from api.limits import HeaderLimit
 from api.observability import install_observability
-from api.routes import catalog, docs, health, pages, resources, rest, sparql
+from api.routes import catalog, changes, docs, health, pages, resources, rest, sparql
 from api.state import StoreHolder
 from graph import __version__
 from graph.settings import Settings
@@ -47,14 +47,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Public read-only data: any origin may read, nobody sends credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "HEAD", "POST", "QUERY"], allow_headers=["*"],
-                       expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After",
+                       expose_headers=["Link", "Vary", "ETag", "Last-Modified", "Content-Location", "Retry-After",
                                        "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"])
     app.add_middleware(Compression, minimum_size=1024)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)
     app.router.routes.append(Route("/sparql", sparql.SparqlApp(), methods=["GET", "HEAD", "POST", "QUERY"]))
-    for module in (health, sparql, resources, rest, catalog, pages, docs):
+    for module in (health, sparql, resources, rest, catalog, changes, pages, docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -6,13 +6,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Generic, TypeVar
 
 from fastapi import Request, Response
 
 from graph.store import ReadStore
 
-__all__ = ["PerBuild", "Rendered", "etag_matches"]
+__all__ = ["PerBuild", "Rendered", "etag_matches", "http_date", "unchanged", "validators"]
 
 T = TypeVar("T")
 
@@ -42,6 +44,32 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         return False
     candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
     return "*" in candidates or etag in candidates
+
+
+def http_date(iso: str) -> str:
+    """An ISO 8601 date-time as an HTTP date (Last-Modified)."""
+    return format_datetime(datetime.fromisoformat(iso).astimezone(UTC), usegmt=True)
+
+
+def validators(etag: str, modified: str) -> dict[str, str]:
+    """The headers a harvester revalidates with: ETag, and Last-Modified from an ISO 8601 date-time."""
+    return {"ETag": etag, "Last-Modified": http_date(modified)}
+
+
+def unchanged(request: Request, etag: str, last_modified: str | None) -> bool:
+    """RFC 9110 §13.1: If-None-Match decides when present (weak comparison); else If-Modified-Since, compared with
+    the response's Last-Modified (an HTTP date; None when it has none)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag_matches(if_none_match, etag)
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since is None or last_modified is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False  # an unreadable date is ignored, as RFC 9110 asks
+    return since.tzinfo is not None and parsedate_to_datetime(last_modified) <= since
 
 
 @dataclass(frozen=True)
@@ -86,7 +114,7 @@ class Rendered:
             if entry is None:
                 return None
             self._entries.move_to_end(key)
-        if etag_matches(request.headers.get("if-none-match"), entry.headers.get("etag", "")):
+        if unchanged(request, entry.headers.get("etag", ""), entry.headers.get("last-modified")):
             return Response(status_code=304, headers=entry.headers)
         if request.method == "HEAD":
             return Response(headers={**entry.headers, "Content-Length": str(len(entry.body))},

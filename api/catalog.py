@@ -1,22 +1,31 @@
 """The dataset described for portals and crawlers: a DCAT-AP.de 3.0 catalogue and a VoID description.
 
-Both describe the same dataset IRI. Figures come from the graph (api.dataset) and from the dump files; dates
-from the build manifest (when the data last changed), never from the clock.
+Both describe the same dataset IRI, whatever the release. Figures come from the graph (api.dataset) and from the
+dump files; versions, dates and checksums from the release record (graph.releases), never from the clock.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
 from api.dataset import DUMPS, Dump, dump_file, statistics
+from api.releases import history
+from graph.releases import Release, dump_name
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
 from graph.vocab import MUNICIPALITY_KEY, SCK, WD
 
-__all__ = ["catalog_graph", "dataset_iri", "void_graph"]
+__all__ = ["Citation", "catalog_graph", "citation", "dataset_iri", "release_graph", "release_url", "void_graph"]
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+# DCAT 3 terms that rdflib's closed DCAT namespace (DCAT 2) does not know yet.
+DCAT_VERSION, DCAT_PREVIOUS_VERSION = URIRef(f"{DCAT}version"), URIRef(f"{DCAT}previousVersion")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
@@ -37,13 +46,19 @@ KEYWORDS = {"de": ("Smart City", "Kommune", "Allianz", "Kooperation", "Pilotproj
 
 
 def dataset_iri(base: str) -> URIRef:
+    """The dataset, the same IRI in every release: portals keep one record and update it."""
     return URIRef(f"{base}/catalog#dataset")
+
+
+def release_url(base: str, version: str) -> str:
+    """The description of one release (`/catalog/{version}`); its dataset is `#dataset` in it."""
+    return f"{base}/catalog/{version}"
 
 
 def _new_graph() -> Graph:
     graph = Graph(bind_namespaces="core")
     for prefix, namespace in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("vcard", VCARD), ("void", VOID),
-                              ("skos", SKOS), ("dcatde", DCATDE), ("sck", SCK._NS)):
+                              ("skos", SKOS), ("dcatde", DCATDE), ("sck", SCK._NS), ("spdx", SPDX), ("adms", ADMS)):
         graph.bind(prefix, namespace, replace=True)
     return graph
 
@@ -109,7 +124,8 @@ def _service(graph: Graph, iri: URIRef, *, titles: dict[str, str], endpoint: str
     _licensed(graph, iri)
 
 
-def _distribution(graph: Graph, dataset: URIRef, dump: Dump, *, url: str, size: int, modified: Literal) -> None:
+def _distribution(graph: Graph, dataset: URIRef, dump: Dump, *, url: str, size: int, modified: Literal,
+                  sha256: str | None) -> None:
     iri = URIRef(f"{dataset}-{dump.name.replace('.', '-')}")
     graph.add((dataset, DCAT.distribution, iri))
     graph.add((iri, RDF.type, DCAT.Distribution))
@@ -122,7 +138,37 @@ def _distribution(graph: Graph, dataset: URIRef, dump: Dump, *, url: str, size: 
     _concept(graph, iri, DCTERMS["format"], "file-type", dump.file_type)
     graph.add((iri, DCAT.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)))
     graph.add((iri, DCTERMS.modified, modified))
+    if sha256 is not None:
+        checksum = URIRef(f"{iri}-sha256")
+        graph.add((iri, SPDX.checksum, checksum))
+        graph.add((checksum, RDF.type, SPDX.Checksum))
+        graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        graph.add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
+        graph.add((checksum, SPDX.checksumValue, Literal(sha256, datatype=XSD.hexBinary)))
     _licensed(graph, iri)
+
+
+def _release_distributions(graph: Graph, dataset: URIRef, release: Release, base: str) -> None:
+    """The release's dumps at their versioned URLs, which always give the same bytes (their checksum says which)."""
+    modified = Literal(release.date, datatype=XSD.dateTime)
+    for dump in DUMPS.values():
+        name = dump_name(release.version, dump.name)
+        _distribution(graph, dataset, dump, url=f"{base}/dumps/{release.version}/{name}", size=release.sizes[name],
+                      modified=modified, sha256=release.files[name])
+
+
+def _versioned(graph: Graph, dataset: URIRef, release: Release, settings: Settings, base: str) -> None:
+    """What makes a dataset description one release's: its version, the release before, what changed, how to cite."""
+    graph.add((dataset, DCAT_VERSION, Literal(release.version)))
+    if release.previous is not None:
+        graph.add((dataset, DCAT_PREVIOUS_VERSION, URIRef(f"{release_url(base, release.previous)}#dataset")))
+        notes = (f"Release {release.version}: {release.added} statements added and {release.removed} removed, about "
+                 f"{len(release.things)} things, since release {release.previous}. Details: "
+                 f"{base}/changes/{release.version}")
+    else:
+        notes = f"Release {release.version}: the first release, {release.triples} statements."
+    graph.add((dataset, ADMS.versionNotes, Literal(notes, lang="en")))
+    graph.add((dataset, DCTERMS.bibliographicCitation, Literal(citation(release, settings, base).text)))
 
 
 def _dataset(graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, settings: Settings,
@@ -163,10 +209,15 @@ def _dataset(graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, sett
         graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
         graph.add((period, DCAT.startDate, Literal(stats.first_day, datatype=XSD.date)))
         graph.add((period, DCAT.endDate, Literal(stats.last_day, datatype=XSD.date)))
-    if isinstance(store, EmbeddedStore):  # a graph on a remote server has no dump files to offer here
+    release = history(store).get(store.manifest.release)
+    if release is not None:
+        _versioned(graph, dataset, release, settings, base)
+        _release_distributions(graph, dataset, release, base)
+    elif isinstance(store, EmbeddedStore):  # a build from before releases were recorded
         for dump in DUMPS.values():
             _distribution(graph, dataset, dump, url=f"{base}/dumps/{dump.name}",
-                          size=dump_file(store, dump).stat().st_size, modified=modified)
+                          size=dump_file(store, dump).stat().st_size, modified=modified, sha256=None)
+    # a graph on a remote server has no dump files to offer here
 
 
 def catalog_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
@@ -223,8 +274,12 @@ def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     graph.add((dataset, DCTERMS.modified, Literal(store.manifest.modified, datatype=XSD.dateTime)))
     graph.add((dataset, FOAF.homepage, URIRef(f"{base}/")))
     graph.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}/sparql")))
+    release = history(store).get(store.manifest.release)
+    if release is not None:
+        graph.add((dataset, DCAT_VERSION, Literal(release.version)))
     for dump in DUMPS.values():
-        graph.add((dataset, VOID.dataDump, URIRef(f"{base}/dumps/{dump.name}")))
+        path = f"{release.version}/{dump_name(release.version, dump.name)}" if release is not None else dump.name
+        graph.add((dataset, VOID.dataDump, URIRef(f"{base}/dumps/{path}")))
     graph.add((dataset, VOID.uriSpace, Literal(store.manifest.namespace)))
     graph.add((dataset, RDFS.seeAlso, URIRef(f"{base}/catalog")))
     for vocabulary in sorted({_namespace(iri) for iri in (*stats.properties, *stats.classes)}):
@@ -258,3 +313,57 @@ def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
         graph.add((target, VOID.uriSpace, Literal(space)))
         graph.add((target, FOAF.homepage, URIRef(homepage)))
     return graph
+
+
+def release_graph(release: Release, settings: Settings, base: str) -> Graph:
+    """The description of one release (`/catalog/{version}`): the dataset as it was then, with its dumps while they
+    are kept. Not a catalogue: portals harvest `/catalog`, which names the current release and links the one before."""
+    graph = _new_graph()
+    document = URIRef(release_url(base, release.version))
+    dataset = URIRef(f"{document}#dataset")
+    graph.add((dataset, RDF.type, DCAT.Dataset))
+    _texts(graph, dataset, DCTERMS.title, {lang: f"{title} ({release.version})" for lang, title in TITLE.items()})
+    _texts(graph, dataset, DCTERMS.description, DESCRIPTION)
+    graph.add((dataset, DCTERMS.publisher, _agent(graph, base, settings)))
+    graph.add((dataset, DCTERMS.modified, Literal(release.date, datatype=XSD.dateTime)))
+    _page(graph, dataset, DCAT.landingPage, f"{base}/")
+    _versioned(graph, dataset, release, settings, base)
+    if release.kept:
+        _release_distributions(graph, dataset, release, base)
+    return graph
+
+
+@dataclass(frozen=True)
+class Citation:
+    text: str
+    bibtex: str
+    url: str
+
+
+def _bibtex_escape(text: str) -> str:
+    for char in "\\{}&%$#_":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def citation(release: Release, settings: Settings, base: str) -> Citation:
+    """How to cite `release`: author (year). title (version) [Data set]. URL; and the same as BibTeX. The author is
+    the publisher as configured: the data names no one else."""
+    year = datetime.fromisoformat(release.date).year
+    url = release_url(base, release.version)
+    title = TITLE["en"]
+    text = f"{settings.publisher_name} ({year}). {title} (Version {release.version}) [Data set]. {url}"
+    publisher = _bibtex_escape(settings.publisher_name)
+    bibtex = "\n".join((
+        f"@misc{{smartcity-kg-{release.version},",
+        f"  author       = {{{{{publisher}}}}},",
+        f"  title        = {{{_bibtex_escape(title)}}},",
+        f"  year         = {{{year}}},",
+        f"  version      = {{{release.version}}},",
+        f"  publisher    = {{{publisher}}},",
+        f"  howpublished = {{\\url{{{url}}}}},",
+        f"  url          = {{{url}}},",
+        "  note         = {Data set, licensed CC BY 4.0}",
+        "}",
+    ))
+    return Citation(text, bibtex, url)

@@ -24,7 +24,7 @@ _NOT_FACTS = {str(p) for p in (
     RDF.type, RDFS.label, SKOS.prefLabel, DCTERMS.identifier, PROV.wasDerivedFrom, PROV.qualifiedDerivation,
     ORG.hasMembership, ORG.memberDuring, SCK.earliest, SCK.latest, SCK.startEarliest, SCK.startLatest,
     SCK.endEarliest, SCK.endLatest, SCK.signedEarliest, SCK.signedLatest, OWL.sameAs, SCK.municipalityKey,
-    FOAF.homepage, SCHEMA.url)}
+    FOAF.homepage, SCHEMA.url, DCTERMS.modified)}  # modified: the release line under the heading
 _IDENTIFIERS = (str(OWL.sameAs), str(SCK.municipalityKey), str(FOAF.homepage), str(SCHEMA.url))
 # Parts that repeat what the page already says elsewhere: citations (under Sources), the membership interval
 # (its start and end are facts), attestations (their value is a fact, their sources are listed with them).

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from fastapi import Request, Response
 from starlette.exceptions import HTTPException
 
-from api.cache import etag_matches
+from api.cache import http_date, unchanged
 from api.context import compact
 from api.negotiation import negotiate
 from graph.formats import GRAPH, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
@@ -95,17 +95,19 @@ def entity_tag(*parts: str) -> str:
 
 
 def represent(request: Request, fmt: Format, render: Callable[[], bytes], *, location: str, etag: str,
-              alternates: Iterable[tuple[str, Format]], vary: str | None = "Accept") -> Response:
+              alternates: Iterable[tuple[str, Format]], vary: str | None = "Accept",
+              modified: str | None = None) -> Response:
     """The 200 response for one representation, with the headers linked-data clients rely on.
 
     `location` is the URL of exactly this representation (Content-Location); `alternates` are (URL, format)
-    pairs of every representation offered. A matching If-None-Match gives 304 without rendering anything;
-    HEAD gets the headers (Content-Length included) and no body.
+    pairs of every representation offered; `modified` (ISO 8601) is sent as Last-Modified. A matching
+    If-None-Match (or, without one, If-Modified-Since) gives 304 without rendering anything; HEAD gets the headers
+    (Content-Length included) and no body.
     """
     link = ", ".join(f'<{url}>; rel="alternate"; type="{alt.media_type}"' for url, alt in alternates)
     headers = {"Content-Location": location, "ETag": etag, **({"Vary": vary} if vary else {}),
-               **({"Link": link} if link else {})}
-    if etag_matches(request.headers.get("if-none-match"), etag):
+               **({"Link": link} if link else {}), **({"Last-Modified": http_date(modified)} if modified else {})}
+    if unchanged(request, etag, headers.get("Last-Modified")):
         return Response(status_code=304, headers=headers)
     body = render()
     if request.method == "HEAD":

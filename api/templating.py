@@ -23,6 +23,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "role": "Role", "since": "since", "sources": "Sources", "until": "until", "version": "Version",
         "where": "Where in the source", "timeline": "Timeline", "members_diagram": "Members at a glance",
         "kind_city": "municipality", "kind_company": "company", "kind_organization": "other organisation",
+        "changed_in": "Last changed in release",
     },
     "de": {
         "also": "Auch", "broader": "Unterklasse oder Untereigenschaft von", "cited_by": "Zitiert von",
@@ -35,6 +36,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "since": "seit", "sources": "Quellen", "until": "bis", "version": "Version", "where": "Fundstelle",
         "timeline": "Zeitleiste", "members_diagram": "Mitglieder im Überblick", "kind_city": "Kommune",
         "kind_company": "Unternehmen", "kind_organization": "andere Organisation",
+        "changed_in": "Zuletzt geändert in Release",
     },
 }
 

@@ -87,7 +87,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         target = RemoteEndpoints(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store)
     try:
         with _progress(f"Building from {folder}") as step:
-            manifest, report = run_build(folder, target, settings.namespace, step)
+            manifest, report = run_build(folder, target, settings.namespace, step,
+                                         keep_releases=settings.keep_releases)
     except LoadError as error:
         _print_problems(error)
         return 1
@@ -103,7 +104,9 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     _print_report(report)
     where = settings.sparql_endpoint or settings.store
     serve = f"--sparql-endpoint {where}" if settings.sparql_endpoint else f"--store {where}"
-    err.print(f"Published {manifest.triples} triples as build {manifest.build_id} to {where}. "
+    release = f"release {manifest.release} (build {manifest.build_id})" if manifest.release else (
+        f"build {manifest.build_id}")
+    err.print(f"Published {manifest.triples} triples as {release} to {where}. "
               f"Next: `smartcity-kg serve {serve}`.")
     return 0
 
@@ -219,6 +222,17 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    """A whole number of at least 1, or a usage error (exit 2) saying so."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return number
+
+
 def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[..., argparse.ArgumentParser]]:
     """The parser with the pipeline's commands, and the function that adds another command to it."""
     parser = argparse.ArgumentParser(
@@ -244,6 +258,8 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     data_opt(build)
     store_opt(build)
     build.add_argument("--namespace", help=f"base IRI (default: {settings.namespace})")
+    build.add_argument("--keep-releases", type=_at_least_one, help="past releases whose dumps stay downloadable "
+                       f"(default: {settings.keep_releases})")
     build.add_argument("--sparql-endpoint", help="publish onto this remote SPARQL 1.1 query endpoint instead")
     build.add_argument("--graph-store", help="its Graph Store Protocol endpoint (for loading)")
     build.add_argument("--update-endpoint", help="its SPARQL 1.1 update endpoint (for the atomic switch)")

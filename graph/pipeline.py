@@ -18,6 +18,7 @@ from graph.iris import Minter
 from graph.load import Records, load_records
 from graph.publish import publish_store
 from graph.published import Manifest
+from graph.releases import KEEP_RELEASES
 from graph.remote import RemoteEndpoints, publish_remote
 from graph.resources import resource_dir
 from graph.validate import Report, validate_triples
@@ -85,8 +86,8 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str,
-              step: Step = lambda _: None) -> tuple[Manifest, Report]:
+def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str, step: Step = lambda _: None, *,
+              keep_releases: int = KEEP_RELEASES) -> tuple[Manifest, Report]:
     """Build, check and publish into a store folder, or onto a remote SPARQL server."""
     built = build_and_check(data, namespace, step)
     mint = Minter(namespace)
@@ -99,7 +100,7 @@ def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str,
         publish_remote(nquads, manifest, store, namespace)
         return manifest, built.report
     return publish_store(nquads, store, namespace=namespace, modified=modified, data_files=files,
-                         step=step), built.report
+                         keep_releases=keep_releases, step=step), built.report
 
 
 def data_modified(files: list[Path]) -> str:

@@ -7,12 +7,14 @@ import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from graph.prefixes import prefixes as prefix_map
-from graph.published import DUMP_FILES, MARKER, Manifest
+from graph.published import DUMP_FILES, MARKER, Manifest, read_manifest
+from graph.releases import KEEP_RELEASES, next_version, prune_releases, read_releases, sha256_file, write_release
 
 __all__ = ["publish_store"]
 
@@ -20,25 +22,38 @@ Step = Callable[[str], None]
 
 
 def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: str, data_files: int,
-                  step: Step = lambda _: None) -> Manifest:
+                  keep_releases: int = KEEP_RELEASES, step: Step = lambda _: None) -> Manifest:
     """Publish `nquads` (already validated, one quad a line, in stable order) as the new current build.
 
     Everything is written into a fresh folder first; `current` is re-pointed only after the new store has been
-    reopened and counted, so a build killed at any moment leaves the previous one serving.
+    reopened and counted and the release recorded, so a build killed at any moment leaves the previous one serving.
+    Data that differs from the latest release's becomes the next release (graph.releases); the same data again
+    stays the release it is.
     """
     builds = store_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(builds)
     manifest = Manifest.for_nquads(nquads, namespace, modified, data_files)
+    releases = read_releases(store_dir)
+    latest = releases[0] if releases else None
+    if latest is not None and latest.build_id == manifest.build_id:
+        version, modified, previous = latest.version, latest.date, latest.previous
+    else:
+        version, modified = next_version(latest, modified)
+        previous = latest.version if latest else None
+    manifest = replace(manifest, modified=modified, release=version, previous_release=previous)
     build_id, count = manifest.build_id, manifest.triples
     final = builds / build_id
-    if not (final / MARKER).exists():
+    # The same content published before as another release (data restored) is written again under this one.
+    if not (final / MARKER).exists() or read_manifest(final).release != version:
         work = builds / f".tmp-{build_id}-{os.getpid()}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         try:
             step("writing dumps")
             _write_dumps(nquads, namespace, work / "dumps")
+            manifest = replace(manifest, checksums={name: sha256_file(work / "dumps" / name)
+                                                    for name in DUMP_FILES.values()})
             step("loading the store")
             _load_store(nquads, work / "oxigraph", count)
             (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
@@ -48,9 +63,15 @@ def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: s
             raise
         shutil.rmtree(final, ignore_errors=True)
         work.rename(final)
+    manifest = read_manifest(final)
+    if latest is None or latest.version != version:
+        step("comparing with the previous release")
+        write_release(store_dir, final, build_id=build_id, version=version, date=modified, triples=count,
+                      previous=latest, checksums=manifest.checksums)
     step("switching to the new build")
     _point_current(store_dir, final)
     _remove_old(builds, keep=final)
+    prune_releases(store_dir, keep_releases)
     return manifest
 
 
@@ -59,9 +80,11 @@ def _write_dumps(nquads: bytes, namespace: str, folder: Path) -> None:
     ntriples = _merged_triples(nquads)
     prefixes = prefix_map(namespace)
     # zlib lets go of the interpreter while it compresses, so both archives are packed beside the serialising.
+    # Both archives hold their lines in byte order, so two releases compare line by line (graph.releases).
+    ordered = nquads if _in_byte_order(nquads) else b"".join(line + b"\n" for line in sorted(nquads.splitlines()))
     with ThreadPoolExecutor(2) as pool:
         packing = [pool.submit(_gzip, folder / DUMP_FILES[name], payload)
-                   for name, payload in (("nt.gz", ntriples), ("nq.gz", nquads))]
+                   for name, payload in (("nt.gz", ntriples), ("nq.gz", ordered))]
         for name, fmt in (("ttl", ox.RdfFormat.TURTLE), ("jsonld", ox.RdfFormat.JSON_LD)):
             triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
             ox.serialize(triples, output=str(folder / DUMP_FILES[name]), format=fmt, prefixes=prefixes)
@@ -77,6 +100,19 @@ def _merged_triples(nquads: bytes) -> bytes:
     """
     lines = {line[:line.rindex(b" <")] for line in nquads.splitlines()}
     return b"".join(line + b" .\n" for line in sorted(lines))
+
+
+def _in_byte_order(nquads: bytes) -> bool:
+    """Whether the lines are sorted as bytes. They are, unless an escape sorts differently as Oxigraph writes it than
+    in the text they were sorted by; checked a line at a time, so that the usual case copies nothing (sorting anyway
+    would hold every line once more)."""
+    previous, start = b"", 0
+    while (end := nquads.find(b"\n", start)) != -1:
+        line = nquads[start:end]
+        if line < previous:
+            return False
+        previous, start = line, end + 1
+    return True
 
 
 def _gzip(file: Path, payload: bytes) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from graph import __version__
 
-__all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest"]
+__all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest",
+           "store_of"]
 
 MARKER = "build.json"
 DUMP_FILES = {"ttl": "graph.ttl", "nt.gz": "graph.nt.gz", "nq.gz": "graph.nq.gz", "jsonld": "graph.jsonld"}
@@ -27,8 +28,11 @@ class Manifest:
     triples: int
     modified: str
     namespace: str
-    version: str
+    version: str  # of the software that built it
     data_files: int
+    release: str = ""  # the data's version (graph.releases); empty where releases are not recorded (remote stores)
+    previous_release: str | None = None
+    checksums: dict[str, str] = field(default_factory=dict)  # dump file name → SHA-256 (hex)
 
     @classmethod
     def for_nquads(cls, nquads: bytes, namespace: str, modified: str, data_files: int) -> Manifest:
@@ -56,3 +60,8 @@ def current_build(store_dir: Path) -> tuple[Path, Manifest]:
         raise StoreUnavailableError(f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`")
     build = link.resolve()
     return build, read_manifest(build)
+
+
+def store_of(build: Path) -> Path:
+    """The store folder a build folder belongs to (`{store}/builds/{build_id}`)."""
+    return build.parent.parent

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph.releases import KEEP_RELEASES
+
 __all__ = ["Settings"]
 
 
@@ -18,6 +20,8 @@ class Settings(BaseSettings):
     namespace: str = Field("https://w3id.org/smartcity-kg/", description="Base IRI of everything minted.")
     data: Path | None = Field(None, description="Folder of curated YAML; default: ./data, else the bundled data.")
     store: Path = Field(Path("store"), description="Folder holding the published store and dumps.")
+    keep_releases: int = Field(KEEP_RELEASES, ge=1, description="Past releases whose dumps stay downloadable at "
+                               "/dumps/{version}/; older ones keep their record, checksums and changes.")
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str | None = Field(None, description="Public URL of the service, used in the catalogue.")

@@ -12,7 +12,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH, VOID, XSD
 from rdflib.term import Node
 
-from graph.published import DUMP_FILES
+from graph.published import DUMP_FILES, current_build
+from graph.releases import dump_name
 from graph.store import EmbeddedStore
 from tests.conftest import start_server, stop_server
 
@@ -21,6 +22,8 @@ VENDOR_SHAPES = ("dcat-ap-3.0.1/shapes.ttl", "dcat-ap-3.0.1/range.ttl", "dcat-ap
                  "dcat-ap-de-3.0/dcat-ap-de-controlledvocabularies.ttl", "dcat-ap-de-3.0/dcat-ap-de-deprecated.ttl",
                  "dcat-ap-de-3.0/dcat-ap-spec-german-additions.ttl")
 SCK = "https://w3id.org/smartcity-kg/ontology#"
+SPDX_ALGORITHM = URIRef("http://spdx.org/rdf/terms#algorithm")
+SHA256 = URIRef("http://spdx.org/rdf/terms#checksumAlgorithm_sha256")
 RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
              "application/n-triples": "nt"}
 
@@ -49,9 +52,8 @@ def number(graph: Graph, subject: Node, predicate: URIRef) -> int:
     return int(str(one(graph, subject, predicate)))
 
 
-def test_catalogue_has_no_violations_of_the_dcat_ap_de_shapes(client: httpx.Client, shared_dir: Path) -> None:
-    vendor = shared_dir / "vendor"
-    catalogue = fetch(client, "/catalog")
+def shape_violations(catalogue: Graph, vendor: Path) -> list[str]:
+    """The DCAT-AP 3.0.1 and DCAT-AP.de violations of a catalogue, each as focus node, path and message."""
     shapes = Graph()
     for name in VENDOR_SHAPES:
         shapes.parse(vendor / name)
@@ -65,9 +67,22 @@ def test_catalogue_has_no_violations_of_the_dcat_ap_de_shapes(client: httpx.Clie
         if triple[0] in used:
             data.add(triple)
     _, report, _ = validate(data, shacl_graph=shapes)
-    violations = [f"{report.value(result, SH.focusNode)} {report.value(result, SH.resultPath)}: "
-                  f"{report.value(result, SH.resultMessage)}"
-                  for result in report.objects(None, SH.result) if (result, SH.resultSeverity, SH.Violation) in report]
+    return [f"{report.value(result, SH.focusNode)} {report.value(result, SH.resultPath)}: "
+            f"{report.value(result, SH.resultMessage)}"
+            for result in report.objects(None, SH.result)
+            if (result, SH.resultSeverity, SH.Violation) in report and not _spdx_namespace_quirk(report, result)]
+
+
+def _spdx_namespace_quirk(report: Graph, result: Node) -> bool:
+    """DCAT-AP 3.0.1's controlled-vocabulary shapes want a checksum algorithm IRI starting `https://spdx.org/rdf/terms`;
+    SPDX names its algorithms in `http://spdx.org/rdf/terms#` (checksumAlgorithm_sha256), which is what harvesters
+    and the DCAT-AP.de shapes expect. Only that one pattern on that one value is set aside."""
+    return (report.value(result, SH.resultPath) == SPDX_ALGORITHM and report.value(result, SH.value) == SHA256
+            and report.value(result, SH.sourceConstraintComponent) == SH.NodeConstraintComponent)
+
+
+def test_catalogue_has_no_violations_of_the_dcat_ap_de_shapes(client: httpx.Client, shared_dir: Path) -> None:
+    violations = shape_violations(fetch(client, "/catalog"), shared_dir / "vendor")
     assert not violations, "\n".join(violations)
 
 
@@ -142,7 +157,9 @@ def test_catalogue_uses_the_configured_base_url(published_store: Path) -> None:
         if server.process.stderr is not None:
             server.process.stderr.close()
     urls = {str(o) for o in catalogue.objects(None, DCAT.downloadURL)}
-    assert urls == {f"https://data.example.org/kg/dumps/{name}" for name in DUMP_FILES.values()}
+    release = current_build(published_store)[1].release
+    assert urls == {f"https://data.example.org/kg/dumps/{release}/{dump_name(release, name)}"
+                    for name in DUMP_FILES.values()}
 
 
 def test_void_statistics_are_counted_from_the_graph(client: httpx.Client, store: EmbeddedStore) -> None:
@@ -170,5 +187,6 @@ def test_void_statistics_are_counted_from_the_graph(client: httpx.Client, store:
                'FILTER(STRSTARTS(STR(?o), "http://www.wikidata.org/entity/")) }')
     assert all(value > 0 for value in links.values())
     dumps = {str(url) for url in void.objects(dataset, VOID.dataDump)}
-    assert {url.rsplit("/", 1)[1] for url in dumps} == set(DUMP_FILES.values())
+    release = store.manifest.release
+    assert {url.rsplit("/", 1)[1] for url in dumps} == {dump_name(release, name) for name in DUMP_FILES.values()}
     assert all(client.head(url).status_code == 200 for url in dumps)

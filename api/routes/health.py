@@ -20,5 +20,7 @@ def health(holder: StoreHolderDep) -> JSONResponse:
     except StoreUnavailableError as error:
         return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503,
                             headers={"Retry-After": "10"})
+    # `release` is the data's version (2026.12.1), `version` the software's.
     return JSONResponse({"status": "ok", "triples": manifest.triples, "built": manifest.modified,
-                         "build": manifest.build_id, "version": manifest.version})
+                         "build": manifest.build_id, "release": manifest.release or None,
+                         "previous_release": manifest.previous_release, "version": manifest.version})

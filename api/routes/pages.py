@@ -9,9 +9,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from api._render import STATIC_DIR, page_response
+from api.catalog import citation
 from api.deps import SettingsDep, StoreDep
 from api.editor import editor_page
 from api.landing import landing_figures
+from api.releases import history
 from graph.published import DUMP_FILES
 
 __all__ = ["router"]
@@ -44,12 +46,16 @@ def _date(modified: str) -> str:
 
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def landing(store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
     figures = landing_figures(store)
     counts = figures.coverage.counts
+    release = history(store).get(store.manifest.release)
+    base = (settings.base_url or str(request.base_url)).rstrip("/")
     return page_response(
         "landing.html",
         manifest=store.manifest,
+        release=release,
+        cite=citation(release, settings, base) if release is not None else None,
         built=_date(store.manifest.modified),
         figures=[(counts.get(name, 0), label) for name, label in _FIGURES],
         sources=counts.get("Source", 0),

@@ -38,11 +38,13 @@ from api.rdf_formats import (
     serialize,
     split_suffix,
 )
+from api.releases import history
 from api.templating import render, words
 from api.terms import node_id
+from graph.releases import Release
 from graph.settings import Settings
 from graph.store import ReadStore, with_constants
-from graph.vocab import OWL, RDFS, SKOS
+from graph.vocab import DCTERMS, OWL, RDFS, SKOS, XSD
 
 __all__ = ["router"]
 
@@ -105,6 +107,16 @@ def _document(kind: str, name: str, request: Request, store: ReadStore, settings
     return _described(request, store, settings, description, base=f"/doc/{kind}/{key}", suffix=suffix)
 
 
+def _with_release(store: ReadStore, description: Description) -> tuple[Description, Release | None]:
+    """The description with `dct:modified`: the date of the last release that changed a statement about it."""
+    changed = history(store).last_change(description.iri)
+    if changed is None:
+        return description, None
+    modified = ox.Triple(ox.NamedNode(description.iri), ox.NamedNode(str(DCTERMS.modified)),
+                         ox.Literal(changed.date, datatype=ox.NamedNode(str(XSD.dateTime))))
+    return Description.of(description.iri, (*description.triples, modified)), changed
+
+
 @router.api_route("/vocab/{scheme}", methods=["GET", "HEAD"], summary="A controlled vocabulary and its concepts",
                   response_class=Response, responses=_DESCRIPTION_RESPONSES)
 async def scheme_document(scheme: Annotated[str, Path(description="The vocabulary's key, e.g. `role`, optionally "
@@ -154,6 +166,7 @@ def _described(request: Request, store: ReadStore, settings: Settings, descripti
                suffix: Format | None) -> Response:
     """`description` in the negotiated format: the page at `base`, each format at `base` with its suffix."""
     fmt = choose(request, DOC_FORMATS, suffix)
+    description, changed = _with_release(store, description)
     location = f"{base}.{fmt.suffix}"
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     context_url = _context_url(request, settings.base_url)
@@ -162,13 +175,13 @@ def _described(request: Request, store: ReadStore, settings: Settings, descripti
     def body() -> bytes:
         if fmt == HTML:
             page = doc_page(description, load_ontology(store), namespace, lang)
-            return render("doc.html", page=page, **_page_context(request, lang, base, DOC_FORMATS))
+            return render("doc.html", page=page, changed=changed, **_page_context(request, lang, base, DOC_FORMATS))
         return serialize(description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri,
                          context_url=context_url)
 
     etag = entity_tag(store.manifest.build_id, location, lang if fmt == HTML else "",
                       context_url if fmt == JSON_LD else "")
-    return represent(request, fmt, body, location=location, etag=etag, vary=VARY,
+    return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
                      alternates=[(f"{base}.{alt.suffix}", alt) for alt in DOC_FORMATS])
 
 
@@ -236,7 +249,7 @@ def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: 
 
     etag = entity_tag(store.manifest.build_id, location, lang if fmt == HTML else "",
                       context_url if fmt == JSON_LD else "")
-    return represent(request, fmt, body, location=location, etag=etag, vary=VARY,
+    return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
                      alternates=[(f"/ontology.{alt.suffix}", alt) for alt in ONTOLOGY_FORMATS])
 
 

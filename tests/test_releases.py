@@ -1,0 +1,415 @@
+"""Releases over a real server: two builds with one changed statement, found in /changes, the feed and the entity's
+page; checksums verified with sha256sum; the versioned catalogue conformant and its dataset IRI stable."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
+
+from api.cli import main
+from graph import __version__
+from graph.pipeline import run_build
+from graph.publish import _write_dumps
+from graph.published import Manifest, current_build
+from graph.releases import CHECKSUMS, Release, dump_name, next_version, read_releases, release_dir, write_patch
+from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.test_catalog import fetch, one, shape_violations
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+NS = "https://w3id.org/smartcity-kg/"
+OLD_CLAIM, NEW_CLAIM = "ACME partners with the alliance.", "ACME works with the alliance as a partner."
+CHANGED = f"{NS}id/membership/alpha-beta-acme-partner"  # the thing whose citation's claim is reworded
+UNCHANGED = f"{NS}id/city/alpha"
+ATOM = "{http://www.w3.org/2005/Atom}"
+SPDX = "http://spdx.org/rdf/terms#"
+DCAT_VERSION, DCAT_PREVIOUS = URIRef(f"{DCAT}version"), URIRef(f"{DCAT}previousVersion")
+
+
+@dataclass
+class TwoReleases:
+    server: Server
+    client: httpx.Client
+    store: Path
+    first: Manifest
+    second: Manifest
+    first_catalogue: Graph  # fetched from the server before the second build
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoReleases]:
+    """The small fixture built and served, then one claim reworded and built again while the server runs."""
+    folder = tmp_path_factory.mktemp("releases")
+    data, store = folder / "data", folder / "store"
+    shutil.copytree(MINI, data)
+    first, _ = run_build(data, store, NS)
+    server = start_server(store)
+    try:
+        with server.client() as client:
+            first_catalogue = fetch(client, "/catalog")
+            alliance = data / "alliance.yaml"
+            text = alliance.read_text(encoding="utf-8")
+            assert text.count(OLD_CLAIM) == 1
+            alliance.write_text(text.replace(OLD_CLAIM, NEW_CLAIM), encoding="utf-8")
+            second, _ = run_build(data, store, NS)
+            yield TwoReleases(server, client, store, first, second, first_catalogue)
+    finally:
+        stop_server(server)
+
+
+def test_next_version_counts_within_a_month_and_never_goes_back() -> None:
+    first = next_version(None, "2026-12-03T10:00:00+00:00")
+    assert first == ("2026.12.1", "2026-12-03T10:00:00+00:00")
+    previous = Release(first[0], "b1", first[1], None, 10, 10, 0)
+    assert next_version(previous, "2026-12-20T08:00:00+01:00") == ("2026.12.2", "2026-12-20T07:00:00+00:00")
+    assert next_version(previous, "2027-01-01T00:00:00+00:00") == ("2027.1.1", "2027-01-01T00:00:00+00:00")
+    # Data restored from an older state: the date moves past the previous release's, the counter goes on.
+    assert next_version(previous, "2025-06-01T00:00:00+00:00") == ("2026.12.2", "2026-12-03T10:00:01+00:00")
+
+
+def test_each_build_of_changed_data_is_the_next_release(releases: TwoReleases) -> None:
+    first, second = releases.first, releases.second
+    assert first.release and first.previous_release is None
+    assert (second.release, second.modified) == next_version(read_releases(releases.store)[1], second.modified)
+    assert second.previous_release == first.release and second.modified > first.modified
+    health = releases.client.get("/health").json()
+    assert (health["release"], health["previous_release"]) == (second.release, first.release)
+    assert health["version"] == __version__
+
+
+def test_the_same_data_again_is_the_same_release(releases: TwoReleases, tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    shutil.copytree(releases.store, store, symlinks=True)
+    data = tmp_path / "data"
+    shutil.copytree(MINI, data)
+    (data / "alliance.yaml").write_text(
+        (data / "alliance.yaml").read_text(encoding="utf-8").replace(OLD_CLAIM, NEW_CLAIM), encoding="utf-8"
+    )
+    again, _ = run_build(data, store, NS)
+    assert again.release == releases.second.release and again.build_id == releases.second.build_id
+    assert [release.version for release in read_releases(store)] == [releases.second.release, releases.first.release]
+
+
+def test_restored_data_is_a_new_release_that_undoes_the_change(releases: TwoReleases, tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    shutil.copytree(releases.store, store, symlinks=True)
+    restored, _ = run_build(MINI, store, NS)  # the first release's data again
+    assert restored.build_id == releases.first.build_id
+    assert restored.previous_release == releases.second.release and restored.modified > releases.second.modified
+    assert current_build(store)[1].release == restored.release  # the build folder now names the new release
+    newest = read_releases(store)[0]
+    assert newest.version == restored.release and [thing.iri for thing in newest.things] == [CHANGED]
+    folder = release_dir(store) / newest.version
+    assert OLD_CLAIM.encode() in gzip.decompress((folder / "added.nq.gz").read_bytes())
+    assert NEW_CLAIM.encode() in gzip.decompress((folder / "removed.nq.gz").read_bytes())
+
+
+def test_changes_lists_the_releases_newest_first_with_the_changed_thing(releases: TwoReleases) -> None:
+    body = releases.client.get("/changes").json()
+    assert body["current"] == releases.second.release
+    newest, oldest = body["releases"]
+    assert [newest["version"], oldest["version"]] == [releases.second.release, releases.first.release]
+    assert (newest["added"], newest["removed"], newest["things_changed"]) == (1, 1, 1)
+    assert newest["things"] == [
+        {"id": CHANGED, "page": "/doc/membership/alpha-beta-acme-partner", "added": 1, "removed": 1}
+    ]
+    assert newest["previous"] == releases.first.release and oldest["previous"] is None
+    assert oldest["added"] == releases.first.triples and oldest["things"] == []
+
+
+def test_a_release_names_its_statements_and_its_patch_turns_the_previous_dump_into_its_own(
+    releases: TwoReleases,
+) -> None:
+    client, version = releases.client, releases.second.release
+    body = client.get(f"/changes/{version}").json()
+    (thing,) = body["things"]
+    assert thing["id"] == CHANGED
+    assert [NEW_CLAIM in line for line in thing["added_statements"]] == [True]
+    assert [OLD_CLAIM in line for line in thing["removed_statements"]] == [True]
+
+    def quads(url: str) -> set[ox.Quad]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return set(ox.parse(gzip.decompress(response.content), format=ox.RdfFormat.N_QUADS))
+
+    before = quads(f"/dumps/{releases.first.release}/{dump_name(releases.first.release, 'graph.nq.gz')}")
+    after = quads("/dumps/graph.nq.gz")
+    added, removed = quads(body["patch"]["added"]), quads(body["patch"]["removed"])
+    assert (before - removed) | added == after
+    assert client.get(f"/changes/{releases.first.release}/added.nq.gz").status_code == 404
+    assert client.get(f"/changes/{version}/build.json").status_code == 404
+    missing = client.get("/changes/1999.1.1")
+    assert missing.status_code == 404 and "/changes" in missing.json()["error"]["message"]
+    assert client.get(f"/changes/{version}", params={"limit": 0}).status_code == 422
+
+
+def test_a_browser_gets_the_changes_as_a_page(releases: TwoReleases) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    version = releases.second.release
+    page = releases.client.get(f"/changes/{version}", headers=browser)
+    assert page.headers["content-type"].startswith("text/html") and "Accept" in page.headers["vary"]
+    assert '<a href="/doc/membership/alpha-beta-acme-partner">' in page.text
+    assert NEW_CLAIM in page.text and OLD_CLAIM in page.text and "+ &lt;" in page.text and "- &lt;" in page.text
+    listing = releases.client.get("/changes", headers=browser).text
+    assert f'<a href="/changes/{version}">{version}</a> (current)' in listing
+    assert releases.client.get("/changes", headers={"Accept": "*/*"}).headers["content-type"] == "application/json"
+    assert releases.client.get("/changes", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_the_atom_feed_has_an_entry_per_release_naming_what_changed(releases: TwoReleases) -> None:
+    response = releases.client.get("/changes.atom")
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = ET.fromstring(response.content)
+    assert feed.tag == f"{ATOM}feed"
+    # RFC 4287 §4.1.1-4.1.2: the feed and every entry have exactly one id, title and updated; an author is named.
+    for element in (feed, *feed.findall(f"{ATOM}entry")):
+        for child in ("id", "title", "updated"):
+            assert len(element.findall(f"{ATOM}{child}")) == 1, (element.tag, child)
+    assert feed.find(f"{ATOM}author/{ATOM}name") is not None
+    entries = feed.findall(f"{ATOM}entry")
+    versions = [entry.findtext(f"{ATOM}title") for entry in entries]
+    assert versions == [f"Release {releases.second.release}", f"Release {releases.first.release}"]
+    summary = entries[0].findtext(f"{ATOM}summary") or ""
+    assert "membership/alpha-beta-acme-partner" in summary and "1 statements added and 1 removed" in summary
+    assert feed.findtext(f"{ATOM}updated") == entries[0].findtext(f"{ATOM}updated") == releases.second.modified
+
+
+def test_the_entity_page_says_in_which_release_it_last_changed(releases: TwoReleases) -> None:
+    client = releases.client
+    for thing, manifest in ((CHANGED, releases.second), (UNCHANGED, releases.first)):
+        path = "/doc/" + thing.removeprefix(f"{NS}id/")
+        page = client.get(path, headers={"Accept": "text/html"}).text
+        assert f'Last changed in release <a href="/changes/{manifest.release}">{manifest.release}</a>' in page
+        described = Graph().parse(data=client.get(f"{path}.ttl").content, format="turtle")
+        assert list(described.objects(URIRef(thing), DCTERMS.modified)) == [
+            Literal(manifest.modified, datatype=XSD.dateTime)
+        ]
+
+
+def test_sha256sums_verify_the_served_dumps(releases: TwoReleases, tmp_path: Path) -> None:
+    """What a user does: fetch SHA256SUMS and the files it names, then `sha256sum -c`."""
+    if shutil.which("sha256sum") is None:
+        pytest.skip("sha256sum (coreutils) is not installed")
+    for prefix in ("/dumps/", f"/dumps/{releases.second.release}/", f"/dumps/{releases.first.release}/"):
+        folder = tmp_path / prefix.strip("/").replace("/", "-")
+        folder.mkdir()
+        sums = releases.client.get(prefix + CHECKSUMS)
+        assert sums.status_code == 200 and sums.headers["content-type"].startswith("text/plain")
+        (folder / CHECKSUMS).write_bytes(sums.content)
+        names = [line.split("  ", 1)[1] for line in sums.text.splitlines()]
+        assert len(names) == 4
+        for name in names:
+            (folder / name).write_bytes(releases.client.get(prefix + name).content)
+        checked = subprocess.run(
+            ["sha256sum", "--strict", "-c", CHECKSUMS], cwd=folder, capture_output=True, text=True, check=False
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert checked.stdout.count(": OK") == 4
+        # A damaged download is caught.
+        (folder / names[0]).write_bytes(b"damaged")
+        assert (
+            subprocess.run(["sha256sum", "-c", CHECKSUMS], cwd=folder, capture_output=True, check=False).returncode == 1
+        )
+
+
+def test_the_versioned_catalogue_passes_the_shapes_and_keeps_its_dataset_iri(
+    releases: TwoReleases, shared_dir: Path
+) -> None:
+    catalogue = fetch(releases.client, "/catalog")
+    violations = shape_violations(catalogue, shared_dir / "vendor")
+    assert not violations, "\n".join(violations)
+    (dataset,) = catalogue.subjects(RDF.type, DCAT.Dataset)
+    (before,) = releases.first_catalogue.subjects(RDF.type, DCAT.Dataset)
+    assert dataset == before
+    # Catalogue, services and distributions keep their IRIs too: a portal updates its records in place.
+    for kind in (DCAT.Catalog, DCAT.DataService, DCAT.Distribution):
+        now, then = set(catalogue.subjects(RDF.type, kind)), set(releases.first_catalogue.subjects(RDF.type, kind))
+        assert now == then and now, kind
+    assert one(catalogue, dataset, DCAT_VERSION) == Literal(releases.second.release)
+    assert one(releases.first_catalogue, before, DCAT_VERSION) == Literal(releases.first.release)
+    assert one(catalogue, dataset, DCTERMS.modified) == Literal(releases.second.modified, datatype=XSD.dateTime)
+    citation = str(one(catalogue, dataset, DCTERMS.bibliographicCitation))
+    assert releases.second.release in citation
+    # The previous release is linked, and its IRI resolves to a description of it.
+    previous = one(catalogue, dataset, DCAT_PREVIOUS)
+    described = fetch(releases.client, str(previous).split("#")[0])
+    assert one(described, previous, DCAT_VERSION) == Literal(releases.first.release)
+    assert (previous, RDF.type, DCAT.Dataset) in described
+    # Releases add no weight: one link back, whatever their number.
+    size = len(releases.client.get("/catalog").content)
+    assert size < 1_000_000 and abs(size - len(releases.first_catalogue.serialize(format="turtle"))) < 2_000
+
+
+def test_every_distribution_carries_the_checksum_of_what_its_url_serves(releases: TwoReleases) -> None:
+    catalogue = fetch(releases.client, "/catalog")
+    distributions = list(catalogue.subjects(RDF.type, DCAT.Distribution))
+    assert len(distributions) == 4
+    for distribution in distributions:
+        url = str(one(catalogue, distribution, DCAT.downloadURL))
+        assert f"/dumps/{releases.second.release}/smartcity-kg-{releases.second.release}." in url
+        body = releases.client.get(url).content
+        checksum = one(catalogue, distribution, URIRef(f"{SPDX}checksum"))
+        assert one(catalogue, checksum, URIRef(f"{SPDX}algorithm")) == URIRef(f"{SPDX}checksumAlgorithm_sha256")
+        value = one(catalogue, checksum, URIRef(f"{SPDX}checksumValue"))
+        assert str(value) == hashlib.sha256(body).hexdigest()
+        assert int(str(one(catalogue, distribution, DCAT.byteSize))) == len(body)
+
+
+def test_void_names_the_version_and_the_versioned_dumps(releases: TwoReleases) -> None:
+    void = fetch(releases.client, "/.well-known/void")
+    version = releases.second.release
+    assert Literal(version) in set(void.objects(None, DCAT_VERSION))
+    dumps = {str(url) for url in void.objects(None, URIRef("http://rdfs.org/ns/void#dataDump"))}
+    assert {url.rsplit("/", 2)[1] for url in dumps} == {version}
+    assert all(releases.client.head(url).status_code == 200 for url in dumps)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/catalog",
+        "/catalog.jsonld",
+        "/.well-known/void",
+        "/dumps/graph.ttl",
+        f"/dumps/{CHECKSUMS}",
+        "/changes",
+        "/changes.atom",
+        "/doc/city/alpha",
+        "/doc/city/alpha.ttl",
+        "/vocab/role",
+        "/ontology.ttl",
+    ],
+)
+def test_what_harvesters_fetch_revalidates(releases: TwoReleases, path: str) -> None:
+    _revalidates(releases.client, path, releases.second.modified)
+
+
+def test_what_harvesters_fetch_of_a_release_revalidates(releases: TwoReleases) -> None:
+    version = releases.second.release
+    for path in (
+        f"/catalog/{version}",
+        f"/changes/{version}",
+        f"/changes/{version}/added.nq.gz",
+        f"/dumps/{version}/{CHECKSUMS}",
+        f"/dumps/{version}/{dump_name(version, 'graph.ttl')}",
+    ):
+        _revalidates(releases.client, path, releases.second.modified)
+
+
+def _revalidates(client: httpx.Client, path: str, modified: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    etag, last_modified = response.headers["etag"], response.headers["last-modified"]
+    assert parsedate_to_datetime(last_modified).isoformat() == modified
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304, path
+    assert client.get(path, headers={"If-Modified-Since": last_modified}).status_code == 304, path
+    assert client.get(path, headers={"If-None-Match": '"older"'}).status_code == 200, path
+
+
+def test_old_releases_lose_their_dumps_but_keep_their_record(tmp_path: Path) -> None:
+    data, store = tmp_path / "data", tmp_path / "s"
+    shutil.copytree(MINI, data)
+    alliance = data / "alliance.yaml"
+    text = alliance.read_text(encoding="utf-8")
+    versions = []
+    for name in ("Alpha-Beta-Bund", "Bund Zwei", "Bund Drei"):
+        alliance.write_text(text.replace("Alpha-Beta-Bund", name), encoding="utf-8")
+        versions.append(run_build(data, store, NS, keep_releases=1)[0].release)
+    recorded = {release.version: release for release in read_releases(store)}
+    assert list(recorded) == versions[::-1]
+    oldest = recorded[versions[0]]
+    assert not oldest.kept and [r.kept for r in recorded.values()] == [True, True, False]
+    folder = release_dir(store) / oldest.version
+    assert sorted(path.name for path in folder.iterdir()) == [CHECKSUMS, "release.json"]
+    server = start_server(store)
+    try:
+        with server.client() as client:
+            gone = client.get(f"/dumps/{oldest.version}/{dump_name(oldest.version, 'graph.ttl')}")
+            assert gone.status_code == 410 and versions[1] in gone.json()["error"]["message"]
+            assert client.get(f"/dumps/{oldest.version}/{CHECKSUMS}").status_code == 200
+            listed = client.get("/changes").json()["releases"]
+            assert [entry["dumps"] is None for entry in listed] == [False, False, True]
+            assert client.get(f"/changes/{versions[1]}").json()["previous"] == oldest.version
+            # Dumps pruned by a build that started after the server read the history: still 410, never a 500.
+            pruned = dump_name(versions[1], "graph.ttl")
+            (release_dir(store) / versions[1] / pruned).unlink()
+            assert client.get(f"/dumps/{versions[1]}/{pruned}").status_code == 410
+    finally:
+        stop_server(server)
+    # The current build always serves, whatever was pruned.
+    build, manifest = current_build(store)
+    assert manifest.release == versions[-1] and (build / "dumps" / "graph.ttl").is_file()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_keep_releases_below_one_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["build", "--keep-releases", value])
+    assert caught.value.code == 2 and "at least 1" in capsys.readouterr().err
+
+
+def test_landing_page_has_a_box_to_cite_the_release(releases: TwoReleases) -> None:
+    page = releases.client.get("/").text
+    version = releases.second.release
+    assert "Cite this release" in page and f"(Version {version}) [Data set]." in page
+    assert f"@misc{{smartcity-kg-{version}," in page and f"version      = {{{version}}}" in page
+
+
+def test_citation_cff_describes_this_software() -> None:
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0" and cff["type"] == "software"
+    assert cff["version"] == __version__ and cff["license"] == "MIT"
+    assert cff["title"] and cff["message"] and cff["authors"]
+
+
+quads = st.lists(st.binary(max_size=3).map(lambda raw: f"<urn:x:{raw.hex()}> <urn:p> <urn:o> .".encode()), max_size=20)
+
+
+# As the fuzz tests: no example database in the checkout, a repeatable example set under CI.
+@settings(max_examples=60, deadline=None, database=None, derandomize=bool(os.environ.get("CI")))
+@given(old=quads, new=quads)
+def test_the_patch_is_the_difference_of_the_two_dumps(old: list[bytes], new: list[bytes]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        for name, content in (("old.nq.gz", old), ("new.nq.gz", new)):
+            (work / name).write_bytes(gzip.compress(b"".join(line + b"\n" for line in sorted(set(content))), mtime=0))
+        added, removed, _ = write_patch(work / "old.nq.gz", work / "new.nq.gz", work)
+        assert (added, removed) == (len(set(new) - set(old)), len(set(old) - set(new)))
+        assert gzip.decompress((work / "added.nq.gz").read_bytes()).splitlines() == sorted(set(new) - set(old))
+        assert gzip.decompress((work / "removed.nq.gz").read_bytes()).splitlines() == sorted(set(old) - set(new))
+
+
+def test_the_nquads_dump_is_written_in_byte_order_even_from_unsorted_input(tmp_path: Path) -> None:
+    # Out of byte order, as lines sorted by another text of the same terms can come (the first two here).
+    quads = [
+        b'<urn:a> <urn:p> "tab\\t" <urn:g> .',
+        b'<urn:a> <urn:p> "\\u0001" <urn:g> .',
+        b"<urn:b> <urn:p> <urn:o> <urn:g> .",
+    ]
+    for number, lines in enumerate((quads, sorted(quads))):
+        _write_dumps(b"".join(line + b"\n" for line in lines), NS, tmp_path / str(number))
+        assert gzip.decompress((tmp_path / str(number) / "graph.nq.gz").read_bytes()).splitlines() == sorted(quads)
+
+
+def test_an_unsorted_dump_is_refused_rather_than_misread(tmp_path: Path) -> None:
+    (tmp_path / "old.nq.gz").write_bytes(gzip.compress(b"<b> .\n<a> .\n"))
+    (tmp_path / "new.nq.gz").write_bytes(gzip.compress(b"<a> .\n"))
+    with pytest.raises(RuntimeError, match="not sorted"):
+        write_patch(tmp_path / "old.nq.gz", tmp_path / "new.nq.gz", tmp_path)
