@@ -97,6 +97,7 @@ class SCK(DefinedNamespace):
     theme: URIRef
     # datatype properties
     ags: URIRef
+    boundedByPublication: URIRef
     claim: URIRef
     countryCode: URIRef
     date: URIRef
@@ -105,18 +106,23 @@ class SCK(DefinedNamespace):
     endDate: URIRef
     endEarliest: URIRef
     endLatest: URIRef
+    endNoLaterThan: URIRef
     latest: URIRef
     locator: URIRef
     measure: URIRef
     motto: URIRef
+    noLaterThan: URIRef
     place: URIRef
     scheduledEndEarliest: URIRef
     scheduledEndLatest: URIRef
     signedEarliest: URIRef
     signedLatest: URIRef
+    signedNoLaterThan: URIRef
     signedOn: URIRef
     startDate: URIRef
     startEarliest: URIRef
     startLatest: URIRef
+    startNoLaterThan: URIRef
+    statesDate: URIRef
     summary: URIRef
 
