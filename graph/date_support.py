@@ -22,11 +22,11 @@ from graph.records import (
     Source,
 )
 
-__all__ = ["Dated", "dated_statements", "support_problems", "supporting_sources"]
+__all__ = ["StatementDate", "dated_statements", "support_problems", "supporting_sources"]
 
 
 @dataclass(frozen=True)
-class Dated:
+class StatementDate:
     """One date of one statement, where it stands in its record, with the citations of that statement."""
 
     path: Path_
@@ -50,13 +50,13 @@ class Dated:
         return "the statement"
 
 
-def dated_statements(record: BaseModel, path: Path_ = ()) -> Iterator[Dated]:
+def dated_statements(record: BaseModel, path: Path_ = ()) -> Iterator[StatementDate]:
     """Every date of every cited statement inside `record` (memberships, posts, foundings, events, ...)."""
     for name, info in type(record).model_fields.items():
         value = getattr(record, name)
         inner = (*path, info.alias or name)
         if isinstance(value, DateSpec) and isinstance(record, Cited):
-            yield Dated(inner, value, record)
+            yield StatementDate(inner, value, record)
         elif isinstance(value, BaseModel):
             yield from dated_statements(value, inner)
         elif isinstance(value, list):
@@ -98,7 +98,7 @@ def support_problems(record: BaseModel, sources: Mapping[str, Source]) -> Iterat
     yield from _dates_on_undated(record, (), {id(item.statement) for item in dated})
 
 
-def _unsupported(item: Dated) -> str:
+def _unsupported(item: StatementDate) -> str:
     spec = item.spec
     if spec.date is not None:
         return (

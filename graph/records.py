@@ -17,6 +17,8 @@ __all__ = [
     "Conflict",
     "DataFile",
     "DateSpec",
+    "Dated",
+    "DroppedDate",
     "Event",
     "Membership",
     "Organization",
@@ -175,6 +177,28 @@ def _date_spec(value: Any) -> Any:
 DateField = Annotated[DateSpec, BeforeValidator(_date_spec, json_schema_input_type=DateText | DateSpec)]
 
 
+class DroppedDate(Record):
+    """A date taken out of a statement because none of its cited passages supports it: kept so that it is counted
+    and not put back by mistake."""
+
+    field: Literal["since", "until", "date", "signed", "start", "end"]
+    was: DateText = Field(description="The date that was recorded before.")
+    reason: OneLine = Field(description="Why no cited passage supports it, in one line.")
+
+
+class Dated(Cited):
+    """A statement that may carry dates, and the dates dropped from it."""
+
+    dropped: list[DroppedDate] = []
+
+    @model_validator(mode="after")
+    def _dropped_is_absent(self) -> Dated:
+        for item in self.dropped:
+            if getattr(self, item.field, None) is not None:
+                raise ValueError(f"`{item.field}` is listed under `dropped` but still given; keep one of the two")
+        return self
+
+
 class Identifier(Cited):
     value: Text
 
@@ -227,7 +251,7 @@ class Organization(Cited):
     wikidata: WikidataId | None = None
 
 
-class Post(Cited):
+class Post(Dated):
     title: LangText
     role: Key | None = None
     in_: Ref = Field(alias="in")
@@ -258,7 +282,7 @@ class ThemeFocus(Cited):
     label: LangText | None = None
 
 
-class Membership(Cited):
+class Membership(Dated):
     key: Key | None = None
     member: Ref
     role: Key
@@ -271,7 +295,7 @@ class Figure(Record):
     value: int = Field(ge=0)
 
 
-class Event(Cited):
+class Event(Dated):
     key: Key | None = None
     kind: Key
     date: DateField | None = None
@@ -299,7 +323,7 @@ class Signatory(Cited):
     on_behalf_of: Ref | None = None
 
 
-class Agreement(Cited):
+class Agreement(Dated):
     key: Key
     type: Key
     title: LangText
@@ -312,7 +336,7 @@ class Agreement(Cited):
     scope: list[CitedText] = []
 
 
-class Pilot(Cited):
+class Pilot(Dated):
     key: Key
     name: LangText
     alliance: Key | None = None

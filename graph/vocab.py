@@ -52,6 +52,7 @@ class SCK(DefinedNamespace):
     City: URIRef
     Company: URIRef
     Conflict: URIRef
+    DroppedDate: URIRef
     Event: URIRef
     Figure: URIRef
     Membership: URIRef
@@ -101,12 +102,15 @@ class SCK(DefinedNamespace):
     claim: URIRef
     countryCode: URIRef
     date: URIRef
+    dateField: URIRef
+    dateSupport: URIRef
     dateWording: URIRef
     earliest: URIRef
     endDate: URIRef
     endEarliest: URIRef
     endLatest: URIRef
     endNoLaterThan: URIRef
+    endSupport: URIRef
     latest: URIRef
     locator: URIRef
     measure: URIRef
@@ -118,11 +122,13 @@ class SCK(DefinedNamespace):
     signedEarliest: URIRef
     signedLatest: URIRef
     signedNoLaterThan: URIRef
+    signedSupport: URIRef
     signedOn: URIRef
     startDate: URIRef
     startEarliest: URIRef
     startLatest: URIRef
     startNoLaterThan: URIRef
+    startSupport: URIRef
     statesDate: URIRef
     summary: URIRef
 
