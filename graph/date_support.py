@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from graph._yamlpos import Path_
+from graph.dates import parse_partial_date
 from graph.records import (
     PUBLISHED,
     Agreement,
@@ -22,7 +23,7 @@ from graph.records import (
     Source,
 )
 
-__all__ = ["StatementDate", "dated_statements", "support_problems", "supporting_sources"]
+__all__ = ["StatementDate", "dated_statements", "support_problems", "supporting_sources", "within"]
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,20 @@ def dated_statements(record: BaseModel, path: Path_ = ()) -> Iterator[StatementD
                     yield from dated_statements(item, (*inner, index))
 
 
+def within(given: str, stated: str) -> bool:
+    """Whether a passage's date lies within a statement's date: "2016-03-17" supports "2016", not the reverse."""
+    inner, outer = parse_partial_date(given), parse_partial_date(stated)
+    return outer.earliest <= inner.earliest and inner.latest <= outer.latest
+
+
 def supporting_sources(spec: DateSpec, citations: list[Citation], sources: Mapping[str, Source]) -> list[str]:
-    """The distinct sources whose cited passage supports the date: it gives that date, or, for a bound, the
-    citation says `date: published` and its source was published exactly then."""
+    """The distinct sources whose cited passage supports the date: it gives that date or a more precise one within
+    it, or, for a bound, the citation says `date: published` and its source was published exactly then."""
     found: list[str] = []
     for citation in citations:
         if spec.date is not None:
-            supports = spec.date in citation.dates
+            stated = spec.date
+            supports = any(within(given, stated) for given in citation.dates)
         else:
             source = sources.get(citation.source)
             supports = citation.date == PUBLISHED and source is not None and source.published == spec.by
@@ -144,7 +152,7 @@ def _stray_citation_dates(
                 )
             continue
         for given in citation.dates:
-            if given not in stated:
+            if not any(within(given, date) for date in stated):
                 yield (
                     where,
                     (
