@@ -94,7 +94,7 @@ def support_problems(record: BaseModel, sources: Mapping[str, Source]) -> Iterat
     for item in dated:
         # A citation of an unknown source is reported as such; what it would support is not guessed.
         known = all(citation.source in sources for citation in item.statement.citations)
-        if known and not item.spec.unchecked and not supporting_sources(item.spec, item.statement.citations, sources):
+        if known and not supporting_sources(item.spec, item.statement.citations, sources):
             yield item.path, _unsupported(item)
     by_statement: dict[int, tuple[Path_, Cited, list[DateSpec]]] = {}
     for item in dated:

@@ -143,7 +143,6 @@ class DateSpec(Record):
     )
     wording: Text | None = None
     place: Text | None = None
-    unchecked: bool = Field(default=False, description="Temporary: not yet re-read against its sources.")
 
     @model_validator(mode="after")
     def _date_or_bound(self) -> DateSpec:
