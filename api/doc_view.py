@@ -81,12 +81,14 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Moment:
-    """One dated line of a timeline; `sort` is the date as written (ISO at its precision), `date` as shown."""
+    """One dated line of a timeline; `sort` is the date as written (ISO at its precision), `date` as shown (a
+    bound as "by ..."), `support` how many sources state or bound it."""
 
     sort: str
     date: str
     thing: Link
     what: str
+    support: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,9 @@ class _PageBuilder:
                 values = self.n.literals(node, predicate)
                 if values and predicate != str(DCTERMS.issued):
                     kinds = sorted(self.n.label(t).text for t in self.n.types_of(node) if t.startswith(str(SCK)))
-                    shown = self.n.dated(node, _BOUND_OF.get(predicate, predicate)) or values[0].value
-                    moments[node] = Moment(values[0].value, shown, self.n.iri_link(node), ", ".join(kinds))
+                    shown, support = self.n.dated_parts(node, _BOUND_OF.get(predicate, predicate)) or (
+                        values[0].value, "")
+                    moments[node] = Moment(values[0].value, shown, self.n.iri_link(node), ", ".join(kinds), support)
                     break
         return sorted(moments.values(), key=lambda moment: (moment.sort, moment.thing.text.lower()))
 

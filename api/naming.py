@@ -117,6 +117,14 @@ class Namer:
     def dated(self, node: str, stated: str, *, phrases: tuple[str, str] = ("on", "by")) -> str | None:
         """A statement's date as a reader needs it: "9 December 2016" when a cited passage states it, "by October
         2018" when only a source's publication date bounds it; then how many sources support it."""
+        parts = self.dated_parts(node, stated, phrases=phrases)
+        if parts is None:
+            return None
+        text, note = parts
+        return f"{text} ({note})" if note else text
+
+    def dated_parts(self, node: str, stated: str, *, phrases: tuple[str, str] = ("on", "by")) -> tuple[str, str] | None:
+        """The date as shown ("by October 2018") and, apart, its support ("stated in 2 sources"; empty if unknown)."""
         bound, support = DATED[stated]
         said = words(self.lang)
         values, phrase, note = self.literals(node, stated), said[phrases[0]], "stated_in"
@@ -127,9 +135,9 @@ class Namer:
         text = phrase.format(date=format_date(values[0], self.lang))
         counts = self.literals(node, support)
         if not counts:
-            return text
+            return text, ""
         count = int(counts[0].value)
-        return f"{text} ({said[note + ('' if count == 1 else '_many')].format(n=count)})"
+        return text, said[note + ("" if count == 1 else "_many")].format(n=count)
 
     def part_title(self, node: str) -> str:
         """A part's label, else its kind with its number or whom it names ("objective 2", "signature: A. Salem")."""
