@@ -131,8 +131,11 @@ def test_the_curated_data_passes() -> None:
 
 def test_a_more_precise_passage_supports_a_coarser_date_not_the_reverse(data: Path) -> None:
     # The passage gives 9 December 2016: that supports "December 2016" ...
-    _replace(data / "alliance.yaml", 'claim: Alphastadt has been a member since December 2016., date: "2016-12"}',
-             'claim: Alphastadt joined on 9 December 2016., date: "2016-12-09"}')
+    _replace(
+        data / "alliance.yaml",
+        'claim: Alphastadt has been a member since December 2016., date: "2016-12"}',
+        'claim: Alphastadt joined on 9 December 2016., date: "2016-12-09"}',
+    )
     load_records(data)
     # ... but a passage giving only the year does not support the month.
     _replace(data / "alliance.yaml", 'date: "2016-12-09"}', 'date: "2016"}')
