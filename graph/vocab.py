@@ -52,6 +52,7 @@ class SCK(DefinedNamespace):
     City: URIRef
     Company: URIRef
     Conflict: URIRef
+    DroppedDate: URIRef
     Event: URIRef
     Figure: URIRef
     Membership: URIRef
@@ -97,26 +98,37 @@ class SCK(DefinedNamespace):
     theme: URIRef
     # datatype properties
     ags: URIRef
+    boundedByPublication: URIRef
     claim: URIRef
     countryCode: URIRef
     date: URIRef
+    dateField: URIRef
+    dateSupport: URIRef
     dateWording: URIRef
     earliest: URIRef
     endDate: URIRef
     endEarliest: URIRef
     endLatest: URIRef
+    endNoLaterThan: URIRef
+    endSupport: URIRef
     latest: URIRef
     locator: URIRef
     measure: URIRef
     motto: URIRef
+    noLaterThan: URIRef
     place: URIRef
     scheduledEndEarliest: URIRef
     scheduledEndLatest: URIRef
     signedEarliest: URIRef
     signedLatest: URIRef
+    signedNoLaterThan: URIRef
+    signedSupport: URIRef
     signedOn: URIRef
     startDate: URIRef
     startEarliest: URIRef
     startLatest: URIRef
+    startNoLaterThan: URIRef
+    startSupport: URIRef
+    statesDate: URIRef
     summary: URIRef
 
