@@ -13,8 +13,9 @@ __all__ = ["Forms", "forms_of", "short_place_name"]
 _LEADING = ("stadt", "landeshauptstadt", "gemeinde", "kreisstadt", "grosse kreisstadt", "kreisfreie stadt",
             "hansestadt", "freie und hansestadt", "freie hansestadt", "universitatsstadt", "wissenschaftsstadt",
             "stadtverwaltung", "markt", "city of", "town of", "municipality of", "dr", "prof", "prof dr",
-            "oberburgermeister", "oberburgermeisterin", "burgermeister", "burgermeisterin", "herr", "frau")
-_TRAILING = ("stadt", "gmbh", "mbh", "gmbh co kg", "ag", "se", "kg", "kgaa", "ag co kg", "ohg", "gbr", "ug",
+            "ob", "oberburgermeister", "oberburgermeisterin", "burgermeister", "burgermeisterin", "herr", "frau")
+_TRAILING = ("stadt", "gmbh", "ggmbh", "mbh", "gmbh co kg", "aktiengesellschaft", "gesellschaft mbh",
+             "aor", "kdor", "anstalt des offentlichen rechts", "korperschaft des offentlichen rechts", "ag", "se", "kg", "kgaa", "ag co kg", "ohg", "gbr", "ug",
              "ug haftungsbeschrankt", "e v", "ev", "eg", "inc", "corp", "corporation", "co", "co ltd", "ltd",
              "limited", "llc", "plc", "sa", "s a", "nv", "bv", "spa", "sarl", "sas", "ab", "as", "oy")
 # Only for the weakest comparison: a country or a generic business word is rarely what tells two companies apart,
