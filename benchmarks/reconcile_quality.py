@@ -121,7 +121,7 @@ def print_report(report: Report) -> None:
         print(f"  not matched at once: {line}")
     for ident in report.missing:
         print(f"  gone from the data: {ident}")
-    print(f"\n| corpus | names | naming a thing | precision of match:true | recall in top 3 | auto-matched |")
+    print("\n| corpus | names | naming a thing | precision of match:true | recall in top 3 | auto-matched |")
     print("|---|---|---|---|---|---|")
     print(f"| {CORPUS.name} | {report.cases} | {report.positives} | {report.precision:.1%} "
           f"({report.matched_right}/{report.matched}) | {report.recall_top3:.1%} ({report.in_top3}/{report.positives})"

@@ -14,10 +14,11 @@ _LEADING = ("stadt", "landeshauptstadt", "gemeinde", "kreisstadt", "grosse kreis
             "hansestadt", "freie und hansestadt", "freie hansestadt", "universitatsstadt", "wissenschaftsstadt",
             "stadtverwaltung", "markt", "city of", "town of", "municipality of", "dr", "prof", "prof dr",
             "ob", "oberburgermeister", "oberburgermeisterin", "burgermeister", "burgermeisterin", "herr", "frau")
-_TRAILING = ("stadt", "gmbh", "ggmbh", "mbh", "gmbh co kg", "aktiengesellschaft", "gesellschaft mbh",
-             "aor", "kdor", "anstalt des offentlichen rechts", "korperschaft des offentlichen rechts", "ag", "se", "kg", "kgaa", "ag co kg", "ohg", "gbr", "ug",
-             "ug haftungsbeschrankt", "e v", "ev", "eg", "inc", "corp", "corporation", "co", "co ltd", "ltd",
-             "limited", "llc", "plc", "sa", "s a", "nv", "bv", "spa", "sarl", "sas", "ab", "as", "oy")
+_TRAILING = ("stadt", "gmbh", "ggmbh", "mbh", "gmbh co kg", "gesellschaft mbh", "aktiengesellschaft", "ag", "se",
+             "kg", "kgaa", "ag co kg", "ohg", "gbr", "ug", "ug haftungsbeschrankt", "e v", "ev", "eg", "aor", "kdor",
+             "anstalt des offentlichen rechts", "korperschaft des offentlichen rechts", "inc", "corp",
+             "corporation", "co", "co ltd", "ltd", "limited", "llc", "plc", "sa", "s a", "nv", "bv", "spa", "sarl",
+             "sas", "ab", "as", "oy")
 # Only for the weakest comparison: a country or a generic business word is rarely what tells two companies apart,
 # but it does tell "ZTE Deutschland" from "ZTE", so a name without them scores below the full name.
 _GENERIC = frozenset({"deutschland", "germany", "german", "europe", "europa", "emea", "international",
