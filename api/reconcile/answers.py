@@ -74,7 +74,7 @@ def candidates(index: ReconcileIndex, query: Query, required: tuple[str, ...] = 
     return [_candidate(candidate) for candidate in found]
 
 
-def _rank(index: ReconcileIndex, entry: Entry, folded: str) -> int | None:
+def _rank(entry: Entry, folded: str) -> int | None:
     """How a suggestion ranks for a typed prefix: 0 a name starts with it, 1 a word does; None neither."""
     best = None
     for name in entry.names:
@@ -94,7 +94,7 @@ def suggest_entities(index: ReconcileIndex, prefix: str, types: tuple[str, ...],
                                                 *index.with_value("wikidata", [prefix])) if ident in index.entries]
     ranked = sorted(((rank, entry.label.casefold(), entry.id, entry) for entry in index.entries.values()
                      if (not types or entry.kind in types) and folded
-                     and (rank := _rank(index, entry, folded)) is not None), key=lambda item: item[:3])
+                     and (rank := _rank(entry, folded)) is not None), key=lambda item: item[:3])
     found = list({entry.id: entry for entry in (*exact, *(item[3] for item in ranked))}.values())
     return [{"id": entry.id, "name": entry.label, "description": entry.description(), "notable": [_type(entry.kind)]}
             for entry in found[cursor:cursor + limit]]

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from api.cache import PerBuild
 from api.lookup import CLASSES, PREFIXES, SPARQL_PREFIXES, best_label, key_of
+from api.lru import LRU
 from api.reconcile.names import Forms, forms_of, short_place_name
 from graph.records import KEY_PATTERN
 from graph.store import ReadStore
@@ -154,7 +155,8 @@ class ReconcileIndex:
             for page in entry.homepage:
                 self.by_homepage.setdefault(normal_url(page), []).append(entry.id)
         # A retired thing keeps its IRI; the data may say which thing replaced it.
-        self._pools: dict[frozenset[str], NamePool] = {}
+        # Pools by selection of types; a few at a time, so that asking for every combination costs no more memory.
+        self._pools: LRU[frozenset[str], NamePool] = LRU(16)
         self.retired: dict[str, str | None] = {}
         for row in _rows(store, _RETIRED_QUERY):
             retired = self._id_of(row["s"])
@@ -173,7 +175,8 @@ class ReconcileIndex:
             owners = [(entry.id, name) for entry in self.entries.values() if entry.kind in wanted
                       for name in entry.names]
             forms = {level: [getattr(name.forms, level) for _, name in owners] for level in ("full", "plain", "core")}
-            pool = self._pools[wanted] = NamePool(forms, owners)
+            pool = NamePool(forms, owners)
+            self._pools.put(wanted, pool)
         return pool
 
     def with_value(self, pid: str, values: Iterable[str]) -> list[str]:

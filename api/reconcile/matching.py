@@ -58,6 +58,7 @@ class Candidate:
     score: float
     match: bool = False
     features: list[Feature] = field(default_factory=list)
+    overlap: float = 0.0  # orders equal scores: the closest name to the query without legal forms, word for word
 
 
 @dataclass
@@ -148,7 +149,14 @@ def match(index: ReconcileIndex, query: Query) -> list[Candidate]:
         if entry.kind not in types:
             continue
         candidates.append(_candidate(entry, hit, query))
-    candidates.sort(key=lambda c: (-c.score, c.entry.kind != "city", c.entry.label.casefold(), c.entry.id))
+    plain = forms_of(query.text).plain
+    for candidate in candidates:
+        candidate.overlap = max((fuzz.token_sort_ratio(plain, name.forms.plain) for name in candidate.entry.names),
+                                default=0.0)
+    # Equal scores ("Huawei Deutschland": Huawei and Huawei Technologies Deutschland both by their core name) are
+    # ordered by the whole names, words in any order, legal forms aside; cities before municipalities; then by name.
+    candidates.sort(key=lambda c: (-c.score, -c.overlap, c.entry.kind != "city", c.entry.label.casefold(),
+                                   c.entry.id))
     _decide(candidates)
     return candidates[:query.limit]
 

@@ -22,7 +22,8 @@ _TRAILING = ("stadt", "gmbh", "ggmbh", "mbh", "gmbh co kg", "gesellschaft mbh", 
 # Only for the weakest comparison: a country or a generic business word is rarely what tells two companies apart,
 # but it does tell "ZTE Deutschland" from "ZTE", so a name without them scores below the full name.
 _GENERIC = frozenset({"deutschland", "germany", "german", "europe", "europa", "emea", "international",
-                      "technologies", "technology", "systems", "group", "gruppe", "holding", "global", "konzern"})
+                      "technologies", "technology", "systems", "group", "gruppe", "holding", "global", "konzern",
+                      "electronics", "solutions", "services", "consulting", "information", "communications"})
 _STOPWORDS = frozenset({"zu", "zum", "zur", "fur", "der", "die", "das", "des", "den", "dem", "und", "the", "of",
                         "for", "and"})
 # Abbreviations spreadsheets use for German public bodies, expanded as the full names are written.
