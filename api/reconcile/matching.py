@@ -26,6 +26,8 @@ _SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
 _CUTOFF = 50.0
 # Evidence from the properties a query supplies: a value the candidate shares, or contradicts.
 _AGREES, _CONTRADICTS, _IDENTIFIER_CONTRADICTS = 5.0, 20.0, 40.0
+# Properties whose shared value identifies the thing by itself.
+_IDENTIFYING = ("ags", "wikidata", "homepage")
 # The Länder by their official two-letter and common abbreviations, so that a column "NW" or "NRW" compares.
 LANDS = {"bw": "baden-wurttemberg", "by": "bayern", "be": "berlin", "bb": "brandenburg", "hb": "bremen",
          "hh": "hamburg", "he": "hessen", "mv": "mecklenburg-vorpommern", "ni": "niedersachsen",
@@ -123,12 +125,9 @@ def _property_evidence(entry: Entry, pid: str, values: tuple[str, ...]) -> tuple
     if not mine:
         return 0.0, None
     if mine & theirs:
-        return (100.0 if pid in IDENTIFYING else _AGREES), True
+        return (100.0 if pid in _IDENTIFYING else _AGREES), True
     return -penalty, False
 
-
-# Properties whose shared value identifies the thing by itself.
-IDENTIFYING = ("ags", "wikidata", "homepage")
 
 
 def match(index: ReconcileIndex, query: Query) -> list[Candidate]:
@@ -138,7 +137,7 @@ def match(index: ReconcileIndex, query: Query) -> list[Candidate]:
     for ident, how in _identified(index, query.text).items():
         hits[ident] = _Hit(100.0, "identifier", how, how)
     for pid, values in query.properties:
-        if pid in IDENTIFYING:
+        if pid in _IDENTIFYING:
             for ident in index.with_value(pid, values):
                 hits.setdefault(ident, _Hit())
     if query.text.strip():

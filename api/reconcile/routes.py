@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SettingsDep, StoreHolderDep
@@ -47,10 +48,14 @@ Cursor = Annotated[int, Query(ge=0, le=10_000, description="suggestions to skip"
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"suggestions to return (at most {MAX_LIMIT})")]
 
 
-def _manifest(request: Request, settings: SettingsDep, store: ReadStore, version: str) -> Response:
+async def _manifest(request: Request, settings: SettingsDep, holder: StoreHolderDep, version: str) -> Response:
+    """The manifest; the build's index is made after it is sent (a client asks for the manifest first), so that
+    the queries that follow find it ready."""
+    store = await run_in_threadpool(holder.get)
     root = (settings.base_url or str(request.base_url)).rstrip("/")
     base = f"{root}/reconcile{DRAFT if version != '0.2' else ''}"
-    return JSONResponse(manifest(version, root, base, store.manifest.namespace))
+    return JSONResponse(manifest(version, root, base, store.manifest.namespace),
+                        background=BackgroundTask(reconcile_index, store))
 
 
 def _known_type(kind: str | None) -> tuple[str, ...]:
@@ -86,8 +91,7 @@ async def reconcile(request: Request, settings: SettingsDep, holder: StoreHolder
         return await _extend(holder, fields["extend"], draft=False)
     if request.method == "POST":
         raise HTTPException(400, "a POST carries `queries` (reconciliation) or `extend` (data extension)")
-    store, _ = await _indexed(holder)  # the index is built while the client reads the manifest
-    return _manifest(request, settings, store, "0.2")
+    return await _manifest(request, settings, holder, "0.2")
 
 
 async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Response:
@@ -108,8 +112,7 @@ async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Respo
 
 @router.get(DRAFT, summary="Manifest of the 1.0 draft")
 async def draft_manifest(request: Request, settings: SettingsDep, holder: StoreHolderDep) -> Response:
-    store, _ = await _indexed(holder)
-    return _manifest(request, settings, store, "1.0-draft")
+    return await _manifest(request, settings, holder, "1.0-draft")
 
 
 async def _json_body(request: Request) -> Any:
