@@ -49,7 +49,6 @@ def manifest(version: str, root: str, base: str, namespace: str) -> dict[str, An
                                               "help_text": "Most values per cell (0 for all)"}]},
         }
     return document | {
-        "lang": "de",
         "preview": {"width": PREVIEW_SIZE[0], "height": PREVIEW_SIZE[1]},
         "suggest": {"entity": True, "property": True, "type": True},
         "extend": {"proposeProperties": True,

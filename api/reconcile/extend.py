@@ -139,8 +139,10 @@ assert set(PROPERTIES) == set(TYPES)
 
 
 def _companion(prop: ExtProperty) -> ExtProperty:
-    return ExtProperty(prop.id + SOURCES_SUFFIX, f"{prop.name}: sources", f"the sources that state the {prop.name}",
-                       prop.pattern, entity=True, value_type="source")
+    own = _OWN in prop.pattern
+    where = "the sources of the thing's description, which state it" if own else "the sources that state it"
+    return ExtProperty(prop.id + SOURCES_SUFFIX, f"{prop.name}: sources", f"{prop.name}: {where}", prop.pattern,
+                       entity=True, value_type="source")
 
 
 def properties_of(kind: str) -> list[ExtProperty]:

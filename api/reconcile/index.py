@@ -154,9 +154,9 @@ class ReconcileIndex:
                 self.by_wikidata.setdefault(qid, []).append(entry.id)
             for page in entry.homepage:
                 self.by_homepage.setdefault(normal_url(page), []).append(entry.id)
-        # A retired thing keeps its IRI; the data may say which thing replaced it.
         # Pools by selection of types; a few at a time, so that asking for every combination costs no more memory.
         self._pools: LRU[frozenset[str], NamePool] = LRU(16)
+        # A retired thing keeps its IRI; the data may say which thing replaced it.
         self.retired: dict[str, str | None] = {}
         for row in _rows(store, _RETIRED_QUERY):
             retired = self._id_of(row["s"])
