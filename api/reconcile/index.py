@@ -75,6 +75,7 @@ class Entry:
     land: tuple[str, str] | None = None  # (key, label)
     homepage: set[str] = field(default_factory=set)
     related: set[str] = field(default_factory=set)  # the ids of the same place or body: a city and its municipality
+    place: str | None = None  # for a municipality, the name of its city
 
     @property
     def key(self) -> str:
@@ -82,7 +83,7 @@ class Entry:
 
     def description(self) -> str:
         """A short line that tells namesakes apart: type, Land or country, identifiers."""
-        parts = [TYPES[self.kind]]
+        parts = [TYPES[self.kind], *([self.place] if self.place else [])]
         if self.land is not None:
             parts.append(self.land[1])
         parts += sorted(self.country)
@@ -129,31 +130,26 @@ class ReconcileIndex:
     def __init__(self, store: ReadStore) -> None:
         self.namespace = store.manifest.namespace
         self.things = f"{self.namespace}id/"
-        kinds = {PREFIXES["sck"] + CLASSES[kind].removeprefix("sck:"): kind for kind in TYPES}
         self.entries: dict[str, Entry] = {}  # by id
-        for row in _rows(store, _NAMES_QUERY):
-            entry = self._entry(row["s"], kinds[row["class"].value])
-            if entry is None:
-                continue
-            if isinstance(row["label"], ox.Literal):
-                entry.labels.append(row["label"])
-            elif isinstance(row["alt"], ox.Literal):
-                entry.alt_names.append(row["alt"].value)
+        self._read_names(store)
         by_iri = {entry.iri: entry for entry in self.entries.values()}
         for row in _rows(store, _FACTS_QUERY):
             self._fact(by_iri, row)
+        for entry in self.entries.values():
+            entry.label = best_label(entry.labels, entry.key)
+            entry.names = _names(entry)
+        # A municipality lies where its city does: its description and `land` say so (its AGS stays the city's).
+        for entry in self.entries.values():
+            for city in (self.entries[ident] for ident in sorted(entry.related) if entry.kind == "municipality"):
+                entry.place, entry.land = city.label, entry.land or city.land
         self.by_ags: dict[str, list[str]] = {}
         self.by_wikidata: dict[str, list[str]] = {}
         self.by_homepage: dict[str, list[str]] = {}
         for entry in self.entries.values():
-            entry.label = best_label(entry.labels, entry.key)
-            entry.names = _names(entry)
-            if entry.ags is not None:
-                self.by_ags.setdefault(entry.ags, []).append(entry.id)
-            for qid in entry.wikidata:
-                self.by_wikidata.setdefault(qid, []).append(entry.id)
-            for page in entry.homepage:
-                self.by_homepage.setdefault(normal_url(page), []).append(entry.id)
+            for table, values in ((self.by_ags, [entry.ags] if entry.ags else []), (self.by_wikidata, entry.wikidata),
+                                  (self.by_homepage, [normal_url(page) for page in entry.homepage])):
+                for value in values:
+                    table.setdefault(value, []).append(entry.id)
         # Pools by selection of types; a few at a time, so that asking for every combination costs no more memory.
         self._pools: LRU[frozenset[str], NamePool] = LRU(16)
         # A retired thing keeps its IRI; the data may say which thing replaced it.
@@ -162,6 +158,17 @@ class ReconcileIndex:
             retired = self._id_of(row["s"])
             if retired is not None:
                 self.retired[retired] = self._id_of(row["by"]) if row["by"] is not None else None
+
+    def _read_names(self, store: ReadStore) -> None:
+        kinds = {PREFIXES["sck"] + CLASSES[kind].removeprefix("sck:"): kind for kind in TYPES}
+        for row in _rows(store, _NAMES_QUERY):
+            entry = self._entry(row["s"], kinds[row["class"].value])
+            if entry is None:
+                continue
+            if isinstance(row["label"], ox.Literal):
+                entry.labels.append(row["label"])
+            elif isinstance(row["alt"], ox.Literal):
+                entry.alt_names.append(row["alt"].value)
 
     @property
     def types(self) -> tuple[str, ...]:
