@@ -250,6 +250,10 @@ def test_bad_requests_elsewhere_get_a_clear_answer(client: httpx.Client) -> None
                         ("/reconcile/suggest/entity", {"prefix": "a", "type": "planet"})):
         response = client.get(url, params=params)
         assert response.status_code in (400, 422) and response.json()["error"]["message"]
+    multipart = client.post("/reconcile", files={"queries": ("q.json", b'{"q0": {"query": "x"}}')})
+    assert multipart.status_code == 415 and "urlencoded" in multipart.json()["error"]["message"]
+    as_json = client.post("/reconcile", json={"queries": {"q0": {"query": "Dortmund", "type": "city"}}})
+    assert as_json.json()["q0"]["result"][0]["id"] == "city/dortmund"
     draft = client.post("/reconcile/1.0-draft/reconcile", content=b"{", headers={"Content-Type": "application/json"})
     assert draft.status_code == 400 and "not valid JSON" in draft.json()["error"]["message"]
     none = client.post("/reconcile/1.0-draft/reconcile", json={"queries": [{"conditions": [

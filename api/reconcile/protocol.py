@@ -69,6 +69,8 @@ async def form_fields(request: Request) -> dict[str, str]:
                 raise _bad("a JSON request body must be an object with the fields `queries` or `extend`")
             fields |= {name: value if isinstance(value, str) else json.dumps(value)
                        for name, value in document.items()}
+        elif kind.startswith("multipart/"):
+            raise HTTPException(415, "send the form as application/x-www-form-urlencoded (or JSON), not multipart")
         else:
             try:
                 pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
