@@ -146,8 +146,8 @@ def test_data_extension_gives_values_with_their_sources(client: httpx.Client, ch
     check("0.2", "data-extension-response.json", answer)
     rows = answer["rows"]
     assert rows["city/dortmund"]["ags"] == [{"str": "05913000"}]
-    assert {"id": "source/bkg-vg250-2021", "name": "VG250 (2021), municipal table"} in rows["city/dortmund"][
-        "ags.sources"]
+    assert "source/bkg-vg250-2021" in {value["id"] for value in rows["city/dortmund"]["ags.sources"]}
+    assert all(value["name"] for value in rows["city/dortmund"]["ags.sources"])
     assert rows["city/dortmund"]["wikidata"] == [{"str": "Q1295"}]
     assert rows["company/huawei"]["country"] == [{"str": "CN"}]
     assert rows["company/huawei"]["ags"] == []  # a company has no AGS
