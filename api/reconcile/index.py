@@ -17,8 +17,7 @@ from graph.records import KEY_PATTERN
 from graph.store import ReadStore
 
 __all__ = ["MAX_INDEX_ROWS", "TYPES", "Entry", "Name", "NamePool", "ReconcileIndex", "normal_url", "parse_id",
-           "qid_of",
-           "reconcile_index"]
+           "qid_of", "reconcile_index", "sorted_words"]
 
 log = logging.getLogger("smartcity_kg.reconcile")
 
@@ -93,6 +92,10 @@ class Entry:
         return " · ".join(parts)
 
 
+def sorted_words(text: str) -> str:
+    return " ".join(sorted(text.split()))
+
+
 def qid_of(value: str) -> str | None:
     """A Wikidata id from "Q1295", "wd:Q1295" or the entity IRI; None otherwise."""
     text = value.strip().removeprefix(WIKIDATA).removeprefix("https://www.wikidata.org/wiki/").removeprefix("wd:")
@@ -118,7 +121,8 @@ def _rows(store: ReadStore, query: str) -> Iterator[ox.QuerySolution]:
 
 @dataclass(frozen=True)
 class NamePool:
-    """The names of the things of some types, as parallel lists for rapidfuzz: each level's forms, and the owner."""
+    """The names of the things of some types, as parallel lists for rapidfuzz: each level's forms with their words
+    sorted, and the owner of each."""
 
     forms: dict[str, list[str]]
     owners: list[tuple[str, Name]]
@@ -181,7 +185,10 @@ class ReconcileIndex:
         if pool is None:
             owners = [(entry.id, name) for entry in self.entries.values() if entry.kind in wanted
                       for name in entry.names]
-            forms = {level: [getattr(name.forms, level) for _, name in owners] for level in ("full", "plain", "core")}
+            # Words sorted once here, so that drawing candidates is a plain `ratio` (token_sort_ratio would sort the
+            # words of every name again on every query).
+            forms = {level: [sorted_words(getattr(name.forms, level)) for _, name in owners]
+                     for level in ("full", "plain", "core")}
             pool = NamePool(forms, owners)
             self._pools.put(wanted, pool)
         return pool

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from api.listing import fold
-from api.reconcile.index import Entry, ReconcileIndex, normal_url, parse_id, qid_of
+from api.reconcile.index import Entry, ReconcileIndex, normal_url, parse_id, qid_of, sorted_words
 from api.reconcile.names import forms_of
 
 __all__ = ["LANDS", "MATCH_LEAD", "MATCH_SCORE", "Candidate", "Query", "match"]
@@ -24,6 +24,7 @@ _LEVELS = (("full", 1.0), ("plain", 0.98), ("core", 0.92))
 _ORIGIN_WEIGHT = {"label": 1.0, "alt": 1.0, "short": 0.96}
 _SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
 _CUTOFF = 50.0
+_DRAWN = 50  # candidates drawn by each pass over the pool
 # Evidence from the properties a query supplies: a value the candidate shares, or contradicts.
 _AGREES, _CONTRADICTS, _IDENTIFIER_CONTRADICTS = 5.0, 20.0, 40.0
 # Properties whose shared value identifies the thing by itself.
@@ -86,19 +87,22 @@ def _identified(index: ReconcileIndex, text: str) -> dict[str, str]:
 
 
 def _name_hits(index: ReconcileIndex, text: str, types: Sequence[str], hits: dict[str, _Hit]) -> None:
+    """Candidates by name: drawn from the whole pool in a pass per strength (words in any order), then each of
+    their names scored at every strength, as written and word for word."""
     forms = forms_of(text)
     pool = index.names_of(types)
-    for level, weight in _LEVELS:
-        wanted = getattr(forms, level)
-        if not wanted:
-            continue
-        choices = pool.forms[level]
-        for scorer in _SCORERS:
-            for _, similarity, position in process.extract(wanted, choices, scorer=scorer, limit=50,
-                                                           score_cutoff=_CUTOFF):
-                ident, name = pool.owners[position]
+    drawn: set[str] = set()
+    for level, _ in _LEVELS:
+        for _, _, position in process.extract(sorted_words(getattr(forms, level)), pool.forms[level],
+                                              scorer=fuzz.ratio, limit=_DRAWN, score_cutoff=_CUTOFF):
+            drawn.add(pool.owners[position][0])
+    for ident in drawn:
+        hit = hits.setdefault(ident, _Hit())
+        for name in index.entries[ident].names:
+            for level, weight in _LEVELS:
+                wanted, offered = getattr(forms, level), getattr(name.forms, level)
+                similarity = max(scorer(wanted, offered) for scorer in _SCORERS)
                 weighted = similarity * weight * _ORIGIN_WEIGHT[name.origin]
-                hit = hits.setdefault(ident, _Hit())
                 if weighted > hit.similarity:
                     hit.similarity, hit.level, hit.origin = weighted, level, name.origin
 
