@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from graph.cli import main as kg
+from graph.load import LoadError, load_records
 from graph.pipeline import run_build
 from tests.conftest import NAMESPACE, Server, free_port, start_server, stop_server
 
@@ -58,6 +59,14 @@ def write_data(root: Path, text: str = DATA) -> Path:
     folder.mkdir(exist_ok=True)
     (folder / "town.yaml").write_text(text, encoding="utf-8")
     return folder
+
+
+def test_retired_entries_load_and_a_successor_that_is_not_there_is_reported(tmp_path: Path) -> None:
+    assert set(load_records(write_data(tmp_path)).retired) == {"city/oldtown", "company/acme-old"}
+    with pytest.raises(LoadError) as caught:
+        load_records(write_data(tmp_path, DATA.replace('replaced_by: "city:newtown"', 'replaced_by: "city:nowhere"')))
+    assert [problem.field for problem in caught.value.problems] == ["retired[0].replaced_by"]
+    assert "names nothing that exists" in caught.value.problems[0].message
 
 
 @pytest.fixture(scope="module")
