@@ -48,11 +48,16 @@ Cursor = Annotated[int, Query(ge=0, le=10_000, description="suggestions to skip"
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"suggestions to return (at most {MAX_LIMIT})")]
 
 
+def _root(request: Request, settings: SettingsDep) -> str:
+    """The service's public URL: the configured one, else the one the request came to."""
+    return (settings.base_url or str(request.base_url)).rstrip("/")
+
+
 async def _manifest(request: Request, settings: SettingsDep, holder: StoreHolderDep, version: str) -> Response:
     """The manifest; the build's index is made after it is sent (a client asks for the manifest first), so that
     the queries that follow find it ready."""
     store = await run_in_threadpool(holder.get)
-    root = (settings.base_url or str(request.base_url)).rstrip("/")
+    root = _root(request, settings)
     base = f"{root}/reconcile{DRAFT if version != '0.2' else ''}"
     return JSONResponse(manifest(version, root, base, store.manifest.namespace),
                         background=BackgroundTask(reconcile_index, store))
@@ -170,7 +175,7 @@ async def propose(kind: Annotated[str, Query(alias="type", description="a type i
     return JSONResponse(proposals(types[0], limit))
 
 
-async def preview(request: Request, holder: StoreHolderDep,
+async def preview(request: Request, settings: SettingsDep, holder: StoreHolderDep,
                   ident: Annotated[str, Query(alias="id", max_length=300, description="an entity id")]) -> Response:
     """An HTML card of one entity, sized for the client's preview frame."""
     _, index = await _indexed(holder)
@@ -183,7 +188,7 @@ async def preview(request: Request, holder: StoreHolderDep,
         body = render("reconcile_preview.html", entry=None, message=message, width=PREVIEW_SIZE[0],
                       height=PREVIEW_SIZE[1], doc="")
         return Response(body, status_code=status, media_type="text/html")
-    root = str(request.base_url).rstrip("/")
+    root = _root(request, settings)
     body = render("reconcile_preview.html", entry=entry, message="", width=PREVIEW_SIZE[0], height=PREVIEW_SIZE[1],
                   doc=f"{root}/doc/{entry.id}")
     return Response(body, media_type="text/html")
