@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from api.reconcile.index import TYPES, reconcile_index
+from api.reconcile.identifiers import TYPES
+from api.reconcile.index import reconcile_index
 from api.reconcile.matching import Query, match
 from api.reconcile.protocol import MAX_LIMIT, extend_request, queries_02, queries_10
 from graph.store import EmbeddedStore

@@ -6,7 +6,8 @@ from typing import Any
 
 from api.listing import fold
 from api.reconcile.extend import SOURCES_SUFFIX, ExtProperty, Value, extend, properties_of
-from api.reconcile.index import TYPES, Entry, ReconcileIndex, parse_id
+from api.reconcile.identifiers import TYPES, parse_id
+from api.reconcile.index import Entry, ReconcileIndex
 from api.reconcile.matching import Candidate, Query, match
 from api.reconcile.protocol import MAX_IDS, QUERY_PROPERTIES, ExtendRequest
 from graph import __version__

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from api.lookup import SPARQL_PREFIXES, best_label
-from api.reconcile.index import TYPES, WIKIDATA
+from api.reconcile.identifiers import TYPES, WIKIDATA
 from graph.store import ReadStore
 
 __all__ = ["MAX_VALUES", "PROPERTIES", "SOURCES_SUFFIX", "ExtProperty", "Value", "extend", "properties_of"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -12,25 +11,17 @@ import pyoxigraph as ox
 from api.cache import PerBuild
 from api.lookup import CLASSES, PREFIXES, SPARQL_PREFIXES, best_label, key_of
 from api.lru import LRU
+from api.reconcile.identifiers import TYPES, WIKIDATA, normal_url, parse_id, qid_of, sorted_words
 from api.reconcile.names import Forms, forms_of, short_place_name
-from graph.records import KEY_PATTERN
 from graph.store import ReadStore
 
-__all__ = ["MAX_INDEX_ROWS", "TYPES", "Entry", "Name", "NamePool", "ReconcileIndex", "normal_url", "parse_id",
-           "qid_of", "reconcile_index", "sorted_words"]
+__all__ = ["MAX_INDEX_ROWS", "Entry", "Name", "NamePool", "ReconcileIndex", "reconcile_index"]
 
 log = logging.getLogger("smartcity_kg.reconcile")
 
-# The types a spreadsheet column is reconciled against: the REST API's type names (sources are cited, not matched).
-TYPES = {"city": "City", "municipality": "Municipality", "company": "Company", "organization": "Organization",
-         "alliance": "Alliance", "agreement": "Agreement", "pilot": "Pilot", "person": "Person"}
 # Each index query reads at most this many rows, so that a huge graph costs bounded memory and time; the index of
 # such a graph covers what the rows reached (and says so in the log).
 MAX_INDEX_ROWS = 2_000_000
-WIKIDATA = "http://www.wikidata.org/entity/"
-_QID = re.compile(r"Q[1-9]\d*")
-_ID = re.compile(rf"({'|'.join(TYPES)})/({KEY_PATTERN.strip('^$')})")
-
 _NAMES_QUERY = SPARQL_PREFIXES + f"""SELECT ?s ?class ?label ?alt WHERE {{
   VALUES ?class {{ {' '.join(CLASSES[kind] for kind in TYPES)} }}
   ?s a ?class .
@@ -90,22 +81,6 @@ class Entry:
             parts.append(f"AGS {self.ags}")
         parts += [f"Wikidata {qid}" for qid in sorted(self.wikidata)]
         return " · ".join(parts)
-
-
-def sorted_words(text: str) -> str:
-    return " ".join(sorted(text.split()))
-
-
-def qid_of(value: str) -> str | None:
-    """A Wikidata id from "Q1295", "wd:Q1295" or the entity IRI; None otherwise."""
-    text = value.strip().removeprefix(WIKIDATA).removeprefix("https://www.wikidata.org/wiki/").removeprefix("wd:")
-    return text if _QID.fullmatch(text) else None
-
-
-def parse_id(text: str) -> tuple[str, str] | None:
-    """(type, key) of an entity id `type/key`; None when it is not one."""
-    match = _ID.fullmatch(text)
-    return (match[1], match[2]) if match else None
 
 
 def _rows(store: ReadStore, query: str) -> Iterator[ox.QuerySolution]:
@@ -271,13 +246,6 @@ def _names(entry: Entry) -> list[Name]:
             if short is not None:
                 names.append(Name(short, "short", forms_of(short)))
     return names
-
-
-def normal_url(url: str) -> str:
-    """A homepage as compared: no scheme, no `www.`, no trailing slash, lower-case host."""
-    bare = re.sub(r"^https?://(www\.)?", "", url.strip(), flags=re.IGNORECASE)
-    host, _, path = bare.partition("/")
-    return f"{host.lower()}/{path}".rstrip("/")
 
 
 reconcile_index = PerBuild(ReconcileIndex)

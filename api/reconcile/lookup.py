@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import StoreHolderDep
 from api.lookup import find_thing
 from api.models import AnyThing, ErrorBody, ListItem
-from api.reconcile.index import ReconcileIndex, parse_id, reconcile_index
+from api.reconcile.identifiers import parse_id
+from api.reconcile.index import ReconcileIndex, reconcile_index
 from graph.store import ReadStore
 
 __all__ = ["router"]

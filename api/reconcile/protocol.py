@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request
 
-from api.reconcile.index import TYPES
+from api.reconcile.identifiers import TYPES
 from api.reconcile.matching import LANDS, Query
 
 __all__ = ["DEFAULT_LIMIT", "MAX_BATCH", "MAX_BODY_BYTES", "MAX_IDS", "MAX_LIMIT", "MAX_PROPERTIES", "QUERY_PROPERTIES",

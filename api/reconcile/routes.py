@@ -25,7 +25,8 @@ from api.reconcile.answers import (
     suggest_properties,
     suggest_types,
 )
-from api.reconcile.index import TYPES, ReconcileIndex, parse_id, reconcile_index
+from api.reconcile.identifiers import TYPES, parse_id
+from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import (
     MAX_LIMIT,
     body_bytes,
