@@ -36,8 +36,10 @@ BATCH = 10
 
 def _batches() -> list[dict[str, dict[str, object]]]:
     cases = load_corpus()
-    return [{f"q{number}": case.query() for number, case in enumerate(cases[start:start + BATCH])}
-            for start in range(0, len(cases) - BATCH + 1, BATCH)]
+    return [
+        {f"q{number}": case.query() for number, case in enumerate(cases[start : start + BATCH])}
+        for start in range(0, len(cases) - BATCH + 1, BATCH)
+    ]
 
 
 def _percentile(times: list[float], share: float) -> float:
@@ -77,17 +79,21 @@ def measure(url: str, batches: int) -> None:
         def health() -> None:
             client.get("/health").raise_for_status()
 
-        rows = [(f"POST /reconcile, {BATCH} names", _timed(post, batches)),
-                (f"GET /reconcile, {BATCH} names", _timed(get, batches)),
-                (f"reference: {BATCH} x GET /api/v1/search", _timed(search, batches)),
-                ("reference: GET /health", _timed(health, batches))]
+        rows = [
+            (f"POST /reconcile, {BATCH} names", _timed(post, batches)),
+            (f"GET /reconcile, {BATCH} names", _timed(get, batches)),
+            (f"reference: {BATCH} x GET /api/v1/search", _timed(search, batches)),
+            ("reference: GET /health", _timed(health, batches)),
+        ]
         triples = client.get("/health").json().get("triples")
     print(f"\nstore: {triples} triples; first batch (builds the reconciliation index): {cold:.0f} ms\n")
     print("| request | batches | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|---|")
     for name, times in rows:
-        print(f"| {name} | {len(times)} | {statistics.median(times):.1f} | {_percentile(times, 0.95):.1f} | "
-              f"{max(times):.1f} |")
+        print(
+            f"| {name} | {len(times)} | {statistics.median(times):.1f} | {_percentile(times, 0.95):.1f} | "
+            f"{max(times):.1f} |"
+        )
     print("goal: p95 of a batch of ten < 100 ms")
 
 
@@ -99,10 +105,18 @@ def _store(args: argparse.Namespace, work: Path) -> Path:
     data = ROOT / "data"
     if args.alliances:
         data = work / "data"
-        subprocess.run([*kg, "generate", "--alliances", str(args.alliances), "--out", str(data)], check=True,
-                       cwd=ROOT, stdout=subprocess.DEVNULL)
-    subprocess.run([*kg, "build", "--data", str(data), "--store", str(work / "store")], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*kg, "generate", "--alliances", str(args.alliances), "--out", str(data)],
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+    subprocess.run(
+        [*kg, "build", "--data", str(data), "--store", str(work / "store")],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     return work / "store"
 
 

@@ -72,8 +72,15 @@ class Report:
 
 def load_corpus(path: Path = CORPUS) -> list[Case]:
     rows = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [Case(str(row["name"]), row["expect"], row.get("type"),
-                 tuple((pid, str(value)) for pid, value in (row.get("properties") or {}).items())) for row in rows]
+    return [
+        Case(
+            str(row["name"]),
+            row["expect"],
+            row.get("type"),
+            tuple((pid, str(value)) for pid, value in (row.get("properties") or {}).items()),
+        )
+        for row in rows
+    ]
 
 
 def _current(client: httpx.Client, ident: str) -> str | None:
@@ -91,7 +98,7 @@ def evaluate(client: httpx.Client, cases: list[Case]) -> Report:
     report = Report(cases=len(cases))
     expected = {case.expect: _current(client, case.expect) for case in cases if case.expect}
     for start in range(0, len(cases), BATCH):
-        batch = cases[start:start + BATCH]
+        batch = cases[start : start + BATCH]
         queries = {f"q{number}": case.query() for number, case in enumerate(batch)}
         response = client.post("/reconcile", data={"queries": json.dumps(queries)})
         response.raise_for_status()
@@ -123,9 +130,11 @@ def print_report(report: Report) -> None:
         print(f"  gone from the data: {ident}")
     print("\n| corpus | names | naming a thing | precision of match:true | recall in top 3 | auto-matched |")
     print("|---|---|---|---|---|---|")
-    print(f"| {CORPUS.name} | {report.cases} | {report.positives} | {report.precision:.1%} "
-          f"({report.matched_right}/{report.matched}) | {report.recall_top3:.1%} ({report.in_top3}/{report.positives})"
-          f" | {report.auto_matched:.1%} |")
+    print(
+        f"| {CORPUS.name} | {report.cases} | {report.positives} | {report.precision:.1%} "
+        f"({report.matched_right}/{report.matched}) | {report.recall_top3:.1%} ({report.in_top3}/{report.positives})"
+        f" | {report.auto_matched:.1%} |"
+    )
     print("goals: precision >= 95 %, recall in top 3 >= 90 %")
 
 
@@ -140,8 +149,11 @@ def main() -> None:
     url = args.url
     if args.store is not None:
         url = f"http://127.0.0.1:{args.port}"
-        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--store", str(args.store),
-                                    "--port", str(args.port)], cwd=ROOT, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--store", str(args.store), "--port", str(args.port)],
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
         _wait(url)
     try:
         with httpx.Client(base_url=url, timeout=60) as client:

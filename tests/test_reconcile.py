@@ -60,8 +60,16 @@ def first(answer: dict[str, Any], key: str = "q0") -> dict[str, Any]:
 def test_the_manifests_follow_the_schemas_and_name_the_routes_they_offer(client: httpx.Client, check: Check) -> None:
     manifest = client.get("/reconcile").json()
     check("0.2", "manifest.json", manifest)
-    assert {t["id"] for t in manifest["defaultTypes"]} == {"city", "municipality", "company", "organization",
-                                                           "alliance", "agreement", "pilot", "person"}
+    assert {t["id"] for t in manifest["defaultTypes"]} == {
+        "city",
+        "municipality",
+        "company",
+        "organization",
+        "alliance",
+        "agreement",
+        "pilot",
+        "person",
+    }
     assert manifest["identifierSpace"] == "https://w3id.org/smartcity-kg/id/"
     for service in manifest["suggest"].values():
         assert client.get(service["service_url"] + service["service_path"], params={"prefix": "d"}).status_code == 200
@@ -78,9 +86,11 @@ def test_the_manifests_follow_the_schemas_and_name_the_routes_they_offer(client:
 
 
 def test_queries_by_post_form_and_by_get_answer_alike(client: httpx.Client, check: Check) -> None:
-    queries = {"q0": {"query": "Stadt Dortmund", "type": "city", "limit": 3},
-               "q1": {"query": "IHK Dortmund", "type": ["organization", "company"]},
-               "q2": {"query": "Dortmund", "properties": [{"pid": "land", "v": "NRW"}, {"pid": "ags", "v": 5913000}]}}
+    queries = {
+        "q0": {"query": "Stadt Dortmund", "type": "city", "limit": 3},
+        "q1": {"query": "IHK Dortmund", "type": ["organization", "company"]},
+        "q2": {"query": "Dortmund", "properties": [{"pid": "land", "v": "NRW"}, {"pid": "ags", "v": 5913000}]},
+    }
     check("0.2", "reconciliation-query-batch.json", queries)
     posted = reconcile(client, queries)
     check("0.2", "reconciliation-result-batch.json", posted)
@@ -94,10 +104,20 @@ def test_queries_by_post_form_and_by_get_answer_alike(client: httpx.Client, chec
 
 
 def test_the_draft_answers_its_own_batches(client: httpx.Client, check: Check) -> None:
-    body = {"queries": [{"type": "company", "limit": 2, "conditions": [
-        {"matchType": "name", "propertyValue": "ZTE Deutschland GmbH"}]},
-        {"conditions": [{"matchType": "property", "propertyId": "ags", "propertyValue": "05913000",
-                         "required": True}]}]}
+    body = {
+        "queries": [
+            {
+                "type": "company",
+                "limit": 2,
+                "conditions": [{"matchType": "name", "propertyValue": "ZTE Deutschland GmbH"}],
+            },
+            {
+                "conditions": [
+                    {"matchType": "property", "propertyId": "ags", "propertyValue": "05913000", "required": True}
+                ]
+            },
+        ]
+    }
     check("1.0-draft", "reconciliation-query-batch.json", body)
     response = client.post("/reconcile/1.0-draft/reconcile", json=body)
     assert response.status_code == 200, response.text
@@ -123,10 +143,10 @@ def test_suggest_services_follow_the_schemas(client: httpx.Client, check: Check,
     assert "ags" in [p["id"] for p in properties["result"]]
 
 
-@pytest.mark.parametrize("kind", ["city", "municipality", "company", "organization", "alliance", "agreement",
-                                  "pilot", "person"])
-def test_each_type_proposes_properties_and_the_sources_of_each(client: httpx.Client, check: Check,
-                                                               kind: str) -> None:
+@pytest.mark.parametrize(
+    "kind", ["city", "municipality", "company", "organization", "alliance", "agreement", "pilot", "person"]
+)
+def test_each_type_proposes_properties_and_the_sources_of_each(client: httpx.Client, check: Check, kind: str) -> None:
     for root, version in (("/reconcile", "0.2"), ("/reconcile/1.0-draft", "1.0-draft")):
         proposal = client.get(f"{root}/extend/propose", params={"type": kind}).json()
         check(version, "data-extension-property-proposal.json", proposal)
@@ -138,9 +158,16 @@ def test_each_type_proposes_properties_and_the_sources_of_each(client: httpx.Cli
 
 
 def test_data_extension_gives_values_with_their_sources(client: httpx.Client, check: Check) -> None:
-    query = {"ids": ["city/dortmund", "company/huawei", "city/no-such-city"],
-             "properties": [{"id": "ags"}, {"id": "ags.sources"}, {"id": "wikidata"}, {"id": "country"},
-                            {"id": "alliances", "settings": {"limit": 1}}]}
+    query = {
+        "ids": ["city/dortmund", "company/huawei", "city/no-such-city"],
+        "properties": [
+            {"id": "ags"},
+            {"id": "ags.sources"},
+            {"id": "wikidata"},
+            {"id": "country"},
+            {"id": "alliances", "settings": {"limit": 1}},
+        ],
+    }
     check("0.2", "data-extension-query.json", query)
     answer = client.post("/reconcile", data={"extend": json.dumps(query)}).json()
     check("0.2", "data-extension-response.json", answer)
@@ -174,11 +201,15 @@ def test_the_preview_is_an_html_card_of_the_entity(client: httpx.Client) -> None
 
 # --- matching --------------------------------------------------------------------------------------------------
 def test_match_is_set_only_where_one_candidate_stands_out(client: httpx.Client) -> None:
-    answer = reconcile(client, {
-        "sure": {"query": "Huawei Technologies Deutschland GmbH", "type": "company"},
-        "two": {"query": "Huawei Technologies Co. Ltd.", "type": "company"},  # the group and its German arm tie
-        "typo": {"query": "Dortmnud", "type": "city"},
-        "none": {"query": "Robert Bosch GmbH", "type": "company"}})
+    answer = reconcile(
+        client,
+        {
+            "sure": {"query": "Huawei Technologies Deutschland GmbH", "type": "company"},
+            "two": {"query": "Huawei Technologies Co. Ltd.", "type": "company"},  # the group and its German arm tie
+            "typo": {"query": "Dortmnud", "type": "city"},
+            "none": {"query": "Robert Bosch GmbH", "type": "company"},
+        },
+    )
     assert first(answer, "sure")["id"] == "company/huawei-deutschland" and first(answer, "sure")["match"] is True
     assert not any(c["match"] for c in answer["two"]["result"])
     assert {c["id"] for c in answer["two"]["result"][:2]} == {"company/huawei", "company/huawei-deutschland"}
@@ -191,11 +222,20 @@ def test_match_is_set_only_where_one_candidate_stands_out(client: httpx.Client) 
 
 
 def test_identifiers_match_exactly_and_contradictions_count_against(client: httpx.Client) -> None:
-    answer = reconcile(client, {
-        "ags": {"query": "05913000"}, "qid": {"query": "http://www.wikidata.org/entity/Q160120"},
-        "own": {"query": "https://w3id.org/smartcity-kg/id/company/cisco"},
-        "only_ags": {"properties": [{"pid": "ags", "v": "06433012"}]},
-        "contradicted": {"query": "Stadt Dortmund", "type": "city", "properties": [{"pid": "ags", "v": "05911000"}]}})
+    answer = reconcile(
+        client,
+        {
+            "ags": {"query": "05913000"},
+            "qid": {"query": "http://www.wikidata.org/entity/Q160120"},
+            "own": {"query": "https://w3id.org/smartcity-kg/id/company/cisco"},
+            "only_ags": {"properties": [{"pid": "ags", "v": "06433012"}]},
+            "contradicted": {
+                "query": "Stadt Dortmund",
+                "type": "city",
+                "properties": [{"pid": "ags", "v": "05911000"}],
+            },
+        },
+    )
     assert first(answer, "ags")["id"] == "city/dortmund" and first(answer, "ags")["match"] is True
     assert first(answer, "qid")["id"] == "company/huawei" and first(answer, "qid")["score"] == 100
     assert first(answer, "own")["id"] == "company/cisco"
@@ -206,8 +246,9 @@ def test_identifiers_match_exactly_and_contradictions_count_against(client: http
 
 
 def test_the_type_filter_and_limit_hold(client: httpx.Client) -> None:
-    answer = reconcile(client, {"q0": {"query": "Dortmund", "type": "organization", "limit": 2},
-                                "q1": {"query": "Stadt", "limit": 1}})
+    answer = reconcile(
+        client, {"q0": {"query": "Dortmund", "type": "organization", "limit": 2}, "q1": {"query": "Stadt", "limit": 1}}
+    )
     assert answer["q0"]["result"] and all(c["type"][0]["id"] == "organization" for c in answer["q0"]["result"])
     assert len(answer["q0"]["result"]) <= 2 and len(answer["q1"]["result"]) <= 1
 
@@ -220,34 +261,53 @@ BAD: list[tuple[str, dict[str, str], int, str]] = [
     ("huge limit", {"queries": json.dumps({"q0": {"query": "x", "limit": 10**9}})}, 400, "limit"),
     ("fractional limit", {"queries": json.dumps({"q0": {"query": "x", "limit": 2.5}})}, 400, "limit"),
     ("unknown type", {"queries": json.dumps({"q0": {"query": "x", "type": "planet"}})}, 400, "unknown type 'planet'"),
-    ("unknown property", {"queries": json.dumps({"q0": {"query": "x", "properties": [{"pid": "zip", "v": "1"}]}})},
-     400, "unknown property 'zip'"),
+    (
+        "unknown property",
+        {"queries": json.dumps({"q0": {"query": "x", "properties": [{"pid": "zip", "v": "1"}]}})},
+        400,
+        "unknown property 'zip'",
+    ),
     ("unknown field", {"queries": json.dumps({"q0": {"query": "x", "colour": "red"}})}, 400, "unknown field"),
     ("long text", {"queries": json.dumps({"q0": {"query": "x" * 10_000}})}, 400, "characters"),
     ("no text", {"queries": json.dumps({"q0": {"type": "city"}})}, 400, "needs a `query`"),
-    ("extend unknown property", {"extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "x"}]})},
-     400, "unknown property 'x'"),
-    ("extend too many ids", {"extend": json.dumps({"ids": [f"city/c{i}" for i in range(101)],
-                                                   "properties": [{"id": "ags"}]})}, 400, "at most"),
+    (
+        "extend unknown property",
+        {"extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "x"}]})},
+        400,
+        "unknown property 'x'",
+    ),
+    (
+        "extend too many ids",
+        {"extend": json.dumps({"ids": [f"city/c{i}" for i in range(101)], "properties": [{"id": "ags"}]})},
+        400,
+        "at most",
+    ),
     ("extend malformed", {"extend": "{"}, 400, "not valid JSON"),
     ("neither", {"something": "else"}, 400, "`queries`"),
 ]
 
 
 @pytest.mark.parametrize(("what", "form", "status", "says"), BAD, ids=[case[0] for case in BAD])
-def test_bad_requests_get_a_clear_answer(client: httpx.Client, what: str, form: dict[str, str], status: int,
-                                         says: str) -> None:
+def test_bad_requests_get_a_clear_answer(
+    client: httpx.Client, what: str, form: dict[str, str], status: int, says: str
+) -> None:
     response = client.post("/reconcile", data=form)
     assert response.status_code == status, response.text
     assert says in response.json()["error"]["message"]
 
 
 def test_bad_requests_elsewhere_get_a_clear_answer(client: httpx.Client) -> None:
-    huge = client.post("/reconcile", content=b"queries=" + b"x" * 2_000_000,
-                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    huge = client.post(
+        "/reconcile",
+        content=b"queries=" + b"x" * 2_000_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert huge.status_code == 413 and "bytes" in huge.json()["error"]["message"]
-    for url, params in (("/reconcile/extend/propose", {}), ("/reconcile/extend/propose", {"type": "planet"}),
-                        ("/reconcile/suggest/entity", {"prefix": "a", "type": "planet"})):
+    for url, params in (
+        ("/reconcile/extend/propose", {}),
+        ("/reconcile/extend/propose", {"type": "planet"}),
+        ("/reconcile/suggest/entity", {"prefix": "a", "type": "planet"}),
+    ):
         response = client.get(url, params=params)
         assert response.status_code in (400, 422) and response.json()["error"]["message"]
     multipart = client.post("/reconcile", files={"queries": ("q.json", b'{"q0": {"query": "x"}}')})
@@ -256,13 +316,21 @@ def test_bad_requests_elsewhere_get_a_clear_answer(client: httpx.Client) -> None
     assert as_json.json()["q0"]["result"][0]["id"] == "city/dortmund"
     draft = client.post("/reconcile/1.0-draft/reconcile", content=b"{", headers={"Content-Type": "application/json"})
     assert draft.status_code == 400 and "not valid JSON" in draft.json()["error"]["message"]
-    none = client.post("/reconcile/1.0-draft/reconcile", json={"queries": [{"conditions": [
-        {"matchType": "name", "propertyValue": "x", "matchQuantifier": "all"}]}]})
+    none = client.post(
+        "/reconcile/1.0-draft/reconcile",
+        json={"queries": [{"conditions": [{"matchType": "name", "propertyValue": "x", "matchQuantifier": "all"}]}]},
+    )
     assert none.status_code == 400 and "matchQuantifier" in none.json()["error"]["message"]
 
 
 def test_the_routes_are_in_the_openapi_description(live_server: Server) -> None:
     with live_server.client() as http:
         paths = http.get("/openapi.json").json()["paths"]
-    assert {"/reconcile", "/reconcile/suggest/entity", "/reconcile/extend/propose", "/reconcile/preview",
-            "/reconcile/1.0-draft/reconcile", "/api/v1/lookup"} <= set(paths)
+    assert {
+        "/reconcile",
+        "/reconcile/suggest/entity",
+        "/reconcile/extend/propose",
+        "/reconcile/preview",
+        "/reconcile/1.0-draft/reconcile",
+        "/api/v1/lookup",
+    } <= set(paths)

@@ -84,13 +84,16 @@ def http(town: tuple[Server, Path]) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.mark.parametrize(("params", "key"), [
-    ({"ags": "09999001"}, "city/newtown"),
-    ({"wikidata": "Q4115189"}, "city/newtown"),
-    ({"wikidata": "http://www.wikidata.org/entity/Q4115189"}, "city/newtown"),
-    ({"homepage": "http://acme.example"}, "company/acme"),
-    ({"id": "company/acme"}, "company/acme"),
-])
+@pytest.mark.parametrize(
+    ("params", "key"),
+    [
+        ({"ags": "09999001"}, "city/newtown"),
+        ({"wikidata": "Q4115189"}, "city/newtown"),
+        ({"wikidata": "http://www.wikidata.org/entity/Q4115189"}, "city/newtown"),
+        ({"homepage": "http://acme.example"}, "company/acme"),
+        ({"id": "company/acme"}, "company/acme"),
+    ],
+)
 def test_an_identifier_answers_with_the_thing(http: httpx.Client, params: dict[str, str], key: str) -> None:
     response = http.get("/api/v1/lookup", params=params)
     assert response.status_code == 200, response.text
@@ -108,9 +111,17 @@ def test_a_retired_id_redirects_to_its_successor_or_is_gone(http: httpx.Client) 
     assert preview.status_code == 410 and "city/newtown" in preview.text
 
 
-@pytest.mark.parametrize(("params", "status"), [
-    ({"ags": "01234567"}, 404), ({"id": "city/nowhere"}, 404), ({}, 400),
-    ({"ags": "09999001", "wikidata": "Q1"}, 400), ({"zip": "12345"}, 400), ({"ags": "1" * 50}, 422)])
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"ags": "01234567"}, 404),
+        ({"id": "city/nowhere"}, 404),
+        ({}, 400),
+        ({"ags": "09999001", "wikidata": "Q1"}, 400),
+        ({"zip": "12345"}, 400),
+        ({"ags": "1" * 50}, 422),
+    ],
+)
 def test_lookups_that_find_nothing_or_ask_wrongly(http: httpx.Client, params: dict[str, str], status: int) -> None:
     response = http.get("/api/v1/lookup", params=params)
     assert response.status_code == status
@@ -118,8 +129,12 @@ def test_lookups_that_find_nothing_or_ask_wrongly(http: httpx.Client, params: di
 
 
 def test_names_of_the_data_reconcile_and_retired_things_are_no_candidates(http: httpx.Client) -> None:
-    queries = {"short": {"query": "Newtown", "type": "city"}, "alt": {"query": "ACME", "type": "company"},
-               "legal": {"query": "Acme Systems", "type": "company"}, "old": {"query": "Oldtown"}}
+    queries = {
+        "short": {"query": "Newtown", "type": "city"},
+        "alt": {"query": "ACME", "type": "company"},
+        "legal": {"query": "Acme Systems", "type": "company"},
+        "old": {"query": "Oldtown"},
+    }
     answer = http.post("/reconcile", data={"queries": json.dumps(queries)}).json()
     assert answer["short"]["result"][0]["id"] == "city/newtown" and answer["short"]["result"][0]["match"]
     assert answer["alt"]["result"][0]["id"] == "company/acme"
@@ -135,8 +150,7 @@ def test_a_new_build_is_reconciled_as_soon_as_it_is_published(tmp_path: Path) ->
         with server.client() as http:
             before = http.post("/reconcile", data={"queries": json.dumps(query)}).json()
             assert not any(c["match"] for c in before["q0"]["result"])
-            run_build(write_data(tmp_path, DATA.replace("Newtown am See", "Betaville")), tmp_path / "store",
-                      NAMESPACE)
+            run_build(write_data(tmp_path, DATA.replace("Newtown am See", "Betaville")), tmp_path / "store", NAMESPACE)
             after = http.post("/reconcile", data={"queries": json.dumps(query)}).json()
             assert after["q0"]["result"][0]["id"] == "city/newtown" and after["q0"]["result"][0]["match"]
     finally:
@@ -153,8 +167,11 @@ def test_a_remote_store_answers_as_the_embedded_one(town: tuple[Server, Path], t
     assert OXIGRAPH is not None
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    oxigraph = subprocess.Popen([OXIGRAPH, "serve", "--location", str(tmp_path / "oxigraph"), "--bind",
-                                 f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    oxigraph = subprocess.Popen(
+        [OXIGRAPH, "serve", "--location", str(tmp_path / "oxigraph"), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     remote: Server | None = None
     try:
         for _ in range(100):
@@ -163,20 +180,44 @@ def test_a_remote_store_answers_as_the_embedded_one(town: tuple[Server, Path], t
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
-        assert kg(["build", "--data", str(town[1] / "data"), "--sparql-endpoint", f"{base}/query",
-                   "--graph-store", f"{base}/store", "--update-endpoint", f"{base}/update"]) == 0
+        assert (
+            kg(
+                [
+                    "build",
+                    "--data",
+                    str(town[1] / "data"),
+                    "--sparql-endpoint",
+                    f"{base}/query",
+                    "--graph-store",
+                    f"{base}/store",
+                    "--update-endpoint",
+                    f"{base}/update",
+                ]
+            )
+            == 0
+        )
         remote = start_server(tmp_path / "unused", env={"SMARTCITY_KG_SPARQL_ENDPOINT": f"{base}/query"})
-        queries = json.dumps({"a": {"query": "Newtown", "type": "city"}, "b": {"query": "ACME Twin"},
-                              "c": {"properties": [{"pid": "ags", "v": "09999001"}]}})
-        extend = json.dumps({"ids": ["city/newtown", "company/acme"],
-                             "properties": [{"id": "ags"}, {"id": "ags.sources"}, {"id": "alt_names"}]})
+        queries = json.dumps(
+            {
+                "a": {"query": "Newtown", "type": "city"},
+                "b": {"query": "ACME Twin"},
+                "c": {"properties": [{"pid": "ags", "v": "09999001"}]},
+            }
+        )
+        extend = json.dumps(
+            {
+                "ids": ["city/newtown", "company/acme"],
+                "properties": [{"id": "ags"}, {"id": "ags.sources"}, {"id": "alt_names"}],
+            }
+        )
         with town[0].client() as embedded, remote.client() as far:
             requests: list[tuple[str, str, dict[str, Any]]] = [
                 ("POST", "/reconcile", {"data": {"queries": queries}}),
                 ("POST", "/reconcile", {"data": {"extend": extend}}),
                 ("GET", "/reconcile/suggest/entity", {"params": {"prefix": "acme"}}),
                 ("GET", "/api/v1/lookup", {"params": {"ags": "09999001"}}),
-                ("GET", "/api/v1/lookup", {"params": {"id": "city/oldtown"}})]
+                ("GET", "/api/v1/lookup", {"params": {"id": "city/oldtown"}}),
+            ]
             for method, url, arguments in requests:
                 near, away = embedded.request(method, url, **arguments), far.request(method, url, **arguments)
                 assert (away.status_code, away.content) == (near.status_code, near.content)

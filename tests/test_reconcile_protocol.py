@@ -22,12 +22,33 @@ from graph.store import EmbeddedStore
 # As in test_fuzz.py: repeatable under CI, new inputs elsewhere, no example database in the checkout.
 FUZZ = hypothesis_settings(max_examples=300, deadline=None, database=None, derandomize=bool(os.environ.get("CI")))
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
-FIELDS = st.sampled_from(["query", "type", "limit", "properties", "type_strict", "pid", "v", "id", "ids",
-                          "conditions", "matchType", "propertyValue", "propertyId", "required", "settings",
-                          "queries", "colour"])
+FIELDS = st.sampled_from(
+    [
+        "query",
+        "type",
+        "limit",
+        "properties",
+        "type_strict",
+        "pid",
+        "v",
+        "id",
+        "ids",
+        "conditions",
+        "matchType",
+        "propertyValue",
+        "propertyId",
+        "required",
+        "settings",
+        "queries",
+        "colour",
+    ]
+)
 TYPE_NAMES = st.sampled_from([*TYPES, "planet"])
-JSON = st.recursive(SCALARS | TYPE_NAMES, lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(FIELDS | st.text(max_size=5), inner, max_size=5), max_leaves=25)
+JSON = st.recursive(
+    SCALARS | TYPE_NAMES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(FIELDS | st.text(max_size=5), inner, max_size=5),
+    max_leaves=25,
+)
 
 
 def _bad_or_parsed(read: Any, value: Any) -> None:
@@ -48,11 +69,14 @@ def test_any_json_is_read_or_refused_with_a_400(value: Any) -> None:
 
 
 @FUZZ
-@given(st.text(max_size=80) | st.sampled_from(["Stadt Dortmund", "IHK", "05913000", "Q1295", "city/dortmund"]),
-       st.lists(TYPE_NAMES.filter(lambda kind: kind in TYPES), max_size=3, unique=True),
-       st.integers(min_value=1, max_value=MAX_LIMIT))
-def test_any_text_is_matched_into_ranked_candidates(store: EmbeddedStore, text: str, types: list[str],
-                                                    limit: int) -> None:
+@given(
+    st.text(max_size=80) | st.sampled_from(["Stadt Dortmund", "IHK", "05913000", "Q1295", "city/dortmund"]),
+    st.lists(TYPE_NAMES.filter(lambda kind: kind in TYPES), max_size=3, unique=True),
+    st.integers(min_value=1, max_value=MAX_LIMIT),
+)
+def test_any_text_is_matched_into_ranked_candidates(
+    store: EmbeddedStore, text: str, types: list[str], limit: int
+) -> None:
     found = match(reconcile_index(store), Query(text, tuple(types), limit))
     assert len(found) <= limit
     assert all(0 <= candidate.score <= 100 for candidate in found)

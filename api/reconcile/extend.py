@@ -43,17 +43,45 @@ def _label_of(link: str) -> str:
 
 
 _OWN = "BIND(?s AS ?st)"
-_SOURCES = ExtProperty("sources", "Sources", "the sources the description of the thing rests on",
-                       "?s prov:wasDerivedFrom ?v . BIND(?s AS ?st)", entity=True, value_type="source")
-_WIKIDATA = ExtProperty("wikidata", "Wikidata id", "the same thing in Wikidata",
-                        _attested("owl:sameAs", f'FILTER(STRSTARTS(STR(?v), "{WIKIDATA}"))'))
+_SOURCES = ExtProperty(
+    "sources",
+    "Sources",
+    "the sources the description of the thing rests on",
+    "?s prov:wasDerivedFrom ?v . BIND(?s AS ?st)",
+    entity=True,
+    value_type="source",
+)
+_WIKIDATA = ExtProperty(
+    "wikidata",
+    "Wikidata id",
+    "the same thing in Wikidata",
+    _attested("owl:sameAs", f'FILTER(STRSTARTS(STR(?v), "{WIKIDATA}"))'),
+)
 _AGENT_COMMON = (
-    ExtProperty("alliances", "Alliances", "the alliances it is a member of (any role)",
-                "?st org:member ?s ; org:organization ?v .", entity=True, value_type="alliance"),
-    ExtProperty("agreements", "Agreements", "the agreements it is a party to",
-                f"?v sck:party ?s . {_OWN.replace('?s AS', '?v AS')}", entity=True, value_type="agreement"),
-    ExtProperty("pilots", "Pilots", "the pilots it leads or takes part in",
-                "{ ?v sck:lead ?s } UNION { ?v sck:partner ?s } BIND(?v AS ?st)", entity=True, value_type="pilot"),
+    ExtProperty(
+        "alliances",
+        "Alliances",
+        "the alliances it is a member of (any role)",
+        "?st org:member ?s ; org:organization ?v .",
+        entity=True,
+        value_type="alliance",
+    ),
+    ExtProperty(
+        "agreements",
+        "Agreements",
+        "the agreements it is a party to",
+        f"?v sck:party ?s . {_OWN.replace('?s AS', '?v AS')}",
+        entity=True,
+        value_type="agreement",
+    ),
+    ExtProperty(
+        "pilots",
+        "Pilots",
+        "the pilots it leads or takes part in",
+        "{ ?v sck:lead ?s } UNION { ?v sck:partner ?s } BIND(?v AS ?st)",
+        entity=True,
+        value_type="pilot",
+    ),
 )
 _ORGANIZATION = (
     ExtProperty("country", "Country", "ISO 3166 alpha-2 code of the country of its seat", _attested("sck:countryCode")),
@@ -61,8 +89,13 @@ _ORGANIZATION = (
     ExtProperty("homepage", "Homepage", "its website", f"?s foaf:homepage ?v . {_OWN}"),
     ExtProperty("alt_names", "Alternative names", "other names it goes by", f"?s skos:altLabel ?v . {_OWN}"),
     ExtProperty("kind", "Kind", "company, chamber, association ...", _label_of("sck:organizationKind")),
-    ExtProperty("parent", "Parent organisation", "the organisation it belongs to",
-                f"?s org:subOrganizationOf ?v . {_OWN}", entity=True),
+    ExtProperty(
+        "parent",
+        "Parent organisation",
+        "the organisation it belongs to",
+        f"?s org:subOrganizationOf ?v . {_OWN}",
+        entity=True,
+    ),
     ExtProperty("description", "Description", "a short description", f"?s schema:description ?v . {_OWN}"),
     *_AGENT_COMMON,
 )
@@ -73,52 +106,116 @@ PROPERTIES: dict[str, tuple[ExtProperty, ...]] = {
         ExtProperty("ags", "AGS", "Amtlicher Gemeindeschlüssel, the official municipality key", _attested("sck:ags")),
         _WIKIDATA,
         ExtProperty("land", "Land", "the federal state", _label_of("sck:land")),
-        ExtProperty("municipality_key", "Municipality key IRI", "the DCAT-AP.de IRI of the municipality",
-                    f"?s sck:municipalityKey ?v . {_OWN}"),
-        ExtProperty("municipality", "Municipality", "the municipal body acting for the city",
-                    "?v sck:municipalityOf ?s . BIND(?v AS ?st)", entity=True, value_type="municipality"),
-        *(ExtProperty(p.id, p.name, p.description, _VIA_MUNICIPALITY + re.sub(r"\?s\b", "?agent", p.pattern),
-                      p.entity, p.value_type) for p in _AGENT_COMMON),
+        ExtProperty(
+            "municipality_key",
+            "Municipality key IRI",
+            "the DCAT-AP.de IRI of the municipality",
+            f"?s sck:municipalityKey ?v . {_OWN}",
+        ),
+        ExtProperty(
+            "municipality",
+            "Municipality",
+            "the municipal body acting for the city",
+            "?v sck:municipalityOf ?s . BIND(?v AS ?st)",
+            entity=True,
+            value_type="municipality",
+        ),
+        *(
+            ExtProperty(
+                p.id,
+                p.name,
+                p.description,
+                _VIA_MUNICIPALITY + re.sub(r"\?s\b", "?agent", p.pattern),
+                p.entity,
+                p.value_type,
+            )
+            for p in _AGENT_COMMON
+        ),
     ),
     "municipality": (
-        ExtProperty("city", "City", "the city it acts for", f"?s sck:municipalityOf ?v . {_OWN}", entity=True,
-                    value_type="city"),
+        ExtProperty(
+            "city", "City", "the city it acts for", f"?s sck:municipalityOf ?v . {_OWN}", entity=True, value_type="city"
+        ),
         *_AGENT_COMMON,
     ),
     "company": _ORGANIZATION,
     "organization": _ORGANIZATION,
     "alliance": (
-        ExtProperty("members", "Members", "its members, any role", "?st org:organization ?s ; org:member ?v .",
-                    entity=True),
-        ExtProperty("themes", "Themes", "the thematic areas it works on",
-                    "?s sck:focus ?st . ?st sck:theme ?concept . ?concept rdfs:label ?v ."),
+        ExtProperty(
+            "members", "Members", "its members, any role", "?st org:organization ?s ; org:member ?v .", entity=True
+        ),
+        ExtProperty(
+            "themes",
+            "Themes",
+            "the thematic areas it works on",
+            "?s sck:focus ?st . ?st sck:theme ?concept . ?concept rdfs:label ?v .",
+        ),
         ExtProperty("kind", "Kind", "the kind of alliance", _label_of("sck:allianceKind")),
-        ExtProperty("founded", "Founded", "founding date, as precise as the source gives it",
-                    '?s sck:event ?st . ?st sck:eventKind ?kind ; sck:date ?v . FILTER(STRENDS(STR(?kind), '
-                    '"/event-kind/founding"))'),
+        ExtProperty(
+            "founded",
+            "Founded",
+            "founding date, as precise as the source gives it",
+            "?s sck:event ?st . ?st sck:eventKind ?kind ; sck:date ?v . FILTER(STRENDS(STR(?kind), "
+            '"/event-kind/founding"))',
+        ),
         ExtProperty("motto", "Motto", "its motto", _attested("sck:motto")),
         ExtProperty("description", "Description", "a short description", f"?s schema:description ?v . {_OWN}"),
-        ExtProperty("agreements", "Agreements", "agreements made within it",
-                    "?v sck:alliance ?s ; a sck:Agreement . BIND(?v AS ?st)", entity=True, value_type="agreement"),
-        ExtProperty("pilots", "Pilots", "pilots run within it", "?v sck:alliance ?s ; a sck:Pilot . BIND(?v AS ?st)",
-                    entity=True, value_type="pilot"),
+        ExtProperty(
+            "agreements",
+            "Agreements",
+            "agreements made within it",
+            "?v sck:alliance ?s ; a sck:Agreement . BIND(?v AS ?st)",
+            entity=True,
+            value_type="agreement",
+        ),
+        ExtProperty(
+            "pilots",
+            "Pilots",
+            "pilots run within it",
+            "?v sck:alliance ?s ; a sck:Pilot . BIND(?v AS ?st)",
+            entity=True,
+            value_type="pilot",
+        ),
     ),
     "agreement": (
-        ExtProperty("agreement_type", "Agreement type", "memorandum of understanding, letter of intent ...",
-                    _label_of("sck:agreementType")),
+        ExtProperty(
+            "agreement_type",
+            "Agreement type",
+            "memorandum of understanding, letter of intent ...",
+            _label_of("sck:agreementType"),
+        ),
         ExtProperty("status", "Status", "its status", _label_of("sck:status")),
-        ExtProperty("signed", "Signed", "signing date, as precise as the source gives it",
-                    f"?s sck:signedOn ?v . {_OWN}"),
+        ExtProperty(
+            "signed", "Signed", "signing date, as precise as the source gives it", f"?s sck:signedOn ?v . {_OWN}"
+        ),
         ExtProperty("duration", "Duration", "agreed term, ISO 8601", f"?s time:hasXSDDuration ?v . {_OWN}"),
         ExtProperty("parties", "Parties", "the parties to it", f"?s sck:party ?v . {_OWN}", entity=True),
-        ExtProperty("signatories", "Signatories", "the people who signed it",
-                    "?s sck:signature ?st . ?st sck:signatory ?v .", entity=True, value_type="person"),
-        ExtProperty("alliance", "Alliance", "the alliance it belongs to", f"?s sck:alliance ?v . {_OWN}",
-                    entity=True, value_type="alliance"),
+        ExtProperty(
+            "signatories",
+            "Signatories",
+            "the people who signed it",
+            "?s sck:signature ?st . ?st sck:signatory ?v .",
+            entity=True,
+            value_type="person",
+        ),
+        ExtProperty(
+            "alliance",
+            "Alliance",
+            "the alliance it belongs to",
+            f"?s sck:alliance ?v . {_OWN}",
+            entity=True,
+            value_type="alliance",
+        ),
     ),
     "pilot": (
-        ExtProperty("alliance", "Alliance", "the alliance it belongs to", f"?s sck:alliance ?v . {_OWN}",
-                    entity=True, value_type="alliance"),
+        ExtProperty(
+            "alliance",
+            "Alliance",
+            "the alliance it belongs to",
+            f"?s sck:alliance ?v . {_OWN}",
+            entity=True,
+            value_type="alliance",
+        ),
         ExtProperty("lead", "Lead", "who leads it", f"?s sck:lead ?v . {_OWN}", entity=True),
         ExtProperty("partners", "Partners", "who takes part", f"?s sck:partner ?v . {_OWN}", entity=True),
         ExtProperty("themes", "Themes", "the thematic areas", _label_of("sck:theme")),
@@ -128,10 +225,16 @@ PROPERTIES: dict[str, tuple[ExtProperty, ...]] = {
         ExtProperty("description", "Description", "a short description", f"?s schema:description ?v . {_OWN}"),
     ),
     "person": (
-        ExtProperty("posts", "Posts", "the posts held (mayor, managing director ...)",
-                    "?s org:holds ?st . ?st rdfs:label ?v ."),
-        ExtProperty("organizations", "Organisations", "where the posts are held",
-                    "?s org:holds ?st . ?st org:postIn ?v .", entity=True),
+        ExtProperty(
+            "posts", "Posts", "the posts held (mayor, managing director ...)", "?s org:holds ?st . ?st rdfs:label ?v ."
+        ),
+        ExtProperty(
+            "organizations",
+            "Organisations",
+            "where the posts are held",
+            "?s org:holds ?st . ?st org:postIn ?v .",
+            entity=True,
+        ),
     ),
 }
 PROPERTIES = {kind: (*properties, _SOURCES) for kind, properties in PROPERTIES.items()}
@@ -141,8 +244,14 @@ assert set(PROPERTIES) == set(TYPES)
 def _companion(prop: ExtProperty) -> ExtProperty:
     own = _OWN in prop.pattern
     where = "the sources of the thing's description, which state it" if own else "the sources that state it"
-    return ExtProperty(prop.id + SOURCES_SUFFIX, f"{prop.name}: sources", f"{prop.name}: {where}", prop.pattern,
-                       entity=True, value_type="source")
+    return ExtProperty(
+        prop.id + SOURCES_SUFFIX,
+        f"{prop.name}: sources",
+        f"{prop.name}: {where}",
+        prop.pattern,
+        entity=True,
+        value_type="source",
+    )
 
 
 def properties_of(kind: str) -> list[ExtProperty]:
@@ -192,12 +301,19 @@ def extend(store: ReadStore, prop: ExtProperty, iris: list[str]) -> dict[str, li
             texts.setdefault(subject, []).append(literal)
     cells: dict[str, list[Value]] = {}
     for subject, found in entities.items():
-        cells[subject] = sorted((Value(best_label(labels, iri.rsplit("/", 1)[-1]), iri.removeprefix(things))
-                                 for iri, labels in found.items() if iri.startswith(things)),
-                                key=lambda value: (value.name.casefold(), value.id or ""))
+        cells[subject] = sorted(
+            (
+                Value(best_label(labels, iri.rsplit("/", 1)[-1]), iri.removeprefix(things))
+                for iri, labels in found.items()
+                if iri.startswith(things)
+            ),
+            key=lambda value: (value.name.casefold(), value.id or ""),
+        )
     for subject, literals in texts.items():
-        cells[subject] = [Value(text.removeprefix(WIKIDATA) if prop.id == "wikidata" else text)
-                          for text in sorted({literal.value for literal in _preferred(literals)})]
+        cells[subject] = [
+            Value(text.removeprefix(WIKIDATA) if prop.id == "wikidata" else text)
+            for text in sorted({literal.value for literal in _preferred(literals)})
+        ]
     return cells
 
 

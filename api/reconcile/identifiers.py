@@ -9,8 +9,16 @@ from graph.records import KEY_PATTERN
 __all__ = ["TYPES", "WIKIDATA", "normal_url", "parse_id", "qid_of", "sorted_words"]
 
 # The types a spreadsheet column is reconciled against: the REST API's type names (sources are cited, not matched).
-TYPES = {"city": "City", "municipality": "Municipality", "company": "Company", "organization": "Organization",
-         "alliance": "Alliance", "agreement": "Agreement", "pilot": "Pilot", "person": "Person"}
+TYPES = {
+    "city": "City",
+    "municipality": "Municipality",
+    "company": "Company",
+    "organization": "Organization",
+    "alliance": "Alliance",
+    "agreement": "Agreement",
+    "pilot": "Pilot",
+    "person": "Person",
+}
 WIKIDATA = "http://www.wikidata.org/entity/"  # the namespace of the graph's owl:sameAs links to Wikidata
 _QID = re.compile(r"Q[1-9]\d*")
 _ID = re.compile(rf"({'|'.join(TYPES)})/({KEY_PATTERN.strip('^$')})")

@@ -22,20 +22,29 @@ log = logging.getLogger("smartcity_kg.reconcile")
 # Each index query reads at most this many rows, so that a huge graph costs bounded memory and time; the index of
 # such a graph covers what the rows reached (and says so in the log).
 MAX_INDEX_ROWS = 2_000_000
-_NAMES_QUERY = SPARQL_PREFIXES + f"""SELECT ?s ?class ?label ?alt WHERE {{
-  VALUES ?class {{ {' '.join(CLASSES[kind] for kind in TYPES)} }}
+_NAMES_QUERY = (
+    SPARQL_PREFIXES
+    + f"""SELECT ?s ?class ?label ?alt WHERE {{
+  VALUES ?class {{ {" ".join(CLASSES[kind] for kind in TYPES)} }}
   ?s a ?class .
   {{ ?s rdfs:label ?label }} UNION {{ ?s skos:altLabel ?alt }}
 }} LIMIT {MAX_INDEX_ROWS}"""
-_FACTS_QUERY = SPARQL_PREFIXES + f"""SELECT ?s ?p ?o ?label WHERE {{
+)
+_FACTS_QUERY = (
+    SPARQL_PREFIXES
+    + f"""SELECT ?s ?p ?o ?label WHERE {{
   VALUES ?p {{ sck:ags owl:sameAs sck:countryCode sck:land sck:municipalityOf foaf:homepage }}
   ?s ?p ?o .
   OPTIONAL {{ FILTER(?p = sck:land) ?o rdfs:label ?label }}
 }} LIMIT {MAX_INDEX_ROWS}"""
-_RETIRED_QUERY = SPARQL_PREFIXES + f"""SELECT ?s ?by WHERE {{
+)
+_RETIRED_QUERY = (
+    SPARQL_PREFIXES
+    + f"""SELECT ?s ?by WHERE {{
   ?s owl:deprecated true .
   OPTIONAL {{ ?s dct:isReplacedBy ?by }}
 }} LIMIT {MAX_INDEX_ROWS}"""
+)
 
 
 @dataclass(frozen=True)
@@ -90,8 +99,9 @@ def _rows(store: ReadStore, query: str) -> Iterator[ox.QuerySolution]:
     for count, row in enumerate(solutions, start=1):  # noqa: B007 - the count is read after the loop
         yield row
     if count >= MAX_INDEX_ROWS:
-        log.warning("the reconciliation index read the first %d rows of a query only; the rest is not matched",
-                    MAX_INDEX_ROWS)
+        log.warning(
+            "the reconciliation index read the first %d rows of a query only; the rest is not matched", MAX_INDEX_ROWS
+        )
 
 
 @dataclass(frozen=True)
@@ -125,8 +135,11 @@ class ReconcileIndex:
         self.by_wikidata: dict[str, list[str]] = {}
         self.by_homepage: dict[str, list[str]] = {}
         for entry in self.entries.values():
-            for table, values in ((self.by_ags, [entry.ags] if entry.ags else []), (self.by_wikidata, entry.wikidata),
-                                  (self.by_homepage, [normal_url(page) for page in entry.homepage])):
+            for table, values in (
+                (self.by_ags, [entry.ags] if entry.ags else []),
+                (self.by_wikidata, entry.wikidata),
+                (self.by_homepage, [normal_url(page) for page in entry.homepage]),
+            ):
                 for value in values:
                     table.setdefault(value, []).append(entry.id)
         # Pools by selection of types; a few at a time, so that asking for every combination costs no more memory.
@@ -158,12 +171,15 @@ class ReconcileIndex:
         wanted = frozenset(types)
         pool = self._pools.get(wanted)
         if pool is None:
-            owners = [(entry.id, name) for entry in self.entries.values() if entry.kind in wanted
-                      for name in entry.names]
+            owners = [
+                (entry.id, name) for entry in self.entries.values() if entry.kind in wanted for name in entry.names
+            ]
             # Words sorted once here, so that drawing candidates is a plain `ratio` (token_sort_ratio would sort the
             # words of every name again on every query).
-            forms = {level: [sorted_words(getattr(name.forms, level)) for _, name in owners]
-                     for level in ("full", "plain", "core")}
+            forms = {
+                level: [sorted_words(getattr(name.forms, level)) for _, name in owners]
+                for level in ("full", "plain", "core")
+            }
             pool = NamePool(forms, owners)
             self._pools.put(wanted, pool)
         return pool

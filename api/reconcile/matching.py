@@ -31,10 +31,25 @@ _AGREES, _CONTRADICTS, _IDENTIFIER_CONTRADICTS = 5.0, 20.0, 40.0
 # Properties whose shared value identifies the thing by itself.
 _IDENTIFYING = ("ags", "wikidata", "homepage")
 # The Länder by their official two-letter and common abbreviations, so that a column "NW" or "NRW" compares.
-LANDS = {"bw": "baden-wurttemberg", "by": "bayern", "be": "berlin", "bb": "brandenburg", "hb": "bremen",
-         "hh": "hamburg", "he": "hessen", "mv": "mecklenburg-vorpommern", "ni": "niedersachsen",
-         "nw": "nordrhein-westfalen", "nrw": "nordrhein-westfalen", "rp": "rheinland-pfalz", "sl": "saarland",
-         "sn": "sachsen", "st": "sachsen-anhalt", "sh": "schleswig-holstein", "th": "thuringen"}
+LANDS = {
+    "bw": "baden-wurttemberg",
+    "by": "bayern",
+    "be": "berlin",
+    "bb": "brandenburg",
+    "hb": "bremen",
+    "hh": "hamburg",
+    "he": "hessen",
+    "mv": "mecklenburg-vorpommern",
+    "ni": "niedersachsen",
+    "nw": "nordrhein-westfalen",
+    "nrw": "nordrhein-westfalen",
+    "rp": "rheinland-pfalz",
+    "sl": "saarland",
+    "sn": "sachsen",
+    "st": "sachsen-anhalt",
+    "sh": "schleswig-holstein",
+    "th": "thuringen",
+}
 _AGS = re.compile(r"\d{8}")
 
 
@@ -94,8 +109,13 @@ def _name_hits(index: ReconcileIndex, text: str, types: Sequence[str], hits: dic
     pool = index.names_of(types)
     drawn: set[str] = set()
     for level, _ in _LEVELS:
-        for _, _, position in process.extract(sorted_words(getattr(forms, level)), pool.forms[level],
-                                              scorer=fuzz.ratio, limit=_DRAWN, score_cutoff=_CUTOFF):
+        for _, _, position in process.extract(
+            sorted_words(getattr(forms, level)),
+            pool.forms[level],
+            scorer=fuzz.ratio,
+            limit=_DRAWN,
+            score_cutoff=_CUTOFF,
+        ):
             drawn.add(pool.owners[position][0])
     for ident in drawn:
         hit = hits.setdefault(ident, _Hit())
@@ -134,7 +154,6 @@ def _property_evidence(entry: Entry, pid: str, values: tuple[str, ...]) -> tuple
     return -penalty, False
 
 
-
 def match(index: ReconcileIndex, query: Query) -> list[Candidate]:
     """The candidates for `query`, best first, at most `query.limit`; `match` set on the first where it is sure."""
     types = query.types or tuple(index.types)
@@ -155,24 +174,30 @@ def match(index: ReconcileIndex, query: Query) -> list[Candidate]:
         candidates.append(_candidate(entry, hit, query))
     plain = forms_of(query.text).plain
     for candidate in candidates:
-        candidate.overlap = max((fuzz.token_sort_ratio(plain, name.forms.plain) for name in candidate.entry.names),
-                                default=0.0)
+        candidate.overlap = max(
+            (fuzz.token_sort_ratio(plain, name.forms.plain) for name in candidate.entry.names), default=0.0
+        )
     # Equal scores ("Huawei Deutschland": Huawei and Huawei Technologies Deutschland both by their core name) are
     # ordered by the whole names, words in any order, legal forms aside; cities before municipalities; then by name.
-    candidates.sort(key=lambda c: (-c.score, -c.overlap, c.entry.kind != "city", c.entry.label.casefold(),
-                                   c.entry.id))
+    candidates.sort(key=lambda c: (-c.score, -c.overlap, c.entry.kind != "city", c.entry.label.casefold(), c.entry.id))
     _decide(candidates)
-    return candidates[:query.limit]
+    return candidates[: query.limit]
 
 
 def _candidate(entry: Entry, hit: _Hit, query: Query) -> Candidate:
     score = hit.similarity
-    features = [Feature("name", "name similarity (0-100)", round(hit.similarity, 1)),
-                Feature("name_exact", "the name as written, case and accents aside", hit.level == "full"
-                        and hit.similarity >= 100.0),
-                Feature("legal_form_ignored", "equal once legal forms, prefixes and abbreviations are set aside",
-                        hit.level in ("plain", "core")),
-                Feature("alternative_name", "matched an alternative name", hit.origin in ("alt", "short"))]
+    features = [
+        Feature("name", "name similarity (0-100)", round(hit.similarity, 1)),
+        Feature(
+            "name_exact", "the name as written, case and accents aside", hit.level == "full" and hit.similarity >= 100.0
+        ),
+        Feature(
+            "legal_form_ignored",
+            "equal once legal forms, prefixes and abbreviations are set aside",
+            hit.level in ("plain", "core"),
+        ),
+        Feature("alternative_name", "matched an alternative name", hit.origin in ("alt", "short")),
+    ]
     identified = hit.identifier is not None
     for pid, values in query.properties:
         change, agrees = _property_evidence(entry, pid, values)

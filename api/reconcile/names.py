@@ -10,26 +10,120 @@ __all__ = ["Forms", "forms_of", "short_place_name"]
 
 # Words that say what kind of body a name belongs to rather than which one: "Stadt Dortmund", "Dortmund, Stadt"
 # and "Dortmund" name the same city; "ZTE Deutschland GmbH" and "ZTE Deutschland" the same company.
-_LEADING = ("stadt", "landeshauptstadt", "gemeinde", "kreisstadt", "grosse kreisstadt", "kreisfreie stadt",
-            "hansestadt", "freie und hansestadt", "freie hansestadt", "universitatsstadt", "wissenschaftsstadt",
-            "stadtverwaltung", "markt", "city of", "town of", "municipality of", "dr", "prof", "prof dr",
-            "ob", "oberburgermeister", "oberburgermeisterin", "burgermeister", "burgermeisterin", "herr", "frau")
-_TRAILING = ("stadt", "gmbh", "ggmbh", "mbh", "gmbh co kg", "gesellschaft mbh", "aktiengesellschaft", "ag", "se",
-             "kg", "kgaa", "ag co kg", "ohg", "gbr", "ug", "ug haftungsbeschrankt", "e v", "ev", "eg", "aor", "kdor",
-             "anstalt des offentlichen rechts", "korperschaft des offentlichen rechts", "inc", "corp",
-             "corporation", "co", "co ltd", "ltd", "limited", "llc", "plc", "sa", "s a", "nv", "bv", "spa", "sarl",
-             "sas", "ab", "as", "oy")
+_LEADING = (
+    "stadt",
+    "landeshauptstadt",
+    "gemeinde",
+    "kreisstadt",
+    "grosse kreisstadt",
+    "kreisfreie stadt",
+    "hansestadt",
+    "freie und hansestadt",
+    "freie hansestadt",
+    "universitatsstadt",
+    "wissenschaftsstadt",
+    "stadtverwaltung",
+    "markt",
+    "city of",
+    "town of",
+    "municipality of",
+    "dr",
+    "prof",
+    "prof dr",
+    "ob",
+    "oberburgermeister",
+    "oberburgermeisterin",
+    "burgermeister",
+    "burgermeisterin",
+    "herr",
+    "frau",
+)
+_TRAILING = (
+    "stadt",
+    "gmbh",
+    "ggmbh",
+    "mbh",
+    "gmbh co kg",
+    "gesellschaft mbh",
+    "aktiengesellschaft",
+    "ag",
+    "se",
+    "kg",
+    "kgaa",
+    "ag co kg",
+    "ohg",
+    "gbr",
+    "ug",
+    "ug haftungsbeschrankt",
+    "e v",
+    "ev",
+    "eg",
+    "aor",
+    "kdor",
+    "anstalt des offentlichen rechts",
+    "korperschaft des offentlichen rechts",
+    "inc",
+    "corp",
+    "corporation",
+    "co",
+    "co ltd",
+    "ltd",
+    "limited",
+    "llc",
+    "plc",
+    "sa",
+    "s a",
+    "nv",
+    "bv",
+    "spa",
+    "sarl",
+    "sas",
+    "ab",
+    "as",
+    "oy",
+)
 # Only for the weakest comparison: a country or a generic business word is rarely what tells two companies apart,
 # but it does tell "ZTE Deutschland" from "ZTE", so a name without them scores below the full name.
-_GENERIC = frozenset({"deutschland", "germany", "german", "europe", "europa", "emea", "international",
-                      "technologies", "technology", "systems", "group", "gruppe", "holding", "global", "konzern",
-                      "electronics", "solutions", "services", "consulting", "information", "communications"})
-_STOPWORDS = frozenset({"zu", "zum", "zur", "fur", "der", "die", "das", "des", "den", "dem", "und", "the", "of",
-                        "for", "and"})
+_GENERIC = frozenset(
+    {
+        "deutschland",
+        "germany",
+        "german",
+        "europe",
+        "europa",
+        "emea",
+        "international",
+        "technologies",
+        "technology",
+        "systems",
+        "group",
+        "gruppe",
+        "holding",
+        "global",
+        "konzern",
+        "electronics",
+        "solutions",
+        "services",
+        "consulting",
+        "information",
+        "communications",
+    }
+)
+_STOPWORDS = frozenset(
+    {"zu", "zum", "zur", "fur", "der", "die", "das", "des", "den", "dem", "und", "the", "of", "for", "and"}
+)
 # Abbreviations spreadsheets use for German public bodies, expanded as the full names are written.
-ABBREVIATIONS = {"ihk": "industrie und handelskammer", "hwk": "handwerkskammer", "tu": "technische universitat",
-                 "fh": "fachhochschule", "uni": "universitat", "hs": "hochschule", "st": "sankt",
-                 "wifo": "wirtschaftsforderung", "wirtschaftsf": "wirtschaftsforderung"}
+ABBREVIATIONS = {
+    "ihk": "industrie und handelskammer",
+    "hwk": "handwerkskammer",
+    "tu": "technische universitat",
+    "fh": "fachhochschule",
+    "uni": "universitat",
+    "hs": "hochschule",
+    "st": "sankt",
+    "wifo": "wirtschaftsforderung",
+    "wirtschaftsf": "wirtschaftsforderung",
+}
 # Where a place name goes on with the river or region it lies on: "Rüsselsheim am Main" is called "Rüsselsheim".
 _PLACE_QUALIFIERS = frozenset({"am", "an", "im", "in", "ob", "bei", "auf", "vor"})
 
@@ -84,7 +178,7 @@ def forms_of(text: str) -> Forms:
 
 
 def short_place_name(text: str) -> str | None:
-    """"Rüsselsheim am Main" → "Rüsselsheim"; None when the name has no such qualifier."""
+    """ "Rüsselsheim am Main" → "Rüsselsheim"; None when the name has no such qualifier."""
     words = text.split()
     for index, word in enumerate(words[1:], start=1):
         if word.casefold() in _PLACE_QUALIFIERS:

@@ -14,9 +14,22 @@ from fastapi import HTTPException, Request
 from api.reconcile.identifiers import TYPES
 from api.reconcile.matching import LANDS, Query
 
-__all__ = ["DEFAULT_LIMIT", "MAX_BATCH", "MAX_BODY_BYTES", "MAX_IDS", "MAX_LIMIT", "MAX_PROPERTIES", "QUERY_PROPERTIES",
-           "ExtendRequest", "body_bytes", "extend_request", "form_fields", "parse_json", "queries_02",
-           "queries_10"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_BATCH",
+    "MAX_BODY_BYTES",
+    "MAX_IDS",
+    "MAX_LIMIT",
+    "MAX_PROPERTIES",
+    "QUERY_PROPERTIES",
+    "ExtendRequest",
+    "body_bytes",
+    "extend_request",
+    "form_fields",
+    "parse_json",
+    "queries_02",
+    "queries_10",
+]
 
 # Bounds on one request: OpenRefine sends batches of ten; a hundred leaves room without letting one request
 # occupy the server for long. Each is reported by name when exceeded.
@@ -67,14 +80,12 @@ async def form_fields(request: Request) -> dict[str, str]:
             document = parse_json(body.decode("utf-8", "replace"), "the request body")
             if not isinstance(document, dict):
                 raise _bad("a JSON request body must be an object with the fields `queries` or `extend`")
-            fields |= {name: value if isinstance(value, str) else json.dumps(value)
-                       for name, value in document.items()}
+            fields |= {name: value if isinstance(value, str) else json.dumps(value) for name, value in document.items()}
         elif kind.startswith("multipart/"):
             raise HTTPException(415, "send the form as application/x-www-form-urlencoded (or JSON), not multipart")
         else:
             try:
-                pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-                                  max_num_fields=16)
+                pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=16)
             except (UnicodeDecodeError, ValueError) as error:
                 raise _bad(f"the form body cannot be read: {error}") from error
             fields |= dict(pairs)
@@ -101,8 +112,13 @@ def _types(value: Any, where: str) -> tuple[str, ...]:
 def _limit(value: Any, where: str) -> int:
     if value is None:
         return DEFAULT_LIMIT
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or value != int(value) or not 1 <= value <= MAX_LIMIT:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+        or not 1 <= value <= MAX_LIMIT
+    ):
         raise _bad(f"{where}: `limit` must be a whole number from 1 to {MAX_LIMIT}, not {value!r}")
     return int(value)
 
@@ -137,7 +153,7 @@ def queries_02(text: str) -> dict[str, Query]:
     """A 0.2 query batch: a JSON object of queries, keyed by the client's ids."""
     batch = parse_json(text, "`queries`")
     if not isinstance(batch, dict):
-        raise _bad("`queries` must be a JSON object mapping query ids to queries, e.g. {\"q0\": {\"query\": ...}}")
+        raise _bad('`queries` must be a JSON object mapping query ids to queries, e.g. {"q0": {"query": ...}}')
     if len(batch) > MAX_BATCH:
         raise _bad(f"the batch has {len(batch)} queries, more than the {MAX_BATCH} accepted; send it in parts")
     queries = {}
@@ -161,8 +177,7 @@ def queries_02(text: str) -> dict[str, Query]:
         if raw.get("type_strict", "any") not in ("any", "should", "all"):
             raise _bad(f"{where}: `type_strict` is one of any, should, all")
         types = _types(raw["type"], where) if raw.get("type") is not None else ()
-        queries[key] = Query(_text(raw.get("query", ""), where), types, _limit(raw.get("limit"), where),
-                             tuple(parsed))
+        queries[key] = Query(_text(raw.get("query", ""), where), types, _limit(raw.get("limit"), where), tuple(parsed))
     return queries
 
 
@@ -198,8 +213,11 @@ def queries_10(document: Any) -> list[tuple[Query, tuple[str, ...]]]:
 
 
 def _condition(condition: Any, where: str) -> tuple[list[str], tuple[str, tuple[str, ...]] | None]:
-    if not isinstance(condition, dict) or condition.get("matchType") not in ("name", "id", "property") \
-            or "propertyValue" not in condition:
+    if (
+        not isinstance(condition, dict)
+        or condition.get("matchType") not in ("name", "id", "property")
+        or "propertyValue" not in condition
+    ):
         raise _bad(f"{where}: each condition has a `matchType` (name, id or property) and a `propertyValue`")
     if condition.get("matchQuantifier", "any") != "any":
         raise _bad(f"{where}: only the matchQuantifier `any` is supported")
@@ -220,15 +238,20 @@ class ExtendRequest:
 
 def extend_request(document: Any) -> ExtendRequest:
     """A data extension query: {"ids": [...], "properties": [{"id": ..., "settings": {"limit": n}}]}."""
-    if not isinstance(document, dict) or not isinstance(document.get("ids"), list) \
-            or not isinstance(document.get("properties"), list):
+    if (
+        not isinstance(document, dict)
+        or not isinstance(document.get("ids"), list)
+        or not isinstance(document.get("properties"), list)
+    ):
         raise _bad("`extend` must be a JSON object with lists `ids` and `properties`")
     ids, properties = document["ids"], document["properties"]
     if len(ids) > MAX_IDS or len(properties) > MAX_PROPERTIES * 2:
-        raise _bad(f"`extend` asks for {len(ids)} ids and {len(properties)} properties; at most {MAX_IDS} ids and "
-                   f"{MAX_PROPERTIES * 2} properties are accepted in one request")
+        raise _bad(
+            f"`extend` asks for {len(ids)} ids and {len(properties)} properties; at most {MAX_IDS} ids and "
+            f"{MAX_PROPERTIES * 2} properties are accepted in one request"
+        )
     if not all(isinstance(ident, str) for ident in ids):
-        raise _bad("`extend`: each id is a string, such as \"city/dortmund\"")
+        raise _bad('`extend`: each id is a string, such as "city/dortmund"')
     parsed = []
     for prop in properties:
         if not isinstance(prop, dict) or not isinstance(prop.get("id"), str):

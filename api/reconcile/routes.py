@@ -60,8 +60,9 @@ async def _manifest(request: Request, settings: SettingsDep, holder: StoreHolder
     store = await run_in_threadpool(holder.get)
     root = _root(request, settings)
     base = f"{root}/reconcile{DRAFT if version != '0.2' else ''}"
-    return JSONResponse(manifest(version, root, base, store.manifest.namespace),
-                        background=BackgroundTask(reconcile_index, store))
+    return JSONResponse(
+        manifest(version, root, base, store.manifest.namespace), background=BackgroundTask(reconcile_index, store)
+    )
 
 
 def _known_type(kind: str | None) -> tuple[str, ...]:
@@ -90,8 +91,9 @@ async def reconcile(request: Request, settings: SettingsDep, holder: StoreHolder
     if "queries" in fields:
         queries = queries_02(fields["queries"])
         _, index = await _indexed(holder)
-        answer = await run_in_threadpool(lambda: {key: {"result": candidates(index, query)}
-                                                  for key, query in queries.items()})
+        answer = await run_in_threadpool(
+            lambda: {key: {"result": candidates(index, query)} for key, query in queries.items()}
+        )
         return JSONResponse(answer)
     if "extend" in fields:
         return await _extend(holder, fields["extend"], draft=False)
@@ -105,15 +107,23 @@ async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Respo
     parsed = extend_request(document)
     unknown = [pid for pid, _ in parsed.properties if not known_property(pid)]
     if unknown:
-        raise HTTPException(400, f"unknown property {unknown[0]!r}; GET /reconcile/extend/propose?type=... lists "
-                                 "the properties of a type")
+        raise HTTPException(
+            400,
+            f"unknown property {unknown[0]!r}; GET /reconcile/extend/propose?type=... lists the properties of a type",
+        )
     store, index = await _indexed(holder)
     meta, rows = await run_in_threadpool(extension, store, index, parsed)
     if not draft:
         return JSONResponse({"meta": meta, "rows": rows})
-    return JSONResponse({"meta": meta, "rows": [
-        {"id": ident, "properties": [{"id": pid, "values": values} for pid, values in cells.items()]}
-        for ident, cells in rows.items()]})
+    return JSONResponse(
+        {
+            "meta": meta,
+            "rows": [
+                {"id": ident, "properties": [{"id": pid, "values": values} for pid, values in cells.items()]}
+                for ident, cells in rows.items()
+            ],
+        }
+    )
 
 
 @router.get(DRAFT, summary="Manifest of the 1.0 draft")
@@ -131,8 +141,9 @@ async def draft_reconcile(request: Request, holder: StoreHolderDep) -> Response:
     "Stadt Dortmund"}]}]}`; answered `{"results": [{"candidates": [...]}]}` in the same order."""
     parsed = queries_10(await _json_body(request))
     _, index = await _indexed(holder)
-    results = await run_in_threadpool(lambda: [{"candidates": candidates(index, query, required)}
-                                               for query, required in parsed])
+    results = await run_in_threadpool(
+        lambda: [{"candidates": candidates(index, query, required)} for query, required in parsed]
+    )
     return JSONResponse({"results": results})
 
 
@@ -145,9 +156,13 @@ def _both(path: str) -> list[str]:
     return [path, f"{DRAFT}{path}"]
 
 
-async def suggest_entity(holder: StoreHolderDep, prefix: Prefix = "", cursor: Cursor = 0, limit: Limit = 10,
-                         kind: Annotated[str | None, Query(alias="type", description="only this type")] = None,
-                         ) -> Response:
+async def suggest_entity(
+    holder: StoreHolderDep,
+    prefix: Prefix = "",
+    cursor: Cursor = 0,
+    limit: Limit = 10,
+    kind: Annotated[str | None, Query(alias="type", description="only this type")] = None,
+) -> Response:
     """Entities whose name starts with (or has a word starting with) the prefix; an id, AGS or Wikidata id finds
     its thing."""
     types = _known_type(kind)
@@ -160,15 +175,18 @@ async def suggest_type(prefix: Prefix = "") -> Response:
     return JSONResponse({"result": suggest_types(prefix)})
 
 
-async def suggest_property(prefix: Prefix = "",
-                           kind: Annotated[str | None, Query(alias="type", description="only this type's")] = None,
-                           ) -> Response:
+async def suggest_property(
+    prefix: Prefix = "",
+    kind: Annotated[str | None, Query(alias="type", description="only this type's")] = None,
+) -> Response:
     types = _known_type(kind)
     return JSONResponse({"result": suggest_properties(prefix, types[0] if types else None)})
 
 
-async def propose(kind: Annotated[str, Query(alias="type", description="a type id")],
-                  limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None) -> Response:
+async def propose(
+    kind: Annotated[str, Query(alias="type", description="a type id")],
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+) -> Response:
     """The properties data extension offers for a type, then the sources of each."""
     types = _known_type(kind)
     if not types:
@@ -176,29 +194,45 @@ async def propose(kind: Annotated[str, Query(alias="type", description="a type i
     return JSONResponse(proposals(types[0], limit))
 
 
-async def preview(request: Request, settings: SettingsDep, holder: StoreHolderDep,
-                  ident: Annotated[str, Query(alias="id", max_length=300, description="an entity id")]) -> Response:
+async def preview(
+    request: Request,
+    settings: SettingsDep,
+    holder: StoreHolderDep,
+    ident: Annotated[str, Query(alias="id", max_length=300, description="an entity id")],
+) -> Response:
     """An HTML card of one entity, sized for the client's preview frame."""
     _, index = await _indexed(holder)
     entry = index.get(ident) if parse_id(ident) else None
     successor, retired = index.successor(ident)
     if entry is None:
         status = 410 if retired else 404
-        message = (f"{ident} was retired" + (f"; it is now {successor}" if successor else "")) if retired \
+        message = (
+            (f"{ident} was retired" + (f"; it is now {successor}" if successor else ""))
+            if retired
             else f"no entity {ident!r}"
-        body = render("reconcile_preview.html", entry=None, message=message, width=PREVIEW_SIZE[0],
-                      height=PREVIEW_SIZE[1], doc="")
+        )
+        body = render(
+            "reconcile_preview.html", entry=None, message=message, width=PREVIEW_SIZE[0], height=PREVIEW_SIZE[1], doc=""
+        )
         return Response(body, status_code=status, media_type="text/html")
     root = _root(request, settings)
-    body = render("reconcile_preview.html", entry=entry, message="", width=PREVIEW_SIZE[0], height=PREVIEW_SIZE[1],
-                  doc=f"{root}/doc/{entry.id}")
+    body = render(
+        "reconcile_preview.html",
+        entry=entry,
+        message="",
+        width=PREVIEW_SIZE[0],
+        height=PREVIEW_SIZE[1],
+        doc=f"{root}/doc/{entry.id}",
+    )
     return Response(body, media_type="text/html")
 
 
-for _path, _handler, _summary in (("/suggest/entity", suggest_entity, "Suggest entities"),
-                                  ("/suggest/type", suggest_type, "Suggest types"),
-                                  ("/suggest/property", suggest_property, "Suggest properties"),
-                                  ("/extend/propose", propose, "Properties proposed for data extension"),
-                                  ("/preview", preview, "HTML preview of an entity")):
+for _path, _handler, _summary in (
+    ("/suggest/entity", suggest_entity, "Suggest entities"),
+    ("/suggest/type", suggest_type, "Suggest types"),
+    ("/suggest/property", suggest_property, "Suggest properties"),
+    ("/extend/propose", propose, "Properties proposed for data extension"),
+    ("/preview", preview, "HTML preview of an entity"),
+):
     for _each in _both(_path):
         router.add_api_route(_each, _handler, methods=["GET"], summary=_summary, response_class=Response)
