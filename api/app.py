@@ -15,6 +15,8 @@ from api.encoding import Compression
 from api.errors import install_error_handlers
 from api.limits import HeaderLimit
 from api.observability import install_observability
+from api.reconcile import lookup
+from api.reconcile import routes as reconcile
 from api.routes import catalog, changes, docs, health, pages, resources, rest, sparql
 from api.state import StoreHolder
 from graph import __version__
@@ -54,7 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_observability(app)
     app.router.routes.append(Route("/sparql", sparql.SparqlApp(), methods=["GET", "HEAD", "POST", "QUERY"]))
-    for module in (health, sparql, resources, rest, catalog, changes, pages, docs):
+    # The lookup route comes before REST's /api/v1/{type}, which would otherwise read `lookup` as a type.
+    for module in (health, sparql, resources, lookup, rest, reconcile, catalog, changes, pages, docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -1,0 +1,97 @@
+"""`/api/v1/lookup`: one thing by an official identifier (AGS, Wikidata id, homepage) or by its id, retired or not."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import StoreHolderDep
+from api.lookup import find_thing
+from api.models import AnyThing, ErrorBody, ListItem
+from api.reconcile.identifiers import parse_id
+from api.reconcile.index import ReconcileIndex, reconcile_index
+from graph.store import ReadStore
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["REST API"])
+_IDENTIFIERS = ("ags", "wikidata", "homepage", "id")
+
+
+@router.get(
+    "/lookup",
+    response_model=AnyThing,
+    summary="One thing by an official identifier",
+    responses={
+        300: {"description": "several things carry the identifier: their list, as `items`"},
+        301: {"description": "the id was retired and replaced: Location names the successor"},
+        400: {"model": ErrorBody, "description": "not exactly one identifier given"},
+        404: {"model": ErrorBody, "description": "nothing carries the identifier"},
+        410: {"model": ErrorBody, "description": "the id was retired without a successor"},
+    },
+)
+async def lookup(
+    request: Request,
+    holder: StoreHolderDep,
+    *,
+    ags: Annotated[str | None, Query(max_length=20, description="AGS, e.g. 05913000")] = None,
+    wikidata: Annotated[str | None, Query(max_length=200, description="Q1295 or its IRI")] = None,
+    homepage: Annotated[str | None, Query(max_length=500, description="website URL")] = None,
+    ident: Annotated[str | None, Query(alias="id", max_length=300, description="type/key, e.g. city/dortmund")] = None,
+) -> Response:
+    """The thing an identifier names, as `/api/v1/{type}/{key}` answers it (`Content-Location` says where). An
+    id the data retired redirects (301) to the thing that replaced it, or is answered 410 Gone."""
+    given = {
+        name: value
+        for name, value in (("ags", ags), ("wikidata", wikidata), ("homepage", homepage), ("id", ident))
+        if value is not None
+    }
+    extra = sorted(set(request.query_params) - set(_IDENTIFIERS))
+    if len(given) != 1 or extra:
+        raise HTTPException(
+            400,
+            f"give exactly one of: {', '.join(_IDENTIFIERS)}" + (f" ({', '.join(extra)} is not one)" if extra else ""),
+        )
+    ((name, value),) = given.items()
+
+    def answer() -> Response:
+        store = holder.get()
+        return _answer(store, reconcile_index(store), name, value)
+
+    return await run_in_threadpool(answer)
+
+
+def _answer(store: ReadStore, index: ReconcileIndex, name: str, value: str) -> Response:
+    if name == "id":
+        successor, retired = index.successor(value)
+        if retired:
+            if successor is None:
+                raise HTTPException(410, f"{value} was retired and nothing replaced it")
+            return RedirectResponse(f"/api/v1/{successor}", status_code=301)
+        found = [value] if value in index.entries else []
+    else:
+        found = index.with_value(name, [value])
+    if not found:
+        raise HTTPException(404, f"nothing in the graph has the {name} {value!r}")
+    if len(found) > 1:
+        items = [
+            ListItem(
+                id=index.entries[i].iri,
+                key=index.entries[i].key,
+                type=index.entries[i].kind,
+                label=index.entries[i].label,
+            ).model_dump()
+            for i in found
+        ]
+        return JSONResponse({"items": items}, status_code=300)
+    parsed = parse_id(found[0])
+    assert parsed is not None
+    thing = find_thing(store, *parsed)
+    if thing is None:
+        raise HTTPException(404, f"nothing in the graph has the {name} {value!r}")
+    return Response(
+        thing.model_dump_json(), media_type="application/json", headers={"Content-Location": f"/api/v1/{found[0]}"}
+    )

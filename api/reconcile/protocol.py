@@ -1,0 +1,266 @@
+"""Requests of the Reconciliation Service API (0.2 and the 1.0 draft) read and checked, each fault a clear 400."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import HTTPException, Request
+
+from api.reconcile.identifiers import TYPES
+from api.reconcile.matching import LANDS, Query
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_BATCH",
+    "MAX_BODY_BYTES",
+    "MAX_IDS",
+    "MAX_LIMIT",
+    "MAX_PROPERTIES",
+    "QUERY_PROPERTIES",
+    "ExtendRequest",
+    "body_bytes",
+    "extend_request",
+    "form_fields",
+    "parse_json",
+    "queries_02",
+    "queries_10",
+]
+
+# Bounds on one request: OpenRefine sends batches of ten; a hundred leaves room without letting one request
+# occupy the server for long. Each is reported by name when exceeded.
+MAX_BATCH = 100
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 10
+MAX_QUERY_CHARS = 500
+MAX_PROPERTIES = 20
+MAX_VALUES = 50
+MAX_IDS = 100
+MAX_BODY_BYTES = 1_000_000
+# The properties a query may carry, to sharpen the match.
+QUERY_PROPERTIES = {
+    "ags": ("AGS", "Amtlicher Gemeindeschlüssel, 8 digits (cities)"),
+    "wikidata": ("Wikidata id", "Q-id or Wikidata entity IRI"),
+    "country": ("Country", "ISO 3166 alpha-2 code of the seat (companies, organisations)"),
+    "land": ("Land", f"federal state, by name or abbreviation ({', '.join(sorted(k.upper() for k in LANDS))})"),
+    "homepage": ("Homepage", "website of a company or organisation"),
+}
+_TYPE_LIST = ", ".join(TYPES)
+
+
+def _bad(message: str) -> HTTPException:
+    return HTTPException(400, message)
+
+
+async def body_bytes(request: Request) -> bytes:
+    """The request body, refused with 413 once it grows past MAX_BODY_BYTES (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPException(413, f"the request body has {declared} bytes, more than the {MAX_BODY_BYTES} accepted")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HTTPException(413, f"the request body is larger than the {MAX_BODY_BYTES} bytes accepted")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The request's parameters: the URL's, and for a POST those of its form (or JSON object) body."""
+    fields = dict(request.query_params)
+    if request.method == "POST":
+        body = await body_bytes(request)
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind == "application/json":
+            document = parse_json(body.decode("utf-8", "replace"), "the request body")
+            if not isinstance(document, dict):
+                raise _bad("a JSON request body must be an object with the fields `queries` or `extend`")
+            fields |= {name: value if isinstance(value, str) else json.dumps(value) for name, value in document.items()}
+        elif kind.startswith("multipart/"):
+            raise HTTPException(415, "send the form as application/x-www-form-urlencoded (or JSON), not multipart")
+        else:
+            try:
+                pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=16)
+            except (UnicodeDecodeError, ValueError) as error:
+                raise _bad(f"the form body cannot be read: {error}") from error
+            fields |= dict(pairs)
+    return fields
+
+
+def parse_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _bad(f"{what} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
+
+
+def _types(value: Any, where: str) -> tuple[str, ...]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise _bad(f"{where}: `type` must be a type id or a list of them ({_TYPE_LIST})")
+    unknown = [name for name in names if name not in TYPES]
+    if unknown:
+        raise _bad(f"{where}: unknown type {unknown[0]!r}; the types are: {_TYPE_LIST}")
+    return tuple(dict.fromkeys(names))
+
+
+def _limit(value: Any, where: str) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+        or not 1 <= value <= MAX_LIMIT
+    ):
+        raise _bad(f"{where}: `limit` must be a whole number from 1 to {MAX_LIMIT}, not {value!r}")
+    return int(value)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise _bad(f"{where}: `query` must be a string")
+    if len(value) > MAX_QUERY_CHARS:
+        raise _bad(f"{where}: `query` has {len(value)} characters, more than the {MAX_QUERY_CHARS} accepted")
+    return value
+
+
+def _values(pid: Any, raw: Any, where: str) -> tuple[str, tuple[str, ...]]:
+    if pid not in QUERY_PROPERTIES:
+        raise _bad(f"{where}: unknown property {pid!r}; the properties are: {', '.join(QUERY_PROPERTIES)}")
+    items = raw if isinstance(raw, list) else [raw]
+    if not items or len(items) > MAX_VALUES:
+        raise _bad(f"{where}: property {pid!r} needs 1 to {MAX_VALUES} values")
+    values = []
+    for raw_item in items:
+        item = raw_item["id"] if isinstance(raw_item, dict) and isinstance(raw_item.get("id"), str) else raw_item
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise _bad(f"{where}: a value of {pid!r} must be a string, a number or an object with an `id`")
+        text = str(item)
+        if pid == "ags" and isinstance(item, int):
+            text = f"{item:08d}"  # a spreadsheet that read the key as a number dropped its leading zero
+        values.append(text[:MAX_QUERY_CHARS])
+    return pid, tuple(values)
+
+
+def queries_02(text: str) -> dict[str, Query]:
+    """A 0.2 query batch: a JSON object of queries, keyed by the client's ids."""
+    batch = parse_json(text, "`queries`")
+    if not isinstance(batch, dict):
+        raise _bad('`queries` must be a JSON object mapping query ids to queries, e.g. {"q0": {"query": ...}}')
+    if len(batch) > MAX_BATCH:
+        raise _bad(f"the batch has {len(batch)} queries, more than the {MAX_BATCH} accepted; send it in parts")
+    queries = {}
+    for key, raw in batch.items():
+        where = f"query {key[:40]!r}"
+        if not isinstance(raw, dict):
+            raise _bad(f"{where} must be an object")
+        unknown = set(raw) - {"query", "type", "limit", "properties", "type_strict"}
+        if unknown:
+            raise _bad(f"{where}: unknown field {sorted(unknown)[0]!r}")
+        properties = raw.get("properties", [])
+        if not isinstance(properties, list) or len(properties) > MAX_PROPERTIES:
+            raise _bad(f"{where}: `properties` must be a list of at most {MAX_PROPERTIES} {{pid, v}} objects")
+        parsed = []
+        for item in properties:
+            if not isinstance(item, dict) or "pid" not in item or "v" not in item:
+                raise _bad(f"{where}: each property is an object with `pid` and `v`")
+            parsed.append(_values(item["pid"], item["v"], where))
+        if "query" not in raw and not parsed:
+            raise _bad(f"{where} needs a `query` text or at least one property")
+        if raw.get("type_strict", "any") not in ("any", "should", "all"):
+            raise _bad(f"{where}: `type_strict` is one of any, should, all")
+        types = _types(raw["type"], where) if raw.get("type") is not None else ()
+        queries[key] = Query(_text(raw.get("query", ""), where), types, _limit(raw.get("limit"), where), tuple(parsed))
+    return queries
+
+
+def queries_10(document: Any) -> list[tuple[Query, tuple[str, ...]]]:
+    """A 1.0-draft query batch: {"queries": [...]}, each with conditions; with the properties each requires."""
+    if not isinstance(document, dict) or not isinstance(document.get("queries"), list):
+        raise _bad("the body must be a JSON object with a list `queries`")
+    batch = document["queries"]
+    if len(batch) > MAX_BATCH:
+        raise _bad(f"the batch has {len(batch)} queries, more than the {MAX_BATCH} accepted; send it in parts")
+    parsed = []
+    for number, raw in enumerate(batch):
+        where = f"query {number}"
+        if not isinstance(raw, dict) or not isinstance(raw.get("conditions"), list) or not raw["conditions"]:
+            raise _bad(f"{where} must be an object with a non-empty list `conditions`")
+        unknown = set(raw) - {"type", "limit", "conditions", "lang", "dir"}
+        if unknown:
+            raise _bad(f"{where}: unknown field {sorted(unknown)[0]!r}")
+        if len(raw["conditions"]) > MAX_PROPERTIES:
+            raise _bad(f"{where}: at most {MAX_PROPERTIES} conditions")
+        names, properties, required = [], [], []
+        for condition in raw["conditions"]:
+            names_, prop = _condition(condition, where)
+            names += names_
+            if prop is not None:
+                properties.append(prop)
+                if condition.get("required") is True:
+                    required.append(prop[0])
+        types = _types(raw["type"], where) if raw.get("type") is not None else ()
+        query = Query(_text(" ".join(names), where), types, _limit(raw.get("limit"), where), tuple(properties))
+        parsed.append((query, tuple(required)))
+    return parsed
+
+
+def _condition(condition: Any, where: str) -> tuple[list[str], tuple[str, tuple[str, ...]] | None]:
+    if (
+        not isinstance(condition, dict)
+        or condition.get("matchType") not in ("name", "id", "property")
+        or "propertyValue" not in condition
+    ):
+        raise _bad(f"{where}: each condition has a `matchType` (name, id or property) and a `propertyValue`")
+    if condition.get("matchQuantifier", "any") != "any":
+        raise _bad(f"{where}: only the matchQuantifier `any` is supported")
+    value = condition["propertyValue"]
+    if condition["matchType"] == "property":
+        return [], _values(condition.get("propertyId"), value, where)
+    texts = value if isinstance(value, list) else [value]
+    if not all(isinstance(text, str) for text in texts):
+        raise _bad(f"{where}: a name or id condition's value is text")
+    return [str(text) for text in texts], None
+
+
+@dataclass(frozen=True)
+class ExtendRequest:
+    ids: tuple[str, ...]
+    properties: tuple[tuple[str, int], ...]  # (property id, most values per cell; 0 for all)
+
+
+def extend_request(document: Any) -> ExtendRequest:
+    """A data extension query: {"ids": [...], "properties": [{"id": ..., "settings": {"limit": n}}]}."""
+    if (
+        not isinstance(document, dict)
+        or not isinstance(document.get("ids"), list)
+        or not isinstance(document.get("properties"), list)
+    ):
+        raise _bad("`extend` must be a JSON object with lists `ids` and `properties`")
+    ids, properties = document["ids"], document["properties"]
+    if len(ids) > MAX_IDS or len(properties) > MAX_PROPERTIES * 2:
+        raise _bad(
+            f"`extend` asks for {len(ids)} ids and {len(properties)} properties; at most {MAX_IDS} ids and "
+            f"{MAX_PROPERTIES * 2} properties are accepted in one request"
+        )
+    if not all(isinstance(ident, str) for ident in ids):
+        raise _bad('`extend`: each id is a string, such as "city/dortmund"')
+    parsed = []
+    for prop in properties:
+        if not isinstance(prop, dict) or not isinstance(prop.get("id"), str):
+            raise _bad("`extend`: each property is an object with an `id`")
+        settings = prop.get("settings") or {}
+        limit = settings.get("limit", 0) if isinstance(settings, Mapping) else 0
+        try:
+            count = int(limit)
+        except (TypeError, ValueError) as error:
+            raise _bad(f"`extend`: the limit of {prop['id']!r} is a whole number (0 for all values)") from error
+        parsed.append((prop["id"], max(0, count)))
+    return ExtendRequest(tuple(dict.fromkeys(ids)), tuple(parsed))

@@ -1,0 +1,238 @@
+"""`/reconcile`: the Reconciliation Service API 0.2 (what OpenRefine speaks) and, at `/reconcile/1.0-draft`, the draft.
+
+Every route reads the request on the event loop and does the work (the index of the build, matching, SPARQL) in
+the thread pool, so that a slow index build never holds up other requests.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import SettingsDep, StoreHolderDep
+from api.reconcile.answers import (
+    PREVIEW_SIZE,
+    candidates,
+    extension,
+    known_property,
+    manifest,
+    proposals,
+    suggest_entities,
+    suggest_properties,
+    suggest_types,
+)
+from api.reconcile.identifiers import TYPES, parse_id
+from api.reconcile.index import ReconcileIndex, reconcile_index
+from api.reconcile.protocol import (
+    MAX_LIMIT,
+    body_bytes,
+    extend_request,
+    form_fields,
+    parse_json,
+    queries_02,
+    queries_10,
+)
+from api.templating import render
+from graph.store import ReadStore
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/reconcile", tags=["Reconciliation"])
+DRAFT = "/1.0-draft"
+_TYPE_LIST = ", ".join(TYPES)
+Prefix = Annotated[str, Query(max_length=200, description="what the user has typed so far")]
+Cursor = Annotated[int, Query(ge=0, le=10_000, description="suggestions to skip")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"suggestions to return (at most {MAX_LIMIT})")]
+
+
+def _root(request: Request, settings: SettingsDep) -> str:
+    """The service's public URL: the configured one, else the one the request came to."""
+    return (settings.base_url or str(request.base_url)).rstrip("/")
+
+
+async def _manifest(request: Request, settings: SettingsDep, holder: StoreHolderDep, version: str) -> Response:
+    """The manifest; the build's index is made after it is sent (a client asks for the manifest first), so that
+    the queries that follow find it ready."""
+    store = await run_in_threadpool(holder.get)
+    root = _root(request, settings)
+    base = f"{root}/reconcile{DRAFT if version != '0.2' else ''}"
+    return JSONResponse(
+        manifest(version, root, base, store.manifest.namespace), background=BackgroundTask(reconcile_index, store)
+    )
+
+
+def _known_type(kind: str | None) -> tuple[str, ...]:
+    if kind is None or kind == "":
+        return ()
+    if kind not in TYPES:
+        raise HTTPException(400, f"unknown type {kind!r}; the types are: {_TYPE_LIST}")
+    return (kind,)
+
+
+async def _indexed(holder: StoreHolderDep) -> tuple[ReadStore, ReconcileIndex]:
+    def load() -> tuple[ReadStore, ReconcileIndex]:
+        store = holder.get()
+        return store, reconcile_index(store)
+
+    return await run_in_threadpool(load)
+
+
+@router.api_route("", methods=["GET", "POST"], summary="Manifest, reconciliation queries and data extension (0.2)")
+async def reconcile(request: Request, settings: SettingsDep, holder: StoreHolderDep) -> Response:
+    """Without parameters, the service manifest. With `queries` (GET parameter or POST form field), a JSON object
+    of queries: `{"q0": {"query": "Stadt Dortmund", "type": "city", "limit": 3, "properties": [{"pid": "land",
+    "v": "NRW"}]}}`. With `extend`, a data extension query: `{"ids": ["city/dortmund"], "properties": [{"id":
+    "ags"}]}`."""
+    fields = await form_fields(request)
+    if "queries" in fields:
+        queries = queries_02(fields["queries"])
+        _, index = await _indexed(holder)
+        answer = await run_in_threadpool(
+            lambda: {key: {"result": candidates(index, query)} for key, query in queries.items()}
+        )
+        return JSONResponse(answer)
+    if "extend" in fields:
+        return await _extend(holder, fields["extend"], draft=False)
+    if request.method == "POST":
+        raise HTTPException(400, "a POST carries `queries` (reconciliation) or `extend` (data extension)")
+    return await _manifest(request, settings, holder, "0.2")
+
+
+async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Response:
+    document = parse_json(text, "`extend`") if isinstance(text, str) else text
+    parsed = extend_request(document)
+    unknown = [pid for pid, _ in parsed.properties if not known_property(pid)]
+    if unknown:
+        raise HTTPException(
+            400,
+            f"unknown property {unknown[0]!r}; GET /reconcile/extend/propose?type=... lists the properties of a type",
+        )
+    store, index = await _indexed(holder)
+    meta, rows = await run_in_threadpool(extension, store, index, parsed)
+    if not draft:
+        return JSONResponse({"meta": meta, "rows": rows})
+    return JSONResponse(
+        {
+            "meta": meta,
+            "rows": [
+                {"id": ident, "properties": [{"id": pid, "values": values} for pid, values in cells.items()]}
+                for ident, cells in rows.items()
+            ],
+        }
+    )
+
+
+@router.get(DRAFT, summary="Manifest of the 1.0 draft")
+async def draft_manifest(request: Request, settings: SettingsDep, holder: StoreHolderDep) -> Response:
+    return await _manifest(request, settings, holder, "1.0-draft")
+
+
+async def _json_body(request: Request) -> Any:
+    return parse_json((await body_bytes(request)).decode("utf-8", "replace"), "the request body")
+
+
+@router.post(f"{DRAFT}/reconcile", summary="Reconciliation queries (1.0 draft)")
+async def draft_reconcile(request: Request, holder: StoreHolderDep) -> Response:
+    """A JSON body `{"queries": [{"type": "city", "conditions": [{"matchType": "name", "propertyValue":
+    "Stadt Dortmund"}]}]}`; answered `{"results": [{"candidates": [...]}]}` in the same order."""
+    parsed = queries_10(await _json_body(request))
+    _, index = await _indexed(holder)
+    results = await run_in_threadpool(
+        lambda: [{"candidates": candidates(index, query, required)} for query, required in parsed]
+    )
+    return JSONResponse({"results": results})
+
+
+@router.post(f"{DRAFT}/extend", summary="Data extension (1.0 draft)")
+async def draft_extend(request: Request, holder: StoreHolderDep) -> Response:
+    return await _extend(holder, await _json_body(request), draft=True)
+
+
+def _both(path: str) -> list[str]:
+    return [path, f"{DRAFT}{path}"]
+
+
+async def suggest_entity(
+    holder: StoreHolderDep,
+    prefix: Prefix = "",
+    cursor: Cursor = 0,
+    limit: Limit = 10,
+    kind: Annotated[str | None, Query(alias="type", description="only this type")] = None,
+) -> Response:
+    """Entities whose name starts with (or has a word starting with) the prefix; an id, AGS or Wikidata id finds
+    its thing."""
+    types = _known_type(kind)
+    _, index = await _indexed(holder)
+    result = await run_in_threadpool(suggest_entities, index, prefix, types, cursor, limit)
+    return JSONResponse({"result": result})
+
+
+async def suggest_type(prefix: Prefix = "") -> Response:
+    return JSONResponse({"result": suggest_types(prefix)})
+
+
+async def suggest_property(
+    prefix: Prefix = "",
+    kind: Annotated[str | None, Query(alias="type", description="only this type's")] = None,
+) -> Response:
+    types = _known_type(kind)
+    return JSONResponse({"result": suggest_properties(prefix, types[0] if types else None)})
+
+
+async def propose(
+    kind: Annotated[str, Query(alias="type", description="a type id")],
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+) -> Response:
+    """The properties data extension offers for a type, then the sources of each."""
+    types = _known_type(kind)
+    if not types:
+        raise HTTPException(400, f"`type` is required: one of {_TYPE_LIST}")
+    return JSONResponse(proposals(types[0], limit))
+
+
+async def preview(
+    request: Request,
+    settings: SettingsDep,
+    holder: StoreHolderDep,
+    ident: Annotated[str, Query(alias="id", max_length=300, description="an entity id")],
+) -> Response:
+    """An HTML card of one entity, sized for the client's preview frame."""
+    _, index = await _indexed(holder)
+    entry = index.get(ident) if parse_id(ident) else None
+    successor, retired = index.successor(ident)
+    if entry is None:
+        status = 410 if retired else 404
+        message = (
+            (f"{ident} was retired" + (f"; it is now {successor}" if successor else ""))
+            if retired
+            else f"no entity {ident!r}"
+        )
+        body = render(
+            "reconcile_preview.html", entry=None, message=message, width=PREVIEW_SIZE[0], height=PREVIEW_SIZE[1], doc=""
+        )
+        return Response(body, status_code=status, media_type="text/html")
+    root = _root(request, settings)
+    body = render(
+        "reconcile_preview.html",
+        entry=entry,
+        message="",
+        width=PREVIEW_SIZE[0],
+        height=PREVIEW_SIZE[1],
+        doc=f"{root}/doc/{entry.id}",
+    )
+    return Response(body, media_type="text/html")
+
+
+for _path, _handler, _summary in (
+    ("/suggest/entity", suggest_entity, "Suggest entities"),
+    ("/suggest/type", suggest_type, "Suggest types"),
+    ("/suggest/property", suggest_property, "Suggest properties"),
+    ("/extend/propose", propose, "Properties proposed for data extension"),
+    ("/preview", preview, "HTML preview of an entity"),
+):
+    for _each in _both(_path):
+        router.add_api_route(_each, _handler, methods=["GET"], summary=_summary, response_class=Response)

@@ -1,0 +1,336 @@
+"""/reconcile over real HTTP: every kind of answer checked against the specification's JSON Schemas, the matching
+a spreadsheet user relies on, and bad input answered with a clear 4xx."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+
+from tests.conftest import Server
+
+Check = Callable[[str, str, Any], None]
+
+
+@pytest.fixture
+def check(shared_dir: Path) -> Check:
+    """check(version, schema file, document): validates against the vendored schema of that API version."""
+    folder = shared_dir / "vendor" / "reconciliation-api"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not present (the Reconciliation API's JSON Schemas)")
+    registries: dict[str, Registry] = {}
+    schemas: dict[tuple[str, str], Any] = {}
+    for version in ("0.2", "1.0-draft"):
+        registry: Registry = Registry()
+        for path in sorted((folder / version / "schemas").glob("*.json")):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            schemas[version, path.name] = document
+            resource = Resource.from_contents(document, default_specification=DRAFT7)
+            registry = registry.with_resource(document["$id"].rstrip("#"), resource)
+        registries[version] = registry
+
+    def validate(version: str, name: str, document: Any) -> None:
+        validator = jsonschema.Draft7Validator(schemas[version, name], registry=registries[version])
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+        assert not errors, errors
+
+    return validate
+
+
+def reconcile(client: httpx.Client, queries: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def first(answer: dict[str, Any], key: str = "q0") -> dict[str, Any]:
+    result: dict[str, Any] = answer[key]["result"][0]
+    return result
+
+
+# --- every kind of answer, against the schemas ----------------------------------------------------------------
+def test_the_manifests_follow_the_schemas_and_name_the_routes_they_offer(client: httpx.Client, check: Check) -> None:
+    manifest = client.get("/reconcile").json()
+    check("0.2", "manifest.json", manifest)
+    assert {t["id"] for t in manifest["defaultTypes"]} == {
+        "city",
+        "municipality",
+        "company",
+        "organization",
+        "alliance",
+        "agreement",
+        "pilot",
+        "person",
+    }
+    assert manifest["identifierSpace"] == "https://w3id.org/smartcity-kg/id/"
+    for service in manifest["suggest"].values():
+        assert client.get(service["service_url"] + service["service_path"], params={"prefix": "d"}).status_code == 200
+    propose = manifest["extend"]["propose_properties"]
+    assert client.get(propose["service_url"] + propose["service_path"], params={"type": "city"}).status_code == 200
+    preview = client.get(manifest["preview"]["url"].replace("{{id}}", "city/dortmund"))
+    assert preview.status_code == 200
+    # identifierSpace + id is the thing's IRI; the view URL resolves it on this service
+    view = client.get(manifest["view"]["url"].replace("{{id}}", "city/dortmund"), follow_redirects=True)
+    assert view.status_code == 200
+
+    draft = client.get("/reconcile/1.0-draft").json()
+    check("1.0-draft", "manifest.json", draft)
+
+
+def test_queries_by_post_form_and_by_get_answer_alike(client: httpx.Client, check: Check) -> None:
+    queries = {
+        "q0": {"query": "Stadt Dortmund", "type": "city", "limit": 3},
+        "q1": {"query": "IHK Dortmund", "type": ["organization", "company"]},
+        "q2": {"query": "Dortmund", "properties": [{"pid": "land", "v": "NRW"}, {"pid": "ags", "v": 5913000}]},
+    }
+    check("0.2", "reconciliation-query-batch.json", queries)
+    posted = reconcile(client, queries)
+    check("0.2", "reconciliation-result-batch.json", posted)
+    got = client.get("/reconcile", params={"queries": json.dumps(queries)})
+    assert got.status_code == 200
+    assert got.json() == posted
+    assert first(posted)["id"] == "city/dortmund" and first(posted)["match"] is True
+    assert first(posted, "q1")["id"] == "organization/ihk-dortmund"
+    assert first(posted, "q2")["id"] == "city/dortmund"  # the AGS read as a number keeps its leading zero
+    assert {"ags_agrees", "land_agrees"} <= {f["id"] for f in first(posted, "q2")["features"]}
+
+
+def test_the_draft_answers_its_own_batches(client: httpx.Client, check: Check) -> None:
+    body = {
+        "queries": [
+            {
+                "type": "company",
+                "limit": 2,
+                "conditions": [{"matchType": "name", "propertyValue": "ZTE Deutschland GmbH"}],
+            },
+            {
+                "conditions": [
+                    {"matchType": "property", "propertyId": "ags", "propertyValue": "05913000", "required": True}
+                ]
+            },
+        ]
+    }
+    check("1.0-draft", "reconciliation-query-batch.json", body)
+    response = client.post("/reconcile/1.0-draft/reconcile", json=body)
+    assert response.status_code == 200, response.text
+    check("1.0-draft", "reconciliation-result-batch.json", response.json())
+    results = response.json()["results"]
+    assert results[0]["candidates"][0]["id"] == "company/zte-deutschland"
+    assert [c["id"] for c in results[1]["candidates"]] == ["city/dortmund"]
+
+
+@pytest.mark.parametrize("root", ["/reconcile", "/reconcile/1.0-draft"])
+def test_suggest_services_follow_the_schemas(client: httpx.Client, check: Check, root: str) -> None:
+    version = "0.2" if root == "/reconcile" else "1.0-draft"
+    entities = client.get(f"{root}/suggest/entity", params={"prefix": "dort", "type": "city"}).json()
+    check(version, "suggest-entities-response.json", entities)
+    assert entities["result"][0]["id"] == "city/dortmund"
+    by_ags = client.get(f"{root}/suggest/entity", params={"prefix": "05913000"}).json()
+    assert by_ags["result"][0]["id"] == "city/dortmund"
+    types = client.get(f"{root}/suggest/type", params={"prefix": "comp"}).json()
+    check(version, "suggest-types-response.json", types)
+    assert [t["id"] for t in types["result"]] == ["company"]
+    properties = client.get(f"{root}/suggest/property", params={"prefix": "ags", "type": "city"}).json()
+    check(version, "suggest-properties-response.json", properties)
+    assert "ags" in [p["id"] for p in properties["result"]]
+
+
+@pytest.mark.parametrize(
+    "kind", ["city", "municipality", "company", "organization", "alliance", "agreement", "pilot", "person"]
+)
+def test_each_type_proposes_properties_and_the_sources_of_each(client: httpx.Client, check: Check, kind: str) -> None:
+    for root, version in (("/reconcile", "0.2"), ("/reconcile/1.0-draft", "1.0-draft")):
+        proposal = client.get(f"{root}/extend/propose", params={"type": kind}).json()
+        check(version, "data-extension-property-proposal.json", proposal)
+        ids = [p["id"] for p in proposal["properties"]]
+        assert proposal["type"] == kind and "sources" in ids
+        assert all(f"{pid}.sources" in ids for pid in ids if pid != "sources" and not pid.endswith(".sources"))
+    limited = client.get("/reconcile/extend/propose", params={"type": kind, "limit": 2}).json()
+    assert len(limited["properties"]) == 2 and limited["limit"] == 2
+
+
+def test_data_extension_gives_values_with_their_sources(client: httpx.Client, check: Check) -> None:
+    query = {
+        "ids": ["city/dortmund", "company/huawei", "city/no-such-city"],
+        "properties": [
+            {"id": "ags"},
+            {"id": "ags.sources"},
+            {"id": "wikidata"},
+            {"id": "country"},
+            {"id": "alliances", "settings": {"limit": 1}},
+        ],
+    }
+    check("0.2", "data-extension-query.json", query)
+    answer = client.post("/reconcile", data={"extend": json.dumps(query)}).json()
+    check("0.2", "data-extension-response.json", answer)
+    rows = answer["rows"]
+    assert rows["city/dortmund"]["ags"] == [{"str": "05913000"}]
+    assert "source/bkg-vg250-2021" in {value["id"] for value in rows["city/dortmund"]["ags.sources"]}
+    assert all(value["name"] for value in rows["city/dortmund"]["ags.sources"])
+    assert rows["city/dortmund"]["wikidata"] == [{"str": "Q1295"}]
+    assert rows["company/huawei"]["country"] == [{"str": "CN"}]
+    assert rows["company/huawei"]["ags"] == []  # a company has no AGS
+    assert len(rows["city/dortmund"]["alliances"]) == 1
+    assert rows["city/no-such-city"] == {"ags": [], "ags.sources": [], "wikidata": [], "country": [], "alliances": []}
+    meta = {m["id"]: m for m in answer["meta"]}
+    assert meta["alliances"]["type"] == {"id": "alliance", "name": "Alliance"}
+
+    draft = client.post("/reconcile/1.0-draft/extend", json=query)
+    assert draft.status_code == 200, draft.text
+    check("1.0-draft", "data-extension-response.json", draft.json())
+    assert draft.json()["rows"][0]["properties"][0] == {"id": "ags", "values": [{"str": "05913000"}]}
+
+
+def test_the_preview_is_an_html_card_of_the_entity(client: httpx.Client) -> None:
+    card = client.get("/reconcile/preview", params={"id": "city/dortmund"})
+    assert card.status_code == 200 and card.headers["content-type"].startswith("text/html")
+    assert "Dortmund" in card.text and "05913000" in card.text and "Q1295" in card.text
+    draft = client.get("/reconcile/1.0-draft/preview", params={"id": "company/huawei"})
+    assert "Huawei" in draft.text
+    missing = client.get("/reconcile/preview", params={"id": "city/<script>"})
+    assert missing.status_code == 404 and "<script>" not in missing.text
+
+
+# --- matching --------------------------------------------------------------------------------------------------
+def test_match_is_set_only_where_one_candidate_stands_out(client: httpx.Client) -> None:
+    answer = reconcile(
+        client,
+        {
+            "sure": {"query": "Huawei Technologies Deutschland GmbH", "type": "company"},
+            "two": {"query": "Huawei Technologies Co. Ltd.", "type": "company"},  # the group and its German arm tie
+            "typo": {"query": "Dortmnud", "type": "city"},
+            "none": {"query": "Robert Bosch GmbH", "type": "company"},
+        },
+    )
+    assert first(answer, "sure")["id"] == "company/huawei-deutschland" and first(answer, "sure")["match"] is True
+    assert not any(c["match"] for c in answer["two"]["result"])
+    assert {c["id"] for c in answer["two"]["result"][:2]} == {"company/huawei", "company/huawei-deutschland"}
+    assert first(answer, "typo")["id"] == "city/dortmund" and first(answer, "typo")["match"] is False
+    assert not any(c["match"] for c in answer["none"]["result"])
+    for result in answer.values():
+        for candidate in result["result"]:
+            assert 0 <= candidate["score"] <= 100
+            assert {f["id"] for f in candidate["features"]} >= {"name", "identifier"}
+
+
+def test_identifiers_match_exactly_and_contradictions_count_against(client: httpx.Client) -> None:
+    answer = reconcile(
+        client,
+        {
+            "ags": {"query": "05913000"},
+            "qid": {"query": "http://www.wikidata.org/entity/Q160120"},
+            "own": {"query": "https://w3id.org/smartcity-kg/id/company/cisco"},
+            "only_ags": {"properties": [{"pid": "ags", "v": "06433012"}]},
+            "contradicted": {
+                "query": "Stadt Dortmund",
+                "type": "city",
+                "properties": [{"pid": "ags", "v": "05911000"}],
+            },
+        },
+    )
+    assert first(answer, "ags")["id"] == "city/dortmund" and first(answer, "ags")["match"] is True
+    assert first(answer, "qid")["id"] == "company/huawei" and first(answer, "qid")["score"] == 100
+    assert first(answer, "own")["id"] == "company/cisco"
+    assert first(answer, "only_ags")["id"] == "city/ruesselsheim-am-main"
+    contradicted = first(answer, "contradicted")
+    assert contradicted["match"] is False and contradicted["score"] < 70
+    assert {"id": "ags_agrees", "name": "ags agrees with the query", "value": False} in contradicted["features"]
+
+
+def test_the_type_filter_and_limit_hold(client: httpx.Client) -> None:
+    answer = reconcile(
+        client, {"q0": {"query": "Dortmund", "type": "organization", "limit": 2}, "q1": {"query": "Stadt", "limit": 1}}
+    )
+    assert answer["q0"]["result"] and all(c["type"][0]["id"] == "organization" for c in answer["q0"]["result"])
+    assert len(answer["q0"]["result"]) <= 2 and len(answer["q1"]["result"]) <= 1
+
+
+# --- bad input ---------------------------------------------------------------------------------------------------
+BAD: list[tuple[str, dict[str, str], int, str]] = [
+    ("malformed JSON", {"queries": "{not json"}, 400, "not valid JSON"),
+    ("not an object", {"queries": "[1, 2]"}, 400, "JSON object"),
+    ("huge batch", {"queries": json.dumps({f"q{i}": {"query": "x"} for i in range(101)})}, 400, "more than the 100"),
+    ("huge limit", {"queries": json.dumps({"q0": {"query": "x", "limit": 10**9}})}, 400, "limit"),
+    ("fractional limit", {"queries": json.dumps({"q0": {"query": "x", "limit": 2.5}})}, 400, "limit"),
+    ("unknown type", {"queries": json.dumps({"q0": {"query": "x", "type": "planet"}})}, 400, "unknown type 'planet'"),
+    (
+        "unknown property",
+        {"queries": json.dumps({"q0": {"query": "x", "properties": [{"pid": "zip", "v": "1"}]}})},
+        400,
+        "unknown property 'zip'",
+    ),
+    ("unknown field", {"queries": json.dumps({"q0": {"query": "x", "colour": "red"}})}, 400, "unknown field"),
+    ("long text", {"queries": json.dumps({"q0": {"query": "x" * 10_000}})}, 400, "characters"),
+    ("no text", {"queries": json.dumps({"q0": {"type": "city"}})}, 400, "needs a `query`"),
+    (
+        "extend unknown property",
+        {"extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "x"}]})},
+        400,
+        "unknown property 'x'",
+    ),
+    (
+        "extend too many ids",
+        {"extend": json.dumps({"ids": [f"city/c{i}" for i in range(101)], "properties": [{"id": "ags"}]})},
+        400,
+        "at most",
+    ),
+    ("extend malformed", {"extend": "{"}, 400, "not valid JSON"),
+    ("neither", {"something": "else"}, 400, "`queries`"),
+]
+
+
+@pytest.mark.parametrize(("what", "form", "status", "says"), BAD, ids=[case[0] for case in BAD])
+def test_bad_requests_get_a_clear_answer(
+    client: httpx.Client, what: str, form: dict[str, str], status: int, says: str
+) -> None:
+    response = client.post("/reconcile", data=form)
+    assert response.status_code == status, response.text
+    assert says in response.json()["error"]["message"]
+
+
+def test_bad_requests_elsewhere_get_a_clear_answer(client: httpx.Client) -> None:
+    huge = client.post(
+        "/reconcile",
+        content=b"queries=" + b"x" * 2_000_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert huge.status_code == 413 and "bytes" in huge.json()["error"]["message"]
+    for url, params in (
+        ("/reconcile/extend/propose", {}),
+        ("/reconcile/extend/propose", {"type": "planet"}),
+        ("/reconcile/suggest/entity", {"prefix": "a", "type": "planet"}),
+    ):
+        response = client.get(url, params=params)
+        assert response.status_code in (400, 422) and response.json()["error"]["message"]
+    multipart = client.post("/reconcile", files={"queries": ("q.json", b'{"q0": {"query": "x"}}')})
+    assert multipart.status_code == 415 and "urlencoded" in multipart.json()["error"]["message"]
+    as_json = client.post("/reconcile", json={"queries": {"q0": {"query": "Dortmund", "type": "city"}}})
+    assert as_json.json()["q0"]["result"][0]["id"] == "city/dortmund"
+    draft = client.post("/reconcile/1.0-draft/reconcile", content=b"{", headers={"Content-Type": "application/json"})
+    assert draft.status_code == 400 and "not valid JSON" in draft.json()["error"]["message"]
+    none = client.post(
+        "/reconcile/1.0-draft/reconcile",
+        json={"queries": [{"conditions": [{"matchType": "name", "propertyValue": "x", "matchQuantifier": "all"}]}]},
+    )
+    assert none.status_code == 400 and "matchQuantifier" in none.json()["error"]["message"]
+
+
+def test_the_routes_are_in_the_openapi_description(live_server: Server) -> None:
+    with live_server.client() as http:
+        paths = http.get("/openapi.json").json()["paths"]
+    assert {
+        "/reconcile",
+        "/reconcile/suggest/entity",
+        "/reconcile/extend/propose",
+        "/reconcile/preview",
+        "/reconcile/1.0-draft/reconcile",
+        "/api/v1/lookup",
+    } <= set(paths)
