@@ -25,5 +25,5 @@ def static_url(name: str) -> str:
 
 
 def page_response(template: str, **context: Any) -> HTMLResponse:
-    body = render(template, lang=LANG, w=words(LANG), other_language_href=None, static_url=static_url, **context)
+    body = render(template, lang=LANG, w=words(LANG), other_language_href=None, **context)
     return HTMLResponse(body)

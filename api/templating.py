@@ -23,6 +23,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "role": "Role", "since": "since", "sources": "Sources", "until": "until", "version": "Version",
         "where": "Where in the source", "timeline": "Timeline", "members_diagram": "Members at a glance",
         "kind_city": "municipality", "kind_company": "company", "kind_organization": "other organisation",
+        "query": "Query", "search": "Search the graph", "search_placeholder": "Search cities, companies, alliances…",
+        "suggestions": "Suggestions",
     },
     "de": {
         "also": "Auch", "broader": "Unterklasse oder Untereigenschaft von", "cited_by": "Zitiert von",
@@ -35,6 +37,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "since": "seit", "sources": "Quellen", "until": "bis", "version": "Version", "where": "Fundstelle",
         "timeline": "Zeitleiste", "members_diagram": "Mitglieder im Überblick", "kind_city": "Kommune",
         "kind_company": "Unternehmen", "kind_organization": "andere Organisation",
+        "query": "Abfrage", "search": "Im Graphen suchen", "search_placeholder": "Städte, Unternehmen, Bündnisse …",
+        "suggestions": "Vorschläge",
     },
 }
 
@@ -47,8 +51,13 @@ def words(lang: str) -> dict[str, str]:
 @cache
 def _environment() -> Environment:
     # StrictUndefined: a misspelt field in a template fails the test suite instead of rendering empty.
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    from api._render import static_url  # noqa: PLC0415 - api._render renders through this module
+
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    # Every page's header has the site search, whose script every template links by its content's address.
+    environment.globals["static_url"] = static_url
+    return environment
 
 
 def render(template: str, **context: Any) -> bytes:
