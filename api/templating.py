@@ -24,7 +24,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "where": "Where in the source", "timeline": "Timeline", "members_diagram": "Members at a glance",
         "kind_city": "municipality", "kind_company": "company", "kind_organization": "other organisation",
         "query": "Query", "search": "Search the graph", "search_placeholder": "Search cities, companies, alliances…",
-        "suggestions": "Suggestions",
+        "suggestions": "Suggestions", "on_this_page": "On this page", "open_in_editor": "Open in the query editor",
+        "show_query": "The query", "nothing_yet": "Nothing in the graph yet.", "claims": "What each source says",
+        "no_coordinates": "No coordinates for these places in the graph yet: the map fills in once they are added.",
     },
     "de": {
         "also": "Auch", "broader": "Unterklasse oder Untereigenschaft von", "cited_by": "Zitiert von",
@@ -38,7 +40,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "timeline": "Zeitleiste", "members_diagram": "Mitglieder im Überblick", "kind_city": "Kommune",
         "kind_company": "Unternehmen", "kind_organization": "andere Organisation",
         "query": "Abfrage", "search": "Im Graphen suchen", "search_placeholder": "Städte, Unternehmen, Bündnisse …",
-        "suggestions": "Vorschläge",
+        "suggestions": "Vorschläge", "on_this_page": "Auf dieser Seite", "open_in_editor": "Im Abfrageeditor öffnen",
+        "show_query": "Die Abfrage", "nothing_yet": "Noch nichts im Graphen.", "claims": "Was jede Quelle sagt",
+        "no_coordinates": "Für diese Orte sind noch keine Koordinaten im Graphen: die Karte füllt sich, sobald sie "
+                          "ergänzt sind.",
     },
 }
 

@@ -10,7 +10,7 @@ const namespace = (document.querySelector("[data-namespace]") || document.docume
 document.querySelectorAll("[data-view][data-results]").forEach((target) => {
   const source = document.getElementById(target.dataset.results);
   if (!source) return;
-  renderView(target.dataset.view, JSON.parse(source.textContent), target, context(namespace, ""));
+  renderView(target.dataset.view, JSON.parse(source.textContent), target, context(target.dataset.namespace || namespace, ""));
 });
 
 // An embedded view (/embed?query=...&view=...): runs the query and shows the one view asked for.
