@@ -21,7 +21,7 @@ from graph.resources import resource_dir
 from graph.store import ReadStore
 from graph.vocab import OWL, RDF, RDFS
 
-__all__ = ["Example", "editor_page", "editor_href", "embed_page", "load_examples", "reader_text", "vocabulary"]
+__all__ = ["Example", "editor_href", "editor_page", "embed_page", "load_examples", "reader_text", "vocabulary"]
 
 ENDPOINT = "/sparql"
 SHARE_PATH = "/query"  # where the pages router serves the editor itself; a shared link opens it and runs the query
@@ -84,7 +84,7 @@ def _vocabulary(store: ReadStore) -> dict[str, object]:
     for triple in ontology.triples:
         subject, predicate, obj = triple.subject, triple.predicate.value, triple.object
         if isinstance(subject, ox.NamedNode) and predicate == str(RDF.type):
-            kinds[subject.value] = "class" if obj.value in class_types else "property"
+            kinds[subject.value] = "class" if isinstance(obj, ox.NamedNode) and obj.value in class_types else "property"
         kinds.setdefault(predicate, "property")
         if isinstance(obj, ox.NamedNode) and predicate in (str(RDFS.subClassOf), str(RDFS.domain), str(RDFS.range)):
             kinds.setdefault(obj.value, "class")
@@ -103,7 +103,7 @@ vocabulary = PerBuild(_vocabulary)
 
 def _json_script(value: object) -> Markup:
     # Inside <script type="application/json">, "</" would end the element: escaped, the JSON reads the same.
-    return Markup(json.dumps(value, ensure_ascii=False).replace("</", "<\\/"))  # noqa: S704 - escaped above
+    return Markup(json.dumps(value, ensure_ascii=False).replace("</", "<\\/"))
 
 
 def editor_page(request: Request, store: ReadStore, query: str | None, view: str | None = None) -> HTMLResponse:

@@ -10,7 +10,7 @@ from functools import cache
 import pyoxigraph as ox
 from markupsafe import Markup
 
-from api.display import Link
+from api.display import Link, format_date, is_date
 from api.editor import editor_href
 from graph.resources import resource_dir
 from graph.store import ReadStore
@@ -93,7 +93,7 @@ def sparql_json(variables: list[str], rows: list[dict[str, ox.NamedNode | ox.Bla
     """Results in the SPARQL 1.1 JSON format, safe inside <script type="application/json">."""
     document = {"head": {"vars": variables},
                 "results": {"bindings": [{name: _term_json(term) for name, term in row.items()} for row in rows]}}
-    return Markup(json.dumps(document, ensure_ascii=False).replace("</", "<\\/"))  # noqa: S704 - escaped above
+    return Markup(json.dumps(document, ensure_ascii=False).replace("</", "<\\/"))
 
 
 def _href(iri: str, namespace: str) -> str | None:
@@ -104,7 +104,8 @@ def _href(iri: str, namespace: str) -> str | None:
     return None
 
 
-def _cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, namespace: str) -> Link | None:
+def _cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, namespace: str,
+          lang: str) -> Link | None:
     term = row.get(name)
     if term is None:
         return None
@@ -113,7 +114,8 @@ def _cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, n
         text = label.value if label is not None else term.value.removeprefix(namespace)
         return Link(text, _href(term.value, namespace), title=term.value)
     if isinstance(term, ox.Literal):
-        return Link(term.value, lang=term.language or None)
+        # Dates written out at the precision the source gives ("2016", "December 2016", "9 December 2016").
+        return Link(format_date(term, lang)) if is_date(term) else Link(term.value, lang=term.language or None)
     return Link(f"_:{term.value}")
 
 
@@ -136,22 +138,23 @@ def _run(store: ReadStore, query: str) -> tuple[list[str], list[dict[str, ox.Nam
     return variables, rows
 
 
-def _facts(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]], namespace: str) -> list[Fact]:
+def _facts(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]], namespace: str, lang: str) -> list[Fact]:
     """Rows of (?fact ?value ?valueLabel ?date) as one line per fact; a fact's name starts with its sort number."""
     facts: dict[str, list[Link]] = {}
     for row in rows:
         name = re.sub(r"^\d+\s+", "", row["fact"].value) if "fact" in row else ""
-        value = _cell(row, "value", namespace)
+        value = _cell(row, "value", namespace, lang)
+        date = _cell(row, "date", namespace, lang)
         if value is None:
             continue
-        if "date" in row and row["date"].value not in value.text:
-            value = Link(f"{value.text} ({row['date'].value})", value.href, value.lang, value.title)
+        if date is not None and date.text not in value.text:
+            value = Link(f"{value.text} ({date.text})", value.href, value.lang, value.title)
         if value not in facts.setdefault(name, []):
             facts[name].append(value)
     return [Fact(name, values) for name, values in facts.items()]
 
 
-def profile_panels(store: ReadStore, kind: str, iri: str) -> list[Panel]:
+def profile_panels(store: ReadStore, kind: str, iri: str, lang: str = "en") -> list[Panel]:
     """The panels of the profile of `iri` (an alliance, city or company), each run against the graph."""
     if kind not in PROFILE_KINDS:
         return []
@@ -168,8 +171,8 @@ def profile_panels(store: ReadStore, kind: str, iri: str) -> list[Panel]:
             key=panel.key, title=panel.title, about=panel.about, view=panel.view, query=query,
             href=editor_href(query, "map" if panel.view == "map" else None),
             columns=[_heading(name) for name in shown],
-            rows=[[_cell(row, name, namespace) for name in shown] for row in rows],
-            facts=_facts(rows, namespace) if panel.view == "facts" else [],
+            rows=[[_cell(row, name, namespace, lang) for name in shown] for row in rows],
+            facts=_facts(rows, namespace, lang) if panel.view == "facts" else [],
             results=sparql_json(variables, rows) if panel.view == "map" and points else None,
             points=points, namespace=namespace,
         ))

@@ -58,14 +58,14 @@ class ShortLinks:
     def save(self, query: str, view: str) -> ShortLink:
         size = len(query.encode())
         if size > MAX_QUERY_BYTES:
-            raise QueryTooLongError(f"a short link holds a query of at most {MAX_QUERY_BYTES} bytes, and this one has "
+            raise QueryTooLongError(f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes, and this one has "
                                     f"{size}; share the editor's address instead, which holds any query")
         link = ShortLink(link_id(query, view), query, view)
         with closing(self._connect()) as connection, connection:
             if connection.execute("SELECT 1 FROM link WHERE id = ?", (link.id,)).fetchone() is None:
                 (count,) = connection.execute("SELECT COUNT(*) FROM link").fetchone()
                 if count >= MAX_LINKS:
-                    raise LinkStoreFullError(f"the service keeps at most {MAX_LINKS} short links and has no room "
+                    raise LinkStoreFullError(f"The service keeps at most {MAX_LINKS} short links and has no room "
                                              "for another; share the editor's address instead")
                 connection.execute("INSERT INTO link VALUES (?, ?, ?, ?)", (link.id, query, view, time.time()))
         return link

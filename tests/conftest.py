@@ -41,10 +41,18 @@ RDF_FORMATS = [
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free loopback port: any, or the first free one of SMARTCITY_KG_TEST_PORTS ("18410-18499") on a machine
+    whose users share out port ranges."""
+    first, _, last = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
+    for candidate in range(int(first), int(last or first) + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            return port
+    raise RuntimeError(f"no free port in SMARTCITY_KG_TEST_PORTS={first}-{last}")
 
 
 @pytest.fixture(scope="session")

@@ -72,15 +72,31 @@ def landing(store: StoreDep, settings: SettingsDep) -> HTMLResponse:
     )
 
 
-@router.get("/query", response_class=HTMLResponse)
+@router.api_route("/query", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def query_editor(request: Request, store: StoreDep, query: Annotated[str | None, Query()] = None,
                  view: View = None) -> HTMLResponse:
     return editor_page(request, store, query, view)
 
 
-@router.get("/embed", response_class=HTMLResponse)
+@router.api_route("/embed", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def embed(request: Request, query: Annotated[str, Query(min_length=1)], view: View = None) -> HTMLResponse:
     return embed_page(request, query, view or "table")
+
+
+def _link_request(body: bytes) -> tuple[str, str]:
+    """The query and view of a short-link request, or a 400 saying what is wrong."""
+    try:
+        fields = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        fields = None
+    if not isinstance(fields, dict):
+        raise HTTPException(400, 'send a JSON object: {"query": "SELECT ...", "view": "table"}')
+    query, view = fields.get("query"), fields.get("view", "table")
+    if not isinstance(query, str) or not query.strip():
+        raise HTTPException(400, 'the JSON object needs a non-empty "query" string')
+    if view not in VIEWS:
+        raise HTTPException(400, f'"view" must be one of: {", ".join(VIEWS)}')
+    return query, view
 
 
 @router.post("/q")
@@ -90,28 +106,20 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
     async for chunk in request.stream():
         body += chunk
         if len(body) > _LINK_BODY_BYTES:
-            return error_response(413, f"a short link holds a query of at most {MAX_QUERY_BYTES} bytes; share the "
+            return error_response(413, f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes; share the "
                                        "editor's address instead, which holds any query")
-    try:
-        fields = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return error_response(400, 'send a JSON object: {"query": "SELECT ...", "view": "table"}')
-    query, view = (fields.get("query"), fields.get("view", "table")) if isinstance(fields, dict) else (None, None)
-    if not isinstance(query, str) or not query.strip():
-        return error_response(400, 'the JSON object needs a non-empty "query" string')
-    if view not in VIEWS:
-        return error_response(400, f'"view" must be one of: {", ".join(VIEWS)}')
+    query, view = _link_request(bytes(body))
     try:
         link = await run_in_threadpool(ShortLinks(settings.store).save, query, view)
     except QueryTooLongError as error:
-        return error_response(413, str(error).capitalize())
+        return error_response(413, str(error))
     except LinkStoreFullError as error:
-        return error_response(507, str(error).capitalize())
+        return error_response(507, str(error))
     return JSONResponse({"id": link.id, "path": f"/q/{link.id}"}, status_code=201,
                         headers={"Location": f"/q/{link.id}"})
 
 
-@router.get("/q/{link}", response_class=HTMLResponse)
+@router.api_route("/q/{link}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def open_short_link(link: str, request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
     kept = ShortLinks(settings.store).load(link) if link.isalnum() and len(link) <= 32 else None
     if kept is None:
@@ -119,7 +127,7 @@ def open_short_link(link: str, request: Request, store: StoreDep, settings: Sett
     return editor_page(request, store, kept.query, kept.view)
 
 
-@router.get("/search", response_class=HTMLResponse)
+@router.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def search_page(store: StoreDep, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
     """The site search without script: every thing whose label holds the text, best matches first."""
     folded = fold(q)

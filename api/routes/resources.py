@@ -163,7 +163,7 @@ def _described(request: Request, store: ReadStore, settings: Settings, descripti
         if fmt == HTML:
             page = doc_page(description, load_ontology(store), namespace, lang)
             kind = description.iri.removeprefix(f"{namespace}id/").partition("/")[0]
-            return render("doc.html", page=page, panels=profile_panels(store, kind, description.iri),
+            return render("doc.html", page=page, panels=profile_panels(store, kind, description.iri, lang),
                           **_page_context(request, lang, base, DOC_FORMATS))
         return serialize(description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri,
                          context_url=context_url)
