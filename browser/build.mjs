@@ -10,7 +10,7 @@ import { feature, mesh } from "topojson-client";
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, "api", "static");
 
-await esbuild.build({
+const bundled = await esbuild.build({
   entryPoints: { site: path.join(root, "browser", "site.js"), editor: path.join(root, "browser", "editor.js") },
   bundle: true,
   minify: true,
@@ -18,9 +18,34 @@ await esbuild.build({
   target: ["es2020"],
   outdir: out,
   entryNames: "[name].bundle",
-  legalComments: "linked",
+  legalComments: "none",
+  metafile: true,
   logLevel: "warning",
 });
+
+// The licence of every npm package inside the bundles, served beside them.
+const packages = new Set();
+for (const input of Object.keys(bundled.metafile.inputs)) {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (match) packages.add(match[1]);
+}
+const notices = [];
+for (const name of [...packages].sort()) {
+  const folder = path.join(root, "node_modules", name);
+  const manifest = JSON.parse(await readFile(path.join(folder, "package.json"), "utf8"));
+  let text = `${name} ${manifest.version} (${manifest.license})`;
+  for (const file of ["LICENSE", "LICENSE.md", "LICENSE.txt", "license"]) {
+    try {
+      text += "\n\n" + (await readFile(path.join(folder, file), "utf8")).trim();
+      break;
+    } catch {
+      // the next spelling
+    }
+  }
+  notices.push(text);
+}
+notices.push("world-atlas (ISC), from Natural Earth (public domain): basemap.json");
+await writeFile(path.join(out, "third-party-licenses.txt"), notices.join("\n\n" + "-".repeat(78) + "\n\n") + "\n");
 
 // Land and country borders at 1:50m (Natural Earth), thinned to points 0.1° apart (about 8 km, finer than a map of
 // a region shows), each shared border once: loaded only when a map is drawn.

@@ -24,7 +24,8 @@ function start(form) {
   const vocabulary = JSON.parse(document.getElementById("vocabulary").textContent);
   const TYPES = { results: "application/sparql-results+json", graph: "text/turtle", csv: "text/csv",
     json: "application/sparql-results+json" };
-  let view = new URL(window.location.href).searchParams.get("view") || "table";
+  // The view asked for: by the address, or by the short link the page was opened with.
+  let view = new URL(window.location.href).searchParams.get("view") || form.dataset.view || "table";
   let last = null;  // the last results, for switching views without asking again
 
   function say(message, kind) {

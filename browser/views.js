@@ -217,7 +217,7 @@ async function map(data, target, ctx) {
   const height = Math.max(y1 - y0, span * 0.8) + 2 * pad;
   [x0, y0] = [cx - width / 2, cy - height / 2];
   [x1, y1] = [cx + width / 2, cy + height / 2];
-  const svg = svgElement("svg", { viewBox: `${x0} ${y0} ${width} ${height}`, role: "img", class: "map",
+  const svg = svgElement("svg", { viewBox: `${x0} ${y0} ${width} ${height}`, role: "group", class: "map",
     "aria-label": `Map of ${points.length} place${points.length === 1 ? "" : "s"}` });
   svg.append(svgElement("rect", { x: x0, y: y0, width, height, class: "sea" }));
   figure.append(svg);
@@ -404,7 +404,7 @@ function graph(data, target, ctx) {
   const [minX, maxX, minY, maxY] = [Math.min(...xs) - 90, Math.max(...xs) + 90, Math.min(...ys) - 30,
     Math.max(...ys) + 30];
   const svg = svgElement("svg", { viewBox: `${minX} ${minY} ${maxX - minX} ${maxY - minY}`, class: "graph-view",
-    role: "img", "aria-label": `Graph of ${nodeList.length} things and ${linkList.length} links` });
+    role: "group", "aria-label": `Graph of ${nodeList.length} things and ${linkList.length} links` });
   const kinds = [...new Set(nodeList.map((n) => n.kind))];
   linkList.forEach((link) => {
     svg.append(svgElement("line", { x1: link.source.x, y1: link.source.y, x2: link.target.x, y2: link.target.y }));
