@@ -401,9 +401,12 @@ function graph(data, target, ctx) {
   simulation.tick(300);
   const xs = nodeList.map((n) => n.x);
   const ys = nodeList.map((n) => n.y);
-  const [minX, maxX, minY, maxY] = [Math.min(...xs) - 90, Math.max(...xs) + 90, Math.min(...ys) - 30,
-    Math.max(...ys) + 30];
-  const svg = svgElement("svg", { viewBox: `${minX} ${minY} ${maxX - minX} ${maxY - minY}`, class: "graph-view",
+  // At least 700 × 320 units, so that a small graph keeps its labels at reading size.
+  const spanX = Math.max(Math.max(...xs) - Math.min(...xs) + 180, 700);
+  const spanY = Math.max(Math.max(...ys) - Math.min(...ys) + 60, 320);
+  const minX = (Math.max(...xs) + Math.min(...xs)) / 2 - spanX / 2;
+  const minY = (Math.max(...ys) + Math.min(...ys)) / 2 - spanY / 2;
+  const svg = svgElement("svg", { viewBox: `${minX} ${minY} ${spanX} ${spanY}`, class: "graph-view",
     role: "group", "aria-label": `Graph of ${nodeList.length} things and ${linkList.length} links` });
   const kinds = [...new Set(nodeList.map((n) => n.kind))];
   linkList.forEach((link) => {
