@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -566,3 +569,32 @@ def test_page_weight_and_time_to_first_render(browser: Browser, live_server: Ser
     print("\n" + "\n".join(f"{name:9} {m['transferred'] / 1024:7.1f} KiB sent  {m['decoded'] / 1024:7.1f} KiB "
                            f"unpacked  {m['requests']:2} requests  first paint {m['first_contentful_paint_ms']} ms"
                            for name, m in metrics.items()))
+
+
+LABEL_QUERY = f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?label WHERE {{ <{NAMESPACE}id/city/raunheim> rdfs:label ?label }}"""
+# How each snippet runs here; R is left out where no R is installed.
+RUNNERS = {"python": [sys.executable, "-c"], "pandas": [sys.executable, "-c"], "curl": ["bash", "-c"],
+           "js": ["node", "--input-type=module", "-e"], "r": ["Rscript", "-e"]}
+
+
+def test_the_code_snippets_run_and_print_the_results(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(editor_url(live_server, LABEL_QUERY))
+    page.wait_for_selector("table.results tbody tr")
+    page.locator("#share summary").click()
+    tabs = page.locator("#snippet-tabs [role=tab]")
+    assert tabs.all_inner_texts() == ["Python (SPARQLWrapper)", "Python (pandas)", "R", "curl", "JavaScript"]
+    ran = []
+    for tab in tabs.all():
+        tab.click()
+        language = (tab.get_attribute("id") or "").removeprefix("snippet-")
+        code = page.inner_text("#snippet-code")
+        assert LABEL_QUERY in code.replace("\\\\", "\\")
+        if shutil.which(RUNNERS[language][0]) is None:
+            continue
+        done = subprocess.run([*RUNNERS[language], code], capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, (language, done.stderr)
+        assert "Raunheim" in done.stdout, (language, done.stdout)
+        ran.append(language)
+    assert {"python", "pandas", "curl", "js"} <= set(ran)
