@@ -92,7 +92,9 @@ function start(form) {
   async function things(ctx) {
     const word = ctx.matchBefore(/(?<![?$:<\w])[\p{L}][\p{L}\p{N}-]*/u);
     if (!word || (word.text.length < 3 && !ctx.explicit)) return null;
-    const keywords = KEYWORDS.map((keyword) => ({ label: keyword, type: "keyword" }));
+    const upper = word.text.toUpperCase();
+    const keywords = KEYWORDS.filter((keyword) => keyword.startsWith(upper))
+      .map((keyword) => ({ label: keyword, type: "keyword" }));
     let found = [];
     try {
       const response = await fetch(`/api/v1/search?${new URLSearchParams({ q: word.text, limit: "10" })}`,
