@@ -146,19 +146,42 @@ function cell(term, ctx) {
   return td;
 }
 
+// Numbers by value, everything else as text (dates in ISO form sort as text); unbound last.
+function compareTerms(a, b) {
+  if (!a || !b) return (a ? 0 : 1) - (b ? 0 : 1);
+  if (isNumber(a) && isNumber(b)) return Number(a.value) - Number(b.value);
+  return a.value.localeCompare(b.value, undefined, { numeric: true });
+}
+
 function table(data, target, ctx) {
   const vars = columns(data);
   const tableNode = element("table", { class: "results" });
   const head = element("tr");
-  vars.forEach((name) => head.append(element("th", { scope: "col" }, name)));
+  const body = element("tbody");
+  const fill = (list) => {
+    body.replaceChildren(...list.map((row) => {
+      const tr = element("tr");
+      vars.forEach((name) => tr.append(cell(row[name], ctx)));
+      return tr;
+    }));
+  };
+  // Each heading is a button that sorts by its column, then the other way round, as in a spreadsheet.
+  vars.forEach((name) => {
+    const th = element("th", { scope: "col" });
+    const button = element("button", { type: "button", class: "sort" }, name);
+    button.addEventListener("click", () => {
+      const ascending = th.getAttribute("aria-sort") !== "ascending";
+      head.querySelectorAll("th").forEach((other) => other.removeAttribute("aria-sort"));
+      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      const sorted = [...rows(data)].sort((a, b) => compareTerms(a[name], b[name]));
+      fill(ascending ? sorted : sorted.reverse());
+    });
+    th.append(button);
+    head.append(th);
+  });
   const thead = element("thead");
   thead.append(head);
-  const body = element("tbody");
-  rows(data).forEach((row) => {
-    const tr = element("tr");
-    vars.forEach((name) => tr.append(cell(row[name], ctx)));
-    body.append(tr);
-  });
+  fill(rows(data));
   tableNode.append(thead, body);
   // The scrolling region holds no focusable element of its own when empty: it gets a tab stop to be scrollable.
   const wrapper = element("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Results" });

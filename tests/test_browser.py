@@ -330,6 +330,14 @@ def test_each_view_renders_and_the_map_draws_the_points(desktop: Watched, live_s
     page.wait_for_selector("table.results tbody tr")
     tabs = page.locator("#view-tabs [role=tab]")
     assert tabs.all_inner_texts() == ["Table", "Map", "Timeline", "Chart", "Graph"]
+    # The table sorts by a column when its heading is pressed, numbers by value, then the other way round.
+    sort = page.get_by_role("button", name="count", exact=True)
+    counts = page.locator("table.results tbody tr td:nth-child(6)")
+    sort.click()
+    assert [text.split()[0] for text in counts.all_inner_texts()] == ["3", "5", "8"]
+    sort.click()
+    assert [text.split()[0] for text in counts.all_inner_texts()] == ["8", "5", "3"]
+    assert page.locator("table.results th[aria-sort=descending]").inner_text().startswith("count")
     page.get_by_role("tab", name="Map").click()
     page.wait_for_selector("#results figure.result-map[data-drawn=true]")
     assert page.locator("#results svg.map .points circle").count() == 3
