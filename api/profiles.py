@@ -21,7 +21,10 @@ PROFILE_KINDS = ("alliance", "city", "company")
 VIEWS = ("facts", "table", "map", "timeline")
 # Each panel file names an example thing in this line; a page puts its own thing there.
 _THING = re.compile(r"VALUES \?thing \{ <[^>]*> \}")
-_HEADER = re.compile(r"^# (?P<title>.+)\n(?P<about>(?:# (?!view:).*\n)*)# view: (?P<view>\w+)\n")
+# '# Title', '# what it shows' lines, optionally '# de: Titel — was es zeigt' (continued on '#     ' lines), then
+# '# view: NAME'.
+_HEADER = re.compile(r"^# (?P<title>.+)\n(?P<about>(?:# (?!view:|de:).*\n)*?)(?P<de># de: .*\n(?:#     .*\n)*)?"
+                     r"# view: (?P<view>\w+)\n")
 _WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 
 
@@ -34,6 +37,10 @@ class PanelQuery:
     about: str
     view: str
     text: str
+    german: tuple[str, str] | None = None  # title and what it shows, for pages in German
+
+    def words(self, lang: str) -> tuple[str, str]:
+        return self.german if lang == "de" and self.german else (self.title, self.about)
 
     def for_thing(self, iri: str) -> str:
         return _THING.sub(lambda _: f"VALUES ?thing {{ <{iri}> }}", self.text, count=1)
@@ -66,8 +73,14 @@ def _parse(path_stem: str, text: str) -> PanelQuery:
     if match is None or match["view"] not in VIEWS or not _THING.search(text):
         raise ValueError(f"panel {path_stem}.rq needs '# Title', '# about ...' lines, '# view: {'|'.join(VIEWS)}' "
                          "and a line 'VALUES ?thing { <...> }'")
-    about = " ".join(line.removeprefix("# ").strip() for line in match["about"].splitlines())
-    return PanelQuery(path_stem, match["title"].strip(), about, match["view"], text)
+    def joined(lines: str) -> str:
+        return " ".join(line.removeprefix("#").strip() for line in lines.splitlines())
+
+    german = None
+    if match["de"]:
+        title, _, about = joined(match["de"]).removeprefix("de:").strip().partition(" — ")
+        german = (title, about)
+    return PanelQuery(path_stem, match["title"].strip(), joined(match["about"]), match["view"], text, german)
 
 
 @cache
@@ -167,8 +180,9 @@ def profile_panels(store: ReadStore, kind: str, iri: str, lang: str = "en") -> l
                  if not (name.endswith("Label") and name.removesuffix("Label") in variables)]
         points = sum(1 for row in rows if any(isinstance(term, ox.Literal) and term.datatype.value == _WKT
                                               for term in row.values()))
+        title, about = panel.words(lang)
         panels.append(Panel(
-            key=panel.key, title=panel.title, about=panel.about, view=panel.view, query=query,
+            key=panel.key, title=title, about=about, view=panel.view, query=query,
             href=editor_href(query, "map" if panel.view == "map" else None),
             columns=[_heading(name) for name in shown],
             rows=[[_cell(row, name, namespace, lang) for name in shown] for row in rows],

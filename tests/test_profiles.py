@@ -79,3 +79,13 @@ def test_other_kinds_keep_the_generic_page(client: httpx.Client) -> None:
     page = client.get("/doc/agreement/zte-drei-gewinnt-2016").text
     assert 'class="panel"' not in page
     assert "<h2>Details</h2>" in page
+
+
+def test_panels_speak_the_page_language(client: httpx.Client) -> None:
+    german = client.get("/doc/alliance/drei-gewinnt", headers={"Accept": "text/html", "Accept-Language": "de"}).text
+    assert '<h2 id="panel-alliance-members-title">Mitglieder</h2>' in german
+    assert "Jedes Mitglied in jeder Rolle" in german
+    english = client.get("/doc/alliance/drei-gewinnt", headers={"Accept": "text/html", "Accept-Language": "en"}).text
+    assert '<h2 id="panel-alliance-members-title">Members</h2>' in english
+    for kind in PROFILE_KINDS:
+        assert all(panel.german for panel in load_panels(kind)), kind
