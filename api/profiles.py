@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from api.display import Link, format_date, is_date
-from api.editor import editor_href
+from api.editor import editor_href, reader_text
 from graph.resources import resource_dir
 from graph.store import ReadStore
 
@@ -19,7 +19,7 @@ __all__ = ["PROFILE_KINDS", "Panel", "PanelQuery", "load_panels", "profile_panel
 
 PROFILE_KINDS = ("alliance", "city", "company")
 VIEWS = ("facts", "table", "map", "timeline")
-# Each panel file names an example thing in this line; a page puts its own thing there.
+# Each panel file names an example thing in such lines; a page puts its own thing there.
 _THING = re.compile(r"VALUES \?thing \{ <[^>]*> \}")
 # '# Title', '# what it shows' lines, optionally '# de: Titel — was es zeigt' (continued on '#     ' lines), then
 # '# view: NAME'.
@@ -43,7 +43,8 @@ class PanelQuery:
         return self.german if lang == "de" and self.german else (self.title, self.about)
 
     def for_thing(self, iri: str) -> str:
-        return _THING.sub(lambda _: f"VALUES ?thing {{ <{iri}> }}", self.text, count=1)
+        # Every mention: a panel names its thing in each branch of a UNION (see the files' engine notes).
+        return _THING.sub(lambda _: f"VALUES ?thing {{ <{iri}> }}", self.text)
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def profile_panels(store: ReadStore, kind: str, iri: str, lang: str = "en") -> l
     namespace = store.manifest.namespace
     panels = []
     for panel in load_panels(kind):
-        query = panel.for_thing(iri)
+        query = reader_text(panel.for_thing(iri))
         variables, rows = _run(store, query)
         shown = [name for name in variables
                  if not (name.endswith("Label") and name.removesuffix("Label") in variables)]
