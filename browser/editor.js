@@ -150,14 +150,8 @@ function start(form) {
   textarea.parentNode.insertBefore(editor.dom, textarea);
   textarea.hidden = true;
   form.classList.add("enhanced");
-  window.sparqlEditor = {
-    get: () => editor.state.doc.toString(),
-    set: (text) => editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } }),
-    view: editor,
-  };
-
   function setQuery(text) {
-    window.sparqlEditor.set(text);
+    editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } });
     editor.focus();
   }
 
