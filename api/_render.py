@@ -25,7 +25,7 @@ def static_url(name: str) -> str:
 
 
 def page(template: str, **context: Any) -> bytes:
-    return render(template, lang=LANG, w=words(LANG), other_language_href=None, static_url=static_url, **context)
+    return render(template, lang=LANG, w=words(LANG), other_language_href=None, **context)
 
 
 def page_response(template: str, **context: Any) -> HTMLResponse:

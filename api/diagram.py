@@ -31,7 +31,7 @@ def _short(text: str, limit: int = 26) -> str:
 
 def alliance_diagram(title: str, members: list[Node], legend: dict[str, str]) -> Markup:
     """Members on a circle around the alliance, each linked to its page; the title names the roles on hover."""
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="group" '
              f'aria-label="{escape(title)}" class="diagram">', f"<title>{escape(title)}</title>"]
     placed = []
     for index, member in enumerate(members):

@@ -29,6 +29,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "stated_in": "stated in {n} source", "stated_in_many": "stated in {n} sources",
         "bound_by": "a bound: reported by {n} source published then",
         "bound_by_many": "a bound: reported by {n} sources published then",
+        "query": "Query", "search": "Search the graph", "search_placeholder": "Search cities, companies, alliances…",
+        "suggestions": "Suggestions", "on_this_page": "On this page", "open_in_editor": "Open in the query editor",
+        "show_query": "The query", "nothing_yet": "Nothing in the graph yet.", "claims": "What each source says",
+        "no_coordinates": "No coordinates for these places in the graph yet: the map fills in once they are added.",
     },
     "de": {
         "also": "Auch", "broader": "Unterklasse oder Untereigenschaft von", "cited_by": "Zitiert von",
@@ -47,6 +51,11 @@ _WORDS: dict[str, dict[str, str]] = {
         "stated_in": "genannt in {n} Quelle", "stated_in_many": "genannt in {n} Quellen",
         "bound_by": "Obergrenze: berichtet von {n} damals erschienenen Quelle",
         "bound_by_many": "Obergrenze: berichtet von {n} damals erschienenen Quellen",
+        "query": "Abfrage", "search": "Im Graphen suchen", "search_placeholder": "Städte, Unternehmen, Bündnisse …",
+        "suggestions": "Vorschläge", "on_this_page": "Auf dieser Seite", "open_in_editor": "Im Abfrageeditor öffnen",
+        "show_query": "Die Abfrage", "nothing_yet": "Noch nichts im Graphen.", "claims": "Was jede Quelle sagt",
+        "no_coordinates": "Für diese Orte sind noch keine Koordinaten im Graphen: die Karte füllt sich, sobald sie "
+                          "ergänzt sind.",
     },
 }
 
@@ -59,8 +68,13 @@ def words(lang: str) -> dict[str, str]:
 @cache
 def _environment() -> Environment:
     # StrictUndefined: a misspelt field in a template fails the test suite instead of rendering empty.
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    from api._render import static_url  # noqa: PLC0415 - api._render renders through this module
+
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    # Every page's header has the site search, whose script every template links by its content's address.
+    environment.globals["static_url"] = static_url
+    return environment
 
 
 def render(template: str, **context: Any) -> bytes:

@@ -17,6 +17,9 @@ VOCABULARIES = {
     "time": "http://www.w3.org/2006/time#",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "wd": "http://www.wikidata.org/entity/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+    "dcat": "http://www.w3.org/ns/dcat#",
 }
 
 

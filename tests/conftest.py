@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import socket
 import subprocess
 import sys
@@ -42,12 +41,10 @@ RDF_FORMATS = [
 
 
 def free_port() -> int:
-    """A free loopback port; within SMARTCITY_KG_TEST_PORTS (e.g. "18500-18599") where a shared machine gives each
-    developer a range of their own."""
+    """A free loopback port: any, or the first free one of SMARTCITY_KG_TEST_PORTS ("18410-18499") on a machine
+    whose users share out port ranges."""
     first, _, last = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
-    candidates = list(range(int(first), int(last or first) + 1))
-    random.shuffle(candidates)
-    for candidate in candidates:
+    for candidate in range(int(first), int(last or first) + 1):
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", candidate))

@@ -1,26 +1,33 @@
-"""The pages in a real headless Chromium against the real service: navigation, the query editor, phones, offline.
+"""The pages in a real headless Chromium against the real service: navigation, the query editor and its views,
+short links, the site search, profiles, phones, accessibility (axe-core), offline.
 
 Every page's requests are recorded: none may go to another host, and no page may log an error to the console.
-Screenshots of each page land in test-artifacts/ for a person to look at.
+Screenshots of each page land in test-artifacts/ for a person to look at, with the pages' weight and time to first
+render in test-artifacts/page-metrics.json.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, ViewportSize, sync_playwright
 
-from tests.conftest import ROOT, Server, start_server, stop_server
+from tests.conftest import NAMESPACE, ROOT, Server, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
@@ -86,11 +93,25 @@ def phone(browser: Browser) -> Iterator[Watched]:
     yield from open_page(browser, PHONE)
 
 
+EDITOR = ".cm-content"  # the query editor's text (CodeMirror); the form's text area follows it
+
+
+def set_query(page: Page, text: str) -> None:
+    """Replaces the editor's text as a person would: select all, delete, paste."""
+    page.click(EDITOR)
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    if text:
+        page.keyboard.insert_text(text)
+    page.keyboard.press("Escape")  # closes a completion list the pasted text may have opened
+    assert page.input_value("#query") == text
+
+
 def run_example(watched: Watched, server: Server, example: str) -> None:
     page = watched.page
     page.goto(f"{server.url}/query")
     page.select_option("#examples", example)
-    page.press("#query", "Control+Enter")
+    page.press(EDITOR, "Control+Enter")
     page.wait_for_selector("table.results tbody tr")
 
 
@@ -128,8 +149,9 @@ def test_an_example_run_with_ctrl_enter_shows_a_table_with_linked_iris(desktop: 
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="Query the graph (SPARQL)").click()
     page.wait_for_url(re.compile(r"/sparql$"))
+    page.wait_for_selector(EDITOR)
     page.select_option("#examples", "01-alliance-members")
-    page.press("#query", "Control+Enter")
+    page.press(EDITOR, "Control+Enter")
     page.wait_for_selector("table.results tbody tr")
     headers = page.locator("table.results thead th").all_inner_texts()
     assert headers[:3] == ["alliance", "member", "memberLabel"]
@@ -172,7 +194,7 @@ def test_a_shared_link_runs_its_query(desktop: Watched, live_server: Server) -> 
 def test_errors_of_the_endpoint_are_shown_readably(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
     page.goto(f"{live_server.url}/query")
-    page.fill("#query", "SELECT * WHERE { ?s ?p ")
+    set_query(page, "SELECT * WHERE { ?s ?p ")
     page.get_by_role("button", name="Run query").click()
     status = page.locator("#status.status-error")
     status.wait_for()
@@ -190,9 +212,9 @@ def test_a_query_over_the_time_limit_is_reported_as_such(desktop: Watched, publi
     try:
         page = desktop.page
         page.goto(f"{server.url}/query")
-        page.fill("#query", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+        set_query(page, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
         assert page.input_value("#examples") == ""
-        page.press("#query", "Control+Enter")
+        page.press(EDITOR, "Control+Enter")
         status = page.locator("#status.status-error")
         status.wait_for()
         text = status.inner_text()
@@ -209,8 +231,8 @@ def test_a_query_over_the_time_limit_is_reported_as_such(desktop: Watched, publi
 def test_results_download_as_csv(desktop: Watched, live_server: Server, tmp_path: Path) -> None:
     page = desktop.page
     page.goto(f"{live_server.url}/query")
-    page.fill("#query", "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-                        "SELECT ?label WHERE { <https://w3id.org/smartcity-kg/id/city/raunheim> rdfs:label ?label }")
+    set_query(page, "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                    "SELECT ?label WHERE { <https://w3id.org/smartcity-kg/id/city/raunheim> rdfs:label ?label }")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download CSV").click()
     download = download_info.value
@@ -232,3 +254,355 @@ def test_pages_fit_a_phone(phone: Watched, live_server: Server) -> None:
     phone.shoot("editor-phone")
     assert phone.errors == []
     assert phone.foreign(live_server) == []
+
+
+# --- the editor: completion, views, sharing ------------------------------------------------------------------------
+
+# Three places as GeoSPARQL points, with a date and a number each: every view fits these results.
+WKT_QUERY = f"""PREFIX geo: <http://www.opengis.net/ont/geosparql#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?place ?placeLabel ?where ?since ?alliance ?count WHERE {{
+  VALUES (?place ?placeLabel ?where ?since ?alliance ?count) {{
+    (<{NAMESPACE}id/city/raunheim> "Raunheim" "POINT(8.4569 50.0098)"^^geo:wktLiteral "2016"^^xsd:gYear
+     <{NAMESPACE}id/alliance/drei-gewinnt> 3)
+    (<{NAMESPACE}id/city/kelsterbach> "Kelsterbach" "POINT(8.5297 50.0631)"^^geo:wktLiteral "2013-05"^^xsd:gYearMonth
+     <{NAMESPACE}id/alliance/drei-gewinnt> 5)
+    (<{NAMESPACE}id/city/dortmund> "Dortmund" "POINT(7.4653 51.5136)"^^geo:wktLiteral "2017-06-12"^^xsd:date
+     <{NAMESPACE}id/alliance/allianz-smart-city-dortmund> 8)
+  }}
+}}"""
+
+
+def editor_url(server: Server, query: str, view: str | None = None) -> str:
+    params = {"query": query, **({"view": view} if view else {})}
+    return f"{server.url}/query?" + "&".join(f"{k}={quote(v)}" for k, v in params.items())
+
+
+def test_completion_offers_prefixes_terms_and_things_by_label(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(f"{live_server.url}/query")
+    set_query(page, "")
+    page.click(EDITOR)
+    page.keyboard.type("SELECT * WHERE { ?a a sck:Allia")
+    popup = page.locator(".cm-tooltip-autocomplete")
+    popup.wait_for()
+    assert "sck:Alliance" in popup.inner_text()
+    desktop.shoot("editor-completion-term", full_page=False)
+    # Choosing a term of an undeclared prefix declares it.
+    page.keyboard.press("Enter")
+    assert page.input_value("#query").startswith(f"PREFIX sck: <{NAMESPACE}ontology#>\n")
+    assert "?a a sck:Alliance" in page.input_value("#query")
+    # A name of a thing, accents folded, is completed to its IRI.
+    page.keyboard.type(" . ?a ?p russels")
+    option = page.locator(".cm-tooltip-autocomplete li", has_text="Rüsselsheim am Main").first
+    option.wait_for()
+    desktop.shoot("editor-completion-thing", full_page=False)
+    option.click()
+    assert f"<{NAMESPACE}id/" in page.input_value("#query")
+    assert "ruesselsheim-am-main>" in page.input_value("#query")
+    # After PREFIX, the known namespaces.
+    set_query(page, "")
+    page.click(EDITOR)
+    page.keyboard.type("PREFIX or")
+    popup.wait_for()
+    assert "org:" in popup.inner_text()
+    page.keyboard.press("Enter")
+    assert page.input_value("#query") == "PREFIX org: <http://www.w3.org/ns/org#>"
+    assert desktop.errors == []
+    assert desktop.foreign(live_server) == []
+
+
+def test_the_editor_highlights_sparql(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(f"{live_server.url}/query")
+    page.wait_for_selector(EDITOR)
+    keyword = page.locator(".cm-line span", has_text=re.compile(r"^SELECT$")).first
+    variable = page.locator(".cm-line span", has_text=re.compile(r"^\?alliance$")).first
+    keyword_colour = keyword.evaluate("node => getComputedStyle(node).color")
+    variable_colour = variable.evaluate("node => getComputedStyle(node).color")
+    plain_colour = page.locator(".cm-content").evaluate("node => getComputedStyle(node).color")
+    assert len({keyword_colour, variable_colour, plain_colour}) == 3
+
+
+def test_each_view_renders_and_the_map_draws_the_points(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(editor_url(live_server, WKT_QUERY))
+    page.wait_for_selector("table.results tbody tr")
+    tabs = page.locator("#view-tabs [role=tab]")
+    assert tabs.all_inner_texts() == ["Table", "Map", "Timeline", "Chart", "Graph"]
+    # The table sorts by a column when its heading is pressed, numbers by value, then the other way round.
+    sort = page.get_by_role("button", name="count", exact=True)
+    counts = page.locator("table.results tbody tr td:nth-child(6)")
+    sort.click()
+    assert [text.split()[0] for text in counts.all_inner_texts()] == ["3", "5", "8"]
+    sort.click()
+    assert [text.split()[0] for text in counts.all_inner_texts()] == ["8", "5", "3"]
+    assert page.locator("table.results th[aria-sort=descending]").inner_text().startswith("count")
+    page.get_by_role("tab", name="Map").click()
+    page.wait_for_selector("#results figure.result-map[data-drawn=true]")
+    assert page.locator("#results svg.map .points circle").count() == 3
+    # The base map is drawn around the points: land outlines, offline.
+    land = page.locator("#results svg.map path.land").get_attribute("d") or ""
+    assert land.count("M") > 3
+    assert "view=map" in page.url
+    assert page.get_by_role("tab", name="Map").get_attribute("aria-selected") == "true"
+    desktop.shoot("view-map")
+    page.get_by_role("tab", name="Timeline").click()
+    assert page.locator("#results ol.result-timeline time").all_inner_texts() == ["2013-05", "2016", "2017-06-12"]
+    desktop.shoot("view-timeline")
+    page.get_by_role("tab", name="Chart").click()
+    assert page.locator("#results svg.chart rect").count() == 3
+    assert page.locator("#results svg.chart text").first.text_content() == "Dortmund"
+    desktop.shoot("view-chart")
+    page.get_by_role("tab", name="Graph").click()
+    page.wait_for_selector("#results svg.graph-view")
+    assert page.locator("#results svg.graph-view circle").count() == 5  # three places, two alliances
+    assert page.locator("#results svg.graph-view line").count() == 3
+    desktop.shoot("view-graph")
+    # Arrow keys move between the tabs.
+    page.get_by_role("tab", name="Graph").press("ArrowLeft")
+    assert page.get_by_role("tab", name="Chart").get_attribute("aria-selected") == "true"
+    assert desktop.errors == []
+    assert desktop.foreign(live_server) == []
+
+
+def test_only_the_views_that_fit_are_offered(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(editor_url(live_server, "SELECT ?name WHERE { VALUES ?name { \"a\" \"b\" } }", "map"))
+    page.wait_for_selector("table.results tbody tr")
+    assert page.locator("#view-tabs [role=tab]").all_inner_texts() == ["Table"]
+    assert desktop.errors == []
+
+
+def test_a_short_link_restores_the_query_and_view_after_a_restart(desktop: Watched, published_store: Path,
+                                                                  tmp_path: Path) -> None:
+    store = tmp_path / "store"  # the links are kept in the store's folder: here one of this test's own
+    store.mkdir()
+    (store / "builds").symlink_to(published_store / "builds")
+    (store / "current").symlink_to((published_store / "current").readlink())
+    server = start_server(store)
+    page = desktop.page
+    try:
+        page.goto(editor_url(server, WKT_QUERY, "map"))
+        page.wait_for_selector("#results figure.result-map")
+        page.locator("#share summary").click()
+        page.get_by_role("button", name="Make short link").click()
+        page.wait_for_function("document.getElementById('short-link').value.includes('/q/')")
+        link = page.input_value("#short-link")
+        desktop.shoot("editor-share")
+        snippet = page.inner_text("#snippet-code")
+        assert snippet.startswith("from SPARQLWrapper import JSON, SPARQLWrapper")
+        assert f'SPARQLWrapper("{server.url}/sparql")' in snippet
+        page.get_by_role("tab", name="curl").click()
+        assert page.inner_text("#snippet-code").startswith("curl --fail -H 'Accept: text/csv'")
+        embed = page.input_value("#embed-code")
+        assert embed.startswith(f'<iframe src="{server.url}/embed?query=')
+        assert "view=map" in embed
+    finally:
+        stop_server(server)
+    server = start_server(store)
+    try:
+        path = urlsplit(link).path
+        assert re.fullmatch(r"/q/[a-z2-7]{10}", path)
+        page.goto(server.url + path)
+        page.wait_for_selector("#results figure.result-map[data-drawn=true]")
+        assert page.input_value("#query") == WKT_QUERY
+        assert page.get_by_role("tab", name="Map").get_attribute("aria-selected") == "true"
+    finally:
+        stop_server(server)
+    assert desktop.errors == []
+
+
+def test_an_embed_shows_one_view(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(f"{live_server.url}/embed?query={quote(WKT_QUERY)}&view=map")
+    page.wait_for_selector("#embed figure.result-map[data-drawn=true]")
+    assert page.locator("#embed svg.map .points circle").count() == 3
+    assert page.get_by_role("link", name=re.compile("Open this query")).get_attribute("href", timeout=1000)
+    desktop.shoot("embed-map")
+    assert desktop.errors == []
+    assert desktop.foreign(live_server) == []
+
+
+def test_the_gallery_heads_each_example_with_its_question(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(f"{live_server.url}/query")
+    cards = page.locator(".gallery .cards li")
+    assert cards.count() >= 13
+    first = cards.first
+    assert first.locator("h3").inner_text() == ("Which cities and companies belong to alliance X, in which role, "
+                                                "and since when?")
+    assert "Oxigraph" not in page.locator(".gallery").inner_text()
+    first.get_by_role("link").click()
+    page.wait_for_selector("table.results tbody tr")
+    assert "Oxigraph" not in page.input_value("#query")
+    assert desktop.errors == []
+
+
+# --- the site search -----------------------------------------------------------------------------------------------
+
+def test_the_site_search_suggests_by_label_and_opens_the_page(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(f"{live_server.url}/doc/company/zte")
+    search = page.get_by_role("combobox", name="Search the graph")
+    search.fill("russelsheim am")  # no umlaut typed: the suggestions fold accents
+    listbox = page.get_by_role("listbox")
+    listbox.wait_for()
+    assert search.get_attribute("aria-expanded") == "true"
+    options = page.get_by_role("option")
+    assert "Rüsselsheim am Main" in options.all_inner_texts()[0]
+    desktop.shoot("search-suggestions", full_page=False)
+    search.press("ArrowDown")
+    assert options.first.get_attribute("aria-selected") == "true"
+    assert search.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    search.press("Enter")
+    page.wait_for_url(re.compile(r"/doc/(city|municipality)/ruesselsheim-am-main$"))
+    # Escape closes the list; without script the form leads to a results page.
+    search = page.get_by_role("combobox", name="Search the graph")
+    search.fill("drei")
+    page.get_by_role("listbox").wait_for()
+    search.press("Escape")
+    assert search.get_attribute("aria-expanded") == "false"
+    assert desktop.errors == []
+    assert desktop.foreign(live_server) == []
+
+
+# --- profiles ------------------------------------------------------------------------------------------------------
+
+def test_the_alliance_profile_is_built_from_panels(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(f"{live_server.url}/doc/alliance/drei-gewinnt")
+    titles = page.locator("section.panel h2").all_inner_texts()
+    assert titles[:2] == ["Summary", "Members"]
+    assert {"Member cities on a map", "Timeline", "Agreements and pilots", "Related alliances",
+            "Sources"} <= set(titles)
+    summary = page.locator("#panel-alliance-summary").inner_text()
+    assert "Turn the three towns into a model region" in summary  # objectives in words, not "objective 1"
+    assert "objective 1" not in summary
+    assert "Smart education" in summary and "Smart Education" not in summary  # themes once, as concepts
+    assert page.get_by_role("heading", name="Linked from").count() == 0
+    # No coordinates in the curated data yet: the map panel says so.
+    assert "No coordinates" in page.locator("#panel-alliance-map").inner_text()
+    desktop.shoot("profile-alliance")
+    page.locator("#panel-alliance-members").get_by_role("link", name=re.compile("Open in the query editor")).click()
+    page.wait_for_selector("table.results tbody tr")
+    assert page.locator("table.results tbody tr").count() == 6
+    assert desktop.errors == []
+    assert desktop.foreign(live_server) == []
+
+
+def test_city_and_company_profiles(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(f"{live_server.url}/doc/city/raunheim")
+    assert "Drei gewinnt" in page.locator("#panel-city-alliances").inner_text()
+    assert "ZTE" in page.locator("#panel-city-partners").inner_text()
+    assert "No coordinates" in page.locator("#panel-city-map").inner_text()
+    desktop.shoot("profile-city")
+    page.goto(f"{live_server.url}/doc/company/zte")
+    assert "Kelsterbach" in page.locator("#panel-company-cities").inner_text()
+    assert "2016" in page.locator("#panel-company-timeline").inner_text()
+    desktop.shoot("profile-company")
+    assert desktop.errors == []
+    assert desktop.foreign(live_server) == []
+
+
+# --- accessibility, phones, weight ---------------------------------------------------------------------------------
+
+PAGES = {"landing": "/", "alliance": "/doc/alliance/drei-gewinnt", "city": "/doc/city/raunheim",
+         "company": "/doc/company/zte", "editor": "/query"}
+
+
+def axe_violations(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is installed by npm with the package build")
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_serious_accessibility_violation(desktop: Watched, live_server: Server, name: str) -> None:
+    page = desktop.page
+    page.goto(live_server.url + PAGES[name])
+    if name == "editor":
+        page.wait_for_selector(EDITOR)
+    assert axe_violations(page) == []
+    if name == "editor":  # the results, in each view
+        page.goto(editor_url(live_server, WKT_QUERY, "map"))
+        page.wait_for_selector("#results figure.result-map[data-drawn=true]")
+        for view in ("Map", "Timeline", "Chart", "Graph", "Table"):
+            page.get_by_role("tab", name=view).click()
+            assert axe_violations(page) == [], view
+    assert desktop.errors == []
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_fits_a_phone(phone: Watched, live_server: Server, name: str) -> None:
+    page = phone.page
+    page.goto(live_server.url + PAGES[name])
+    page.wait_for_load_state("networkidle")
+    assert no_overflow(page)
+    assert page.get_by_role("combobox", name="Search the graph").is_visible()
+    phone.shoot(f"phone-{name}")
+    assert phone.errors == []
+    assert phone.foreign(live_server) == []
+
+
+def test_page_weight_and_time_to_first_render(browser: Browser, live_server: Server) -> None:
+    """Bytes over the wire (what the server sent, compressed where it compresses) and first contentful paint,
+    each page opened cold in a new browser context; written to test-artifacts/page-metrics.json."""
+    metrics = {}
+    for name, path in PAGES.items():
+        watched = next(open_page(browser))
+        page = watched.page
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        figures = page.evaluate("""() => {
+            const navigation = performance.getEntriesByType('navigation')[0];
+            const resources = performance.getEntriesByType('resource');
+            const paint = performance.getEntriesByName('first-contentful-paint')[0];
+            return {
+                transferred: navigation.transferSize + resources.reduce((sum, r) => sum + r.transferSize, 0),
+                decoded: navigation.decodedBodySize + resources.reduce((sum, r) => sum + r.decodedBodySize, 0),
+                requests: 1 + resources.length,
+                first_contentful_paint_ms: paint ? Math.round(paint.startTime) : null,
+            };
+        }""")
+        metrics[name] = figures
+        page.context.close()
+        assert figures["first_contentful_paint_ms"] is not None
+        assert figures["transferred"] < 400_000, (name, figures)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "page-metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print("\n" + "\n".join(f"{name:9} {m['transferred'] / 1024:7.1f} KiB sent  {m['decoded'] / 1024:7.1f} KiB "
+                           f"unpacked  {m['requests']:2} requests  first paint {m['first_contentful_paint_ms']} ms"
+                           for name, m in metrics.items()))
+
+
+LABEL_QUERY = f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?label WHERE {{ <{NAMESPACE}id/city/raunheim> rdfs:label ?label }}"""
+# How each snippet runs here; R is left out where no R is installed.
+RUNNERS = {"python": [sys.executable, "-c"], "pandas": [sys.executable, "-c"], "curl": ["bash", "-c"],
+           "js": ["node", "--input-type=module", "-e"], "r": ["Rscript", "-e"]}
+
+
+def test_the_code_snippets_run_and_print_the_results(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(editor_url(live_server, LABEL_QUERY))
+    page.wait_for_selector("table.results tbody tr")
+    page.locator("#share summary").click()
+    tabs = page.locator("#snippet-tabs [role=tab]")
+    assert tabs.all_inner_texts() == ["Python (SPARQLWrapper)", "Python (pandas)", "R", "curl", "JavaScript"]
+    ran = []
+    for tab in tabs.all():
+        tab.click()
+        language = (tab.get_attribute("id") or "").removeprefix("snippet-")
+        code = page.inner_text("#snippet-code")
+        assert LABEL_QUERY in code.replace("\\\\", "\\")
+        if shutil.which(RUNNERS[language][0]) is None:
+            continue
+        done = subprocess.run([*RUNNERS[language], code], capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, (language, done.stderr)
+        assert "Raunheim" in done.stdout, (language, done.stdout)
+        ran.append(language)
+    assert {"python", "pandas", "curl", "js"} <= set(ran)

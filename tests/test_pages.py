@@ -12,6 +12,7 @@ import pyoxigraph as ox
 import pytest
 import yaml
 
+from api.editor import reader_text
 from graph.coverage import Coverage, measure_coverage
 from graph.published import DUMP_FILES
 from graph.store import EmbeddedStore
@@ -28,7 +29,7 @@ class Page(HTMLParser):
         self.links: list[tuple[str, str]] = []  # (href, text)
         self.assets: list[str] = []  # src/href of what the browser fetches by itself
         self.options: list[tuple[str, str]] = []  # (value, data-query) of <option>s
-        self.textarea = ""
+        self.textarea = ""  # the first one: the query
         self._in: str | None = None
         self._text: list[str] = []
         self._href = ""
@@ -56,7 +57,7 @@ class Page(HTMLParser):
             self.links.append((self._href, " ".join("".join(self._text).split())))
             self._in = None
         elif tag == "textarea" and self._in == "textarea":
-            self.textarea = "".join(self._text)
+            self.textarea = self.textarea or "".join(self._text)
             self._in = None
 
 
@@ -149,8 +150,9 @@ def test_editor_offers_every_competency_question(client: httpx.Client) -> None:
     assert files, "queries/ holds the competency questions"
     page = Page(client.get("/query").text)
     examples = {value: query for value, query in page.options if value}
-    assert examples == {path.stem: path.read_text(encoding="utf-8") for path in files}
-    assert page.textarea.strip() == files[0].read_text(encoding="utf-8").strip()
+    # Each as a reader sees it: the notes on the engine's plan stay in the file.
+    assert examples == {path.stem: reader_text(path.read_text(encoding="utf-8")) for path in files}
+    assert page.textarea.strip() == reader_text(files[0].read_text(encoding="utf-8")).strip()
 
 
 def test_editor_keeps_a_shared_query_and_escapes_it(client: httpx.Client) -> None:
@@ -164,7 +166,7 @@ def test_editor_keeps_a_shared_query_and_escapes_it(client: httpx.Client) -> Non
 
 
 def test_static_files_are_served_with_their_types_and_nothing_else(client: httpx.Client) -> None:
-    script = client.get("/static/editor.js")
+    script = client.get("/static/editor.bundle.js")
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
     assert client.get("/static/pages.css").headers["content-type"].startswith("text/css")

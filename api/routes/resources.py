@@ -23,6 +23,7 @@ from api.doc_view import doc_page
 from api.errors import error_response
 from api.negotiation import NotAcceptableError, negotiate
 from api.ontology_view import load_ontology, ontology_page
+from api.profiles import profile_panels
 from api.rdf_formats import (
     HTML,
     JSON_LD,
@@ -175,7 +176,10 @@ def _described(request: Request, store: ReadStore, settings: Settings, descripti
     def body() -> bytes:
         if fmt == HTML:
             page = doc_page(description, load_ontology(store), namespace, lang)
-            return render("doc.html", page=page, changed=changed, **_page_context(request, lang, base, DOC_FORMATS))
+            kind = description.iri.removeprefix(f"{namespace}id/").partition("/")[0]
+            return render("doc.html", page=page, changed=changed,
+                          panels=profile_panels(store, kind, description.iri, lang),
+                          **_page_context(request, lang, base, DOC_FORMATS))
         return serialize(description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri,
                          context_url=context_url)
 

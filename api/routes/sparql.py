@@ -188,7 +188,7 @@ class SparqlEndpoint:
         else:
             fmt = DESCRIPTION_TYPES[negotiate(request.headers.get("accept"), list(DESCRIPTION_TYPES))]
         if fmt == "html":
-            page = editor_page(request, None)
+            page = editor_page(request, store, None)
             page.headers["Vary"] = "Accept"
             return page
         payload = describe_service(self.endpoint_url(request), await self.graphs(store), store.manifest.triples,

@@ -1,0 +1,53 @@
+"""The editor's examples and vocabulary: questions in plain words, engine notes kept out of the reader's text."""
+
+from __future__ import annotations
+
+import httpx
+
+from api.editor import load_examples, reader_text, vocabulary
+from graph.store import EmbeddedStore
+from tests.conftest import NAMESPACE
+
+
+def test_engine_notes_leave_the_text_a_reader_sees() -> None:
+    text = ("# 1. Which alliances?\n# Parameter: ?x.\n# Engine: Oxigraph plans this first,\n# so it is quick.\n"
+            "PREFIX sck: <x#>\nSELECT * WHERE { ?s ?p ?o }\n")
+    assert reader_text(text) == ("# 1. Which alliances?\n# Parameter: ?x.\nPREFIX sck: <x#>\n"
+                                 "SELECT * WHERE { ?s ?p ?o }\n")
+
+
+def test_every_example_is_headed_by_its_question() -> None:
+    examples = load_examples()
+    assert len(examples) >= 13
+    for example in examples:
+        assert example.title.endswith("?"), example.name
+        assert not example.title[0].isdigit()
+        assert "Oxigraph" not in example.query and "planner" not in example.query, example.name
+
+
+def test_the_vocabulary_offers_the_ontology_and_the_terms_the_questions_use(store: EmbeddedStore) -> None:
+    offered = vocabulary(store)
+    prefixes = dict(offered["prefixes"])  # type: ignore[call-overload]
+    assert prefixes["sck"] == f"{NAMESPACE}ontology#"
+    assert prefixes["geo"] == "http://www.opengis.net/ont/geosparql#"
+    terms = {term["iri"]: term for term in offered["terms"]}  # type: ignore[attr-defined]
+    assert terms[f"{NAMESPACE}ontology#Alliance"]["kind"] == "class"
+    assert terms[f"{NAMESPACE}ontology#Alliance"]["label"]
+    assert terms["http://www.w3.org/ns/org#hasMembership"]["kind"] == "property"
+
+
+def test_the_editor_page_carries_the_vocabulary_and_the_gallery(client: httpx.Client) -> None:
+    page = client.get("/query").text
+    assert '<script type="application/json" id="vocabulary">' in page
+    assert "Questions researchers ask" in page
+    assert page.count('<li>\n        <h3>') >= 13
+
+
+def test_the_bundles_are_served_compressed(client: httpx.Client) -> None:
+    for name in ("editor.bundle.js", "site.bundle.js", "basemap.json"):
+        plain = client.get(f"/static/{name}", headers={"Accept-Encoding": "identity"})
+        packed = client.get(f"/static/{name}", headers={"Accept-Encoding": "gzip"})
+        assert plain.status_code == packed.status_code == 200
+        assert packed.headers["content-encoding"] == "gzip"
+        assert packed.content == plain.content  # httpx unpacks it: the same file
+        assert int(packed.headers["content-length"]) < len(plain.content) / 2

@@ -1,0 +1,91 @@
+"""Profile panels: every `.rq` file of queries/panels runs against the curated graph and says what the pages show."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from api.profiles import PROFILE_KINDS, load_panels, profile_panels
+from graph.store import EmbeddedStore
+from tests.conftest import NAMESPACE
+
+# A thing of each kind with something in every panel but the maps (the curated data has no coordinates yet).
+THINGS = {"alliance": "drei-gewinnt", "city": "raunheim", "company": "zte"}
+ALL_PANELS = [(kind, panel.key) for kind in PROFILE_KINDS for panel in load_panels(kind)]
+
+
+def test_every_kind_has_its_panels() -> None:
+    keys = {key for _, key in ALL_PANELS}
+    assert {"alliance-summary", "alliance-members", "alliance-map", "alliance-timeline", "alliance-agreements-pilots",
+            "alliance-related", "alliance-sources", "city-summary", "city-alliances", "city-partners", "city-map",
+            "company-summary", "company-cities", "company-map", "company-timeline"} <= keys
+
+
+@pytest.mark.parametrize(("kind", "key"), ALL_PANELS)
+def test_each_panel_runs_against_the_graph(store: EmbeddedStore, kind: str, key: str) -> None:
+    iri = f"{NAMESPACE}id/{kind}/{THINGS[kind]}"
+    panel = next(p for p in profile_panels(store, kind, iri) if p.key == key)
+    assert panel.title and panel.about
+    assert f"VALUES ?thing {{ <{iri}> }}" in panel.query
+    if panel.view == "map":
+        assert panel.points == 0 and panel.rows == []  # no coordinates yet: the page shows its empty state
+        return
+    assert panel.rows or panel.facts, f"{key} found nothing for {iri}"
+    # The editor link carries exactly the query the panel ran.
+    assert parse_qs(urlsplit(panel.href).query)["query"] == [panel.query]
+
+
+def test_a_map_panel_draws_wkt_points_once_cities_have_them(store: EmbeddedStore) -> None:
+    """With a city's GeoSPARQL point in the graph, the city map panel finds it and hands it to the map view."""
+    memory = ox.Store()
+    memory.bulk_extend(store.quads())
+    city = ox.NamedNode(f"{NAMESPACE}id/city/raunheim")
+    geometry = ox.NamedNode(f"{NAMESPACE}id/city/raunheim#geometry")
+    geo = "http://www.opengis.net/ont/geosparql#"
+    memory.add(ox.Quad(city, ox.NamedNode(geo + "hasGeometry"), geometry))
+    memory.add(ox.Quad(geometry, ox.NamedNode(geo + "asWKT"),
+                       ox.Literal("POINT(8.4569 50.0098)", datatype=ox.NamedNode(geo + "wktLiteral"))))
+
+    class WithPoint(EmbeddedStore):
+        def __init__(self) -> None:
+            self._store = memory
+            self.manifest = store.manifest
+
+    panel = next(p for p in profile_panels(WithPoint(), "city", city.value) if p.key == "city-map")
+    assert panel.points == 1
+    assert panel.results is not None and "POINT(8.4569 50.0098)" in str(panel.results)
+
+
+def test_the_alliance_page_shows_panels_not_generic_lists(client: httpx.Client) -> None:
+    page = client.get("/doc/alliance/drei-gewinnt").text
+    for key in ("alliance-summary", "alliance-members", "alliance-map", "alliance-timeline", "alliance-related"):
+        assert f'id="panel-{key}"' in page
+    assert ">objective 1<" not in page  # objectives are shown in words
+    assert "Linked from" not in page
+    summary = page[page.index('id="panel-alliance-summary"'):]
+    summary = summary[:summary.index("</section>")]
+    assert summary.count(">Smart education<") == 1  # the themes once, by their concept
+    assert "Smart Education" not in summary
+    assert "No coordinates for these places" in page
+    # No interactive element inside another: the query's summary holds text only, the link sits beside it.
+    assert not re.search(r"<summary>[^<]*<a ", page)
+
+
+def test_other_kinds_keep_the_generic_page(client: httpx.Client) -> None:
+    page = client.get("/doc/agreement/zte-drei-gewinnt-2016").text
+    assert 'class="panel"' not in page
+    assert "<h2>Details</h2>" in page
+
+
+def test_panels_speak_the_page_language(client: httpx.Client) -> None:
+    german = client.get("/doc/alliance/drei-gewinnt", headers={"Accept": "text/html", "Accept-Language": "de"}).text
+    assert '<h2 id="panel-alliance-members-title">Mitglieder</h2>' in german
+    assert "Jedes Mitglied in jeder Rolle" in german
+    english = client.get("/doc/alliance/drei-gewinnt", headers={"Accept": "text/html", "Accept-Language": "en"}).text
+    assert '<h2 id="panel-alliance-members-title">Members</h2>' in english
+    for kind in PROFILE_KINDS:
+        assert all(panel.german for panel in load_panels(kind)), kind
