@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -41,10 +42,19 @@ RDF_FORMATS = [
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free loopback port: any, or one of SMARTCITY_KG_TEST_PORTS (`18100-18199`) where the machine is shared."""
+    low, _, high = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
+    candidates = list(range(int(low), int(high or low) + 1))
+    random.shuffle(candidates)  # servers started a moment ago may not be listening yet
+    for candidate in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            return port
+    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 @pytest.fixture(scope="session")
