@@ -23,6 +23,10 @@ QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 # Functions whose value changes from one evaluation to the next: such a query's answer is never reused.
 NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
 OPENING = "({["
+# A lookup runs in the server's own process: its cost must be bounded by its work, not only by its form. Each
+# described thing costs a range scan, and the text itself is parsed there.
+MAX_LOOKUP_TERMS = 8
+MAX_LOOKUP_BYTES = 4096
 
 _PN_LOCAL_ESCAPE = re.compile(r"\\(.)")
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -133,7 +137,7 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
             if graph is not None:
                 datasets[named].append(graph)
     return Analysis(form, tuple(datasets[False]), tuple(datasets[True]), deterministic,
-                    _is_lookup(tokens) and not datasets[False] and not datasets[True])
+                    len(query) <= MAX_LOOKUP_BYTES and _is_lookup(tokens) and not (datasets[False] or datasets[True]))
 
 
 _TERMS = frozenset({"iri", "pname"})
@@ -156,7 +160,7 @@ def _is_lookup(tokens: list[_Token]) -> bool:
     form = words[at]
     at += 1
     if form == "DESCRIBE":
-        return at < len(tokens) and all(kind in _TERMS for kind in kinds[at:])
+        return at < len(tokens) <= at + MAX_LOOKUP_TERMS and all(kind in _TERMS for kind in kinds[at:])
     if form == "SELECT":
         at += words[at:at + 1] in (["DISTINCT"], ["REDUCED"])
         if words[at:at + 1] == ["*"]:

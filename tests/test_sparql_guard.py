@@ -74,6 +74,8 @@ NOT_LOOKUPS = [
     "SELECT ?p ?o WHERE { { <http://x/a> ?p ?o } }",
     "SELECT ?p ?o WHERE { GRAPH ?g { <http://x/a> ?p ?o } }",
     "SELECT ?p ?o WHERE { <http://x/a> ?p ?o } LIMIT",
+    "DESCRIBE " + " ".join(f"<http://x/{n}>" for n in range(9)),  # each thing costs a scan: a few at most
+    "SELECT ?p ?o WHERE { <http://x/" + "a" * 5000 + "> ?p ?o }",  # the text is parsed in the server process too
 ]
 
 
