@@ -53,7 +53,7 @@ def read_yaml(file: Path) -> Located:
     if "*" in text:  # an alias is possible: refused before anything is built from it (a "billion laughs" file)
         for event in yaml.parse(text, Loader=yaml.CSafeLoader):
             if isinstance(event, yaml.AliasEvent):
-                raise AliasError(str(event.anchor), event.start_mark.line + 1)
+                raise AliasError(str(event.anchor), event.start_mark.line + 1 if event.start_mark else 1)
     # libyaml parses about ten times faster than the pure-Python parser and keeps the same marks and tags.
     node = yaml.compose(text, Loader=yaml.CSafeLoader)
     lines: dict[Path_, int] = {}
