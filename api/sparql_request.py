@@ -13,6 +13,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 
+from api.limits import max_url_bytes, url_too_long
 from api.negotiation import NotAcceptableError, negotiate
 from api.sparql_guard import QueryRefusedError, check_size
 
@@ -87,9 +88,8 @@ async def _body(request: Request, limit: int) -> bytes:
 async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
     """What a GET or POST to /sparql asks for; QueryRefusedError for anything the protocol does not allow."""
     raw_url = request.scope["query_string"]
-    if len(raw_url) > 3 * max_query_bytes + 8192:  # more than a query of the largest size could encode to
-        raise QueryRefusedError(414, f"the URL's query string is {len(raw_url)} bytes; this endpoint accepts "
-                                     f"queries of at most {max_query_bytes} bytes (setting max_query_bytes)")
+    if len(raw_url) > max_url_bytes(max_query_bytes):  # under another HTTP server than ours (api.limits)
+        raise QueryRefusedError(414, url_too_long(len(raw_url), max_url_bytes(max_query_bytes)))
     url = parse_params(raw_url, "query string")
     body: dict[str, list[str]] = {}
     queries = url.get("query", [])
