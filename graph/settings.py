@@ -44,7 +44,7 @@ class Settings(BaseSettings):
                                 "holding more after a query is replaced by a fresh one.")
     result_cache_mb: int = Field(64, ge=0, description="Memory (MiB) keeping answers to repeated queries on the "
                                  "current build; 0 turns the cache off.")
-    max_answer_bytes: int = Field(16 * 2**20, ge=4096, description="Largest answer to a query, in bytes; a longer "
+    max_answer_bytes: int = Field(16 * 2**20, ge=2**16, description="Largest answer to a query, in bytes; a longer "
                                   "one is cut at a row and marked X-SPARQL-Truncated (or refused where it cannot be).")
     request_head_timeout: float = Field(10.0, gt=0, description="Seconds a client has to send a request's line and "
                                         "headers once it has connected or started the request.")

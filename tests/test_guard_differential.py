@@ -215,7 +215,7 @@ def _accepted(query: str) -> bool:
 
 def _evaluate(store: ox.Store, query: str) -> None:
     """The query as a query worker evaluates it (worker.answer: the function the worker process runs)."""
-    answer(lambda: store, (query, "http://127.0.0.1/sparql", None, None, True, "json", "ttl", 100), {})
+    answer(lambda: store, (query, "http://127.0.0.1/sparql", None, None, True, "json", "ttl", 100, 2**20), {})
 
 
 def test_no_accepted_spelling_reaches_the_canary(canary: Canary) -> None:

@@ -89,7 +89,8 @@ class SparqlEndpoint:
             return await self.forward(store, asked.query, fmt, asked.default_graphs or ([] if own_dataset else None),
                                       asked.named_graphs or ([] if own_dataset else None))
         job = Job(str(store.path), asked.query, endpoint, asked.default_graphs, asked.named_graphs,
-                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows)
+                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows,
+                  settings.max_answer_bytes)
         answer = self.answers.get(job) if analysis.deterministic else None
         if answer is not None:
             record("answer_cache_hit")
