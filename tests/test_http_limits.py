@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import psutil
@@ -19,11 +20,15 @@ from tests.conftest import Server, start_server, stop_server
 pytestmark = pytest.mark.slow
 
 HEAD_TIMEOUT, BODY_TIMEOUT, SEND_TIMEOUT = 1.0, 1.0, 2.0
+MAX_ANSWER = 12 * 2**20
 LIMITS = {
     "SMARTCITY_KG_REQUEST_HEAD_TIMEOUT": str(HEAD_TIMEOUT),
     "SMARTCITY_KG_REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT),
     "SMARTCITY_KG_SEND_TIMEOUT": str(SEND_TIMEOUT),
+    "SMARTCITY_KG_MAX_ANSWER_BYTES": str(MAX_ANSWER),
 }
+# Every triple's subject padded to a kilobyte: a few megabytes from a short query.
+AMPLIFIED = 'SELECT (REPLACE(STR(?s), "^", "{pad}") AS ?x) WHERE {{ ?s ?p ?o . ?a ?b ?c }} LIMIT {rows}'
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +156,32 @@ def test_keep_alive_requests_each_get_the_whole_head_time(server: Server) -> Non
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             head = sock.recv(65536)
             assert head.startswith(b"HTTP/1.1 200")
+
+
+def test_an_answer_over_the_byte_limit_is_cut_at_a_row_and_marked(server: Server) -> None:
+    query = AMPLIFIED.format(pad="x" * 2048, rows=9000)  # about 18 MiB in full, under the row limit
+    response = httpx.get(f"{server.url}/sparql", params={"query": query}, timeout=60, headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.headers["X-SPARQL-Truncated"] == "true"
+    assert response.headers["X-SPARQL-Max-Bytes"] == str(MAX_ANSWER)
+    assert MAX_ANSWER * 0.8 < len(response.content) <= MAX_ANSWER
+    lines = response.text.splitlines()
+    assert lines[0] == "x" and all(line.startswith("x" * 2048) for line in lines[1:])
+
+
+def test_a_client_that_never_reads_its_answer_is_dropped(server: Server) -> None:
+    query = AMPLIFIED.format(pad="x" * 2048, rows=9000)  # 12 MiB once cut: far more than the sockets' buffers hold
+    request = f"GET /sparql?query={quote(query)} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n\r\n".encode()
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting, so the window stays small
+        sock.connect((host, int(port)))
+        sock.sendall(request)
+        time.sleep(SEND_TIMEOUT + 3)  # reading nothing
+        assert health_time(server) < 1
+        received = 0
+        sock.settimeout(10)
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                received += len(chunk)
+    assert received < 8 * 2**20  # the connection ended long before the 12 MiB answer did

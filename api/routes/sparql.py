@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from api.answer_stream import StreamedAnswer
 from api.editor import editor_page
 from api.errors import error_response
 from api.negotiation import NotAcceptableError, negotiate
@@ -23,7 +24,7 @@ from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
 from api.sparql_request import GRAPH_NAMES, GRAPH_TYPES, MEDIA_TYPES, RESULT_TYPES, choose_formats, read_request
 from api.state import StoreHolder
 from graph.publish import PREFIXES
-from graph.remote import RemoteStore
+from graph.remote import AnswerTooLargeError, RemoteStore
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
 
@@ -106,7 +107,8 @@ class SparqlEndpoint:
         if answer.truncated:
             headers[TRUNCATED] = "true"
             headers["X-SPARQL-Max-Rows"] = str(settings.max_rows)
-        return Response(answer.payload, media_type=MEDIA_TYPES[answer.format], headers=headers)
+            headers["X-SPARQL-Max-Bytes"] = str(settings.max_answer_bytes)
+        return StreamedAnswer(answer.payload, MEDIA_TYPES[answer.format], headers)
 
     async def evaluate(self, request: Request, job: Job, engine: ox.Store | None, *, shared: bool) -> Answer | Response:
         """The answer of a worker (or of `engine` in this process, for a lookup), charged to the client's share;
@@ -160,10 +162,11 @@ class SparqlEndpoint:
                       named_graphs: Sequence[str] | None) -> Response:
         """A query checked by the guard, answered by the remote server (whose own time limit stops its work)."""
         try:
-            payload = await run_in_threadpool(store.forward, query, MEDIA_TYPES[fmt], default_graphs, named_graphs)
-        except SyntaxError as error:
+            payload = await run_in_threadpool(store.forward, query, MEDIA_TYPES[fmt], default_graphs, named_graphs,
+                                              self.settings.max_answer_bytes)
+        except (SyntaxError, AnswerTooLargeError) as error:
             return error_response(400, str(error))
-        return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
+        return StreamedAnswer(payload, MEDIA_TYPES[fmt], {"Vary": "Accept"})
 
     def endpoint_url(self, request: Request) -> str:
         """The endpoint's own URL: the configured public one, else the one this request was sent to."""
