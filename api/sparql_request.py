@@ -111,7 +111,8 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
         raise _read_only()
     if len(queries) > 1:
         raise QueryRefusedError(400, f"the request holds {len(queries)} queries; send exactly one query parameter")
-    query = queries[0] if queries else None
+    # A byte-order mark that some editors and tools write first is not part of the query.
+    query = queries[0].removeprefix("\ufeff") if queries else None
     if query is not None:
         check_size(len(query.encode()), max_query_bytes, 414 if request.method != "POST" else 413)
     default = url.get("default-graph-uri", []) + body.get("default-graph-uri", [])

@@ -195,8 +195,9 @@ class QueryPool:
             raise QueryFailedError(406, f"the result cannot be written as {MEDIA_TYPES[fmt]} ({message}); ask for "
                                         "another format: Turtle and N-Triples can write every result",
                                    seconds=seconds)
-        log.error("query failed: %s", message)
-        raise QueryFailedError(500, f"the query could not be evaluated: {message}", seconds=seconds)
+        log.error("query failed: %s", message)  # the engine's own words may name the server's files: logged only
+        raise QueryFailedError(500, "the query could not be evaluated: the query engine failed (the details are "
+                                    "in the server's log)", seconds=seconds)
 
     def _out_of_memory(self, seconds: float) -> QueryFailedError:
         return QueryFailedError(503, f"the query was stopped: it needed more than the {self.memory_mb} MiB of "

@@ -99,6 +99,8 @@ class Evaluator:
         self.store: ox.Store | None = None
 
     def open(self, build: str) -> ox.Store:
+        if not Path(build).is_dir():  # removed by later publishes while the query waited: the current one answers
+            build = str((Path(build).parent.parent / "current").resolve())
         if self.store is None or build != self.build:
             self.store = None  # release the old build's files before opening the new one
             self.store = ox.Store.read_only(str(Path(build) / "oxigraph"))
