@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
@@ -196,8 +197,13 @@ def server_options(settings: Settings) -> dict[str, Any]:
             "h11_max_incomplete_event_size": max_url_bytes(settings.max_query_bytes) + settings.max_header_bytes}
 
 
+# RFC 3986: a registered name or an IP literal, then perhaps a port. Anything else cannot be part of a URL.
+_HOST = re.compile(rb"(?:[A-Za-z0-9._~!$&'()*+,;=%-]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?")
+
+
 class HeaderLimit:
-    """Refuse requests whose headers add up to more than `max_bytes` (for HTTP servers other than ours)."""
+    """Refuse requests whose headers add up to more than `max_bytes` (for HTTP servers other than ours), and
+    requests whose Host header cannot be part of a URL (the service builds its own URLs from it)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -206,13 +212,19 @@ class HeaderLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            host = next((value for name, value in scope["headers"] if name == b"host"), b"")
             if size > self.max_bytes:
-                message = (f"the request's headers take {size} bytes, more than the {self.max_bytes} allowed "
-                           "(setting max_header_bytes)")
-                body = json.dumps({"error": {"status": 431, "message": message}}).encode()
-                await send({"type": "http.response.start", "status": 431,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+                await _refuse(send, 431, f"the request's headers take {size} bytes, more than the {self.max_bytes} "
+                                         "allowed (setting max_header_bytes)")
+                return
+            if not _HOST.fullmatch(host):
+                await _refuse(send, 400, "the Host header is not a host name, nor an address, with an optional port")
                 return
         await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": {"status": status, "message": message}}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

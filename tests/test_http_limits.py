@@ -185,3 +185,35 @@ def test_a_client_that_never_reads_its_answer_is_dropped(server: Server) -> None
             while chunk := sock.recv(65536):
                 received += len(chunk)
     assert received < 8 * 2**20  # the connection ended long before the 12 MiB answer did
+
+
+@pytest.mark.parametrize("host", [b"a b", b"a/b", b"a\\b", b"[::1", b"x:port"])
+def test_an_invalid_host_is_a_json_400(server: Server, host: bytes) -> None:
+    for path in (b"/sparql", b"/sparql?query=ASK%7B%7D", b"/"):
+        with connect(server) as sock:
+            sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
+            status, headers, body = response_of(sock)
+        assert status == 400 and headers["content-type"] == "application/json", path
+        assert "Host header" in json.loads(body)["error"]["message"]
+
+
+def test_a_client_hanging_up_mid_body_is_no_server_error(server: Server) -> None:
+    def server_errors() -> int:
+        metrics = httpx.get(f"{server.url}/metrics", timeout=30).text
+        return sum(
+            int(float(line.rsplit(" ", 1)[1]))
+            for line in metrics.splitlines()
+            if line.startswith("smartcity_kg_http_requests_total") and 'status="5' in line
+        )
+
+    before = server_errors()
+    for _ in range(3):
+        with connect(server) as sock:
+            sock.sendall(
+                b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                b"Content-Length: 100\r\n\r\nASK"
+            )
+            time.sleep(0.2)
+    time.sleep(0.5)
+    assert server_errors() == before
+    assert health_time(server) < 1
