@@ -8,6 +8,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -217,3 +218,26 @@ def test_a_client_hanging_up_mid_body_is_no_server_error(server: Server) -> None
     time.sleep(0.5)
     assert server_errors() == before
     assert health_time(server) < 1
+
+
+def test_pathological_query_texts_in_parallel_leave_the_server_responsive(server: Server) -> None:
+    texts = ["a." * 31_500, "a:" * 31_500, "'''\\'" * 12_600, "<a" * 31_500, "?a" * 31_500, "ex:a." * 12_600]
+
+    def post(text: str) -> float:
+        began = time.monotonic()
+        response = httpx.post(
+            f"{server.url}/sparql",
+            content=text.encode(),
+            headers={"Content-Type": "application/sparql-query"},
+            timeout=60,
+        )
+        assert response.status_code in (400, 429), response.text  # refused, by the guard, the parser or the share
+        return time.monotonic() - began
+
+    with ThreadPoolExecutor(len(texts)) as pool:
+        answering = [pool.submit(post, text) for text in texts]
+        time.sleep(0.1)
+        health = health_time(server)
+        took = [future.result() for future in answering]
+    assert health < 1
+    assert max(took) < 5
