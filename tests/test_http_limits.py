@@ -241,3 +241,12 @@ def test_pathological_query_texts_in_parallel_leave_the_server_responsive(server
         took = [future.result() for future in answering]
     assert health < 1
     assert max(took) < 5
+
+
+@pytest.mark.parametrize("content_type", ["application/sparql-query", "application/x-www-form-urlencoded"])
+def test_a_byte_order_mark_before_a_query_is_not_part_of_it(server: Server, content_type: str) -> None:
+    query = "\ufeffASK { ?s ?p ?o }".encode()
+    body = query if content_type == "application/sparql-query" else b"query=" + quote(query).encode()
+    response = httpx.post(f"{server.url}/sparql", content=body, headers={"Content-Type": content_type}, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["boolean"] is True
