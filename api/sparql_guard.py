@@ -339,8 +339,11 @@ def _refuse_keyword(query: str, token: _Token, word: str) -> None:
 
 def _iri(token: str, base: str) -> str:
     """The absolute IRI an IRIREF token stands for (escapes decoded, resolved against BASE)."""
-    text = _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), token[1:-1])
-    return urljoin(base, text) if base else text
+    text = _UCHAR.sub(lambda m: chr(min(int(m.group(1) or m.group(2), 16), 0x10FFFF)), token[1:-1])
+    try:
+        return urljoin(base, text) if base else text
+    except ValueError:  # `http://[x/`: not an IRI at all (the engine refuses it too)
+        raise QueryRefusedError(400, f"{token} is not a valid IRI") from None
 
 
 def _graph_name(target: Sequence[_Token], base: str, prefixes: dict[str, str]) -> str | None:
