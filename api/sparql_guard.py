@@ -1,9 +1,10 @@
 """Refusals before evaluation: what a query may not do here, found by tokenising it the way the SPARQL grammar does.
 
 The engine is never asked to parse what is refused here: oversize text, brackets nested deep enough to exhaust
-its stack, `SERVICE` (the engine would fetch any URL: server-side request forgery), SPARQL Update, and datasets
-naming graphs the store does not have. Strings, IRIs, comments and prefixed names are tokens of their own, so
-`"SERVICE"` in a literal, `ex:LOAD` or `# no INSERT here` are never mistaken for keywords.
+its stack, `SERVICE` (the engine would fetch any URL: server-side request forgery) wherever the engine could read
+it (see _refuse_service), SPARQL Update, and datasets naming graphs the store does not have. Strings, IRIs,
+comments and prefixed names are tokens of their own, so `"SERVICE"` in a literal, `ex:LOAD` or
+`# no INSERT here` are never mistaken for keywords. Reading costs time linear in the text's length.
 """
 
 from __future__ import annotations
