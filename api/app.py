@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "HEAD", "POST", "QUERY"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Last-Modified", "Content-Location", "Retry-After",
-                                       "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"])
+                                       "X-SPARQL-Truncated", "X-SPARQL-Max-Rows", "X-SPARQL-Max-Bytes"])
     app.add_middleware(Compression, minimum_size=1024)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)

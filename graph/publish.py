@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from graph.prefixes import prefixes as prefix_map
-from graph.published import DUMP_FILES, MARKER, Manifest, read_manifest
+from graph.published import DUMP_FILES, MARKER, Manifest, read_manifest, store_checksums
 from graph.releases import KEEP_RELEASES, next_version, prune_releases, read_releases, sha256_file, write_release
 
 __all__ = ["publish_store"]
@@ -32,47 +34,69 @@ def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: s
     """
     builds = store_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(builds)
     manifest = Manifest.for_nquads(nquads, namespace, modified, data_files)
-    releases = read_releases(store_dir)
-    latest = releases[0] if releases else None
-    if latest is not None and latest.build_id == manifest.build_id:
-        version, modified, previous = latest.version, latest.date, latest.previous
-    else:
-        version, modified = next_version(latest, modified)
-        previous = latest.version if latest else None
-    manifest = replace(manifest, modified=modified, release=version, previous_release=previous)
-    build_id, count = manifest.build_id, manifest.triples
-    final = builds / build_id
-    # The same content published before as another release (data restored) is written again under this one.
-    if not (final / MARKER).exists() or read_manifest(final).release != version:
-        work = builds / f".tmp-{build_id}-{os.getpid()}"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
-        try:
-            step("writing dumps")
-            _write_dumps(nquads, namespace, work / "dumps")
-            manifest = replace(manifest, checksums={name: sha256_file(work / "dumps" / name)
-                                                    for name in DUMP_FILES.values()})
-            step("loading the store")
-            _load_store(nquads, work / "oxigraph", count)
-            (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
-        except BaseException:
-            # A full disk or a failed check: the half-written build goes, the published one was never touched.
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        shutil.rmtree(final, ignore_errors=True)
-        work.rename(final)
-    manifest = read_manifest(final)
-    if latest is None or latest.version != version:
-        step("comparing with the previous release")
-        write_release(store_dir, final, build_id=build_id, version=version, date=modified, triples=count,
-                      previous=latest, checksums=manifest.checksums)
-    step("switching to the new build")
-    _point_current(store_dir, final)
-    _remove_old(builds, keep=final)
-    prune_releases(store_dir, keep_releases)
+    # One build at a time: the version is numbered, the folder written, the release recorded and `current` switched
+    # under one lock, so two builds never share a folder nor give one version to two data sets.
+    with _publishing(store_dir):
+        _remove_abandoned(builds)
+        releases = read_releases(store_dir)
+        latest = releases[0] if releases else None
+        if latest is not None and latest.build_id == manifest.build_id:
+            version, modified, previous = latest.version, latest.date, latest.previous
+        else:
+            version, modified = next_version(latest, modified)
+            previous = latest.version if latest else None
+        manifest = replace(manifest, modified=modified, release=version, previous_release=previous)
+        final = builds / manifest.build_id
+        # The same content published before as another release (data restored) is written again under this one.
+        if not (final / MARKER).exists() or read_manifest(final).release != version:
+            _write_build(nquads, builds, manifest, namespace, step)
+        manifest = read_manifest(final)
+        if latest is None or latest.version != version:
+            step("comparing with the previous release")
+            write_release(store_dir, final, build_id=manifest.build_id, version=version, date=modified,
+                          triples=manifest.triples, previous=latest, checksums=manifest.checksums)
+        step("switching to the new build")
+        _point_current(store_dir, final)
+        _remove_old(builds, keep=final)
+        prune_releases(store_dir, keep_releases)
     return manifest
+
+
+@contextmanager
+def _publishing(store_dir: Path) -> Iterator[None]:
+    """Hold the store folder's publishing lock (released by the system if the process dies)."""
+    with (store_dir / ".publish.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_build(nquads: bytes, builds: Path, manifest: Manifest, namespace: str, step: Step) -> None:
+    """Write the build into a folder of its own, then move it to its final name. A folder already holding that name
+    is never the published build (whose content is another release's): an unfinished one, or the same content
+    published as an earlier release, written again under this one."""
+    work = builds / f".tmp-{manifest.build_id}-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        step("writing dumps")
+        _write_dumps(nquads, namespace, work / "dumps")
+        manifest = replace(manifest, checksums={name: sha256_file(work / "dumps" / name)
+                                                for name in DUMP_FILES.values()})
+        step("loading the store")
+        _load_store(nquads, work / "oxigraph", manifest.triples)
+        manifest = replace(manifest, store_checksums=store_checksums(work / "oxigraph"))
+        (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
+    except BaseException:
+        # A full disk or a failed check: the half-written build goes, the published one was never touched.
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    final = builds / manifest.build_id
+    shutil.rmtree(final, ignore_errors=True)
+    work.rename(final)
 
 
 def _write_dumps(nquads: bytes, namespace: str, folder: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from graph import __version__
 
 __all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest",
-           "store_of"]
+           "store_checksums", "store_of", "verify_store"]
 
 MARKER = "build.json"
 DUMP_FILES = {"ttl": "graph.ttl", "nt.gz": "graph.nt.gz", "nq.gz": "graph.nq.gz", "jsonld": "graph.jsonld"}
@@ -33,6 +33,9 @@ class Manifest:
     release: str = ""  # the data's version (graph.releases); empty where releases are not recorded (remote stores)
     previous_release: str | None = None
     checksums: dict[str, str] = field(default_factory=dict)  # dump file name → SHA-256 (hex)
+    # (file, SHA-256) of each data file of the store, checked whenever the build is opened: a store damaged on
+    # disk can still open, and then make the engine allocate without bound. Empty for builds written before.
+    store_checksums: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def for_nquads(cls, nquads: bytes, namespace: str, modified: str, data_files: int) -> Manifest:
@@ -46,7 +49,10 @@ class Manifest:
 
 def read_manifest(build: Path) -> Manifest:
     try:
-        return Manifest(**json.loads((build / MARKER).read_text(encoding="utf-8")))
+        fields = json.loads((build / MARKER).read_text(encoding="utf-8"))
+        fields["store_checksums"] = tuple((str(name), str(digest))
+                                          for name, digest in fields.get("store_checksums", ()))
+        return Manifest(**fields)
     except FileNotFoundError as error:
         raise StoreUnavailableError(f"{build} has no completion marker ({MARKER}): it was never finished") from error
     except (ValueError, TypeError) as error:
@@ -62,6 +68,34 @@ def current_build(store_dir: Path) -> tuple[Path, Manifest]:
     return build, read_manifest(build)
 
 
+def _data_files(folder: Path) -> list[Path]:
+    """The store's data files (RocksDB's tables, which never change once written), in a stable order."""
+    return sorted(folder.glob("*.sst"))
+
+
+def _digest(file: Path) -> str:
+    with file.open("rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()
+
+
 def store_of(build: Path) -> Path:
     """The store folder a build folder belongs to (`{store}/builds/{build_id}`)."""
     return build.parent.parent
+
+
+def store_checksums(folder: Path) -> tuple[tuple[str, str], ...]:
+    """(file name, SHA-256) of the store's data files in `folder`."""
+    return tuple((file.name, _digest(file)) for file in _data_files(folder))
+
+
+def verify_store(folder: Path, expected: tuple[tuple[str, str], ...], store_dir: Path) -> None:
+    """StoreUnavailableError with the repair command when a data file of the store in `folder` is missing or
+    differs from what was published."""
+    if not expected:
+        return
+    for name, digest in expected:
+        file = folder / name
+        if not file.is_file() or _digest(file) != digest:
+            raise StoreUnavailableError(f"the published store is damaged ({name} is not the file that was "
+                                        f"published) and cannot be opened; repair it with `smartcity-kg build "
+                                        f"--store {store_dir}`")

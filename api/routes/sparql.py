@@ -4,7 +4,8 @@ except lookups of one thing's triples, whose cost is bounded (see `api.sparql_gu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 
 import pyoxigraph as ox
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from api.answer_stream import StreamedAnswer
 from api.editor import editor_page
 from api.errors import error_response
 from api.negotiation import NotAcceptableError, negotiate
@@ -31,7 +33,7 @@ from api.sparql_request import (
 )
 from api.state import StoreHolder
 from graph.prefixes import prefixes
-from graph.remote import RemoteStore
+from graph.remote import AnswerTooLargeError, RemoteStore
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
 
@@ -57,6 +59,7 @@ class SparqlEndpoint:
         self.answers = AnswerCache(settings.result_cache_mb * 2**20)
         self._graphs: tuple[str, frozenset[str]] | None = None
         self._running: dict[Job, asyncio.Future[Answer]] = {}
+        self._in_flight: dict[str, int] = {}  # client → its queries running or waiting for a worker
 
     async def graphs(self, store: ReadStore) -> frozenset[str]:
         """The names of the graphs in the current build (listed once per build, in a thread)."""
@@ -96,7 +99,8 @@ class SparqlEndpoint:
             return await self.forward(store, asked.query, fmt, asked.default_graphs or ([] if own_dataset else None),
                                       asked.named_graphs or ([] if own_dataset else None))
         job = Job(str(store.path), asked.query, endpoint, asked.default_graphs, asked.named_graphs,
-                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows)
+                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows,
+                  settings.max_answer_bytes)
         answer = self.answers.get(job) if analysis.deterministic else None
         if answer is not None:
             record("answer_cache_hit")
@@ -112,7 +116,8 @@ class SparqlEndpoint:
         if answer.truncated:
             headers[TRUNCATED] = "true"
             headers["X-SPARQL-Max-Rows"] = str(settings.max_rows)
-        return Response(answer.payload, media_type=MEDIA_TYPES[answer.format], headers=headers)
+            headers["X-SPARQL-Max-Bytes"] = str(settings.max_answer_bytes)
+        return StreamedAnswer(answer.payload, MEDIA_TYPES[answer.format], headers)
 
     async def evaluate(self, request: Request, job: Job, engine: ox.Store | None, *, shared: bool) -> Answer | Response:
         """The answer of a worker (or of `engine` in this process, for a lookup), charged to the client's share;
@@ -125,22 +130,54 @@ class SparqlEndpoint:
             return error_response(429, "this client has used its share of query time "
                                        f"({self.settings.client_query_seconds:g} s per minute, setting "
                                        f"client_query_seconds); try again in {wait} s", {"Retry-After": str(wait)})
+        if engine is not None:
+            record("query_in_process")
+            return self._here(client, engine, job)
+        if shared and job in self._running:  # joins an evaluation under way: holds no worker of its own
+            return await self._charged(client, self.run_once(job))
+        limit = self.settings.client_concurrent_queries
+        if self._in_flight.get(client, 0) >= limit:
+            record("client_share_exceeded")
+            return error_response(429, f"this client already has {limit} queries running or waiting for a worker, "
+                                       "the most one client may have (setting client_concurrent_queries); send the "
+                                       "next one when one of them has been answered", {"Retry-After": "1"})
+        self._in_flight[client] = self._in_flight.get(client, 0) + 1
         try:
-            if engine is not None:
-                record("query_in_process")
-                answer = self.pool.run_here(engine, job)
-            else:
-                answer = await self.run_once(job) if shared else await self.run(job)
+            return await self._charged(client, self.run_once(job) if shared else self.run(job))
+        finally:
+            self._in_flight[client] -= 1
+            if not self._in_flight[client]:
+                del self._in_flight[client]
+
+    async def _charged(self, client: str, evaluation: Awaitable[Answer]) -> Answer | Response:
+        """The answer of `evaluation`, its time charged to `client`: from arrival to answer, since waiting for a
+        worker holds a place others cannot have."""
+        began = time.monotonic()
+        try:
+            answer = await evaluation
         except QueryFailedError as failure:
-            if failure.event is not None:
-                record(failure.event)
+            self.budget.charge(client, time.monotonic() - began)
+            return self._failed(failure)
+        self.budget.charge(client, time.monotonic() - began)
+        return answer
+
+    def _here(self, client: str, engine: ox.Store, job: Job) -> Answer | Response:
+        """A lookup's answer, evaluated in this process and charged its evaluation time."""
+        try:
+            answer = self.pool.run_here(engine, job)
+        except QueryFailedError as failure:
             self.budget.charge(client, failure.seconds)
-            if failure.not_acceptable:
-                offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
-                raise NotAcceptableError(list(offered)) from None
-            return error_response(failure.status, str(failure), failure.headers)
+            return self._failed(failure)
         self.budget.charge(client, answer.seconds)
         return answer
+
+    def _failed(self, failure: QueryFailedError) -> Response:
+        if failure.event is not None:
+            record(failure.event)
+        if failure.not_acceptable:
+            offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
+            raise NotAcceptableError(list(offered)) from None
+        return error_response(failure.status, str(failure), failure.headers)
 
     async def run(self, job: Job) -> Answer:
         return await self.pool.run(job, asyncio.get_running_loop().time() + self.settings.query_timeout)
@@ -166,10 +203,11 @@ class SparqlEndpoint:
                       named_graphs: Sequence[str] | None) -> Response:
         """A query checked by the guard, answered by the remote server (whose own time limit stops its work)."""
         try:
-            payload = await run_in_threadpool(store.forward, query, MEDIA_TYPES[fmt], default_graphs, named_graphs)
-        except SyntaxError as error:
+            payload = await run_in_threadpool(store.forward, query, MEDIA_TYPES[fmt], default_graphs, named_graphs,
+                                              self.settings.max_answer_bytes)
+        except (SyntaxError, AnswerTooLargeError) as error:
             return error_response(400, str(error))
-        return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
+        return StreamedAnswer(payload, MEDIA_TYPES[fmt], {"Vary": "Accept"})
 
     def endpoint_url(self, request: Request) -> str:
         """The endpoint's own URL: the configured public one, else the one this request was sent to."""
