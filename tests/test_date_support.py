@@ -141,3 +141,26 @@ def test_a_more_precise_passage_supports_a_coarser_date_not_the_reverse(data: Pa
     _replace(data / "alliance.yaml", 'date: "2016-12-09"}', 'date: "2016"}')
     problems = _problems(data)
     assert any("members[0].since" in p and "none of its citations gives that date" in p for p in problems), problems
+
+
+def test_an_end_after_a_bounded_start_is_no_contradiction(data: Path) -> None:
+    # "Partner no later than 12 June 2017, until March 2017" is consistent: the start may lie well before March.
+    _replace(
+        data / "alliance.yaml",
+        "claim: ACME partners with the alliance., date: published}",
+        "claim: ACME partners with the alliance., date: published}\n"
+        '          - {source: report-b, at: paragraph 2, claim: ACME left in March 2017., date: "2017-03"}',
+    )
+    _replace(data / "alliance.yaml", 'since: {by: "2017-06-12"}', 'since: {by: "2017-06-12"}\n        until: "2017-03"')
+    load_records(data)
+
+
+def test_an_end_before_a_stated_start_is_refused(data: Path) -> None:
+    _replace(
+        data / "alliance.yaml",
+        'claim: Alphastadt has been a member since December 2016., date: "2016-12"}',
+        'claim: Alphastadt has been a member since December 2016., date: ["2016-12", "2016-11"]}',
+    )
+    _replace(data / "alliance.yaml", '        since: "2016-12"\n', '        since: "2016-12"\n        until: "2016-11"\n')
+    (problem,) = _problems(data)
+    assert "members[0].until" in problem and "ends (2016-11) before it starts (2016-12)" in problem
