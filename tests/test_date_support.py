@@ -161,6 +161,7 @@ def test_an_end_before_a_stated_start_is_refused(data: Path) -> None:
         'claim: Alphastadt has been a member since December 2016., date: "2016-12"}',
         'claim: Alphastadt has been a member since December 2016., date: ["2016-12", "2016-11"]}',
     )
-    _replace(data / "alliance.yaml", '        since: "2016-12"\n', '        since: "2016-12"\n        until: "2016-11"\n')
+    ended = '        since: "2016-12"\n        until: "2016-11"\n'
+    _replace(data / "alliance.yaml", '        since: "2016-12"\n', ended)
     (problem,) = _problems(data)
     assert "members[0].until" in problem and "ends (2016-11) before it starts (2016-12)" in problem
