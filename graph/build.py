@@ -312,8 +312,8 @@ class _Builder:
             self.add(event, SCK.alliance, iri)
             self.add(event, SCK.eventKind, self.mint.concept("event-kind", "founding"))
             self.add(event, SCK.summary, Literal(founding.summary, lang="en"))
-            kind = self.records.concepts[("event-kind", "founding")]
-            for lang, name in (("en", kind.en), ("de", kind.de)):
+            founding_kind = self.records.concepts[("event-kind", "founding")]
+            for lang, name in (("en", founding_kind.en), ("de", founding_kind.de)):
                 when = written_date(founding.date.text, lang)
                 when = when if founding.date.stated else BY[lang].format(date=when)
                 self.add(event, RDFS.label, Literal(f"{name} ({when})", lang=lang))
