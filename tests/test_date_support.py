@@ -165,3 +165,16 @@ def test_an_end_before_a_stated_start_is_refused(data: Path) -> None:
     _replace(data / "alliance.yaml", '        since: "2016-12"\n', ended)
     (problem,) = _problems(data)
     assert "members[0].until" in problem and "ends (2016-11) before it starts (2016-12)" in problem
+
+
+def test_the_advice_for_an_unsupported_founding_is_one_a_curator_can_follow(data: Path) -> None:
+    # A founding's date is required and cannot be dropped: the way out is a citation, a bound, or no founding entry.
+    _replace(
+        data / "alliance.yaml",
+        'claim: The alliance was formed in December 2016., date: "2016-12"}',
+        "claim: The alliance was formed.}",
+    )
+    (problem,) = _problems(data)
+    assert "founded[0].date" in problem and "the founding is dated '2016-12'" in problem
+    assert 'date: "2016-12"' in problem and "by:" in problem
+    assert "remove the founding entry" in problem and "remove the date" not in problem
