@@ -7,16 +7,12 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from graph.dates import written_date
+
 __all__ = ["LANGUAGES", "Link", "format_date", "is_date", "pick_label", "pick_language"]
 
 LANGUAGES = ("en", "de")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-_MONTHS = {
-    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-           "November", "Dezember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}
 _PRECISIONS = {_XSD + "gYear", _XSD + "gYearMonth", _XSD + "date"}
 
 
@@ -26,17 +22,7 @@ def is_date(value: ox.Literal) -> bool:
 
 def format_date(value: ox.Literal, lang: str) -> str:
     """A date written out at the precision it has: "2016", "Dezember 2016", "9. Dezember 2016" (or in English)."""
-    parts = value.value.split("-")
-    if not is_date(value) or not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
-        return value.value
-    months = _MONTHS.get(lang, _MONTHS["en"])
-    if len(parts) == 1 or not 1 <= int(parts[1]) <= 12:
-        return parts[0]
-    month = months[int(parts[1]) - 1]
-    if len(parts) == 2:
-        return f"{month} {parts[0]}"
-    day = int(parts[2])
-    return f"{day}. {month} {parts[0]}" if lang == "de" else f"{day} {month} {parts[0]}"
+    return written_date(value.value, lang) if is_date(value) else value.value
 
 
 def pick_label(labels: Sequence[ox.Literal], lang: str) -> ox.Literal | None:

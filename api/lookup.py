@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from pydantic import BaseModel
 
 from api.lru import LRU
-from api.models import THING_MODELS, AgentRef, Membership, Post, Ref, Signature, SourceRef, Thing
+from api.models import THING_MODELS, AgentRef, Event, Membership, Post, Ref, Signature, SourceRef, Thing
 from graph.prefixes import VOCABULARIES, sparql_prologue
 from graph.store import ReadStore, with_constants
 
@@ -84,7 +84,7 @@ _ORGANIZATION = {**_AGENT, "description": out("schema:description"), "homepage":
 
 FACETS: dict[str, dict[str, Facet]] = {
     "alliance": {**_COMMON, "description": out("schema:description"), "kind": out("sck:allianceKind"),
-                 "motto": out("sck:motto"), "themes": out("sck:theme"), "events": out("sck:event"),
+                 "motto": out("sck:motto"), "themes": out("sck:theme"),
                  "agreements": back("sck:alliance", ". ?o a sck:Agreement"),
                  "pilots": back("sck:alliance", ". ?o a sck:Pilot")},
     "city": {**_COMMON, "ags": out("sck:ags"), "municipality_key": out("sck:municipalityKey", iri=True),
@@ -137,8 +137,13 @@ _SIGNATURES = Nested(Signature, "?node sck:signature ?n",
                      {"label": out("rdfs:label"), "signatory": out("sck:signatory"),
                       "on_behalf_of": out("sck:onBehalfOf"), "posts": out("sck:post"),
                       "sources": _SOURCES}, out("sck:signature"))
+_EVENTS = Nested(Event, "?node sck:event ?n",
+                 {"label": out("rdfs:label"), "kind": out("sck:eventKind"), "summary": out("sck:summary"),
+                  "date": out("sck:date"), "date_by": out("sck:noLaterThan"), "date_earliest": out("sck:earliest"),
+                  "date_latest": out("sck:latest"), "date_support": out("sck:dateSupport"),
+                  "place": out("sck:place"), "sources": _SOURCES}, out("sck:event"))
 NESTED: dict[str, dict[str, Nested]] = {
-    "alliance": {"memberships": _MEMBERS}, "municipality": {"memberships": _MEMBER_OF},
+    "alliance": {"memberships": _MEMBERS, "events": _EVENTS}, "municipality": {"memberships": _MEMBER_OF},
     "company": {"memberships": _MEMBER_OF}, "organization": {"memberships": _MEMBER_OF},
     "agreement": {"signatures": _SIGNATURES}, "person": {"posts": _POSTS},
 }

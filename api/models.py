@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -148,6 +149,24 @@ class Post(BaseModel):
     sources: list[SourceRef]
 
 
+class Event(BaseModel):
+    """Something that happened to an alliance (its founding, a signing, an award ...), when and where."""
+
+    id: str
+    key: str
+    label: str
+    kind: Ref | None = Field(description="what kind of event (founding, ...)")
+    summary: str | None
+    # `datetime.date` below: inside this class, `date` names the field.
+    date: str | None = Field(None, description=f"when, as a cited passage states it, {_AT_PRECISION}")
+    date_by: str | None = _by("date")
+    date_earliest: datetime.date | None = _earliest("event")
+    date_latest: datetime.date | None = _latest("event")
+    date_support: int | None = _support("event")
+    place: str | None
+    sources: list[SourceRef]
+
+
 class Signature(BaseModel):
     """That a person signed an agreement, on behalf of an organisation."""
 
@@ -188,7 +207,7 @@ class Alliance(_Sourced):
     memberships: list[Membership]
     agreements: list[Ref]
     pilots: list[Ref]
-    events: list[Ref]
+    events: list[Event] = Field(description="its founding and other events, each with its date or bound")
 
 
 class City(_Sourced):

@@ -8,6 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from graph.dates import BY
+
 __all__ = ["render", "words"]
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -24,7 +26,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "where": "Where in the source", "timeline": "Timeline", "members_diagram": "Members at a glance",
         "kind_city": "municipality", "kind_company": "company", "kind_organization": "other organisation",
         "changed_in": "Last changed in release",
-        "on": "{date}", "by": "by {date}", "since_on": "since {date}", "since_by": "by {date}",
+        "on": "{date}", "by": BY["en"], "since_on": "since {date}", "since_by": "by {date}",
         "until_on": "until {date}", "until_by": "ended by {date}",
         "stated_in": "stated in {n} source", "stated_in_many": "stated in {n} sources",
         "bound_by": "a bound: reported by {n} source published then",
@@ -46,7 +48,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "timeline": "Zeitleiste", "members_diagram": "Mitglieder im Überblick", "kind_city": "Kommune",
         "kind_company": "Unternehmen", "kind_organization": "andere Organisation",
         "changed_in": "Zuletzt geändert in Release",
-        "on": "{date}", "by": "spätestens {date}", "since_on": "seit {date}", "since_by": "seit spätestens {date}",
+        "on": "{date}", "by": BY["de"], "since_on": "seit {date}", "since_by": "seit spätestens {date}",
         "until_on": "bis {date}", "until_by": "bis spätestens {date}",
         "stated_in": "genannt in {n} Quelle", "stated_in_many": "genannt in {n} Quellen",
         "bound_by": "Obergrenze: berichtet von {n} damals erschienenen Quelle",

@@ -8,7 +8,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from graph.date_support import supporting_sources
-from graph.dates import add_duration, parse_partial_date
+from graph.dates import BY, add_duration, parse_partial_date, written_date
 from graph.iris import Minter, child
 from graph.keys import event_key, founding_key, membership_key, post_key, remark_key
 from graph.load import Records
@@ -312,8 +312,11 @@ class _Builder:
             self.add(event, SCK.alliance, iri)
             self.add(event, SCK.eventKind, self.mint.concept("event-kind", "founding"))
             self.add(event, SCK.summary, Literal(founding.summary, lang="en"))
-            when = founding.date.text if founding.date.stated else f"by {founding.date.text}"
-            self.add(event, RDFS.label, Literal(f"Founding ({when})", lang="en"))
+            founding_kind = self.records.concepts[("event-kind", "founding")]
+            for lang, name in (("en", founding_kind.en), ("de", founding_kind.de)):
+                when = written_date(founding.date.text, lang)
+                when = when if founding.date.stated else BY[lang].format(date=when)
+                self.add(event, RDFS.label, Literal(f"{name} ({when})", lang=lang))
             self.date(event, founding.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan,
                       support=(SCK.dateSupport, founding))
             self.cite(event, founding)

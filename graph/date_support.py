@@ -108,17 +108,23 @@ def support_problems(record: BaseModel, sources: Mapping[str, Source]) -> Iterat
 
 def _unsupported(item: StatementDate) -> str:
     spec = item.spec
+    # A founding is nothing but its date (required, no `dropped`): without a supported date the entry goes.
+    last = (
+        "otherwise remove the founding entry (a founding without a date says nothing; unknown stays unknown)"
+        if isinstance(item.statement, Founding)
+        else "otherwise remove the date (unknown stays unknown)"
+    )
     if spec.date is not None:
         return (
             f"{item.label} is dated {spec.date!r}, but none of its citations gives that date. Add "
             f'`date: "{spec.date}"` to the citation whose passage states it; if a source only reports the '
             f"statement, write `{{by: <that source's published date>}}` with `date: published` on that citation; "
-            f"otherwise remove the date (unknown stays unknown)"
+            f"{last}"
         )
     return (
         f"{item.label} is bounded by {spec.by!r} (`by:`), but none of its citations says `date: published` on a "
         f"source published {spec.by!r}. Put `date: published` on the citation of the source whose `published` "
-        f"is {spec.by!r}, or change the bound to that source's `published`, or remove the date"
+        f"is {spec.by!r}, or change the bound to that source's `published`; {last}"
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-__all__ = ["PartialDate", "add_duration", "parse_partial_date"]
+__all__ = ["BY", "PartialDate", "add_duration", "parse_partial_date", "written_date"]
 
 Precision = Literal["year", "month", "day"]
 _PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -39,6 +39,32 @@ def parse_partial_date(text: str) -> PartialDate:
     if not 1 <= day <= last:
         raise ValueError(f"date {text!r} does not exist: {year}-{month:02d} has {last} days")
     return PartialDate(text, "day", date(year, month, day), date(year, month, day))
+
+
+# A latest bound in words: "by March 2017", not "March 2017".
+BY = {"en": "by {date}", "de": "spätestens {date}"}
+_MONTHS = {
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+           "November", "Dezember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+
+
+def written_date(text: str, lang: str) -> str:
+    """A date written out at its precision: "2016", "Dezember 2016", "9. Dezember 2016" (or in English); a text
+    that is no such date stays as it is."""
+    parts = text.split("-")
+    if not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
+        return text
+    months = _MONTHS.get(lang, _MONTHS["en"])
+    if len(parts) == 1 or not 1 <= int(parts[1]) <= 12:
+        return parts[0]
+    month = months[int(parts[1]) - 1]
+    if len(parts) == 2:
+        return f"{month} {parts[0]}"
+    day = int(parts[2])
+    return f"{day}. {month} {parts[0]}" if lang == "de" else f"{day} {month} {parts[0]}"
 
 
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")

@@ -345,7 +345,9 @@ def _check_periods(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
         names = type(value).model_fields
         for start, end in (("since", "until"), ("start", "end")):
             first, last = getattr(value, start, None), getattr(value, end, None)
-            if (isinstance(first, DateSpec) and isinstance(last, DateSpec)
+            # Only a stated start has a known earliest day; a bound ("by 2016") leaves the start open, so an end
+            # before it proves nothing. An end's latest day is known whether it is stated or bounded.
+            if (isinstance(first, DateSpec) and isinstance(last, DateSpec) and first.stated
                     and first.partial.earliest > last.partial.latest):
                 yield (*path, end), f"ends ({last.text}) before it starts ({first.text})"
         for name, info in names.items():

@@ -141,3 +141,40 @@ def test_a_more_precise_passage_supports_a_coarser_date_not_the_reverse(data: Pa
     _replace(data / "alliance.yaml", 'date: "2016-12-09"}', 'date: "2016"}')
     problems = _problems(data)
     assert any("members[0].since" in p and "none of its citations gives that date" in p for p in problems), problems
+
+
+def test_an_end_after_a_bounded_start_is_no_contradiction(data: Path) -> None:
+    # "Partner no later than 12 June 2017, until March 2017" is consistent: the start may lie well before March.
+    _replace(
+        data / "alliance.yaml",
+        "claim: ACME partners with the alliance., date: published}",
+        "claim: ACME partners with the alliance., date: published}\n"
+        '          - {source: report-b, at: paragraph 2, claim: ACME left in March 2017., date: "2017-03"}',
+    )
+    _replace(data / "alliance.yaml", 'since: {by: "2017-06-12"}', 'since: {by: "2017-06-12"}\n        until: "2017-03"')
+    load_records(data)
+
+
+def test_an_end_before_a_stated_start_is_refused(data: Path) -> None:
+    _replace(
+        data / "alliance.yaml",
+        'claim: Alphastadt has been a member since December 2016., date: "2016-12"}',
+        'claim: Alphastadt has been a member since December 2016., date: ["2016-12", "2016-11"]}',
+    )
+    ended = '        since: "2016-12"\n        until: "2016-11"\n'
+    _replace(data / "alliance.yaml", '        since: "2016-12"\n', ended)
+    (problem,) = _problems(data)
+    assert "members[0].until" in problem and "ends (2016-11) before it starts (2016-12)" in problem
+
+
+def test_the_advice_for_an_unsupported_founding_is_one_a_curator_can_follow(data: Path) -> None:
+    # A founding's date is required and cannot be dropped: the way out is a citation, a bound, or no founding entry.
+    _replace(
+        data / "alliance.yaml",
+        'claim: The alliance was formed in December 2016., date: "2016-12"}',
+        "claim: The alliance was formed.}",
+    )
+    (problem,) = _problems(data)
+    assert "founded[0].date" in problem and "the founding is dated '2016-12'" in problem
+    assert 'date: "2016-12"' in problem and "by:" in problem
+    assert "remove the founding entry" in problem and "remove the date" not in problem

@@ -41,3 +41,15 @@ def test_timeline_runs_oldest_first_with_dates_at_their_precision(live_server: S
 
 def test_only_alliances_get_a_diagram(live_server: Server) -> None:
     assert "<svg" not in _page(live_server, "/doc/city/dortmund")
+
+
+def test_a_founding_is_titled_in_the_page_language_with_its_bound_written_out(live_server: Server) -> None:
+    path = "/doc/event/telekom-park-and-joy-founding-2017-03"
+    with live_server.client() as client:
+        german = client.get(path, headers={"Accept": "text/html", "Accept-Language": "de"}).text
+        english = client.get(path, headers={"Accept": "text/html", "Accept-Language": "en"}).text
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", german, re.S)
+    assert heading and "Gründung (spätestens März 2017)" in heading.group(1)
+    assert "2017-03" not in heading.group(1) and "Founding" not in heading.group(1)
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", english, re.S)
+    assert heading and "Founding (by March 2017)" in heading.group(1)

@@ -232,7 +232,8 @@ def test_openapi_describes_every_response(client: httpx.Client) -> None:
     assert "application/ld+json" in item
     assert "earliest possible start" in paths["/api/v1/{type}"]["get"]["description"]
     schemas = spec["components"]["schemas"]
-    assert {"Alliance", "City", "Membership", "Page", "Ref", "AgentRef", "SourceRef"} <= set(schemas)
+    assert {"Alliance", "City", "Membership", "Event", "Page", "Ref", "AgentRef", "SourceRef"} <= set(schemas)
+    assert {"date", "date_by", "date_earliest", "date_latest", "date_support"} <= set(schemas["Event"]["properties"])
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
@@ -274,6 +275,32 @@ def test_a_start_known_only_as_a_bound_is_given_as_a_bound(client: httpx.Client)
     assert (agreement["signed"], agreement["signed_by"], agreement["signed_support"]) == (None, "2016", 1)
     assert agreement["signed_earliest"] is None and agreement["scheduled_end_earliest"] is None
     assert agreement["scheduled_end_latest"] == "2019-12-31"
+
+
+@pytest.mark.parametrize("alliance", ["mysmartlife", "telekom-park-and-joy"])
+def test_events_give_their_date_or_bound_and_support(client: httpx.Client, store: EmbeddedStore,
+                                                     alliance: str) -> None:
+    """Each event (a founding too) says when, stated or only bounded, and by how many sources, as the graph does."""
+    body = get_json(client, f"/api/v1/alliance/{alliance}")
+    events = {event["id"]: event for event in body["events"]}
+    rows = select(store, """SELECT ?a ?e ?kind ?date ?by ?earliest ?latest ?support WHERE { ?a sck:event ?e .
+        ?e sck:eventKind ?kind OPTIONAL { ?e sck:latest ?latest ; sck:dateSupport ?support }
+        OPTIONAL { ?e sck:date ?date } OPTIONAL { ?e sck:noLaterThan ?by } OPTIONAL { ?e sck:earliest ?earliest } }""",
+                  a=thing("alliance", alliance))
+    assert rows and set(events) == {row["e"].value for row in rows}
+    for row in rows:
+        event = events[row["e"].value]
+        assert event["kind"]["id"] == row["kind"].value and event["kind"]["label"]
+        assert event["date"] == (row["date"].value if row["date"] else None)
+        assert event["date_by"] == (row["by"].value if row["by"] else None)
+        assert event["date_earliest"] == (row["earliest"].value if row["earliest"] else None)
+        assert event["date_latest"] == (row["latest"].value if row["latest"] else None)
+        assert event["date_support"] == (int(row["support"].value) if row["support"] else None)
+        assert (event["date"] or event["date_by"]) is None or event["date_support"] >= 1
+        assert event["sources"] and all(source["label"] for source in event["sources"])
+    if alliance == "telekom-park-and-joy":  # founded by March 2017: a bound, with no earliest day
+        (founding,) = [e for e in body["events"] if e["kind"]["key"] == "founding"]
+        assert (founding["date"], founding["date_by"], founding["date_earliest"]) == (None, "2017-03", None)
 
 
 def test_active_on_counts_a_bounded_start_from_its_latest_day(client: httpx.Client, store: EmbeddedStore) -> None:
