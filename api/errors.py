@@ -17,7 +17,14 @@ __all__ = ["error_response", "install_error_handlers"]
 log = logging.getLogger("smartcity_kg.api")
 
 
+# Messages echo what the request said (a path, a key, a version): a request cannot make them longer than this.
+_LONGEST_MESSAGE = 600
+
+
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    if len(message) > _LONGEST_MESSAGE:
+        # The middle goes: the start names what was asked for, the end (usually) what to do instead.
+        message = f"{message[: _LONGEST_MESSAGE // 2]} … {message[-_LONGEST_MESSAGE // 3 :]}"
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
 
 

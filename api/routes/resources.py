@@ -31,6 +31,7 @@ from api.rdf_formats import (
     RDF_XML,
     TURTLE,
     Format,
+    build_tag,
     by_suffix,
     choose,
     entity_tag,
@@ -183,7 +184,7 @@ def _described(request: Request, store: ReadStore, settings: Settings, descripti
         return serialize(description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri,
                          context_url=context_url)
 
-    etag = entity_tag(store.manifest.build_id, location, lang if fmt == HTML else "",
+    etag = build_tag(store.manifest, location, lang if fmt == HTML else "",
                       context_url if fmt == JSON_LD else "")
     return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
                      alternates=[(f"{base}.{alt.suffix}", alt) for alt in DOC_FORMATS])
@@ -251,7 +252,7 @@ def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: 
         return serialize(ontology.triples, fmt, prefixes=prefixes_for(store.manifest.namespace), root=root,
                          context_url=context_url, embed_fragments=False)
 
-    etag = entity_tag(store.manifest.build_id, location, lang if fmt == HTML else "",
+    etag = build_tag(store.manifest, location, lang if fmt == HTML else "",
                       context_url if fmt == JSON_LD else "")
     return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
                      alternates=[(f"/ontology.{alt.suffix}", alt) for alt in ONTOLOGY_FORMATS])
