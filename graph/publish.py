@@ -44,8 +44,16 @@ def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: s
     manifest = replace(manifest, modified=modified, release=version, previous_release=previous)
     build_id, count = manifest.build_id, manifest.triples
     final = builds / build_id
-    # The same content published before as another release (data restored) is written again under this one.
-    if not (final / MARKER).exists() or read_manifest(final).release != version:
+    known = read_manifest(final) if (final / MARKER).exists() else None
+    if known is not None and known.release != version and known.checksums:
+        # The same content published before as another release (data restored): its store and dumps are there byte
+        # for byte, and may be open in a server or a query worker, so they stay; only the record of which release
+        # it is changes, atomically.
+        manifest = replace(manifest, checksums=known.checksums)
+        marker = final / f".{MARKER}-{os.getpid()}"
+        marker.write_text(manifest.to_json(), encoding="utf-8")
+        marker.replace(final / MARKER)
+    elif known is None or known.release != version:
         work = builds / f".tmp-{build_id}-{os.getpid()}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()

@@ -441,7 +441,14 @@ def test_a_build_restored_while_serving_is_served_as_its_new_release(tmp_path: P
             alliance.write_text(text.replace(OLD_CLAIM, NEW_CLAIM), encoding="utf-8")
             second, _ = run_build(data, store, NS)  # no request while it is served
             alliance.write_text(text, encoding="utf-8")
+            engine = store / "builds" / first.build_id / "oxigraph"
+            opened = engine.stat().st_ino
             third, _ = run_build(data, store, NS)
+            # The same content: its store stays as it was (a server or a query worker may have it open).
+            assert engine.stat().st_ino == opened
+            asked = client.get("/sparql", params={"query": f"ASK {{ <{CHANGED}> ?p ?o }}"},
+                               headers={"Accept": "application/sparql-results+json"})
+            assert asked.json()["boolean"] is True
             assert third.build_id == first.build_id and third.release not in (first.release, second.release)
             assert client.get("/health").json()["release"] == third.release
             listed = [entry["version"] for entry in client.get("/changes").json()["releases"]]
