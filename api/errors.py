@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from api.negotiation import NotAcceptableError
 from graph.published import StoreUnavailableError
 
-__all__ = ["error_response", "install_error_handlers"]
+__all__ = ["bounded", "error_response", "install_error_handlers"]
 
 log = logging.getLogger("smartcity_kg.api")
 
@@ -21,11 +21,17 @@ log = logging.getLogger("smartcity_kg.api")
 _LONGEST_MESSAGE = 600
 
 
+def bounded(message: str) -> str:
+    """`message`, at most about 600 characters: the middle goes, as the start names what was asked for and the end
+    (usually) what to do instead."""
+    if len(message) <= _LONGEST_MESSAGE:
+        return message
+    return f"{message[: _LONGEST_MESSAGE // 2]} … {message[-_LONGEST_MESSAGE // 3 :]}"
+
+
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    if len(message) > _LONGEST_MESSAGE:
-        # The middle goes: the start names what was asked for, the end (usually) what to do instead.
-        message = f"{message[: _LONGEST_MESSAGE // 2]} … {message[-_LONGEST_MESSAGE // 3 :]}"
-    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
+    return JSONResponse({"error": {"status": status, "message": bounded(message)}}, status_code=status,
+                        headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -124,7 +124,8 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
     if not isinstance(store, EmbeddedStore):
         raise HTTPException(404, _NO_DUMPS)
     manifest = store.manifest
-    headers = validators(build_tag(manifest, "/dumps", name), manifest.modified)
+    # The same validator as the file's versioned URL gives, the release included (`{build}-{release}-{name}`).
+    headers = validators(f'"{manifest.build_id}-{manifest.release}-{name}"', manifest.modified)
     if name == CHECKSUMS:
         if not manifest.checksums:
             raise HTTPException(404, "this build was published before checksums were recorded; build it again")

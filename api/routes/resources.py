@@ -20,7 +20,7 @@ from api.deps import SettingsDep, StoreDep
 from api.describe import Description, describe
 from api.display import LANGUAGES, Link, pick_language
 from api.doc_view import doc_page
-from api.errors import error_response
+from api.errors import bounded, error_response
 from api.negotiation import NotAcceptableError, negotiate
 from api.ontology_view import load_ontology, ontology_page
 from api.profiles import profile_panels
@@ -295,6 +295,7 @@ def _error(request: Request, suffix: Format | None, status: int, message: str,
            successors: list[str] | None = None) -> Response:
     """An error as the client can read it: the HTML page for a browser, else the JSON error body."""
     links = {"Link": ", ".join(f'<{url}>; rel="successor-version"' for url in successors)} if successors else {}
+    message = bounded(message)
     if _wants_html(request, suffix):
         lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
         body = render("error.html", status=status, message=message, lang=lang, w=words(lang),
