@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Generic, TypeVar
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 
 from graph.store import ReadStore
 
@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 
 class PerBuild(Generic[T]):
-    """`make(store)` for the build being served; a new build id computes it afresh and forgets the old one."""
+    """`make(store)` for the build being served; a new build or release computes it afresh and forgets the old one."""
 
     def __init__(self, make: Callable[[ReadStore], T]) -> None:
         self._make = make
@@ -28,7 +28,7 @@ class PerBuild(Generic[T]):
         self._cached: tuple[str, T] | None = None
 
     def __call__(self, store: ReadStore) -> T:
-        build = store.manifest.build_id
+        build = store.manifest.key
         cached = self._cached
         if cached is not None and cached[0] == build:
             return cached[1]
@@ -46,6 +46,11 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+def _strong_match(if_match: str, etag: str) -> bool:
+    candidates = [tag.strip() for tag in if_match.split(",")]
+    return "*" in candidates or (not etag.startswith("W/") and etag in candidates)
+
+
 def http_date(iso: str) -> str:
     """An ISO 8601 date-time as an HTTP date (Last-Modified)."""
     return format_datetime(datetime.fromisoformat(iso).astimezone(UTC), usegmt=True)
@@ -58,7 +63,14 @@ def validators(etag: str, modified: str) -> dict[str, str]:
 
 def unchanged(request: Request, etag: str, last_modified: str | None) -> bool:
     """RFC 9110 §13.1: If-None-Match decides when present (weak comparison); else If-Modified-Since, compared with
-    the response's Last-Modified (an HTTP date; None when it has none)."""
+    the response's Last-Modified (an HTTP date; None when it has none).
+
+    If-Match is evaluated first (§13.2.2): when it names no current representation (strong comparison, so a weak
+    tag never matches), the request fails with 412 rather than answer with something the client did not ask for.
+    """
+    if_match = request.headers.get("if-match")
+    if if_match is not None and not _strong_match(if_match, etag):
+        raise HTTPException(412, "If-Match names none of this resource's current ETags; fetch it again without it")
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         return etag_matches(if_none_match, etag)
@@ -83,9 +95,10 @@ class _Entry:
 class Rendered:
     """200 responses already rendered, by everything their bytes depend on; at most `max_bytes` of bodies.
 
-    A published build never changes, so neither does a representation of it: the key starts with the build (its
-    folder and its id, a hash of its content), and the entries of an older build are dropped as soon as a request
-    for a newer one arrives. Only successful GETs are kept, so made-up keys (404) cannot push real ones out.
+    A published release never changes, so neither does a representation of it: the key starts with the build (its
+    folder, and its id, a hash of its content, with the release it is published as), and the entries of an older
+    one are dropped as soon as a request for a newer one arrives. Only successful GETs are kept, so made-up keys
+    (404) cannot push real ones out.
     """
 
     def __init__(self, max_bytes: int) -> None:
@@ -97,7 +110,7 @@ class Rendered:
 
     def key(self, store: ReadStore, request: Request, *parts: Hashable) -> tuple[Hashable, ...]:
         """The key of this request's response: the build, the URL, the headers it is negotiated by, `parts`."""
-        build = (str(getattr(store, "path", "")), store.manifest.build_id)
+        build = (str(getattr(store, "path", "")), store.manifest.key)
         with self._lock:
             if build != self._build:
                 self._entries.clear()

@@ -13,13 +13,14 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
 from api.dataset import DUMPS, Dump, dump_file, statistics
-from api.releases import history
+from api.releases import counted, history
 from graph.releases import Release, dump_name
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
 from graph.vocab import MUNICIPALITY_KEY, SCK, WD
 
-__all__ = ["Citation", "catalog_graph", "citation", "dataset_iri", "release_graph", "release_url", "void_graph"]
+__all__ = ["Citation", "catalog_graph", "citation", "dataset_iri", "names_base", "release_graph", "release_url",
+           "void_graph"]
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -43,6 +44,13 @@ DESCRIPTION = {
 }
 KEYWORDS = {"de": ("Smart City", "Kommune", "Allianz", "Kooperation", "Pilotprojekt", "Linked Data"),
             "en": ("smart city", "municipality", "alliance", "cooperation", "pilot project", "linked data")}
+
+
+def names_base(settings: Settings) -> str:
+    """Where the IRIs naming the dataset, its releases and its parts start: the configured public URL, else the
+    graph's namespace. Never the Host of a request, which differs from one client to the next (and is the client's
+    to choose), while portals and citations keep these IRIs as identifiers. Links to fetch may use it."""
+    return (settings.base_url or settings.namespace).rstrip("/")
 
 
 def dataset_iri(base: str) -> URIRef:
@@ -161,14 +169,15 @@ def _versioned(graph: Graph, dataset: URIRef, release: Release, settings: Settin
     """What makes a dataset description one release's: its version, the release before, what changed, how to cite."""
     graph.add((dataset, DCAT_VERSION, Literal(release.version)))
     if release.previous is not None:
-        graph.add((dataset, DCAT_PREVIOUS_VERSION, URIRef(f"{release_url(base, release.previous)}#dataset")))
-        notes = (f"Release {release.version}: {release.added} statements added and {release.removed} removed, about "
-                 f"{len(release.things)} things, since release {release.previous}. Details: "
+        graph.add((dataset, DCAT_PREVIOUS_VERSION,
+                   URIRef(f"{release_url(names_base(settings), release.previous)}#dataset")))
+        notes = (f"Release {release.version}: {counted(release.added, 'statement')} added and {release.removed} "
+                 f"removed, about {counted(len(release.things), 'thing')}, since release {release.previous}. Details: "
                  f"{base}/changes/{release.version}")
     else:
-        notes = f"Release {release.version}: the first release, {release.triples} statements."
+        notes = f"Release {release.version}: the first release, {counted(release.triples, 'statement')}."
     graph.add((dataset, ADMS.versionNotes, Literal(notes, lang="en")))
-    graph.add((dataset, DCTERMS.bibliographicCitation, Literal(citation(release, settings, base).text)))
+    graph.add((dataset, DCTERMS.bibliographicCitation, Literal(citation(release, settings).text)))
 
 
 def _dataset(graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, settings: Settings,
@@ -182,7 +191,7 @@ def _dataset(graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, sett
     graph.add((dataset, DCTERMS.publisher, publisher))
     graph.add((dataset, DCTERMS.modified, modified))
     _page(graph, dataset, DCAT.landingPage, f"{base}/")
-    contact = URIRef(f"{base}/catalog#contact")
+    contact = URIRef(f"{names_base(settings)}/catalog#contact")
     graph.add((dataset, DCAT.contactPoint, contact))
     graph.add((contact, RDF.type, VCARD.Kind))
     graph.add((contact, VCARD.fn, Literal(settings.publisher_name)))
@@ -204,7 +213,7 @@ def _dataset(graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, sett
         graph.add((dataset, DCTERMS.spatial, URIRef(key)))
         graph.add((URIRef(key), RDF.type, DCTERMS.Location))
     if stats.first_day and stats.last_day:
-        period = URIRef(f"{base}/catalog#period")
+        period = URIRef(f"{names_base(settings)}/catalog#period")
         graph.add((dataset, DCTERMS.temporal, period))
         graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
         graph.add((period, DCAT.startDate, Literal(stats.first_day, datatype=XSD.date)))
@@ -223,8 +232,9 @@ def _dataset(graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, sett
 def catalog_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     """The DCAT-AP.de catalogue: one dataset, one distribution per dump, the SPARQL endpoint and the REST API."""
     graph = _new_graph()
-    catalog, dataset = URIRef(f"{base}/catalog#catalog"), dataset_iri(base)
-    publisher = _agent(graph, base, settings)
+    names = names_base(settings)
+    catalog, dataset = URIRef(f"{names}/catalog#catalog"), dataset_iri(names)
+    publisher = _agent(graph, names, settings)
     graph.add((catalog, RDF.type, DCAT.Catalog))
     _texts(graph, catalog, DCTERMS.title, TITLE)
     _texts(graph, catalog, DCTERMS.description, DESCRIPTION)
@@ -245,7 +255,7 @@ def catalog_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
                 "api": ({"en": "smartcity-kg REST API", "de": "smartcity-kg-REST-API"},
                         f"{base}/api/v1", f"{base}/openapi.json", "https://spec.openapis.org/oas/v3.1.0")}
     for name, (titles, endpoint, description, standard) in services.items():
-        service = URIRef(f"{base}/catalog#{name}")
+        service = URIRef(f"{names}/catalog#{name}")
         graph.add((catalog, DCAT.service, service))
         _service(graph, service, titles=titles, endpoint=endpoint, description=description, standard=standard)
         graph.add((service, DCAT.servesDataset, dataset))
@@ -263,13 +273,14 @@ def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     DCAT-AP.de municipality keys."""
     stats = statistics(store)
     graph = _new_graph()
-    document, dataset = URIRef(f"{base}/.well-known/void"), dataset_iri(base)
+    names = names_base(settings)
+    document, dataset = URIRef(f"{names}/.well-known/void"), dataset_iri(names)
     graph.add((document, RDF.type, VOID.DatasetDescription))
     graph.add((document, FOAF.primaryTopic, dataset))
     graph.add((dataset, RDF.type, VOID.Dataset))
     _texts(graph, dataset, DCTERMS.title, TITLE)
     _texts(graph, dataset, DCTERMS.description, DESCRIPTION)
-    graph.add((dataset, DCTERMS.publisher, _agent(graph, base, settings)))
+    graph.add((dataset, DCTERMS.publisher, _agent(graph, names, settings)))
     graph.add((dataset, DCTERMS.license, CC_BY))
     graph.add((dataset, DCTERMS.modified, Literal(store.manifest.modified, datatype=XSD.dateTime)))
     graph.add((dataset, FOAF.homepage, URIRef(f"{base}/")))
@@ -319,12 +330,13 @@ def release_graph(release: Release, settings: Settings, base: str) -> Graph:
     """The description of one release (`/catalog/{version}`): the dataset as it was then, with its dumps while they
     are kept. Not a catalogue: portals harvest `/catalog`, which names the current release and links the one before."""
     graph = _new_graph()
-    document = URIRef(release_url(base, release.version))
+    names = names_base(settings)
+    document = URIRef(release_url(names, release.version))
     dataset = URIRef(f"{document}#dataset")
     graph.add((dataset, RDF.type, DCAT.Dataset))
     _texts(graph, dataset, DCTERMS.title, {lang: f"{title} ({release.version})" for lang, title in TITLE.items()})
     _texts(graph, dataset, DCTERMS.description, DESCRIPTION)
-    graph.add((dataset, DCTERMS.publisher, _agent(graph, base, settings)))
+    graph.add((dataset, DCTERMS.publisher, _agent(graph, names, settings)))
     graph.add((dataset, DCTERMS.modified, Literal(release.date, datatype=XSD.dateTime)))
     _page(graph, dataset, DCAT.landingPage, f"{base}/")
     _versioned(graph, dataset, release, settings, base)
@@ -346,11 +358,11 @@ def _bibtex_escape(text: str) -> str:
     return text
 
 
-def citation(release: Release, settings: Settings, base: str) -> Citation:
+def citation(release: Release, settings: Settings) -> Citation:
     """How to cite `release`: author (year). title (version) [Data set]. URL; and the same as BibTeX. The author is
-    the publisher as configured: the data names no one else."""
+    the publisher as configured: the data names no one else. The URL is the release's permanent IRI."""
     year = datetime.fromisoformat(release.date).year
-    url = release_url(base, release.version)
+    url = release_url(names_base(settings), release.version)
     title = TITLE["en"]
     text = f"{settings.publisher_name} ({year}). {title} (Version {release.version}) [Data set]. {url}"
     publisher = _bibtex_escape(settings.publisher_name)

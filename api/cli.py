@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from graph.cli import build_parser, cmd_build, err, run
+from graph.cli import build_parser, cmd_build, err, load_settings, run
 from graph.published import StoreUnavailableError, current_build
 from graph.settings import Settings
 
@@ -38,7 +38,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    settings = Settings()
+    settings = load_settings()
     parser, add = build_parser(settings)
     serve = add("serve", "Serve SPARQL, linked data, the REST API, the catalogue and the pages over HTTP. "
                 "Builds the store first when there is none.", cmd_serve)

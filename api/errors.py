@@ -12,13 +12,26 @@ from starlette.exceptions import HTTPException
 from api.negotiation import NotAcceptableError
 from graph.published import StoreUnavailableError
 
-__all__ = ["error_response", "install_error_handlers"]
+__all__ = ["bounded", "error_response", "install_error_handlers"]
 
 log = logging.getLogger("smartcity_kg.api")
 
 
+# Messages echo what the request said (a path, a key, a version): a request cannot make them longer than this.
+_LONGEST_MESSAGE = 600
+
+
+def bounded(message: str) -> str:
+    """`message`, at most about 600 characters: the middle goes, as the start names what was asked for and the end
+    (usually) what to do instead."""
+    if len(message) <= _LONGEST_MESSAGE:
+        return message
+    return f"{message[: _LONGEST_MESSAGE // 2]} … {message[-_LONGEST_MESSAGE // 3 :]}"
+
+
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
+    return JSONResponse({"error": {"status": status, "message": bounded(message)}}, status_code=status,
+                        headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

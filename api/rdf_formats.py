@@ -15,6 +15,7 @@ from api.context import compact
 from api.negotiation import negotiate
 from graph.formats import GRAPH, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
 from graph.prefixes import prefixes
+from graph.published import Manifest
 
 __all__ = [
     "HTML",
@@ -24,6 +25,7 @@ __all__ = [
     "RDF_XML",
     "TURTLE",
     "Format",
+    "build_tag",
     "by_suffix",
     "choose",
     "entity_tag",
@@ -92,6 +94,15 @@ def serialize(triples: Sequence[ox.Triple], fmt: Format, *, prefixes: dict[str, 
 def entity_tag(*parts: str) -> str:
     """A strong ETag of what identifies a representation (the build id, its URL, its language)."""
     return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24] + '"'
+
+
+def build_tag(manifest: Manifest, *parts: str) -> str:
+    """The ETag of a representation of the build being served: every one made from it is tagged here.
+
+    It names the release as well as the build: the same build published again as a newer release (data restored)
+    has other dates, history and catalogue in its bodies, which a harvester must not be told are unchanged.
+    """
+    return entity_tag(manifest.key, *parts)
 
 
 def represent(request: Request, fmt: Format, render: Callable[[], bytes], *, location: str, etag: str,

@@ -13,7 +13,7 @@ from graph.published import store_of
 from graph.releases import ADDED, REMOVED, Release, read_releases, release_dir, thing_of
 from graph.store import EmbeddedStore, ReadStore
 
-__all__ = ["History", "history", "patch_lines", "statements_of"]
+__all__ = ["History", "counted", "history", "patch_lines", "statements_of"]
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,19 @@ def _history(store: ReadStore) -> History:
     if not isinstance(store, EmbeddedStore):
         return History((), None)
     store_dir = store_of(store.path)
-    return History(tuple(read_releases(store_dir)), release_dir(store_dir))
+    releases = read_releases(store_dir)
+    # Up to the release being served: one recorded by a build that was stopped before it switched `current` (or
+    # that has yet to) is not announced until it is served.
+    served = next((index for index, release in enumerate(releases) if release.version == store.manifest.release), 0)
+    return History(tuple(releases[served:]), release_dir(store_dir))
 
 
 history = PerBuild(_history)
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 statement`, `2 statements`: a count with its noun, in the plural where English wants one."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def patch_lines(history: History, release: Release, added: bool) -> Iterator[bytes]:

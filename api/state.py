@@ -27,7 +27,7 @@ class StoreHolder:
             self.remote = RemoteStore(endpoints, settings.namespace, timeout=settings.query_timeout)
         self._lock = threading.Lock()
         self._link = str(self.store_dir / "current")
-        self._target: str | None = None
+        self._target: tuple[int, int, int] | None = None
         self._store: EmbeddedStore | None = None
 
     def get(self) -> ReadStore:
@@ -36,9 +36,12 @@ class StoreHolder:
             self.remote.manifest  # noqa: B018 - raises StoreUnavailableError while the server is away
             return self.remote
         try:
-            # One system call per request: publishing re-points the link, so its text names the build. (Resolving
-            # the whole path costs a stat per component, and pathlib objects more than the call itself.)
-            target = os.readlink(self._link)  # noqa: PTH115
+            # One system call per request. Publishing replaces the link with a new one, even when it names a build
+            # served before (data restored to an earlier state is that build again, as a newer release): the link's
+            # own inode and times tell each publication apart, where its text would not. (Resolving the whole path
+            # costs a stat per component, and pathlib objects more than the call itself.)
+            link = os.lstat(self._link)
+            target = (link.st_ino, link.st_mtime_ns, link.st_ctime_ns)
         except OSError as error:
             raise StoreUnavailableError(f"no published graph in {self.store_dir}; run `smartcity-kg build`") from error
         if target != self._target or self._store is None:

@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -21,7 +23,7 @@ from graph.coverage import measure_coverage, render_markdown
 from graph.formats import GRAPH, RESULTS
 from graph.generate import generate_data
 from graph.load import LoadError
-from graph.pipeline import InvalidGraphError, build_and_check, data_dir, run_build
+from graph.pipeline import FutureDataError, InvalidGraphError, build_and_check, data_dir, run_build
 from graph.prefixes import prefixes
 from graph.published import StoreUnavailableError
 from graph.records import DataFile
@@ -30,7 +32,7 @@ from graph.settings import Settings
 from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
 from graph.validate import Report
 
-__all__ = ["build_parser", "cmd_build", "err", "main", "run"]
+__all__ = ["build_parser", "cmd_build", "err", "load_settings", "main", "run"]
 
 err = Console(stderr=True, highlight=False)
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -96,6 +98,9 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidGraphError as error:
         _print_report(error.report)
         err.print("Nothing was published; the previous store is untouched.")
+        return 1
+    except FutureDataError as error:
+        err.print(f"[red]error[/] {escape(str(error))}", soft_wrap=True)
         return 1
     except (OSError, RuntimeError) as error:
         reason = f"{error.strerror}: {error.filename}" if isinstance(error, OSError) and error.strerror else error
@@ -309,8 +314,23 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     return parser, add
 
 
+def load_settings() -> Settings:
+    """The settings from the environment; a value that is not valid ends the command with a usage error (exit 2)
+    naming the variable and what it takes, never a traceback."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "SMARTCITY_KG_" + str(problem["loc"][0]).upper() if problem["loc"] else "SMARTCITY_KG_*"
+            value = str(problem.get("input", ""))
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            err.print(f"{name}={shown!r} is not valid: {problem['msg'].lower()}. Set it to such a value or unset it.",
+                      markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    settings = Settings()
+    settings = load_settings()
     parser, _ = build_parser(settings)
     return run(parser, settings, argv)
 

@@ -23,8 +23,8 @@ from graph.remote import RemoteEndpoints, publish_remote
 from graph.resources import resource_dir
 from graph.validate import Report, validate_triples
 
-__all__ = ["Built", "InvalidGraphError", "build_and_check", "data_dir", "load_ontology", "run_build",
-           "without_cycle_collection"]
+__all__ = ["Built", "FutureDataError", "InvalidGraphError", "build_and_check", "data_dir", "load_ontology",
+           "run_build", "without_cycle_collection"]
 
 Step = Callable[[str], None]
 
@@ -106,19 +106,43 @@ def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str, step: S
 def data_modified(files: list[Path]) -> str:
     """When the data last changed: its newest commit where it is under git, else the newest file time.
 
-    Never the clock at build time, so that the same data describes itself the same way.
+    Never the clock at build time, so that the same data describes itself the same way. The clock only checks the
+    date: one in the future would date this release after its time, and every later one after it (FutureDataError).
     """
+    # Absolute: git runs in the data's folder, and paths relative to this process's folder would name nothing there.
+    files = [file.resolve() for file in files]
     if files:
         folder = files[0].parent
         try:
-            out = subprocess.run(["git", "log", "-1", "--format=%cI", "--", *map(str, files)], cwd=folder,
+            out = subprocess.run(["git", "log", "-1", "--format=%H %cI", "--", *map(str, files)], cwd=folder,
                                  capture_output=True, text=True, timeout=10, check=False)
-            if out.returncode == 0 and out.stdout.strip() and not _dirty(files, folder):
-                return datetime.fromisoformat(out.stdout.strip()).astimezone(UTC).isoformat(timespec="seconds")
+            commit, _, date = out.stdout.strip().partition(" ")
+            if out.returncode == 0 and date and not _dirty(files, folder):
+                return _not_ahead(datetime.fromisoformat(date), f"the last commit of the data in {folder} ({commit})",
+                                  "correct the commit's date (`git commit --amend --date=...` with "
+                                  "GIT_COMMITTER_DATE set) or the clock of the machine that made it")
         except (OSError, subprocess.SubprocessError):
             pass
-    newest = max((file.stat().st_mtime for file in files), default=0.0)
-    return datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")
+    if not files:
+        return datetime.fromtimestamp(0, UTC).isoformat(timespec="seconds")
+    newest = max(files, key=lambda file: file.stat().st_mtime)
+    return _not_ahead(datetime.fromtimestamp(newest.stat().st_mtime, UTC), f"the file {newest}",
+                      f"set its time to when it was last changed (`touch {newest}` for now)")
+
+
+class FutureDataError(Exception):
+    """The data is dated later than the build's clock; nothing was published."""
+
+
+def _not_ahead(date: datetime, what: str, fix: str) -> str:
+    now = datetime.now(UTC)
+    if date > now:
+        raise FutureDataError(
+            f"{what} is dated {date.astimezone(UTC).isoformat(timespec='seconds')}, later than this machine's clock "
+            f"({now.isoformat(timespec='seconds')}). A release takes its date from the data, and every later release "
+            f"must be later still, so nothing was published: {fix}, then build again."
+        )
+    return date.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _dirty(files: list[Path], folder: Path) -> bool:

@@ -48,8 +48,16 @@ def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: s
             previous = latest.version if latest else None
         manifest = replace(manifest, modified=modified, release=version, previous_release=previous)
         final = builds / manifest.build_id
-        # The same content published before as another release (data restored) is written again under this one.
-        if not (final / MARKER).exists() or read_manifest(final).release != version:
+        known = read_manifest(final) if (final / MARKER).exists() else None
+        if known is not None and known.release != version and known.checksums:
+            # The same content published before as another release (data restored): its store and dumps are there
+            # byte for byte, and may be open in a server or a query worker, so they stay; only the record of which
+            # release it is changes, atomically.
+            manifest = replace(manifest, checksums=known.checksums, store_checksums=known.store_checksums)
+            marker = final / f".{MARKER}-{os.getpid()}"
+            marker.write_text(manifest.to_json(), encoding="utf-8")
+            marker.replace(final / MARKER)
+        elif known is None or known.release != version:
             _write_build(nquads, builds, manifest, namespace, step)
         manifest = read_manifest(final)
         if latest is None or latest.version != version:
@@ -76,8 +84,8 @@ def _publishing(store_dir: Path) -> Iterator[None]:
 
 def _write_build(nquads: bytes, builds: Path, manifest: Manifest, namespace: str, step: Step) -> None:
     """Write the build into a folder of its own, then move it to its final name. A folder already holding that name
-    is never the published build (whose content is another release's): an unfinished one, or the same content
-    published as an earlier release, written again under this one."""
+    is never the published build (whose content is another release's): an unfinished one, or one written before
+    dump checksums were recorded."""
     work = builds / f".tmp-{manifest.build_id}-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()

@@ -43,6 +43,15 @@ class Manifest:
         return cls(hashlib.sha256(nquads).hexdigest()[:16], nquads.count(b"\n"), modified, namespace, __version__,
                    data_files)
 
+    @property
+    def key(self) -> str:
+        """The build as this release: what everything derived from a served build is cached and tagged by.
+
+        The build id alone is not enough: data restored to an earlier state is the same build published again as a
+        newer release, with other dates, a longer history and a longer catalogue.
+        """
+        return f"{self.build_id}@{self.release}"
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 

@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,11 +128,11 @@ def test_changes_lists_the_releases_newest_first_with_the_changed_thing(releases
     newest, oldest = body["releases"]
     assert [newest["version"], oldest["version"]] == [releases.second.release, releases.first.release]
     assert (newest["added"], newest["removed"], newest["things_changed"]) == (1, 1, 1)
-    assert newest["things"] == [
-        {"id": CHANGED, "page": "/doc/membership/alpha-beta-acme-partner", "added": 1, "removed": 1}
-    ]
+    page = f"{releases.server.url}/doc/membership/alpha-beta-acme-partner"  # absolute, as every other link
+    assert newest["things"] == [{"id": CHANGED, "page": page, "added": 1, "removed": 1}]
     assert newest["previous"] == releases.first.release and oldest["previous"] is None
-    assert oldest["added"] == releases.first.triples and oldest["things"] == []
+    # The first release changes nothing: it adds everything, and says so rather than "0 things changed".
+    assert oldest["added"] == releases.first.triples and oldest["things"] == [] and oldest["things_changed"] is None
 
 
 def test_a_release_names_its_statements_and_its_patch_turns_the_previous_dump_into_its_own(
@@ -165,10 +166,12 @@ def test_a_browser_gets_the_changes_as_a_page(releases: TwoReleases) -> None:
     version = releases.second.release
     page = releases.client.get(f"/changes/{version}", headers=browser)
     assert page.headers["content-type"].startswith("text/html") and "Accept" in page.headers["vary"]
-    assert '<a href="/doc/membership/alpha-beta-acme-partner">' in page.text
+    assert f'<a href="{releases.server.url}/doc/membership/alpha-beta-acme-partner">' in page.text
+    assert "<strong>1</strong> statement added" in page.text and "<strong>1</strong> thing changed" in page.text
     assert NEW_CLAIM in page.text and OLD_CLAIM in page.text and "+ &lt;" in page.text and "- &lt;" in page.text
     listing = releases.client.get("/changes", headers=browser).text
     assert f'<a href="/changes/{version}">{version}</a> (current)' in listing
+    assert "all (first release)" in listing and ">0</td><td>" not in listing
     assert releases.client.get("/changes", headers={"Accept": "*/*"}).headers["content-type"] == "application/json"
     assert releases.client.get("/changes", headers={"Accept": "image/png"}).status_code == 406
 
@@ -187,7 +190,8 @@ def test_the_atom_feed_has_an_entry_per_release_naming_what_changed(releases: Tw
     versions = [entry.findtext(f"{ATOM}title") for entry in entries]
     assert versions == [f"Release {releases.second.release}", f"Release {releases.first.release}"]
     summary = entries[0].findtext(f"{ATOM}summary") or ""
-    assert "membership/alpha-beta-acme-partner" in summary and "1 statements added and 1 removed" in summary
+    assert "membership/alpha-beta-acme-partner" in summary
+    assert "1 statement added and 1 removed" in summary and "about 1 thing:" in summary
     assert feed.findtext(f"{ATOM}updated") == entries[0].findtext(f"{ATOM}updated") == releases.second.modified
 
 
@@ -249,7 +253,8 @@ def test_the_versioned_catalogue_passes_the_shapes_and_keeps_its_dataset_iri(
     assert releases.second.release in citation
     # The previous release is linked, and its IRI resolves to a description of it.
     previous = one(catalogue, dataset, DCAT_PREVIOUS)
-    described = fetch(releases.client, str(previous).split("#")[0])
+    assert str(previous).startswith(NS)  # a name, not the address a client used: never from Host
+    described = fetch(releases.client, "/" + str(previous).removeprefix(NS).split("#")[0])
     assert one(described, previous, DCAT_VERSION) == Literal(releases.first.release)
     assert (previous, RDF.type, DCAT.Dataset) in described
     # Releases add no weight: one link back, whatever their number.
@@ -413,3 +418,190 @@ def test_an_unsorted_dump_is_refused_rather_than_misread(tmp_path: Path) -> None
     (tmp_path / "new.nq.gz").write_bytes(gzip.compress(b"<a> .\n"))
     with pytest.raises(RuntimeError, match="not sorted"):
         write_patch(tmp_path / "old.nq.gz", tmp_path / "new.nq.gz", tmp_path)
+
+
+# Fetched before a restored build is published, and again after: every one must change.
+_RESTORED_PATHS = ("/catalog", "/changes", "/changes.atom", "/.well-known/void", "/doc/city/alpha",
+                   "/doc/city/alpha.ttl", "/dumps/graph.ttl", "/api/v1/city/alpha")
+
+
+def test_a_build_restored_while_serving_is_served_as_its_new_release(tmp_path: Path) -> None:
+    """Build ids are hashes of the content: data restored to an earlier state is the first build again, published as
+    a third release. A running service must serve that release, and tell harvesters its representations changed."""
+    data, store = tmp_path / "data", tmp_path / "store"
+    shutil.copytree(MINI, data)
+    first, _ = run_build(data, store, NS)
+    server = start_server(store)
+    try:
+        with server.client() as client:
+            before = {path: client.get(path) for path in _RESTORED_PATHS}
+            assert all(response.status_code == 200 for response in before.values()), before
+            alliance = data / "alliance.yaml"
+            text = alliance.read_text(encoding="utf-8")
+            alliance.write_text(text.replace(OLD_CLAIM, NEW_CLAIM), encoding="utf-8")
+            second, _ = run_build(data, store, NS)  # no request while it is served
+            alliance.write_text(text, encoding="utf-8")
+            engine = store / "builds" / first.build_id / "oxigraph"
+            opened = engine.stat().st_ino
+            third, _ = run_build(data, store, NS)
+            # The same content: its store stays as it was (a server or a query worker may have it open).
+            assert engine.stat().st_ino == opened
+            asked = client.get("/sparql", params={"query": f"ASK {{ <{CHANGED}> ?p ?o }}"},
+                               headers={"Accept": "application/sparql-results+json"})
+            assert asked.json()["boolean"] is True
+            assert third.build_id == first.build_id and third.release not in (first.release, second.release)
+            assert client.get("/health").json()["release"] == third.release
+            listed = [entry["version"] for entry in client.get("/changes").json()["releases"]]
+            assert listed == [third.release, second.release, first.release]
+            assert client.get(f"/changes/{third.release}").status_code == 200
+            catalogue = fetch(client, "/catalog")
+            (dataset,) = catalogue.subjects(RDF.type, DCAT.Dataset)
+            assert one(catalogue, dataset, DCAT_VERSION) == Literal(third.release)
+            assert len(set(catalogue.objects(None, URIRef(f"{SPDX}checksum")))) == 4
+            page = client.get("/doc/" + CHANGED.removeprefix(f"{NS}id/"), headers={"Accept": "text/html"}).text
+            assert f'Last changed in release <a href="/changes/{third.release}">{third.release}</a>' in page
+            for path, response in before.items():
+                again = client.get(path, headers={"If-None-Match": response.headers["etag"]})
+                assert again.status_code == 200 and again.headers["etag"] != response.headers["etag"], path
+    finally:
+        stop_server(server)
+
+
+def test_a_release_recorded_by_a_build_stopped_before_the_switch_is_not_announced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, store = tmp_path / "data", tmp_path / "store"
+    shutil.copytree(MINI, data)
+    first, _ = run_build(data, store, NS)
+    alliance = data / "alliance.yaml"
+    alliance.write_text(alliance.read_text(encoding="utf-8").replace(OLD_CLAIM, NEW_CLAIM), encoding="utf-8")
+
+    def killed(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr("graph.publish._point_current", killed)
+        with pytest.raises(KeyboardInterrupt):
+            run_build(data, store, NS)
+    recorded = [release.version for release in read_releases(store)]
+    assert len(recorded) == 2 and recorded[1] == first.release  # recorded, never switched to
+    server = start_server(store)
+    try:
+        with server.client() as client:
+            assert client.get("/health").json()["release"] == first.release
+            assert [entry["version"] for entry in client.get("/changes").json()["releases"]] == [first.release]
+            feed = ET.fromstring(client.get("/changes.atom").content)
+            assert [entry.findtext(f"{ATOM}title") for entry in feed.findall(f"{ATOM}entry")] == [
+                f"Release {first.release}"
+            ]
+            assert client.get(f"/changes/{recorded[0]}").status_code == 404
+    finally:
+        stop_server(server)
+    # The next build serves it, and from then on it is listed.
+    again, _ = run_build(data, store, NS)
+    assert again.release == recorded[0]
+
+
+@pytest.mark.parametrize("path", ["/catalog", "/changes", "/doc/city/alpha", "/dumps/graph.ttl", "/api/v1/city/alpha"])
+def test_if_match_naming_another_representation_fails_with_412(releases: TwoReleases, path: str) -> None:
+    client = releases.client
+    etag = client.get(path).headers["etag"].removeprefix("W/")
+    assert client.get(path, headers={"If-Match": '"another"'}).status_code == 412, path
+    assert client.get(path, headers={"If-Match": f'"another", {etag}'}).status_code == 200, path
+    assert client.get(path, headers={"If-Match": "*"}).status_code == 200, path
+
+
+def test_names_never_come_from_the_host_header(releases: TwoReleases) -> None:
+    """Without a configured base URL, the feed's ids and the catalogue's IRIs are the graph's own, whatever Host a
+    client sends: they are identifiers a harvester keeps, not links."""
+    version = releases.second.release
+    for host in (None, "forged.example"):
+        headers = {"Host": host} if host else {}
+        feed = ET.fromstring(releases.client.get("/changes.atom", headers=headers).content)
+        ids = [element.text or "" for element in feed.iter(f"{ATOM}id")]
+        assert ids == [f"{NS}changes.atom", f"{NS}changes/{version}", f"{NS}changes/{releases.first.release}"]
+        response = releases.client.get("/catalog", headers=headers)
+        catalogue = Graph().parse(data=response.content, format="turtle")
+        (dataset,) = catalogue.subjects(RDF.type, DCAT.Dataset)
+        assert dataset == URIRef(f"{NS}catalog#dataset")
+        assert f"{NS}catalog/{version}" in str(one(catalogue, dataset, DCTERMS.bibliographicCitation))
+        for kind in (DCAT.Catalog, DCAT.Dataset, DCAT.DataService, DCAT.Distribution, URIRef(f"{SPDX}Checksum")):
+            named = set(catalogue.subjects(RDF.type, kind))
+            assert named and all(str(iri).startswith(NS) for iri in named), kind
+
+
+def test_the_folder_a_citation_names_lists_its_files(releases: TwoReleases) -> None:
+    client, version = releases.client, releases.second.release
+    landing = client.get("/").text
+    assert f'<a href="/dumps/{version}/">' in landing
+    listing = client.get(f"/dumps/{version}/")
+    assert listing.status_code == 200 and listing.headers["content-type"] == "application/json"
+    files = listing.json()["files"]
+    assert len(files) == 4
+    for file in files:
+        body = client.get(file["url"]).content
+        assert (len(body), hashlib.sha256(body).hexdigest()) == (file["bytes"], file["sha256"])
+    assert client.get(listing.json()["checksums"]).status_code == 200
+    page = client.get(f"/dumps/{version}/", headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html") and files[0]["sha256"] in page.text
+    moved = client.get(f"/dumps/{version}")
+    assert moved.status_code == 308 and moved.headers["location"] == f"/dumps/{version}/"
+    assert client.get("/dumps/1999.1.1/").status_code == 404
+    _revalidates(client, f"/dumps/{version}/", releases.second.modified)
+
+
+@pytest.mark.parametrize(
+    "path", ["/changes/{}", "/catalog/{}", "/dumps/{}/", "/dumps/2026.1.1/{}", "/api/v1/city/{}", "/doc/city/{}"]
+)
+def test_an_error_echoes_a_bounded_part_of_a_long_request(releases: TwoReleases, path: str) -> None:
+    response = releases.client.get(path.format("9" * 12_000))
+    assert response.status_code == 404
+    message = response.json()["error"]["message"]
+    assert len(message) < 1_000
+    page = releases.client.get(path.format("9" * 12_000), headers={"Accept": "text/html"})
+    assert page.status_code in (404, 406) and len(page.content) < 20_000
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "command"),
+    [("SMARTCITY_KG_KEEP_RELEASES", "-5", "build"), ("SMARTCITY_KG_QUERY_TIMEOUT", "abc", "serve"),
+     ("SMARTCITY_KG_PORT", "x" * 500, "serve")],
+)
+def test_a_bad_setting_in_the_environment_is_a_one_line_usage_error(
+    variable: str, value: str, command: str, tmp_path: Path
+) -> None:
+    done = subprocess.run([sys.executable, "-m", "api.cli", command], cwd=tmp_path,
+                          env={**os.environ, variable: value}, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and variable in done.stderr and "Traceback" not in done.stderr
+    assert str(ROOT) not in done.stderr and len(done.stderr) < 300
+    assert not (tmp_path / "store").exists()
+
+
+def test_a_data_date_in_the_future_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data, store = tmp_path / "data", tmp_path / "store"
+    shutil.copytree(MINI, data)
+    future = data / "alliance.yaml"
+    os.utime(future, (4_070_908_800, 4_070_908_800))  # 2099-01-01
+    assert main(["build", "--data", str(data), "--store", str(store)]) == 1
+    error = capsys.readouterr().err
+    assert "alliance.yaml" in error and "2099-01-01" in error and "touch" in error
+    assert not (store / "current").exists() and not read_releases(store)
+
+
+def test_the_data_date_is_its_last_commit_also_for_a_relative_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    shutil.copytree(MINI, tmp_path / "data")
+    committed = "2026-03-04T05:06:07+00:00"
+    env = {**os.environ, "GIT_COMMITTER_DATE": committed, "GIT_AUTHOR_DATE": committed, "GIT_AUTHOR_NAME": "t",
+           "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    for command in (["init", "-q"], ["add", "data"], ["commit", "-q", "-m", "data"]):
+        subprocess.run(["git", *command], cwd=tmp_path, env=env, check=True, capture_output=True)
+    for file in (tmp_path / "data").iterdir():
+        os.utime(file, (1_700_000_000, 1_700_000_000))  # file times say otherwise: the commit decides
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--data", "data", "--store", "store"]) == 0
+    assert current_build(tmp_path / "store")[1].modified == committed

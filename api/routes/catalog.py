@@ -6,20 +6,23 @@ revalidate with a 304 until the next release.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from rdflib import Graph
 
+from api._render import page
 from api.cache import unchanged, validators
-from api.catalog import catalog_graph, release_graph, void_graph
+from api.catalog import catalog_graph, release_graph, release_url, void_graph
 from api.dataset import DUMPS, dump_file
 from api.deps import SettingsDep, StoreDep
 from api.models import ErrorBody
-from api.rdf_formats import by_suffix, choose, entity_tag, represent
+from api.negotiation import negotiate
+from api.rdf_formats import build_tag, by_suffix, choose, entity_tag, represent
 from api.releases import history
 from graph.formats import GRAPH, JSON_LD, Format
 from graph.releases import CHECKSUMS, checksum_lines, dump_name
@@ -57,7 +60,7 @@ def _rdf(request: Request, store: ReadStore, describe: Callable[[], Graph], path
         return payload
 
     return represent(request, fmt, body, location=f"{path}.{fmt.suffix}" if per_format else path,
-                     etag=entity_tag(store.manifest.build_id, path, fmt.name, base),
+                     etag=build_tag(store.manifest, path, fmt.name, base),
                      alternates=[(f"{path}.{alt.suffix}", alt) for alt in GRAPH] if per_format else [],
                      modified=store.manifest.modified)
 
@@ -115,17 +118,49 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
     `If-Modified-Since` are answered 304 while the data is unchanged. `SHA256SUMS` lists the checksums of these
     files in the format `sha256sum -c` reads."""
     if name not in DUMPS and name != CHECKSUMS:
+        if history(store).get(name) is not None:  # a release's folder, named without its slash
+            return RedirectResponse(f"/dumps/{name}/", status_code=308)
         raise HTTPException(404, f"no dump {name!r}; the dumps are: {', '.join(DUMPS)}, with {CHECKSUMS}")
     if not isinstance(store, EmbeddedStore):
         raise HTTPException(404, _NO_DUMPS)
     manifest = store.manifest
-    headers = validators(f'"{manifest.build_id}-{name}"', manifest.modified)
+    # The same validator as the file's versioned URL gives, the release included (`{build}-{release}-{name}`).
+    headers = validators(f'"{manifest.build_id}-{manifest.release}-{name}"', manifest.modified)
     if name == CHECKSUMS:
         if not manifest.checksums:
             raise HTTPException(404, "this build was published before checksums were recorded; build it again")
         return _file_or_304(request, headers, text=checksum_lines(manifest.checksums))
     return _file_or_304(request, headers, path=dump_file(store, DUMPS[name]),
                         media_type=DUMPS[name].served_as, filename=name)
+
+
+@router.api_route("/dumps/{version}/", methods=["GET", "HEAD"], response_class=Response,
+                  responses={200: {"content": {"application/json": {}, "text/html": {}}},
+                             304: {"description": "not modified since the ETag or date given"},
+                             404: {"model": ErrorBody}, 406: {"model": ErrorBody}},
+                  summary="The files of a release: name, size, SHA-256 and URL (JSON, or a page for browsers)")
+def release_files(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    """The folder a citation names: what it holds, so that a reader finds and verifies the files. Dumps older than
+    the kept releases are listed with `url` null; their checksums stay."""
+    found = history(store).get(version)
+    if found is None:
+        raise HTTPException(404, f"there is no release {version!r}; /changes lists them all")
+    media_type = negotiate(request.headers.get("accept"), ["application/json", "text/html"])
+    base = _base(request, settings)
+    folder = f"{base}/dumps/{version}/"
+    listing = {
+        "version": version,
+        "kept": found.kept,
+        "files": [{"name": name, "bytes": found.sizes.get(name), "sha256": digest,
+                   "url": folder + name if found.kept else None} for name, digest in sorted(found.files.items())],
+        "checksums": folder + CHECKSUMS,
+        "release": release_url(base, version),
+    }
+    headers = {**validators(entity_tag(found.build_id, version, base, media_type), found.date), "Vary": "Accept"}
+    if unchanged(request, headers["ETag"], headers["Last-Modified"]):
+        return Response(status_code=304, headers=headers)
+    body = page("dumps.html", listing=listing) if media_type == "text/html" else json.dumps(listing).encode()
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.api_route("/dumps/{version}/{name}", methods=["GET", "HEAD"], response_class=FileResponse,

@@ -13,12 +13,12 @@ from fastapi.responses import FileResponse, Response
 
 from api._render import page
 from api.cache import unchanged, validators
-from api.catalog import release_url
+from api.catalog import names_base, release_url
 from api.deps import SettingsDep, StoreDep
 from api.models import ErrorBody
 from api.negotiation import negotiate
-from api.rdf_formats import entity_tag
-from api.releases import History, history, statements_of
+from api.rdf_formats import build_tag
+from api.releases import History, counted, history, statements_of
 from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
 from graph.settings import Settings
 from graph.store import ReadStore
@@ -43,12 +43,12 @@ def _base(request: Request, settings: Settings) -> str:
     return (settings.base_url or str(request.base_url)).rstrip("/")
 
 
-def _page(iri: str, namespace: str) -> str | None:
+def _page(iri: str, namespace: str, base: str) -> str | None:
     """Where a thing is described here: `/doc/...` for `{ns}id/...`, the path itself for vocabularies."""
     if not iri.startswith(namespace):
         return None
     path = iri[len(namespace) :]
-    return "/doc/" + path.removeprefix("id/") if path.startswith("id/") else "/" + path
+    return base + ("/doc/" + path.removeprefix("id/") if path.startswith("id/") else "/" + path)
 
 
 def _respond(
@@ -57,9 +57,7 @@ def _respond(
     """The body `render()` makes for this build and URL, with its validators; 304 when the client has it."""
     releases = history(store).releases
     modified = releases[0].date if releases else store.manifest.modified
-    etag = entity_tag(
-        store.manifest.build_id, request.url.path, request.url.query, _base(request, settings), media_type
-    )
+    etag = build_tag(store.manifest, request.url.path, request.url.query, _base(request, settings), media_type)
     headers = {**validators(etag, modified), "Vary": "Accept"}
     if unchanged(request, etag, headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
@@ -74,8 +72,9 @@ def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
         "triples": release.triples,
         "added": release.added,
         "removed": release.removed,
-        "things_changed": len(release.things),
-        "things": [_thing(thing, namespace) for thing in release.things[:_LISTED]],
+        # None for the first release, which changes nothing: it adds every statement, about every thing.
+        "things_changed": len(release.things) if release.previous is not None else None,
+        "things": [_thing(thing, base, namespace) for thing in release.things[:_LISTED]],
         "changes": f"{base}/changes/{release.version}",
         "release": release_url(base, release.version),
         # Older releases keep their record and checksums; their dumps only while they are among the kept ones.
@@ -86,8 +85,8 @@ def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
     }
 
 
-def _thing(thing: ThingChange, namespace: str) -> dict[str, Any]:
-    return {"id": thing.iri, "page": _page(thing.iri, namespace), "added": thing.added, "removed": thing.removed}
+def _thing(thing: ThingChange, base: str, namespace: str) -> dict[str, Any]:
+    return {"id": thing.iri, "page": _page(thing.iri, namespace, base), "added": thing.added, "removed": thing.removed}
 
 
 def _found(releases: History, version: str) -> Release:
@@ -154,7 +153,7 @@ def release_changes(
         body = {key: value for key, value in _summary(release, base, namespace).items() if key != "things"}
         body["things"] = [
             {
-                **_thing(thing, namespace),
+                **_thing(thing, base, namespace),
                 "added_statements": statements[thing.iri][0],
                 "removed_statements": statements[thing.iri][1],
             }
@@ -223,7 +222,9 @@ def _atom(releases: History, settings: Settings, base: str, namespace: str, modi
     """RFC 4287: the feed and each entry carry an id, a title and an updated date; the author is named once."""
     ET.register_namespace("", ATOM)
     root = ET.Element(f"{{{ATOM}}}feed")
-    _element(root, "id", f"{base}/changes.atom")
+    # Ids are permanent (RFC 4287 §4.2.6): the IRIs of the releases, never the address a reader happened to use.
+    names = names_base(settings)
+    _element(root, "id", f"{names}/changes.atom")
     _element(root, "title", "smartcity-kg: releases and what they changed")
     _element(root, "updated", releases.releases[0].date if releases.releases else modified)
     _element(_element(root, "author"), "name", settings.publisher_name)
@@ -231,7 +232,7 @@ def _atom(releases: History, settings: Settings, base: str, namespace: str, modi
     _element(root, "link", rel="alternate", type="application/json", href=f"{base}/changes")
     for release in releases.releases:
         entry = _element(root, "entry")
-        _element(entry, "id", f"{base}/changes/{release.version}")
+        _element(entry, "id", f"{names}/changes/{release.version}")
         _element(entry, "title", f"Release {release.version}")
         _element(entry, "updated", release.date)
         _element(entry, "link", rel="alternate", type="application/json", href=f"{base}/changes/{release.version}")
@@ -243,10 +244,11 @@ def _atom(releases: History, settings: Settings, base: str, namespace: str, modi
 
 def _entry_text(release: Release, namespace: str) -> str:
     if release.previous is None:
-        return f"The first release: {release.triples} statements."
+        return f"The first release: {counted(release.triples, 'statement')}."
     named = [thing.iri.removeprefix(namespace).removeprefix("id/") for thing in release.things[:_NAMED_IN_FEED]]
     more = len(release.things) - len(named)
     return (
-        f"{release.added} statements added and {release.removed} removed since release {release.previous}, "
-        f"about {len(release.things)} things: {', '.join(named)}" + (f" and {more} more." if more else ".")
+        f"{counted(release.added, 'statement')} added and {release.removed} removed since release "
+        f"{release.previous}, about {counted(len(release.things), 'thing')}: {', '.join(named)}"
+        + (f" and {more} more." if more else ".")
     )

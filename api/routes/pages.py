@@ -60,12 +60,11 @@ def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLRes
     figures = landing_figures(store)
     counts = figures.coverage.counts
     release = history(store).get(store.manifest.release)
-    base = (settings.base_url or str(request.base_url)).rstrip("/")
     return page_response(
         "landing.html",
         manifest=store.manifest,
         release=release,
-        cite=citation(release, settings, base) if release is not None else None,
+        cite=citation(release, settings) if release is not None else None,
         built=_date(store.manifest.modified),
         figures=[(counts.get(name, 0), label) for name, label in _FIGURES],
         sources=counts.get("Source", 0),

@@ -20,7 +20,7 @@ from api.deps import SettingsDep, StoreDep
 from api.describe import Description, describe
 from api.display import LANGUAGES, Link, pick_language
 from api.doc_view import doc_page
-from api.errors import error_response
+from api.errors import bounded, error_response
 from api.negotiation import NotAcceptableError, negotiate
 from api.ontology_view import load_ontology, ontology_page
 from api.profiles import profile_panels
@@ -31,6 +31,7 @@ from api.rdf_formats import (
     RDF_XML,
     TURTLE,
     Format,
+    build_tag,
     by_suffix,
     choose,
     entity_tag,
@@ -183,7 +184,7 @@ def _described(request: Request, store: ReadStore, settings: Settings, descripti
         return serialize(description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri,
                          context_url=context_url)
 
-    etag = entity_tag(store.manifest.build_id, location, lang if fmt == HTML else "",
+    etag = build_tag(store.manifest, location, lang if fmt == HTML else "",
                       context_url if fmt == JSON_LD else "")
     return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
                      alternates=[(f"{base}.{alt.suffix}", alt) for alt in DOC_FORMATS])
@@ -251,7 +252,7 @@ def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: 
         return serialize(ontology.triples, fmt, prefixes=prefixes_for(store.manifest.namespace), root=root,
                          context_url=context_url, embed_fragments=False)
 
-    etag = entity_tag(store.manifest.build_id, location, lang if fmt == HTML else "",
+    etag = build_tag(store.manifest, location, lang if fmt == HTML else "",
                       context_url if fmt == JSON_LD else "")
     return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
                      alternates=[(f"/ontology.{alt.suffix}", alt) for alt in ONTOLOGY_FORMATS])
@@ -294,6 +295,7 @@ def _error(request: Request, suffix: Format | None, status: int, message: str,
            successors: list[str] | None = None) -> Response:
     """An error as the client can read it: the HTML page for a browser, else the JSON error body."""
     links = {"Link": ", ".join(f'<{url}>; rel="successor-version"' for url in successors)} if successors else {}
+    message = bounded(message)
     if _wants_html(request, suffix):
         lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
         body = render("error.html", status=status, message=message, lang=lang, w=words(lang),

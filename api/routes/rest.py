@@ -10,13 +10,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.cache import Rendered, etag_matches
+from api.cache import Rendered, unchanged
 from api.deps import StoreDep
 from api.listing import FILTERS, Filters, fold, label_index, list_things
 from api.lookup import CLASSES, find_thing, jsonld_context
 from api.models import THING_MODELS, AnyThing, ErrorBody, ListItem, Page
 from api.negotiation import negotiate
-from api.rdf_formats import entity_tag
+from api.rdf_formats import build_tag
 from graph.records import KEY_PATTERN
 from graph.store import ReadStore
 
@@ -144,8 +144,8 @@ def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
     thing = find_thing(store, type, key) if re.fullmatch(KEY_PATTERN, key) else None
     if thing is None:
         raise HTTPException(404, f"no {type} with key {key!r}")
-    etag = entity_tag(store.manifest.build_id, request.url.path, media_type)
-    if etag_matches(request.headers.get("if-none-match"), etag):
+    etag = build_tag(store.manifest, request.url.path, media_type)
+    if unchanged(request, etag, None):
         return Response(status_code=304, headers={"Vary": "Accept", "ETag": etag})
     headers = {"Vary": "Accept", "ETag": etag}
     if media_type == "application/json":
