@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -41,10 +42,20 @@ RDF_FORMATS = [
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free loopback port: any, or one of SMARTCITY_KG_TEST_PORTS ("18700-18799") on a machine where each
+    user of it keeps to a range of ports."""
+    first, _, last = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
+    candidates = list(range(int(first), int(last or first) + 1)) if int(first) else [0]
+    random.shuffle(candidates)
+    for candidate in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            return port
+    raise RuntimeError("no free port in SMARTCITY_KG_TEST_PORTS")
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,7 @@ import pyoxigraph as ox
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
-__all__ = ["ANSWER", "FORMATS", "JOB", "Outcome", "Status", "answer", "read_exactly"]
+__all__ = ["ANSWER", "FORMATS", "JOB", "Outcome", "Status", "answer", "read_exactly", "write_outcome"]
 
 JOB = struct.Struct("!I")
 ANSWER = struct.Struct("!BB??I")  # status, index in FORMATS, truncated, retiring, payload length
@@ -132,8 +132,15 @@ def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str
     else:  # the protocol's dataset replaces the query's and the union alike
         dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
                    "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()]}
-    outcome = _evaluate(store, query, base_iri, dataset)
-    if isinstance(outcome, ox.QueryTriples):
+    return write_outcome(_evaluate(store, query, base_iri, dataset), results_format, graph_format, max_rows,
+                         prefixes)
+
+
+def write_outcome(outcome: ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple], results_format: str,
+                  graph_format: str, max_rows: int, prefixes: dict[str, str]) -> Outcome:
+    """A query's outcome written in the chosen format, cut at `max_rows`: the engine's here, a remote server's
+    (parsed and checked) in the service, so that both answer alike."""
+    if not isinstance(outcome, ox.QuerySolutions | ox.QueryBoolean):
         if not graph_format:
             return Status.NOT_ACCEPTABLE, b"graph", "json", False
         triples = list(islice(outcome, max_rows + 1))

@@ -4,7 +4,7 @@ except lookups of one thing's triples, whose cost is bounded (see `api.sparql_gu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pyoxigraph as ox
@@ -18,12 +18,12 @@ from api.errors import error_response
 from api.negotiation import NotAcceptableError, negotiate
 from api.observability import record
 from api.querying import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
+from api.querying.remote import RemotePool
 from api.service_description import describe_service
 from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
 from api.sparql_request import GRAPH_NAMES, GRAPH_TYPES, MEDIA_TYPES, RESULT_TYPES, choose_formats, read_request
 from api.state import StoreHolder
 from graph.publish import PREFIXES
-from graph.remote import RemoteStore
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
 
@@ -41,11 +41,14 @@ class SparqlEndpoint:
     def __init__(self, settings: Settings, holder: StoreHolder) -> None:
         self.settings = settings
         self.holder = holder
-        self.pool = QueryPool(workers=settings.query_workers, max_pending=settings.max_pending_queries,
-                              timeout=settings.query_timeout, memory_mb=settings.query_memory_mb,
-                              rest_mb=settings.worker_rest_mb,
-                              prefixes={**PREFIXES, "id": f"{settings.namespace}id/",
-                                        "vocab": f"{settings.namespace}vocab/"})
+        prefixes = {**PREFIXES, "id": f"{settings.namespace}id/", "vocab": f"{settings.namespace}vocab/"}
+        # The same limits in front of a remote server as in front of the worker processes.
+        self.pool: QueryPool | RemotePool = QueryPool(
+            workers=settings.query_workers, max_pending=settings.max_pending_queries, timeout=settings.query_timeout,
+            memory_mb=settings.query_memory_mb, rest_mb=settings.worker_rest_mb, prefixes=prefixes,
+        ) if holder.remote is None else RemotePool(
+            holder.remote, workers=settings.query_workers, max_pending=settings.max_pending_queries,
+            timeout=settings.query_timeout, max_bytes=holder.remote.max_bytes, prefixes=prefixes)
         self.budget = ClientBudget(settings.client_query_seconds)
         self.answers = AnswerCache(settings.result_cache_mb * 2**20)
         self._graphs: tuple[str, frozenset[str]] | None = None
@@ -81,21 +84,16 @@ class SparqlEndpoint:
         except QueryRefusedError as refusal:
             record("query_refused")
             return error_response(refusal.status, str(refusal))
-        if not isinstance(store, EmbeddedStore):
-            assert isinstance(store, RemoteStore)
-            own_dataset = bool(analysis.from_graphs or analysis.from_named_graphs)
-            fmt = (results if analysis.form in ("SELECT", "ASK") else graph) or results or graph
-            assert fmt is not None
-            return await self.forward(store, asked.query, fmt, asked.default_graphs or ([] if own_dataset else None),
-                                      asked.named_graphs or ([] if own_dataset else None))
-        job = Job(str(store.path), asked.query, endpoint, asked.default_graphs, asked.named_graphs,
+        # A build is named by its folder on the embedded store, by its id on a remote server.
+        build = str(store.path) if isinstance(store, EmbeddedStore) else store.manifest.build_id
+        job = Job(build, asked.query, endpoint, asked.default_graphs, asked.named_graphs,
                   not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows)
         answer = self.answers.get(job) if analysis.deterministic else None
         if answer is not None:
             record("answer_cache_hit")
         else:
-            outcome = await self.evaluate(request, job, store.engine if analysis.lookup else None,
-                                          shared=analysis.deterministic)
+            engine = store.engine if analysis.lookup and isinstance(store, EmbeddedStore) else None
+            outcome = await self.evaluate(request, job, engine, shared=analysis.deterministic)
             if isinstance(outcome, Response):
                 return outcome
             answer = outcome
@@ -108,7 +106,8 @@ class SparqlEndpoint:
         return Response(answer.payload, media_type=MEDIA_TYPES[answer.format], headers=headers)
 
     async def evaluate(self, request: Request, job: Job, engine: ox.Store | None, *, shared: bool) -> Answer | Response:
-        """The answer of a worker (or of `engine` in this process, for a lookup), charged to the client's share;
+        """The answer of a worker or the remote server (or of `engine` in this process, for a lookup), charged to
+        the client's share;
         an error response when there is none. With `shared`, requests for a job already being evaluated wait for
         that evaluation instead of starting their own."""
         client = request.client.host if request.client else "unknown"
@@ -120,6 +119,7 @@ class SparqlEndpoint:
                                        f"client_query_seconds); try again in {wait} s", {"Retry-After": str(wait)})
         try:
             if engine is not None:
+                assert isinstance(self.pool, QueryPool)
                 record("query_in_process")
                 answer = self.pool.run_here(engine, job)
             else:
@@ -154,15 +154,6 @@ class SparqlEndpoint:
         del self._running[job]
         if not done.cancelled():
             done.exception()  # retrieved here: every requester may have left
-
-    async def forward(self, store: RemoteStore, query: str, fmt: str, default_graphs: Sequence[str] | None,
-                      named_graphs: Sequence[str] | None) -> Response:
-        """A query checked by the guard, answered by the remote server (whose own time limit stops its work)."""
-        try:
-            payload = await run_in_threadpool(store.forward, query, MEDIA_TYPES[fmt], default_graphs, named_graphs)
-        except SyntaxError as error:
-            return error_response(400, str(error))
-        return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
     def endpoint_url(self, request: Request) -> str:
         """The endpoint's own URL: the configured public one, else the one this request was sent to."""
