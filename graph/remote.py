@@ -50,8 +50,8 @@ RESULTS_JSON, N_TRIPLES = "application/sparql-results+json", "application/n-trip
 # Servers that answer N-Triples under the older media types (Virtuoso among them) are understood too.
 _TRIPLE_TYPES = frozenset({N_TRIPLES, "text/plain", "text/ntriples"})
 MANIFEST_SECONDS = 5.0  # a healthy server's manifest is reused this long; a failure forgets it at once
-# A query that must answer this many rows more than the row limit: a server answering fewer caps its results.
-_PROBE_WIDTH = 10
+_PARTIAL = "S1TAT"  # the SQL state with which Virtuoso marks an answer cut at its time limit
+_PROBE_WIDTH = 10  # values per VALUES block of the row cap's probe: each block multiplies its rows by ten
 UNAVAILABLE = "the SPARQL server behind this service cannot be reached; try again shortly"
 BAD_ANSWER = "the SPARQL server behind this service gave an answer that cannot be used; the details are logged"
 
@@ -280,6 +280,10 @@ class RemoteStore:
         accept = N_TRIPLES if graph else RESULTS_JSON
         with _Exchange(self, "POST", self.endpoints.query, deadline, content=urlencode(form).encode(),
                        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}) as response:
+            if response.headers.get("x-sql-state", "").startswith(_PARTIAL):
+                # Virtuoso's "anytime" answer: what it found until its time limit, sent as if it were all.
+                log.warning("%s stopped a query at its time limit and sent what it had", _safe(self.endpoints.query))
+                raise DeadlineError("the SPARQL server behind this service did not answer in time")
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if kind not in (_TRIPLE_TYPES if graph else {RESULTS_JSON}):
                 raise self._bad(response, f"answered {kind or 'no media type'} where {accept} was asked for")
@@ -312,7 +316,7 @@ class RemoteStore:
         width = len(str(rows))
         digits = " ".join(str(n) for n in range(_PROBE_WIDTH))
         values = " ".join(f"VALUES ?d{n} {{ {digits} }}" for n in range(width))
-        probe = f"SELECT ?d0 WHERE {{ {values} }} LIMIT {rows + 1}"
+        probe = f"SELECT ?none WHERE {{ {values} }} LIMIT {rows + 1}"  # rows without values: a small answer
 
         def count(remote: Remote) -> int:
             assert isinstance(remote.outcome, ox.QuerySolutions)
@@ -390,11 +394,11 @@ class _Exchange:
             self.__exit__()
             log.error("%s %s answered HTTP %d: %s", self.method, _safe(self.url), response.status_code, detail)
             if response.status_code == 400 and self.method == "POST" and self.url == store.endpoints.query:
-                raise SyntaxError("the SPARQL server behind this service refused the query (HTTP 400); it is "
+                raise SyntaxError("the SPARQL server refused the query (HTTP 400); it is "
                                   "valid SPARQL 1.1, but this server reads it otherwise")
             if response.status_code in (401, 403):
                 store._forget()
-                raise BadAnswerError("the SPARQL server behind this service refused the credentials it was given "
+                raise BadAnswerError("the SPARQL server refused the credentials it was given "
                                      f"(HTTP {response.status_code}); the details are logged")
             store._forget()
             if response.status_code in (500, 502, 503, 504):

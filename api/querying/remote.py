@@ -32,8 +32,16 @@ UNAVAILABLE_RETRY_AFTER = 10
 class RemotePool:
     """Up to `workers` queries at once on `store`'s server; up to `max_pending` wait, more are refused at once."""
 
-    def __init__(self, store: RemoteStore, *, workers: int, max_pending: int, timeout: float, max_bytes: int,
-                 prefixes: dict[str, str]) -> None:
+    def __init__(
+        self,
+        store: RemoteStore,
+        *,
+        workers: int,
+        max_pending: int,
+        timeout: float,
+        max_bytes: int,
+        prefixes: dict[str, str],
+    ) -> None:
         self.store = store
         self.size = workers
         self.max_pending = max_pending
@@ -65,11 +73,21 @@ class RemotePool:
         except DeadlineError:
             raise timed_out(self.timeout, time.monotonic() - began, waited) from None
         except BadAnswerError as error:
-            raise QueryFailedError(502, str(error), retry_after=UNAVAILABLE_RETRY_AFTER,
-                                   seconds=time.monotonic() - began, event="remote_bad_answer") from None
+            raise QueryFailedError(
+                502,
+                str(error),
+                retry_after=UNAVAILABLE_RETRY_AFTER,
+                seconds=time.monotonic() - began,
+                event="remote_bad_answer",
+            ) from None
         except StoreUnavailableError as error:
-            raise QueryFailedError(503, str(error), retry_after=UNAVAILABLE_RETRY_AFTER,
-                                   seconds=time.monotonic() - began, event="remote_unavailable") from None
+            raise QueryFailedError(
+                503,
+                str(error),
+                retry_after=UNAVAILABLE_RETRY_AFTER,
+                seconds=time.monotonic() - began,
+                event="remote_unavailable",
+            ) from None
         except SyntaxError as error:
             raise QueryFailedError(400, str(error), seconds=time.monotonic() - began) from None
         seconds = time.monotonic() - began
@@ -78,8 +96,12 @@ class RemotePool:
         message = payload.decode("utf-8", "replace")
         if status == Status.NOT_ACCEPTABLE:
             raise QueryFailedError(406, message, seconds=seconds, not_acceptable=message)
-        raise QueryFailedError(406, f"the result cannot be written as {MEDIA_TYPES[fmt]} ({message}); ask for "
-                                    "another format: Turtle and N-Triples can write every result", seconds=seconds)
+        raise QueryFailedError(
+            406,
+            f"the result cannot be written as {MEDIA_TYPES[fmt]} ({message}); ask for "
+            "another format: Turtle and N-Triples can write every result",
+            seconds=seconds,
+        )
 
     def _answer(self, job: Job, deadline: float) -> Outcome:
         """The server's answer to `job`, cut at the row limit, written in the job's format (in a thread)."""
@@ -93,15 +115,18 @@ class RemotePool:
                 # Taken one more than the limit, to know whether there were more; the server's own cap, when it
                 # is not above the limit, also means there may be more than it gave.
                 limited, taken = solutions(outcome.variables, iter(outcome), job.max_rows + 1)
-                written = write_outcome(limited, job.results_format or "", job.graph_format or "", job.max_rows,
-                                        self.prefixes)
+                written = write_outcome(
+                    limited, job.results_format or "", job.graph_format or "", job.max_rows, self.prefixes
+                )
                 return _mark(written, cap is not None and taken >= cap)
             if isinstance(outcome, ox.QueryBoolean):
-                return write_outcome(outcome, job.results_format or "", job.graph_format or "", job.max_rows,
-                                     self.prefixes)
+                return write_outcome(
+                    outcome, job.results_format or "", job.graph_format or "", job.max_rows, self.prefixes
+                )
             triples = list(islice(outcome, job.max_rows + 1))
-            written = write_outcome(triples, job.results_format or "", job.graph_format or "", job.max_rows,
-                                    self.prefixes)
+            written = write_outcome(
+                triples, job.results_format or "", job.graph_format or "", job.max_rows, self.prefixes
+            )
             return _mark(written, cap is not None and len(triples) >= cap)
 
         # The dataset as the worker pool makes it, with the published graphs for the embedded store's union: a
@@ -110,8 +135,15 @@ class RemotePool:
             default = named = store.graphs if job.union else []
         else:
             default, named = list(job.default_graphs or ()), list(job.named_graphs or ())
-        return store.evaluate(job.query, graph=graph, default_graph=default, named_graphs=named, deadline=deadline,
-                              read=read, max_bytes=self.max_bytes)
+        return store.evaluate(
+            job.query,
+            graph=graph,
+            default_graph=default,
+            named_graphs=named,
+            deadline=deadline,
+            read=read,
+            max_bytes=self.max_bytes,
+        )
 
     async def _acquire(self, deadline: float) -> None:
         if self._running < self.size:
