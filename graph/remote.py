@@ -332,6 +332,11 @@ class RemoteStore:
             self._row_caps[rows] = cap
         return cap
 
+    def known_row_cap(self, rows: int = 100_000) -> int | None:
+        """`row_cap` as far as it has been measured (None also while it has not been)."""
+        with self._lock:
+            return self._row_caps.get(rows)
+
     def quads(self) -> Iterator[ox.Quad]:
         outcome = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
         assert isinstance(outcome, ox.QuerySolutions)

@@ -185,6 +185,10 @@ class QueryPool:
             self._release(worker)
         return self._settle(status, fmt, truncated, payload, time.monotonic() - began)
 
+    def row_limit(self, max_rows: int) -> int:
+        """The most rows an answer holds (`max_rows`: the workers cut every result there)."""
+        return max_rows
+
     def run_here(self, engine: ox.Store, job: Job) -> Answer:
         """Evaluate `job` in this process, on the event loop's thread: only for queries whose cost is bounded by
         one thing's triples (`Analysis.lookup`), where handing them to a worker would cost several times the

@@ -145,6 +145,11 @@ class RemotePool:
             max_bytes=self.max_bytes,
         )
 
+    def row_limit(self, max_rows: int) -> int:
+        """The most rows an answer holds: `max_rows`, or the server's own cap when it is lower."""
+        cap = self.store.known_row_cap(max_rows + 1)
+        return max_rows if cap is None else min(cap, max_rows)
+
     async def _acquire(self, deadline: float) -> None:
         if self._running < self.size:
             self._running += 1

@@ -102,7 +102,7 @@ class SparqlEndpoint:
         headers = {"Vary": "Accept"}
         if answer.truncated:
             headers[TRUNCATED] = "true"
-            headers["X-SPARQL-Max-Rows"] = str(settings.max_rows)
+            headers["X-SPARQL-Max-Rows"] = str(self.pool.row_limit(settings.max_rows))
         return Response(answer.payload, media_type=MEDIA_TYPES[answer.format], headers=headers)
 
     async def evaluate(self, request: Request, job: Job, engine: ox.Store | None, *, shared: bool) -> Answer | Response:
