@@ -67,7 +67,7 @@ class RemotePool:
         # connection); its slot is free only then, even when the client has left, so the server never has more
         # than `workers` of our queries at once.
         evaluation = asyncio.ensure_future(asyncio.to_thread(self._answer, job, began + deadline - loop.time()))
-        evaluation.add_done_callback(lambda _: self._release())
+        evaluation.add_done_callback(self._finished)
         try:
             status, payload, fmt, truncated = await asyncio.shield(evaluation)
         except DeadlineError:
@@ -169,6 +169,11 @@ class RemotePool:
             if isinstance(error, TimeoutError):
                 raise waited_too_long(self.timeout) from None
             raise
+
+    def _finished(self, done: asyncio.Future[Outcome]) -> None:
+        self._release()
+        if not done.cancelled():
+            done.exception()  # retrieved here: its requester may have left
 
     def _release(self) -> None:
         while self._waiting:
