@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from api.errors import install_error_handlers
-from api.limits import HeaderLimit
+from api.limits import HeaderLimit, RequestDeadline
 from api.observability import install_observability
 from api.routes import catalog, docs, health, pages, resources, rest, sparql
 from api.state import StoreHolder
@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After",
                                        "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"])
+    if settings.sparql_endpoint is not None:
+        app.add_middleware(RequestDeadline, seconds=settings.query_timeout)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)

@@ -1,12 +1,16 @@
-"""Limits applied to every request before any route runs: oversized headers are refused with 431."""
+"""Limits applied to every request before any route runs: oversized headers are refused with 431; on a remote
+store, every query a request sends shares one deadline."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["HeaderLimit"]
+from graph.remote import request_deadline
+
+__all__ = ["HeaderLimit", "RequestDeadline"]
 
 
 class HeaderLimit:
@@ -29,3 +33,22 @@ class HeaderLimit:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+class RequestDeadline:
+    """Give each request `seconds` for all the queries it sends to a remote server: a page that needs several
+    queries is answered, or refused with 503, within the time limit of one."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = request_deadline.set(time.monotonic() + self.seconds)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            request_deadline.reset(token)

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TypeVar
@@ -34,7 +35,7 @@ from graph.settings import Settings
 from graph.store import QueryOutcome, Term
 
 __all__ = ["BadAnswerError", "Credentials", "DeadlineError", "RemoteEndpoints", "RemoteStore", "bind_values",
-           "publish_remote"]
+           "publish_remote", "request_deadline"]
 
 log = logging.getLogger("smartcity_kg.remote")
 T = TypeVar("T")
@@ -54,6 +55,11 @@ _PARTIAL = "S1TAT"  # the SQL state with which Virtuoso marks an answer cut at i
 _PROBE_WIDTH = 10  # values per VALUES block of the row cap's probe: each block multiplies its rows by ten
 UNAVAILABLE = "the SPARQL server behind this service cannot be reached; try again shortly"
 BAD_ANSWER = "the SPARQL server behind this service gave an answer that cannot be used; the details are logged"
+
+
+# When the request being answered must be done (time.monotonic()): all the queries it sends share it, so a page
+# that needs several queries takes no longer than one. Set by the service for each request; None elsewhere.
+request_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
 
 
 class DeadlineError(StoreUnavailableError):
@@ -253,17 +259,26 @@ class RemoteStore:
     def _forget(self) -> None:
         self._manifest = None
 
+    def deadline(self) -> float:
+        """When a query sent now must be answered: after `timeout`, or sooner at the request's deadline."""
+        own = time.monotonic() + self.timeout
+        shared = request_deadline.get()
+        return own if shared is None else min(own, shared)
+
     def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
               substitutions: Mapping[str, Term] | None = None) -> QueryOutcome:
         """The whole answer, read and checked before it is returned: nothing built from it (the label index,
         a description) can be built from half an answer, nor from one the server cut at its row cap."""
         sparql = bind_values(sparql, substitutions or {})
-        graph = isinstance(ox.Store().query(sparql), ox.QueryTriples)  # the form, from Oxigraph's parser
-        cap = self.row_cap(time.monotonic() + self.timeout)
-        return self.evaluate(sparql, graph=graph, default_graph=default_graph or self.graphs,
+        # The form and the variables of the answer, from Oxigraph's parser (on an empty store: these are the
+        # project's own queries, which find nothing without data).
+        shape = ox.Store().query(sparql)
+        deadline = self.deadline()
+        cap = self.row_cap(deadline)
+        return self.evaluate(sparql, graph=isinstance(shape, ox.QueryTriples),
+                             default_graph=default_graph or self.graphs,
                              named_graphs=named_graphs if named_graphs is not None else self.graphs,
-                             deadline=time.monotonic() + self.timeout,
-                             read=lambda remote: _materialise(remote, cap))
+                             deadline=deadline, read=lambda remote: _materialise(remote, cap, shape))
 
     def evaluate(self, sparql: str, *, graph: bool, default_graph: Sequence[str], named_graphs: Sequence[str],
                  deadline: float, read: Callable[[Remote], T], max_bytes: int | None = None) -> T:
@@ -294,14 +309,11 @@ class RemoteStore:
                     triples = (quad.triple for quad in ox.parse(reader, format=ox.RdfFormat.N_TRIPLES))
                     return read(Remote(triples, body))
                 return read(Remote(ox.parse_query_results(reader, format=ox.QueryResultsFormat.JSON), body))
-            except StoreUnavailableError:
-                raise
-            except Exception as error:  # what reading raised, else the parser's complaint about the answer
+            except Exception as error:  # what reading raised, else the parser's or the check's complaint
                 failure = body.failure or error
+                if isinstance(failure, BadAnswerError):
+                    raise self._bad(response, str(failure)) from None
                 if isinstance(failure, StoreUnavailableError):
-                    if isinstance(failure, BadAnswerError):
-                        log.error("answer from %s refused: %s", _safe(self.endpoints.query), failure)
-                        raise BadAnswerError(BAD_ANSWER) from None
                     raise failure from None
                 if isinstance(failure, httpx.TransportError):
                     raise self._transport(failure, self.endpoints.query, deadline) from None
@@ -351,7 +363,7 @@ class RemoteStore:
     def send(self, method: str, url: str, content: bytes, media_type: str, params: dict[str, str] | None = None) \
             -> None:
         """A write (Graph Store or update request), checked for a success status."""
-        with _Exchange(self, method, url, time.monotonic() + self.timeout, content=content,
+        with _Exchange(self, method, url, self.deadline(), content=content,
                        headers={"Content-Type": media_type}, params=params):
             pass
 
@@ -420,23 +432,28 @@ class _Exchange:
             self.response.close()
 
 
-def _materialise(remote: Remote, cap: int | None) -> QueryOutcome:
-    """A checked answer as the embedded store's result types; BadAnswerError when the server cut it at its cap."""
+def _materialise(remote: Remote, cap: int | None, shape: QueryOutcome) -> QueryOutcome:
+    """A checked answer as the embedded store's result types: BadAnswerError when it is not of the query's form
+    (`shape`, its result on no data), names other variables, or was cut at the server's cap."""
     outcome = remote.outcome
+    if type(outcome) is not type(shape) and not isinstance(shape, ox.QueryTriples):
+        raise BadAnswerError(f"a {type(outcome).__name__} answer to a query giving {type(shape).__name__}")
     if isinstance(outcome, ox.QueryBoolean):
         return outcome
     if isinstance(outcome, ox.QuerySolutions):
         variables = outcome.variables
+        assert isinstance(shape, ox.QuerySolutions)
+        if set(variables) != set(shape.variables):
+            raise BadAnswerError(f"an answer naming {variables} to a query selecting {shape.variables}")
         rows = [[row[v] for v in variables] for row in outcome]
         if cap is not None and len(rows) >= cap:
-            log.error("an answer reached the server's cap of %d rows: raise the cap (Virtuoso: ResultSetMaxRows)",
-                      cap)
-            raise BadAnswerError(BAD_ANSWER)
+            raise BadAnswerError(f"an answer reached the server's cap of {cap} rows: raise the cap (Virtuoso: "
+                                 "ResultSetMaxRows)")
         return solutions(variables, rows, len(rows))[0]
     received = ox.Store()
     received.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in outcome)
     if cap is not None and len(received) >= cap:
-        raise BadAnswerError(BAD_ANSWER)
+        raise BadAnswerError(f"an answer reached the server's cap of {cap} rows: raise the cap")
     # Answered as Oxigraph's own triples result, so callers meet one result type whichever the store.
     return received.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
 
