@@ -107,7 +107,9 @@ class RemotePool:
         """The server's answer to `job`, cut at the row limit, written in the job's format (in a thread)."""
         store = self.store
         cap = store.row_cap(deadline, job.max_rows + 1)
-        graph = job.results_format is None or (job.graph_format is not None and _is_graph_form(job.query))
+        # The guard knows the form; only a query of unknown form is offered both, and is asked for results
+        # (evaluating a client's query here, even on no data, could cost anything).
+        graph = job.results_format is None
 
         def read(remote: Remote) -> Outcome:
             outcome = remote.outcome
@@ -187,7 +189,3 @@ class RemotePool:
 def _mark(outcome: Outcome, capped: bool) -> Outcome:
     status, payload, fmt, truncated = outcome
     return status, payload, fmt, truncated or (capped and status == Status.OK)
-
-
-def _is_graph_form(query: str) -> bool:
-    return isinstance(ox.Store().query(query), ox.QueryTriples)
