@@ -113,9 +113,13 @@ class RemotePool:
 
         def read(remote: Remote) -> Outcome:
             outcome = remote.outcome
+            if isinstance(outcome, ox.QuerySolutions) and (cap is None or cap > job.max_rows):
+                # Written as it is parsed, the writer stopping the parser one row past the limit.
+                return write_outcome(
+                    outcome, job.results_format or "", job.graph_format or "", job.max_rows, self.prefixes
+                )
             if isinstance(outcome, ox.QuerySolutions):
-                # Taken one more than the limit, to know whether there were more; the server's own cap, when it
-                # is not above the limit, also means there may be more than it gave.
+                # Counted, since the server's cap, being within the limit, means there may be more than it gave.
                 limited, taken = solutions(outcome.variables, iter(outcome), job.max_rows + 1)
                 written = write_outcome(
                     limited, job.results_format or "", job.graph_format or "", job.max_rows, self.prefixes
