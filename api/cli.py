@@ -27,12 +27,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
+    from api.limits import server_options  # noqa: PLC0415
     from api.observability import enable_access_log  # noqa: PLC0415
 
     enable_access_log()  # one JSON line per request on standard output, with its request id
     err.print(f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs).")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                access_log=False, proxy_headers=True, timeout_graceful_shutdown=5)
+                access_log=False, proxy_headers=True, timeout_graceful_shutdown=5, **server_options(settings))
     return 0
 
 

@@ -34,8 +34,8 @@ from graph.published import Manifest, StoreUnavailableError
 from graph.settings import Settings
 from graph.store import QueryOutcome, Term
 
-__all__ = ["BadAnswerError", "Credentials", "DeadlineError", "RemoteEndpoints", "RemoteStore", "bind_values",
-           "publish_remote", "request_deadline"]
+__all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "RemoteEndpoints", "RemoteStore",
+           "bind_values", "publish_remote", "request_deadline"]
 
 log = logging.getLogger("smartcity_kg.remote")
 T = TypeVar("T")
@@ -68,6 +68,14 @@ class DeadlineError(StoreUnavailableError):
 
 class BadAnswerError(StoreUnavailableError):
     """The server answered, but not with a complete answer of the kind asked for (the service answers 502)."""
+
+
+class AnswerTooLargeError(Exception):
+    """The server's answer is over the bytes it may take."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is over the {limit} bytes an answer may take (setting max_answer_bytes); ask "
+                         "for fewer rows with LIMIT and page with OFFSET, or download the dumps at /dumps/")
 
 
 @dataclass(frozen=True)
@@ -155,7 +163,7 @@ class _Body(io.RawIOBase):
                     return 0
                 self.size += len(chunk)
                 if self.size > self.limit:
-                    raise BadAnswerError(f"the answer is larger than {self.limit} bytes")
+                    raise AnswerTooLargeError(self.limit)
                 self._pending = chunk
         except Exception as error:
             self.failure = error
@@ -275,10 +283,14 @@ class RemoteStore:
         shape = ox.Store().query(sparql)
         deadline = self.deadline()
         cap = self.row_cap(deadline)
-        return self.evaluate(sparql, graph=isinstance(shape, ox.QueryTriples),
-                             default_graph=default_graph or self.graphs,
-                             named_graphs=named_graphs if named_graphs is not None else self.graphs,
-                             deadline=deadline, read=lambda remote: _materialise(remote, cap, shape))
+        try:
+            return self.evaluate(sparql, graph=isinstance(shape, ox.QueryTriples),
+                                 default_graph=default_graph or self.graphs,
+                                 named_graphs=named_graphs if named_graphs is not None else self.graphs,
+                                 deadline=deadline, read=lambda remote: _materialise(remote, cap, shape))
+        except AnswerTooLargeError as error:  # one of our own queries: not something a client can change
+            log.error("an answer from %s was refused: %s", _safe(self.endpoints.query), error)
+            raise BadAnswerError(BAD_ANSWER) from None
 
     def evaluate(self, sparql: str, *, graph: bool, default_graph: Sequence[str], named_graphs: Sequence[str],
                  deadline: float, read: Callable[[Remote], T], max_bytes: int | None = None) -> T:
@@ -313,7 +325,7 @@ class RemoteStore:
                 failure = body.failure or error
                 if isinstance(failure, BadAnswerError):
                     raise self._bad(response, str(failure)) from None
-                if isinstance(failure, StoreUnavailableError):
+                if isinstance(failure, StoreUnavailableError | AnswerTooLargeError):
                     raise failure from None
                 if isinstance(failure, httpx.TransportError):
                     raise self._transport(failure, self.endpoints.query, deadline) from None

@@ -42,11 +42,10 @@ RDF_FORMATS = [
 
 
 def free_port() -> int:
-    """A free loopback port: any, or one of SMARTCITY_KG_TEST_PORTS ("18700-18799") on a machine where each
-    user of it keeps to a range of ports."""
-    first, _, last = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
-    candidates = list(range(int(first), int(last or first) + 1)) if int(first) else [0]
-    random.shuffle(candidates)
+    """A free loopback port: any, or one of SMARTCITY_KG_TEST_PORTS (`18100-18199`) where the machine is shared."""
+    low, _, high = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
+    candidates = list(range(int(low), int(high or low) + 1))
+    random.shuffle(candidates)  # servers started a moment ago may not be listening yet
     for candidate in candidates:
         with socket.socket() as sock:
             try:
@@ -55,7 +54,7 @@ def free_port() -> int:
                 continue
             port: int = sock.getsockname()[1]
             return port
-    raise RuntimeError("no free port in SMARTCITY_KG_TEST_PORTS")
+    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 @pytest.fixture(scope="session")

@@ -285,3 +285,16 @@ def test_credentials_are_sent_as_the_server_asks_and_never_shown(proxy: Proxy, t
     finally:
         assert "s3cret-Pw" not in server_log(right)
     assert proxy.authorizations[-1].startswith("Basic ")
+
+
+def test_an_answer_over_the_byte_limit_is_cut_at_a_row_as_on_the_embedded_store(proxy: Proxy, tmp_path: Path) -> None:
+    server = serve(proxy, tmp_path, max_answer_bytes=str(2**16))
+    wide = 'SELECT (CONCAT(STR(?s), "' + "x" * 1000 + '") AS ?x) WHERE { ?s ?p ?o }'
+    try:
+        with server.client() as client:
+            response = client.get("/sparql", params={"query": wide})
+    finally:
+        stop_server(server)
+    assert response.status_code == 200 and response.headers["X-SPARQL-Truncated"] == "true"
+    assert response.headers["X-SPARQL-Max-Bytes"] == str(2**16) and len(response.content) <= 2**16
+    assert len(response.json()["results"]["bindings"]) > 10

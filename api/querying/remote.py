@@ -21,12 +21,16 @@ from api.querying.pool import Answer, Job, QueryFailedError, busy_error, timed_o
 from api.querying.worker import Outcome, Status, write_outcome
 from api.sparql_request import MEDIA_TYPES
 from graph.published import StoreUnavailableError
-from graph.remote import BadAnswerError, DeadlineError, Remote, RemoteStore, solutions
+from graph.remote import AnswerTooLargeError, BadAnswerError, DeadlineError, Remote, RemoteStore, solutions
 
-__all__ = ["RemotePool"]
+__all__ = ["SERVER_BYTES", "RemotePool"]
 
 log = logging.getLogger("smartcity_kg.api.querying")
 UNAVAILABLE_RETRY_AFTER = 10
+# How many bytes of the server's answer are read per byte an answer may take (max_answer_bytes): SPARQL JSON and
+# N-Triples spell a row out at several times the length of CSV or Turtle. The answer is parsed as it arrives and
+# cut by the writer, so these bytes are never held at once; the bound is for a server sending one endless row.
+SERVER_BYTES = 8
 
 
 class RemotePool:
@@ -88,7 +92,7 @@ class RemotePool:
                 seconds=time.monotonic() - began,
                 event="remote_unavailable",
             ) from None
-        except SyntaxError as error:
+        except (SyntaxError, AnswerTooLargeError) as error:
             raise QueryFailedError(400, str(error), seconds=time.monotonic() - began) from None
         seconds = time.monotonic() - began
         if status == Status.OK:
@@ -111,29 +115,25 @@ class RemotePool:
         # (evaluating a client's query here, even on no data, could cost anything).
         graph = job.results_format is None
 
+        def write(outcome: ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]) -> Outcome:
+            limits = (job.max_rows, job.max_bytes)
+            return write_outcome(
+                outcome, job.results_format or "", job.graph_format or "", limits=limits, prefixes=self.prefixes
+            )
+
         def read(remote: Remote) -> Outcome:
             outcome = remote.outcome
-            if isinstance(outcome, ox.QuerySolutions) and (cap is None or cap > job.max_rows):
-                # Written as it is parsed, the writer stopping the parser one row past the limit.
-                return write_outcome(
-                    outcome, job.results_format or "", job.graph_format or "", job.max_rows, self.prefixes
-                )
+            if isinstance(outcome, ox.QueryBoolean) or (
+                isinstance(outcome, ox.QuerySolutions) and (cap is None or cap > job.max_rows)
+            ):
+                # Written as it is parsed, the writer stopping the parser one row past the limits.
+                return write(outcome)
             if isinstance(outcome, ox.QuerySolutions):
                 # Counted, since the server's cap, being within the limit, means there may be more than it gave.
                 limited, taken = solutions(outcome.variables, iter(outcome), job.max_rows + 1)
-                written = write_outcome(
-                    limited, job.results_format or "", job.graph_format or "", job.max_rows, self.prefixes
-                )
-                return _mark(written, cap is not None and taken >= cap)
-            if isinstance(outcome, ox.QueryBoolean):
-                return write_outcome(
-                    outcome, job.results_format or "", job.graph_format or "", job.max_rows, self.prefixes
-                )
+                return _mark(write(limited), cap is not None and taken >= cap)
             triples = list(islice(outcome, job.max_rows + 1))
-            written = write_outcome(
-                triples, job.results_format or "", job.graph_format or "", job.max_rows, self.prefixes
-            )
-            return _mark(written, cap is not None and len(triples) >= cap)
+            return _mark(write(triples), cap is not None and len(triples) >= cap)
 
         # The dataset as the worker pool makes it, with the published graphs for the embedded store's union: a
         # server's own default graph (Virtuoso's holds its system graphs) is never what a query sees.

@@ -13,12 +13,13 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from api.answer_stream import StreamedAnswer
 from api.editor import editor_page
 from api.errors import error_response
 from api.negotiation import NotAcceptableError, negotiate
 from api.observability import record
 from api.querying import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
-from api.querying.remote import RemotePool
+from api.querying.remote import SERVER_BYTES, RemotePool
 from api.service_description import describe_service
 from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
 from api.sparql_request import GRAPH_NAMES, GRAPH_TYPES, MEDIA_TYPES, RESULT_TYPES, choose_formats, read_request
@@ -48,7 +49,8 @@ class SparqlEndpoint:
             memory_mb=settings.query_memory_mb, rest_mb=settings.worker_rest_mb, prefixes=prefixes,
         ) if holder.remote is None else RemotePool(
             holder.remote, workers=settings.query_workers, max_pending=settings.max_pending_queries,
-            timeout=settings.query_timeout, max_bytes=holder.remote.max_bytes, prefixes=prefixes)
+            timeout=settings.query_timeout, max_bytes=SERVER_BYTES * settings.max_answer_bytes,
+            prefixes=prefixes)
         self.budget = ClientBudget(settings.client_query_seconds)
         self.answers = AnswerCache(settings.result_cache_mb * 2**20)
         self._graphs: tuple[str, frozenset[str]] | None = None
@@ -87,7 +89,8 @@ class SparqlEndpoint:
         # A build is named by its folder on the embedded store, by its id on a remote server.
         build = str(store.path) if isinstance(store, EmbeddedStore) else store.manifest.build_id
         job = Job(build, asked.query, endpoint, asked.default_graphs, asked.named_graphs,
-                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows)
+                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows,
+                  settings.max_answer_bytes)
         answer = self.answers.get(job) if analysis.deterministic else None
         if answer is not None:
             record("answer_cache_hit")
@@ -103,7 +106,8 @@ class SparqlEndpoint:
         if answer.truncated:
             headers[TRUNCATED] = "true"
             headers["X-SPARQL-Max-Rows"] = str(self.pool.row_limit(settings.max_rows))
-        return Response(answer.payload, media_type=MEDIA_TYPES[answer.format], headers=headers)
+            headers["X-SPARQL-Max-Bytes"] = str(settings.max_answer_bytes)
+        return StreamedAnswer(answer.payload, MEDIA_TYPES[answer.format], headers)
 
     async def evaluate(self, request: Request, job: Job, engine: ox.Store | None, *, shared: bool) -> Answer | Response:
         """The answer of a worker or the remote server (or of `engine` in this process, for a lookup), charged to
