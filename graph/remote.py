@@ -34,8 +34,8 @@ from graph.published import Manifest, StoreUnavailableError
 from graph.settings import Settings
 from graph.store import QueryOutcome, Term
 
-__all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "RemoteEndpoints", "RemoteStore",
-           "bind_values", "publish_remote", "request_deadline"]
+__all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "Received", "RemoteEndpoints",
+           "RemoteStore", "bind_values", "publish_remote", "request_deadline", "solutions"]
 
 log = logging.getLogger("smartcity_kg.remote")
 T = TypeVar("T")
@@ -196,12 +196,8 @@ class _Watchdog:
         self._timer.cancel()
 
 
-@dataclass
-class Remote:
-    """What a query on the server answered, parsed as it is read (`outcome`), and the rows it may hold."""
-
-    outcome: ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
-    body: _Body
+# What a query on the server answered, parsed as it is read.
+Received = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 
 
 class RemoteStore:
@@ -287,13 +283,13 @@ class RemoteStore:
             return self.evaluate(sparql, graph=isinstance(shape, ox.QueryTriples),
                                  default_graph=default_graph or self.graphs,
                                  named_graphs=named_graphs if named_graphs is not None else self.graphs,
-                                 deadline=deadline, read=lambda remote: _materialise(remote, cap, shape))
+                                 deadline=deadline, read=lambda received: _materialise(received, cap, shape))
         except AnswerTooLargeError as error:  # one of our own queries: not something a client can change
             log.error("an answer from %s was refused: %s", _safe(self.endpoints.query), error)
             raise BadAnswerError(BAD_ANSWER) from None
 
     def evaluate(self, sparql: str, *, graph: bool, default_graph: Sequence[str], named_graphs: Sequence[str],
-                 deadline: float, read: Callable[[Remote], T], max_bytes: int | None = None) -> T:
+                 deadline: float, read: Callable[[Received], T], max_bytes: int | None = None) -> T:
         """`read` applied to the server's answer to `sparql` (asked as SPARQL JSON results, or as N-Triples
         when `graph`), while the answer is being received: `read` takes what it needs, the rest is never read
         (the connection is closed). Every failure of the server's is raised as one of the errors above."""
@@ -319,8 +315,8 @@ class RemoteStore:
             try:
                 if graph:
                     triples = (quad.triple for quad in ox.parse(reader, format=ox.RdfFormat.N_TRIPLES))
-                    return read(Remote(triples, body))
-                return read(Remote(ox.parse_query_results(reader, format=ox.QueryResultsFormat.JSON), body))
+                    return read(triples)
+                return read(ox.parse_query_results(reader, format=ox.QueryResultsFormat.JSON))
             except Exception as error:  # what reading raised, else the parser's or the check's complaint
                 failure = body.failure or error
                 if isinstance(failure, BadAnswerError):
@@ -342,9 +338,9 @@ class RemoteStore:
         values = " ".join(f"VALUES ?d{n} {{ {digits} }}" for n in range(width))
         probe = f"SELECT ?none WHERE {{ {values} }} LIMIT {rows + 1}"  # rows without values: a small answer
 
-        def count(remote: Remote) -> int:
-            assert isinstance(remote.outcome, ox.QuerySolutions)
-            return sum(1 for _ in remote.outcome)
+        def count(received: Received) -> int:
+            assert isinstance(received, ox.QuerySolutions)
+            return sum(1 for _ in received)
 
         answered = self.evaluate(probe, graph=False, default_graph=self.graphs, named_graphs=self.graphs,
                                  deadline=deadline, read=count)
@@ -444,10 +440,9 @@ class _Exchange:
             self.response.close()
 
 
-def _materialise(remote: Remote, cap: int | None, shape: QueryOutcome) -> QueryOutcome:
+def _materialise(outcome: Received, cap: int | None, shape: QueryOutcome) -> QueryOutcome:
     """A checked answer as the embedded store's result types: BadAnswerError when it is not of the query's form
     (`shape`, its result on no data), names other variables, or was cut at the server's cap."""
-    outcome = remote.outcome
     if type(outcome) is not type(shape) and not isinstance(shape, ox.QueryTriples):
         raise BadAnswerError(f"a {type(outcome).__name__} answer to a query giving {type(shape).__name__}")
     if isinstance(outcome, ox.QueryBoolean):

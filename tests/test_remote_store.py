@@ -24,7 +24,7 @@ from graph.load import load_records
 from graph.pipeline import load_ontology
 from graph.publish import publish_store
 from graph.published import Manifest, StoreUnavailableError
-from graph.remote import AnswerTooLargeError, Remote, RemoteEndpoints, RemoteStore, bind_values, publish_remote
+from graph.remote import AnswerTooLargeError, Received, RemoteEndpoints, RemoteStore, bind_values, publish_remote
 from graph.store import open_embedded
 from tests.conftest import free_port, start_server, stop_server
 
@@ -163,9 +163,9 @@ def test_an_answer_over_the_byte_limit_is_refused_once_read_that_far(oxigraph: O
     _publish(oxigraph)
     query = 'SELECT (REPLACE(STR(?s), "^", "' + "x" * 1000 + '") AS ?x) WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 5000'
 
-    def rows(remote: Remote) -> int:
-        assert isinstance(remote.outcome, ox.QuerySolutions)
-        return sum(1 for _ in remote.outcome)
+    def rows(received: Received) -> int:
+        assert isinstance(received, ox.QuerySolutions)
+        return sum(1 for _ in received)
 
     with RemoteStore(oxigraph.endpoints, NS) as store:
         def ask(max_bytes: int) -> int:

@@ -182,7 +182,9 @@ def built(virtuoso: Virtuoso) -> Virtuoso:
 def service(built: Virtuoso, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_server(tmp_path_factory.mktemp("unused-store"), env=built.env())
     yield server
-    stop_server(server)
+    server.process.terminate()
+    _, log = server.process.communicate(timeout=30)
+    assert PASSWORD not in log.decode(errors="replace")  # nor in anything the service logged meanwhile
 
 
 def test_build_needs_the_credentials_and_never_shows_them(

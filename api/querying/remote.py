@@ -21,7 +21,7 @@ from api.querying.pool import Answer, Job, QueryFailedError, busy_error, timed_o
 from api.querying.worker import Outcome, Status, write_outcome
 from api.sparql_request import MEDIA_TYPES
 from graph.published import StoreUnavailableError
-from graph.remote import AnswerTooLargeError, BadAnswerError, DeadlineError, Remote, RemoteStore, solutions
+from graph.remote import AnswerTooLargeError, BadAnswerError, DeadlineError, Received, RemoteStore, solutions
 
 __all__ = ["SERVER_BYTES", "RemotePool"]
 
@@ -121,8 +121,7 @@ class RemotePool:
                 outcome, job.results_format or "", job.graph_format or "", limits=limits, prefixes=self.prefixes
             )
 
-        def read(remote: Remote) -> Outcome:
-            outcome = remote.outcome
+        def read(outcome: Received) -> Outcome:
             if isinstance(outcome, ox.QueryBoolean) or (
                 isinstance(outcome, ox.QuerySolutions) and (cap is None or cap > job.max_rows)
             ):
