@@ -2,15 +2,14 @@
 waiting, each stopped at the time limit, cut at the row and byte limits, and written by the same code.
 
 The server is asked for SPARQL JSON results (or N-Triples for CONSTRUCT and DESCRIBE), whatever the client asked
-for; the answer is parsed as it arrives, checked, cut at the row limit (the rest is never read: the connection
-closes and the server stops), and written in the client's format here. So a client gets a well-formed answer in
-the format it asked for, or an error; never whatever the server happened to send.
+for; the answer is parsed as it arrives, checked, cut at the row and byte limits (the rest is never read: the
+connection is closed, which a server may take as a sign to stop), and written in the client's format here. So a
+client gets a well-formed answer in the format it asked for, or an error; never whatever the server sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections import deque
 from itertools import islice
@@ -25,7 +24,6 @@ from graph.remote import AnswerTooLargeError, BadAnswerError, DeadlineError, Rec
 
 __all__ = ["SERVER_BYTES", "RemotePool"]
 
-log = logging.getLogger("smartcity_kg.api.querying")
 UNAVAILABLE_RETRY_AFTER = 10
 # How many bytes of the server's answer are read per byte an answer may take (max_answer_bytes): SPARQL JSON and
 # N-Triples spell a row out at several times the length of CSV or Turtle. The answer is parsed as it arrives and
