@@ -284,8 +284,8 @@ class RemoteStore:
                                  default_graph=default_graph or self.graphs,
                                  named_graphs=named_graphs if named_graphs is not None else self.graphs,
                                  deadline=deadline, read=lambda received: _materialise(received, cap, shape))
-        except AnswerTooLargeError as error:  # one of our own queries: not something a client can change
-            log.error("an answer from %s was refused: %s", _safe(self.endpoints.query), error)
+        except (AnswerTooLargeError, SyntaxError) as error:  # one of our own queries: no client can change it
+            log.error("%s could not answer one of the service's queries: %s", _safe(self.endpoints.query), error)
             raise BadAnswerError(BAD_ANSWER) from None
 
     def evaluate(self, sparql: str, *, graph: bool, default_graph: Sequence[str], named_graphs: Sequence[str],
