@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from api.encoding import Compression
 from api.errors import install_error_handlers
-from api.limits import HeaderLimit
+from api.limits import HeaderLimit, RequestDeadline
 from api.observability import install_observability
 from api.reconcile import lookup
 from api.reconcile import routes as reconcile
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        expose_headers=["Link", "Vary", "ETag", "Last-Modified", "Content-Location", "Retry-After",
                                        "X-SPARQL-Truncated", "X-SPARQL-Max-Rows", "X-SPARQL-Max-Bytes"])
     app.add_middleware(Compression, minimum_size=1024)
+    if settings.sparql_endpoint is not None:
+        app.add_middleware(RequestDeadline, seconds=settings.query_timeout)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from graph.cli import build_parser, cmd_build, err, load_settings, run
+from graph.cli import build_parser, cmd_build, err, load_settings, remote_options, run
 from graph.published import StoreUnavailableError, current_build
 from graph.settings import Settings
 
@@ -47,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--store", type=Path, help=f"published store folder (default: {settings.store})")
     serve.add_argument("--data", type=Path, help="curated data to build from when there is no store")
     serve.add_argument("--sparql-endpoint", help="use a remote SPARQL 1.1 endpoint instead of the embedded store")
+    remote_options(serve)
     return run(parser, settings, argv)
 
 

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from api.negotiation import NotAcceptableError
 from graph.published import StoreUnavailableError
+from graph.remote import BadAnswerError
 
 __all__ = ["bounded", "error_response", "install_error_handlers"]
 
@@ -38,6 +39,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreUnavailableError)
     async def unavailable(_: Request, error: StoreUnavailableError) -> JSONResponse:
         return error_response(503, str(error), {"Retry-After": "10"})
+
+    @app.exception_handler(BadAnswerError)
+    async def bad_gateway(_: Request, error: BadAnswerError) -> JSONResponse:
+        # The message is generic by construction (graph.remote logs the server's own words).
+        return error_response(502, str(error), {"Retry-After": "10"})
 
     @app.exception_handler(NotAcceptableError)
     async def not_acceptable(_: Request, error: NotAcceptableError) -> JSONResponse:

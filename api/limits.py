@@ -5,7 +5,8 @@ httptools one), which counts the request line and headers as they arrive and ref
 431 for headers) before the parser accumulates them; it times out slow heads and bodies (408) and answers whose
 client stopped reading. `HeaderLimit` applies the header limit to the ASGI scope for servers other than ours.
 `server_options` gives uvicorn everything it needs, also for several worker processes (each one reads the same
-`SMARTCITY_KG_*` environment).
+`SMARTCITY_KG_*` environment). On a remote store, `RequestDeadline` makes every query a request sends share one
+deadline.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
@@ -21,9 +23,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from graph.remote import request_deadline
 from graph.settings import Settings
 
-__all__ = ["BoundedHttpProtocol", "HeaderLimit", "HttpLimits", "max_url_bytes", "server_options"]
+__all__ = ["BoundedHttpProtocol", "HeaderLimit", "HttpLimits", "RequestDeadline", "max_url_bytes", "server_options"]
 
 REQUEST_LINE_SLACK = 1024  # method, version and line ends around the URL
 
@@ -228,3 +231,22 @@ async def _refuse(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class RequestDeadline:
+    """Give each request `seconds` for all the queries it sends to a remote server: a page that needs several
+    queries is answered, or refused with 503, within the time limit of one."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = request_deadline.set(time.monotonic() + self.seconds)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            request_deadline.reset(token)

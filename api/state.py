@@ -23,8 +23,8 @@ class StoreHolder:
         self.store_dir: Path = settings.store
         self.remote: RemoteStore | None = None
         if settings.sparql_endpoint is not None:
-            endpoints = RemoteEndpoints(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store)
-            self.remote = RemoteStore(endpoints, settings.namespace, timeout=settings.query_timeout)
+            self.remote = RemoteStore(RemoteEndpoints.from_settings(settings), settings.namespace,
+                                      timeout=settings.query_timeout)
         self._lock = threading.Lock()
         self._link = str(self.store_dir / "current")
         self._target: tuple[int, int, int] | None = None
@@ -50,6 +50,13 @@ class StoreHolder:
                     self._store = open_embedded(self.store_dir)
                     self._target = target
         return self._store
+
+    def check(self) -> ReadStore:
+        """`get`, asking a remote server now rather than trusting its last answer (for /health)."""
+        if self.remote is not None:
+            self.remote.check()
+            return self.remote
+        return self.get()
 
     def close(self) -> None:
         if self.remote is not None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
@@ -32,7 +32,7 @@ from graph.settings import Settings
 from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
 from graph.validate import Report
 
-__all__ = ["build_parser", "cmd_build", "err", "load_settings", "main", "run"]
+__all__ = ["build_parser", "cmd_build", "err", "load_settings", "main", "remote_options", "run"]
 
 err = Console(stderr=True, highlight=False)
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -87,7 +87,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
             err.print("Building onto a remote server needs --graph-store URL and --update-endpoint URL as well "
                       "(for Oxigraph: http://HOST:PORT/store and http://HOST:PORT/update).")
             return 2
-        target = RemoteEndpoints(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store)
+        target = RemoteEndpoints.from_settings(settings)
     try:
         with _progress(f"Building from {folder}") as step:
             manifest, report = run_build(folder, target, settings.namespace, step,
@@ -250,6 +250,15 @@ def _at_least_one(text: str) -> int:
     return number
 
 
+def remote_options(cmd: argparse.ArgumentParser) -> None:
+    """The options of a command that talks to a remote SPARQL server, beside --sparql-endpoint."""
+    cmd.add_argument("--remote-user", help="user name for the remote server (HTTP basic or digest, as it asks)")
+    cmd.add_argument("--remote-password", type=SecretStr, help="its password (SMARTCITY_KG_REMOTE_PASSWORD keeps "
+                     "it out of the process list); never printed")
+    cmd.add_argument("--remote-timeout-parameter", help="query parameter telling the server when to stop: "
+                     "timeout={ms} for Virtuoso, timeout={s} for Fuseki")
+
+
 def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[..., argparse.ArgumentParser]]:
     """The parser with the pipeline's commands, and the function that adds another command to it."""
     parser = argparse.ArgumentParser(
@@ -280,6 +289,7 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     build.add_argument("--sparql-endpoint", help="publish onto this remote SPARQL 1.1 query endpoint instead")
     build.add_argument("--graph-store", help="its Graph Store Protocol endpoint (for loading)")
     build.add_argument("--update-endpoint", help="its SPARQL 1.1 update endpoint (for the atomic switch)")
+    remote_options(build)
 
     validate = add("validate", "Run every check of `build` and print the SHACL report; writes nothing. "
                    "Exit 0 when the data conforms, 1 otherwise.", cmd_validate)

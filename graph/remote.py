@@ -1,16 +1,29 @@
 """A graph kept on an existing SPARQL 1.1 server: queried by the SPARQL Protocol, loaded by the Graph Store Protocol.
 
 The published graphs are named (`{ns}graph/data`, `{ns}graph/ontology`); every query names them as its dataset,
-so graphs being uploaded for the next build stay invisible until one update request moves them in place.
+so graphs being uploaded for the next build stay invisible until one update request moves them in place, and
+what a server keeps in its own default graph (Virtuoso's system graphs) never shows.
+
+Nothing a server answers is passed on unchecked: the status, the media type and the syntax of every answer are
+verified, an answer is read only until its deadline and its size limit, and a server's own words (which may name
+its internals) go to the log, never to a client.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import re
+import socket
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from urllib.parse import urlencode
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TypeVar
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 import pyoxigraph as ox
@@ -18,9 +31,14 @@ import pyoxigraph as ox
 from graph._convert import serialize_rdf
 from graph.iris import Minter
 from graph.published import Manifest, StoreUnavailableError
+from graph.settings import Settings
 from graph.store import QueryOutcome, Term
 
-__all__ = ["RemoteEndpoints", "RemoteStore", "bind_values", "publish_remote"]
+__all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "Received", "RemoteEndpoints",
+           "RemoteStore", "bind_values", "publish_remote", "request_deadline", "solutions"]
+
+log = logging.getLogger("smartcity_kg.remote")
+T = TypeVar("T")
 
 _GRAPHS = ("data", "ontology")
 _META = "meta"
@@ -29,6 +47,46 @@ _VOID = "http://rdfs.org/ns/void#"
 _MANIFEST_QUERY = f"""SELECT ?id ?triples ?modified ?version ?files WHERE {{
   ?build <{_DCT}identifier> ?id ; <{_VOID}triples> ?triples ; <{_DCT}modified> ?modified ;
          <http://schema.org/version> ?version ; <http://schema.org/size> ?files }}"""
+RESULTS_JSON, N_TRIPLES = "application/sparql-results+json", "application/n-triples"
+# Servers that answer N-Triples under the older media types (Virtuoso among them) are understood too.
+_TRIPLE_TYPES = frozenset({N_TRIPLES, "text/plain", "text/ntriples"})
+MANIFEST_SECONDS = 5.0  # a healthy server's manifest is reused this long; a failure forgets it at once
+_PARTIAL = "S1TAT"  # the SQL state with which Virtuoso marks an answer cut at its time limit
+_PROBE_WIDTH = 10  # values per VALUES block of the row cap's probe: each block multiplies its rows by ten
+UNAVAILABLE = "the SPARQL server behind this service cannot be reached; try again shortly"
+BAD_ANSWER = "the SPARQL server behind this service gave an answer that cannot be used; the details are logged"
+
+
+# When the request being answered must be done (time.monotonic()): all the queries it sends share it, so a page
+# that needs several queries takes no longer than one. Set by the service for each request; None elsewhere.
+request_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
+
+
+class DeadlineError(StoreUnavailableError):
+    """The server did not finish its answer before the request's deadline."""
+
+
+class BadAnswerError(StoreUnavailableError):
+    """The server answered, but not with a complete answer of the kind asked for (the service answers 502)."""
+
+
+class AnswerTooLargeError(Exception):
+    """The server's answer is over the bytes it may take."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is over the {limit} bytes an answer may take (setting max_answer_bytes); ask "
+                         "for fewer rows with LIMIT and page with OFFSET, or download the dumps at /dumps/")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A user and password for a server that takes writes (or reads) only with them; the password never shows."""
+
+    user: str
+    password: str = field(repr=False)
+
+    def auth(self) -> httpx.Auth:
+        return _ChallengeAuth(self)
 
 
 @dataclass(frozen=True)
@@ -36,18 +94,129 @@ class RemoteEndpoints:
     query: str
     update: str | None = None
     graph_store: str | None = None
+    credentials: Credentials | None = None
+    # A query parameter telling the server to stop at the deadline: "timeout={ms}" (Virtuoso), "timeout={s}"
+    # (Fuseki); `ms` and `s` are replaced by the time left.
+    timeout_parameter: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RemoteEndpoints:
+        assert settings.sparql_endpoint is not None
+        credentials = None
+        if settings.remote_user is not None:
+            password = settings.remote_password.get_secret_value() if settings.remote_password else ""
+            credentials = Credentials(settings.remote_user, password)
+        return cls(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store, credentials,
+                   settings.remote_timeout_parameter)
+
+
+class _ChallengeAuth(httpx.Auth):
+    """Answers the server's challenge in its own scheme: Digest when it asks for digest, Basic for basic."""
+
+    requires_request_body = True
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._digest = httpx.DigestAuth(credentials.user, credentials.password)
+        self._basic = httpx.BasicAuth(credentials.user, credentials.password)
+        self._scheme: httpx.Auth | None = None  # learnt from the first challenge, then used from the start
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._scheme is not None:
+            yield from self._scheme.auth_flow(request)
+            return
+        response = yield request
+        if response.status_code != 401:
+            return
+        scheme = response.headers.get("www-authenticate", "").split(" ", 1)[0].lower()
+        if scheme not in ("digest", "basic"):
+            return
+        self._scheme = self._digest if scheme == "digest" else self._basic
+        yield from self._scheme.auth_flow(request)
+
+
+def _safe(url: str) -> str:
+    """`url` without any user or password in it, for the log."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.hostname or "")) if "@" in parts.netloc else url
+
+
+class _Body(io.RawIOBase):
+    """A response body as a file for the parsers, read as they need it: stops at `limit` bytes, and records
+    why reading failed (the parsers wrap what a read raises)."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        super().__init__()
+        self._chunks = response.iter_bytes()
+        self._pending = b""
+        self.limit = limit
+        self.size = 0
+        self.failure: Exception | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            while not self._pending:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    return 0
+                self.size += len(chunk)
+                if self.size > self.limit:
+                    raise AnswerTooLargeError(self.limit)
+                self._pending = chunk
+        except Exception as error:
+            self.failure = error
+            raise
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+class _Watchdog:
+    """Shuts the connection down at the deadline: a read blocked on a server that sends a byte now and then
+    returns at once, and the server sees its client gone (Oxigraph and Virtuoso stop evaluating then)."""
+
+    def __init__(self, response: httpx.Response, deadline: float) -> None:
+        stream = response.extensions.get("network_stream")
+        self._socket: socket.socket | None = stream.get_extra_info("socket") if stream is not None else None
+        self.fired = False
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        if self._socket is not None:
+            with contextlib.suppress(OSError):  # already closed
+                self._socket.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+# What a query on the server answered, parsed as it is read.
+Received = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 
 
 class RemoteStore:
-    """ReadStore over HTTP. Connection failures and server errors become StoreUnavailableError."""
+    """ReadStore over HTTP. An unreachable server raises StoreUnavailableError, one that answers too late
+    DeadlineError, one whose answer cannot be used BadAnswerError; a query it refuses raises SyntaxError."""
 
     def __init__(self, endpoints: RemoteEndpoints, namespace: str, timeout: float = 30.0,
-                 client: httpx.Client | None = None) -> None:
+                 client: httpx.Client | None = None, max_bytes: int = 256 * 2**20) -> None:
         self.endpoints = endpoints
         self.namespace = namespace
+        self.timeout = timeout
+        self.max_bytes = max_bytes
         self._mint = Minter(namespace)
-        self._client = client or httpx.Client(timeout=timeout)
+        auth = endpoints.credentials.auth() if endpoints.credentials else None
+        # Redirects are not followed: a server that redirects a query is misconfigured, and its answer is checked.
+        self._client = client or httpx.Client(timeout=timeout, auth=auth, follow_redirects=False)
         self._manifest: tuple[float, Manifest] | None = None
+        self._row_caps: dict[int, int | None] = {}
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         self._client.close()
@@ -64,70 +233,129 @@ class RemoteStore:
 
     @property
     def manifest(self) -> Manifest:
-        """The published build's manifest, read from the meta graph (cached for a few seconds)."""
-        if self._manifest is not None and time.monotonic() - self._manifest[0] < 5:
-            return self._manifest[1]
+        """The published build's manifest, read from the meta graph (reused for a few seconds while the server
+        answers; any failure to reach it forgets it, so that the service says at once that it is unavailable)."""
+        known = self._manifest
+        if known is not None and time.monotonic() - known[0] < MANIFEST_SECONDS:
+            return known[1]
+        return self.check()
+
+    def check(self) -> Manifest:
+        """The manifest, read from the server now."""
         outcome = self.query(_MANIFEST_QUERY, default_graph=[str(self._mint.graph(_META))])
         assert isinstance(outcome, ox.QuerySolutions)
         rows = list(outcome)
         if not rows:
-            raise StoreUnavailableError(f"{self.endpoints.query} holds no published smartcity-kg graph: "
-                                        "run `smartcity-kg build --sparql-endpoint ... --graph-store ...`")
+            raise StoreUnavailableError("the SPARQL server holds no published smartcity-kg graph: run "
+                                        "`smartcity-kg build --sparql-endpoint ... --graph-store ...`")
         row = rows[0]
-        manifest = Manifest(build_id=_value(row["id"]), triples=int(_value(row["triples"])),
-                            modified=_value(row["modified"]), namespace=self.namespace,
-                            version=_value(row["version"]), data_files=int(_value(row["files"])))
+        try:
+            manifest = Manifest(build_id=_value(row["id"]), triples=int(_value(row["triples"])),
+                                modified=_value(row["modified"]), namespace=self.namespace,
+                                version=_value(row["version"]), data_files=int(_value(row["files"])))
+        except (KeyError, ValueError) as error:
+            self._forget()
+            log.error("unusable manifest from %s: %s", _safe(self.endpoints.query), error)
+            raise BadAnswerError(BAD_ANSWER) from None
         self._manifest = (time.monotonic(), manifest)
         return manifest
 
+    def _forget(self) -> None:
+        self._manifest = None
+
+    def deadline(self) -> float:
+        """When a query sent now must be answered: after `timeout`, or sooner at the request's deadline."""
+        own = time.monotonic() + self.timeout
+        shared = request_deadline.get()
+        return own if shared is None else min(own, shared)
+
     def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
               substitutions: Mapping[str, Term] | None = None) -> QueryOutcome:
-        response = self._post_query(bind_values(sparql, substitutions or {}),
-                                    "application/sparql-results+json, application/n-triples;q=0.9",
-                                    default_graph or self.graphs,
-                                    named_graphs if named_graphs is not None else self.graphs)
-        kind = response.headers.get("content-type", "").split(";")[0].strip()
-        if kind == "application/n-triples":
-            # Answered as Oxigraph's own triples result, so callers meet one result type whichever the store.
-            received = ox.Store()
-            received.bulk_extend(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
-            return received.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-        return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
-
-    def forward(self, sparql: str, media_type: str, default_graph: Sequence[str] | None,
-                named_graphs: Sequence[str] | None, max_bytes: int) -> bytes:
-        """A client's query passed through as it is, answered in `media_type` by the server itself, read only up
-        to `max_bytes` (AnswerTooLargeError past them: another server's bytes cannot be cut at a row).
-
-        Without graphs named by the client the published graphs are the dataset; a query with its own FROM
-        clauses is sent without protocol graphs, which would override them.
-        """
-        form = _query_form(sparql, self.graphs if default_graph is None else default_graph,
-                           self.graphs if named_graphs is None else named_graphs)
-        url = self.endpoints.query
+        """The whole answer, read and checked before it is returned: nothing built from it (the label index,
+        a description) can be built from half an answer, nor from one the server cut at its row cap."""
+        sparql = bind_values(sparql, substitutions or {})
+        # The form and the variables of the answer, from Oxigraph's parser (on an empty store: these are the
+        # project's own queries, which find nothing without data).
+        shape = ox.Store().query(sparql)
+        deadline = self.deadline()
+        cap = self.row_cap(deadline)
         try:
-            with self._client.stream("POST", url, content=form, headers={
-                    "Content-Type": "application/x-www-form-urlencoded", "Accept": media_type}) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    _check(response, url)
-                kept: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise AnswerTooLargeError(max_bytes)
-                    kept.append(chunk)
-                return b"".join(kept)
-        except httpx.TimeoutException as error:
-            raise StoreUnavailableError(f"the SPARQL server at {url} did not answer in time") from error
-        except httpx.TransportError as error:
-            raise StoreUnavailableError(f"the SPARQL server at {url} cannot be reached: {error}") from error
+            return self.evaluate(sparql, graph=isinstance(shape, ox.QueryTriples),
+                                 default_graph=default_graph or self.graphs,
+                                 named_graphs=named_graphs if named_graphs is not None else self.graphs,
+                                 deadline=deadline, read=lambda received: _materialise(received, cap, shape))
+        except (AnswerTooLargeError, SyntaxError) as error:  # one of our own queries: no client can change it
+            log.error("%s could not answer one of the service's queries: %s", _safe(self.endpoints.query), error)
+            raise BadAnswerError(BAD_ANSWER) from None
 
-    def _post_query(self, sparql: str, accept: str, default_graph: Sequence[str],
-                    named_graphs: Sequence[str]) -> httpx.Response:
-        return self._send("POST", self.endpoints.query, content=_query_form(sparql, default_graph, named_graphs),
-                          headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
+    def evaluate(self, sparql: str, *, graph: bool, default_graph: Sequence[str], named_graphs: Sequence[str],
+                 deadline: float, read: Callable[[Received], T], max_bytes: int | None = None) -> T:
+        """`read` applied to the server's answer to `sparql` (asked as SPARQL JSON results, or as N-Triples
+        when `graph`), while the answer is being received: `read` takes what it needs, the rest is never read
+        (the connection is closed). Every failure of the server's is raised as one of the errors above."""
+        form: list[tuple[str, str]] = [("query", sparql)]
+        form += [("default-graph-uri", g) for g in default_graph]
+        form += [("named-graph-uri", g) for g in named_graphs]
+        if self.endpoints.timeout_parameter:
+            left = max(deadline - time.monotonic(), 0.001)
+            name, _, value = self.endpoints.timeout_parameter.partition("=")
+            form.append((name, value.replace("{ms}", str(int(left * 1000))).replace("{s}", str(max(int(left), 1)))))
+        accept = N_TRIPLES if graph else RESULTS_JSON
+        with _Exchange(self, "POST", self.endpoints.query, deadline, content=urlencode(form).encode(),
+                       headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}) as response:
+            if response.headers.get("x-sql-state", "").startswith(_PARTIAL):
+                # Virtuoso's "anytime" answer: what it found until its time limit, sent as if it were all.
+                log.warning("%s stopped a query at its time limit and sent what it had", _safe(self.endpoints.query))
+                raise DeadlineError("the SPARQL server behind this service did not answer in time")
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind not in (_TRIPLE_TYPES if graph else {RESULTS_JSON}):
+                raise self._bad(response, f"answered {kind or 'no media type'} where {accept} was asked for")
+            body = _Body(response, max_bytes or self.max_bytes)
+            reader = io.BufferedReader(body)
+            try:
+                if graph:
+                    triples = (quad.triple for quad in ox.parse(reader, format=ox.RdfFormat.N_TRIPLES))
+                    return read(triples)
+                return read(ox.parse_query_results(reader, format=ox.QueryResultsFormat.JSON))
+            except Exception as error:  # what reading raised, else the parser's or the check's complaint
+                failure = body.failure or error
+                if isinstance(failure, BadAnswerError):
+                    raise self._bad(response, str(failure)) from None
+                if isinstance(failure, StoreUnavailableError | AnswerTooLargeError):
+                    raise failure from None
+                if isinstance(failure, httpx.TransportError):
+                    raise self._transport(failure, self.endpoints.query, deadline) from None
+                raise self._bad(response, f"answered a malformed {kind} document ({failure})") from None
+
+    def row_cap(self, deadline: float, rows: int = 100_000) -> int | None:
+        """The most rows the server answers to one query, when it is `rows` or fewer (Virtuoso answers at most
+        10,000 unless told otherwise, and says nothing): measured once, by a query that must answer one more."""
+        with self._lock:
+            if rows in self._row_caps:
+                return self._row_caps[rows]
+        width = len(str(rows))
+        digits = " ".join(str(n) for n in range(_PROBE_WIDTH))
+        values = " ".join(f"VALUES ?d{n} {{ {digits} }}" for n in range(width))
+        probe = f"SELECT ?none WHERE {{ {values} }} LIMIT {rows + 1}"  # rows without values: a small answer
+
+        def count(received: Received) -> int:
+            assert isinstance(received, ox.QuerySolutions)
+            return sum(1 for _ in received)
+
+        answered = self.evaluate(probe, graph=False, default_graph=self.graphs, named_graphs=self.graphs,
+                                 deadline=deadline, read=count)
+        cap = answered if answered <= rows else None
+        if cap is not None:
+            log.warning("%s answers at most %d rows to a query; answers that reach it are marked truncated",
+                        _safe(self.endpoints.query), cap)
+        with self._lock:
+            self._row_caps[rows] = cap
+        return cap
+
+    def known_row_cap(self, rows: int = 100_000) -> int | None:
+        """`row_cap` as far as it has been measured (None also while it has not been)."""
+        with self._lock:
+            return self._row_caps.get(rows)
 
     def quads(self) -> Iterator[ox.Quad]:
         outcome = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
@@ -140,39 +368,115 @@ class RemoteStore:
         assert isinstance(outcome, ox.QuerySolutions)
         return int(_value(next(iter(outcome))["n"]))
 
-    def _send(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+    def send(self, method: str, url: str, content: bytes, media_type: str, params: dict[str, str] | None = None) \
+            -> None:
+        """A write (Graph Store or update request), checked for a success status."""
+        with _Exchange(self, method, url, self.deadline(), content=content,
+                       headers={"Content-Type": media_type}, params=params):
+            pass
+
+    def _transport(self, error: httpx.TransportError, url: str, deadline: float) -> StoreUnavailableError:
+        self._forget()
+        if isinstance(error, httpx.TimeoutException) or time.monotonic() >= deadline - 0.05:
+            log.warning("%s did not answer in time (%s)", _safe(url), type(error).__name__)
+            return DeadlineError("the SPARQL server behind this service did not answer in time")
+        log.error("%s cannot be reached: %s", _safe(url), error)
+        return StoreUnavailableError(UNAVAILABLE)
+
+    def _bad(self, response: httpx.Response, why: str) -> BadAnswerError:
+        self._forget()
+        log.error("%s %s (HTTP %d)", _safe(str(response.request.url)), why, response.status_code)
+        return BadAnswerError(BAD_ANSWER)
+
+
+class _Exchange:
+    """One request, its answer's status checked, its body read under a watchdog until the deadline."""
+
+    def __init__(self, store: RemoteStore, method: str, url: str, deadline: float, *, content: bytes,
+                 headers: dict[str, str], params: dict[str, str] | None = None) -> None:
+        self.store, self.method, self.url, self.deadline = store, method, url, deadline
+        self.content, self.headers, self.params = content, headers, params
+        self.response: httpx.Response | None = None
+        self.watchdog: _Watchdog | None = None
+
+    def __enter__(self) -> httpx.Response:
+        store = self.store
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineError("the SPARQL server behind this service did not answer in time")
         try:
-            response = self._client.request(method, url, **kwargs)  # type: ignore[arg-type]
-        except httpx.TimeoutException as error:
-            raise StoreUnavailableError(f"the SPARQL server at {url} did not answer in time") from error
+            request = store._client.build_request(self.method, self.url, content=self.content,
+                                                  headers=self.headers, params=self.params, timeout=left)
+            response = self.response = store._client.send(request, stream=True)
         except httpx.TransportError as error:
-            raise StoreUnavailableError(f"the SPARQL server at {url} cannot be reached: {error}") from error
-        _check(response, url)
+            raise store._transport(error, self.url, self.deadline) from None
+        self.watchdog = _Watchdog(response, self.deadline)
+        if response.status_code >= 300 or response.status_code < 200:
+            try:
+                detail = response.read()[:500].decode("utf-8", "replace").strip()
+            except httpx.HTTPError:
+                detail = ""
+            self.__exit__()
+            log.error("%s %s answered HTTP %d: %s", self.method, _safe(self.url), response.status_code, detail)
+            if response.status_code == 400 and self.method == "POST" and self.url == store.endpoints.query:
+                raise SyntaxError("the SPARQL server refused the query (HTTP 400); it is "
+                                  "valid SPARQL 1.1, but this server reads it otherwise")
+            if response.status_code in (401, 403):
+                store._forget()
+                raise BadAnswerError("the SPARQL server refused the credentials it was given "
+                                     f"(HTTP {response.status_code}); the details are logged")
+            store._forget()
+            if response.status_code in (500, 502, 503, 504):
+                raise StoreUnavailableError(UNAVAILABLE)
+            raise BadAnswerError(BAD_ANSWER)
         return response
 
-
-class AnswerTooLargeError(Exception):
-    """The remote server's answer is over the byte limit."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the answer is over the {limit} bytes an answer may take (setting max_answer_bytes); ask "
-                         "for fewer rows with LIMIT and page with OFFSET, or download the dumps at /dumps/")
-
-
-def _query_form(sparql: str, default_graph: Sequence[str], named_graphs: Sequence[str]) -> bytes:
-    form: list[tuple[str, str]] = [("query", sparql)]
-    form += [("default-graph-uri", g) for g in default_graph]
-    form += [("named-graph-uri", g) for g in named_graphs]
-    return urlencode(form).encode()
+    def __exit__(self, *_: object) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            if self.watchdog.fired:
+                self.store._forget()
+        if self.response is not None:
+            self.response.close()
 
 
-def _check(response: httpx.Response, url: str) -> None:
-    """Raise for a status that is not an answer: SyntaxError for 400, StoreUnavailableError for the others."""
-    if response.status_code == 400:
-        raise SyntaxError(response.text.strip() or "the server refused the query")
-    if response.status_code >= 400:
-        raise StoreUnavailableError(f"the SPARQL server at {url} answered {response.status_code}: "
-                                    f"{response.text.strip()[:300]}")
+def _materialise(outcome: Received, cap: int | None, shape: QueryOutcome) -> QueryOutcome:
+    """A checked answer as the embedded store's result types: BadAnswerError when it is not of the query's form
+    (`shape`, its result on no data), names other variables, or was cut at the server's cap."""
+    if type(outcome) is not type(shape) and not isinstance(shape, ox.QueryTriples):
+        raise BadAnswerError(f"a {type(outcome).__name__} answer to a query giving {type(shape).__name__}")
+    if isinstance(outcome, ox.QueryBoolean):
+        return outcome
+    if isinstance(outcome, ox.QuerySolutions):
+        variables = outcome.variables
+        assert isinstance(shape, ox.QuerySolutions)
+        if set(variables) != set(shape.variables):
+            raise BadAnswerError(f"an answer naming {variables} to a query selecting {shape.variables}")
+        rows = [[row[v] for v in variables] for row in outcome]
+        if cap is not None and len(rows) >= cap:
+            raise BadAnswerError(f"an answer reached the server's cap of {cap} rows: raise the cap (Virtuoso: "
+                                 "ResultSetMaxRows)")
+        return solutions(variables, rows, len(rows))[0]
+    received = ox.Store()
+    received.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in outcome)
+    if cap is not None and len(received) >= cap:
+        raise BadAnswerError(f"an answer reached the server's cap of {cap} rows: raise the cap")
+    # Answered as Oxigraph's own triples result, so callers meet one result type whichever the store.
+    return received.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+
+
+def solutions(variables: Sequence[ox.Variable], rows: Iterator[Sequence[Term | None]] | list[list[Term | None]],
+              limit: int) -> tuple[ox.QuerySolutions, int]:
+    """At most `limit` rows as a QuerySolutions (pyoxigraph builds one only by parsing), and how many rows were
+    taken. Written as SPARQL TSV, whose cells are the terms' own N-Triples syntax."""
+    lines = ["\t".join(str(v) for v in variables)]
+    taken = 0
+    for row in islice(rows, limit):
+        lines.append("\t".join("" if term is None else str(term) for term in row))
+        taken += 1
+    parsed = ox.parse_query_results("\n".join(lines).encode() + b"\n", format=ox.QueryResultsFormat.TSV)
+    assert isinstance(parsed, ox.QuerySolutions)
+    return parsed, taken
 
 
 def _value(term: object) -> str:
@@ -247,9 +551,8 @@ def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, en
     for name in _GRAPHS:
         graph, staging = str(mint.graph(name)), str(mint.graph(f"{name}-next-{manifest.build_id}"))
         triples = by_graph.get(f"<{graph}>", [])
-        store._send("PUT", endpoints.graph_store, params={"graph": staging},
-                    content=serialize_rdf(triples, ox.RdfFormat.N_TRIPLES),
-                    headers={"Content-Type": "application/n-triples"})
+        store.send("PUT", endpoints.graph_store, serialize_rdf(triples, ox.RdfFormat.N_TRIPLES), N_TRIPLES,
+                   params={"graph": staging})
         moves.append(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>")
     meta = str(mint.graph(_META))
     build = f"<{mint.graph('data')}>"
@@ -258,8 +561,7 @@ def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, en
               f"<http://schema.org/size> {manifest.data_files} .")
     # One request, so servers that run an update request as one transaction (Oxigraph does) switch atomically.
     update = " ;\n".join([*moves, f"DROP SILENT GRAPH <{meta}>", f"INSERT DATA {{ GRAPH <{meta}> {{ {record} }} }}"])
-    store._send("POST", endpoints.update, content=update.encode(),
-                headers={"Content-Type": "application/sparql-update"})
+    store.send("POST", endpoints.update, update.encode(), "application/sparql-update")
     published = len(store)
     if published != manifest.triples:
         raise RuntimeError(f"the remote store holds {published} statements after loading, {manifest.triples} "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.releases import KEEP_RELEASES
@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     sparql_endpoint: str | None = Field(None, description="Remote SPARQL 1.1 query endpoint (remote backend).")
     graph_store: str | None = Field(None, description="Remote Graph Store Protocol endpoint, for loading.")
     update_endpoint: str | None = Field(None, description="Remote SPARQL 1.1 update endpoint, for loading.")
+    remote_user: str | None = Field(None, description="User name for the remote SPARQL server (HTTP basic or "
+                                    "digest, whichever the server asks for).")
+    # A SecretStr shows as ********** wherever the settings are printed, logged or reported in an error.
+    remote_password: SecretStr | None = Field(None, description="Password for the remote SPARQL server.")
+    remote_timeout_parameter: str | None = Field(None, description="Query parameter telling the remote server when "
+                                                 "to stop: timeout={ms} (Virtuoso), timeout={s} (Fuseki).")
     query_timeout: float = Field(30.0, gt=0, description="Seconds a query may run before it is stopped.")
     max_rows: int = Field(10_000, gt=0, description="Most result rows a SELECT returns over HTTP.")
     max_query_bytes: int = Field(64_000, gt=0, description="Largest query text accepted.")

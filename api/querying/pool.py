@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from api.querying.worker import ANSWER, FORMATS, JOB, Status, answer
 from api.sparql_request import MEDIA_TYPES
 
-__all__ = ["Answer", "Job", "QueryFailedError", "QueryPool"]
+__all__ = ["Answer", "Job", "QueryFailedError", "QueryPool", "busy_error", "timed_out", "waited_too_long"]
 
 log = logging.getLogger("smartcity_kg.api.querying")
 WORKER = Path(__file__).with_name("worker.py")
@@ -78,6 +78,26 @@ class QueryFailedError(Exception):
         self.seconds = seconds
         self.not_acceptable = not_acceptable  # "results" or "graph": which kind of result had no acceptable format
         super().__init__(message)
+
+
+def busy_error(running: int, waiting: int) -> QueryFailedError:
+    return QueryFailedError(503, f"the server is busy: {running} queries are running and {waiting} are waiting, the "
+                                 "most allowed (settings query_workers, max_pending_queries); try again shortly",
+                            retry_after=BUSY_RETRY_AFTER, event="overload")
+
+
+def waited_too_long(timeout: float) -> QueryFailedError:
+    return QueryFailedError(503, f"the server is busy: no query worker became free within the time limit of "
+                                 f"{timeout:g} s", retry_after=BUSY_RETRY_AFTER, event="overload")
+
+
+def timed_out(timeout: float, seconds: float, waited: float) -> QueryFailedError:
+    """The error of a query stopped at the time limit after running `seconds` (having waited `waited`)."""
+    queued = f" after waiting {waited:.1f} s for a free worker" if waited >= 0.1 else ""
+    return QueryFailedError(503, f"the query was stopped: it reached the time limit of {timeout:g} s per query "
+                                 f"(setting query_timeout, environment variable SMARTCITY_KG_QUERY_TIMEOUT); it ran "
+                                 f"{seconds:.1f} s{queued}", retry_after=ceil(timeout), seconds=seconds,
+                            event="query_timeout")
 
 
 class _Worker:
@@ -152,13 +172,7 @@ class QueryPool:
                 status, fmt, truncated, retiring, payload = await worker.receive()
         except TimeoutError:
             self._replace(worker)
-            seconds = time.monotonic() - began
-            waited = began - (deadline - self.timeout)
-            queued = f" after waiting {waited:.1f} s for a free worker" if waited >= 0.1 else ""
-            raise QueryFailedError(503, f"the query was stopped: it reached the time limit of {self.timeout:g} s "
-                                        f"per query (setting query_timeout, environment variable "
-                                        f"SMARTCITY_KG_QUERY_TIMEOUT); it ran {seconds:.1f} s{queued}",
-                                   retry_after=ceil(self.timeout), seconds=seconds, event="query_timeout") from None
+            raise timed_out(self.timeout, time.monotonic() - began, began - (deadline - self.timeout)) from None
         except (asyncio.IncompleteReadError, ConnectionError):
             failure = await self._crashed(worker, time.monotonic() - began)  # before the kill that would mask it
             self._replace(worker)
@@ -171,6 +185,10 @@ class QueryPool:
         else:
             self._release(worker)
         return self._settle(status, fmt, truncated, payload, time.monotonic() - began)
+
+    def row_limit(self, max_rows: int) -> int:
+        """The most rows an answer holds (`max_rows`: the workers cut every result there)."""
+        return max_rows
 
     def run_here(self, engine: ox.Store, job: Job) -> Answer:
         """Evaluate `job` in this process, on the event loop's thread: only for queries whose cost is bounded by
@@ -226,10 +244,7 @@ class QueryPool:
             worker = self._idle.pop()
         else:
             if len(self._waiting) >= self.max_pending:
-                raise QueryFailedError(503, f"the server is busy: {len(self._busy)} queries are running and "
-                                            f"{len(self._waiting)} are waiting, the most allowed (settings "
-                                            "query_workers, max_pending_queries); try again shortly",
-                                       retry_after=BUSY_RETRY_AFTER, event="overload")
+                raise busy_error(len(self._busy), len(self._waiting))
             waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
             self._waiting.append(waiter)
             try:
@@ -241,9 +256,7 @@ class QueryPool:
                 elif waiter.done() and not waiter.cancelled():
                     self._release(waiter.result())  # handed over just as the wait ended: pass it on
                 if isinstance(error, TimeoutError):
-                    raise QueryFailedError(503, "the server is busy: no query worker became free within the time "
-                                                f"limit of {self.timeout:g} s", retry_after=BUSY_RETRY_AFTER,
-                                           event="overload") from None
+                    raise waited_too_long(self.timeout) from None
                 raise
         self._busy.add(worker)
         return worker

@@ -33,7 +33,7 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,7 @@ import pyoxigraph as ox
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
-__all__ = ["ANSWER", "FORMATS", "JOB", "Outcome", "Status", "answer", "read_exactly"]
+__all__ = ["ANSWER", "FORMATS", "JOB", "Outcome", "Status", "answer", "read_exactly", "write_outcome"]
 
 JOB = struct.Struct("!I")
 ANSWER = struct.Struct("!BB??I")  # status, index in FORMATS, truncated, retiring, payload length
@@ -135,8 +135,16 @@ def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str
     else:  # the protocol's dataset replaces the query's and the union alike
         dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
                    "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()]}
-    outcome = _evaluate(store, query, base_iri, dataset)
-    if isinstance(outcome, ox.QueryTriples):
+    return write_outcome(_evaluate(store, query, base_iri, dataset), results_format, graph_format,
+                         limits=(max_rows, max_bytes), prefixes=prefixes)
+
+
+def write_outcome(outcome: ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple], results_format: str,
+                  graph_format: str, *, limits: tuple[int, int], prefixes: dict[str, str]) -> Outcome:
+    """A query's outcome written in the chosen format, cut at `max_rows` and `max_bytes`: the engine's here, a
+    remote server's (parsed and checked as it arrives) in the service, so that both answer alike."""
+    max_rows, max_bytes = limits
+    if not isinstance(outcome, ox.QuerySolutions | ox.QueryBoolean):
         if not graph_format:
             return Status.NOT_ACCEPTABLE, b"graph", "json", False
         try:
@@ -153,7 +161,7 @@ def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str
     return Status.OK, payload, results_format, truncated
 
 
-def _first_triples(triples: ox.QueryTriples, fmt: ox.RdfFormat, prefixes: dict[str, str], max_rows: int,
+def _first_triples(triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str], max_rows: int,
                    max_bytes: int) -> tuple[bytes, bool]:
     """At most `max_rows` triples in `fmt` and at most `max_bytes` long, and whether there were more: triples are
     taken while their terms' text fits, then the serialisation is cut further if its syntax made it longer."""

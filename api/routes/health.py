@@ -1,4 +1,4 @@
-"""`/health`: is a published graph being served, how big, built when."""
+"""`/health`: is a published graph being served (on a remote server: is it answering now), how big, built when."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ router = APIRouter(tags=["service"])
 @router.get("/health", summary="Whether the service has a graph to serve")
 def health(holder: StoreHolderDep) -> JSONResponse:
     try:
-        manifest = holder.get().manifest
-    except StoreUnavailableError as error:
+        manifest = holder.check().manifest
+    except StoreUnavailableError as error:  # a remote server unreachable or answering nonsense included
         return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503,
                             headers={"Retry-After": "10"})
     # `release` is the data's version (2026.12.1), `version` the software's.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
 import pyoxigraph as ox
@@ -20,6 +20,7 @@ from api.errors import error_response
 from api.negotiation import NotAcceptableError, negotiate
 from api.observability import record
 from api.querying import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
+from api.querying.remote import SERVER_BYTES, RemotePool
 from api.service_description import describe_service
 from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
 from api.sparql_request import (
@@ -33,7 +34,6 @@ from api.sparql_request import (
 )
 from api.state import StoreHolder
 from graph.prefixes import prefixes
-from graph.remote import AnswerTooLargeError, RemoteStore
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
 
@@ -51,10 +51,15 @@ class SparqlEndpoint:
     def __init__(self, settings: Settings, holder: StoreHolder) -> None:
         self.settings = settings
         self.holder = holder
-        self.pool = QueryPool(workers=settings.query_workers, max_pending=settings.max_pending_queries,
-                              timeout=settings.query_timeout, memory_mb=settings.query_memory_mb,
-                              rest_mb=settings.worker_rest_mb,
-                              prefixes=prefixes(settings.namespace))
+        namespaces = prefixes(settings.namespace)
+        # The same limits in front of a remote server as in front of the worker processes.
+        self.pool: QueryPool | RemotePool = QueryPool(
+            workers=settings.query_workers, max_pending=settings.max_pending_queries, timeout=settings.query_timeout,
+            memory_mb=settings.query_memory_mb, rest_mb=settings.worker_rest_mb, prefixes=namespaces,
+        ) if holder.remote is None else RemotePool(
+            holder.remote, workers=settings.query_workers, max_pending=settings.max_pending_queries,
+            timeout=settings.query_timeout, max_bytes=SERVER_BYTES * settings.max_answer_bytes,
+            prefixes=namespaces)
         self.budget = ClientBudget(settings.client_query_seconds)
         self.answers = AnswerCache(settings.result_cache_mb * 2**20)
         self._graphs: tuple[str, frozenset[str]] | None = None
@@ -91,22 +96,17 @@ class SparqlEndpoint:
         except QueryRefusedError as refusal:
             record("query_refused")
             return error_response(refusal.status, str(refusal))
-        if not isinstance(store, EmbeddedStore):
-            assert isinstance(store, RemoteStore)
-            own_dataset = bool(analysis.from_graphs or analysis.from_named_graphs)
-            fmt = (results if analysis.form in ("SELECT", "ASK") else graph) or results or graph
-            assert fmt is not None
-            return await self.forward(store, asked.query, fmt, asked.default_graphs or ([] if own_dataset else None),
-                                      asked.named_graphs or ([] if own_dataset else None))
-        job = Job(str(store.path), asked.query, endpoint, asked.default_graphs, asked.named_graphs,
+        # A build is named by its folder on the embedded store, by its id on a remote server.
+        build = str(store.path) if isinstance(store, EmbeddedStore) else store.manifest.build_id
+        job = Job(build, asked.query, endpoint, asked.default_graphs, asked.named_graphs,
                   not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows,
                   settings.max_answer_bytes)
         answer = self.answers.get(job) if analysis.deterministic else None
         if answer is not None:
             record("answer_cache_hit")
         else:
-            outcome = await self.evaluate(request, job, store.engine if analysis.lookup else None,
-                                          shared=analysis.deterministic)
+            engine = store.engine if analysis.lookup and isinstance(store, EmbeddedStore) else None
+            outcome = await self.evaluate(request, job, engine, shared=analysis.deterministic)
             if isinstance(outcome, Response):
                 return outcome
             answer = outcome
@@ -115,12 +115,13 @@ class SparqlEndpoint:
         headers = {"Vary": "Accept"}
         if answer.truncated:
             headers[TRUNCATED] = "true"
-            headers["X-SPARQL-Max-Rows"] = str(settings.max_rows)
+            headers["X-SPARQL-Max-Rows"] = str(self.pool.row_limit(settings.max_rows))
             headers["X-SPARQL-Max-Bytes"] = str(settings.max_answer_bytes)
         return StreamedAnswer(answer.payload, MEDIA_TYPES[answer.format], headers)
 
     async def evaluate(self, request: Request, job: Job, engine: ox.Store | None, *, shared: bool) -> Answer | Response:
-        """The answer of a worker (or of `engine` in this process, for a lookup), charged to the client's share;
+        """The answer of a worker or the remote server (or of `engine` in this process, for a lookup), charged to
+        the client's share;
         an error response when there is none. With `shared`, requests for a job already being evaluated wait for
         that evaluation instead of starting their own."""
         client = request.client.host if request.client else "unknown"
@@ -163,6 +164,7 @@ class SparqlEndpoint:
 
     def _here(self, client: str, engine: ox.Store, job: Job) -> Answer | Response:
         """A lookup's answer, evaluated in this process and charged its evaluation time."""
+        assert isinstance(self.pool, QueryPool)  # lookups in this process are for the embedded store
         try:
             answer = self.pool.run_here(engine, job)
         except QueryFailedError as failure:
@@ -198,16 +200,6 @@ class SparqlEndpoint:
         del self._running[job]
         if not done.cancelled():
             done.exception()  # retrieved here: every requester may have left
-
-    async def forward(self, store: RemoteStore, query: str, fmt: str, default_graphs: Sequence[str] | None,
-                      named_graphs: Sequence[str] | None) -> Response:
-        """A query checked by the guard, answered by the remote server (whose own time limit stops its work)."""
-        try:
-            payload = await run_in_threadpool(store.forward, query, MEDIA_TYPES[fmt], default_graphs, named_graphs,
-                                              self.settings.max_answer_bytes)
-        except (SyntaxError, AnswerTooLargeError) as error:
-            return error_response(400, str(error))
-        return StreamedAnswer(payload, MEDIA_TYPES[fmt], {"Vary": "Accept"})
 
     def endpoint_url(self, request: Request) -> str:
         """The endpoint's own URL: the configured public one, else the one this request was sent to."""

@@ -1,0 +1,301 @@
+"""Remote mode against a server that misbehaves: a real Oxigraph server behind a proxy on loopback that, when
+told to, redirects, answers another media type, cuts or drips its answer, puts secrets in its errors, goes away,
+or asks for credentials. Whatever it does, clients get a well-formed answer or a clear error, in bounded time."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from tests.conftest import Server, free_port, start_server, stop_server
+from tests.test_remote_store import OxigraphServer, _publish
+
+pytestmark = pytest.mark.slow
+
+SECRET = "SECRET-TOKEN-42 in /srv/backend/conf"
+SELECT_ALL = "SELECT * WHERE { ?s ?p ?o }"
+# The service's own bookkeeping queries (its manifest, its row-cap probe) are answered faithfully, unless the
+# server is gone altogether.
+BOOKKEEPING = ("http://schema.org/size", "?none")
+
+
+class Proxy(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, upstream: str) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.upstream = upstream
+        self.fault: str | None = None
+        self.target = ""  # only queries containing this text get the fault
+        self.times = 10**9  # how many answers get it
+        self.credentials: str | None = None  # "user:password" that Basic authentication must carry
+        self.authorizations: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def misbehave(self, fault: str | None, target: str = "", times: int = 10**9) -> None:
+        self.fault, self.target, self.times = fault, target, times
+
+    def applies(self, query: str) -> bool:
+        if self.fault is None or self.times <= 0:
+            return False
+        if self.fault != "gone" and any(text in query for text in BOOKKEEPING):
+            return False
+        if self.target not in query:
+            return False
+        self.times -= 1
+        return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Proxy
+
+    def log_message(self, *_: object) -> None:
+        return None
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.authorizations.append(self.headers.get("Authorization", ""))
+        wanted = self.server.credentials
+        if (
+            wanted is not None
+            and self.headers.get("Authorization") != "Basic " + base64.b64encode(wanted.encode()).decode()
+        ):
+            self._send(401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="sparql"'})
+            return
+        query = " ".join(parse_qs(body.decode()).get("query", []))
+        fault = self.server.fault if self.server.applies(query) else None
+        if fault == "gone":
+            self.connection.close()
+            return
+        upstream = httpx.post(
+            self.server.upstream + self.path,
+            content=body,
+            timeout=60,
+            headers={name: self.headers[name] for name in ("Content-Type", "Accept")},
+        )
+        kind = upstream.headers.get("content-type", "")
+        if fault == "redirect":
+            self._send(302, b"", "text/html", {"Location": "http://127.0.0.1:9/elsewhere"})
+        elif fault == "text":
+            self._send(200, b"this is not a SPARQL result", "text/plain")
+        elif fault == "truncated":
+            self._send(200, upstream.content[: len(upstream.content) // 2], kind)
+        elif fault == "secret":
+            self._send(500, f"internal error: {SECRET}".encode(), "text/plain")
+        elif fault == "refused":
+            self._send(400, f"cannot parse: {SECRET}".encode(), "text/plain")
+        elif fault == "drip":
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(upstream.content)))
+            self.end_headers()
+            try:
+                for byte in upstream.content:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up at its deadline, as it should
+                return
+        else:
+            self._send(upstream.status_code, upstream.content, kind)
+
+    def _send(self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Type": kind, "Content-Length": str(len(body)), **(headers or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def proxy(tmp_path: Path) -> Iterator[Proxy]:
+    backend = OxigraphServer(tmp_path / "oxigraph", free_port())
+    backend.start()
+    _publish(backend)
+    server = Proxy(free_port(), f"http://127.0.0.1:{backend.port}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    backend.stop()
+
+
+def serve(proxy: Proxy, tmp_path: Path, **settings: str) -> Server:
+    env = {"SMARTCITY_KG_SPARQL_ENDPOINT": f"{proxy.url}/query"}
+    env.update({f"SMARTCITY_KG_{name.upper()}": value for name, value in settings.items()})
+    return start_server(tmp_path / "unused-store", env=env)
+
+
+def server_log(server: Server) -> str:
+    stop_server_keep = server.process
+    stop_server_keep.terminate()
+    _, stderr = stop_server_keep.communicate(timeout=10)
+    return stderr.decode(errors="replace")
+
+
+PATHS = {
+    "sparql": f"/sparql?query={SELECT_ALL.replace(' ', '%20')}",
+    "api": "/api/v1/company/acme",
+    "doc": "/doc/company/acme.ttl",
+    "search": "/api/v1/search?q=acme",
+}
+
+
+@pytest.mark.parametrize("fault", ["redirect", "text", "truncated"])
+def test_an_unusable_answer_is_a_502_everywhere_with_the_details_only_in_the_log(
+    proxy: Proxy, tmp_path: Path, fault: str
+) -> None:
+    server = serve(proxy, tmp_path)
+    try:
+        proxy.misbehave(fault)
+        with server.client() as client:
+            for name, path in PATHS.items():
+                response = client.get(path)
+                assert response.status_code == 502, (name, response.status_code, response.text)
+                assert response.headers["content-type"] == "application/json", name
+                assert "cannot be used" in response.json()["error"]["message"], name
+                assert "Traceback" not in response.text and proxy.url not in response.text, name
+            assert client.get("/health").status_code == 200  # the manifest still answers: the server is there
+            proxy.misbehave(None)
+            for name, path in PATHS.items():
+                assert client.get(path).status_code == 200, name
+    finally:
+        log = server_log(server)
+    assert "query" in log and ("302" in log or "text/plain" in log or "malformed" in log)
+
+
+@pytest.mark.parametrize(("fault", "status"), [("secret", 503), ("refused", 400)])
+def test_a_server_error_body_never_reaches_a_client(proxy: Proxy, tmp_path: Path, fault: str, status: int) -> None:
+    server = serve(proxy, tmp_path)
+    try:
+        proxy.misbehave(fault)
+        with server.client() as client:
+            response = client.get(PATHS["sparql"])
+            assert response.status_code == status, response.text
+            assert "SECRET" not in response.text and "/srv/" not in response.text
+            # The service's own queries: a server error is the server away (503), a refusal its dialect (502).
+            for path in (PATHS["api"], PATHS["doc"]):
+                other = client.get(path)
+                assert other.status_code == (503 if fault == "secret" else 502), (path, other.text)
+                assert "SECRET" not in other.text, path
+    finally:
+        log = server_log(server)
+    assert "SECRET-TOKEN-42" in log  # for the operator, in the service's log
+
+
+def test_a_server_dripping_its_answer_is_cut_at_the_time_limit(proxy: Proxy, tmp_path: Path) -> None:
+    server = serve(proxy, tmp_path, query_timeout="2")
+    try:
+        proxy.misbehave("drip")
+        with server.client() as client:
+            for path in (PATHS["sparql"], PATHS["api"]):
+                began = time.monotonic()
+                response = client.get(path)
+                took = time.monotonic() - began
+                assert response.status_code == 503, (path, response.text)
+                assert took < 3.5, (path, took)
+            assert "time limit of 2 s" in client.get(PATHS["sparql"]).json()["error"]["message"]
+    finally:
+        stop_server(server)
+
+
+def test_one_bad_answer_while_the_label_index_is_built_does_not_poison_it(proxy: Proxy, tmp_path: Path) -> None:
+    server = serve(proxy, tmp_path)
+    try:
+        proxy.misbehave("truncated", target="altLabel", times=1)  # the label index's query, once
+        with server.client() as client:
+            assert client.get(PATHS["search"]).status_code == 502
+            found = client.get(PATHS["search"])
+            assert found.status_code == 200 and found.json()["items"][0]["key"] == "acme"
+    finally:
+        stop_server(server)
+
+
+def test_the_query_limits_apply_in_remote_mode(proxy: Proxy, tmp_path: Path) -> None:
+    server = serve(
+        proxy,
+        tmp_path,
+        max_rows="5",
+        query_workers="1",
+        max_pending_queries="0",
+        query_timeout="2",
+        client_query_seconds="3",
+    )
+    try:
+        with server.client() as client:
+            rows = client.get("/sparql", params={"query": SELECT_ALL}, headers={"Accept": "text/csv"})
+            assert rows.status_code == 200 and rows.headers["X-SPARQL-Truncated"] == "true"
+            assert rows.headers["X-SPARQL-Max-Rows"] == "5" and len(rows.text.strip().splitlines()) == 6
+            proxy.misbehave("drip", target="# slow")
+            slow = threading.Thread(
+                target=client.get, args=("/sparql",), kwargs={"params": {"query": f"{SELECT_ALL} # slow"}}
+            )
+            slow.start()
+            time.sleep(0.5)  # the only query slot is taken, and no query may wait
+            busy = client.get("/sparql", params={"query": f"{SELECT_ALL} # other"})
+            assert busy.status_code == 503 and "busy" in busy.json()["error"]["message"]
+            slow.join()
+            client.get("/sparql", params={"query": f"{SELECT_ALL} # slow again"})  # 2 more seconds: 4 of 3
+            refused = client.get("/sparql", params={"query": f"{SELECT_ALL} # cheap"})
+            assert refused.status_code == 429 and "share of query time" in refused.json()["error"]["message"]
+    finally:
+        stop_server(server)
+
+
+def test_health_follows_the_server_at_once_and_recovers(proxy: Proxy, tmp_path: Path) -> None:
+    server = serve(proxy, tmp_path)
+    try:
+        with server.client() as client:
+            assert client.get("/health").status_code == 200
+            proxy.misbehave("gone")  # no sleep: /health asks the server itself, it trusts no earlier answer
+            down = client.get("/health")
+            assert down.status_code == 503 and proxy.url not in down.text
+            proxy.misbehave(None)
+            assert client.get("/health").status_code == 200
+    finally:
+        stop_server(server)
+
+
+def test_credentials_are_sent_as_the_server_asks_and_never_shown(proxy: Proxy, tmp_path: Path) -> None:
+    proxy.credentials = "reader:s3cret-Pw"
+    wrong = serve(proxy, tmp_path, remote_user="reader", remote_password="not-it")
+    try:
+        with wrong.client() as client:
+            refused = client.get("/health")
+            assert refused.status_code == 503 and "credentials" in refused.json()["detail"]
+            assert "not-it" not in refused.text
+    finally:
+        assert "not-it" not in server_log(wrong)
+    right = serve(proxy, tmp_path, remote_user="reader", remote_password="s3cret-Pw")
+    try:
+        with right.client() as client:
+            assert client.get("/health").status_code == 200
+            assert client.get(PATHS["api"]).json()["label"] == "ACME"
+    finally:
+        assert "s3cret-Pw" not in server_log(right)
+    assert proxy.authorizations[-1].startswith("Basic ")
+
+
+def test_an_answer_over_the_byte_limit_is_cut_at_a_row_as_on_the_embedded_store(proxy: Proxy, tmp_path: Path) -> None:
+    server = serve(proxy, tmp_path, max_answer_bytes=str(2**16))
+    wide = 'SELECT (CONCAT(STR(?s), "' + "x" * 1000 + '") AS ?x) WHERE { ?s ?p ?o }'
+    try:
+        with server.client() as client:
+            response = client.get("/sparql", params={"query": wide})
+    finally:
+        stop_server(server)
+    assert response.status_code == 200 and response.headers["X-SPARQL-Truncated"] == "true"
+    assert response.headers["X-SPARQL-Max-Bytes"] == str(2**16) and len(response.content) <= 2**16
+    assert len(response.json()["results"]["bindings"]) > 10
