@@ -10,6 +10,7 @@ __all__ = [
     "DCTERMS",
     "FOAF",
     "GEO",
+    "GEOSPARQL",
     "MUNICIPALITY_KEY",
     "ORG",
     "OWL",
@@ -30,6 +31,7 @@ SCHEMA = Namespace("http://schema.org/")
 WD = Namespace("http://www.wikidata.org/entity/")
 # rdflib up to 7.6 binds the WGS84 prefix to an https IRI, which is wrong; the real namespace is http.
 GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
+GEOSPARQL = Namespace("http://www.opengis.net/ont/geosparql#")
 MUNICIPALITY_KEY = Namespace("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/")
 
 
@@ -54,6 +56,7 @@ class SCK(DefinedNamespace):
     Conflict: URIRef
     Event: URIRef
     Figure: URIRef
+    Funding: URIRef
     Membership: URIRef
     Municipality: URIRef
     Objective: URIRef
@@ -86,8 +89,13 @@ class SCK(DefinedNamespace):
     municipalityOf: URIRef
     objective: URIRef
     onBehalfOf: URIRef
+    programme: URIRef
+    euContribution: URIRef
+    funding: URIRef
+    totalCost: URIRef
     organizationKind: URIRef
     partner: URIRef
+    period: URIRef
     party: URIRef
     post: URIRef
     signatory: URIRef
@@ -97,7 +105,9 @@ class SCK(DefinedNamespace):
     theme: URIRef
     # datatype properties
     ags: URIRef
+    call: URIRef
     claim: URIRef
+    cordisId: URIRef
     countryCode: URIRef
     date: URIRef
     dateWording: URIRef
@@ -105,6 +115,7 @@ class SCK(DefinedNamespace):
     endDate: URIRef
     endEarliest: URIRef
     endLatest: URIRef
+    geonamesId: URIRef
     latest: URIRef
     locator: URIRef
     measure: URIRef
