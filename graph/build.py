@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from graph.dates import add_duration
+from graph.dates import add_duration, parse_partial_date
 from graph.iris import Minter, child
 from graph.keys import event_key, founding_key, membership_key, post_key, remark_key
 from graph.load import Records
 from graph.records import (
+    PUBLISHED,
     Agreement,
     Alliance,
     Amount,
@@ -127,16 +128,27 @@ class _Builder:
             self.add(qualified, PROV.entity, source)
             self.add(qualified, SCK.locator, Literal(citation.at))
             self.add(qualified, SCK.claim, Literal(citation.claim, lang="en"))
+            for given in citation.dates:
+                self.add(qualified, SCK.statesDate, _date_literal(given))
+            if citation.date == PUBLISHED:
+                self.add(qualified, SCK.boundedByPublication, Literal(True))
 
     def concept_ref(self, scheme: str, key: str | None) -> URIRef | None:
         return None if key is None else self.mint.concept(scheme, key)
 
-    def date(self, subject: URIRef, spec: DateSpec | None, value: URIRef, earliest: URIRef, latest: URIRef) -> None:
+    def date(self, subject: URIRef, spec: DateSpec | None, value: URIRef, earliest: URIRef, latest: URIRef, *,
+             bound: URIRef | None = None) -> None:
+        """A stated date: its value at its precision and the earliest and latest day it can mean. A bound (`by`):
+        only `bound` at its precision and the latest day; the earliest day stays unknown."""
         if spec is None:
             return
         partial = spec.partial
-        self.add(subject, value, Literal(spec.date, datatype=_PRECISION_TYPE[partial.precision]))
-        self.add(subject, earliest, Literal(partial.earliest))
+        if spec.stated:
+            self.add(subject, value, _date_literal(spec.text))
+            self.add(subject, earliest, Literal(partial.earliest))
+        else:
+            assert bound is not None, "only statement dates can be bounds"
+            self.add(subject, bound, _date_literal(spec.text))
         self.add(subject, latest, Literal(partial.latest))
         if spec.wording is not None:
             self.add(subject, SCK.dateWording, Literal(spec.wording, lang="de"))
@@ -144,8 +156,8 @@ class _Builder:
             self.add(subject, SCK.place, Literal(spec.place))
 
     def period(self, subject: URIRef, start: DateSpec | None, end: DateSpec | None) -> None:
-        self.date(subject, start, SCK.startDate, SCK.startEarliest, SCK.startLatest)
-        self.date(subject, end, SCK.endDate, SCK.endEarliest, SCK.endLatest)
+        self.date(subject, start, SCK.startDate, SCK.startEarliest, SCK.startLatest, bound=SCK.startNoLaterThan)
+        self.date(subject, end, SCK.endDate, SCK.endEarliest, SCK.endLatest, bound=SCK.endNoLaterThan)
 
     def attest(self, subject: URIRef, predicate: URIRef, obj: Node, name: str, identifier: Identifier | None) -> None:
         """A single cited attribute: the plain triple for queries, and a node saying which sources state it."""
@@ -298,8 +310,9 @@ class _Builder:
             self.add(event, SCK.alliance, iri)
             self.add(event, SCK.eventKind, self.mint.concept("event-kind", "founding"))
             self.add(event, SCK.summary, Literal(founding.summary, lang="en"))
-            self.add(event, RDFS.label, Literal(f"Founding ({founding.date.date})", lang="en"))
-            self.date(event, founding.date, SCK.date, SCK.earliest, SCK.latest)
+            when = founding.date.text if founding.date.stated else f"by {founding.date.text}"
+            self.add(event, RDFS.label, Literal(f"Founding ({when})", lang="en"))
+            self.date(event, founding.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan)
             self.cite(event, founding)
         for focus in alliance.themes:
             node = child(iri, f"theme-{focus.theme}-{focus.citations[0].source}")
@@ -365,14 +378,14 @@ class _Builder:
         self.add(node, ORG.memberDuring, interval)
         self.add(interval, RDF.type, TIME.Interval)
         for name, spec, link in (("start", start, TIME.hasBeginning), ("end", end, TIME.hasEnd)):
-            if spec is None:
+            if spec is None or not spec.stated:  # a bound names no instant; sck:startNoLaterThan carries it
                 continue
             instant = child(node, name)
             self.add(interval, link, instant)
             self.add(instant, RDF.type, TIME.Instant)
             precision = spec.partial.precision
             prop = {"year": TIME.inXSDgYear, "month": TIME.inXSDgYearMonth, "day": TIME.inXSDDate}[precision]
-            self.add(instant, prop, Literal(spec.date, datatype=_PRECISION_TYPE[precision]))
+            self.add(instant, prop, _date_literal(spec.text))
 
     def event(self, alliance_iri: URIRef, alliance: Alliance, event: Event) -> None:
         iri = self.node("event", event_key(alliance, event), SCK.Event, SCHEMA.Event)
@@ -384,7 +397,7 @@ class _Builder:
             self.text(iri, RDFS.label, event.title)
         else:
             self.add(iri, RDFS.label, Literal(event.summary, lang="en"))
-        self.date(iri, event.date, SCK.date, SCK.earliest, SCK.latest)
+        self.date(iri, event.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan)
         if event.place is not None:
             self.add(iri, SCK.place, Literal(event.place))
         for figure in event.figures:
@@ -406,12 +419,15 @@ class _Builder:
         status = self.concept_ref("status", agreement.status)
         if status is not None:
             self.add(iri, SCK.status, status)
-        self.date(iri, agreement.signed, SCK.signedOn, SCK.signedEarliest, SCK.signedLatest)
+        self.date(iri, agreement.signed, SCK.signedOn, SCK.signedEarliest, SCK.signedLatest,
+                  bound=SCK.signedNoLaterThan)
         if agreement.duration is not None:
             self.add(iri, TIME.hasXSDDuration, Literal(agreement.duration, datatype=XSD.duration))
             if agreement.signed is not None:
                 partial = agreement.signed.partial
-                self.add(iri, SCK.scheduledEndEarliest, Literal(add_duration(partial.earliest, agreement.duration)))
+                if agreement.signed.stated:  # signed no later than X: the term's earliest end is unknown
+                    self.add(iri, SCK.scheduledEndEarliest,
+                             Literal(add_duration(partial.earliest, agreement.duration)))
                 self.add(iri, SCK.scheduledEndLatest, Literal(add_duration(partial.latest, agreement.duration)))
         for signatory in agreement.signatories:
             node = child(iri, f"signature-{signatory.person}")
@@ -466,6 +482,11 @@ class _Builder:
             self.add(iri, SCK.about, self.mint.agent(conflict.about))
         for source in conflict.sources:
             self.add(iri, SCK.conflictingSource, self.mint.thing("source", source))
+
+
+def _date_literal(text: str) -> Literal:
+    """A date at its precision: xsd:gYear, xsd:gYearMonth or xsd:date."""
+    return Literal(text, datatype=_PRECISION_TYPE[parse_partial_date(text).precision])
 
 
 def _ref_kind(organization: Organization) -> str:

@@ -68,8 +68,12 @@ def _write(file: Path, content: dict[str, Any]) -> None:
                     + yaml.safe_dump(content, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
 
 
-def _cite(source: str, what: str, rng: random.Random) -> list[dict[str, str]]:
-    return [{"source": source, "at": f"paragraph {rng.randint(1, 9)}", "claim": f"States that {what}."}]
+def _cite(source: str, what: str, rng: random.Random, date: str | None = None) -> list[dict[str, str]]:
+    """One citation; `date` is the date its passage gives (or `published`), as a dated statement needs."""
+    citation = {"source": source, "at": f"paragraph {rng.randint(1, 9)}", "claim": f"States that {what}."}
+    if date is not None:
+        citation["date"] = date
+    return [citation]
 
 
 def _city(n: int, rng: random.Random) -> dict[str, Any]:
@@ -96,9 +100,10 @@ def _date(rng: random.Random) -> str:
 def _alliance(n: int, rng: random.Random, cities: int, companies: int) -> Iterator[tuple[str, dict[str, Any]]]:
     key = f"alliance-{n}"
     sources = [f"{key}-source-{i}" for i in range(3)]
+    published = {source: _date(rng) for source in sources}
     for i, source in enumerate(sources):
         yield "sources", {"key": source, "kind": _CONCEPTS["source-kind"][i], "title": f"Report {i} on alliance {n}",
-                          "published": _date(rng), "url": f"https://example.org/{key}/{i}"}
+                          "published": published[source], "url": f"https://example.org/{key}/{i}"}
     members = [f"city:city-{c}" for c in rng.sample(range(cities), rng.randint(2, 4))]
     members += [f"company:company-{c}" for c in rng.sample(range(companies), min(companies, rng.randint(1, 4)))]
     mayor = f"{key}-mayor"
@@ -108,37 +113,54 @@ def _alliance(n: int, rng: random.Random, cities: int, companies: int) -> Iterat
                    "citations": _cite(sources[0], "the mayor holds the office", rng)}],
         "remarks": [{"summary": f"Welcomed the alliance {n}.", "citations": _cite(sources[1], "the mayor spoke", rng)}],
     }
+    founded, signed = _date(rng), _date(rng)
     yield "alliances", {
         "key": key, "name": {"de": f"Synthetische Allianz {n}", "en": f"Synthetic alliance {n}"},
         "kind": rng.choice(_CONCEPTS["alliance-kind"]),
-        "founded": [{"date": _date(rng), "summary": f"Alliance {n} was founded.",
-                     "citations": _cite(sources[0], "the alliance was founded", rng)}],
+        "founded": [{"date": founded, "summary": f"Alliance {n} was founded.",
+                     "citations": _cite(sources[0], "the alliance was founded", rng, founded)}],
         "goals": [{"en": f"Goal {g} of alliance {n}.", "citations": _cite(sources[1], f"goal {g}", rng)}
                   for g in range(2)],
         "themes": [{"theme": theme, "citations": _cite(sources[2], f"the alliance works on {theme}", rng)}
                    for theme in rng.sample(_THEMES, 3)],
-        "members": [{"member": member, "role": "member" if member.startswith("city:") else rng.choice(_ROLES[2:]),
-                     "since": _date(rng), "citations": _cite(rng.choice(sources), f"{member} is a member", rng)}
-                    for member in members],
-        "events": [{"key": f"{key}-event-{e}", "kind": rng.choice(["conference", "announcement", "award"]),
-                    "date": _date(rng), "summary": f"Event {e} of alliance {n}.",
-                    "figures": [{"measure": "partners", "value": rng.randint(5, 150)}],
-                    "citations": _cite(sources[2], f"event {e} took place", rng)} for e in range(2)],
+        "members": [_member(member, sources, published, rng) for member in members],
+        "events": [_event(key, n, e, sources[2], rng) for e in range(2)],
         "citations": _cite(sources[0], "the alliance exists", rng),
     }
     yield "agreements", {
         "key": f"{key}-agreement", "type": rng.choice(_CONCEPTS["agreement-type"]),
         "title": {"en": f"Agreement of alliance {n}"}, "alliance": key, "parties": members[:3],
-        "signed": {"date": _date(rng)}, "duration": f"P{rng.randint(1, 5)}Y", "status": "signed",
+        "signed": {"date": signed}, "duration": f"P{rng.randint(1, 5)}Y", "status": "signed",
         "signatories": [{"person": mayor, "on_behalf_of": members[0],
                          "citations": _cite(sources[1], "the mayor signed", rng)}],
         "scope": [{"en": f"Scope of agreement {n}.", "citations": _cite(sources[1], "the scope", rng)}],
-        "citations": _cite(sources[1], "the agreement was signed", rng),
+        "citations": _cite(sources[1], "the agreement was signed", rng, signed),
     }
     for p in range(3):
+        start = _date(rng)
         yield "pilots", {
             "key": f"{key}-pilot-{p}", "name": {"en": f"Pilot {p} of alliance {n}"}, "alliance": key,
             "themes": [rng.choice(_THEMES)], "status": rng.choice(["planned", "active", "ended"]),
-            "lead": rng.choice(members[-1:]), "start": _date(rng),
-            "citations": _cite(sources[2], f"pilot {p} is planned", rng),
+            "lead": rng.choice(members[-1:]), "start": start,
+            "citations": _cite(sources[2], f"pilot {p} is planned", rng, start),
         }
+
+
+def _member(member: str, sources: list[str], published: dict[str, str], rng: random.Random) -> dict[str, Any]:
+    """A membership whose start is stated, or (one in three) only bounded by its source's publication date."""
+    source = rng.choice(sources)
+    role = "member" if member.startswith("city:") else rng.choice(_ROLES[2:])
+    if rng.random() < 1 / 3:
+        return {"member": member, "role": role, "since": {"by": published[source]},
+                "citations": _cite(source, f"{member} is a member", rng, "published")}
+    since = _date(rng)
+    return {"member": member, "role": role, "since": since,
+            "citations": _cite(source, f"{member} is a member", rng, since)}
+
+
+def _event(key: str, n: int, e: int, source: str, rng: random.Random) -> dict[str, Any]:
+    date = _date(rng)
+    return {"key": f"{key}-event-{e}", "kind": rng.choice(["conference", "announcement", "award"]),
+            "date": date, "summary": f"Event {e} of alliance {n}.",
+            "figures": [{"measure": "partners", "value": rng.randint(5, 150)}],
+            "citations": _cite(source, f"event {e} took place", rng, date)}

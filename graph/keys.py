@@ -22,11 +22,11 @@ def remark_key(person: Person, remark: Remark) -> str:
 
 
 def event_key(alliance: Alliance, event: Event) -> str:
-    return event.key or f"{alliance.key}-{event.kind}-{event.date.date if event.date else 'undated'}"
+    return event.key or f"{alliance.key}-{event.kind}-{event.date.text if event.date else 'undated'}"
 
 
 def founding_key(alliance: Alliance, founding: Founding) -> str:
-    return f"{alliance.key}-founding-{founding.date.date}"
+    return f"{alliance.key}-founding-{founding.date.text}"
 
 
 Derived = tuple[str, str, tuple[str | int, ...]]

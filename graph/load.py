@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from graph._yamlpos import DuplicateKeyError, Located, Path_, read_yaml
+from graph.date_support import support_problems
 from graph.keys import derived_keys
 from graph.records import (
     Agreement,
@@ -223,7 +224,8 @@ def _merge(records: Records, name: str, located: Located, entries: list[Entry], 
 
 
 def _check_entries(records: Records, entries: list[Entry]) -> Iterator[tuple[Path_, str]]:
-    """Every reference must name a curated thing; every period must not end before it starts."""
+    """Every reference must name a curated thing; every period must not end before it starts; every date must be
+    supported by a citation."""
     for section, index, record in entries:
         for path, problem in _check_record(records, record):
             yield (section, index, *path), problem
@@ -259,6 +261,7 @@ def _check_record(records: Records, record: BaseModel) -> Iterator[tuple[Path_, 
         if problem is not None:
             yield path, problem
     yield from _check_periods(record, ())
+    yield from support_problems(record, records.sources)
 
 
 def _reference_problem(records: Records, path: Path_, value: Any, owner: BaseModel) -> str | None:
@@ -342,7 +345,7 @@ def _check_periods(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
             first, last = getattr(value, start, None), getattr(value, end, None)
             if (isinstance(first, DateSpec) and isinstance(last, DateSpec)
                     and first.partial.earliest > last.partial.latest):
-                yield (*path, end), f"ends ({last.date}) before it starts ({first.date})"
+                yield (*path, end), f"ends ({last.text}) before it starts ({first.text})"
         for name, info in names.items():
             yield from _check_periods(getattr(value, name), (*path, info.alias or name))
     elif isinstance(value, list):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pycountry
 
@@ -58,7 +58,34 @@ def _checked_date(value: Any) -> Any:
     return value
 
 
-DateText = Annotated[str, BeforeValidator(_checked_date), BeforeValidator(_date_text)]
+DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+DateText = Annotated[
+    str, StringConstraints(pattern=DATE_PATTERN), BeforeValidator(_checked_date), BeforeValidator(_date_text)
+]
+PUBLISHED = "published"
+
+
+def _citation_date(value: Any) -> Any:
+    """One date or several, each checked; `published` stays the word it is. One clear message, not one per form."""
+    if value == PUBLISHED:
+        return value
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise ValueError("give the date(s) the passage states, or `published`")
+    for item in items:
+        text = _date_text(item)
+        if not isinstance(text, str):
+            raise ValueError(f"{item!r} is neither a date such as \"2016-12\" nor `published`")
+        parse_partial_date(text)
+    return [_date_text(item) for item in value] if isinstance(value, list) else _date_text(value)
+
+
+# What a cited passage says about the statement's date: the date(s) as the passage gives them, or `published` when
+# the passage gives none and the statement is only bounded by the source's publication date.
+CitationDate = Annotated[
+    str | list[str],
+    BeforeValidator(_citation_date, json_schema_input_type=Literal["published"] | DateText | list[DateText]),
+]
 
 
 class Record(BaseModel):
@@ -71,6 +98,19 @@ class Citation(Record):
     source: Key
     at: Text = Field(description="Where in the source the claim stands: headline, paragraph 3, table row ...")
     claim: OneLine = Field(description="The claim in our own words, one line, English.")
+    date: CitationDate | None = Field(
+        default=None,
+        description="The statement's date exactly as this passage gives it (\"2016-12\"; a list if it gives "
+        "several), or `published` when the statement's date is only bounded by this source's publication date "
+        "(the statement then says `{by: ...}` with the source's `published`).",
+    )
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        """The dates this passage gives (none for `published`)."""
+        if self.date is None or self.date == PUBLISHED:
+            return ()
+        return tuple(self.date) if isinstance(self.date, list) else (self.date,)
 
 
 class Cited(Record):
@@ -93,15 +133,43 @@ class CitedText(LangText, Cited):
 
 
 class DateSpec(Record):
-    """A date at the precision the source gives, with its wording where the source was relative."""
+    """A statement's date: stated by a cited passage (`date`), or only bounded by a source's publication (`by`).
 
-    date: DateText
+    A stated date means the event happened then, at the precision given; a bound means no later than that (the
+    earliest day stays unknown). The wording is kept where the source was relative.
+    """
+
+    date: DateText | None = Field(default=None, description="The date a cited passage states, at its precision.")
+    by: DateText | None = Field(
+        default=None,
+        description="Only a latest bound: the publication date of a cited source that reports the statement "
+        "(that citation says `date: published`).",
+    )
     wording: Text | None = None
     place: Text | None = None
+    unchecked: bool = Field(default=False, description="Temporary: not yet re-read against its sources.")
+
+    @model_validator(mode="after")
+    def _date_or_bound(self) -> DateSpec:
+        if (self.date is None) == (self.by is None):
+            raise ValueError("give either the stated date (date:) or the latest bound (by:), not both")
+        return self
+
+    @property
+    def text(self) -> str:
+        """The date or the bound as written."""
+        value = self.date if self.date is not None else self.by
+        assert value is not None
+        return value
+
+    @property
+    def stated(self) -> bool:
+        return self.date is not None
 
     @property
     def partial(self) -> PartialDate:
-        return parse_partial_date(self.date)
+        """The date or bound at its precision; for a bound only `latest` is a fact."""
+        return parse_partial_date(self.text)
 
 
 def _date_spec(value: Any) -> Any:
@@ -109,7 +177,8 @@ def _date_spec(value: Any) -> Any:
     return {"date": value} if isinstance(value, str) else value
 
 
-DateField = Annotated[DateSpec, BeforeValidator(_date_spec)]
+# Editors see both spellings: a plain date string (stated) or the mapping.
+DateField = Annotated[DateSpec, BeforeValidator(_date_spec, json_schema_input_type=DateText | DateSpec)]
 
 
 class Identifier(Cited):

@@ -106,6 +106,7 @@ class SCK(DefinedNamespace):
     # datatype properties
     ags: URIRef
     call: URIRef
+    boundedByPublication: URIRef
     claim: URIRef
     cordisId: URIRef
     countryCode: URIRef
@@ -116,18 +117,23 @@ class SCK(DefinedNamespace):
     endEarliest: URIRef
     endLatest: URIRef
     geonamesId: URIRef
+    endNoLaterThan: URIRef
     latest: URIRef
     locator: URIRef
     measure: URIRef
     motto: URIRef
+    noLaterThan: URIRef
     place: URIRef
     scheduledEndEarliest: URIRef
     scheduledEndLatest: URIRef
     signedEarliest: URIRef
     signedLatest: URIRef
+    signedNoLaterThan: URIRef
     signedOn: URIRef
     startDate: URIRef
     startEarliest: URIRef
     startLatest: URIRef
+    startNoLaterThan: URIRef
+    statesDate: URIRef
     summary: URIRef
 

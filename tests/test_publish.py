@@ -84,7 +84,8 @@ def _bulk(folder: Path, alliances: int) -> None:
         lines += [f"  - key: bulk-{n}", f"    name: {{de: Bund {n}}}", "    members:"]
         for member in ("city:alpha", "city:beta", "company:acme"):
             lines += [f"      - member: {member}", "        role: member", f'        since: "{2000 + n % 20}"',
-                      "        citations: [{source: report-a, at: paragraph 1, claim: Names the member.}]"]
+                      "        citations: [{source: report-a, at: paragraph 1, claim: Names the member and the year,"
+                      f' date: "{2000 + n % 20}"}}]']
         lines.append("    citations: [{source: report-a, at: headline, claim: Names the alliance.}]")
     (folder / "bulk.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
