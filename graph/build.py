@@ -31,7 +31,23 @@ from graph.records import (
     Retired,
     Source,
 )
-from graph.vocab import DCTERMS, FOAF, GEOSPARQL, MUNICIPALITY_KEY, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME, WD, XSD
+from graph.vocab import (
+    DCTERMS,
+    FOAF,
+    GEOSPARQL,
+    MUNICIPALITY_KEY,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SCK,
+    SKOS,
+    TIME,
+    WD,
+    XSD,
+)
 
 __all__ = ["Triple", "build_triples", "new_graph"]
 

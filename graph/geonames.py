@@ -60,6 +60,10 @@ def candidates(name: str, country: str | None = None) -> list[GeoName]:
     return sorted(found, key=lambda place: -place.population)
 
 
+def _degrees(value: float, positive: str, negative: str) -> str:
+    return f"{abs(value)} {positive if value >= 0 else negative}"
+
+
 def yaml_block(place: GeoName) -> dict[str, Any]:
     """The `country` and `location` fields of a city record, each citing the GeoNames record by id."""
     at = f"cities{MIN_POPULATION}.json, geonameid {place.geonameid}"
@@ -68,5 +72,6 @@ def yaml_block(place: GeoName) -> dict[str, Any]:
             {"source": source_key(), "at": at, "claim": f"GeoNames places {place.name} in country {place.country}."}]},
         "location": {"geonames": place.geonameid, "point": place.point, "citations": [
             {"source": source_key(), "at": at,
-             "claim": f"GeoNames gives {place.name} the coordinates {place.latitude} N, {place.longitude} E."}]},
+             "claim": f"GeoNames gives {place.name} the coordinates {_degrees(place.latitude, 'N', 'S')}, "
+                      f"{_degrees(place.longitude, 'E', 'W')}."}]},
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import pycountry
-
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from graph.dates import PartialDate, parse_partial_date
@@ -25,8 +24,8 @@ __all__ = [
     "Location",
     "Membership",
     "Organization",
-    "Person",
     "Period",
+    "Person",
     "Pilot",
     "Retired",
     "Source",
@@ -256,9 +255,8 @@ class Location(Cited):
 
 
 def _iso_country(value: Any) -> Any:
-    if isinstance(value, str):
-        if pycountry.countries.get(alpha_2=value) is None:
-            raise ValueError(f"{value!r} is no ISO 3166-1 alpha-2 country code")
+    if isinstance(value, str) and pycountry.countries.get(alpha_2=value) is None:
+        raise ValueError(f"{value!r} is no ISO 3166-1 alpha-2 country code")
     return value
 
 
