@@ -41,8 +41,14 @@ def _cities() -> dict[str, dict[str, Any]]:
 
 
 def _geoname(record: dict[str, Any]) -> GeoName:
-    return GeoName(int(record["geonameid"]), str(record["name"]), str(record["countrycode"]),
-                   float(record["latitude"]), float(record["longitude"]), int(record["population"]))
+    return GeoName(
+        int(record["geonameid"]),
+        str(record["name"]),
+        str(record["countrycode"]),
+        float(record["latitude"]),
+        float(record["longitude"]),
+        int(record["population"]),
+    )
 
 
 def by_id(geonameid: int) -> GeoName | None:
@@ -53,10 +59,15 @@ def by_id(geonameid: int) -> GeoName | None:
 def candidates(name: str, country: str | None = None) -> list[GeoName]:
     """Places whose name or an alternate name is `name` (case-insensitive), largest first."""
     wanted = name.casefold()
-    found = [_geoname(record) for record in _cities().values()
-             if (country is None or record["countrycode"] == country)
-             and (record["name"].casefold() == wanted
-                  or any(alt.casefold() == wanted for alt in record.get("alternatenames", ())))]
+    found = [
+        _geoname(record)
+        for record in _cities().values()
+        if (country is None or record["countrycode"] == country)
+        and (
+            record["name"].casefold() == wanted
+            or any(alt.casefold() == wanted for alt in record.get("alternatenames", ()))
+        )
+    ]
     return sorted(found, key=lambda place: -place.population)
 
 
@@ -68,10 +79,22 @@ def yaml_block(place: GeoName) -> dict[str, Any]:
     """The `country` and `location` fields of a city record, each citing the GeoNames record by id."""
     at = f"cities{MIN_POPULATION}.json, geonameid {place.geonameid}"
     return {
-        "country": {"value": place.country, "citations": [
-            {"source": source_key(), "at": at, "claim": f"GeoNames places {place.name} in country {place.country}."}]},
-        "location": {"geonames": place.geonameid, "point": place.point, "citations": [
-            {"source": source_key(), "at": at,
-             "claim": f"GeoNames gives {place.name} the coordinates {_degrees(place.latitude, 'N', 'S')}, "
-                      f"{_degrees(place.longitude, 'E', 'W')}."}]},
+        "country": {
+            "value": place.country,
+            "citations": [
+                {"source": source_key(), "at": at, "claim": f"GeoNames places {place.name} in country {place.country}."}
+            ],
+        },
+        "location": {
+            "geonames": place.geonameid,
+            "point": place.point,
+            "citations": [
+                {
+                    "source": source_key(),
+                    "at": at,
+                    "claim": f"GeoNames gives {place.name} the coordinates {_degrees(place.latitude, 'N', 'S')}, "
+                    f"{_degrees(place.longitude, 'E', 'W')}.",
+                }
+            ],
+        },
     }
