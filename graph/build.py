@@ -251,6 +251,7 @@ class _Builder:
             geometry = child(iri, "geometry")
             self.add(iri, GEOSPARQL.hasGeometry, geometry)
             self.add(geometry, RDF.type, GEOSPARQL.Geometry)
+            self.add(geometry, RDF.type, SCK.Location)
             self.add(geometry, GEOSPARQL.asWKT, Literal(city.location.point, datatype=GEOSPARQL.wktLiteral))
             self.add(geometry, SCK.geonamesId, Literal(str(city.location.geonames)))
             self.cite(geometry, city.location)
@@ -374,6 +375,7 @@ class _Builder:
             node = child(iri, f"period-{index}")
             self.add(iri, SCK.period, node)
             self.add(node, RDF.type, TIME.ProperInterval)
+            self.add(node, RDF.type, SCK.RunningTime)
             self.period(node, period.start, period.end)
             self.cite(node, period)
         for name, predicate, amounts in (("eu-contribution", SCK.euContribution, alliance.eu_contribution),
@@ -384,6 +386,7 @@ class _Builder:
     def amount(self, subject: URIRef, predicate: URIRef, node: URIRef, amount: Amount) -> None:
         self.add(subject, predicate, node)
         self.add(node, RDF.type, SCHEMA.MonetaryAmount)
+        self.add(node, RDF.type, SCK.Amount)
         self.add(node, SCHEMA.value, Literal(amount.value, datatype=XSD.decimal))
         self.add(node, SCHEMA.currency, Literal(amount.currency))
         self.cite(node, amount)

@@ -167,6 +167,14 @@ class Coverage:
     def single_source_share(self) -> float:
         return self.single_source / self.statements if self.statements else 0.0
 
+    def landscape(self) -> list[tuple[str, str, str, bool]]:
+        """Each landscape figure as (what, value now, target, reached), for the report and the landing page."""
+        return [(t.what, _number(self.figure(t.name)), t.goal, t.reached(self.figure(t.name))) for t in TARGETS]
+
+    def countries(self) -> list[tuple[str, str, int, int]]:
+        """(country name, ISO code, cities, alliances) per country, most cities first."""
+        return [(country_name(code), code, cities, alliances) for code, cities, alliances in self.by_country]
+
     def figure(self, name: str) -> float:
         """The value of a landscape figure named in TARGETS."""
         c = self.counts
@@ -251,14 +259,12 @@ def render_markdown(coverage: Coverage, modified: str) -> str:
         "Each figure against its target; `reached` is computed, not written by hand.",
         "",
         *_table(("figure", "now", "target", "reached"),
-                [(t.what, _number(coverage.figure(t.name)), t.goal,
-                  "yes" if t.reached(coverage.figure(t.name)) else "no") for t in TARGETS]),
+                [(what, now, goal, "yes" if reached else "no") for what, now, goal, reached in coverage.landscape()]),
         "## By country",
         "",
         "Cities per country (ISO 3166, from GeoNames) and the alliances and projects with a member city there.",
         "",
-        *_table(("country", "code", "cities", "alliances"),
-                [(country_name(code), code, cities, alliances) for code, cities, alliances in coverage.by_country]),
+        *_table(("country", "code", "cities", "alliances"), list(coverage.countries())),
         "## By programme",
         "",
         "Alliances and projects by the funding programme a cited source names; `none stated` for the others.",

@@ -48,6 +48,7 @@ class SCK(DefinedNamespace):
     # classes
     Agreement: URIRef
     Alliance: URIRef
+    Amount: URIRef
     AgreementType: URIRef
     Attestation: URIRef
     Citation: URIRef
@@ -57,6 +58,7 @@ class SCK(DefinedNamespace):
     Event: URIRef
     Figure: URIRef
     Funding: URIRef
+    Location: URIRef
     Membership: URIRef
     Municipality: URIRef
     Objective: URIRef
@@ -66,6 +68,7 @@ class SCK(DefinedNamespace):
     Post: URIRef
     Remark: URIRef
     Role: URIRef
+    RunningTime: URIRef
     Signature: URIRef
     Source: URIRef
     Status: URIRef

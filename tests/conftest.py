@@ -41,10 +41,17 @@ RDF_FORMATS = [
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free loopback port; within SMARTCITY_KG_TEST_PORTS ("18300-18399") where a shared machine assigns ranges."""
+    low, _, high = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
+    for candidate in range(int(low), int(high) + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            return port
+    raise RuntimeError(f"no free port in SMARTCITY_KG_TEST_PORTS={low}-{high}")
 
 
 @pytest.fixture(scope="session")
