@@ -34,12 +34,15 @@ _THING_QUERY = "CONSTRUCT { ?thing ?p ?o . ?s ?q ?thing } WHERE { { ?thing ?p ?o
 _MUNICIPALITY_OF = str(SCK.municipalityOf)
 Predicates = frozenset[str] | None  # None: every predicate
 # What a related node contributes: its types and labels, the ends of a statement (member, organisation, role,
-# dates, parties), and what a source or citation says (title, publisher, date, URL; claim and locator) ...
+# dates stated or bounded, with their support, parties), and what a source or citation says (title, publisher,
+# date, URL; claim and locator) ...
 _LINKS = frozenset(map(str, (
     ORG.member, ORG.organization, ORG.role, ORG.postIn, ORG.heldBy, SCK.agreementType, SCK.status, SCK.alliance,
     SCK.signatory, SCK.onBehalfOf, SCK.municipalityOf, PROV.entity, SCHEMA.publisher, DCTERMS.isReplacedBy)))
 _RELATED = _LINKS | frozenset(map(str, (
     RDF.type, RDFS.label, SCHEMA.name, SCK.startDate, SCK.endDate, SCK.signedOn, SCK.date, SCK.dateWording,
+    SCK.startNoLaterThan, SCK.endNoLaterThan, SCK.signedNoLaterThan, SCK.noLaterThan,
+    SCK.startSupport, SCK.endSupport, SCK.signedSupport, SCK.dateSupport,
     SCK.claim, SCK.locator, DCTERMS.title, DCTERMS.issued, SCHEMA.url, OWL.deprecated)))
 # ... the names of the things its statements link to (the alliance of a city's membership) ...
 _NAMES = frozenset(map(str, (RDFS.label, SCHEMA.name)))

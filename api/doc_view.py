@@ -9,7 +9,7 @@ from markupsafe import Markup
 from api.describe import Description
 from api.diagram import Node, alliance_diagram
 from api.display import Link, pick_label
-from api.naming import Namer
+from api.naming import DATED, Namer
 from api.ontology_view import Ontology, term_link
 from api.templating import words
 from api.terms import node_id
@@ -24,11 +24,13 @@ _NOT_FACTS = {str(p) for p in (
     RDF.type, RDFS.label, SKOS.prefLabel, DCTERMS.identifier, PROV.wasDerivedFrom, PROV.qualifiedDerivation,
     ORG.hasMembership, ORG.memberDuring, SCK.earliest, SCK.latest, SCK.startEarliest, SCK.startLatest,
     SCK.endEarliest, SCK.endLatest, SCK.signedEarliest, SCK.signedLatest, OWL.sameAs, SCK.municipalityKey,
-    FOAF.homepage, SCHEMA.url)}
+    FOAF.homepage, SCHEMA.url, SCK.startSupport, SCK.endSupport, SCK.signedSupport, SCK.dateSupport)}
+# A bound is shown as the date it bounds ("start date: by October 2018"), with the stated date's name.
+_BOUND_OF = {bound: stated for stated, (bound, _) in DATED.items()}
 _IDENTIFIERS = (str(OWL.sameAs), str(SCK.municipalityKey), str(FOAF.homepage), str(SCHEMA.url))
 # Parts that repeat what the page already says elsewhere: citations (under Sources), the membership interval
 # (its start and end are facts), attestations (their value is a fact, their sources are listed with them).
-_HIDDEN_PARTS = {str(SCK.Citation), str(TIME.Interval), str(TIME.Instant), str(SCK.Attestation)}
+_HIDDEN_PARTS = {str(SCK.Citation), str(TIME.Interval), str(TIME.Instant), str(SCK.Attestation), str(SCK.DroppedDate)}
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,14 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Moment:
-    """One dated line of a timeline; `sort` is the date as written (ISO at its precision), `date` as shown."""
+    """One dated line of a timeline; `sort` is the date as written (ISO at its precision), `date` as shown (a
+    bound as "by ..."), `support` how many sources state or bound it."""
 
     sort: str
     date: str
     thing: Link
     what: str
+    support: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ def doc_page(description: Description, ontology: Ontology, namespace: str, lang:
 
 _KINDS = {"municipality": "city", "company": "company", "organization": "organization"}
 _TIMED = (str(SCK.startDate), str(SCK.signedOn), str(SCK.date), str(DCTERMS.issued))
+_BOUNDS = tuple(DATED[stated][0] for stated in _TIMED if stated in DATED)
 
 
 class _PageBuilder:
@@ -149,12 +154,13 @@ class _PageBuilder:
         for node in related:
             if not node or self.d.is_fragment(node):
                 continue
-            for predicate in _TIMED:
+            for predicate in (*_TIMED, *_BOUNDS):
                 values = self.n.literals(node, predicate)
                 if values and predicate != str(DCTERMS.issued):
                     kinds = sorted(self.n.label(t).text for t in self.n.types_of(node) if t.startswith(str(SCK)))
-                    moments[node] = Moment(values[0].value, self.n.first_date(node, (predicate,)) or values[0].value,
-                                           self.n.iri_link(node), ", ".join(kinds))
+                    shown, support = self.n.dated_parts(node, _BOUND_OF.get(predicate, predicate)) or (
+                        values[0].value, "")
+                    moments[node] = Moment(values[0].value, shown, self.n.iri_link(node), ", ".join(kinds), support)
                     break
         return sorted(moments.values(), key=lambda moment: (moment.sort, moment.thing.text.lower()))
 
@@ -183,9 +189,15 @@ class _PageBuilder:
     def facts(self, node: str) -> list[Fact]:
         shown = [p for p in self.d.predicates(node)
                  if p not in _NOT_FACTS and not (node != self.iri and p == str(SCK.about))]  # a part is about the thing
-        facts = [Fact(self.n.property_name(p), sorted((self.n.link(v) for v in self.d.objects(node, p)),
+        facts = [self.dated_fact(node, p) if p in DATED or p in _BOUND_OF else
+                 Fact(self.n.property_name(p), sorted((self.n.link(v) for v in self.d.objects(node, p)),
                                                       key=lambda v: v.text)) for p in shown]
         return sorted(facts, key=lambda fact: fact.name.lower())
+
+    def dated_fact(self, node: str, predicate: str) -> Fact:
+        """A stated date or its bound under the date's name, saying which it is and how many sources support it."""
+        stated = _BOUND_OF.get(predicate, predicate)
+        return Fact(self.n.property_name(stated), [Link(self.n.dated(node, stated) or "")])
 
     def parts(self) -> list[Part]:
         return [Part(node.partition("#")[2], self.n.part_title(node), self.facts(node)) for node in self.d.nodes()
@@ -202,8 +214,9 @@ class _PageBuilder:
             roles = self.d.objects(node, str(ORG.role))
             rows += [MembershipRow(self.n.iri_link(node), self.n.iri_link(other),
                                    self.n.link(roles[0]) if roles else None,
-                                   self.n.first_date(node, (str(SCK.startDate),)),
-                                   self.n.first_date(node, (str(SCK.endDate),))) for other in others]
+                                   self.n.dated(node, str(SCK.startDate), phrases=("since_on", "since_by")),
+                                   self.n.dated(node, str(SCK.endDate), phrases=("until_on", "until_by")))
+                     for other in others]
         return sorted(rows, key=lambda row: (row.other.text.lower(), row.role.text if row.role else ""))
 
     def linked_from(self) -> list[Incoming]:

@@ -20,12 +20,15 @@ __all__ = ["FILTERS", "Filters", "LabelIndex", "fold", "label_index", "list_thin
 _XSD_DATE = ox.NamedNode(PREFIXES["xsd"] + "date")
 
 # A period counts as running on ?day when it can have begun by then and cannot have ended before: its earliest
-# start is on or before the day, and it has no end or its latest end is on or after it. A node with no start
-# date at all is left out, since nothing says when it began.
-_RUNNING = ("?$m sck:startEarliest ?${m}_from . FILTER(?${m}_from <= ?day) "
+# start is on or before the day, and it has no end or its latest end is on or after it. A start known only as a
+# bound ("by October 2018": a latest day, no earliest) counts from its latest day on, since before it nothing says
+# it had begun; a node with no start at all is left out, since nothing says when it began.
+_RUNNING = ("?$m sck:startLatest ?${m}_latest . OPTIONAL { ?$m sck:startEarliest ?${m}_earliest } "
+            "FILTER(COALESCE(?${m}_earliest, ?${m}_latest) <= ?day) "
             "OPTIONAL { ?$m sck:endLatest ?${m}_to } FILTER(!BOUND(?${m}_to) || ?${m}_to >= ?day)")
-# An agreement runs from its signing until the end of its agreed term, when it has one.
-_AGREEMENT_RUNNING = ("?s sck:signedEarliest ?signed . FILTER(?signed <= ?day) "
+# An agreement runs from its signing (a bound: from the bound on) until the end of its agreed term, when it has one.
+_AGREEMENT_RUNNING = ("?s sck:signedLatest ?signed_latest . OPTIONAL { ?s sck:signedEarliest ?signed_earliest } "
+                      "FILTER(COALESCE(?signed_earliest, ?signed_latest) <= ?day) "
                       "OPTIONAL { ?s sck:scheduledEndLatest ?ends } FILTER(!BOUND(?ends) || ?ends >= ?day)")
 
 

@@ -76,9 +76,11 @@ def path(pattern: str) -> Facet:
 _SOURCES = out("prov:wasDerivedFrom")  # with the URL of each source, which the label query brings
 _COMMON = {"_types": path("?node a ?o"), "label": out("rdfs:label"), "same_as": out("owl:sameAs", iri=True),
            "sources": _SOURCES}
-_PERIOD = {"since": out("sck:startDate"), "since_earliest": out("sck:startEarliest"),
-           "since_latest": out("sck:startLatest"), "until": out("sck:endDate"),
-           "until_earliest": out("sck:endEarliest"), "until_latest": out("sck:endLatest")}
+_PERIOD = {"since": out("sck:startDate"), "since_by": out("sck:startNoLaterThan"),
+           "since_earliest": out("sck:startEarliest"), "since_latest": out("sck:startLatest"),
+           "since_support": out("sck:startSupport"), "until": out("sck:endDate"), "until_by": out("sck:endNoLaterThan"),
+           "until_earliest": out("sck:endEarliest"), "until_latest": out("sck:endLatest"),
+           "until_support": out("sck:endSupport")}
 _AGENT = {**_COMMON, "agreements": back("sck:party"), "pilots_led": back("sck:lead"),
           "pilots_as_partner": back("sck:partner"), "people": path("?post org:postIn ?node . ?post org:heldBy ?o")}
 _ORGANIZATION = {**_AGENT, "description": out("schema:description"), "homepage": out("foaf:homepage", iri=True),
@@ -98,6 +100,7 @@ FACETS: dict[str, dict[str, Facet]] = {
     "organization": _ORGANIZATION,
     "agreement": {**_COMMON, "agreement_type": out("sck:agreementType"), "status": out("sck:status"),
                   "alliance": out("sck:alliance"), "parties": out("sck:party"), "signed": out("sck:signedOn"),
+                  "signed_by": out("sck:signedNoLaterThan"), "signed_support": out("sck:signedSupport"),
                   "signed_earliest": out("sck:signedEarliest"), "signed_latest": out("sck:signedLatest"),
                   "duration": out("time:hasXSDDuration"),
                   "scheduled_end_earliest": out("sck:scheduledEndEarliest"),
@@ -105,8 +108,10 @@ FACETS: dict[str, dict[str, Facet]] = {
     "pilot": {**_COMMON, "description": out("schema:description"), "alliance": out("sck:alliance"),
               "themes": out("sck:theme"), "status": out("sck:status"), "lead": out("sck:lead"),
               "partners": out("sck:partner"), "start": out("sck:startDate"),
+              "start_by": out("sck:startNoLaterThan"), "start_support": out("sck:startSupport"),
               "start_earliest": out("sck:startEarliest"), "start_latest": out("sck:startLatest"),
-              "end": out("sck:endDate"), "end_earliest": out("sck:endEarliest"), "end_latest": out("sck:endLatest")},
+              "end": out("sck:endDate"), "end_by": out("sck:endNoLaterThan"), "end_support": out("sck:endSupport"),
+              "end_earliest": out("sck:endEarliest"), "end_latest": out("sck:endLatest")},
     "person": {**_COMMON, "remarks": back("sck:madeBy"),
                "agreements": path("?signature sck:signatory ?node . ?o sck:signature ?signature")},
     "source": {**_COMMON, "title": out("dct:title"), "url": out("schema:url", iri=True),
@@ -356,6 +361,8 @@ class _Resolver:
             return self.ref(target, value)
         if target is date:
             return date.fromisoformat(value.value)
+        if target is int:
+            return int(value.value)
         return value.value
 
     def ref(self, cls: type[Ref], term: Value) -> Ref:
@@ -405,6 +412,8 @@ def _term(facet: Facet, annotation: Any) -> dict[str, Any] | None:
         term["@type"] = "@id"
     elif date in (annotation, *get_args(annotation)):
         term["@type"] = "xsd:date"
+    elif int in (annotation, *get_args(annotation)):
+        term["@type"] = "xsd:integer"
     return term
 
 

@@ -38,6 +38,8 @@ ThingType = Literal["alliance", "city", "municipality", "company", "organization
 # Dates keep the precision their source gives: `since` is "2016", "2016-05" or "2016-05-03"; the two bounds are
 # the first and last day it can mean, so that "was it so on day D" is a comparison of plain dates.
 _AT_PRECISION = "as precise as the source: a year (2016), a month (2016-05) or a day (2016-05-03)"
+# Each date is either stated (`since`: a cited passage gives it) or a bound (`since_by`: only a source's publication
+# date says it was so by then); `since_support` counts the sources behind whichever it is.
 
 
 def _earliest(what: str) -> Any:
@@ -46,6 +48,16 @@ def _earliest(what: str) -> Any:
 
 def _latest(what: str) -> Any:
     return Field(None, description=f"last day the {what} can be")
+
+
+# A date no cited passage gives, only a source's publication date that bounds it: "by October 2018".
+def _by(what: str) -> Any:
+    return Field(None, description=f"the {what} is not stated, only bounded: no later than this publication date of "
+                 f"a source reporting it ({_AT_PRECISION}); `{what}_earliest` is then null")
+
+
+def _support(what: str) -> Any:
+    return Field(None, description=f"how many sources support the {what} date or its bound")
 
 
 class Ref(BaseModel):
@@ -102,12 +114,16 @@ class Membership(BaseModel):
     member: AgentRef | None
     alliance: Ref | None
     role: Ref | None
-    since: str | None = Field(None, description=f"start, {_AT_PRECISION}")
+    since: str | None = Field(None, description=f"start as a cited passage states it, {_AT_PRECISION}")
+    since_by: str | None = _by("since")
     since_earliest: date | None = _earliest("start")
     since_latest: date | None = _latest("start")
-    until: str | None = Field(None, description=f"end, {_AT_PRECISION}; null while it lasts or when unknown")
+    since_support: int | None = _support("start")
+    until: str | None = Field(None, description=f"end as stated, {_AT_PRECISION}; null while it lasts or when unknown")
+    until_by: str | None = _by("until")
     until_earliest: date | None = _earliest("end")
     until_latest: date | None = _latest("end")
+    until_support: int | None = _support("end")
     sources: list[SourceRef]
 
 
@@ -119,12 +135,16 @@ class Post(BaseModel):
     label: str
     organization: AgentRef | None = Field(description="the organisation the post is in")
     role: Ref | None
-    since: str | None = Field(None, description=f"start, {_AT_PRECISION}")
+    since: str | None = Field(None, description=f"start as a cited passage states it, {_AT_PRECISION}")
+    since_by: str | None = _by("since")
     since_earliest: date | None = _earliest("start")
     since_latest: date | None = _latest("start")
-    until: str | None = Field(None, description=f"end, {_AT_PRECISION}")
+    since_support: int | None = _support("start")
+    until: str | None = Field(None, description=f"end as stated, {_AT_PRECISION}")
+    until_by: str | None = _by("until")
     until_earliest: date | None = _earliest("end")
     until_latest: date | None = _latest("end")
+    until_support: int | None = _support("end")
     sources: list[SourceRef]
 
 
@@ -217,9 +237,11 @@ class Agreement(_Sourced):
     status: Ref | None
     alliance: Ref | None
     parties: list[AgentRef]
-    signed: str | None = Field(None, description=f"signing date, {_AT_PRECISION}")
+    signed: str | None = Field(None, description=f"signing date as a cited passage states it, {_AT_PRECISION}")
+    signed_by: str | None = _by("signed")
     signed_earliest: date | None = _earliest("signing")
     signed_latest: date | None = _latest("signing")
+    signed_support: int | None = _support("signing")
     duration: str | None = Field(None, description="agreed term as an ISO 8601 duration, e.g. P3Y")
     scheduled_end_earliest: date | None = _earliest("scheduled end")
     scheduled_end_latest: date | None = _latest("scheduled end")
@@ -234,12 +256,16 @@ class Pilot(_Sourced):
     status: Ref | None
     lead: AgentRef | None
     partners: list[AgentRef]
-    start: str | None = Field(None, description=f"start, {_AT_PRECISION}")
+    start: str | None = Field(None, description=f"start as a cited passage states it, {_AT_PRECISION}")
+    start_by: str | None = _by("start")
     start_earliest: date | None = _earliest("start")
     start_latest: date | None = _latest("start")
-    end: str | None = Field(None, description=f"end, {_AT_PRECISION}")
+    start_support: int | None = _support("start")
+    end: str | None = Field(None, description=f"end as stated, {_AT_PRECISION}")
+    end_by: str | None = _by("end")
     end_earliest: date | None = _earliest("end")
     end_latest: date | None = _latest("end")
+    end_support: int | None = _support("end")
 
 
 class Person(_Sourced):

@@ -10,14 +10,20 @@ import pyoxigraph as ox
 from api.describe import Description
 from api.display import Link, format_date, is_date, pick_label
 from api.ontology_view import Ontology, term_link
+from api.templating import words
 from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME
 
-__all__ = ["Namer", "Value"]
+__all__ = ["DATED", "Namer", "Value"]
 
 Value = ox.NamedNode | ox.BlankNode | ox.Literal
 _SCK = str(SCK._NS)
 _LABELS = (str(RDFS.label), str(SCHEMA.name), str(DCTERMS.title))
 _DATES = (str(SCK.signedOn), str(SCK.startDate), str(SCK.date), str(DCTERMS.issued))
+# A statement's date is stated (the first) or only bounded by a source's publication (the second); the third
+# counts the sources that support whichever it is.
+DATED = {str(stated): (str(bound), str(support)) for stated, bound, support in (
+    (SCK.startDate, SCK.startNoLaterThan, SCK.startSupport), (SCK.endDate, SCK.endNoLaterThan, SCK.endSupport),
+    (SCK.signedOn, SCK.signedNoLaterThan, SCK.signedSupport), (SCK.date, SCK.noLaterThan, SCK.dateSupport))}
 # What names a part that has no label of its own (a signature by its signatory, a figure by what it counts).
 _NAMING = (str(SCK.signatory), str(SCK.measure), str(SCK.theme))
 # Names of the other vocabularies' properties, (English, German); the project's own come from the ontology.
@@ -107,6 +113,31 @@ class Namer:
             for value in self.literals(node, predicate):
                 return format_date(value, self.lang)
         return None
+
+    def dated(self, node: str, stated: str, *, phrases: tuple[str, str] = ("on", "by")) -> str | None:
+        """A statement's date as a reader needs it: "9 December 2016" when a cited passage states it, "by October
+        2018" when only a source's publication date bounds it; then how many sources support it."""
+        parts = self.dated_parts(node, stated, phrases=phrases)
+        if parts is None:
+            return None
+        text, note = parts
+        return f"{text} ({note})" if note else text
+
+    def dated_parts(self, node: str, stated: str, *, phrases: tuple[str, str] = ("on", "by")) -> tuple[str, str] | None:
+        """The date as shown ("by October 2018") and, apart, its support ("stated in 2 sources"; empty if unknown)."""
+        bound, support = DATED[stated]
+        said = words(self.lang)
+        values, phrase, note = self.literals(node, stated), said[phrases[0]], "stated_in"
+        if not values:
+            values, phrase, note = self.literals(node, bound), said[phrases[1]], "bound_by"
+        if not values:
+            return None
+        text = phrase.format(date=format_date(values[0], self.lang))
+        counts = self.literals(node, support)
+        if not counts:
+            return text, ""
+        count = int(counts[0].value)
+        return text, said[note + ("" if count == 1 else "_many")].format(n=count)
 
     def part_title(self, node: str) -> str:
         """A part's label, else its kind with its number or whom it names ("objective 2", "signature: A. Salem")."""

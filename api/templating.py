@@ -23,6 +23,11 @@ _WORDS: dict[str, dict[str, str]] = {
         "role": "Role", "since": "since", "sources": "Sources", "until": "until", "version": "Version",
         "where": "Where in the source", "timeline": "Timeline", "members_diagram": "Members at a glance",
         "kind_city": "municipality", "kind_company": "company", "kind_organization": "other organisation",
+        "on": "{date}", "by": "by {date}", "since_on": "since {date}", "since_by": "by {date}",
+        "until_on": "until {date}", "until_by": "ended by {date}",
+        "stated_in": "stated in {n} source", "stated_in_many": "stated in {n} sources",
+        "bound_by": "a bound: reported by {n} source published then",
+        "bound_by_many": "a bound: reported by {n} sources published then",
     },
     "de": {
         "also": "Auch", "broader": "Unterklasse oder Untereigenschaft von", "cited_by": "Zitiert von",
@@ -35,6 +40,11 @@ _WORDS: dict[str, dict[str, str]] = {
         "since": "seit", "sources": "Quellen", "until": "bis", "version": "Version", "where": "Fundstelle",
         "timeline": "Zeitleiste", "members_diagram": "Mitglieder im Überblick", "kind_city": "Kommune",
         "kind_company": "Unternehmen", "kind_organization": "andere Organisation",
+        "on": "{date}", "by": "spätestens {date}", "since_on": "seit {date}", "since_by": "seit spätestens {date}",
+        "until_on": "bis {date}", "until_by": "bis spätestens {date}",
+        "stated_in": "genannt in {n} Quelle", "stated_in_many": "genannt in {n} Quellen",
+        "bound_by": "Obergrenze: berichtet von {n} damals erschienenen Quelle",
+        "bound_by_many": "Obergrenze: berichtet von {n} damals erschienenen Quellen",
     },
 }
 

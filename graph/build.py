@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from graph.date_support import supporting_sources
 from graph.dates import add_duration, parse_partial_date
 from graph.iris import Minter, child
 from graph.keys import event_key, founding_key, membership_key, post_key, remark_key
@@ -21,6 +22,7 @@ from graph.records import (
     City,
     Concept,
     Conflict,
+    Dated,
     DateSpec,
     Event,
     Identifier,
@@ -153,11 +155,15 @@ class _Builder:
         return None if key is None else self.mint.concept(scheme, key)
 
     def date(self, subject: URIRef, spec: DateSpec | None, value: URIRef, earliest: URIRef, latest: URIRef, *,
-             bound: URIRef | None = None) -> None:
+             bound: URIRef | None = None, support: tuple[URIRef, Cited] | None = None) -> None:
         """A stated date: its value at its precision and the earliest and latest day it can mean. A bound (`by`):
-        only `bound` at its precision and the latest day; the earliest day stays unknown."""
+        only `bound` at its precision and the latest day; the earliest day stays unknown. `support` names the
+        property that counts the sources supporting the date, and the statement whose citations they are."""
         if spec is None:
             return
+        if support is not None:
+            count = len(supporting_sources(spec, support[1].citations, self.records.sources))
+            self.add(subject, support[0], Literal(count))
         partial = spec.partial
         if spec.stated:
             self.add(subject, value, _date_literal(spec.text))
@@ -171,9 +177,20 @@ class _Builder:
         if spec.place is not None:
             self.add(subject, SCK.place, Literal(spec.place))
 
-    def period(self, subject: URIRef, start: DateSpec | None, end: DateSpec | None) -> None:
-        self.date(subject, start, SCK.startDate, SCK.startEarliest, SCK.startLatest, bound=SCK.startNoLaterThan)
-        self.date(subject, end, SCK.endDate, SCK.endEarliest, SCK.endLatest, bound=SCK.endNoLaterThan)
+    def dropped(self, subject: URIRef, record: Dated) -> None:
+        """Dates taken out for want of a supporting passage: counted, with why, but no date value to query."""
+        for item in record.dropped:
+            node = child(subject, f"dropped-{item.field}")
+            self.add(node, RDF.type, SCK.DroppedDate)
+            self.add(node, SCK.about, subject)
+            self.add(node, SCK.dateField, Literal(item.field))
+            self.add(node, RDFS.comment, Literal(f"{item.was}: {item.reason}", lang="en"))
+
+    def period(self, subject: URIRef, record: Cited, start: DateSpec | None, end: DateSpec | None) -> None:
+        self.date(subject, start, SCK.startDate, SCK.startEarliest, SCK.startLatest, bound=SCK.startNoLaterThan,
+                  support=(SCK.startSupport, record))
+        self.date(subject, end, SCK.endDate, SCK.endEarliest, SCK.endLatest, bound=SCK.endNoLaterThan,
+                  support=(SCK.endSupport, record))
 
     def attest(self, subject: URIRef, predicate: URIRef, obj: Node, name: str, identifier: Identifier | None) -> None:
         """A single cited attribute: the plain triple for queries, and a node saying which sources state it."""
@@ -298,7 +315,8 @@ class _Builder:
             role = self.concept_ref("post-role", post.role)
             if role is not None:
                 self.add(node, ORG.role, role)
-            self.period(node, post.since, post.until)
+            self.period(node, post, post.since, post.until)
+            self.dropped(node, post)
             self.cite(node, post)
         for remark in person.remarks:
             node = self.node("remark", remark_key(person, remark), SCK.Remark, PROV.Entity)
@@ -329,7 +347,8 @@ class _Builder:
             self.add(event, SCK.summary, Literal(founding.summary, lang="en"))
             when = founding.date.text if founding.date.stated else f"by {founding.date.text}"
             self.add(event, RDFS.label, Literal(f"Founding ({when})", lang="en"))
-            self.date(event, founding.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan)
+            self.date(event, founding.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan,
+                      support=(SCK.dateSupport, founding))
             self.cite(event, founding)
         for focus in alliance.themes:
             node = child(iri, f"theme-{focus.theme}-{focus.citations[0].source}")
@@ -349,7 +368,8 @@ class _Builder:
             self.add(node, ORG.role, self.mint.concept("role", membership.role))
             self.add(node, RDFS.label, Literal(f"{_ref_label(self.records, membership.member)} in "
                                                 f"{alliance.name.de or alliance.name.en} ({membership.role})"))
-            self.period(node, membership.since, membership.until)
+            self.period(node, membership, membership.since, membership.until)
+            self.dropped(node, membership)
             if membership.since is not None or membership.until is not None:
                 self.interval(node, membership.since, membership.until)
             self.cite(node, membership)
@@ -376,7 +396,7 @@ class _Builder:
             self.add(iri, SCK.period, node)
             self.add(node, RDF.type, TIME.ProperInterval)
             self.add(node, RDF.type, SCK.RunningTime)
-            self.period(node, period.start, period.end)
+            self.period(node, period, period.start, period.end)
             self.cite(node, period)
         for name, predicate, amounts in (("eu-contribution", SCK.euContribution, alliance.eu_contribution),
                                          ("total-cost", SCK.totalCost, alliance.total_cost)):
@@ -416,7 +436,9 @@ class _Builder:
             self.text(iri, RDFS.label, event.title)
         else:
             self.add(iri, RDFS.label, Literal(event.summary, lang="en"))
-        self.date(iri, event.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan)
+        self.date(iri, event.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan,
+                  support=(SCK.dateSupport, event))
+        self.dropped(iri, event)
         if event.place is not None:
             self.add(iri, SCK.place, Literal(event.place))
         for figure in event.figures:
@@ -439,7 +461,8 @@ class _Builder:
         if status is not None:
             self.add(iri, SCK.status, status)
         self.date(iri, agreement.signed, SCK.signedOn, SCK.signedEarliest, SCK.signedLatest,
-                  bound=SCK.signedNoLaterThan)
+                  bound=SCK.signedNoLaterThan, support=(SCK.signedSupport, agreement))
+        self.dropped(iri, agreement)
         if agreement.duration is not None:
             self.add(iri, TIME.hasXSDDuration, Literal(agreement.duration, datatype=XSD.duration))
             if agreement.signed is not None:
@@ -482,7 +505,8 @@ class _Builder:
             self.add(iri, SCK.lead, self.mint.agent(pilot.lead))
         for partner in pilot.partners:
             self.add(iri, SCK.partner, self.mint.agent(partner))
-        self.period(iri, pilot.start, pilot.end)
+        self.period(iri, pilot, pilot.start, pilot.end)
+        self.dropped(iri, pilot)
         self.cite(iri, pilot)
 
     def retired(self, retired: Retired) -> None:

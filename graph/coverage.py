@@ -28,20 +28,37 @@ SELECT ?class (COUNT(DISTINCT ?thing) AS ?n) WHERE { ?thing a ?class .
   VALUES ?class { sck:Alliance sck:Agreement sck:Pilot sck:Source sck:City sck:Company sck:Organization sck:Person
                   sck:Membership sck:Conflict } } GROUP BY ?class
 """
-# The year an alliance was founded: the earliest founding date any source gives (years only, as precise as all are).
+# The year an alliance was founded: the earliest founding date any source states (years only, as precise as all
+# are); where sources only bound it ("by 2018": reported then), the earliest bound's year as "by 2018".
 _ALLIANCES_BY_YEAR = _PREFIXES + """
 SELECT ?year (COUNT(?alliance) AS ?n) WHERE {
-  { SELECT ?alliance (MIN(YEAR(?earliest)) AS ?first) WHERE {
-      ?alliance a sck:Alliance . OPTIONAL { ?alliance sck:event [ sck:eventKind/skos:notation "founding" ;
-                                                                  sck:earliest ?earliest ] } } GROUP BY ?alliance }
-  BIND(COALESCE(STR(?first), "unknown") AS ?year)
+  { SELECT ?alliance (MIN(YEAR(?earliest)) AS ?first) (MIN(YEAR(?latest)) AS ?bound) WHERE {
+      ?alliance a sck:Alliance .
+      OPTIONAL { ?alliance sck:event ?founding . ?founding sck:eventKind/skos:notation "founding" ; sck:latest ?latest
+                 OPTIONAL { ?founding sck:earliest ?earliest } } } GROUP BY ?alliance }
+  BIND(COALESCE(STR(?first), CONCAT("by ", STR(?bound)), "unknown") AS ?year)
 } GROUP BY ?year ORDER BY ?year
 """
 _AGREEMENTS_BY_YEAR = _PREFIXES + """
 SELECT ?year (COUNT(?agreement) AS ?n) WHERE {
-  ?agreement a sck:Agreement . OPTIONAL { ?agreement sck:signedEarliest ?earliest }
-  BIND(COALESCE(STR(YEAR(?earliest)), "unknown") AS ?year)
+  ?agreement a sck:Agreement .
+  OPTIONAL { ?agreement sck:signedLatest ?latest OPTIONAL { ?agreement sck:signedEarliest ?earliest } }
+  BIND(COALESCE(STR(YEAR(?earliest)), CONCAT("by ", STR(YEAR(?latest))), "unknown") AS ?year)
 } GROUP BY ?year ORDER BY ?year
+"""
+# Every date of every statement: stated by a cited passage, only bounded by a source's publication, or dropped
+# because no cited passage supported it.
+_DATES = _PREFIXES + """
+SELECT ?what ?kind (COUNT(*) AS ?n) WHERE {
+  { VALUES (?p ?what) { (sck:startDate "start") (sck:endDate "end") (sck:signedOn "signing") (sck:date "event") }
+    ?statement ?p ?value BIND("stated" AS ?kind) }
+  UNION { VALUES (?p ?what) { (sck:startNoLaterThan "start") (sck:endNoLaterThan "end")
+                              (sck:signedNoLaterThan "signing") (sck:noLaterThan "event") }
+          ?statement ?p ?value BIND("bound" AS ?kind) }
+  UNION { VALUES (?field ?what) { ("since" "start") ("start" "start") ("until" "end") ("end" "end")
+                                  ("signed" "signing") ("date" "event") }
+          ?statement a sck:DroppedDate ; sck:dateField ?field BIND("dropped" AS ?kind) }
+} GROUP BY ?what ?kind
 """
 _ALLIANCES_BY_LAND = _PREFIXES + """
 SELECT ?land (COUNT(DISTINCT ?alliance) AS ?n) WHERE {
@@ -155,6 +172,7 @@ class Coverage:
     vendors: list[tuple[str, str, int, int]]
     statements: int
     single_source: int
+    dates: Mapping[tuple[str, str], int]  # (start|end|signing|event, stated|bound|dropped) → how many
     conflicts: list[tuple[str, str, str]]
     by_country: list[tuple[str, int, int]]
     alliances_by_programme: Mapping[str, int]
@@ -207,6 +225,7 @@ def measure_coverage(store: ReadStore) -> Coverage:
         vendors=[(iri, label, int(a), int(b)) for iri, label, a, b in _rows(store, _VENDORS)],
         statements=int(statements or 0),
         single_source=int(singles or 0),
+        dates={(what, kind): int(n) for what, kind, n in _rows(store, _DATES)},
         conflicts=[(iri, summary, sources) for iri, summary, sources in _rows(store, _CONFLICTS)],
         by_country=[(code, int(cities), int(alliances)) for code, cities, alliances in _rows(store, _BY_COUNTRY)],
         alliances_by_programme={label: int(n) for label, n in _rows(store, _BY_PROGRAMME)},
@@ -231,6 +250,17 @@ def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[str]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
     return [*lines, ""]
+
+
+_DATE_KINDS = ("stated", "bound", "dropped")
+_DATE_ROWS = (("start", "start of a membership, post or pilot"), ("end", "end of a membership, post or pilot"),
+              ("signing", "signing of an agreement"), ("event", "founding or other event"))
+
+
+def _date_rows(dates: Mapping[tuple[str, str], int]) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = [(label, *(dates.get((what, kind), 0) for kind in _DATE_KINDS))
+                                      for what, label in _DATE_ROWS]
+    return [*rows, ("all", *(sum(n for (_, k), n in dates.items() if k == kind) for kind in _DATE_KINDS))]
 
 
 def render_markdown(coverage: Coverage, modified: str) -> str:
@@ -280,9 +310,17 @@ def render_markdown(coverage: Coverage, modified: str) -> str:
         "Memberships by role, and how many distinct members hold each role.",
         "",
         *_table(("role", "memberships", "members"), list(coverage.memberships_by_role)),
+        "## Dates: stated, bounded, dropped",
+        "",
+        "A date is *stated* where a cited passage gives it, a *bound* where only a source's publication date says it "
+        "happened by then (\"by October 2018\"), and *dropped* where it was taken out because no cited passage "
+        "supports it (the statement's date is unknown).",
+        "",
+        *_table(("date", *_DATE_KINDS), _date_rows(coverage.dates)),
         "## Alliances by founding year",
         "",
-        "The earliest founding year any source gives; `unknown` where no source dates the founding.",
+        "The earliest founding year any source states; `by` a year where sources only bound it (they reported the "
+        "alliance then); `unknown` where no source dates the founding.",
         "",
         *_table(("year", "alliances"), list(coverage.alliances_by_year.items())),
         "## Agreements by year of signing",

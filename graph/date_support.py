@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from graph._yamlpos import Path_
+from graph.dates import parse_partial_date
 from graph.records import (
     PUBLISHED,
     Agreement,
@@ -22,11 +23,11 @@ from graph.records import (
     Source,
 )
 
-__all__ = ["Dated", "dated_statements", "support_problems", "supporting_sources"]
+__all__ = ["StatementDate", "dated_statements", "support_problems", "supporting_sources", "within"]
 
 
 @dataclass(frozen=True)
-class Dated:
+class StatementDate:
     """One date of one statement, where it stands in its record, with the citations of that statement."""
 
     path: Path_
@@ -50,13 +51,13 @@ class Dated:
         return "the statement"
 
 
-def dated_statements(record: BaseModel, path: Path_ = ()) -> Iterator[Dated]:
+def dated_statements(record: BaseModel, path: Path_ = ()) -> Iterator[StatementDate]:
     """Every date of every cited statement inside `record` (memberships, posts, foundings, events, ...)."""
     for name, info in type(record).model_fields.items():
         value = getattr(record, name)
         inner = (*path, info.alias or name)
         if isinstance(value, DateSpec) and isinstance(record, Cited):
-            yield Dated(inner, value, record)
+            yield StatementDate(inner, value, record)
         elif isinstance(value, BaseModel):
             yield from dated_statements(value, inner)
         elif isinstance(value, list):
@@ -65,13 +66,20 @@ def dated_statements(record: BaseModel, path: Path_ = ()) -> Iterator[Dated]:
                     yield from dated_statements(item, (*inner, index))
 
 
+def within(given: str, stated: str) -> bool:
+    """Whether a passage's date lies within a statement's date: "2016-03-17" supports "2016", not the reverse."""
+    inner, outer = parse_partial_date(given), parse_partial_date(stated)
+    return outer.earliest <= inner.earliest and inner.latest <= outer.latest
+
+
 def supporting_sources(spec: DateSpec, citations: list[Citation], sources: Mapping[str, Source]) -> list[str]:
-    """The distinct sources whose cited passage supports the date: it gives that date, or, for a bound, the
-    citation says `date: published` and its source was published exactly then."""
+    """The distinct sources whose cited passage supports the date: it gives that date or a more precise one within
+    it, or, for a bound, the citation says `date: published` and its source was published exactly then."""
     found: list[str] = []
     for citation in citations:
         if spec.date is not None:
-            supports = spec.date in citation.dates
+            stated = spec.date
+            supports = any(within(given, stated) for given in citation.dates)
         else:
             source = sources.get(citation.source)
             supports = citation.date == PUBLISHED and source is not None and source.published == spec.by
@@ -86,7 +94,7 @@ def support_problems(record: BaseModel, sources: Mapping[str, Source]) -> Iterat
     for item in dated:
         # A citation of an unknown source is reported as such; what it would support is not guessed.
         known = all(citation.source in sources for citation in item.statement.citations)
-        if known and not item.spec.unchecked and not supporting_sources(item.spec, item.statement.citations, sources):
+        if known and not supporting_sources(item.spec, item.statement.citations, sources):
             yield item.path, _unsupported(item)
     by_statement: dict[int, tuple[Path_, Cited, list[DateSpec]]] = {}
     for item in dated:
@@ -98,7 +106,7 @@ def support_problems(record: BaseModel, sources: Mapping[str, Source]) -> Iterat
     yield from _dates_on_undated(record, (), {id(item.statement) for item in dated})
 
 
-def _unsupported(item: Dated) -> str:
+def _unsupported(item: StatementDate) -> str:
     spec = item.spec
     if spec.date is not None:
         return (
@@ -144,7 +152,7 @@ def _stray_citation_dates(
                 )
             continue
         for given in citation.dates:
-            if given not in stated:
+            if not any(within(given, date) for date in stated):
                 yield (
                     where,
                     (

@@ -294,9 +294,11 @@ def _key_problem(records: Records, path: Path_, value: Any, owner: BaseModel) ->
     if isinstance(owner, Concept) and last == "broader":
         known["broader"] = ((owner.scheme, value) in records.concepts,
                             f"unknown broader concept {value!r} in scheme {owner.scheme}")
-    if isinstance(owner, Retired):
+    # Only the field at hand is checked: the others of a retired record (its reason) are no `kind:key`.
+    if isinstance(owner, Retired) and last == "key":
         known["key"] = (not records.has_thing(owner.type, str(value)),
                         f"{owner.type}/{value} is retired but still defined; remove one of the two")
+    if isinstance(owner, Retired) and last == "replaced_by":
         known["replaced_by"] = (records.has_thing(*str(value).split(":", 1)),
                                 f"{value!r} names nothing that exists (give the kind:key of the replacement)")
     if isinstance(last, str) and last in known and not known[last][0]:

@@ -19,6 +19,8 @@ __all__ = [
     "Conflict",
     "DataFile",
     "DateSpec",
+    "Dated",
+    "DroppedDate",
     "Event",
     "Funding",
     "Location",
@@ -146,7 +148,6 @@ class DateSpec(Record):
     )
     wording: Text | None = None
     place: Text | None = None
-    unchecked: bool = Field(default=False, description="Temporary: not yet re-read against its sources.")
 
     @model_validator(mode="after")
     def _date_or_bound(self) -> DateSpec:
@@ -178,6 +179,28 @@ def _date_spec(value: Any) -> Any:
 
 # Editors see both spellings: a plain date string (stated) or the mapping.
 DateField = Annotated[DateSpec, BeforeValidator(_date_spec, json_schema_input_type=DateText | DateSpec)]
+
+
+class DroppedDate(Record):
+    """A date taken out of a statement because none of its cited passages supports it: kept so that it is counted
+    and not put back by mistake."""
+
+    field: Literal["since", "until", "date", "signed", "start", "end"]
+    was: DateText = Field(description="The date that was recorded before.")
+    reason: OneLine = Field(description="Why no cited passage supports it, in one line.")
+
+
+class Dated(Cited):
+    """A statement that may carry dates, and the dates dropped from it."""
+
+    dropped: list[DroppedDate] = []
+
+    @model_validator(mode="after")
+    def _dropped_is_absent(self) -> Dated:
+        for item in self.dropped:
+            if getattr(self, item.field, None) is not None:
+                raise ValueError(f"`{item.field}` is listed under `dropped` but still given; keep one of the two")
+        return self
 
 
 class Identifier(Cited):
@@ -308,7 +331,7 @@ class Organization(Cited):
     wikidata: WikidataId | None = None
 
 
-class Post(Cited):
+class Post(Dated):
     title: LangText
     role: Key | None = None
     in_: Ref = Field(alias="in")
@@ -339,7 +362,7 @@ class ThemeFocus(Cited):
     label: LangText | None = None
 
 
-class Membership(Cited):
+class Membership(Dated):
     key: Key | None = None
     member: Ref
     role: Key
@@ -352,7 +375,7 @@ class Figure(Record):
     value: int = Field(ge=0)
 
 
-class Event(Cited):
+class Event(Dated):
     key: Key | None = None
     kind: Key
     date: DateField | None = None
@@ -385,7 +408,7 @@ class Signatory(Cited):
     on_behalf_of: Ref | None = None
 
 
-class Agreement(Cited):
+class Agreement(Dated):
     key: Key
     type: Key
     title: LangText
@@ -398,7 +421,7 @@ class Agreement(Cited):
     scope: list[CitedText] = []
 
 
-class Pilot(Cited):
+class Pilot(Dated):
     key: Key
     name: LangText
     alliance: Key | None = None

@@ -55,6 +55,7 @@ class SCK(DefinedNamespace):
     City: URIRef
     Company: URIRef
     Conflict: URIRef
+    DroppedDate: URIRef
     Event: URIRef
     Figure: URIRef
     Funding: URIRef
@@ -114,6 +115,8 @@ class SCK(DefinedNamespace):
     cordisId: URIRef
     countryCode: URIRef
     date: URIRef
+    dateField: URIRef
+    dateSupport: URIRef
     dateWording: URIRef
     earliest: URIRef
     endDate: URIRef
@@ -121,6 +124,7 @@ class SCK(DefinedNamespace):
     endLatest: URIRef
     geonamesId: URIRef
     endNoLaterThan: URIRef
+    endSupport: URIRef
     latest: URIRef
     locator: URIRef
     measure: URIRef
@@ -132,11 +136,13 @@ class SCK(DefinedNamespace):
     signedEarliest: URIRef
     signedLatest: URIRef
     signedNoLaterThan: URIRef
+    signedSupport: URIRef
     signedOn: URIRef
     startDate: URIRef
     startEarliest: URIRef
     startLatest: URIRef
     startNoLaterThan: URIRef
+    startSupport: URIRef
     statesDate: URIRef
     summary: URIRef
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+from graph.build import build_triples, new_graph
 from graph.load import Records, load_records
 from graph.store import EmbeddedStore, open_embedded
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
 DATA = Path(__file__).resolve().parent.parent / "data"
 ID = "https://w3id.org/smartcity-kg/id/"
+NAMESPACE = "https://w3id.org/smartcity-kg/"
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +30,13 @@ def records() -> Records:
     return load_records(DATA)
 
 
-def ask(store: EmbeddedStore, name: str, **params: ox.NamedNode | ox.Literal) -> list[dict[str, str]]:
+def ask(store: EmbeddedStore | ox.Store, name: str, **params: ox.NamedNode | ox.Literal) -> list[dict[str, str]]:
     """Run queries/<name>.rq with its parameters bound; rows as plain strings (IRIs without brackets)."""
-    outcome = store.query((QUERIES / f"{name}.rq").read_text(encoding="utf-8"), substitutions=params)
+    text = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
+    if isinstance(store, ox.Store):  # pyoxigraph's own store takes its variables as such
+        outcome = store.query(text, substitutions={ox.Variable(n): value for n, value in params.items()})
+    else:
+        outcome = store.query(text, substitutions=params)
     assert isinstance(outcome, ox.QuerySolutions)
     names = [v.value for v in outcome.variables]
     return [{n: (t.value if t is not None else "") for n, t in zip(names, row, strict=True)} for row in outcome]
@@ -77,11 +85,13 @@ def test_q3_agreements_of_drei_gewinnt(store: EmbeddedStore) -> None:
     rows = {r["agreement"].rsplit("/", 1)[1]: r for r in
             ask(store, "03-alliance-agreements", alliance=iri("alliance", "drei-gewinnt"))}
     zte = rows["zte-drei-gewinnt-2016"]
-    assert (zte["type"], zte["signed"], zte["duration"], zte["status"]) == (
-        "cooperation-agreement", "2016", "P3Y", "signed")
+    # The article of 2016 says the agreement was signed "vorletzte Woche": a bound, not a signing date.
+    assert (zte["type"], zte["signed"], zte["signedBy"], zte["duration"], zte["status"]) == (
+        "cooperation-agreement", "", "2016", "P3Y", "signed")
     assert "ZTE" in zte["parties"]
-    assert (rows["huawei-drei-gewinnt-2014"]["type"], rows["huawei-drei-gewinnt-2014"]["signed"]) == (
-        "letter-of-intent", "2014")
+    # No read source dates the Huawei letter of intent: neither a date nor a bound.
+    huawei = rows["huawei-drei-gewinnt-2014"]
+    assert (huawei["type"], huawei["signed"], huawei["signedBy"]) == ("letter-of-intent", "", "")
 
 
 def test_q4_signatories_of_the_dortmund_memorandum(store: EmbeddedStore) -> None:
@@ -206,3 +216,74 @@ def test_q13_people_across_alliances_agree_with_the_curated_records(store: Embed
             expected[person.key] = len(reach)
     rows = ask(store, "13-people-across-alliances")
     assert {r["person"].rsplit("/", 1)[1]: int(r["alliances"]) for r in rows} == expected
+
+
+@pytest.fixture(scope="module")
+def bounded(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
+    """The small fixture, with the founding and the signing also known only as bounds: a source published in
+    June 2017 reports them without dating them ("by June 2017")."""
+    folder = tmp_path_factory.mktemp("bounded") / "data"
+    shutil.copytree(MINI, folder)
+    alliance = folder / "alliance.yaml"
+    text = alliance.read_text(encoding="utf-8")
+    text = text.replace('''      - date: "2016-12"
+        summary: The two towns formed the alliance in December 2016.''', '''      - date: {by: "2017-06-12"}
+        summary: The report names the alliance without saying when it was formed.''')
+    text = text.replace('claim: The alliance was formed in December 2016., date: "2016-12"}',
+                        "claim: The alliance exists., date: published}")
+    text = text.replace('signed: {date: "2017-06-08"}', 'signed: {by: "2017-06-12"}')
+    text = text.replace('claim: Alphastadt and ACME signed an MoU on 8 June 2017., date: "2017-06-08"}',
+                        "claim: Alphastadt and ACME have signed an MoU., date: published}")
+    alliance.write_text(text, encoding="utf-8")
+    store = ox.Store()
+    graph = new_graph(NAMESPACE, build_triples(load_records(folder), NAMESPACE))
+    store.load(graph.serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+def _on(day: str) -> ox.Literal:
+    return ox.Literal(day, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))
+
+
+def test_q1_since_when_tells_a_stated_start_from_a_bound(bounded: ox.Store) -> None:
+    rows = {r["memberLabel"]: r for r in ask(bounded, "01-alliance-members")}
+    assert (rows["Stadt Alphastadt"]["since"], rows["Stadt Alphastadt"]["sinceBy"]) == ("2016-12", "")
+    # ACME is reported as a partner in a report of 12 June 2017: a partner by then, since when is unknown.
+    assert (rows["ACME"]["since"], rows["ACME"]["sinceBy"], rows["ACME"]["sinceSupport"]) == ("", "2017-06-12", "1")
+
+
+def test_q5_a_signing_known_only_as_a_bound_runs_from_the_bound_on(bounded: ox.Store) -> None:
+    def running(day: str) -> dict[str, dict[str, str]]:
+        return {r["agreement"].rsplit("/", 1)[1]: r for r in ask(bounded, "05-agreements-running-on", on=_on(day))}
+
+    assert "alpha-acme-mou" not in running("2017-06-11")  # nothing says it had been signed by then
+    row = running("2017-06-12")["alpha-acme-mou"]
+    assert (row["signed"], row["signedBy"]) == ("", "2017-06-12")
+    assert "alpha-acme-mou" in running("2020-06-12")  # P3Y from a signing no later than 2017-06-12
+    assert "alpha-acme-mou" not in running("2020-06-13")
+
+
+def test_q8_a_founding_known_only_as_a_bound_is_never_certain(bounded: ox.Store) -> None:
+    def founded(start: str, end: str) -> list[tuple[str, str, str]]:
+        rows = ask(bounded, "08-founded-within", **{"from": _on(start), "to": _on(end)})
+        return [(r["founded"], r["foundedBy"], r["certain"]) for r in rows]
+
+    assert founded("2017-01-01", "2017-12-31") == [("", "2017-06-12", "false")]  # possibly, as far as known
+    assert founded("2017-06-13", "2017-12-31") == []  # it existed by 12 June 2017
+
+
+def test_q12_a_bound_is_reported_apart_from_stated_starts() -> None:
+    store = ox.Store()
+    store.load(f"""
+        @prefix sck: <https://w3id.org/smartcity-kg/ontology#> . @prefix org: <http://www.w3.org/ns/org#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        <{ID}company/v> a sck:Company ; sck:countryCode "CN" ; rdfs:label "Vendor" .
+        <{ID}membership/reported> org:member <{ID}company/v> ; org:organization <{ID}alliance/a> ;
+            sck:startNoLaterThan "2018-05-25"^^xsd:date ; sck:startLatest "2018-05-25"^^xsd:date .
+        <{ID}alliance/a> org:hasMembership <{ID}membership/city> .
+        <{ID}membership/city> org:member <{ID}municipality/c> .
+        <{ID}municipality/c> sck:municipalityOf <{ID}city/c> .
+        <{ID}city/c> sck:ags "06433012" ; rdfs:label "Town" .
+        """, format=ox.RdfFormat.TURTLE)
+    (row,) = ask(store, "12-non-european-vendors")
+    assert (row["earliest"], row["by"]) == ("", "2018-05-25")

@@ -10,6 +10,7 @@ import pytest
 from graph.cli import main
 from graph.coverage import Coverage, measure_coverage
 from graph.load import Records, load_records
+from graph.records import DateSpec
 from graph.store import open_embedded
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,19 +36,36 @@ def test_counts_match_the_records(coverage: Coverage, records: Records) -> None:
     assert coverage.counts["Membership"] == sum(len(a.members) for a in records.alliances.values())
 
 
+def _year(specs: list[DateSpec]) -> str:
+    """The earliest stated year; else the earliest bound as "by YYYY"; else unknown."""
+    stated = [spec.partial.earliest.year for spec in specs if spec.stated]
+    bounds = [spec.partial.latest.year for spec in specs if not spec.stated]
+    return str(min(stated)) if stated else f"by {min(bounds)}" if bounds else "unknown"
+
+
 def test_years_match_the_records(coverage: Coverage, records: Records) -> None:
-    # A bound ({by: ...}) does not date the founding, so only stated dates count, as in the report.
-    stated = {key: [f for f in a.founded if f.date.date is not None] for key, a in records.alliances.items()}
-    founded = Counter(
-        str(min(f.date.partial.earliest.year for f in stated[key])) if stated[key] else "unknown"
-        for key in records.alliances
-    )
-    signed = Counter(
-        str(a.signed.partial.earliest.year) if a.signed and a.signed.date is not None else "unknown"
-        for a in records.agreements.values()
-    )
+    founded = Counter(_year([f.date for f in a.founded]) for a in records.alliances.values())
+    signed = Counter(_year([a.signed] if a.signed else []) for a in records.agreements.values())
     assert dict(coverage.alliances_by_year) == dict(founded)
     assert dict(coverage.agreements_by_year) == dict(signed)
+
+
+def test_stated_bounded_and_dropped_dates_match_the_records(coverage: Coverage, records: Records) -> None:
+    what = {"since": "start", "start": "start", "until": "end", "end": "end", "signed": "signing", "date": "event"}
+    expected: Counter[tuple[str, str]] = Counter()
+    statements = [*records.agreements.values(), *records.pilots.values(),
+                  *(post for person in records.people.values() for post in person.posts),
+                  *(item for alliance in records.alliances.values()
+                    for item in (*alliance.members, *alliance.events, *alliance.founded, *alliance.period))]
+    for statement in statements:
+        for name, kind in what.items():
+            spec = getattr(statement, name, None)
+            if isinstance(spec, DateSpec):
+                expected[kind, "stated" if spec.stated else "bound"] += 1
+        for item in getattr(statement, "dropped", []):
+            expected[what[item.field], "dropped"] += 1
+    assert dict(coverage.dates) == dict(expected)
+    assert expected[("start", "stated")] and expected[("event", "stated")]
 
 
 def test_vendors_and_conflicts_match_the_records(coverage: Coverage, records: Records) -> None:

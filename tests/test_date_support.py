@@ -127,3 +127,17 @@ def test_a_bound_sets_only_the_latest_day_in_the_graph() -> None:
 
 def test_the_curated_data_passes() -> None:
     load_records(Path(__file__).resolve().parent.parent / "data")
+
+
+def test_a_more_precise_passage_supports_a_coarser_date_not_the_reverse(data: Path) -> None:
+    # The passage gives 9 December 2016: that supports "December 2016" ...
+    _replace(
+        data / "alliance.yaml",
+        'claim: Alphastadt has been a member since December 2016., date: "2016-12"}',
+        'claim: Alphastadt joined on 9 December 2016., date: "2016-12-09"}',
+    )
+    load_records(data)
+    # ... but a passage giving only the year does not support the month.
+    _replace(data / "alliance.yaml", 'date: "2016-12-09"}', 'date: "2016"}')
+    problems = _problems(data)
+    assert any("members[0].since" in p and "none of its citations gives that date" in p for p in problems), problems

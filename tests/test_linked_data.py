@@ -617,3 +617,21 @@ def test_a_new_build_is_described_in_its_own_words(tmp_path: Path) -> None:
             assert labels() == ("Internetseite", {Literal("Internetseite", lang="de"), Literal("Web page", lang="en")})
     finally:
         stop_server(server)
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    # A start known only from a report of 2016: a bound, with the source behind it.
+    ("/doc/alliance/drei-gewinnt?lang=en", "by 2016 (a bound: reported by 1 source published then)"),
+    ("/doc/alliance/drei-gewinnt?lang=de",
+     "seit spätestens 2016 (Obergrenze: berichtet von 1 damals erschienenen Quelle)"),
+    # The agreement's own page says the same of its signing.
+    ("/doc/agreement/berlin-siemens-innovationscampus-2018?lang=en", "by October 2018"),
+    ("/doc/agreement/berlin-siemens-innovationscampus-2018?lang=de", "spätestens Oktober 2018"),
+    # A stated date says so, and how many sources state it.
+    ("/doc/city/dortmund?lang=en", "since 9 December 2016 (stated in 1 source)"),
+    ("/doc/agreement/dortmund-alliance-mou-2017?lang=de", "8. Juni 2017 (genannt in 1 Quelle)"),
+])
+def test_pages_tell_a_stated_date_from_a_bound(client: httpx.Client, url: str, expected: str) -> None:
+    response = client.get(url, headers={"Accept": BROWSER})
+    assert response.status_code == 200
+    assert expected in html.unescape(response.text)

@@ -133,3 +133,16 @@ def test_validate_exit_status(data: Path, capsys: pytest.CaptureFixture[str]) ->
     _replace(data / "shared.yaml", 'value: "05913000"', 'value: "123"')
     assert main(["validate", "--data", str(data)]) == 1
     assert "cities[0].ags.value" in capsys.readouterr().err
+
+
+def test_a_retired_record_is_checked_field_by_field(data: Path) -> None:
+    # Its reason is prose, not a `kind:key`: only `key` and `replaced_by` are looked up.
+    retired = data / "zz-retired.yaml"
+    retired.write_text("retired:\n  - type: event\n    key: alpha-beta-founding-2015\n"
+                       "    reason: The report gives 2015 for something else.\n", encoding="utf-8")
+    load_records(data)
+    retired.write_text(retired.read_text(encoding="utf-8") + "    replaced_by: company:nobody\n", encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        load_records(data)
+    (problem,) = caught.value.problems
+    assert problem.field == "retired[0].replaced_by" and "names nothing that exists" in problem.message

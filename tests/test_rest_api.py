@@ -259,3 +259,38 @@ def test_jsonld_says_what_the_graph_says(client: httpx.Client, store: EmbeddedSt
             assert store.query("ASK { ?s ?p ?o }", substitutions=bound), (subject, predicate, obj)
             checked += 1
     assert checked >= 3
+
+
+def test_a_start_known_only_as_a_bound_is_given_as_a_bound(client: httpx.Client) -> None:
+    """ZTE's role in Drei gewinnt is reported by an article of 2016 ("two weeks ago"): by 2016, not in 2016."""
+    body = get_json(client, "/api/v1/alliance/drei-gewinnt")
+    (zte,) = [m for m in body["memberships"] if m["key"] == "drei-gewinnt-zte-central-implementation-partner"]
+    assert (zte["since"], zte["since_by"], zte["since_earliest"], zte["since_latest"]) == (None, "2016", None,
+                                                                                          "2016-12-31")
+    assert zte["since_support"] == 1
+    stated = [m for m in body["memberships"] if m["since"]]
+    assert stated and all(m["since_by"] is None and m["since_support"] >= 1 for m in stated)
+    agreement = get_json(client, "/api/v1/agreement/zte-drei-gewinnt-2016")
+    assert (agreement["signed"], agreement["signed_by"], agreement["signed_support"]) == (None, "2016", 1)
+    assert agreement["signed_earliest"] is None and agreement["scheduled_end_earliest"] is None
+    assert agreement["scheduled_end_latest"] == "2019-12-31"
+
+
+def test_active_on_counts_a_bounded_start_from_its_latest_day(client: httpx.Client, store: EmbeddedStore) -> None:
+    """A membership reported by October 2018 is running from 31 October 2018 on; before, nothing says it was."""
+    rows = select(store, """SELECT ?a ?member ?latest WHERE {
+        ?m org:organization ?a ; org:member ?member ; sck:startNoLaterThan ?by ; sck:startLatest ?latest .
+        FILTER NOT EXISTS { ?m sck:endLatest ?end }
+        FILTER NOT EXISTS { ?other org:organization ?a ; org:member ?member ; sck:startLatest ?earlier .
+                            FILTER(?other != ?m && ?earlier <= ?latest) } } ORDER BY ?a ?member""")
+    assert rows, "the curated data has memberships known only by a bound"
+    for row in rows[:3]:
+        alliance, latest = key(row["a"].value), date.fromisoformat(row["latest"].value)
+        member_key = key(row["member"].value)
+
+        def running(day: date, member: str = member_key, name: str = alliance) -> bool:
+            body = get_json(client, "/api/v1/alliance", member=member, active_on=day.isoformat())
+            return name in {item["key"] for item in body["items"]}
+
+        assert running(latest), (alliance, member_key)
+        assert not running(latest - timedelta(days=1)), (alliance, member_key)

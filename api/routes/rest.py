@@ -55,8 +55,10 @@ each ask for a membership of their own (so `member=dortmund&company=cisco` finds
 `active_on=YYYY-MM-DD` keeps what was running on that day, with the dates at the precision the sources give: a
 membership, post, pilot or agreement counts when its **earliest possible start** is on or before the day and it
 has **no end, or its latest possible end** is on or after the day. So a membership "since 2016" counts on
-2016-06-30, and one "until 2017-03" still counts on 2017-03-31. An agreement runs from its signing to the end of
-its agreed term (open-ended without one). Things with no start date are left out: nothing says when they began.
+2016-06-30, and one "until 2017-03" still counts on 2017-03-31. A start known only as a bound (`since_by`:
+"by October 2018", a source published then reports it) counts from the bound's last day on: before it, nothing says
+it had begun. An agreement runs from its signing to the end of its agreed term (open-ended without one). Things
+with no start date are left out: nothing says when they began.
 For alliances, cities, municipalities, companies and organisations the dates are those of the memberships;
 for people those of their posts.
 
