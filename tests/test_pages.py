@@ -5,6 +5,7 @@ Expected figures come from `measure_coverage` and SPARQL over the same published
 
 from __future__ import annotations
 
+from html import escape
 from html.parser import HTMLParser
 
 import httpx
@@ -123,7 +124,7 @@ def test_landing_shows_the_coverage_tables(landing: httpx.Response, coverage: Co
     for land, n in coverage.alliances_by_land.items():
         assert f'<tr><td>{land}</td><td class="n">{n}</td></tr>' in text
     for iri, label, alliances, agreements in coverage.vendors:
-        assert (f'<tr><td><a href="{doc(iri)}">{label}</a></td><td class="n">{alliances}</td>'
+        assert (f'<tr><td><a href="{doc(iri)}">{escape(label)}</a></td><td class="n">{alliances}</td>'
                 f'<td class="n">{agreements}</td></tr>') in text
     for name, _, cities, alliances in coverage.countries():
         assert f'<tr><td>{name}</td><td class="n">{cities}</td><td class="n">{alliances}</td></tr>' in text
