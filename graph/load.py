@@ -308,7 +308,7 @@ def _key_problem(records: Records, path: Path_, value: Any, owner: BaseModel) ->
 
 _REF_FIELDS = {"member", "in", "on_behalf_of", "about", "lead"}
 _REF_LISTS = {"parties", "partners"}
-_CONCEPT_FIELDS = {"kind", "role", "type", "status", "theme", "land"}
+_CONCEPT_FIELDS = {"kind", "role", "type", "status", "theme", "land", "programme"}
 _CONCEPT_LISTS = {"themes"}
 
 

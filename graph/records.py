@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+import pycountry
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from graph.dates import PartialDate, parse_partial_date
 
 __all__ = [
     "Agreement",
     "Alliance",
+    "Amount",
     "Citation",
     "City",
     "Concept",
@@ -20,8 +22,11 @@ __all__ = [
     "Dated",
     "DroppedDate",
     "Event",
+    "Funding",
+    "Location",
     "Membership",
     "Organization",
+    "Period",
     "Person",
     "Pilot",
     "Retired",
@@ -218,6 +223,74 @@ class CountryCode(Identifier):
     value: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(description="ISO 3166 alpha-2, e.g. DE")
 
 
+class CordisId(Identifier):
+    """The project number under which CORDIS, the EU's research information service, lists a project."""
+
+    value: Annotated[str, StringConstraints(pattern=r"^\d{5,9}$")] = Field(description='digits, quoted, e.g. "646578"')
+
+
+class Amount(Cited):
+    """A sum of money as the source states it: the full amount (not rounded by us) and its currency."""
+
+    value: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d{1,2})?$")] = Field(
+        description='the amount as a quoted decimal without separators, e.g. "24843233.75"'
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
+        default="EUR", description="ISO 4217 code"
+    )
+
+
+class Funding(Cited):
+    """The funding programme (a concept of scheme programme) and the call as the source names it."""
+
+    programme: Key
+    call: Text | None = None
+
+
+class Period(Cited):
+    """When a project runs, as its sources state it."""
+
+    start: DateField | None = None
+    end: DateField | None = None
+
+
+class Location(Cited):
+    """A point in WGS84 from a gazetteer record: the GeoNames id and the point as WKT, longitude first."""
+
+    geonames: int = Field(gt=0, description="GeoNames id of the place")
+    point: Annotated[str, StringConstraints(pattern=r"^POINT\(-?\d{1,3}(\.\d+)? -?\d{1,2}(\.\d+)?\)$")] = Field(
+        description='"POINT(longitude latitude)", e.g. "POINT(7.46 51.51)"'
+    )
+
+    @property
+    def longitude(self) -> float:
+        return float(self.point[6:-1].split()[0])
+
+    @property
+    def latitude(self) -> float:
+        return float(self.point[6:-1].split()[1])
+
+    @model_validator(mode="after")
+    def _on_earth(self) -> Location:
+        if not (-180 <= self.longitude <= 180 and -90 <= self.latitude <= 90):
+            raise ValueError("longitude must lie in -180..180 and latitude in -90..90 (WKT gives longitude first)")
+        return self
+
+
+def _iso_country(value: Any) -> Any:
+    if isinstance(value, str) and pycountry.countries.get(alpha_2=value) is None:
+        raise ValueError(f"{value!r} is no ISO 3166-1 alpha-2 country code")
+    return value
+
+
+class Country(Identifier):
+    """The country a city lies in, ISO 3166-1 alpha-2, checked against the ISO list."""
+
+    value: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_iso_country)] = Field(
+        description="ISO 3166-1 alpha-2, e.g. NO"
+    )
+
+
 class Source(Record):
     key: Key
     kind: Key
@@ -234,8 +307,16 @@ class City(Cited):
     name: Text
     municipality: Text | None = None
     land: Key | None = None
+    country: Country | None = None
     ags: Ags | None = None
     wikidata: WikidataId | None = None
+    location: Location | None = None
+
+    @model_validator(mode="after")
+    def _ags_only_in_germany(self) -> City:
+        if self.ags is not None and self.country is not None and self.country.value != "DE":
+            raise ValueError(f"an AGS is a German municipality key, but the city's country is {self.country.value}")
+        return self
 
 
 class Organization(Cited):
@@ -315,6 +396,11 @@ class Alliance(Cited):
     themes: list[ThemeFocus] = []
     members: list[Membership] = []
     events: list[Event] = []
+    cordis: CordisId | None = None
+    funding: list[Funding] = []
+    period: list[Period] = []
+    eu_contribution: list[Amount] = []
+    total_cost: list[Amount] = []
 
 
 class Signatory(Cited):

@@ -10,6 +10,7 @@ __all__ = [
     "DCTERMS",
     "FOAF",
     "GEO",
+    "GEOSPARQL",
     "MUNICIPALITY_KEY",
     "ORG",
     "OWL",
@@ -30,6 +31,7 @@ SCHEMA = Namespace("http://schema.org/")
 WD = Namespace("http://www.wikidata.org/entity/")
 # rdflib up to 7.6 binds the WGS84 prefix to an https IRI, which is wrong; the real namespace is http.
 GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
+GEOSPARQL = Namespace("http://www.opengis.net/ont/geosparql#")
 MUNICIPALITY_KEY = Namespace("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/")
 
 
@@ -46,6 +48,7 @@ class SCK(DefinedNamespace):
     # classes
     Agreement: URIRef
     Alliance: URIRef
+    Amount: URIRef
     AgreementType: URIRef
     Attestation: URIRef
     Citation: URIRef
@@ -55,6 +58,8 @@ class SCK(DefinedNamespace):
     DroppedDate: URIRef
     Event: URIRef
     Figure: URIRef
+    Funding: URIRef
+    Location: URIRef
     Membership: URIRef
     Municipality: URIRef
     Objective: URIRef
@@ -64,6 +69,7 @@ class SCK(DefinedNamespace):
     Post: URIRef
     Remark: URIRef
     Role: URIRef
+    RunningTime: URIRef
     Signature: URIRef
     Source: URIRef
     Status: URIRef
@@ -87,8 +93,13 @@ class SCK(DefinedNamespace):
     municipalityOf: URIRef
     objective: URIRef
     onBehalfOf: URIRef
+    programme: URIRef
+    euContribution: URIRef
+    funding: URIRef
+    totalCost: URIRef
     organizationKind: URIRef
     partner: URIRef
+    period: URIRef
     party: URIRef
     post: URIRef
     signatory: URIRef
@@ -98,8 +109,10 @@ class SCK(DefinedNamespace):
     theme: URIRef
     # datatype properties
     ags: URIRef
+    call: URIRef
     boundedByPublication: URIRef
     claim: URIRef
+    cordisId: URIRef
     countryCode: URIRef
     date: URIRef
     dateField: URIRef
@@ -109,6 +122,7 @@ class SCK(DefinedNamespace):
     endDate: URIRef
     endEarliest: URIRef
     endLatest: URIRef
+    geonamesId: URIRef
     endNoLaterThan: URIRef
     endSupport: URIRef
     latest: URIRef

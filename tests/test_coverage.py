@@ -56,7 +56,7 @@ def test_stated_bounded_and_dropped_dates_match_the_records(coverage: Coverage, 
     statements = [*records.agreements.values(), *records.pilots.values(),
                   *(post for person in records.people.values() for post in person.posts),
                   *(item for alliance in records.alliances.values()
-                    for item in (*alliance.members, *alliance.events, *alliance.founded))]
+                    for item in (*alliance.members, *alliance.events, *alliance.founded, *alliance.period))]
     for statement in statements:
         for name, kind in what.items():
             spec = getattr(statement, name, None)

@@ -5,6 +5,7 @@ Expected figures come from `measure_coverage` and SPARQL over the same published
 
 from __future__ import annotations
 
+from html import escape
 from html.parser import HTMLParser
 
 import httpx
@@ -124,8 +125,15 @@ def test_landing_shows_the_coverage_tables(landing: httpx.Response, coverage: Co
     for land, n in coverage.alliances_by_land.items():
         assert f'<tr><td>{land}</td><td class="n">{n}</td></tr>' in text
     for iri, label, alliances, agreements in coverage.vendors:
-        assert (f'<tr><td><a href="{doc(iri)}">{label}</a></td><td class="n">{alliances}</td>'
+        assert (f'<tr><td><a href="{doc(iri)}">{escape(label)}</a></td><td class="n">{alliances}</td>'
                 f'<td class="n">{agreements}</td></tr>') in text
+    for name, _, cities, alliances in coverage.countries():
+        assert f'<tr><td>{name}</td><td class="n">{cities}</td><td class="n">{alliances}</td></tr>' in text
+    for role, memberships, members in coverage.memberships_by_role:
+        assert f'<tr><td>{role}</td><td class="n">{memberships}</td><td class="n">{members}</td></tr>' in text
+    for what, now, goal, reached in coverage.landscape():
+        assert (f'<tr><td>{what}</td><td class="n">{now}</td><td>{goal}</td>'
+                f'<td>{"yes" if reached else "no"}</td></tr>') in text
 
 
 def test_every_link_on_the_landing_page_leads_somewhere(landing: httpx.Response, client: httpx.Client) -> None:
