@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.routing import Route
 
 from api.errors import install_error_handlers
 from api.limits import HeaderLimit
-from api.observability import install_observability
+from api.observability import enable_access_log, install_observability
 from api.routes import catalog, docs, health, pages, resources, rest, sparql
 from api.state import StoreHolder
 from graph import __version__
 from graph.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["SERVE_SETTINGS", "create_app", "serve_app"]
+
+# `smartcity-kg serve` hands its settings to every server process it starts in this environment variable (JSON).
+SERVE_SETTINGS = "SMARTCITY_KG_SERVE_SETTINGS"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,7 +52,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)
-    app.router.routes.append(Route("/sparql", sparql.SparqlApp(), methods=["GET", "HEAD", "POST"]))
+    app.router.routes.append(sparql.SparqlRoute())
     for module in (health, sparql, resources, rest, catalog, pages, docs):
         app.include_router(module.router)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The app of one server process started by `smartcity-kg serve` (uvicorn's factory, imported by name in each
+    process): the settings the command was given, and the access log on standard output."""
+    enable_access_log()  # one JSON line per request on standard output, with its request id
+    return create_app(Settings.model_validate_json(os.environ[SERVE_SETTINGS]))

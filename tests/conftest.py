@@ -41,10 +41,18 @@ RDF_FORMATS = [
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free loopback port: any, or one of SMARTCITY_KG_TEST_PORTS ("18850-18899") on a machine whose users
+    each keep to a range of ports."""
+    first, _, last = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
+    for candidate in range(int(first), int(last or first) + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            return port
+    raise RuntimeError(f"no free port in SMARTCITY_KG_TEST_PORTS={first}-{last}")
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +95,10 @@ def start_server(store: Path, env: dict[str, str] | None = None, timeout: float 
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--store", str(store), "--port", str(port)],
-        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # One server process unless a test asks for more: the answer cache, shared evaluations and the clients'
+        # query-time shares belong to a process, and tests of them must know which process answers.
+        cwd=ROOT, env={"SMARTCITY_KG_SERVER_PROCESSES": "1", **os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
