@@ -1,0 +1,216 @@
+"""/sparql under a native load generator (wrk), side by side with a bare `oxigraph serve-read-only` on one store.
+
+    python benchmarks/wrk.py --store /tmp/bench-1m            # a published store (see `smartcity-kg build`)
+    python benchmarks/wrk.py --alliances 2000                 # or generate and build one (about 1M triples)
+
+Both servers run at once on the same store; each cell (a class of query, a number of connections) is measured on
+one and then on the other, back to back, the order alternating from cell to cell, so the noise of a shared machine
+falls on both. wrk's Lua scripts give every request a text of its own (a trailing comment with the thread and a
+counter: no answer cache can serve it) or cycle through a fixed set of texts (what the answer cache is for).
+Printed: a Markdown table per class with requests per second, p50 and p99 latency, errors and the ratio ours/ox;
+the start-up time to a healthy endpoint; the memory of every process of each server after the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from serve import AGGREGATES, ROOT, SELECT_TYPES, Server, Workload, draw_workload, start
+
+CLASSES = ("lookup", "cq + aggregate")
+DONE = """
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"duration_us":%d,"errors":%d,"non_2xx":%d,"timeouts":%d,'
+    .. '"p50_us":%d,"p99_us":%d}\\n', summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.timeout + e.status, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def lua_script(queries: list[tuple[str, str]], path: str, *, unique: bool) -> str:
+    """A wrk script POSTing `queries` (text, Accept) in turn to `path`; with `unique`, each with its own comment."""
+    entries = []
+    for text, accept in queries:
+        level = "=" * next(n for n in range(1, 10) if f"]{'=' * n}]" not in text)
+        entries.append(f'  {{[{level}[{text}]{level}], "{accept}"}},')
+    suffix = 'body = body .. "\\n# " .. id .. "-" .. counter' if unique else ""
+    return f"""
+local queries = {{
+{chr(10).join(entries)}
+}}
+local n = #queries
+local counter = 0
+local next_id = 1
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+end
+function request()
+  counter = counter + 1
+  local q = queries[((id * 7919 + counter) % n) + 1]
+  local body = q[1]
+  {suffix}
+  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/sparql-query", ["Accept"] = q[2]}}, body)
+end
+{DONE}"""
+
+
+def class_queries(workload: Workload, name: str) -> list[tuple[str, str]]:
+    if name == "lookup":
+        return workload.lookups
+    mix: list[tuple[str, str]] = []  # three competency questions to one aggregate
+    for index, question in enumerate(workload.questions):
+        mix.append(question)
+        if index % 3 == 2:
+            mix.append((AGGREGATES[(index // 3) % len(AGGREGATES)], SELECT_TYPES))
+    return mix
+
+
+@dataclass
+class Cell:
+    requests: int
+    seconds: float
+    errors: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(port: int, script: Path, connections: int, seconds: float) -> Cell:
+    done = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
+                           "-s", str(script), f"http://127.0.0.1:{port}"],
+                          capture_output=True, text=True, check=True)
+    line = next(line for line in done.stdout.splitlines() if line.startswith('{"requests"'))
+    found = json.loads(line)
+    return Cell(found["requests"] - found["non_2xx"], found["duration_us"] / 1e6, found["errors"],
+                found["p50_us"] / 1000, found["p99_us"] / 1000)
+
+
+def memory(server: Server) -> tuple[float, float, int]:
+    """(RSS, PSS) in MB of a server and every process it started, and how many processes that is."""
+    parent = psutil.Process(server.process.pid)
+    family = [parent, *parent.children(recursive=True)]
+    rss = pss = 0
+    for process in family:
+        info = process.memory_full_info()
+        rss, pss = rss + info.rss, pss + info.pss
+    return rss / 2**20, pss / 2**20, len(family)
+
+
+def start_both(store: Path, port: int, processes: int | None) -> tuple[Server, Server]:
+    # Every wrk connection comes from one address: the per-client share of query time and the queue bound would
+    # measure the limits rather than the speed, so both are raised for the run.
+    env = {"SMARTCITY_KG_CLIENT_QUERY_SECONDS": "1000000", "SMARTCITY_KG_MAX_PENDING_QUERIES": "256"}
+    if processes is not None:
+        env["SMARTCITY_KG_SERVER_PROCESSES"] = str(processes)
+    ours = start("ours", [str(Path(sys.executable).parent / "smartcity-kg"), "serve", "--store", str(store),
+                          "--port", str(port)], port, health="/health", sparql_path="/sparql", env=env)
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    oxigraph = start("oxigraph", [binary, "serve-read-only", "--location",
+                                  str((store / "current" / "oxigraph").resolve()), "--bind",
+                                  f"127.0.0.1:{port + 1}", "--union-default-graph"],
+                     port + 1, health="/query?query=ASK%7B%7D", sparql_path="/query")
+    return ours, oxigraph
+
+
+def ensure_store(store: Path | None, alliances: int, work: Path) -> Path:
+    if store is not None:
+        return store
+    kg = str(Path(sys.executable).parent / "smartcity-kg")
+    subprocess.run([kg, "generate", "--alliances", str(alliances), "--out", str(work / "data")], check=True)
+    subprocess.run([kg, "build", "--data", str(work / "data"), "--store", str(work / "store")], check=True)
+    return work / "store"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, help="a published store (else one is generated and built)")
+    parser.add_argument("--alliances", type=int, default=2000, help="size of the generated store (2000: ~1M triples)")
+    parser.add_argument("--connections", nargs="+", type=int, default=[8, 32])
+    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each cell, per server")
+    parser.add_argument("--classes", nargs="+", choices=CLASSES, default=list(CLASSES))
+    parser.add_argument("--port", type=int, default=18810, help="ours on this port, oxigraph on the next")
+    parser.add_argument("--processes", type=int, help="SMARTCITY_KG_SERVER_PROCESSES (default: one per core)")
+    parser.add_argument("--cq-limit", type=float, default=1.5,
+                        help="leave out competency questions that take longer than this once (seconds)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="smartcity-kg-wrk-") as folder:
+        work = Path(folder)
+        store = ensure_store(args.store, args.alliances, work)
+        triples = json.loads((store / "current" / "build.json").read_text())["triples"] \
+            if (store / "current" / "build.json").exists() else None
+        log("drawing the workload")
+        workload = draw_workload(store, args.cq_limit)
+        load_before = os.getloadavg()
+        ours, oxigraph = start_both(store, args.port, args.processes)
+        rows: list[tuple[str, str, int, Cell, Cell]] = []
+        try:
+            order = 0
+            for name in args.classes:
+                queries = class_queries(workload, name)
+                for unique in (True, False):
+                    texts = "unique texts" if unique else "repeated texts"
+                    scripts = {}
+                    for server in (ours, oxigraph):
+                        scripts[server.name] = work / f"{server.name}-{len(rows)}.lua"
+                        scripts[server.name].write_text(lua_script(queries, server.sparql_path, unique=unique))
+                    for connections in args.connections:
+                        cells: dict[str, Cell] = {}
+                        pair = (ours, oxigraph) if order % 2 == 0 else (oxigraph, ours)
+                        order += 1
+                        for server in pair:
+                            log(f"{name}, {texts}, {connections} connections: {server.name}")
+                            cells[server.name] = run_wrk(server.port, scripts[server.name], connections,
+                                                         args.seconds)
+                        rows.append((name, texts, connections, cells["ours"], cells["oxigraph"]))
+            ours_memory, ox_memory = memory(ours), memory(oxigraph)
+        finally:
+            ours.stop()
+            oxigraph.stop()
+    print(f"# /sparql under wrk, {time.strftime('%Y-%m-%d %H:%M %Z')}, {platform.node()}, "
+          f"{len(os.sched_getaffinity(0))} cores, {psutil.virtual_memory().total / 2**30:.0f} GB")
+    print(f"$ python benchmarks/wrk.py {' '.join(sys.argv[1:])}")
+    print(f"store: {store} ({triples:,} triples)" if triples else f"store: {store}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}; after: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    print("| queries | texts | conn. | ours | oxigraph | ours/ox | errors (ours/ox) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, texts, connections, mine, theirs in rows:
+        print(f"| {name} | {texts} | {connections} | {mine.rate:,.0f}/s · {mine.p50_ms:.1f} / {mine.p99_ms:.1f} ms "
+              f"| {theirs.rate:,.0f}/s · {theirs.p50_ms:.1f} / {theirs.p99_ms:.1f} ms "
+              f"| {mine.rate / theirs.rate if theirs.rate else 0:.2f} | {mine.errors} / {theirs.errors} |")
+    print()
+    print(f"- start-up to a healthy endpoint: ours {ours.started_in:.2f} s, oxigraph {oxigraph.started_in:.2f} s")
+    rss, pss, count = ours_memory
+    print(f"- memory after the run: ours {rss:,.0f} MB RSS, {pss:,.0f} MB PSS in {count} processes; oxigraph "
+          f"{ox_memory[0]:,.0f} MB RSS, {ox_memory[1]:,.0f} MB PSS")
+    if workload.too_slow:
+        print("- competency questions left out (one evaluation took longer than the limit): "
+              + ", ".join(f"{name} ({seconds:.1f} s)" for name, seconds in workload.too_slow.items()))
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
