@@ -93,13 +93,34 @@ class Cell:
 
 
 def run_wrk(port: int, script: Path, connections: int, seconds: float) -> Cell:
-    done = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
-                           "-s", str(script), f"http://127.0.0.1:{port}"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds:g}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     line = next(line for line in done.stdout.splitlines() if line.startswith('{"requests"'))
     found = json.loads(line)
-    return Cell(found["requests"] - found["non_2xx"], found["duration_us"] / 1e6, found["errors"],
-                found["p50_us"] / 1000, found["p99_us"] / 1000)
+    return Cell(
+        found["requests"] - found["non_2xx"],
+        found["duration_us"] / 1e6,
+        found["errors"],
+        found["p50_us"] / 1000,
+        found["p99_us"] / 1000,
+    )
 
 
 def memory(server: Server) -> tuple[float, float, int]:
@@ -119,13 +140,30 @@ def start_both(store: Path, port: int, processes: int | None) -> tuple[Server, S
     env = {"SMARTCITY_KG_CLIENT_QUERY_SECONDS": "1000000", "SMARTCITY_KG_MAX_PENDING_QUERIES": "256"}
     if processes is not None:
         env["SMARTCITY_KG_SERVER_PROCESSES"] = str(processes)
-    ours = start("ours", [str(Path(sys.executable).parent / "smartcity-kg"), "serve", "--store", str(store),
-                          "--port", str(port)], port, health="/health", sparql_path="/sparql", env=env)
+    ours = start(
+        "ours",
+        [str(Path(sys.executable).parent / "smartcity-kg"), "serve", "--store", str(store), "--port", str(port)],
+        port,
+        health="/health",
+        sparql_path="/sparql",
+        env=env,
+    )
     binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    oxigraph = start("oxigraph", [binary, "serve-read-only", "--location",
-                                  str((store / "current" / "oxigraph").resolve()), "--bind",
-                                  f"127.0.0.1:{port + 1}", "--union-default-graph"],
-                     port + 1, health="/query?query=ASK%7B%7D", sparql_path="/query")
+    oxigraph = start(
+        "oxigraph",
+        [
+            binary,
+            "serve-read-only",
+            "--location",
+            str((store / "current" / "oxigraph").resolve()),
+            "--bind",
+            f"127.0.0.1:{port + 1}",
+            "--union-default-graph",
+        ],
+        port + 1,
+        health="/query?query=ASK%7B%7D",
+        sparql_path="/query",
+    )
     return ours, oxigraph
 
 
@@ -138,6 +176,49 @@ def ensure_store(store: Path | None, alliances: int, work: Path) -> Path:
     return work / "store"
 
 
+def report(
+    store: Path,
+    triples: int | None,
+    workload: Workload,
+    rows: list[tuple[str, str, int, Cell, Cell]],
+    *,
+    load_before: tuple[float, float, float],
+    ours_run: tuple[Server, tuple[float, float, int]],
+    ox_run: tuple[Server, tuple[float, float, int]],
+) -> None:
+    (ours, ours_memory), (oxigraph, ox_memory) = ours_run, ox_run
+    print(
+        f"# /sparql under wrk, {time.strftime('%Y-%m-%d %H:%M %Z')}, {platform.node()}, "
+        f"{len(os.sched_getaffinity(0))} cores, {psutil.virtual_memory().total / 2**30:.0f} GB"
+    )
+    print(f"$ python benchmarks/wrk.py {' '.join(sys.argv[1:])}")
+    print(f"store: {store} ({triples:,} triples)" if triples else f"store: {store}")
+    print(
+        f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}; after: "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
+    )
+    print("| queries | texts | conn. | ours | oxigraph | ours/ox | errors (ours/ox) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, texts, connections, mine, theirs in rows:
+        print(
+            f"| {name} | {texts} | {connections} | {mine.rate:,.0f}/s · {mine.p50_ms:.1f} / {mine.p99_ms:.1f} ms "
+            f"| {theirs.rate:,.0f}/s · {theirs.p50_ms:.1f} / {theirs.p99_ms:.1f} ms "
+            f"| {mine.rate / theirs.rate if theirs.rate else 0:.2f} | {mine.errors} / {theirs.errors} |"
+        )
+    print()
+    print(f"- start-up to a healthy endpoint: ours {ours.started_in:.2f} s, oxigraph {oxigraph.started_in:.2f} s")
+    rss, pss, count = ours_memory
+    print(
+        f"- memory after the run: ours {rss:,.0f} MB RSS, {pss:,.0f} MB PSS in {count} processes; oxigraph "
+        f"{ox_memory[0]:,.0f} MB RSS, {ox_memory[1]:,.0f} MB PSS"
+    )
+    if workload.too_slow:
+        print(
+            "- competency questions left out (one evaluation took longer than the limit): "
+            + ", ".join(f"{name} ({seconds:.1f} s)" for name, seconds in workload.too_slow.items())
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, help="a published store (else one is generated and built)")
@@ -147,8 +228,12 @@ def main() -> None:
     parser.add_argument("--classes", nargs="+", choices=CLASSES, default=list(CLASSES))
     parser.add_argument("--port", type=int, default=18810, help="ours on this port, oxigraph on the next")
     parser.add_argument("--processes", type=int, help="SMARTCITY_KG_SERVER_PROCESSES (default: one per core)")
-    parser.add_argument("--cq-limit", type=float, default=1.5,
-                        help="leave out competency questions that take longer than this once (seconds)")
+    parser.add_argument(
+        "--cq-limit",
+        type=float,
+        default=1.5,
+        help="leave out competency questions that take longer than this once (seconds)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
@@ -159,8 +244,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="smartcity-kg-wrk-") as folder:
         work = Path(folder)
         store = ensure_store(args.store, args.alliances, work)
-        triples = json.loads((store / "current" / "build.json").read_text())["triples"] \
-            if (store / "current" / "build.json").exists() else None
+        triples = (
+            json.loads((store / "current" / "build.json").read_text())["triples"]
+            if (store / "current" / "build.json").exists()
+            else None
+        )
         log("drawing the workload")
         workload = draw_workload(store, args.cq_limit)
         load_before = os.getloadavg()
@@ -182,33 +270,21 @@ def main() -> None:
                         order += 1
                         for server in pair:
                             log(f"{name}, {texts}, {connections} connections: {server.name}")
-                            cells[server.name] = run_wrk(server.port, scripts[server.name], connections,
-                                                         args.seconds)
+                            cells[server.name] = run_wrk(server.port, scripts[server.name], connections, args.seconds)
                         rows.append((name, texts, connections, cells["ours"], cells["oxigraph"]))
             ours_memory, ox_memory = memory(ours), memory(oxigraph)
         finally:
             ours.stop()
             oxigraph.stop()
-    print(f"# /sparql under wrk, {time.strftime('%Y-%m-%d %H:%M %Z')}, {platform.node()}, "
-          f"{len(os.sched_getaffinity(0))} cores, {psutil.virtual_memory().total / 2**30:.0f} GB")
-    print(f"$ python benchmarks/wrk.py {' '.join(sys.argv[1:])}")
-    print(f"store: {store} ({triples:,} triples)" if triples else f"store: {store}")
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}; after: "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
-    print("| queries | texts | conn. | ours | oxigraph | ours/ox | errors (ours/ox) |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for name, texts, connections, mine, theirs in rows:
-        print(f"| {name} | {texts} | {connections} | {mine.rate:,.0f}/s · {mine.p50_ms:.1f} / {mine.p99_ms:.1f} ms "
-              f"| {theirs.rate:,.0f}/s · {theirs.p50_ms:.1f} / {theirs.p99_ms:.1f} ms "
-              f"| {mine.rate / theirs.rate if theirs.rate else 0:.2f} | {mine.errors} / {theirs.errors} |")
-    print()
-    print(f"- start-up to a healthy endpoint: ours {ours.started_in:.2f} s, oxigraph {oxigraph.started_in:.2f} s")
-    rss, pss, count = ours_memory
-    print(f"- memory after the run: ours {rss:,.0f} MB RSS, {pss:,.0f} MB PSS in {count} processes; oxigraph "
-          f"{ox_memory[0]:,.0f} MB RSS, {ox_memory[1]:,.0f} MB PSS")
-    if workload.too_slow:
-        print("- competency questions left out (one evaluation took longer than the limit): "
-              + ", ".join(f"{name} ({seconds:.1f} s)" for name, seconds in workload.too_slow.items()))
+    report(
+        store,
+        triples,
+        workload,
+        rows,
+        load_before=load_before,
+        ours_run=(ours, ours_memory),
+        ox_run=(oxigraph, ox_memory),
+    )
 
 
 if __name__ == "__main__":

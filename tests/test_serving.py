@@ -44,11 +44,16 @@ def _servers(server: Server) -> list[psutil.Process]:
 
 @pytest.mark.slow
 def test_two_server_processes_each_with_their_share_of_query_workers(two_processes: Server) -> None:
-    servers = _servers(two_processes)
-    assert len(servers) == 2
-    for server in servers:  # 2 query workers shared out: one each
-        workers = [child for child in server.children() if any(p.endswith("worker.py") for p in child.cmdline())]
-        assert len(workers) == 1
+    def workers(server: psutil.Process) -> int:
+        return sum(any(part.endswith("worker.py") for part in child.cmdline()) for child in server.children())
+
+    deadline = time.monotonic() + 60  # /health answers as soon as the first process is up
+    while time.monotonic() < deadline:
+        servers = _servers(two_processes)
+        if len(servers) == 2 and all(workers(server) == 1 for server in servers):  # 2 query workers shared out
+            break
+        time.sleep(0.2)
+    assert [workers(server) for server in _servers(two_processes)] == [1, 1]
     with two_processes.client() as client:
         assert _sample(client.get("/metrics").text, "smartcity_kg_server_processes") == 2
 

@@ -32,6 +32,7 @@ __all__ = ["SparqlApp", "SparqlEndpoint", "SparqlRoute", "router"]
 
 DESCRIPTION_TYPES = {"text/turtle": "ttl", "text/html": "html", "application/ld+json": "jsonld",
                      "application/n-triples": "nt", "application/rdf+xml": "rdfxml"}
+QUERY_METHODS = ("GET", "HEAD", "POST")
 TRUNCATED = "X-SPARQL-Truncated"
 LONG_QUERY = 4096
 
@@ -241,7 +242,7 @@ class SparqlRoute(Route):
     its requests under "/sparql" (FastAPI's router sets the scope's route only for its own kind of route)."""
 
     def __init__(self) -> None:
-        super().__init__("/sparql", SparqlApp(), methods=["GET", "HEAD", "POST"])
+        super().__init__("/sparql", SparqlApp(), methods=list(QUERY_METHODS))
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
