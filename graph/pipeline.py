@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from graph._convert import to_nquads
+from graph._convert import write_nquads
 from graph.build import Triple, build_triples
 from graph.iris import Minter
 from graph.load import Records, load_records
@@ -90,16 +91,29 @@ def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str,
     """Build, check and publish into a store folder, or onto a remote SPARQL server."""
     built = build_and_check(data, namespace, step)
     mint = Minter(namespace)
-    step("sorting the quads")
-    nquads = to_nquads({str(mint.graph("data")): built.graph, str(mint.graph("ontology")): load_ontology()})
+    report, triples = built.report, built.graph
     modified, files = data_modified(built.records.files), len(built.records.files)
+    del built  # the records are not needed any more: their memory goes before the quads are written
+    step("sorting the quads")
+    with tempfile.TemporaryDirectory(prefix=".quads-", dir=_beside(store)) as folder:
+        nquads = Path(folder) / "graph.nq"
+        write_nquads({str(mint.graph("data")): triples, str(mint.graph("ontology")): load_ontology()}, nquads)
+        del triples  # from here on, the graph is read from the file as a stream
+        if isinstance(store, RemoteEndpoints):
+            step("loading the remote store")
+            manifest = Manifest.for_nquads(nquads, namespace, modified, files)
+            publish_remote(nquads.read_bytes(), manifest, store, namespace)
+            return manifest, report
+        return publish_store(nquads, store, namespace=namespace, modified=modified, data_files=files,
+                             step=step), report
+
+
+def _beside(store: Path | RemoteEndpoints) -> Path | None:
+    """Where the sorted quads are written: in the store folder (the same disk as the build), else the temp folder."""
     if isinstance(store, RemoteEndpoints):
-        step("loading the remote store")
-        manifest = Manifest.for_nquads(nquads, namespace, modified, files)
-        publish_remote(nquads, manifest, store, namespace)
-        return manifest, built.report
-    return publish_store(nquads, store, namespace=namespace, modified=modified, data_files=files,
-                         step=step), built.report
+        return None
+    store.mkdir(parents=True, exist_ok=True)
+    return store
 
 
 def data_modified(files: list[Path]) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph._convert import sorted_unique
 from graph.published import DUMP_FILES, MARKER, Manifest
 
 __all__ = ["PREFIXES", "publish_store"]
@@ -32,9 +33,10 @@ PREFIXES = {
 Step = Callable[[str], None]
 
 
-def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: str, data_files: int,
+def publish_store(nquads: bytes | Path, store_dir: Path, *, namespace: str, modified: str, data_files: int,
                   step: Step = lambda _: None) -> Manifest:
-    """Publish `nquads` (already validated, one quad a line, in stable order) as the new current build.
+    """Publish `nquads` (already validated, one quad a line, in stable order; or the file holding them) as the new
+    current build. The file is read as a stream: the memory needed does not grow with the graph.
 
     Everything is written into a fresh folder first; `current` is re-pointed only after the new store has been
     reopened and counted, so a build killed at any moment leaves the previous one serving.
@@ -50,10 +52,14 @@ def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: s
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         try:
+            if isinstance(nquads, bytes):
+                (work / "graph.nq").write_bytes(nquads)
+                nquads = work / "graph.nq"
             step("writing dumps")
             _write_dumps(nquads, namespace, work / "dumps")
             step("loading the store")
             _load_store(nquads, work / "oxigraph", count)
+            (work / "graph.nq").unlink(missing_ok=True)
             (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
         except BaseException:
             # A full disk or a failed check: the half-written build goes, the published one was never touched.
@@ -67,40 +73,42 @@ def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: s
     return manifest
 
 
-def _write_dumps(nquads: bytes, namespace: str, folder: Path) -> None:
+def _write_dumps(nquads: Path, namespace: str, folder: Path) -> None:
     folder.mkdir()
-    ntriples = _merged_triples(nquads)
+    ntriples = folder / "graph.nt"
+    _merge_triples(nquads, ntriples)
     prefixes = {**PREFIXES, "id": f"{namespace}id/", "vocab": f"{namespace}vocab/"}
     # zlib lets go of the interpreter while it compresses, so both archives are packed beside the serialising.
     with ThreadPoolExecutor(2) as pool:
-        packing = [pool.submit(_gzip, folder / DUMP_FILES[name], payload)
-                   for name, payload in (("nt.gz", ntriples), ("nq.gz", nquads))]
+        packing = [pool.submit(_gzip, folder / DUMP_FILES[name], source)
+                   for name, source in (("nt.gz", ntriples), ("nq.gz", nquads))]
         for name, fmt in (("ttl", ox.RdfFormat.TURTLE), ("jsonld", ox.RdfFormat.JSON_LD)):
-            triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+            triples = ox.parse(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
             ox.serialize(triples, output=str(folder / DUMP_FILES[name]), format=fmt, prefixes=prefixes)
         for future in packing:
             future.result()
+    ntriples.unlink()
 
 
-def _merged_triples(nquads: bytes) -> bytes:
-    """The named graphs merged: each triple once, as sorted N-Triples lines.
+def _merge_triples(nquads: Path, ntriples: Path) -> None:
+    """The named graphs merged: each triple once, as sorted N-Triples lines, streamed from file to file.
 
     Oxigraph writes a quad as its triple, a space, the graph IRI and ` .`; sorting these lines as bytes is
     sorting the triples by their N-Triples text (UTF-8 keeps the order of code points).
     """
-    lines = {line[:line.rindex(b" <")] for line in nquads.splitlines()}
-    return b"".join(line + b" .\n" for line in sorted(lines))
+    with nquads.open("rb") as quads, ntriples.open("wb") as out:
+        out.writelines(sorted_unique((line[:line.rindex(b" <")] + b" .\n" for line in quads), ntriples.parent))
 
 
-def _gzip(file: Path, payload: bytes) -> None:
+def _gzip(file: Path, source: Path) -> None:
     # mtime=0 and no file name inside the gzip header: the same data gives the same bytes.
-    with file.open("wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as packed:
-        packed.write(payload)
+    with file.open("wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as packed, source.open("rb") as content:
+        shutil.copyfileobj(content, packed, 1 << 20)
 
 
-def _load_store(nquads: bytes, folder: Path, expected: int) -> None:
+def _load_store(nquads: Path, folder: Path, expected: int) -> None:
     store = ox.Store(str(folder))
-    store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
     store.flush()
     store.optimize()
     del store

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -83,10 +84,11 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
     return CompiledShapes(compiler.checks, frozenset(compiler.predicates))
 
 
-def data_store(triples: Iterable[Triple], predicates: frozenset[URIRef]) -> ox.Store:
-    """An in-memory store of the triples with these predicates (loaded as N-Quads text: faster than terms)."""
+def data_store(triples: Iterable[Triple], predicates: frozenset[URIRef], folder: Path | None = None) -> ox.Store:
+    """A store of the triples with these predicates (loaded as N-Quads text: faster than terms); on disk in
+    `folder` when given, so that its memory does not grow with the graph, else in memory."""
     marker = f"<{ILL_TYPED}> <{ILL_TYPED}> {{}} <{ILL_TYPED}> ."
-    store = ox.Store()
+    store = ox.Store(str(folder) if folder is not None else None)
     lines: list[str] = []
     for s, p, o in triples:
         if p in predicates:
