@@ -2,6 +2,7 @@
 
     python benchmarks/wrk.py --store /tmp/bench-1m            # a published store (see `smartcity-kg build`)
     python benchmarks/wrk.py --alliances 2000                 # or generate and build one (about 1M triples)
+    python benchmarks/wrk.py --store /tmp/bench-1m --granian  # also our app under granian (pip install granian)
 
 Both servers run at once on the same store; each cell (a class of query, a number of connections) is measured on
 one and then on the other, back to back, the order alternating from cell to cell, so the noise of a shared machine
@@ -28,7 +29,11 @@ from pathlib import Path
 import psutil
 from serve import AGGREGATES, ROOT, SELECT_TYPES, Server, Workload, draw_workload, start
 
+from api.app import SERVE_SETTINGS
+from graph.settings import Settings
+
 CLASSES = ("lookup", "cq + aggregate")
+Row = tuple[str, str, int, dict[str, "Cell"]]  # class of queries, texts, connections, each server's cell
 DONE = """
 function done(summary, latency, requests)
   local e = summary.errors
@@ -134,37 +139,62 @@ def memory(server: Server) -> tuple[float, float, int]:
     return rss / 2**20, pss / 2**20, len(family)
 
 
-def start_both(store: Path, port: int, processes: int | None) -> tuple[Server, Server]:
+def start_servers(store: Path, port: int, processes: int | None, *, granian: bool) -> list[Server]:
+    """Ours (uvicorn, as `smartcity-kg serve` runs it), optionally our app under granian, and bare Oxigraph."""
     # Every wrk connection comes from one address: the per-client share of query time and the queue bound would
     # measure the limits rather than the speed, so both are raised for the run.
     env = {"SMARTCITY_KG_CLIENT_QUERY_SECONDS": "1000000", "SMARTCITY_KG_MAX_PENDING_QUERIES": "256"}
     if processes is not None:
         env["SMARTCITY_KG_SERVER_PROCESSES"] = str(processes)
-    ours = start(
-        "ours",
-        [str(Path(sys.executable).parent / "smartcity-kg"), "serve", "--store", str(store), "--port", str(port)],
-        port,
-        health="/health",
-        sparql_path="/sparql",
-        env=env,
-    )
-    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    oxigraph = start(
-        "oxigraph",
-        [
-            binary,
-            "serve-read-only",
-            "--location",
-            str((store / "current" / "oxigraph").resolve()),
-            "--bind",
-            f"127.0.0.1:{port + 1}",
-            "--union-default-graph",
-        ],
-        port + 1,
-        health="/query?query=ASK%7B%7D",
-        sparql_path="/query",
-    )
-    return ours, oxigraph
+    binaries = Path(sys.executable).parent
+    kg = [str(binaries / "smartcity-kg"), "serve", "--store", str(store)]
+    servers = [start("ours", [*kg, "--port", str(port)], port, health="/health", sparql_path="/sparql", env=env)]
+    if granian:
+        # The same app and settings as `serve` hands its processes (api.app.serve_app), served by granian.
+        settings = Settings(store=store, client_query_seconds=1e6, max_pending_queries=256)
+        count = processes or settings.server_processes
+        per_process = settings.model_copy(update={"query_workers": -(-settings.query_workers // count)})
+        command = [
+            str(binaries / "granian"),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--workers",
+            str(count),
+            "--loop",
+            "uvloop",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port + 2),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "api.app:serve_app",
+        ]
+        servers.append(
+            start(
+                "granian",
+                command,
+                port + 2,
+                health="/health",
+                sparql_path="/sparql",
+                env={**env, SERVE_SETTINGS: per_process.model_dump_json()},
+            )
+        )
+    binary = shutil.which("oxigraph") or str(binaries / "oxigraph")
+    location = str((store / "current" / "oxigraph").resolve())
+    command = [
+        binary,
+        "serve-read-only",
+        "--location",
+        location,
+        "--bind",
+        f"127.0.0.1:{port + 1}",
+        "--union-default-graph",
+    ]
+    servers.append(start("oxigraph", command, port + 1, health="/query?query=ASK%7B%7D", sparql_path="/query"))
+    return servers
 
 
 def ensure_store(store: Path | None, alliances: int, work: Path) -> Path:
@@ -180,13 +210,11 @@ def report(
     store: Path,
     triples: int | None,
     workload: Workload,
-    rows: list[tuple[str, str, int, Cell, Cell]],
+    rows: list[Row],
     *,
     load_before: tuple[float, float, float],
-    ours_run: tuple[Server, tuple[float, float, int]],
-    ox_run: tuple[Server, tuple[float, float, int]],
+    servers: list[tuple[Server, tuple[float, float, int]]],
 ) -> None:
-    (ours, ours_memory), (oxigraph, ox_memory) = ours_run, ox_run
     print(
         f"# /sparql under wrk, {time.strftime('%Y-%m-%d %H:%M %Z')}, {platform.node()}, "
         f"{len(os.sched_getaffinity(0))} cores, {psutil.virtual_memory().total / 2**30:.0f} GB"
@@ -197,20 +225,30 @@ def report(
         f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}; after: "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
     )
-    print("| queries | texts | conn. | ours | oxigraph | ours/ox | errors (ours/ox) |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for name, texts, connections, mine, theirs in rows:
-        print(
-            f"| {name} | {texts} | {connections} | {mine.rate:,.0f}/s · {mine.p50_ms:.1f} / {mine.p99_ms:.1f} ms "
-            f"| {theirs.rate:,.0f}/s · {theirs.p50_ms:.1f} / {theirs.p99_ms:.1f} ms "
-            f"| {mine.rate / theirs.rate if theirs.rate else 0:.2f} | {mine.errors} / {theirs.errors} |"
-        )
-    print()
-    print(f"- start-up to a healthy endpoint: ours {ours.started_in:.2f} s, oxigraph {oxigraph.started_in:.2f} s")
-    rss, pss, count = ours_memory
+    names = [server.name for server, _ in servers]
+    others = [name for name in names if name != "oxigraph"]
     print(
-        f"- memory after the run: ours {rss:,.0f} MB RSS, {pss:,.0f} MB PSS in {count} processes; oxigraph "
-        f"{ox_memory[0]:,.0f} MB RSS, {ox_memory[1]:,.0f} MB PSS"
+        "| queries | texts | conn. | "
+        + " | ".join(names)
+        + " | "
+        + " | ".join(f"{n}/ox" for n in others)
+        + " | errors |"
+    )
+    print("|---|---|---:|" + "---:|" * (len(names) + len(others) + 1))
+    for name, texts, connections, cells in rows:
+        figures = [f"{c.rate:,.0f}/s · {c.p50_ms:.1f} / {c.p99_ms:.1f} ms" for c in (cells[n] for n in names)]
+        base = cells["oxigraph"].rate
+        ratios = [f"{cells[n].rate / base if base else 0:.2f}" for n in others]
+        errors = " / ".join(str(cells[n].errors) for n in names)
+        print(f"| {name} | {texts} | {connections} | " + " | ".join(figures + ratios) + f" | {errors} |")
+    print()
+    print("- start-up to a healthy endpoint: " + ", ".join(f"{s.name} {s.started_in:.2f} s" for s, _ in servers))
+    print(
+        "- memory after the run: "
+        + "; ".join(
+            f"{s.name} {rss:,.0f} MB RSS, {pss:,.0f} MB PSS in {count} process{'es' if count > 1 else ''}"
+            for s, (rss, pss, count) in servers
+        )
     )
     if workload.too_slow:
         print(
@@ -226,8 +264,9 @@ def main() -> None:
     parser.add_argument("--connections", nargs="+", type=int, default=[8, 32])
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each cell, per server")
     parser.add_argument("--classes", nargs="+", choices=CLASSES, default=list(CLASSES))
-    parser.add_argument("--port", type=int, default=18810, help="ours on this port, oxigraph on the next")
+    parser.add_argument("--port", type=int, default=18810, help="ours on this port, oxigraph on the next, granian +2")
     parser.add_argument("--processes", type=int, help="SMARTCITY_KG_SERVER_PROCESSES (default: one per core)")
+    parser.add_argument("--granian", action="store_true", help="also our app under granian (pip install granian)")
     parser.add_argument(
         "--cq-limit",
         type=float,
@@ -244,47 +283,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="smartcity-kg-wrk-") as folder:
         work = Path(folder)
         store = ensure_store(args.store, args.alliances, work)
-        triples = (
-            json.loads((store / "current" / "build.json").read_text())["triples"]
-            if (store / "current" / "build.json").exists()
-            else None
-        )
+        manifest = store / "current" / "build.json"
+        triples = json.loads(manifest.read_text())["triples"] if manifest.exists() else None
         log("drawing the workload")
         workload = draw_workload(store, args.cq_limit)
         load_before = os.getloadavg()
-        ours, oxigraph = start_both(store, args.port, args.processes)
-        rows: list[tuple[str, str, int, Cell, Cell]] = []
+        servers = start_servers(store, args.port, args.processes, granian=args.granian)
+        rows: list[Row] = []
         try:
-            order = 0
             for name in args.classes:
                 queries = class_queries(workload, name)
                 for unique in (True, False):
                     texts = "unique texts" if unique else "repeated texts"
                     scripts = {}
-                    for server in (ours, oxigraph):
+                    for server in servers:
                         scripts[server.name] = work / f"{server.name}-{len(rows)}.lua"
                         scripts[server.name].write_text(lua_script(queries, server.sparql_path, unique=unique))
                     for connections in args.connections:
                         cells: dict[str, Cell] = {}
-                        pair = (ours, oxigraph) if order % 2 == 0 else (oxigraph, ours)
-                        order += 1
-                        for server in pair:
+                        # The order turns from cell to cell, so that drifting load falls on every server alike.
+                        turn = len(rows) % len(servers)
+                        for server in servers[turn:] + servers[:turn]:
                             log(f"{name}, {texts}, {connections} connections: {server.name}")
                             cells[server.name] = run_wrk(server.port, scripts[server.name], connections, args.seconds)
-                        rows.append((name, texts, connections, cells["ours"], cells["oxigraph"]))
-            ours_memory, ox_memory = memory(ours), memory(oxigraph)
+                        rows.append((name, texts, connections, cells))
+            measured = [(server, memory(server)) for server in servers]
         finally:
-            ours.stop()
-            oxigraph.stop()
-    report(
-        store,
-        triples,
-        workload,
-        rows,
-        load_before=load_before,
-        ours_run=(ours, ours_memory),
-        ox_run=(oxigraph, ox_memory),
-    )
+            for server in servers:
+                server.stop()
+    report(store, triples, workload, rows, load_before=load_before, servers=measured)
 
 
 if __name__ == "__main__":
