@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -31,6 +32,7 @@ PREFIXES = {
 }
 
 Step = Callable[[str], None]
+_QUADS_AT_ONCE = 250_000
 
 
 def publish_store(nquads: bytes | Path, store_dir: Path, *, namespace: str, modified: str, data_files: int,
@@ -108,7 +110,10 @@ def _gzip(file: Path, source: Path) -> None:
 
 def _load_store(nquads: Path, folder: Path, expected: int) -> None:
     store = ox.Store(str(folder))
-    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    # In batches: the bulk loader holds a whole call's quads (up to a million per thread) in memory at once.
+    quads = ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    while batch := list(islice(quads, _QUADS_AT_ONCE)):
+        store.bulk_extend(batch)
     store.flush()
     store.optimize()
     del store

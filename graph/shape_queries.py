@@ -97,9 +97,9 @@ def data_store(triples: Iterable[Triple], predicates: frozenset[URIRef], folder:
             if isinstance(o, Literal) and o.ill_typed:
                 lines.append(marker.format(value))
             if len(lines) >= _LINES_AT_ONCE:
-                _load(store, lines)
+                _load(store, lines, on_disk=folder is not None)
                 lines.clear()
-    _load(store, lines)
+    _load(store, lines, on_disk=folder is not None)
     return store
 
 
@@ -107,10 +107,12 @@ def data_store(triples: Iterable[Triple], predicates: frozenset[URIRef], folder:
 _LINES_AT_ONCE = 100_000
 
 
-def _load(store: ox.Store, lines: list[str]) -> None:
+def _load(store: ox.Store, lines: list[str], *, on_disk: bool) -> None:
     # Parsed apart from the store so that blank nodes keep their names (Store.load renames them); leniently,
     # because the terms are rdflib's, checked when they were made, and the results must be about those terms.
-    store.extend(ox.parse("\n".join(lines), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False, lenient=True))
+    quads = ox.parse("\n".join(lines), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False, lenient=True)
+    # On disk, written as files of their own: a transaction would keep them in memory until the next compaction.
+    (store.bulk_extend if on_disk else store.extend)(quads)
 
 
 def violations(store: ox.Store, compiled: CompiledShapes) -> Iterator[tuple[Check, ox.QuerySolution]]:
