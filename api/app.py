@@ -13,7 +13,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import install_error_handlers
-from api.limits import HeaderLimit
+from api.limits import HeaderLimit, server_options
 from api.observability import enable_access_log, install_observability
 from api.routes import catalog, docs, health, pages, resources, rest, sparql
 from api.state import StoreHolder
@@ -98,4 +98,6 @@ def serve_app() -> FastAPI:
     """The app of one server process started by `smartcity-kg serve` (uvicorn's factory, imported by name in each
     process): the settings the command was given, and the access log on standard output."""
     enable_access_log()  # one JSON line per request on standard output, with its request id
-    return create_app(Settings.model_validate_json(os.environ[SERVE_SETTINGS]))
+    settings = Settings.model_validate_json(os.environ[SERVE_SETTINGS])
+    server_options(settings)  # this process's HTTP protocol reads the limits of these settings
+    return create_app(settings)

@@ -29,6 +29,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415
 
     from api.app import SERVE_SETTINGS  # noqa: PLC0415
+    from api.limits import server_options  # noqa: PLC0415
     from api.observability import METRICS_DIR  # noqa: PLC0415
 
     processes = settings.server_processes
@@ -44,7 +45,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # An import string and a factory: uvicorn starts `processes` processes that share the listening socket,
         # each making its own app (httptools and uvloop are used when installed, as uvicorn[standard] installs).
         uvicorn.run("api.app:serve_app", factory=True, workers=processes, host=settings.host, port=settings.port,
-                    log_level="warning", access_log=False, proxy_headers=True, timeout_graceful_shutdown=5)
+                    log_level="warning", access_log=False, proxy_headers=True, timeout_graceful_shutdown=5,
+                    **server_options(settings))
     return 0
 
 

@@ -1,16 +1,209 @@
-"""Limits applied to every request before any route runs: oversized headers are refused with 431."""
+"""Limits on what a client sends and how long it may take: bounded while the HTTP server reads, before any route.
+
+Two layers, one table of limits (the settings): `BoundedHttpProtocol` is the HTTP server's own protocol (uvicorn's
+httptools one), which counts the request line and headers as they arrive and refuses at the limit (414 for a URL,
+431 for headers) before the parser accumulates them; it times out slow heads and bodies (408) and answers whose
+client stopped reading. `HeaderLimit` applies the header limit to the ASGI scope for servers other than ours.
+`server_options` gives uvicorn everything it needs, also for several worker processes (each one reads the same
+`SMARTCITY_KG_*` environment).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, ClassVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.flow_control import FlowControl
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["HeaderLimit"]
+from graph.settings import Settings
+
+__all__ = ["BoundedHttpProtocol", "HeaderLimit", "HttpLimits", "max_url_bytes", "server_options"]
+
+REQUEST_LINE_SLACK = 1024  # method, version and line ends around the URL
+
+
+HTTPTOOLS_MAX_URL = 65535  # httptools cannot parse a longer URL (16-bit offsets)
+
+
+def max_url_bytes(max_query_bytes: int) -> int:
+    """The longest URL read: room for a query of the largest size, percent-encoded, and other parameters, as far
+    as the HTTP parser can go; a longer query is sent in a POST body."""
+    return min(3 * max_query_bytes + 8192, HTTPTOOLS_MAX_URL)
+
+
+def _error(status: int, reason: str, message: str) -> bytes:
+    """A whole HTTP/1.1 response with the service's JSON error body, closing the connection."""
+    body = json.dumps({"error": {"status": status, "message": message}}).encode()
+    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
+            "connection: close\r\n\r\n").encode() + body
+
+
+def url_too_long(size: int, limit: int) -> str:
+    return (f"the URL is {size} bytes long or more; this server reads at most {limit} bytes of URL (setting "
+            "max_query_bytes): send a long query in the body of a POST instead, as application/sparql-query or as "
+            "a form with query=...")
+
+
+def headers_too_large(size: int, limit: int) -> str:
+    return f"the request's headers take {size} bytes or more, more than the {limit} allowed (setting max_header_bytes)"
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    url_bytes: int
+    header_bytes: int
+    head_timeout: float
+    body_timeout: float
+    send_timeout: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> HttpLimits:
+        return cls(max_url_bytes(settings.max_query_bytes), settings.max_header_bytes, settings.request_head_timeout,
+                   settings.request_body_timeout, settings.send_timeout)
+
+
+@cache
+def _environment_limits() -> HttpLimits:
+    return HttpLimits.of(Settings())
+
+
+class _TimedFlowControl(FlowControl):
+    """uvicorn's flow control, except that waiting for a client to read what it was sent times out: a client that
+    never reads would otherwise keep its answer in memory for as long as it keeps the connection."""
+
+    def __init__(self, transport: asyncio.Transport, timeout: float) -> None:
+        super().__init__(transport)
+        self.timeout = timeout
+
+    async def drain(self) -> None:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._is_writable_event.wait()
+        except TimeoutError:
+            self._transport.abort()  # drops the unsent bytes at once; the answer's sender sees a disconnect
+            self.resume_writing()
+
+
+class BoundedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, bounded in size and time while it reads a request (see the module)."""
+
+    limits: ClassVar[HttpLimits | None] = None  # None: from the environment's settings (in each worker process)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bounds = type(self).limits or _environment_limits()
+        self.head_bytes = 0  # bytes received since the current request began, while its head is incomplete
+        self.reading = "head"  # what the current request is sending: "head", "body" or "" (all of it)
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.flow = _TimedFlowControl(transport, self.bounds.send_timeout)
+        self._time("head", self.bounds.head_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._time("", None)
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.reading != "body":  # between requests, what arrives is the next request's head
+            self.head_bytes += len(data)
+        super().data_received(data)
+        if self.reading != "head" or self.transport.is_closing():
+            return
+        headers = self.head_bytes - len(self.url or b"") - REQUEST_LINE_SLACK
+        if headers > self.bounds.header_bytes:
+            self._refuse(431, "Request Header Fields Too Large", headers_too_large(headers, self.bounds.header_bytes))
+
+    def send_400_response(self, msg: str) -> None:
+        """What uvicorn sends for a request that is not HTTP, as the JSON error every other answer is."""
+        self.transport.write(_error(400, "Bad Request", "the request is not valid HTTP/1.1"))
+        self.transport.close()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self.reading != "head":  # a keep-alive connection's next request: its head gets the whole time again
+            self._time("head", self.bounds.head_timeout)
+
+    # Once a request is refused, the parser still reads the rest of the chunk at hand: the callbacks keep nothing
+    # of it and start nothing.
+    def on_url(self, url: bytes) -> None:
+        if self.transport.is_closing():
+            return
+        super().on_url(url)
+        if len(self.url) > self.bounds.url_bytes:
+            self._refuse(414, "URI Too Long", url_too_long(len(self.url), self.bounds.url_bytes))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.transport.is_closing():
+            super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if not self.transport.is_closing():
+            self._time("body", self.bounds.body_timeout)
+            super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self.transport.is_closing():
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self.transport.is_closing():
+            self._time("", None)
+            self.head_bytes = 0
+            super().on_message_complete()
+
+    def _time(self, reading: str, seconds: float | None) -> None:
+        self.reading = reading
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = self.loop.call_later(seconds, self._timed_out) if seconds is not None else None
+
+    def _timed_out(self) -> None:
+        self.timer = None
+        if self.transport.is_closing():
+            return
+        if self.reading == "head" and self.head_bytes == 0 and self.cycle is not None:
+            self.transport.close()  # an idle keep-alive connection: nothing was asked, nothing to answer
+        elif self.reading == "head":
+            self._refuse(408, "Request Timeout", f"the request's line and headers did not arrive within "
+                                                 f"{self.bounds.head_timeout:g} s (setting request_head_timeout)")
+        elif self.reading == "body" and self.cycle is not None and not self.cycle.response_started:
+            # The application waits for the body: it sees the client leave, and whatever it answers is dropped.
+            self.cycle.disconnected = True
+            self.cycle.message_event.set()
+            self.transport.write(_error(408, "Request Timeout", f"the request's body did not arrive within "
+                                        f"{self.bounds.body_timeout:g} s (setting request_body_timeout)"))
+            self.transport.close()
+
+    def _refuse(self, status: int, reason: str, message: str) -> None:
+        self._time("", None)
+        self.transport.write(_error(status, reason, message))
+        self.transport.close()
+        self.url = b""  # what was read of the head is not kept while the connection closes
+        self.headers = []
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """What `uvicorn.run` (or uvicorn.Config) needs to apply these limits, with one worker or several."""
+    BoundedHttpProtocol.limits = HttpLimits.of(settings)
+    return {"http": BoundedHttpProtocol, "timeout_keep_alive": 5,
+            "h11_max_incomplete_event_size": max_url_bytes(settings.max_query_bytes) + settings.max_header_bytes}
+
+
+# RFC 3986: a registered name or an IP literal, then perhaps a port. Anything else cannot be part of a URL.
+_HOST = re.compile(rb"(?:[A-Za-z0-9._~!$&'()*+,;=%-]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?")
 
 
 class HeaderLimit:
-    """Refuse requests whose headers add up to more than `max_bytes` (the HTTP parser itself sets no bound)."""
+    """Refuse requests whose headers add up to more than `max_bytes` (for HTTP servers other than ours), and
+    requests whose Host header cannot be part of a URL (the service builds its own URLs from it)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -19,13 +212,19 @@ class HeaderLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            host = next((value for name, value in scope["headers"] if name == b"host"), b"")
             if size > self.max_bytes:
-                message = (f"the request's headers take {size} bytes, more than the {self.max_bytes} allowed "
-                           "(setting max_header_bytes)")
-                body = json.dumps({"error": {"status": 431, "message": message}}).encode()
-                await send({"type": "http.response.start", "status": 431,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+                await _refuse(send, 431, f"the request's headers take {size} bytes, more than the {self.max_bytes} "
+                                         "allowed (setting max_header_bytes)")
+                return
+            if not _HOST.fullmatch(host):
+                await _refuse(send, 400, "the Host header is not a host name, nor an address, with an optional port")
                 return
         await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": {"status": status, "message": message}}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fastapi import FastAPI
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
@@ -246,6 +247,8 @@ class ObservabilityMiddleware:
         self.metrics.in_flight += 1
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:  # the client hung up while sending its request: nobody is left to answer
+            return
         except Exception:
             # The app's own handler logs the error and would answer outside this middleware, without the id;
             # answering here gives the client the id to quote. Re-raised so that the handler still logs it.

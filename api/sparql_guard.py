@@ -23,23 +23,40 @@ QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 # Functions whose value changes from one evaluation to the next: such a query's answer is never reused.
 NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
 OPENING = "({["
+# A lookup runs in the server's own process: its cost must be bounded by its work, not only by its form. Each
+# described thing costs a range scan, and the text itself is parsed there.
+MAX_LOOKUP_TERMS = 8
+MAX_LOOKUP_BYTES = 4096
 
 _PN_LOCAL_ESCAPE = re.compile(r"\\(.)")
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_TOKENS = re.compile(r"""
-    (?:\s+|\#[^\n\r]*)*+  # white space and comments, skipped
-    (?:(?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
-  | (?P<bnode>_:[\w.-]*\w)
-  | (?P<pname>(?:[^\W\d_](?:[\w.-]*[\w-])?)?:(?:[\w:-]|%[0-9A-Fa-f]{2}|\\[_~.!$&'()*+,;=/?\#@%-]|\.(?=[\w:%\\-]))*)
-  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<word>[^\W\d_]\w*)
-  | (?P<number>\d*\.?\d+(?:[eE][+-]?\d+)?)
-  | (?P<bracket>[(){}\[\]])
-  | (?P<other>.))?  # nothing only at the very end
+# Every quantifier is possessive and no alternative starts over inside a run another one has scanned, so reading a
+# text costs time linear in its length whatever it holds (`(?:[\w.-]*[\w-])?:` read `a.a.a…` in quadratic time).
+_ECHAR = r"""\\[tbnrf"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""
+_NAME_RUN = r"[^\W\d_](?:[\w-]|\.++(?=[\w-]))*+"  # PN_PREFIX: name characters and dots, not ending in a dot
+_TOKENS = re.compile(rf"""
+    (?P<space>\s++)
+  | (?P<comment>\#[^\n\r]*+)
+  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*+>)
+  | (?P<string>'''(?:[^'\\]|{_ECHAR}|'(?!''))*+'''|\"\"\"(?:[^"\\]|{_ECHAR}|"(?!""))*+\"\"\"
+               |'(?:[^'\\\n\r]|{_ECHAR})*+'|"(?:[^"\\\n\r]|{_ECHAR})*+")
+  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]++)
+  | (?P<bnode>_:\w(?:[\w-]|\.++(?=[\w-]))*+)
+  | (?P<pname>(?:{_NAME_RUN})?:(?:[\w:-]|%[0-9A-Fa-f]{{2}}|\\[_~.!$&'()*+,;=/?\#@%-]|\.++(?=[\w:%\\-]))*+)
+  | (?P<langtag>@[A-Za-z]++(?:-[A-Za-z0-9]++)*+)
+  | (?P<word>{_NAME_RUN})
+  | (?P<number>\d++\.\d*+[eE][+-]?\d++|\d++(?:\.\d++)?(?:[eE][+-]?\d++)?|\.\d++(?:[eE][+-]?\d++)?)
+  | (?P<bracket>[(){{}}\[\]])
+  | (?P<other>\\.|.)
 """, re.VERBOSE | re.DOTALL)
+_SERVICE = re.compile("service", re.IGNORECASE)
+# The start of a variable's name, a local name, a blank node label or a language tag that the engine reads as part
+# of that name whatever follows: only these plain characters, so no other reading of the text can split them.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_:-]*+")
+# What, inside `<…>` read as an IRI, would change the reading of what follows if the engine read that `<` as the
+# operator "less than" instead: the start of a comment or a string, a bracket.
+_SHIFTING = frozenset("#'()[]")
+_OPERAND_ENDS = frozenset({"iri", "string", "var", "bnode", "pname", "langtag", "number", "word"})
 
 
 class QueryRefusedError(Exception):
@@ -68,8 +85,8 @@ class _Token(NamedTuple):
 
 
 def _tokens(query: str) -> list[_Token]:
-    return [_Token(kind, match[kind], match.start(kind)) for match in _TOKENS.finditer(query)
-            if (kind := match.lastgroup) is not None]  # None: only white space or a comment was left
+    return [_Token(kind, match[kind], match.start()) for match in _TOKENS.finditer(query)
+            if (kind := match.lastgroup) is not None and kind not in ("space", "comment")]
 
 
 def _where(query: str, offset: int) -> str:
@@ -93,6 +110,7 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
 
     Cached: the same text sent again (the common case for a public endpoint) costs a dictionary lookup.
     """
+    _refuse_service(query)
     tokens = _tokens(query)
     _check_nesting(query, tokens, max_nesting)
     form: str | None = None
@@ -119,7 +137,7 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
             if graph is not None:
                 datasets[named].append(graph)
     return Analysis(form, tuple(datasets[False]), tuple(datasets[True]), deterministic,
-                    _is_lookup(tokens) and not datasets[False] and not datasets[True])
+                    len(query) <= MAX_LOOKUP_BYTES and _is_lookup(tokens) and not (datasets[False] or datasets[True]))
 
 
 _TERMS = frozenset({"iri", "pname"})
@@ -142,7 +160,7 @@ def _is_lookup(tokens: list[_Token]) -> bool:
     form = words[at]
     at += 1
     if form == "DESCRIBE":
-        return at < len(tokens) and all(kind in _TERMS for kind in kinds[at:])
+        return at < len(tokens) <= at + MAX_LOOKUP_TERMS and all(kind in _TERMS for kind in kinds[at:])
     if form == "SELECT":
         at += words[at:at + 1] in (["DISTINCT"], ["REDUCED"])
         if words[at:at + 1] == ["*"]:
@@ -234,10 +252,85 @@ def _check_nesting(query: str, tokens: list[_Token], max_nesting: int) -> None:
                                              f"{max_nesting} levels (setting max_nesting)")
 
 
+def _refuse_service(query: str) -> None:
+    """Refuse `query` if the engine could read the keyword SERVICE anywhere in it, however it is spelled.
+
+    The engine reads keywords without requiring a break after them (`SERVICEex:x` is SERVICE and `ex:x`,
+    `trueSERVICE` is `true` and SERVICE), so this reading does not look for a word: it blanks out only what the
+    engine can read as nothing but a string, a comment, an IRI or the name of a variable, prefixed name, blank
+    node or language tag, and refuses the letters `service` in any case anywhere in what is left. The text with
+    its `\\u` escapes decoded is read the same way too, so that no engine reading escapes earlier can differ.
+    Some harmless texts are refused with them (a prefix named `myservice:`); nothing the engine could take for
+    SERVICE passes.
+    """
+    readings = [query]
+    if _UCHAR.search(query):
+        readings.append(_UCHAR.sub(lambda m: chr(min(int(m.group(1) or m.group(2), 16), 0x10FFFF)), query))
+    for index, text in enumerate(readings):
+        found = _SERVICE.search(_blank_names(text))
+        if found is not None:
+            where = f"at {_where(query, found.start())}" if index == 0 else "written with \\u escapes"
+            raise QueryRefusedError(400, f"SERVICE ({where}) is not allowed: this endpoint never sends requests "
+                                         "to other servers, so federated queries are refused")
+
+
+def _blank_names(text: str) -> str:
+    """`text` with every string, comment, IRI and name blanked out (see _refuse_service); QueryRefusedError where
+    `<…>` could be read either as an IRI or as the operator `<` followed by more of the query, and the two
+    readings would differ in what follows."""
+    pieces: list[str] = []
+    brackets: list[str] = []  # the open brackets: "expression" for a `(` where `<` can be the operator
+    values = False  # a VALUES clause was read: its `{ … }` holds data, not expressions
+    last_kind, last_text, last_end = "", "", -1  # the previous token that is neither white space nor comment
+    for match in _TOKENS.finditer(text):
+        kind, token, start = match.lastgroup or "", match[0], match.start()
+        piece = token
+        if kind in ("comment", "string"):
+            piece = " " * len(token)
+        elif kind == "iri":
+            operand_before = last_kind in _OPERAND_ENDS or last_text in (")", "]")
+            if (last_text == "<" and last_end == start) or (brackets[-1:] == ["expression"] and operand_before):
+                _refuse_two_readings(text, token, start)  # `<<`, or `?a<b>…` in an expression
+            else:
+                piece = " " * len(token)
+        elif kind in ("var", "bnode", "pname", "langtag"):
+            name = token.index(":") + 1 if kind in ("bnode", "pname") else 1
+            plain = _PLAIN_NAME.match(token, name)
+            if plain is not None:
+                piece = token[:name] + " " * (plain.end() - name) + token[plain.end():]
+        elif kind == "bracket":
+            values = _bracket(brackets, token, values)
+        elif kind == "word" and token.upper() == "VALUES":
+            values = True
+        pieces.append(piece)
+        if kind not in ("space", "comment"):
+            last_kind, last_text, last_end = kind, token, match.end()
+    return "".join(pieces)
+
+
+def _bracket(brackets: list[str], token: str, values: bool) -> bool:
+    """Open or close a bracket on `brackets`; whether a VALUES block is still to be opened."""
+    if token not in "([{":
+        if brackets:
+            brackets.pop()
+        return values
+    inner = brackets[-1] if brackets else ""
+    if token == "{":
+        brackets.append("data" if values else "group")
+        return False
+    brackets.append("data" if inner == "data" else "expression" if token == "(" else "group")
+    return values
+
+
+def _refuse_two_readings(text: str, token: str, start: int) -> None:
+    """Refuse an IRI token whose `<` could also be the operator, when that reading would change what follows."""
+    if _SHIFTING.intersection(token):
+        raise QueryRefusedError(400, f"`<` at {_where(text, start)} could be read as the start of an IRI or as the "
+                                     "operator `<`, and the rest of the query differently with each; write a space "
+                                     "after `<` where it means 'less than', or a prefixed name for the IRI")
+
+
 def _refuse_keyword(query: str, token: _Token, word: str) -> None:
-    if word == "SERVICE":
-        raise QueryRefusedError(400, f"SERVICE (at {_where(query, token.start)}) is not allowed: this endpoint "
-                                     "never sends requests to other servers, so federated queries are refused")
     if word in UPDATE_KEYWORDS:
         raise QueryRefusedError(400, f"this endpoint is read-only: {word} (at {_where(query, token.start)}) "
                                      "belongs to SPARQL Update; only SELECT, ASK, CONSTRUCT and DESCRIBE "

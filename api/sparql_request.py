@@ -13,6 +13,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 
+from api.limits import max_url_bytes, url_too_long
 from api.negotiation import NotAcceptableError, negotiate
 from api.sparql_guard import QueryRefusedError, check_size
 
@@ -87,9 +88,8 @@ async def _body(request: Request, limit: int) -> bytes:
 async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
     """What a GET or POST to /sparql asks for; QueryRefusedError for anything the protocol does not allow."""
     raw_url = request.scope["query_string"]
-    if len(raw_url) > 3 * max_query_bytes + 8192:  # more than a query of the largest size could encode to
-        raise QueryRefusedError(414, f"the URL's query string is {len(raw_url)} bytes; this endpoint accepts "
-                                     f"queries of at most {max_query_bytes} bytes (setting max_query_bytes)")
+    if len(raw_url) > max_url_bytes(max_query_bytes):  # under another HTTP server than ours (api.limits)
+        raise QueryRefusedError(414, url_too_long(len(raw_url), max_url_bytes(max_query_bytes)))
     url = parse_params(raw_url, "query string")
     body: dict[str, list[str]] = {}
     queries = url.get("query", [])
@@ -111,7 +111,8 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
         raise _read_only()
     if len(queries) > 1:
         raise QueryRefusedError(400, f"the request holds {len(queries)} queries; send exactly one query parameter")
-    query = queries[0] if queries else None
+    # A byte-order mark that some editors and tools write first is not part of the query.
+    query = queries[0].removeprefix("\ufeff") if queries else None
     if query is not None:
         check_size(len(query.encode()), max_query_bytes, 414 if request.method != "POST" else 413)
     default = url.get("default-graph-uri", []) + body.get("default-graph-uri", [])

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["DuplicateKeyError", "Located", "Path_", "read_yaml"]
+__all__ = ["AliasError", "DuplicateKeyError", "Located", "Path_", "ShapeError", "read_yaml"]
 
 Path_ = tuple[str | int, ...]
 
@@ -27,16 +27,35 @@ class Located:
         return 1
 
 
-class DuplicateKeyError(ValueError):
-    def __init__(self, key: str, line: int, first: int) -> None:
-        super().__init__(f"key {key!r} appears twice in one mapping (first on line {first})")
+class ShapeError(ValueError):
+    """Valid YAML that curated data may not hold; `line` is where it is."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
         self.line = line
 
 
+class DuplicateKeyError(ShapeError):
+    def __init__(self, key: str, line: int, first: int) -> None:
+        super().__init__(f"key {key!r} appears twice in one mapping (first on line {first})", line)
+
+
+class AliasError(ShapeError):
+    def __init__(self, anchor: str, line: int) -> None:
+        super().__init__(f"the alias *{anchor} repeats another part of the file; curated data does not accept YAML "
+                         "aliases (nested ones expand exponentially, a recursive one never ends): write the value out",
+                         line)
+
+
 def read_yaml(file: Path) -> Located:
-    """Parse one file; raises yaml.YAMLError (with its mark) or DuplicateKeyError."""
+    """Parse one file; raises yaml.YAMLError (with its mark) or ShapeError (a duplicate key, an alias)."""
+    text = file.read_text(encoding="utf-8")
+    if "*" in text:  # an alias is possible: refused before anything is built from it (a "billion laughs" file)
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise AliasError(str(event.anchor), event.start_mark.line + 1 if event.start_mark else 1)
     # libyaml parses about ten times faster than the pure-Python parser and keeps the same marks and tags.
-    node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    node = yaml.compose(text, Loader=yaml.CSafeLoader)
     lines: dict[Path_, int] = {}
     if node is None:
         return Located({}, lines)

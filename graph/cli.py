@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -128,7 +129,9 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     if not sparql:
         err.print("Give a query as an argument or with --file F.rq.")
         return 2
+    sparql = sparql.removeprefix("\ufeff")  # a byte-order mark some editors write first: not part of the query
     store = open_embedded(settings.store)
+    _cap_memory(settings.query_memory_mb)
     try:
         outcome = store.query(sparql)
     except SyntaxError as error:
@@ -143,6 +146,15 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         err.print(f"[red]{error}[/]")
         return 2
     return 0
+
+
+def _cap_memory(megabytes: int) -> None:
+    """Cap this process's memory as the service caps a query worker's: a query building a huge intermediate
+    result, or a damaged store, stops this command (the engine aborts) instead of exhausting the machine."""
+    limit = megabytes * 2**20
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard == resource.RLIM_INFINITY or hard > limit:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
 def _print_table(outcome: QueryOutcome) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from graph._yamlpos import DuplicateKeyError, Located, Path_, read_yaml
+from graph._yamlpos import Located, Path_, ShapeError, read_yaml
 from graph.keys import derived_keys
 from graph.records import (
     Agreement,
@@ -134,7 +134,7 @@ def _parse_file(file: Path, problems: list[Problem], broken: set[tuple[str, str]
     name = str(file)
     try:
         located = read_yaml(file)
-    except DuplicateKeyError as error:
+    except ShapeError as error:
         problems.append(Problem(name, error.line, "", str(error)))
         return None
     except yaml.MarkedYAMLError as error:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from graph._convert import sorted_unique
-from graph.published import DUMP_FILES, MARKER, Manifest
+from graph.published import DUMP_FILES, MARKER, Manifest, checksums, read_manifest
 
 __all__ = ["PREFIXES", "publish_store"]
 
@@ -45,33 +48,55 @@ def publish_store(nquads: bytes | Path, store_dir: Path, *, namespace: str, modi
     """
     builds = store_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(builds)
     manifest = Manifest.for_nquads(nquads, namespace, modified, data_files)
-    build_id, count = manifest.build_id, manifest.triples
-    final = builds / build_id
-    if not (final / MARKER).exists():
-        work = builds / f".tmp-{build_id}-{os.getpid()}"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
+    with _publishing(store_dir):  # one build at a time: two of the same data would otherwise share a folder
+        _remove_abandoned(builds)
+        final = builds / manifest.build_id
+        if (final / MARKER).exists():
+            manifest = read_manifest(final)
+        else:
+            manifest = _write_build(nquads, builds, manifest, namespace, step)
+        step("switching to the new build")
+        _point_current(store_dir, final)
+        _remove_old(builds, keep=final)
+    return manifest
+
+
+@contextmanager
+def _publishing(store_dir: Path) -> Iterator[None]:
+    """Hold the store folder's publishing lock (released by the system if the process dies)."""
+    with (store_dir / ".publish.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            if isinstance(nquads, bytes):
-                (work / "graph.nq").write_bytes(nquads)
-                nquads = work / "graph.nq"
-            step("writing dumps")
-            _write_dumps(nquads, namespace, work / "dumps")
-            step("loading the store")
-            _load_store(nquads, work / "oxigraph", count)
-            (work / "graph.nq").unlink(missing_ok=True)
-            (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
-        except BaseException:
-            # A full disk or a failed check: the half-written build goes, the published one was never touched.
-            shutil.rmtree(work, ignore_errors=True)
-            raise
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_build(nquads: bytes | Path, builds: Path, manifest: Manifest, namespace: str, step: Step) -> Manifest:
+    """Write the build into a folder of its own, then move it to its final name (which no build holds yet)."""
+    work = builds / f".tmp-{manifest.build_id}-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        if isinstance(nquads, bytes):
+            (work / "graph.nq").write_bytes(nquads)
+            nquads = work / "graph.nq"
+        step("writing dumps")
+        _write_dumps(nquads, namespace, work / "dumps")
+        step("loading the store")
+        _load_store(nquads, work / "oxigraph", manifest.triples)
+        (work / "graph.nq").unlink(missing_ok=True)
+        manifest = replace(manifest, checksums=checksums(work / "oxigraph"))
+        (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
+    except BaseException:
+        # A full disk or a failed check: the half-written build goes, the published one was never touched.
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    final = builds / manifest.build_id
+    if final.exists():  # an unfinished folder of that name (no marker): never the published build, which has one
         shutil.rmtree(final, ignore_errors=True)
-        work.rename(final)
-    step("switching to the new build")
-    _point_current(store_dir, final)
-    _remove_old(builds, keep=final)
+    work.rename(final)
     return manifest
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from graph import __version__
 
-__all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest"]
+__all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "checksums", "current_build",
+           "read_manifest", "verify_checksums"]
 
 MARKER = "build.json"
 DUMP_FILES = {"ttl": "graph.ttl", "nt.gz": "graph.nt.gz", "nq.gz": "graph.nq.gz", "jsonld": "graph.jsonld"}
@@ -30,6 +31,9 @@ class Manifest:
     namespace: str
     version: str
     data_files: int
+    # (file, SHA-256) of each data file of the store, checked whenever the build is opened: a store damaged on
+    # disk can still open, and then make the engine allocate without bound. Empty for builds written before.
+    checksums: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def for_nquads(cls, nquads: bytes | Path, namespace: str, modified: str, data_files: int) -> Manifest:
@@ -48,7 +52,9 @@ class Manifest:
 
 def read_manifest(build: Path) -> Manifest:
     try:
-        return Manifest(**json.loads((build / MARKER).read_text(encoding="utf-8")))
+        fields = json.loads((build / MARKER).read_text(encoding="utf-8"))
+        fields["checksums"] = tuple((str(name), str(digest)) for name, digest in fields.get("checksums", ()))
+        return Manifest(**fields)
     except FileNotFoundError as error:
         raise StoreUnavailableError(f"{build} has no completion marker ({MARKER}): it was never finished") from error
     except (ValueError, TypeError) as error:
@@ -62,3 +68,31 @@ def current_build(store_dir: Path) -> tuple[Path, Manifest]:
         raise StoreUnavailableError(f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`")
     build = link.resolve()
     return build, read_manifest(build)
+
+
+def _data_files(folder: Path) -> list[Path]:
+    """The store's data files (RocksDB's tables, which never change once written), in a stable order."""
+    return sorted(folder.glob("*.sst"))
+
+
+def _digest(file: Path) -> str:
+    with file.open("rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()
+
+
+def checksums(folder: Path) -> tuple[tuple[str, str], ...]:
+    """(file name, SHA-256) of the store's data files in `folder`."""
+    return tuple((file.name, _digest(file)) for file in _data_files(folder))
+
+
+def verify_checksums(folder: Path, expected: tuple[tuple[str, str], ...], store_dir: Path) -> None:
+    """StoreUnavailableError with the repair command when a data file of the store in `folder` is missing or
+    differs from what was published."""
+    if not expected:
+        return
+    for name, digest in expected:
+        file = folder / name
+        if not file.is_file() or _digest(file) != digest:
+            raise StoreUnavailableError(f"the published store is damaged ({name} is not the file that was "
+                                        f"published) and cannot be opened; repair it with `smartcity-kg build "
+                                        f"--store {store_dir}`")

@@ -95,22 +95,38 @@ class RemoteStore:
         return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
 
     def forward(self, sparql: str, media_type: str, default_graph: Sequence[str] | None,
-                named_graphs: Sequence[str] | None) -> bytes:
-        """A client's query passed through as it is, answered in `media_type` by the server itself.
+                named_graphs: Sequence[str] | None, max_bytes: int) -> bytes:
+        """A client's query passed through as it is, answered in `media_type` by the server itself, read only up
+        to `max_bytes` (AnswerTooLargeError past them: another server's bytes cannot be cut at a row).
 
         Without graphs named by the client the published graphs are the dataset; a query with its own FROM
         clauses is sent without protocol graphs, which would override them.
         """
-        response = self._post_query(sparql, media_type, self.graphs if default_graph is None else default_graph,
-                                    self.graphs if named_graphs is None else named_graphs)
-        return response.content
+        form = _query_form(sparql, self.graphs if default_graph is None else default_graph,
+                           self.graphs if named_graphs is None else named_graphs)
+        url = self.endpoints.query
+        try:
+            with self._client.stream("POST", url, content=form, headers={
+                    "Content-Type": "application/x-www-form-urlencoded", "Accept": media_type}) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _check(response, url)
+                kept: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise AnswerTooLargeError(max_bytes)
+                    kept.append(chunk)
+                return b"".join(kept)
+        except httpx.TimeoutException as error:
+            raise StoreUnavailableError(f"the SPARQL server at {url} did not answer in time") from error
+        except httpx.TransportError as error:
+            raise StoreUnavailableError(f"the SPARQL server at {url} cannot be reached: {error}") from error
 
     def _post_query(self, sparql: str, accept: str, default_graph: Sequence[str],
                     named_graphs: Sequence[str]) -> httpx.Response:
-        form: list[tuple[str, str]] = [("query", sparql)]
-        form += [("default-graph-uri", g) for g in default_graph]
-        form += [("named-graph-uri", g) for g in named_graphs]
-        return self._send("POST", self.endpoints.query, content=urlencode(form).encode(),
+        return self._send("POST", self.endpoints.query, content=_query_form(sparql, default_graph, named_graphs),
                           headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
 
     def quads(self) -> Iterator[ox.Quad]:
@@ -131,12 +147,32 @@ class RemoteStore:
             raise StoreUnavailableError(f"the SPARQL server at {url} did not answer in time") from error
         except httpx.TransportError as error:
             raise StoreUnavailableError(f"the SPARQL server at {url} cannot be reached: {error}") from error
-        if response.status_code == 400:
-            raise SyntaxError(response.text.strip() or "the server refused the query")
-        if response.status_code >= 400:
-            raise StoreUnavailableError(f"the SPARQL server at {url} answered {response.status_code}: "
-                                        f"{response.text.strip()[:300]}")
+        _check(response, url)
         return response
+
+
+class AnswerTooLargeError(Exception):
+    """The remote server's answer is over the byte limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is over the {limit} bytes an answer may take (setting max_answer_bytes); ask "
+                         "for fewer rows with LIMIT and page with OFFSET, or download the dumps at /dumps/")
+
+
+def _query_form(sparql: str, default_graph: Sequence[str], named_graphs: Sequence[str]) -> bytes:
+    form: list[tuple[str, str]] = [("query", sparql)]
+    form += [("default-graph-uri", g) for g in default_graph]
+    form += [("named-graph-uri", g) for g in named_graphs]
+    return urlencode(form).encode()
+
+
+def _check(response: httpx.Response, url: str) -> None:
+    """Raise for a status that is not an answer: SyntaxError for 400, StoreUnavailableError for the others."""
+    if response.status_code == 400:
+        raise SyntaxError(response.text.strip() or "the server refused the query")
+    if response.status_code >= 400:
+        raise StoreUnavailableError(f"the SPARQL server at {url} answered {response.status_code}: "
+                                    f"{response.text.strip()[:300]}")
 
 
 def _value(term: object) -> str:

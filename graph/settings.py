@@ -50,3 +50,11 @@ class Settings(BaseSettings):
                                 "holding more after a query is replaced by a fresh one.")
     result_cache_mb: int = Field(64, ge=0, description="Memory (MiB) keeping answers to repeated queries on the "
                                  "current build; 0 turns the cache off.")
+    max_answer_bytes: int = Field(16 * 2**20, ge=2**16, description="Largest answer to a query, in bytes; a longer "
+                                  "one is cut at a row and marked X-SPARQL-Truncated (or refused where it cannot be).")
+    request_head_timeout: float = Field(10.0, gt=0, description="Seconds a client has to send a request's line and "
+                                        "headers once it has connected or started the request.")
+    request_body_timeout: float = Field(30.0, gt=0, description="Seconds a client has to send a request's body "
+                                        "after its headers.")
+    send_timeout: float = Field(30.0, gt=0, description="Seconds an answer may wait for a client that does not read "
+                                "it before the connection is dropped.")

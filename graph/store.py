@@ -10,7 +10,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from graph._convert import serialize_rdf
-from graph.published import Manifest, StoreUnavailableError, current_build
+from graph.published import Manifest, StoreUnavailableError, current_build, verify_checksums
 
 __all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome", "with_constants"]
 
@@ -39,14 +39,15 @@ class ReadStore(Protocol):
 class EmbeddedStore:
     """The current published build, opened read-only. The default graph is the union of all graphs."""
 
-    def __init__(self, path: Path, manifest: Manifest) -> None:
+    def __init__(self, path: Path, manifest: Manifest, store_dir: Path | None = None) -> None:
         self.path = path
         self.manifest = manifest
+        verify_checksums(path / "oxigraph", manifest.checksums, store_dir or path.parent.parent)
         try:
             self._store = ox.Store.read_only(str(path / "oxigraph"))
         except (OSError, RuntimeError) as error:  # Oxigraph reports a damaged store as a RuntimeError
-            raise StoreUnavailableError(f"the published store in {path} cannot be opened ({error}); rebuild it "
-                                        "with `smartcity-kg build`") from error
+            raise StoreUnavailableError(f"the published store cannot be opened ({error}); repair it with "
+                                        f"`smartcity-kg build --store {store_dir or path.parent.parent}`") from error
 
     def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
               substitutions: Mapping[str, Term] | None = None) -> QueryOutcome:
@@ -93,7 +94,7 @@ def _named(graphs: Sequence[str] | None) -> list[ox.NamedNode | ox.BlankNode] | 
 def open_embedded(store_dir: Path) -> EmbeddedStore:
     """The current complete build of `store_dir`; StoreUnavailableError when there is none."""
     build, manifest = current_build(store_dir)
-    return EmbeddedStore(build, manifest)
+    return EmbeddedStore(build, manifest, store_dir)
 
 
 def serialize_outcome(outcome: QueryOutcome, fmt: str, prefixes: dict[str, str] | None = None) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -41,10 +42,11 @@ RDF_FORMATS = [
 
 
 def free_port() -> int:
-    """A free loopback port: any, or one of SMARTCITY_KG_TEST_PORTS ("18850-18899") on a machine whose users
-    each keep to a range of ports."""
-    first, _, last = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
-    for candidate in range(int(first), int(last or first) + 1):
+    """A free loopback port: any, or one of SMARTCITY_KG_TEST_PORTS (`18100-18199`) where the machine is shared."""
+    low, _, high = os.environ.get("SMARTCITY_KG_TEST_PORTS", "0-0").partition("-")
+    candidates = list(range(int(low), int(high or low) + 1))
+    random.shuffle(candidates)  # servers started a moment ago may not be listening yet
+    for candidate in candidates:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", candidate))
@@ -52,7 +54,7 @@ def free_port() -> int:
                 continue
             port: int = sock.getsockname()[1]
             return port
-    raise RuntimeError(f"no free port in SMARTCITY_KG_TEST_PORTS={first}-{last}")
+    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 @pytest.fixture(scope="session")

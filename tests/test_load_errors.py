@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,26 @@ def test_validate_exit_status(data: Path, capsys: pytest.CaptureFixture[str]) ->
     _replace(data / "shared.yaml", 'value: "05913000"', 'value: "123"')
     assert main(["validate", "--data", str(data)]) == 1
     assert "cities[0].ags.value" in capsys.readouterr().err
+
+
+LAUGHS = "\n".join([
+    "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]",
+    *(f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join([f'*{chr(97 + n)}'] * 9)}]" for n in range(8)),
+    "organizations: *i",
+]) + "\n"
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    (LAUGHS, 2),  # nested aliases: 9**9 strings once expanded (tens of GB)
+    ("organizations: &x [*x]\n", 1),  # a recursive alias: expansion never ends
+    ("sources:\n  - &src {key: s}\norganizations:\n  - *src\n", 4),
+], ids=["billion laughs", "recursive", "plain alias"])
+def test_yaml_aliases_are_refused_where_they_stand(data: Path, text: str, line: int) -> None:
+    (data / "zz-aliases.yaml").write_text(text, encoding="utf-8")
+    began = time.process_time()
+    with pytest.raises(LoadError) as caught:
+        load_records(data)
+    assert time.process_time() - began < 5
+    (problem,) = caught.value.problems
+    assert problem.file.endswith("zz-aliases.yaml") and problem.line == line
+    assert "aliases" in problem.message

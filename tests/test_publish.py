@@ -6,11 +6,14 @@ import errno
 import gzip
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,7 +21,9 @@ import pytest
 import rdflib
 
 from api.cli import main
+from api.querying.worker import Evaluator, Status
 from graph.pipeline import run_build
+from graph.publish import publish_store
 from graph.published import StoreUnavailableError, current_build
 from graph.store import open_embedded
 from tests.conftest import start_server, stop_server
@@ -178,11 +183,42 @@ def _damage(store: Path) -> None:
             file.write_bytes(b"\x00garbage")
 
 
+def _flip(store: Path) -> None:
+    """Flip 40 bytes in the middle of each of the store's tables: the store still opens, and its data lies."""
+    build, _ = current_build(store)
+    for file in (build / "oxigraph").glob("*.sst"):
+        data = bytearray(file.read_bytes())
+        middle = len(data) // 2
+        data[middle:middle + 40] = bytes(byte ^ 0xFF for byte in data[middle:middle + 40])
+        file.write_bytes(bytes(data))
+
+
+def test_a_store_damaged_but_openable_is_unavailable_with_the_repair_command(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    _flip(store)
+    with pytest.raises(StoreUnavailableError, match=f"repair it with `smartcity-kg build --store {store}`"):
+        open_embedded(store)
+    assert main(["query", "--store", str(store), "SELECT * { ?s ?p ?o }"]) == 1
+    assert f"smartcity-kg build --store {store}" in " ".join(capsys.readouterr().err.split())
+    server = start_server(store)
+    try:
+        with server.client() as client:
+            for path in ("/", "/catalog", "/.well-known/void", "/health", "/sparql?query=ASK%7B%7D"):
+                response = client.get(path)
+                assert response.status_code == 503, path
+                assert "repair it with `smartcity-kg build" in response.text and "Traceback" not in response.text
+        assert server.process.poll() is None
+    finally:
+        stop_server(server)
+
+
 def test_a_damaged_store_is_unavailable_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "s"
     run_build(MINI, store, NS)
     _damage(store)
-    with pytest.raises(StoreUnavailableError, match="cannot be opened"):
+    with pytest.raises(StoreUnavailableError, match="cannot be opened; repair it with `smartcity-kg build --store"):
         open_embedded(store)
     assert main(["query", "--store", str(store), "ASK {}"]) == 1
     assert "smartcity-kg build" in capsys.readouterr().err
@@ -201,3 +237,67 @@ def test_the_service_over_a_damaged_store_answers_503(tmp_path: Path) -> None:
                 assert "cannot be opened" in response.text and "Traceback" not in response.text
     finally:
         stop_server(server)
+
+
+def test_query_command_reads_a_file_with_a_byte_order_mark(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    query = tmp_path / "q.rq"
+    query.write_text("\ufeffASK { ?s ?p ?o }", encoding="utf-8")
+    assert main(["query", "--store", str(store), "--file", str(query), "--format", "json"]) == 0
+    assert '"boolean":true' in capsys.readouterr().out.replace(" ", "")
+
+
+def test_query_command_is_capped_in_memory(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    hog = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 1"
+    command = [sys.executable, "-m", "api.cli", "query", "--store", str(store), hog]
+    began = time.monotonic()
+    finished = subprocess.run(command, env={**os.environ, "SMARTCITY_KG_QUERY_MEMORY_MB": "300"}, timeout=120,
+                              capture_output=True, check=False)
+    assert finished.returncode != 0
+    assert time.monotonic() - began < 120
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 600 * 1024  # kilobytes
+
+
+def test_a_query_queued_across_two_publishes_follows_the_current_build(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    first, _ = current_build(store)
+    for number in range(2):  # the build before the current one is kept: two publishes remove the first
+        publish_store(f"<http://x/{number}> <http://x/p> <http://x/o> <http://x/g> .\n".encode(), store,
+                      namespace=NS, modified="2026-01-01T00:00:00+00:00", data_files=1)
+    assert not first.exists()
+    job = (str(first), "SELECT ?s { ?s ?p ?o }", "http://x/", None, None, True, "csv", "", 10, 2**20)
+    status, payload, _, _ = Evaluator({}).run(job)
+    assert (status, payload.split()) == (Status.OK, [b"s", b"http://x/1"])
+
+
+def test_concurrent_builds_of_the_same_data_never_remove_the_published_one(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    nquads = b"".join(b"<http://x/%d> <http://x/p> <http://x/o> <http://x/g> .\n" % n for n in range(20_000))
+    missing: list[str] = []
+    building = True
+
+    def watch() -> None:
+        while building:
+            link = store / "current"
+            if link.is_symlink() and not (link.resolve() / "build.json").exists():
+                missing.append(str(link.resolve()))
+            time.sleep(0.001)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            builds = [pool.submit(publish_store, nquads, store, namespace=NS, modified="2026-01-01T00:00:00+00:00",
+                                  data_files=1) for _ in range(2)]
+            manifests = [build.result() for build in builds]
+    finally:
+        building = False
+        watcher.join()
+    assert manifests[0] == manifests[1]
+    assert not missing
+    assert len(open_embedded(store)) == 20_000

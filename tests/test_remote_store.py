@@ -24,7 +24,7 @@ from graph.load import load_records
 from graph.pipeline import load_ontology
 from graph.publish import publish_store
 from graph.published import Manifest, StoreUnavailableError
-from graph.remote import RemoteEndpoints, RemoteStore, bind_values, publish_remote
+from graph.remote import AnswerTooLargeError, RemoteEndpoints, RemoteStore, bind_values, publish_remote
 from graph.store import open_embedded
 from tests.conftest import free_port, start_server, stop_server
 
@@ -157,6 +157,15 @@ def test_a_bad_query_is_a_syntax_error(oxigraph: OxigraphServer) -> None:
     _publish(oxigraph)
     with RemoteStore(oxigraph.endpoints, NS) as store, pytest.raises(SyntaxError):
         store.query("SELECT * WHERE {")
+
+
+def test_a_forwarded_answer_over_the_byte_limit_is_refused_once_read_that_far(oxigraph: OxigraphServer) -> None:
+    _publish(oxigraph)
+    query = 'SELECT (REPLACE(STR(?s), "^", "' + "x" * 1000 + '") AS ?x) WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 5000'
+    with RemoteStore(oxigraph.endpoints, NS) as store:
+        assert len(store.forward(query, "text/csv", None, None, 10 * 2**20)) > 2**20
+        with pytest.raises(AnswerTooLargeError, match="max_answer_bytes"):
+            store.forward(query, "text/csv", None, None, 2**20)
 
 
 @pytest.mark.parametrize(("query", "expected"), [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 import pytest
 
 from api.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset
@@ -71,6 +74,8 @@ NOT_LOOKUPS = [
     "SELECT ?p ?o WHERE { { <http://x/a> ?p ?o } }",
     "SELECT ?p ?o WHERE { GRAPH ?g { <http://x/a> ?p ?o } }",
     "SELECT ?p ?o WHERE { <http://x/a> ?p ?o } LIMIT",
+    "DESCRIBE " + " ".join(f"<http://x/{n}>" for n in range(9)),  # each thing costs a scan: a few at most
+    "SELECT ?p ?o WHERE { <http://x/" + "a" * 5000 + "> ?p ?o }",  # the text is parsed in the server process too
 ]
 
 
@@ -123,3 +128,33 @@ def test_dataset_must_name_graphs_of_the_store() -> None:
         check_dataset((), ("http://127.0.0.1:9/",), store)
     assert "<http://127.0.0.1:9/>, which is not a graph of this store" in str(refused.value)
     assert "<http://x/graph/data>" in str(refused.value)
+
+
+# Texts that made a backtracking reader take seconds to minutes of the server process's CPU (`a.a.a…` took 36 s):
+# every one, at the largest size accepted, is read in time linear in its length.
+PATHOLOGICAL = {
+    "dotted names": "a." * 32_000,
+    "colons": "a:" * 32_000,
+    "dotted prefixes": "a.:" * 21_000,
+    "dotted local names": "ex:a." * 12_800,
+    "unclosed long strings": "'''\\'" * 12_800,
+    "unclosed strings": '"\\"' * 21_000,
+    "quotes": "'" * 64_000,
+    "long strings": "'''a" * 16_000,
+    "less-than signs": "<" * 64_000,
+    "unclosed IRIs": "<a" * 32_000,
+    "comments": "#" * 64_000,
+    "escapes": "\\u0053" * 10_000,
+    "variables": "?a" * 32_000,
+    "triple patterns": "SELECT * {" + "?s ?p ?o ." * 6_000 + "}",
+    "dots": "." * 64_000,
+    "expressions": "SELECT * { FILTER(" + "?a<a>" * 12_000 + ") }",
+}
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_reading_is_linear(text: str) -> None:
+    began = time.process_time()
+    with contextlib.suppress(QueryRefusedError):
+        analyse_query(text, 64, BASE)
+    assert time.process_time() - began < 2.0  # seconds of CPU; each takes a small fraction of that

@@ -301,7 +301,7 @@ REFUSALS = [
     ("lower-case service", {"params": {"query": "select * where { service silent <http://example.org/> {} }"}},
      400, "SERVICE"),
     ("SERVICE spelled with an escape", {"params": {"query": "SELECT * { \\u0053ERVICE <http://example.org/> {} }"}},
-     400, "syntax error"),
+     400, "SERVICE (written with \\u escapes)"),
     ("LOAD", {"params": {"query": "LOAD <http://example.org/data.ttl>"}}, 400, "read-only"),
     ("INSERT DATA", {"params": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, 400, "read-only"),
     ("DELETE WHERE", {"params": {"query": "DELETE WHERE { ?s ?p ?o }"}}, 400, "read-only"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from api.querying.worker import RESULT_FORMATS, _first_rows
+from api.querying.worker import GRAPH_FORMATS, RESULT_FORMATS, _first_rows, answer
 
 TERMS = """SELECT ?x ?y WHERE { VALUES (?x ?y) {
     (1 UNDEF) (UNDEF "tab\\tnew\\nline \\\\ \\"quoted\\"") (<http://example.org/x> "x"^^<http://example.org/dt>)
@@ -24,14 +24,14 @@ def test_rows_under_the_limit_are_written_as_the_engine_writes_them(query: str, 
     direct = store.query(query)
     capped = store.query(query)
     assert isinstance(direct, ox.QuerySolutions) and isinstance(capped, ox.QuerySolutions)
-    assert _first_rows(capped, RESULT_FORMATS[fmt], 10) == (direct.serialize(format=RESULT_FORMATS[fmt]), False)
+    assert _first_rows(capped, RESULT_FORMATS[fmt], 10, 2**20) == (direct.serialize(format=RESULT_FORMATS[fmt]), False)
 
 
 def test_rows_over_the_limit_are_cut_and_flagged() -> None:
     store = ox.Store()
     solutions = store.query("SELECT ?n WHERE { VALUES ?n { 1 2 3 4 5 } } ORDER BY ?n")
     assert isinstance(solutions, ox.QuerySolutions)
-    payload, truncated = _first_rows(solutions, ox.QueryResultsFormat.CSV, 3)
+    payload, truncated = _first_rows(solutions, ox.QueryResultsFormat.CSV, 3, 2**20)
     assert truncated
     assert payload.decode().split() == ["n", "1", "2", "3"]
 
@@ -42,7 +42,7 @@ def test_the_cut_falls_exactly_at_the_limit(rows: int, limit: int) -> None:
     query = f"SELECT ?n WHERE {{ {_numbers(rows)} }} ORDER BY ?n LIMIT {rows}"
     solutions = ox.Store().query(query)
     assert isinstance(solutions, ox.QuerySolutions)
-    payload, truncated = _first_rows(solutions, ox.QueryResultsFormat.CSV, limit)
+    payload, truncated = _first_rows(solutions, ox.QueryResultsFormat.CSV, limit, 2**20)
     lines = payload.decode().split()
     assert truncated == (rows > limit)
     assert lines[0] == "n"
@@ -55,3 +55,35 @@ def _numbers(rows: int) -> str:
     digits = " ".join(f"VALUES ?d{place} {{ 0 1 2 3 4 5 6 7 8 9 }}" for place in range(places))
     number = " + ".join(f"?d{place} * {10 ** place}" for place in range(places))
     return f"{digits} BIND({number} AS ?n)"
+
+
+# A few rows can make a huge answer (REPLACE turned a 3 KB query into 382 MiB under 10,000 rows): answers are cut
+# at a row before they pass the byte limit too, in every format, and flagged like a cut at the row limit.
+AMPLIFIED = ('SELECT (REPLACE(STR(?n), "[0-9]", "{pad}") AS ?x) WHERE {{ {numbers} }}',
+             'CONSTRUCT {{ ?s <http://example.org/p> ?x }} WHERE {{ {numbers} '
+             'BIND(IRI(CONCAT("http://example.org/", STR(?n))) AS ?s) '
+             'BIND(REPLACE(STR(?n), "[0-9]", "{pad}") AS ?x) }}')
+
+
+@pytest.mark.parametrize(("template", "fmt"), [(AMPLIFIED[0], fmt) for fmt in RESULT_FORMATS] +
+                         [(AMPLIFIED[1], fmt) for fmt in GRAPH_FORMATS])
+def test_answers_are_cut_at_a_row_before_the_byte_limit(template: str, fmt: str) -> None:
+    store = ox.Store()
+    query = template.format(pad="x" * 500, numbers=_numbers(1000))
+    construct = template.startswith("CONSTRUCT")
+    limit = 100_000
+    status, payload, written, truncated = answer(
+        lambda: store, (query, "http://example.org/", None, None, True, None if construct else fmt,
+                        fmt if construct else None, 10_000, limit), {})
+    assert (status, written, truncated) == (0, fmt, True)
+    assert limit * 0.8 < len(payload) <= limit
+    if fmt == "csv":
+        lines = payload.decode().splitlines()
+        assert lines[0] == "x" and all(set(line) == {"x"} and len(line) % 500 == 0 for line in lines[1:])
+    elif not construct:  # still a well-formed answer in its format, with whole rows only
+        rows = ox.parse_query_results(payload, format=RESULT_FORMATS[fmt])
+        assert isinstance(rows, ox.QuerySolutions)
+        values = [row["x"].value for row in rows]
+        assert len(values) > 10 and all(set(value) == {"x"} and len(value) % 500 == 0 for value in values)
+    else:
+        assert len(list(ox.parse(payload, format=GRAPH_FORMATS[fmt]))) > 10

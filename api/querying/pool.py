@@ -47,11 +47,12 @@ class Job:
     results_format: str | None  # for SELECT/ASK; None: not acceptable
     graph_format: str | None  # for CONSTRUCT/DESCRIBE; None: not acceptable
     max_rows: int
+    max_bytes: int = 16 * 2**20  # the answer is cut at a row before it is longer (setting max_answer_bytes)
 
     def fields(self) -> tuple[str | tuple[str, ...] | bool | int | None, ...]:
         """What a worker is sent: the build's folder first, then what `worker.answer` evaluates."""
         return (self.build, self.query, self.base_iri, self.default_graphs, self.named_graphs, self.union,
-                self.results_format or "", self.graph_format or "", self.max_rows)
+                self.results_format or "", self.graph_format or "", self.max_rows, self.max_bytes)
 
     def frame(self) -> bytes:
         body = marshal.dumps(self.fields())
@@ -194,8 +195,9 @@ class QueryPool:
             raise QueryFailedError(406, f"the result cannot be written as {MEDIA_TYPES[fmt]} ({message}); ask for "
                                         "another format: Turtle and N-Triples can write every result",
                                    seconds=seconds)
-        log.error("query failed: %s", message)
-        raise QueryFailedError(500, f"the query could not be evaluated: {message}", seconds=seconds)
+        log.error("query failed: %s", message)  # the engine's own words may name the server's files: logged only
+        raise QueryFailedError(500, "the query could not be evaluated: the query engine failed (the details are "
+                                    "in the server's log)", seconds=seconds)
 
     def _out_of_memory(self, seconds: float) -> QueryFailedError:
         return QueryFailedError(503, f"the query was stopped: it needed more than the {self.memory_mb} MiB of "

@@ -12,10 +12,10 @@ would take down whichever process evaluated it. Before it reads a job the worker
 - evaluates on a thread with a large stack, so deeply nested algebra ends in the time limit, not in a segfault.
 
 Frames on the socket: a job is `!I` length + marshal((build, query, base_iri, default_graphs, named_graphs,
-union, results_format, graph_format, max_rows)); an answer is ANSWER (status, format index, truncated, retiring,
-length) followed by that many bytes. A worker that still holds more than REST_MB of memory after a query (glibc
-and the engine keep what a big query freed) says it is retiring in that answer and exits, and the pool starts a
-fresh one: idle workers stay small, however heavy the queries they once ran.
+union, results_format, graph_format, max_rows, max_bytes)); an answer is ANSWER (status, format index, truncated,
+retiring, length) followed by that many bytes. A worker that still holds more than REST_MB of memory after a query
+(glibc and the engine keep what a big query freed) says it is retiring in that answer and exits, and the pool starts
+a fresh one: idle workers stay small, however heavy the queries they once ran.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ import struct
 import sys
 import threading
 from collections.abc import Callable
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +99,8 @@ class Evaluator:
         self.store: ox.Store | None = None
 
     def open(self, build: str) -> ox.Store:
+        if not Path(build).is_dir():  # removed by later publishes while the query waited: the current one answers
+            build = str((Path(build).parent.parent / "current").resolve())
         if self.store is None or build != self.build:
             self.store = None  # release the old build's files before opening the new one
             self.store = ox.Store.read_only(str(Path(build) / "oxigraph"))
@@ -126,7 +127,7 @@ def answer(engine: Callable[[], ox.Store], job: tuple[Any, ...], prefixes: dict[
 
 
 def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str]) -> Outcome:
-    query, base_iri, default_graphs, named_graphs, union, results_format, graph_format, max_rows = job
+    query, base_iri, default_graphs, named_graphs, union, results_format, graph_format, max_rows, max_bytes = job
     if default_graphs is None and named_graphs is None:
         dataset: dict[str, Any] = {"use_default_graph_as_union": union}
     else:  # the protocol's dataset replaces the query's and the union alike
@@ -136,19 +137,39 @@ def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str
     if isinstance(outcome, ox.QueryTriples):
         if not graph_format:
             return Status.NOT_ACCEPTABLE, b"graph", "json", False
-        triples = list(islice(outcome, max_rows + 1))
         try:
-            payload = ox.serialize(triples[:max_rows], format=GRAPH_FORMATS[graph_format], prefixes=prefixes)
+            payload, truncated = _first_triples(outcome, GRAPH_FORMATS[graph_format], prefixes, max_rows, max_bytes)
         except OSError as error:  # a writer refusing what its format cannot express (JSON-LD and triple terms)
             return Status.UNWRITABLE, str(error).encode(), graph_format, False
-        return Status.OK, payload or b"", graph_format, len(triples) > max_rows
+        return Status.OK, payload, graph_format, truncated
     if not results_format:
         return Status.NOT_ACCEPTABLE, b"results", "json", False
     fmt = RESULT_FORMATS[results_format]
     if isinstance(outcome, ox.QueryBoolean):
         return Status.OK, outcome.serialize(format=fmt) or b"", results_format, False
-    payload, truncated = _first_rows(outcome, fmt, max_rows)
+    payload, truncated = _first_rows(outcome, fmt, max_rows, max_bytes)
     return Status.OK, payload, results_format, truncated
+
+
+def _first_triples(triples: ox.QueryTriples, fmt: ox.RdfFormat, prefixes: dict[str, str], max_rows: int,
+                   max_bytes: int) -> tuple[bytes, bool]:
+    """At most `max_rows` triples in `fmt` and at most `max_bytes` long, and whether there were more: triples are
+    taken while their terms' text fits, then the serialisation is cut further if its syntax made it longer."""
+    kept: list[ox.Triple] = []
+    size = 0
+    truncated = False
+    for triple in triples:
+        size += len(str(triple))
+        if len(kept) == max_rows or size > max_bytes:
+            truncated = True
+            break
+        kept.append(triple)
+    while True:
+        payload = ox.serialize(kept, format=fmt, prefixes=prefixes) or b""
+        if len(payload) <= max_bytes or not kept:
+            return payload, truncated
+        kept = kept[:min(len(kept) - 1, int(len(kept) * max_bytes / len(payload) * 0.9))]
+        truncated = True
 
 
 def _unbound(*_: object) -> None:
@@ -174,44 +195,58 @@ def _evaluate(store: ox.Store, query: str, base_iri: str, dataset: dict[str, Any
             unknown[ox.NamedNode(function[1])] = _unbound
 
 
-def _first_rows(solutions: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int) -> tuple[bytes, bool]:
-    """At most `max_rows` solutions in `fmt`, and whether there were more.
+def _first_rows(solutions: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int,
+                max_bytes: int) -> tuple[bytes, bool]:
+    """At most `max_rows` solutions in `fmt` and at most `max_bytes` long, and whether there were more.
 
     pyoxigraph serialises a whole iterator and cannot build one from a list, so the engine writes the solutions
-    as TSV (one line a row) into a writer that stops it once it has more than max_rows rows, and the first rows
-    are read back into a QuerySolutions to serialise: the bytes are identical to serialising the solutions
-    directly, and the evaluation stops a write buffer past the limit.
+    as TSV (one line a row) into a writer that stops it once it has more than max_rows rows or max_bytes bytes,
+    and the first rows are read back into a QuerySolutions to serialise: the bytes are identical to serialising
+    the solutions directly, and the evaluation stops a write buffer past the limit. Where the chosen format
+    writes the rows longer than TSV does, rows are dropped until it fits.
     """
-    table = _Lines(max_rows + 2)  # the header, max_rows rows, and one more to know the result was cut
+    table = _Lines(max_rows + 2, max_bytes)  # the header, max_rows rows, and one more to know the result was cut
     with contextlib.suppress(_Lines.FullError):
         solutions.serialize(table, format=ox.QueryResultsFormat.TSV)
-    written = table.getvalue()
-    lines = written.split(b"\n", max_rows + 1)
-    truncated = len(lines) > max_rows + 1 and lines[max_rows + 1] != b""
-    if truncated:
-        written = b"\n".join(lines[:max_rows + 1]) + b"\n"
-    capped = ox.parse_query_results(written, format=ox.QueryResultsFormat.TSV)
-    assert isinstance(capped, ox.QuerySolutions)
-    return capped.serialize(format=fmt) or b"", truncated
+    lines = table.getvalue().split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    truncated = table.full
+    rows = max(min(len(lines) - 1 - truncated, max_rows), 0)  # a row the writer was stopped in: not kept
+    truncated = truncated or len(lines) - 1 > rows
+    while True:
+        capped = ox.parse_query_results(b"\n".join(lines[:rows + 1]) + b"\n", format=ox.QueryResultsFormat.TSV)
+        assert isinstance(capped, ox.QuerySolutions)
+        payload = capped.serialize(format=fmt) or b""
+        if len(payload) <= max_bytes or rows == 0:
+            return payload, truncated
+        rows = min(rows - 1, int(rows * max_bytes / len(payload) * 0.9))
+        truncated = True
 
 
 class _Lines(io.BytesIO):
-    """A file for pyoxigraph's writers that stops the writing (raises FullError) once it holds `limit` lines."""
+    """A file for pyoxigraph's writers that stops the writing (raises FullError) once it holds `limit` lines or
+    more than `max_bytes` bytes; `full` says the writer was stopped."""
 
     class FullError(Exception):
         pass
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, max_bytes: int) -> None:
         super().__init__()
         self.limit = limit
+        self.max_bytes = max_bytes
         self.lines = 0
+        self.full = False
 
     def write(self, chunk: ReadableBuffer) -> int:
-        if self.lines >= self.limit:  # the writer's final flush after FullError: it already holds what is needed
+        if self.full:  # the writer's final flush after FullError: it already holds what is needed
             raise self.FullError
-        written = super().write(chunk)
-        self.lines += bytes(chunk).count(b"\n")
-        if self.lines >= self.limit:
+        data = bytes(chunk)
+        room = self.max_bytes + 1 - self.tell()
+        written = super().write(data[:room])
+        self.lines += data.count(b"\n", 0, room)
+        if self.lines >= self.limit or len(data) >= room:
+            self.full = True
             raise self.FullError
         return written
 

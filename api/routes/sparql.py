@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from api.answer_stream import StreamedAnswer
 from api.editor import editor_page
 from api.errors import error_response
 from api.negotiation import NotAcceptableError, negotiate
@@ -24,7 +25,7 @@ from api.sparql_guard import QueryRefusedError, analyse_query, check_dataset
 from api.sparql_request import GRAPH_NAMES, GRAPH_TYPES, MEDIA_TYPES, RESULT_TYPES, choose_formats, read_request
 from api.state import StoreHolder
 from graph.publish import PREFIXES
-from graph.remote import RemoteStore
+from graph.remote import AnswerTooLargeError, RemoteStore
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
 
@@ -91,7 +92,8 @@ class SparqlEndpoint:
             return await self.forward(store, asked.query, fmt, asked.default_graphs or ([] if own_dataset else None),
                                       asked.named_graphs or ([] if own_dataset else None))
         job = Job(str(store.path), asked.query, endpoint, asked.default_graphs, asked.named_graphs,
-                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows)
+                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows,
+                  settings.max_answer_bytes)
         answer = self.answers.get(job) if analysis.deterministic else None
         if answer is not None:
             record("answer_cache_hit")
@@ -107,7 +109,8 @@ class SparqlEndpoint:
         if answer.truncated:
             headers[TRUNCATED] = "true"
             headers["X-SPARQL-Max-Rows"] = str(settings.max_rows)
-        return Response(answer.payload, media_type=MEDIA_TYPES[answer.format], headers=headers)
+            headers["X-SPARQL-Max-Bytes"] = str(settings.max_answer_bytes)
+        return StreamedAnswer(answer.payload, MEDIA_TYPES[answer.format], headers)
 
     async def evaluate(self, request: Request, job: Job, engine: ox.Store | None, *, shared: bool) -> Answer | Response:
         """The answer of a worker (or of `engine` in this process, for a lookup), charged to the client's share;
@@ -161,10 +164,11 @@ class SparqlEndpoint:
                       named_graphs: Sequence[str] | None) -> Response:
         """A query checked by the guard, answered by the remote server (whose own time limit stops its work)."""
         try:
-            payload = await run_in_threadpool(store.forward, query, MEDIA_TYPES[fmt], default_graphs, named_graphs)
-        except SyntaxError as error:
+            payload = await run_in_threadpool(store.forward, query, MEDIA_TYPES[fmt], default_graphs, named_graphs,
+                                              self.settings.max_answer_bytes)
+        except (SyntaxError, AnswerTooLargeError) as error:
             return error_response(400, str(error))
-        return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
+        return StreamedAnswer(payload, MEDIA_TYPES[fmt], {"Vary": "Accept"})
 
     def endpoint_url(self, request: Request) -> str:
         """The endpoint's own URL: the configured public one, else the one this request was sent to."""

@@ -1,0 +1,219 @@
+"""The HTTP server bounds what a client sends while it reads it: URL and header size, slow heads and bodies, and
+answers nobody reads. Raw sockets against the real server, since an HTTP client library would not misbehave."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import psutil
+import pytest
+
+from tests.conftest import Server, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+HEAD_TIMEOUT, BODY_TIMEOUT, SEND_TIMEOUT = 1.0, 1.0, 2.0
+MAX_ANSWER = 12 * 2**20
+LIMITS = {
+    "SMARTCITY_KG_REQUEST_HEAD_TIMEOUT": str(HEAD_TIMEOUT),
+    "SMARTCITY_KG_REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT),
+    "SMARTCITY_KG_SEND_TIMEOUT": str(SEND_TIMEOUT),
+    "SMARTCITY_KG_MAX_ANSWER_BYTES": str(MAX_ANSWER),
+}
+# Every triple's subject padded to a kilobyte: a few megabytes from a short query.
+AMPLIFIED = 'SELECT (REPLACE(STR(?s), "^", "{pad}") AS ?x) WHERE {{ ?s ?p ?o . ?a ?b ?c }} LIMIT {rows}'
+
+
+@pytest.fixture(scope="module")
+def server(published_store: Path) -> Iterator[Server]:
+    running = start_server(published_store, env=LIMITS)
+    yield running
+    stop_server(running)
+
+
+def connect(server: Server) -> socket.socket:
+    host, port = server.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    return sock
+
+
+def response_of(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of the one response the server sends before closing the connection."""
+    data = b""
+    with contextlib.suppress(ConnectionResetError):  # closed with the client's unread request in its buffer
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def send_all(sock: socket.socket, data: bytes) -> None:
+    """Send `data`, stopping quietly where the server closes the connection (it refuses before reading it all)."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        sock.sendall(data)
+
+
+def rss(server: Server) -> int:
+    return int(psutil.Process(server.process.pid).memory_info().rss)
+
+
+def health_time(server: Server) -> float:
+    began = time.monotonic()
+    assert httpx.get(f"{server.url}/health", timeout=30).status_code == 200
+    return time.monotonic() - began
+
+
+def test_a_huge_url_is_refused_at_the_limit_with_a_json_414(server: Server) -> None:
+    before = rss(server)
+    request = b"GET /sparql?query=" + b"a" * 100 * 2**20 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    with connect(server) as sock:
+        began = time.monotonic()
+        send_all(sock, request)
+        status, headers, body = response_of(sock)
+        took = time.monotonic() - began
+    assert status == 414 and headers["content-type"] == "application/json"
+    assert "POST" in json.loads(body)["error"]["message"]
+    assert took < 5
+    assert rss(server) - before < 50 * 2**20
+    assert health_time(server) < 1
+
+
+def test_a_url_just_over_64_kib_gets_the_json_414(server: Server) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET /sparql?query=" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, headers, body = response_of(sock)
+    assert status == 414 and headers["content-type"] == "application/json"
+    assert "application/sparql-query" in json.loads(body)["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"X-Big: " + b"v" * 50 * 2**20 + b"\r\n",  # one huge value
+        b"".join(b"X-%d: v\r\n" % n for n in range(2_000_000)),  # very many lines (about 20 MB)
+    ],
+    ids=["one value", "many lines"],
+)
+def test_huge_headers_are_refused_while_they_are_read(server: Server, head: bytes) -> None:
+    before = rss(server)
+    request = b"GET /health HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n"
+    with connect(server) as sock:
+        began = time.monotonic()
+        send_all(sock, request)
+        status, headers, body = response_of(sock)
+        took = time.monotonic() - began
+    assert status == 431 and headers["content-type"] == "application/json"
+    assert "max_header_bytes" in json.loads(body)["error"]["message"]
+    assert took < 5
+    assert rss(server) - before < 50 * 2**20
+    assert health_time(server) < 1
+
+
+def test_a_slow_head_is_timed_out(server: Server) -> None:
+    with connect(server) as sock:
+        began = time.monotonic()
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the empty line
+        status, _, body = response_of(sock)
+        took = time.monotonic() - began
+    assert status == 408 and "request_head_timeout" in json.loads(body)["error"]["message"]
+    assert took < HEAD_TIMEOUT + 2
+
+
+def test_a_connection_that_sends_nothing_is_closed(server: Server) -> None:
+    with connect(server) as sock:
+        began = time.monotonic()
+        response_of(sock)
+        assert time.monotonic() - began < HEAD_TIMEOUT + 2
+
+
+def test_a_slow_body_is_timed_out(server: Server) -> None:
+    with connect(server) as sock:
+        began = time.monotonic()
+        sock.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 100\r\n\r\nASK"
+        )
+        status, _, body = response_of(sock)
+        took = time.monotonic() - began
+    assert status == 408 and "request_body_timeout" in json.loads(body)["error"]["message"]
+    assert took < BODY_TIMEOUT + 2
+    assert health_time(server) < 1
+
+
+def test_keep_alive_requests_each_get_the_whole_head_time(server: Server) -> None:
+    with connect(server) as sock:
+        for _ in range(3):
+            time.sleep(HEAD_TIMEOUT * 0.6)
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            head = sock.recv(65536)
+            assert head.startswith(b"HTTP/1.1 200")
+
+
+def test_an_answer_over_the_byte_limit_is_cut_at_a_row_and_marked(server: Server) -> None:
+    query = AMPLIFIED.format(pad="x" * 2048, rows=9000)  # about 18 MiB in full, under the row limit
+    response = httpx.get(f"{server.url}/sparql", params={"query": query}, timeout=60, headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.headers["X-SPARQL-Truncated"] == "true"
+    assert response.headers["X-SPARQL-Max-Bytes"] == str(MAX_ANSWER)
+    assert MAX_ANSWER * 0.8 < len(response.content) <= MAX_ANSWER
+    lines = response.text.splitlines()
+    assert lines[0] == "x" and all(line.startswith("x" * 2048) for line in lines[1:])
+
+
+def test_a_client_that_never_reads_its_answer_is_dropped(server: Server) -> None:
+    query = AMPLIFIED.format(pad="x" * 2048, rows=9000)  # 12 MiB once cut: far more than the sockets' buffers hold
+    request = f"GET /sparql?query={quote(query)} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n\r\n".encode()
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting, so the window stays small
+        sock.connect((host, int(port)))
+        sock.sendall(request)
+        time.sleep(SEND_TIMEOUT + 3)  # reading nothing
+        assert health_time(server) < 1
+        received = 0
+        sock.settimeout(10)
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                received += len(chunk)
+    assert received < 8 * 2**20  # the connection ended long before the 12 MiB answer did
+
+
+@pytest.mark.parametrize("host", [b"a b", b"a/b", b"a\\b", b"[::1", b"x:port"])
+def test_an_invalid_host_is_a_json_400(server: Server, host: bytes) -> None:
+    for path in (b"/sparql", b"/sparql?query=ASK%7B%7D", b"/"):
+        with connect(server) as sock:
+            sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
+            status, headers, body = response_of(sock)
+        assert status == 400 and headers["content-type"] == "application/json", path
+        assert "Host header" in json.loads(body)["error"]["message"]
+
+
+def test_a_client_hanging_up_mid_body_is_no_server_error(server: Server) -> None:
+    def server_errors() -> int:
+        metrics = httpx.get(f"{server.url}/metrics", timeout=30).text
+        return sum(
+            int(float(line.rsplit(" ", 1)[1]))
+            for line in metrics.splitlines()
+            if line.startswith("smartcity_kg_http_requests_total") and 'status="5' in line
+        )
+
+    before = server_errors()
+    for _ in range(3):
+        with connect(server) as sock:
+            sock.sendall(
+                b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                b"Content-Length: 100\r\n\r\nASK"
+            )
+            time.sleep(0.2)
+    time.sleep(0.5)
+    assert server_errors() == before
+    assert health_time(server) < 1
