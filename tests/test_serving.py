@@ -12,9 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from graph.pipeline import run_build
 from graph.settings import Settings
-from tests.conftest import Server, start_server, stop_server
+from tests.conftest import DATA, NAMESPACE, Server, start_server, stop_server
 
+MINI = Path(__file__).parent / "fixtures" / "mini"
 LOOKUP = "SELECT ?p ?o WHERE { <https://w3id.org/smartcity-kg/id/city/dortmund> ?p ?o }"
 
 
@@ -117,3 +119,25 @@ def test_sparql_requests_are_counted_under_their_route(published_store: Path) ->
     for method in ("GET", "POST"):
         assert _sample(metrics, "smartcity_kg_http_requests_total", method=method, route="/sparql", status="200") == 1
     assert 'route="unmatched"' not in metrics
+
+
+@pytest.mark.slow
+def test_every_process_serves_the_new_build_once_it_is_published(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    run_build(MINI, store, NAMESPACE)
+    server = start_server(store, {"SMARTCITY_KG_SERVER_PROCESSES": "2", "SMARTCITY_KG_QUERY_WORKERS": "2"})
+
+    def builds() -> set[str]:
+        seen = set()
+        for _ in range(20):  # a new connection each time: either process may answer
+            with server.client() as client:
+                seen.add(client.get("/health").json()["build"])
+        return seen
+
+    try:
+        (first,) = builds()
+        manifest, _ = run_build(DATA, store, NAMESPACE)
+        assert manifest.build_id != first
+        assert builds() == {manifest.build_id}
+    finally:
+        stop_server(server)
