@@ -16,7 +16,7 @@ from rdflib import Graph
 from graph._convert import write_nquads
 from graph.build import Triple, build_triples
 from graph.iris import Minter
-from graph.load import Records, load_records
+from graph.load import load_records
 from graph.publish import publish_store
 from graph.published import Manifest
 from graph.remote import RemoteEndpoints, publish_remote
@@ -39,7 +39,7 @@ class InvalidGraphError(Exception):
 
 @dataclass(frozen=True)
 class Built:
-    records: Records
+    files: list[Path]  # the data files read
     graph: list[Triple]  # each triple once
     report: Report
 
@@ -66,11 +66,13 @@ def build_and_check(data: Path, namespace: str, step: Step = lambda _: None) -> 
         records = load_records(data)
         step("building the graph")
         graph = build_triples(records, namespace)
+    files = records.files
+    del records  # only the triples are checked and published: the records' memory goes before the checks
     step("checking the graph with the SHACL shapes")
     report = validate_triples(graph, namespace)
     if not report.conforms:
         raise InvalidGraphError(report)
-    return Built(records, graph, report)
+    return Built(files, graph, report)
 
 
 @contextmanager
@@ -92,8 +94,8 @@ def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str,
     built = build_and_check(data, namespace, step)
     mint = Minter(namespace)
     report, triples = built.report, built.graph
-    modified, files = data_modified(built.records.files), len(built.records.files)
-    del built  # the records are not needed any more: their memory goes before the quads are written
+    modified, files = data_modified(built.files), len(built.files)
+    del built  # from here on, the triples are held only as long as the quads take to write
     step("sorting the quads")
     with tempfile.TemporaryDirectory(prefix=".quads-", dir=_beside(store)) as folder:
         nquads = Path(folder) / "graph.nq"
