@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.errors import install_error_handlers
 from api.limits import HeaderLimit, server_options
 from api.observability import enable_access_log, install_observability
+from api.querying.worker import PR_SET_PDEATHSIG
 from api.routes import catalog, docs, health, pages, resources, rest, sparql
 from api.state import StoreHolder
 from graph import __version__
@@ -97,7 +101,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def serve_app() -> FastAPI:
     """The app of one server process started by `smartcity-kg serve` (uvicorn's factory, imported by name in each
     process): the settings the command was given, and the access log on standard output."""
+    _end_with_supervisor()
     enable_access_log()  # one JSON line per request on standard output, with its request id
     settings = Settings.model_validate_json(os.environ[SERVE_SETTINGS])
     server_options(settings)  # this process's HTTP protocol reads the limits of these settings
     return create_app(settings)
+
+
+def _end_with_supervisor() -> None:
+    """A server process started by uvicorn's supervisor stops (SIGTERM: gracefully, its query workers with it)
+    when the supervisor ends, even killed, rather than serving on alone."""
+    supervisor = multiprocessing.parent_process()
+    if supervisor is None:  # one process: serving in the command's own
+        return
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != supervisor.pid:  # it ended before the line above took effect
+        os.kill(os.getpid(), signal.SIGTERM)

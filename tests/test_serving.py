@@ -141,3 +141,15 @@ def test_every_process_serves_the_new_build_once_it_is_published(tmp_path: Path)
         assert builds() == {manifest.build_id}
     finally:
         stop_server(server)
+
+
+@pytest.mark.slow
+def test_server_processes_end_with_their_supervisor_even_killed(published_store: Path) -> None:
+    server = start_server(published_store, {"SMARTCITY_KG_SERVER_PROCESSES": "2", "SMARTCITY_KG_QUERY_WORKERS": "2"})
+    family = [*_servers(server), *(child for s in _servers(server) for child in s.children())]
+    assert len(family) >= 2
+    server.process.kill()  # no chance to stop them itself
+    server.process.wait()
+    _, alive = psutil.wait_procs(family, timeout=30)
+    assert not alive, [process.cmdline() for process in alive]
+    stop_server(server)
