@@ -15,9 +15,11 @@ the start-up time to a healthy endpoint; the memory of every process of each ser
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -126,6 +128,23 @@ def run_wrk(port: int, script: Path, connections: int, seconds: float) -> Cell:
         found["p50_us"] / 1000,
         found["p99_us"] / 1000,
     )
+
+
+def wait_idle(server: Server, timeout: float = 120) -> None:
+    """Wait until our server has answered what wrk left in flight when it stopped (queries still queued for a
+    worker would otherwise take the next cell's CPU). Bare Oxigraph does not say; it is given the same pause."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(1.5)  # every server process writes its figures each second
+        if server.sparql_path != "/sparql":
+            return
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.request("GET", "/metrics")
+        metrics = connection.getresponse().read().decode()
+        connection.close()
+        in_flight = re.search(r"^smartcity_kg_http_requests_in_flight (\d+)$", metrics, re.MULTILINE)
+        if in_flight is None or int(in_flight.group(1)) <= 1:  # the scrape itself
+            return
 
 
 def memory(server: Server) -> tuple[float, float, int]:
@@ -306,6 +325,7 @@ def main() -> None:
                         for server in servers[turn:] + servers[:turn]:
                             log(f"{name}, {texts}, {connections} connections: {server.name}")
                             cells[server.name] = run_wrk(server.port, scripts[server.name], connections, args.seconds)
+                            wait_idle(server)
                         rows.append((name, texts, connections, cells))
             measured = [(server, memory(server)) for server in servers]
         finally:
