@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Content-Location", "Retry-After",
-                                       "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"])
+                                       "X-SPARQL-Truncated", "X-SPARQL-Max-Rows", "X-SPARQL-Max-Bytes"])
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)

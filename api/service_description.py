@@ -32,8 +32,9 @@ def describe_service(endpoint: str, graphs: Collection[str], triples: int, setti
     service = ox.NamedNode(f"{endpoint}#service")
     dataset, default = ox.BlankNode("dataset"), ox.BlankNode("default")
     limits = (f"Read-only SPARQL 1.1 queries over the union of the graphs. A query runs at most "
-              f"{settings.query_timeout:g} s; results are cut at {settings.max_rows} rows (header "
-              f"X-SPARQL-Truncated); query text up to {settings.max_query_bytes} bytes; SERVICE and SPARQL Update "
+              f"{settings.query_timeout:g} s; results are cut at {settings.max_rows} rows or "
+              f"{settings.max_answer_bytes} bytes (header X-SPARQL-Truncated); query text up to "
+              f"{settings.max_query_bytes} bytes; SERVICE and SPARQL Update "
               "are refused.")
     statements: list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]] = [
         (service, RDF_TYPE, _sd("Service")),

@@ -1,9 +1,10 @@
 """Refusals before evaluation: what a query may not do here, found by tokenising it the way the SPARQL grammar does.
 
 The engine is never asked to parse what is refused here: oversize text, brackets nested deep enough to exhaust
-its stack, `SERVICE` (the engine would fetch any URL: server-side request forgery), SPARQL Update, and datasets
-naming graphs the store does not have. Strings, IRIs, comments and prefixed names are tokens of their own, so
-`"SERVICE"` in a literal, `ex:LOAD` or `# no INSERT here` are never mistaken for keywords.
+its stack, `SERVICE` (the engine would fetch any URL: server-side request forgery) wherever the engine could read
+it (see _refuse_service), SPARQL Update, and datasets naming graphs the store does not have. Strings, IRIs,
+comments and prefixed names are tokens of their own, so `"SERVICE"` in a literal, `ex:LOAD` or
+`# no INSERT here` are never mistaken for keywords. Reading costs time linear in the text's length.
 """
 
 from __future__ import annotations
@@ -339,8 +340,11 @@ def _refuse_keyword(query: str, token: _Token, word: str) -> None:
 
 def _iri(token: str, base: str) -> str:
     """The absolute IRI an IRIREF token stands for (escapes decoded, resolved against BASE)."""
-    text = _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), token[1:-1])
-    return urljoin(base, text) if base else text
+    text = _UCHAR.sub(lambda m: chr(min(int(m.group(1) or m.group(2), 16), 0x10FFFF)), token[1:-1])
+    try:
+        return urljoin(base, text) if base else text
+    except ValueError:  # `http://[x/`: not an IRI at all (the engine refuses it too)
+        raise QueryRefusedError(400, f"{token} is not a valid IRI") from None
 
 
 def _graph_name(target: Sequence[_Token], base: str, prefixes: dict[str, str]) -> str | None:

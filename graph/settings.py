@@ -50,6 +50,8 @@ class Settings(BaseSettings):
                                 "holding more after a query is replaced by a fresh one.")
     result_cache_mb: int = Field(64, ge=0, description="Memory (MiB) keeping answers to repeated queries on the "
                                  "current build; 0 turns the cache off.")
+    client_concurrent_queries: int = Field(2, gt=0, description="Queries one client (IP address) may have running or "
+                                           "waiting for a worker at once; more are refused with 429.")
     max_answer_bytes: int = Field(16 * 2**20, ge=2**16, description="Largest answer to a query, in bytes; a longer "
                                   "one is cut at a row and marked X-SPARQL-Truncated (or refused where it cannot be).")
     request_head_timeout: float = Field(10.0, gt=0, description="Seconds a client has to send a request's line and "

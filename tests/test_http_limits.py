@@ -8,6 +8,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -217,3 +218,35 @@ def test_a_client_hanging_up_mid_body_is_no_server_error(server: Server) -> None
     time.sleep(0.5)
     assert server_errors() == before
     assert health_time(server) < 1
+
+
+def test_pathological_query_texts_in_parallel_leave_the_server_responsive(server: Server) -> None:
+    texts = ["a." * 31_500, "a:" * 31_500, "'''\\'" * 12_600, "<a" * 31_500, "?a" * 31_500, "ex:a." * 12_600]
+
+    def post(text: str) -> float:
+        began = time.monotonic()
+        response = httpx.post(
+            f"{server.url}/sparql",
+            content=text.encode(),
+            headers={"Content-Type": "application/sparql-query"},
+            timeout=60,
+        )
+        assert response.status_code in (400, 429), response.text  # refused, by the guard, the parser or the share
+        return time.monotonic() - began
+
+    with ThreadPoolExecutor(len(texts)) as pool:
+        answering = [pool.submit(post, text) for text in texts]
+        time.sleep(0.1)
+        health = health_time(server)
+        took = [future.result() for future in answering]
+    assert health < 1
+    assert max(took) < 5
+
+
+@pytest.mark.parametrize("content_type", ["application/sparql-query", "application/x-www-form-urlencoded"])
+def test_a_byte_order_mark_before_a_query_is_not_part_of_it(server: Server, content_type: str) -> None:
+    query = "\ufeffASK { ?s ?p ?o }".encode()
+    body = query if content_type == "application/sparql-query" else b"query=" + quote(query).encode()
+    response = httpx.post(f"{server.url}/sparql", content=body, headers={"Content-Type": content_type}, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["boolean"] is True

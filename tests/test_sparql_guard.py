@@ -106,6 +106,8 @@ REFUSED = [
     ("SELECT * WHERE " + "{" * 65 + "}" * 65, "more than 64 deep at line 1, column 80"),
     ("SELECT * WHERE { FILTER(" + "(" * 70 + "1" + ")" * 70 + ") }", "more than 64 deep"),
     ("SELECT * WHERE { ?s ?p " + "[ ?p " * 70 + "]" * 70 + " }", "more than 64 deep"),
+    ("BASE <http://[x/> SELECT * FROM <g> WHERE {}", "<http://[x/> is not a valid IRI"),
+    ("SELECT * FROM <http://[x/> WHERE {}", "not a valid IRI"),
 ]
 
 
@@ -115,6 +117,11 @@ def test_refused(query: str, words: str) -> None:
         analyse_query(query, 64, BASE)
     assert refused.value.status == 400
     assert words in str(refused.value)
+
+
+def test_an_escape_beyond_unicode_is_read_without_failing() -> None:
+    # chr() refuses code points over U+10FFFF: the guard must not fail where the engine reports the error.
+    assert analyse_query("SELECT * FROM <http://x/\\UFFFFFFFF> WHERE {}", 64, BASE).from_graphs
 
 
 def test_nesting_at_the_limit_passes() -> None:

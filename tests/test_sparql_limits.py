@@ -26,7 +26,7 @@ TIMEOUT = 2.0
 LIMITS = {"SMARTCITY_KG_QUERY_TIMEOUT": str(TIMEOUT), "SMARTCITY_KG_QUERY_WORKERS": "2",
           "SMARTCITY_KG_MAX_PENDING_QUERIES": "2",
           "SMARTCITY_KG_CLIENT_QUERY_SECONDS": "1.5", "SMARTCITY_KG_QUERY_MEMORY_MB": "400",
-          "SMARTCITY_KG_MAX_QUERY_BYTES": "12000"}
+          "SMARTCITY_KG_MAX_QUERY_BYTES": "12000", "SMARTCITY_KG_CLIENT_CONCURRENT_QUERIES": "1"}
 # Every triple with every triple with every triple: ~10^12 rows to count, in constant memory.
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 # Sorting every pair of triples: gigabytes of intermediate results within a second.
@@ -127,6 +127,34 @@ def test_a_client_over_its_share_of_query_time_gets_429(tight_server: Server) ->
     assert int(refused.headers["Retry-After"]) >= 1
     assert "share of query time" in refused.json()["error"]["message"]
     assert other.status_code == 200
+
+
+def test_one_client_cannot_hold_every_worker(tight_server: Server) -> None:
+    greedy = client_address("holder")
+    with tight_server.client() as client, ThreadPoolExecutor(4) as pool:
+        running = [pool.submit(timed_get, client, "/sparql", params={"query": f"{RUNAWAY} # hold {i}"},
+                               headers=greedy) for i in range(4)]
+        time.sleep(0.3)
+        other, took = timed_get(client, "/sparql", params={"query": cheap(0)}, headers=client_address("patient"))
+        held = [future.result()[0] for future in running]
+    assert other.status_code == 200 and took < 1.0, (other.status_code, took)
+    assert sum(answer.status_code == 429 for answer in held) == 3
+    assert all("client_concurrent_queries" in answer.json()["error"]["message"] for answer in held
+               if answer.status_code == 429)
+
+
+def test_a_worker_killed_from_outside_is_not_reported_as_over_its_memory(tight_server: Server) -> None:
+    with tight_server.client() as client, ThreadPoolExecutor(1) as pool:
+        running = pool.submit(timed_get, client, "/sparql", params={"query": f"{RUNAWAY} # killed"},
+                              headers=client_address("killed"))
+        time.sleep(0.5)
+        workers = psutil.Process(tight_server.process.pid).children()
+        busy = max(workers, key=lambda worker: worker.cpu_percent(0.2))
+        os.kill(busy.pid, signal.SIGKILL)
+        killed, _ = running.result()
+    assert killed.status_code == 503
+    message = killed.json()["error"]["message"]
+    assert "killed from outside" in message and "MiB" not in message
 
 
 def test_query_over_the_memory_limit_is_stopped(tight_server: Server) -> None:
@@ -235,7 +263,8 @@ def test_no_query_ever_reaches_another_server(live_server: Server, canary: Canar
     assert statuses[-1] == 200
 
 
-def test_workers_have_no_network_even_if_a_query_got_past_the_guard(published_store: Path, canary: Canary) -> None:
+def test_workers_have_no_network_even_if_a_query_got_past_the_guard(published_store: Path, canary: Canary,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
     """Defence in depth: a SERVICE query handed straight to a real worker process still reaches nobody."""
 
     async def evaluate() -> str | None:
@@ -259,7 +288,8 @@ def test_workers_have_no_network_even_if_a_query_got_past_the_guard(published_st
         pytest.skip("this machine lets no process leave its network namespace; the guard alone refuses SERVICE")
     time.sleep(0.3)
     assert canary.connections == 0
-    assert "unreachable" in message.lower()
+    assert "the query engine failed" in message  # and the engine's own words only in the log:
+    assert "unreachable" in caplog.text.lower()
 
 
 @pytest.mark.parametrize(("rest_mb", "replaced"), [(16, True), (1024, False)])

@@ -206,8 +206,14 @@ class QueryPool:
 
     async def _crashed(self, worker: _Worker, seconds: float) -> QueryFailedError:
         name = await worker.exit_signal()
-        if name in ("SIGABRT", "SIGKILL"):  # an allocation over RLIMIT_DATA aborts; the kernel's OOM killer kills
+        if name == "SIGABRT":  # the engine aborts when an allocation fails, as over the worker's RLIMIT_DATA
             return self._out_of_memory(seconds)
+        if name == "SIGKILL":  # not by this pool, which replaces the workers it kills: an operator or the OOM killer
+            log.error("a query worker was killed from outside the service (SIGKILL) while it evaluated a query")
+            return QueryFailedError(503, "the query's worker process was killed from outside the service (SIGKILL, "
+                                         "by an operator or the system running out of memory); it has been "
+                                         "replaced: try again", retry_after=BUSY_RETRY_AFTER, seconds=seconds,
+                                    event="worker_crash")
         log.error("a query worker died (%s) evaluating a query", name or "exited")
         return QueryFailedError(500, f"the query engine crashed evaluating this query ({name or 'exited'}); "
                                      "it has been restarted and other queries are unaffected, but this query "

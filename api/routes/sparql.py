@@ -4,6 +4,7 @@ except lookups of one thing's triples, whose cost is bounded (see `api.sparql_gu
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -53,6 +54,7 @@ class SparqlEndpoint:
         self.answers = AnswerCache(settings.result_cache_mb * 2**20)
         self._graphs: tuple[str, frozenset[str]] | None = None
         self._running: dict[Job, asyncio.Future[Answer]] = {}
+        self._in_flight: dict[str, int] = {}  # client → its queries running or waiting for a worker
 
     async def graphs(self, store: ReadStore) -> frozenset[str]:
         """The names of the graphs in the current build (listed once per build, in a thread)."""
@@ -123,22 +125,42 @@ class SparqlEndpoint:
             return error_response(429, "this client has used its share of query time "
                                        f"({self.settings.client_query_seconds:g} s per minute, setting "
                                        f"client_query_seconds); try again in {wait} s", {"Retry-After": str(wait)})
-        try:
-            if engine is not None:
-                record("query_in_process")
+        if engine is not None:
+            record("query_in_process")
+            try:
                 answer = self.pool.run_here(engine, job)
-            else:
-                answer = await self.run_once(job) if shared else await self.run(job)
+            except QueryFailedError as failure:
+                self.budget.charge(client, failure.seconds)
+                return self._failed(failure)
+            self.budget.charge(client, answer.seconds)
+            return answer
+        limit = self.settings.client_concurrent_queries
+        if self._in_flight.get(client, 0) >= limit:
+            record("client_share_exceeded")
+            return error_response(429, f"this client already has {limit} queries running or waiting for a worker, "
+                                       "the most one client may have (setting client_concurrent_queries); send the "
+                                       "next one when one of them has been answered", {"Retry-After": "1"})
+        self._in_flight[client] = self._in_flight.get(client, 0) + 1
+        began = time.monotonic()
+        try:  # the time spent waiting for a worker is charged too: waiting holds a place others cannot have
+            answer = await self.run_once(job) if shared else await self.run(job)
         except QueryFailedError as failure:
-            if failure.event is not None:
-                record(failure.event)
-            self.budget.charge(client, failure.seconds)
-            if failure.not_acceptable:
-                offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
-                raise NotAcceptableError(list(offered)) from None
-            return error_response(failure.status, str(failure), failure.headers)
-        self.budget.charge(client, answer.seconds)
+            self.budget.charge(client, time.monotonic() - began)
+            return self._failed(failure)
+        finally:
+            self._in_flight[client] -= 1
+            if not self._in_flight[client]:
+                del self._in_flight[client]
+        self.budget.charge(client, time.monotonic() - began)
         return answer
+
+    def _failed(self, failure: QueryFailedError) -> Response:
+        if failure.event is not None:
+            record(failure.event)
+        if failure.not_acceptable:
+            offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
+            raise NotAcceptableError(list(offered)) from None
+        return error_response(failure.status, str(failure), failure.headers)
 
     async def run(self, job: Job) -> Answer:
         return await self.pool.run(job, asyncio.get_running_loop().time() + self.settings.query_timeout)
