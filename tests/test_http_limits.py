@@ -155,7 +155,15 @@ def test_keep_alive_requests_each_get_the_whole_head_time(server: Server) -> Non
         for _ in range(3):
             time.sleep(HEAD_TIMEOUT * 0.6)
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            head = sock.recv(65536)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += sock.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(
+                next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")).split(b":")[1]
+            )
+            while len(body) < length:
+                body += sock.recv(65536)
             assert head.startswith(b"HTTP/1.1 200")
 
 
@@ -239,7 +247,7 @@ def test_pathological_query_texts_in_parallel_leave_the_server_responsive(server
         time.sleep(0.1)
         health = health_time(server)
         took = [future.result() for future in answering]
-    assert health < 1
+    assert health < 3  # a backtracking reader froze the server for tens of seconds
     assert max(took) < 5
 
 

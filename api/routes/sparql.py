@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 
 import pyoxigraph as ox
@@ -127,13 +127,9 @@ class SparqlEndpoint:
                                        f"client_query_seconds); try again in {wait} s", {"Retry-After": str(wait)})
         if engine is not None:
             record("query_in_process")
-            try:
-                answer = self.pool.run_here(engine, job)
-            except QueryFailedError as failure:
-                self.budget.charge(client, failure.seconds)
-                return self._failed(failure)
-            self.budget.charge(client, answer.seconds)
-            return answer
+            return self._here(client, engine, job)
+        if shared and job in self._running:  # joins an evaluation under way: holds no worker of its own
+            return await self._charged(client, self.run_once(job))
         limit = self.settings.client_concurrent_queries
         if self._in_flight.get(client, 0) >= limit:
             record("client_share_exceeded")
@@ -141,17 +137,33 @@ class SparqlEndpoint:
                                        "the most one client may have (setting client_concurrent_queries); send the "
                                        "next one when one of them has been answered", {"Retry-After": "1"})
         self._in_flight[client] = self._in_flight.get(client, 0) + 1
-        began = time.monotonic()
-        try:  # the time spent waiting for a worker is charged too: waiting holds a place others cannot have
-            answer = await self.run_once(job) if shared else await self.run(job)
-        except QueryFailedError as failure:
-            self.budget.charge(client, time.monotonic() - began)
-            return self._failed(failure)
+        try:
+            return await self._charged(client, self.run_once(job) if shared else self.run(job))
         finally:
             self._in_flight[client] -= 1
             if not self._in_flight[client]:
                 del self._in_flight[client]
+
+    async def _charged(self, client: str, evaluation: Awaitable[Answer]) -> Answer | Response:
+        """The answer of `evaluation`, its time charged to `client`: from arrival to answer, since waiting for a
+        worker holds a place others cannot have."""
+        began = time.monotonic()
+        try:
+            answer = await evaluation
+        except QueryFailedError as failure:
+            self.budget.charge(client, time.monotonic() - began)
+            return self._failed(failure)
         self.budget.charge(client, time.monotonic() - began)
+        return answer
+
+    def _here(self, client: str, engine: ox.Store, job: Job) -> Answer | Response:
+        """A lookup's answer, evaluated in this process and charged its evaluation time."""
+        try:
+            answer = self.pool.run_here(engine, job)
+        except QueryFailedError as failure:
+            self.budget.charge(client, failure.seconds)
+            return self._failed(failure)
+        self.budget.charge(client, answer.seconds)
         return answer
 
     def _failed(self, failure: QueryFailedError) -> Response:
