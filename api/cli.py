@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from graph.cli import build_parser, cmd_build, err, run
@@ -39,8 +40,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     err.print(f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs) with "
               f"{processes} server process{'es' if processes > 1 else ''}, {workers} query worker"
               f"{'s' if workers > 1 else ''} each.")
-    with tempfile.TemporaryDirectory(prefix="smartcity-kg-metrics-") as shared:
-        if processes > 1:  # every process's figures in one /metrics, whichever process answers it
+    # With several processes, every process's figures in one /metrics, whichever process answers it.
+    sharing = tempfile.TemporaryDirectory(prefix="smartcity-kg-metrics-") if processes > 1 else nullcontext(None)
+    with sharing as shared:
+        if shared is not None:
             os.environ[METRICS_DIR] = shared
         # An import string and a factory: uvicorn starts `processes` processes that share the listening socket,
         # each making its own app (httptools and uvloop are used when installed, as uvicorn[standard] installs).
