@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,12 +13,15 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from starlette.routing import Route
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.encoding import Compression
 from api.errors import install_error_handlers
-from api.limits import HeaderLimit, RequestDeadline
-from api.observability import install_observability
+from api.limits import HeaderLimit, RequestDeadline, server_options
+from api.observability import enable_access_log, install_observability
+from api.querying.worker import PR_SET_PDEATHSIG
 from api.reconcile import lookup
 from api.reconcile import routes as reconcile
 from api.routes import catalog, changes, docs, health, pages, resources, rest, sparql
@@ -22,7 +29,43 @@ from api.state import StoreHolder
 from graph import __version__
 from graph.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["SERVE_SETTINGS", "create_app", "serve_app"]
+
+# `smartcity-kg serve` hands its settings to every server process it starts in this environment variable (JSON).
+SERVE_SETTINGS = "SMARTCITY_KG_SERVE_SETTINGS"
+
+
+class _Service(FastAPI):
+    """FastAPI, with `/sparql` queries sent past its routing.
+
+    A SPARQL lookup costs the engine a few tens of microseconds; FastAPI's layers around every request (its
+    telemetry and body-limit middleware, the exit stack, matching the path against every route) cost more than
+    that. Queries to `/sparql` go through the same error handling and the same middleware (request id, metrics,
+    access log, header limit, CORS), built from the same list, straight to the endpoint; everything else, and
+    other methods on `/sparql`, through the whole stack.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        everything = super().build_middleware_stack()
+        handlers = {key: value for key, value in self.exception_handlers.items() if key not in (500, Exception)}
+        route = sparql.SparqlRoute()
+        chain: ASGIApp = ExceptionMiddleware(route.app, handlers=handlers, debug=self.debug)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            chain = cls(chain, *args, **kwargs)
+        chain = ServerErrorMiddleware(chain, handler=self.exception_handlers.get(Exception), debug=self.debug)
+        return _SparqlFirst(everything, chain, route)
+
+
+class _SparqlFirst:
+    def __init__(self, everything: ASGIApp, sparql: ASGIApp, route: sparql.SparqlRoute) -> None:
+        self.everything, self.sparql, self.route = everything, sparql, route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/sparql" and scope["method"] in sparql.QUERY_METHODS:
+            scope["route"] = self.route  # what the router would have set: the metrics count it under /sparql
+            await self.sparql(scope, receive, send)
+        else:
+            await self.everything(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         app.state.store.close()
 
-    app = FastAPI(
+    app = _Service(
         title="smartcity-kg",
         version=__version__,
         summary="An open knowledge graph of smart-city alliances: SPARQL, linked data, REST and a DCAT catalogue.",
@@ -57,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
     install_observability(app)
-    app.router.routes.append(Route("/sparql", sparql.SparqlApp(), methods=["GET", "HEAD", "POST", "QUERY"]))
+    app.router.routes.append(sparql.SparqlRoute())
     # The lookup route comes before REST's /api/v1/{type}, which would otherwise read `lookup` as a type.
     for module in (health, sparql, resources, lookup, rest, reconcile, catalog, changes, pages, docs):
         app.include_router(module.router)
@@ -76,3 +119,24 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     operation["operationId"] = f"{operation['operationId']}_{method}"
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def serve_app() -> FastAPI:
+    """The app of one server process started by `smartcity-kg serve` (uvicorn's factory, imported by name in each
+    process): the settings the command was given, and the access log on standard output."""
+    _end_with_supervisor()
+    enable_access_log()  # one JSON line per request on standard output, with its request id
+    settings = Settings.model_validate_json(os.environ[SERVE_SETTINGS])
+    server_options(settings)  # this process's HTTP protocol reads the limits of these settings
+    return create_app(settings)
+
+
+def _end_with_supervisor() -> None:
+    """A server process started by uvicorn's supervisor stops (SIGTERM: gracefully, its query workers with it)
+    when the supervisor ends, even killed, rather than serving on alone."""
+    supervisor = multiprocessing.parent_process()
+    if supervisor is None:  # one process: serving in the command's own
+        return
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != supervisor.pid:  # it ended before the line above took effect
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from graph.cli import build_parser, cmd_build, err, load_settings, remote_options, run
@@ -26,14 +29,27 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # The web stack is imported only here, so the pipeline's commands start without it.
     import uvicorn  # noqa: PLC0415
 
-    from api.app import create_app  # noqa: PLC0415
+    from api.app import SERVE_SETTINGS  # noqa: PLC0415
     from api.limits import server_options  # noqa: PLC0415
-    from api.observability import enable_access_log  # noqa: PLC0415
+    from api.observability import METRICS_DIR  # noqa: PLC0415
 
-    enable_access_log()  # one JSON line per request on standard output, with its request id
-    err.print(f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs).")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                access_log=False, proxy_headers=True, timeout_graceful_shutdown=5, **server_options(settings))
+    processes = settings.server_processes
+    # Each server process opens the published store read-only and keeps its own share of the query workers.
+    workers = -(-settings.query_workers // processes)
+    os.environ[SERVE_SETTINGS] = settings.model_copy(update={"query_workers": workers}).model_dump_json()
+    err.print(f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs) with "
+              f"{processes} server process{'es' if processes > 1 else ''}, {workers} query worker"
+              f"{'s' if workers > 1 else ''} each.")
+    # With several processes, every process's figures in one /metrics, whichever process answers it.
+    sharing = tempfile.TemporaryDirectory(prefix="smartcity-kg-metrics-") if processes > 1 else nullcontext(None)
+    with sharing as shared:
+        if shared is not None:
+            os.environ[METRICS_DIR] = shared
+        # An import string and a factory: uvicorn starts `processes` processes that share the listening socket,
+        # each making its own app (httptools and uvloop are used when installed, as uvicorn[standard] installs).
+        uvicorn.run("api.app:serve_app", factory=True, workers=processes, host=settings.host, port=settings.port,
+                    log_level="warning", access_log=False, proxy_headers=True, timeout_graceful_shutdown=5,
+                    **server_options(settings))
     return 0
 
 
@@ -48,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--data", type=Path, help="curated data to build from when there is no store")
     serve.add_argument("--sparql-endpoint", help="use a remote SPARQL 1.1 endpoint instead of the embedded store")
     remote_options(serve)
+    serve.add_argument("--server-processes", type=int, metavar="N",
+                       help=f"server processes sharing the listening socket (default: {settings.server_processes}, "
+                       "one per core)")
     return run(parser, settings, argv)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import re
 import sys
 import threading
@@ -11,7 +13,8 @@ import time
 import uuid
 from bisect import bisect_left
 from datetime import UTC, datetime
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from fastapi import FastAPI
 from starlette.requests import ClientDisconnect
@@ -21,7 +24,8 @@ from api.errors import error_response
 from api.routes import metrics as metrics_route
 from graph import __version__
 
-__all__ = ["ACCESS_LOGGER", "EVENTS", "Metrics", "enable_access_log", "install_observability", "record"]
+__all__ = ["ACCESS_LOGGER", "EVENTS", "METRICS_DIR", "Metrics", "enable_access_log", "install_observability",
+           "record"]
 
 ACCESS_LOGGER = "smartcity_kg.access"
 REQUEST_ID = "X-Request-ID"
@@ -38,6 +42,10 @@ _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 _UNMATCHED = "unmatched"  # never the raw path as a label: every mistyped URL would be a new series
 _MAX_LOGGED = 2048
+# With several server processes, each writes its figures into this folder (named by the environment variable)
+# and /metrics, whichever process answers it, adds up every process's: a scrape sees the whole service.
+METRICS_DIR = "SMARTCITY_KG_METRICS_DIR"
+SHARE_SECONDS = 1.0  # how stale another process's figures may be in a scrape
 
 _access = logging.getLogger(ACCESS_LOGGER)
 _events = dict.fromkeys(EVENTS, 0)
@@ -59,18 +67,32 @@ class _Histogram:
         self.counts = [0] * (len(BUCKETS) + 1)  # the last one is +Inf
         self.total = 0.0
 
+    @classmethod
+    def of(cls, counts: list[int], total: float) -> _Histogram:
+        histogram = cls()
+        histogram.counts, histogram.total = list(counts), total
+        return histogram
+
     def observe(self, seconds: float) -> None:
         self.counts[bisect_left(BUCKETS, seconds)] += 1
         self.total += seconds
 
 
 class Metrics:
-    """The HTTP metrics of one app; only touched on the event loop, so it needs no lock."""
+    """The HTTP metrics of one app; only touched on the event loop, so it needs no lock.
 
-    def __init__(self) -> None:
+    With `shared` (a folder), the figures of this process are written there every `SHARE_SECONDS` while they
+    change, and `render` adds those of the other processes serving the same socket. Files of processes that have
+    ended are still counted, so counters never go back when a process is replaced; their in-flight gauge is not.
+    Writing a snapshot now and then costs the requests nothing, where a shared counter would cost every request.
+    """
+
+    def __init__(self, shared: Path | None = None) -> None:
         self.requests: dict[tuple[str, str, int], int] = {}
         self.latency: dict[str, _Histogram] = {}
         self.in_flight = 0
+        self.shared = shared
+        self._changes = 0  # requests observed since the last snapshot was written
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -79,23 +101,87 @@ class Metrics:
         if histogram is None:
             histogram = self.latency[route] = _Histogram()
         histogram.observe(seconds)
+        self._changes += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """This process's figures, as JSON-ready values."""
+        with _events_lock:
+            events = dict(_events)
+        return {"requests": [[*key, count] for key, count in self.requests.items()],
+                "latency": {route: [*h.counts, h.total] for route, h in self.latency.items()},
+                "in_flight": self.in_flight, "events": events}
+
+    def write_snapshot(self) -> None:
+        """Write this process's figures where the other processes read them (atomically: never half a file)."""
+        if self.shared is None:
+            return
+        self._changes = 0
+        file = self.shared / f"{os.getpid()}.json"
+        temporary = file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.snapshot()), encoding="utf-8")
+        temporary.replace(file)
+
+    async def share(self) -> None:
+        """Keep this process's snapshot fresh while the app runs (started by the /metrics router's lifespan)."""
+        await asyncio.to_thread(self.write_snapshot)  # counted among the processes from its start
+        try:
+            while True:
+                await asyncio.sleep(SHARE_SECONDS)
+                if self._changes:
+                    await asyncio.to_thread(self.write_snapshot)
+        finally:
+            self.write_snapshot()  # the last figures of a process that stops
+
+    def _totals(self) -> tuple[dict[tuple[str, str, int], int], dict[str, _Histogram], int, dict[str, int], int]:
+        """The figures of every process serving the socket, added up, and how many processes are running."""
+        requests = dict(self.requests)
+        latency = {route: _Histogram.of(h.counts, h.total) for route, h in self.latency.items()}
+        in_flight, running = self.in_flight, 1
+        with _events_lock:
+            events = dict(_events)
+        if self.shared is not None:
+            own = f"{os.getpid()}.json"
+            for file in self.shared.glob("*.json"):
+                if file.name == own:
+                    continue
+                try:
+                    other = json.loads(file.read_text(encoding="utf-8"))
+                except (OSError, ValueError):  # removed meanwhile: the folder goes when the server stops
+                    continue
+                for method, route, status, count in other["requests"]:
+                    key = (method, route, status)
+                    requests[key] = requests.get(key, 0) + count
+                for route, values in other["latency"].items():
+                    histogram = latency.setdefault(route, _Histogram())
+                    histogram.counts = [a + b for a, b in zip(histogram.counts, values[:-1], strict=True)]
+                    histogram.total += values[-1]
+                for event, count in other["events"].items():
+                    events[event] = events.get(event, 0) + count
+                if Path(f"/proc/{file.stem}").exists():
+                    in_flight += other["in_flight"]
+                    running += 1
+        return requests, latency, in_flight, events, running
 
     def render(self) -> str:
         """Everything in the Prometheus text exposition format, version 0.0.4."""
+        requests, latency, in_flight, events, running = self._totals()
         lines = [
             "# HELP smartcity_kg_info The running version of the service.",
             "# TYPE smartcity_kg_info gauge",
             f'smartcity_kg_info{{version="{_label(__version__)}"}} 1',
+            "# HELP smartcity_kg_server_processes Server processes answering on the listening socket.",
+            "# TYPE smartcity_kg_server_processes gauge",
+            f"smartcity_kg_server_processes {running}",
             "# HELP smartcity_kg_http_requests_total HTTP requests answered, by method, route template and status.",
             "# TYPE smartcity_kg_http_requests_total counter",
         ]
-        for (method, route, status), count in sorted(self.requests.items()):
+        for (method, route, status), count in sorted(requests.items()):
             lines.append(f'smartcity_kg_http_requests_total{{method="{method}",route="{_label(route)}",'
                          f'status="{status}"}} {count}')
         lines += ["# HELP smartcity_kg_http_request_duration_seconds Time from a request's arrival to the end of "
                   "its response, by route template.",
                   "# TYPE smartcity_kg_http_request_duration_seconds histogram"]
-        for route, histogram in sorted(self.latency.items()):
+        for route, histogram in sorted(latency.items()):
             name, labels = "smartcity_kg_http_request_duration_seconds", f'route="{_label(route)}"'
             cumulative = 0
             for bound, count in zip((*map(repr, BUCKETS), "+Inf"), histogram.counts, strict=True):
@@ -105,13 +191,11 @@ class Metrics:
             lines.append(f"{name}_count{{{labels}}} {cumulative}")
         lines += ["# HELP smartcity_kg_http_requests_in_flight HTTP requests being answered now.",
                   "# TYPE smartcity_kg_http_requests_in_flight gauge",
-                  f"smartcity_kg_http_requests_in_flight {self.in_flight}",
+                  f"smartcity_kg_http_requests_in_flight {in_flight}",
                   "# HELP smartcity_kg_events_total Events of the query service (time limits, refusals, overload, "
                   "crashes), by name.",
                   "# TYPE smartcity_kg_events_total counter"]
-        with _events_lock:
-            events = sorted(_events.items())
-        lines += [f'smartcity_kg_events_total{{event="{event}"}} {count}' for event, count in events]
+        lines += [f'smartcity_kg_events_total{{event="{event}"}} {count}' for event, count in sorted(events.items())]
         return "\n".join(lines) + "\n"
 
 
@@ -206,7 +290,8 @@ def _access_line(scope: Scope, request_id: bytes, route: str, *, status: int, se
 
 def install_observability(app: FastAPI) -> Metrics:
     """Add the request id, the access log and the metrics to `app`, and serve them at GET /metrics."""
-    metrics = Metrics()
+    shared = os.environ.get(METRICS_DIR)
+    metrics = Metrics(Path(shared) if shared else None)
     app.state.metrics = metrics
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.include_router(metrics_route.router)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from itertools import islice
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["nt_term", "serialize_rdf", "to_nquads"]
+__all__ = ["nt_term", "serialize_rdf", "sorted_unique", "to_nquads", "write_nquads"]
 
 Triples = Graph | Iterable[tuple[Node, Node, Node]]
 
@@ -21,18 +26,56 @@ def serialize_rdf(items: Iterable[ox.Quad] | Iterable[ox.Triple], fmt: ox.RdfFor
     return payload
 
 
+# Lines sorted in memory at a time: about 100 MB of text and strings, whatever the size of the graph.
+_LINES_AT_ONCE = 400_000
+
+
 def to_nquads(graphs: dict[str, Triples]) -> bytes:
-    """The triples of each named graph as N-Quads written by Oxigraph, in a stable order, each quad once.
+    """`write_nquads` into memory, for graphs small enough to hold as text."""
+    with tempfile.TemporaryDirectory(prefix="smartcity-kg-nquads-") as folder:
+        file = Path(folder) / "graph.nq"
+        write_nquads(graphs, file)
+        return file.read_bytes()
+
+
+def write_nquads(graphs: dict[str, Triples], file: Path) -> None:
+    """Write the triples of each named graph into `file` as N-Quads written by Oxigraph, in a stable order, each
+    quad once, in memory that does not grow with the graph.
 
     The order is that of the rdflib N-Triples lines, sorted as text, so the same data gives the same bytes.
     """
-    lines: set[str] = set()
-    for name, triples in graphs.items():
-        suffix = f" <{name}> ."
-        lines.update(f"{nt_term(s)} {nt_term(p)} {nt_term(o)}{suffix}" for s, p, o in triples)
-    payload = "\n".join(sorted(lines)).encode()
-    del lines
-    return serialize_rdf(ox.parse(payload, format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
+    lines = (f"{nt_term(s)} {nt_term(p)} {nt_term(o)} <{name}> .\n".encode() for name, triples in graphs.items()
+             for s, p, o in triples)
+    merged = file.with_name(f".{file.name}.sorted")
+    try:
+        with merged.open("wb") as out:
+            out.writelines(sorted_unique(lines, file.parent))
+        # Oxigraph writes each quad in its own form (escapes, literals); parsed and written as a stream.
+        ox.serialize(ox.parse(path=str(merged), format=ox.RdfFormat.N_QUADS), output=str(file),
+                     format=ox.RdfFormat.N_QUADS)
+    finally:
+        merged.unlink(missing_ok=True)
+
+
+def sorted_unique(lines: Iterable[bytes], folder: Path) -> Iterator[bytes]:
+    """`lines` (each ending in a newline) sorted as bytes, each once, in memory that does not grow with their number:
+    runs of `_LINES_AT_ONCE` are sorted and written into a temporary folder inside `folder`, then merged.
+
+    As bytes, UTF-8 text sorts as its code points do; the newline sorts below any other character of a line of
+    N-Triples or N-Quads (they escape the characters below the space), so a line sorts as its text without it.
+    """
+    with tempfile.TemporaryDirectory(prefix=".sorting-", dir=folder) as work, ExitStack() as files:
+        runs: list[Path] = []
+        pending = iter(lines)
+        while run := sorted(set(islice(pending, _LINES_AT_ONCE))):
+            runs.append(Path(work) / f"run-{len(runs)}")
+            runs[-1].write_bytes(b"".join(run))
+            del run
+        last = None
+        for line in heapq.merge(*(files.enter_context(path.open("rb")) for path in runs)):
+            if line != last:
+                yield line
+                last = line
 
 
 def nt_term(term: Node) -> str:

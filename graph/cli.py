@@ -130,7 +130,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         _print_report(error.report, limit=10_000)
         return 1
     _print_report(built.report, limit=10_000)
-    err.print(f"The data conforms: {len(built.graph)} triples from {len(built.records.files)} files.")
+    err.print(f"The data conforms: {len(built.graph)} triples from {len(built.files)} files.")
     return 0
 
 

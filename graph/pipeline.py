@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,10 +13,10 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from graph._convert import to_nquads
+from graph._convert import write_nquads
 from graph.build import Triple, build_triples
 from graph.iris import Minter
-from graph.load import Records, load_records
+from graph.load import load_records
 from graph.publish import publish_store
 from graph.published import Manifest
 from graph.releases import KEEP_RELEASES
@@ -39,7 +40,7 @@ class InvalidGraphError(Exception):
 
 @dataclass(frozen=True)
 class Built:
-    records: Records
+    files: list[Path]  # the data files read
     graph: list[Triple]  # each triple once
     report: Report
 
@@ -66,11 +67,13 @@ def build_and_check(data: Path, namespace: str, step: Step = lambda _: None) -> 
         records = load_records(data)
         step("building the graph")
         graph = build_triples(records, namespace)
+    files = records.files
+    del records  # only the triples are checked and published: the records' memory goes before the checks
     step("checking the graph with the SHACL shapes")
     report = validate_triples(graph, namespace)
     if not report.conforms:
         raise InvalidGraphError(report)
-    return Built(records, graph, report)
+    return Built(files, graph, report)
 
 
 @contextmanager
@@ -91,16 +94,29 @@ def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str, step: S
     """Build, check and publish into a store folder, or onto a remote SPARQL server."""
     built = build_and_check(data, namespace, step)
     mint = Minter(namespace)
+    report, triples = built.report, built.graph
+    modified, files = data_modified(built.files), len(built.files)
+    del built  # from here on, the triples are held only as long as the quads take to write
     step("sorting the quads")
-    nquads = to_nquads({str(mint.graph("data")): built.graph, str(mint.graph("ontology")): load_ontology()})
-    modified, files = data_modified(built.records.files), len(built.records.files)
+    with tempfile.TemporaryDirectory(prefix=".quads-", dir=_beside(store)) as folder:
+        nquads = Path(folder) / "graph.nq"
+        write_nquads({str(mint.graph("data")): triples, str(mint.graph("ontology")): load_ontology()}, nquads)
+        del triples  # from here on, the graph is read from the file as a stream
+        if isinstance(store, RemoteEndpoints):
+            step("loading the remote store")
+            manifest = Manifest.for_nquads(nquads, namespace, modified, files)
+            publish_remote(nquads.read_bytes(), manifest, store, namespace)
+            return manifest, report
+        return publish_store(nquads, store, namespace=namespace, modified=modified, data_files=files,
+                             keep_releases=keep_releases, step=step), report
+
+
+def _beside(store: Path | RemoteEndpoints) -> Path | None:
+    """Where the sorted quads are written: in the store folder (the same disk as the build), else the temp folder."""
     if isinstance(store, RemoteEndpoints):
-        step("loading the remote store")
-        manifest = Manifest.for_nquads(nquads, namespace, modified, files)
-        publish_remote(nquads, manifest, store, namespace)
-        return manifest, built.report
-    return publish_store(nquads, store, namespace=namespace, modified=modified, data_files=files,
-                         keep_releases=keep_releases, step=step), built.report
+        return None
+    store.mkdir(parents=True, exist_ok=True)
+    return store
 
 
 def data_modified(files: list[Path]) -> str:

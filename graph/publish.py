@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph._convert import sorted_unique
 from graph.prefixes import prefixes as prefix_map
 from graph.published import DUMP_FILES, MARKER, Manifest, read_manifest, store_checksums
 from graph.releases import KEEP_RELEASES, next_version, prune_releases, read_releases, sha256_file, write_release
@@ -21,11 +23,13 @@ from graph.releases import KEEP_RELEASES, next_version, prune_releases, read_rel
 __all__ = ["publish_store"]
 
 Step = Callable[[str], None]
+_QUADS_AT_ONCE = 250_000
 
 
-def publish_store(nquads: bytes, store_dir: Path, *, namespace: str, modified: str, data_files: int,
+def publish_store(nquads: bytes | Path, store_dir: Path, *, namespace: str, modified: str, data_files: int,
                   keep_releases: int = KEEP_RELEASES, step: Step = lambda _: None) -> Manifest:
-    """Publish `nquads` (already validated, one quad a line, in stable order) as the new current build.
+    """Publish `nquads` (already validated, one quad a line, in stable order; or the file holding them) as the new
+    current build. The file is read as a stream: the memory needed does not grow with the graph.
 
     Everything is written into a fresh folder first; `current` is re-pointed only after the new store has been
     reopened and counted and the release recorded, so a build killed at any moment leaves the previous one serving.
@@ -82,7 +86,7 @@ def _publishing(store_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _write_build(nquads: bytes, builds: Path, manifest: Manifest, namespace: str, step: Step) -> None:
+def _write_build(nquads: bytes | Path, builds: Path, manifest: Manifest, namespace: str, step: Step) -> None:
     """Write the build into a folder of its own, then move it to its final name. A folder already holding that name
     is never the published build (whose content is another release's): an unfinished one, or one written before
     dump checksums were recorded."""
@@ -90,12 +94,16 @@ def _write_build(nquads: bytes, builds: Path, manifest: Manifest, namespace: str
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
+        if isinstance(nquads, bytes):
+            (work / "graph.nq").write_bytes(nquads)
+            nquads = work / "graph.nq"
         step("writing dumps")
         _write_dumps(nquads, namespace, work / "dumps")
         manifest = replace(manifest, checksums={name: sha256_file(work / "dumps" / name)
                                                 for name in DUMP_FILES.values()})
         step("loading the store")
         _load_store(nquads, work / "oxigraph", manifest.triples)
+        (work / "graph.nq").unlink(missing_ok=True)
         manifest = replace(manifest, store_checksums=store_checksums(work / "oxigraph"))
         (work / MARKER).write_text(manifest.to_json(), encoding="utf-8")
     except BaseException:
@@ -107,55 +115,65 @@ def _write_build(nquads: bytes, builds: Path, manifest: Manifest, namespace: str
     work.rename(final)
 
 
-def _write_dumps(nquads: bytes, namespace: str, folder: Path) -> None:
+def _write_dumps(nquads: Path, namespace: str, folder: Path) -> None:
     folder.mkdir()
-    ntriples = _merged_triples(nquads)
+    ntriples = folder / "graph.nt"
+    _merge_triples(nquads, ntriples)
     prefixes = prefix_map(namespace)
     # zlib lets go of the interpreter while it compresses, so both archives are packed beside the serialising.
     # Both archives hold their lines in byte order, so two releases compare line by line (graph.releases).
-    ordered = nquads if _in_byte_order(nquads) else b"".join(line + b"\n" for line in sorted(nquads.splitlines()))
+    ordered = nquads
+    if not _in_byte_order(nquads):
+        ordered = folder / "graph.ordered.nq"
+        with nquads.open("rb") as lines, ordered.open("wb") as out:
+            out.writelines(sorted_unique(lines, folder))
     with ThreadPoolExecutor(2) as pool:
-        packing = [pool.submit(_gzip, folder / DUMP_FILES[name], payload)
-                   for name, payload in (("nt.gz", ntriples), ("nq.gz", ordered))]
+        packing = [pool.submit(_gzip, folder / DUMP_FILES[name], source)
+                   for name, source in (("nt.gz", ntriples), ("nq.gz", ordered))]
         for name, fmt in (("ttl", ox.RdfFormat.TURTLE), ("jsonld", ox.RdfFormat.JSON_LD)):
-            triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+            triples = ox.parse(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
             ox.serialize(triples, output=str(folder / DUMP_FILES[name]), format=fmt, prefixes=prefixes)
         for future in packing:
             future.result()
+    ntriples.unlink()
+    if ordered != nquads:
+        ordered.unlink()
 
 
-def _merged_triples(nquads: bytes) -> bytes:
-    """The named graphs merged: each triple once, as sorted N-Triples lines.
+def _merge_triples(nquads: Path, ntriples: Path) -> None:
+    """The named graphs merged: each triple once, as sorted N-Triples lines, streamed from file to file.
 
     Oxigraph writes a quad as its triple, a space, the graph IRI and ` .`; sorting these lines as bytes is
     sorting the triples by their N-Triples text (UTF-8 keeps the order of code points).
     """
-    lines = {line[:line.rindex(b" <")] for line in nquads.splitlines()}
-    return b"".join(line + b" .\n" for line in sorted(lines))
+    with nquads.open("rb") as quads, ntriples.open("wb") as out:
+        out.writelines(sorted_unique((line[:line.rindex(b" <")] + b" .\n" for line in quads), ntriples.parent))
 
 
-def _in_byte_order(nquads: bytes) -> bool:
+def _in_byte_order(nquads: Path) -> bool:
     """Whether the lines are sorted as bytes. They are, unless an escape sorts differently as Oxigraph writes it than
-    in the text they were sorted by; checked a line at a time, so that the usual case copies nothing (sorting anyway
-    would hold every line once more)."""
-    previous, start = b"", 0
-    while (end := nquads.find(b"\n", start)) != -1:
-        line = nquads[start:end]
-        if line < previous:
-            return False
-        previous, start = line, end + 1
+    in the text they were sorted by; checked a line at a time as a stream, so that the usual case copies nothing."""
+    previous = b""
+    with nquads.open("rb") as lines:
+        for line in lines:
+            if line < previous:
+                return False
+            previous = line
     return True
 
 
-def _gzip(file: Path, payload: bytes) -> None:
+def _gzip(file: Path, source: Path) -> None:
     # mtime=0 and no file name inside the gzip header: the same data gives the same bytes.
-    with file.open("wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as packed:
-        packed.write(payload)
+    with file.open("wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as packed, source.open("rb") as content:
+        shutil.copyfileobj(content, packed, 1 << 20)
 
 
-def _load_store(nquads: bytes, folder: Path, expected: int) -> None:
+def _load_store(nquads: Path, folder: Path, expected: int) -> None:
     store = ox.Store(str(folder))
-    store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    # In batches: the bulk loader holds a whole call's quads (up to a million per thread) in memory at once.
+    quads = ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    while batch := list(islice(quads, _QUADS_AT_ONCE)):
+        store.bulk_extend(batch)
     store.flush()
     store.optimize()
     del store

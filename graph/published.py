@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from io import BytesIO
 from pathlib import Path
 
 from graph import __version__
@@ -38,10 +39,15 @@ class Manifest:
     store_checksums: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def for_nquads(cls, nquads: bytes, namespace: str, modified: str, data_files: int) -> Manifest:
-        """The manifest of a build: its id is a hash of its content, so the same data is the same build."""
-        return cls(hashlib.sha256(nquads).hexdigest()[:16], nquads.count(b"\n"), modified, namespace, __version__,
-                   data_files)
+    def for_nquads(cls, nquads: bytes | Path, namespace: str, modified: str, data_files: int) -> Manifest:
+        """The manifest of a build (its N-Quads, or the file holding them): its id is a hash of its content, so the
+        same data is the same build."""
+        digest, lines = hashlib.sha256(), 0
+        with BytesIO(nquads) if isinstance(nquads, bytes) else nquads.open("rb") as content:
+            for chunk in iter(lambda: content.read(1 << 20), b""):
+                digest.update(chunk)
+                lines += chunk.count(b"\n")
+        return cls(digest.hexdigest()[:16], lines, modified, namespace, __version__, data_files)
 
     @property
     def key(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -39,8 +40,13 @@ class Settings(BaseSettings):
     max_query_bytes: int = Field(64_000, gt=0, description="Largest query text accepted.")
     max_header_bytes: int = Field(16_384, gt=0, description="Largest total size of a request's headers.")
     max_nesting: int = Field(64, gt=0, description="Deepest nesting of brackets accepted in a query.")
+    # One per core: one event loop is one core, and the Python HTTP stack, not the engine, bounds cheap requests.
+    server_processes: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)), gt=0,
+                                  description="Server processes answering on the listening socket (default: one "
+                                  "per core available).")
     # Four, not one per core: two runaway queries must not hold every worker until the time limit stops them.
-    query_workers: int = Field(4, gt=0, description="Worker processes evaluating queries.")
+    query_workers: int = Field(4, gt=0, description="Worker processes evaluating queries, shared out among the "
+                               "server processes (at least one each).")
     max_pending_queries: int = Field(16, ge=0, description="Queries allowed to wait for a worker.")
     contact_email: str = "smartcity-kg@example.org"
     publisher_name: str = "smartcity-kg"

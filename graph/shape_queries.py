@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -83,10 +84,11 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
     return CompiledShapes(compiler.checks, frozenset(compiler.predicates))
 
 
-def data_store(triples: Iterable[Triple], predicates: frozenset[URIRef]) -> ox.Store:
-    """An in-memory store of the triples with these predicates (loaded as N-Quads text: faster than terms)."""
+def data_store(triples: Iterable[Triple], predicates: frozenset[URIRef], folder: Path | None = None) -> ox.Store:
+    """A store of the triples with these predicates (loaded as N-Quads text: faster than terms); on disk in
+    `folder` when given, so that its memory does not grow with the graph, else in memory."""
     marker = f"<{ILL_TYPED}> <{ILL_TYPED}> {{}} <{ILL_TYPED}> ."
-    store = ox.Store()
+    store = ox.Store(str(folder) if folder is not None else None)
     lines: list[str] = []
     for s, p, o in triples:
         if p in predicates:
@@ -95,9 +97,9 @@ def data_store(triples: Iterable[Triple], predicates: frozenset[URIRef]) -> ox.S
             if isinstance(o, Literal) and o.ill_typed:
                 lines.append(marker.format(value))
             if len(lines) >= _LINES_AT_ONCE:
-                _load(store, lines)
+                _load(store, lines, on_disk=folder is not None)
                 lines.clear()
-    _load(store, lines)
+    _load(store, lines, on_disk=folder is not None)
     return store
 
 
@@ -105,10 +107,12 @@ def data_store(triples: Iterable[Triple], predicates: frozenset[URIRef]) -> ox.S
 _LINES_AT_ONCE = 100_000
 
 
-def _load(store: ox.Store, lines: list[str]) -> None:
+def _load(store: ox.Store, lines: list[str], *, on_disk: bool) -> None:
     # Parsed apart from the store so that blank nodes keep their names (Store.load renames them); leniently,
     # because the terms are rdflib's, checked when they were made, and the results must be about those terms.
-    store.extend(ox.parse("\n".join(lines), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False, lenient=True))
+    quads = ox.parse("\n".join(lines), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False, lenient=True)
+    # On disk, written as files of their own: a transaction would keep them in memory until the next compaction.
+    (store.bulk_extend if on_disk else store.extend)(quads)
 
 
 def violations(store: ox.Store, compiled: CompiledShapes) -> Iterator[tuple[Check, ox.QuerySolution]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,11 +98,16 @@ def validate_triples(triples: list[Triple], namespace: str, shapes: Graph | None
         compiled = compile_shapes(shapes)
     except UnsupportedShapesError:
         return validate_graph(new_graph(namespace, triples), shapes)
-    store = data_store(triples, compiled.predicates)
-    found = list(violations(store, compiled))
-    if not found:
-        return Report([])
-    return Report(sorted(_Described(triples, namespace, shapes, store, found).findings()))
+    # On disk: the store's memory stays bounded by its caches, where in memory it grew with the graph.
+    with tempfile.TemporaryDirectory(prefix="smartcity-kg-validation-") as folder:
+        store = data_store(triples, compiled.predicates, Path(folder))
+        try:
+            found = list(violations(store, compiled))
+            if not found:
+                return Report([])
+            return Report(sorted(_Described(triples, namespace, shapes, store, found).findings()))
+        finally:
+            del store  # closed before its folder goes
 
 
 class _Described:

@@ -97,7 +97,10 @@ def start_server(store: Path, env: dict[str, str] | None = None, timeout: float 
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--store", str(store), "--port", str(port)],
-        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # One server process unless a test asks for more: the answer cache, shared evaluations and the clients'
+        # query-time shares belong to a process, and tests of them must know which process answers.
+        cwd=ROOT, env={"SMARTCITY_KG_SERVER_PROCESSES": "1", **os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -9,12 +9,13 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
+from graph import _convert
 from graph._convert import to_nquads
 from graph.build import Triple, build_triples, new_graph
 from graph.generate import generate_data
 from graph.load import load_records
 from graph.pipeline import load_ontology
-from graph.publish import _merged_triples
+from graph.publish import _merge_triples
 from graph.validate import load_shapes, validate_graph, validate_triples
 from graph.vocab import DCTERMS, ORG, PROV, SCK, SKOS
 
@@ -80,14 +81,24 @@ def test_nquads_are_the_sorted_rdflib_lines_written_by_oxigraph(generated: list[
     assert to_nquads({f"{NS}graph/data": generated, f"{NS}graph/ontology": graphs[f"{NS}graph/ontology"]}) == expected
 
 
+def test_nquads_sorted_in_runs_on_disk_are_the_same_bytes(generated: list[Triple],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    graphs: dict[str, _convert.Triples] = {f"{NS}graph/data": generated, f"{NS}graph/ontology": load_ontology()}
+    in_one_run = to_nquads(graphs)
+    monkeypatch.setattr(_convert, "_LINES_AT_ONCE", 997)  # dozens of runs, merged
+    assert to_nquads(graphs) == in_one_run
+
+
 def test_build_graph_and_build_triples_agree() -> None:
     triples = build_triples(load_records(MINI), NS)
     assert len(set(triples)) == len(triples)
     assert set(new_graph(NS, triples)) == set(triples)
 
 
-def test_merged_dump_triples_are_sorted_as_oxigraph_writes_them(generated: list[Triple]) -> None:
+def test_merged_dump_triples_are_sorted_as_oxigraph_writes_them(generated: list[Triple], tmp_path: Path) -> None:
     nquads = to_nquads({f"{NS}graph/data": generated, f"{NS}graph/ontology": load_ontology()})
     quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
     expected = ox.serialize(sorted({quad.triple for quad in quads}, key=str), format=ox.RdfFormat.N_TRIPLES)
-    assert _merged_triples(nquads) == expected
+    (tmp_path / "graph.nq").write_bytes(nquads)
+    _merge_triples(tmp_path / "graph.nq", tmp_path / "graph.nt")
+    assert (tmp_path / "graph.nt").read_bytes() == expected

@@ -409,7 +409,9 @@ def test_the_nquads_dump_is_written_in_byte_order_even_from_unsorted_input(tmp_p
         b"<urn:b> <urn:p> <urn:o> <urn:g> .",
     ]
     for number, lines in enumerate((quads, sorted(quads))):
-        _write_dumps(b"".join(line + b"\n" for line in lines), NS, tmp_path / str(number))
+        source = tmp_path / f"graph-{number}.nq"
+        source.write_bytes(b"".join(line + b"\n" for line in lines))
+        _write_dumps(source, NS, tmp_path / str(number))
         assert gzip.decompress((tmp_path / str(number) / "graph.nq.gz").read_bytes()).splitlines() == sorted(quads)
 
 
