@@ -9,7 +9,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-# What browser/build.mjs writes into api/static; made at build time, never committed.
+# What browser/build.mjs writes into api/pages/static; made at build time, never committed.
 OUTPUTS = ("site.bundle.js", "site.bundle.js.gz", "editor.bundle.js", "editor.bundle.js.gz", "basemap.json",
            "basemap.json.gz", "third-party-licenses.txt")
 
@@ -19,7 +19,7 @@ class BrowserBundles(BuildHookInterface):  # type: ignore[type-arg]
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         root = Path(self.root)
-        static = root / "api" / "static"
+        static = root / "api" / "pages" / "static"
         if not (root / "package.json").is_file():
             # An sdist or a copy without the browser sources: the bundles must already be there.
             missing = [name for name in OUTPUTS if not (static / name).is_file()]
@@ -35,4 +35,4 @@ class BrowserBundles(BuildHookInterface):  # type: ignore[type-arg]
         if not marker.is_file() or marker.stat().st_mtime < lock.stat().st_mtime:
             subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=root, check=True)
         subprocess.run([npm, "run", "--silent", "build"], cwd=root, check=True)
-        build_data["artifacts"].extend(f"api/static/{name}" for name in OUTPUTS)
+        build_data["artifacts"].extend(f"api/pages/static/{name}" for name in OUTPUTS)

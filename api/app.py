@@ -17,15 +17,22 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.encoding import Compression
-from api.errors import install_error_handlers
-from api.limits import HeaderLimit, RequestDeadline, server_options
-from api.observability import enable_access_log, install_observability
-from api.querying.worker import PR_SET_PDEATHSIG
+from api.catalog import changes
+from api.catalog import routes as catalog
+from api.http import health
+from api.http.encoding import Compression
+from api.http.errors import install_error_handlers
+from api.http.limits import HeaderLimit, RequestDeadline, server_options
+from api.http.observability import enable_access_log, install_observability
+from api.http.state import StoreHolder
+from api.linked_data import routes as resources
+from api.pages import routes as pages
 from api.reconcile import lookup
 from api.reconcile import routes as reconcile
-from api.routes import catalog, changes, docs, health, pages, resources, rest, sparql
-from api.state import StoreHolder
+from api.rest import docs
+from api.rest import routes as rest
+from api.sparql import routes as sparql
+from api.sparql.worker import PR_SET_PDEATHSIG
 from graph import __version__
 from graph.settings import Settings
 
@@ -83,9 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="An open knowledge graph of smart-city alliances: SPARQL, linked data, REST and a DCAT catalogue.",
         lifespan=lifespan,
-        docs_url=None,  # served by api/routes/docs.py with local assets: no page loads anything from another host
+        docs_url=None,  # served by api/rest/docs.py with local assets: no page loads anything from another host
         redoc_url=None,
-        # Requests are counted and timed by api/observability.py (/metrics); FastAPI's own OpenTelemetry hooks
+        # Requests are counted and timed by api/http/observability.py (/metrics); FastAPI's own OpenTelemetry hooks
         # would look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )

@@ -30,8 +30,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415
 
     from api.app import SERVE_SETTINGS  # noqa: PLC0415
-    from api.limits import server_options  # noqa: PLC0415
-    from api.observability import METRICS_DIR  # noqa: PLC0415
+    from api.http.limits import server_options  # noqa: PLC0415
+    from api.http.observability import METRICS_DIR  # noqa: PLC0415
 
     processes = settings.server_processes
     # Each server process opens the published store read-only and keeps its own share of the query workers.

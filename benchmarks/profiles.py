@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from api import describe as describing
-from api.profiles import PROFILE_KINDS, load_panels
+from api.linked_data import describe as describing
+from api.pages.profiles import PROFILE_KINDS, load_panels
 from graph.store import EmbeddedStore, open_embedded
 
 

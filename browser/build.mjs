@@ -1,4 +1,4 @@
-// Bundles the pages' scripts from their npm packages into api/static, and draws the offline base map's outlines
+// Bundles the pages' scripts from their npm packages into api/pages/static, and draws the offline base map's outlines
 // from world-atlas (Natural Earth) into a small JSON file of rounded coordinates. Run by the package build.
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -8,7 +8,7 @@ import * as esbuild from "esbuild";
 import { feature, mesh } from "topojson-client";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const out = path.join(root, "api", "static");
+const out = path.join(root, "api", "pages", "static");
 
 const bundled = await esbuild.build({
   entryPoints: { site: path.join(root, "browser", "site.js"), editor: path.join(root, "browser", "editor.js") },

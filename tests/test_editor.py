@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from api.editor import load_examples, reader_text, vocabulary
+from api.pages.editor import load_examples, reader_text, vocabulary
 from graph.store import EmbeddedStore
 from tests.conftest import NAMESPACE
 

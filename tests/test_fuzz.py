@@ -22,8 +22,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from api.listing import FILTERS
-from api.models import THING_MODELS
+from api.rest.listing import FILTERS
+from api.rest.models import THING_MODELS
 from graph.settings import Settings
 from tests.conftest import NAMESPACE, start_server, stop_server
 

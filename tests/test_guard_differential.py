@@ -23,8 +23,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from api.querying.worker import answer
-from api.sparql_guard import QueryRefusedError, analyse_query
+from api.sparql.guard import QueryRefusedError, analyse_query
+from api.sparql.worker import answer
 from tests.conftest import free_port, start_server, stop_server
 from tests.test_remote_store import OXIGRAPH, OxigraphServer, _publish
 

@@ -116,7 +116,7 @@ def test_catalogue_in_every_rdf_suffix_with_validators(client: httpx.Client) -> 
 def test_the_query_worker_maps_names_to_the_engine_as_the_format_table_does() -> None:
     # The worker runs as a bare interpreter importing only the standard library and pyoxigraph, so it keeps its
     # own small map; this holds it to the one table.
-    from api.querying import worker  # noqa: PLC0415
+    from api.sparql import worker  # noqa: PLC0415
     from graph.formats import GRAPH, RESULTS  # noqa: PLC0415
 
     assert {fmt.name: fmt.engine for fmt in RESULTS} == worker.RESULT_FORMATS

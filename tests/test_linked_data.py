@@ -22,7 +22,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from api.display import format_date
+from api.pages.display import format_date
 from graph.pipeline import load_ontology, run_build
 from graph.publish import publish_store
 from graph.store import EmbeddedStore, open_embedded

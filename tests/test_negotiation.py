@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.negotiation import NotAcceptableError, negotiate
+from api.http.negotiation import NotAcceptableError, negotiate
 
 RDF = ["text/html", "text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.observability import ACCESS_LOGGER, EVENTS, enable_access_log, record
+from api.http.observability import ACCESS_LOGGER, EVENTS, enable_access_log, record
 from graph.settings import Settings
 from tests.conftest import Server
 

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 import yaml
 
-from api.editor import reader_text
+from api.pages.editor import reader_text
 from graph.coverage import Coverage, measure_coverage
 from graph.published import DUMP_FILES
 from graph.store import EmbeddedStore

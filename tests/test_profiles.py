@@ -9,7 +9,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from api.profiles import PROFILE_KINDS, load_panels, profile_panels
+from api.pages.profiles import PROFILE_KINDS, load_panels, profile_panels
 from graph.store import EmbeddedStore
 from tests.conftest import NAMESPACE
 

@@ -21,7 +21,7 @@ import pytest
 import rdflib
 
 from api.cli import main
-from api.querying.worker import Evaluator, Status
+from api.sparql.worker import Evaluator, Status
 from graph.pipeline import run_build
 from graph.publish import publish_store
 from graph.published import StoreUnavailableError, current_build

@@ -14,8 +14,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from api.describe import describe
-from api.lookup import CLASSES, find_thing
+from api.linked_data.describe import describe
+from api.rest.lookup import CLASSES, find_thing
 from graph._convert import to_nquads
 from graph.build import build_triples
 from graph.cli import main

@@ -14,7 +14,7 @@ import pytest
 import rdflib
 import yaml
 
-from api.listing import FILTERS, fold
+from api.rest.listing import FILTERS, fold
 from graph.store import EmbeddedStore
 from tests.conftest import DATA, NAMESPACE
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api import short_links
-from api.short_links import MAX_QUERY_BYTES, LinkStoreFullError, ShortLinks
+from api.pages import short_links
+from api.pages.short_links import MAX_QUERY_BYTES, LinkStoreFullError, ShortLinks
 
 QUERY = "SELECT ?s WHERE { ?s a <https://w3id.org/smartcity-kg/ontology#Alliance> }"
 

@@ -17,7 +17,7 @@ import httpx
 import psutil
 import pytest
 
-from api.querying import Job, QueryFailedError, QueryPool
+from api.sparql import Job, QueryFailedError, QueryPool
 from tests.conftest import Server, start_server, stop_server
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from api.querying.worker import GRAPH_FORMATS, RESULT_FORMATS, _first_rows, answer
+from api.sparql.worker import GRAPH_FORMATS, RESULT_FORMATS, _first_rows, answer
 
 TERMS = """SELECT ?x ?y WHERE { VALUES (?x ?y) {
     (1 UNDEF) (UNDEF "tab\\tnew\\nline \\\\ \\"quoted\\"") (<http://example.org/x> "x"^^<http://example.org/dt>)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.listing import fold
 from api.reconcile.extend import SOURCES_SUFFIX, ExtProperty, Value, extend, properties_of
 from api.reconcile.identifiers import TYPES, parse_id
 from api.reconcile.index import Entry, ReconcileIndex
 from api.reconcile.matching import Candidate, Query, match
 from api.reconcile.protocol import MAX_IDS, QUERY_PROPERTIES, ExtendRequest
+from api.rest.listing import fold
 from graph import __version__
 from graph.store import ReadStore
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from api.lookup import SPARQL_PREFIXES, best_label
 from api.reconcile.identifiers import TYPES, WIKIDATA
+from api.rest.lookup import SPARQL_PREFIXES, best_label
 from graph.store import ReadStore
 
 __all__ = ["MAX_VALUES", "PROPERTIES", "SOURCES_SUFFIX", "ExtProperty", "Value", "extend", "properties_of"]

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from api.cache import PerBuild
-from api.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
-from api.lru import LRU
+from api.http.cache import PerBuild
+from api.http.lru import LRU
 from api.reconcile.identifiers import TYPES, WIKIDATA, normal_url, parse_id, qid_of, sorted_words
 from api.reconcile.names import Forms, forms_of, short_place_name
+from api.rest.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
 from graph.prefixes import VOCABULARIES
 from graph.store import ReadStore
 

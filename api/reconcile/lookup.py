@@ -8,11 +8,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import StoreHolderDep
-from api.lookup import find_thing
-from api.models import AnyThing, ErrorBody, ListItem
+from api.http.deps import StoreHolderDep
 from api.reconcile.identifiers import parse_id
 from api.reconcile.index import ReconcileIndex, reconcile_index
+from api.rest.lookup import find_thing
+from api.rest.models import AnyThing, ErrorBody, ListItem
 from graph.store import ReadStore
 
 __all__ = ["router"]

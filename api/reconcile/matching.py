@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from api.listing import fold
 from api.reconcile.identifiers import normal_url, parse_id, qid_of, sorted_words
 from api.reconcile.index import Entry, ReconcileIndex
 from api.reconcile.names import forms_of
+from api.rest.listing import fold
 
 __all__ = ["LANDS", "MATCH_LEAD", "MATCH_SCORE", "Candidate", "Query", "match"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.listing import fold
+from api.rest.listing import fold
 
 __all__ = ["Forms", "forms_of", "short_place_name"]
 

@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import SettingsDep, StoreHolderDep
+from api.http.deps import SettingsDep, StoreHolderDep
+from api.pages.templating import render
 from api.reconcile.answers import (
     PREVIEW_SIZE,
     candidates,
@@ -36,7 +37,6 @@ from api.reconcile.protocol import (
     queries_02,
     queries_10,
 )
-from api.templating import render
 from graph.store import ReadStore
 
 __all__ = ["router"]

@@ -1,0 +1,1 @@
+"""`/catalog`, `/.well-known/void` and `/dumps`: the dataset described for portals and crawlers."""

@@ -1,0 +1,254 @@
+"""`/changes`, `/changes/{version}` and `/changes.atom`: what each release changed, for tools that want only that
+(JSON) and for people following a link from a page (the same as HTML, by Accept)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+from xml.etree import ElementTree as ET
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from api.catalog.dcat import names_base, release_url
+from api.catalog.releases import History, counted, history, statements_of
+from api.http.cache import unchanged, validators
+from api.http.deps import SettingsDep, StoreDep
+from api.http.negotiation import negotiate
+from api.http.representation import build_tag
+from api.pages.render import page
+from api.rest.models import ErrorBody
+from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
+from graph.settings import Settings
+from graph.store import ReadStore
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["releases"])
+
+ATOM = "http://www.w3.org/2005/Atom"
+_LISTED = 100  # things named per release in /changes; all of them are in /changes/{version}, page by page
+_NAMED_IN_FEED = 20
+JSON, HTML = "application/json", "text/html"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody},
+    304: {"description": "not modified"},
+    406: {"model": ErrorBody},
+}
+_JSON_OR_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {JSON: {}, HTML: {}}}, **_ERRORS}
+
+
+def _base(request: Request, settings: Settings) -> str:
+    return (settings.base_url or str(request.base_url)).rstrip("/")
+
+
+def _page(iri: str, namespace: str, base: str) -> str | None:
+    """Where a thing is described here: `/doc/...` for `{ns}id/...`, the path itself for vocabularies."""
+    if not iri.startswith(namespace):
+        return None
+    path = iri[len(namespace) :]
+    return base + ("/doc/" + path.removeprefix("id/") if path.startswith("id/") else "/" + path)
+
+
+def _respond(
+    request: Request, store: ReadStore, settings: Settings, media_type: str, render: Callable[[], bytes]
+) -> Response:
+    """The body `render()` makes for this build and URL, with its validators; 304 when the client has it."""
+    releases = history(store).releases
+    modified = releases[0].date if releases else store.manifest.modified
+    etag = build_tag(store.manifest, request.url.path, request.url.query, _base(request, settings), media_type)
+    headers = {**validators(etag, modified), "Vary": "Accept"}
+    if unchanged(request, etag, headers["Last-Modified"]):
+        return Response(status_code=304, headers=headers)
+    return Response(render(), media_type=media_type, headers=headers)
+
+
+def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
+    return {
+        "version": release.version,
+        "date": release.date,
+        "previous": release.previous,
+        "triples": release.triples,
+        "added": release.added,
+        "removed": release.removed,
+        # None for the first release, which changes nothing: it adds every statement, about every thing.
+        "things_changed": len(release.things) if release.previous is not None else None,
+        "things": [_thing(thing, base, namespace) for thing in release.things[:_LISTED]],
+        "changes": f"{base}/changes/{release.version}",
+        "release": release_url(base, release.version),
+        # Older releases keep their record and checksums; their dumps only while they are among the kept ones.
+        "dumps": {name: f"{base}/dumps/{release.version}/{name}" for name in sorted(release.files)}
+        if release.kept
+        else None,
+        "checksums": f"{base}/dumps/{release.version}/{CHECKSUMS}",
+    }
+
+
+def _thing(thing: ThingChange, base: str, namespace: str) -> dict[str, Any]:
+    return {"id": thing.iri, "page": _page(thing.iri, namespace, base), "added": thing.added, "removed": thing.removed}
+
+
+def _found(releases: History, version: str) -> Release:
+    release = releases.get(version)
+    if release is None:
+        raise HTTPException(404, f"there is no release {version!r}; /changes lists them all")
+    return release
+
+
+@router.api_route(
+    "/changes",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses=_JSON_OR_HTML,
+    summary="Every release, newest first: version, date, counts and the things changed",
+)
+def changes(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    media_type = _negotiated(request)
+
+    def render() -> bytes:
+        base, namespace = _base(request, settings), store.manifest.namespace
+        body = {
+            "current": store.manifest.release or None,
+            "releases": [_summary(release, base, namespace) for release in history(store).releases],
+        }
+        return page("changes.html", listing=body, release=None) if media_type == HTML else _json(body)
+
+    return _respond(request, store, settings, media_type, render)
+
+
+def _negotiated(request: Request) -> str:
+    """JSON unless the client prefers HTML (a browser following a link from a page)."""
+    return negotiate(request.headers.get("accept"), [JSON, HTML])
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+@router.api_route(
+    "/changes/{version}",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses=_JSON_OR_HTML,
+    summary="What one release changed: the things, each with its added and removed statements (N-Quads)",
+)
+def release_changes(
+    version: str,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    *,
+    limit: Annotated[int, Query(ge=1, le=1000, description="things per page")] = 100,
+    offset: Annotated[int, Query(ge=0, description="things to skip")] = 0,
+) -> Response:
+    releases = history(store)
+    release = _found(releases, version)
+    media_type = _negotiated(request)
+
+    def render() -> bytes:
+        base, namespace = _base(request, settings), store.manifest.namespace
+        shown = release.things[offset : offset + limit]
+        statements = statements_of(releases, release, {thing.iri for thing in shown})
+        body = {key: value for key, value in _summary(release, base, namespace).items() if key != "things"}
+        body["things"] = [
+            {
+                **_thing(thing, base, namespace),
+                "added_statements": statements[thing.iri][0],
+                "removed_statements": statements[thing.iri][1],
+            }
+            for thing in shown
+        ]
+        body["offset"], body["limit"] = offset, limit
+        following = offset + limit
+        body["next"] = (
+            f"{base}/changes/{version}?limit={limit}&offset={following}" if following < len(release.things) else None
+        )
+        patch = f"{base}/changes/{version}/"
+        body["patch"] = {"added": patch + ADDED, "removed": patch + REMOVED} if release.previous is not None else None
+        if release.previous is None:
+            body["note"] = "The first release: every statement in it is new; its dumps hold them all."
+        return page("changes.html", listing=None, release=body) if media_type == HTML else _json(body)
+
+    return _respond(request, store, settings, media_type, render)
+
+
+@router.api_route(
+    "/changes/{version}/{name}",
+    methods=["GET", "HEAD"],
+    response_class=FileResponse,
+    responses={200: {"content": {"application/gzip": {}}}, **_ERRORS},
+    summary=f"The patch of a release as gzipped N-Quads: {ADDED} and {REMOVED}",
+)
+def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Response:
+    releases = history(store)
+    release = _found(releases, version)
+    if name not in (ADDED, REMOVED):
+        raise HTTPException(404, f"a release's patch is {ADDED} and {REMOVED}, not {name!r}")
+    if release.previous is None or releases.folder is None:
+        raise HTTPException(404, f"release {version} is the first: it has no patch, its dumps hold every statement")
+    headers = validators(f'"{release.build_id}-{version}-{name}"', release.date)
+    if unchanged(request, headers["ETag"], headers["Last-Modified"]):
+        return Response(status_code=304, headers=headers)
+    path = releases.folder / version / name
+    return FileResponse(
+        path, media_type="application/gzip", headers=headers, filename=f"{version}-{name}", stat_result=path.stat()
+    )
+
+
+@router.api_route(
+    "/changes.atom",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {}}}, 304: {"description": "not modified"}},
+    summary="An Atom feed with one entry per release, naming what it changed",
+)
+def feed(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    def render() -> bytes:
+        return _atom(
+            history(store), settings, _base(request, settings), store.manifest.namespace, store.manifest.modified
+        )
+
+    return _respond(request, store, settings, "application/atom+xml", render)
+
+
+def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
+    element.text = text
+    return element
+
+
+def _atom(releases: History, settings: Settings, base: str, namespace: str, modified: str) -> bytes:
+    """RFC 4287: the feed and each entry carry an id, a title and an updated date; the author is named once."""
+    ET.register_namespace("", ATOM)
+    root = ET.Element(f"{{{ATOM}}}feed")
+    # Ids are permanent (RFC 4287 §4.2.6): the IRIs of the releases, never the address a reader happened to use.
+    names = names_base(settings)
+    _element(root, "id", f"{names}/changes.atom")
+    _element(root, "title", "smartcity-kg: releases and what they changed")
+    _element(root, "updated", releases.releases[0].date if releases.releases else modified)
+    _element(_element(root, "author"), "name", settings.publisher_name)
+    _element(root, "link", rel="self", type="application/atom+xml", href=f"{base}/changes.atom")
+    _element(root, "link", rel="alternate", type="application/json", href=f"{base}/changes")
+    for release in releases.releases:
+        entry = _element(root, "entry")
+        _element(entry, "id", f"{names}/changes/{release.version}")
+        _element(entry, "title", f"Release {release.version}")
+        _element(entry, "updated", release.date)
+        _element(entry, "link", rel="alternate", type="application/json", href=f"{base}/changes/{release.version}")
+        _element(entry, "link", rel="related", href=release_url(base, release.version))
+        _element(entry, "summary", _entry_text(release, namespace), type="text")
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
+
+
+def _entry_text(release: Release, namespace: str) -> str:
+    if release.previous is None:
+        return f"The first release: {counted(release.triples, 'statement')}."
+    named = [thing.iri.removeprefix(namespace).removeprefix("id/") for thing in release.things[:_NAMED_IN_FEED]]
+    more = len(release.things) - len(named)
+    return (
+        f"{counted(release.added, 'statement')} added and {release.removed} removed since release "
+        f"{release.previous}, about {counted(len(release.things), 'thing')}: {', '.join(named)}"
+        + (f" and {more} more." if more else ".")
+    )

@@ -1,0 +1,1 @@
+"""Shared HTTP concerns: negotiation, representations, caches, errors, limits, observability, health."""

@@ -1,0 +1,32 @@
+"""Dependencies of the route handlers, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.http.state import StoreHolder
+from graph.settings import Settings
+from graph.store import ReadStore
+
+__all__ = ["SettingsDep", "StoreDep", "StoreHolderDep"]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_holder(request: Request) -> StoreHolder:
+    holder: StoreHolder = request.app.state.store
+    return holder
+
+
+def get_store(request: Request) -> ReadStore:
+    return get_holder(request).get()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreHolderDep = Annotated[StoreHolder, Depends(get_holder)]
+StoreDep = Annotated[ReadStore, Depends(get_store)]

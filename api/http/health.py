@@ -1,0 +1,26 @@
+"""`/health`: is a published graph being served (on a remote server: is it answering now), how big, built when."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.http.deps import StoreHolderDep
+from graph.published import StoreUnavailableError
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health", summary="Whether the service has a graph to serve")
+def health(holder: StoreHolderDep) -> JSONResponse:
+    try:
+        manifest = holder.check().manifest
+    except StoreUnavailableError as error:  # a remote server unreachable or answering nonsense included
+        return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503,
+                            headers={"Retry-After": "10"})
+    # `release` is the data's version (2026.12.1), `version` the software's.
+    return JSONResponse({"status": "ok", "triples": manifest.triples, "built": manifest.modified,
+                         "build": manifest.build_id, "release": manifest.release or None,
+                         "previous_release": manifest.previous_release, "version": manifest.version})

@@ -1,0 +1,308 @@
+"""Operations: a request id, one JSON access-log line and Prometheus metrics per request, and a counter of events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+import uuid
+from bisect import bisect_left
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from fastapi import FastAPI
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.http import metrics as metrics_route
+from api.http.errors import error_response
+from graph import __version__
+
+__all__ = ["ACCESS_LOGGER", "EVENTS", "METRICS_DIR", "Metrics", "enable_access_log", "install_observability",
+           "record"]
+
+ACCESS_LOGGER = "smartcity_kg.access"
+REQUEST_ID = "X-Request-ID"
+# Upper bounds (seconds) of the latency buckets: from a cached lookup (ms) to a query at its time limit (30 s).
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+# Events other modules report; listed so that each is exported (as 0) before it first happens.
+EVENTS = ("query_timeout", "query_memory_limit", "worker_crash", "overload", "client_share_exceeded",
+          "query_refused", "answer_cache_hit", "query_in_process", "query_shared", "remote_unavailable",
+          "remote_bad_answer")
+# A client's id is kept only if it cannot break a log line or a header, nor grow without bound.
+_SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
+_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# Methods a client invents would each make a new series: they are counted together as "other".
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+_UNMATCHED = "unmatched"  # never the raw path as a label: every mistyped URL would be a new series
+_MAX_LOGGED = 2048
+# With several server processes, each writes its figures into this folder (named by the environment variable)
+# and /metrics, whichever process answers it, adds up every process's: a scrape sees the whole service.
+METRICS_DIR = "SMARTCITY_KG_METRICS_DIR"
+SHARE_SECONDS = 1.0  # how stale another process's figures may be in a scrape
+
+_access = logging.getLogger(ACCESS_LOGGER)
+_events = dict.fromkeys(EVENTS, 0)
+_events_lock = threading.Lock()  # record() is called from worker threads too
+
+
+def record(event: str) -> None:
+    """Count one occurrence of `event` (lowercase, like "query_timeout"); exported as smartcity_kg_events_total."""
+    if event not in _events and not _EVENT_NAME.fullmatch(event):
+        raise ValueError(f"event names are lowercase words joined by _, not {event!r}")
+    with _events_lock:
+        _events[event] = _events.get(event, 0) + 1
+
+
+class _Histogram:
+    __slots__ = ("counts", "total")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(BUCKETS) + 1)  # the last one is +Inf
+        self.total = 0.0
+
+    @classmethod
+    def of(cls, counts: list[int], total: float) -> _Histogram:
+        histogram = cls()
+        histogram.counts, histogram.total = list(counts), total
+        return histogram
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect_left(BUCKETS, seconds)] += 1
+        self.total += seconds
+
+
+class Metrics:
+    """The HTTP metrics of one app; only touched on the event loop, so it needs no lock.
+
+    With `shared` (a folder), the figures of this process are written there every `SHARE_SECONDS` while they
+    change, and `render` adds those of the other processes serving the same socket. Files of processes that have
+    ended are still counted, so counters never go back when a process is replaced; their in-flight gauge is not.
+    Writing a snapshot now and then costs the requests nothing, where a shared counter would cost every request.
+    """
+
+    def __init__(self, shared: Path | None = None) -> None:
+        self.requests: dict[tuple[str, str, int], int] = {}
+        self.latency: dict[str, _Histogram] = {}
+        self.in_flight = 0
+        self.shared = shared
+        self._changes = 0  # requests observed since the last snapshot was written
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        histogram = self.latency.get(route)
+        if histogram is None:
+            histogram = self.latency[route] = _Histogram()
+        histogram.observe(seconds)
+        self._changes += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """This process's figures, as JSON-ready values."""
+        with _events_lock:
+            events = dict(_events)
+        return {"requests": [[*key, count] for key, count in self.requests.items()],
+                "latency": {route: [*h.counts, h.total] for route, h in self.latency.items()},
+                "in_flight": self.in_flight, "events": events}
+
+    def write_snapshot(self) -> None:
+        """Write this process's figures where the other processes read them (atomically: never half a file)."""
+        if self.shared is None:
+            return
+        self._changes = 0
+        file = self.shared / f"{os.getpid()}.json"
+        temporary = file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.snapshot()), encoding="utf-8")
+        temporary.replace(file)
+
+    async def share(self) -> None:
+        """Keep this process's snapshot fresh while the app runs (started by the /metrics router's lifespan)."""
+        await asyncio.to_thread(self.write_snapshot)  # counted among the processes from its start
+        try:
+            while True:
+                await asyncio.sleep(SHARE_SECONDS)
+                if self._changes:
+                    await asyncio.to_thread(self.write_snapshot)
+        finally:
+            self.write_snapshot()  # the last figures of a process that stops
+
+    def _totals(self) -> tuple[dict[tuple[str, str, int], int], dict[str, _Histogram], int, dict[str, int], int]:
+        """The figures of every process serving the socket, added up, and how many processes are running."""
+        requests = dict(self.requests)
+        latency = {route: _Histogram.of(h.counts, h.total) for route, h in self.latency.items()}
+        in_flight, running = self.in_flight, 1
+        with _events_lock:
+            events = dict(_events)
+        if self.shared is not None:
+            own = f"{os.getpid()}.json"
+            for file in self.shared.glob("*.json"):
+                if file.name == own:
+                    continue
+                try:
+                    other = json.loads(file.read_text(encoding="utf-8"))
+                except (OSError, ValueError):  # removed meanwhile: the folder goes when the server stops
+                    continue
+                for method, route, status, count in other["requests"]:
+                    key = (method, route, status)
+                    requests[key] = requests.get(key, 0) + count
+                for route, values in other["latency"].items():
+                    histogram = latency.setdefault(route, _Histogram())
+                    histogram.counts = [a + b for a, b in zip(histogram.counts, values[:-1], strict=True)]
+                    histogram.total += values[-1]
+                for event, count in other["events"].items():
+                    events[event] = events.get(event, 0) + count
+                if Path(f"/proc/{file.stem}").exists():
+                    in_flight += other["in_flight"]
+                    running += 1
+        return requests, latency, in_flight, events, running
+
+    def render(self) -> str:
+        """Everything in the Prometheus text exposition format, version 0.0.4."""
+        requests, latency, in_flight, events, running = self._totals()
+        lines = [
+            "# HELP smartcity_kg_info The running version of the service.",
+            "# TYPE smartcity_kg_info gauge",
+            f'smartcity_kg_info{{version="{_label(__version__)}"}} 1',
+            "# HELP smartcity_kg_server_processes Server processes answering on the listening socket.",
+            "# TYPE smartcity_kg_server_processes gauge",
+            f"smartcity_kg_server_processes {running}",
+            "# HELP smartcity_kg_http_requests_total HTTP requests answered, by method, route template and status.",
+            "# TYPE smartcity_kg_http_requests_total counter",
+        ]
+        for (method, route, status), count in sorted(requests.items()):
+            lines.append(f'smartcity_kg_http_requests_total{{method="{method}",route="{_label(route)}",'
+                         f'status="{status}"}} {count}')
+        lines += ["# HELP smartcity_kg_http_request_duration_seconds Time from a request's arrival to the end of "
+                  "its response, by route template.",
+                  "# TYPE smartcity_kg_http_request_duration_seconds histogram"]
+        for route, histogram in sorted(latency.items()):
+            name, labels = "smartcity_kg_http_request_duration_seconds", f'route="{_label(route)}"'
+            cumulative = 0
+            for bound, count in zip((*map(repr, BUCKETS), "+Inf"), histogram.counts, strict=True):
+                cumulative += count
+                lines.append(f'{name}_bucket{{{labels},le="{bound}"}} {cumulative}')
+            lines.append(f"{name}_sum{{{labels}}} {histogram.total!r}")
+            lines.append(f"{name}_count{{{labels}}} {cumulative}")
+        lines += ["# HELP smartcity_kg_http_requests_in_flight HTTP requests being answered now.",
+                  "# TYPE smartcity_kg_http_requests_in_flight gauge",
+                  f"smartcity_kg_http_requests_in_flight {in_flight}",
+                  "# HELP smartcity_kg_events_total Events of the query service (time limits, refusals, overload, "
+                  "crashes), by name.",
+                  "# TYPE smartcity_kg_events_total counter"]
+        lines += [f'smartcity_kg_events_total{{event="{event}"}} {count}' for event, count in sorted(events.items())]
+        return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _route_of(scope: Scope) -> str:
+    """The template of the route that answered ("/doc/{kind}/{name}"), set in the scope by the router."""
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return path if isinstance(path, str) and path else _UNMATCHED
+
+
+def _request_id(scope: Scope) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            if _SANE_ID.fullmatch(value):
+                return bytes(value)
+            break
+    return uuid.uuid4().hex.encode()
+
+
+class ObservabilityMiddleware:
+    """Pure ASGI, so that the hot path costs a few dictionary updates and no extra task or body copy."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began, wall = time.perf_counter(), time.time()
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id.decode()
+        status = 0
+        sent = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, sent
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), (b"x-request-id", request_id)]}
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+            await send(message)
+
+        self.metrics.in_flight += 1
+        try:
+            await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:  # the client hung up while sending its request: nobody is left to answer
+            return
+        except Exception:
+            # The app's own handler logs the error and would answer outside this middleware, without the id;
+            # answering here gives the client the id to quote. Re-raised so that the handler still logs it.
+            if status == 0:
+                response = error_response(500, f"internal error; it has been logged with request id "
+                                               f"{request_id.decode()}")
+                await response(scope, receive, send_with_id)
+            raise
+        finally:
+            self.metrics.in_flight -= 1
+            seconds = time.perf_counter() - began
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            route = _route_of(scope)
+            self.metrics.observe(method, route, status, seconds)
+            if _access.isEnabledFor(logging.INFO):
+                _access.info(_access_line(scope, request_id, route, status=status, sent=sent, seconds=seconds,
+                                          wall=wall))
+
+
+def _access_line(scope: Scope, request_id: bytes, route: str, *, status: int, sent: int, seconds: float,
+                 wall: float) -> str:
+    agent = next((value for name, value in scope["headers"] if name == b"user-agent"), b"")
+    client = scope.get("client")
+    return json.dumps({
+        "time": datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds"),
+        "request_id": request_id.decode(),
+        "client": client[0] if client else None,
+        "method": scope["method"][:16],
+        "path": scope["path"][:_MAX_LOGGED],
+        "route": route,
+        "query_length": len(scope.get("query_string", b"")),
+        "status": status,
+        "bytes": sent,
+        "duration_ms": round(seconds * 1000, 3),
+        "user_agent": agent[:512].decode("latin-1"),
+    }, ensure_ascii=True)  # ASCII only: a client's bytes cannot forge a second line or a terminal escape
+
+
+def install_observability(app: FastAPI) -> Metrics:
+    """Add the request id, the access log and the metrics to `app`, and serve them at GET /metrics."""
+    shared = os.environ.get(METRICS_DIR)
+    metrics = Metrics(Path(shared) if shared else None)
+    app.state.metrics = metrics
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    app.include_router(metrics_route.router)
+    return metrics
+
+
+def enable_access_log(stream: TextIO | None = None) -> logging.Handler:
+    """Write the access log, one JSON object a line, to `stream` (standard output by default)."""
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    _access.addHandler(handler)
+    _access.setLevel(logging.INFO)
+    _access.propagate = False  # the line is already complete; a root handler would print it a second time
+    return handler

@@ -1,0 +1,127 @@
+"""Choosing the format a resource is sent in (URL suffix, ?format=, Accept), and writing the response."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+
+import pyoxigraph as ox
+from fastapi import Request, Response
+from starlette.exceptions import HTTPException
+
+from api.http.cache import http_date, unchanged
+from api.http.context import compact
+from api.http.negotiation import negotiate
+from graph.formats import GRAPH, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
+from graph.prefixes import prefixes
+from graph.published import Manifest
+
+__all__ = [
+    "HTML",
+    "JSON_LD",
+    "N_TRIPLES",
+    "RDF_FORMATS",
+    "RDF_XML",
+    "TURTLE",
+    "Format",
+    "build_tag",
+    "by_suffix",
+    "choose",
+    "entity_tag",
+    "prefixes_for",
+    "represent",
+    "serialize",
+    "split_suffix",
+]
+
+
+RDF_FORMATS = GRAPH
+
+
+def by_suffix(suffix: str, offered: Sequence[Format]) -> Format:
+    """The offered format with this URL suffix; any other suffix names nothing here (404)."""
+    for fmt in offered:
+        if fmt.suffix == suffix:
+            return fmt
+    known = ", ".join(f".{fmt.suffix}" for fmt in offered)
+    raise HTTPException(404, f"no representation with the suffix .{suffix}; this resource is offered as {known}")
+
+
+def split_suffix(name: str, offered: Sequence[Format]) -> tuple[str, Format | None]:
+    """`dortmund.ttl` → (`dortmund`, Turtle); a name without a suffix → (name, None); an unknown suffix is a 404."""
+    stem, dot, suffix = name.rpartition(".")
+    return (stem, by_suffix(suffix, offered)) if dot else (name, None)
+
+
+def choose(request: Request, offered: Sequence[Format], suffix: Format | None = None) -> Format:
+    """The format to send: the URL's suffix, else `?format=` (any name the format table knows), else Accept.
+
+    Raises NotAcceptableError (answered 406 with the offer) when Accept rules out everything offered.
+    """
+    if suffix is not None:
+        return suffix
+    requested = request.query_params.get("format")
+    if requested is not None:
+        for fmt in offered:
+            if fmt.answers_to(requested):
+                return fmt
+        known = ", ".join(f"{fmt.name} ({fmt.media_type})" for fmt in offered)
+        raise HTTPException(400, f"unknown format {requested!r}; use one of {known}")
+    chosen = negotiate(request.headers.get("accept"), [fmt.media_type for fmt in offered])
+    return next(fmt for fmt in offered if fmt.media_type == chosen)
+
+
+def prefixes_for(namespace: str) -> dict[str, str]:
+    """The prefixes used in Turtle and RDF/XML: the vocabularies plus this graph's own `id:` and `vocab:`."""
+    return prefixes(namespace)
+
+
+def serialize(triples: Sequence[ox.Triple], fmt: Format, *, prefixes: dict[str, str], root: str,
+              context_url: str, embed_fragments: bool = True) -> bytes:
+    """RDF in `fmt`. JSON-LD is compacted with the published context (referenced by `context_url`), `root`
+    first and, with `embed_fragments`, the root's fragment nodes written inside the node that refers to them."""
+    if fmt == JSON_LD:
+        document = compact(triples, root, context_url, embed_fragments=embed_fragments)
+        return json.dumps(document, ensure_ascii=False, indent=2).encode()
+    if not isinstance(fmt.engine, ox.RdfFormat):
+        raise ValueError(f"{fmt.title} is not an RDF format")
+    payload = ox.serialize(triples, format=fmt.engine, prefixes=None if fmt == N_TRIPLES else prefixes)
+    assert payload is not None  # Oxigraph returns None only when it is given a file to write to
+    return payload
+
+
+def entity_tag(*parts: str) -> str:
+    """A strong ETag of what identifies a representation (the build id, its URL, its language)."""
+    return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24] + '"'
+
+
+def build_tag(manifest: Manifest, *parts: str) -> str:
+    """The ETag of a representation of the build being served: every one made from it is tagged here.
+
+    It names the release as well as the build: the same build published again as a newer release (data restored)
+    has other dates, history and catalogue in its bodies, which a harvester must not be told are unchanged.
+    """
+    return entity_tag(manifest.key, *parts)
+
+
+def represent(request: Request, fmt: Format, render: Callable[[], bytes], *, location: str, etag: str,
+              alternates: Iterable[tuple[str, Format]], vary: str | None = "Accept",
+              modified: str | None = None) -> Response:
+    """The 200 response for one representation, with the headers linked-data clients rely on.
+
+    `location` is the URL of exactly this representation (Content-Location); `alternates` are (URL, format)
+    pairs of every representation offered; `modified` (ISO 8601) is sent as Last-Modified. A matching
+    If-None-Match (or, without one, If-Modified-Since) gives 304 without rendering anything; HEAD gets the headers
+    (Content-Length included) and no body.
+    """
+    link = ", ".join(f'<{url}>; rel="alternate"; type="{alt.media_type}"' for url, alt in alternates)
+    headers = {"Content-Location": location, "ETag": etag, **({"Vary": vary} if vary else {}),
+               **({"Link": link} if link else {}), **({"Last-Modified": http_date(modified)} if modified else {})}
+    if unchanged(request, etag, headers.get("Last-Modified")):
+        return Response(status_code=304, headers=headers)
+    body = render()
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(headers=headers, media_type=fmt.content_type)
+    return Response(body, headers=headers, media_type=fmt.content_type)

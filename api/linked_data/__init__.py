@@ -1,0 +1,1 @@
+"""Linked data: `/id` names, `/doc` descriptions, `/vocab` concepts and the `/ontology`."""

@@ -1,0 +1,331 @@
+"""Linked data: `/id/...` names a thing and redirects, `/doc/...` describes it, `/vocab/...` describes a controlled
+vocabulary or one of its concepts, `/ontology` and `/context.jsonld`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from api.catalog.releases import history
+from api.http.cache import Rendered
+from api.http.context import load_context
+from api.http.deps import SettingsDep, StoreDep
+from api.http.errors import bounded, error_response
+from api.http.negotiation import NotAcceptableError, negotiate
+from api.http.representation import (
+    HTML,
+    JSON_LD,
+    RDF_FORMATS,
+    RDF_XML,
+    TURTLE,
+    Format,
+    build_tag,
+    by_suffix,
+    choose,
+    entity_tag,
+    prefixes_for,
+    represent,
+    serialize,
+    split_suffix,
+)
+from api.http.terms import node_id
+from api.linked_data.describe import Description, describe
+from api.linked_data.ontology import load_ontology, ontology_page
+from api.pages.display import LANGUAGES, Link, pick_language
+from api.pages.doc_view import doc_page
+from api.pages.profiles import profile_panels
+from api.pages.templating import render, words
+from graph.releases import Release
+from graph.settings import Settings
+from graph.store import ReadStore, with_constants
+from graph.vocab import DCTERMS, OWL, RDFS, SKOS, XSD
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["linked data"])
+
+DOC_FORMATS = (HTML, *RDF_FORMATS)
+ONTOLOGY_FORMATS = (HTML, TURTLE, JSON_LD, RDF_XML)
+# What a response varies on: the format by Accept, and the HTML page's language by Accept-Language.
+VARY = "Accept, Accept-Language"
+# Descriptions as sent, by build, URL and the headers they are negotiated by (about 10 kB each): a description
+# takes 1-5 ms of queries on a million triples, sending a kept one well under a millisecond.
+_rendered = Rendered(16 * 2**20)
+# Characters that can stand in an IRI path segment unescaped; anything else cannot be one of our keys.
+_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+
+Kind = Annotated[str, Path(description="The type of thing, e.g. `city`, `alliance`, `membership`.")]
+Key = Annotated[str, Path(description="The thing's key, e.g. `dortmund`.")]
+# What a description answers, the same for a thing and for a vocabulary node.
+_DESCRIPTION_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {fmt.media_type: {} for fmt in DOC_FORMATS},
+          "description": "HTML for browsers; Turtle, JSON-LD, N-Triples or RDF/XML by Accept, "
+                         "by the suffix .ttl/.jsonld/.nt/.rdf/.html, or by ?format="},
+    404: {"description": "No such thing"}, 406: {"description": "No acceptable format"}}
+# A vocabulary node's description: its own triples with the labels of what they point at (its scheme, a broader
+# concept), and for a scheme its concepts with their labels. Not what uses a concept: a role is the object of every
+# membership in that role, and the description has to stay as small as the vocabulary whatever the graph's size.
+_VOCABULARY_QUERY = f"""CONSTRUCT {{ ?node ?p ?o . ?o <{RDFS.label}> ?label .
+                                    ?concept <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?name }}
+WHERE {{
+  {{ ?node ?p ?o OPTIONAL {{ ?o <{RDFS.label}> ?label }} }}
+  UNION {{ ?concept <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?name }}
+}}"""
+
+
+@router.api_route("/id/{kind}/{key}", methods=["GET", "HEAD"], summary="Name of a thing: 303 to its description",
+                  response_class=Response, responses={303: {"description": "See the description at Location"}})
+def identify(kind: Kind, key: Key, request: Request, store: StoreDep) -> Response:
+    found = _lookup(request, store, kind, key, None)
+    if isinstance(found, Response):
+        return found
+    fmt = choose(request, DOC_FORMATS)
+    # A browser gets the plain page URL; a data client the URL of the format it asked for.
+    location = f"/doc/{kind}/{key}" + ("" if fmt == HTML else f".{fmt.suffix}")
+    return Response(status_code=303, headers={"Location": location, "Vary": "Accept"})
+
+
+@router.api_route("/doc/{kind}/{name}", methods=["GET", "HEAD"], summary="Description of a thing",
+                  response_class=Response,
+                  responses={**_DESCRIPTION_RESPONSES, 410: {"description": "The thing has been retired"}})
+async def document(kind: Kind, name: Annotated[str, Path(description="The key, optionally with a format suffix.")],
+                   request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return await _kept(request, store, settings, partial(_document, kind, name, request, store, settings))
+
+
+def _document(kind: str, name: str, request: Request, store: ReadStore, settings: Settings) -> Response:
+    key, suffix = split_suffix(name, DOC_FORMATS)
+    description = _lookup(request, store, kind, key, suffix)
+    if isinstance(description, Response):
+        return description
+    return _described(request, store, settings, description, base=f"/doc/{kind}/{key}", suffix=suffix)
+
+
+def _with_release(store: ReadStore, description: Description) -> tuple[Description, Release | None]:
+    """The description with `dct:modified`: the date of the last release that changed a statement about it."""
+    changed = history(store).last_change(description.iri)
+    if changed is None:
+        return description, None
+    modified = ox.Triple(ox.NamedNode(description.iri), ox.NamedNode(str(DCTERMS.modified)),
+                         ox.Literal(changed.date, datatype=ox.NamedNode(str(XSD.dateTime))))
+    return Description.of(description.iri, (*description.triples, modified)), changed
+
+
+@router.api_route("/vocab/{scheme}", methods=["GET", "HEAD"], summary="A controlled vocabulary and its concepts",
+                  response_class=Response, responses=_DESCRIPTION_RESPONSES)
+async def scheme_document(scheme: Annotated[str, Path(description="The vocabulary's key, e.g. `role`, optionally "
+                                                                  "with a format suffix.")],
+                          request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return await _kept(request, store, settings, partial(_vocabulary_node, (scheme,), request, store, settings))
+
+
+@router.api_route("/vocab/{scheme}/{concept}", methods=["GET", "HEAD"], summary="A concept of a controlled vocabulary",
+                  response_class=Response, responses=_DESCRIPTION_RESPONSES)
+async def concept_document(scheme: Annotated[str, Path(description="The vocabulary's key, e.g. `role`.")],
+                           concept: Annotated[str, Path(description="The concept's key, e.g. `member`, optionally "
+                                                                    "with a format suffix.")],
+                           request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return await _kept(request, store, settings,
+                       partial(_vocabulary_node, (scheme, concept), request, store, settings))
+
+
+def _vocabulary_node(path: tuple[str, ...], request: Request, store: ReadStore, settings: Settings) -> Response:
+    """A scheme (`path` is its key) or a concept (its scheme's key and its own), described like a thing."""
+    *scheme, name = path
+    key, suffix = split_suffix(name, DOC_FORMATS)
+    keys = (*scheme, key)
+    served = "/vocab/" + "/".join(keys)
+    description = None
+    if all(_SEGMENT.fullmatch(part) for part in keys):
+        description = _describe_vocabulary(store, store.manifest.namespace + served[1:])
+    if description is None:
+        message = (f"there is no concept {key!r} in the vocabulary {scheme[0]!r}" if scheme
+                   else f"there is no vocabulary {key!r}")
+        return _error(request, suffix, 404, message)
+    return _described(request, store, settings, description, base=served, suffix=suffix)
+
+
+def _describe_vocabulary(store: ReadStore, iri: str) -> Description | None:
+    """The description of the scheme or concept `iri`, or None when the graph says nothing of it."""
+    query = with_constants(_VOCABULARY_QUERY, {"node": iri})
+    if query is None:
+        return None
+    outcome = store.query(query)
+    assert isinstance(outcome, ox.QueryTriples)
+    description = Description.of(iri, outcome)
+    return description if description.triples and node_id(description.triples[0].subject) == iri else None
+
+
+def _described(request: Request, store: ReadStore, settings: Settings, description: Description, *, base: str,
+               suffix: Format | None) -> Response:
+    """`description` in the negotiated format: the page at `base`, each format at `base` with its suffix."""
+    fmt = choose(request, DOC_FORMATS, suffix)
+    description, changed = _with_release(store, description)
+    location = f"{base}.{fmt.suffix}"
+    lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    context_url = _context_url(request, settings.base_url)
+    namespace = store.manifest.namespace
+
+    def body() -> bytes:
+        if fmt == HTML:
+            page = doc_page(description, load_ontology(store), namespace, lang)
+            kind = description.iri.removeprefix(f"{namespace}id/").partition("/")[0]
+            return render("doc.html", page=page, changed=changed,
+                          panels=profile_panels(store, kind, description.iri, lang),
+                          **_page_context(request, lang, base, DOC_FORMATS))
+        return serialize(description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri,
+                         context_url=context_url)
+
+    etag = build_tag(store.manifest, location, lang if fmt == HTML else "",
+                      context_url if fmt == JSON_LD else "")
+    return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
+                     alternates=[(f"{base}.{alt.suffix}", alt) for alt in DOC_FORMATS])
+
+
+async def _kept(request: Request, store: ReadStore, settings: Settings, respond: Callable[[], Response]) -> Response:
+    """The response of `respond`, kept: a kept one is sent from the event loop, and only the queries of a new one go
+    to the thread pool."""
+    cache_key = _rendered.key(store, request, _context_url(request, settings.base_url))
+    kept = _rendered.respond(request, cache_key)
+    if kept is not None:
+        return kept
+    response = await run_in_threadpool(respond)
+    return _rendered.keep(request, cache_key, response)
+
+
+@router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation or RDF",
+                  response_class=Response)
+def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return _ontology(request, store, settings.base_url, None)
+
+
+@router.api_route("/ontology.{suffix}", methods=["GET", "HEAD"], summary="The ontology in one format",
+                  response_class=Response)
+def ontology_as(suffix: Annotated[str, Path(description="ttl, jsonld, rdf or html")], request: Request,
+                store: StoreDep, settings: SettingsDep) -> Response:
+    return _ontology(request, store, settings.base_url, by_suffix(suffix, ONTOLOGY_FORMATS))
+
+
+@router.api_route("/ontology/{version}", methods=["GET", "HEAD"], summary="The ontology at its version IRI",
+                  response_class=Response, responses={404: {"description": "a version that is not served here"}})
+def ontology_version(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    """The ontology's `owl:versionIRI` resolves: the version served here answers as `/ontology` does."""
+    ontology = load_ontology(store)
+    served = [str(iri.value) for head in ontology.of_type(str(OWL.Ontology))
+              for iri in ontology.objects(head, str(OWL.versionIRI))]
+    if f"{store.manifest.namespace}ontology/{version}" not in served:
+        known = ", ".join(iri.removeprefix(store.manifest.namespace) for iri in served) or "none"
+        raise HTTPException(404, f"ontology version {version!r} is not served here; this build serves {known}")
+    return _ontology(request, store, settings.base_url, None)
+
+
+@router.api_route("/context.jsonld", methods=["GET", "HEAD"], summary="The JSON-LD context of every JSON-LD "
+                  "answer", response_class=Response)
+def context_document(request: Request) -> Response:
+    raw, _ = load_context()
+    etag = entity_tag(raw.decode())
+    return represent(request, JSON_LD, lambda: raw, location="/context.jsonld", etag=etag, vary=None, alternates=())
+
+
+def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: Format | None) -> Response:
+    fmt = choose(request, ONTOLOGY_FORMATS, suffix)
+    ontology = load_ontology(store)
+    lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    location = f"/ontology.{fmt.suffix}"
+    context_url = _context_url(request, base_url)
+
+    def body() -> bytes:
+        if fmt == HTML:
+            page = ontology_page(ontology, lang)
+            return render("ontology.html", ontology=page, **_page_context(request, lang, "/ontology",
+                                                                            ONTOLOGY_FORMATS))
+        root = next(iter(ontology.of_type(str(OWL.Ontology))), "")
+        # The terms are fragments of the ontology's IRI, but each is a node of its own, not a part of another.
+        return serialize(ontology.triples, fmt, prefixes=prefixes_for(store.manifest.namespace), root=root,
+                         context_url=context_url, embed_fragments=False)
+
+    etag = build_tag(store.manifest, location, lang if fmt == HTML else "",
+                      context_url if fmt == JSON_LD else "")
+    return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
+                     alternates=[(f"/ontology.{alt.suffix}", alt) for alt in ONTOLOGY_FORMATS])
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+def _thing_iri(store: ReadStore, kind: str, key: str) -> str:
+    return f"{store.manifest.namespace}id/{kind}/{key}"
+
+
+def _lookup(request: Request, store: ReadStore, kind: str, key: str,
+            suffix: Format | None) -> Description | Response:
+    """The thing's description; or the 404 for an unknown thing, the 410 for a retired one."""
+    description = None
+    if _SEGMENT.fullmatch(kind) and _SEGMENT.fullmatch(key):
+        description = describe(store, _thing_iri(store, kind, key))
+    if description is None:
+        types = sorted({iri.rsplit("#", 1)[-1].lower() for iri in load_ontology(store).of_type(str(OWL.Class))})
+        if kind in types:
+            message = f"there is no {kind} with the key {key!r}"
+        else:
+            message = f"{kind!r} is not a type of thing here; types are the ontology's classes in lower case: " + (
+                ", ".join(types))
+        return _error(request, suffix, 404, message)
+    if description.retired:
+        successors = [_served_path(store, iri) for iri in description.replaced_by]
+        message = f"the {kind} {key!r} has been retired" + (
+            f"; it has been replaced by {', '.join(successors)}" if successors else "")
+        return _error(request, suffix, 410, message, successors)
+    return description
+
+
+def _served_path(store: ReadStore, iri: str) -> str:
+    """Where an IRI is served: its path when it is one of ours, else the IRI itself."""
+    namespace = store.manifest.namespace
+    return "/" + iri[len(namespace):] if iri.startswith(namespace) else iri
+
+
+def _error(request: Request, suffix: Format | None, status: int, message: str,
+           successors: list[str] | None = None) -> Response:
+    """An error as the client can read it: the HTML page for a browser, else the JSON error body."""
+    links = {"Link": ", ".join(f'<{url}>; rel="successor-version"' for url in successors)} if successors else {}
+    message = bounded(message)
+    if _wants_html(request, suffix):
+        lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+        body = render("error.html", status=status, message=message, lang=lang, w=words(lang),
+                      other_language_href=None, successors=[Link(url, url) for url in successors or []])
+        return Response(body, status_code=status, media_type=HTML.content_type, headers={"Vary": VARY, **links})
+    if successors:
+        return JSONResponse({"error": {"status": status, "message": message, "replacedBy": successors}},
+                            status_code=status, headers={"Vary": VARY, **links})
+    return error_response(status, message, {"Vary": VARY})
+
+
+def _wants_html(request: Request, suffix: Format | None) -> bool:
+    if suffix is not None:
+        return suffix == HTML
+    try:
+        return negotiate(request.headers.get("accept"), ["application/json", "text/html"]) == "text/html"
+    except NotAcceptableError:
+        return False
+
+
+def _context_url(request: Request, base_url: str | None) -> str:
+    return f"{(base_url or str(request.base_url)).rstrip('/')}/context.jsonld"
+
+
+def _page_context(request: Request, lang: str, base: str, offered: tuple[Format, ...]) -> dict[str, object]:
+    """What base.html needs on every page: the language, its words, the other language, the data formats."""
+    other = next(code for code in LANGUAGES if code != lang)
+    return {
+        "lang": lang, "w": words(lang), "other_language_href": f"{request.url.path}?lang={other}",
+        "formats": [{"href": f"{base}.{fmt.suffix}", "media_type": fmt.media_type, "title": fmt.title}
+                    for fmt in offered if fmt != HTML],
+    }
+

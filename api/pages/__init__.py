@@ -1,0 +1,1 @@
+"""The HTML pages people read: landing page, query editor, entity pages, templates and static files."""

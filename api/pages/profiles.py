@@ -1,0 +1,194 @@
+"""Profile pages of alliances, cities and companies, assembled from SPARQL panels: one `.rq` file per panel."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import pyoxigraph as ox
+from markupsafe import Markup
+
+from api.pages.display import Link, format_date, is_date
+from api.pages.editor import editor_href, reader_text
+from graph.resources import resource_dir
+from graph.store import ReadStore
+
+__all__ = ["PROFILE_KINDS", "Panel", "PanelQuery", "load_panels", "profile_panels", "sparql_json"]
+
+PROFILE_KINDS = ("alliance", "city", "company")
+VIEWS = ("facts", "table", "map", "timeline")
+# Each panel file names an example thing in such lines; a page puts its own thing there.
+_THING = re.compile(r"VALUES \?thing \{ <[^>]*> \}")
+# '# Title', '# what it shows' lines, optionally '# de: Titel — was es zeigt' (continued on '#     ' lines), then
+# '# view: NAME'.
+_HEADER = re.compile(r"^# (?P<title>.+)\n(?P<about>(?:# (?!view:|de:).*\n)*?)(?P<de># de: .*\n(?:#     .*\n)*)?"
+                     r"# view: (?P<view>\w+)\n")
+_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+
+
+@dataclass(frozen=True)
+class PanelQuery:
+    """A panel as its file states it: title, what it shows, how, and the query for the example thing."""
+
+    key: str  # file name without .rq, e.g. alliance-members
+    title: str
+    about: str
+    view: str
+    text: str
+    german: tuple[str, str] | None = None  # title and what it shows, for pages in German
+
+    def words(self, lang: str) -> tuple[str, str]:
+        return self.german if lang == "de" and self.german else (self.title, self.about)
+
+    def for_thing(self, iri: str) -> str:
+        # Every mention: a panel names its thing in each branch of a UNION (see the files' engine notes).
+        return _THING.sub(lambda _: f"VALUES ?thing {{ <{iri}> }}", self.text)
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    values: list[Link]
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str
+    title: str
+    about: str
+    view: str
+    query: str
+    href: str  # the editor, opening and running the query
+    columns: list[str]
+    rows: list[list[Link | None]]
+    facts: list[Fact]
+    results: Markup | None  # the SPARQL JSON results, for the views drawn in the browser (map)
+    points: int  # rows with a WKT point, for the map's empty state
+    namespace: str  # the graph's, whose IRIs the map links to their pages here
+
+
+def _parse(path_stem: str, text: str) -> PanelQuery:
+    match = _HEADER.match(text)
+    if match is None or match["view"] not in VIEWS or not _THING.search(text):
+        raise ValueError(f"panel {path_stem}.rq needs '# Title', '# about ...' lines, '# view: {'|'.join(VIEWS)}' "
+                         "and a line 'VALUES ?thing { <...> }'")
+    def joined(lines: str) -> str:
+        return " ".join(line.removeprefix("#").strip() for line in lines.splitlines())
+
+    german = None
+    if match["de"]:
+        title, _, about = joined(match["de"]).removeprefix("de:").strip().partition(" — ")
+        german = (title, about)
+    return PanelQuery(path_stem, match["title"].strip(), joined(match["about"]), match["view"], text, german)
+
+
+@cache
+def load_panels(kind: str) -> tuple[PanelQuery, ...]:
+    """The panels of a profile kind, in the order the page shows them."""
+    order = {"summary": 0, "members": 1, "alliances": 1, "cities": 1, "map": 2, "partners": 3, "timeline": 4}
+    files = sorted(resource_dir("queries").joinpath("panels").glob(f"{kind}-*.rq"),
+                   key=lambda path: (order.get(path.stem.removeprefix(f"{kind}-"), 5), path.stem))
+    return tuple(_parse(path.stem, path.read_text(encoding="utf-8")) for path in files)
+
+
+def _term_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if term.language:
+        return {"type": "literal", "value": term.value, "xml:lang": term.language}
+    return {"type": "literal", "value": term.value, "datatype": term.datatype.value}
+
+
+def sparql_json(variables: list[str], rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]) -> Markup:
+    """Results in the SPARQL 1.1 JSON format, safe inside <script type="application/json">."""
+    document = {"head": {"vars": variables},
+                "results": {"bindings": [{name: _term_json(term) for name, term in row.items()} for row in rows]}}
+    return Markup(json.dumps(document, ensure_ascii=False).replace("</", "<\\/"))
+
+
+def _href(iri: str, namespace: str) -> str | None:
+    if iri.startswith(namespace + "id/"):
+        return "/doc/" + iri[len(namespace) + 3:]
+    if iri.startswith(namespace):
+        return "/" + iri[len(namespace):]
+    return None
+
+
+def _cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, namespace: str,
+          lang: str) -> Link | None:
+    term = row.get(name)
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        label = row.get(f"{name}Label")
+        text = label.value if label is not None else term.value.removeprefix(namespace)
+        return Link(text, _href(term.value, namespace), title=term.value)
+    if isinstance(term, ox.Literal):
+        # Dates written out at the precision the source gives ("2016", "December 2016", "9 December 2016").
+        return Link(format_date(term, lang)) if is_date(term) else Link(term.value, lang=term.language or None)
+    return Link(f"_:{term.value}")
+
+
+def _heading(name: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
+
+
+def _run(store: ReadStore, query: str) -> tuple[list[str], list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]]:
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    variables = [variable.value for variable in solutions.variables]
+    rows = []
+    for solution in solutions:
+        row = {}
+        for name in variables:
+            term = solution[name]
+            if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+                row[name] = term
+        rows.append(row)
+    return variables, rows
+
+
+def _facts(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]], namespace: str, lang: str) -> list[Fact]:
+    """Rows of (?fact ?value ?valueLabel ?date) as one line per fact; a fact's name starts with its sort number."""
+    facts: dict[str, list[Link]] = {}
+    for row in rows:
+        name = re.sub(r"^\d+\s+", "", row["fact"].value) if "fact" in row else ""
+        value = _cell(row, "value", namespace, lang)
+        date = _cell(row, "date", namespace, lang)
+        if value is None:
+            continue
+        if date is not None and date.text not in value.text:
+            value = Link(f"{value.text} ({date.text})", value.href, value.lang, value.title)
+        if value not in facts.setdefault(name, []):
+            facts[name].append(value)
+    return [Fact(name, values) for name, values in facts.items()]
+
+
+def profile_panels(store: ReadStore, kind: str, iri: str, lang: str = "en") -> list[Panel]:
+    """The panels of the profile of `iri` (an alliance, city or company), each run against the graph."""
+    if kind not in PROFILE_KINDS:
+        return []
+    namespace = store.manifest.namespace
+    panels = []
+    for panel in load_panels(kind):
+        query = reader_text(panel.for_thing(iri))
+        variables, rows = _run(store, query)
+        shown = [name for name in variables
+                 if not (name.endswith("Label") and name.removesuffix("Label") in variables)]
+        points = sum(1 for row in rows if any(isinstance(term, ox.Literal) and term.datatype.value == _WKT
+                                              for term in row.values()))
+        title, about = panel.words(lang)
+        panels.append(Panel(
+            key=panel.key, title=title, about=about, view=panel.view, query=query,
+            href=editor_href(query, "map" if panel.view == "map" else None),
+            columns=[_heading(name) for name in shown],
+            rows=[[_cell(row, name, namespace, lang) for name in shown] for row in rows],
+            facts=_facts(rows, namespace, lang) if panel.view == "facts" else [],
+            results=sparql_json(variables, rows) if panel.view == "map" and points else None,
+            points=points, namespace=namespace,
+        ))
+    return panels

@@ -1,0 +1,161 @@
+"""The pages people read first: `/` (what the graph holds), `/query` (the query editor, its short links `/q/{id}` and
+embeds), `/search` and `/static/` files."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.catalog.dcat import citation
+from api.catalog.releases import history
+from api.http.deps import SettingsDep, StoreDep
+from api.http.errors import error_response
+from api.pages.editor import editor_page, embed_page
+from api.pages.landing import landing_figures
+from api.pages.render import STATIC_DIR, page_response
+from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, LinkStoreFullError, QueryTooLongError, ShortLinks
+from api.rest.listing import fold, label_index
+from graph.published import DUMP_FILES
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+# What the class counts are called on the page, in the order they are shown.
+_FIGURES = (("Alliance", "alliances and partnerships"), ("Membership", "memberships"), ("City", "cities"),
+            ("Company", "companies"), ("Organization", "other organisations"), ("Agreement", "agreements"),
+            ("Pilot", "pilots"), ("Person", "people"), ("Source", "sources"),
+            ("Conflict", "conflicts between sources"))
+_VENDORS_SHOWN = 12
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".svg": "image/svg+xml", ".json": "application/json", ".txt": "text/plain; charset=utf-8"}
+_SEARCH_SHOWN = 50
+# A short-link request is a JSON object holding the query and a view name: anything much longer is refused unread.
+_LINK_BODY_BYTES = MAX_QUERY_BYTES * 6 + 1024  # JSON may spell each byte of the query as \uXXXX
+View = Annotated[str | None, Query(pattern="^(" + "|".join(VIEWS) + ")$", description="the result view shown")]
+
+
+def _local_path(iri: str, namespace: str) -> str:
+    """The page of a thing: `{ns}id/city/x` is described at `/doc/city/x`; other IRIs stay as they are."""
+    if not iri.startswith(namespace):
+        return iri
+    path = iri[len(namespace):]
+    return "/doc/" + path.removeprefix("id/") if path.startswith("id/") else "/" + path
+
+
+def _date(modified: str) -> str:
+    try:
+        return datetime.fromisoformat(modified).strftime("%-d %B %Y")
+    except ValueError:
+        return modified
+
+
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+    figures = landing_figures(store)
+    counts = figures.coverage.counts
+    release = history(store).get(store.manifest.release)
+    return page_response(
+        "landing.html",
+        manifest=store.manifest,
+        release=release,
+        cite=citation(release, settings) if release is not None else None,
+        built=_date(store.manifest.modified),
+        figures=[(counts.get(name, 0), label) for name, label in _FIGURES],
+        sources=counts.get("Source", 0),
+        coverage=figures.coverage,
+        vendors=figures.coverage.vendors[:_VENDORS_SHOWN],
+        more_vendors=figures.coverage.vendors[_VENDORS_SHOWN:],
+        alliances=figures.alliances,
+        dumps=sorted(DUMP_FILES.values()),
+        page=lambda iri: _local_path(iri, settings.namespace),
+    )
+
+
+@router.api_route("/query", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def query_editor(request: Request, store: StoreDep, query: Annotated[str | None, Query()] = None,
+                 view: View = None) -> HTMLResponse:
+    return editor_page(request, store, query, view)
+
+
+@router.api_route("/embed", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def embed(request: Request, query: Annotated[str, Query(min_length=1)], view: View = None) -> HTMLResponse:
+    return embed_page(request, query, view or "table")
+
+
+def _link_request(body: bytes) -> tuple[str, str]:
+    """The query and view of a short-link request, or a 400 saying what is wrong."""
+    try:
+        fields = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        fields = None
+    if not isinstance(fields, dict):
+        raise HTTPException(400, 'send a JSON object: {"query": "SELECT ...", "view": "table"}')
+    query, view = fields.get("query"), fields.get("view", "table")
+    if not isinstance(query, str) or not query.strip():
+        raise HTTPException(400, 'the JSON object needs a non-empty "query" string')
+    if view not in VIEWS:
+        raise HTTPException(400, f'"view" must be one of: {", ".join(VIEWS)}')
+    return query, view
+
+
+@router.post("/q")
+async def make_short_link(request: Request, settings: SettingsDep) -> Response:
+    """A short link for `{"query": ..., "view": ...}`: 201 with its path, the same link for the same query."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _LINK_BODY_BYTES:
+            return error_response(413, f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes; share the "
+                                       "editor's address instead, which holds any query")
+    query, view = _link_request(bytes(body))
+    try:
+        link = await run_in_threadpool(ShortLinks(settings.store).save, query, view)
+    except QueryTooLongError as error:
+        return error_response(413, str(error))
+    except LinkStoreFullError as error:
+        return error_response(507, str(error))
+    return JSONResponse({"id": link.id, "path": f"/q/{link.id}"}, status_code=201,
+                        headers={"Location": f"/q/{link.id}"})
+
+
+@router.api_route("/q/{link}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def open_short_link(link: str, request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+    kept = ShortLinks(settings.store).load(link) if link.isalnum() and len(link) <= 32 else None
+    if kept is None:
+        raise HTTPException(404, f"no short link {link!r}: it may have been mistyped")
+    return editor_page(request, store, kept.query, kept.view)
+
+
+@router.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def search_page(store: StoreDep, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    """The site search without script: every thing whose label holds the text, best matches first."""
+    folded = fold(q)
+    hits = label_index(store).search(folded) if folded else []
+    return page_response("search.html", q=q, hits=hits[:_SEARCH_SHOWN], total=len(hits))
+
+
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"])
+def favicon(request: Request) -> FileResponse:
+    # Browsers ask for /favicon.ico on every site; the icon is an SVG, which they accept under that name too.
+    return static_file("favicon.svg", request)
+
+
+@router.api_route("/static/{name}", methods=["GET", "HEAD"])
+def static_file(name: str, request: Request) -> FileResponse:
+    path = STATIC_DIR / name
+    media_type = _STATIC_TYPES.get(path.suffix)
+    # `name` is one path segment (the route matches no slash), so only files directly in static/ are served.
+    if media_type is None or not path.is_file():
+        raise HTTPException(404, f"no static file {name}")
+    headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
+    # The bundles are built with a gzipped copy beside them: a third of the bytes for every browser.
+    zipped = path.with_name(path.name + ".gz")
+    if zipped.is_file() and "gzip" in request.headers.get("accept-encoding", ""):
+        return FileResponse(zipped, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
+    return FileResponse(path, media_type=media_type, headers=headers)

@@ -1,0 +1,7 @@
+"""`/sparql`: the SPARQL 1.1 Protocol endpoint, its checks, and query evaluation in killable worker processes."""
+
+from api.sparql.answers import AnswerCache
+from api.sparql.budget import ClientBudget
+from api.sparql.pool import Answer, Job, QueryFailedError, QueryPool
+
+__all__ = ["Answer", "AnswerCache", "ClientBudget", "Job", "QueryFailedError", "QueryPool"]

@@ -1,0 +1,318 @@
+"""The pool of query worker processes: a fixed number running, a bounded queue waiting, killed at the time limit.
+
+Persistent workers keep the hot path short (one socket round trip per query, no process started per request);
+a worker that overruns is SIGKILLed and a fresh one takes its place, so a runaway query costs its own worker
+for at most the time limit, and a worker that crashes costs only its own request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import marshal
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from math import ceil
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from api.sparql.request import MEDIA_TYPES
+from api.sparql.worker import ANSWER, FORMATS, JOB, Status, answer
+
+__all__ = ["Answer", "Job", "QueryFailedError", "QueryPool", "busy_error", "timed_out", "waited_too_long"]
+
+log = logging.getLogger("smartcity_kg.api.sparql")
+WORKER = Path(__file__).with_name("worker.py")
+START_TIMEOUT = 30.0
+BUSY_RETRY_AFTER = 2
+
+
+@dataclass(frozen=True)
+class Job:
+    build: str
+    query: str
+    base_iri: str  # relative IRIs in the query resolve against it (the endpoint's URL)
+    default_graphs: tuple[str, ...] | None  # None: the query's own dataset (or the union default graph)
+    named_graphs: tuple[str, ...] | None
+    union: bool  # the default graph is the union of all graphs (not with FROM: it would override the query's)
+    results_format: str | None  # for SELECT/ASK; None: not acceptable
+    graph_format: str | None  # for CONSTRUCT/DESCRIBE; None: not acceptable
+    max_rows: int
+    max_bytes: int = 16 * 2**20  # the answer is cut at a row before it is longer (setting max_answer_bytes)
+
+    def fields(self) -> tuple[str | tuple[str, ...] | bool | int | None, ...]:
+        """What a worker is sent: the build's folder first, then what `worker.answer` evaluates."""
+        return (self.build, self.query, self.base_iri, self.default_graphs, self.named_graphs, self.union,
+                self.results_format or "", self.graph_format or "", self.max_rows, self.max_bytes)
+
+    def frame(self) -> bytes:
+        body = marshal.dumps(self.fields())
+        return JOB.pack(len(body)) + body
+
+
+@dataclass(frozen=True)
+class Answer:
+    payload: bytes
+    format: str
+    truncated: bool
+    seconds: float  # time spent evaluating, charged to the client
+
+
+class QueryFailedError(Exception):
+    """The query got no result; `status` and `headers` for the response, the message says why."""
+
+    def __init__(self, status: int, message: str, *, retry_after: int | None = None, seconds: float = 0.0,
+                 not_acceptable: str | None = None, event: str | None = None) -> None:
+        self.status = status
+        self.event = event  # what /metrics counts it as: query_timeout, overload, worker_crash ...
+        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        self.seconds = seconds
+        self.not_acceptable = not_acceptable  # "results" or "graph": which kind of result had no acceptable format
+        super().__init__(message)
+
+
+def busy_error(running: int, waiting: int) -> QueryFailedError:
+    return QueryFailedError(503, f"the server is busy: {running} queries are running and {waiting} are waiting, the "
+                                 "most allowed (settings query_workers, max_pending_queries); try again shortly",
+                            retry_after=BUSY_RETRY_AFTER, event="overload")
+
+
+def waited_too_long(timeout: float) -> QueryFailedError:
+    return QueryFailedError(503, f"the server is busy: no query worker became free within the time limit of "
+                                 f"{timeout:g} s", retry_after=BUSY_RETRY_AFTER, event="overload")
+
+
+def timed_out(timeout: float, seconds: float, waited: float) -> QueryFailedError:
+    """The error of a query stopped at the time limit after running `seconds` (having waited `waited`)."""
+    queued = f" after waiting {waited:.1f} s for a free worker" if waited >= 0.1 else ""
+    return QueryFailedError(503, f"the query was stopped: it reached the time limit of {timeout:g} s per query "
+                                 f"(setting query_timeout, environment variable SMARTCITY_KG_QUERY_TIMEOUT); it ran "
+                                 f"{seconds:.1f} s{queued}", retry_after=ceil(timeout), seconds=seconds,
+                            event="query_timeout")
+
+
+class _Worker:
+    def __init__(self, process: subprocess.Popen[bytes], reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter) -> None:
+        self.process = process
+        self.reader = reader
+        self.writer = writer
+
+    async def receive(self) -> tuple[int, str, bool, bool, bytes]:
+        """status, format, truncated, retiring (the worker exits after this answer), payload"""
+        status, index, truncated, retiring, length = ANSWER.unpack(await self.reader.readexactly(ANSWER.size))
+        return status, FORMATS[index], truncated, retiring, await self.reader.readexactly(length)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.writer.close()
+
+    async def exit_signal(self) -> str | None:
+        """The name of the signal that ended the worker, once it has ended (None if it exited or lingers)."""
+        try:
+            code = await asyncio.to_thread(self.process.wait, 2.0)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+        return signal.Signals(-code).name if code < 0 else None
+
+
+class QueryPool:
+    """`workers` worker processes; up to `max_pending` queries wait for one, more are refused at once."""
+
+    def __init__(self, *, workers: int, max_pending: int, timeout: float, memory_mb: int, rest_mb: int,
+                 prefixes: dict[str, str]) -> None:
+        self.size = workers
+        self.max_pending = max_pending
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.rest_mb = rest_mb
+        self.prefixes = prefixes
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._waiting: deque[asyncio.Future[_Worker]] = deque()
+        self._starting: set[asyncio.Task[None]] = set()
+        self._dying: set[_Worker] = set()
+        self._closed = False
+        self.network_isolated = True  # every worker so far runs in a network namespace of its own
+
+    async def start(self) -> None:
+        workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        self._idle.extend(workers)
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in self._starting:
+            task.cancel()
+        await asyncio.gather(*self._starting, return_exceptions=True)
+        for worker in [*self._idle, *self._busy]:
+            worker.kill()
+        for worker in [*self._idle, *self._busy, *self._dying]:  # killed for replacement, perhaps never reaped
+            await asyncio.to_thread(worker.process.wait)
+        self._idle.clear()
+        self._busy.clear()
+
+    async def run(self, job: Job, deadline: float) -> Answer:
+        """Evaluate `job` on a worker; QueryFailedError when refused, over `deadline` (loop time), or crashed."""
+        worker = await self._acquire(deadline)
+        began = time.monotonic()
+        try:
+            async with asyncio.timeout_at(deadline):
+                worker.writer.write(job.frame())
+                status, fmt, truncated, retiring, payload = await worker.receive()
+        except TimeoutError:
+            self._replace(worker)
+            raise timed_out(self.timeout, time.monotonic() - began, began - (deadline - self.timeout)) from None
+        except (asyncio.IncompleteReadError, ConnectionError):
+            failure = await self._crashed(worker, time.monotonic() - began)  # before the kill that would mask it
+            self._replace(worker)
+            raise failure from None
+        except BaseException:  # cancelled: the worker's state is unknown, so it is not reused
+            self._replace(worker)
+            raise
+        if retiring:
+            self._replace(worker)
+        else:
+            self._release(worker)
+        return self._settle(status, fmt, truncated, payload, time.monotonic() - began)
+
+    def row_limit(self, max_rows: int) -> int:
+        """The most rows an answer holds (`max_rows`: the workers cut every result there)."""
+        return max_rows
+
+    def run_here(self, engine: ox.Store, job: Job) -> Answer:
+        """Evaluate `job` in this process, on the event loop's thread: only for queries whose cost is bounded by
+        one thing's triples (`Analysis.lookup`), where handing them to a worker would cost several times the
+        evaluation (two wake-ups of another process) and the time limit can never be reached."""
+        began = time.monotonic()
+        status, payload, fmt, truncated = answer(lambda: engine, job.fields()[1:], self.prefixes)
+        return self._settle(status, fmt, truncated, payload, time.monotonic() - began)
+
+    def _settle(self, status: int, fmt: str, truncated: bool, payload: bytes, seconds: float) -> Answer:
+        """The answer of an evaluation, or the QueryFailedError its status stands for."""
+        if status == Status.OK:
+            return Answer(payload, fmt, truncated, seconds)
+        message = payload.decode("utf-8", "replace")
+        if status == Status.BAD_QUERY:
+            raise QueryFailedError(400, message, seconds=seconds)
+        if status == Status.NOT_ACCEPTABLE:
+            raise QueryFailedError(406, message, seconds=seconds, not_acceptable=message)
+        if status == Status.OUT_OF_MEMORY:
+            raise self._out_of_memory(seconds)
+        if status == Status.UNWRITABLE:
+            raise QueryFailedError(406, f"the result cannot be written as {MEDIA_TYPES[fmt]} ({message}); ask for "
+                                        "another format: Turtle and N-Triples can write every result",
+                                   seconds=seconds)
+        log.error("query failed: %s", message)  # the engine's own words may name the server's files: logged only
+        raise QueryFailedError(500, "the query could not be evaluated: the query engine failed (the details are "
+                                    "in the server's log)", seconds=seconds)
+
+    def _out_of_memory(self, seconds: float) -> QueryFailedError:
+        return QueryFailedError(503, f"the query was stopped: it needed more than the {self.memory_mb} MiB of "
+                                     "memory a query may use (setting query_memory_mb)",
+                                retry_after=BUSY_RETRY_AFTER, seconds=seconds, event="query_memory_limit")
+
+    async def _crashed(self, worker: _Worker, seconds: float) -> QueryFailedError:
+        name = await worker.exit_signal()
+        if name == "SIGABRT":  # the engine aborts when an allocation fails, as over the worker's RLIMIT_DATA
+            return self._out_of_memory(seconds)
+        if name == "SIGKILL":  # not by this pool, which replaces the workers it kills: an operator or the OOM killer
+            log.error("a query worker was killed from outside the service (SIGKILL) while it evaluated a query")
+            return QueryFailedError(503, "the query's worker process was killed from outside the service (SIGKILL, "
+                                         "by an operator or the system running out of memory); it has been "
+                                         "replaced: try again", retry_after=BUSY_RETRY_AFTER, seconds=seconds,
+                                    event="worker_crash")
+        log.error("a query worker died (%s) evaluating a query", name or "exited")
+        return QueryFailedError(500, f"the query engine crashed evaluating this query ({name or 'exited'}); "
+                                     "it has been restarted and other queries are unaffected, but this query "
+                                     "cannot be answered", seconds=seconds, event="worker_crash")
+
+    async def _acquire(self, deadline: float) -> _Worker:
+        while self._idle and self._idle[-1].process.poll() is not None:  # died while idle: never hand it a query
+            self._replace(self._idle.pop())
+        if self._idle:
+            worker = self._idle.pop()
+        else:
+            if len(self._waiting) >= self.max_pending:
+                raise busy_error(len(self._busy), len(self._waiting))
+            waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    worker = await waiter
+            except BaseException as error:
+                if waiter in self._waiting:
+                    self._waiting.remove(waiter)
+                elif waiter.done() and not waiter.cancelled():
+                    self._release(waiter.result())  # handed over just as the wait ended: pass it on
+                if isinstance(error, TimeoutError):
+                    raise waited_too_long(self.timeout) from None
+                raise
+        self._busy.add(worker)
+        return worker
+
+    def _release(self, worker: _Worker) -> None:
+        self._busy.discard(worker)
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        self._idle.append(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        self._busy.discard(worker)
+        worker.kill()
+        self._dying.add(worker)
+        task = asyncio.get_running_loop().create_task(self._start_replacement(worker))
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
+    async def _start_replacement(self, dead: _Worker) -> None:
+        try:
+            await asyncio.to_thread(dead.process.wait)  # reap it
+        finally:
+            self._dying.discard(dead)
+        while not self._closed:
+            try:
+                worker = await self._spawn()
+            except (OSError, RuntimeError, asyncio.IncompleteReadError, TimeoutError) as error:
+                log.error("a query worker could not be started (%s); trying again", error)
+                await asyncio.sleep(1.0)
+                continue
+            self._release(worker)
+            return
+
+    async def _spawn(self) -> _Worker:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            process = subprocess.Popen(  # from the loop's thread: the worker's PDEATHSIG follows this thread
+                [sys.executable, str(WORKER), str(theirs.fileno()), str(os.getpid()), str(self.memory_mb),
+                 str(self.rest_mb), json.dumps(self.prefixes)],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        reader, writer = await asyncio.open_connection(sock=ours)
+        worker = _Worker(process, reader, writer)
+        try:
+            async with asyncio.timeout(START_TIMEOUT):
+                status, _, _, _, note = await worker.receive()
+        except BaseException:  # also when the pool closes meanwhile: reap the process, which SIGKILL ends at once
+            worker.kill()
+            await asyncio.to_thread(worker.process.wait)
+            raise
+        if status != Status.READY:
+            worker.kill()
+            raise RuntimeError(f"unexpected first answer from a query worker: {status}")
+        if note != b"isolated":
+            self.network_isolated = False
+            log.warning("query worker %d runs %s", process.pid, note.decode())
+        return worker
