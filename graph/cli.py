@@ -237,7 +237,8 @@ def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
     if args.id is not None:
         places = [place for place in places if place.geonameid == args.id]
         if not places:
-            err.print(f"No GeoNames place named {args.name!r}{where} has geonameid {args.id}.", markup=False, soft_wrap=True)
+            err.print(f"No GeoNames place named {args.name!r}{where} has geonameid {args.id}.",
+                      markup=False, soft_wrap=True)
             return 1
     if not places:
         err.print(f"No GeoNames place named {args.name!r}{where}.", markup=False, soft_wrap=True)
