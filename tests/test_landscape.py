@@ -189,3 +189,22 @@ def test_locate_prints_fields_that_validate(capsys: pytest.CaptureFixture[str]) 
     fields = yaml.safe_load(out)
     DataFile.model_validate(_city(**fields))
     assert main(["locate", "Nowhere-at-all-town"]) == 1
+
+
+def test_locate_lists_places_sharing_a_name_instead_of_picking_one(capsys: pytest.CaptureFixture[str]) -> None:
+    # Two GeoNames places share the name of the Tepebasi district of Eskisehir (admin1 26): a village in Karaman (78).
+    # The dotless i is written as an escape so that the name is the one GeoNames spells.
+    tepebasi = "Tepeba\u015f\u0131"
+    assert main(["locate", tepebasi, "--country", "TR"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    listed = " ".join(captured.err.split())
+    assert f"2 GeoNames places are named '{tepebasi}' in TR; none was chosen" in listed
+    assert f"geonameid 299350: {tepebasi} (TR, admin1 code 78), population 374" in listed
+    assert f"geonameid 10345206: {tepebasi} (TR, admin1 code 26), population 0" in listed
+
+    assert main(["locate", tepebasi, "--country", "TR", "--id", "10345206"]) == 0
+    out = capsys.readouterr().out
+    assert "geonames: 10345206" in out and "299350" not in out
+    assert main(["locate", tepebasi, "--country", "TR", "--id", "3137115"]) == 1
+    assert "has geonameid 3137115" in capsys.readouterr().err
