@@ -30,6 +30,7 @@ from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import (
     MAX_LIMIT,
     body_bytes,
+    echo,
     extend_request,
     form_fields,
     parse_json,
@@ -69,7 +70,7 @@ def _known_type(kind: str | None) -> tuple[str, ...]:
     if kind is None or kind == "":
         return ()
     if kind not in TYPES:
-        raise HTTPException(400, f"unknown type {kind!r}; the types are: {_TYPE_LIST}")
+        raise HTTPException(400, f"unknown type {echo(kind)}; the types are: {_TYPE_LIST}")
     return (kind,)
 
 
@@ -109,7 +110,7 @@ async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Respo
     if unknown:
         raise HTTPException(
             400,
-            f"unknown property {unknown[0]!r}; GET /reconcile/extend/propose?type=... lists the properties of a type",
+            f"unknown property {echo(unknown[0])}; GET /reconcile/extend/propose?type=... lists a type's properties",
         )
     store, index = await _indexed(holder)
     meta, rows = await run_in_threadpool(extension, store, index, parsed)
@@ -209,7 +210,7 @@ async def preview(
         message = (
             (f"{ident} was retired" + (f"; it is now {successor}" if successor else ""))
             if retired
-            else f"no entity {ident!r}"
+            else f"no entity {echo(ident)}"
         )
         body = render(
             "reconcile_preview.html", entry=None, message=message, width=PREVIEW_SIZE[0], height=PREVIEW_SIZE[1], doc=""
