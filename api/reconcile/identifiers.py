@@ -11,7 +11,17 @@ import pycountry
 from api.listing import fold
 from graph.records import KEY_PATTERN
 
-__all__ = ["TYPES", "WIKIDATA", "country_code", "normal_ags", "normal_url", "parse_id", "qid_of", "sorted_words"]
+__all__ = [
+    "KINDS",
+    "TYPES",
+    "WIKIDATA",
+    "country_code",
+    "normal_ags",
+    "normal_url",
+    "parse_id",
+    "qid_of",
+    "sorted_words",
+]
 
 # The types a spreadsheet column is reconciled against: the REST API's type names (sources are cited, not matched).
 TYPES = {
@@ -24,9 +34,12 @@ TYPES = {
     "pilot": "Pilot",
     "person": "Person",
 }
+# Everything an id of this service may name: the types above, and the sources values are cited from (offered by
+# data extension, preview and lookup, but not matched against a column of names).
+KINDS = TYPES | {"source": "Source"}
 WIKIDATA = "http://www.wikidata.org/entity/"  # the namespace of the graph's owl:sameAs links to Wikidata
 _QID = re.compile(r"[Qq]([1-9]\d*)")
-_ID = re.compile(rf"({'|'.join(TYPES)})/({KEY_PATTERN.strip('^$')})")
+_ID = re.compile(rf"({'|'.join(KINDS)})/({KEY_PATTERN.strip('^$')})")
 
 
 def sorted_words(text: str) -> str:

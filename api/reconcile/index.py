@@ -12,7 +12,7 @@ from api.cache import PerBuild
 from api.listing import fold
 from api.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
 from api.lru import LRU
-from api.reconcile.identifiers import TYPES, WIKIDATA, normal_ags, normal_url, parse_id, qid_of, sorted_words
+from api.reconcile.identifiers import KINDS, TYPES, WIKIDATA, normal_ags, normal_url, parse_id, qid_of, sorted_words
 from api.reconcile.names import Forms, forms_of, short_place_name
 from graph.prefixes import VOCABULARIES
 from graph.store import ReadStore
@@ -27,7 +27,7 @@ MAX_INDEX_ROWS = 2_000_000
 _NAMES_QUERY = (
     SPARQL_PREFIXES
     + f"""SELECT ?s ?class ?label ?alt WHERE {{
-  VALUES ?class {{ {" ".join(CLASSES[kind] for kind in TYPES)} }}
+  VALUES ?class {{ {" ".join(CLASSES[kind] for kind in KINDS)} }}
   ?s a ?class .
   {{ ?s rdfs:label ?label }} UNION {{ ?s skos:altLabel ?alt }}
 }} LIMIT {MAX_INDEX_ROWS}"""
@@ -85,7 +85,7 @@ class Entry:
 
     def description(self) -> str:
         """A short line that tells namesakes apart: type, Land or country, identifiers."""
-        parts = [TYPES[self.kind], *([self.place] if self.place else [])]
+        parts = [KINDS[self.kind], *([self.place] if self.place else [])]
         if self.land is not None:
             parts.append(self.land[1])
         parts += sorted(self.country)
@@ -141,7 +141,7 @@ class ReconcileIndex:
         # than the data ("KfW Bankengruppe", "Stadt Jena, Dezernat 3") still draws it.
         self.by_word: dict[str, set[str]] = {}
         for entry in self.entries.values():
-            for name in entry.names:
+            for name in entry.names if entry.kind in TYPES else ():
                 for word in name.forms.plain.split():
                     self.by_word.setdefault(word, set()).add(entry.id)
         self.ambiguous = self._ambiguous_names()
@@ -180,7 +180,7 @@ class ReconcileIndex:
         return ambiguous
 
     def _read_names(self, store: ReadStore) -> None:
-        kinds = {VOCABULARIES["sck"] + CLASSES[kind].removeprefix("sck:"): kind for kind in TYPES}
+        kinds = {VOCABULARIES["sck"] + CLASSES[kind].removeprefix("sck:"): kind for kind in KINDS}
         for row in _rows(store, _NAMES_QUERY):
             entry = self._entry(row["s"], kinds[row["class"].value])
             if entry is None:

@@ -229,7 +229,10 @@ def _distinctive_agrees(index: ReconcileIndex, entry: Entry, texts: list[_Text])
         for name in entry.names:
             if name.origin == "alt" and (entry.id, name.forms.plain) in index.ambiguous:
                 continue
-            for level, _ in _LEVELS:
+            # Generic words ("Electronics", "Deutschland") may be left out of the query's name, but not out of the
+            # thing's: "Huawei" does not name Huawei Technologies Deutschland.
+            levels = ("full", "plain", "core") if name.forms.core == name.forms.plain else ("full", "plain")
+            for level in levels:
                 mine = {_spelling(word) for word in getattr(text.forms, level).split()}
                 theirs = {_spelling(word) for word in getattr(name.forms, level).split()}
                 extra, missing = mine - theirs, theirs - mine

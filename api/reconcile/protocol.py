@@ -22,6 +22,7 @@ __all__ = [
     "MAX_LIMIT",
     "MAX_PROPERTIES",
     "QUERY_PROPERTIES",
+    "QUERY_PROPERTY_TYPES",
     "ExtendRequest",
     "body_bytes",
     "extend_request",
@@ -49,6 +50,14 @@ QUERY_PROPERTIES = {
     "country": ("Country", "ISO 3166 alpha-2 code of the seat (companies, organisations)"),
     "land": ("Land", f"federal state, by name or abbreviation ({', '.join(sorted(k.upper() for k in LANDS))})"),
     "homepage": ("Homepage", "website of a company or organisation"),
+}
+# The types each query property describes: what property suggest offers for a type.
+QUERY_PROPERTY_TYPES = {
+    "ags": ("city", "municipality"),
+    "wikidata": ("city", "municipality", "company", "organization", "alliance"),
+    "country": ("company", "organization"),
+    "land": ("city", "municipality"),
+    "homepage": ("company", "organization", "alliance"),
 }
 _TYPE_LIST = ", ".join(TYPES)
 
