@@ -258,19 +258,23 @@ def best_match(result: list[dict[str, Any]]) -> str | None:
 
 
 # Property values as spreadsheets write them: each is read as the data's own value, so it agrees (never -20).
-READABLE = [
-    ("Huawei", "company", "country", value, "company/huawei")
-    for value in ("China", "CHN", "Volksrepublik China", "cn", "People's Republic of China")
-] + [
-    ("Dortmund", "city", "ags", value, "city/dortmund") for value in ("5913000", "05 913 000", 5913000)
-] + [
-    ("Dortmund", "city", "wikidata", "q1295", "city/dortmund"),
-    ("ZTE Deutschland GmbH", "company", "homepage", "www.zte-deutschland.de", "company/zte-deutschland"),
-    ("ZTE Deutschland GmbH", "company", "homepage", "zte-deutschland.de/", "company/zte-deutschland"),
-] + [
-    ("Dortmund", "city", "land", value, "city/dortmund")
-    for value in ("North Rhine-Westphalia", "DE-NW", "05", "NRW", "Nordrhein-Westfalen")
-] + [("München", "city", "land", value, "city/muenchen") for value in ("Bavaria", "Freistaat Bayern", "DE-BY", "09")]
+READABLE = (
+    [
+        ("Huawei", "company", "country", value, "company/huawei")
+        for value in ("China", "CHN", "Volksrepublik China", "cn", "People's Republic of China")
+    ]
+    + [("Dortmund", "city", "ags", value, "city/dortmund") for value in ("5913000", "05 913 000", 5913000)]
+    + [
+        ("Dortmund", "city", "wikidata", "q1295", "city/dortmund"),
+        ("ZTE Deutschland GmbH", "company", "homepage", "www.zte-deutschland.de", "company/zte-deutschland"),
+        ("ZTE Deutschland GmbH", "company", "homepage", "zte-deutschland.de/", "company/zte-deutschland"),
+    ]
+    + [
+        ("Dortmund", "city", "land", value, "city/dortmund")
+        for value in ("North Rhine-Westphalia", "DE-NW", "05", "NRW", "Nordrhein-Westfalen")
+    ]
+    + [("München", "city", "land", value, "city/muenchen") for value in ("Bavaria", "Freistaat Bayern", "DE-BY", "09")]
+)
 
 
 @pytest.mark.parametrize("case", READABLE, ids=[f"{c[2]}={c[3]}" for c in READABLE])
@@ -378,8 +382,7 @@ def test_names_in_more_or_fewer_words_than_the_data_are_found(client: httpx.Clie
         "Stadt Jena, Dezernat 3": (None, "city/jena"),
     }
     queries = {
-        name: {"query": name, "limit": 3} | ({"type": kind} if kind else {})
-        for name, (kind, _) in cases.items()
+        name: {"query": name, "limit": 3} | ({"type": kind} if kind else {}) for name, (kind, _) in cases.items()
     }
     answer = reconcile(client, queries)
     for name, (_, expect) in cases.items():
