@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request
 
+from api.reconcile.extend import MAX_VALUES as MAX_VALUES_PER_CELL
 from api.reconcile.identifiers import TYPES
 from api.reconcile.matching import LANDS, Query
 
@@ -42,7 +43,6 @@ MAX_PROPERTIES = 20
 MAX_VALUES = 50
 MAX_IDS = 100
 MAX_BODY_BYTES = 1_000_000
-MAX_VALUES_PER_CELL = 10_000  # the most values data extension reads for one property
 # The properties a query may carry, to sharpen the match.
 QUERY_PROPERTIES = {
     "ags": ("AGS", "Amtlicher Gemeindeschlüssel, 8 digits (cities)"),
