@@ -27,7 +27,7 @@ _ORIGIN_WEIGHT = {"label": 1.0, "alt": 1.0, "short": 0.96}
 _SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
 _CUTOFF = 50.0
 _DRAWN = 50  # candidates drawn by each pass over the pool
-_RARE_WORD = 50  # a word of the query draws the things whose names hold it when at most this many do
+_RARE_WORD = 20  # a word of the query draws the things whose names hold it when at most this many do
 # The query's words all within a name ("Fraunhofer IESE" in the institute's full name), or the name's within the
 # query's ("Stadt Jena, Dezernat 3"): close enough to be offered, never to be matched without a look.
 _PARTIAL = 0.85
@@ -194,6 +194,7 @@ def _score_names(entry: Entry, texts: list[_Text], hit: _Hit) -> None:
     """Each name of `entry` against each name of the query at every strength, as written and word for word; and
     the query's words within the name's, or the name's within the query's, worth less (never a match alone)."""
     for text in texts:
+        words = set(text.forms.plain.split())
         for name in entry.names:
             base = text.weight * _ORIGIN_WEIGHT[name.origin]
             for level, weight in _LEVELS:
@@ -202,6 +203,8 @@ def _score_names(entry: Entry, texts: list[_Text], hit: _Hit) -> None:
                 if similarity > hit.similarity:
                     hit.similarity, hit.level, hit.origin = similarity, level, name.origin
                     hit.legal_form = text.forms.legal_form
+            if words.isdisjoint(name.forms.plain.split()):
+                continue  # without a shared word, words within words score no higher than above
             partial = fuzz.token_set_ratio(text.forms.plain, name.forms.plain) * _PARTIAL * base
             if partial > hit.similarity:
                 hit.similarity, hit.level, hit.origin = partial, "partial", name.origin
