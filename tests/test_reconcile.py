@@ -253,6 +253,207 @@ def test_the_type_filter_and_limit_hold(client: httpx.Client) -> None:
     assert len(answer["q0"]["result"]) <= 2 and len(answer["q1"]["result"]) <= 1
 
 
+def best_match(result: list[dict[str, Any]]) -> str | None:
+    return next((c["id"] for c in result if c["match"]), None)
+
+
+# Property values as spreadsheets write them: each is read as the data's own value, so it agrees (never -20).
+READABLE = (
+    [
+        ("Huawei", "company", "country", value, "company/huawei")
+        for value in ("China", "CHN", "Volksrepublik China", "cn", "People's Republic of China")
+    ]
+    + [("Dortmund", "city", "ags", value, "city/dortmund") for value in ("5913000", "05 913 000", 5913000)]
+    + [
+        ("Dortmund", "city", "wikidata", "q1295", "city/dortmund"),
+        ("ZTE Deutschland GmbH", "company", "homepage", "www.zte-deutschland.de", "company/zte-deutschland"),
+        ("ZTE Deutschland GmbH", "company", "homepage", "zte-deutschland.de/", "company/zte-deutschland"),
+    ]
+    + [
+        ("Dortmund", "city", "land", value, "city/dortmund")
+        for value in ("North Rhine-Westphalia", "DE-NW", "05", "NRW", "Nordrhein-Westfalen")
+    ]
+    + [("München", "city", "land", value, "city/muenchen") for value in ("Bavaria", "Freistaat Bayern", "DE-BY", "09")]
+)
+
+
+@pytest.mark.parametrize("case", READABLE, ids=[f"{c[2]}={c[3]}" for c in READABLE])
+def test_property_values_are_read_as_spreadsheets_write_them(
+    client: httpx.Client, case: tuple[str, str, str, Any, str]
+) -> None:
+    name, kind, pid, value, expect = case
+    result = reconcile(client, {"q0": {"query": name, "type": kind, "properties": [{"pid": pid, "v": value}]}})
+    best = first(result)
+    assert best["id"] == expect and best["match"] is True, result
+    assert {"id": f"{pid}_agrees", "name": f"{pid} agrees with the query", "value": True} in best["features"]
+
+
+def test_a_value_that_cannot_be_read_is_no_evidence_but_a_readable_other_value_contradicts(
+    client: httpx.Client,
+) -> None:
+    answer = reconcile(
+        client,
+        {
+            "country": {"query": "Huawei", "type": "company", "properties": [{"pid": "country", "v": "Atlantis"}]},
+            "land": {"query": "Dortmund", "type": "city", "properties": [{"pid": "land", "v": "Mittelerde"}]},
+            "homepage": {"query": "ZTE Deutschland", "type": "company", "properties": [{"pid": "homepage", "v": "?"}]},
+            "bool": {"query": "Dortmund", "type": "city", "properties": [{"pid": "ags", "v": True}]},
+            "other_land": {"query": "Dortmund", "type": "city", "properties": [{"pid": "land", "v": "Bavaria"}]},
+            "other_country": {"query": "Huawei", "type": "company", "properties": [{"pid": "country", "v": "FR"}]},
+        },
+    )
+    for key in ("country", "land", "homepage", "bool"):
+        best = first(answer, key)
+        assert best["match"] is True and not any(f["id"].endswith("_agrees") for f in best["features"]), key
+    for key, contradicted in (("other_land", "city/dortmund"), ("other_country", "company/huawei")):
+        assert best_match(answer[key]["result"]) is None, key
+        candidate = next(c for c in answer[key]["result"] if c["id"] == contradicted)
+        agrees = [f["value"] for f in candidate["features"] if f["id"].endswith("_agrees")]
+        assert candidate["score"] <= 80 and agrees == [False], key
+
+
+NEAR_MISSES = [
+    ("Amberg", "city"),
+    ("Stadt Amberg", "city"),
+    ("Stadt Ulmen", "city"),
+    ("Landkreis Kassel", None),
+    ("Stadtwerke Koblenz", None),
+    ("IHK Hof", None),
+    ("IHK Dorsten", None),
+    ("IHK Lingen", None),
+    ("IHK Esslingen", None),
+    ("Wolfsburg AG", None),
+    ("Hamburg GmbH", None),
+    ("Köln AG", None),
+    ("IHK", None),  # three chambers answer to it
+]
+
+
+def test_names_of_other_real_things_are_never_matched_at_once(client: httpx.Client) -> None:
+    queries = {name: {"query": name} | ({"type": kind} if kind else {}) for name, kind in NEAR_MISSES}
+    answer = reconcile(client, queries)
+    wrong = {name: best_match(answer[name]["result"]) for name in queries if best_match(answer[name]["result"])}
+    assert not wrong
+    # what stays matched: the same words, a swap of two letters, a name run together, an umlaut written out
+    kept = reconcile(
+        client,
+        {
+            "exact": {"query": "Stadt Bamberg", "type": "city"},
+            "ihk": {"query": "IHK zu Dortmund", "type": "organization"},
+            "together": {"query": "Grow Smarter", "type": "alliance"},
+            "umlaut": {"query": "Koeln", "type": "city"},
+            "place": {"query": "Wolfsburg", "type": "city"},
+        },
+    )
+    assert {key: best_match(value["result"]) for key, value in kept.items()} == {
+        "exact": "city/bamberg",
+        "ihk": "organization/ihk-dortmund",
+        "together": "alliance/growsmarter",
+        "umlaut": "city/koeln",
+        "place": "city/wolfsburg",
+    }
+    legal = first(answer, "Wolfsburg AG")
+    assert legal["id"] != "city/wolfsburg" or any(f["id"] == "legal_form_conflict" for f in legal["features"])
+
+
+def test_a_name_and_an_identifier_that_name_different_things_match_neither(client: httpx.Client) -> None:
+    answer = reconcile(
+        client,
+        {
+            "any": {"query": "Dortmund", "properties": [{"pid": "ags", "v": "05315000"}]},
+            "city": {"query": "Dortmund", "type": "city", "properties": [{"pid": "ags", "v": "05315000"}]},
+            "agree": {"query": "Koeln", "type": "city", "properties": [{"pid": "ags", "v": "05315000"}]},
+        },
+    )
+    assert best_match(answer["any"]["result"]) is None and best_match(answer["city"]["result"]) is None
+    koeln = next(c for c in answer["city"]["result"] if c["id"] == "city/koeln")
+    assert {"id": "name_conflict", "name": "the name does not agree with the identifier", "value": True} in koeln[
+        "features"
+    ]
+    assert best_match(answer["agree"]["result"]) == "city/koeln"
+
+
+def test_names_in_more_or_fewer_words_than_the_data_are_found(client: httpx.Client) -> None:
+    cases = {
+        "Fraunhofer IESE": ("organization", "organization/fraunhofer-iese"),
+        "KfW Bankengruppe": (None, "organization/kfw"),
+        "Menden (Sauerland)": ("city", "city/menden"),
+        "Freiburg i. Br.": ("city", "city/freiburg-im-breisgau"),
+        "Stadt Jena, Dezernat 3": (None, "city/jena"),
+    }
+    queries = {
+        name: {"query": name, "limit": 3} | ({"type": kind} if kind else {}) for name, (kind, _) in cases.items()
+    }
+    answer = reconcile(client, queries)
+    for name, (_, expect) in cases.items():
+        found = [c["id"] for c in answer[name]["result"]]
+        assert expect in found, (name, found)
+    assert first(answer, "Menden (Sauerland)")["score"] >= 90 and first(answer, "Freiburg i. Br.")["score"] >= 90
+
+
+def test_the_draft_matches_any_of_several_names_or_ids(client: httpx.Client, check: Check) -> None:
+    def ask(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        response = client.post("/reconcile/1.0-draft/reconcile", json={"queries": [{"conditions": conditions}]})
+        assert response.status_code == 200, response.text
+        check("1.0-draft", "reconciliation-result-batch.json", response.json())
+        candidates: list[dict[str, Any]] = response.json()["results"][0]["candidates"]
+        return candidates
+
+    names = ask([{"matchType": "name", "propertyValue": ["Köln", "Cologne"]}])
+    assert names[0]["id"] == "city/koeln" and names[0]["score"] == 100
+    ids = ask([{"matchType": "id", "propertyValue": ["city/koeln", "company/cisco"]}])
+    assert {c["id"] for c in ids[:2]} == {"city/koeln", "company/cisco"}
+    assert not any(c["match"] for c in ids)  # two things named: neither is the one
+
+
+def test_sources_are_described_previewed_and_looked_up(client: httpx.Client, check: Check) -> None:
+    propose = client.get("/reconcile/extend/propose", params={"type": "source"})
+    assert propose.status_code == 200, propose.text
+    check("0.2", "data-extension-property-proposal.json", propose.json())
+    assert {"title", "url", "publisher"} <= {p["id"] for p in propose.json()["properties"]}
+    extended = client.post(
+        "/reconcile",
+        data={"extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "ags.sources"}]})},
+    ).json()
+    source = extended["rows"]["city/dortmund"]["ags.sources"][0]["id"]
+    assert source.startswith("source/")
+    assert client.get("/reconcile/preview", params={"id": source}).status_code == 200
+    assert client.get("/api/v1/lookup", params={"id": source}).json()["type"] == "source"
+    described = client.post(
+        "/reconcile", data={"extend": json.dumps({"ids": [source], "properties": [{"id": "title"}]})}
+    ).json()
+    assert described["rows"][source]["title"][0]["str"]
+
+
+def test_lookup_reads_identifiers_as_they_are_written(client: httpx.Client) -> None:
+    for params in (
+        {"wikidata": "q1295"},
+        {"id": "https://w3id.org/smartcity-kg/id/city/dortmund"},
+        {"ags": "5913000"},
+    ):
+        response = client.get("/api/v1/lookup", params=params)
+        assert response.status_code == 200 and response.json()["key"] == "dortmund", (params, response.text)
+    page = client.get("/api/v1/lookup", params={"homepage": "www.zte-deutschland.de"})
+    assert page.status_code == 200 and page.json()["key"] == "zte-deutschland"
+    twice = client.get("/api/v1/lookup?ags=05913000&ags=05315000")
+    assert twice.status_code == 400 and "once" in twice.json()["error"]["message"]
+
+
+def test_suggest_and_the_manifest_answer_as_clients_ask(client: httpx.Client) -> None:
+    assert client.head("/reconcile").status_code == 200
+    types = client.get("/reconcile/suggest/type", params={"prefix": "Gem"}).json()["result"]
+    assert [t["id"] for t in types] == ["municipality"]
+    offered = {
+        kind: {p["id"] for p in client.get("/reconcile/suggest/property", params={"type": kind}).json()["result"]}
+        for kind in ("alliance", "city")
+    }
+    alliance, city = offered["alliance"], offered["city"]
+    assert "ags" in city and "land" in city and "ags" not in alliance and "country" not in alliance
+    for url in ("/reconcile/suggest/entity", "/reconcile/suggest/property", "/reconcile/extend/propose"):
+        twice = client.get(f"{url}?prefix=d&type=city&type=company")
+        assert twice.status_code == 400 and "once" in twice.json()["error"]["message"], url
+
+
 # --- bad input ---------------------------------------------------------------------------------------------------
 BAD: list[tuple[str, dict[str, str], int, str]] = [
     ("malformed JSON", {"queries": "{not json"}, 400, "not valid JSON"),
@@ -284,6 +485,32 @@ BAD: list[tuple[str, dict[str, str], int, str]] = [
     ),
     ("extend malformed", {"extend": "{"}, 400, "not valid JSON"),
     ("neither", {"something": "else"}, 400, "`queries`"),
+    ("deep JSON", {"queries": "[" * 5000 + "]" * 5000}, 400, "nested too deeply"),
+    ("deep JSON in extend", {"extend": "[" * 5000 + "]" * 5000}, 400, "nested too deeply"),
+    ("long number", {"queries": '{"q0": {"query": "x", "limit": ' + "9" * 5000 + "}}"}, 400, "too long"),
+    ("large number", {"queries": '{"q0": {"query": "x", "limit": ' + "9" * 400 + "}}"}, 400, "400 digits"),
+    ("surrogate key", {"queries": '{"\\ud800": {"query": "x"}}'}, 400, "surrogate"),
+    ("surrogate id", {"extend": '{"ids": ["\\udc00"], "properties": [{"id": "ags"}]}'}, 400, "surrogate"),
+    ("huge type", {"queries": json.dumps({"q0": {"query": "x", "type": "t" * 500_000}})}, 400, "unknown type"),
+    (
+        "long value",
+        {"queries": json.dumps({"q0": {"query": "x", "properties": [{"pid": "land", "v": "x" * 10_000}]}})},
+        400,
+        "characters",
+    ),
+    ("odd pid", {"queries": json.dumps({"q0": {"query": "x", "properties": [{"pid": {}, "v": 1}]}})}, 400, "unknown"),
+    (
+        "extend unknown setting",
+        {"extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "ags", "settings": {"colour": 1}}]})},
+        400,
+        "only setting",
+    ),
+    (
+        "extend negative limit",
+        {"extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "ags", "settings": {"limit": -5}}]})},
+        400,
+        "not -5",
+    ),
 ]
 
 
@@ -293,7 +520,21 @@ def test_bad_requests_get_a_clear_answer(
 ) -> None:
     response = client.post("/reconcile", data=form)
     assert response.status_code == status, response.text
-    assert says in response.json()["error"]["message"]
+    message = response.json()["error"]["message"]
+    assert says in message and len(message) < 400
+    if len(json.dumps(form)) < 6000 and {"queries", "extend"} & set(form):  # by GET alike, as a URL holds it
+        assert client.get("/reconcile", params=form).status_code == status
+
+
+def test_hostile_json_bodies_of_the_draft_are_refused(client: httpx.Client) -> None:
+    for body in (
+        "[" * 5000 + "]" * 5000,
+        '{"queries": [' + "9" * 5000 + "]}",
+        '{"queries": [{"conditions": [{"matchType": "name", "propertyValue": "\\ud800"}]}]}',
+    ):
+        for url in ("/reconcile/1.0-draft/reconcile", "/reconcile/1.0-draft/extend"):
+            response = client.post(url, content=body, headers={"Content-Type": "application/json"})
+            assert response.status_code == 400 and response.json()["error"]["message"], (url, body[:40])
 
 
 def test_bad_requests_elsewhere_get_a_clear_answer(client: httpx.Client) -> None:

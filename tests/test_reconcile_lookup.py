@@ -92,6 +92,11 @@ def http(town: tuple[Server, Path]) -> Iterator[httpx.Client]:
         ({"wikidata": "http://www.wikidata.org/entity/Q4115189"}, "city/newtown"),
         ({"homepage": "http://acme.example"}, "company/acme"),
         ({"id": "company/acme"}, "company/acme"),
+        ({"id": f"{NAMESPACE}id/company/acme"}, "company/acme"),
+        ({"homepage": "www.acme.example"}, "company/acme"),
+        ({"homepage": "acme.example/"}, "company/acme"),
+        ({"wikidata": "q4115189"}, "city/newtown"),
+        ({"ags": "9999001"}, "city/newtown"),
     ],
 )
 def test_an_identifier_answers_with_the_thing(http: httpx.Client, params: dict[str, str], key: str) -> None:
@@ -118,11 +123,14 @@ def test_a_retired_id_redirects_to_its_successor_or_is_gone(http: httpx.Client) 
         ({"id": "city/nowhere"}, 404),
         ({}, 400),
         ({"ags": "09999001", "wikidata": "Q1"}, 400),
+        ({"ags": ["09999001", "09999001"]}, 400),
         ({"zip": "12345"}, 400),
         ({"ags": "1" * 50}, 422),
     ],
 )
-def test_lookups_that_find_nothing_or_ask_wrongly(http: httpx.Client, params: dict[str, str], status: int) -> None:
+def test_lookups_that_find_nothing_or_ask_wrongly(
+    http: httpx.Client, params: dict[str, str | list[str]], status: int
+) -> None:
     response = http.get("/api/v1/lookup", params=params)
     assert response.status_code == status
     assert response.json()["error"]["message"]
@@ -140,6 +148,45 @@ def test_names_of_the_data_reconcile_and_retired_things_are_no_candidates(http: 
     assert answer["alt"]["result"][0]["id"] == "company/acme"
     assert answer["legal"]["result"][0]["id"] == "company/acme" and answer["legal"]["result"][0]["match"]
     assert all("oldtown" not in c["id"] for c in answer["old"]["result"])
+
+
+def test_a_retired_id_reconciles_and_extends_as_its_successor(http: httpx.Client) -> None:
+    queries = {"iri": {"query": f"{NAMESPACE}id/city/oldtown"}, "id": {"query": "city/oldtown"}}
+    answer = http.post("/reconcile", data={"queries": json.dumps(queries)}).json()
+    for key in queries:
+        assert answer[key]["result"][0]["id"] == "city/newtown" and answer[key]["result"][0]["match"], answer[key]
+    extend = {"ids": ["city/oldtown", "city/newtown"], "properties": [{"id": "ags"}]}
+    rows = http.post("/reconcile", data={"extend": json.dumps(extend)}).json()["rows"]
+    assert rows["city/oldtown"]["ags"] == rows["city/newtown"]["ags"] == [{"str": "09999001"}]
+
+
+def test_a_matching_identifier_breaks_a_tie_between_namesakes(tmp_path: Path) -> None:
+    namesake = """organizations:
+  - key: acme-de
+    kind: company
+    name: ACME Systems GmbH
+    homepage: "https://acme-de.example/"
+    citations: [{source: gazette, at: page 3, claim: A second ACME Systems supplies the town.}]
+"""
+    run_build(write_data(tmp_path, DATA.replace("organizations:\n", namesake)), tmp_path / "store", NAMESPACE)
+    server = start_server(tmp_path / "store")
+    queries = {
+        "tie": {"query": "ACME Systems GmbH", "type": "company"},
+        "page": {
+            "query": "ACME Systems GmbH",
+            "type": "company",
+            "properties": [{"pid": "homepage", "v": "www.acme.example"}],
+        },
+    }
+    try:
+        with server.client() as client:
+            answer = client.post("/reconcile", data={"queries": json.dumps(queries)}).json()
+    finally:
+        stop_server(server)
+    assert [c["score"] for c in answer["tie"]["result"][:2]] == [100, 100]
+    assert not any(c["match"] for c in answer["tie"]["result"])
+    best = answer["page"]["result"][0]
+    assert best["id"] == "company/acme" and best["match"] is True, answer["page"]
 
 
 def test_a_new_build_is_reconciled_as_soon_as_it_is_published(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from api.reconcile.identifiers import country_code, normal_ags, normal_url, qid_of
+from api.reconcile.matching import land_of
 from api.reconcile.names import forms_of, short_place_name
 
 
@@ -38,3 +40,56 @@ def test_a_place_is_also_called_without_its_river() -> None:
     assert short_place_name("Rüsselsheim am Main") == "Rüsselsheim"
     assert short_place_name("Freiburg im Breisgau") == "Freiburg"
     assert short_place_name("Dortmund") is None
+
+
+def test_a_place_is_also_called_without_its_region_in_brackets_or_abbreviated() -> None:
+    assert short_place_name("Menden (Sauerland)") == "Menden"
+    assert short_place_name("Freiburg i. Br.") == "Freiburg"
+    assert short_place_name("Frankfurt a.M.") == "Frankfurt"
+
+
+def test_a_legal_form_is_set_aside_and_remembered() -> None:
+    assert forms_of("Wolfsburg AG").legal_form and forms_of("Hamburg GmbH").legal_form
+    assert not forms_of("Dortmund, Stadt").legal_form and not forms_of("Stadt Köln").legal_form
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("China", "CN"),
+        ("CHN", "CN"),
+        ("Volksrepublik China", "CN"),
+        ("Germany", "DE"),
+        ("Deutschland", "DE"),
+        ("DEU", "DE"),
+        ("de", "DE"),
+        ("Frankreich", "FR"),
+        ("Atlantis", None),
+    ],
+)
+def test_countries_are_read_by_code_and_by_name_in_english_and_german(written: str, code: str | None) -> None:
+    assert country_code(written) == code
+
+
+def test_identifiers_are_read_as_spreadsheets_write_them() -> None:
+    assert [normal_ags(v) for v in ("05913000", "5913000", "05 913 000", "591300", "Dortmund")] == [
+        "05913000",
+        "05913000",
+        "05913000",
+        None,
+        None,
+    ]
+    assert normal_url("www.dortmund.de") == normal_url("https://dortmund.de/") == "dortmund.de"
+    assert normal_url("Dortmund") is None
+    assert qid_of("q1295") == "Q1295"
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["North Rhine-Westphalia", "Nordrhein-Westfalen", "NRW", "NW", "DE-NW", "05", "5", "Land Nordrhein-Westfalen"],
+)
+def test_a_land_is_read_by_name_code_and_ags_prefix(written: str) -> None:
+    known = {"nordrhein-westfalen", "north-rhine-westphalia", "bayern", "bavaria"}  # a Land's key and labels
+    assert land_of(written, known) in {"nordrhein-westfalen", "north-rhine-westphalia"}
+    assert land_of("Freistaat Bayern", known) == "bayern"
+    assert land_of("Mittelerde", known) is None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from api.reconcile.extend import SOURCES_SUFFIX, ExtProperty, Value, extend, properties_of
-from api.reconcile.identifiers import TYPES, parse_id
+from api.reconcile.identifiers import KINDS, TYPES, parse_id
 from api.reconcile.index import Entry, ReconcileIndex
 from api.reconcile.matching import Candidate, Query, match
-from api.reconcile.protocol import MAX_IDS, QUERY_PROPERTIES, ExtendRequest
+from api.reconcile.protocol import MAX_IDS, QUERY_PROPERTIES, QUERY_PROPERTY_TYPES, ExtendRequest
 from api.rest.listing import fold
 from graph import __version__
 from graph.store import ReadStore
@@ -36,10 +36,21 @@ _TYPE_DESCRIPTIONS = {
     "pilot": "a pilot project",
     "person": "a person holding a post",
 }
+# What German users type when they look for a type.
+_GERMAN_NAMES = {
+    "city": "Stadt Ort",
+    "municipality": "Gemeinde Kommune Stadtverwaltung",
+    "company": "Unternehmen Firma",
+    "organization": "Organisation Kammer Verband Verein Behörde Institut",
+    "alliance": "Bündnis Allianz Netzwerk Partnerschaft",
+    "agreement": "Vereinbarung Absichtserklärung Abkommen Vertrag",
+    "pilot": "Pilotprojekt Projekt",
+    "person": "Person",
+}
 
 
 def _type(kind: str) -> dict[str, str]:
-    return {"id": kind, "name": TYPES[kind]}
+    return {"id": kind, "name": KINDS[kind]}
 
 
 def manifest(version: str, root: str, base: str, namespace: str) -> dict[str, Any]:
@@ -147,7 +158,7 @@ def suggest_entities(
         (
             (rank, entry.label.casefold(), entry.id, entry)
             for entry in index.entries.values()
-            if (not types or entry.kind in types) and folded and (rank := _rank(entry, folded)) is not None
+            if entry.kind in (types or TYPES) and folded and (rank := _rank(entry, folded)) is not None
         ),
         key=lambda item: item[:3],
     )
@@ -159,17 +170,22 @@ def suggest_entities(
 
 
 def suggest_types(prefix: str) -> list[dict[str, Any]]:
+    """The types whose id, name, German names or description hold the prefix ("Gem" finds municipality)."""
     folded = fold(prefix)
     return [
         _type(kind) | {"description": _TYPE_DESCRIPTIONS[kind]}
         for kind, name in TYPES.items()
-        if folded in fold(f"{kind} {name} {_TYPE_DESCRIPTIONS[kind]}")
+        if folded in fold(f"{kind} {name} {_GERMAN_NAMES[kind]} {_TYPE_DESCRIPTIONS[kind]}")
     ]
 
 
 def _properties(kind: str | None) -> list[tuple[str, str, str]]:
     """(id, name, description) of the query and extension properties (of one type, or of all)."""
-    found = {pid: (pid, name, description) for pid, (name, description) in QUERY_PROPERTIES.items()}
+    found = {
+        pid: (pid, name, description)
+        for pid, (name, description) in QUERY_PROPERTIES.items()
+        if kind is None or kind in QUERY_PROPERTY_TYPES[pid]
+    }
     for prop in properties_of(kind) if kind else [p for kind in TYPES for p in properties_of(kind)]:
         found.setdefault(prop.id, (prop.id, prop.name, prop.description))
     return list(found.values())
@@ -203,19 +219,17 @@ def _value_json(value: Value) -> dict[str, str]:
 
 
 def _meta(pid: str) -> dict[str, Any]:
-    found = next((p for kind in TYPES for p in properties_of(kind) if p.id == pid), None)
+    found = next((p for kind in KINDS for p in properties_of(kind) if p.id == pid), None)
     if found is None:
         return {"id": pid, "name": pid}
     meta: dict[str, Any] = {"id": pid, "name": found.name}
     if found.value_type is not None:
-        meta["type"] = (
-            _type(found.value_type) if found.value_type in TYPES else {"id": found.value_type, "name": "Source"}
-        )
+        meta["type"] = _type(found.value_type)
     return meta
 
 
 def known_property(pid: str) -> bool:
-    return any(p.id == pid for kind in TYPES for p in properties_of(kind))
+    return any(p.id == pid for kind in KINDS for p in properties_of(kind))
 
 
 def extension(
@@ -229,10 +243,14 @@ def extension(
         ident: {pid: [] for pid, _ in request.properties} for ident in request.ids
     }
     by_kind: dict[str, list[Entry]] = {}
+    asked: dict[str, list[str]] = {}  # the ids asked for under each thing's current id (a retired id: its successor)
     for ident in request.ids:
-        entry = index.get(ident) if parse_id(ident) else None
+        successor, _ = index.successor(ident)
+        entry = index.get(successor or ident) if parse_id(ident) else None
         if entry is not None:
-            by_kind.setdefault(entry.kind, []).append(entry)
+            if entry.id not in asked:
+                by_kind.setdefault(entry.kind, []).append(entry)
+            asked.setdefault(entry.id, []).append(ident)
     for kind, entries in by_kind.items():
         offered: dict[str, ExtProperty] = {p.id: p for p in properties_of(kind)}
         for pid, limit in request.properties:
@@ -242,5 +260,6 @@ def extension(
             cells = extend(store, prop, [entry.iri for entry in entries])
             for entry in entries:
                 values = cells.get(entry.iri, [])
-                rows[entry.id][pid] = [_value_json(value) for value in (values[:limit] if limit else values)]
+                for ident in asked[entry.id]:
+                    rows[ident][pid] = [_value_json(value) for value in (values[:limit] if limit else values)]
     return [_meta(pid) for pid, _ in request.properties], rows

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from api.reconcile.identifiers import TYPES, WIKIDATA
+from api.reconcile.identifiers import KINDS, WIKIDATA
 from api.rest.lookup import SPARQL_PREFIXES, best_label
 from graph.store import ReadStore
 
@@ -238,7 +238,16 @@ PROPERTIES: dict[str, tuple[ExtProperty, ...]] = {
     ),
 }
 PROPERTIES = {kind: (*properties, _SOURCES) for kind, properties in PROPERTIES.items()}
-assert set(PROPERTIES) == set(TYPES)
+# A source is where values come from: it is described by itself, without sources of its own.
+PROPERTIES["source"] = (
+    ExtProperty("title", "Title", "its title", f"?s dct:title ?v . {_OWN}"),
+    ExtProperty("url", "URL", "where it is published", f"?s schema:url ?v . {_OWN}"),
+    ExtProperty("publisher", "Publisher", "who published it", f"?s schema:publisher/schema:name ?v . {_OWN}"),
+    ExtProperty("published", "Published", "publication date, as precise as known", f"?s dct:issued ?v . {_OWN}"),
+    ExtProperty("kind", "Kind", "web page, report, press release ...", _label_of("sck:sourceKind")),
+    ExtProperty("language", "Language", "the language it is written in", f"?s dct:language ?v . {_OWN}"),
+)
+assert set(PROPERTIES) == set(KINDS)
 
 
 def _companion(prop: ExtProperty) -> ExtProperty:
@@ -259,7 +268,7 @@ def properties_of(kind: str) -> list[ExtProperty]:
     offered: list[ExtProperty] = []
     for prop in PROPERTIES[kind]:
         offered.append(prop)
-        if prop is not _SOURCES:
+        if prop is not _SOURCES and kind != "source":
             offered.append(_companion(prop))
     return offered
 

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import gettext
 import re
+from functools import cache
 
+import pycountry
+
+from api.rest.listing import fold
 from graph.records import KEY_PATTERN
 
-__all__ = ["TYPES", "WIKIDATA", "normal_url", "parse_id", "qid_of", "sorted_words"]
+__all__ = [
+    "KINDS",
+    "TYPES",
+    "WIKIDATA",
+    "country_code",
+    "normal_ags",
+    "normal_url",
+    "parse_id",
+    "qid_of",
+    "sorted_words",
+]
 
 # The types a spreadsheet column is reconciled against: the REST API's type names (sources are cited, not matched).
 TYPES = {
@@ -19,9 +34,12 @@ TYPES = {
     "pilot": "Pilot",
     "person": "Person",
 }
+# Everything an id of this service may name: the types above, and the sources values are cited from (offered by
+# data extension, preview and lookup, but not matched against a column of names).
+KINDS = TYPES | {"source": "Source"}
 WIKIDATA = "http://www.wikidata.org/entity/"  # the namespace of the graph's owl:sameAs links to Wikidata
-_QID = re.compile(r"Q[1-9]\d*")
-_ID = re.compile(rf"({'|'.join(TYPES)})/({KEY_PATTERN.strip('^$')})")
+_QID = re.compile(r"[Qq]([1-9]\d*)")
+_ID = re.compile(rf"({'|'.join(KINDS)})/({KEY_PATTERN.strip('^$')})")
 
 
 def sorted_words(text: str) -> str:
@@ -32,7 +50,17 @@ def sorted_words(text: str) -> str:
 def qid_of(value: str) -> str | None:
     """A Wikidata id from "Q1295", "wd:Q1295" or the entity IRI; None otherwise."""
     text = value.strip().removeprefix(WIKIDATA).removeprefix("https://www.wikidata.org/wiki/").removeprefix("wd:")
-    return text if _QID.fullmatch(text) else None
+    found = _QID.fullmatch(text)
+    return f"Q{found[1]}" if found else None
+
+
+def normal_ags(value: str) -> str | None:
+    """An AGS as the data writes it (8 digits) from "05913000", "05 913 000" or "5913000" (a spreadsheet that read
+    the key as a number dropped its leading zero); None when the value is no AGS."""
+    digits = re.sub(r"[\s.]", "", value)
+    if not digits.isascii() or not digits.isdigit() or len(digits) not in (7, 8):
+        return None
+    return digits.zfill(8)
 
 
 def parse_id(text: str) -> tuple[str, str] | None:
@@ -41,8 +69,34 @@ def parse_id(text: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
-def normal_url(url: str) -> str:
-    """A homepage as compared: no scheme, no `www.`, no trailing slash, lower-case host."""
-    bare = re.sub(r"^https?://(www\.)?", "", url.strip(), flags=re.IGNORECASE)
+def normal_url(url: str) -> str | None:
+    """A homepage as compared: no scheme, no `www.`, no trailing slash, lower-case host ("www.dortmund.de" and
+    "https://dortmund.de/" are one page); None when the value names no web host."""
+    bare = re.sub(r"^(https?:)?//", "", url.strip(), flags=re.IGNORECASE)
+    bare = re.sub(r"^www\.", "", bare, flags=re.IGNORECASE)
     host, _, path = bare.partition("/")
-    return f"{host.lower()}/{path}".rstrip("/")
+    host = host.lower()
+    if "." not in host or not re.fullmatch(r"[\w.-]+(:\d+)?", host):
+        return None
+    return f"{host}/{path}".rstrip("/")
+
+
+@cache
+def _countries() -> dict[str, str]:
+    """ISO 3166 alpha-2 codes by every way a spreadsheet writes a country: alpha-2, alpha-3, and the English and
+    German names, official and common ("CHN", "China", "Volksrepublik China", "Deutschland"), folded."""
+    german = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["de"], fallback=True)
+    table: dict[str, str] = {}
+    for country in pycountry.countries:
+        code = country.alpha_2
+        names = [getattr(country, attr, "") for attr in ("name", "official_name", "common_name")]
+        for name in [country.alpha_2, country.alpha_3, *names, *(german.gettext(name) for name in names if name)]:
+            if name:
+                table.setdefault(fold(name), code)
+    return table
+
+
+def country_code(value: str) -> str | None:
+    """The ISO 3166 alpha-2 code of a country named by code or by name (English or German); None when the value
+    names no country."""
+    return _countries().get(fold(value))

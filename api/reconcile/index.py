@@ -10,8 +10,9 @@ import pyoxigraph as ox
 
 from api.http.cache import PerBuild
 from api.http.lru import LRU
-from api.reconcile.identifiers import TYPES, WIKIDATA, normal_url, parse_id, qid_of, sorted_words
+from api.reconcile.identifiers import KINDS, TYPES, WIKIDATA, normal_ags, normal_url, parse_id, qid_of, sorted_words
 from api.reconcile.names import Forms, forms_of, short_place_name
+from api.rest.listing import fold
 from api.rest.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
 from graph.prefixes import VOCABULARIES
 from graph.store import ReadStore
@@ -26,7 +27,7 @@ MAX_INDEX_ROWS = 2_000_000
 _NAMES_QUERY = (
     SPARQL_PREFIXES
     + f"""SELECT ?s ?class ?label ?alt WHERE {{
-  VALUES ?class {{ {" ".join(CLASSES[kind] for kind in TYPES)} }}
+  VALUES ?class {{ {" ".join(CLASSES[kind] for kind in KINDS)} }}
   ?s a ?class .
   {{ ?s rdfs:label ?label }} UNION {{ ?s skos:altLabel ?alt }}
 }} LIMIT {MAX_INDEX_ROWS}"""
@@ -73,6 +74,7 @@ class Entry:
     wikidata: set[str] = field(default_factory=set)
     country: set[str] = field(default_factory=set)
     land: tuple[str, str] | None = None  # (key, label)
+    land_names: set[str] = field(default_factory=set)  # the key and every label of its Land, folded
     homepage: set[str] = field(default_factory=set)
     related: set[str] = field(default_factory=set)  # the ids of the same place or body: a city and its municipality
     place: str | None = None  # for a municipality, the name of its city
@@ -83,7 +85,7 @@ class Entry:
 
     def description(self) -> str:
         """A short line that tells namesakes apart: type, Land or country, identifiers."""
-        parts = [TYPES[self.kind], *([self.place] if self.place else [])]
+        parts = [KINDS[self.kind], *([self.place] if self.place else [])]
         if self.land is not None:
             parts.append(self.land[1])
         parts += sorted(self.country)
@@ -132,6 +134,17 @@ class ReconcileIndex:
         for entry in self.entries.values():
             for city in (self.entries[ident] for ident in sorted(entry.related) if entry.kind == "municipality"):
                 entry.place, entry.land = city.label, entry.land or city.land
+                entry.land_names = entry.land_names or city.land_names
+        # Every name of every Land the data knows: a query's `land` outside them cannot be read, and says nothing.
+        self.land_names = {name for entry in self.entries.values() for name in entry.land_names}
+        # The things each word of a name belongs to, so that a query that names a thing in more (or fewer) words
+        # than the data ("KfW Bankengruppe", "Stadt Jena, Dezernat 3") still draws it.
+        self.by_word: dict[str, set[str]] = {}
+        for entry in self.entries.values():
+            for name in entry.names if entry.kind in TYPES else ():
+                for word in name.forms.plain.split():
+                    self.by_word.setdefault(word, set()).add(entry.id)
+        self.ambiguous = self._ambiguous_names()
         self.by_ags: dict[str, list[str]] = {}
         self.by_wikidata: dict[str, list[str]] = {}
         self.by_homepage: dict[str, list[str]] = {}
@@ -139,7 +152,7 @@ class ReconcileIndex:
             for table, values in (
                 (self.by_ags, [entry.ags] if entry.ags else []),
                 (self.by_wikidata, entry.wikidata),
-                (self.by_homepage, [normal_url(page) for page in entry.homepage]),
+                (self.by_homepage, [url for page in entry.homepage if (url := normal_url(page))]),
             ):
                 for value in values:
                     table.setdefault(value, []).append(entry.id)
@@ -152,8 +165,22 @@ class ReconcileIndex:
             if retired is not None:
                 self.retired[retired] = self._id_of(row["by"]) if row["by"] is not None else None
 
+    def _ambiguous_names(self) -> set[tuple[str, str]]:
+        """(id, plain form) of the alternative names that other things also answer to: "IHK" is one chamber's
+        short name, but every chamber's full name holds it, so it names none of them alone."""
+        ambiguous = set()
+        for entry in self.entries.values():
+            for name in entry.names:
+                if name.origin != "alt" or not name.forms.plain:
+                    continue
+                words = name.forms.plain.split()
+                sharing = set.intersection(*(self.by_word.get(word, set()) for word in words))
+                if sharing - {entry.id} - entry.related:
+                    ambiguous.add((entry.id, name.forms.plain))
+        return ambiguous
+
     def _read_names(self, store: ReadStore) -> None:
-        kinds = {VOCABULARIES["sck"] + CLASSES[kind].removeprefix("sck:"): kind for kind in TYPES}
+        kinds = {VOCABULARIES["sck"] + CLASSES[kind].removeprefix("sck:"): kind for kind in KINDS}
         for row in _rows(store, _NAMES_QUERY):
             entry = self._entry(row["s"], kinds[row["class"].value])
             if entry is None:
@@ -189,12 +216,12 @@ class ReconcileIndex:
         """The ids of the things whose identifier `pid` (ags, wikidata, homepage) is one of `values`."""
         found: list[str] = []
         for value in values:
-            if pid == "ags":
-                found += self.by_ags.get(value.strip(), [])
+            if pid == "ags" and (ags := normal_ags(value)) is not None:
+                found += self.by_ags.get(ags, [])
             elif pid == "wikidata" and (qid := qid_of(value)) is not None:
                 found += self.by_wikidata.get(qid, [])
-            elif pid == "homepage":
-                found += self.by_homepage.get(normal_url(value), [])
+            elif pid == "homepage" and (url := normal_url(value)) is not None:
+                found += self.by_homepage.get(url, [])
         return list(dict.fromkeys(found))
 
     def _id_of(self, term: object) -> str | None:
@@ -224,6 +251,9 @@ class ReconcileIndex:
             entry.country.add(obj.value)
         elif predicate == VOCABULARIES["sck"] + "land":
             label = row["label"]
+            entry.land_names.add(key_of(obj.value))
+            if isinstance(label, ox.Literal):
+                entry.land_names.add(fold(label.value).replace(" ", "-"))
             if entry.land is None or (isinstance(label, ox.Literal) and label.language == "de"):
                 entry.land = (key_of(obj.value), label.value if isinstance(label, ox.Literal) else key_of(obj.value))
         elif predicate == VOCABULARIES["foaf"] + "homepage":

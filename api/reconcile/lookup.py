@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.http.deps import StoreHolderDep
 from api.reconcile.identifiers import parse_id
 from api.reconcile.index import ReconcileIndex, reconcile_index
+from api.reconcile.protocol import echo
 from api.rest.lookup import find_thing
 from api.rest.models import AnyThing, ErrorBody, ListItem
 from graph.store import ReadStore
@@ -50,10 +51,14 @@ async def lookup(
         if value is not None
     }
     extra = sorted(set(request.query_params) - set(_IDENTIFIERS))
+    repeated = [name for name in _IDENTIFIERS if len(request.query_params.getlist(name)) > 1]
+    if repeated:
+        raise HTTPException(400, f"give {repeated[0]} once: a lookup names one thing")
     if len(given) != 1 or extra:
         raise HTTPException(
             400,
-            f"give exactly one of: {', '.join(_IDENTIFIERS)}" + (f" ({', '.join(extra)} is not one)" if extra else ""),
+            f"give exactly one of: {', '.join(_IDENTIFIERS)}"
+            + (f" ({echo(', '.join(extra))} is not one)" if extra else ""),
         )
     ((name, value),) = given.items()
 
@@ -66,6 +71,7 @@ async def lookup(
 
 def _answer(store: ReadStore, index: ReconcileIndex, name: str, value: str) -> Response:
     if name == "id":
+        value = value.strip().removeprefix(index.things)  # the thing's IRI names it as its id does
         successor, retired = index.successor(value)
         if retired:
             if successor is None:
@@ -75,7 +81,7 @@ def _answer(store: ReadStore, index: ReconcileIndex, name: str, value: str) -> R
     else:
         found = index.with_value(name, [value])
     if not found:
-        raise HTTPException(404, f"nothing in the graph has the {name} {value!r}")
+        raise HTTPException(404, f"nothing in the graph has the {name} {echo(value)}")
     if len(found) > 1:
         items = [
             ListItem(
@@ -91,7 +97,7 @@ def _answer(store: ReadStore, index: ReconcileIndex, name: str, value: str) -> R
     assert parsed is not None
     thing = find_thing(store, *parsed)
     if thing is None:
-        raise HTTPException(404, f"nothing in the graph has the {name} {value!r}")
+        raise HTTPException(404, f"nothing in the graph has the {name} {echo(value)}")
     return Response(
         thing.model_dump_json(), media_type="application/json", headers={"Content-Location": f"/api/v1/{found[0]}"}
     )

@@ -124,8 +124,9 @@ ABBREVIATIONS = {
     "wifo": "wirtschaftsforderung",
     "wirtschaftsf": "wirtschaftsforderung",
 }
-# Where a place name goes on with the river or region it lies on: "Rüsselsheim am Main" is called "Rüsselsheim".
-_PLACE_QUALIFIERS = frozenset({"am", "an", "im", "in", "ob", "bei", "auf", "vor"})
+# Where a place name goes on with the river or region it lies on: "Rüsselsheim am Main" is called "Rüsselsheim",
+# "Freiburg i. Br." and "Menden (Sauerland)" are Freiburg and Menden.
+_PLACE_QUALIFIERS = frozenset({"am", "an", "im", "in", "ob", "bei", "auf", "vor", "a.", "i.", "a.d.", "a.m.", "i.br."})
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Forms:
     full: str
     plain: str
     core: str
+    legal_form: bool = False  # a company's or association's legal form was set aside ("Wolfsburg AG")
 
 
 def _strip(words: list[str], phrases: tuple[str, ...], *, leading: bool) -> list[str]:
@@ -170,17 +172,24 @@ def _join_initials(words: list[str]) -> list[str]:
 def forms_of(text: str) -> Forms:
     full = fold(text)
     words = [expanded for word in full.split() for expanded in ABBREVIATIONS.get(word, word).split()]
-    words = _strip(_strip(words, _LEADING, leading=True), _TRAILING, leading=False)
+    named = _strip(words, _LEADING, leading=True)
+    words = _strip(named, _TRAILING, leading=False)
+    legal_form = any(word != "stadt" for word in named[len(words) :])
     words = _join_initials([word for word in words if word not in _STOPWORDS] or words)
     plain = " ".join(words)
     core = " ".join(word for word in words if word not in _GENERIC) or plain
-    return Forms(full, plain, core)
+    return Forms(full, plain, core, legal_form)
 
 
 def short_place_name(text: str) -> str | None:
-    """ "Rüsselsheim am Main" → "Rüsselsheim"; None when the name has no such qualifier."""
+    """ "Rüsselsheim am Main" → "Rüsselsheim", "Menden (Sauerland)" → "Menden"; None when the name has no such
+    qualifier."""
+    before, bracket, _ = text.partition("(")
+    if bracket and before.strip():
+        return before.strip()
     words = text.split()
     for index, word in enumerate(words[1:], start=1):
-        if word.casefold() in _PLACE_QUALIFIERS:
+        folded = word.casefold()
+        if folded in _PLACE_QUALIFIERS or folded.startswith(("i.", "a.")):
             return " ".join(words[:index])
     return None

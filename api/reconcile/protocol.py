@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request
 
+from api.reconcile.extend import MAX_VALUES as MAX_VALUES_PER_CELL
 from api.reconcile.identifiers import TYPES
 from api.reconcile.matching import LANDS, Query
 
@@ -22,6 +23,7 @@ __all__ = [
     "MAX_LIMIT",
     "MAX_PROPERTIES",
     "QUERY_PROPERTIES",
+    "QUERY_PROPERTY_TYPES",
     "ExtendRequest",
     "body_bytes",
     "extend_request",
@@ -49,11 +51,27 @@ QUERY_PROPERTIES = {
     "land": ("Land", f"federal state, by name or abbreviation ({', '.join(sorted(k.upper() for k in LANDS))})"),
     "homepage": ("Homepage", "website of a company or organisation"),
 }
+# The types each query property describes: what property suggest offers for a type.
+QUERY_PROPERTY_TYPES = {
+    "ags": ("city", "municipality"),
+    "wikidata": ("city", "municipality", "company", "organization", "alliance"),
+    "country": ("company", "organization"),
+    "land": ("city", "municipality"),
+    "homepage": ("company", "organization", "alliance"),
+}
 _TYPE_LIST = ", ".join(TYPES)
 
 
 def _bad(message: str) -> HTTPException:
     return HTTPException(400, message)
+
+
+def echo(value: Any, size: int = 60) -> str:
+    """`value` as a message quotes it: its repr, cut to `size` characters, so that a huge value is not sent back."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**size:
+        return f"a number of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= size else f"{text[: size - 1]}…"
 
 
 async def body_bytes(request: Request) -> bytes:
@@ -93,10 +111,23 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 def parse_json(text: str, what: str) -> Any:
+    """`text` as JSON; what no answer could carry (nesting past the parser's depth, numbers of thousands of digits,
+    lone surrogates that no UTF-8 answer can hold) is refused with 400 like any other malformed document."""
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise _bad(f"{what} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
+    except RecursionError as error:
+        raise _bad(f"{what} is nested too deeply") from error
+    except ValueError as error:  # an integer past the interpreter's digit limit
+        raise _bad(f"{what} holds a number too long to read") from error
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise _bad(f"{what} holds a lone surrogate (\\ud800-\\udfff), which is not text") from error
+    except RecursionError as error:
+        raise _bad(f"{what} is nested too deeply") from error
+    return document
 
 
 def _types(value: Any, where: str) -> tuple[str, ...]:
@@ -105,21 +136,16 @@ def _types(value: Any, where: str) -> tuple[str, ...]:
         raise _bad(f"{where}: `type` must be a type id or a list of them ({_TYPE_LIST})")
     unknown = [name for name in names if name not in TYPES]
     if unknown:
-        raise _bad(f"{where}: unknown type {unknown[0]!r}; the types are: {_TYPE_LIST}")
+        raise _bad(f"{where}: unknown type {echo(unknown[0])}; the types are: {_TYPE_LIST}")
     return tuple(dict.fromkeys(names))
 
 
 def _limit(value: Any, where: str) -> int:
     if value is None:
         return DEFAULT_LIMIT
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value != int(value)
-        or not 1 <= value <= MAX_LIMIT
-    ):
-        raise _bad(f"{where}: `limit` must be a whole number from 1 to {MAX_LIMIT}, not {value!r}")
+    whole = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value) and value.is_integer())
+    if isinstance(value, bool) or not whole or not 1 <= value <= MAX_LIMIT:
+        raise _bad(f"{where}: `limit` must be a whole number from 1 to {MAX_LIMIT}, not {echo(value)}")
     return int(value)
 
 
@@ -132,20 +158,25 @@ def _text(value: Any, where: str) -> str:
 
 
 def _values(pid: Any, raw: Any, where: str) -> tuple[str, tuple[str, ...]]:
-    if pid not in QUERY_PROPERTIES:
-        raise _bad(f"{where}: unknown property {pid!r}; the properties are: {', '.join(QUERY_PROPERTIES)}")
+    if not isinstance(pid, str) or pid not in QUERY_PROPERTIES:
+        raise _bad(f"{where}: unknown property {echo(pid)}; the properties are: {', '.join(QUERY_PROPERTIES)}")
     items = raw if isinstance(raw, list) else [raw]
     if not items or len(items) > MAX_VALUES:
         raise _bad(f"{where}: property {pid!r} needs 1 to {MAX_VALUES} values")
     values = []
     for raw_item in items:
         item = raw_item["id"] if isinstance(raw_item, dict) and isinstance(raw_item.get("id"), str) else raw_item
-        if isinstance(item, bool) or not isinstance(item, str | int | float):
-            raise _bad(f"{where}: a value of {pid!r} must be a string, a number or an object with an `id`")
-        text = str(item)
-        if pid == "ags" and isinstance(item, int):
+        if not isinstance(item, str | int | float):
+            raise _bad(f"{where}: a value of {pid!r} must be a string, a number, a boolean or an object with an `id`")
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 10**MAX_QUERY_CHARS:
+            raise _bad(f"{where}: a value of {pid!r} has more than {MAX_QUERY_CHARS} characters")
+        # A boolean is allowed by the schemas; none of the query properties reads one, so it is neutral evidence.
+        text = str(item).lower() if isinstance(item, bool) else str(item)
+        if pid == "ags" and isinstance(item, int) and not isinstance(item, bool):
             text = f"{item:08d}"  # a spreadsheet that read the key as a number dropped its leading zero
-        values.append(text[:MAX_QUERY_CHARS])
+        if len(text) > MAX_QUERY_CHARS:
+            raise _bad(f"{where}: a value of {pid!r} has {len(text)} characters, more than {MAX_QUERY_CHARS}")
+        values.append(text)
     return pid, tuple(values)
 
 
@@ -163,7 +194,7 @@ def queries_02(text: str) -> dict[str, Query]:
             raise _bad(f"{where} must be an object")
         unknown = set(raw) - {"query", "type", "limit", "properties", "type_strict"}
         if unknown:
-            raise _bad(f"{where}: unknown field {sorted(unknown)[0]!r}")
+            raise _bad(f"{where}: unknown field {echo(sorted(unknown)[0])}")
         properties = raw.get("properties", [])
         if not isinstance(properties, list) or len(properties) > MAX_PROPERTIES:
             raise _bad(f"{where}: `properties` must be a list of at most {MAX_PROPERTIES} {{pid, v}} objects")
@@ -195,7 +226,7 @@ def queries_10(document: Any) -> list[tuple[Query, tuple[str, ...]]]:
             raise _bad(f"{where} must be an object with a non-empty list `conditions`")
         unknown = set(raw) - {"type", "limit", "conditions", "lang", "dir"}
         if unknown:
-            raise _bad(f"{where}: unknown field {sorted(unknown)[0]!r}")
+            raise _bad(f"{where}: unknown field {echo(sorted(unknown)[0])}")
         if len(raw["conditions"]) > MAX_PROPERTIES:
             raise _bad(f"{where}: at most {MAX_PROPERTIES} conditions")
         names, properties, required = [], [], []
@@ -207,7 +238,9 @@ def queries_10(document: Any) -> list[tuple[Query, tuple[str, ...]]]:
                 if condition.get("required") is True:
                     required.append(prop[0])
         types = _types(raw["type"], where) if raw.get("type") is not None else ()
-        query = Query(_text(" ".join(names), where), types, _limit(raw.get("limit"), where), tuple(properties))
+        # Several names (or ids) in conditions are alternatives: a candidate needs to match any one of them.
+        texts = [_text(name, where) for name in dict.fromkeys(names)] or [""]
+        query = Query(texts[0], types, _limit(raw.get("limit"), where), tuple(properties), tuple(texts[1:]))
         parsed.append((query, tuple(required)))
     return parsed
 
@@ -225,8 +258,8 @@ def _condition(condition: Any, where: str) -> tuple[list[str], tuple[str, tuple[
     if condition["matchType"] == "property":
         return [], _values(condition.get("propertyId"), value, where)
     texts = value if isinstance(value, list) else [value]
-    if not all(isinstance(text, str) for text in texts):
-        raise _bad(f"{where}: a name or id condition's value is text")
+    if not texts or len(texts) > MAX_VALUES or not all(isinstance(text, str) for text in texts):
+        raise _bad(f"{where}: a name or id condition's value is text or a list of 1 to {MAX_VALUES} texts")
     return [str(text) for text in texts], None
 
 
@@ -257,10 +290,15 @@ def extend_request(document: Any) -> ExtendRequest:
         if not isinstance(prop, dict) or not isinstance(prop.get("id"), str):
             raise _bad("`extend`: each property is an object with an `id`")
         settings = prop.get("settings") or {}
-        limit = settings.get("limit", 0) if isinstance(settings, Mapping) else 0
-        try:
-            count = int(limit)
-        except (TypeError, ValueError) as error:
-            raise _bad(f"`extend`: the limit of {prop['id']!r} is a whole number (0 for all values)") from error
-        parsed.append((prop["id"], max(0, count)))
+        if not isinstance(settings, Mapping) or set(settings) - {"limit"}:
+            raise _bad(f"`extend`: the settings of {echo(prop['id'])} are an object whose only setting is `limit`")
+        limit = settings.get("limit", 0)
+        if isinstance(limit, str) and limit.isdigit():
+            limit = int(limit)  # OpenRefine sends the setting as the text of its field
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_VALUES_PER_CELL:
+            raise _bad(
+                f"`extend`: the limit of {echo(prop['id'])} is a whole number from 0 (all values) to "
+                f"{MAX_VALUES_PER_CELL}, not {echo(limit)}"
+            )
+        parsed.append((prop["id"], limit))
     return ExtendRequest(tuple(dict.fromkeys(ids)), tuple(parsed))

@@ -6,6 +6,7 @@ the thread pool, so that a slow index build never holds up other requests.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -26,11 +27,12 @@ from api.reconcile.answers import (
     suggest_properties,
     suggest_types,
 )
-from api.reconcile.identifiers import TYPES, parse_id
+from api.reconcile.identifiers import KINDS, TYPES, parse_id
 from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import (
     MAX_LIMIT,
     body_bytes,
+    echo,
     extend_request,
     form_fields,
     parse_json,
@@ -43,7 +45,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/reconcile", tags=["Reconciliation"])
 DRAFT = "/1.0-draft"
-_TYPE_LIST = ", ".join(TYPES)
 Prefix = Annotated[str, Query(max_length=200, description="what the user has typed so far")]
 Cursor = Annotated[int, Query(ge=0, le=10_000, description="suggestions to skip")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"suggestions to return (at most {MAX_LIMIT})")]
@@ -65,11 +66,14 @@ async def _manifest(request: Request, settings: SettingsDep, holder: StoreHolder
     )
 
 
-def _known_type(kind: str | None) -> tuple[str, ...]:
+def _known_type(request: Request, kind: str | None, known: Mapping[str, str] = TYPES) -> tuple[str, ...]:
+    """The one type a route's `type` parameter names (none when absent), each fault a 400."""
+    if len(request.query_params.getlist("type")) > 1:
+        raise HTTPException(400, "give `type` once: these routes answer for one type at a time")
     if kind is None or kind == "":
         return ()
-    if kind not in TYPES:
-        raise HTTPException(400, f"unknown type {kind!r}; the types are: {_TYPE_LIST}")
+    if kind not in known:
+        raise HTTPException(400, f"unknown type {echo(kind)}; the types are: {', '.join(known)}")
     return (kind,)
 
 
@@ -81,7 +85,9 @@ async def _indexed(holder: StoreHolderDep) -> tuple[ReadStore, ReconcileIndex]:
     return await run_in_threadpool(load)
 
 
-@router.api_route("", methods=["GET", "POST"], summary="Manifest, reconciliation queries and data extension (0.2)")
+@router.api_route(
+    "", methods=["GET", "HEAD", "POST"], summary="Manifest, reconciliation queries and data extension (0.2)"
+)
 async def reconcile(request: Request, settings: SettingsDep, holder: StoreHolderDep) -> Response:
     """Without parameters, the service manifest. With `queries` (GET parameter or POST form field), a JSON object
     of queries: `{"q0": {"query": "Stadt Dortmund", "type": "city", "limit": 3, "properties": [{"pid": "land",
@@ -109,7 +115,7 @@ async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Respo
     if unknown:
         raise HTTPException(
             400,
-            f"unknown property {unknown[0]!r}; GET /reconcile/extend/propose?type=... lists the properties of a type",
+            f"unknown property {echo(unknown[0])}; GET /reconcile/extend/propose?type=... lists a type's properties",
         )
     store, index = await _indexed(holder)
     meta, rows = await run_in_threadpool(extension, store, index, parsed)
@@ -157,7 +163,9 @@ def _both(path: str) -> list[str]:
 
 
 async def suggest_entity(
+    request: Request,
     holder: StoreHolderDep,
+    *,
     prefix: Prefix = "",
     cursor: Cursor = 0,
     limit: Limit = 10,
@@ -165,7 +173,7 @@ async def suggest_entity(
 ) -> Response:
     """Entities whose name starts with (or has a word starting with) the prefix; an id, AGS or Wikidata id finds
     its thing."""
-    types = _known_type(kind)
+    types = _known_type(request, kind)
     _, index = await _indexed(holder)
     result = await run_in_threadpool(suggest_entities, index, prefix, types, cursor, limit)
     return JSONResponse({"result": result})
@@ -176,21 +184,23 @@ async def suggest_type(prefix: Prefix = "") -> Response:
 
 
 async def suggest_property(
+    request: Request,
     prefix: Prefix = "",
     kind: Annotated[str | None, Query(alias="type", description="only this type's")] = None,
 ) -> Response:
-    types = _known_type(kind)
+    types = _known_type(request, kind)
     return JSONResponse({"result": suggest_properties(prefix, types[0] if types else None)})
 
 
 async def propose(
-    kind: Annotated[str, Query(alias="type", description="a type id")],
+    request: Request,
+    kind: Annotated[str, Query(alias="type", description="a type id, or `source`")],
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
 ) -> Response:
     """The properties data extension offers for a type, then the sources of each."""
-    types = _known_type(kind)
+    types = _known_type(request, kind, KINDS)
     if not types:
-        raise HTTPException(400, f"`type` is required: one of {_TYPE_LIST}")
+        raise HTTPException(400, f"`type` is required: one of {', '.join(KINDS)}")
     return JSONResponse(proposals(types[0], limit))
 
 
@@ -209,7 +219,7 @@ async def preview(
         message = (
             (f"{ident} was retired" + (f"; it is now {successor}" if successor else ""))
             if retired
-            else f"no entity {ident!r}"
+            else f"no entity {echo(ident)}"
         )
         body = render(
             "reconcile_preview.html", entry=None, message=message, width=PREVIEW_SIZE[0], height=PREVIEW_SIZE[1], doc=""
