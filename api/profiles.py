@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from api.display import Link, format_date, is_date
 from api.editor import editor_href, reader_text
+from api.naming import date_phrase
 from graph.resources import resource_dir
 from graph.store import ReadStore
 
@@ -122,15 +123,44 @@ def _cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, n
           lang: str) -> Link | None:
     term = row.get(name)
     if term is None:
-        return None
+        # A date known only as a bound has no stated value.
+        return _dated_cell(row, name, lang) if f"{name}{_BOUND}" in row else None
     if isinstance(term, ox.NamedNode):
         label = row.get(f"{name}Label")
         text = label.value if label is not None else term.value.removeprefix(namespace)
         return Link(text, _href(term.value, namespace), title=term.value)
+    if isinstance(term, ox.Literal) and (f"{name}{_BOUND}" in row or f"{name}{_SUPPORT}" in row):
+        return _dated_cell(row, name, lang)
     if isinstance(term, ox.Literal):
         # Dates written out at the precision the source gives ("2016", "December 2016", "9 December 2016").
         return Link(format_date(term, lang)) if is_date(term) else Link(term.value, lang=term.language or None)
     return Link(f"_:{term.value}")
+
+
+# A date column ?since comes with ?sinceBy (the bound when no passage states it) and ?sinceSupport (how many sources
+# support either): one cell says which it is, with the words the other pages use.
+_BOUND, _SUPPORT = "By", "Support"
+_PHRASES = {"since": ("since_on", "since_by"), "until": ("until_on", "until_by")}
+
+
+def _dated_cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, lang: str) -> Link | None:
+    def literal(key: str) -> ox.Literal | None:
+        term = row.get(key)
+        return term if isinstance(term, ox.Literal) else None
+
+    support = literal(name + _SUPPORT)
+    parts = date_phrase(literal(name), literal(name + _BOUND), int(support.value) if support else None, lang,
+                        _PHRASES.get(name, ("on", "by")))
+    if parts is None:
+        return None
+    text, note = parts
+    return Link(f"{text} ({note})" if note else text)
+
+
+def _is_companion(name: str, variables: list[str]) -> bool:
+    """A column shown as part of another: ?xLabel names ?x, ?xBy and ?xSupport qualify the date ?x."""
+    return any(name.endswith(suffix) and name.removesuffix(suffix) in variables
+               for suffix in ("Label", _BOUND, _SUPPORT))
 
 
 def _heading(name: str) -> str:
@@ -162,7 +192,7 @@ def _facts(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]], name
         if value is None:
             continue
         if date is not None and date.text not in value.text:
-            value = Link(f"{value.text} ({date.text})", value.href, value.lang, value.title)
+            value = Link(f"{value.text}, {date.text}", value.href, value.lang, value.title)
         if value not in facts.setdefault(name, []):
             facts[name].append(value)
     return [Fact(name, values) for name, values in facts.items()]
@@ -177,8 +207,7 @@ def profile_panels(store: ReadStore, kind: str, iri: str, lang: str = "en") -> l
     for panel in load_panels(kind):
         query = reader_text(panel.for_thing(iri))
         variables, rows = _run(store, query)
-        shown = [name for name in variables
-                 if not (name.endswith("Label") and name.removesuffix("Label") in variables)]
+        shown = [name for name in variables if not _is_companion(name, variables)]
         points = sum(1 for row in rows if any(isinstance(term, ox.Literal) and term.datatype.value == _WKT
                                               for term in row.values()))
         title, about = panel.words(lang)
