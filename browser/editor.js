@@ -135,7 +135,8 @@ function start(form) {
         autocompletion({ override: [completions], activateOnTyping: true, icons: true }),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
         EditorView.lineWrapping,
-        EditorView.contentAttributes.of({ "aria-label": "SPARQL query", id: "query-editor" }),
+        // Tab indents in the editor; the hint under it (read with the editor) tells how to leave by keyboard.
+        EditorView.contentAttributes.of({ "aria-label": "SPARQL query", id: "query-editor", "aria-describedby": "editor-keys" }),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
           textarea.value = update.state.doc.toString();

@@ -324,6 +324,23 @@ def test_the_editor_highlights_sparql(desktop: Watched, live_server: Server) -> 
     assert len({keyword_colour, variable_colour, plain_colour}) == 3
 
 
+def test_a_long_query_grows_the_editor_and_the_keyboard_can_leave_it(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    long_query = "SELECT * WHERE {\n" + "".join(f"  # line {n}\n" for n in range(80)) + "  ?s ?p ?o\n} LIMIT 1"
+    page.goto(editor_url(live_server, long_query))
+    page.wait_for_selector(EDITOR)
+    # No region scrolls inside the page that the keyboard could not reach: the editor is as tall as its query.
+    assert page.eval_on_selector(".cm-scroller", "e => e.scrollHeight <= e.clientHeight + 1")
+    assert axe_violations(page) == []
+    # The hint read with the editor says how to leave it, and it works: Escape, then Tab moves on.
+    assert "Tab" in page.locator("#" + page.get_attribute(EDITOR, "aria-describedby")).inner_text()
+    page.click(EDITOR)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert page.evaluate("!document.activeElement.closest('.cm-editor')")
+    assert desktop.errors == []
+
+
 def test_each_view_renders_and_the_map_draws_the_points(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
     page.goto(editor_url(live_server, WKT_QUERY))
