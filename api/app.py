@@ -18,6 +18,7 @@ from api.observability import install_observability
 from api.reconcile import lookup
 from api.reconcile import routes as reconcile
 from api.routes import catalog, changes, docs, health, pages, resources, rest, sparql
+from api.security import ContentSecurity
 from api.state import StoreHolder
 from graph import __version__
 from graph.settings import Settings
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        allow_methods=["GET", "HEAD", "POST", "QUERY"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Last-Modified", "Content-Location", "Retry-After",
                                        "X-SPARQL-Truncated", "X-SPARQL-Max-Rows", "X-SPARQL-Max-Bytes"])
+    app.add_middleware(ContentSecurity)
     app.add_middleware(Compression, minimum_size=1024)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)

@@ -96,7 +96,9 @@ class Namer:
         if iri.startswith(_SCK):
             return term_link(iri, self.ontology, self.lang)
         labelled = self.label(iri)
-        return Link(iri if external else labelled.text, iri, labelled.lang, iri, external=True)
+        # Only web addresses are followed; any other scheme ("javascript:", "urn:") is shown, not linked.
+        href = iri if iri.lower().startswith(("http://", "https://")) else None
+        return Link(iri if external else labelled.text, href, labelled.lang, iri, external=href is not None)
 
     def doc_href(self, iri: str) -> str:
         return "/doc/" + iri[len(self.namespace + "id/"):]

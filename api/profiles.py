@@ -112,11 +112,11 @@ def sparql_json(variables: list[str], rows: list[dict[str, ox.NamedNode | ox.Bla
 
 
 def _href(iri: str, namespace: str) -> str | None:
-    if iri.startswith(namespace + "id/"):
-        return "/doc/" + iri[len(namespace) + 3:]
-    if iri.startswith(namespace):
-        return "/" + iri[len(namespace):]
-    return None
+    local = iri[len(namespace):]
+    # Only the graph's own IRIs link to their pages; "<namespace>/evil.example" must not become "//evil.example".
+    if not iri.startswith(namespace) or local.startswith(("/", "\\")):
+        return None
+    return "/doc/" + local[3:] if local.startswith("id/") else "/" + local
 
 
 def _cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, namespace: str,

@@ -333,7 +333,7 @@ def test_a_long_query_grows_the_editor_and_the_keyboard_can_leave_it(desktop: Wa
     assert page.eval_on_selector(".cm-scroller", "e => e.scrollHeight <= e.clientHeight + 1")
     assert axe_violations(page) == []
     # The hint read with the editor says how to leave it, and it works: Escape, then Tab moves on.
-    assert "Tab" in page.locator("#" + page.get_attribute(EDITOR, "aria-describedby")).inner_text()
+    assert "Tab" in page.locator("#" + (page.get_attribute(EDITOR, "aria-describedby") or "")).inner_text()
     page.click(EDITOR)
     page.keyboard.press("Escape")
     page.keyboard.press("Tab")
@@ -439,6 +439,42 @@ def test_an_embed_shows_one_view(desktop: Watched, live_server: Server) -> None:
     desktop.shoot("embed-map")
     assert desktop.errors == []
     assert desktop.foreign(live_server) == []
+
+
+HOSTILE_IRIS = f"""SELECT ?thing ?other WHERE {{
+  VALUES (?thing ?other) {{
+    (<{NAMESPACE}id/city/raunheim> <javascript:alert(1)>)
+    (<{NAMESPACE}/evil.example/login> <data:text/html,hi>)
+  }}
+}}"""
+
+
+def test_only_web_addresses_and_the_sites_own_paths_become_links(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    link = page.request.post(f"{live_server.url}/q", data=json.dumps({"query": HOSTILE_IRIS, "view": "graph"}),
+                             headers={"Content-Type": "application/json"}).json()["path"]
+    for url, results in ((editor_url(live_server, HOSTILE_IRIS), "#results"),
+                         (f"{live_server.url}/embed?query={quote(HOSTILE_IRIS)}&view=table", "#embed"),
+                         (live_server.url + link, "#results")):
+        page.goto(url)
+        for view in ("Table", "Graph"):
+            tab = page.get_by_role("tab", name=view)
+            if tab.count():
+                tab.click()
+            page.wait_for_selector(f"{results} table, {results} svg.graph-view")
+            hrefs = page.eval_on_selector_all(f"{results} a", "links => links.map(a => a.getAttribute('href'))")
+            assert "/id/city/raunheim" in hrefs, (url, view)
+            assert all(h.startswith(("https://", "http://")) or (h.startswith("/") and not h.startswith("//"))
+                       for h in hrefs), (url, view, hrefs)
+            # The other values are still there to read, as text.
+            assert "javascript:alert(1)" in page.inner_text(results) or view == "Graph"
+            if results == "#embed":
+                break
+    policy = page.request.get(f"{live_server.url}/query").headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'self'" in policy and "object-src 'none'" in policy
+    embed = page.request.get(f"{live_server.url}/embed?query={quote(HOSTILE_IRIS)}")
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
+    assert desktop.errors == []
 
 
 def test_the_gallery_heads_each_example_with_its_question(desktop: Watched, live_server: Server) -> None:
