@@ -639,9 +639,22 @@ RUNNERS = {"python": [sys.executable, "-c"], "pandas": [sys.executable, "-c"], "
            "js": ["node", "--input-type=module", "-e"], "r": ["Rscript", "-e"]}
 
 
-def test_the_code_snippets_run_and_print_the_results(desktop: Watched, live_server: Server) -> None:
+# A query holding what ends each language's string: the heredoc's word on a line of its own, R's raw-string end,
+# Python's triple quotes, JavaScript's backtick and ${, backslashes; run, each snippet must print its result.
+HOSTILE_QUERY = f'''PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?label ?note WHERE {{
+  <{NAMESPACE}id/city/raunheim> rdfs:label ?label .
+  BIND("""
+SPARQL
+SPARQL_1
+)-----" )------" \\"\\"\\" ` ${{process.exit(3)}} \\\\ $(exit 3) """ AS ?note)
+}}'''
+
+
+@pytest.mark.parametrize("query", [LABEL_QUERY, HOSTILE_QUERY], ids=["plain", "hostile"])
+def test_the_code_snippets_run_and_print_the_results(desktop: Watched, live_server: Server, query: str) -> None:
     page = desktop.page
-    page.goto(editor_url(live_server, LABEL_QUERY))
+    page.goto(editor_url(live_server, query))
     page.wait_for_selector("table.results tbody tr")
     page.locator("#share summary").click()
     tabs = page.locator("#snippet-tabs [role=tab]")
@@ -651,7 +664,8 @@ def test_the_code_snippets_run_and_print_the_results(desktop: Watched, live_serv
         tab.click()
         language = (tab.get_attribute("id") or "").removeprefix("snippet-")
         code = page.inner_text("#snippet-code")
-        assert LABEL_QUERY in code.replace("\\\\", "\\")
+        if query == LABEL_QUERY:
+            assert LABEL_QUERY in code.replace("\\\\", "\\")
         if shutil.which(RUNNERS[language][0]) is None:
             continue
         done = subprocess.run([*RUNNERS[language], code], capture_output=True, text=True, timeout=60, check=False)
