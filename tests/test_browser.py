@@ -520,6 +520,36 @@ def test_the_site_search_suggests_by_label_and_opens_the_page(desktop: Watched, 
     assert desktop.foreign(live_server) == []
 
 
+def test_the_search_keeps_the_combobox_pattern_when_nothing_matches_and_while_typing(desktop: Watched,
+                                                                                      live_server: Server) -> None:
+    page = desktop.page
+    page.goto(f"{live_server.url}/doc/company/zte")
+    search = page.get_by_role("combobox", name="Search the graph")
+    search.fill("zzqxv nothing")
+    page.get_by_role("status").filter(has_text="Nothing is called").wait_for()
+    # No empty listbox, no active option that is gone.
+    assert page.locator("#site-search-list").is_hidden()
+    assert search.get_attribute("aria-expanded") == "false"
+    assert search.get_attribute("aria-activedescendant") is None
+    # Suggestions for "drei", one chosen; typing on drops them at once: Enter cannot open a stale choice.
+    search.fill("drei")
+    page.get_by_role("option").first.wait_for()
+    search.press("ArrowDown")
+    assert search.get_attribute("aria-activedescendant")
+    search.press_sequentially("x")
+    assert search.get_attribute("aria-activedescendant") is None
+    search.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=dreix$"))
+    # Tab from the open list moves on to the next control, not into the list.
+    search = page.get_by_role("combobox", name="Search the graph")
+    search.fill("drei")
+    page.get_by_role("option").first.wait_for()
+    search.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#site-search-list') === null")
+    assert page.locator("#site-search-list").is_hidden()
+    assert desktop.errors == []
+
+
 # --- profiles ------------------------------------------------------------------------------------------------------
 
 def test_the_alliance_profile_is_built_from_panels(desktop: Watched, live_server: Server) -> None:
