@@ -187,6 +187,14 @@ function start(form) {
     return prefix + (message ? ": " + String(message).trim() : ".") + (retry ? " (try again in " + retry + " s)" : "");
   }
 
+  // An answer cut at the endpoint's limits says so in a header: the reader must know the rows are not all.
+  function truncation(response) {
+    if (response.headers.get("X-SPARQL-Truncated") !== "true") return "";
+    const rows = response.headers.get("X-SPARQL-Max-Rows");
+    return " Cut short: the endpoint returns at most " + (rows ? rows + " rows" : "a bounded answer") +
+      "; add LIMIT/OFFSET or narrow the query for the rest.";
+  }
+
   // The shared address is the editor's own (/query?query=...&view=...).
   function keepInUrl() {
     const url = new URL(form.dataset.sharePath, window.location.href);
@@ -260,13 +268,13 @@ function start(form) {
           results.dataset.view = view;
           await renderView(view, data, results, context(namespace, query));
           const count = data.results.bindings.length;
-          say(count + (count === 1 ? " row" : " rows") + " in " + seconds + " s.", "done");
+          say(count + (count === 1 ? " row" : " rows") + " in " + seconds + " s." + truncation(response), "done");
         }
       } else {
         last = null;
         showTabs(null);
         results.replaceChildren(element("pre", { class: "graph" }, await response.text()));
-        say("Graph in " + seconds + " s.", "done");
+        say("Graph in " + seconds + " s." + truncation(response), "done");
       }
       updateShare();
     } catch (error) {

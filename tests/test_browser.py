@@ -228,6 +228,24 @@ def test_a_query_over_the_time_limit_is_reported_as_such(desktop: Watched, publi
     assert all("503" in error for error in desktop.errors), desktop.errors
 
 
+def test_an_answer_cut_at_the_row_limit_says_so(desktop: Watched, published_store: Path) -> None:
+    server = start_server(published_store, env={"SMARTCITY_KG_MAX_ROWS": "3"})
+    try:
+        page = desktop.page
+        page.goto(editor_url(server, "SELECT * WHERE { ?s ?p ?o }"))
+        page.locator("#status.status-done").wait_for()
+        text = page.locator("#status").inner_text()
+        assert text.startswith("3 rows in ") and "Cut short: the endpoint returns at most 3 rows" in text
+        page.goto(editor_url(server, "SELECT * WHERE { ?s ?p ?o } LIMIT 2"))
+        page.locator("#status.status-done").wait_for()
+        assert "Cut short" not in page.locator("#status").inner_text()
+    finally:
+        stop_server(server)
+        if server.process.stderr is not None:
+            server.process.stderr.close()
+    assert desktop.errors == []
+
+
 def test_results_download_as_csv(desktop: Watched, live_server: Server, tmp_path: Path) -> None:
     page = desktop.page
     page.goto(f"{live_server.url}/query")
