@@ -369,12 +369,23 @@ function timeline(data, target, ctx) {
 
 // ---- chart -------------------------------------------------------------------------------------------------------
 
+// A year names a bar rather than measuring it: a column of xsd:gYear, or of four-digit integers named "...year...".
+function isYearColumn(data, name) {
+  return /year/i.test(name) && rows(data).some((row) => row[name]) &&
+    rows(data).every((row) => !row[name] || /^-?\d{4}$/.test(row[name].value));
+}
+
+// The bars' length: the first numeric column that is not a year (in `SELECT ?year (COUNT(?a) AS ?n)`, ?n).
+function valueColumn(data) {
+  return columns(data).find((name) => !isYearColumn(data, name) && rows(data).some((row) => isNumber(row[name])));
+}
+
 function chart(data, target, ctx) {
   const vars = columns(data);
-  const numberVar = firstColumn(data, isNumber);
+  const numberVar = valueColumn(data);
   const label = labeller(vars, ctx);
   const labelVar = vars.find((name) => name !== numberVar && !name.endsWith("Label") &&
-    rows(data).some((row) => row[name] && !isNumber(row[name])));
+    (isYearColumn(data, name) || rows(data).some((row) => row[name] && !isNumber(row[name]))));
   const bars = rows(data).filter((row) => isNumber(row[numberVar]))
     .map((row) => ({ label: labelVar ? label(row, labelVar) : "", value: Number(row[numberVar].value),
       href: labelVar && row[labelVar] && row[labelVar].type === "uri" ? hrefOf(row[labelVar].value, ctx) : null }))
@@ -468,7 +479,7 @@ export const VIEWS = [
   { id: "map", name: "Map", fits: (data) => Boolean(firstColumn(data, pointOf)), render: map },
   { id: "timeline", name: "Timeline", fits: (data) => Boolean(firstColumn(data, isDate)), render: timeline },
   { id: "chart", name: "Chart", render: chart,
-    fits: (data) => Boolean(firstColumn(data, isNumber)) && columns(data).length >= 2 },
+    fits: (data) => Boolean(valueColumn(data)) && columns(data).length >= 2 },
   { id: "graph", name: "Graph", render: graph,
     fits: (data) => columns(data).filter((name) => rows(data).some((row) => row[name] && row[name].type === "uri"))
       .length >= 2 },

@@ -401,6 +401,22 @@ def test_each_view_renders_and_the_map_draws_the_points(desktop: Watched, live_s
     assert desktop.foreign(live_server) == []
 
 
+@pytest.mark.parametrize("year", ['"2016"^^xsd:gYear', "2016"], ids=["gYear", "integer"])
+def test_the_chart_measures_the_count_and_names_the_bars_by_year(desktop: Watched, live_server: Server,
+                                                                 year: str) -> None:
+    query = f"""PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?year (COUNT(?a) AS ?n) WHERE {{
+  VALUES (?year ?a) {{ ({year} 1) ({year} 2) ({year.replace("2016", "2017")} 3) }}
+}} GROUP BY ?year"""
+    page = desktop.page
+    page.goto(editor_url(live_server, query, "chart"))
+    page.wait_for_selector("#results svg.chart rect")
+    labels = page.locator("#results svg.chart text:not(.value)").all_text_contents()
+    values = page.locator("#results svg.chart text.value").all_text_contents()
+    assert labels == ["2016", "2017"] and values == ["2", "1"]
+    assert desktop.errors == []
+
+
 def test_only_the_views_that_fit_are_offered(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
     page.goto(editor_url(live_server, "SELECT ?name WHERE { VALUES ?name { \"a\" \"b\" } }", "map"))
