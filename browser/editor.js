@@ -220,7 +220,10 @@ function start(form) {
 
   async function choose(id) {
     view = id;
+    // The tabs are drawn anew: the focus moves to the chosen one rather than falling back to the page.
+    const focused = tabs.contains(document.activeElement);
     showTabs(last);
+    if (focused) document.getElementById(`tab-${view}`).focus();
     keepInUrl();
     updateShare();
     results.dataset.view = view;
@@ -235,7 +238,7 @@ function start(form) {
     if (!step || index < 0) return;
     event.preventDefault();
     const next = all[(index + step + all.length) % all.length];
-    choose(next.dataset.view).then(() => document.getElementById(`tab-${view}`).focus());
+    choose(next.dataset.view);
   });
 
   async function run() {
@@ -321,6 +324,7 @@ function start(form) {
     embedCode.value = `<iframe src="${embedUrl.href.replace(/"/g, "&quot;")}" width="800" height="500" ` +
       `style="border: 1px solid #d8dee4" title="smartcity-kg query results (${view})" loading="lazy"></iframe>`;
     const all = snippets(new URL(endpoint, window.location.href).href, query);
+    const focused = snippetTabs.contains(document.activeElement);
     snippetTabs.replaceChildren(...all.map((snippet) => {
       const tab = element("button", { type: "button", role: "tab", "aria-selected": String(snippet.id === language),
         "aria-controls": "snippet-code", id: `snippet-${snippet.id}`, tabindex: snippet.id === language ? "0" : "-1" },
@@ -334,7 +338,19 @@ function start(form) {
     const chosen = all.find((snippet) => snippet.id === language) || all[0];
     snippetCode.textContent = chosen.code;
     snippetCode.setAttribute("aria-labelledby", `snippet-${chosen.id}`);
+    if (focused) document.getElementById(`snippet-${chosen.id}`).focus();
   }
+
+  // Arrow keys move between the languages, as between the views.
+  snippetTabs.addEventListener("keydown", (event) => {
+    const all = [...snippetTabs.querySelectorAll("[role=tab]")];
+    const index = all.findIndex((tab) => tab.id === `snippet-${language}`);
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step || index < 0) return;
+    event.preventDefault();
+    language = all[(index + step + all.length) % all.length].id.replace(/^snippet-/, "");
+    updateShare();
+  });
 
   async function makeShortLink() {
     shortLink.value = "";

@@ -417,6 +417,27 @@ SELECT ?year (COUNT(?a) AS ?n) WHERE {{
     assert desktop.errors == []
 
 
+def test_view_and_language_tabs_keep_the_keyboard_focus(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(editor_url(live_server, WKT_QUERY, "map"))
+    page.wait_for_selector("#results figure.result-map[data-drawn=true]")
+    page.get_by_role("tab", name="Table").click()
+    assert page.evaluate("document.activeElement.id") == "tab-table"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.getAttribute('aria-selected')") == "true"
+    assert page.evaluate("document.activeElement.id") != "tab-table"
+    page.locator("#share summary").click()
+    page.get_by_role("tab", name="Python (pandas)").click()
+    assert page.evaluate("document.activeElement.id") == "snippet-pandas"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "snippet-r"
+    assert "library(httr)" in page.inner_text("#snippet-code")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.activeElement.id") == "snippet-python"
+    assert desktop.errors == []
+
+
 def test_only_the_views_that_fit_are_offered(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
     page.goto(editor_url(live_server, "SELECT ?name WHERE { VALUES ?name { \"a\" \"b\" } }", "map"))
