@@ -213,7 +213,7 @@ def profile_panels(store: ReadStore, kind: str, iri: str, lang: str = "en") -> l
         title, about = panel.words(lang)
         panels.append(Panel(
             key=panel.key, title=title, about=about, view=panel.view, query=query,
-            href=editor_href(query, "map" if panel.view == "map" else None),
+            href=editor_href(query, panel.view if panel.view in ("map", "timeline") else None),
             columns=[_heading(name) for name in shown],
             rows=[[_cell(row, name, namespace, lang) for name in shown] for row in rows],
             facts=_facts(rows, namespace, lang) if panel.view == "facts" else [],
