@@ -191,8 +191,11 @@ def _facts(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]], name
         date = _cell(row, "date", namespace, lang)
         if value is None:
             continue
-        if date is not None and date.text not in value.text:
-            value = Link(f"{value.text}, {date.text}", value.href, value.lang, value.title)
+        if date is not None:
+            # A label that already names the date ("Founding (2006)") gets only how the date is supported.
+            shown, _, note = date.text.partition(" (")
+            extra = f", {date.text}" if shown not in value.text else f" ({note}" if note else ""
+            value = Link(value.text + extra, value.href, value.lang, value.title)
         if value not in facts.setdefault(name, []):
             facts[name].append(value)
     return [Fact(name, values) for name, values in facts.items()]
