@@ -24,6 +24,7 @@ from api.http.encoding import Compression
 from api.http.errors import install_error_handlers
 from api.http.limits import HeaderLimit, RequestDeadline, server_options
 from api.http.observability import enable_access_log, install_observability
+from api.http.security import ContentSecurity
 from api.http.state import StoreHolder
 from api.linked_data import routes as resources
 from api.pages import routes as pages
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        allow_methods=["GET", "HEAD", "POST", "QUERY"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Last-Modified", "Content-Location", "Retry-After",
                                        "X-SPARQL-Truncated", "X-SPARQL-Max-Rows", "X-SPARQL-Max-Bytes"])
+    app.add_middleware(ContentSecurity)
     app.add_middleware(Compression, minimum_size=1024)
     if settings.sparql_endpoint is not None:
         app.add_middleware(RequestDeadline, seconds=settings.query_timeout)

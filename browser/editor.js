@@ -135,7 +135,8 @@ function start(form) {
         autocompletion({ override: [completions], activateOnTyping: true, icons: true }),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
         EditorView.lineWrapping,
-        EditorView.contentAttributes.of({ "aria-label": "SPARQL query", id: "query-editor" }),
+        // Tab indents in the editor; the hint under it (read with the editor) tells how to leave by keyboard.
+        EditorView.contentAttributes.of({ "aria-label": "SPARQL query", id: "query-editor", "aria-describedby": "editor-keys" }),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
           textarea.value = update.state.doc.toString();
@@ -186,6 +187,14 @@ function start(form) {
     return prefix + (message ? ": " + String(message).trim() : ".") + (retry ? " (try again in " + retry + " s)" : "");
   }
 
+  // An answer cut at the endpoint's limits says so in a header: the reader must know the rows are not all.
+  function truncation(response) {
+    if (response.headers.get("X-SPARQL-Truncated") !== "true") return "";
+    const rows = response.headers.get("X-SPARQL-Max-Rows");
+    return " Cut short: the endpoint returns at most " + (rows ? rows + " rows" : "a bounded answer") +
+      "; add LIMIT/OFFSET or narrow the query for the rest.";
+  }
+
   // The shared address is the editor's own (/query?query=...&view=...).
   function keepInUrl() {
     const url = new URL(form.dataset.sharePath, window.location.href);
@@ -211,7 +220,10 @@ function start(form) {
 
   async function choose(id) {
     view = id;
+    // The tabs are drawn anew: the focus moves to the chosen one rather than falling back to the page.
+    const focused = tabs.contains(document.activeElement);
     showTabs(last);
+    if (focused) document.getElementById(`tab-${view}`).focus();
     keepInUrl();
     updateShare();
     results.dataset.view = view;
@@ -226,7 +238,7 @@ function start(form) {
     if (!step || index < 0) return;
     event.preventDefault();
     const next = all[(index + step + all.length) % all.length];
-    choose(next.dataset.view).then(() => document.getElementById(`tab-${view}`).focus());
+    choose(next.dataset.view);
   });
 
   async function run() {
@@ -259,13 +271,13 @@ function start(form) {
           results.dataset.view = view;
           await renderView(view, data, results, context(namespace, query));
           const count = data.results.bindings.length;
-          say(count + (count === 1 ? " row" : " rows") + " in " + seconds + " s.", "done");
+          say(count + (count === 1 ? " row" : " rows") + " in " + seconds + " s." + truncation(response), "done");
         }
       } else {
         last = null;
         showTabs(null);
         results.replaceChildren(element("pre", { class: "graph" }, await response.text()));
-        say("Graph in " + seconds + " s.", "done");
+        say("Graph in " + seconds + " s." + truncation(response), "done");
       }
       updateShare();
     } catch (error) {
@@ -312,6 +324,7 @@ function start(form) {
     embedCode.value = `<iframe src="${embedUrl.href.replace(/"/g, "&quot;")}" width="800" height="500" ` +
       `style="border: 1px solid #d8dee4" title="smartcity-kg query results (${view})" loading="lazy"></iframe>`;
     const all = snippets(new URL(endpoint, window.location.href).href, query);
+    const focused = snippetTabs.contains(document.activeElement);
     snippetTabs.replaceChildren(...all.map((snippet) => {
       const tab = element("button", { type: "button", role: "tab", "aria-selected": String(snippet.id === language),
         "aria-controls": "snippet-code", id: `snippet-${snippet.id}`, tabindex: snippet.id === language ? "0" : "-1" },
@@ -325,7 +338,19 @@ function start(form) {
     const chosen = all.find((snippet) => snippet.id === language) || all[0];
     snippetCode.textContent = chosen.code;
     snippetCode.setAttribute("aria-labelledby", `snippet-${chosen.id}`);
+    if (focused) document.getElementById(`snippet-${chosen.id}`).focus();
   }
+
+  // Arrow keys move between the languages, as between the views.
+  snippetTabs.addEventListener("keydown", (event) => {
+    const all = [...snippetTabs.querySelectorAll("[role=tab]")];
+    const index = all.findIndex((tab) => tab.id === `snippet-${language}`);
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step || index < 0) return;
+    event.preventDefault();
+    language = all[(index + step + all.length) % all.length].id.replace(/^snippet-/, "");
+    updateShare();
+  });
 
   async function makeShortLink() {
     shortLink.value = "";

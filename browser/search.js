@@ -6,6 +6,7 @@ const KINDS = { alliance: "alliance", city: "city", municipality: "municipality"
 export function installSearch(form) {
   const input = form.querySelector("input[role=combobox]");
   const list = form.querySelector("[role=listbox]");
+  const status = form.querySelector("[role=status]");
   if (!input || !list) return;
   let options = [];
   let active = -1;
@@ -14,6 +15,7 @@ export function installSearch(form) {
 
   function close() {
     list.hidden = true;
+    if (status) status.hidden = true;
     input.setAttribute("aria-expanded", "false");
     input.removeAttribute("aria-activedescendant");
     active = -1;
@@ -50,16 +52,15 @@ export function installSearch(form) {
       list.append(option);
       return option;
     });
-    if (options.length === 0) {
-      const none = document.createElement("li");
-      none.className = "none";
-      none.setAttribute("role", "presentation");
-      none.textContent = `Nothing is called “${text}”.`;
-      list.append(none);
-    }
-    list.hidden = false;
-    input.setAttribute("aria-expanded", "true");
     active = -1;
+    input.removeAttribute("aria-activedescendant");
+    // No match: a listbox needs options, so it stays closed and the status says so.
+    if (status) {
+      status.textContent = options.length ? "" : `Nothing is called “${text}”.`;
+      status.hidden = options.length > 0;
+    }
+    list.hidden = options.length === 0;
+    input.setAttribute("aria-expanded", options.length ? "true" : "false");
   }
 
   async function suggest() {
@@ -77,13 +78,19 @@ export function installSearch(form) {
         close();
         return;
       }
-      show((await response.json()).items || [], text);
+      const items = (await response.json()).items || [];
+      if (ticket !== asked || input.value.trim() !== text) return;  // answers to older inputs are not shown
+      show(items, text);
     } catch (error) {
       close();
     }
   }
 
   input.addEventListener("input", () => {
+    // The suggestions on show were for the text before: Enter must not open one of them.
+    asked += 1;
+    options = [];
+    close();
     clearTimeout(timer);
     timer = setTimeout(suggest, 120);
   });
@@ -100,6 +107,8 @@ export function installSearch(form) {
     } else if (event.key === "Enter" && active >= 0) {
       event.preventDefault();
       window.location.href = options[active].dataset.href;
+    } else if (event.key === "Tab") {
+      close();  // Tab leaves the search for the next control, not into the list
     } else if (event.key === "Escape") {
       if (!list.hidden) {
         event.preventDefault();

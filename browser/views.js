@@ -49,8 +49,15 @@ export function context(namespace, query) {
   return { namespace, prefixes: prefixesOf(query, namespace) };
 }
 
+// Where an IRI links to: this graph's own IRIs to their pages here, other http(s) IRIs as they are, and nothing
+// else (a query can bind any IRI, "javascript:..." included: such a value is shown as text, never followed).
 export function hrefOf(iri, ctx) {
-  return iri.startsWith(ctx.namespace) ? "/" + iri.slice(ctx.namespace.length) : iri;
+  if (iri.startsWith(ctx.namespace)) {
+    const local = iri.slice(ctx.namespace.length);
+    // ".../smartcity-kg//evil.example/" must not become the off-site "//evil.example/"; linked as it is instead.
+    if (!/^[/\\]/.test(local.replace(/[\t\n\r]/g, ""))) return "/" + local;
+  }
+  return /^https?:\/\/[^/\\]/i.test(iri) ? iri : null;
 }
 
 export function shortIri(iri, ctx) {
@@ -127,7 +134,9 @@ function cell(term, ctx) {
   const td = element("td");
   if (!term) return td;
   if (term.type === "uri") {
-    const link = element("a", { href: hrefOf(term.value, ctx), title: term.value, class: "term" });
+    const href = hrefOf(term.value, ctx);
+    const link = href ? element("a", { href, title: term.value, class: "term" })
+      : element("span", { title: term.value, class: "term" });
     // A break opportunity after each slash, so that long paths wrap between their steps.
     shortIri(term.value, ctx).split(/(?<=\/)/).forEach((part, index) => {
       if (index > 0) link.append(element("wbr"));
@@ -360,12 +369,23 @@ function timeline(data, target, ctx) {
 
 // ---- chart -------------------------------------------------------------------------------------------------------
 
+// A year names a bar rather than measuring it: a column of xsd:gYear, or of four-digit integers named "...year...".
+function isYearColumn(data, name) {
+  return /year/i.test(name) && rows(data).some((row) => row[name]) &&
+    rows(data).every((row) => !row[name] || /^-?\d{4}$/.test(row[name].value));
+}
+
+// The bars' length: the first numeric column that is not a year (in `SELECT ?year (COUNT(?a) AS ?n)`, ?n).
+function valueColumn(data) {
+  return columns(data).find((name) => !isYearColumn(data, name) && rows(data).some((row) => isNumber(row[name])));
+}
+
 function chart(data, target, ctx) {
   const vars = columns(data);
-  const numberVar = firstColumn(data, isNumber);
+  const numberVar = valueColumn(data);
   const label = labeller(vars, ctx);
   const labelVar = vars.find((name) => name !== numberVar && !name.endsWith("Label") &&
-    rows(data).some((row) => row[name] && !isNumber(row[name])));
+    (isYearColumn(data, name) || rows(data).some((row) => row[name] && !isNumber(row[name]))));
   const bars = rows(data).filter((row) => isNumber(row[numberVar]))
     .map((row) => ({ label: labelVar ? label(row, labelVar) : "", value: Number(row[numberVar].value),
       href: labelVar && row[labelVar] && row[labelVar].type === "uri" ? hrefOf(row[labelVar].value, ctx) : null }))
@@ -436,7 +456,7 @@ function graph(data, target, ctx) {
     svg.append(svgElement("line", { x1: link.source.x, y1: link.source.y, x2: link.target.x, y2: link.target.y }));
   });
   nodeList.forEach((n) => {
-    const anchor = svgElement("a", { href: n.href });
+    const anchor = n.href ? svgElement("a", { href: n.href }) : svgElement("g");
     const title = svgElement("title");
     title.textContent = `${n.label} (${n.kind})`;
     const circle = svgElement("circle", { cx: n.x, cy: n.y, r: 7, class: `kind-${kinds.indexOf(n.kind) % 6}` });
@@ -459,7 +479,7 @@ export const VIEWS = [
   { id: "map", name: "Map", fits: (data) => Boolean(firstColumn(data, pointOf)), render: map },
   { id: "timeline", name: "Timeline", fits: (data) => Boolean(firstColumn(data, isDate)), render: timeline },
   { id: "chart", name: "Chart", render: chart,
-    fits: (data) => Boolean(firstColumn(data, isNumber)) && columns(data).length >= 2 },
+    fits: (data) => Boolean(valueColumn(data)) && columns(data).length >= 2 },
   { id: "graph", name: "Graph", render: graph,
     fits: (data) => columns(data).filter((name) => rows(data).some((row) => row[name] && row[name].type === "uri"))
       .length >= 2 },

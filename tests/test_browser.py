@@ -228,6 +228,24 @@ def test_a_query_over_the_time_limit_is_reported_as_such(desktop: Watched, publi
     assert all("503" in error for error in desktop.errors), desktop.errors
 
 
+def test_an_answer_cut_at_the_row_limit_says_so(desktop: Watched, published_store: Path) -> None:
+    server = start_server(published_store, env={"SMARTCITY_KG_MAX_ROWS": "3"})
+    try:
+        page = desktop.page
+        page.goto(editor_url(server, "SELECT * WHERE { ?s ?p ?o }"))
+        page.locator("#status.status-done").wait_for()
+        text = page.locator("#status").inner_text()
+        assert text.startswith("3 rows in ") and "Cut short: the endpoint returns at most 3 rows" in text
+        page.goto(editor_url(server, "SELECT * WHERE { ?s ?p ?o } LIMIT 2"))
+        page.locator("#status.status-done").wait_for()
+        assert "Cut short" not in page.locator("#status").inner_text()
+    finally:
+        stop_server(server)
+        if server.process.stderr is not None:
+            server.process.stderr.close()
+    assert desktop.errors == []
+
+
 def test_results_download_as_csv(desktop: Watched, live_server: Server, tmp_path: Path) -> None:
     page = desktop.page
     page.goto(f"{live_server.url}/query")
@@ -324,6 +342,23 @@ def test_the_editor_highlights_sparql(desktop: Watched, live_server: Server) -> 
     assert len({keyword_colour, variable_colour, plain_colour}) == 3
 
 
+def test_a_long_query_grows_the_editor_and_the_keyboard_can_leave_it(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    long_query = "SELECT * WHERE {\n" + "".join(f"  # line {n}\n" for n in range(80)) + "  ?s ?p ?o\n} LIMIT 1"
+    page.goto(editor_url(live_server, long_query))
+    page.wait_for_selector(EDITOR)
+    # No region scrolls inside the page that the keyboard could not reach: the editor is as tall as its query.
+    assert page.eval_on_selector(".cm-scroller", "e => e.scrollHeight <= e.clientHeight + 1")
+    assert axe_violations(page) == []
+    # The hint read with the editor says how to leave it, and it works: Escape, then Tab moves on.
+    assert "Tab" in page.locator("#" + (page.get_attribute(EDITOR, "aria-describedby") or "")).inner_text()
+    page.click(EDITOR)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert page.evaluate("!document.activeElement.closest('.cm-editor')")
+    assert desktop.errors == []
+
+
 def test_each_view_renders_and_the_map_draws_the_points(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
     page.goto(editor_url(live_server, WKT_QUERY))
@@ -366,6 +401,43 @@ def test_each_view_renders_and_the_map_draws_the_points(desktop: Watched, live_s
     assert desktop.foreign(live_server) == []
 
 
+@pytest.mark.parametrize("year", ['"2016"^^xsd:gYear', "2016"], ids=["gYear", "integer"])
+def test_the_chart_measures_the_count_and_names_the_bars_by_year(desktop: Watched, live_server: Server,
+                                                                 year: str) -> None:
+    query = f"""PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?year (COUNT(?a) AS ?n) WHERE {{
+  VALUES (?year ?a) {{ ({year} 1) ({year} 2) ({year.replace("2016", "2017")} 3) }}
+}} GROUP BY ?year"""
+    page = desktop.page
+    page.goto(editor_url(live_server, query, "chart"))
+    page.wait_for_selector("#results svg.chart rect")
+    labels = page.locator("#results svg.chart text:not(.value)").all_text_contents()
+    values = page.locator("#results svg.chart text.value").all_text_contents()
+    assert labels == ["2016", "2017"] and values == ["2", "1"]
+    assert desktop.errors == []
+
+
+def test_view_and_language_tabs_keep_the_keyboard_focus(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    page.goto(editor_url(live_server, WKT_QUERY, "map"))
+    page.wait_for_selector("#results figure.result-map[data-drawn=true]")
+    page.get_by_role("tab", name="Table").click()
+    assert page.evaluate("document.activeElement.id") == "tab-table"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.getAttribute('aria-selected')") == "true"
+    assert page.evaluate("document.activeElement.id") != "tab-table"
+    page.locator("#share summary").click()
+    page.get_by_role("tab", name="Python (pandas)").click()
+    assert page.evaluate("document.activeElement.id") == "snippet-pandas"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "snippet-r"
+    assert "library(httr)" in page.inner_text("#snippet-code")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.activeElement.id") == "snippet-python"
+    assert desktop.errors == []
+
+
 def test_only_the_views_that_fit_are_offered(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
     page.goto(editor_url(live_server, "SELECT ?name WHERE { VALUES ?name { \"a\" \"b\" } }", "map"))
@@ -387,7 +459,7 @@ def test_a_short_link_restores_the_query_and_view_after_a_restart(desktop: Watch
         page.wait_for_selector("#results figure.result-map")
         page.locator("#share summary").click()
         page.get_by_role("button", name="Make short link").click()
-        page.wait_for_function("document.getElementById('short-link').value.includes('/q/')")
+        page.wait_for_function("() => document.getElementById('short-link').value.includes('/q/')")
         link = page.input_value("#short-link")
         desktop.shoot("editor-share")
         snippet = page.inner_text("#snippet-code")
@@ -422,6 +494,42 @@ def test_an_embed_shows_one_view(desktop: Watched, live_server: Server) -> None:
     desktop.shoot("embed-map")
     assert desktop.errors == []
     assert desktop.foreign(live_server) == []
+
+
+HOSTILE_IRIS = f"""SELECT ?thing ?other WHERE {{
+  VALUES (?thing ?other) {{
+    (<{NAMESPACE}id/city/raunheim> <javascript:alert(1)>)
+    (<{NAMESPACE}/evil.example/login> <data:text/html,hi>)
+  }}
+}}"""
+
+
+def test_only_web_addresses_and_the_sites_own_paths_become_links(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    link = page.request.post(f"{live_server.url}/q", data=json.dumps({"query": HOSTILE_IRIS, "view": "graph"}),
+                             headers={"Content-Type": "application/json"}).json()["path"]
+    for url, results in ((editor_url(live_server, HOSTILE_IRIS), "#results"),
+                         (f"{live_server.url}/embed?query={quote(HOSTILE_IRIS)}&view=table", "#embed"),
+                         (live_server.url + link, "#results")):
+        page.goto(url)
+        for view in ("Table", "Graph"):
+            tab = page.get_by_role("tab", name=view)
+            if tab.count():
+                tab.click()
+            page.wait_for_selector(f"{results} table, {results} svg.graph-view")
+            hrefs = page.eval_on_selector_all(f"{results} a", "links => links.map(a => a.getAttribute('href'))")
+            assert "/id/city/raunheim" in hrefs, (url, view)
+            assert all(h.startswith(("https://", "http://")) or (h.startswith("/") and not h.startswith("//"))
+                       for h in hrefs), (url, view, hrefs)
+            # The other values are still there to read, as text.
+            assert "javascript:alert(1)" in page.inner_text(results) or view == "Graph"
+            if results == "#embed":
+                break
+    policy = page.request.get(f"{live_server.url}/query").headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'self'" in policy and "object-src 'none'" in policy
+    embed = page.request.get(f"{live_server.url}/embed?query={quote(HOSTILE_IRIS)}")
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
+    assert desktop.errors == []
 
 
 def test_the_gallery_heads_each_example_with_its_question(desktop: Watched, live_server: Server) -> None:
@@ -465,6 +573,36 @@ def test_the_site_search_suggests_by_label_and_opens_the_page(desktop: Watched, 
     assert search.get_attribute("aria-expanded") == "false"
     assert desktop.errors == []
     assert desktop.foreign(live_server) == []
+
+
+def test_the_search_keeps_the_combobox_pattern_when_nothing_matches_and_while_typing(desktop: Watched,
+                                                                                      live_server: Server) -> None:
+    page = desktop.page
+    page.goto(f"{live_server.url}/doc/company/zte")
+    search = page.get_by_role("combobox", name="Search the graph")
+    search.fill("zzqxv nothing")
+    page.get_by_role("status").filter(has_text="Nothing is called").wait_for()
+    # No empty listbox, no active option that is gone.
+    assert page.locator("#site-search-list").is_hidden()
+    assert search.get_attribute("aria-expanded") == "false"
+    assert search.get_attribute("aria-activedescendant") is None
+    # Suggestions for "drei", one chosen; typing on drops them at once: Enter cannot open a stale choice.
+    search.fill("drei")
+    page.get_by_role("option").first.wait_for()
+    search.press("ArrowDown")
+    assert search.get_attribute("aria-activedescendant")
+    search.press_sequentially("x")
+    assert search.get_attribute("aria-activedescendant") is None
+    search.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=dreix$"))
+    # Tab from the open list moves on to the next control, not into the list.
+    search = page.get_by_role("combobox", name="Search the graph")
+    search.fill("drei")
+    page.get_by_role("option").first.wait_for()
+    search.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#site-search-list') === null")
+    assert page.locator("#site-search-list").is_hidden()
+    assert desktop.errors == []
 
 
 # --- profiles ------------------------------------------------------------------------------------------------------
@@ -513,7 +651,7 @@ PAGES = {"landing": "/", "alliance": "/doc/alliance/drei-gewinnt", "city": "/doc
 
 
 def axe_violations(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # as the DevTools evaluate it: not an inline script the CSP refuses
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
@@ -586,9 +724,22 @@ RUNNERS = {"python": [sys.executable, "-c"], "pandas": [sys.executable, "-c"], "
            "js": ["node", "--input-type=module", "-e"], "r": ["Rscript", "-e"]}
 
 
-def test_the_code_snippets_run_and_print_the_results(desktop: Watched, live_server: Server) -> None:
+# A query holding what ends each language's string: the heredoc's word on a line of its own, R's raw-string end,
+# Python's triple quotes, JavaScript's backtick and ${, backslashes; run, each snippet must print its result.
+HOSTILE_QUERY = f'''PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?label ?note WHERE {{
+  <{NAMESPACE}id/city/raunheim> rdfs:label ?label .
+  BIND("""
+SPARQL
+SPARQL_1
+)-----" )------" \\"\\"\\" ` ${{process.exit(3)}} \\\\ $(exit 3) """ AS ?note)
+}}'''
+
+
+@pytest.mark.parametrize("query", [LABEL_QUERY, HOSTILE_QUERY], ids=["plain", "hostile"])
+def test_the_code_snippets_run_and_print_the_results(desktop: Watched, live_server: Server, query: str) -> None:
     page = desktop.page
-    page.goto(editor_url(live_server, LABEL_QUERY))
+    page.goto(editor_url(live_server, query))
     page.wait_for_selector("table.results tbody tr")
     page.locator("#share summary").click()
     tabs = page.locator("#snippet-tabs [role=tab]")
@@ -598,7 +749,8 @@ def test_the_code_snippets_run_and_print_the_results(desktop: Watched, live_serv
         tab.click()
         language = (tab.get_attribute("id") or "").removeprefix("snippet-")
         code = page.inner_text("#snippet-code")
-        assert LABEL_QUERY in code.replace("\\\\", "\\")
+        if query == LABEL_QUERY:
+            assert LABEL_QUERY in code.replace("\\\\", "\\")
         if shutil.which(RUNNERS[language][0]) is None:
             continue
         done = subprocess.run([*RUNNERS[language], code], capture_output=True, text=True, timeout=60, check=False)

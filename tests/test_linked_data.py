@@ -359,7 +359,7 @@ def test_the_city_page_shows_memberships_sources_identifiers_and_formats(client:
     page, text = Sections(response.text), response.text
     alliances = page.links["Alliances over time"]
     assert ("/doc/alliance/allianz-smart-city-dortmund", "Allianz Smart City Dortmund") in alliances
-    assert '<td data-label="since"><span>9 December 2016</span></td>' in text
+    assert '<td data-label="since"><span>since 9 December 2016 (stated in 1 source)</span></td>' in text
     assert ("/doc/source/dortmund-mou-2017", "Smarte Zusammenarbeit bestätigt") in page.links["What each source says"]
     assert "The City of Dortmund is one of the initiators of the Allianz Smart City Dortmund." in html.unescape(text)
     identifiers = {href for href, _ in page.links["Identifiers"]}
@@ -371,9 +371,9 @@ def test_the_city_page_shows_memberships_sources_identifiers_and_formats(client:
 
 
 @pytest.mark.parametrize(("url", "headers", "expected"), [
-    ("/doc/city/dortmund?lang=de", {}, '<td data-label="since"><span>9. Dezember 2016</span>'),
-    ("/doc/city/dortmund", {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}, "<span>9. Dezember 2016</span>"),
-    ("/doc/city/dortmund", {"Accept-Language": "en-GB,en;q=0.9"}, '<td data-label="since"><span>9 December 2016'),
+    ("/doc/city/dortmund?lang=de", {}, '<td data-label="since"><span>seit 9. Dezember 2016 ('),
+    ("/doc/city/dortmund", {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}, "<span>seit 9. Dezember 2016 ("),
+    ("/doc/city/dortmund", {"Accept-Language": "en-GB,en;q=0.9"}, '<td data-label="since"><span>since 9 December 2016'),
     ("/doc/membership/allianz-smart-city-dortmund-dortmund-founding-member?lang=de", {}, "9. Dezember 2016"),
     ("/doc/event/allianz-smart-city-dortmund-founding-2016-12?lang=de", {}, "Dezember 2016"),
     ("/doc/event/allianz-smart-city-dortmund-founding-2016-12?lang=en", {}, "December 2016"),

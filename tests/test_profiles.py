@@ -37,6 +37,9 @@ def test_each_panel_runs_against_the_graph(store: EmbeddedStore, kind: str, key:
     assert panel.rows or panel.facts, f"{key} found nothing for {iri}"
     # The editor link carries exactly the query the panel ran.
     assert parse_qs(urlsplit(panel.href).query)["query"] == [panel.query]
+    # ... and opens in the view the panel shows (a timeline as a timeline).
+    if panel.view == "timeline":
+        assert parse_qs(urlsplit(panel.href).query)["view"] == ["timeline"]
 
 
 def test_a_map_panel_draws_wkt_points_once_cities_have_them(store: EmbeddedStore) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
 from api.pages import short_links
-from api.pages.short_links import MAX_QUERY_BYTES, LinkStoreFullError, ShortLinks
+from api.pages.short_links import MAX_QUERY_BYTES, CreationRate, ShortLinks
+from tests.conftest import start_server, stop_server
 
 QUERY = "SELECT ?s WHERE { ?s a <https://w3id.org/smartcity-kg/ontology#Alliance> }"
 
@@ -44,6 +46,12 @@ def test_a_query_too_long_for_a_short_link_is_refused_clearly(client: httpx.Clie
     (b'["SELECT"]', "send a JSON object"),
     (b'{"query": ""}', 'non-empty "query"'),
     (b'{"query": "ASK {}", "view": "pie"}', '"view" must be one of'),
+    # Only SPARQL is kept, refused as the endpoint refuses it.
+    (b'{"query": "hello there"}', "not SPARQL"),
+    (b'{"query": "SELECT * WHERE { SERVICE <http://127.0.0.1/> { ?s ?p ?o } }"}', "SERVICE"),
+    # Text no encoder can write, and JSON nested deeper than any parser's stack.
+    (b'{"query": "ASK {} \\ud800"}', "lone surrogate"),
+    (b'{"query": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", "send a JSON object"),
 ])
 def test_malformed_requests_get_a_400_that_says_why(client: httpx.Client, body: bytes, message: str) -> None:
     answer = client.post("/q", content=body, headers={"Content-Type": "application/json"})
@@ -58,11 +66,47 @@ def test_an_unknown_short_link_is_a_404(client: httpx.Client) -> None:
     assert client.get("/q/../etc").status_code == 404
 
 
-def test_the_number_of_links_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_number_of_links_is_bounded_by_evicting_the_least_recently_used(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(short_links, "MAX_LINKS", 3)
     links = ShortLinks(tmp_path)
     made = [links.save(f"ASK {{ ?s ?p {n} }}", "table") for n in range(3)]
     assert links.save("ASK { ?s ?p 0 }", "table") == made[0]  # one already kept costs no room
-    with pytest.raises(LinkStoreFullError, match="at most 3 short links"):
-        links.save("ASK { ?s ?p 4 }", "table")
-    assert [links.load(link.id) for link in made] == made
+    assert links.load(made[1].id) == made[1]  # opened: now more recent than made[2]
+    newest = links.save("ASK { ?s ?p 4 }", "table")
+    assert links.load(made[2].id) is None  # the least recently used made room
+    assert [links.load(link.id) for link in (made[0], made[1], newest)] == [made[0], made[1], newest]
+
+
+def test_the_bound_holds_when_many_save_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(short_links, "MAX_LINKS", 5)
+    links = ShortLinks(tmp_path)
+    threads = [threading.Thread(target=links.save, args=(f"ASK {{ ?s ?p {n} }}", "table")) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    import sqlite3  # noqa: PLC0415 - reading the file as it is
+
+    with sqlite3.connect(tmp_path / short_links.FILE_NAME) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM link").fetchone() == (5,)
+
+
+def test_one_client_may_make_only_so_many_links_a_minute() -> None:
+    rate = CreationRate(limit=3, window=60)
+    assert [rate.wait("192.0.2.1") for _ in range(3)] == [0, 0, 0]
+    assert 1 <= rate.wait("192.0.2.1") <= 60
+    assert rate.wait("192.0.2.2") == 0  # another address is not held up
+
+
+def test_too_many_links_from_one_address_get_a_429_with_retry_after(published_store: Path) -> None:
+    server = start_server(published_store)  # its own: the shared server's other clients are not held up
+    try:
+        with server.client() as client:
+            answers = [client.post("/q", json={"query": f"ASK {{ ?s ?p {n} }}"}) for n in range(40)]
+    finally:
+        stop_server(server)
+    refused = [answer for answer in answers if answer.status_code == 429]
+    assert refused and all(answer.status_code in (201, 429) for answer in answers)
+    assert 1 <= int(refused[0].headers["retry-after"]) <= 60
+    assert "short links a minute" in refused[0].json()["error"]["message"]

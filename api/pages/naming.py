@@ -13,7 +13,7 @@ from api.pages.display import Link, format_date, is_date, pick_label
 from api.pages.templating import words
 from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME
 
-__all__ = ["DATED", "Namer", "Value"]
+__all__ = ["DATED", "Namer", "Value", "date_phrase"]
 
 Value = ox.NamedNode | ox.BlankNode | ox.Literal
 _SCK = str(SCK._NS)
@@ -96,7 +96,9 @@ class Namer:
         if iri.startswith(_SCK):
             return term_link(iri, self.ontology, self.lang)
         labelled = self.label(iri)
-        return Link(iri if external else labelled.text, iri, labelled.lang, iri, external=True)
+        # Only web addresses are followed; any other scheme ("javascript:", "urn:") is shown, not linked.
+        href = iri if iri.lower().startswith(("http://", "https://")) else None
+        return Link(iri if external else labelled.text, href, labelled.lang, iri, external=href is not None)
 
     def doc_href(self, iri: str) -> str:
         return "/doc/" + iri[len(self.namespace + "id/"):]
@@ -126,18 +128,9 @@ class Namer:
     def dated_parts(self, node: str, stated: str, *, phrases: tuple[str, str] = ("on", "by")) -> tuple[str, str] | None:
         """The date as shown ("by October 2018") and, apart, its support ("stated in 2 sources"; empty if unknown)."""
         bound, support = DATED[stated]
-        said = words(self.lang)
-        values, phrase, note = self.literals(node, stated), said[phrases[0]], "stated_in"
-        if not values:
-            values, phrase, note = self.literals(node, bound), said[phrases[1]], "bound_by"
-        if not values:
-            return None
-        text = phrase.format(date=format_date(values[0], self.lang))
-        counts = self.literals(node, support)
-        if not counts:
-            return text, ""
-        count = int(counts[0].value)
-        return text, said[note + ("" if count == 1 else "_many")].format(n=count)
+        values, counts = self.literals(node, stated), self.literals(node, support)
+        return date_phrase(values[0] if values else None, next(iter(self.literals(node, bound)), None),
+                           int(counts[0].value) if counts else None, self.lang, phrases)
 
     def part_title(self, node: str) -> str:
         """A part's label, else its kind with its number or whom it names ("objective 2", "signature: A. Salem")."""
@@ -151,3 +144,17 @@ class Namer:
             return f"{kind} {number[1]}"
         named = [self.link(v).text for p in _NAMING for v in self.d.objects(node, p)]
         return f"{kind}: {named[0]}" if named else kind
+
+
+def date_phrase(stated: ox.Literal | None, bound: ox.Literal | None, support: int | None, lang: str,
+                phrases: tuple[str, str] = ("on", "by")) -> tuple[str, str] | None:
+    """A date as a reader needs it, stated ("since 9 December 2016") or only a bound ("by 2016"), and apart how
+    many sources support it ("stated in 2 sources"; empty when not counted). None when there is neither."""
+    said = words(lang)
+    value, phrase, note = (stated, phrases[0], "stated_in") if stated is not None else (bound, phrases[1], "bound_by")
+    if value is None:
+        return None
+    text = said[phrase].format(date=format_date(value, lang))
+    if support is None:
+        return text, ""
+    return text, said[note + ("" if support == 1 else "_many")].format(n=support)

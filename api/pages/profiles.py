@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from api.pages.display import Link, format_date, is_date
 from api.pages.editor import editor_href, reader_text
+from api.pages.naming import date_phrase
 from graph.resources import resource_dir
 from graph.store import ReadStore
 
@@ -111,26 +112,55 @@ def sparql_json(variables: list[str], rows: list[dict[str, ox.NamedNode | ox.Bla
 
 
 def _href(iri: str, namespace: str) -> str | None:
-    if iri.startswith(namespace + "id/"):
-        return "/doc/" + iri[len(namespace) + 3:]
-    if iri.startswith(namespace):
-        return "/" + iri[len(namespace):]
-    return None
+    local = iri[len(namespace):]
+    # Only the graph's own IRIs link to their pages; "<namespace>/evil.example" must not become "//evil.example".
+    if not iri.startswith(namespace) or local.startswith(("/", "\\")):
+        return None
+    return "/doc/" + local[3:] if local.startswith("id/") else "/" + local
 
 
 def _cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, namespace: str,
           lang: str) -> Link | None:
     term = row.get(name)
     if term is None:
-        return None
+        # A date known only as a bound has no stated value.
+        return _dated_cell(row, name, lang) if f"{name}{_BOUND}" in row else None
     if isinstance(term, ox.NamedNode):
         label = row.get(f"{name}Label")
         text = label.value if label is not None else term.value.removeprefix(namespace)
         return Link(text, _href(term.value, namespace), title=term.value)
+    if isinstance(term, ox.Literal) and (f"{name}{_BOUND}" in row or f"{name}{_SUPPORT}" in row):
+        return _dated_cell(row, name, lang)
     if isinstance(term, ox.Literal):
         # Dates written out at the precision the source gives ("2016", "December 2016", "9 December 2016").
         return Link(format_date(term, lang)) if is_date(term) else Link(term.value, lang=term.language or None)
     return Link(f"_:{term.value}")
+
+
+# A date column ?since comes with ?sinceBy (the bound when no passage states it) and ?sinceSupport (how many sources
+# support either): one cell says which it is, with the words the other pages use.
+_BOUND, _SUPPORT = "By", "Support"
+_PHRASES = {"since": ("since_on", "since_by"), "until": ("until_on", "until_by")}
+
+
+def _dated_cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, lang: str) -> Link | None:
+    def literal(key: str) -> ox.Literal | None:
+        term = row.get(key)
+        return term if isinstance(term, ox.Literal) else None
+
+    support = literal(name + _SUPPORT)
+    parts = date_phrase(literal(name), literal(name + _BOUND), int(support.value) if support else None, lang,
+                        _PHRASES.get(name, ("on", "by")))
+    if parts is None:
+        return None
+    text, note = parts
+    return Link(f"{text} ({note})" if note else text)
+
+
+def _is_companion(name: str, variables: list[str]) -> bool:
+    """A column shown as part of another: ?xLabel names ?x, ?xBy and ?xSupport qualify the date ?x."""
+    return any(name.endswith(suffix) and name.removesuffix(suffix) in variables
+               for suffix in ("Label", _BOUND, _SUPPORT))
 
 
 def _heading(name: str) -> str:
@@ -161,8 +191,11 @@ def _facts(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]], name
         date = _cell(row, "date", namespace, lang)
         if value is None:
             continue
-        if date is not None and date.text not in value.text:
-            value = Link(f"{value.text} ({date.text})", value.href, value.lang, value.title)
+        if date is not None:
+            # A label that already names the date ("Founding (2006)") gets only how the date is supported.
+            shown, _, note = date.text.partition(" (")
+            extra = f", {date.text}" if shown not in value.text else f" ({note}" if note else ""
+            value = Link(value.text + extra, value.href, value.lang, value.title)
         if value not in facts.setdefault(name, []):
             facts[name].append(value)
     return [Fact(name, values) for name, values in facts.items()]
@@ -177,14 +210,13 @@ def profile_panels(store: ReadStore, kind: str, iri: str, lang: str = "en") -> l
     for panel in load_panels(kind):
         query = reader_text(panel.for_thing(iri))
         variables, rows = _run(store, query)
-        shown = [name for name in variables
-                 if not (name.endswith("Label") and name.removesuffix("Label") in variables)]
+        shown = [name for name in variables if not _is_companion(name, variables)]
         points = sum(1 for row in rows if any(isinstance(term, ox.Literal) and term.datatype.value == _WKT
                                               for term in row.values()))
         title, about = panel.words(lang)
         panels.append(Panel(
             key=panel.key, title=title, about=about, view=panel.view, query=query,
-            href=editor_href(query, "map" if panel.view == "map" else None),
+            href=editor_href(query, panel.view if panel.view in ("map", "timeline") else None),
             columns=[_heading(name) for name in shown],
             rows=[[_cell(row, name, namespace, lang) for name in shown] for row in rows],
             facts=_facts(rows, namespace, lang) if panel.view == "facts" else [],

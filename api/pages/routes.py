@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Annotated
 
+import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -18,8 +19,9 @@ from api.http.errors import error_response
 from api.pages.editor import editor_page, embed_page
 from api.pages.landing import landing_figures
 from api.pages.render import STATIC_DIR, page_response
-from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, LinkStoreFullError, QueryTooLongError, ShortLinks
+from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, QueryTooLongError, ShortLinks
 from api.rest.listing import fold, label_index
+from api.sparql.guard import QueryRefusedError, analyse_query
 from graph.published import DUMP_FILES
 
 __all__ = ["router"]
@@ -37,6 +39,8 @@ _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; cha
 _SEARCH_SHOWN = 50
 # A short-link request is a JSON object holding the query and a view name: anything much longer is refused unread.
 _LINK_BODY_BYTES = MAX_QUERY_BYTES * 6 + 1024  # JSON may spell each byte of the query as \uXXXX
+# Links are kept for good (up to a bound, then the least used go): one client may not churn them all in a minute.
+_CREATION = CreationRate()
 View = Annotated[str | None, Query(pattern="^(" + "|".join(VIEWS) + ")$", description="the result view shown")]
 
 
@@ -92,7 +96,7 @@ def _link_request(body: bytes) -> tuple[str, str]:
     """The query and view of a short-link request, or a 400 saying what is wrong."""
     try:
         fields = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
         fields = None
     if not isinstance(fields, dict):
         raise HTTPException(400, 'send a JSON object: {"query": "SELECT ...", "view": "table"}')
@@ -101,7 +105,23 @@ def _link_request(body: bytes) -> tuple[str, str]:
         raise HTTPException(400, 'the JSON object needs a non-empty "query" string')
     if view not in VIEWS:
         raise HTTPException(400, f'"view" must be one of: {", ".join(VIEWS)}')
+    try:
+        query.encode()
+    except UnicodeEncodeError:
+        raise HTTPException(400, "the query holds a lone surrogate (\\ud800-\\udfff), which is no character; "
+                                 "send it as UTF-8 text") from None
     return query, view
+
+
+def _check_query(query: str, max_nesting: int) -> None:
+    """Only SPARQL is kept: refused as the endpoint would refuse it, then parsed (not run) by the engine."""
+    try:
+        analyse_query(query, max_nesting)
+        ox.Store().query(query)  # the answer is lazy: nothing is evaluated
+    except QueryRefusedError as error:
+        raise HTTPException(400, f"the query is not kept: {error}") from None
+    except SyntaxError as error:
+        raise HTTPException(400, f"the query is not SPARQL: {error}") from None
 
 
 @router.post("/q")
@@ -114,12 +134,16 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
             return error_response(413, f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes; share the "
                                        "editor's address instead, which holds any query")
     query, view = _link_request(bytes(body))
+    await run_in_threadpool(_check_query, query, settings.max_nesting)
+    wait = _CREATION.wait(request.client.host if request.client else "")
+    if wait:
+        return error_response(429, f"At most {_CREATION.limit} short links a minute from one address; try again in "
+                                   f"{wait} s, or share the editor's address, which holds any query",
+                              headers={"Retry-After": str(wait)})
     try:
         link = await run_in_threadpool(ShortLinks(settings.store).save, query, view)
     except QueryTooLongError as error:
         return error_response(413, str(error))
-    except LinkStoreFullError as error:
-        return error_response(507, str(error))
     return JSONResponse({"id": link.id, "path": f"/q/{link.id}"}, status_code=201,
                         headers={"Location": f"/q/{link.id}"})
 

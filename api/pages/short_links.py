@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
+import threading
 import time
-from contextlib import closing
+from collections import deque
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MAX_LINKS", "MAX_QUERY_BYTES", "VIEWS", "LinkStoreFullError", "QueryTooLongError", "ShortLink",
-           "ShortLinks"]
+__all__ = ["MAX_LINKS", "MAX_QUERY_BYTES", "VIEWS", "CreationRate", "QueryTooLongError", "ShortLink", "ShortLinks"]
 
 FILE_NAME = "short-links.sqlite3"
 # Bounds that keep the file small (at most about 80 MB) whoever calls: a longer query is shared by its full address.
@@ -22,10 +23,6 @@ ID_LENGTH = 10  # base32 characters of the text's SHA-256: 50 bits, so that link
 
 
 class QueryTooLongError(ValueError):
-    pass
-
-
-class LinkStoreFullError(RuntimeError):
     pass
 
 
@@ -50,24 +47,36 @@ class ShortLinks:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=5)
+        # isolation_level=None: transactions are begun by hand, IMMEDIATE, so that counting and inserting are one step
+        # for every thread and process writing the file.
+        connection = sqlite3.connect(self.path, timeout=5, isolation_level=None)
         connection.execute("CREATE TABLE IF NOT EXISTS link (id TEXT PRIMARY KEY, query TEXT NOT NULL, "
-                           "view TEXT NOT NULL, created REAL NOT NULL)")
+                           "view TEXT NOT NULL, created REAL NOT NULL, used REAL)")
+        if "used" not in {row[1] for row in connection.execute("PRAGMA table_info(link)")}:
+            # A file written before links were evicted; another connection may add the column meanwhile.
+            with suppress(sqlite3.OperationalError):
+                connection.execute("ALTER TABLE link ADD COLUMN used REAL")
         return connection
 
     def save(self, query: str, view: str) -> ShortLink:
+        """Keep a link; beyond MAX_LINKS the least recently used links make room, so that nobody is refused."""
         size = len(query.encode())
         if size > MAX_QUERY_BYTES:
             raise QueryTooLongError(f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes, and this one has "
                                     f"{size}; share the editor's address instead, which holds any query")
         link = ShortLink(link_id(query, view), query, view)
-        with closing(self._connect()) as connection, connection:
-            if connection.execute("SELECT 1 FROM link WHERE id = ?", (link.id,)).fetchone() is None:
-                (count,) = connection.execute("SELECT COUNT(*) FROM link").fetchone()
-                if count >= MAX_LINKS:
-                    raise LinkStoreFullError(f"The service keeps at most {MAX_LINKS} short links and has no room "
-                                             "for another; share the editor's address instead")
-                connection.execute("INSERT INTO link VALUES (?, ?, ?, ?)", (link.id, query, view, time.time()))
+        now = time.time()
+        with closing(self._connect()) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute("INSERT INTO link VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET used = ?",
+                                   (link.id, query, view, now, now, now))
+                connection.execute("DELETE FROM link WHERE id IN (SELECT id FROM link ORDER BY COALESCE(used, created) "
+                                   "DESC LIMIT -1 OFFSET ?)", (MAX_LINKS,))
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
         return link
 
     def load(self, link: str) -> ShortLink | None:
@@ -75,4 +84,30 @@ class ShortLinks:
             return None
         with closing(self._connect()) as connection:
             row = connection.execute("SELECT query, view FROM link WHERE id = ?", (link,)).fetchone()
+            if row is not None:  # opened: the last to be evicted
+                connection.execute("UPDATE link SET used = ? WHERE id = ?", (time.time(), link))
         return None if row is None else ShortLink(link, row[0], row[1])
+
+
+class CreationRate:
+    """At most `limit` new links per client address in any `window` seconds (kept in this process's memory)."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0, clients: int = 10_000) -> None:
+        self.limit, self.window, self.clients = limit, window, clients
+        self._times: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, client: str) -> int:
+        """0 when `client` may create a link now (and counts it), else the seconds until it may."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._times.pop(client, None) or deque()
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            self._times[client] = times  # most recent last: the oldest clients are forgotten first
+            if len(self._times) > self.clients:
+                del self._times[next(iter(self._times))]
+            if len(times) >= self.limit:
+                return max(1, int(times[0] + self.window - now) + 1)
+            times.append(now)
+            return 0

@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
+from api.http.security import policy
+
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
@@ -18,10 +20,13 @@ _SERVED = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
 
 @router.api_route("/docs", methods=["GET", "HEAD"])
 def swagger_ui() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="smartcity-kg API",
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="smartcity-kg API",
                                swagger_js_url="/docs/assets/swagger-ui-bundle.js",
                                swagger_css_url="/docs/assets/swagger-ui.css",
                                swagger_favicon_url="/docs/assets/favicon.png")
+    # Swagger UI starts from an inline script: the policy allows that one by its hash.
+    page.headers["Content-Security-Policy"] = policy(html=bytes(page.body).decode())
+    return page
 
 
 @router.api_route("/docs/assets/{name}", methods=["GET", "HEAD"])

@@ -160,6 +160,10 @@ _INDEX_QUERY = SPARQL_PREFIXES + f"""SELECT ?s ?class ?label WHERE {{
 }}"""
 
 
+# What a search for a name most likely means: the actors, then what they did, then the sources reporting it.
+_SEARCH_KIND_ORDER = {"city": 0, "municipality": 0, "company": 0, "organization": 0, "alliance": 0, "source": 2}
+
+
 class LabelIndex:
     """Labels of every thing the API lists, read once per build: for list labels, `q=` and search."""
 
@@ -193,11 +197,17 @@ class LabelIndex:
         return entry is not None and any(folded in text for text in entry.texts)
 
     def search(self, folded: str, kind: str | None = None) -> list[Entry]:
-        """Things whose label contains the folded text: exact labels first, then word starts, then the rest."""
-        def rank(entry: Entry) -> tuple[int, str, str]:
+        """Things whose label contains the folded text: exact labels first, then word starts, then the rest; within
+        each, the things people look for (places, companies, alliances) before the sources that mention them, and
+        labels that begin with the text before those where a later word does."""
+        def rank(entry: Entry) -> tuple[int, int, bool, int, str, str]:
             exact = any(text == folded for text in entry.texts)
             starts = any(f" {text}".find(f" {folded}") >= 0 for text in entry.texts)
-            return (0 if exact else 1 if starts else 2), entry.label.casefold(), entry.key
+            begins = any(text.startswith(folded) for text in entry.texts)
+            # Then the nearest to what was typed: "Köln" before "Kölner Verkehrs-Betriebe" for "koel".
+            nearest = min(len(text) for text in entry.texts if folded in text)
+            return ((0 if exact else 1 if starts else 2), _SEARCH_KIND_ORDER.get(entry.kind, 1), not begins, nearest,
+                    entry.label.casefold(), entry.key)
 
         hits = [entry for entry in self.entries.values()
                 if (kind is None or entry.kind == kind) and any(folded in text for text in entry.texts)]
