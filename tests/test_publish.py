@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -213,6 +214,46 @@ def test_a_store_damaged_but_openable_is_unavailable_with_the_repair_command(
         assert server.process.poll() is None
     finally:
         stop_server(server)
+
+
+def _truncate_manifest(store: Path) -> None:
+    build, _ = current_build(store)
+    for file in (build / "oxigraph").glob("MANIFEST-*"):
+        file.write_bytes(file.read_bytes()[:len(file.read_bytes()) // 2])
+
+
+def _write_after_publishing(store: Path) -> None:
+    build, _ = current_build(store)
+    writable = ox.Store(str(build / "oxigraph"))
+    writable.add(ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("added")))
+    del writable
+
+
+def _forget_checksums(store: Path, value: object) -> None:
+    build, _ = current_build(store)
+    fields = json.loads((build / "build.json").read_text(encoding="utf-8"))
+    if value is None:
+        del fields["store_checksums"]
+    else:
+        fields["store_checksums"] = value
+    (build / "build.json").write_text(json.dumps(fields), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [
+    _truncate_manifest,
+    _write_after_publishing,
+    lambda store: _forget_checksums(store, None),
+    lambda store: _forget_checksums(store, []),
+], ids=["truncated-manifest", "written-after-publishing", "checksums-removed", "checksums-emptied"])
+def test_a_store_whose_files_are_not_those_published_is_refused(tmp_path: Path, damage: Callable[[Path], None]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    assert len(open_embedded(store)) > 0
+    damage(store)
+    with pytest.raises(StoreUnavailableError, match=f"repair it with `smartcity-kg build --store {store}`"):
+        open_embedded(store)
+    run_build(MINI, store, NS)  # the repair the message names
+    assert len(open_embedded(store)) > 0
 
 
 def test_a_damaged_store_is_unavailable_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
