@@ -89,9 +89,24 @@ class _Token(NamedTuple):
     start: int
 
 
-def _tokens(query: str) -> list[_Token]:
-    return [_Token(kind, match[kind], match.start()) for match in _TOKENS.finditer(query)
-            if (kind := match.lastgroup) is not None and kind not in ("space", "comment")]
+def _tokens(query: str, max_nesting: int) -> list[_Token]:
+    """The query's tokens but white space and comments; QueryRefusedError as soon as brackets nest more than
+    `max_nesting` deep, so that a text refused for its nesting is read no further than where it goes too deep."""
+    tokens: list[_Token] = []
+    depth = 0
+    for match in _TOKENS.finditer(query):
+        kind = match.lastgroup
+        if kind is None or kind in ("space", "comment"):
+            continue
+        token = _Token(kind, match[kind], match.start())
+        if kind == "bracket":
+            depth = depth + 1 if token.text in OPENING else max(depth - 1, 0)
+            if depth > max_nesting:
+                raise QueryRefusedError(400, f"brackets nest more than {max_nesting} deep at "
+                                             f"{_where(query, token.start)}; this endpoint accepts at most "
+                                             f"{max_nesting} levels (setting max_nesting)")
+        tokens.append(token)
+    return tokens
 
 
 def _where(query: str, offset: int) -> str:
@@ -115,9 +130,8 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
 
     Cached: the same text sent again (the common case for a public endpoint) costs a dictionary lookup.
     """
+    tokens = _tokens(query, max_nesting)  # first: it stops where the nesting goes too deep
     _refuse_service(query)
-    tokens = _tokens(query)
-    _check_nesting(query, tokens, max_nesting)
     form: str | None = None
     deterministic = True
     prefixes: dict[str, str] = {}
@@ -244,17 +258,6 @@ def _modifiers(tokens: list[_Token], words: list[str], at: int) -> bool:
     while words[at:at + 1] in (["LIMIT"], ["OFFSET"]) and tokens[at + 1:at + 2] and tokens[at + 1].kind == "number":
         at += 2
     return at == len(tokens)
-
-
-def _check_nesting(query: str, tokens: list[_Token], max_nesting: int) -> None:
-    depth = 0
-    for token in tokens:
-        if token.kind == "bracket":
-            depth = depth + 1 if token.text in OPENING else max(depth - 1, 0)
-            if depth > max_nesting:
-                raise QueryRefusedError(400, f"brackets nest more than {max_nesting} deep at "
-                                             f"{_where(query, token.start)}; this endpoint accepts at most "
-                                             f"{max_nesting} levels (setting max_nesting)")
 
 
 def _refuse_service(query: str) -> None:
