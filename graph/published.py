@@ -10,15 +10,29 @@ from pathlib import Path
 
 from graph import __version__
 
-__all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest",
-           "store_checksums", "store_of", "verify_store"]
+__all__ = ["DAMAGED", "DUMP_FILES", "MARKER", "NOT_PUBLISHED", "Manifest", "StoreUnavailableError", "current_build",
+           "read_manifest", "store_checksums", "store_of", "verify_store"]
 
 MARKER = "build.json"
 DUMP_FILES = {"ttl": "graph.ttl", "nt.gz": "graph.nt.gz", "nq.gz": "graph.nq.gz", "jsonld": "graph.jsonld"}
 
 
+# What clients are told (StoreUnavailableError.public): what to do, without the server's paths.
+NOT_PUBLISHED = "no graph has been published here yet: run `smartcity-kg build`"
+UNREADABLE = "the published build is unfinished or unreadable; repair it with `smartcity-kg build`"
+DAMAGED = "the published store is damaged and cannot be opened; repair it with `smartcity-kg build`"
+
+
 class StoreUnavailableError(Exception):
-    """No complete published build where one was expected; the message says what to do."""
+    """No complete published build where one was expected; the message says what to do.
+
+    `public` is what a client of the service is told: the same advice without the server's file paths or the
+    storage engine's own words, which go to the log (the message itself is for the operator, and the CLI).
+    """
+
+    def __init__(self, message: str, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = message if public is None else public
 
 
 @dataclass(frozen=True)
@@ -65,16 +79,18 @@ def read_manifest(build: Path) -> Manifest:
                                           for name, digest in fields.get("store_checksums", ()))
         return Manifest(**fields)
     except FileNotFoundError as error:
-        raise StoreUnavailableError(f"{build} has no completion marker ({MARKER}): it was never finished") from error
+        raise StoreUnavailableError(f"{build} has no completion marker ({MARKER}): it was never finished",
+                                    UNREADABLE) from error
     except (ValueError, TypeError) as error:
-        raise StoreUnavailableError(f"{build}/{MARKER} is unreadable: {error}") from error
+        raise StoreUnavailableError(f"{build}/{MARKER} is unreadable: {error}", UNREADABLE) from error
 
 
 def current_build(store_dir: Path) -> tuple[Path, Manifest]:
     """The complete build that `store_dir/current` points at, or StoreUnavailableError saying what to do."""
     link = store_dir / "current"
     if not link.exists():
-        raise StoreUnavailableError(f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`")
+        raise StoreUnavailableError(f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`",
+                                    NOT_PUBLISHED)
     build = link.resolve()
     return build, read_manifest(build)
 
@@ -115,4 +131,4 @@ def verify_store(folder: Path, expected: tuple[tuple[str, str], ...], store_dir:
     if changed or not recorded:
         what = f"{changed[0]} is not the file that was published" if changed else "its files were not recorded"
         raise StoreUnavailableError(f"the published store is damaged ({what}) and cannot be opened; repair it with "
-                                    f"`smartcity-kg build --store {store_dir}`")
+                                    f"`smartcity-kg build --store {store_dir}`", DAMAGED)

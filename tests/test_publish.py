@@ -277,8 +277,13 @@ def test_the_service_over_a_damaged_store_answers_503(tmp_path: Path) -> None:
                 response = client.get(path)
                 assert response.status_code == 503, path
                 assert "cannot be opened" in response.text and "Traceback" not in response.text
+                # The repair command, but none of the server's paths: those are for the operator, in the log.
+                assert "repair it with `smartcity-kg build`" in response.text, path
+                assert str(tmp_path) not in response.text and "oxigraph" not in response.text, path
     finally:
-        stop_server(server)
+        server.process.terminate()
+        _, log = server.process.communicate(timeout=10)
+    assert f"smartcity-kg build --store {store}" in log.decode(errors="replace")
 
 
 def test_query_command_reads_a_file_with_a_byte_order_mark(tmp_path: Path,
