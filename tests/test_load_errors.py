@@ -156,6 +156,20 @@ LAUGHS = "\n".join([
 ]) + "\n"
 
 
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("organizations:\n" + "- " * 600 + "x\n", 2, "nest more than 64 deep"),
+    ("organizations: " + "[" * 600 + "]" * 600 + "\n", 1, "nest more than 64 deep"),
+    ("sources:\n  - key: s\n    size: " + "7" * 5000 + "\n", 3, "cannot be read"),
+], ids=["deep block lists", "deep flow lists", "integer of 5000 digits"])
+def test_yaml_beyond_what_can_be_read_is_a_located_error(data: Path, text: str, line: int, message: str) -> None:
+    (data / "zz-odd.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        load_records(data)
+    (problem,) = caught.value.problems
+    assert problem.file.endswith("zz-odd.yaml") and problem.line == line
+    assert message in problem.message
+
+
 @pytest.mark.parametrize(("text", "line"), [
     (LAUGHS, 2),  # nested aliases: 9**9 strings once expanded (tens of GB)
     ("organizations: &x [*x]\n", 1),  # a recursive alias: expansion never ends
