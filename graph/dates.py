@@ -11,7 +11,7 @@ from typing import Literal
 __all__ = ["BY", "PartialDate", "add_duration", "parse_partial_date", "written_date"]
 
 Precision = Literal["year", "month", "day"]
-_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PATTERN = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
 @dataclass(frozen=True, order=True)
@@ -67,7 +67,7 @@ def written_date(text: str, lang: str) -> str:
     return f"{day}. {month} {parts[0]}" if lang == "de" else f"{day} {month} {parts[0]}"
 
 
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+_DURATION = re.compile(r"^P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?$")
 
 
 def add_duration(start: date, duration: str) -> date:

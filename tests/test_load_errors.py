@@ -46,6 +46,13 @@ MISTAKES = [
      "alliances[0].members[2].role", "unknown role"),
     ("alliance.yaml", '    signed: {date: "2017-06-08"}', '    signed: {date: "June 2017"}',
      "agreements[0].signed.date", "must be a year"),
+    # Digits of other scripts are digits to Unicode, not to the formats the graph publishes.
+    ("alliance.yaml", 'since: "2016-12"', 'since: "\uff12\uff10\uff11\uff16-\u0661\u0662"',
+     "alliances[0].members[0].since.date", "must be a year"),
+    ("alliance.yaml", '    signed: {date: "2017-06-08"}', '    signed: {date: "2017-\u0660\u0666-08"}',
+     "agreements[0].signed.date", "must be a year"),
+    ("shared.yaml", 'value: "05913000"', 'value: "\u0660\u0665\u0669\u0661\u0663\u0660\u0660\u0660"',
+     "cities[0].ags.value", "does not have the expected form"),
 ]
 
 
