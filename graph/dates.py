@@ -55,7 +55,7 @@ def written_date(text: str, lang: str) -> str:
     """A date written out at its precision: "2016", "Dezember 2016", "9. Dezember 2016" (or in English); a text
     that is no such date stays as it is."""
     parts = text.split("-")
-    if not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
+    if not all(part.isascii() and part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
         return text
     months = _MONTHS.get(lang, _MONTHS["en"])
     if len(parts) == 1 or not 1 <= int(parts[1]) <= 12:
