@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import resource
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pyoxigraph as ox
 import yaml
@@ -140,12 +144,78 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         err.print("Give a query as an argument or with --file F.rq.")
         return 2
     sparql = sparql.removeprefix("\ufeff")  # a byte-order mark some editors write first: not part of the query
+    # The service's guard (api.sparql_guard: no web stack) here too: the engine would fetch any SERVICE URL.
+    from api.sparql_guard import QueryRefusedError, analyse_query  # noqa: PLC0415
+
+    try:
+        analyse_query(sparql, settings.max_nesting)
+    except QueryRefusedError as error:
+        err.print(f"[red]refused:[/] {escape(str(error))}", soft_wrap=True)
+        return 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Evaluated in a child process under the memory cap: the engine aborts when an allocation fails, which the
+    # child cannot report, so this process says what happened. The child's output and messages come through
+    # pipes and are written here, so they go wherever this process's streams go.
+    output, messages = os.pipe(), os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(output[0])
+        os.close(messages[0])
+        _in_child(args, settings, sparql, output[1], messages[1])
+    os.close(output[1])
+    os.close(messages[1])
+    with os.fdopen(output[0], "rb") as answer:
+        while chunk := answer.read(2**16):
+            sys.stdout.buffer.write(chunk)
+    with os.fdopen(messages[0], "rb") as said:
+        sys.stderr.write(said.read().decode("utf-8", "replace"))
+    sys.stdout.flush()
+    _, waited = os.waitpid(child, 0)
+    if not os.WIFSIGNALED(waited):
+        return os.WEXITSTATUS(waited)
+    if os.WTERMSIG(waited) == signal.SIGABRT:
+        err.print(f"[red]The query was stopped: it needed more memory than the {settings.query_memory_mb} MB a "
+                  "query may use[/] (setting query_memory_mb, SMARTCITY_KG_QUERY_MEMORY_MB). Make it more selective "
+                  "(a LIMIT alone does not help under ORDER BY), or raise the limit.", soft_wrap=True)
+    else:
+        err.print(f"[red]The query engine stopped ({signal.Signals(os.WTERMSIG(waited)).name}) evaluating this "
+                  "query.[/]", soft_wrap=True)
+    return 1
+
+
+def _in_child(args: argparse.Namespace, settings: Settings, sparql: str, output: int, messages: int) -> NoReturn:
+    """Run `_query` with its output into the pipe `output` and its messages into `messages`; never returns."""
+    status = 1
+    said = io.StringIO()
+    sys.stdout = io.TextIOWrapper(os.fdopen(output, "wb"), encoding="utf-8")
+    sys.stderr = said
+    # The engine's own last words when an allocation fails ("memory allocation of 360 bytes failed", a backtrace)
+    # are written straight to the error stream: the parent says what happened instead.
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    try:
+        status = _query(args, settings, sparql)
+    except StoreUnavailableError as error:
+        err.print(f"[red]{escape(str(error))}[/]", soft_wrap=True)
+    finally:
+        sys.stdout.close()  # the answer is complete: the parent reads the messages next
+        os.write(messages, said.getvalue().encode("utf-8"))
+        os.close(messages)
+        os._exit(status)
+
+
+def _query(args: argparse.Namespace, settings: Settings, sparql: str) -> int:
+    """`query`'s evaluation and output, in the child process."""
     store = open_embedded(settings.store)
     _cap_memory(settings.query_memory_mb)
     try:
         outcome = store.query(sparql)
     except SyntaxError as error:
-        err.print(f"[red]bad query:[/] {error}")
+        err.print(f"[red]bad query:[/] {escape(str(error))}", soft_wrap=True)
+        return 1
+    except (RuntimeError, ValueError, OSError) as error:  # the engine's evaluation errors
+        err.print(f"[red]the query could not be evaluated:[/] {escape(str(error))}", soft_wrap=True)
         return 1
     if args.format == "table":
         _print_table(outcome, prefixes(store.manifest.namespace))

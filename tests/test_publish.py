@@ -28,6 +28,7 @@ from graph.publish import publish_store
 from graph.published import StoreUnavailableError, current_build
 from graph.store import open_embedded
 from tests.conftest import start_server, stop_server
+from tests.test_guard_differential import Canary
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -304,9 +305,28 @@ def test_query_command_is_capped_in_memory(tmp_path: Path) -> None:
     began = time.monotonic()
     finished = subprocess.run(command, env={**os.environ, "SMARTCITY_KG_QUERY_MEMORY_MB": "300"}, timeout=120,
                               capture_output=True, check=False)
-    assert finished.returncode != 0
+    assert finished.returncode == 1  # not the engine's abort (134)
     assert time.monotonic() - began < 120
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 600 * 1024  # kilobytes
+    said = " ".join(finished.stderr.decode().split())
+    assert "needed more memory than the 300 MB a query may use" in said, said
+    assert "memory allocation" not in said and "Traceback" not in said
+
+
+def test_query_command_refuses_service_as_the_endpoint_does(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    canary = Canary()
+    try:
+        for query in (f"SELECT * {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}",
+                      f"PREFIX : <{canary.url}>\nSELECT * WHERE {{ FILTER(EXISTS{{}}<?a)SERVICE:x#>\n{{}} }}"):
+            assert main(["query", "--store", str(store), query]) == 1
+            said = " ".join(capsys.readouterr().err.split())
+            assert "refused:" in said and "Traceback" not in said, said
+        assert canary.hits == 0
+    finally:
+        canary.close()
 
 
 def test_a_query_queued_across_two_publishes_follows_the_current_build(tmp_path: Path) -> None:
