@@ -64,7 +64,7 @@ def _progress(title: str) -> Iterator[Callable[[str], None]]:
 
 def _print_problems(error: LoadError) -> None:
     for problem in error.problems:
-        err.print(f"[red]error[/] {problem}", markup=True, soft_wrap=True)
+        err.print(f"[red]error[/] {escape(str(problem))}", soft_wrap=True)
     err.print(f"\n{len(error.problems)} problem(s) in the data. Fix them and run the command again; "
               "data/README.md explains every field.")
 
@@ -72,7 +72,7 @@ def _print_problems(error: LoadError) -> None:
 def _print_report(report: Report, limit: int = 50) -> None:
     """Violations one by one; warnings grouped by what they say, with a few examples each."""
     for finding in report.violations[:limit]:
-        err.print(f"[red]✗[/] {finding}", soft_wrap=True)
+        err.print(f"[red]✗[/] {escape(str(finding))}", soft_wrap=True)
     if len(report.violations) > limit:
         err.print(f"  … and {len(report.violations) - limit} more violations")
     grouped: dict[str, list[str]] = {}
@@ -80,7 +80,7 @@ def _print_report(report: Report, limit: int = 50) -> None:
         grouped.setdefault(finding.message, []).append(finding.focus)
     for message, focus in sorted(grouped.items(), key=lambda item: -len(item[1])):
         examples = ", ".join(focus[:3]) + (", …" if len(focus) > 3 else "")
-        err.print(f"[yellow]![/] {len(focus)} x {message} (e.g. {examples})", soft_wrap=True)
+        err.print(f"[yellow]![/] {len(focus)} x {escape(message)} (e.g. {escape(examples)})", soft_wrap=True)
     err.print(f"SHACL: {len(report.violations)} violation(s), {len(report.warnings)} warning(s).")
 
 
@@ -109,15 +109,15 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     except (OSError, RuntimeError) as error:
         reason = f"{error.strerror}: {error.filename}" if isinstance(error, OSError) and error.strerror else error
-        err.print(f"[red]The new build could not be written ({reason}).[/] Nothing was published; the previous "
-                  "store is untouched. Free some space or fix the cause, then run the build again.")
+        err.print(f"[red]The new build could not be written ({escape(str(reason))}).[/] Nothing was published; the "
+                  "previous store is untouched. Free some space or fix the cause, then run the build again.")
         return 1
     _print_report(report)
     where = settings.sparql_endpoint or settings.store
     serve = f"--sparql-endpoint {where}" if settings.sparql_endpoint else f"--store {where}"
     release = f"release {manifest.release} (build {manifest.build_id})" if manifest.release else (
         f"build {manifest.build_id}")
-    err.print(f"Published {manifest.triples} triples as {release} to {where}. "
+    err.print(f"Published {manifest.triples} triples as {release} to {escape(str(where))}. "
               f"Next: `smartcity-kg serve {serve}`.")
     return 0
 
@@ -223,7 +223,7 @@ def _query(args: argparse.Namespace, settings: Settings, sparql: str) -> int:
     try:
         sys.stdout.buffer.write(serialize_outcome(outcome, args.format, prefixes(store.manifest.namespace)))
     except ValueError as error:
-        err.print(f"[red]{error}[/]")
+        err.print(f"[red]{escape(str(error))}[/]", soft_wrap=True)
         return 2
     return 0
 
@@ -244,7 +244,7 @@ def _print_table(outcome: QueryOutcome, namespaces: dict[str, str]) -> None:
     elif isinstance(outcome, ox.QuerySolutions):
         table = Table(*[v.value for v in outcome.variables])
         for row in outcome:
-            table.add_row(*[_cell(row[v]) for v in outcome.variables])
+            table.add_row(*[escape(_cell(row[v])) for v in outcome.variables])  # data, not markup
         out.print(table)
     else:
         sys.stdout.buffer.write(serialize_rdf(outcome, ox.RdfFormat.TURTLE, namespaces))
@@ -444,7 +444,7 @@ def run(parser: argparse.ArgumentParser, settings: Settings, argv: Sequence[str]
     try:
         return int(args.run(args, settings))
     except StoreUnavailableError as error:
-        err.print(f"[red]{error}[/]")
+        err.print(f"[red]{escape(str(error))}[/]", soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         err.print("Interrupted; nothing was half-published.")

@@ -42,7 +42,10 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OneLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400, pattern=r"^[^\n]*$")]
 # ISO 8601 calendar durations: P3Y, P18M, P1Y6M, P2W, P10D (at least one part).
 Duration = Annotated[
-    str, StringConstraints(pattern=r"^P([0-9]+Y([0-9]+M)?([0-9]+W)?([0-9]+D)?|[0-9]+M([0-9]+W)?([0-9]+D)?|[0-9]+W([0-9]+D)?|[0-9]+D)$")
+    str,
+    StringConstraints(
+        pattern=r"^P([0-9]+Y([0-9]+M)?([0-9]+W)?([0-9]+D)?|[0-9]+M([0-9]+W)?([0-9]+D)?|[0-9]+W([0-9]+D)?|[0-9]+D)$"
+    ),
 ]
 
 
@@ -226,7 +229,9 @@ class CountryCode(Identifier):
 class CordisId(Identifier):
     """The project number under which CORDIS, the EU's research information service, lists a project."""
 
-    value: Annotated[str, StringConstraints(pattern=r"^[0-9]{5,9}$")] = Field(description='digits, quoted, e.g. "646578"')
+    value: Annotated[str, StringConstraints(pattern=r"^[0-9]{5,9}$")] = Field(
+        description='digits, quoted, e.g. "646578"'
+    )
 
 
 class Amount(Cited):
@@ -258,7 +263,9 @@ class Location(Cited):
     """A point in WGS84 from a gazetteer record: the GeoNames id and the point as WKT, longitude first."""
 
     geonames: int = Field(gt=0, description="GeoNames id of the place")
-    point: Annotated[str, StringConstraints(pattern=r"^POINT\(-?[0-9]{1,3}(\.[0-9]+)? -?[0-9]{1,2}(\.[0-9]+)?\)$")] = Field(
+    point: Annotated[
+        str, StringConstraints(pattern=r"^POINT\(-?[0-9]{1,3}(\.[0-9]+)? -?[0-9]{1,2}(\.[0-9]+)?\)$")
+    ] = Field(
         description='"POINT(longitude latitude)", e.g. "POINT(7.46 51.51)"'
     )
 

@@ -191,3 +191,12 @@ def test_yaml_aliases_are_refused_where_they_stand(data: Path, text: str, line: 
     (problem,) = caught.value.problems
     assert problem.file.endswith("zz-aliases.yaml") and problem.line == line
     assert "aliases" in problem.message
+
+
+def test_messages_show_patterns_and_data_as_written(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Square brackets are console markup to the terminal printer: a message must not lose them.
+    _replace(data / "alliance.yaml", "  - key: alpha-beta", "  - key: Alpha_[bold]Beta")
+    assert main(["validate", "--data", str(data)]) == 1
+    said = capsys.readouterr().err
+    assert "^[a-z0-9]+(-[a-z0-9]+)*$" in said, said
+    assert "Alpha_[bold]Beta" in said, said

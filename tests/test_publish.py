@@ -368,3 +368,10 @@ def test_concurrent_builds_of_the_same_data_never_remove_the_published_one(tmp_p
     assert manifests[0] == manifests[1]
     assert not missing
     assert len(open_embedded(store)) == 20_000
+
+
+def test_query_table_shows_values_as_they_are(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    assert main(["query", "--store", str(store), "--format", "table", 'SELECT ("[b]x[/b] [red]" AS ?v) {}']) == 0
+    assert "[b]x[/b] [red]" in capsys.readouterr().out
