@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
+from rich.markup import escape
+
 from graph.cli import build_parser, cmd_build, err, load_settings, remote_options, run
 from graph.published import StoreUnavailableError, current_build
 from graph.settings import Settings
@@ -22,7 +24,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         try:
             current_build(settings.store)
         except StoreUnavailableError:
-            err.print(f"No published graph in {settings.store} yet: building it first.")
+            err.print(f"No published graph in {escape(str(settings.store))} yet: building it first.")
             status = cmd_build(args, settings)
             if status != 0:
                 return status

@@ -7,7 +7,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["AliasError", "DuplicateKeyError", "Located", "Path_", "ShapeError", "read_yaml"]
+__all__ = ["MAX_DEPTH", "AliasError", "DuplicateKeyError", "Located", "Path_", "ShapeError", "TooDeepError",
+           "read_yaml"]
 
 Path_ = tuple[str | int, ...]
 
@@ -47,19 +48,42 @@ class AliasError(ShapeError):
                          line)
 
 
+class TooDeepError(ShapeError):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"mappings and lists nest more than {MAX_DEPTH} deep here; curated data never needs as "
+                         "many levels: flatten the value", line)
+
+
+# Curated records nest a few levels; the bound keeps reading them (recursive, see _convert) within the stack.
+MAX_DEPTH = 64
+
+
 def read_yaml(file: Path) -> Located:
-    """Parse one file; raises yaml.YAMLError (with its mark) or ShapeError (a duplicate key, an alias)."""
+    """Parse one file; raises yaml.YAMLError (with its mark) or ShapeError (a duplicate key, an alias, nesting
+    too deep, a value that cannot be read)."""
     text = file.read_text(encoding="utf-8")
-    if "*" in text:  # an alias is possible: refused before anything is built from it (a "billion laughs" file)
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                raise AliasError(str(event.anchor), event.start_mark.line + 1 if event.start_mark else 1)
+    # One pass over the parser's events, before anything is built: aliases (a "billion laughs" file) and nesting
+    # deep enough to exhaust the stack are refused where they stand.
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise AliasError(str(event.anchor), _line(event))
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise TooDeepError(_line(event))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
     # libyaml parses about ten times faster than the pure-Python parser and keeps the same marks and tags.
     node = yaml.compose(text, Loader=yaml.CSafeLoader)
     lines: dict[Path_, int] = {}
     if node is None:
         return Located({}, lines)
     return Located(_convert(node, (), lines, yaml.SafeLoader("")), lines)
+
+
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark else 1
 
 
 def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int], constructor: yaml.SafeLoader) -> Any:
@@ -84,7 +108,11 @@ def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int], constructor:
     # A date or timestamp stays the text the curator wrote: precision must not be lost or invented.
     if node.tag == "tag:yaml.org,2002:timestamp":
         return node.value
-    return constructor.construct_object(node, deep=True)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError) as error:  # an integer of 5000 digits is over Python's conversion limit
+        shown = node.value if len(node.value) <= 40 else f"{node.value[:40]}…"
+        raise ShapeError(f"the value {shown!r} cannot be read ({error})", node.start_mark.line + 1) from None
 
 
 _STR = "tag:yaml.org,2002:str"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import resource
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pyoxigraph as ox
 import yaml
@@ -60,7 +64,7 @@ def _progress(title: str) -> Iterator[Callable[[str], None]]:
 
 def _print_problems(error: LoadError) -> None:
     for problem in error.problems:
-        err.print(f"[red]error[/] {problem}", markup=True, soft_wrap=True)
+        err.print(f"[red]error[/] {escape(str(problem))}", soft_wrap=True)
     err.print(f"\n{len(error.problems)} problem(s) in the data. Fix them and run the command again; "
               "data/README.md explains every field.")
 
@@ -68,7 +72,7 @@ def _print_problems(error: LoadError) -> None:
 def _print_report(report: Report, limit: int = 50) -> None:
     """Violations one by one; warnings grouped by what they say, with a few examples each."""
     for finding in report.violations[:limit]:
-        err.print(f"[red]✗[/] {finding}", soft_wrap=True)
+        err.print(f"[red]✗[/] {escape(str(finding))}", soft_wrap=True)
     if len(report.violations) > limit:
         err.print(f"  … and {len(report.violations) - limit} more violations")
     grouped: dict[str, list[str]] = {}
@@ -76,7 +80,7 @@ def _print_report(report: Report, limit: int = 50) -> None:
         grouped.setdefault(finding.message, []).append(finding.focus)
     for message, focus in sorted(grouped.items(), key=lambda item: -len(item[1])):
         examples = ", ".join(focus[:3]) + (", …" if len(focus) > 3 else "")
-        err.print(f"[yellow]![/] {len(focus)} x {message} (e.g. {examples})", soft_wrap=True)
+        err.print(f"[yellow]![/] {len(focus)} x {escape(message)} (e.g. {escape(examples)})", soft_wrap=True)
     err.print(f"SHACL: {len(report.violations)} violation(s), {len(report.warnings)} warning(s).")
 
 
@@ -105,15 +109,15 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     except (OSError, RuntimeError) as error:
         reason = f"{error.strerror}: {error.filename}" if isinstance(error, OSError) and error.strerror else error
-        err.print(f"[red]The new build could not be written ({reason}).[/] Nothing was published; the previous "
-                  "store is untouched. Free some space or fix the cause, then run the build again.")
+        err.print(f"[red]The new build could not be written ({escape(str(reason))}).[/] Nothing was published; the "
+                  "previous store is untouched. Free some space or fix the cause, then run the build again.")
         return 1
     _print_report(report)
     where = settings.sparql_endpoint or settings.store
     serve = f"--sparql-endpoint {where}" if settings.sparql_endpoint else f"--store {where}"
     release = f"release {manifest.release} (build {manifest.build_id})" if manifest.release else (
         f"build {manifest.build_id}")
-    err.print(f"Published {manifest.triples} triples as {release} to {where}. "
+    err.print(f"Published {manifest.triples} triples as {release} to {escape(str(where))}. "
               f"Next: `smartcity-kg serve {serve}`.")
     return 0
 
@@ -140,12 +144,78 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         err.print("Give a query as an argument or with --file F.rq.")
         return 2
     sparql = sparql.removeprefix("\ufeff")  # a byte-order mark some editors write first: not part of the query
+    # The service's guard (api.sparql.guard: no web stack) here too: the engine would fetch any SERVICE URL.
+    from api.sparql.guard import QueryRefusedError, analyse_query  # noqa: PLC0415
+
+    try:
+        analyse_query(sparql, settings.max_nesting)
+    except QueryRefusedError as error:
+        err.print(f"[red]refused:[/] {escape(str(error))}", soft_wrap=True)
+        return 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Evaluated in a child process under the memory cap: the engine aborts when an allocation fails, which the
+    # child cannot report, so this process says what happened. The child's output and messages come through
+    # pipes and are written here, so they go wherever this process's streams go.
+    output, messages = os.pipe(), os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(output[0])
+        os.close(messages[0])
+        _in_child(args, settings, sparql, output[1], messages[1])
+    os.close(output[1])
+    os.close(messages[1])
+    with os.fdopen(output[0], "rb") as answer:
+        while chunk := answer.read(2**16):
+            sys.stdout.buffer.write(chunk)
+    with os.fdopen(messages[0], "rb") as said:
+        sys.stderr.write(said.read().decode("utf-8", "replace"))
+    sys.stdout.flush()
+    _, waited = os.waitpid(child, 0)
+    if not os.WIFSIGNALED(waited):
+        return os.WEXITSTATUS(waited)
+    if os.WTERMSIG(waited) == signal.SIGABRT:
+        err.print(f"[red]The query was stopped: it needed more memory than the {settings.query_memory_mb} MB a "
+                  "query may use[/] (setting query_memory_mb, SMARTCITY_KG_QUERY_MEMORY_MB). Make it more selective "
+                  "(a LIMIT alone does not help under ORDER BY), or raise the limit.", soft_wrap=True)
+    else:
+        err.print(f"[red]The query engine stopped ({signal.Signals(os.WTERMSIG(waited)).name}) evaluating this "
+                  "query.[/]", soft_wrap=True)
+    return 1
+
+
+def _in_child(args: argparse.Namespace, settings: Settings, sparql: str, output: int, messages: int) -> NoReturn:
+    """Run `_query` with its output into the pipe `output` and its messages into `messages`; never returns."""
+    status = 1
+    said = io.StringIO()
+    sys.stdout = io.TextIOWrapper(os.fdopen(output, "wb"), encoding="utf-8")
+    sys.stderr = said
+    # The engine's own last words when an allocation fails ("memory allocation of 360 bytes failed", a backtrace)
+    # are written straight to the error stream: the parent says what happened instead.
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    try:
+        status = _query(args, settings, sparql)
+    except StoreUnavailableError as error:
+        err.print(f"[red]{escape(str(error))}[/]", soft_wrap=True)
+    finally:
+        sys.stdout.close()  # the answer is complete: the parent reads the messages next
+        os.write(messages, said.getvalue().encode("utf-8"))
+        os.close(messages)
+        os._exit(status)
+
+
+def _query(args: argparse.Namespace, settings: Settings, sparql: str) -> int:
+    """`query`'s evaluation and output, in the child process."""
     store = open_embedded(settings.store)
     _cap_memory(settings.query_memory_mb)
     try:
         outcome = store.query(sparql)
     except SyntaxError as error:
-        err.print(f"[red]bad query:[/] {error}")
+        err.print(f"[red]bad query:[/] {escape(str(error))}", soft_wrap=True)
+        return 1
+    except (RuntimeError, ValueError, OSError) as error:  # the engine's evaluation errors
+        err.print(f"[red]the query could not be evaluated:[/] {escape(str(error))}", soft_wrap=True)
         return 1
     if args.format == "table":
         _print_table(outcome, prefixes(store.manifest.namespace))
@@ -153,7 +223,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     try:
         sys.stdout.buffer.write(serialize_outcome(outcome, args.format, prefixes(store.manifest.namespace)))
     except ValueError as error:
-        err.print(f"[red]{error}[/]")
+        err.print(f"[red]{escape(str(error))}[/]", soft_wrap=True)
         return 2
     return 0
 
@@ -174,7 +244,7 @@ def _print_table(outcome: QueryOutcome, namespaces: dict[str, str]) -> None:
     elif isinstance(outcome, ox.QuerySolutions):
         table = Table(*[v.value for v in outcome.variables])
         for row in outcome:
-            table.add_row(*[_cell(row[v]) for v in outcome.variables])
+            table.add_row(*[escape(_cell(row[v])) for v in outcome.variables])  # data, not markup
         out.print(table)
     else:
         sys.stdout.buffer.write(serialize_rdf(outcome, ox.RdfFormat.TURTLE, namespaces))
@@ -393,7 +463,7 @@ def run(parser: argparse.ArgumentParser, settings: Settings, argv: Sequence[str]
     try:
         return int(args.run(args, settings))
     except StoreUnavailableError as error:
-        err.print(f"[red]{error}[/]")
+        err.print(f"[red]{escape(str(error))}[/]", soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         err.print("Interrupted; nothing was half-published.")

@@ -11,7 +11,7 @@ from typing import Literal
 __all__ = ["BY", "PartialDate", "add_duration", "parse_partial_date", "written_date"]
 
 Precision = Literal["year", "month", "day"]
-_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PATTERN = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
 @dataclass(frozen=True, order=True)
@@ -55,7 +55,7 @@ def written_date(text: str, lang: str) -> str:
     """A date written out at its precision: "2016", "Dezember 2016", "9. Dezember 2016" (or in English); a text
     that is no such date stays as it is."""
     parts = text.split("-")
-    if not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
+    if not all(part.isascii() and part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
         return text
     months = _MONTHS.get(lang, _MONTHS["en"])
     if len(parts) == 1 or not 1 <= int(parts[1]) <= 12:
@@ -67,7 +67,7 @@ def written_date(text: str, lang: str) -> str:
     return f"{day}. {month} {parts[0]}" if lang == "de" else f"{day} {month} {parts[0]}"
 
 
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+_DURATION = re.compile(r"^P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?$")
 
 
 def add_duration(start: date, duration: str) -> date:

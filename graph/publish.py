@@ -17,7 +17,15 @@ import pyoxigraph as ox
 
 from graph._convert import sorted_unique
 from graph.prefixes import prefixes as prefix_map
-from graph.published import DUMP_FILES, MARKER, Manifest, read_manifest, store_checksums
+from graph.published import (
+    DUMP_FILES,
+    MARKER,
+    Manifest,
+    StoreUnavailableError,
+    read_manifest,
+    store_checksums,
+    verify_store,
+)
 from graph.releases import KEEP_RELEASES, next_version, prune_releases, read_releases, sha256_file, write_release
 
 __all__ = ["publish_store"]
@@ -53,6 +61,8 @@ def publish_store(nquads: bytes | Path, store_dir: Path, *, namespace: str, modi
         manifest = replace(manifest, modified=modified, release=version, previous_release=previous)
         final = builds / manifest.build_id
         known = read_manifest(final) if (final / MARKER).exists() else None
+        if known is not None and not _intact(final, known, store_dir):
+            known = None  # damaged on disk: written anew (the repair the damaged-store message names)
         if known is not None and known.release != version and known.checksums:
             # The same content published before as another release (data restored): its store and dumps are there
             # byte for byte, and may be open in a server or a query worker, so they stay; only the record of which
@@ -73,6 +83,15 @@ def publish_store(nquads: bytes | Path, store_dir: Path, *, namespace: str, modi
         _remove_old(builds, keep=final)
         prune_releases(store_dir, keep_releases)
     return manifest
+
+
+def _intact(build: Path, manifest: Manifest, store_dir: Path) -> bool:
+    """Whether the store of `build` holds exactly the files that were published."""
+    try:
+        verify_store(build / "oxigraph", manifest.store_checksums, store_dir)
+    except StoreUnavailableError:
+        return False
+    return True
 
 
 @contextmanager

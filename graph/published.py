@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from io import BytesIO
 from pathlib import Path
 
 from graph import __version__
 
-__all__ = ["DUMP_FILES", "MARKER", "Manifest", "StoreUnavailableError", "current_build", "read_manifest",
-           "store_checksums", "store_of", "verify_store"]
+__all__ = ["DAMAGED", "DUMP_FILES", "MARKER", "NOT_PUBLISHED", "Manifest", "StoreUnavailableError", "current_build",
+           "read_manifest", "store_checksums", "store_of", "verify_store"]
 
 MARKER = "build.json"
 DUMP_FILES = {"ttl": "graph.ttl", "nt.gz": "graph.nt.gz", "nq.gz": "graph.nq.gz", "jsonld": "graph.jsonld"}
 
 
+# What clients are told (StoreUnavailableError.public): what to do, without the server's paths.
+NOT_PUBLISHED = "no graph has been published here yet: run `smartcity-kg build`"
+UNREADABLE = "the published build is unfinished or unreadable; repair it with `smartcity-kg build`"
+DAMAGED = "the published store is damaged and cannot be opened; repair it with `smartcity-kg build`"
+
+
 class StoreUnavailableError(Exception):
-    """No complete published build where one was expected; the message says what to do."""
+    """No complete published build where one was expected; the message says what to do.
+
+    `public` is what a client of the service is told: the same advice without the server's file paths or the
+    storage engine's own words, which go to the log (the message itself is for the operator, and the CLI).
+    """
+
+    def __init__(self, message: str, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = message if public is None else public
 
 
 @dataclass(frozen=True)
@@ -34,8 +49,9 @@ class Manifest:
     release: str = ""  # the data's version (graph.releases); empty where releases are not recorded (remote stores)
     previous_release: str | None = None
     checksums: dict[str, str] = field(default_factory=dict)  # dump file name → SHA-256 (hex)
-    # (file, SHA-256) of each data file of the store, checked whenever the build is opened: a store damaged on
-    # disk can still open, and then make the engine allocate without bound. Empty for builds written before.
+    # (file, SHA-256) of every file of the store the engine reads, checked whenever the build is opened: a store
+    # damaged on disk can still open, and then make the engine allocate without bound (or open empty). The list is
+    # required: a build whose list is missing or empty is refused, as the files never match it.
     store_checksums: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -69,23 +85,31 @@ def read_manifest(build: Path) -> Manifest:
                                           for name, digest in fields.get("store_checksums", ()))
         return Manifest(**fields)
     except FileNotFoundError as error:
-        raise StoreUnavailableError(f"{build} has no completion marker ({MARKER}): it was never finished") from error
+        raise StoreUnavailableError(f"{build} has no completion marker ({MARKER}): it was never finished",
+                                    UNREADABLE) from error
     except (ValueError, TypeError) as error:
-        raise StoreUnavailableError(f"{build}/{MARKER} is unreadable: {error}") from error
+        raise StoreUnavailableError(f"{build}/{MARKER} is unreadable: {error}", UNREADABLE) from error
 
 
 def current_build(store_dir: Path) -> tuple[Path, Manifest]:
     """The complete build that `store_dir/current` points at, or StoreUnavailableError saying what to do."""
     link = store_dir / "current"
     if not link.exists():
-        raise StoreUnavailableError(f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`")
+        raise StoreUnavailableError(f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`",
+                                    NOT_PUBLISHED)
     build = link.resolve()
     return build, read_manifest(build)
 
 
+# RocksDB's own lock and its diagnostic log: written by the engine, never read for data.
+_NOT_DATA = re.compile(r"LOCK|LOG(\.old\.\d+)?")
+
+
 def _data_files(folder: Path) -> list[Path]:
-    """The store's data files (RocksDB's tables, which never change once written), in a stable order."""
-    return sorted(folder.glob("*.sst"))
+    """Every file of the store the engine reads, in a stable order: its tables (`*.sst`) and also the write-ahead
+    log (`*.log`), `MANIFEST-*`, `CURRENT`, `OPTIONS-*` and `IDENTITY`. A truncated MANIFEST opens as an empty
+    store, and a store opened for writing after publishing changes its log and MANIFEST: both are damage."""
+    return sorted(file for file in folder.iterdir() if file.is_file() and not _NOT_DATA.fullmatch(file.name))
 
 
 def _digest(file: Path) -> str:
@@ -104,13 +128,13 @@ def store_checksums(folder: Path) -> tuple[tuple[str, str], ...]:
 
 
 def verify_store(folder: Path, expected: tuple[tuple[str, str], ...], store_dir: Path) -> None:
-    """StoreUnavailableError with the repair command when a data file of the store in `folder` is missing or
-    differs from what was published."""
-    if not expected:
-        return
-    for name, digest in expected:
-        file = folder / name
-        if not file.is_file() or _digest(file) != digest:
-            raise StoreUnavailableError(f"the published store is damaged ({name} is not the file that was "
-                                        f"published) and cannot be opened; repair it with `smartcity-kg build "
-                                        f"--store {store_dir}`")
+    """StoreUnavailableError with the repair command when the files of the store in `folder` are not those that
+    were published: one missing, changed or added, or no record of them at all (`expected` empty)."""
+    recorded = dict(expected)
+    present = {file.name: file for file in _data_files(folder)} if folder.is_dir() else {}
+    changed = sorted(set(recorded) ^ set(present)) or [
+        name for name, digest in sorted(recorded.items()) if _digest(present[name]) != digest]
+    if changed or not recorded:
+        what = f"{changed[0]} is not the file that was published" if changed else "its files were not recorded"
+        raise StoreUnavailableError(f"the published store is damaged ({what}) and cannot be opened; repair it with "
+                                    f"`smartcity-kg build --store {store_dir}`", DAMAGED)

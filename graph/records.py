@@ -42,7 +42,10 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OneLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400, pattern=r"^[^\n]*$")]
 # ISO 8601 calendar durations: P3Y, P18M, P1Y6M, P2W, P10D (at least one part).
 Duration = Annotated[
-    str, StringConstraints(pattern=r"^P(\d+Y(\d+M)?(\d+W)?(\d+D)?|\d+M(\d+W)?(\d+D)?|\d+W(\d+D)?|\d+D)$")
+    str,
+    StringConstraints(
+        pattern=r"^P([0-9]+Y([0-9]+M)?([0-9]+W)?([0-9]+D)?|[0-9]+M([0-9]+W)?([0-9]+D)?|[0-9]+W([0-9]+D)?|[0-9]+D)$"
+    ),
 ]
 
 
@@ -59,7 +62,7 @@ def _checked_date(value: Any) -> Any:
     return value
 
 
-DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 DateText = Annotated[
     str, StringConstraints(pattern=DATE_PATTERN), BeforeValidator(_checked_date), BeforeValidator(_date_text)
 ]
@@ -210,13 +213,13 @@ class Identifier(Cited):
 class Ags(Identifier):
     """Amtlicher Gemeindeschlüssel: the official eight-digit key of a German municipality."""
 
-    value: Annotated[str, StringConstraints(pattern=r"^\d{8}$")] = Field(
+    value: Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")] = Field(
         description="8 digits, quoted, e.g. \"05913000\""
     )
 
 
 class WikidataId(Identifier):
-    value: Annotated[str, StringConstraints(pattern=r"^Q[1-9]\d*$")] = Field(description="e.g. Q1295")
+    value: Annotated[str, StringConstraints(pattern=r"^Q[1-9][0-9]*$")] = Field(description="e.g. Q1295")
 
 
 class CountryCode(Identifier):
@@ -226,13 +229,15 @@ class CountryCode(Identifier):
 class CordisId(Identifier):
     """The project number under which CORDIS, the EU's research information service, lists a project."""
 
-    value: Annotated[str, StringConstraints(pattern=r"^\d{5,9}$")] = Field(description='digits, quoted, e.g. "646578"')
+    value: Annotated[str, StringConstraints(pattern=r"^[0-9]{5,9}$")] = Field(
+        description='digits, quoted, e.g. "646578"'
+    )
 
 
 class Amount(Cited):
     """A sum of money as the source states it: the full amount (not rounded by us) and its currency."""
 
-    value: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d{1,2})?$")] = Field(
+    value: Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]{1,2})?$")] = Field(
         description='the amount as a quoted decimal without separators, e.g. "24843233.75"'
     )
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
@@ -258,7 +263,9 @@ class Location(Cited):
     """A point in WGS84 from a gazetteer record: the GeoNames id and the point as WKT, longitude first."""
 
     geonames: int = Field(gt=0, description="GeoNames id of the place")
-    point: Annotated[str, StringConstraints(pattern=r"^POINT\(-?\d{1,3}(\.\d+)? -?\d{1,2}(\.\d+)?\)$")] = Field(
+    point: Annotated[
+        str, StringConstraints(pattern=r"^POINT\(-?[0-9]{1,3}(\.[0-9]+)? -?[0-9]{1,2}(\.[0-9]+)?\)$")
+    ] = Field(
         description='"POINT(longitude latitude)", e.g. "POINT(7.46 51.51)"'
     )
 

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from graph._convert import serialize_rdf
 from graph.formats import DATASET, GRAPH, RESULTS
-from graph.published import Manifest, StoreUnavailableError, current_build, store_of, verify_store
+from graph.published import DAMAGED, Manifest, StoreUnavailableError, current_build, store_of, verify_store
 
 __all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome", "with_constants"]
 
@@ -46,7 +46,8 @@ class EmbeddedStore:
             self._store = ox.Store.read_only(str(path / "oxigraph"))
         except (OSError, RuntimeError) as error:  # Oxigraph reports a damaged store as a RuntimeError
             raise StoreUnavailableError(f"the published store cannot be opened ({error}); repair it with "
-                                        f"`smartcity-kg build --store {store_dir or path.parent.parent}`") from error
+                                        f"`smartcity-kg build --store {store_dir or path.parent.parent}`",
+                                        DAMAGED) from error
 
     def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
               substitutions: Mapping[str, Term] | None = None) -> QueryOutcome:

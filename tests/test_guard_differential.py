@@ -81,7 +81,7 @@ def canary() -> Iterator[Canary]:
 
 KEYWORD_CASES = ("SERVICE", "service", "Service", "sErViCe")
 SILENT = ("", " SILENT", "silent", " silent", "SILENT", "\tSilent")
-BREAKS = ("", " ", "\n", "\t", "#c\n", "#c\r", "\r\n", "  #x SERVICE\n")
+BREAKS = ("", " ", "\n", "\t", "#c\n", "#c\r", "\r\n", "  #x SERVICE\n", "#>\n", "#>\r\n", "#>\n\n")
 TARGETS = ("<{u}>", "ex:x", ":x", "ex:", ":", "<{u}x>")
 # What may stand before the keyword in a group: the end of a triple pattern (every kind of term), a filter,
 # a bind, a nested group; glued to the keyword or not.
@@ -110,6 +110,14 @@ BEFORE = (
     "?s ?p (1)",
     "BIND(2 AS ?o) FILTER(?o>1)",
     "?s ?p false",
+    # An operand end before a `<` glued to what follows: the `}` of EXISTS, the `>>` of a quoted triple.
+    "FILTER(EXISTS{}<?a)",
+    "FILTER(NOT EXISTS{?s ?p ?o}<?a)",
+    "FILTER(!EXISTS{}<?a)",
+    "FILTER(EXISTS{}\n<?a)",
+    "OPTIONAL{FILTER(EXISTS{}<?a)",
+    "FILTER(<<?s ?p ?o>><?a)",
+    "FILTER(EXISTS{}<?a).",
 )
 # Spellings that try to make a reader think what follows is hidden in a string, a comment, an IRI or a name.
 DECOYS = (
@@ -130,6 +138,12 @@ DECOYS = (
     "?a<",
     "FILTER(?o<1)",
     "FILTER(?o<",
+    "FILTER(EXISTS{}<",
+    "FILTER(NOT EXISTS{?s ?p ?o}<",
+    "FILTER(!EXISTS{}<?a)",
+    "FILTER(<<?s ?p ?o>><",
+    "}<",
+    ">><",
     "(",
     ")",
     "[",
@@ -243,6 +257,14 @@ FIXED = [
     "SELECT * {{ ?s ?p 1.SERVICE <{u}> {{}} }}",
     "SELECT * {{ #x\rSERVICE <{u}> {{}} }}",
     "SELECT * {{ BIND(1 AS ?o) FILTER(?o<2)SERVICE#>\n<{u}>{{}} }}",
+    "PREFIX : <{u}>\nSELECT * WHERE {{ FILTER(EXISTS{{}}<?a)SERVICE:rem1#>\n{{}} }}",
+    "PREFIX : <{u}>\nSELECT * WHERE {{ FILTER(NOT EXISTS{{?s ?p ?o}}<?a)SERVICE:rem1#>\n{{}} }}",
+    "PREFIX : <{u}>\nSELECT * WHERE {{ FILTER(!EXISTS{{}}<?a)SERVICE:rem1#>\n{{}} }}",
+    "PREFIX : <{u}>\nSELECT * WHERE {{ OPTIONAL {{ FILTER(EXISTS{{}}<?a)SERVICE:rem1#>\n{{}} }} }}",
+    "PREFIX : <{u}>\nSELECT * WHERE {{ FILTER(EXISTS{{}}<?a).SERVICE:rem1#>\n{{}} }}",
+    "PREFIX : <{u}>\nASK {{ FILTER(EXISTS{{}}<?a)SERVICE:rem1#>\n{{}} }}",
+    "PREFIX : <{u}>\nCONSTRUCT {{}} WHERE {{ FILTER(EXISTS{{}}<?a)SERVICE:rem1#>\n{{}} }}",
+    "PREFIX : <{u}>\nDESCRIBE ?a WHERE {{ FILTER(EXISTS{{}}<?a)SERVICE:rem1#>\n{{}} }}",
 ]
 
 

@@ -46,6 +46,13 @@ MISTAKES = [
      "alliances[0].members[2].role", "unknown role"),
     ("alliance.yaml", '    signed: {date: "2017-06-08"}', '    signed: {date: "June 2017"}',
      "agreements[0].signed.date", "must be a year"),
+    # Digits of other scripts are digits to Unicode, not to the formats the graph publishes.
+    ("alliance.yaml", 'since: "2016-12"', 'since: "\uff12\uff10\uff11\uff16-\u0661\u0662"',
+     "alliances[0].members[0].since.date", "must be a year"),
+    ("alliance.yaml", '    signed: {date: "2017-06-08"}', '    signed: {date: "2017-\u0660\u0666-08"}',
+     "agreements[0].signed.date", "must be a year"),
+    ("shared.yaml", 'value: "05913000"', 'value: "\u0660\u0665\u0669\u0661\u0663\u0660\u0660\u0660"',
+     "cities[0].ags.value", "does not have the expected form"),
 ]
 
 
@@ -156,6 +163,20 @@ LAUGHS = "\n".join([
 ]) + "\n"
 
 
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("organizations:\n" + "- " * 600 + "x\n", 2, "nest more than 64 deep"),
+    ("organizations: " + "[" * 600 + "]" * 600 + "\n", 1, "nest more than 64 deep"),
+    ("sources:\n  - key: s\n    size: " + "7" * 5000 + "\n", 3, "cannot be read"),
+], ids=["deep block lists", "deep flow lists", "integer of 5000 digits"])
+def test_yaml_beyond_what_can_be_read_is_a_located_error(data: Path, text: str, line: int, message: str) -> None:
+    (data / "zz-odd.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        load_records(data)
+    (problem,) = caught.value.problems
+    assert problem.file.endswith("zz-odd.yaml") and problem.line == line
+    assert message in problem.message
+
+
 @pytest.mark.parametrize(("text", "line"), [
     (LAUGHS, 2),  # nested aliases: 9**9 strings once expanded (tens of GB)
     ("organizations: &x [*x]\n", 1),  # a recursive alias: expansion never ends
@@ -170,3 +191,12 @@ def test_yaml_aliases_are_refused_where_they_stand(data: Path, text: str, line: 
     (problem,) = caught.value.problems
     assert problem.file.endswith("zz-aliases.yaml") and problem.line == line
     assert "aliases" in problem.message
+
+
+def test_messages_show_patterns_and_data_as_written(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Square brackets are console markup to the terminal printer: a message must not lose them.
+    _replace(data / "alliance.yaml", "  - key: alpha-beta", "  - key: Alpha_[bold]Beta")
+    assert main(["validate", "--data", str(data)]) == 1
+    said = capsys.readouterr().err
+    assert "^[a-z0-9]+(-[a-z0-9]+)*$" in said, said
+    assert "Alpha_[bold]Beta" in said, said

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from graph.publish import publish_store
 from graph.published import StoreUnavailableError, current_build
 from graph.store import open_embedded
 from tests.conftest import start_server, stop_server
+from tests.test_guard_differential import Canary
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -215,6 +217,46 @@ def test_a_store_damaged_but_openable_is_unavailable_with_the_repair_command(
         stop_server(server)
 
 
+def _truncate_manifest(store: Path) -> None:
+    build, _ = current_build(store)
+    for file in (build / "oxigraph").glob("MANIFEST-*"):
+        file.write_bytes(file.read_bytes()[:len(file.read_bytes()) // 2])
+
+
+def _write_after_publishing(store: Path) -> None:
+    build, _ = current_build(store)
+    writable = ox.Store(str(build / "oxigraph"))
+    writable.add(ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("added")))
+    del writable
+
+
+def _forget_checksums(store: Path, value: object) -> None:
+    build, _ = current_build(store)
+    fields = json.loads((build / "build.json").read_text(encoding="utf-8"))
+    if value is None:
+        del fields["store_checksums"]
+    else:
+        fields["store_checksums"] = value
+    (build / "build.json").write_text(json.dumps(fields), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [
+    _truncate_manifest,
+    _write_after_publishing,
+    lambda store: _forget_checksums(store, None),
+    lambda store: _forget_checksums(store, []),
+], ids=["truncated-manifest", "written-after-publishing", "checksums-removed", "checksums-emptied"])
+def test_a_store_whose_files_are_not_those_published_is_refused(tmp_path: Path, damage: Callable[[Path], None]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    assert len(open_embedded(store)) > 0
+    damage(store)
+    with pytest.raises(StoreUnavailableError, match=f"repair it with `smartcity-kg build --store {store}`"):
+        open_embedded(store)
+    run_build(MINI, store, NS)  # the repair the message names
+    assert len(open_embedded(store)) > 0
+
+
 def test_a_damaged_store_is_unavailable_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "s"
     run_build(MINI, store, NS)
@@ -236,8 +278,13 @@ def test_the_service_over_a_damaged_store_answers_503(tmp_path: Path) -> None:
                 response = client.get(path)
                 assert response.status_code == 503, path
                 assert "cannot be opened" in response.text and "Traceback" not in response.text
+                # The repair command, but none of the server's paths: those are for the operator, in the log.
+                assert "repair it with `smartcity-kg build`" in response.text, path
+                assert str(tmp_path) not in response.text and "oxigraph" not in response.text, path
     finally:
-        stop_server(server)
+        server.process.terminate()
+        _, log = server.process.communicate(timeout=10)
+    assert f"smartcity-kg build --store {store}" in log.decode(errors="replace")
 
 
 def test_query_command_reads_a_file_with_a_byte_order_mark(tmp_path: Path,
@@ -258,9 +305,28 @@ def test_query_command_is_capped_in_memory(tmp_path: Path) -> None:
     began = time.monotonic()
     finished = subprocess.run(command, env={**os.environ, "SMARTCITY_KG_QUERY_MEMORY_MB": "300"}, timeout=120,
                               capture_output=True, check=False)
-    assert finished.returncode != 0
+    assert finished.returncode == 1  # not the engine's abort (134)
     assert time.monotonic() - began < 120
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 600 * 1024  # kilobytes
+    said = " ".join(finished.stderr.decode().split())
+    assert "needed more memory than the 300 MB a query may use" in said, said
+    assert "memory allocation" not in said and "Traceback" not in said
+
+
+def test_query_command_refuses_service_as_the_endpoint_does(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    canary = Canary()
+    try:
+        for query in (f"SELECT * {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}",
+                      f"PREFIX : <{canary.url}>\nSELECT * WHERE {{ FILTER(EXISTS{{}}<?a)SERVICE:x#>\n{{}} }}"):
+            assert main(["query", "--store", str(store), query]) == 1
+            said = " ".join(capsys.readouterr().err.split())
+            assert "refused:" in said and "Traceback" not in said, said
+        assert canary.hits == 0
+    finally:
+        canary.close()
 
 
 def test_a_query_queued_across_two_publishes_follows_the_current_build(tmp_path: Path) -> None:
@@ -302,3 +368,10 @@ def test_concurrent_builds_of_the_same_data_never_remove_the_published_one(tmp_p
     assert manifests[0] == manifests[1]
     assert not missing
     assert len(open_embedded(store)) == 20_000
+
+
+def test_query_table_shows_values_as_they_are(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s"
+    run_build(MINI, store, NS)
+    assert main(["query", "--store", str(store), "--format", "table", 'SELECT ("[b]x[/b] [red]" AS ?v) {}']) == 0
+    assert "[b]x[/b] [red]" in capsys.readouterr().out

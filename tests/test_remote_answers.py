@@ -91,6 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b"this is not a SPARQL result", "text/plain")
         elif fault == "truncated":
             self._send(200, upstream.content[: len(upstream.content) // 2], kind)
+        elif fault == "spliced":  # a failure mid-answer, as a server streaming its results reports one
+            cut = upstream.content[: len(upstream.content) // 2]
+            self._send(200, cut + f"\ninternal error at http://10.0.0.7:7878/store: {SECRET}".encode(), kind)
         elif fault == "secret":
             self._send(500, f"internal error: {SECRET}".encode(), "text/plain")
         elif fault == "refused":
@@ -153,7 +156,7 @@ PATHS = {
 }
 
 
-@pytest.mark.parametrize("fault", ["redirect", "text", "truncated"])
+@pytest.mark.parametrize("fault", ["redirect", "text", "truncated", "spliced"])
 def test_an_unusable_answer_is_a_502_everywhere_with_the_details_only_in_the_log(
     proxy: Proxy, tmp_path: Path, fault: str
 ) -> None:
@@ -167,6 +170,7 @@ def test_an_unusable_answer_is_a_502_everywhere_with_the_details_only_in_the_log
                 assert response.headers["content-type"] == "application/json", name
                 assert "cannot be used" in response.json()["error"]["message"], name
                 assert "Traceback" not in response.text and proxy.url not in response.text, name
+                assert SECRET not in response.text and "10.0.0.7" not in response.text, name
             assert client.get("/health").status_code == 200  # the manifest still answers: the server is there
             proxy.misbehave(None)
             for name, path in PATHS.items():

@@ -165,3 +165,20 @@ def test_reading_is_linear(text: str) -> None:
     with contextlib.suppress(QueryRefusedError):
         analyse_query(text, 64, BASE)
     assert time.process_time() - began < 2.0  # seconds of CPU; each takes a small fraction of that
+
+
+def _cpu(text: str) -> float:
+    analyse_query.cache_clear()
+    began = time.process_time()
+    with contextlib.suppress(QueryRefusedError):
+        analyse_query(text, 64, BASE)
+    return time.process_time() - began
+
+
+def test_too_deep_nesting_is_refused_before_the_rest_is_read() -> None:
+    deep = "({[a" * 15_990  # 64 kB, too deep from its 65th bracket on
+    with pytest.raises(QueryRefusedError, match="nest more than 64 deep at line 1, column 86"):
+        analyse_query(deep, 64, BASE)
+    accepted = "SELECT * {" + "?s ?p ?o ." * 6_395 + "}"  # as long, read to its end
+    assert len(accepted) >= len(deep)
+    assert _cpu(deep) * 10 < _cpu(accepted)

@@ -129,6 +129,24 @@ def test_a_client_over_its_share_of_query_time_gets_429(tight_server: Server) ->
     assert other.status_code == 200
 
 
+def test_refused_texts_are_charged_to_the_client_that_sends_them(tight_server: Server) -> None:
+    # Refused only at its end, once all of it has been read: the most a refused text can cost.
+    refused = "SELECT * {" + "?s ?p ?o ." * 1150 + "SERVICE <http://127.0.0.1:9/> {} }"
+    burner = client_address("burner")
+    statuses = []
+    with tight_server.client() as client:
+        for _ in range(2000):
+            answer = client.post("/sparql", content=refused.encode(), headers={
+                "Content-Type": "application/sparql-query", **burner})
+            statuses.append(answer.status_code)
+            if answer.status_code != 400:
+                break
+        other = client.get("/sparql", params={"query": cheap(0)}, headers=client_address("bystander"))
+    assert statuses[-1] == 429, f"{len(statuses)} refused texts were never charged"
+    assert "share of query time" in answer.json()["error"]["message"]
+    assert other.status_code == 200
+
+
 def test_one_client_cannot_hold_every_worker(tight_server: Server) -> None:
     greedy = client_address("holder")
     with tight_server.client() as client, ThreadPoolExecutor(4) as pool:

@@ -327,6 +327,10 @@ REFUSALS = [
                                 "headers": {"Content-Type": "application/sparql-query"}}, 400, "UTF-8"),
     ("declared charset", {"method": "POST", "content": b"ASK {}",
                           "headers": {"Content-Type": "application/sparql-query; charset=ISO-8859-1"}}, 400, "UTF-8"),
+    ("a second charset", {"method": "POST", "content": b"ASK {}", "headers": {
+        "Content-Type": "application/sparql-query; charset=utf-8; charset=latin1"}}, 400, "charset=latin1"),
+    ("a second Content-Type", {"method": "POST", "content": b"ASK {}", "headers": [
+        ("Content-Type", "application/sparql-query"), ("Content-Type", "text/plain")]}, 400, "several Content-Type"),
     ("unsupported content type", {"method": "POST", "content": b"ASK {}", "headers": {"Content-Type": "text/plain"}},
      415, "application/sparql-query"),
     ("no content type", {"method": "POST", "content": b"query=ASK%20%7B%7D"}, 415, "Content-Type"),

@@ -37,8 +37,9 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreUnavailableError)
-    async def unavailable(_: Request, error: StoreUnavailableError) -> JSONResponse:
-        return error_response(503, str(error), {"Retry-After": "10"})
+    async def unavailable(request: Request, error: StoreUnavailableError) -> JSONResponse:
+        log.warning("%s %s: %s", request.method, request.url.path, error)  # paths and the engine's words: here only
+        return error_response(503, error.public, {"Retry-After": "10"})
 
     @app.exception_handler(BadAnswerError)
     async def bad_gateway(_: Request, error: BadAnswerError) -> JSONResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -11,6 +13,7 @@ from graph.published import StoreUnavailableError
 __all__ = ["router"]
 
 router = APIRouter(tags=["service"])
+log = logging.getLogger("smartcity_kg.api")
 
 
 @router.get("/health", summary="Whether the service has a graph to serve")
@@ -18,7 +21,8 @@ def health(holder: StoreHolderDep) -> JSONResponse:
     try:
         manifest = holder.check().manifest
     except StoreUnavailableError as error:  # a remote server unreachable or answering nonsense included
-        return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503,
+        log.warning("health: %s", error)
+        return JSONResponse({"status": "unavailable", "detail": error.public}, status_code=503,
                             headers={"Retry-After": "10"})
     # `release` is the data's version (2026.12.1), `version` the software's.
     return JSONResponse({"status": "ok", "triples": manifest.triples, "built": manifest.modified,

@@ -6,7 +6,7 @@ import os
 import threading
 from pathlib import Path
 
-from graph.published import StoreUnavailableError
+from graph.published import NOT_PUBLISHED, StoreUnavailableError
 from graph.remote import RemoteEndpoints, RemoteStore
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore, open_embedded
@@ -43,7 +43,8 @@ class StoreHolder:
             link = os.lstat(self._link)
             target = (link.st_ino, link.st_mtime_ns, link.st_ctime_ns)
         except OSError as error:
-            raise StoreUnavailableError(f"no published graph in {self.store_dir}; run `smartcity-kg build`") from error
+            raise StoreUnavailableError(f"no published graph in {self.store_dir}; run `smartcity-kg build`",
+                                        NOT_PUBLISHED) from error
         if target != self._target or self._store is None:
             with self._lock:
                 if target != self._target or self._store is None:

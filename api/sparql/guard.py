@@ -57,7 +57,11 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_:-]*+")
 # What, inside `<…>` read as an IRI, would change the reading of what follows if the engine read that `<` as the
 # operator "less than" instead: the start of a comment or a string, a bracket.
 _SHIFTING = frozenset("#'()[]")
-_OPERAND_ENDS = frozenset({"iri", "string", "var", "bnode", "pname", "langtag", "number", "word"})
+# The tokens after which, in an expression, `<` can only begin a term (the operator `<` is binary, so it needs an
+# operand before it): an opening bracket, a separator, another operator. After anything else (a term, `)`, `]`,
+# the `}` closing EXISTS { … }, the `>>` closing a quoted triple, a keyword) the engine may read `<` as "less
+# than": an allow-list, so that no operand end the grammar has or gains is missed.
+_TERM_STARTS = frozenset({"(", ",", "=", "!", "&", "|", "+", "-", "*", "/", "^"})
 
 
 class QueryRefusedError(Exception):
@@ -85,9 +89,24 @@ class _Token(NamedTuple):
     start: int
 
 
-def _tokens(query: str) -> list[_Token]:
-    return [_Token(kind, match[kind], match.start()) for match in _TOKENS.finditer(query)
-            if (kind := match.lastgroup) is not None and kind not in ("space", "comment")]
+def _tokens(query: str, max_nesting: int) -> list[_Token]:
+    """The query's tokens but white space and comments; QueryRefusedError as soon as brackets nest more than
+    `max_nesting` deep, so that a text refused for its nesting is read no further than where it goes too deep."""
+    tokens: list[_Token] = []
+    depth = 0
+    for match in _TOKENS.finditer(query):
+        kind = match.lastgroup
+        if kind is None or kind in ("space", "comment"):
+            continue
+        token = _Token(kind, match[kind], match.start())
+        if kind == "bracket":
+            depth = depth + 1 if token.text in OPENING else max(depth - 1, 0)
+            if depth > max_nesting:
+                raise QueryRefusedError(400, f"brackets nest more than {max_nesting} deep at "
+                                             f"{_where(query, token.start)}; this endpoint accepts at most "
+                                             f"{max_nesting} levels (setting max_nesting)")
+        tokens.append(token)
+    return tokens
 
 
 def _where(query: str, offset: int) -> str:
@@ -111,9 +130,8 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
 
     Cached: the same text sent again (the common case for a public endpoint) costs a dictionary lookup.
     """
+    tokens = _tokens(query, max_nesting)  # first: it stops where the nesting goes too deep
     _refuse_service(query)
-    tokens = _tokens(query)
-    _check_nesting(query, tokens, max_nesting)
     form: str | None = None
     deterministic = True
     prefixes: dict[str, str] = {}
@@ -242,17 +260,6 @@ def _modifiers(tokens: list[_Token], words: list[str], at: int) -> bool:
     return at == len(tokens)
 
 
-def _check_nesting(query: str, tokens: list[_Token], max_nesting: int) -> None:
-    depth = 0
-    for token in tokens:
-        if token.kind == "bracket":
-            depth = depth + 1 if token.text in OPENING else max(depth - 1, 0)
-            if depth > max_nesting:
-                raise QueryRefusedError(400, f"brackets nest more than {max_nesting} deep at "
-                                             f"{_where(query, token.start)}; this endpoint accepts at most "
-                                             f"{max_nesting} levels (setting max_nesting)")
-
-
 def _refuse_service(query: str) -> None:
     """Refuse `query` if the engine could read the keyword SERVICE anywhere in it, however it is spelled.
 
@@ -282,16 +289,17 @@ def _blank_names(text: str) -> str:
     pieces: list[str] = []
     brackets: list[str] = []  # the open brackets: "expression" for a `(` where `<` can be the operator
     values = False  # a VALUES clause was read: its `{ … }` holds data, not expressions
-    last_kind, last_text, last_end = "", "", -1  # the previous token that is neither white space nor comment
+    last_text, last_end = "", -1  # the previous token that is neither white space nor comment
     for match in _TOKENS.finditer(text):
         kind, token, start = match.lastgroup or "", match[0], match.start()
         piece = token
         if kind in ("comment", "string"):
             piece = " " * len(token)
         elif kind == "iri":
-            operand_before = last_kind in _OPERAND_ENDS or last_text in (")", "]")
-            if (last_text == "<" and last_end == start) or (brackets[-1:] == ["expression"] and operand_before):
-                _refuse_two_readings(text, token, start)  # `<<`, or `?a<b>…` in an expression
+            term_before = last_text in _TERM_STARTS or (
+                last_text in ("<", ">") and last_end != start and text[last_end - 2:last_end] not in ("<<", ">>"))
+            if (last_text == "<" and last_end == start) or (brackets[-1:] == ["expression"] and not term_before):
+                _refuse_two_readings(text, token, start)  # `<<`, or `?a<b>…`, `EXISTS{}<b>…` in an expression
             else:
                 piece = " " * len(token)
         elif kind in ("var", "bnode", "pname", "langtag"):
@@ -305,7 +313,7 @@ def _blank_names(text: str) -> str:
             values = True
         pieces.append(piece)
         if kind not in ("space", "comment"):
-            last_kind, last_text, last_end = kind, token, match.end()
+            last_text, last_end = token, match.end()
     return "".join(pieces)
 
 

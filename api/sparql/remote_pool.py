@@ -85,7 +85,7 @@ class RemotePool:
         except StoreUnavailableError as error:
             raise QueryFailedError(
                 503,
-                str(error),
+                error.public,
                 retry_after=UNAVAILABLE_RETRY_AFTER,
                 seconds=time.monotonic() - began,
                 event="remote_unavailable",

@@ -62,15 +62,19 @@ def parse_params(raw: bytes, where: str) -> dict[str, list[str]]:
     return params
 
 
-def _content_type(request: Request) -> tuple[str, str | None]:
-    header = request.headers.get("content-type")
-    if not header:
+def _content_type(request: Request) -> tuple[str, list[str]]:
+    """The media type and every charset the Content-Type declares (each must be UTF-8: one that is not, even
+    after one that is, says the body may be read otherwise)."""
+    headers = request.headers.getlist("content-type")
+    if len(headers) > 1:
+        raise QueryRefusedError(400, "the request has several Content-Type headers; send one")
+    if not headers or not headers[0]:
         raise QueryRefusedError(415, f"a POST to /sparql needs a Content-Type: {FORM} (with query=...) or {DIRECT} "
                                      "(the query as the body)")
-    media, *params = (part.strip() for part in header.split(";"))
-    charset = next((value.strip().strip('"') for name, _, value in (p.partition("=") for p in params)
-                    if name.strip().lower() == "charset"), None)
-    return media.lower(), charset
+    media, *params = (part.strip() for part in headers[0].split(";"))
+    charsets = [value.strip().strip('"') for name, _, value in (p.partition("=") for p in params)
+                if name.strip().lower() == "charset"]
+    return media.lower(), charsets
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -98,11 +102,13 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
     body: dict[str, list[str]] = {}
     queries = url.get("query", [])
     if request.method in BODY_METHODS:
-        media, charset = _content_type(request)
+        media, charsets = _content_type(request)
         if media == UPDATE or (media == FORM and "update" in url):
             raise _read_only()
-        if charset is not None and charset.lower().replace("-", "") != "utf8":
-            raise QueryRefusedError(400, f"the request declares charset={charset}; SPARQL requests must be UTF-8")
+        for charset in charsets:
+            if charset.lower().replace("-", "") != "utf8":
+                raise QueryRefusedError(400, f"the request declares charset={charset}; SPARQL requests must be "
+                                             "UTF-8")
         if media == FORM:
             body = parse_params(await _body(request, 3 * max_query_bytes + 8192), "request body")
             queries = queries + body.get("query", [])

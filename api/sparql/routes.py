@@ -22,7 +22,7 @@ from api.http.state import StoreHolder
 from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
 from api.sparql.answer_stream import StreamedAnswer
-from api.sparql.guard import QueryRefusedError, analyse_query, check_dataset
+from api.sparql.guard import Analysis, QueryRefusedError, analyse_query, check_dataset
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
     BODY_METHODS,
@@ -86,10 +86,9 @@ class SparqlEndpoint:
                                                  "sparql-query body); send query=...")
                 return await self.describe(request, store, asked.formats)
             endpoint = self.endpoint_url(request)
-            if len(asked.query) > LONG_QUERY:  # tokenising 64 kB takes ~20 ms: not on the event loop
-                analysis = await run_in_threadpool(analyse_query, asked.query, settings.max_nesting, endpoint)
-            else:
-                analysis = analyse_query(asked.query, settings.max_nesting, endpoint)
+            analysis = await self.analysed(_client(request), asked.query, endpoint)
+            if isinstance(analysis, Response):
+                return analysis
             graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
             named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
             if graphs or named:
@@ -126,13 +125,10 @@ class SparqlEndpoint:
         the client's share;
         an error response when there is none. With `shared`, requests for a job already being evaluated wait for
         that evaluation instead of starting their own."""
-        client = request.client.host if request.client else "unknown"
-        wait = self.budget.retry_after(client)
-        if wait is not None:
-            record("client_share_exceeded")
-            return error_response(429, "this client has used its share of query time "
-                                       f"({self.settings.client_query_seconds:g} s per minute, setting "
-                                       f"client_query_seconds); try again in {wait} s", {"Retry-After": str(wait)})
+        client = _client(request)
+        over = self._over_share(client)
+        if over is not None:
+            return over
         if engine is not None:
             record("query_in_process")
             return self._here(client, engine, job)
@@ -151,6 +147,33 @@ class SparqlEndpoint:
             self._in_flight[client] -= 1
             if not self._in_flight[client]:
                 del self._in_flight[client]
+
+    async def analysed(self, client: str, query: str, endpoint: str) -> Analysis | Response:
+        """The guard's analysis of `query`, its time charged to `client`; QueryRefusedError for a refused text, a
+        429 for a client over its share (before the text is read: reading it is the client's time too)."""
+        over = self._over_share(client)
+        if over is not None:
+            return over
+        if len(query) > LONG_QUERY:  # tokenising 64 kB takes ~20 ms: not on the event loop
+            verdict, seconds = await run_in_threadpool(_guarded, query, self.settings.max_nesting, endpoint)
+        else:
+            verdict, seconds = _guarded(query, self.settings.max_nesting, endpoint)
+        # Reading a refused text costs the server as much as reading an accepted one: charged alike, so that texts
+        # sent only to be refused cannot take the server's time without bound.
+        self.budget.charge(client, seconds)
+        if isinstance(verdict, QueryRefusedError):
+            raise verdict
+        return verdict
+
+    def _over_share(self, client: str) -> Response | None:
+        """The 429 for a client that has used its share of query time, or None when it may go on."""
+        wait = self.budget.retry_after(client)
+        if wait is None:
+            return None
+        record("client_share_exceeded")
+        return error_response(429, "this client has used its share of query time "
+                                   f"({self.settings.client_query_seconds:g} s per minute, setting "
+                                   f"client_query_seconds); try again in {wait} s", {"Retry-After": str(wait)})
 
     async def _charged(self, client: str, evaluation: Awaitable[Answer]) -> Answer | Response:
         """The answer of `evaluation`, its time charged to `client`: from arrival to answer, since waiting for a
@@ -226,6 +249,21 @@ class SparqlEndpoint:
         payload = describe_service(self.endpoint_url(request), await self.graphs(store), store.manifest.triples,
                                    self.settings, fmt)
         return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _guarded(query: str, max_nesting: int, endpoint: str) -> tuple[Analysis | QueryRefusedError, float]:
+    """The guard's verdict on `query` and the processor time it took in this thread."""
+    began = time.thread_time()
+    verdict: Analysis | QueryRefusedError
+    try:
+        verdict = analyse_query(query, max_nesting, endpoint)
+    except QueryRefusedError as refusal:
+        verdict = refusal
+    return verdict, time.thread_time() - began
 
 
 def _graph_names(store: ReadStore) -> frozenset[str]:
