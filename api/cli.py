@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
+from pydantic import SecretStr
 from rich.markup import escape
 
 from graph.cli import build_parser, cmd_build, err, load_settings, remote_options, run
@@ -38,7 +40,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     processes = settings.server_processes
     # Each server process opens the published store read-only and keeps its own share of the query workers.
     workers = -(-settings.query_workers // processes)
-    os.environ[SERVE_SETTINGS] = settings.model_copy(update={"query_workers": workers}).model_dump_json()
+    os.environ[SERVE_SETTINGS] = _handed_over(settings.model_copy(update={"query_workers": workers}))
     err.print(f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs) with "
               f"{processes} server process{'es' if processes > 1 else ''}, {workers} query worker"
               f"{'s' if workers > 1 else ''} each.")
@@ -53,6 +55,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                     log_level="warning", access_log=False, proxy_headers=True, timeout_graceful_shutdown=5,
                     **server_options(settings))
     return 0
+
+
+def _handed_over(settings: Settings) -> str:
+    """The settings as JSON for the server processes this command starts. Pydantic writes a secret as asterisks;
+    here its value is kept, since only these processes read their environment and they need the password."""
+    fields = settings.model_dump(mode="json")
+    for name, value in settings:
+        if isinstance(value, SecretStr):
+            fields[name] = value.get_secret_value()
+    return json.dumps(fields)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

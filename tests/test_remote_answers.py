@@ -285,7 +285,8 @@ def test_credentials_are_sent_as_the_server_asks_and_never_shown(proxy: Proxy, t
     right = serve(proxy, tmp_path, remote_user="reader", remote_password="s3cret-Pw")
     try:
         with right.client() as client:
-            assert client.get("/health").status_code == 200
+            health = client.get("/health")
+            assert health.status_code == 200, health.text
             assert client.get(PATHS["api"]).json()["label"] == "ACME"
     finally:
         assert "s3cret-Pw" not in server_log(right)
