@@ -619,8 +619,10 @@ def test_the_alliance_profile_is_built_from_panels(desktop: Watched, live_server
     assert "objective 1" not in summary
     assert "Smart education" in summary and "Smart Education" not in summary  # themes once, as concepts
     assert page.get_by_role("heading", name="Linked from").count() == 0
-    # No coordinates in the curated data yet: the map panel says so.
-    assert "No coordinates" in page.locator("#panel-alliance-map").inner_text()
+    # The member towns' GeoNames points, drawn on the offline base map.
+    page.wait_for_selector("#panel-alliance-map svg circle")
+    assert "Raunheim" in page.locator("#panel-alliance-map").inner_text()
+    assert page.locator("#panel-alliance-map svg circle").count() >= 3
     desktop.shoot("profile-alliance")
     page.locator("#panel-alliance-members").get_by_role("link", name=re.compile("Open in the query editor")).click()
     page.wait_for_selector("table.results tbody tr")
@@ -634,7 +636,8 @@ def test_city_and_company_profiles(desktop: Watched, live_server: Server) -> Non
     page.goto(f"{live_server.url}/doc/city/raunheim")
     assert "Drei gewinnt" in page.locator("#panel-city-alliances").inner_text()
     assert "ZTE" in page.locator("#panel-city-partners").inner_text()
-    assert "No coordinates" in page.locator("#panel-city-map").inner_text()
+    page.wait_for_selector("#panel-city-map svg circle")
+    assert page.locator("#panel-city-map svg circle").count() == 1
     desktop.shoot("profile-city")
     page.goto(f"{live_server.url}/doc/company/zte")
     assert "Kelsterbach" in page.locator("#panel-company-cities").inner_text()

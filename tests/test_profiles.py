@@ -32,8 +32,7 @@ def test_each_panel_runs_against_the_graph(store: EmbeddedStore, kind: str, key:
     assert panel.title and panel.about
     assert f"VALUES ?thing {{ <{iri}> }}" in panel.query
     if panel.view == "map":
-        assert panel.points == 0 and panel.rows == []  # no coordinates yet: the page shows its empty state
-        return
+        assert panel.points > 0, f"{key} drew no point for {iri}"  # the curated cities have GeoNames points
     assert panel.rows or panel.facts, f"{key} found nothing for {iri}"
     # The editor link carries exactly the query the panel ran.
     assert parse_qs(urlsplit(panel.href).query)["query"] == [panel.query]
@@ -42,25 +41,23 @@ def test_each_panel_runs_against_the_graph(store: EmbeddedStore, kind: str, key:
         assert parse_qs(urlsplit(panel.href).query)["view"] == ["timeline"]
 
 
-def test_a_map_panel_draws_wkt_points_once_cities_have_them(store: EmbeddedStore) -> None:
-    """With a city's GeoSPARQL point in the graph, the city map panel finds it and hands it to the map view."""
-    memory = ox.Store()
-    memory.bulk_extend(store.quads())
-    city = ox.NamedNode(f"{NAMESPACE}id/city/raunheim")
-    geometry = ox.NamedNode(f"{NAMESPACE}id/city/raunheim#geometry")
+def test_a_map_panel_draws_the_city_point_and_says_so_when_there_is_none(store: EmbeddedStore) -> None:
+    """The city map panel hands the city's GeoSPARQL point to the map view; without one it shows its empty state."""
+    city = f"{NAMESPACE}id/city/raunheim"
+    panel = next(p for p in profile_panels(store, "city", city) if p.key == "city-map")
+    assert panel.points == 1
+    assert panel.results is not None and "POINT(" in str(panel.results)
     geo = "http://www.opengis.net/ont/geosparql#"
-    memory.add(ox.Quad(city, ox.NamedNode(geo + "hasGeometry"), geometry))
-    memory.add(ox.Quad(geometry, ox.NamedNode(geo + "asWKT"),
-                       ox.Literal("POINT(8.4569 50.0098)", datatype=ox.NamedNode(geo + "wktLiteral"))))
+    memory = ox.Store()
+    memory.bulk_extend(q for q in store.quads() if not q.predicate.value.startswith(geo))
 
-    class WithPoint(EmbeddedStore):
+    class WithoutPoints(EmbeddedStore):
         def __init__(self) -> None:
             self._store = memory
             self.manifest = store.manifest
 
-    panel = next(p for p in profile_panels(WithPoint(), "city", city.value) if p.key == "city-map")
-    assert panel.points == 1
-    assert panel.results is not None and "POINT(8.4569 50.0098)" in str(panel.results)
+    empty = next(p for p in profile_panels(WithoutPoints(), "city", city) if p.key == "city-map")
+    assert empty.points == 0 and empty.rows == []
 
 
 def test_the_alliance_page_shows_panels_not_generic_lists(client: httpx.Client) -> None:
@@ -73,7 +70,8 @@ def test_the_alliance_page_shows_panels_not_generic_lists(client: httpx.Client) 
     summary = summary[:summary.index("</section>")]
     assert summary.count(">Smart education<") == 1  # the themes once, by their concept
     assert "Smart Education" not in summary
-    assert "No coordinates for these places" in page
+    member_map = page[page.index('id="panel-alliance-map"'):]
+    assert "POINT(" in member_map[:member_map.index("</section>")]  # the member towns' points, for the map view
     # No interactive element inside another: the query's summary holds text only, the link sits beside it.
     assert not re.search(r"<summary>[^<]*<a ", page)
 
