@@ -263,7 +263,10 @@ READABLE = (
         ("Huawei", "company", "country", value, "company/huawei")
         for value in ("China", "CHN", "Volksrepublik China", "cn", "People's Republic of China")
     ]
-    + [("Dortmund", "city", "ags", value, "city/dortmund") for value in ("5913000", "05 913 000", 5913000)]
+    + [
+        ("Dortmund", "city", "ags", value, "city/dortmund")
+        for value in ("5913000", "05 913 000", 5913000, "5913000.0", 5913000.0)
+    ]
     + [
         ("Dortmund", "city", "wikidata", "q1295", "city/dortmund"),
         ("ZTE Deutschland GmbH", "company", "homepage", "www.zte-deutschland.de", "company/zte-deutschland"),
@@ -371,6 +374,97 @@ def test_a_name_and_an_identifier_that_name_different_things_match_neither(clien
         "features"
     ]
     assert best_match(answer["agree"]["result"]) == "city/koeln"
+
+
+def features_of(candidate: dict[str, Any]) -> set[str]:
+    """The ids of the candidate's features that hold (true)."""
+    return {f["id"] for f in candidate["features"] if f["value"] is True}
+
+
+def test_a_river_or_region_that_contradicts_the_places_is_never_matched(client: httpx.Client) -> None:
+    contradicting = {
+        "Linz (Donau)": "city/linz-am-rhein",
+        "Linz an der Donau": "city/linz-am-rhein",
+        "Wörth am Main": "city/woerth-am-rhein",
+        "Wörth an der Donau": "city/woerth-am-rhein",
+        "Wörth a. d. Isar": "city/woerth-am-rhein",
+        "Freiburg (Elbe)": "city/freiburg-im-breisgau",
+        "Freiburg im Üechtland": "city/freiburg-im-breisgau",
+        "Kirchheim bei Heidelberg": "city/kirchheim-bei-muenchen",
+    }
+    bare = {
+        "Linz": "city/linz-am-rhein",
+        "Stadt Linz": "city/linz-am-rhein",
+        "Wörth": "city/woerth-am-rhein",
+        "Kirchheim": "city/kirchheim-bei-muenchen",
+        "Freiburg": "city/freiburg-im-breisgau",
+    }
+    fitting = {"Brandis (Sachsen)": "city/brandis", "Freiburg i. Br.": "city/freiburg-im-breisgau"}
+    names = contradicting | bare | fitting
+    answer = reconcile(client, {name: {"query": name, "type": "city", "limit": 5} for name in names})
+    assert {name: best_match(answer[name]["result"]) for name in names} == dict.fromkeys(
+        [*contradicting, *bare]
+    ) | fitting
+    for name, place in contradicting.items():
+        candidate = next(c for c in answer[name]["result"] if c["id"] == place)
+        assert "place_qualifier_conflict" in features_of(candidate), name
+    for name, place in bare.items():
+        candidate = first(answer, name)
+        assert candidate["id"] == place and "place_qualifier_missing" in features_of(candidate), name
+
+
+def test_an_umlaut_written_out_is_not_a_letter_to_drop(client: httpx.Client) -> None:
+    near = {"Rauenheim": "city/raunheim", "Jenae": "city/jena", "Mors": "city/moers", "Sost": "city/soest"}
+    same = {"Moers": "city/moers", "Mörs": "city/moers", "Koeln": "city/koeln", "Muenchen": "city/muenchen"}
+    answer = reconcile(client, {name: {"query": name, "type": "city"} for name in near | same})
+    for name, place in near.items():
+        candidate = first(answer, name)
+        assert candidate["id"] == place and not candidate["match"], (name, candidate)
+        assert candidate["score"] < 100 and "name_exact" not in features_of(candidate), (name, candidate)
+    for name, place in same.items():
+        candidate = first(answer, name)
+        assert candidate["id"] == place and candidate["match"] and "name_exact" in features_of(candidate), name
+
+
+def test_an_identifier_of_another_thing_contradicts_a_name_without_identifiers(client: httpx.Client) -> None:
+    cases = {
+        "Kelsterbach": ("city", "wikidata", "Q1295", "city/kelsterbach", "city/dortmund"),
+        "Materna": ("company", "wikidata", "Q81230", "company/materna", "company/siemens"),
+        "Microsoft": (None, "homepage", "www.zte-deutschland.de", "company/microsoft", "company/zte-deutschland"),
+        "Siemens": (None, "homepage", "https://www.zte-deutschland.de", "company/siemens", "company/zte-deutschland"),
+    }
+    queries = {
+        name: {"query": name, "limit": 5, "properties": [{"pid": pid, "v": value}]} | ({"type": kind} if kind else {})
+        for name, (kind, pid, value, _, _) in cases.items()
+    }
+    answer = reconcile(client, queries)
+    for name, (_, pid, _, named, identified) in cases.items():
+        result = answer[name]["result"]
+        assert best_match(result) is None, (name, result)
+        by_name = next(c for c in result if c["id"] == named)
+        assert {"id": f"{pid}_agrees", "name": f"{pid} agrees with the query", "value": False} in by_name["features"]
+        by_identifier = next(c for c in result if c["id"] == identified)
+        assert "identifier" in features_of(by_identifier), name
+
+
+def test_a_country_that_contradicts_a_place_blocks_the_match(client: httpx.Client) -> None:
+    cases = {
+        "austria": ("Stadt Ulm", None, "Österreich"),
+        "code": ("Ulm", "city", "AT"),
+        "vienna": ("Wien", None, "DE"),
+        "municipality": ("Stadt Ulm", "municipality", "AT"),
+    }
+    queries = {
+        key: {"query": name, "properties": [{"pid": "country", "v": country}]} | ({"type": kind} if kind else {})
+        for key, (name, kind, country) in cases.items()
+    }
+    answer = reconcile(client, queries)
+    assert {key: best_match(answer[key]["result"]) for key in cases} == dict.fromkeys(cases)
+    municipality = first(answer, "municipality")
+    assert municipality["id"] == "municipality/ulm"
+    assert {"id": "country_agrees", "name": "country agrees with the query", "value": False} in municipality["features"]
+    agrees = reconcile(client, {"q0": {"query": "Stadt Ulm", "properties": [{"pid": "country", "v": "Deutschland"}]}})
+    assert best_match(agrees["q0"]["result"]) in ("city/ulm", "municipality/ulm")
 
 
 def test_names_in_more_or_fewer_words_than_the_data_are_found(client: httpx.Client) -> None:

@@ -47,7 +47,7 @@ MAX_BODY_BYTES = 1_000_000
 QUERY_PROPERTIES = {
     "ags": ("AGS", "Amtlicher Gemeindeschlüssel, 8 digits (cities)"),
     "wikidata": ("Wikidata id", "Q-id or Wikidata entity IRI"),
-    "country": ("Country", "ISO 3166 alpha-2 code of the seat (companies, organisations)"),
+    "country": ("Country", "country by ISO 3166 code or name: of a place, or of the seat of a company or organisation"),
     "land": ("Land", f"federal state, by name or abbreviation ({', '.join(sorted(k.upper() for k in LANDS))})"),
     "homepage": ("Homepage", "website of a company or organisation"),
 }
@@ -55,7 +55,7 @@ QUERY_PROPERTIES = {
 QUERY_PROPERTY_TYPES = {
     "ags": ("city", "municipality"),
     "wikidata": ("city", "municipality", "company", "organization", "alliance"),
-    "country": ("company", "organization"),
+    "country": ("city", "municipality", "company", "organization"),
     "land": ("city", "municipality"),
     "homepage": ("company", "organization", "alliance"),
 }
