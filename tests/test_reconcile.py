@@ -4,6 +4,7 @@ a spreadsheet user relies on, and bad input answered with a clear 4xx."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -599,6 +600,36 @@ BAD: list[tuple[str, dict[str, str], int, str]] = [
         400,
         "only setting",
     ),
+    ("empty type list", {"queries": json.dumps({"q0": {"query": "x", "type": []}})}, 400, "`type`"),
+    ("repeated query id", {"queries": '{"q0": {"query": "Dortmund"}, "q0": {"query": "Köln"}}'}, 400, "'q0' twice"),
+    (
+        "both queries and extend",
+        {
+            "queries": json.dumps({"q0": {"query": "Dortmund"}}),
+            "extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "ags"}]}),
+        },
+        400,
+        "send one",
+    ),
+    (
+        "many values",
+        {
+            "queries": json.dumps(
+                {
+                    f"q{n}": {"query": "x", "properties": [{"pid": "ags", "v": [str(v) for v in range(50)]}] * 2}
+                    for n in range(10)
+                }
+            )
+        },
+        400,
+        "smaller parts",
+    ),
+    (
+        "many results",
+        {"queries": json.dumps({f"q{n}": {"query": "x", "limit": 100} for n in range(11)})},
+        400,
+        "smaller parts",
+    ),
     (
         "extend negative limit",
         {"extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "ags", "settings": {"limit": -5}}]})},
@@ -618,6 +649,27 @@ def test_bad_requests_get_a_clear_answer(
     assert says in message and len(message) < 400
     if len(json.dumps(form)) < 6000 and {"queries", "extend"} & set(form):  # by GET alike, as a URL holds it
         assert client.get("/reconcile", params=form).status_code == status
+
+
+def test_the_largest_allowed_batch_is_answered_in_bounded_time(client: httpx.Client) -> None:
+    # Work at the bounds: 100 queries of 9 property values each (1,000 names and values), limit 10 each.
+    values = [f"0591{n:04d}" for n in range(9)]
+    batch = {
+        f"q{n}": {"query": f"Stadt Name {n}", "limit": 10, "properties": [{"pid": "ags", "v": values}]}
+        for n in range(100)
+    }
+    started = time.perf_counter()
+    response = client.post("/reconcile", data={"queries": json.dumps(batch)})
+    assert response.status_code == 200 and len(response.json()) == 100
+    assert time.perf_counter() - started < 10
+    draft = {
+        "queries": [
+            {"conditions": [{"matchType": "name", "propertyValue": [f"Name {n}" for n in range(50)]}]}
+            for _ in range(21)
+        ]
+    }
+    refused = client.post("/reconcile/1.0-draft/reconcile", json=draft)
+    assert refused.status_code == 400 and "smaller parts" in refused.json()["error"]["message"]
 
 
 def test_hostile_json_bodies_of_the_draft_are_refused(client: httpx.Client) -> None:
@@ -641,10 +693,27 @@ def test_bad_requests_elsewhere_get_a_clear_answer(client: httpx.Client) -> None
     for url, params in (
         ("/reconcile/extend/propose", {}),
         ("/reconcile/extend/propose", {"type": "planet"}),
+        ("/reconcile/extend/propose", {"type": "city", "limit": "0"}),
         ("/reconcile/suggest/entity", {"prefix": "a", "type": "planet"}),
+        ("/reconcile/suggest/entity", {"prefix": "a", "limit": "0"}),
+        ("/reconcile/suggest/entity", {"prefix": "a", "cursor": "-1"}),
+        ("/reconcile/suggest/entity", {"prefix": "a", "limit": "many"}),
+        ("/reconcile/1.0-draft/suggest/entity", {"prefix": "a", "limit": "1000"}),
     ):
         response = client.get(url, params=params)
-        assert response.status_code in (400, 422) and response.json()["error"]["message"]
+        assert response.status_code == 400 and response.json()["error"]["message"], (url, params)
+    # Percent-encoded bytes that are not UTF-8: refused, not read as replacement characters.
+    for invalid in (
+        client.post(
+            "/reconcile",
+            content=b"queries=%7B%22q0%22%3A%7B%22query%22%3A%22%FF%22%7D%7D",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        client.get("/reconcile?queries=%7B%22q0%22%3A%7B%22query%22%3A%22%FF%22%7D%7D"),
+    ):
+        assert invalid.status_code == 400 and "cannot be read" in invalid.json()["error"]["message"]
+    twice = client.get("/reconcile", params=[("queries", '{"q0": {"query": "a"}}'), ("queries", '{"q1": {}}')])
+    assert twice.status_code == 400 and "twice" in twice.json()["error"]["message"]
     multipart = client.post("/reconcile", files={"queries": ("q.json", b'{"q0": {"query": "x"}}')})
     assert multipart.status_code == 415 and "urlencoded" in multipart.json()["error"]["message"]
     as_json = client.post("/reconcile", json={"queries": {"q0": {"query": "Dortmund", "type": "city"}}})
