@@ -738,3 +738,9 @@ def test_the_routes_are_in_the_openapi_description(live_server: Server) -> None:
         "/reconcile/1.0-draft/reconcile",
         "/api/v1/lookup",
     } <= set(paths)
+
+
+def test_suggest_finds_a_name_with_umlauts_however_it_is_typed(client: httpx.Client) -> None:
+    for prefix in ("Mün", "Muen", "Mun", "MÜNCH"):
+        response = client.get("/reconcile/suggest/entity", params={"prefix": prefix, "type": "city"})
+        assert "city/muenchen" in [item["id"] for item in response.json()["result"]], prefix

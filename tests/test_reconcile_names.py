@@ -27,6 +27,8 @@ from api.reconcile.names import forms_of, place_qualifier, qualifiers_fit, short
             "industrie handelskammer dortmund",
         ),
         ("Bitkom e.V.", "bitkom", "bitkom"),
+        ("Hamburg Port Authority AöR", "hamburg port authority", "hamburg port authority"),
+        ("Hamburg Port Authority AoR", "hamburg port authority", "hamburg port authority"),
         ("L.E.D.", "led", "led"),
         ("Prof. Dr. Andreas Pinkwart", "andreas pinkwart", "andreas pinkwart"),
         ("Software AG", "software", "software"),  # a name that is all legal form keeps a word
@@ -61,6 +63,8 @@ def test_umlauts_are_written_out_on_both_sides_never_dropped(one: str, other: st
         ("Frankfurt a. M.", "Frankfurt am Main", True),
         ("Mülheim a. d. Ruhr", "Mülheim an der Ruhr", True),
         ("Halle (Saale)", "Halle an der Saale", True),
+        ("Rüsselsheim am Main, Stadt", "Rüsselsheim am Main", True),
+        ("Menden (Sauerland), Stadt", "Menden (Sauerland)", True),
         ("Linz (Donau)", "Linz am Rhein", False),
         ("Wörth a. d. Isar", "Wörth am Rhein", False),
         ("Kirchheim b. Heidelberg", "Kirchheim bei München", False),

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from api.rest.listing import fold
+
 __all__ = ["Forms", "forms_of", "place_qualifier", "qualifiers_fit", "short_place_name", "spell"]
 
 # Words that say what kind of body a name belongs to rather than which one: "Stadt Dortmund", "Dortmund, Stadt"
@@ -58,8 +60,8 @@ _TRAILING = (
     "e v",
     "ev",
     "eg",
-    "aor",
-    "kdor",
+    "aoer",
+    "kdoer",
     "anstalt des oeffentlichen rechts",
     "koerperschaft des oeffentlichen rechts",
     "inc",
@@ -146,6 +148,8 @@ class Forms:
     plain: str
     core: str
     legal_form: bool = False  # a company's or association's legal form was set aside ("Wolfsburg AG")
+    # As the label search folds it ("Mün", "Muen" and "Mun" all start "munchen"): for typing ahead, not matching.
+    prefix: str = ""
 
 
 def _strip(words: list[str], phrases: tuple[str, ...], *, leading: bool) -> list[str]:
@@ -205,7 +209,7 @@ def forms_of(text: str) -> Forms:
     words = _join_initials([word for word in words if word not in _STOPWORDS] or words)
     plain = " ".join(words)
     core = " ".join(word for word in words if word not in _GENERIC) or plain
-    return Forms(full, plain, core, legal_form)
+    return Forms(full, plain, core, legal_form, fold(text))
 
 
 def _split_place(text: str) -> tuple[str, str] | None:
@@ -234,7 +238,9 @@ def place_qualifier(text: str) -> tuple[str, ...] | None:
     split = _split_place(text)
     if split is None:
         return None
-    words = tuple(word for word in spell(split[1]).split() if word not in _QUALIFIER_JOINS)
+    # What follows a comma or the closing bracket is no longer the qualifier: "Rüsselsheim am Main, Stadt".
+    qualifier = re.split(r"[,)]", split[1])[0]
+    words = tuple(word for word in spell(qualifier).split() if word not in _QUALIFIER_JOINS)
     return words or None
 
 
