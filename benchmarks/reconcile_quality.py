@@ -7,7 +7,7 @@ The corpus (benchmarks/reconcile-corpus.yaml) names each thing by its key; a key
 followed to its successor (/api/v1/lookup?id=...), a key that is gone is reported. Queries go over HTTP in batches
 of ten, as OpenRefine sends them. Prints each miss, then the figures:
 - precision: of the candidates marked `match: true`, the share that are the expected thing (a `match: true` on a
-  name that should match nothing counts against it);
+  name that should match nothing, or on one marked `auto: false`, counts against it);
 - recall in the top 3: of the names that name a thing, the share whose thing is among the first three candidates;
 - auto-matched: of the names that name a thing, the share matched without a look.
 """
@@ -37,6 +37,7 @@ class Case:
     expect: str | None
     type: str | None = None
     properties: tuple[tuple[str, str], ...] = ()
+    auto: bool = True  # False: the expected thing must be offered, but no candidate matched without a look
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {"query": self.name, "limit": 3}
@@ -78,6 +79,7 @@ def load_corpus(path: Path = CORPUS) -> list[Case]:
             row["expect"],
             row.get("type"),
             tuple((pid, str(value)) for pid, value in (row.get("properties") or {}).items()),
+            bool(row.get("auto", True)),
         )
         for row in rows
     ]
@@ -112,12 +114,14 @@ def evaluate(client: httpx.Client, cases: list[Case]) -> Report:
                 report.missing.append(case.expect)
                 continue
             report.matched += len(matches)
-            report.matched_right += sum(1 for ident in matches if ident == want)
+            # Where no match is wanted, even the expected thing marked `match: true` counts against precision.
+            right = want if case.auto else None
+            report.matched_right += sum(1 for ident in matches if ident == right)
             if want is not None:
                 report.positives += 1
                 report.in_top3 += want in ids[:3]
-            wrong = [ident for ident in matches if ident != want]
-            if wrong or (want is not None and (want not in ids[:3] or not matches)):
+            wrong = [ident for ident in matches if ident != right]
+            if wrong or (want is not None and (want not in ids[:3] or (case.auto and not matches))):
                 shown = ", ".join(f"{c['id']} {c['score']}{' match' if c.get('match') else ''}" for c in result)
                 report.misses.append(f"{case.name!r} ({case.type or 'any type'}) expected {want}: {shown or '-'}")
     return report

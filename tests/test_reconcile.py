@@ -4,6 +4,7 @@ a spreadsheet user relies on, and bad input answered with a clear 4xx."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -263,7 +264,10 @@ READABLE = (
         ("Huawei", "company", "country", value, "company/huawei")
         for value in ("China", "CHN", "Volksrepublik China", "cn", "People's Republic of China")
     ]
-    + [("Dortmund", "city", "ags", value, "city/dortmund") for value in ("5913000", "05 913 000", 5913000)]
+    + [
+        ("Dortmund", "city", "ags", value, "city/dortmund")
+        for value in ("5913000", "05 913 000", 5913000, "5913000.0", 5913000.0)
+    ]
     + [
         ("Dortmund", "city", "wikidata", "q1295", "city/dortmund"),
         ("ZTE Deutschland GmbH", "company", "homepage", "www.zte-deutschland.de", "company/zte-deutschland"),
@@ -371,6 +375,97 @@ def test_a_name_and_an_identifier_that_name_different_things_match_neither(clien
         "features"
     ]
     assert best_match(answer["agree"]["result"]) == "city/koeln"
+
+
+def features_of(candidate: dict[str, Any]) -> set[str]:
+    """The ids of the candidate's features that hold (true)."""
+    return {f["id"] for f in candidate["features"] if f["value"] is True}
+
+
+def test_a_river_or_region_that_contradicts_the_places_is_never_matched(client: httpx.Client) -> None:
+    contradicting = {
+        "Linz (Donau)": "city/linz-am-rhein",
+        "Linz an der Donau": "city/linz-am-rhein",
+        "Wörth am Main": "city/woerth-am-rhein",
+        "Wörth an der Donau": "city/woerth-am-rhein",
+        "Wörth a. d. Isar": "city/woerth-am-rhein",
+        "Freiburg (Elbe)": "city/freiburg-im-breisgau",
+        "Freiburg im Üechtland": "city/freiburg-im-breisgau",
+        "Kirchheim bei Heidelberg": "city/kirchheim-bei-muenchen",
+    }
+    bare = {
+        "Linz": "city/linz-am-rhein",
+        "Stadt Linz": "city/linz-am-rhein",
+        "Wörth": "city/woerth-am-rhein",
+        "Kirchheim": "city/kirchheim-bei-muenchen",
+        "Freiburg": "city/freiburg-im-breisgau",
+    }
+    fitting = {"Brandis (Sachsen)": "city/brandis", "Freiburg i. Br.": "city/freiburg-im-breisgau"}
+    names = contradicting | bare | fitting
+    answer = reconcile(client, {name: {"query": name, "type": "city", "limit": 5} for name in names})
+    assert {name: best_match(answer[name]["result"]) for name in names} == dict.fromkeys(
+        [*contradicting, *bare]
+    ) | fitting
+    for name, place in contradicting.items():
+        candidate = next(c for c in answer[name]["result"] if c["id"] == place)
+        assert "place_qualifier_conflict" in features_of(candidate), name
+    for name, place in bare.items():
+        candidate = first(answer, name)
+        assert candidate["id"] == place and "place_qualifier_missing" in features_of(candidate), name
+
+
+def test_an_umlaut_written_out_is_not_a_letter_to_drop(client: httpx.Client) -> None:
+    near = {"Rauenheim": "city/raunheim", "Jenae": "city/jena", "Mors": "city/moers", "Sost": "city/soest"}
+    same = {"Moers": "city/moers", "Mörs": "city/moers", "Koeln": "city/koeln", "Muenchen": "city/muenchen"}
+    answer = reconcile(client, {name: {"query": name, "type": "city"} for name in near | same})
+    for name, place in near.items():
+        candidate = first(answer, name)
+        assert candidate["id"] == place and not candidate["match"], (name, candidate)
+        assert candidate["score"] < 100 and "name_exact" not in features_of(candidate), (name, candidate)
+    for name, place in same.items():
+        candidate = first(answer, name)
+        assert candidate["id"] == place and candidate["match"] and "name_exact" in features_of(candidate), name
+
+
+def test_an_identifier_of_another_thing_contradicts_a_name_without_identifiers(client: httpx.Client) -> None:
+    cases = {
+        "Kelsterbach": ("city", "wikidata", "Q1295", "city/kelsterbach", "city/dortmund"),
+        "Materna": ("company", "wikidata", "Q81230", "company/materna", "company/siemens"),
+        "Microsoft": (None, "homepage", "www.zte-deutschland.de", "company/microsoft", "company/zte-deutschland"),
+        "Siemens": (None, "homepage", "https://www.zte-deutschland.de", "company/siemens", "company/zte-deutschland"),
+    }
+    queries = {
+        name: {"query": name, "limit": 5, "properties": [{"pid": pid, "v": value}]} | ({"type": kind} if kind else {})
+        for name, (kind, pid, value, _, _) in cases.items()
+    }
+    answer = reconcile(client, queries)
+    for name, (_, pid, _, named, identified) in cases.items():
+        result = answer[name]["result"]
+        assert best_match(result) is None, (name, result)
+        by_name = next(c for c in result if c["id"] == named)
+        assert {"id": f"{pid}_agrees", "name": f"{pid} agrees with the query", "value": False} in by_name["features"]
+        by_identifier = next(c for c in result if c["id"] == identified)
+        assert "identifier" in features_of(by_identifier), name
+
+
+def test_a_country_that_contradicts_a_place_blocks_the_match(client: httpx.Client) -> None:
+    cases = {
+        "austria": ("Stadt Ulm", None, "Österreich"),
+        "code": ("Ulm", "city", "AT"),
+        "vienna": ("Wien", None, "DE"),
+        "municipality": ("Stadt Ulm", "municipality", "AT"),
+    }
+    queries = {
+        key: {"query": name, "properties": [{"pid": "country", "v": country}]} | ({"type": kind} if kind else {})
+        for key, (name, kind, country) in cases.items()
+    }
+    answer = reconcile(client, queries)
+    assert {key: best_match(answer[key]["result"]) for key in cases} == dict.fromkeys(cases)
+    municipality = first(answer, "municipality")
+    assert municipality["id"] == "municipality/ulm"
+    assert {"id": "country_agrees", "name": "country agrees with the query", "value": False} in municipality["features"]
+    agrees = reconcile(client, {"q0": {"query": "Stadt Ulm", "properties": [{"pid": "country", "v": "Deutschland"}]}})
+    assert best_match(agrees["q0"]["result"]) in ("city/ulm", "municipality/ulm")
 
 
 def test_names_in_more_or_fewer_words_than_the_data_are_found(client: httpx.Client) -> None:
@@ -505,6 +600,36 @@ BAD: list[tuple[str, dict[str, str], int, str]] = [
         400,
         "only setting",
     ),
+    ("empty type list", {"queries": json.dumps({"q0": {"query": "x", "type": []}})}, 400, "`type`"),
+    ("repeated query id", {"queries": '{"q0": {"query": "Dortmund"}, "q0": {"query": "Köln"}}'}, 400, "'q0' twice"),
+    (
+        "both queries and extend",
+        {
+            "queries": json.dumps({"q0": {"query": "Dortmund"}}),
+            "extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "ags"}]}),
+        },
+        400,
+        "send one",
+    ),
+    (
+        "many values",
+        {
+            "queries": json.dumps(
+                {
+                    f"q{n}": {"query": "x", "properties": [{"pid": "ags", "v": [str(v) for v in range(50)]}] * 2}
+                    for n in range(10)
+                }
+            )
+        },
+        400,
+        "smaller parts",
+    ),
+    (
+        "many results",
+        {"queries": json.dumps({f"q{n}": {"query": "x", "limit": 100} for n in range(11)})},
+        400,
+        "smaller parts",
+    ),
     (
         "extend negative limit",
         {"extend": json.dumps({"ids": ["city/dortmund"], "properties": [{"id": "ags", "settings": {"limit": -5}}]})},
@@ -524,6 +649,27 @@ def test_bad_requests_get_a_clear_answer(
     assert says in message and len(message) < 400
     if len(json.dumps(form)) < 6000 and {"queries", "extend"} & set(form):  # by GET alike, as a URL holds it
         assert client.get("/reconcile", params=form).status_code == status
+
+
+def test_the_largest_allowed_batch_is_answered_in_bounded_time(client: httpx.Client) -> None:
+    # Work at the bounds: 100 queries of 9 property values each (1,000 names and values), limit 10 each.
+    values = [f"0591{n:04d}" for n in range(9)]
+    batch = {
+        f"q{n}": {"query": f"Stadt Name {n}", "limit": 10, "properties": [{"pid": "ags", "v": values}]}
+        for n in range(100)
+    }
+    started = time.perf_counter()
+    response = client.post("/reconcile", data={"queries": json.dumps(batch)})
+    assert response.status_code == 200 and len(response.json()) == 100
+    assert time.perf_counter() - started < 10
+    draft = {
+        "queries": [
+            {"conditions": [{"matchType": "name", "propertyValue": [f"Name {n}" for n in range(50)]}]}
+            for _ in range(21)
+        ]
+    }
+    refused = client.post("/reconcile/1.0-draft/reconcile", json=draft)
+    assert refused.status_code == 400 and "smaller parts" in refused.json()["error"]["message"]
 
 
 def test_hostile_json_bodies_of_the_draft_are_refused(client: httpx.Client) -> None:
@@ -547,10 +693,27 @@ def test_bad_requests_elsewhere_get_a_clear_answer(client: httpx.Client) -> None
     for url, params in (
         ("/reconcile/extend/propose", {}),
         ("/reconcile/extend/propose", {"type": "planet"}),
+        ("/reconcile/extend/propose", {"type": "city", "limit": "0"}),
         ("/reconcile/suggest/entity", {"prefix": "a", "type": "planet"}),
+        ("/reconcile/suggest/entity", {"prefix": "a", "limit": "0"}),
+        ("/reconcile/suggest/entity", {"prefix": "a", "cursor": "-1"}),
+        ("/reconcile/suggest/entity", {"prefix": "a", "limit": "many"}),
+        ("/reconcile/1.0-draft/suggest/entity", {"prefix": "a", "limit": "1000"}),
     ):
         response = client.get(url, params=params)
-        assert response.status_code in (400, 422) and response.json()["error"]["message"]
+        assert response.status_code == 400 and response.json()["error"]["message"], (url, params)
+    # Percent-encoded bytes that are not UTF-8: refused, not read as replacement characters.
+    for invalid in (
+        client.post(
+            "/reconcile",
+            content=b"queries=%7B%22q0%22%3A%7B%22query%22%3A%22%FF%22%7D%7D",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        client.get("/reconcile?queries=%7B%22q0%22%3A%7B%22query%22%3A%22%FF%22%7D%7D"),
+    ):
+        assert invalid.status_code == 400 and "cannot be read" in invalid.json()["error"]["message"]
+    twice = client.get("/reconcile", params=[("queries", '{"q0": {"query": "a"}}'), ("queries", '{"q1": {}}')])
+    assert twice.status_code == 400 and "twice" in twice.json()["error"]["message"]
     multipart = client.post("/reconcile", files={"queries": ("q.json", b'{"q0": {"query": "x"}}')})
     assert multipart.status_code == 415 and "urlencoded" in multipart.json()["error"]["message"]
     as_json = client.post("/reconcile", json={"queries": {"q0": {"query": "Dortmund", "type": "city"}}})
@@ -575,3 +738,9 @@ def test_the_routes_are_in_the_openapi_description(live_server: Server) -> None:
         "/reconcile/1.0-draft/reconcile",
         "/api/v1/lookup",
     } <= set(paths)
+
+
+def test_suggest_finds_a_name_with_umlauts_however_it_is_typed(client: httpx.Client) -> None:
+    for prefix in ("Mün", "Muen", "Mun", "MÜNCH"):
+        response = client.get("/reconcile/suggest/entity", params={"prefix": prefix, "type": "city"})
+        assert "city/muenchen" in [item["id"] for item in response.json()["result"]], prefix

@@ -6,7 +6,7 @@ import pytest
 
 from api.reconcile.identifiers import country_code, normal_ags, normal_url, qid_of
 from api.reconcile.matching import land_of
-from api.reconcile.names import forms_of, short_place_name
+from api.reconcile.names import forms_of, place_qualifier, qualifiers_fit, short_place_name, spell
 
 
 @pytest.mark.parametrize(
@@ -14,8 +14,10 @@ from api.reconcile.names import forms_of, short_place_name
     [
         ("Stadt Dortmund", "dortmund", "dortmund"),
         ("Dortmund, Stadt", "dortmund", "dortmund"),
-        ("Landeshauptstadt München", "munchen", "munchen"),
-        ("RÜSSELSHEIM AM MAIN", "russelsheim am main", "russelsheim am main"),
+        ("Landeshauptstadt München", "muenchen", "muenchen"),
+        ("Oberbürgermeister Ullrich Sierau", "ullrich sierau", "ullrich sierau"),
+        ("Oberburgermeister Ullrich Sierau", "ullrich sierau", "ullrich sierau"),
+        ("RÜSSELSHEIM AM MAIN", "ruesselsheim am main", "ruesselsheim am main"),
         ("Huawei Technologies Deutschland GmbH", "huawei technologies deutschland", "huawei"),
         ("ZTE Deutschland GmbH", "zte deutschland", "zte"),
         ("IHK zu Dortmund", "industrie handelskammer dortmund", "industrie handelskammer dortmund"),
@@ -25,6 +27,8 @@ from api.reconcile.names import forms_of, short_place_name
             "industrie handelskammer dortmund",
         ),
         ("Bitkom e.V.", "bitkom", "bitkom"),
+        ("Hamburg Port Authority AöR", "hamburg port authority", "hamburg port authority"),
+        ("Hamburg Port Authority AoR", "hamburg port authority", "hamburg port authority"),
         ("L.E.D.", "led", "led"),
         ("Prof. Dr. Andreas Pinkwart", "andreas pinkwart", "andreas pinkwart"),
         ("Software AG", "software", "software"),  # a name that is all legal form keeps a word
@@ -34,6 +38,47 @@ from api.reconcile.names import forms_of, short_place_name
 def test_names_fold_to_their_plain_and_core_forms(written: str, plain: str, core: str) -> None:
     forms = forms_of(written)
     assert (forms.plain, forms.core) == (plain, core)
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("Moers", "Mörs", True),
+        ("MÖNCHENGLADBACH", "Moenchengladbach", True),
+        ("Straße", "Strasse", True),
+        ("Mors", "Moers", False),  # a written-out umlaut is not dropped: one letter fewer is another name
+        ("Sost", "Soest", False),
+        ("Rauenheim", "Raunheim", False),
+        ("Jenae", "Jena", False),
+    ],
+)
+def test_umlauts_are_written_out_on_both_sides_never_dropped(one: str, other: str, same: bool) -> None:
+    assert (spell(one) == spell(other)) is same
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "fit"),
+    [
+        ("Freiburg i. Br.", "Freiburg im Breisgau", True),
+        ("Frankfurt a. M.", "Frankfurt am Main", True),
+        ("Mülheim a. d. Ruhr", "Mülheim an der Ruhr", True),
+        ("Halle (Saale)", "Halle an der Saale", True),
+        ("Rüsselsheim am Main, Stadt", "Rüsselsheim am Main", True),
+        ("Menden (Sauerland), Stadt", "Menden (Sauerland)", True),
+        ("Linz (Donau)", "Linz am Rhein", False),
+        ("Wörth a. d. Isar", "Wörth am Rhein", False),
+        ("Kirchheim b. Heidelberg", "Kirchheim bei München", False),
+        ("Freiburg im Üechtland", "Freiburg im Breisgau", False),
+    ],
+)
+def test_place_qualifiers_fit_when_they_name_one_river_or_region(one: str, other: str, fit: bool) -> None:
+    mine, theirs = place_qualifier(one), place_qualifier(other)
+    assert mine is not None and theirs is not None
+    assert qualifiers_fit(mine, theirs) is fit
+
+
+def test_a_name_without_river_or_region_has_no_qualifier() -> None:
+    assert place_qualifier("Stadt Linz") is None and place_qualifier("Linz") is None
 
 
 def test_a_place_is_also_called_without_its_river() -> None:
@@ -79,6 +124,8 @@ def test_identifiers_are_read_as_spreadsheets_write_them() -> None:
         None,
         None,
     ]
+    # A spreadsheet that read the key as a decimal number: its integer, not its digits run together.
+    assert normal_ags("5913000.0") == normal_ags("5913000.00") == "05913000"
     assert normal_url("www.dortmund.de") == normal_url("https://dortmund.de/") == "dortmund.de"
     assert normal_url("Dortmund") is None
     assert qid_of("q1295") == "Q1295"

@@ -55,9 +55,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(error.status_code, str(error.detail), dict(error.headers or {}))
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
         details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        return error_response(422, f"invalid request: {details}")
+        # Reconciliation clients know 400 for a request the service cannot answer (the API defines no 422).
+        status = 400 if request.url.path.startswith("/reconcile") else 422
+        return error_response(status, f"invalid request: {details}")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

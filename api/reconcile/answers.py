@@ -132,7 +132,7 @@ def _rank(entry: Entry, folded: str) -> int | None:
     """How a suggestion ranks for a typed prefix: 0 a name starts with it, 1 a word does; None neither."""
     best = None
     for name in entry.names:
-        text = name.forms.full
+        text = name.forms.prefix
         if text.startswith(folded):
             return 0
         if f" {folded}" in f" {text}":

@@ -56,8 +56,10 @@ def qid_of(value: str) -> str | None:
 
 def normal_ags(value: str) -> str | None:
     """An AGS as the data writes it (8 digits) from "05913000", "05 913 000" or "5913000" (a spreadsheet that read
-    the key as a number dropped its leading zero); None when the value is no AGS."""
-    digits = re.sub(r"[\s.]", "", value)
+    the key as a number dropped its leading zero, and may write it as a decimal: "5913000.0"); None when the value
+    is no AGS."""
+    decimal = re.fullmatch(r"\s*(\d+)\.0+\s*", value)
+    digits = decimal[1] if decimal else re.sub(r"[\s.]", "", value)
     if not digits.isascii() or not digits.isdigit() or len(digits) not in (7, 8):
         return None
     return digits.zfill(8)

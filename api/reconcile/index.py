@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from api.http.cache import PerBuild
 from api.http.lru import LRU
 from api.reconcile.identifiers import KINDS, TYPES, WIKIDATA, normal_ags, normal_url, parse_id, qid_of, sorted_words
-from api.reconcile.names import Forms, forms_of, short_place_name
+from api.reconcile.names import Forms, forms_of, place_qualifier, short_place_name
 from api.rest.listing import fold
 from api.rest.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
 from graph.prefixes import VOCABULARIES
@@ -57,6 +57,7 @@ class Name:
     text: str
     origin: str
     forms: Forms
+    qualifier: tuple[str, ...] | None = None  # of a place's label or alternative name: its river or region
 
 
 @dataclass
@@ -130,11 +131,13 @@ class ReconcileIndex:
         for entry in self.entries.values():
             entry.label = best_label(entry.labels, entry.key)
             entry.names = _names(entry)
-        # A municipality lies where its city does: its description and `land` say so (its AGS stays the city's).
+        # A municipality lies where its city does: its description, `land` and country say so (its AGS stays the
+        # city's), so that a query's country or Land that contradicts the city contradicts the municipality too.
         for entry in self.entries.values():
             for city in (self.entries[ident] for ident in sorted(entry.related) if entry.kind == "municipality"):
                 entry.place, entry.land = city.label, entry.land or city.land
                 entry.land_names = entry.land_names or city.land_names
+                entry.country = entry.country or set(city.country)
         # Every name of every Land the data knows: a query's `land` outside them cannot be read, and says nothing.
         self.land_names = {name for entry in self.entries.values() for name in entry.land_names}
         # The things each word of a name belongs to, so that a query that names a thing in more (or fewer) words
@@ -288,6 +291,7 @@ def _names(entry: Entry) -> list[Name]:
     names = [Name(text, "label", forms_of(text)) for text in texts]
     names += [Name(text, "alt", forms_of(text)) for text in dict.fromkeys(entry.alt_names) if text not in texts]
     if entry.kind in ("city", "municipality"):
+        names = [Name(name.text, name.origin, name.forms, place_qualifier(name.text)) for name in names]
         for name in list(names):
             short = short_place_name(name.text)
             if short is not None:

@@ -11,7 +11,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from api.reconcile.identifiers import country_code, normal_ags, normal_url, parse_id, qid_of, sorted_words
 from api.reconcile.index import Entry, ReconcileIndex
-from api.reconcile.names import Forms, forms_of, short_place_name
+from api.reconcile.names import Forms, forms_of, place_qualifier, qualifiers_fit, short_place_name
 from api.rest.listing import fold
 
 __all__ = ["LANDS", "MATCH_LEAD", "MATCH_SCORE", "Candidate", "Query", "match"]
@@ -117,6 +117,8 @@ class Candidate:
     overlap: float = 0.0  # orders equal scores: the closest name to the query without legal forms, word for word
     identified: bool = False  # an identifier of the query names it, and the query's name does not contradict it
     legal_form_conflict: bool = False
+    qualifier_conflict: bool = False  # the query names another river or region ("Linz (Donau)", Linz am Rhein)
+    qualifier_missing: bool = False  # the query leaves out the river or region the graph always names it with
 
 
 @dataclass
@@ -211,11 +213,6 @@ def _score_names(entry: Entry, texts: list[_Text], hit: _Hit) -> None:
                 hit.legal_form = text.forms.legal_form
 
 
-def _spelling(word: str) -> str:
-    """A word with umlauts written out read as folded ("koeln" as "koln")."""
-    return word.replace("ae", "a").replace("oe", "o").replace("ue", "u")
-
-
 def _same_word(mine: str, theirs: str) -> bool:
     """The same word, or the same but for two neighbouring letters swapped ("Dortmnud"); a letter more, fewer or
     different makes another word ("Amberg" is not Bamberg, "Ulmen" not Ulm, "Kusel" not Kassel)."""
@@ -236,8 +233,8 @@ def _distinctive_agrees(index: ReconcileIndex, entry: Entry, texts: list[_Text])
             # thing's: "Huawei" does not name Huawei Technologies Deutschland.
             levels = ("full", "plain", "core") if name.forms.core == name.forms.plain else ("full", "plain")
             for level in levels:
-                mine = {_spelling(word) for word in getattr(text.forms, level).split()}
-                theirs = {_spelling(word) for word in getattr(name.forms, level).split()}
+                mine = set(getattr(text.forms, level).split())
+                theirs = set(getattr(name.forms, level).split())
                 extra, missing = mine - theirs, theirs - mine
                 if not extra and not missing:
                     return True
@@ -277,6 +274,12 @@ def _property_evidence(
         mine = {url for page in entry.homepage if (url := normal_url(page))}
         theirs = {url for value in values if (url := normal_url(value))}
         penalty = _IDENTIFIER_CONTRADICTS
+    if pid in _IDENTIFYING and not mine and theirs:
+        # The identifier names another thing of the graph ("Kelsterbach" with Dortmund's Wikidata id): the row is
+        # about one of the two, and which one takes a look.
+        owners = set(index.with_value(pid, values))
+        if owners and entry.id not in owners and not owners & entry.related:
+            return -penalty, False
     if not mine or not theirs:
         return 0.0, None
     if mine & theirs:
@@ -359,6 +362,9 @@ def _candidate(index: ReconcileIndex, entry: Entry, hit: _Hit, query: Query, *, 
     legal = entry.kind in ("city", "municipality") and hit.legal_form
     if legal:  # "Wolfsburg AG" is a company, not the city
         score -= _CONTRADICTS
+    qualifier_conflict, qualifier_missing = _qualifiers(entry, query) if by_name else (False, False)
+    if qualifier_conflict:
+        score -= _CONTRADICTS
     if identified:
         score = (100.0 + hit.similarity) / 2 if conflict else 100.0
     features.append(Feature("identifier", "an official identifier names it", identified))
@@ -366,10 +372,34 @@ def _candidate(index: ReconcileIndex, entry: Entry, hit: _Hit, query: Query, *, 
         features.append(Feature("name_conflict", "the name does not agree with the identifier", True))
     if legal:
         features.append(Feature("legal_form_conflict", "the query names a company or association by legal form", True))
+    if qualifier_conflict:
+        features.append(Feature("place_qualifier_conflict", "the query names another river or region", True))
+    if qualifier_missing:
+        features.append(
+            Feature("place_qualifier_missing", "the query leaves out the river or region of the only name", True)
+        )
     candidate = Candidate(entry, max(0.0, min(100.0, round(score, 1))), features=features)
-    candidate.identified = identified and not conflict
+    candidate.identified = identified and not conflict and not qualifier_conflict
     candidate.legal_form_conflict = legal
+    candidate.qualifier_conflict, candidate.qualifier_missing = qualifier_conflict, qualifier_missing
     return candidate
+
+
+def _qualifiers(entry: Entry, query: Query) -> tuple[bool, bool]:
+    """(whether the query's river or region contradicts the place's, whether the query gives none where every name
+    of the place has one). Many towns share a name ("Linz", "Wörth", "Kirchheim"): the graph's may be another one
+    than the spreadsheet's, so neither is linked without a look. A qualifier where the place has none ("Brandis
+    (Sachsen)") says nothing against it."""
+    if entry.kind not in ("city", "municipality"):
+        return False, False
+    named = [name for name in entry.names if name.origin != "short"]
+    theirs = [name.qualifier for name in named if name.qualifier is not None]
+    if not theirs:
+        return False, False
+    mine = [q for text in (query.text, *query.alternatives) if (q := place_qualifier(text)) is not None]
+    if mine:
+        return not any(qualifiers_fit(a, b) for a in mine for b in theirs), False
+    return False, all(name.qualifier is not None for name in named)
 
 
 def _decide(index: ReconcileIndex, candidates: list[Candidate], texts: list[_Text]) -> None:
@@ -388,6 +418,8 @@ def _decide(index: ReconcileIndex, candidates: list[Candidate], texts: list[_Tex
         best.score >= MATCH_SCORE
         and lead >= MATCH_LEAD
         and not best.legal_form_conflict
+        and not best.qualifier_conflict
+        and not best.qualifier_missing
         and not any(f.id == "name_conflict" for f in best.features)
         and (not texts or _distinctive_agrees(index, best.entry, texts))
     )

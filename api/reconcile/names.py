@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from api.rest.listing import fold
 
-__all__ = ["Forms", "forms_of", "short_place_name"]
+__all__ = ["Forms", "forms_of", "place_qualifier", "qualifiers_fit", "short_place_name", "spell"]
 
 # Words that say what kind of body a name belongs to rather than which one: "Stadt Dortmund", "Dortmund, Stadt"
 # and "Dortmund" name the same city; "ZTE Deutschland GmbH" and "ZTE Deutschland" the same company.
@@ -20,7 +22,7 @@ _LEADING = (
     "hansestadt",
     "freie und hansestadt",
     "freie hansestadt",
-    "universitatsstadt",
+    "universitaetsstadt",
     "wissenschaftsstadt",
     "stadtverwaltung",
     "markt",
@@ -31,10 +33,10 @@ _LEADING = (
     "prof",
     "prof dr",
     "ob",
-    "oberburgermeister",
-    "oberburgermeisterin",
-    "burgermeister",
-    "burgermeisterin",
+    "oberbuergermeister",
+    "oberbuergermeisterin",
+    "buergermeister",
+    "buergermeisterin",
     "herr",
     "frau",
 )
@@ -54,14 +56,14 @@ _TRAILING = (
     "ohg",
     "gbr",
     "ug",
-    "ug haftungsbeschrankt",
+    "ug haftungsbeschraenkt",
     "e v",
     "ev",
     "eg",
-    "aor",
-    "kdor",
-    "anstalt des offentlichen rechts",
-    "korperschaft des offentlichen rechts",
+    "aoer",
+    "kdoer",
+    "anstalt des oeffentlichen rechts",
+    "koerperschaft des oeffentlichen rechts",
     "inc",
     "corp",
     "corporation",
@@ -110,23 +112,31 @@ _GENERIC = frozenset(
     }
 )
 _STOPWORDS = frozenset(
-    {"zu", "zum", "zur", "fur", "der", "die", "das", "des", "den", "dem", "und", "the", "of", "for", "and"}
+    {"zu", "zum", "zur", "fuer", "fur", "der", "die", "das", "des", "den", "dem", "und", "the", "of", "for", "and"}
 )
 # Abbreviations spreadsheets use for German public bodies, expanded as the full names are written.
 ABBREVIATIONS = {
     "ihk": "industrie und handelskammer",
     "hwk": "handwerkskammer",
-    "tu": "technische universitat",
+    "tu": "technische universitaet",
     "fh": "fachhochschule",
-    "uni": "universitat",
+    "uni": "universitaet",
     "hs": "hochschule",
     "st": "sankt",
-    "wifo": "wirtschaftsforderung",
-    "wirtschaftsf": "wirtschaftsforderung",
+    "wifo": "wirtschaftsfoerderung",
+    "wirtschaftsf": "wirtschaftsfoerderung",
 }
 # Where a place name goes on with the river or region it lies on: "Rüsselsheim am Main" is called "Rüsselsheim",
 # "Freiburg i. Br." and "Menden (Sauerland)" are Freiburg and Menden.
-_PLACE_QUALIFIERS = frozenset({"am", "an", "im", "in", "ob", "bei", "auf", "vor", "a.", "i.", "a.d.", "a.m.", "i.br."})
+_PLACE_QUALIFIERS = frozenset(
+    {"am", "an", "im", "in", "ob", "bei", "auf", "vor", "a.", "i.", "b.", "a.d.", "a.m.", "i.br."}
+)
+# The words that join a place to its river or region ("an der", "a. d.", "b."): what is left names the river or region.
+_QUALIFIER_JOINS = frozenset(
+    {"am", "an", "der", "dem", "den", "im", "in", "ob", "bei", "auf", "vor", "a", "d", "i", "b"}
+)
+# Umlauts written out, as German does when it cannot write them: "Mörs" and "Moers" are one spelling, "Mors" another.
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,8 @@ class Forms:
     plain: str
     core: str
     legal_form: bool = False  # a company's or association's legal form was set aside ("Wolfsburg AG")
+    # As the label search folds it ("Mün", "Muen" and "Mun" all start "munchen"): for typing ahead, not matching.
+    prefix: str = ""
 
 
 def _strip(words: list[str], phrases: tuple[str, ...], *, leading: bool) -> list[str]:
@@ -169,27 +181,72 @@ def _join_initials(words: list[str]) -> list[str]:
     return joined
 
 
+def spell(text: str) -> str:
+    """Text as names are compared: case folded, umlauts written out (ä→ae, ö→oe, ü→ue; casefold gives ß→ss), other
+    accents dropped, punctuation as single spaces. A written-out umlaut is never read back as a bare vowel: folding
+    "ue" to "u" would make "Rauenheim" Raunheim and "Mors" Moers."""
+    text = unicodedata.normalize("NFC", text.casefold()).translate(_UMLAUTS)
+    text = "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
+def _without_umlauts(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """The phrases, and each as written by a keyboard without umlauts ("Oberburgermeister")."""
+    plain = (phrase.replace("ae", "a").replace("oe", "o").replace("ue", "u") for phrase in phrases)
+    return tuple(dict.fromkeys((*phrases, *plain)))
+
+
+_LEADING_FORMS = _without_umlauts(_LEADING)
+_TRAILING_FORMS = _without_umlauts(_TRAILING)
+
+
 def forms_of(text: str) -> Forms:
-    full = fold(text)
+    full = spell(text)
     words = [expanded for word in full.split() for expanded in ABBREVIATIONS.get(word, word).split()]
-    named = _strip(words, _LEADING, leading=True)
-    words = _strip(named, _TRAILING, leading=False)
+    named = _strip(words, _LEADING_FORMS, leading=True)
+    words = _strip(named, _TRAILING_FORMS, leading=False)
     legal_form = any(word != "stadt" for word in named[len(words) :])
     words = _join_initials([word for word in words if word not in _STOPWORDS] or words)
     plain = " ".join(words)
     core = " ".join(word for word in words if word not in _GENERIC) or plain
-    return Forms(full, plain, core, legal_form)
+    return Forms(full, plain, core, legal_form, fold(text))
+
+
+def _split_place(text: str) -> tuple[str, str] | None:
+    """(place, qualifier) of "Rüsselsheim am Main" or "Menden (Sauerland)"; None when the name has no qualifier."""
+    before, bracket, after = text.partition("(")
+    if bracket and before.strip():
+        return before.strip(), after
+    words = text.split()
+    for index, word in enumerate(words[1:], start=1):
+        folded = word.casefold()
+        if folded in _PLACE_QUALIFIERS or folded.startswith(("i.", "a.", "b.")):
+            return " ".join(words[:index]), " ".join(words[index:])
+    return None
 
 
 def short_place_name(text: str) -> str | None:
     """ "Rüsselsheim am Main" → "Rüsselsheim", "Menden (Sauerland)" → "Menden"; None when the name has no such
     qualifier."""
-    before, bracket, _ = text.partition("(")
-    if bracket and before.strip():
-        return before.strip()
-    words = text.split()
-    for index, word in enumerate(words[1:], start=1):
-        folded = word.casefold()
-        if folded in _PLACE_QUALIFIERS or folded.startswith(("i.", "a.")):
-            return " ".join(words[:index])
-    return None
+    split = _split_place(text)
+    return split[0] if split is not None else None
+
+
+def place_qualifier(text: str) -> tuple[str, ...] | None:
+    """The river or region a place name goes on with, as words: "Linz an der Donau" → ("donau",), "Freiburg i. Br."
+    → ("br",); None when the name has none."""
+    split = _split_place(text)
+    if split is None:
+        return None
+    # What follows a comma or the closing bracket is no longer the qualifier: "Rüsselsheim am Main, Stadt".
+    qualifier = re.split(r"[,)]", split[1])[0]
+    words = tuple(word for word in spell(qualifier).split() if word not in _QUALIFIER_JOINS)
+    return words or None
+
+
+def qualifiers_fit(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
+    """Whether two qualifiers name the same river or region: word for word equal, or one an abbreviation of the
+    other ("Br." of Breisgau, "M." of Main)."""
+    if len(mine) != len(theirs):
+        return False
+    return all(a.startswith(b) or b.startswith(a) for a, b in zip(mine, theirs, strict=True))

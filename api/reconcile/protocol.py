@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,6 +22,8 @@ __all__ = [
     "MAX_IDS",
     "MAX_LIMIT",
     "MAX_PROPERTIES",
+    "MAX_RESULTS",
+    "MAX_WORK",
     "QUERY_PROPERTIES",
     "QUERY_PROPERTY_TYPES",
     "ExtendRequest",
@@ -43,11 +45,16 @@ MAX_PROPERTIES = 20
 MAX_VALUES = 50
 MAX_IDS = 100
 MAX_BODY_BYTES = 1_000_000
+# Bounds on the work of one batch, whatever its shape: each name (a query's text or a 1.0-draft alternative) and
+# each property value is compared with many things, so their sum is bounded (a thousand take well under a second);
+# and so is the sum of the queries' limits, which sizes the answer. Batches of ten stay far inside both.
+MAX_WORK = 1_000
+MAX_RESULTS = 1_000
 # The properties a query may carry, to sharpen the match.
 QUERY_PROPERTIES = {
     "ags": ("AGS", "Amtlicher Gemeindeschlüssel, 8 digits (cities)"),
     "wikidata": ("Wikidata id", "Q-id or Wikidata entity IRI"),
-    "country": ("Country", "ISO 3166 alpha-2 code of the seat (companies, organisations)"),
+    "country": ("Country", "country by ISO 3166 code or name: of a place, or of the seat of a company or organisation"),
     "land": ("Land", f"federal state, by name or abbreviation ({', '.join(sorted(k.upper() for k in LANDS))})"),
     "homepage": ("Homepage", "website of a company or organisation"),
 }
@@ -55,7 +62,7 @@ QUERY_PROPERTIES = {
 QUERY_PROPERTY_TYPES = {
     "ags": ("city", "municipality"),
     "wikidata": ("city", "municipality", "company", "organization", "alliance"),
-    "country": ("company", "organization"),
+    "country": ("city", "municipality", "company", "organization"),
     "land": ("city", "municipality"),
     "homepage": ("company", "organization", "alliance"),
 }
@@ -88,9 +95,20 @@ async def body_bytes(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def _pairs(text: str, where: str) -> list[tuple[str, str]]:
+    """The fields of a URL query or form body; percent-encoded bytes that are not UTF-8 are refused, not replaced
+    (a replaced character would be matched as if the user had typed it)."""
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=16, errors="strict")
+    except (UnicodeDecodeError, ValueError) as error:
+        raise _bad(f"{where} cannot be read: {error}") from error
+
+
 async def form_fields(request: Request) -> dict[str, str]:
-    """The request's parameters: the URL's, and for a POST those of its form (or JSON object) body."""
-    fields = dict(request.query_params)
+    """The request's parameters: the URL's, and for a POST those of its form (or JSON object) body. A parameter
+    given twice, and a request that carries both `queries` and `extend`, are refused: which one was meant is not
+    for the service to guess."""
+    pairs = _pairs(request.url.query, "the URL's query string")
     if request.method == "POST":
         body = await body_bytes(request)
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -98,23 +116,47 @@ async def form_fields(request: Request) -> dict[str, str]:
             document = parse_json(body.decode("utf-8", "replace"), "the request body")
             if not isinstance(document, dict):
                 raise _bad("a JSON request body must be an object with the fields `queries` or `extend`")
-            fields |= {name: value if isinstance(value, str) else json.dumps(value) for name, value in document.items()}
+            pairs += [(name, text if isinstance(text, str) else json.dumps(text)) for name, text in document.items()]
         elif kind.startswith("multipart/"):
             raise HTTPException(415, "send the form as application/x-www-form-urlencoded (or JSON), not multipart")
         else:
             try:
-                pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=16)
-            except (UnicodeDecodeError, ValueError) as error:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as error:
                 raise _bad(f"the form body cannot be read: {error}") from error
-            fields |= dict(pairs)
+            pairs += _pairs(text, "the form body")
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields and name in ("queries", "extend"):
+            raise _bad(f"`{name}` is given twice; send it once")
+        fields[name] = value
+    if "queries" in fields and "extend" in fields:
+        raise _bad("the request carries both `queries` and `extend`; send one of them per request")
     return fields
+
+
+class _DuplicateKeyError(ValueError):
+    """A JSON object that names a key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique: the standard parser would keep the last of two "q0" queries silently."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKeyError(key)
+        document[key] = value
+    return document
 
 
 def parse_json(text: str, what: str) -> Any:
     """`text` as JSON; what no answer could carry (nesting past the parser's depth, numbers of thousands of digits,
     lone surrogates that no UTF-8 answer can hold) is refused with 400 like any other malformed document."""
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as error:
+        key = echo(error.args[0])
+        raise _bad(f"{what} holds the key {key} twice; each key (query id, field) is given once") from error
     except json.JSONDecodeError as error:
         raise _bad(f"{what} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
     except RecursionError as error:
@@ -132,7 +174,7 @@ def parse_json(text: str, what: str) -> Any:
 
 def _types(value: Any, where: str) -> tuple[str, ...]:
     names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
         raise _bad(f"{where}: `type` must be a type id or a list of them ({_TYPE_LIST})")
     unknown = [name for name in names if name not in TYPES]
     if unknown:
@@ -209,6 +251,7 @@ def queries_02(text: str) -> dict[str, Query]:
             raise _bad(f"{where}: `type_strict` is one of any, should, all")
         types = _types(raw["type"], where) if raw.get("type") is not None else ()
         queries[key] = Query(_text(raw.get("query", ""), where), types, _limit(raw.get("limit"), where), tuple(parsed))
+    _bounded(queries.values())
     return queries
 
 
@@ -242,7 +285,21 @@ def queries_10(document: Any) -> list[tuple[Query, tuple[str, ...]]]:
         texts = [_text(name, where) for name in dict.fromkeys(names)] or [""]
         query = Query(texts[0], types, _limit(raw.get("limit"), where), tuple(properties), tuple(texts[1:]))
         parsed.append((query, tuple(required)))
+    _bounded(query for query, _ in parsed)
     return parsed
+
+
+def _bounded(queries: Iterable[Query]) -> None:
+    """Refuse a batch whose names and property values, or whose results, exceed what one request may ask for."""
+    work = results = 0
+    for query in queries:
+        work += 1 + len(query.alternatives) + sum(len(values) for _, values in query.properties)
+        results += query.limit
+    if work > MAX_WORK or results > MAX_RESULTS:
+        raise _bad(
+            f"the batch compares {work} names and property values and asks for {results} candidates; one request "
+            f"may compare at most {MAX_WORK} and ask for at most {MAX_RESULTS}: send it in smaller parts"
+        )
 
 
 def _condition(condition: Any, where: str) -> tuple[list[str], tuple[str, tuple[str, ...]] | None]:
