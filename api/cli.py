@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from rich.markup import escape
 
-from graph.cli import build_parser, cmd_build, err, load_settings, remote_options, run
+from graph.cli import build_parser, cmd_build, err, load_settings, port_number, remote_options, run
 from graph.published import StoreUnavailableError, current_build
 from graph.settings import Settings
 
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = add("serve", "Serve SPARQL, linked data, the REST API, the catalogue and the pages over HTTP. "
                 "Builds the store first when there is none.", cmd_serve)
     serve.add_argument("--host", help=f"address to listen on (default: {settings.host})")
-    serve.add_argument("--port", type=int, help=f"port to listen on (default: {settings.port})")
+    serve.add_argument("--port", type=port_number, help=f"port to listen on (default: {settings.port})")
     serve.add_argument("--store", type=Path, help=f"published store folder (default: {settings.store})")
     serve.add_argument("--data", type=Path, help="curated data to build from when there is no store")
     serve.add_argument("--sparql-endpoint", help="use a remote SPARQL 1.1 endpoint instead of the embedded store")

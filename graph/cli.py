@@ -37,7 +37,7 @@ from graph.settings import Settings
 from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
 from graph.validate import Report
 
-__all__ = ["build_parser", "cmd_build", "err", "load_settings", "main", "remote_options", "run"]
+__all__ = ["build_parser", "cmd_build", "err", "load_settings", "main", "port_number", "remote_options", "run"]
 
 err = Console(stderr=True, highlight=False)
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -338,6 +338,13 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def port_number(text: str) -> int:
+    """A TCP port (1-65535), or a usage error (exit 2) saying so: the server would take another one modulo 65536."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: a whole number from 1 to 65535")
+    return int(text)
 
 
 def _at_least_one(text: str) -> int:

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     keep_releases: int = Field(KEEP_RELEASES, ge=1, description="Past releases whose dumps stay downloadable at "
                                "/dumps/{version}/; older ones keep their record, checksums and changes.")
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(8000, ge=1, le=65535)
     base_url: str | None = Field(None, description="Public URL of the service, used in the catalogue.")
     sparql_endpoint: str | None = Field(None, description="Remote SPARQL 1.1 query endpoint (remote backend).")
     graph_store: str | None = Field(None, description="Remote Graph Store Protocol endpoint, for loading.")

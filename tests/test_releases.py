@@ -567,7 +567,7 @@ def test_an_error_echoes_a_bounded_part_of_a_long_request(releases: TwoReleases,
 @pytest.mark.parametrize(
     ("variable", "value", "command"),
     [("SMARTCITY_KG_KEEP_RELEASES", "-5", "build"), ("SMARTCITY_KG_QUERY_TIMEOUT", "abc", "serve"),
-     ("SMARTCITY_KG_PORT", "x" * 500, "serve")],
+     ("SMARTCITY_KG_PORT", "x" * 500, "serve"), ("SMARTCITY_KG_PORT", "99999", "serve")],
 )
 def test_a_bad_setting_in_the_environment_is_a_one_line_usage_error(
     variable: str, value: str, command: str, tmp_path: Path
@@ -578,6 +578,33 @@ def test_a_bad_setting_in_the_environment_is_a_one_line_usage_error(
     assert done.stderr.count("\n") == 1 and variable in done.stderr and "Traceback" not in done.stderr
     assert str(ROOT) not in done.stderr and len(done.stderr) < 300
     assert not (tmp_path / "store").exists()
+
+
+def test_a_port_out_of_range_on_the_command_line_is_a_usage_error(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", "99999"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "1 to 65535" in done.stderr and not (tmp_path / "store").exists()
+
+
+def test_a_release_listing_changes_its_validators_when_its_dumps_are_pruned(tmp_path: Path) -> None:
+    data, store = tmp_path / "data", tmp_path / "s"
+    shutil.copytree(MINI, data)
+    alliance = data / "alliance.yaml"
+    text = alliance.read_text(encoding="utf-8")
+    first = run_build(data, store, NS, keep_releases=1)[0].release
+    server = start_server(store)
+    try:
+        with server.client() as client:
+            kept = client.get(f"/dumps/{first}/")
+            assert kept.json()["kept"] is True
+            for name in ("Bund Zwei", "Bund Drei"):  # the release before the current one keeps its dumps too
+                alliance.write_text(text.replace("Alpha-Beta-Bund", name), encoding="utf-8")
+                run_build(data, store, NS, keep_releases=1)
+            again = client.get(f"/dumps/{first}/", headers={"If-None-Match": kept.headers["etag"]})
+            assert again.status_code == 200 and again.json()["kept"] is False
+            assert again.headers["etag"] != kept.headers["etag"]
+    finally:
+        stop_server(server)
 
 
 def test_a_data_date_in_the_future_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

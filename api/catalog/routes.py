@@ -156,7 +156,11 @@ def release_files(version: str, request: Request, store: StoreDep, settings: Set
         "checksums": folder + CHECKSUMS,
         "release": release_url(base, version),
     }
-    headers = {**validators(entity_tag(found.build_id, version, base, media_type), found.date), "Vary": "Accept"}
+    # Whether the dumps are still kept is part of what the listing says: a pruned release's listing is new (its urls
+    # are gone), dated no later than the release being served, which pruned it.
+    modified = found.date if found.kept else store.manifest.modified
+    etag = entity_tag(found.build_id, version, base, media_type, "kept" if found.kept else "pruned")
+    headers = {**validators(etag, modified), "Vary": "Accept"}
     if unchanged(request, headers["ETag"], headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
     body = page("dumps.html", listing=listing) if media_type == "text/html" else json.dumps(listing).encode()
