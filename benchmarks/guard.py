@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pyoxigraph as ox
 
-from api.sparql.guard import QueryRefusedError, analyse_query
+from graph.sparql_guard import QueryRefusedError, analyse_query
 
 SIZES = (8_000, 16_000, 32_000, 64_000)
 TEXTS: dict[str, Callable[[int], str]] = {

@@ -34,6 +34,7 @@ from graph.published import StoreUnavailableError
 from graph.records import DataFile
 from graph.remote import RemoteEndpoints
 from graph.settings import Settings
+from graph.sparql_guard import QueryRefusedError, analyse_query
 from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
 from graph.validate import Report
 
@@ -144,9 +145,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         err.print("Give a query as an argument or with --file F.rq.")
         return 2
     sparql = sparql.removeprefix("\ufeff")  # a byte-order mark some editors write first: not part of the query
-    # The service's guard (api.sparql.guard: no web stack) here too: the engine would fetch any SERVICE URL.
-    from api.sparql.guard import QueryRefusedError, analyse_query  # noqa: PLC0415
-
+    # The service's guard here too: the engine would fetch any SERVICE URL.
     try:
         analyse_query(sparql, settings.max_nesting)
     except QueryRefusedError as error:

@@ -23,8 +23,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from api.sparql.guard import QueryRefusedError, analyse_query
 from api.sparql.worker import answer
+from graph.sparql_guard import QueryRefusedError, analyse_query
 from tests.conftest import free_port, start_server, stop_server
 from tests.test_remote_store import OXIGRAPH, OxigraphServer, _publish
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from api.sparql.guard import Analysis, QueryRefusedError, analyse_query, check_dataset
+from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset
 
 BASE = "http://127.0.0.1:8000/sparql"
 

@@ -21,8 +21,8 @@ from api.pages.landing import landing_figures
 from api.pages.render import STATIC_DIR, page_response
 from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, QueryTooLongError, ShortLinks
 from api.rest.listing import fold, label_index
-from api.sparql.guard import QueryRefusedError, analyse_query
 from graph.published import DUMP_FILES
+from graph.sparql_guard import QueryRefusedError, analyse_query
 
 __all__ = ["router"]
 

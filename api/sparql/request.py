@@ -15,8 +15,8 @@ from starlette.requests import Request
 
 from api.http.limits import max_url_bytes, url_too_long
 from api.http.negotiation import NotAcceptableError, negotiate
-from api.sparql.guard import QueryRefusedError, check_size
 from graph.formats import GRAPH, RESULTS, media_types, names
+from graph.sparql_guard import QueryRefusedError, check_size
 
 __all__ = ["BODY_METHODS", "GRAPH_TYPES", "MEDIA_TYPES", "RESULT_TYPES", "SparqlRequest", "choose_formats",
            "read_request"]

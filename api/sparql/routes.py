@@ -22,7 +22,6 @@ from api.http.state import StoreHolder
 from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
 from api.sparql.answer_stream import StreamedAnswer
-from api.sparql.guard import Analysis, QueryRefusedError, analyse_query, check_dataset
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
     BODY_METHODS,
@@ -36,6 +35,7 @@ from api.sparql.request import (
 from api.sparql.service_description import describe_service
 from graph.prefixes import prefixes
 from graph.settings import Settings
+from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset
 from graph.store import EmbeddedStore, ReadStore
 
 __all__ = ["SparqlApp", "SparqlEndpoint", "SparqlRoute", "router"]
