@@ -142,12 +142,13 @@ def _safe(url: str) -> str:
 
 class _Body(io.RawIOBase):
     """A response body as a file for the parsers, read as they need it: stops at `limit` bytes, and records
-    why reading failed (the parsers wrap what a read raises)."""
+    why reading failed (the parsers wrap what a read raises). The bytes are read as sent (never decompressed:
+    a compressed answer is refused before), so `limit` bounds what is held, whatever the server sends."""
 
     def __init__(self, response: httpx.Response, limit: int) -> None:
         super().__init__()
-        self._chunks = response.iter_bytes()
-        self._pending = b""
+        self._chunks = response.iter_raw()
+        self._pending = memoryview(b"")  # the rest of the last chunk: a view, so each read copies only its part
         self.limit = limit
         self.size = 0
         self.failure: Exception | None = None
@@ -164,7 +165,7 @@ class _Body(io.RawIOBase):
                 self.size += len(chunk)
                 if self.size > self.limit:
                     raise AnswerTooLargeError(self.limit)
-                self._pending = chunk
+                self._pending = memoryview(chunk)
         except Exception as error:
             self.failure = error
             raise
@@ -307,6 +308,10 @@ class RemoteStore:
                 # Virtuoso's "anytime" answer: what it found until its time limit, sent as if it were all.
                 log.warning("%s stopped a query at its time limit and sent what it had", _safe(self.endpoints.query))
                 raise DeadlineError("the SPARQL server behind this service did not answer in time")
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                # Asked for identity: a compressed answer could hold a thousand times its size (a bomb).
+                raise self._bad(response, f"answered in {encoding} encoding where identity was asked for")
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if kind not in (_TRIPLE_TYPES if graph else {RESULTS_JSON}):
                 raise self._bad(response, f"answered {kind or 'no media type'} where {accept} was asked for")
@@ -406,14 +411,15 @@ class _Exchange:
             raise DeadlineError("the SPARQL server behind this service did not answer in time")
         try:
             request = store._client.build_request(self.method, self.url, content=self.content,
-                                                  headers=self.headers, params=self.params, timeout=left)
+                                                  headers={"Accept-Encoding": "identity", **self.headers},
+                                                  params=self.params, timeout=left)
             response = self.response = store._client.send(request, stream=True)
         except httpx.TransportError as error:
             raise store._transport(error, self.url, self.deadline) from None
         self.watchdog = _Watchdog(response, self.deadline)
         if response.status_code >= 300 or response.status_code < 200:
             try:
-                detail = response.read()[:500].decode("utf-8", "replace").strip()
+                detail = _first_bytes(response, 500).decode("utf-8", "replace").strip()
             except httpx.HTTPError:
                 detail = ""
             self.__exit__()
@@ -438,6 +444,16 @@ class _Exchange:
                 self.store._forget()
         if self.response is not None:
             self.response.close()
+
+
+def _first_bytes(response: httpx.Response, size: int) -> bytes:
+    """At most the first `size` bytes of the body as sent (an error page is logged, never decompressed)."""
+    read = b""
+    for chunk in response.iter_raw():
+        read += chunk
+        if len(read) >= size:
+            break
+    return read[:size]
 
 
 def _materialise(outcome: Received, cap: int | None, shape: QueryOutcome) -> QueryOutcome:

@@ -5,8 +5,10 @@ or asks for credentials. Whatever it does, clients get a well-formed answer or a
 from __future__ import annotations
 
 import base64
+import functools
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +40,7 @@ class Proxy(ThreadingHTTPServer):
         self.times = 10**9  # how many answers get it
         self.credentials: str | None = None  # "user:password" that Basic authentication must carry
         self.authorizations: list[str] = []
+        self.encodings: list[str] = []  # the Accept-Encoding of each request
 
     @property
     def url(self) -> str:
@@ -66,6 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.authorizations.append(self.headers.get("Authorization", ""))
+        self.server.encodings.append(self.headers.get("Accept-Encoding", ""))
         wanted = self.server.credentials
         if (
             wanted is not None
@@ -91,6 +95,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b"this is not a SPARQL result", "text/plain")
         elif fault == "truncated":
             self._send(200, upstream.content[: len(upstream.content) // 2], kind)
+        elif fault == "gzip-bomb":
+            self._send(200, gzip_bomb(), kind, {"Content-Encoding": "gzip"})
         elif fault == "secret":
             self._send(500, f"internal error: {SECRET}".encode(), "text/plain")
         elif fault == "refused":
@@ -116,6 +122,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """400 MB of spaces, gzip-compressed (to some 400 kB)."""
+    packer = zlib.compressobj(9, wbits=31)
+    spaces = b" " * 2**20
+    return b"".join(packer.compress(spaces) for _ in range(400)) + packer.flush()
 
 
 @pytest.fixture
@@ -299,3 +313,33 @@ def test_an_answer_over_the_byte_limit_is_cut_at_a_row_as_on_the_embedded_store(
     assert response.status_code == 200 and response.headers["X-SPARQL-Truncated"] == "true"
     assert response.headers["X-SPARQL-Max-Bytes"] == str(2**16) and len(response.content) <= 2**16
     assert len(response.json()["results"]["bindings"]) > 10
+
+
+def test_a_compressed_answer_is_refused_and_never_decompressed(proxy: Proxy, tmp_path: Path) -> None:
+    gzip_bomb()  # made before the clock starts
+    server = serve(proxy, tmp_path, query_timeout="5")
+    try:
+        proxy.misbehave("gzip-bomb")
+        with server.client() as client:
+            answers: dict[str, tuple[int, float]] = {}
+
+            def ask(name: str) -> None:
+                began = time.monotonic()
+                answers[name] = (client.get(PATHS[name], timeout=30).status_code, time.monotonic() - began)
+
+            asking = [threading.Thread(target=ask, args=(name,)) for name in ("sparql", "api")]
+            for thread in asking:
+                thread.start()
+            began = time.monotonic()
+            health = client.get("/health", timeout=30)
+            assert health.status_code == 200 and time.monotonic() - began < 2  # the service stays responsive
+            for thread in asking:
+                thread.join()
+            for name, (status, took) in answers.items():
+                assert status == 502 and took < 3, (name, status, took)
+            proxy.misbehave(None)
+            assert client.get(PATHS["sparql"]).status_code == 200
+    finally:
+        log = server_log(server)
+    assert "gzip encoding" in log
+    assert set(proxy.encodings) == {"identity"}  # the server is asked for the bytes as they are
