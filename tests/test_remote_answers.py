@@ -41,6 +41,7 @@ class Proxy(ThreadingHTTPServer):
         self.credentials: str | None = None  # "user:password" that Basic authentication must carry
         self.authorizations: list[str] = []
         self.encodings: list[str] = []  # the Accept-Encoding of each request
+        self.queries: list[str] = []
 
     @property
     def url(self) -> str:
@@ -78,6 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="sparql"'})
             return
         query = " ".join(parse_qs(body.decode()).get("query", []))
+        self.server.queries.append(query)
         fault = self.server.fault if self.server.applies(query) else None
         if fault == "gone":
             self.connection.close()
@@ -343,3 +345,34 @@ def test_a_compressed_answer_is_refused_and_never_decompressed(proxy: Proxy, tmp
         log = server_log(server)
     assert "gzip encoding" in log
     assert set(proxy.encodings) == {"identity"}  # the server is asked for the bytes as they are
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ('SELECT (bif:http_get("http://127.0.0.1:9/x") AS ?x) WHERE {}', "syntax error"),
+        ('PREFIX bif: <bif:> SELECT (bif:http_get("http://127.0.0.1:9/x") AS ?x) WHERE {}', "<bif:http_get>"),
+        ('SELECT (<bif:sys_stat>("st_dbms_name") AS ?x) WHERE {}', "<bif:sys_stat>"),
+        ('PREFIX b: <bif:> ASK { FILTER(b:exec("ls") = 1) }', "<bif:exec>"),
+        ("SELECT (<sql:sys_users>() AS ?x) WHERE {}", "<sql:sys_users>"),
+        ("SELECT (<http://example.org/own#fn>(1) AS ?x) WHERE {}", "<http://example.org/own#fn>"),
+        ("DEFINE input:default-graph-uri <http://www.openlinksw.com/schemas/virtrdf#> SELECT * { ?s ?p ?o }", "DEFINE"),
+        ("define sql:signal-void-variables 0 SELECT * { ?s ?p ?o }", "DEFINE"),
+    ],
+)
+def test_a_server_extension_is_refused_before_it_reaches_the_server(
+    proxy: Proxy, tmp_path: Path, query: str, named: str
+) -> None:
+    server = serve(proxy, tmp_path)
+    try:
+        with server.client() as client:
+            response = client.get("/sparql", params={"query": query})
+            assert response.status_code == 400, response.text
+            assert named in response.json()["error"]["message"]
+            cast = 'PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> ASK { FILTER(xsd:integer("1") = 1) }'
+            standard = client.get("/sparql", params={"query": cast})
+            assert standard.status_code == 200 and standard.json()["boolean"] is True
+    finally:
+        stop_server(server)
+    assert not any("bif:" in sent or "sql:" in sent or "DEFINE" in sent.upper() or "own#fn" in sent
+                   for sent in proxy.queries)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -276,6 +277,36 @@ def test_service_answers_from_virtuoso_with_the_limits_and_signals_its_row_cap(s
         assert client.get("/doc/company/cisco.ttl").status_code == 200
         assert client.get("/api/v1/company/cisco").json()["label"] == "Cisco"
         assert any(hit["key"] == "cisco" for hit in client.get("/api/v1/search", params={"q": "cisco"}).json()["items"])
+
+
+def test_virtuoso_extensions_and_pragmas_are_refused_and_never_run(service: Server) -> None:
+    # A listener that Virtuoso's bif:http_get would reach: it must never be contacted.
+    listener = socket.create_server(("127.0.0.1", free_port()))
+    listener.settimeout(0.5)
+    target = f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+    refused = [
+        f'SELECT (bif:http_get("{target}") AS ?x) WHERE {{}}',
+        f'PREFIX bif: <bif:> SELECT (bif:http_get("{target}") AS ?x) WHERE {{}}',
+        f'SELECT (<bif:http_get>("{target}") AS ?x) WHERE {{}}',
+        'SELECT (<bif:sys_stat>("st_dbms_name") AS ?x) WHERE {}',
+        "SELECT (<sql:DB.DBA.SPARQL_EVAL>(1) AS ?x) WHERE {}",
+        "DEFINE input:default-graph-uri <http://www.openlinksw.com/schemas/virtrdf#> SELECT * WHERE { ?s ?p ?o }",
+        "DEFINE get:soft \"soft\" SELECT * FROM <" + target + "> WHERE { ?s ?p ?o }",
+    ]
+    try:
+        with service.client() as client:
+            for query in refused:
+                response = client.get("/sparql", params={"query": query})
+                assert response.status_code == 400, (query, response.text)
+                assert "virtrdf" not in response.text and "Virtuoso" not in response.text, query
+            with pytest.raises(TimeoutError):
+                listener.accept()
+            # Nothing of Virtuoso's system graphs through the published dataset either.
+            quad_maps = "SELECT ?s WHERE { ?s a <http://www.openlinksw.com/schemas/virtrdf#QuadMap> } LIMIT 1"
+            system = client.get("/sparql", params={"query": quad_maps})
+            assert system.status_code == 200 and system.json()["results"]["bindings"] == [], system.text
+    finally:
+        listener.close()
 
 
 def test_a_query_over_the_time_limit_stops_virtuoso_too(built: Virtuoso, tmp_path: Path) -> None:

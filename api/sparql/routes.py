@@ -22,7 +22,7 @@ from api.http.state import StoreHolder
 from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
 from api.sparql.answer_stream import StreamedAnswer
-from api.sparql.guard import QueryRefusedError, analyse_query, check_dataset
+from api.sparql.guard import QueryRefusedError, analyse_query, check_dataset, check_standard
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
     BODY_METHODS,
@@ -90,6 +90,8 @@ class SparqlEndpoint:
                 analysis = await run_in_threadpool(analyse_query, asked.query, settings.max_nesting, endpoint)
             else:
                 analysis = analyse_query(asked.query, settings.max_nesting, endpoint)
+            if self.holder.remote is not None:  # the server would run its own extensions: standard queries only
+                await run_in_threadpool(check_standard, asked.query, endpoint)
             graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
             named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
             if graphs or named:
