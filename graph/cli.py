@@ -89,10 +89,11 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
                       "(for Oxigraph: http://HOST:PORT/store and http://HOST:PORT/update).")
             return 2
         target = RemoteEndpoints.from_settings(settings)
+    advice: list[str] = []
     try:
         with _progress(f"Building from {folder}") as step:
             manifest, report = run_build(folder, target, settings.namespace, step,
-                                         keep_releases=settings.keep_releases)
+                                         keep_releases=settings.keep_releases, advise=advice.append)
     except LoadError as error:
         _print_problems(error)
         return 1
@@ -115,6 +116,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         f"build {manifest.build_id}")
     err.print(f"Published {manifest.triples} triples as {release} to {where}. "
               f"Next: `smartcity-kg serve {serve}`.")
+    for text in advice:
+        err.print(f"[yellow]![/] {escape(text)}", soft_wrap=True)
     return 0
 
 

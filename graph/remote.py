@@ -47,6 +47,15 @@ _VOID = "http://rdfs.org/ns/void#"
 _MANIFEST_QUERY = f"""SELECT ?id ?triples ?modified ?version ?files WHERE {{
   ?build <{_DCT}identifier> ?id ; <{_VOID}triples> ?triples ; <{_DCT}modified> ?modified ;
          <http://schema.org/version> ?version ; <http://schema.org/size> ?files }}"""
+_SD_NAME = "http://www.w3.org/ns/sparql-service-description#name"
+# The statements of each published graph, as recorded by the build that published them.
+_RECORDED_QUERY = f"SELECT ?graph ?triples WHERE {{ ?part <{_SD_NAME}> ?graph ; <{_VOID}triples> ?triples }}"
+_COUNTED_QUERY = "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph"
+# Virtuoso keeps what it loads in memory and its transaction log until a checkpoint: a crash in between may leave
+# a graph only partly written.
+VIRTUOSO_CHECKPOINT = ("Virtuoso writes loaded graphs to its database only at a checkpoint: run `checkpoint;` in "
+                       "isql-vt now (or set CheckpointInterval in virtuoso.ini) so that a crash cannot leave them "
+                       "torn; /health answers 503 if the graphs ever differ from what this build published.")
 RESULTS_JSON, N_TRIPLES = "application/sparql-results+json", "application/n-triples"
 # Servers that answer N-Triples under the older media types (Virtuoso among them) are understood too.
 _TRIPLE_TYPES = frozenset({N_TRIPLES, "text/plain", "text/ntriples"})
@@ -261,6 +270,29 @@ class RemoteStore:
         self._manifest = (time.monotonic(), manifest)
         return manifest
 
+    def verify(self) -> Manifest:
+        """`check`, and every published graph holding the statements its build recorded (a server that crashed
+        before writing its graphs to disk may come back with only part of them): StoreUnavailableError if not."""
+        manifest = self.check()
+        meta = [str(self._mint.graph(_META))]
+        recorded = self.query(_RECORDED_QUERY, default_graph=meta)
+        counted = self.query(_COUNTED_QUERY, default_graph=self.graphs, named_graphs=self.graphs)
+        assert isinstance(recorded, ox.QuerySolutions) and isinstance(counted, ox.QuerySolutions)
+        expected = {_value(row["graph"]): int(_value(row["triples"])) for row in recorded}
+        found = {_value(row["graph"]): int(_value(row["triples"])) for row in counted}
+        torn = {graph: (count, found.get(graph, 0)) for graph, count in expected.items()
+                if found.get(graph, 0) != count}
+        if torn:
+            self._forget()
+            for graph, (count, held) in torn.items():
+                log.error("%s holds %d statements in <%s>, build %s published %d", _safe(self.endpoints.query),
+                          held, graph, manifest.build_id, count)
+            raise StoreUnavailableError("the SPARQL server holds the published graphs only in part (it may have "
+                                        "stopped before writing them to disk); publish them again with "
+                                        "`smartcity-kg build --sparql-endpoint ... --graph-store ... "
+                                        "--update-endpoint ...`")
+        return manifest
+
     def _forget(self) -> None:
         self._manifest = None
 
@@ -374,11 +406,12 @@ class RemoteStore:
         return int(_value(next(iter(outcome))["n"]))
 
     def send(self, method: str, url: str, content: bytes, media_type: str, params: dict[str, str] | None = None) \
-            -> None:
-        """A write (Graph Store or update request), checked for a success status."""
+            -> str:
+        """A write (Graph Store or update request), checked for a success status; the server's software (its
+        Server header)."""
         with _Exchange(self, method, url, self.deadline(), content=content,
-                       headers={"Content-Type": media_type}, params=params):
-            pass
+                       headers={"Content-Type": media_type}, params=params) as response:
+            return str(response.headers.get("server", ""))
 
     def _transport(self, error: httpx.TransportError, url: str, deadline: float) -> StoreUnavailableError:
         self._forget()
@@ -549,24 +582,28 @@ def _code_positions(sparql: str) -> Iterator[tuple[int, str]]:
 
 
 def publish_remote(nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints, namespace: str,
-                   client: httpx.Client | None = None) -> None:
-    """Upload each graph of `nquads` under a staging name, then switch all of them in one update request."""
+                   client: httpx.Client | None = None) -> list[str]:
+    """Upload each graph of `nquads` under a staging name, then switch all of them in one update request; what
+    the operator must still do for the graphs to be safe on that server."""
     if endpoints.graph_store is None or endpoints.update is None:
         raise ValueError("loading a remote store needs --graph-store (Graph Store Protocol) and --update-endpoint")
     with RemoteStore(endpoints, namespace, timeout=600, client=client) as store:
-        _upload_and_switch(store, nquads, manifest, endpoints, Minter(namespace))
+        software = _upload_and_switch(store, nquads, manifest, endpoints, Minter(namespace))
+    return [VIRTUOSO_CHECKPOINT] if "virtuoso" in software.lower() else []
 
 
 def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints,
-                       mint: Minter) -> None:
+                       mint: Minter) -> str:
     assert endpoints.graph_store is not None and endpoints.update is not None
     by_graph: dict[str, list[ox.Triple]] = {}
     for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
         by_graph.setdefault(str(quad.graph_name), []).append(quad.triple)
-    moves = []
+    moves, parts, counts = [], [], []
     for name in _GRAPHS:
         graph, staging = str(mint.graph(name)), str(mint.graph(f"{name}-next-{manifest.build_id}"))
         triples = by_graph.get(f"<{graph}>", [])
+        parts.append(f"<{mint.graph(_META)}#{name}>")  # no blank node: Virtuoso allows none in INSERT DATA
+        counts.append(f"{parts[-1]} <{_SD_NAME}> <{graph}> ; <{_VOID}triples> {len(triples)} .")
         store.send("PUT", endpoints.graph_store, serialize_rdf(triples, ox.RdfFormat.N_TRIPLES), N_TRIPLES,
                    params={"graph": staging})
         moves.append(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>")
@@ -574,11 +611,13 @@ def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, en
     build = f"<{mint.graph('data')}>"
     record = (f'{build} <{_DCT}identifier> "{manifest.build_id}" ; <{_VOID}triples> {manifest.triples} ; '
               f'<{_DCT}modified> "{manifest.modified}" ; <http://schema.org/version> "{manifest.version}" ; '
-              f"<http://schema.org/size> {manifest.data_files} .")
+              f"<http://schema.org/size> {manifest.data_files} ; <{_VOID}subset> {', '.join(parts)} . "
+              + " ".join(counts))
     # One request, so servers that run an update request as one transaction (Oxigraph does) switch atomically.
     update = " ;\n".join([*moves, f"DROP SILENT GRAPH <{meta}>", f"INSERT DATA {{ GRAPH <{meta}> {{ {record} }} }}"])
-    store.send("POST", endpoints.update, update.encode(), "application/sparql-update")
+    software = store.send("POST", endpoints.update, update.encode(), "application/sparql-update")
     published = len(store)
     if published != manifest.triples:
         raise RuntimeError(f"the remote store holds {published} statements after loading, {manifest.triples} "
                            "were sent")
+    return software

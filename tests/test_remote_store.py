@@ -237,3 +237,25 @@ def test_service_on_a_remote_store_answers_fails_over_and_recovers(oxigraph: Oxi
             assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
     finally:
         stop_server(server)
+
+
+def test_a_torn_graph_is_not_served_and_health_says_how_to_repair_it(oxigraph: OxigraphServer,
+                                                                     tmp_path: Path) -> None:
+    _publish(oxigraph)
+    endpoints = oxigraph.endpoints
+    server = start_server(tmp_path / "unused-store", env={"SMARTCITY_KG_SPARQL_ENDPOINT": endpoints.query})
+    try:
+        with server.client() as client:
+            assert client.get("/health").status_code == 200
+            # As a server that stopped before writing all of a graph to disk comes back: statements missing.
+            tear = (f"DELETE {{ GRAPH <{NS}graph/data> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{NS}graph/data> "
+                    "{ ?s ?p ?o FILTER(?p = <http://www.w3.org/2000/01/rdf-schema#label>) } }")
+            httpx.post(str(endpoints.update), content=tear, headers={"Content-Type": "application/sparql-update"},
+                       timeout=10).raise_for_status()
+            torn = client.get("/health")
+            assert torn.status_code == 503 and "smartcity-kg build" in torn.json()["detail"]
+            assert endpoints.query not in torn.text
+            _publish(oxigraph, "repaired")
+            assert client.get("/health").status_code == 200
+    finally:
+        stop_server(server)
