@@ -34,8 +34,9 @@ from graph.published import Manifest, StoreUnavailableError
 from graph.settings import Settings
 from graph.store import QueryOutcome, Term
 
-__all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "Received", "RemoteEndpoints",
-           "RemoteStore", "bind_values", "publish_remote", "request_deadline", "solutions"]
+__all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "QueryRefusedByServerError",
+           "Received", "RemoteEndpoints", "RemoteStore", "bind_values", "publish_remote", "request_deadline",
+           "solutions"]
 
 log = logging.getLogger("smartcity_kg.remote")
 T = TypeVar("T")
@@ -63,6 +64,8 @@ MANIFEST_SECONDS = 5.0  # a healthy server's manifest is reused this long; a fai
 _PARTIAL = "S1TAT"  # the SQL state with which Virtuoso marks an answer cut at its time limit
 _PROBE_WIDTH = 10  # values per VALUES block of the row cap's probe: each block multiplies its rows by ten
 UNAVAILABLE = "the SPARQL server behind this service cannot be reached; try again shortly"
+REFUSED = ("the SPARQL server behind this service refused to evaluate the query (HTTP 500; the details are "
+           "logged), as a server does with a query it estimates too costly: narrow it or add a LIMIT")
 BAD_ANSWER = "the SPARQL server behind this service gave an answer that cannot be used; the details are logged"
 
 
@@ -77,6 +80,11 @@ class DeadlineError(StoreUnavailableError):
 
 class BadAnswerError(StoreUnavailableError):
     """The server answered, but not with a complete answer of the kind asked for (the service answers 502)."""
+
+
+class QueryRefusedByServerError(StoreUnavailableError):
+    """The server is there, but answered a query with an error of its own (HTTP 500): Virtuoso refuses a query
+    whose estimated cost exceeds its limit so. Asking again would get the same answer."""
 
 
 class AnswerTooLargeError(Exception):
@@ -465,6 +473,8 @@ class _Exchange:
                 raise BadAnswerError("the SPARQL server refused the credentials it was given "
                                      f"(HTTP {response.status_code}); the details are logged")
             store._forget()
+            if response.status_code == 500 and self.url == store.endpoints.query:
+                raise QueryRefusedByServerError(REFUSED)
             if response.status_code in (500, 502, 503, 504):
                 raise StoreUnavailableError(UNAVAILABLE)
             raise BadAnswerError(BAD_ANSWER)

@@ -26,7 +26,15 @@ SECRET = "SECRET-TOKEN-42 in /srv/backend/conf"
 SELECT_ALL = "SELECT * WHERE { ?s ?p ?o }"
 # The service's own bookkeeping queries (its manifest, its row-cap probe) are answered faithfully, unless the
 # server is gone altogether.
-BOOKKEEPING = ("http://schema.org/size", "?none")
+# Faults answered with a fixed status and text.
+FIXED = {
+    "text": (200, b"this is not a SPARQL result"),
+    "secret": (500, f"internal error: {SECRET}".encode()),
+    "refused": (400, f"cannot parse: {SECRET}".encode()),
+    # Virtuoso's refusal of a query it estimates too costly
+    "estimated": (500, b"Virtuoso 42000 Error SQ200: The estimated execution time 1417 (sec) exceeds the limit of 600"),
+}
+BOOKKEEPING = ("http://schema.org/size", "?none", "sparql-service-description#name", "GROUP BY ?graph")
 
 
 class Proxy(ThreadingHTTPServer):
@@ -91,18 +99,14 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name: self.headers[name] for name in ("Content-Type", "Accept")},
         )
         kind = upstream.headers.get("content-type", "")
-        if fault == "redirect":
+        if fault in FIXED:
+            self._send(*FIXED[fault], "text/plain")
+        elif fault == "redirect":
             self._send(302, b"", "text/html", {"Location": "http://127.0.0.1:9/elsewhere"})
-        elif fault == "text":
-            self._send(200, b"this is not a SPARQL result", "text/plain")
         elif fault == "truncated":
             self._send(200, upstream.content[: len(upstream.content) // 2], kind)
         elif fault == "gzip-bomb":
             self._send(200, gzip_bomb(), kind, {"Content-Encoding": "gzip"})
-        elif fault == "secret":
-            self._send(500, f"internal error: {SECRET}".encode(), "text/plain")
-        elif fault == "refused":
-            self._send(400, f"cannot parse: {SECRET}".encode(), "text/plain")
         elif fault == "drip":
             self.send_response(200)
             self.send_header("Content-Type", kind)
@@ -297,7 +301,8 @@ def test_credentials_are_sent_as_the_server_asks_and_never_shown(proxy: Proxy, t
     right = serve(proxy, tmp_path, remote_user="reader", remote_password="s3cret-Pw")
     try:
         with right.client() as client:
-            assert client.get("/health").status_code == 200
+            health = client.get("/health")
+            assert health.status_code == 200, health.text
             assert client.get(PATHS["api"]).json()["label"] == "ACME"
     finally:
         assert "s3cret-Pw" not in server_log(right)
@@ -327,7 +332,8 @@ def test_a_compressed_answer_is_refused_and_never_decompressed(proxy: Proxy, tmp
 
             def ask(name: str) -> None:
                 began = time.monotonic()
-                answers[name] = (client.get(PATHS[name], timeout=30).status_code, time.monotonic() - began)
+                with server.client() as own:
+                    answers[name] = (own.get(PATHS[name], timeout=30).status_code, time.monotonic() - began)
 
             asking = [threading.Thread(target=ask, args=(name,)) for name in ("sparql", "api")]
             for thread in asking:
@@ -376,3 +382,19 @@ def test_a_server_extension_is_refused_before_it_reaches_the_server(
         stop_server(server)
     assert not any("bif:" in sent or "sql:" in sent or "DEFINE" in sent.upper() or "own#fn" in sent
                    for sent in proxy.queries)
+
+
+def test_a_query_the_server_refuses_is_reported_as_refused_not_as_unreachable(proxy: Proxy, tmp_path: Path) -> None:
+    server = serve(proxy, tmp_path)
+    try:
+        proxy.misbehave("estimated", target="# costly")
+        with server.client() as client:
+            response = client.get("/sparql", params={"query": f"{SELECT_ALL} # costly"})
+            assert response.status_code == 503 and "Retry-After" not in response.headers, response.text
+            message = response.json()["error"]["message"]
+            assert "refused to evaluate the query" in message and "cannot be reached" not in message
+            assert "estimated" not in response.text  # the server's words stay in the log
+            assert client.get("/health").status_code == 200
+    finally:
+        log = server_log(server)
+    assert "estimated execution time" in log
