@@ -28,7 +28,7 @@ from graph.pipeline import FutureDataError, InvalidGraphError, build_and_check, 
 from graph.prefixes import prefixes
 from graph.published import StoreUnavailableError
 from graph.records import DataFile
-from graph.remote import RemoteEndpoints
+from graph.remote import RemoteEndpoints, settings_problem
 from graph.settings import Settings
 from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
 from graph.validate import Report
@@ -393,6 +393,10 @@ def run(parser: argparse.ArgumentParser, settings: Settings, argv: Sequence[str]
     overrides = {name: value for name in Settings.model_fields
                  if (value := getattr(args, name, None)) is not None}
     settings = settings.model_copy(update=overrides)
+    problem = settings_problem(settings)
+    if problem is not None:
+        err.print(problem, markup=False, soft_wrap=True)
+        return 2
     try:
         return int(args.run(args, settings))
     except StoreUnavailableError as error:

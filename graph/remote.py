@@ -36,7 +36,7 @@ from graph.store import QueryOutcome, Term
 
 __all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "QueryRefusedByServerError",
            "Received", "RemoteEndpoints", "RemoteStore", "bind_values", "publish_remote", "request_deadline",
-           "solutions"]
+           "settings_problem", "solutions"]
 
 log = logging.getLogger("smartcity_kg.remote")
 T = TypeVar("T")
@@ -119,12 +119,29 @@ class RemoteEndpoints:
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteEndpoints:
         assert settings.sparql_endpoint is not None
+        problem = settings_problem(settings)
+        if problem is not None:
+            raise ValueError(problem)
         credentials = None
         if settings.remote_user is not None:
             password = settings.remote_password.get_secret_value() if settings.remote_password else ""
             credentials = Credentials(settings.remote_user, password)
         return cls(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store, credentials,
                    settings.remote_timeout_parameter)
+
+
+def settings_problem(settings: Settings) -> str | None:
+    """What makes the remote server's settings unusable (said at start, rather than at the first request), or None."""
+    if settings.remote_password is not None and not settings.remote_user:
+        return ("a password for the remote SPARQL server is set (SMARTCITY_KG_REMOTE_PASSWORD or --remote-password) "
+                "but no user: set SMARTCITY_KG_REMOTE_USER or --remote-user as well")
+    for option, url in (("--sparql-endpoint", settings.sparql_endpoint), ("--graph-store", settings.graph_store),
+                        ("--update-endpoint", settings.update_endpoint)):
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+                return f"{option} must be an http:// or https:// URL with a host, not {_safe(url)!r}"
+    return None
 
 
 class _ChallengeAuth(httpx.Auth):

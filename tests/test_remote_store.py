@@ -18,6 +18,7 @@ from api.linked_data.describe import describe
 from api.rest.lookup import CLASSES, find_thing
 from graph._convert import to_nquads
 from graph.build import build_triples
+from api.cli import main as serve_main
 from graph.cli import main
 from graph.iris import Minter
 from graph.load import load_records
@@ -259,3 +260,17 @@ def test_a_torn_graph_is_not_served_and_health_says_how_to_repair_it(oxigraph: O
             assert client.get("/health").status_code == 200
     finally:
         stop_server(server)
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["serve", "--sparql-endpoint", "file:///etc/passwd"], "--sparql-endpoint must be an http:// or https:// URL"),
+    (["build", "--sparql-endpoint", "http://127.0.0.1:9/query", "--graph-store", "gopher://127.0.0.1:9/store",
+      "--update-endpoint", "http://127.0.0.1:9/update"], "--graph-store must be an http"),
+    (["serve", "--sparql-endpoint", "http://127.0.0.1:9/query", "--remote-password", "pw-without-user"],
+     "a password for the remote SPARQL server is set"),
+])
+def test_unusable_remote_settings_are_refused_at_start(options: list[str], said: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert (serve_main(options) if options[0] == "serve" else main(options)) == 2
+    output = " ".join(capsys.readouterr().err.split())
+    assert said in output and "pw-without-user" not in output
