@@ -14,11 +14,11 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from api.cli import main as serve_main
 from api.linked_data.describe import describe
 from api.rest.lookup import CLASSES, find_thing
 from graph._convert import to_nquads
 from graph.build import build_triples
-from api.cli import main as serve_main
 from graph.cli import main
 from graph.iris import Minter
 from graph.load import load_records

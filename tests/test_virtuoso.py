@@ -319,6 +319,8 @@ def test_virtuoso_extensions_and_pragmas_are_refused_and_never_run(service: Serv
             with pytest.raises(TimeoutError):
                 listener.accept()
             # Nothing of Virtuoso's system graphs through the published dataset either.
+            unknown = client.get("/sparql", params={"query": "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"})
+            assert unknown.status_code == 400 and f"<{NS}graph/data>" in unknown.json()["error"]["message"]
             quad_maps = "SELECT ?s WHERE { ?s a <http://www.openlinksw.com/schemas/virtrdf#QuadMap> } LIMIT 1"
             system = client.get("/sparql", params={"query": quad_maps})
             assert system.status_code == 200 and system.json()["results"]["bindings"] == [], system.text

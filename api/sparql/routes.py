@@ -35,6 +35,7 @@ from api.sparql.request import (
 )
 from api.sparql.service_description import describe_service
 from graph.prefixes import prefixes
+from graph.remote import RemoteStore
 from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
 
@@ -231,6 +232,8 @@ class SparqlEndpoint:
 
 
 def _graph_names(store: ReadStore) -> frozenset[str]:
+    if isinstance(store, RemoteStore):  # its published graphs, which are all a query may name (not the server's)
+        return frozenset(store.graphs)
     outcome = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
     assert isinstance(outcome, ox.QuerySolutions)
     return frozenset(row[0].value for row in outcome if isinstance(row[0], ox.NamedNode))
