@@ -145,18 +145,22 @@ def settings_problem(settings: Settings) -> str | None:
 
 
 class _ChallengeAuth(httpx.Auth):
-    """Answers the server's challenge in its own scheme: Digest when it asks for digest, Basic for basic."""
+    """Answers a server's challenge in its own scheme: Digest when it asks for digest, Basic for basic. Credentials
+    go only to an endpoint that asked for them (learnt per URL, then sent from the start to that URL alone)."""
 
     requires_request_body = True
 
     def __init__(self, credentials: Credentials) -> None:
-        self._digest = httpx.DigestAuth(credentials.user, credentials.password)
-        self._basic = httpx.BasicAuth(credentials.user, credentials.password)
-        self._scheme: httpx.Auth | None = None  # learnt from the first challenge, then used from the start
+        self._credentials = credentials
+        self._schemes: dict[str, httpx.Auth] = {}  # endpoint URL (without its query) → the scheme it asked for
+        self._lock = threading.Lock()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._scheme is not None:
-            yield from self._scheme.auth_flow(request)
+        endpoint = str(request.url.copy_with(query=None))
+        with self._lock:
+            known = self._schemes.get(endpoint)
+        if known is not None:
+            yield from known.auth_flow(request)
             return
         response = yield request
         if response.status_code != 401:
@@ -164,8 +168,11 @@ class _ChallengeAuth(httpx.Auth):
         scheme = response.headers.get("www-authenticate", "").split(" ", 1)[0].lower()
         if scheme not in ("digest", "basic"):
             return
-        self._scheme = self._digest if scheme == "digest" else self._basic
-        yield from self._scheme.auth_flow(request)
+        user, password = self._credentials.user, self._credentials.password
+        chosen = httpx.DigestAuth(user, password) if scheme == "digest" else httpx.BasicAuth(user, password)
+        with self._lock:
+            self._schemes[endpoint] = chosen
+        yield from chosen.auth_flow(request)
 
 
 def _safe(url: str) -> str:

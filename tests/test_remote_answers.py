@@ -17,8 +17,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from graph.remote import Credentials, RemoteEndpoints, RemoteStore
 from tests.conftest import Server, free_port, start_server, stop_server
-from tests.test_remote_store import OxigraphServer, _publish
+from tests.test_remote_store import NS, OxigraphServer, _publish
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +49,8 @@ class Proxy(ThreadingHTTPServer):
         self.times = 10**9  # how many answers get it
         self.credentials: str | None = None  # "user:password" that Basic authentication must carry
         self.authorizations: list[str] = []
+        self.protected = ""  # the path that asks for credentials ("": every path)
+        self.authorized: dict[str, set[str]] = {}  # path → the Authorization headers it received
         self.encodings: list[str] = []  # the Accept-Encoding of each request
         self.queries: list[str] = []
 
@@ -79,9 +82,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.authorizations.append(self.headers.get("Authorization", ""))
         self.server.encodings.append(self.headers.get("Accept-Encoding", ""))
+        self.server.authorized.setdefault(self.path, set()).add(self.headers.get("Authorization", ""))
         wanted = self.server.credentials
         if (
             wanted is not None
+            and self.path.startswith(self.server.protected)
             and self.headers.get("Authorization") != "Basic " + base64.b64encode(wanted.encode()).decode()
         ):
             self._send(401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="sparql"'})
@@ -398,3 +403,16 @@ def test_a_query_the_server_refuses_is_reported_as_refused_not_as_unreachable(pr
     finally:
         log = server_log(server)
     assert "estimated execution time" in log
+
+
+def test_credentials_go_only_to_the_endpoint_that_asked_for_them(proxy: Proxy) -> None:
+    proxy.credentials, proxy.protected = "writer:s3cret-Pw", "/update"
+    endpoints = RemoteEndpoints(f"{proxy.url}/query", f"{proxy.url}/update",
+                                credentials=Credentials("writer", "s3cret-Pw"))
+    with RemoteStore(endpoints, NS) as store:
+        store.check()
+        store.send("POST", f"{proxy.url}/update", b"INSERT DATA {}", "application/sparql-update")
+        store.send("POST", f"{proxy.url}/update", b"INSERT DATA {}", "application/sparql-update")
+        store.check()  # after the challenge of /update: still nothing sent to /query
+    assert proxy.authorized["/query"] == {""}
+    assert "Basic " + base64.b64encode(b"writer:s3cret-Pw").decode() in proxy.authorized["/update"]
