@@ -32,7 +32,7 @@ from graph.pipeline import FutureDataError, InvalidGraphError, build_and_check, 
 from graph.prefixes import prefixes
 from graph.published import StoreUnavailableError
 from graph.records import DataFile
-from graph.remote import RemoteEndpoints
+from graph.remote import RemoteEndpoints, settings_problem
 from graph.settings import Settings
 from graph.sparql_guard import QueryRefusedError, analyse_query
 from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
@@ -94,10 +94,11 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
                       "(for Oxigraph: http://HOST:PORT/store and http://HOST:PORT/update).")
             return 2
         target = RemoteEndpoints.from_settings(settings)
+    advice: list[str] = []
     try:
         with _progress(f"Building from {folder}") as step:
             manifest, report = run_build(folder, target, settings.namespace, step,
-                                         keep_releases=settings.keep_releases)
+                                         keep_releases=settings.keep_releases, advise=advice.append)
     except LoadError as error:
         _print_problems(error)
         return 1
@@ -120,6 +121,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         f"build {manifest.build_id}")
     err.print(f"Published {manifest.triples} triples as {release} to {escape(str(where))}. "
               f"Next: `smartcity-kg serve {serve}`.")
+    for text in advice:
+        err.print(f"[yellow]![/] {escape(text)}", soft_wrap=True)
     return 0
 
 
@@ -466,6 +469,10 @@ def run(parser: argparse.ArgumentParser, settings: Settings, argv: Sequence[str]
     overrides = {name: value for name in Settings.model_fields
                  if (value := getattr(args, name, None)) is not None}
     settings = settings.model_copy(update=overrides)
+    problem = settings_problem(settings)
+    if problem is not None:
+        err.print(problem, markup=False, soft_wrap=True)
+        return 2
     try:
         return int(args.run(args, settings))
     except StoreUnavailableError as error:

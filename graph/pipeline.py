@@ -90,8 +90,9 @@ def without_cycle_collection() -> Iterator[None]:
 
 
 def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str, step: Step = lambda _: None, *,
-              keep_releases: int = KEEP_RELEASES) -> tuple[Manifest, Report]:
-    """Build, check and publish into a store folder, or onto a remote SPARQL server."""
+              keep_releases: int = KEEP_RELEASES, advise: Step = lambda _: None) -> tuple[Manifest, Report]:
+    """Build, check and publish into a store folder, or onto a remote SPARQL server (`advise` is told what the
+    operator must still do on that server)."""
     built = build_and_check(data, namespace, step)
     mint = Minter(namespace)
     report, triples = built.report, built.graph
@@ -105,7 +106,8 @@ def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str, step: S
         if isinstance(store, RemoteEndpoints):
             step("loading the remote store")
             manifest = Manifest.for_nquads(nquads, namespace, modified, files)
-            publish_remote(nquads.read_bytes(), manifest, store, namespace)
+            for advice in publish_remote(nquads.read_bytes(), manifest, store, namespace):
+                advise(advice)
             return manifest, report
         return publish_store(nquads, store, namespace=namespace, modified=modified, data_files=files,
                              keep_releases=keep_releases, step=step), report

@@ -34,8 +34,9 @@ from graph.published import Manifest, StoreUnavailableError
 from graph.settings import Settings
 from graph.store import QueryOutcome, Term
 
-__all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "Received", "RemoteEndpoints",
-           "RemoteStore", "bind_values", "publish_remote", "request_deadline", "solutions"]
+__all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "QueryRefusedByServerError",
+           "Received", "RemoteEndpoints", "RemoteStore", "bind_values", "publish_remote", "request_deadline",
+           "settings_problem", "solutions"]
 
 log = logging.getLogger("smartcity_kg.remote")
 T = TypeVar("T")
@@ -47,6 +48,15 @@ _VOID = "http://rdfs.org/ns/void#"
 _MANIFEST_QUERY = f"""SELECT ?id ?triples ?modified ?version ?files WHERE {{
   ?build <{_DCT}identifier> ?id ; <{_VOID}triples> ?triples ; <{_DCT}modified> ?modified ;
          <http://schema.org/version> ?version ; <http://schema.org/size> ?files }}"""
+_SD_NAME = "http://www.w3.org/ns/sparql-service-description#name"
+# The statements of each published graph, as recorded by the build that published them.
+_RECORDED_QUERY = f"SELECT ?graph ?triples WHERE {{ ?part <{_SD_NAME}> ?graph ; <{_VOID}triples> ?triples }}"
+_COUNTED_QUERY = "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph"
+# Virtuoso keeps what it loads in memory and its transaction log until a checkpoint: a crash in between may leave
+# a graph only partly written.
+VIRTUOSO_CHECKPOINT = ("Virtuoso writes loaded graphs to its database only at a checkpoint: run `checkpoint;` in "
+                       "isql-vt now (or set CheckpointInterval in virtuoso.ini) so that a crash cannot leave them "
+                       "torn; /health answers 503 if the graphs ever differ from what this build published.")
 RESULTS_JSON, N_TRIPLES = "application/sparql-results+json", "application/n-triples"
 # Servers that answer N-Triples under the older media types (Virtuoso among them) are understood too.
 _TRIPLE_TYPES = frozenset({N_TRIPLES, "text/plain", "text/ntriples"})
@@ -54,6 +64,8 @@ MANIFEST_SECONDS = 5.0  # a healthy server's manifest is reused this long; a fai
 _PARTIAL = "S1TAT"  # the SQL state with which Virtuoso marks an answer cut at its time limit
 _PROBE_WIDTH = 10  # values per VALUES block of the row cap's probe: each block multiplies its rows by ten
 UNAVAILABLE = "the SPARQL server behind this service cannot be reached; try again shortly"
+REFUSED = ("the SPARQL server behind this service refused to evaluate the query (HTTP 500; the details are "
+           "logged), as a server does with a query it estimates too costly: narrow it or add a LIMIT")
 BAD_ANSWER = "the SPARQL server behind this service gave an answer that cannot be used; the details are logged"
 
 
@@ -68,6 +80,11 @@ class DeadlineError(StoreUnavailableError):
 
 class BadAnswerError(StoreUnavailableError):
     """The server answered, but not with a complete answer of the kind asked for (the service answers 502)."""
+
+
+class QueryRefusedByServerError(StoreUnavailableError):
+    """The server is there, but answered a query with an error of its own (HTTP 500): Virtuoso refuses a query
+    whose estimated cost exceeds its limit so. Asking again would get the same answer."""
 
 
 class AnswerTooLargeError(Exception):
@@ -102,6 +119,9 @@ class RemoteEndpoints:
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteEndpoints:
         assert settings.sparql_endpoint is not None
+        problem = settings_problem(settings)
+        if problem is not None:
+            raise ValueError(problem)
         credentials = None
         if settings.remote_user is not None:
             password = settings.remote_password.get_secret_value() if settings.remote_password else ""
@@ -110,19 +130,37 @@ class RemoteEndpoints:
                    settings.remote_timeout_parameter)
 
 
+def settings_problem(settings: Settings) -> str | None:
+    """What makes the remote server's settings unusable (said at start, rather than at the first request), or None."""
+    if settings.remote_password is not None and not settings.remote_user:
+        return ("a password for the remote SPARQL server is set (SMARTCITY_KG_REMOTE_PASSWORD or --remote-password) "
+                "but no user: set SMARTCITY_KG_REMOTE_USER or --remote-user as well")
+    for option, url in (("--sparql-endpoint", settings.sparql_endpoint), ("--graph-store", settings.graph_store),
+                        ("--update-endpoint", settings.update_endpoint)):
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+                return f"{option} must be an http:// or https:// URL with a host, not {_safe(url)!r}"
+    return None
+
+
 class _ChallengeAuth(httpx.Auth):
-    """Answers the server's challenge in its own scheme: Digest when it asks for digest, Basic for basic."""
+    """Answers a server's challenge in its own scheme: Digest when it asks for digest, Basic for basic. Credentials
+    go only to an endpoint that asked for them (learnt per URL, then sent from the start to that URL alone)."""
 
     requires_request_body = True
 
     def __init__(self, credentials: Credentials) -> None:
-        self._digest = httpx.DigestAuth(credentials.user, credentials.password)
-        self._basic = httpx.BasicAuth(credentials.user, credentials.password)
-        self._scheme: httpx.Auth | None = None  # learnt from the first challenge, then used from the start
+        self._credentials = credentials
+        self._schemes: dict[str, httpx.Auth] = {}  # endpoint URL (without its query) → the scheme it asked for
+        self._lock = threading.Lock()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._scheme is not None:
-            yield from self._scheme.auth_flow(request)
+        endpoint = str(request.url.copy_with(query=None))
+        with self._lock:
+            known = self._schemes.get(endpoint)
+        if known is not None:
+            yield from known.auth_flow(request)
             return
         response = yield request
         if response.status_code != 401:
@@ -130,8 +168,11 @@ class _ChallengeAuth(httpx.Auth):
         scheme = response.headers.get("www-authenticate", "").split(" ", 1)[0].lower()
         if scheme not in ("digest", "basic"):
             return
-        self._scheme = self._digest if scheme == "digest" else self._basic
-        yield from self._scheme.auth_flow(request)
+        user, password = self._credentials.user, self._credentials.password
+        chosen = httpx.DigestAuth(user, password) if scheme == "digest" else httpx.BasicAuth(user, password)
+        with self._lock:
+            self._schemes[endpoint] = chosen
+        yield from chosen.auth_flow(request)
 
 
 def _safe(url: str) -> str:
@@ -142,12 +183,13 @@ def _safe(url: str) -> str:
 
 class _Body(io.RawIOBase):
     """A response body as a file for the parsers, read as they need it: stops at `limit` bytes, and records
-    why reading failed (the parsers wrap what a read raises)."""
+    why reading failed (the parsers wrap what a read raises). The bytes are read as sent (never decompressed:
+    a compressed answer is refused before), so `limit` bounds what is held, whatever the server sends."""
 
     def __init__(self, response: httpx.Response, limit: int) -> None:
         super().__init__()
-        self._chunks = response.iter_bytes()
-        self._pending = b""
+        self._chunks = response.iter_raw()
+        self._pending = memoryview(b"")  # the rest of the last chunk: a view, so each read copies only its part
         self.limit = limit
         self.size = 0
         self.failure: Exception | None = None
@@ -164,7 +206,7 @@ class _Body(io.RawIOBase):
                 self.size += len(chunk)
                 if self.size > self.limit:
                     raise AnswerTooLargeError(self.limit)
-                self._pending = chunk
+                self._pending = memoryview(chunk)
         except Exception as error:
             self.failure = error
             raise
@@ -260,6 +302,29 @@ class RemoteStore:
         self._manifest = (time.monotonic(), manifest)
         return manifest
 
+    def verify(self) -> Manifest:
+        """`check`, and every published graph holding the statements its build recorded (a server that crashed
+        before writing its graphs to disk may come back with only part of them): StoreUnavailableError if not."""
+        manifest = self.check()
+        meta = [str(self._mint.graph(_META))]
+        recorded = self.query(_RECORDED_QUERY, default_graph=meta)
+        counted = self.query(_COUNTED_QUERY, default_graph=self.graphs, named_graphs=self.graphs)
+        assert isinstance(recorded, ox.QuerySolutions) and isinstance(counted, ox.QuerySolutions)
+        expected = {_value(row["graph"]): int(_value(row["triples"])) for row in recorded}
+        found = {_value(row["graph"]): int(_value(row["triples"])) for row in counted}
+        torn = {graph: (count, found.get(graph, 0)) for graph, count in expected.items()
+                if found.get(graph, 0) != count}
+        if torn:
+            self._forget()
+            for graph, (count, held) in torn.items():
+                log.error("%s holds %d statements in <%s>, build %s published %d", _safe(self.endpoints.query),
+                          held, graph, manifest.build_id, count)
+            raise StoreUnavailableError("the SPARQL server holds the published graphs only in part (it may have "
+                                        "stopped before writing them to disk); publish them again with "
+                                        "`smartcity-kg build --sparql-endpoint ... --graph-store ... "
+                                        "--update-endpoint ...`")
+        return manifest
+
     def _forget(self) -> None:
         self._manifest = None
 
@@ -307,6 +372,10 @@ class RemoteStore:
                 # Virtuoso's "anytime" answer: what it found until its time limit, sent as if it were all.
                 log.warning("%s stopped a query at its time limit and sent what it had", _safe(self.endpoints.query))
                 raise DeadlineError("the SPARQL server behind this service did not answer in time")
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                # Asked for identity: a compressed answer could hold a thousand times its size (a bomb).
+                raise self._bad(response, f"answered in {encoding} encoding where identity was asked for")
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if kind not in (_TRIPLE_TYPES if graph else {RESULTS_JSON}):
                 raise self._bad(response, f"answered {kind or 'no media type'} where {accept} was asked for")
@@ -369,11 +438,12 @@ class RemoteStore:
         return int(_value(next(iter(outcome))["n"]))
 
     def send(self, method: str, url: str, content: bytes, media_type: str, params: dict[str, str] | None = None) \
-            -> None:
-        """A write (Graph Store or update request), checked for a success status."""
+            -> str:
+        """A write (Graph Store or update request), checked for a success status; the server's software (its
+        Server header)."""
         with _Exchange(self, method, url, self.deadline(), content=content,
-                       headers={"Content-Type": media_type}, params=params):
-            pass
+                       headers={"Content-Type": media_type}, params=params) as response:
+            return str(response.headers.get("server", ""))
 
     def _transport(self, error: httpx.TransportError, url: str, deadline: float) -> StoreUnavailableError:
         self._forget()
@@ -406,14 +476,15 @@ class _Exchange:
             raise DeadlineError("the SPARQL server behind this service did not answer in time")
         try:
             request = store._client.build_request(self.method, self.url, content=self.content,
-                                                  headers=self.headers, params=self.params, timeout=left)
+                                                  headers={"Accept-Encoding": "identity", **self.headers},
+                                                  params=self.params, timeout=left)
             response = self.response = store._client.send(request, stream=True)
         except httpx.TransportError as error:
             raise store._transport(error, self.url, self.deadline) from None
         self.watchdog = _Watchdog(response, self.deadline)
         if response.status_code >= 300 or response.status_code < 200:
             try:
-                detail = response.read()[:500].decode("utf-8", "replace").strip()
+                detail = _first_bytes(response, 500).decode("utf-8", "replace").strip()
             except httpx.HTTPError:
                 detail = ""
             self.__exit__()
@@ -426,6 +497,8 @@ class _Exchange:
                 raise BadAnswerError("the SPARQL server refused the credentials it was given "
                                      f"(HTTP {response.status_code}); the details are logged")
             store._forget()
+            if response.status_code == 500 and self.url == store.endpoints.query:
+                raise QueryRefusedByServerError(REFUSED)
             if response.status_code in (500, 502, 503, 504):
                 raise StoreUnavailableError(UNAVAILABLE)
             raise BadAnswerError(BAD_ANSWER)
@@ -438,6 +511,16 @@ class _Exchange:
                 self.store._forget()
         if self.response is not None:
             self.response.close()
+
+
+def _first_bytes(response: httpx.Response, size: int) -> bytes:
+    """At most the first `size` bytes of the body as sent (an error page is logged, never decompressed)."""
+    read = b""
+    for chunk in response.iter_raw():
+        read += chunk
+        if len(read) >= size:
+            break
+    return read[:size]
 
 
 def _materialise(outcome: Received, cap: int | None, shape: QueryOutcome) -> QueryOutcome:
@@ -533,24 +616,28 @@ def _code_positions(sparql: str) -> Iterator[tuple[int, str]]:
 
 
 def publish_remote(nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints, namespace: str,
-                   client: httpx.Client | None = None) -> None:
-    """Upload each graph of `nquads` under a staging name, then switch all of them in one update request."""
+                   client: httpx.Client | None = None) -> list[str]:
+    """Upload each graph of `nquads` under a staging name, then switch all of them in one update request; what
+    the operator must still do for the graphs to be safe on that server."""
     if endpoints.graph_store is None or endpoints.update is None:
         raise ValueError("loading a remote store needs --graph-store (Graph Store Protocol) and --update-endpoint")
     with RemoteStore(endpoints, namespace, timeout=600, client=client) as store:
-        _upload_and_switch(store, nquads, manifest, endpoints, Minter(namespace))
+        software = _upload_and_switch(store, nquads, manifest, endpoints, Minter(namespace))
+    return [VIRTUOSO_CHECKPOINT] if "virtuoso" in software.lower() else []
 
 
 def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints,
-                       mint: Minter) -> None:
+                       mint: Minter) -> str:
     assert endpoints.graph_store is not None and endpoints.update is not None
     by_graph: dict[str, list[ox.Triple]] = {}
     for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
         by_graph.setdefault(str(quad.graph_name), []).append(quad.triple)
-    moves = []
+    moves, parts, counts = [], [], []
     for name in _GRAPHS:
         graph, staging = str(mint.graph(name)), str(mint.graph(f"{name}-next-{manifest.build_id}"))
         triples = by_graph.get(f"<{graph}>", [])
+        parts.append(f"<{mint.graph(_META)}#{name}>")  # no blank node: Virtuoso allows none in INSERT DATA
+        counts.append(f"{parts[-1]} <{_SD_NAME}> <{graph}> ; <{_VOID}triples> {len(triples)} .")
         store.send("PUT", endpoints.graph_store, serialize_rdf(triples, ox.RdfFormat.N_TRIPLES), N_TRIPLES,
                    params={"graph": staging})
         moves.append(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>")
@@ -558,11 +645,13 @@ def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, en
     build = f"<{mint.graph('data')}>"
     record = (f'{build} <{_DCT}identifier> "{manifest.build_id}" ; <{_VOID}triples> {manifest.triples} ; '
               f'<{_DCT}modified> "{manifest.modified}" ; <http://schema.org/version> "{manifest.version}" ; '
-              f"<http://schema.org/size> {manifest.data_files} .")
+              f"<http://schema.org/size> {manifest.data_files} ; <{_VOID}subset> {', '.join(parts)} . "
+              + " ".join(counts))
     # One request, so servers that run an update request as one transaction (Oxigraph does) switch atomically.
     update = " ;\n".join([*moves, f"DROP SILENT GRAPH <{meta}>", f"INSERT DATA {{ GRAPH <{meta}> {{ {record} }} }}"])
-    store.send("POST", endpoints.update, update.encode(), "application/sparql-update")
+    software = store.send("POST", endpoints.update, update.encode(), "application/sparql-update")
     published = len(store)
     if published != manifest.triples:
         raise RuntimeError(f"the remote store holds {published} statements after loading, {manifest.triples} "
                            "were sent")
+    return software

@@ -16,7 +16,11 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urljoin
 
-__all__ = ["Analysis", "QueryRefusedError", "analyse_query", "check_dataset", "check_size"]
+import pyoxigraph as ox
+
+from api.sparql.worker import UNKNOWN_FUNCTION
+
+__all__ = ["Analysis", "QueryRefusedError", "analyse_query", "check_dataset", "check_size", "check_standard"]
 
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY",
                              "WITH", "USING"})
@@ -378,3 +382,42 @@ def check_dataset(from_graphs: Iterable[str], from_named_graphs: Iterable[str], 
                 known = ", ".join(f"<{name}>" for name in sorted(available)) or "none"
                 raise QueryRefusedError(400, f"{clause} names <{graph}>, which is not a graph of this store; "
                                              f"nothing is fetched from elsewhere. The store's graphs: {known}")
+
+
+# A variable no query of a client's names: an ASK query is parsed as a SELECT of it (see check_standard).
+_ASK_PROBE = "?smartcity_kg_ask_probe"
+
+
+@lru_cache(maxsize=1024)
+def check_standard(query: str, base: str = "") -> None:
+    """Refuse what is not standard SPARQL 1.1 as the embedded engine reads it, before a query goes to a remote
+    server: a server's extensions run there with its powers (Virtuoso's `bif:http_get` fetches any URL, its
+    `DEFINE input:default-graph-uri` opens its system graphs, `bif:exec` and `sql:` functions reach its SQL).
+
+    The engine's own parser decides: a query it cannot parse is refused with its message, and so is a call of a
+    function it does not implement (SPARQL's own functions and the XSD casts are all it knows), which the
+    embedded store evaluates as unbound but a remote server could run. The query is only prepared, on an empty
+    store, never evaluated: SELECT, CONSTRUCT and DESCRIBE are lazy, and an ASK is prepared as a SELECT.
+    """
+    tokens = _tokens(query, len(query) + 1)  # the nesting was bounded by analyse_query, which runs first
+    text = query
+    for token in tokens:
+        word = token.text.upper() if token.kind == "word" else ""
+        if word == "DEFINE":
+            raise QueryRefusedError(400, f"DEFINE (at {_where(query, token.start)}) is not SPARQL 1.1: this "
+                                         "endpoint answers standard queries only, without a server's pragmas")
+        if word in QUERY_FORMS:
+            if word == "ASK":
+                text = f"{query[:token.start]}SELECT (1 AS {_ASK_PROBE}){query[token.start + 3:]}"
+            break
+    try:
+        ox.Store().query(text, base_iri=base or None)
+    except SyntaxError as error:
+        raise QueryRefusedError(400, f"syntax error: {error}") from None
+    except RuntimeError as error:
+        function = UNKNOWN_FUNCTION.fullmatch(str(error))
+        if function is None:
+            raise QueryRefusedError(400, f"cannot evaluate: {error}") from None
+        raise QueryRefusedError(400, f"the function <{function[1]}> is neither a function of SPARQL 1.1 nor an "
+                                     "XSD cast: this endpoint answers standard queries only, without a server's "
+                                     "extensions") from None

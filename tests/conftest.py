@@ -48,6 +48,9 @@ def free_port() -> int:
     random.shuffle(candidates)  # servers started a moment ago may not be listening yet
     for candidate in candidates:
         with socket.socket() as sock:
+            # As the servers bind: a port whose last connections are still in TIME_WAIT is free to them, and a
+            # range of twenty ports would otherwise run out within a minute of tests.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", candidate))
             except OSError:

@@ -5,8 +5,10 @@ or asks for credentials. Whatever it does, clients get a well-formed answer or a
 from __future__ import annotations
 
 import base64
+import functools
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,8 +17,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from graph.remote import Credentials, RemoteEndpoints, RemoteStore
 from tests.conftest import Server, free_port, start_server, stop_server
-from tests.test_remote_store import OxigraphServer, _publish
+from tests.test_remote_store import NS, OxigraphServer, _publish
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +27,15 @@ SECRET = "SECRET-TOKEN-42 in /srv/backend/conf"
 SELECT_ALL = "SELECT * WHERE { ?s ?p ?o }"
 # The service's own bookkeeping queries (its manifest, its row-cap probe) are answered faithfully, unless the
 # server is gone altogether.
-BOOKKEEPING = ("http://schema.org/size", "?none")
+# Faults answered with a fixed status and text.
+FIXED = {
+    "text": (200, b"this is not a SPARQL result"),
+    "secret": (500, f"internal error: {SECRET}".encode()),
+    "refused": (400, f"cannot parse: {SECRET}".encode()),
+    # Virtuoso's refusal of a query it estimates too costly
+    "estimated": (500, b"Virtuoso 42000 Error SQ200: The estimated execution time 1417 (sec) exceeds the limit of 600"),
+}
+BOOKKEEPING = ("http://schema.org/size", "?none", "sparql-service-description#name", "GROUP BY ?graph")
 
 
 class Proxy(ThreadingHTTPServer):
@@ -38,6 +49,10 @@ class Proxy(ThreadingHTTPServer):
         self.times = 10**9  # how many answers get it
         self.credentials: str | None = None  # "user:password" that Basic authentication must carry
         self.authorizations: list[str] = []
+        self.protected = ""  # the path that asks for credentials ("": every path)
+        self.authorized: dict[str, set[str]] = {}  # path → the Authorization headers it received
+        self.encodings: list[str] = []  # the Accept-Encoding of each request
+        self.queries: list[str] = []
 
     @property
     def url(self) -> str:
@@ -63,17 +78,21 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *_: object) -> None:
         return None
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: PLR0912 - one branch per kind of fault the proxy plays
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.authorizations.append(self.headers.get("Authorization", ""))
+        self.server.encodings.append(self.headers.get("Accept-Encoding", ""))
+        self.server.authorized.setdefault(self.path, set()).add(self.headers.get("Authorization", ""))
         wanted = self.server.credentials
         if (
             wanted is not None
+            and self.path.startswith(self.server.protected)
             and self.headers.get("Authorization") != "Basic " + base64.b64encode(wanted.encode()).decode()
         ):
             self._send(401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="sparql"'})
             return
         query = " ".join(parse_qs(body.decode()).get("query", []))
+        self.server.queries.append(query)
         fault = self.server.fault if self.server.applies(query) else None
         if fault == "gone":
             self.connection.close()
@@ -85,10 +104,10 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name: self.headers[name] for name in ("Content-Type", "Accept")},
         )
         kind = upstream.headers.get("content-type", "")
-        if fault == "redirect":
+        if fault in FIXED:
+            self._send(*FIXED[fault], "text/plain")
+        elif fault == "redirect":
             self._send(302, b"", "text/html", {"Location": "http://127.0.0.1:9/elsewhere"})
-        elif fault == "text":
-            self._send(200, b"this is not a SPARQL result", "text/plain")
         elif fault == "truncated":
             self._send(200, upstream.content[: len(upstream.content) // 2], kind)
         elif fault == "spliced":  # a failure mid-answer, as a server streaming its results reports one
@@ -98,6 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, f"internal error: {SECRET}".encode(), "text/plain")
         elif fault == "refused":
             self._send(400, f"cannot parse: {SECRET}".encode(), "text/plain")
+        elif fault == "gzip-bomb":
+            self._send(200, gzip_bomb(), kind, {"Content-Encoding": "gzip"})
         elif fault == "drip":
             self.send_response(200)
             self.send_header("Content-Type", kind)
@@ -119,6 +140,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """400 MB of spaces, gzip-compressed (to some 400 kB)."""
+    packer = zlib.compressobj(9, wbits=31)
+    spaces = b" " * 2**20
+    return b"".join(packer.compress(spaces) for _ in range(400)) + packer.flush()
 
 
 @pytest.fixture
@@ -304,3 +333,94 @@ def test_an_answer_over_the_byte_limit_is_cut_at_a_row_as_on_the_embedded_store(
     assert response.status_code == 200 and response.headers["X-SPARQL-Truncated"] == "true"
     assert response.headers["X-SPARQL-Max-Bytes"] == str(2**16) and len(response.content) <= 2**16
     assert len(response.json()["results"]["bindings"]) > 10
+
+
+def test_a_compressed_answer_is_refused_and_never_decompressed(proxy: Proxy, tmp_path: Path) -> None:
+    gzip_bomb()  # made before the clock starts
+    server = serve(proxy, tmp_path, query_timeout="5")
+    try:
+        proxy.misbehave("gzip-bomb")
+        with server.client() as client:
+            answers: dict[str, tuple[int, float]] = {}
+
+            def ask(name: str) -> None:
+                began = time.monotonic()
+                with server.client() as own:
+                    answers[name] = (own.get(PATHS[name], timeout=30).status_code, time.monotonic() - began)
+
+            asking = [threading.Thread(target=ask, args=(name,)) for name in ("sparql", "api")]
+            for thread in asking:
+                thread.start()
+            began = time.monotonic()
+            health = client.get("/health", timeout=30)
+            assert health.status_code == 200 and time.monotonic() - began < 2  # the service stays responsive
+            for thread in asking:
+                thread.join()
+            for name, (status, took) in answers.items():
+                assert status == 502 and took < 3, (name, status, took)
+            proxy.misbehave(None)
+            assert client.get(PATHS["sparql"]).status_code == 200
+    finally:
+        log = server_log(server)
+    assert "gzip encoding" in log
+    assert set(proxy.encodings) == {"identity"}  # the server is asked for the bytes as they are
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ('SELECT (bif:http_get("http://127.0.0.1:9/x") AS ?x) WHERE {}', "syntax error"),
+        ('PREFIX bif: <bif:> SELECT (bif:http_get("http://127.0.0.1:9/x") AS ?x) WHERE {}', "<bif:http_get>"),
+        ('SELECT (<bif:sys_stat>("st_dbms_name") AS ?x) WHERE {}', "<bif:sys_stat>"),
+        ('PREFIX b: <bif:> ASK { FILTER(b:exec("ls") = 1) }', "<bif:exec>"),
+        ("SELECT (<sql:sys_users>() AS ?x) WHERE {}", "<sql:sys_users>"),
+        ("SELECT (<http://example.org/own#fn>(1) AS ?x) WHERE {}", "<http://example.org/own#fn>"),
+        ("DEFINE input:default-graph-uri <http://www.openlinksw.com/schemas/virtrdf#> SELECT * { ?s ?p ?o }", "DEFINE"),
+        ("define sql:signal-void-variables 0 SELECT * { ?s ?p ?o }", "DEFINE"),
+    ],
+)
+def test_a_server_extension_is_refused_before_it_reaches_the_server(
+    proxy: Proxy, tmp_path: Path, query: str, named: str
+) -> None:
+    server = serve(proxy, tmp_path)
+    try:
+        with server.client() as client:
+            response = client.get("/sparql", params={"query": query})
+            assert response.status_code == 400, response.text
+            assert named in response.json()["error"]["message"]
+            cast = 'PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> ASK { FILTER(xsd:integer("1") = 1) }'
+            standard = client.get("/sparql", params={"query": cast})
+            assert standard.status_code == 200 and standard.json()["boolean"] is True
+    finally:
+        stop_server(server)
+    assert not any("bif:" in sent or "sql:" in sent or "DEFINE" in sent.upper() or "own#fn" in sent
+                   for sent in proxy.queries)
+
+
+def test_a_query_the_server_refuses_is_reported_as_refused_not_as_unreachable(proxy: Proxy, tmp_path: Path) -> None:
+    server = serve(proxy, tmp_path)
+    try:
+        proxy.misbehave("estimated", target="# costly")
+        with server.client() as client:
+            response = client.get("/sparql", params={"query": f"{SELECT_ALL} # costly"})
+            assert response.status_code == 503 and "Retry-After" not in response.headers, response.text
+            message = response.json()["error"]["message"]
+            assert "refused to evaluate the query" in message and "cannot be reached" not in message
+            assert "estimated" not in response.text  # the server's words stay in the log
+            assert client.get("/health").status_code == 200
+    finally:
+        log = server_log(server)
+    assert "estimated execution time" in log
+
+
+def test_credentials_go_only_to_the_endpoint_that_asked_for_them(proxy: Proxy) -> None:
+    proxy.credentials, proxy.protected = "writer:s3cret-Pw", "/update"
+    endpoints = RemoteEndpoints(f"{proxy.url}/query", f"{proxy.url}/update",
+                                credentials=Credentials("writer", "s3cret-Pw"))
+    with RemoteStore(endpoints, NS) as store:
+        store.check()
+        store.send("POST", f"{proxy.url}/update", b"INSERT DATA {}", "application/sparql-update")
+        store.send("POST", f"{proxy.url}/update", b"INSERT DATA {}", "application/sparql-update")
+        store.check()  # after the challenge of /update: still nothing sent to /query
+    assert proxy.authorized["/query"] == {""}
+    assert "Basic " + base64.b64encode(b"writer:s3cret-Pw").decode() in proxy.authorized["/update"]

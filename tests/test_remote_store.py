@@ -14,6 +14,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from api.cli import main as serve_main
 from api.linked_data.describe import describe
 from api.rest.lookup import CLASSES, find_thing
 from graph._convert import to_nquads
@@ -237,3 +238,39 @@ def test_service_on_a_remote_store_answers_fails_over_and_recovers(oxigraph: Oxi
             assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
     finally:
         stop_server(server)
+
+
+def test_a_torn_graph_is_not_served_and_health_says_how_to_repair_it(oxigraph: OxigraphServer,
+                                                                     tmp_path: Path) -> None:
+    _publish(oxigraph)
+    endpoints = oxigraph.endpoints
+    server = start_server(tmp_path / "unused-store", env={"SMARTCITY_KG_SPARQL_ENDPOINT": endpoints.query})
+    try:
+        with server.client() as client:
+            assert client.get("/health").status_code == 200
+            # As a server that stopped before writing all of a graph to disk comes back: statements missing.
+            tear = (f"DELETE {{ GRAPH <{NS}graph/data> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{NS}graph/data> "
+                    "{ ?s ?p ?o FILTER(?p = <http://www.w3.org/2000/01/rdf-schema#label>) } }")
+            httpx.post(str(endpoints.update), content=tear, headers={"Content-Type": "application/sparql-update"},
+                       timeout=10).raise_for_status()
+            torn = client.get("/health")
+            assert torn.status_code == 503 and "smartcity-kg build" in torn.json()["detail"]
+            assert endpoints.query not in torn.text
+            _publish(oxigraph, "repaired")
+            assert client.get("/health").status_code == 200
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["serve", "--sparql-endpoint", "file:///etc/passwd"], "--sparql-endpoint must be an http:// or https:// URL"),
+    (["build", "--sparql-endpoint", "http://127.0.0.1:9/query", "--graph-store", "gopher://127.0.0.1:9/store",
+      "--update-endpoint", "http://127.0.0.1:9/update"], "--graph-store must be an http"),
+    (["serve", "--sparql-endpoint", "http://127.0.0.1:9/query", "--remote-password", "pw-without-user"],
+     "a password for the remote SPARQL server is set"),
+])
+def test_unusable_remote_settings_are_refused_at_start(options: list[str], said: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert (serve_main(options) if options[0] == "serve" else main(options)) == 2
+    output = " ".join(capsys.readouterr().err.split())
+    assert said in output and "pw-without-user" not in output

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -214,6 +215,23 @@ def test_build_needs_the_credentials_and_never_shows_them(
     )
 
 
+def test_build_advises_a_checkpoint_and_the_counts_it_recorded_hold(
+    built: Virtuoso, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoints = built.endpoints
+    monkeypatch.setenv("SMARTCITY_KG_REMOTE_PASSWORD", PASSWORD)
+    target = ["--data", str(DATA), "--sparql-endpoint", endpoints.query, "--graph-store", str(endpoints.graph_store),
+              "--update-endpoint", str(endpoints.update), "--remote-user", "dba"]
+    assert main(["build", *target]) == 0
+    assert "checkpoint;" in " ".join(capsys.readouterr().err.split())
+    # As advised: without it, this build's switch of the graphs is lost when Virtuoso restarts (see the test below).
+    assert ISQL is not None
+    subprocess.run([ISQL, f"127.0.0.1:{built.sql}", "dba", PASSWORD, "exec=checkpoint;"], check=True,
+                   capture_output=True, timeout=120)
+    with RemoteStore(endpoints, NS) as remote:
+        assert remote.verify().triples == len(remote)  # the per-graph counts read back from Virtuoso agree
+
+
 def test_built_with_digest_credentials_and_system_graphs_stay_out(built: Virtuoso, published_store: Path) -> None:
     embedded = open_embedded(published_store)
     with RemoteStore(built.endpoints, NS) as remote:
@@ -278,6 +296,38 @@ def test_service_answers_from_virtuoso_with_the_limits_and_signals_its_row_cap(s
         assert any(hit["key"] == "cisco" for hit in client.get("/api/v1/search", params={"q": "cisco"}).json()["items"])
 
 
+def test_virtuoso_extensions_and_pragmas_are_refused_and_never_run(service: Server) -> None:
+    # A listener that Virtuoso's bif:http_get would reach: it must never be contacted.
+    listener = socket.create_server(("127.0.0.1", free_port()))
+    listener.settimeout(0.5)
+    target = f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+    refused = [
+        f'SELECT (bif:http_get("{target}") AS ?x) WHERE {{}}',
+        f'PREFIX bif: <bif:> SELECT (bif:http_get("{target}") AS ?x) WHERE {{}}',
+        f'SELECT (<bif:http_get>("{target}") AS ?x) WHERE {{}}',
+        'SELECT (<bif:sys_stat>("st_dbms_name") AS ?x) WHERE {}',
+        "SELECT (<sql:DB.DBA.SPARQL_EVAL>(1) AS ?x) WHERE {}",
+        "DEFINE input:default-graph-uri <http://www.openlinksw.com/schemas/virtrdf#> SELECT * WHERE { ?s ?p ?o }",
+        "DEFINE get:soft \"soft\" SELECT * FROM <" + target + "> WHERE { ?s ?p ?o }",
+    ]
+    try:
+        with service.client() as client:
+            for query in refused:
+                response = client.get("/sparql", params={"query": query})
+                assert response.status_code == 400, (query, response.text)
+                assert "virtrdf" not in response.text and "Virtuoso" not in response.text, query
+            with pytest.raises(TimeoutError):
+                listener.accept()
+            # Nothing of Virtuoso's system graphs through the published dataset either.
+            unknown = client.get("/sparql", params={"query": "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"})
+            assert unknown.status_code == 400 and f"<{NS}graph/data>" in unknown.json()["error"]["message"]
+            quad_maps = "SELECT ?s WHERE { ?s a <http://www.openlinksw.com/schemas/virtrdf#QuadMap> } LIMIT 1"
+            system = client.get("/sparql", params={"query": quad_maps})
+            assert system.status_code == 200 and system.json()["results"]["bindings"] == [], system.text
+    finally:
+        listener.close()
+
+
 def test_a_query_over_the_time_limit_stops_virtuoso_too(built: Virtuoso, tmp_path: Path) -> None:
     server = start_server(tmp_path / "unused-store", env={**built.env(), "SMARTCITY_KG_QUERY_TIMEOUT": "2"})
     try:
@@ -314,4 +364,5 @@ def test_virtuoso_down_is_503_everywhere_and_the_service_heals(built: Virtuoso, 
         built.start()
     with service.client() as client:
         for path in paths:
-            assert client.get(path).status_code == 200, path
+            got = client.get(path)
+            assert got.status_code == 200, (path, got.text)

@@ -34,7 +34,7 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 
 # Events other modules report; listed so that each is exported (as 0) before it first happens.
 EVENTS = ("query_timeout", "query_memory_limit", "worker_crash", "overload", "client_share_exceeded",
           "query_refused", "answer_cache_hit", "query_in_process", "query_shared", "remote_unavailable",
-          "remote_bad_answer")
+          "remote_bad_answer", "remote_refused")
 # A client's id is kept only if it cannot break a log line or a header, nor grow without bound.
 _SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")

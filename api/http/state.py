@@ -53,9 +53,10 @@ class StoreHolder:
         return self._store
 
     def check(self) -> ReadStore:
-        """`get`, asking a remote server now rather than trusting its last answer (for /health)."""
+        """`get`, asking a remote server now rather than trusting its last answer, and whether it still holds
+        every statement of the published graphs (for /health)."""
         if self.remote is not None:
-            self.remote.check()
+            self.remote.verify()
             return self.remote
         return self.get()
 

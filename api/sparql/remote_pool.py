@@ -20,7 +20,15 @@ from api.sparql.pool import Answer, Job, QueryFailedError, busy_error, timed_out
 from api.sparql.request import MEDIA_TYPES
 from api.sparql.worker import Outcome, Status, write_outcome
 from graph.published import StoreUnavailableError
-from graph.remote import AnswerTooLargeError, BadAnswerError, DeadlineError, Received, RemoteStore, solutions
+from graph.remote import (
+    AnswerTooLargeError,
+    BadAnswerError,
+    DeadlineError,
+    QueryRefusedByServerError,
+    Received,
+    RemoteStore,
+    solutions,
+)
 
 __all__ = ["SERVER_BYTES", "RemotePool"]
 
@@ -81,6 +89,10 @@ class RemotePool:
                 retry_after=UNAVAILABLE_RETRY_AFTER,
                 seconds=time.monotonic() - began,
                 event="remote_bad_answer",
+            ) from None
+        except QueryRefusedByServerError as error:  # the same query would be refused again: no Retry-After
+            raise QueryFailedError(
+                503, str(error), seconds=time.monotonic() - began, event="remote_refused"
             ) from None
         except StoreUnavailableError as error:
             raise QueryFailedError(

@@ -34,8 +34,9 @@ from api.sparql.request import (
 )
 from api.sparql.service_description import describe_service
 from graph.prefixes import prefixes
+from graph.remote import RemoteStore
 from graph.settings import Settings
-from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset
+from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset, check_standard
 from graph.store import EmbeddedStore, ReadStore
 
 __all__ = ["SparqlApp", "SparqlEndpoint", "SparqlRoute", "router"]
@@ -89,6 +90,8 @@ class SparqlEndpoint:
             analysis = await self.analysed(_client(request), asked.query, endpoint)
             if isinstance(analysis, Response):
                 return analysis
+            if self.holder.remote is not None:  # the server would run its own extensions: standard queries only
+                await run_in_threadpool(check_standard, asked.query, endpoint)
             graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
             named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
             if graphs or named:
@@ -267,6 +270,8 @@ def _guarded(query: str, max_nesting: int, endpoint: str) -> tuple[Analysis | Qu
 
 
 def _graph_names(store: ReadStore) -> frozenset[str]:
+    if isinstance(store, RemoteStore):  # its published graphs, which are all a query may name (not the server's)
+        return frozenset(store.graphs)
     outcome = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
     assert isinstance(outcome, ox.QuerySolutions)
     return frozenset(row[0].value for row in outcome if isinstance(row[0], ox.NamedNode))
