@@ -10,8 +10,15 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 # What browser/build.mjs writes into api/pages/static; made at build time, never committed.
-OUTPUTS = ("site.bundle.js", "site.bundle.js.gz", "editor.bundle.js", "editor.bundle.js.gz", "basemap.json",
-           "basemap.json.gz", "third-party-licenses.txt")
+OUTPUTS = (
+    "site.bundle.js",
+    "site.bundle.js.gz",
+    "editor.bundle.js",
+    "editor.bundle.js.gz",
+    "basemap.json",
+    "basemap.json.gz",
+    "third-party-licenses.txt",
+)
 
 
 class BrowserBundles(BuildHookInterface):  # type: ignore[type-arg]

@@ -98,10 +98,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     # Public read-only data: any origin may read, nobody sends credentials.
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
-                       allow_methods=["GET", "HEAD", "POST", "QUERY"], allow_headers=["*"],
-                       expose_headers=["Link", "Vary", "ETag", "Last-Modified", "Content-Location", "Retry-After",
-                                       "X-SPARQL-Truncated", "X-SPARQL-Max-Rows", "X-SPARQL-Max-Bytes"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "HEAD", "POST", "QUERY"],
+        allow_headers=["*"],
+        expose_headers=[
+            "Link",
+            "Vary",
+            "ETag",
+            "Last-Modified",
+            "Content-Location",
+            "Retry-After",
+            "X-SPARQL-Truncated",
+            "X-SPARQL-Max-Rows",
+            "X-SPARQL-Max-Bytes",
+        ],
+    )
     app.add_middleware(ContentSecurity)
     app.add_middleware(Compression, minimum_size=1024)
     if settings.sparql_endpoint is not None:

@@ -41,9 +41,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # Each server process opens the published store read-only and keeps its own share of the query workers.
     workers = -(-settings.query_workers // processes)
     os.environ[SERVE_SETTINGS] = _handed_over(settings.model_copy(update={"query_workers": workers}))
-    err.print(f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs) with "
-              f"{processes} server process{'es' if processes > 1 else ''}, {workers} query worker"
-              f"{'s' if workers > 1 else ''} each.")
+    err.print(
+        f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs) with "
+        f"{processes} server process{'es' if processes > 1 else ''}, {workers} query worker"
+        f"{'s' if workers > 1 else ''} each."
+    )
     # With several processes, every process's figures in one /metrics, whichever process answers it.
     sharing = tempfile.TemporaryDirectory(prefix="smartcity-kg-metrics-") if processes > 1 else nullcontext(None)
     with sharing as shared:
@@ -51,9 +53,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             os.environ[METRICS_DIR] = shared
         # An import string and a factory: uvicorn starts `processes` processes that share the listening socket,
         # each making its own app (httptools and uvloop are used when installed, as uvicorn[standard] installs).
-        uvicorn.run("api.app:serve_app", factory=True, workers=processes, host=settings.host, port=settings.port,
-                    log_level="warning", access_log=False, proxy_headers=True, timeout_graceful_shutdown=5,
-                    **server_options(settings))
+        uvicorn.run(
+            "api.app:serve_app",
+            factory=True,
+            workers=processes,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=True,
+            timeout_graceful_shutdown=5,
+            **server_options(settings),
+        )
     return 0
 
 
@@ -70,17 +81,24 @@ def _handed_over(settings: Settings) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     parser, add = build_parser(settings)
-    serve = add("serve", "Serve SPARQL, linked data, the REST API, the catalogue and the pages over HTTP. "
-                "Builds the store first when there is none.", cmd_serve)
+    serve = add(
+        "serve",
+        "Serve SPARQL, linked data, the REST API, the catalogue and the pages over HTTP. "
+        "Builds the store first when there is none.",
+        cmd_serve,
+    )
     serve.add_argument("--host", help=f"address to listen on (default: {settings.host})")
     serve.add_argument("--port", type=port_number, help=f"port to listen on (default: {settings.port})")
     serve.add_argument("--store", type=Path, help=f"published store folder (default: {settings.store})")
     serve.add_argument("--data", type=Path, help="curated data to build from when there is no store")
     serve.add_argument("--sparql-endpoint", help="use a remote SPARQL 1.1 endpoint instead of the embedded store")
     remote_options(serve)
-    serve.add_argument("--server-processes", type=int, metavar="N",
-                       help=f"server processes sharing the listening socket (default: {settings.server_processes}, "
-                       "one per core)")
+    serve.add_argument(
+        "--server-processes",
+        type=int,
+        metavar="N",
+        help=f"server processes sharing the listening socket (default: {settings.server_processes}, one per core)",
+    )
     return run(parser, settings, argv)
 
 

@@ -67,13 +67,19 @@ def measure(alliances: int, work: Path) -> dict[str, object]:
         if name == "loading the store":
             done("dumps")
 
-    manifest = publish_store(nquads, store, namespace=namespace, modified="2000-01-01T00:00:00+00:00",
-                             data_files=files, step=step)
+    manifest = publish_store(
+        nquads, store, namespace=namespace, modified="2000-01-01T00:00:00+00:00", data_files=files, step=step
+    )
     done("store")
     # CPU of every thread of the process (the engine's and zlib's too): on a shared machine the wall-clock time
     # also counts the waiting for a core.
-    return {"alliances": alliances, "triples": manifest.triples, "seconds": seconds, "peak_mb": peak,
-            "cpu": time.process_time() - cpu_began}
+    return {
+        "alliances": alliances,
+        "triples": manifest.triples,
+        "seconds": seconds,
+        "peak_mb": peak,
+        "cpu": time.process_time() - cpu_began,
+    }
 
 
 def main() -> None:
@@ -88,19 +94,25 @@ def main() -> None:
     rows = []
     load_before = os.getloadavg()
     for alliances in args.alliances:
-        out = subprocess.run([sys.executable, __file__, "--one", str(alliances)], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(alliances)], check=True, capture_output=True, text=True
+        ).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
     print(f"$ python benchmarks/build.py --alliances {' '.join(map(str, args.alliances))}\n")
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}; after: "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    print(
+        f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}; after: "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
+    )
     print("| alliances | triples | " + " | ".join(STEPS) + " | total | CPU | peak RSS |")
     print("|---:|---:|" + "---:|" * (len(STEPS) + 3))
     for row in rows:
         seconds, peak = row["seconds"], row["peak_mb"]
         cells = [f"{seconds[s]:.1f} s" for s in STEPS]
-        print(f"| {row['alliances']} | {row['triples']:,} | " + " | ".join(cells)
-              + f" | {sum(seconds.values()):.1f} s | {row['cpu']:.1f} s | {max(peak.values()):,.0f} MB |")
+        print(
+            f"| {row['alliances']} | {row['triples']:,} | "
+            + " | ".join(cells)
+            + f" | {sum(seconds.values()):.1f} s | {row['cpu']:.1f} s | {max(peak.values()):,.0f} MB |"
+        )
 
 
 if __name__ == "__main__":

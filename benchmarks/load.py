@@ -73,8 +73,13 @@ def free_port() -> int:
 
 
 def start_server(store: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--store", str(store), "--port", str(port)],
-                               cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--store", str(store), "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -115,8 +120,9 @@ def keys(port: int) -> list[tuple[str, str]]:
     return found
 
 
-def normal_client(port: int, things: list[tuple[str, str]], deadline: float, seed: int,
-                  tallies: dict[str, Tally]) -> None:
+def normal_client(
+    port: int, things: list[tuple[str, str]], deadline: float, seed: int, tallies: dict[str, Tally]
+) -> None:
     rng = random.Random(seed)
     classes, weights = list(MIX), list(MIX.values())
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -191,10 +197,13 @@ def run(store: Path, *, seconds: float, clients: int, timeout: float, workers: i
         deadline = time.perf_counter() + seconds
         normal = [{what: Tally() for what in MIX} for _ in range(clients)]
         runaway = [Tally() for _ in range(runaways)]
-        threads = [threading.Thread(target=runaway_client, args=(port, f"127.0.0.{2 + i}", deadline, runaway[i]))
-                   for i in range(runaways)]
-        threads += [threading.Thread(target=normal_client, args=(port, things, deadline, i, normal[i]))
-                    for i in range(clients)]
+        threads = [
+            threading.Thread(target=runaway_client, args=(port, f"127.0.0.{2 + i}", deadline, runaway[i]))
+            for i in range(runaways)
+        ]
+        threads += [
+            threading.Thread(target=normal_client, args=(port, things, deadline, i, normal[i])) for i in range(clients)
+        ]
         began = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -206,8 +215,16 @@ def run(store: Path, *, seconds: float, clients: int, timeout: float, workers: i
     return report(normal, runaway, elapsed, seconds=seconds, clients=clients, timeout=timeout, workers=workers)
 
 
-def report(normal: list[dict[str, Tally]], runaway: list[Tally], elapsed: float, *, seconds: float, clients: int,
-           timeout: float, workers: int | None) -> bool:
+def report(
+    normal: list[dict[str, Tally]],
+    runaway: list[Tally],
+    elapsed: float,
+    *,
+    seconds: float,
+    clients: int,
+    timeout: float,
+    workers: int | None,
+) -> bool:
     totals = {what: Tally() for what in MIX}
     for per_client in normal:
         for what, tally in per_client.items():
@@ -218,20 +235,26 @@ def report(normal: list[dict[str, Tally]], runaway: list[Tally], elapsed: float,
     stopped = Tally()
     for tally in runaway:
         stopped.add(tally)
-    print(f"{seconds:g} s, {clients} clients, query timeout {timeout:g} s, query workers "
-          f"{workers if workers is not None else 'default'}; {len(runaway)} runaway queries throughout")
+    print(
+        f"{seconds:g} s, {clients} clients, query timeout {timeout:g} s, query workers "
+        f"{workers if workers is not None else 'default'}; {len(runaway)} runaway queries throughout"
+    )
     print("| class | requests | per second | p50 | p99 | errors |")
     print("|---|---:|---:|---:|---:|---:|")
     met = everything.errors == 0
     for what, tally in [*totals.items(), ("all normal", everything)]:
         p50, p99 = statistics.median(tally.latencies or [0.0]), percentile(tally.latencies, 0.99)
         met = met and (what == "all normal" or p99 < GOAL_P99)
-        print(f"| {what} | {len(tally.latencies)} | {len(tally.latencies) / elapsed:.0f} | {p50 * 1000:.1f} ms "
-              f"| {p99 * 1000:.1f} ms | {tally.errors} |")
+        print(
+            f"| {what} | {len(tally.latencies)} | {len(tally.latencies) / elapsed:.0f} | {p50 * 1000:.1f} ms "
+            f"| {p99 * 1000:.1f} ms | {tally.errors} |"
+        )
     statuses = ", ".join(f"{status}: {count}" for status, count in sorted(stopped.statuses.items()))
-    print(f"| runaway (expected 503/429) | {len(stopped.latencies)} | | "
-          f"{statistics.median(stopped.latencies or [0.0]):.1f} s | {percentile(stopped.latencies, 0.99):.1f} s "
-          f"| {stopped.errors} |")
+    print(
+        f"| runaway (expected 503/429) | {len(stopped.latencies)} | | "
+        f"{statistics.median(stopped.latencies or [0.0]):.1f} s | {percentile(stopped.latencies, 0.99):.1f} s "
+        f"| {stopped.errors} |"
+    )
     print(f"runaway answers by status: {statuses or 'none'}")
     if any(everything.statuses[s] for s in everything.statuses if not 200 <= s < 400):
         print("normal answers by status: " + ", ".join(f"{s}: {n}" for s, n in sorted(everything.statuses.items())))
@@ -246,11 +269,17 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent normal clients (default 8)")
     parser.add_argument("--timeout", type=float, default=5.0, help="the server's query time limit (default 5)")
     parser.add_argument("--workers", type=int, help="the server's query workers (default: the server's default)")
-    parser.add_argument("--runaway", type=int, default=2, help="runaway queries kept running (default 2; 0 for a "
-                        "baseline)")
+    parser.add_argument(
+        "--runaway", type=int, default=2, help="runaway queries kept running (default 2; 0 for a baseline)"
+    )
     args = parser.parse_args()
-    options: dict[str, Any] = {"seconds": args.seconds, "clients": args.clients, "timeout": args.timeout,
-                               "workers": args.workers, "runaways": args.runaway}
+    options: dict[str, Any] = {
+        "seconds": args.seconds,
+        "clients": args.clients,
+        "timeout": args.timeout,
+        "workers": args.workers,
+        "runaways": args.runaway,
+    }
     if args.store is not None:
         return 0 if run(args.store, **options) else 1
     with tempfile.TemporaryDirectory(prefix="smartcity-kg-load-") as folder:

@@ -39,7 +39,7 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 AGGREGATES = (
     "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)",
     PREFIXES + "SELECT ?alliance (COUNT(?m) AS ?members) WHERE { ?alliance org:hasMembership ?m } "
-               "GROUP BY ?alliance ORDER BY DESC(?members) ?alliance LIMIT 10",
+    "GROUP BY ?alliance ORDER BY DESC(?members) ?alliance LIMIT 10",
     PREFIXES + "SELECT ?role (COUNT(*) AS ?n) WHERE { ?m a org:Membership ; org:role ?role } GROUP BY ?role",
     PREFIXES + "SELECT (COUNT(DISTINCT ?source) AS ?sources) WHERE { ?statement prov:wasDerivedFrom ?source }",
 )
@@ -99,8 +99,9 @@ def _process_cpu(pid: int) -> float:
     return total
 
 
-def run_load(port: int, requests: Callable[[int, int], Request], clients: int, seconds: float,
-             server_pid: int | None) -> Result:
+def run_load(
+    port: int, requests: Callable[[int, int], Request], clients: int, seconds: float, server_pid: int | None
+) -> Result:
     """`clients` threads, each on its own keep-alive connection, sending `requests(client, n)` for `seconds`."""
     counts, errors = [0] * clients, [0] * clients
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -132,8 +133,14 @@ def run_load(port: int, requests: Callable[[int, int], Request], clients: int, s
 
     cpu_before = _process_cpu(server_pid) if server_pid else 0.0
     elapsed, own_cpu = _drive(client, clients, seconds, barrier, deadline)
-    return Result(sum(counts), sum(errors), elapsed, [x for each in latencies for x in each],
-                  (_process_cpu(server_pid) - cpu_before) if server_pid else 0.0, own_cpu)
+    return Result(
+        sum(counts),
+        sum(errors),
+        elapsed,
+        [x for each in latencies for x in each],
+        (_process_cpu(server_pid) - cpu_before) if server_pid else 0.0,
+        own_cpu,
+    )
 
 
 def run_in_process(call: Callable[[int, int], None], clients: int, seconds: float) -> Result:
@@ -159,8 +166,9 @@ def run_in_process(call: Callable[[int, int], None], clients: int, seconds: floa
     return Result(len(done) - sum(errors), sum(errors), elapsed, done, own_cpu, 0.0)
 
 
-def _drive(client: Callable[[int], None], clients: int, seconds: float, barrier: threading.Barrier,
-           deadline: list[float]) -> tuple[float, float]:
+def _drive(
+    client: Callable[[int], None], clients: int, seconds: float, barrier: threading.Barrier, deadline: list[float]
+) -> tuple[float, float]:
     """Start the client threads together, let them run for `seconds`; (wall seconds, this process's CPU seconds)."""
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
@@ -213,8 +221,14 @@ def _probe(store_dir: Path, query: str, limit: float) -> float:
     the engine cannot be interrupted, and a question that takes minutes would stall every client behind it."""
     location = str((store_dir / "current" / "oxigraph").resolve())
     try:
-        done = subprocess.run([sys.executable, "-c", _PROBE, location], input=query, capture_output=True,
-                              text=True, timeout=limit + 1, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, location],
+            input=query,
+            capture_output=True,
+            text=True,
+            timeout=limit + 1,
+            check=True,
+        )
     except subprocess.TimeoutExpired:
         return float("inf")
     return float(done.stdout)
@@ -225,8 +239,10 @@ def draw_workload(store_dir: Path, cq_limit: float, seed: int = 7) -> Workload:
     store = ox.Store.read_only(str((store_dir / "current" / "oxigraph").resolve()))
     by_kind: dict[str, list[str]] = {kind: [] for kind in KINDS}
     prefix = f"{NAMESPACE}id/"
-    solutions = store.query("SELECT ?s WHERE { ?s a ?c FILTER(STRSTARTS(STR(?c), "
-                            "'https://w3id.org/smartcity-kg/ontology#')) }", use_default_graph_as_union=True)
+    solutions = store.query(
+        "SELECT ?s WHERE { ?s a ?c FILTER(STRSTARTS(STR(?c), 'https://w3id.org/smartcity-kg/ontology#')) }",
+        use_default_graph_as_union=True,
+    )
     assert isinstance(solutions, ox.QuerySolutions)
     for row in solutions:
         iri = row["s"].value
@@ -361,11 +377,13 @@ def _wait_healthy(port: int, path: str, process: subprocess.Popen[bytes], timeou
     raise RuntimeError(f"no healthy {path} within {timeout} s")
 
 
-def start(name: str, command: list[str], port: int, *, health: str, sparql_path: str,
-          env: dict[str, str] | None = None) -> Server:
+def start(
+    name: str, command: list[str], port: int, *, health: str, sparql_path: str, env: dict[str, str] | None = None
+) -> Server:
     began = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         _wait_healthy(port, health, process)
     except RuntimeError:
@@ -379,18 +397,27 @@ def start_ours(store: Path) -> Server:
     port = free_port()
     # Every client of the benchmark has the same address, so the per-client share of query time and the queue
     # bound would measure the limits rather than the speed: both are raised for the run.
-    env = {"SMARTCITY_KG_CLIENT_QUERY_SECONDS": "1000000", "SMARTCITY_KG_MAX_PENDING_QUERIES": "256",
-           "SMARTCITY_KG_CLIENT_CONCURRENT_QUERIES": "1000"}
-    command = [str(Path(sys.executable).parent / "smartcity-kg"), "serve", "--store", str(store), "--port",
-               str(port)]
+    env = {
+        "SMARTCITY_KG_CLIENT_QUERY_SECONDS": "1000000",
+        "SMARTCITY_KG_MAX_PENDING_QUERIES": "256",
+        "SMARTCITY_KG_CLIENT_CONCURRENT_QUERIES": "1000",
+    }
+    command = [str(Path(sys.executable).parent / "smartcity-kg"), "serve", "--store", str(store), "--port", str(port)]
     return start("ours", command, port, health="/health", sparql_path="/sparql", env=env)
 
 
 def start_oxigraph(store: Path) -> Server:
     port = free_port()
     binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    command = [binary, "serve-read-only", "--location", str((store / "current" / "oxigraph").resolve()),
-               "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+    command = [
+        binary,
+        "serve-read-only",
+        "--location",
+        str((store / "current" / "oxigraph").resolve()),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--union-default-graph",
+    ]
     return start("oxigraph", command, port, health="/query?query=ASK%7B%7D", sparql_path="/query")
 
 
@@ -437,8 +464,15 @@ def ensure_store(size: str, work: Path, given: dict[str, Path]) -> Path:
     return store
 
 
-def _measure_ours(store: Path, workload: Workload, clients: list[int], seconds: float,
-                  *, facts: dict[str, float], log: Callable[[str], None]) -> list[Row]:
+def _measure_ours(
+    store: Path,
+    workload: Workload,
+    clients: list[int],
+    seconds: float,
+    *,
+    facts: dict[str, float],
+    log: Callable[[str], None],
+) -> list[Row]:
     rows: list[Row] = []
     ours = start_ours(store)
     facts["startup_s"] = ours.started_in
@@ -456,8 +490,15 @@ def _measure_ours(store: Path, workload: Workload, clients: list[int], seconds: 
             what = "/doc/{type}/{key}.ttl" if doc else "/api/v1/{type}/{key}"
             for n in clients:
                 for label, source in ((" cold", cold), (" hot", None)):
-                    rows.append(Row("items", what + label, "ours", n, run_load(
-                        ours.port, item_requests(workload, source, doc), n, seconds, ours.process.pid)))
+                    rows.append(
+                        Row(
+                            "items",
+                            what + label,
+                            "ours",
+                            n,
+                            run_load(ours.port, item_requests(workload, source, doc), n, seconds, ours.process.pid),
+                        )
+                    )
                     log(f"   {what}{label} {n} clients: {_cell(rows[-1].result)}")
         facts["cold_wrapped"] = float(cold.wrapped)
         facts["rss_mb"], facts["pss_mb"], facts["api_rss_mb"] = ours.memory()
@@ -466,21 +507,30 @@ def _measure_ours(store: Path, workload: Workload, clients: list[int], seconds: 
     return rows
 
 
-def _measure_sparql(server: Server, workload: Workload, clients: list[int], seconds: float,
-                    log: Callable[[str], None]) -> list[Row]:
+def _measure_sparql(
+    server: Server, workload: Workload, clients: list[int], seconds: float, log: Callable[[str], None]
+) -> list[Row]:
     rows: list[Row] = []
     for n in clients:
         for kind in (*KINDS_OF_QUERY, "mix, repeated texts"):
             unique = kind != "mix, repeated texts"
             make = sparql_requests(workload, kind.partition(",")[0], server.sparql_path, unique)
-            rows.append(Row("sparql", kind, server.name, n, run_load(server.port, make, n, seconds,
-                                                                     server.process.pid)))
+            rows.append(
+                Row("sparql", kind, server.name, n, run_load(server.port, make, n, seconds, server.process.pid))
+            )
             log(f"   {server.name} {kind} {n} clients: {_cell(rows[-1].result)}")
     return rows
 
 
-def _measure_oxigraph(store: Path, workload: Workload, clients: list[int], seconds: float,
-                      *, facts: dict[str, float], log: Callable[[str], None]) -> list[Row]:
+def _measure_oxigraph(
+    store: Path,
+    workload: Workload,
+    clients: list[int],
+    seconds: float,
+    *,
+    facts: dict[str, float],
+    log: Callable[[str], None],
+) -> list[Row]:
     bare = start_oxigraph(store)
     facts["oxigraph_startup_s"] = bare.started_in
     try:
@@ -493,8 +543,15 @@ def _measure_oxigraph(store: Path, workload: Workload, clients: list[int], secon
     return rows
 
 
-def _measure_rdflib(store: Path, workload: Workload, clients: list[int], seconds: float,
-                    *, facts: dict[str, float], log: Callable[[str], None]) -> list[Row]:
+def _measure_rdflib(
+    store: Path,
+    workload: Workload,
+    clients: list[int],
+    seconds: float,
+    *,
+    facts: dict[str, float],
+    log: Callable[[str], None],
+) -> list[Row]:
     rows: list[Row] = []
     began = time.perf_counter()
     engine = RdflibEngine(store)
@@ -513,12 +570,22 @@ def _measure_rdflib(store: Path, workload: Workload, clients: list[int], seconds
     return rows
 
 
-def measure_size(size: str, store: Path, clients: list[int], seconds: float, *, rdflib_sizes: set[str],
-                 cq_limit: float, log: Callable[[str], None]) -> tuple[list[Row], dict[str, float], dict[str, float]]:
+def measure_size(
+    size: str,
+    store: Path,
+    clients: list[int],
+    seconds: float,
+    *,
+    rdflib_sizes: set[str],
+    cq_limit: float,
+    log: Callable[[str], None],
+) -> tuple[list[Row], dict[str, float], dict[str, float]]:
     workload = draw_workload(store, cq_limit)
     triples = json.loads((store / "current" / "build.json").read_text())["triples"]
-    log(f"== {size}: {triples:,} triples, {len(workload.things):,} things, load average "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    log(
+        f"== {size}: {triples:,} triples, {len(workload.things):,} things, load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     facts: dict[str, float] = {"triples": triples}
     for name, took in workload.too_slow.items():
         log(f"   left out {name}: " + ("over the limit" if took == float("inf") else f"{took:.1f} s"))
@@ -535,11 +602,14 @@ def _cell(result: Result) -> str:
     return f"{result.rate:,.0f}/s · {result.p50:.1f} / {result.percentile(0.99):.0f} ms{errors}"
 
 
-def report(size: str, rows: list[Row], facts: dict[str, float], clients: list[int], *,
-           left_out: dict[str, float], limit: float) -> Iterator[str]:
+def report(
+    size: str, rows: list[Row], facts: dict[str, float], clients: list[int], *, left_out: dict[str, float], limit: float
+) -> Iterator[str]:
     yield f"\n### {size}: {int(facts['triples']):,} triples\n"
-    yield ("Each cell: requests per second · p50 / p99 latency; `ours/ox` is the ratio of throughputs, "
-           "`CPU` the server CPU per request (ours, oxigraph).\n")
+    yield (
+        "Each cell: requests per second · p50 / p99 latency; `ours/ox` is the ratio of throughputs, "
+        "`CPU` the server CPU per request (ours, oxigraph).\n"
+    )
     engines = sorted({row.engine for row in rows if row.area == "sparql"}, key=["ours", "oxigraph", "rdflib"].index)
     header = ["query", "clients", *engines, "ours/ox", *(["ours/rdflib"] if "rdflib" in engines else []), "CPU ms/req"]
     yield "| " + " | ".join(header) + " |"
@@ -562,22 +632,30 @@ def report(size: str, rows: list[Row], facts: dict[str, float], clients: list[in
     for row in rows:
         if row.area == "items":
             r = row.result
-            yield (f"| {row.what} | {row.clients} | {r.rate:,.0f}/s | {r.p50:.1f} ms | {r.percentile(0.99):.1f} ms | "
-                   f"{r.errors} | {r.cpu_per_request:.2f} |")
+            yield (
+                f"| {row.what} | {row.clients} | {r.rate:,.0f}/s | {r.p50:.1f} ms | {r.percentile(0.99):.1f} ms | "
+                f"{r.errors} | {r.cpu_per_request:.2f} |"
+            )
     yield ""
-    lines = [f"start-up to a healthy /health: {facts['startup_s']:.2f} s (oxigraph serve-read-only: "
-             f"{facts['oxigraph_startup_s']:.2f} s)",
-             f"memory of the server with its query workers: idle RSS {facts['rss_idle_mb']:.0f} MB "
-             f"(PSS {facts['pss_idle_mb']:.0f} MB, the server process {facts['api_rss_idle_mb']:.0f} MB); after "
-             f"the run RSS {facts['rss_mb']:.0f} MB (PSS {facts['pss_mb']:.0f} MB, the server process "
-             f"{facts['api_rss_mb']:.0f} MB); oxigraph serve-read-only after its run "
-             f"{facts['oxigraph_rss_mb']:.0f} MB"]
+    lines = [
+        f"start-up to a healthy /health: {facts['startup_s']:.2f} s (oxigraph serve-read-only: "
+        f"{facts['oxigraph_startup_s']:.2f} s)",
+        f"memory of the server with its query workers: idle RSS {facts['rss_idle_mb']:.0f} MB "
+        f"(PSS {facts['pss_idle_mb']:.0f} MB, the server process {facts['api_rss_idle_mb']:.0f} MB); after "
+        f"the run RSS {facts['rss_mb']:.0f} MB (PSS {facts['pss_mb']:.0f} MB, the server process "
+        f"{facts['api_rss_mb']:.0f} MB); oxigraph serve-read-only after its run "
+        f"{facts['oxigraph_rss_mb']:.0f} MB",
+    ]
     if "rdflib_load_s" in facts:
         lines.append(f"rdflib: loading the N-Triples dump took {facts['rdflib_load_s']:.1f} s")
     if left_out:
-        lines.append("competency questions left out (one evaluation took longer than the limit): " + ", ".join(
-            f"{name} ({'>' if took == float('inf') else ''}{min(took, limit):.1f} s)"
-            for name, took in left_out.items()))
+        lines.append(
+            "competency questions left out (one evaluation took longer than the limit): "
+            + ", ".join(
+                f"{name} ({'>' if took == float('inf') else ''}{min(took, limit):.1f} s)"
+                for name, took in left_out.items()
+            )
+        )
     if facts.get("cold_wrapped"):
         lines.append("cold item requests wrapped around: every thing had been asked for once")
     yield from (f"- {line}" for line in lines)
@@ -588,27 +666,53 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
     parser.add_argument("--clients", nargs="+", type=int, default=[1, 8, 32])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/smartcity-kg-bench"),
-                        help="where generated data and stores are kept between runs")
-    parser.add_argument("--store", action="append", default=[], metavar="SIZE=DIR",
-                        help="use this published store for a size instead of generating one (e.g. 1m=/tmp/bench-1m)")
-    parser.add_argument("--cq-limit", type=float, default=1.5,
-                        help="leave out competency questions that take longer than this once (seconds)")
-    parser.add_argument("--rdflib-sizes", nargs="*", default=["10k"],
-                        help="sizes at which rdflib's engine is measured too (it loads the whole graph in memory)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path("/tmp/smartcity-kg-bench"),
+        help="where generated data and stores are kept between runs",
+    )
+    parser.add_argument(
+        "--store",
+        action="append",
+        default=[],
+        metavar="SIZE=DIR",
+        help="use this published store for a size instead of generating one (e.g. 1m=/tmp/bench-1m)",
+    )
+    parser.add_argument(
+        "--cq-limit",
+        type=float,
+        default=1.5,
+        help="leave out competency questions that take longer than this once (seconds)",
+    )
+    parser.add_argument(
+        "--rdflib-sizes",
+        nargs="*",
+        default=["10k"],
+        help="sizes at which rdflib's engine is measured too (it loads the whole graph in memory)",
+    )
     args = parser.parse_args()
     given = {size: Path(folder) for size, _, folder in (item.partition("=") for item in args.store)}
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    print(f"# smartcity-kg serving benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-          f"clients: {len(args.clients)} runs of {args.seconds:g} s each (threads, one keep-alive "
-          "http.client connection each)")
+    print(
+        f"# smartcity-kg serving benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+        f"clients: {len(args.clients)} runs of {args.seconds:g} s each (threads, one keep-alive "
+        "http.client connection each)"
+    )
     for size in args.sizes:
         store = ensure_store(size, args.work, given)
-        rows, facts, slow = measure_size(size, store, args.clients, args.seconds, rdflib_sizes=set(args.rdflib_sizes),
-                                   cq_limit=args.cq_limit, log=log)
+        rows, facts, slow = measure_size(
+            size,
+            store,
+            args.clients,
+            args.seconds,
+            rdflib_sizes=set(args.rdflib_sizes),
+            cq_limit=args.cq_limit,
+            log=log,
+        )
         for line in report(size, rows, facts, args.clients, left_out=slow, limit=args.cq_limit):
             print(line, flush=True)
         print(f"- load average after this size: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)

@@ -52,8 +52,10 @@ class Result:
     def describe(self) -> str:
         ordered = sorted(self.latencies) or [0.0]
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-        return (f"{self.rate:8.0f} req/s  p50 {statistics.median(ordered) * 1000:6.1f} ms  "
-                f"p99 {p99 * 1000:6.1f} ms  errors {self.errors}")
+        return (
+            f"{self.rate:8.0f} req/s  p50 {statistics.median(ordered) * 1000:6.1f} ms  "
+            f"p99 {p99 * 1000:6.1f} ms  errors {self.errors}"
+        )
 
 
 def measure(url: str, query: str, clients: int, seconds: float, unique: bool = False) -> Result:
@@ -126,8 +128,9 @@ def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def serve(command: list[str], url: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for(url, process)
     except RuntimeError:
@@ -150,11 +153,22 @@ def compare(store: Path, query: str, clients: int, seconds: float, unique: bool)
     build = (store / "current").resolve()
     ours_port, bare_port = free_port(), free_port()
     runs = {
-        "smartcity-kg /sparql": ([sys.executable, "-m", "api.cli", "serve", "--store", str(store),
-                                  "--port", str(ours_port)], f"http://127.0.0.1:{ours_port}/sparql"),
-        "oxigraph serve-read-only": ([oxigraph, "serve-read-only", "--location", str(build / "oxigraph"),
-                                      "--union-default-graph", "--bind", f"127.0.0.1:{bare_port}"],
-                                     f"http://127.0.0.1:{bare_port}/query"),
+        "smartcity-kg /sparql": (
+            [sys.executable, "-m", "api.cli", "serve", "--store", str(store), "--port", str(ours_port)],
+            f"http://127.0.0.1:{ours_port}/sparql",
+        ),
+        "oxigraph serve-read-only": (
+            [
+                oxigraph,
+                "serve-read-only",
+                "--location",
+                str(build / "oxigraph"),
+                "--union-default-graph",
+                "--bind",
+                f"127.0.0.1:{bare_port}",
+            ],
+            f"http://127.0.0.1:{bare_port}/query",
+        ),
     }
     results: dict[str, Result] = {}
     for name, (command, url) in runs.items():

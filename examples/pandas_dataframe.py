@@ -34,7 +34,8 @@ ORDER BY DESC(?members) ?label
 def query_frame(endpoint: str, query: str) -> pd.DataFrame:
     """A SELECT query's results as a DataFrame: one column per variable, read from `text/csv`."""
     request = urllib.request.Request(
-        endpoint, data=urllib.parse.urlencode({"query": query}).encode(),
+        endpoint,
+        data=urllib.parse.urlencode({"query": query}).encode(),
         headers={"Accept": "text/csv", "Content-Type": "application/x-www-form-urlencoded"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:

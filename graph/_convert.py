@@ -18,8 +18,9 @@ __all__ = ["nt_term", "serialize_rdf", "sorted_unique", "to_nquads", "write_nqua
 Triples = Graph | Iterable[tuple[Node, Node, Node]]
 
 
-def serialize_rdf(items: Iterable[ox.Quad] | Iterable[ox.Triple], fmt: ox.RdfFormat,
-                  prefixes: dict[str, str] | None = None) -> bytes:
+def serialize_rdf(
+    items: Iterable[ox.Quad] | Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None
+) -> bytes:
     """Serialise quads or triples into bytes (Oxigraph returns None only when given an output)."""
     payload = ox.serialize(items, format=fmt, prefixes=prefixes)
     assert payload is not None
@@ -44,15 +45,19 @@ def write_nquads(graphs: dict[str, Triples], file: Path) -> None:
 
     The order is that of the rdflib N-Triples lines, sorted as text, so the same data gives the same bytes.
     """
-    lines = (f"{nt_term(s)} {nt_term(p)} {nt_term(o)} <{name}> .\n".encode() for name, triples in graphs.items()
-             for s, p, o in triples)
+    lines = (
+        f"{nt_term(s)} {nt_term(p)} {nt_term(o)} <{name}> .\n".encode()
+        for name, triples in graphs.items()
+        for s, p, o in triples
+    )
     merged = file.with_name(f".{file.name}.sorted")
     try:
         with merged.open("wb") as out:
             out.writelines(sorted_unique(lines, file.parent))
         # Oxigraph writes each quad in its own form (escapes, literals); parsed and written as a stream.
-        ox.serialize(ox.parse(path=str(merged), format=ox.RdfFormat.N_QUADS), output=str(file),
-                     format=ox.RdfFormat.N_QUADS)
+        ox.serialize(
+            ox.parse(path=str(merged), format=ox.RdfFormat.N_QUADS), output=str(file), format=ox.RdfFormat.N_QUADS
+        )
     finally:
         merged.unlink(missing_ok=True)
 

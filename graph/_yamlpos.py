@@ -7,8 +7,16 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MAX_DEPTH", "AliasError", "DuplicateKeyError", "Located", "Path_", "ShapeError", "TooDeepError",
-           "read_yaml"]
+__all__ = [
+    "MAX_DEPTH",
+    "AliasError",
+    "DuplicateKeyError",
+    "Located",
+    "Path_",
+    "ShapeError",
+    "TooDeepError",
+    "read_yaml",
+]
 
 Path_ = tuple[str | int, ...]
 
@@ -43,15 +51,20 @@ class DuplicateKeyError(ShapeError):
 
 class AliasError(ShapeError):
     def __init__(self, anchor: str, line: int) -> None:
-        super().__init__(f"the alias *{anchor} repeats another part of the file; curated data does not accept YAML "
-                         "aliases (nested ones expand exponentially, a recursive one never ends): write the value out",
-                         line)
+        super().__init__(
+            f"the alias *{anchor} repeats another part of the file; curated data does not accept YAML "
+            "aliases (nested ones expand exponentially, a recursive one never ends): write the value out",
+            line,
+        )
 
 
 class TooDeepError(ShapeError):
     def __init__(self, line: int) -> None:
-        super().__init__(f"mappings and lists nest more than {MAX_DEPTH} deep here; curated data never needs as "
-                         "many levels: flatten the value", line)
+        super().__init__(
+            f"mappings and lists nest more than {MAX_DEPTH} deep here; curated data never needs as "
+            "many levels: flatten the value",
+            line,
+        )
 
 
 # Curated records nest a few levels; the bound keeps reading them (recursive, see _convert) within the stack.

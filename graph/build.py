@@ -58,8 +58,12 @@ Triple = tuple[URIRef, URIRef, Node]
 
 _PRECISION_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}
 _SOURCE_TYPE = {"news-article": SCHEMA.NewsArticle, "press-release": SCHEMA.NewsArticle, "web-page": SCHEMA.WebPage}
-_CONCEPT_CLASS = {"role": (SCK.Role, ORG.Role), "theme": (SCK.ThematicArea,),
-                  "agreement-type": (SCK.AgreementType,), "status": (SCK.Status,)}
+_CONCEPT_CLASS = {
+    "role": (SCK.Role, ORG.Role),
+    "theme": (SCK.ThematicArea,),
+    "agreement-type": (SCK.AgreementType,),
+    "status": (SCK.Status,),
+}
 
 
 def new_graph(namespace: str | None = None, triples: Iterable[Triple] = ()) -> Graph:
@@ -149,8 +153,17 @@ class _Builder:
     def concept_ref(self, scheme: str, key: str | None) -> URIRef | None:
         return None if key is None else self.mint.concept(scheme, key)
 
-    def date(self, subject: URIRef, spec: DateSpec | None, value: URIRef, earliest: URIRef, latest: URIRef, *,
-             bound: URIRef | None = None, support: tuple[URIRef, Cited] | None = None) -> None:
+    def date(
+        self,
+        subject: URIRef,
+        spec: DateSpec | None,
+        value: URIRef,
+        earliest: URIRef,
+        latest: URIRef,
+        *,
+        bound: URIRef | None = None,
+        support: tuple[URIRef, Cited] | None = None,
+    ) -> None:
         """A stated date: its value at its precision and the earliest and latest day it can mean. A bound (`by`):
         only `bound` at its precision and the latest day; the earliest day stays unknown. `support` names the
         property that counts the sources supporting the date, and the statement whose citations they are."""
@@ -182,10 +195,24 @@ class _Builder:
             self.add(node, RDFS.comment, Literal(f"{item.was}: {item.reason}", lang="en"))
 
     def period(self, subject: URIRef, record: Cited, start: DateSpec | None, end: DateSpec | None) -> None:
-        self.date(subject, start, SCK.startDate, SCK.startEarliest, SCK.startLatest, bound=SCK.startNoLaterThan,
-                  support=(SCK.startSupport, record))
-        self.date(subject, end, SCK.endDate, SCK.endEarliest, SCK.endLatest, bound=SCK.endNoLaterThan,
-                  support=(SCK.endSupport, record))
+        self.date(
+            subject,
+            start,
+            SCK.startDate,
+            SCK.startEarliest,
+            SCK.startLatest,
+            bound=SCK.startNoLaterThan,
+            support=(SCK.startSupport, record),
+        )
+        self.date(
+            subject,
+            end,
+            SCK.endDate,
+            SCK.endEarliest,
+            SCK.endLatest,
+            bound=SCK.endNoLaterThan,
+            support=(SCK.endSupport, record),
+        )
 
     def attest(self, subject: URIRef, predicate: URIRef, obj: Node, name: str, identifier: Identifier | None) -> None:
         """A single cited attribute: the plain triple for queries, and a node saying which sources state it."""
@@ -268,17 +295,22 @@ class _Builder:
             self.add(geometry, SCK.geonamesId, Literal(str(city.location.geonames)))
             self.cite(geometry, city.location)
         self.cite(iri, city)
-        municipality = self.node("municipality", city.key, SCK.Municipality, ORG.FormalOrganization,
-                                 SCHEMA.GovernmentOrganization)
+        municipality = self.node(
+            "municipality", city.key, SCK.Municipality, ORG.FormalOrganization, SCHEMA.GovernmentOrganization
+        )
         self.add(municipality, RDFS.label, Literal(city.municipality or city.name, lang="de"))
         self.add(municipality, SCK.municipalityOf, iri)
         self.cite(municipality, city)
 
     def organization(self, organization: Organization) -> None:
         company = organization.kind == "company"
-        iri = self.node("company" if company else "organization", organization.key,
-                        SCK.Company if company else SCK.Organization, ORG.FormalOrganization,
-                        SCHEMA.Corporation if company else SCHEMA.Organization)
+        iri = self.node(
+            "company" if company else "organization",
+            organization.key,
+            SCK.Company if company else SCK.Organization,
+            ORG.FormalOrganization,
+            SCHEMA.Corporation if company else SCHEMA.Organization,
+        )
         self.add(iri, RDFS.label, Literal(organization.name))
         self.add(iri, SCHEMA.name, Literal(organization.name))
         self.add(iri, SCK.organizationKind, self.mint.concept("organization-kind", organization.kind))
@@ -345,8 +377,15 @@ class _Builder:
                 when = written_date(founding.date.text, lang)
                 when = when if founding.date.stated else BY[lang].format(date=when)
                 self.add(event, RDFS.label, Literal(f"{name} ({when})", lang=lang))
-            self.date(event, founding.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan,
-                      support=(SCK.dateSupport, founding))
+            self.date(
+                event,
+                founding.date,
+                SCK.date,
+                SCK.earliest,
+                SCK.latest,
+                bound=SCK.noLaterThan,
+                support=(SCK.dateSupport, founding),
+            )
             self.cite(event, founding)
         for focus in alliance.themes:
             node = child(iri, f"theme-{focus.theme}-{focus.citations[0].source}")
@@ -364,8 +403,14 @@ class _Builder:
             self.add(node, ORG.organization, iri)
             self.add(iri, ORG.hasMembership, node)
             self.add(node, ORG.role, self.mint.concept("role", membership.role))
-            self.add(node, RDFS.label, Literal(f"{_ref_label(self.records, membership.member)} in "
-                                                f"{alliance.name.de or alliance.name.en} ({membership.role})"))
+            self.add(
+                node,
+                RDFS.label,
+                Literal(
+                    f"{_ref_label(self.records, membership.member)} in "
+                    f"{alliance.name.de or alliance.name.en} ({membership.role})"
+                ),
+            )
             self.period(node, membership, membership.since, membership.until)
             self.dropped(node, membership)
             if membership.since is not None or membership.until is not None:
@@ -396,8 +441,10 @@ class _Builder:
             self.add(node, RDF.type, SCK.RunningTime)
             self.period(node, period, period.start, period.end)
             self.cite(node, period)
-        for name, predicate, amounts in (("eu-contribution", SCK.euContribution, alliance.eu_contribution),
-                                         ("total-cost", SCK.totalCost, alliance.total_cost)):
+        for name, predicate, amounts in (
+            ("eu-contribution", SCK.euContribution, alliance.eu_contribution),
+            ("total-cost", SCK.totalCost, alliance.total_cost),
+        ):
             for index, amount in enumerate(amounts, start=1):
                 self.amount(iri, predicate, child(iri, f"{name}-{index}"), amount)
 
@@ -434,8 +481,9 @@ class _Builder:
             self.text(iri, RDFS.label, event.title)
         else:
             self.add(iri, RDFS.label, Literal(event.summary, lang="en"))
-        self.date(iri, event.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan,
-                  support=(SCK.dateSupport, event))
+        self.date(
+            iri, event.date, SCK.date, SCK.earliest, SCK.latest, bound=SCK.noLaterThan, support=(SCK.dateSupport, event)
+        )
         self.dropped(iri, event)
         if event.place is not None:
             self.add(iri, SCK.place, Literal(event.place))
@@ -458,16 +506,22 @@ class _Builder:
         status = self.concept_ref("status", agreement.status)
         if status is not None:
             self.add(iri, SCK.status, status)
-        self.date(iri, agreement.signed, SCK.signedOn, SCK.signedEarliest, SCK.signedLatest,
-                  bound=SCK.signedNoLaterThan, support=(SCK.signedSupport, agreement))
+        self.date(
+            iri,
+            agreement.signed,
+            SCK.signedOn,
+            SCK.signedEarliest,
+            SCK.signedLatest,
+            bound=SCK.signedNoLaterThan,
+            support=(SCK.signedSupport, agreement),
+        )
         self.dropped(iri, agreement)
         if agreement.duration is not None:
             self.add(iri, TIME.hasXSDDuration, Literal(agreement.duration, datatype=XSD.duration))
             if agreement.signed is not None:
                 partial = agreement.signed.partial
                 if agreement.signed.stated:  # signed no later than X: the term's earliest end is unknown
-                    self.add(iri, SCK.scheduledEndEarliest,
-                             Literal(add_duration(partial.earliest, agreement.duration)))
+                    self.add(iri, SCK.scheduledEndEarliest, Literal(add_duration(partial.earliest, agreement.duration)))
                 self.add(iri, SCK.scheduledEndLatest, Literal(add_duration(partial.latest, agreement.duration)))
         for signatory in agreement.signatories:
             node = child(iri, f"signature-{signatory.person}")

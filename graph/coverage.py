@@ -16,14 +16,19 @@ __all__ = ["TARGETS", "Coverage", "Target", "measure_coverage", "render_markdown
 
 _PREFIXES = sparql_prologue()
 
-_COUNTS = _PREFIXES + """
+_COUNTS = (
+    _PREFIXES
+    + """
 SELECT ?class (COUNT(DISTINCT ?thing) AS ?n) WHERE { ?thing a ?class .
   VALUES ?class { sck:Alliance sck:Agreement sck:Pilot sck:Source sck:City sck:Company sck:Organization sck:Person
                   sck:Membership sck:Conflict } } GROUP BY ?class
 """
+)
 # The year an alliance was founded: the earliest founding date any source states (years only, as precise as all
 # are); where sources only bound it ("by 2018": reported then), the earliest bound's year as "by 2018".
-_ALLIANCES_BY_YEAR = _PREFIXES + """
+_ALLIANCES_BY_YEAR = (
+    _PREFIXES
+    + """
 SELECT ?year (COUNT(?alliance) AS ?n) WHERE {
   { SELECT ?alliance (MIN(YEAR(?earliest)) AS ?first) (MIN(YEAR(?latest)) AS ?bound) WHERE {
       ?alliance a sck:Alliance .
@@ -32,16 +37,22 @@ SELECT ?year (COUNT(?alliance) AS ?n) WHERE {
   BIND(COALESCE(STR(?first), CONCAT("by ", STR(?bound)), "unknown") AS ?year)
 } GROUP BY ?year ORDER BY ?year
 """
-_AGREEMENTS_BY_YEAR = _PREFIXES + """
+)
+_AGREEMENTS_BY_YEAR = (
+    _PREFIXES
+    + """
 SELECT ?year (COUNT(?agreement) AS ?n) WHERE {
   ?agreement a sck:Agreement .
   OPTIONAL { ?agreement sck:signedLatest ?latest OPTIONAL { ?agreement sck:signedEarliest ?earliest } }
   BIND(COALESCE(STR(YEAR(?earliest)), CONCAT("by ", STR(YEAR(?latest))), "unknown") AS ?year)
 } GROUP BY ?year ORDER BY ?year
 """
+)
 # Every date of every statement: stated by a cited passage, only bounded by a source's publication, or dropped
 # because no cited passage supported it.
-_DATES = _PREFIXES + """
+_DATES = (
+    _PREFIXES
+    + """
 SELECT ?what ?kind (COUNT(*) AS ?n) WHERE {
   { VALUES (?p ?what) { (sck:startDate "start") (sck:endDate "end") (sck:signedOn "signing") (sck:date "event") }
     ?statement ?p ?value BIND("stated" AS ?kind) }
@@ -53,14 +64,20 @@ SELECT ?what ?kind (COUNT(*) AS ?n) WHERE {
           ?statement a sck:DroppedDate ; sck:dateField ?field BIND("dropped" AS ?kind) }
 } GROUP BY ?what ?kind
 """
-_ALLIANCES_BY_LAND = _PREFIXES + """
+)
+_ALLIANCES_BY_LAND = (
+    _PREFIXES
+    + """
 SELECT ?land (COUNT(DISTINCT ?alliance) AS ?n) WHERE {
   ?alliance a sck:Alliance ; org:hasMembership/org:member/sck:municipalityOf ?city .
   OPTIONAL { ?city sck:land/skos:prefLabel ?label FILTER(lang(?label) = "de") }
   BIND(COALESCE(?label, "unknown") AS ?land)
 } GROUP BY ?land ORDER BY DESC(?n) ?land
 """
-_VENDORS = _PREFIXES + """
+)
+_VENDORS = (
+    _PREFIXES
+    + """
 SELECT ?company ?label (COUNT(DISTINCT ?alliance) AS ?alliances) (COUNT(DISTINCT ?agreement) AS ?agreements) WHERE {
   ?company a sck:Company ; rdfs:label ?label .
   OPTIONAL { ?membership org:member ?company ; org:organization ?alliance }
@@ -68,14 +85,20 @@ SELECT ?company ?label (COUNT(DISTINCT ?alliance) AS ?alliances) (COUNT(DISTINCT
 } GROUP BY ?company ?label HAVING (COUNT(DISTINCT ?alliance) + COUNT(DISTINCT ?agreement) > 0)
 ORDER BY DESC(?alliances) DESC(?agreements) ?label
 """
-_SOURCED = _PREFIXES + """
+)
+_SOURCED = (
+    _PREFIXES
+    + """
 SELECT (COUNT(?statement) AS ?statements) (SUM(?single) AS ?singles) WHERE {
   { SELECT ?statement (IF(COUNT(DISTINCT ?source) = 1, 1, 0) AS ?single)
     WHERE { ?statement prov:wasDerivedFrom ?source } GROUP BY ?statement }
 }
 """
+)
 # Cities and the alliances with a member city there, per ISO 3166 country; `unknown` where no source gives it.
-_BY_COUNTRY = _PREFIXES + """
+_BY_COUNTRY = (
+    _PREFIXES
+    + """
 SELECT ?country (COUNT(DISTINCT ?city) AS ?cities) (COUNT(DISTINCT ?alliance) AS ?alliances) WHERE {
   ?city a sck:City . OPTIONAL { ?city sck:countryCode ?code }
   OPTIONAL { ?municipality sck:municipalityOf ?city . ?membership org:member ?municipality ;
@@ -83,15 +106,21 @@ SELECT ?country (COUNT(DISTINCT ?city) AS ?cities) (COUNT(DISTINCT ?alliance) AS
   BIND(COALESCE(?code, "unknown") AS ?country)
 } GROUP BY ?country ORDER BY DESC(?cities) ?country
 """
-_BY_PROGRAMME = _PREFIXES + """
+)
+_BY_PROGRAMME = (
+    _PREFIXES
+    + """
 SELECT ?programme (COUNT(DISTINCT ?alliance) AS ?n) WHERE {
   ?alliance a sck:Alliance .
   OPTIONAL { ?alliance sck:programme/skos:prefLabel ?label FILTER(lang(?label) = "en") }
   BIND(COALESCE(?label, "none stated") AS ?programme)
 } GROUP BY ?programme ORDER BY DESC(?n) ?programme
 """
+)
 # A funded project's start year: the earliest start any cited running time gives.
-_PROJECTS_BY_START = _PREFIXES + """
+_PROJECTS_BY_START = (
+    _PREFIXES
+    + """
 SELECT ?year (COUNT(?alliance) AS ?n) WHERE {
   { SELECT ?alliance (MIN(YEAR(?earliest)) AS ?first) WHERE {
       ?alliance a sck:Alliance ; sck:period ?period . OPTIONAL { ?period sck:startEarliest ?earliest } }
@@ -99,12 +128,18 @@ SELECT ?year (COUNT(?alliance) AS ?n) WHERE {
   BIND(COALESCE(STR(?first), "unknown") AS ?year)
 } GROUP BY ?year ORDER BY ?year
 """
-_BY_ROLE = _PREFIXES + """
+)
+_BY_ROLE = (
+    _PREFIXES
+    + """
 SELECT ?role (COUNT(DISTINCT ?membership) AS ?memberships) (COUNT(DISTINCT ?member) AS ?members) WHERE {
   ?membership a sck:Membership ; org:member ?member ; org:role/skos:prefLabel ?role FILTER(lang(?role) = "en")
 } GROUP BY ?role ORDER BY DESC(?memberships) ?role
 """
-_LANDSCAPE = _PREFIXES + """
+)
+_LANDSCAPE = (
+    _PREFIXES
+    + """
 SELECT
   (SUM(IF(?figure = "urls", 1, 0)) AS ?urls) (SUM(IF(?figure = "lighthouse", 1, 0)) AS ?lighthouse)
   (SUM(IF(?figure = "countries", 1, 0)) AS ?countries)
@@ -118,11 +153,15 @@ WHERE {
   { SELECT DISTINCT ("countries" AS ?figure) ?thing WHERE { ?city a sck:City ; sck:countryCode ?thing } }
 }
 """
-_CONFLICTS = _PREFIXES + """
+)
+_CONFLICTS = (
+    _PREFIXES
+    + """
 SELECT ?conflict ?summary (GROUP_CONCAT(DISTINCT ?key; separator=", ") AS ?sources) WHERE {
   ?conflict a sck:Conflict ; sck:summary ?summary ; sck:conflictingSource/dct:identifier ?key .
 } GROUP BY ?conflict ?summary ORDER BY ?conflict
 """
+)
 
 
 @dataclass(frozen=True)
@@ -208,8 +247,8 @@ def _rows(store: ReadStore, sparql: str) -> list[list[str]]:
 
 def measure_coverage(store: ReadStore) -> Coverage:
     counts = {iri.rsplit("#", 1)[-1]: int(n) for iri, n in _rows(store, _COUNTS)}
-    (statements, singles), = _rows(store, _SOURCED)
-    (urls, lighthouse, _countries), = _rows(store, _LANDSCAPE)
+    ((statements, singles),) = _rows(store, _SOURCED)
+    ((urls, lighthouse, _countries),) = _rows(store, _LANDSCAPE)
     return Coverage(
         counts=counts,
         alliances_by_year={year: int(n) for year, n in _rows(store, _ALLIANCES_BY_YEAR)},
@@ -246,13 +285,18 @@ def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[str]
 
 
 _DATE_KINDS = ("stated", "bound", "dropped")
-_DATE_ROWS = (("start", "start of a membership, post or pilot"), ("end", "end of a membership, post or pilot"),
-              ("signing", "signing of an agreement"), ("event", "founding or other event"))
+_DATE_ROWS = (
+    ("start", "start of a membership, post or pilot"),
+    ("end", "end of a membership, post or pilot"),
+    ("signing", "signing of an agreement"),
+    ("event", "founding or other event"),
+)
 
 
 def _date_rows(dates: Mapping[tuple[str, str], int]) -> list[tuple[object, ...]]:
-    rows: list[tuple[object, ...]] = [(label, *(dates.get((what, kind), 0) for kind in _DATE_KINDS))
-                                      for what, label in _DATE_ROWS]
+    rows: list[tuple[object, ...]] = [
+        (label, *(dates.get((what, kind), 0) for kind in _DATE_KINDS)) for what, label in _DATE_ROWS
+    ]
     return [*rows, ("all", *(sum(n for (_, k), n in dates.items() if k == kind) for kind in _DATE_KINDS))]
 
 
@@ -265,13 +309,21 @@ def render_markdown(coverage: Coverage, modified: str) -> str:
         "",
         f"Generated by `smartcity-kg coverage` from the published graph (data as of {modified}); do not edit by hand.",
         "",
-        *_table(("what", "count"), [("alliances and partnerships", c.get("Alliance", 0)),
-                                    ("agreements", c.get("Agreement", 0)), ("pilots", c.get("Pilot", 0)),
-                                    ("memberships", c.get("Membership", 0)), ("cities", c.get("City", 0)),
-                                    ("companies", c.get("Company", 0)),
-                                    ("other organisations", c.get("Organization", 0)),
-                                    ("people", c.get("Person", 0)), ("sources", c.get("Source", 0)),
-                                    ("conflicts between sources", c.get("Conflict", 0))]),
+        *_table(
+            ("what", "count"),
+            [
+                ("alliances and partnerships", c.get("Alliance", 0)),
+                ("agreements", c.get("Agreement", 0)),
+                ("pilots", c.get("Pilot", 0)),
+                ("memberships", c.get("Membership", 0)),
+                ("cities", c.get("City", 0)),
+                ("companies", c.get("Company", 0)),
+                ("other organisations", c.get("Organization", 0)),
+                ("people", c.get("Person", 0)),
+                ("sources", c.get("Source", 0)),
+                ("conflicts between sources", c.get("Conflict", 0)),
+            ],
+        ),
         "## Statements and their sources",
         "",
         f"{coverage.statements} statements carry at least one source; {coverage.single_source} of them "
@@ -281,8 +333,10 @@ def render_markdown(coverage: Coverage, modified: str) -> str:
         "",
         "Each figure against its target; `reached` is computed, not written by hand.",
         "",
-        *_table(("figure", "now", "target", "reached"),
-                [(what, now, goal, "yes" if reached else "no") for what, now, goal, reached in coverage.landscape()]),
+        *_table(
+            ("figure", "now", "target", "reached"),
+            [(what, now, goal, "yes" if reached else "no") for what, now, goal, reached in coverage.landscape()],
+        ),
         "## By country",
         "",
         "Cities per country (ISO 3166, from GeoNames) and the alliances and projects with a member city there.",
@@ -306,7 +360,7 @@ def render_markdown(coverage: Coverage, modified: str) -> str:
         "## Dates: stated, bounded, dropped",
         "",
         "A date is *stated* where a cited passage gives it, a *bound* where only a source's publication date says it "
-        "happened by then (\"by October 2018\"), and *dropped* where it was taken out because no cited passage "
+        'happened by then ("by October 2018"), and *dropped* where it was taken out because no cited passage '
         "supports it (the statement's date is unknown).",
         "",
         *_table(("date", *_DATE_KINDS), _date_rows(coverage.dates)),

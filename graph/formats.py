@@ -9,8 +9,25 @@ from typing import Literal
 import pyoxigraph as ox
 
 __all__ = [
-    "CSV", "DATASET", "FORMATS", "GRAPH", "HTML", "JSON_LD", "N_QUADS", "N_TRIPLES", "RDF_XML", "RESULTS",
-    "RESULTS_JSON", "RESULTS_XML", "TRIG", "TSV", "TURTLE", "Format", "find", "media_types", "names",
+    "CSV",
+    "DATASET",
+    "FORMATS",
+    "GRAPH",
+    "HTML",
+    "JSON_LD",
+    "N_QUADS",
+    "N_TRIPLES",
+    "RDF_XML",
+    "RESULTS",
+    "RESULTS_JSON",
+    "RESULTS_XML",
+    "TRIG",
+    "TSV",
+    "TURTLE",
+    "Format",
+    "find",
+    "media_types",
+    "names",
 ]
 
 # graph: triples (CONSTRUCT, DESCRIBE, a thing's description); dataset: quads with their named graphs;
@@ -42,30 +59,112 @@ class Format:
 
 
 HTML = Format("html", "text/html", "html", "HTML", "page", None)
-TURTLE = Format("ttl", "text/turtle", "ttl", "Turtle", "graph", ox.RdfFormat.TURTLE, w3c="Turtle",
-                eu_file_type="RDF_TURTLE", rdflib="turtle",
-                aliases=("turtle", "n3", "text/n3", "application/turtle", "application/x-turtle"))
-JSON_LD = Format("jsonld", "application/ld+json", "jsonld", "JSON-LD", "graph", ox.RdfFormat.JSON_LD, w3c="JSON-LD",
-                 eu_file_type="JSON_LD", rdflib="json-ld", aliases=("json-ld", "json", "application/json"))
-N_TRIPLES = Format("nt", "application/n-triples", "nt", "N-Triples", "graph", ox.RdfFormat.N_TRIPLES,
-                   w3c="N-Triples", eu_file_type="RDF_N_TRIPLES", rdflib="nt11",
-                   aliases=("ntriples", "n-triples", "text/plain"))
-RDF_XML = Format("rdfxml", "application/rdf+xml", "rdf", "RDF/XML", "graph", ox.RdfFormat.RDF_XML, w3c="RDF_XML",
-                 eu_file_type="RDF_XML", rdflib="xml", aliases=("rdf+xml", "xml", "application/xml"))
-N_QUADS = Format("nq", "application/n-quads", "nq", "N-Quads", "dataset", ox.RdfFormat.N_QUADS, w3c="N-Quads",
-                 eu_file_type="RDF_N_QUADS", rdflib="nquads", aliases=("nquads", "n-quads"))
-TRIG = Format("trig", "application/trig", "trig", "TriG", "dataset", ox.RdfFormat.TRIG, w3c="TriG",
-              eu_file_type="RDF_TRIG", rdflib="trig")
-RESULTS_JSON = Format("json", "application/sparql-results+json", "srj", "SPARQL results in JSON", "results",
-                      ox.QueryResultsFormat.JSON, w3c="SPARQL_Results_JSON", eu_file_type="JSON",
-                      aliases=("application/json",))
-RESULTS_XML = Format("xml", "application/sparql-results+xml", "srx", "SPARQL results in XML", "results",
-                     ox.QueryResultsFormat.XML, w3c="SPARQL_Results_XML", eu_file_type="XML",
-                     aliases=("application/xml",))
-CSV = Format("csv", "text/csv", "csv", "CSV", "results", ox.QueryResultsFormat.CSV, w3c="SPARQL_Results_CSV",
-             eu_file_type="CSV")
-TSV = Format("tsv", "text/tab-separated-values", "tsv", "TSV", "results", ox.QueryResultsFormat.TSV,
-             w3c="SPARQL_Results_TSV", eu_file_type="TSV")
+TURTLE = Format(
+    "ttl",
+    "text/turtle",
+    "ttl",
+    "Turtle",
+    "graph",
+    ox.RdfFormat.TURTLE,
+    w3c="Turtle",
+    eu_file_type="RDF_TURTLE",
+    rdflib="turtle",
+    aliases=("turtle", "n3", "text/n3", "application/turtle", "application/x-turtle"),
+)
+JSON_LD = Format(
+    "jsonld",
+    "application/ld+json",
+    "jsonld",
+    "JSON-LD",
+    "graph",
+    ox.RdfFormat.JSON_LD,
+    w3c="JSON-LD",
+    eu_file_type="JSON_LD",
+    rdflib="json-ld",
+    aliases=("json-ld", "json", "application/json"),
+)
+N_TRIPLES = Format(
+    "nt",
+    "application/n-triples",
+    "nt",
+    "N-Triples",
+    "graph",
+    ox.RdfFormat.N_TRIPLES,
+    w3c="N-Triples",
+    eu_file_type="RDF_N_TRIPLES",
+    rdflib="nt11",
+    aliases=("ntriples", "n-triples", "text/plain"),
+)
+RDF_XML = Format(
+    "rdfxml",
+    "application/rdf+xml",
+    "rdf",
+    "RDF/XML",
+    "graph",
+    ox.RdfFormat.RDF_XML,
+    w3c="RDF_XML",
+    eu_file_type="RDF_XML",
+    rdflib="xml",
+    aliases=("rdf+xml", "xml", "application/xml"),
+)
+N_QUADS = Format(
+    "nq",
+    "application/n-quads",
+    "nq",
+    "N-Quads",
+    "dataset",
+    ox.RdfFormat.N_QUADS,
+    w3c="N-Quads",
+    eu_file_type="RDF_N_QUADS",
+    rdflib="nquads",
+    aliases=("nquads", "n-quads"),
+)
+TRIG = Format(
+    "trig",
+    "application/trig",
+    "trig",
+    "TriG",
+    "dataset",
+    ox.RdfFormat.TRIG,
+    w3c="TriG",
+    eu_file_type="RDF_TRIG",
+    rdflib="trig",
+)
+RESULTS_JSON = Format(
+    "json",
+    "application/sparql-results+json",
+    "srj",
+    "SPARQL results in JSON",
+    "results",
+    ox.QueryResultsFormat.JSON,
+    w3c="SPARQL_Results_JSON",
+    eu_file_type="JSON",
+    aliases=("application/json",),
+)
+RESULTS_XML = Format(
+    "xml",
+    "application/sparql-results+xml",
+    "srx",
+    "SPARQL results in XML",
+    "results",
+    ox.QueryResultsFormat.XML,
+    w3c="SPARQL_Results_XML",
+    eu_file_type="XML",
+    aliases=("application/xml",),
+)
+CSV = Format(
+    "csv", "text/csv", "csv", "CSV", "results", ox.QueryResultsFormat.CSV, w3c="SPARQL_Results_CSV", eu_file_type="CSV"
+)
+TSV = Format(
+    "tsv",
+    "text/tab-separated-values",
+    "tsv",
+    "TSV",
+    "results",
+    ox.QueryResultsFormat.TSV,
+    w3c="SPARQL_Results_TSV",
+    eu_file_type="TSV",
+)
 
 FORMATS = (HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS, TRIG, RESULTS_JSON, RESULTS_XML, CSV, TSV)
 GRAPH = tuple(fmt for fmt in FORMATS if fmt.kind == "graph")

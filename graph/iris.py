@@ -10,8 +10,13 @@ from rdflib import URIRef
 __all__ = ["Minter", "child", "slug"]
 
 # A reference `city:dortmund` names the municipality when it stands where an agent is expected.
-_AGENT_TYPE = {"city": "municipality", "company": "company", "organization": "organization",
-               "alliance": "alliance", "person": "person"}
+_AGENT_TYPE = {
+    "city": "municipality",
+    "company": "company",
+    "organization": "organization",
+    "alliance": "alliance",
+    "person": "person",
+}
 
 
 def slug(text: str) -> str:

@@ -82,8 +82,12 @@ class Records:
             return self.has_ref(f"{kind}:{key}")
         if kind == "municipality":
             return key in self.cities
-        tables: dict[str, dict[str, Any]] = {"agreement": self.agreements, "pilot": self.pilots,
-                                             "source": self.sources, "conflict": self.conflicts}
+        tables: dict[str, dict[str, Any]] = {
+            "agreement": self.agreements,
+            "pilot": self.pilots,
+            "source": self.sources,
+            "conflict": self.conflicts,
+        }
         return key in tables.get(kind, {})
 
     def has_ref(self, ref: str) -> bool:
@@ -130,8 +134,9 @@ def load_records(data_dir: Path) -> Records:
 Entry = tuple[str, int, BaseModel]  # section, index in the file's section, record
 
 
-def _parse_file(file: Path, problems: list[Problem], broken: set[tuple[str, str]]
-                ) -> tuple[Located, list[Entry]] | None:
+def _parse_file(
+    file: Path, problems: list[Problem], broken: set[tuple[str, str]]
+) -> tuple[Located, list[Entry]] | None:
     name = str(file)
     try:
         located = read_yaml(file)
@@ -154,8 +159,9 @@ def _parse_file(file: Path, problems: list[Problem], broken: set[tuple[str, str]
     for section, items in located.value.items():
         model = _MODELS.get(section)
         if model is None:
-            problems.append(Problem(name, located.line_of((section,)), section,
-                                    f"unknown section (one of: {', '.join(_MODELS)})"))
+            problems.append(
+                Problem(name, located.line_of((section,)), section, f"unknown section (one of: {', '.join(_MODELS)})")
+            )
             continue
         if not isinstance(items, list):
             problems.append(Problem(name, located.line_of((section,)), section, "a section is a list of records"))
@@ -211,8 +217,14 @@ def _merge(records: Records, name: str, located: Located, entries: list[Entry], 
         line = located.line_of((section, index))
         if (section, key) in records.origin:
             first_file, first_line = records.origin[(section, key)]
-            problems.append(Problem(name, line, f"{section}[{index}].key",
-                                    f"duplicate key {key!r}: already defined at {first_file}:{first_line}"))
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"{section}[{index}].key",
+                    f"duplicate key {key!r}: already defined at {first_file}:{first_line}",
+                )
+            )
             continue
         records.origin[(section, key)] = (name, line)
         if isinstance(record, Concept):
@@ -237,8 +249,9 @@ def _record_key(record: BaseModel) -> str:
     return str(getattr(record, "key"))  # noqa: B009
 
 
-def _check_derived_keys(name: str, located: Located, entries: list[Entry],
-                        minted: dict[tuple[str, str], tuple[str, int]]) -> Iterator[Problem]:
+def _check_derived_keys(
+    name: str, located: Located, entries: list[Entry], minted: dict[tuple[str, str], tuple[str, int]]
+) -> Iterator[Problem]:
     """Two statements that would get the same IRI would silently merge: ask the curator for a `key`."""
     for section, index, record in entries:
         if not isinstance(record, Alliance | Person):
@@ -248,9 +261,13 @@ def _check_derived_keys(name: str, located: Located, entries: list[Entry],
             line = located.line_of(path)
             if (kind, key) in minted:
                 first_file, first_line = minted[(kind, key)]
-                yield Problem(name, line, _dotted(path),
-                              f"this {kind} would get the same IRI ({kind}/{key}) as the one at {first_file}:"
-                              f"{first_line}; give one of them its own `key:`")
+                yield Problem(
+                    name,
+                    line,
+                    _dotted(path),
+                    f"this {kind} would get the same IRI ({kind}/{key}) as the one at {first_file}:"
+                    f"{first_line}; give one of them its own `key:`",
+                )
             else:
                 minted[(kind, key)] = (name, line)
 
@@ -292,15 +309,21 @@ def _key_problem(records: Records, path: Path_, value: Any, owner: BaseModel) ->
         "parent": (records.defines("organizations", value), f"unknown organisation {value!r}"),
     }
     if isinstance(owner, Concept) and last == "broader":
-        known["broader"] = ((owner.scheme, value) in records.concepts,
-                            f"unknown broader concept {value!r} in scheme {owner.scheme}")
+        known["broader"] = (
+            (owner.scheme, value) in records.concepts,
+            f"unknown broader concept {value!r} in scheme {owner.scheme}",
+        )
     # Only the field at hand is checked: the others of a retired record (its reason) are no `kind:key`.
     if isinstance(owner, Retired) and last == "key":
-        known["key"] = (not records.has_thing(owner.type, str(value)),
-                        f"{owner.type}/{value} is retired but still defined; remove one of the two")
+        known["key"] = (
+            not records.has_thing(owner.type, str(value)),
+            f"{owner.type}/{value} is retired but still defined; remove one of the two",
+        )
     if isinstance(owner, Retired) and last == "replaced_by":
-        known["replaced_by"] = (records.has_thing(*str(value).split(":", 1)),
-                                f"{value!r} names nothing that exists (give the kind:key of the replacement)")
+        known["replaced_by"] = (
+            records.has_thing(*str(value).split(":", 1)),
+            f"{value!r} names nothing that exists (give the kind:key of the replacement)",
+        )
     if isinstance(last, str) and last in known and not known[last][0]:
         return known[last][1]
     return None
@@ -347,8 +370,12 @@ def _check_periods(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
             first, last = getattr(value, start, None), getattr(value, end, None)
             # Only a stated start has a known earliest day; a bound ("by 2016") leaves the start open, so an end
             # before it proves nothing. An end's latest day is known whether it is stated or bounded.
-            if (isinstance(first, DateSpec) and isinstance(last, DateSpec) and first.stated
-                    and first.partial.earliest > last.partial.latest):
+            if (
+                isinstance(first, DateSpec)
+                and isinstance(last, DateSpec)
+                and first.stated
+                and first.partial.earliest > last.partial.latest
+            ):
                 yield (*path, end), f"ends ({last.text}) before it starts ({first.text})"
         for name, info in names.items():
             yield from _check_periods(getattr(value, name), (*path, info.alias or name))

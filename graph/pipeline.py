@@ -24,8 +24,16 @@ from graph.remote import RemoteEndpoints, publish_remote
 from graph.resources import resource_dir
 from graph.validate import Report, validate_triples
 
-__all__ = ["Built", "FutureDataError", "InvalidGraphError", "build_and_check", "data_dir", "load_ontology",
-           "run_build", "without_cycle_collection"]
+__all__ = [
+    "Built",
+    "FutureDataError",
+    "InvalidGraphError",
+    "build_and_check",
+    "data_dir",
+    "load_ontology",
+    "run_build",
+    "without_cycle_collection",
+]
 
 Step = Callable[[str], None]
 
@@ -89,8 +97,15 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str, step: Step = lambda _: None, *,
-              keep_releases: int = KEEP_RELEASES, advise: Step = lambda _: None) -> tuple[Manifest, Report]:
+def run_build(
+    data: Path,
+    store: Path | RemoteEndpoints,
+    namespace: str,
+    step: Step = lambda _: None,
+    *,
+    keep_releases: int = KEEP_RELEASES,
+    advise: Step = lambda _: None,
+) -> tuple[Manifest, Report]:
     """Build, check and publish into a store folder, or onto a remote SPARQL server (`advise` is told what the
     operator must still do on that server)."""
     built = build_and_check(data, namespace, step)
@@ -109,8 +124,15 @@ def run_build(data: Path, store: Path | RemoteEndpoints, namespace: str, step: S
             for advice in publish_remote(nquads.read_bytes(), manifest, store, namespace):
                 advise(advice)
             return manifest, report
-        return publish_store(nquads, store, namespace=namespace, modified=modified, data_files=files,
-                             keep_releases=keep_releases, step=step), report
+        return publish_store(
+            nquads,
+            store,
+            namespace=namespace,
+            modified=modified,
+            data_files=files,
+            keep_releases=keep_releases,
+            step=step,
+        ), report
 
 
 def _beside(store: Path | RemoteEndpoints) -> Path | None:
@@ -132,20 +154,32 @@ def data_modified(files: list[Path]) -> str:
     if files:
         folder = files[0].parent
         try:
-            out = subprocess.run(["git", "log", "-1", "--format=%H %cI", "--", *map(str, files)], cwd=folder,
-                                 capture_output=True, text=True, timeout=10, check=False)
+            out = subprocess.run(
+                ["git", "log", "-1", "--format=%H %cI", "--", *map(str, files)],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
             commit, _, date = out.stdout.strip().partition(" ")
             if out.returncode == 0 and date and not _dirty(files, folder):
-                return _not_ahead(datetime.fromisoformat(date), f"the last commit of the data in {folder} ({commit})",
-                                  "correct the commit's date (`git commit --amend --date=...` with "
-                                  "GIT_COMMITTER_DATE set) or the clock of the machine that made it")
+                return _not_ahead(
+                    datetime.fromisoformat(date),
+                    f"the last commit of the data in {folder} ({commit})",
+                    "correct the commit's date (`git commit --amend --date=...` with "
+                    "GIT_COMMITTER_DATE set) or the clock of the machine that made it",
+                )
         except (OSError, subprocess.SubprocessError):
             pass
     if not files:
         return datetime.fromtimestamp(0, UTC).isoformat(timespec="seconds")
     newest = max(files, key=lambda file: file.stat().st_mtime)
-    return _not_ahead(datetime.fromtimestamp(newest.stat().st_mtime, UTC), f"the file {newest}",
-                      f"set its time to when it was last changed (`touch {newest}` for now)")
+    return _not_ahead(
+        datetime.fromtimestamp(newest.stat().st_mtime, UTC),
+        f"the file {newest}",
+        f"set its time to when it was last changed (`touch {newest}` for now)",
+    )
 
 
 class FutureDataError(Exception):
@@ -164,6 +198,12 @@ def _not_ahead(date: datetime, what: str, fix: str) -> str:
 
 
 def _dirty(files: list[Path], folder: Path) -> bool:
-    out = subprocess.run(["git", "status", "--porcelain", "--", *map(str, files)], cwd=folder,
-                         capture_output=True, text=True, timeout=10, check=False)
+    out = subprocess.run(
+        ["git", "status", "--porcelain", "--", *map(str, files)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
     return bool(out.stdout.strip())

@@ -34,8 +34,16 @@ Step = Callable[[str], None]
 _QUADS_AT_ONCE = 250_000
 
 
-def publish_store(nquads: bytes | Path, store_dir: Path, *, namespace: str, modified: str, data_files: int,
-                  keep_releases: int = KEEP_RELEASES, step: Step = lambda _: None) -> Manifest:
+def publish_store(
+    nquads: bytes | Path,
+    store_dir: Path,
+    *,
+    namespace: str,
+    modified: str,
+    data_files: int,
+    keep_releases: int = KEEP_RELEASES,
+    step: Step = lambda _: None,
+) -> Manifest:
     """Publish `nquads` (already validated, one quad a line, in stable order; or the file holding them) as the new
     current build. The file is read as a stream: the memory needed does not grow with the graph.
 
@@ -76,8 +84,16 @@ def publish_store(nquads: bytes | Path, store_dir: Path, *, namespace: str, modi
         manifest = read_manifest(final)
         if latest is None or latest.version != version:
             step("comparing with the previous release")
-            write_release(store_dir, final, build_id=manifest.build_id, version=version, date=modified,
-                          triples=manifest.triples, previous=latest, checksums=manifest.checksums)
+            write_release(
+                store_dir,
+                final,
+                build_id=manifest.build_id,
+                version=version,
+                date=modified,
+                triples=manifest.triples,
+                previous=latest,
+                checksums=manifest.checksums,
+            )
         step("switching to the new build")
         _point_current(store_dir, final)
         _remove_old(builds, keep=final)
@@ -118,8 +134,9 @@ def _write_build(nquads: bytes | Path, builds: Path, manifest: Manifest, namespa
             nquads = work / "graph.nq"
         step("writing dumps")
         _write_dumps(nquads, namespace, work / "dumps")
-        manifest = replace(manifest, checksums={name: sha256_file(work / "dumps" / name)
-                                                for name in DUMP_FILES.values()})
+        manifest = replace(
+            manifest, checksums={name: sha256_file(work / "dumps" / name) for name in DUMP_FILES.values()}
+        )
         step("loading the store")
         _load_store(nquads, work / "oxigraph", manifest.triples)
         (work / "graph.nq").unlink(missing_ok=True)
@@ -147,8 +164,10 @@ def _write_dumps(nquads: Path, namespace: str, folder: Path) -> None:
         with nquads.open("rb") as lines, ordered.open("wb") as out:
             out.writelines(sorted_unique(lines, folder))
     with ThreadPoolExecutor(2) as pool:
-        packing = [pool.submit(_gzip, folder / DUMP_FILES[name], source)
-                   for name, source in (("nt.gz", ntriples), ("nq.gz", ordered))]
+        packing = [
+            pool.submit(_gzip, folder / DUMP_FILES[name], source)
+            for name, source in (("nt.gz", ntriples), ("nq.gz", ordered))
+        ]
         for name, fmt in (("ttl", ox.RdfFormat.TURTLE), ("jsonld", ox.RdfFormat.JSON_LD)):
             triples = ox.parse(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
             ox.serialize(triples, output=str(folder / DUMP_FILES[name]), format=fmt, prefixes=prefixes)
@@ -166,7 +185,7 @@ def _merge_triples(nquads: Path, ntriples: Path) -> None:
     sorting the triples by their N-Triples text (UTF-8 keeps the order of code points).
     """
     with nquads.open("rb") as quads, ntriples.open("wb") as out:
-        out.writelines(sorted_unique((line[:line.rindex(b" <")] + b" .\n" for line in quads), ntriples.parent))
+        out.writelines(sorted_unique((line[: line.rindex(b" <")] + b" .\n" for line in quads), ntriples.parent))
 
 
 def _in_byte_order(nquads: Path) -> bool:
@@ -220,7 +239,10 @@ def _remove_abandoned(builds: Path) -> None:
 
 def _remove_old(builds: Path, keep: Path) -> None:
     """Keep the current build and the one before it (a server may still be reading it)."""
-    others = sorted((b for b in builds.iterdir() if not b.name.startswith(".") and b != keep),
-                    key=lambda b: b.stat().st_mtime, reverse=True)
+    others = sorted(
+        (b for b in builds.iterdir() if not b.name.startswith(".") and b != keep),
+        key=lambda b: b.stat().st_mtime,
+        reverse=True,
+    )
     for old in others[1:]:
         shutil.rmtree(old, ignore_errors=True)

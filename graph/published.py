@@ -11,8 +11,19 @@ from pathlib import Path
 
 from graph import __version__
 
-__all__ = ["DAMAGED", "DUMP_FILES", "MARKER", "NOT_PUBLISHED", "Manifest", "StoreUnavailableError", "current_build",
-           "read_manifest", "store_checksums", "store_of", "verify_store"]
+__all__ = [
+    "DAMAGED",
+    "DUMP_FILES",
+    "MARKER",
+    "NOT_PUBLISHED",
+    "Manifest",
+    "StoreUnavailableError",
+    "current_build",
+    "read_manifest",
+    "store_checksums",
+    "store_of",
+    "verify_store",
+]
 
 MARKER = "build.json"
 DUMP_FILES = {"ttl": "graph.ttl", "nt.gz": "graph.nt.gz", "nq.gz": "graph.nq.gz", "jsonld": "graph.jsonld"}
@@ -81,12 +92,14 @@ class Manifest:
 def read_manifest(build: Path) -> Manifest:
     try:
         fields = json.loads((build / MARKER).read_text(encoding="utf-8"))
-        fields["store_checksums"] = tuple((str(name), str(digest))
-                                          for name, digest in fields.get("store_checksums", ()))
+        fields["store_checksums"] = tuple(
+            (str(name), str(digest)) for name, digest in fields.get("store_checksums", ())
+        )
         return Manifest(**fields)
     except FileNotFoundError as error:
-        raise StoreUnavailableError(f"{build} has no completion marker ({MARKER}): it was never finished",
-                                    UNREADABLE) from error
+        raise StoreUnavailableError(
+            f"{build} has no completion marker ({MARKER}): it was never finished", UNREADABLE
+        ) from error
     except (ValueError, TypeError) as error:
         raise StoreUnavailableError(f"{build}/{MARKER} is unreadable: {error}", UNREADABLE) from error
 
@@ -95,8 +108,9 @@ def current_build(store_dir: Path) -> tuple[Path, Manifest]:
     """The complete build that `store_dir/current` points at, or StoreUnavailableError saying what to do."""
     link = store_dir / "current"
     if not link.exists():
-        raise StoreUnavailableError(f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`",
-                                    NOT_PUBLISHED)
+        raise StoreUnavailableError(
+            f"no published graph in {store_dir}: run `smartcity-kg build --store {store_dir}`", NOT_PUBLISHED
+        )
     build = link.resolve()
     return build, read_manifest(build)
 
@@ -133,8 +147,12 @@ def verify_store(folder: Path, expected: tuple[tuple[str, str], ...], store_dir:
     recorded = dict(expected)
     present = {file.name: file for file in _data_files(folder)} if folder.is_dir() else {}
     changed = sorted(set(recorded) ^ set(present)) or [
-        name for name, digest in sorted(recorded.items()) if _digest(present[name]) != digest]
+        name for name, digest in sorted(recorded.items()) if _digest(present[name]) != digest
+    ]
     if changed or not recorded:
         what = f"{changed[0]} is not the file that was published" if changed else "its files were not recorded"
-        raise StoreUnavailableError(f"the published store is damaged ({what}) and cannot be opened; repair it with "
-                                    f"`smartcity-kg build --store {store_dir}`", DAMAGED)
+        raise StoreUnavailableError(
+            f"the published store is damaged ({what}) and cannot be opened; repair it with "
+            f"`smartcity-kg build --store {store_dir}`",
+            DAMAGED,
+        )

@@ -79,7 +79,7 @@ def _citation_date(value: Any) -> Any:
     for item in items:
         text = _date_text(item)
         if not isinstance(text, str):
-            raise ValueError(f"{item!r} is neither a date such as \"2016-12\" nor `published`")
+            raise ValueError(f'{item!r} is neither a date such as "2016-12" nor `published`')
         parse_partial_date(text)
     return [_date_text(item) for item in value] if isinstance(value, list) else _date_text(value)
 
@@ -104,7 +104,7 @@ class Citation(Record):
     claim: OneLine = Field(description="The claim in our own words, one line, English.")
     date: CitationDate | None = Field(
         default=None,
-        description="The statement's date exactly as this passage gives it (\"2016-12\"; a list if it gives "
+        description='The statement\'s date exactly as this passage gives it ("2016-12"; a list if it gives '
         "several), or `published` when the statement's date is only bounded by this source's publication date "
         "(the statement then says `{by: ...}` with the source's `published`).",
     )
@@ -214,7 +214,7 @@ class Ags(Identifier):
     """Amtlicher Gemeindeschlüssel: the official eight-digit key of a German municipality."""
 
     value: Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")] = Field(
-        description="8 digits, quoted, e.g. \"05913000\""
+        description='8 digits, quoted, e.g. "05913000"'
     )
 
 
@@ -263,10 +263,8 @@ class Location(Cited):
     """A point in WGS84 from a gazetteer record: the GeoNames id and the point as WKT, longitude first."""
 
     geonames: int = Field(gt=0, description="GeoNames id of the place")
-    point: Annotated[
-        str, StringConstraints(pattern=r"^POINT\(-?[0-9]{1,3}(\.[0-9]+)? -?[0-9]{1,2}(\.[0-9]+)?\)$")
-    ] = Field(
-        description='"POINT(longitude latitude)", e.g. "POINT(7.46 51.51)"'
+    point: Annotated[str, StringConstraints(pattern=r"^POINT\(-?[0-9]{1,3}(\.[0-9]+)? -?[0-9]{1,2}(\.[0-9]+)?\)$")] = (
+        Field(description='"POINT(longitude latitude)", e.g. "POINT(7.46 51.51)"')
     )
 
     @property
@@ -479,4 +477,3 @@ class DataFile(Record):
     conflicts: list[Conflict] = []
     concepts: list[Concept] = []
     retired: list[Retired] = []
-

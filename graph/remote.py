@@ -34,9 +34,21 @@ from graph.published import Manifest, StoreUnavailableError
 from graph.settings import Settings
 from graph.store import QueryOutcome, Term
 
-__all__ = ["AnswerTooLargeError", "BadAnswerError", "Credentials", "DeadlineError", "QueryRefusedByServerError",
-           "Received", "RemoteEndpoints", "RemoteStore", "bind_values", "publish_remote", "request_deadline",
-           "settings_problem", "solutions"]
+__all__ = [
+    "AnswerTooLargeError",
+    "BadAnswerError",
+    "Credentials",
+    "DeadlineError",
+    "QueryRefusedByServerError",
+    "Received",
+    "RemoteEndpoints",
+    "RemoteStore",
+    "bind_values",
+    "publish_remote",
+    "request_deadline",
+    "settings_problem",
+    "solutions",
+]
 
 log = logging.getLogger("smartcity_kg.remote")
 T = TypeVar("T")
@@ -54,9 +66,11 @@ _RECORDED_QUERY = f"SELECT ?graph ?triples WHERE {{ ?part <{_SD_NAME}> ?graph ; 
 _COUNTED_QUERY = "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph"
 # Virtuoso keeps what it loads in memory and its transaction log until a checkpoint: a crash in between may leave
 # a graph only partly written.
-VIRTUOSO_CHECKPOINT = ("Virtuoso writes loaded graphs to its database only at a checkpoint: run `checkpoint;` in "
-                       "isql-vt now (or set CheckpointInterval in virtuoso.ini) so that a crash cannot leave them "
-                       "torn; /health answers 503 if the graphs ever differ from what this build published.")
+VIRTUOSO_CHECKPOINT = (
+    "Virtuoso writes loaded graphs to its database only at a checkpoint: run `checkpoint;` in "
+    "isql-vt now (or set CheckpointInterval in virtuoso.ini) so that a crash cannot leave them "
+    "torn; /health answers 503 if the graphs ever differ from what this build published."
+)
 RESULTS_JSON, N_TRIPLES = "application/sparql-results+json", "application/n-triples"
 # Servers that answer N-Triples under the older media types (Virtuoso among them) are understood too.
 _TRIPLE_TYPES = frozenset({N_TRIPLES, "text/plain", "text/ntriples"})
@@ -64,8 +78,10 @@ MANIFEST_SECONDS = 5.0  # a healthy server's manifest is reused this long; a fai
 _PARTIAL = "S1TAT"  # the SQL state with which Virtuoso marks an answer cut at its time limit
 _PROBE_WIDTH = 10  # values per VALUES block of the row cap's probe: each block multiplies its rows by ten
 UNAVAILABLE = "the SPARQL server behind this service cannot be reached; try again shortly"
-REFUSED = ("the SPARQL server behind this service refused to evaluate the query (HTTP 500; the details are "
-           "logged), as a server does with a query it estimates too costly: narrow it or add a LIMIT")
+REFUSED = (
+    "the SPARQL server behind this service refused to evaluate the query (HTTP 500; the details are "
+    "logged), as a server does with a query it estimates too costly: narrow it or add a LIMIT"
+)
 BAD_ANSWER = "the SPARQL server behind this service gave an answer that cannot be used; the details are logged"
 
 
@@ -91,8 +107,10 @@ class AnswerTooLargeError(Exception):
     """The server's answer is over the bytes it may take."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the answer is over the {limit} bytes an answer may take (setting max_answer_bytes); ask "
-                         "for fewer rows with LIMIT and page with OFFSET, or download the dumps at /dumps/")
+        super().__init__(
+            f"the answer is over the {limit} bytes an answer may take (setting max_answer_bytes); ask "
+            "for fewer rows with LIMIT and page with OFFSET, or download the dumps at /dumps/"
+        )
 
 
 @dataclass(frozen=True)
@@ -126,17 +144,27 @@ class RemoteEndpoints:
         if settings.remote_user is not None:
             password = settings.remote_password.get_secret_value() if settings.remote_password else ""
             credentials = Credentials(settings.remote_user, password)
-        return cls(settings.sparql_endpoint, settings.update_endpoint, settings.graph_store, credentials,
-                   settings.remote_timeout_parameter)
+        return cls(
+            settings.sparql_endpoint,
+            settings.update_endpoint,
+            settings.graph_store,
+            credentials,
+            settings.remote_timeout_parameter,
+        )
 
 
 def settings_problem(settings: Settings) -> str | None:
     """What makes the remote server's settings unusable (said at start, rather than at the first request), or None."""
     if settings.remote_password is not None and not settings.remote_user:
-        return ("a password for the remote SPARQL server is set (SMARTCITY_KG_REMOTE_PASSWORD or --remote-password) "
-                "but no user: set SMARTCITY_KG_REMOTE_USER or --remote-user as well")
-    for option, url in (("--sparql-endpoint", settings.sparql_endpoint), ("--graph-store", settings.graph_store),
-                        ("--update-endpoint", settings.update_endpoint)):
+        return (
+            "a password for the remote SPARQL server is set (SMARTCITY_KG_REMOTE_PASSWORD or --remote-password) "
+            "but no user: set SMARTCITY_KG_REMOTE_USER or --remote-user as well"
+        )
+    for option, url in (
+        ("--sparql-endpoint", settings.sparql_endpoint),
+        ("--graph-store", settings.graph_store),
+        ("--update-endpoint", settings.update_endpoint),
+    ):
         if url is not None:
             parts = urlsplit(url)
             if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -246,8 +274,14 @@ class RemoteStore:
     """ReadStore over HTTP. An unreachable server raises StoreUnavailableError, one that answers too late
     DeadlineError, one whose answer cannot be used BadAnswerError; a query it refuses raises SyntaxError."""
 
-    def __init__(self, endpoints: RemoteEndpoints, namespace: str, timeout: float = 30.0,
-                 client: httpx.Client | None = None, max_bytes: int = 256 * 2**20) -> None:
+    def __init__(
+        self,
+        endpoints: RemoteEndpoints,
+        namespace: str,
+        timeout: float = 30.0,
+        client: httpx.Client | None = None,
+        max_bytes: int = 256 * 2**20,
+    ) -> None:
         self.endpoints = endpoints
         self.namespace = namespace
         self.timeout = timeout
@@ -288,13 +322,20 @@ class RemoteStore:
         assert isinstance(outcome, ox.QuerySolutions)
         rows = list(outcome)
         if not rows:
-            raise StoreUnavailableError("the SPARQL server holds no published smartcity-kg graph: run "
-                                        "`smartcity-kg build --sparql-endpoint ... --graph-store ...`")
+            raise StoreUnavailableError(
+                "the SPARQL server holds no published smartcity-kg graph: run "
+                "`smartcity-kg build --sparql-endpoint ... --graph-store ...`"
+            )
         row = rows[0]
         try:
-            manifest = Manifest(build_id=_value(row["id"]), triples=int(_value(row["triples"])),
-                                modified=_value(row["modified"]), namespace=self.namespace,
-                                version=_value(row["version"]), data_files=int(_value(row["files"])))
+            manifest = Manifest(
+                build_id=_value(row["id"]),
+                triples=int(_value(row["triples"])),
+                modified=_value(row["modified"]),
+                namespace=self.namespace,
+                version=_value(row["version"]),
+                data_files=int(_value(row["files"])),
+            )
         except (KeyError, ValueError) as error:
             self._forget()
             log.error("unusable manifest from %s: %s", _safe(self.endpoints.query), error)
@@ -312,17 +353,26 @@ class RemoteStore:
         assert isinstance(recorded, ox.QuerySolutions) and isinstance(counted, ox.QuerySolutions)
         expected = {_value(row["graph"]): int(_value(row["triples"])) for row in recorded}
         found = {_value(row["graph"]): int(_value(row["triples"])) for row in counted}
-        torn = {graph: (count, found.get(graph, 0)) for graph, count in expected.items()
-                if found.get(graph, 0) != count}
+        torn = {
+            graph: (count, found.get(graph, 0)) for graph, count in expected.items() if found.get(graph, 0) != count
+        }
         if torn:
             self._forget()
             for graph, (count, held) in torn.items():
-                log.error("%s holds %d statements in <%s>, build %s published %d", _safe(self.endpoints.query),
-                          held, graph, manifest.build_id, count)
-            raise StoreUnavailableError("the SPARQL server holds the published graphs only in part (it may have "
-                                        "stopped before writing them to disk); publish them again with "
-                                        "`smartcity-kg build --sparql-endpoint ... --graph-store ... "
-                                        "--update-endpoint ...`")
+                log.error(
+                    "%s holds %d statements in <%s>, build %s published %d",
+                    _safe(self.endpoints.query),
+                    held,
+                    graph,
+                    manifest.build_id,
+                    count,
+                )
+            raise StoreUnavailableError(
+                "the SPARQL server holds the published graphs only in part (it may have "
+                "stopped before writing them to disk); publish them again with "
+                "`smartcity-kg build --sparql-endpoint ... --graph-store ... "
+                "--update-endpoint ...`"
+            )
         return manifest
 
     def _forget(self) -> None:
@@ -334,8 +384,14 @@ class RemoteStore:
         shared = request_deadline.get()
         return own if shared is None else min(own, shared)
 
-    def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
-              substitutions: Mapping[str, Term] | None = None) -> QueryOutcome:
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] = (),
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Term] | None = None,
+    ) -> QueryOutcome:
         """The whole answer, read and checked before it is returned: nothing built from it (the label index,
         a description) can be built from half an answer, nor from one the server cut at its row cap."""
         sparql = bind_values(sparql, substitutions or {})
@@ -345,16 +401,29 @@ class RemoteStore:
         deadline = self.deadline()
         cap = self.row_cap(deadline)
         try:
-            return self.evaluate(sparql, graph=isinstance(shape, ox.QueryTriples),
-                                 default_graph=default_graph or self.graphs,
-                                 named_graphs=named_graphs if named_graphs is not None else self.graphs,
-                                 deadline=deadline, read=lambda received: _materialise(received, cap, shape))
+            return self.evaluate(
+                sparql,
+                graph=isinstance(shape, ox.QueryTriples),
+                default_graph=default_graph or self.graphs,
+                named_graphs=named_graphs if named_graphs is not None else self.graphs,
+                deadline=deadline,
+                read=lambda received: _materialise(received, cap, shape),
+            )
         except (AnswerTooLargeError, SyntaxError) as error:  # one of our own queries: no client can change it
             log.error("%s could not answer one of the service's queries: %s", _safe(self.endpoints.query), error)
             raise BadAnswerError(BAD_ANSWER) from None
 
-    def evaluate(self, sparql: str, *, graph: bool, default_graph: Sequence[str], named_graphs: Sequence[str],
-                 deadline: float, read: Callable[[Received], T], max_bytes: int | None = None) -> T:
+    def evaluate(
+        self,
+        sparql: str,
+        *,
+        graph: bool,
+        default_graph: Sequence[str],
+        named_graphs: Sequence[str],
+        deadline: float,
+        read: Callable[[Received], T],
+        max_bytes: int | None = None,
+    ) -> T:
         """`read` applied to the server's answer to `sparql` (asked as SPARQL JSON results, or as N-Triples
         when `graph`), while the answer is being received: `read` takes what it needs, the rest is never read
         (the connection is closed). Every failure of the server's is raised as one of the errors above."""
@@ -366,8 +435,14 @@ class RemoteStore:
             name, _, value = self.endpoints.timeout_parameter.partition("=")
             form.append((name, value.replace("{ms}", str(int(left * 1000))).replace("{s}", str(max(int(left), 1)))))
         accept = N_TRIPLES if graph else RESULTS_JSON
-        with _Exchange(self, "POST", self.endpoints.query, deadline, content=urlencode(form).encode(),
-                       headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}) as response:
+        with _Exchange(
+            self,
+            "POST",
+            self.endpoints.query,
+            deadline,
+            content=urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
+        ) as response:
             if response.headers.get("x-sql-state", "").startswith(_PARTIAL):
                 # Virtuoso's "anytime" answer: what it found until its time limit, sent as if it were all.
                 log.warning("%s stopped a query at its time limit and sent what it had", _safe(self.endpoints.query))
@@ -411,12 +486,16 @@ class RemoteStore:
             assert isinstance(received, ox.QuerySolutions)
             return sum(1 for _ in received)
 
-        answered = self.evaluate(probe, graph=False, default_graph=self.graphs, named_graphs=self.graphs,
-                                 deadline=deadline, read=count)
+        answered = self.evaluate(
+            probe, graph=False, default_graph=self.graphs, named_graphs=self.graphs, deadline=deadline, read=count
+        )
         cap = answered if answered <= rows else None
         if cap is not None:
-            log.warning("%s answers at most %d rows to a query; answers that reach it are marked truncated",
-                        _safe(self.endpoints.query), cap)
+            log.warning(
+                "%s answers at most %d rows to a query; answers that reach it are marked truncated",
+                _safe(self.endpoints.query),
+                cap,
+            )
         with self._lock:
             self._row_caps[rows] = cap
         return cap
@@ -437,12 +516,12 @@ class RemoteStore:
         assert isinstance(outcome, ox.QuerySolutions)
         return int(_value(next(iter(outcome))["n"]))
 
-    def send(self, method: str, url: str, content: bytes, media_type: str, params: dict[str, str] | None = None) \
-            -> str:
+    def send(self, method: str, url: str, content: bytes, media_type: str, params: dict[str, str] | None = None) -> str:
         """A write (Graph Store or update request), checked for a success status; the server's software (its
         Server header)."""
-        with _Exchange(self, method, url, self.deadline(), content=content,
-                       headers={"Content-Type": media_type}, params=params) as response:
+        with _Exchange(
+            self, method, url, self.deadline(), content=content, headers={"Content-Type": media_type}, params=params
+        ) as response:
             return str(response.headers.get("server", ""))
 
     def _transport(self, error: httpx.TransportError, url: str, deadline: float) -> StoreUnavailableError:
@@ -462,8 +541,17 @@ class RemoteStore:
 class _Exchange:
     """One request, its answer's status checked, its body read under a watchdog until the deadline."""
 
-    def __init__(self, store: RemoteStore, method: str, url: str, deadline: float, *, content: bytes,
-                 headers: dict[str, str], params: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: RemoteStore,
+        method: str,
+        url: str,
+        deadline: float,
+        *,
+        content: bytes,
+        headers: dict[str, str],
+        params: dict[str, str] | None = None,
+    ) -> None:
         self.store, self.method, self.url, self.deadline = store, method, url, deadline
         self.content, self.headers, self.params = content, headers, params
         self.response: httpx.Response | None = None
@@ -475,9 +563,14 @@ class _Exchange:
         if left <= 0:
             raise DeadlineError("the SPARQL server behind this service did not answer in time")
         try:
-            request = store._client.build_request(self.method, self.url, content=self.content,
-                                                  headers={"Accept-Encoding": "identity", **self.headers},
-                                                  params=self.params, timeout=left)
+            request = store._client.build_request(
+                self.method,
+                self.url,
+                content=self.content,
+                headers={"Accept-Encoding": "identity", **self.headers},
+                params=self.params,
+                timeout=left,
+            )
             response = self.response = store._client.send(request, stream=True)
         except httpx.TransportError as error:
             raise store._transport(error, self.url, self.deadline) from None
@@ -490,12 +583,16 @@ class _Exchange:
             self.__exit__()
             log.error("%s %s answered HTTP %d: %s", self.method, _safe(self.url), response.status_code, detail)
             if response.status_code == 400 and self.method == "POST" and self.url == store.endpoints.query:
-                raise SyntaxError("the SPARQL server refused the query (HTTP 400); it is "
-                                  "valid SPARQL 1.1, but this server reads it otherwise")
+                raise SyntaxError(
+                    "the SPARQL server refused the query (HTTP 400); it is "
+                    "valid SPARQL 1.1, but this server reads it otherwise"
+                )
             if response.status_code in (401, 403):
                 store._forget()
-                raise BadAnswerError("the SPARQL server refused the credentials it was given "
-                                     f"(HTTP {response.status_code}); the details are logged")
+                raise BadAnswerError(
+                    "the SPARQL server refused the credentials it was given "
+                    f"(HTTP {response.status_code}); the details are logged"
+                )
             store._forget()
             if response.status_code == 500 and self.url == store.endpoints.query:
                 raise QueryRefusedByServerError(REFUSED)
@@ -537,8 +634,9 @@ def _materialise(outcome: Received, cap: int | None, shape: QueryOutcome) -> Que
             raise BadAnswerError(f"an answer naming {variables} to a query selecting {shape.variables}")
         rows = [[row[v] for v in variables] for row in outcome]
         if cap is not None and len(rows) >= cap:
-            raise BadAnswerError(f"an answer reached the server's cap of {cap} rows: raise the cap (Virtuoso: "
-                                 "ResultSetMaxRows)")
+            raise BadAnswerError(
+                f"an answer reached the server's cap of {cap} rows: raise the cap (Virtuoso: ResultSetMaxRows)"
+            )
         return solutions(variables, rows, len(rows))[0]
     received = ox.Store()
     received.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in outcome)
@@ -548,8 +646,9 @@ def _materialise(outcome: Received, cap: int | None, shape: QueryOutcome) -> Que
     return received.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
 
 
-def solutions(variables: Sequence[ox.Variable], rows: Iterator[Sequence[Term | None]] | list[list[Term | None]],
-              limit: int) -> tuple[ox.QuerySolutions, int]:
+def solutions(
+    variables: Sequence[ox.Variable], rows: Iterator[Sequence[Term | None]] | list[list[Term | None]], limit: int
+) -> tuple[ox.QuerySolutions, int]:
     """At most `limit` rows as a QuerySolutions (pyoxigraph builds one only by parsing), and how many rows were
     taken. Written as SPARQL TSV, whose cells are the terms' own N-Triples syntax."""
     lines = ["\t".join(str(v) for v in variables)]
@@ -576,7 +675,7 @@ def bind_values(sparql: str, values: Mapping[str, Term]) -> str:
     names = " ".join(f"?{name}" for name in values)
     terms = " ".join(str(term) for term in values.values())
     opening = _first_group(sparql)
-    return f"{sparql[:opening + 1]} VALUES ({names}) {{ ({terms}) }} {sparql[opening + 1:]}"
+    return f"{sparql[: opening + 1]} VALUES ({names}) {{ ({terms}) }} {sparql[opening + 1 :]}"
 
 
 def _first_group(sparql: str) -> int:
@@ -615,8 +714,9 @@ def _code_positions(sparql: str) -> Iterator[tuple[int, str]]:
         index += 1
 
 
-def publish_remote(nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints, namespace: str,
-                   client: httpx.Client | None = None) -> list[str]:
+def publish_remote(
+    nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints, namespace: str, client: httpx.Client | None = None
+) -> list[str]:
     """Upload each graph of `nquads` under a staging name, then switch all of them in one update request; what
     the operator must still do for the graphs to be safe on that server."""
     if endpoints.graph_store is None or endpoints.update is None:
@@ -626,8 +726,9 @@ def publish_remote(nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints
     return [VIRTUOSO_CHECKPOINT] if "virtuoso" in software.lower() else []
 
 
-def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints,
-                       mint: Minter) -> str:
+def _upload_and_switch(
+    store: RemoteStore, nquads: bytes, manifest: Manifest, endpoints: RemoteEndpoints, mint: Minter
+) -> str:
     assert endpoints.graph_store is not None and endpoints.update is not None
     by_graph: dict[str, list[ox.Triple]] = {}
     for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
@@ -638,20 +739,25 @@ def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, en
         triples = by_graph.get(f"<{graph}>", [])
         parts.append(f"<{mint.graph(_META)}#{name}>")  # no blank node: Virtuoso allows none in INSERT DATA
         counts.append(f"{parts[-1]} <{_SD_NAME}> <{graph}> ; <{_VOID}triples> {len(triples)} .")
-        store.send("PUT", endpoints.graph_store, serialize_rdf(triples, ox.RdfFormat.N_TRIPLES), N_TRIPLES,
-                   params={"graph": staging})
+        store.send(
+            "PUT",
+            endpoints.graph_store,
+            serialize_rdf(triples, ox.RdfFormat.N_TRIPLES),
+            N_TRIPLES,
+            params={"graph": staging},
+        )
         moves.append(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>")
     meta = str(mint.graph(_META))
     build = f"<{mint.graph('data')}>"
-    record = (f'{build} <{_DCT}identifier> "{manifest.build_id}" ; <{_VOID}triples> {manifest.triples} ; '
-              f'<{_DCT}modified> "{manifest.modified}" ; <http://schema.org/version> "{manifest.version}" ; '
-              f"<http://schema.org/size> {manifest.data_files} ; <{_VOID}subset> {', '.join(parts)} . "
-              + " ".join(counts))
+    record = (
+        f'{build} <{_DCT}identifier> "{manifest.build_id}" ; <{_VOID}triples> {manifest.triples} ; '
+        f'<{_DCT}modified> "{manifest.modified}" ; <http://schema.org/version> "{manifest.version}" ; '
+        f"<http://schema.org/size> {manifest.data_files} ; <{_VOID}subset> {', '.join(parts)} . " + " ".join(counts)
+    )
     # One request, so servers that run an update request as one transaction (Oxigraph does) switch atomically.
     update = " ;\n".join([*moves, f"DROP SILENT GRAPH <{meta}>", f"INSERT DATA {{ GRAPH <{meta}> {{ {record} }} }}"])
     software = store.send("POST", endpoints.update, update.encode(), "application/sparql-update")
     published = len(store)
     if published != manifest.triples:
-        raise RuntimeError(f"the remote store holds {published} statements after loading, {manifest.triples} "
-                           "were sent")
+        raise RuntimeError(f"the remote store holds {published} statements after loading, {manifest.triples} were sent")
     return software

@@ -130,8 +130,12 @@ class _Compiler:
         self.checks: list[Check] = []
         self.predicates: set[URIRef] = {RDF.type, RDFS.subClassOf}
         self.conditions: dict[Node, Callable[[Node], str]] = {
-            SH["class"]: self._class, SH.datatype: self._datatype, SH.nodeKind: self._node_kind,
-            SH.pattern: self._pattern, SH.minLength: self._min_length, SH.languageIn: self._language_in,
+            SH["class"]: self._class,
+            SH.datatype: self._datatype,
+            SH.nodeKind: self._node_kind,
+            SH.pattern: self._pattern,
+            SH.minLength: self._min_length,
+            SH.languageIn: self._language_in,
             SH["or"]: self._or,
         }
 
@@ -156,8 +160,10 @@ class _Compiler:
         parts = []
         classes = self._values(shape, SH.targetClass)
         if classes:
-            parts.append(f"VALUES ?class {{ {' '.join(map(_iri, classes))} }} "
-                         f"?type <{RDFS.subClassOf}>* ?class . ?focus <{RDF.type}> ?type .")
+            parts.append(
+                f"VALUES ?class {{ {' '.join(map(_iri, classes))} }} "
+                f"?type <{RDFS.subClassOf}>* ?class . ?focus <{RDF.type}> ?type ."
+            )
         for predicate in self._values(shape, SH.targetSubjectsOf):
             self.predicates.add(_as_iri(predicate))
             parts.append(f"?focus {_iri(predicate)} [] .")
@@ -181,8 +187,10 @@ class _Compiler:
         if parameter == SH.minCount:
             least = _count(self._one(shape, parameter))
             if least > 0:
-                yield (f"SELECT ?focus WHERE {{ {focus} OPTIONAL {{ {values} }} }} "
-                       f"GROUP BY ?focus HAVING (COUNT(?value) < {least})")
+                yield (
+                    f"SELECT ?focus WHERE {{ {focus} OPTIONAL {{ {values} }} }} "
+                    f"GROUP BY ?focus HAVING (COUNT(?value) < {least})"
+                )
         elif parameter == SH.maxCount:
             most = _count(self._one(shape, parameter))
             yield f"SELECT ?focus WHERE {{ {focus} {values} }} GROUP BY ?focus HAVING (COUNT(?value) > {most})"
@@ -190,14 +198,18 @@ class _Compiler:
             if self._one(shape, parameter) != Literal(True):
                 raise UnsupportedShapesError(f"{shape}: sh:uniqueLang other than true")
             # one result for each language that two values share
-            yield (f"SELECT ?focus WHERE {{ {focus} {values} BIND(LCASE(LANG(?value)) AS ?lang) "
-                   f'FILTER(?lang != "") }} GROUP BY ?focus ?lang HAVING (COUNT(?value) > 1)')
+            yield (
+                f"SELECT ?focus WHERE {{ {focus} {values} BIND(LCASE(LANG(?value)) AS ?lang) "
+                f'FILTER(?lang != "") }} GROUP BY ?focus ?lang HAVING (COUNT(?value) > 1)'
+            )
         elif parameter == SH.lessThanOrEquals:
             for other in self._values(shape, parameter):
                 self.predicates.add(_as_iri(other))
                 # one result for each pair of values out of order
-                yield (f"SELECT ?focus ?value WHERE {{ {focus} {values} ?focus {_iri(other)} ?other "
-                       f"FILTER(!COALESCE(?value <= ?other, false)) }}")
+                yield (
+                    f"SELECT ?focus ?value WHERE {{ {focus} {values} ?focus {_iri(other)} ?other "
+                    f"FILTER(!COALESCE(?value <= ?other, false)) }}"
+                )
         elif parameter == SH["class"]:
             for cls in self._values(shape, parameter):  # one constraint for each class
                 yield _value_query(focus, values, _instance_of(cls))
@@ -213,8 +225,10 @@ class _Compiler:
         datatype = self._one(shape, SH.datatype)
         if datatype in (RDFS.Literal, RDFS.Datatype):
             raise UnsupportedShapesError(f"{shape}: sh:datatype {datatype}")  # pyshacl lets any literal match
-        return (f"COALESCE(isLiteral(?value) && DATATYPE(?value) = {_iri(datatype)} && NOT EXISTS {{ "
-                f"GRAPH <{ILL_TYPED}> {{ <{ILL_TYPED}> <{ILL_TYPED}> ?value }} }}, false)")
+        return (
+            f"COALESCE(isLiteral(?value) && DATATYPE(?value) = {_iri(datatype)} && NOT EXISTS {{ "
+            f"GRAPH <{ILL_TYPED}> {{ <{ILL_TYPED}> <{ILL_TYPED}> ?value }} }}, false)"
+        )
 
     def _node_kind(self, shape: Node) -> str:
         kind = _as_iri(self._one(shape, SH.nodeKind))
@@ -226,8 +240,7 @@ class _Compiler:
         pattern, flags = self._one(shape, SH.pattern), self._one(shape, SH.flags) or Literal("")
         if str(flags) not in _FLAGS:
             raise UnsupportedShapesError(f"{shape}: sh:flags {flags}")
-        return (f"COALESCE(!isBlank(?value) && REGEX(STR(?value), {_string(pattern)}, {_string(flags)}), "
-                "false)")
+        return f"COALESCE(!isBlank(?value) && REGEX(STR(?value), {_string(pattern)}, {_string(flags)}), false)"
 
     def _min_length(self, shape: Node) -> str:
         least = _count(self._one(shape, SH.minLength))

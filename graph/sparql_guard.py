@@ -22,8 +22,9 @@ from api.sparql.worker import UNKNOWN_FUNCTION
 
 __all__ = ["Analysis", "QueryRefusedError", "analyse_query", "check_dataset", "check_size", "check_standard"]
 
-UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY",
-                             "WITH", "USING"})
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH", "USING"}
+)
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 # Functions whose value changes from one evaluation to the next: such a query's answer is never reused.
 NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
@@ -39,7 +40,8 @@ _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 # text costs time linear in its length whatever it holds (`(?:[\w.-]*[\w-])?:` read `a.a.a…` in quadratic time).
 _ECHAR = r"""\\[tbnrf"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""
 _NAME_RUN = r"[^\W\d_](?:[\w-]|\.++(?=[\w-]))*+"  # PN_PREFIX: name characters and dots, not ending in a dot
-_TOKENS = re.compile(rf"""
+_TOKENS = re.compile(
+    rf"""
     (?P<space>\s++)
   | (?P<comment>\#[^\n\r]*+)
   | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*+>)
@@ -53,7 +55,9 @@ _TOKENS = re.compile(rf"""
   | (?P<number>\d++\.\d*+[eE][+-]?\d++|\d++(?:\.\d++)?(?:[eE][+-]?\d++)?|\.\d++(?:[eE][+-]?\d++)?)
   | (?P<bracket>[(){{}}\[\]])
   | (?P<other>\\.|.)
-""", re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 _SERVICE = re.compile("service", re.IGNORECASE)
 # The start of a variable's name, a local name, a blank node label or a language tag that the engine reads as part
 # of that name whatever follows: only these plain characters, so no other reading of the text can split them.
@@ -106,9 +110,12 @@ def _tokens(query: str, max_nesting: int) -> list[_Token]:
         if kind == "bracket":
             depth = depth + 1 if token.text in OPENING else max(depth - 1, 0)
             if depth > max_nesting:
-                raise QueryRefusedError(400, f"brackets nest more than {max_nesting} deep at "
-                                             f"{_where(query, token.start)}; this endpoint accepts at most "
-                                             f"{max_nesting} levels (setting max_nesting)")
+                raise QueryRefusedError(
+                    400,
+                    f"brackets nest more than {max_nesting} deep at "
+                    f"{_where(query, token.start)}; this endpoint accepts at most "
+                    f"{max_nesting} levels (setting max_nesting)",
+                )
         tokens.append(token)
     return tokens
 
@@ -122,8 +129,10 @@ def _where(query: str, offset: int) -> str:
 def check_size(size: int, limit: int, status: int = 413) -> None:
     """Refuse a query text of `size` bytes over `limit` (413 in a body, 414 in a URL)."""
     if size > limit:
-        raise QueryRefusedError(status, f"the query is {size} bytes long; this endpoint accepts at most {limit} "
-                                        "bytes (setting max_query_bytes)")
+        raise QueryRefusedError(
+            status,
+            f"the query is {size} bytes long; this endpoint accepts at most {limit} bytes (setting max_query_bytes)",
+        )
 
 
 @lru_cache(maxsize=1024)
@@ -145,7 +154,7 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
             continue
         word = token.text.upper()
         _refuse_keyword(query, token, word)
-        following = tokens[index + 1:index + 3]
+        following = tokens[index + 1 : index + 3]
         if word in QUERY_FORMS:
             form = form or word
         elif word in NONDETERMINISTIC:
@@ -159,8 +168,13 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
             graph = _graph_name(following[1:] if named else following[:1], base, prefixes)
             if graph is not None:
                 datasets[named].append(graph)
-    return Analysis(form, tuple(datasets[False]), tuple(datasets[True]), deterministic,
-                    len(query) <= MAX_LOOKUP_BYTES and _is_lookup(tokens) and not (datasets[False] or datasets[True]))
+    return Analysis(
+        form,
+        tuple(datasets[False]),
+        tuple(datasets[True]),
+        deterministic,
+        len(query) <= MAX_LOOKUP_BYTES and _is_lookup(tokens) and not (datasets[False] or datasets[True]),
+    )
 
 
 _TERMS = frozenset({"iri", "pname"})
@@ -185,8 +199,8 @@ def _is_lookup(tokens: list[_Token]) -> bool:
     if form == "DESCRIBE":
         return at < len(tokens) <= at + MAX_LOOKUP_TERMS and all(kind in _TERMS for kind in kinds[at:])
     if form == "SELECT":
-        at += words[at:at + 1] in (["DISTINCT"], ["REDUCED"])
-        if words[at:at + 1] == ["*"]:
+        at += words[at : at + 1] in (["DISTINCT"], ["REDUCED"])
+        if words[at : at + 1] == ["*"]:
             at += 1
         else:
             start = at
@@ -200,7 +214,7 @@ def _is_lookup(tokens: list[_Token]) -> bool:
             return False
     elif form != "ASK":
         return False
-    at += words[at:at + 1] == ["WHERE"]
+    at += words[at : at + 1] == ["WHERE"]
     at = _one_pattern(tokens, at)
     return at >= 0 and _modifiers(tokens, words, at)
 
@@ -220,8 +234,8 @@ def _template(tokens: list[_Token], at: int) -> int:
 
 def _one_pattern(tokens: list[_Token], at: int) -> int:
     """The index after `{ <subject> predicate object [.] }` with a constant subject, or -1."""
-    texts = [token.text for token in tokens[at:at + 4]]
-    kinds = [token.kind for token in tokens[at:at + 4]]
+    texts = [token.text for token in tokens[at : at + 4]]
+    kinds = [token.kind for token in tokens[at : at + 4]]
     if len(texts) < 4 or texts[0] != "{" or kinds[1] not in _TERMS:
         return -1
     if not (kinds[2] in _TERMS or kinds[2] == "var" or texts[2] == "a"):
@@ -229,37 +243,42 @@ def _one_pattern(tokens: list[_Token], at: int) -> int:
     at += 3
     if kinds[3] == "string":
         at += 1
-        following = [token.text for token in tokens[at:at + 2]]
-        if tokens[at:at + 1] and tokens[at].kind == "langtag":
+        following = [token.text for token in tokens[at : at + 2]]
+        if tokens[at : at + 1] and tokens[at].kind == "langtag":
             at += 1
-        elif following == ["^", "^"] and tokens[at + 2:at + 3] and tokens[at + 2].kind in _TERMS:
+        elif following == ["^", "^"] and tokens[at + 2 : at + 3] and tokens[at + 2].kind in _TERMS:
             at += 3
     elif kinds[3] in _VALUES or texts[3] in ("true", "false"):
         at += 1
     else:
         return -1
-    if tokens[at:at + 1] and tokens[at].text == ".":
+    if tokens[at : at + 1] and tokens[at].text == ".":
         at += 1
-    return at + 1 if tokens[at:at + 1] and tokens[at].text == "}" else -1
+    return at + 1 if tokens[at : at + 1] and tokens[at].text == "}" else -1
 
 
 def _modifiers(tokens: list[_Token], words: list[str], at: int) -> bool:
     """Whether what follows the WHERE clause is only ORDER BY variables, LIMIT and OFFSET (`words`: the tokens'
     texts, keywords in upper case)."""
-    if words[at:at + 2] == ["ORDER", "BY"]:
+    if words[at : at + 2] == ["ORDER", "BY"]:
         at += 2
         start = at
         while at < len(tokens):
             if tokens[at].kind == "var":
                 at += 1
-            elif words[at] in ("ASC", "DESC") and words[at + 1:at + 2] == ["("] and \
-                    tokens[at + 2:at + 3] and tokens[at + 2].kind == "var" and words[at + 3:at + 4] == [")"]:
+            elif (
+                words[at] in ("ASC", "DESC")
+                and words[at + 1 : at + 2] == ["("]
+                and tokens[at + 2 : at + 3]
+                and tokens[at + 2].kind == "var"
+                and words[at + 3 : at + 4] == [")"]
+            ):
                 at += 4
             else:
                 break
         if at == start:
             return False
-    while words[at:at + 1] in (["LIMIT"], ["OFFSET"]) and tokens[at + 1:at + 2] and tokens[at + 1].kind == "number":
+    while words[at : at + 1] in (["LIMIT"], ["OFFSET"]) and tokens[at + 1 : at + 2] and tokens[at + 1].kind == "number":
         at += 2
     return at == len(tokens)
 
@@ -282,8 +301,11 @@ def _refuse_service(query: str) -> None:
         found = _SERVICE.search(_blank_names(text))
         if found is not None:
             where = f"at {_where(query, found.start())}" if index == 0 else "written with \\u escapes"
-            raise QueryRefusedError(400, f"SERVICE ({where}) is not allowed: this endpoint never sends requests "
-                                         "to other servers, so federated queries are refused")
+            raise QueryRefusedError(
+                400,
+                f"SERVICE ({where}) is not allowed: this endpoint never sends requests "
+                "to other servers, so federated queries are refused",
+            )
 
 
 def _blank_names(text: str) -> str:
@@ -301,7 +323,8 @@ def _blank_names(text: str) -> str:
             piece = " " * len(token)
         elif kind == "iri":
             term_before = last_text in _TERM_STARTS or (
-                last_text in ("<", ">") and last_end != start and text[last_end - 2:last_end] not in ("<<", ">>"))
+                last_text in ("<", ">") and last_end != start and text[last_end - 2 : last_end] not in ("<<", ">>")
+            )
             if (last_text == "<" and last_end == start) or (brackets[-1:] == ["expression"] and not term_before):
                 _refuse_two_readings(text, token, start)  # `<<`, or `?a<b>…`, `EXISTS{}<b>…` in an expression
             else:
@@ -310,7 +333,7 @@ def _blank_names(text: str) -> str:
             name = token.index(":") + 1 if kind in ("bnode", "pname") else 1
             plain = _PLAIN_NAME.match(token, name)
             if plain is not None:
-                piece = token[:name] + " " * (plain.end() - name) + token[plain.end():]
+                piece = token[:name] + " " * (plain.end() - name) + token[plain.end() :]
         elif kind == "bracket":
             values = _bracket(brackets, token, values)
         elif kind == "word" and token.upper() == "VALUES":
@@ -338,16 +361,22 @@ def _bracket(brackets: list[str], token: str, values: bool) -> bool:
 def _refuse_two_readings(text: str, token: str, start: int) -> None:
     """Refuse an IRI token whose `<` could also be the operator, when that reading would change what follows."""
     if _SHIFTING.intersection(token):
-        raise QueryRefusedError(400, f"`<` at {_where(text, start)} could be read as the start of an IRI or as the "
-                                     "operator `<`, and the rest of the query differently with each; write a space "
-                                     "after `<` where it means 'less than', or a prefixed name for the IRI")
+        raise QueryRefusedError(
+            400,
+            f"`<` at {_where(text, start)} could be read as the start of an IRI or as the "
+            "operator `<`, and the rest of the query differently with each; write a space "
+            "after `<` where it means 'less than', or a prefixed name for the IRI",
+        )
 
 
 def _refuse_keyword(query: str, token: _Token, word: str) -> None:
     if word in UPDATE_KEYWORDS:
-        raise QueryRefusedError(400, f"this endpoint is read-only: {word} (at {_where(query, token.start)}) "
-                                     "belongs to SPARQL Update; only SELECT, ASK, CONSTRUCT and DESCRIBE "
-                                     "queries are answered")
+        raise QueryRefusedError(
+            400,
+            f"this endpoint is read-only: {word} (at {_where(query, token.start)}) "
+            "belongs to SPARQL Update; only SELECT, ASK, CONSTRUCT and DESCRIBE "
+            "queries are answered",
+        )
 
 
 def _iri(token: str, base: str) -> str:
@@ -375,13 +404,18 @@ def _graph_name(target: Sequence[_Token], base: str, prefixes: dict[str, str]) -
 
 def check_dataset(from_graphs: Iterable[str], from_named_graphs: Iterable[str], available: frozenset[str]) -> None:
     """Refuse a dataset naming a graph the store does not hold: nothing is ever fetched from elsewhere."""
-    for clause, graphs in (("FROM / default-graph-uri", from_graphs),
-                           ("FROM NAMED / named-graph-uri", from_named_graphs)):
+    for clause, graphs in (
+        ("FROM / default-graph-uri", from_graphs),
+        ("FROM NAMED / named-graph-uri", from_named_graphs),
+    ):
         for graph in graphs:
             if graph not in available:
                 known = ", ".join(f"<{name}>" for name in sorted(available)) or "none"
-                raise QueryRefusedError(400, f"{clause} names <{graph}>, which is not a graph of this store; "
-                                             f"nothing is fetched from elsewhere. The store's graphs: {known}")
+                raise QueryRefusedError(
+                    400,
+                    f"{clause} names <{graph}>, which is not a graph of this store; "
+                    f"nothing is fetched from elsewhere. The store's graphs: {known}",
+                )
 
 
 # A variable no query of a client's names: an ASK query is parsed as a SELECT of it (see check_standard).
@@ -404,11 +438,14 @@ def check_standard(query: str, base: str = "") -> None:
     for token in tokens:
         word = token.text.upper() if token.kind == "word" else ""
         if word == "DEFINE":
-            raise QueryRefusedError(400, f"DEFINE (at {_where(query, token.start)}) is not SPARQL 1.1: this "
-                                         "endpoint answers standard queries only, without a server's pragmas")
+            raise QueryRefusedError(
+                400,
+                f"DEFINE (at {_where(query, token.start)}) is not SPARQL 1.1: this "
+                "endpoint answers standard queries only, without a server's pragmas",
+            )
         if word in QUERY_FORMS:
             if word == "ASK":
-                text = f"{query[:token.start]}SELECT (1 AS {_ASK_PROBE}){query[token.start + 3:]}"
+                text = f"{query[: token.start]}SELECT (1 AS {_ASK_PROBE}){query[token.start + 3 :]}"
             break
     try:
         ox.Store().query(text, base_iri=base or None)
@@ -418,6 +455,9 @@ def check_standard(query: str, base: str = "") -> None:
         function = UNKNOWN_FUNCTION.fullmatch(str(error))
         if function is None:
             raise QueryRefusedError(400, f"cannot evaluate: {error}") from None
-        raise QueryRefusedError(400, f"the function <{function[1]}> is neither a function of SPARQL 1.1 nor an "
-                                     "XSD cast: this endpoint answers standard queries only, without a server's "
-                                     "extensions") from None
+        raise QueryRefusedError(
+            400,
+            f"the function <{function[1]}> is neither a function of SPARQL 1.1 nor an "
+            "XSD cast: this endpoint answers standard queries only, without a server's "
+            "extensions",
+        ) from None

@@ -27,8 +27,14 @@ class ReadStore(Protocol):
     @property
     def manifest(self) -> Manifest: ...
 
-    def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
-              substitutions: Mapping[str, Term] | None = None) -> QueryOutcome: ...
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] = (),
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Term] | None = None,
+    ) -> QueryOutcome: ...
 
     def quads(self) -> Iterator[ox.Quad]: ...
 
@@ -45,18 +51,31 @@ class EmbeddedStore:
         try:
             self._store = ox.Store.read_only(str(path / "oxigraph"))
         except (OSError, RuntimeError) as error:  # Oxigraph reports a damaged store as a RuntimeError
-            raise StoreUnavailableError(f"the published store cannot be opened ({error}); repair it with "
-                                        f"`smartcity-kg build --store {store_dir or path.parent.parent}`",
-                                        DAMAGED) from error
+            raise StoreUnavailableError(
+                f"the published store cannot be opened ({error}); repair it with "
+                f"`smartcity-kg build --store {store_dir or path.parent.parent}`",
+                DAMAGED,
+            ) from error
 
-    def query(self, sparql: str, *, default_graph: Sequence[str] = (), named_graphs: Sequence[str] | None = None,
-              substitutions: Mapping[str, Term] | None = None) -> QueryOutcome:
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] = (),
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Term] | None = None,
+    ) -> QueryOutcome:
         subs: dict[ox.Variable, Term] = {ox.Variable(name): value for name, value in (substitutions or {}).items()}
         if default_graph:
-            return self._store.query(sparql, default_graph=[ox.NamedNode(g) for g in default_graph],
-                                     named_graphs=_named(named_graphs), substitutions=subs)
-        return self._store.query(sparql, use_default_graph_as_union=True, named_graphs=_named(named_graphs),
-                                 substitutions=subs)
+            return self._store.query(
+                sparql,
+                default_graph=[ox.NamedNode(g) for g in default_graph],
+                named_graphs=_named(named_graphs),
+                substitutions=subs,
+            )
+        return self._store.query(
+            sparql, use_default_graph_as_union=True, named_graphs=_named(named_graphs), substitutions=subs
+        )
 
     @property
     def engine(self) -> ox.Store:

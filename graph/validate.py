@@ -81,10 +81,17 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> Report:
     for result in results.subjects(SH.resultSeverity, None):
         message = one(result, SH.resultMessage)
         source = one(result, SH.sourceConstraintComponent)
-        findings.append(_finding(
-            data, severity=one(result, SH.resultSeverity), focus=one(result, SH.focusNode),
-            path=one(result, SH.resultPath), value=one(result, SH.value), shape=one(result, SH.sourceShape),
-            message=str(message) if message is not None else str(source).rsplit("#", 1)[-1]))
+        findings.append(
+            _finding(
+                data,
+                severity=one(result, SH.resultSeverity),
+                focus=one(result, SH.focusNode),
+                path=one(result, SH.resultPath),
+                value=one(result, SH.value),
+                shape=one(result, SH.sourceShape),
+                message=str(message) if message is not None else str(source).rsplit("#", 1)[-1],
+            )
+        )
     return Report(sorted(findings))
 
 
@@ -113,15 +120,24 @@ def validate_triples(triples: list[Triple], namespace: str, shapes: Graph | None
 class _Described:
     """The rows of the compiled checks as the findings pyshacl gives: its terms, its words, its prefixes."""
 
-    def __init__(self, triples: list[Triple], namespace: str, shapes: Graph, store: ox.Store,
-                 found: list[tuple[Check, ox.QuerySolution]]) -> None:
+    def __init__(
+        self,
+        triples: list[Triple],
+        namespace: str,
+        shapes: Graph,
+        store: ox.Store,
+        found: list[tuple[Check, ox.QuerySolution]],
+    ) -> None:
         self.found = found
         # pyshacl describes nodes with the data graph's prefixes, to which it binds sh: as it describes its
         # results, and spells out blank nodes with their triples.
         self.data = new_graph(namespace, (t for t in triples if isinstance(t[0], BNode)))
         self.data.namespace_manager.bind("sh", SH, override=False, replace=False)
-        self.literals = _written_literals(triples, store, {
-            (_term(row["focus"]), check.path) for check, row in found if isinstance(row["value"], ox.Literal)})
+        self.literals = _written_literals(
+            triples,
+            store,
+            {(_term(row["focus"]), check.path) for check, row in found if isinstance(row["value"], ox.Literal)},
+        )
         self.shapes = {shape.node: shape for shape in ShapesGraph(shapes).shapes}
 
     def findings(self) -> list[Finding]:
@@ -133,8 +149,17 @@ class _Described:
             else:
                 node = _term(value) if value is not None else None
             message = str(check.message) if check.message is not None else self._generic_message(check, focus, node)
-            findings.append(_finding(self.data, severity=check.severity, focus=focus, path=check.path, value=node,
-                                     shape=check.shape, message=message))
+            findings.append(
+                _finding(
+                    self.data,
+                    severity=check.severity,
+                    focus=focus,
+                    path=check.path,
+                    value=node,
+                    shape=check.shape,
+                    message=message,
+                )
+            )
         return findings
 
     def _generic_message(self, check: Check, focus: Node, value: Node | None) -> str:
@@ -146,8 +171,9 @@ class _Described:
 _Spelled = tuple[Node, URIRef | None, ox.Literal]  # subject, path and literal as the store spells it
 
 
-def _written_literals(triples: Iterable[Triple], store: ox.Store,
-                      pairs: set[tuple[Node, URIRef | None]]) -> dict[_Spelled, Literal]:
+def _written_literals(
+    triples: Iterable[Triple], store: ox.Store, pairs: set[tuple[Node, URIRef | None]]
+) -> dict[_Spelled, Literal]:
     """The literals of these subjects and paths as the triples spell them, by the spelling the store gives them.
 
     Oxigraph keeps literals in a canonical form ("1.50"^^xsd:decimal becomes "1.5", language tags lower case),
@@ -174,8 +200,16 @@ def _term(node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> 
     raise TypeError(f"not a focus or value node: {node}")
 
 
-def _finding(data: Graph, *, severity: Node | None, focus: Node | None, path: Node | None, value: Node | None,
-             shape: Node | None, message: str) -> Finding:
+def _finding(
+    data: Graph,
+    *,
+    severity: Node | None,
+    focus: Node | None,
+    path: Node | None,
+    value: Node | None,
+    shape: Node | None,
+    message: str,
+) -> Finding:
     return Finding(
         severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
         focus=_short(data, focus),
@@ -194,7 +228,7 @@ def _short(data: Graph, node: Node | None) -> str:
         text = str(node)
         marker = text.find("/id/")
         if marker >= 0:
-            return text[marker + 1:]
+            return text[marker + 1 :]
         try:
             return data.namespace_manager.normalizeUri(node)
         except ValueError:

@@ -145,4 +145,3 @@ class SCK(DefinedNamespace):
     startSupport: URIRef
     statesDate: URIRef
     summary: URIRef
-

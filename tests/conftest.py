@@ -68,8 +68,9 @@ def published_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
-def negotiated(client: httpx.Client, base: str, fmt: Format, by_suffix: bool, *, offered: list[Format],
-               browser: str) -> httpx.Response:
+def negotiated(
+    client: httpx.Client, base: str, fmt: Format, by_suffix: bool, *, offered: list[Format], browser: str
+) -> httpx.Response:
     """`base` in `fmt`, asked for by its suffix (from a browser) or by Accept, with the headers every linked-data
     answer owes: its media type, Content-Location naming the format, Vary, and a Link to each format offered."""
     if by_suffix:
@@ -102,7 +103,9 @@ def start_server(store: Path, env: dict[str, str] | None = None, timeout: float 
         [sys.executable, "-m", "api.cli", "serve", "--store", str(store), "--port", str(port)],
         # One server process unless a test asks for more: the answer cache, shared evaluations and the clients'
         # query-time shares belong to a process, and tests of them must know which process answers.
-        cwd=ROOT, env={"SMARTCITY_KG_SERVER_PROCESSES": "1", **os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+        env={"SMARTCITY_KG_SERVER_PROCESSES": "1", **os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"

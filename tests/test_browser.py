@@ -25,8 +25,16 @@ from tests.conftest import NAMESPACE, ROOT, Server, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
@@ -47,8 +55,11 @@ class Watched:
 
     def foreign(self, server: Server) -> list[str]:
         origin = urlsplit(server.url).netloc
-        return [url for url in self.requests
-                if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != origin]
+        return [
+            url
+            for url in self.requests
+            if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != origin
+        ]
 
     def shoot(self, name: str, full_page: bool = True) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -143,8 +154,7 @@ def test_from_the_landing_page_to_an_alliance_and_on_to_a_member_town(desktop: W
     assert desktop.foreign(live_server) == []
 
 
-def test_an_example_run_with_ctrl_enter_shows_a_table_with_linked_iris(desktop: Watched,
-                                                                      live_server: Server) -> None:
+def test_an_example_run_with_ctrl_enter_shows_a_table_with_linked_iris(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="Query the graph (SPARQL)").click()
@@ -182,8 +192,10 @@ def test_an_example_run_with_ctrl_enter_shows_a_table_with_linked_iris(desktop: 
 
 def test_a_shared_link_runs_its_query(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
-    query = ("PREFIX org: <http://www.w3.org/ns/org#>\n"
-             "ASK { <https://w3id.org/smartcity-kg/id/alliance/drei-gewinnt> org:hasMembership [] }")
+    query = (
+        "PREFIX org: <http://www.w3.org/ns/org#>\n"
+        "ASK { <https://w3id.org/smartcity-kg/id/alliance/drei-gewinnt> org:hasMembership [] }"
+    )
     page.goto(f"{live_server.url}/query?" + page.evaluate("q => new URLSearchParams({query: q}).toString()", query))
     assert page.input_value("#query") == query
     page.wait_for_selector("#results .boolean")
@@ -249,8 +261,11 @@ def test_an_answer_cut_at_the_row_limit_says_so(desktop: Watched, published_stor
 def test_results_download_as_csv(desktop: Watched, live_server: Server, tmp_path: Path) -> None:
     page = desktop.page
     page.goto(f"{live_server.url}/query")
-    set_query(page, "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-                    "SELECT ?label WHERE { <https://w3id.org/smartcity-kg/id/city/raunheim> rdfs:label ?label }")
+    set_query(
+        page,
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        "SELECT ?label WHERE { <https://w3id.org/smartcity-kg/id/city/raunheim> rdfs:label ?label }",
+    )
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download CSV").click()
     download = download_info.value
@@ -402,8 +417,9 @@ def test_each_view_renders_and_the_map_draws_the_points(desktop: Watched, live_s
 
 
 @pytest.mark.parametrize("year", ['"2016"^^xsd:gYear', "2016"], ids=["gYear", "integer"])
-def test_the_chart_measures_the_count_and_names_the_bars_by_year(desktop: Watched, live_server: Server,
-                                                                 year: str) -> None:
+def test_the_chart_measures_the_count_and_names_the_bars_by_year(
+    desktop: Watched, live_server: Server, year: str
+) -> None:
     query = f"""PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 SELECT ?year (COUNT(?a) AS ?n) WHERE {{
   VALUES (?year ?a) {{ ({year} 1) ({year} 2) ({year.replace("2016", "2017")} 3) }}
@@ -440,14 +456,15 @@ def test_view_and_language_tabs_keep_the_keyboard_focus(desktop: Watched, live_s
 
 def test_only_the_views_that_fit_are_offered(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
-    page.goto(editor_url(live_server, "SELECT ?name WHERE { VALUES ?name { \"a\" \"b\" } }", "map"))
+    page.goto(editor_url(live_server, 'SELECT ?name WHERE { VALUES ?name { "a" "b" } }', "map"))
     page.wait_for_selector("table.results tbody tr")
     assert page.locator("#view-tabs [role=tab]").all_inner_texts() == ["Table"]
     assert desktop.errors == []
 
 
-def test_a_short_link_restores_the_query_and_view_after_a_restart(desktop: Watched, published_store: Path,
-                                                                  tmp_path: Path) -> None:
+def test_a_short_link_restores_the_query_and_view_after_a_restart(
+    desktop: Watched, published_store: Path, tmp_path: Path
+) -> None:
     store = tmp_path / "store"  # the links are kept in the store's folder: here one of this test's own
     store.mkdir()
     (store / "builds").symlink_to(published_store / "builds")
@@ -506,11 +523,16 @@ HOSTILE_IRIS = f"""SELECT ?thing ?other WHERE {{
 
 def test_only_web_addresses_and_the_sites_own_paths_become_links(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
-    link = page.request.post(f"{live_server.url}/q", data=json.dumps({"query": HOSTILE_IRIS, "view": "graph"}),
-                             headers={"Content-Type": "application/json"}).json()["path"]
-    for url, results in ((editor_url(live_server, HOSTILE_IRIS), "#results"),
-                         (f"{live_server.url}/embed?query={quote(HOSTILE_IRIS)}&view=table", "#embed"),
-                         (live_server.url + link, "#results")):
+    link = page.request.post(
+        f"{live_server.url}/q",
+        data=json.dumps({"query": HOSTILE_IRIS, "view": "graph"}),
+        headers={"Content-Type": "application/json"},
+    ).json()["path"]
+    for url, results in (
+        (editor_url(live_server, HOSTILE_IRIS), "#results"),
+        (f"{live_server.url}/embed?query={quote(HOSTILE_IRIS)}&view=table", "#embed"),
+        (live_server.url + link, "#results"),
+    ):
         page.goto(url)
         for view in ("Table", "Graph"):
             tab = page.get_by_role("tab", name=view)
@@ -519,8 +541,9 @@ def test_only_web_addresses_and_the_sites_own_paths_become_links(desktop: Watche
             page.wait_for_selector(f"{results} table, {results} svg.graph-view")
             hrefs = page.eval_on_selector_all(f"{results} a", "links => links.map(a => a.getAttribute('href'))")
             assert "/id/city/raunheim" in hrefs, (url, view)
-            assert all(h.startswith(("https://", "http://")) or (h.startswith("/") and not h.startswith("//"))
-                       for h in hrefs), (url, view, hrefs)
+            assert all(
+                h.startswith(("https://", "http://")) or (h.startswith("/") and not h.startswith("//")) for h in hrefs
+            ), (url, view, hrefs)
             # The other values are still there to read, as text.
             assert "javascript:alert(1)" in page.inner_text(results) or view == "Graph"
             if results == "#embed":
@@ -538,8 +561,9 @@ def test_the_gallery_heads_each_example_with_its_question(desktop: Watched, live
     cards = page.locator(".gallery .cards li")
     assert cards.count() >= 13
     first = cards.first
-    assert first.locator("h3").inner_text() == ("Which cities and companies belong to alliance X, in which role, "
-                                                "and since when?")
+    assert first.locator("h3").inner_text() == (
+        "Which cities and companies belong to alliance X, in which role, and since when?"
+    )
     assert "Oxigraph" not in page.locator(".gallery").inner_text()
     first.get_by_role("link").click()
     page.wait_for_selector("table.results tbody tr")
@@ -548,6 +572,7 @@ def test_the_gallery_heads_each_example_with_its_question(desktop: Watched, live
 
 
 # --- the site search -----------------------------------------------------------------------------------------------
+
 
 def test_the_site_search_suggests_by_label_and_opens_the_page(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
@@ -575,8 +600,9 @@ def test_the_site_search_suggests_by_label_and_opens_the_page(desktop: Watched, 
     assert desktop.foreign(live_server) == []
 
 
-def test_the_search_keeps_the_combobox_pattern_when_nothing_matches_and_while_typing(desktop: Watched,
-                                                                                      live_server: Server) -> None:
+def test_the_search_keeps_the_combobox_pattern_when_nothing_matches_and_while_typing(
+    desktop: Watched, live_server: Server
+) -> None:
     page = desktop.page
     page.goto(f"{live_server.url}/doc/company/zte")
     search = page.get_by_role("combobox", name="Search the graph")
@@ -607,13 +633,15 @@ def test_the_search_keeps_the_combobox_pattern_when_nothing_matches_and_while_ty
 
 # --- profiles ------------------------------------------------------------------------------------------------------
 
+
 def test_the_alliance_profile_is_built_from_panels(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
     page.goto(f"{live_server.url}/doc/alliance/drei-gewinnt")
     titles = page.locator("section.panel h2").all_inner_texts()
     assert titles[:2] == ["Summary", "Members"]
-    assert {"Member cities on a map", "Timeline", "Agreements and pilots", "Related alliances",
-            "Sources"} <= set(titles)
+    assert {"Member cities on a map", "Timeline", "Agreements and pilots", "Related alliances", "Sources"} <= set(
+        titles
+    )
     summary = page.locator("#panel-alliance-summary").inner_text()
     assert "Turn the three towns into a model region" in summary  # objectives in words, not "objective 1"
     assert "objective 1" not in summary
@@ -649,15 +677,23 @@ def test_city_and_company_profiles(desktop: Watched, live_server: Server) -> Non
 
 # --- accessibility, phones, weight ---------------------------------------------------------------------------------
 
-PAGES = {"landing": "/", "alliance": "/doc/alliance/drei-gewinnt", "city": "/doc/city/raunheim",
-         "company": "/doc/company/zte", "editor": "/query"}
+PAGES = {
+    "landing": "/",
+    "alliance": "/doc/alliance/drei-gewinnt",
+    "city": "/doc/city/raunheim",
+    "company": "/doc/company/zte",
+    "editor": "/query",
+}
 
 
 def axe_violations(page: Page) -> list[str]:
     page.evaluate(AXE.read_text(encoding="utf-8"))  # as the DevTools evaluate it: not an inline script the CSP refuses
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core is installed by npm with the package build")
@@ -715,16 +751,26 @@ def test_page_weight_and_time_to_first_render(browser: Browser, live_server: Ser
         assert figures["transferred"] < 400_000, (name, figures)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "page-metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    print("\n" + "\n".join(f"{name:9} {m['transferred'] / 1024:7.1f} KiB sent  {m['decoded'] / 1024:7.1f} KiB "
-                           f"unpacked  {m['requests']:2} requests  first paint {m['first_contentful_paint_ms']} ms"
-                           for name, m in metrics.items()))
+    print(
+        "\n"
+        + "\n".join(
+            f"{name:9} {m['transferred'] / 1024:7.1f} KiB sent  {m['decoded'] / 1024:7.1f} KiB "
+            f"unpacked  {m['requests']:2} requests  first paint {m['first_contentful_paint_ms']} ms"
+            for name, m in metrics.items()
+        )
+    )
 
 
 LABEL_QUERY = f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?label WHERE {{ <{NAMESPACE}id/city/raunheim> rdfs:label ?label }}"""
 # How each snippet runs here; R is left out where no R is installed.
-RUNNERS = {"python": [sys.executable, "-c"], "pandas": [sys.executable, "-c"], "curl": ["bash", "-c"],
-           "js": ["node", "--input-type=module", "-e"], "r": ["Rscript", "-e"]}
+RUNNERS = {
+    "python": [sys.executable, "-c"],
+    "pandas": [sys.executable, "-c"],
+    "curl": ["bash", "-c"],
+    "js": ["node", "--input-type=module", "-e"],
+    "r": ["Rscript", "-e"],
+}
 
 
 # A query holding what ends each language's string: the heredoc's word on a line of its own, R's raw-string end,

@@ -42,7 +42,10 @@ def _mutated(triples: list[Triple]) -> list[Triple]:
     company = next(s for s, p, o in triples if p == RDF.type and o == SCK.Company)
     period = next(s for s, p, o in triples if p == SCK.startEarliest)
     drop = {
-        (memberships[0], ORG.role), (citations[0], SCK.locator), (source, DCTERMS.title), (concept, SKOS.definition),
+        (memberships[0], ORG.role),
+        (citations[0], SCK.locator),
+        (source, DCTERMS.title),
+        (concept, SKOS.definition),
     }
     # A member that is a city (a place), not the municipality acting for it.
     member = next((s, p, o) for s, p, o in triples if s == memberships[1] and p == ORG.member)
@@ -74,15 +77,23 @@ def test_compiled_checks_report_exactly_what_pyshacl_reports(generated: list[Tri
 
 def test_nquads_are_the_sorted_rdflib_lines_written_by_oxigraph(generated: list[Triple]) -> None:
     graphs = {f"{NS}graph/data": new_graph(NS, generated), f"{NS}graph/ontology": load_ontology()}
-    lines = sorted({f"{line.removesuffix(' .')} <{name}> ." for name, graph in graphs.items()
-                    for line in graph.serialize(format="nt").splitlines() if line.strip()})
-    expected = ox.serialize(ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_QUADS),
-                            format=ox.RdfFormat.N_QUADS)
+    lines = sorted(
+        {
+            f"{line.removesuffix(' .')} <{name}> ."
+            for name, graph in graphs.items()
+            for line in graph.serialize(format="nt").splitlines()
+            if line.strip()
+        }
+    )
+    expected = ox.serialize(
+        ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS
+    )
     assert to_nquads({f"{NS}graph/data": generated, f"{NS}graph/ontology": graphs[f"{NS}graph/ontology"]}) == expected
 
 
-def test_nquads_sorted_in_runs_on_disk_are_the_same_bytes(generated: list[Triple],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nquads_sorted_in_runs_on_disk_are_the_same_bytes(
+    generated: list[Triple], monkeypatch: pytest.MonkeyPatch
+) -> None:
     graphs: dict[str, _convert.Triples] = {f"{NS}graph/data": generated, f"{NS}graph/ontology": load_ontology()}
     in_one_run = to_nquads(graphs)
     monkeypatch.setattr(_convert, "_LINES_AT_ONCE", 997)  # dozens of runs, merged

@@ -17,15 +17,25 @@ from graph.releases import dump_name
 from graph.store import EmbeddedStore
 from tests.conftest import start_server, stop_server
 
-VENDOR_SHAPES = ("dcat-ap-3.0.1/shapes.ttl", "dcat-ap-3.0.1/range.ttl", "dcat-ap-3.0.1/mdr-vocabularies.shape.ttl",
-                 "dcat-ap-de-3.0/dcat-ap-SHACL-3.0.0.ttl", "dcat-ap-de-3.0/dcat-ap-SHACL-DE.ttl",
-                 "dcat-ap-de-3.0/dcat-ap-de-controlledvocabularies.ttl", "dcat-ap-de-3.0/dcat-ap-de-deprecated.ttl",
-                 "dcat-ap-de-3.0/dcat-ap-spec-german-additions.ttl")
+VENDOR_SHAPES = (
+    "dcat-ap-3.0.1/shapes.ttl",
+    "dcat-ap-3.0.1/range.ttl",
+    "dcat-ap-3.0.1/mdr-vocabularies.shape.ttl",
+    "dcat-ap-de-3.0/dcat-ap-SHACL-3.0.0.ttl",
+    "dcat-ap-de-3.0/dcat-ap-SHACL-DE.ttl",
+    "dcat-ap-de-3.0/dcat-ap-de-controlledvocabularies.ttl",
+    "dcat-ap-de-3.0/dcat-ap-de-deprecated.ttl",
+    "dcat-ap-de-3.0/dcat-ap-spec-german-additions.ttl",
+)
 SCK = "https://w3id.org/smartcity-kg/ontology#"
 SPDX_ALGORITHM = URIRef("http://spdx.org/rdf/terms#algorithm")
 SHA256 = URIRef("http://spdx.org/rdf/terms#checksumAlgorithm_sha256")
-RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
-             "application/n-triples": "nt"}
+RDF_TYPES = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/n-triples": "nt",
+}
 
 
 def fetch(client: httpx.Client, url: str, accept: str | None = None) -> Graph:
@@ -67,18 +77,23 @@ def shape_violations(catalogue: Graph, vendor: Path) -> list[str]:
         if triple[0] in used:
             data.add(triple)
     _, report, _ = validate(data, shacl_graph=shapes)
-    return [f"{report.value(result, SH.focusNode)} {report.value(result, SH.resultPath)}: "
-            f"{report.value(result, SH.resultMessage)}"
-            for result in report.objects(None, SH.result)
-            if (result, SH.resultSeverity, SH.Violation) in report and not _spdx_namespace_quirk(report, result)]
+    return [
+        f"{report.value(result, SH.focusNode)} {report.value(result, SH.resultPath)}: "
+        f"{report.value(result, SH.resultMessage)}"
+        for result in report.objects(None, SH.result)
+        if (result, SH.resultSeverity, SH.Violation) in report and not _spdx_namespace_quirk(report, result)
+    ]
 
 
 def _spdx_namespace_quirk(report: Graph, result: Node) -> bool:
     """DCAT-AP 3.0.1's controlled-vocabulary shapes want a checksum algorithm IRI starting `https://spdx.org/rdf/terms`;
     SPDX names its algorithms in `http://spdx.org/rdf/terms#` (checksumAlgorithm_sha256), which is what harvesters
     and the DCAT-AP.de shapes expect. Only that one pattern on that one value is set aside."""
-    return (report.value(result, SH.resultPath) == SPDX_ALGORITHM and report.value(result, SH.value) == SHA256
-            and report.value(result, SH.sourceConstraintComponent) == SH.NodeConstraintComponent)
+    return (
+        report.value(result, SH.resultPath) == SPDX_ALGORITHM
+        and report.value(result, SH.value) == SHA256
+        and report.value(result, SH.sourceConstraintComponent) == SH.NodeConstraintComponent
+    )
 
 
 def test_catalogue_has_no_violations_of_the_dcat_ap_de_shapes(client: httpx.Client, shared_dir: Path) -> None:
@@ -125,9 +140,17 @@ def test_only_the_dataset_itself_is_a_dcat_dataset(client: httpx.Client, store: 
     assert count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s a <{DCAT.Dataset}> }}") == 0
 
 
-@pytest.mark.parametrize(("url", "accept"), [("/catalog", "application/ld+json"), ("/catalog", "application/rdf+xml"),
-                                             ("/catalog", "application/n-triples"), ("/catalog.jsonld", None),
-                                             ("/catalog.rdf", None), ("/catalog.ttl", None)])
+@pytest.mark.parametrize(
+    ("url", "accept"),
+    [
+        ("/catalog", "application/ld+json"),
+        ("/catalog", "application/rdf+xml"),
+        ("/catalog", "application/n-triples"),
+        ("/catalog.jsonld", None),
+        ("/catalog.rdf", None),
+        ("/catalog.ttl", None),
+    ],
+)
 def test_catalogue_is_the_same_in_every_format(client: httpx.Client, url: str, accept: str | None) -> None:
     turtle = fetch(client, "/catalog")
     response = client.get(url, headers={"Accept": accept} if accept else {})
@@ -158,8 +181,9 @@ def test_catalogue_uses_the_configured_base_url(published_store: Path) -> None:
             server.process.stderr.close()
     urls = {str(o) for o in catalogue.objects(None, DCAT.downloadURL)}
     release = current_build(published_store)[1].release
-    assert urls == {f"https://data.example.org/kg/dumps/{release}/{dump_name(release, name)}"
-                    for name in DUMP_FILES.values()}
+    assert urls == {
+        f"https://data.example.org/kg/dumps/{release}/{dump_name(release, name)}" for name in DUMP_FILES.values()
+    }
 
 
 def test_void_statistics_are_counted_from_the_graph(client: httpx.Client, store: EmbeddedStore) -> None:
@@ -167,24 +191,33 @@ def test_void_statistics_are_counted_from_the_graph(client: httpx.Client, store:
     dataset = one(void, None, FOAF.primaryTopic)
     assert (dataset, RDF.type, VOID.Dataset) in void
     every_triple = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-    answer = client.get(str(one(void, dataset, VOID.sparqlEndpoint)), params={"query": every_triple},
-                        headers={"Accept": "application/sparql-results+json"})
+    answer = client.get(
+        str(one(void, dataset, VOID.sparqlEndpoint)),
+        params={"query": every_triple},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert answer.status_code == 200, answer.text
     endpoint_count = int(answer.json()["results"]["bindings"][0]["n"]["value"])
     assert number(void, dataset, VOID.triples) == endpoint_count == count(store, every_triple)
     classes = count(store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { GRAPH ?g { ?s a ?c } }")
     assert number(void, dataset, VOID.classes) == classes
-    partitions = {one(void, p, VOID["class"]): number(void, p, VOID.entities)
-                  for p in void.objects(dataset, VOID.classPartition)}
+    partitions = {
+        one(void, p, VOID["class"]): number(void, p, VOID.entities) for p in void.objects(dataset, VOID.classPartition)
+    }
     assert len(partitions) == classes
     assert partitions[URIRef(SCK + "City")] == count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a sck:City }")
-    links = {one(void, linkset, VOID.linkPredicate): number(void, linkset, VOID.triples)
-             for linkset in void.subjects(RDF.type, VOID.Linkset)}
+    links = {
+        one(void, linkset, VOID.linkPredicate): number(void, linkset, VOID.triples)
+        for linkset in void.subjects(RDF.type, VOID.Linkset)
+    }
     assert links[URIRef(SCK + "municipalityKey")] == count(
-        store, "SELECT (COUNT(*) AS ?n) WHERE { ?s sck:municipalityKey ?o }")
+        store, "SELECT (COUNT(*) AS ?n) WHERE { ?s sck:municipalityKey ?o }"
+    )
     assert links[URIRef("http://www.w3.org/2002/07/owl#sameAs")] == count(
-        store, 'SELECT (COUNT(*) AS ?n) WHERE { ?s <http://www.w3.org/2002/07/owl#sameAs> ?o '
-               'FILTER(STRSTARTS(STR(?o), "http://www.wikidata.org/entity/")) }')
+        store,
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://www.w3.org/2002/07/owl#sameAs> ?o "
+        'FILTER(STRSTARTS(STR(?o), "http://www.wikidata.org/entity/")) }',
+    )
     assert all(value > 0 for value in links.values())
     dumps = {str(url) for url in void.objects(dataset, VOID.dataDump)}
     release = store.manifest.release

@@ -66,12 +66,18 @@ def test_q1_dortmund_initiators_three_or_four_by_source(store: EmbeddedStore) ->
     initiators = {r["memberLabel"]: set(r["sources"].split()) for r in rows if r["role"] == "initiator"}
     report, page = "dortmund-mou-2017", "dortmund-allianztagung-2017"
     assert {name for name, sources in initiators.items() if report in sources} == {
-        "Stadt Dortmund", "Industrie- und Handelskammer zu Dortmund", "Cisco"}
+        "Stadt Dortmund",
+        "Industrie- und Handelskammer zu Dortmund",
+        "Cisco",
+    }
     assert len([name for name, sources in initiators.items() if page in sources]) == 4
     assert initiators["Leitstelle Energiewende Dortmund"] == {page}
     kinds = {r["memberLabel"]: r["kind"] for r in rows}
     assert (kinds["Stadt Dortmund"], kinds["Cisco"], kinds["Industrie- und Handelskammer zu Dortmund"]) == (
-        "city", "company", "organization")
+        "city",
+        "company",
+        "organization",
+    )
 
 
 def test_q2_alliances_of_cisco_with_their_cities(store: EmbeddedStore) -> None:
@@ -82,12 +88,19 @@ def test_q2_alliances_of_cisco_with_their_cities(store: EmbeddedStore) -> None:
 
 
 def test_q3_agreements_of_drei_gewinnt(store: EmbeddedStore) -> None:
-    rows = {r["agreement"].rsplit("/", 1)[1]: r for r in
-            ask(store, "03-alliance-agreements", alliance=iri("alliance", "drei-gewinnt"))}
+    rows = {
+        r["agreement"].rsplit("/", 1)[1]: r
+        for r in ask(store, "03-alliance-agreements", alliance=iri("alliance", "drei-gewinnt"))
+    }
     zte = rows["zte-drei-gewinnt-2016"]
     # The article of 2016 says the agreement was signed "vorletzte Woche": a bound, not a signing date.
     assert (zte["type"], zte["signed"], zte["signedBy"], zte["duration"], zte["status"]) == (
-        "cooperation-agreement", "", "2016", "P3Y", "signed")
+        "cooperation-agreement",
+        "",
+        "2016",
+        "P3Y",
+        "signed",
+    )
     assert "ZTE" in zte["parties"]
     # No read source dates the Huawei letter of intent: neither a date nor a bound.
     huawei = rows["huawei-drei-gewinnt-2014"]
@@ -97,16 +110,22 @@ def test_q3_agreements_of_drei_gewinnt(store: EmbeddedStore) -> None:
 def test_q4_signatories_of_the_dortmund_memorandum(store: EmbeddedStore) -> None:
     rows = ask(store, "04-signatories", agreement=iri("agreement", "dortmund-alliance-mou-2017"))
     signed = {r["personLabel"]: r["onBehalfOf"].rsplit("/", 2)[-2:] for r in rows}
-    assert signed == {"Stefan Schreiber": ["organization", "ihk-dortmund"],
-                      "Ullrich Sierau": ["municipality", "dortmund"], "Amr Salem": ["company", "cisco"]}
+    assert signed == {
+        "Stefan Schreiber": ["organization", "ihk-dortmund"],
+        "Ullrich Sierau": ["municipality", "dortmund"],
+        "Amr Salem": ["company", "cisco"],
+    }
     posts = {r["personLabel"]: r["postTitle"] for r in rows}
     assert posts["Ullrich Sierau"] in {"Oberbürgermeister", "Lord Mayor"}  # either label of his post
 
 
 def test_q5_agreements_running_respect_signing_and_term(store: EmbeddedStore) -> None:
     def running(day: str) -> set[str]:
-        rows = ask(store, "05-agreements-running-on", on=ox.Literal(day, datatype=ox.NamedNode(
-            "http://www.w3.org/2001/XMLSchema#date")))
+        rows = ask(
+            store,
+            "05-agreements-running-on",
+            on=ox.Literal(day, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
+        )
         return {r["agreement"].rsplit("/", 1)[1] for r in rows}
 
     assert "dortmund-alliance-mou-2017" in running("2017-06-30")
@@ -137,8 +156,11 @@ def test_q8_founding_respects_date_precision(store: EmbeddedStore) -> None:
     date = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 
     def founded(start: str, end: str) -> dict[str, str]:
-        rows = ask(store, "08-founded-within", **{"from": ox.Literal(start, datatype=date),
-                                                   "to": ox.Literal(end, datatype=date)})
+        rows = ask(
+            store,
+            "08-founded-within",
+            **{"from": ox.Literal(start, datatype=date), "to": ox.Literal(end, datatype=date)},
+        )
         return {r["founded"]: r["certain"] for r in rows if r["alliance"].endswith("/allianz-smart-city-dortmund")}
 
     assert founded("2016-12-01", "2016-12-31") == {"2016-12": "true", "2016-12-09": "true"}
@@ -147,8 +169,9 @@ def test_q8_founding_respects_date_precision(store: EmbeddedStore) -> None:
 
 
 def test_q9_conflicts_and_single_source_statements(store: EmbeddedStore) -> None:
-    conflicts = {r["conflict"].rsplit("/", 1)[1]: set(r["sources"].split()) for r in
-                 ask(store, "09-conflicting-sources")}
+    conflicts = {
+        r["conflict"].rsplit("/", 1)[1]: set(r["sources"].split()) for r in ask(store, "09-conflicting-sources")
+    }
     assert {"dortmund-mou-2017", "dortmund-allianztagung-2017"} <= conflicts["dortmund-initiators"]
     listed = [(r["class"], r["statement"]) for r in ask(store, "09-single-source-statements")]
     assert listed == sorted(listed)  # by class, then statement, as IRIs sort
@@ -165,16 +188,16 @@ def test_q10_the_passage_behind_a_claim(store: EmbeddedStore) -> None:
 
 def test_q11_alliances_by_ags_prefix(store: EmbeddedStore) -> None:
     def alliances(prefix: str) -> set[str]:
-        return {r["alliance"].rsplit("/", 1)[1] for r in ask(store, "11-alliances-by-ags-prefix",
-                                                             prefix=ox.Literal(prefix))}
+        return {
+            r["alliance"].rsplit("/", 1)[1] for r in ask(store, "11-alliances-by-ags-prefix", prefix=ox.Literal(prefix))
+        }
 
     assert "drei-gewinnt" in alliances("06433")  # district Groß-Gerau
     assert "allianz-smart-city-dortmund" in alliances("05913")
     assert "drei-gewinnt" not in alliances("05")
 
 
-def test_q12_non_european_vendors_only_where_a_source_gives_the_country(store: EmbeddedStore,
-                                                                      records: Records) -> None:
+def test_q12_non_european_vendors_only_where_a_source_gives_the_country(store: EmbeddedStore, records: Records) -> None:
     rows = ask(store, "12-non-european-vendors")
     zte = [r for r in rows if r["company"].endswith("/company/zte")]
     found = [(r["country"], r["alliance"].rsplit("/", 1)[1], r["earliest"]) for r in zte]
@@ -185,7 +208,8 @@ def test_q12_non_european_vendors_only_where_a_source_gives_the_country(store: E
 
 def test_q12_since_is_the_earliest_dated_membership_when_another_has_no_date() -> None:
     store = ox.Store()
-    store.load(f"""
+    store.load(
+        f"""
         @prefix sck: <https://w3id.org/smartcity-kg/ontology#> . @prefix org: <http://www.w3.org/ns/org#> .
         @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
         <{ID}company/v> a sck:Company ; sck:countryCode "US" ; rdfs:label "Vendor" .
@@ -196,12 +220,19 @@ def test_q12_since_is_the_earliest_dated_membership_when_another_has_no_date() -
         <{ID}membership/city> org:member <{ID}municipality/c> .
         <{ID}municipality/c> sck:municipalityOf <{ID}city/c> .
         <{ID}city/c> sck:ags "06433012" ; rdfs:label "Town" .
-        """, format=ox.RdfFormat.TURTLE)
+        """,
+        format=ox.RdfFormat.TURTLE,
+    )
     outcome = store.query((QUERIES / "12-non-european-vendors.rq").read_text(encoding="utf-8"))
     assert isinstance(outcome, ox.QuerySolutions)
     rows = [(row["alliance"], row["earliest"], row["cities"]) for row in outcome]
-    assert rows == [(ox.NamedNode(f"{ID}alliance/a"), ox.Literal("2018", datatype=ox.NamedNode(
-        "http://www.w3.org/2001/XMLSchema#gYear")), ox.Literal("Town"))]
+    assert rows == [
+        (
+            ox.NamedNode(f"{ID}alliance/a"),
+            ox.Literal("2018", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear")),
+            ox.Literal("Town"),
+        )
+    ]
 
 
 def test_q13_people_across_alliances_agree_with_the_curated_records(store: EmbeddedStore, records: Records) -> None:
@@ -226,14 +257,21 @@ def bounded(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
     shutil.copytree(MINI, folder)
     alliance = folder / "alliance.yaml"
     text = alliance.read_text(encoding="utf-8")
-    text = text.replace('''      - date: "2016-12"
-        summary: The two towns formed the alliance in December 2016.''', '''      - date: {by: "2017-06-12"}
-        summary: The report names the alliance without saying when it was formed.''')
-    text = text.replace('claim: The alliance was formed in December 2016., date: "2016-12"}',
-                        "claim: The alliance exists., date: published}")
+    text = text.replace(
+        """      - date: "2016-12"
+        summary: The two towns formed the alliance in December 2016.""",
+        """      - date: {by: "2017-06-12"}
+        summary: The report names the alliance without saying when it was formed.""",
+    )
+    text = text.replace(
+        'claim: The alliance was formed in December 2016., date: "2016-12"}',
+        "claim: The alliance exists., date: published}",
+    )
     text = text.replace('signed: {date: "2017-06-08"}', 'signed: {by: "2017-06-12"}')
-    text = text.replace('claim: Alphastadt and ACME signed an MoU on 8 June 2017., date: "2017-06-08"}',
-                        "claim: Alphastadt and ACME have signed an MoU., date: published}")
+    text = text.replace(
+        'claim: Alphastadt and ACME signed an MoU on 8 June 2017., date: "2017-06-08"}',
+        "claim: Alphastadt and ACME have signed an MoU., date: published}",
+    )
     alliance.write_text(text, encoding="utf-8")
     store = ox.Store()
     graph = new_graph(NAMESPACE, build_triples(load_records(folder), NAMESPACE))
@@ -274,7 +312,8 @@ def test_q8_a_founding_known_only_as_a_bound_is_never_certain(bounded: ox.Store)
 
 def test_q12_a_bound_is_reported_apart_from_stated_starts() -> None:
     store = ox.Store()
-    store.load(f"""
+    store.load(
+        f"""
         @prefix sck: <https://w3id.org/smartcity-kg/ontology#> . @prefix org: <http://www.w3.org/ns/org#> .
         @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
         <{ID}company/v> a sck:Company ; sck:countryCode "CN" ; rdfs:label "Vendor" .
@@ -284,6 +323,8 @@ def test_q12_a_bound_is_reported_apart_from_stated_starts() -> None:
         <{ID}membership/city> org:member <{ID}municipality/c> .
         <{ID}municipality/c> sck:municipalityOf <{ID}city/c> .
         <{ID}city/c> sck:ags "06433012" ; rdfs:label "Town" .
-        """, format=ox.RdfFormat.TURTLE)
+        """,
+        format=ox.RdfFormat.TURTLE,
+    )
     (row,) = ask(store, "12-non-european-vendors")
     assert (row["earliest"], row["by"]) == ("", "2018-05-25")

@@ -53,10 +53,16 @@ def test_years_match_the_records(coverage: Coverage, records: Records) -> None:
 def test_stated_bounded_and_dropped_dates_match_the_records(coverage: Coverage, records: Records) -> None:
     what = {"since": "start", "start": "start", "until": "end", "end": "end", "signed": "signing", "date": "event"}
     expected: Counter[tuple[str, str]] = Counter()
-    statements = [*records.agreements.values(), *records.pilots.values(),
-                  *(post for person in records.people.values() for post in person.posts),
-                  *(item for alliance in records.alliances.values()
-                    for item in (*alliance.members, *alliance.events, *alliance.founded, *alliance.period))]
+    statements = [
+        *records.agreements.values(),
+        *records.pilots.values(),
+        *(post for person in records.people.values() for post in person.posts),
+        *(
+            item
+            for alliance in records.alliances.values()
+            for item in (*alliance.members, *alliance.events, *alliance.founded, *alliance.period)
+        ),
+    ]
     for statement in statements:
         for name, kind in what.items():
             spec = getattr(statement, name, None)
@@ -70,7 +76,8 @@ def test_stated_bounded_and_dropped_dates_match_the_records(coverage: Coverage, 
 
 def test_vendors_and_conflicts_match_the_records(coverage: Coverage, records: Records) -> None:
     in_alliances = Counter(
-        key for alliance in records.alliances.values()
+        key
+        for alliance in records.alliances.values()
         for key in {m.member.split(":", 1)[1] for m in alliance.members if m.member.startswith("company:")}
     )
     vendors = {iri.rsplit("/", 1)[1]: alliances for iri, _, alliances, _ in coverage.vendors}

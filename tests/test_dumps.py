@@ -18,8 +18,12 @@ from rdflib.namespace import FOAF, VOID
 from graph.published import DUMP_FILES, current_build
 from tests.conftest import Server
 
-CONTENT_TYPES = {"graph.ttl": "text/turtle", "graph.nt.gz": "application/gzip", "graph.nq.gz": "application/gzip",
-                 "graph.jsonld": "application/ld+json"}
+CONTENT_TYPES = {
+    "graph.ttl": "text/turtle",
+    "graph.nt.gz": "application/gzip",
+    "graph.nq.gz": "application/gzip",
+    "graph.jsonld": "application/ld+json",
+}
 
 
 @pytest.fixture(scope="module")
@@ -63,24 +67,45 @@ def test_ntriples_dump_holds_as_many_triples_as_void_says(client: httpx.Client) 
 def test_unchanged_dump_is_answered_304(client: httpx.Client) -> None:
     first = client.get("/dumps/graph.ttl")
     etag, modified = first.headers["etag"], first.headers["last-modified"]
-    for headers in ({"If-None-Match": etag}, {"If-None-Match": f'"other", W/{etag}'}, {"If-None-Match": "*"},
-                    {"If-Modified-Since": modified}, {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}):
+    for headers in (
+        {"If-None-Match": etag},
+        {"If-None-Match": f'"other", W/{etag}'},
+        {"If-None-Match": "*"},
+        {"If-Modified-Since": modified},
+        {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+    ):
         response = client.get("/dumps/graph.ttl", headers=headers)
         assert response.status_code == 304, headers
         assert response.content == b"" and response.headers["etag"] == etag
-    for headers in ({"If-None-Match": '"an-older-build-graph.ttl"'},
-                    {"If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"},
-                    {"If-Modified-Since": "not a date"},
-                    # If-None-Match decides when both are sent (RFC 9110 §13.2.2)
-                    {"If-None-Match": '"an-older-build-graph.ttl"', "If-Modified-Since": modified}):
+    for headers in (
+        {"If-None-Match": '"an-older-build-graph.ttl"'},
+        {"If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"},
+        {"If-Modified-Since": "not a date"},
+        # If-None-Match decides when both are sent (RFC 9110 §13.2.2)
+        {"If-None-Match": '"an-older-build-graph.ttl"', "If-Modified-Since": modified},
+    ):
         assert client.get("/dumps/graph.ttl", headers=headers).status_code == 200, headers
 
 
-@pytest.mark.parametrize("path", [
-    "/dumps/build.json", "/dumps/graph.nt", "/dumps/graph.rdf", "/dumps/oxigraph", "/dumps/../build.json",
-    "/dumps/..%2Fbuild.json", "/dumps/%2e%2e%2fbuild.json", "/dumps/%2e%2e/build.json", "/dumps/..%5cbuild.json",
-    "/dumps/graph.ttl%00", "/dumps/.", "/dumps/%2e", "/dumps/", "/dumps/..%2F..%2F..%2Fetc%2Fpasswd",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dumps/build.json",
+        "/dumps/graph.nt",
+        "/dumps/graph.rdf",
+        "/dumps/oxigraph",
+        "/dumps/../build.json",
+        "/dumps/..%2Fbuild.json",
+        "/dumps/%2e%2e%2fbuild.json",
+        "/dumps/%2e%2e/build.json",
+        "/dumps/..%5cbuild.json",
+        "/dumps/graph.ttl%00",
+        "/dumps/.",
+        "/dumps/%2e",
+        "/dumps/",
+        "/dumps/..%2F..%2F..%2Fetc%2Fpasswd",
+    ],
+)
 def test_nothing_but_the_dumps_is_served(live_server: Server, path: str) -> None:
     """Sent byte for byte (no client-side clean-up of the path), every other name is a JSON 404."""
     host, port = live_server.url.removeprefix("http://").split(":")

@@ -10,10 +10,13 @@ from tests.conftest import NAMESPACE
 
 
 def test_engine_notes_leave_the_text_a_reader_sees() -> None:
-    text = ("# 1. Which alliances?\n# Parameter: ?x.\n# Engine: Oxigraph plans this first,\n# so it is quick.\n"
-            "PREFIX sck: <x#>\nSELECT * WHERE { ?s ?p ?o }\n")
-    assert reader_text(text) == ("# 1. Which alliances?\n# Parameter: ?x.\nPREFIX sck: <x#>\n"
-                                 "SELECT * WHERE { ?s ?p ?o }\n")
+    text = (
+        "# 1. Which alliances?\n# Parameter: ?x.\n# Engine: Oxigraph plans this first,\n# so it is quick.\n"
+        "PREFIX sck: <x#>\nSELECT * WHERE { ?s ?p ?o }\n"
+    )
+    assert reader_text(text) == (
+        "# 1. Which alliances?\n# Parameter: ?x.\nPREFIX sck: <x#>\nSELECT * WHERE { ?s ?p ?o }\n"
+    )
 
 
 def test_every_example_is_headed_by_its_question() -> None:
@@ -40,7 +43,7 @@ def test_the_editor_page_carries_the_vocabulary_and_the_gallery(client: httpx.Cl
     page = client.get("/query").text
     assert '<script type="application/json" id="vocabulary">' in page
     assert "Questions researchers ask" in page
-    assert page.count('<li>\n        <h3>') >= 13
+    assert page.count("<li>\n        <h3>") >= 13
 
 
 def test_the_bundles_are_served_compressed(client: httpx.Client) -> None:

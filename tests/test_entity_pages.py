@@ -18,7 +18,7 @@ def _page(server: Server, path: str) -> str:
 
 def test_alliance_diagram_links_every_member_coloured_by_kind(live_server: Server) -> None:
     page = _page(live_server, "/doc/alliance/drei-gewinnt?lang=en")
-    svg = page[page.index("<svg"):page.index("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
     links = set(re.findall(r'<a href="([^"]+)">', svg))
     alliance = yaml.safe_load((DATA / "alliances" / "drei-gewinnt.yaml").read_text(encoding="utf-8"))["alliances"][0]
     kinds = {"city": "municipality", "company": "company", "organization": "organization"}
@@ -31,8 +31,8 @@ def test_alliance_diagram_links_every_member_coloured_by_kind(live_server: Serve
 
 def test_timeline_runs_oldest_first_with_dates_at_their_precision(live_server: Server) -> None:
     page = _page(live_server, "/doc/alliance/allianz-smart-city-dortmund?lang=de")
-    timeline = page[page.index('<ol class="timeline">'):]
-    timeline = timeline[:timeline.index("</ol>")]
+    timeline = page[page.index('<ol class="timeline">') :]
+    timeline = timeline[: timeline.index("</ol>")]
     dates = re.findall(r"<time>([^<]+)</time>", timeline)
     assert "Dezember 2016" in dates and "9. Dezember 2016" in dates
     years = [int(re.search(r"\d{4}", date).group()) for date in dates]  # type: ignore[union-attr]

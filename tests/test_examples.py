@@ -16,8 +16,9 @@ EXAMPLES = ROOT / "examples"
 
 
 def run_example(name: str, *args: str) -> str:
-    completed = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True,
-                               timeout=120, check=False)
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, timeout=120, check=False
+    )
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
 

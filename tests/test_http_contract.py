@@ -55,8 +55,11 @@ def test_large_answers_are_compressed_when_asked_and_revalidate(client: httpx.Cl
     plain = client.get("/dumps/graph.ttl", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 2000"
-    raw = httpx.get(f"{client.base_url}/sparql", params={"query": query},
-                    headers={"Accept-Encoding": "gzip", "Accept": "application/sparql-results+json"})
+    raw = httpx.get(
+        f"{client.base_url}/sparql",
+        params={"query": query},
+        headers={"Accept-Encoding": "gzip", "Accept": "application/sparql-results+json"},
+    )
     assert raw.headers["content-encoding"] == "gzip"
     assert "Accept-Encoding" in raw.headers["vary"]
     assert b'"bindings"' in raw.content  # httpx decoded the gzip body
@@ -69,31 +72,39 @@ def test_large_answers_are_compressed_when_asked_and_revalidate(client: httpx.Cl
 
 
 def _declared(turtle: str) -> dict[str, str]:
-    return {line.split()[1].rstrip(":"): line.split()[2].strip("<>")
-            for line in turtle.splitlines() if line.startswith("@prefix")}
+    return {
+        line.split()[1].rstrip(":"): line.split()[2].strip("<>")
+        for line in turtle.splitlines()
+        if line.startswith("@prefix")
+    }
 
 
 def test_dumps_pages_and_query_results_share_one_prefix_map(client: httpx.Client) -> None:
     dump = _declared(client.get("/dumps/graph.ttl").text)
     page = _declared(client.get("/doc/city/dortmund.ttl").text)
-    construct = _declared(client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1"},
-                                     headers={"Accept": "text/turtle"}).text)
+    construct = _declared(
+        client.get(
+            "/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1"}, headers={"Accept": "text/turtle"}
+        ).text
+    )
     assert dump == page == construct
     assert dump["wd"] == "http://www.wikidata.org/entity/"
     assert dump["id"].endswith("/id/")
 
 
-@pytest.mark.parametrize(("path", "name", "media_type"), [
-    ("/doc/city/dortmund", "rdfxml", "application/rdf+xml"),
-    ("/doc/city/dortmund", "turtle", "text/turtle"),
-    ("/catalog", "jsonld", "application/ld+json"),
-    ("/catalog", "rdfxml", "application/rdf+xml"),
-    ("/catalog", "nt", "application/n-triples"),
-    ("/.well-known/void", "json-ld", "application/ld+json"),
-    ("/sparql?query=CONSTRUCT+WHERE+%7B%3Fs+%3Fp+%3Fo%7D+LIMIT+1", "rdfxml", "application/rdf+xml"),
-])
-def test_every_route_knows_the_same_format_names(client: httpx.Client, path: str, name: str,
-                                                 media_type: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "name", "media_type"),
+    [
+        ("/doc/city/dortmund", "rdfxml", "application/rdf+xml"),
+        ("/doc/city/dortmund", "turtle", "text/turtle"),
+        ("/catalog", "jsonld", "application/ld+json"),
+        ("/catalog", "rdfxml", "application/rdf+xml"),
+        ("/catalog", "nt", "application/n-triples"),
+        ("/.well-known/void", "json-ld", "application/ld+json"),
+        ("/sparql?query=CONSTRUCT+WHERE+%7B%3Fs+%3Fp+%3Fo%7D+LIMIT+1", "rdfxml", "application/rdf+xml"),
+    ],
+)
+def test_every_route_knows_the_same_format_names(client: httpx.Client, path: str, name: str, media_type: str) -> None:
     sep = "&" if "?" in path else "?"
     response = client.get(f"{path}{sep}format={name}")
     assert response.status_code == 200, response.text
@@ -101,8 +112,12 @@ def test_every_route_knows_the_same_format_names(client: httpx.Client, path: str
 
 
 def test_catalogue_in_every_rdf_suffix_with_validators(client: httpx.Client) -> None:
-    for suffix, media_type in (("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
-                               ("nt", "application/n-triples"), ("rdf", "application/rdf+xml")):
+    for suffix, media_type in (
+        ("ttl", "text/turtle"),
+        ("jsonld", "application/ld+json"),
+        ("nt", "application/n-triples"),
+        ("rdf", "application/rdf+xml"),
+    ):
         response = client.get(f"/catalog.{suffix}")
         assert response.status_code == 200
         assert response.headers["content-type"].split(";")[0] == media_type
@@ -123,11 +138,14 @@ def test_the_query_worker_maps_names_to_the_engine_as_the_format_table_does() ->
     assert {fmt.name: fmt.engine for fmt in GRAPH} == worker.GRAPH_FORMATS
 
 
-@pytest.mark.parametrize(("query", "media_type"), [
-    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "application/sparql-results+json"),
-    ("ASK { ?s ?p ?o }", "application/sparql-results+json"),
-    ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/ld+json"),
-])
+@pytest.mark.parametrize(
+    ("query", "media_type"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "application/sparql-results+json"),
+        ("ASK { ?s ?p ?o }", "application/sparql-results+json"),
+        ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/ld+json"),
+    ],
+)
 def test_sparql_answers_accept_application_json(client: httpx.Client, query: str, media_type: str) -> None:
     """Fuseki and Virtuoso answer `Accept: application/json`; clients written for them send it."""
     response = client.get("/sparql", params={"query": query}, headers={"Accept": "application/json"})
@@ -139,13 +157,21 @@ def test_sparql_answers_accept_application_json(client: httpx.Client, query: str
 def test_sparql_answers_the_http_query_method(client: httpx.Client) -> None:
     """QUERY carries the query in its body like POST, but says the request is safe (Oxigraph and Fuseki take it)."""
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    direct = client.request("QUERY", "/sparql", content=query.encode(),
-                            headers={"Content-Type": "application/sparql-query", "Accept": "text/csv"})
+    direct = client.request(
+        "QUERY",
+        "/sparql",
+        content=query.encode(),
+        headers={"Content-Type": "application/sparql-query", "Accept": "text/csv"},
+    )
     assert direct.status_code == 200, direct.text
     assert direct.text.splitlines()[0] == "n" and int(direct.text.splitlines()[1]) > 0
     form = client.request("QUERY", "/sparql", data={"query": query}, headers={"Accept": "text/csv"})
     assert form.text == direct.text
-    refused = client.request("QUERY", "/sparql", content=b"INSERT DATA { <a:a> <a:a> <a:a> }",
-                             headers={"Content-Type": "application/sparql-update"})
+    refused = client.request(
+        "QUERY",
+        "/sparql",
+        content=b"INSERT DATA { <a:a> <a:a> <a:a> }",
+        headers={"Content-Type": "application/sparql-update"},
+    )
     assert refused.status_code == 400
     assert "QUERY" in client.put("/sparql").headers["allow"]

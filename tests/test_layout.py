@@ -32,14 +32,21 @@ def test_the_folders_are_there() -> None:
     assert all((ROOT / "api" / area / "__init__.py").is_file() for area in (*AREAS, "http"))
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [
-    ("graph", ("api",)),
-    ("api/http", (*(f"api.{area}" for area in AREAS), "api.app", "api.cli")),
-    *((f"api/{area}", ("api.app", "api.cli")) for area in AREAS),
-])
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("graph", ("api",)),
+        ("api/http", (*(f"api.{area}" for area in AREAS), "api.app", "api.cli")),
+        *((f"api/{area}", ("api.app", "api.cli")) for area in AREAS),
+    ],
+)
 def test_imports_point_one_way(package: str, forbidden: tuple[str, ...]) -> None:
     imports = _imports(package)
     assert imports, f"no module found in {package}"
-    wrong = sorted(f"{module} imports {name}" for module, names in imports.items() for name in names
-                   if any(name == bad or name.startswith(f"{bad}.") for bad in forbidden))
+    wrong = sorted(
+        f"{module} imports {name}"
+        for module, names in imports.items()
+        for name in names
+        if any(name == bad or name.startswith(f"{bad}.") for bad in forbidden)
+    )
     assert wrong == []

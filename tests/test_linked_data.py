@@ -80,8 +80,10 @@ def labels(published_store: Path) -> dict[str, set[str]]:
     store = open_embedded(published_store)
     found: dict[str, set[str]] = {}
     for path in THINGS:
-        rows = store.query("SELECT ?thing ?label WHERE { ?thing <http://www.w3.org/2000/01/rdf-schema#label> ?label }",
-                           substitutions={"thing": ox.NamedNode(str(iri(path)))})
+        rows = store.query(
+            "SELECT ?thing ?label WHERE { ?thing <http://www.w3.org/2000/01/rdf-schema#label> ?label }",
+            substitutions={"thing": ox.NamedNode(str(iri(path)))},
+        )
         assert isinstance(rows, ox.QuerySolutions)
         found[path] = {row["label"].value for row in rows}
         assert found[path], f"{path} has no label in the store; the test table is out of date"
@@ -130,8 +132,9 @@ class Sections(HTMLParser):
 # --- /id ------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", THINGS)
 @pytest.mark.parametrize(("accept", "suffix"), REDIRECTS)
-def test_id_redirects_to_the_document_in_the_negotiated_format(client: httpx.Client, path: str, accept: str,
-                                                                suffix: str) -> None:
+def test_id_redirects_to_the_document_in_the_negotiated_format(
+    client: httpx.Client, path: str, accept: str, suffix: str
+) -> None:
     response = client.get(f"/id/{path}", headers={"Accept": accept})
     assert response.status_code == 303
     assert response.headers["location"] == f"/doc/{path}{suffix}"
@@ -158,8 +161,9 @@ def test_following_the_redirect_like_curl_gives_turtle_about_dortmund(client: ht
 @pytest.mark.parametrize("path", THINGS)
 @pytest.mark.parametrize("fmt", RDF_FORMATS, ids=lambda fmt: fmt.suffix)
 @pytest.mark.parametrize("by_suffix", [True, False], ids=["suffix", "accept"])
-def test_every_format_is_rdf_about_the_thing(client: httpx.Client, labels: dict[str, set[str]], path: str,
-                                             fmt: Format, by_suffix: bool) -> None:
+def test_every_format_is_rdf_about_the_thing(
+    client: httpx.Client, labels: dict[str, set[str]], path: str, fmt: Format, by_suffix: bool
+) -> None:
     response = negotiated(client, f"/doc/{path}", fmt, by_suffix, offered=RDF_FORMATS, browser=BROWSER)
     graph = parse(client, response, fmt.parser)
     thing = iri(path)
@@ -175,8 +179,9 @@ def test_all_formats_say_the_same(client: httpx.Client, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", THINGS)
-def test_a_browser_gets_the_html_page_with_the_label(client: httpx.Client, labels: dict[str, set[str]],
-                                                     path: str) -> None:
+def test_a_browser_gets_the_html_page_with_the_label(
+    client: httpx.Client, labels: dict[str, set[str]], path: str
+) -> None:
     response = client.get(f"/id/{path}", headers={"Accept": BROWSER}, follow_redirects=True)
     assert (response.status_code, response.url.path) == (200, f"/doc/{path}")
     assert response.headers["content-type"] == "text/html; charset=utf-8"
@@ -207,34 +212,54 @@ class Bad(NamedTuple):
     words: str  # that the message must contain
 
 
-ERRORS = [Bad(*case) for case in [
-    ("/doc/city/atlantis", "text/turtle", 404, "application/json", "no city with the key 'atlantis'"),
-    ("/doc/city/atlantis", "*/*", 404, "application/json", "no city with the key 'atlantis'"),
-    ("/doc/city/atlantis", BROWSER, 404, "text/html", "no city with the key 'atlantis'"),
-    ("/doc/city/atlantis.ttl", BROWSER, 404, "application/json", "atlantis"),
-    ("/doc/planet/earth", "text/turtle", 404, "application/json", "'planet' is not a type of thing here"),
-    ("/doc/planet/earth", BROWSER, 404, "text/html", "is not a type of thing here"),
-    ("/id/city/atlantis", "text/turtle", 404, "application/json", "no city with the key 'atlantis'"),
-    ("/id/planet/earth", BROWSER, 404, "text/html", "is not a type of thing here"),
-    ("/doc/city/dort%20mund", "text/turtle", 404, "application/json", "no city"),
-    ("/doc/city/dortmund.xyz", "text/turtle", 404, "application/json", "no representation with the suffix .xyz"),
-    ("/doc/city/dortmund", "image/png", 406, "application/json", "text/turtle, application/ld+json"),
-    ("/doc/city/dortmund", "text/turtle;q=0, text/html;q=0, application/*;q=0", 406, "application/json",
-     "application/n-triples"),
-    ("/id/city/dortmund", "image/png", 406, "application/json", "text/html, text/turtle"),
-    ("/doc/city/dortmund?format=yaml", "*/*", 400, "application/json", "unknown format 'yaml'"),
-    ("/vocab/role/atlantis", "text/turtle", 404, "application/json", "no concept 'atlantis' in the vocabulary 'role'"),
-    ("/vocab/role/atlantis", BROWSER, 404, "text/html", "no concept 'atlantis' in the vocabulary 'role'"),
-    ("/vocab/theme/member", "text/turtle", 404, "application/json", "no concept 'member' in the vocabulary 'theme'"),
-    ("/vocab/planet", "*/*", 404, "application/json", "there is no vocabulary 'planet'"),
-    ("/vocab/planet.ttl", BROWSER, 404, "application/json", "there is no vocabulary 'planet'"),
-    ("/vocab/planet", BROWSER, 404, "text/html", "there is no vocabulary 'planet'"),
-    ("/vocab/role/mem%20ber", "text/turtle", 404, "application/json", "no concept 'mem ber'"),
-    ("/vocab/role/%3Cmember%3E", "text/turtle", 404, "application/json", "no concept '<member>'"),
-    ("/vocab/role/member.xyz", "text/turtle", 404, "application/json", "no representation with the suffix .xyz"),
-    ("/vocab/role", "image/png", 406, "application/json", "text/turtle, application/ld+json"),
-    ("/vocab/role/member?format=yaml", "*/*", 400, "application/json", "unknown format 'yaml'"),
-]]
+ERRORS = [
+    Bad(*case)
+    for case in [
+        ("/doc/city/atlantis", "text/turtle", 404, "application/json", "no city with the key 'atlantis'"),
+        ("/doc/city/atlantis", "*/*", 404, "application/json", "no city with the key 'atlantis'"),
+        ("/doc/city/atlantis", BROWSER, 404, "text/html", "no city with the key 'atlantis'"),
+        ("/doc/city/atlantis.ttl", BROWSER, 404, "application/json", "atlantis"),
+        ("/doc/planet/earth", "text/turtle", 404, "application/json", "'planet' is not a type of thing here"),
+        ("/doc/planet/earth", BROWSER, 404, "text/html", "is not a type of thing here"),
+        ("/id/city/atlantis", "text/turtle", 404, "application/json", "no city with the key 'atlantis'"),
+        ("/id/planet/earth", BROWSER, 404, "text/html", "is not a type of thing here"),
+        ("/doc/city/dort%20mund", "text/turtle", 404, "application/json", "no city"),
+        ("/doc/city/dortmund.xyz", "text/turtle", 404, "application/json", "no representation with the suffix .xyz"),
+        ("/doc/city/dortmund", "image/png", 406, "application/json", "text/turtle, application/ld+json"),
+        (
+            "/doc/city/dortmund",
+            "text/turtle;q=0, text/html;q=0, application/*;q=0",
+            406,
+            "application/json",
+            "application/n-triples",
+        ),
+        ("/id/city/dortmund", "image/png", 406, "application/json", "text/html, text/turtle"),
+        ("/doc/city/dortmund?format=yaml", "*/*", 400, "application/json", "unknown format 'yaml'"),
+        (
+            "/vocab/role/atlantis",
+            "text/turtle",
+            404,
+            "application/json",
+            "no concept 'atlantis' in the vocabulary 'role'",
+        ),
+        ("/vocab/role/atlantis", BROWSER, 404, "text/html", "no concept 'atlantis' in the vocabulary 'role'"),
+        (
+            "/vocab/theme/member",
+            "text/turtle",
+            404,
+            "application/json",
+            "no concept 'member' in the vocabulary 'theme'",
+        ),
+        ("/vocab/planet", "*/*", 404, "application/json", "there is no vocabulary 'planet'"),
+        ("/vocab/planet.ttl", BROWSER, 404, "application/json", "there is no vocabulary 'planet'"),
+        ("/vocab/planet", BROWSER, 404, "text/html", "there is no vocabulary 'planet'"),
+        ("/vocab/role/mem%20ber", "text/turtle", 404, "application/json", "no concept 'mem ber'"),
+        ("/vocab/role/%3Cmember%3E", "text/turtle", 404, "application/json", "no concept '<member>'"),
+        ("/vocab/role/member.xyz", "text/turtle", 404, "application/json", "no representation with the suffix .xyz"),
+        ("/vocab/role", "image/png", 406, "application/json", "text/turtle, application/ld+json"),
+        ("/vocab/role/member?format=yaml", "*/*", 400, "application/json", "unknown format 'yaml'"),
+    ]
+]
 
 
 @pytest.mark.parametrize("bad", ERRORS, ids=lambda bad: f"{bad.url} {bad.accept[:20]}")
@@ -264,17 +289,20 @@ def test_if_none_match_gives_304_per_representation(client: httpx.Client, base: 
     assert other.status_code == 200 and other.headers["etag"] != etag
 
 
-@pytest.mark.parametrize(("url", "accept"), [
-    ("/doc/city/dortmund.ttl", "*/*"),
-    ("/doc/alliance/allianz-smart-city-dortmund", BROWSER),
-    ("/doc/company/cisco", "application/ld+json"),
-    ("/id/city/dortmund", "text/turtle"),
-    ("/doc/city/atlantis", "text/turtle"),
-    ("/vocab/role/member", BROWSER),
-    ("/vocab/role.ttl", "*/*"),
-    ("/vocab/role/lighthouse-city", "application/ld+json"),
-    ("/vocab/role/atlantis", "text/turtle"),
-])
+@pytest.mark.parametrize(
+    ("url", "accept"),
+    [
+        ("/doc/city/dortmund.ttl", "*/*"),
+        ("/doc/alliance/allianz-smart-city-dortmund", BROWSER),
+        ("/doc/company/cisco", "application/ld+json"),
+        ("/id/city/dortmund", "text/turtle"),
+        ("/doc/city/atlantis", "text/turtle"),
+        ("/vocab/role/member", BROWSER),
+        ("/vocab/role.ttl", "*/*"),
+        ("/vocab/role/lighthouse-city", "application/ld+json"),
+        ("/vocab/role/atlantis", "text/turtle"),
+    ],
+)
 def test_head_sends_the_headers_of_get_and_no_body(client: httpx.Client, url: str, accept: str) -> None:
     # Uncompressed, so that Content-Length can be compared (a gzip answer's length is known only by compressing).
     got = client.get(url, headers={"Accept": accept, "Accept-Encoding": "identity"})
@@ -309,11 +337,18 @@ def test_the_context_is_published_as_json_ld(client: httpx.Client) -> None:
 
 def test_the_context_has_a_term_for_every_property_of_the_ontology(client: httpx.Client) -> None:
     terms = client.get("/context.jsonld").json()["@context"]
-    named = {(value if isinstance(value, str) else value.get("@id", "")).replace("sck:", SCK)
-             for term, value in terms.items() if not term.startswith("@")}
+    named = {
+        (value if isinstance(value, str) else value.get("@id", "")).replace("sck:", SCK)
+        for term, value in terms.items()
+        if not term.startswith("@")
+    }
     ontology = load_ontology()
-    properties = {str(p) for kind in (OWL.ObjectProperty, OWL.DatatypeProperty)
-                  for p in ontology.subjects(RDF.type, kind) if str(p).startswith(SCK)}
+    properties = {
+        str(p)
+        for kind in (OWL.ObjectProperty, OWL.DatatypeProperty)
+        for p in ontology.subjects(RDF.type, kind)
+        if str(p).startswith(SCK)
+    }
     assert properties, "the ontology declares no properties"
     assert sorted(properties - named) == []
 
@@ -363,38 +398,51 @@ def test_the_city_page_shows_memberships_sources_identifiers_and_formats(client:
     assert ("/doc/source/dortmund-mou-2017", "Smarte Zusammenarbeit bestätigt") in page.links["What each source says"]
     assert "The City of Dortmund is one of the initiators of the Allianz Smart City Dortmund." in html.unescape(text)
     identifiers = {href for href, _ in page.links["Identifiers"]}
-    assert {"http://www.wikidata.org/entity/Q1295",
-            "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/05913000"} <= identifiers
+    assert {
+        "http://www.wikidata.org/entity/Q1295",
+        "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/05913000",
+    } <= identifiers
     formats = dict(page.links["This description as data"])
     assert set(formats) == {f"/doc/city/dortmund.{fmt.suffix}" for fmt in RDF_FORMATS}
     assert all(client.get(href).status_code == 200 for href in formats)
 
 
-@pytest.mark.parametrize(("url", "headers", "expected"), [
-    ("/doc/city/dortmund?lang=de", {}, '<td data-label="since"><span>seit 9. Dezember 2016 ('),
-    ("/doc/city/dortmund", {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}, "<span>seit 9. Dezember 2016 ("),
-    ("/doc/city/dortmund", {"Accept-Language": "en-GB,en;q=0.9"}, '<td data-label="since"><span>since 9 December 2016'),
-    ("/doc/membership/allianz-smart-city-dortmund-dortmund-founding-member?lang=de", {}, "9. Dezember 2016"),
-    ("/doc/event/allianz-smart-city-dortmund-founding-2016-12?lang=de", {}, "Dezember 2016"),
-    ("/doc/event/allianz-smart-city-dortmund-founding-2016-12?lang=en", {}, "December 2016"),
-])
-def test_pages_write_dates_at_their_precision_in_the_page_language(client: httpx.Client, url: str,
-                                                                   headers: dict[str, str], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "headers", "expected"),
+    [
+        ("/doc/city/dortmund?lang=de", {}, '<td data-label="since"><span>seit 9. Dezember 2016 ('),
+        ("/doc/city/dortmund", {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}, "<span>seit 9. Dezember 2016 ("),
+        (
+            "/doc/city/dortmund",
+            {"Accept-Language": "en-GB,en;q=0.9"},
+            '<td data-label="since"><span>since 9 December 2016',
+        ),
+        ("/doc/membership/allianz-smart-city-dortmund-dortmund-founding-member?lang=de", {}, "9. Dezember 2016"),
+        ("/doc/event/allianz-smart-city-dortmund-founding-2016-12?lang=de", {}, "Dezember 2016"),
+        ("/doc/event/allianz-smart-city-dortmund-founding-2016-12?lang=en", {}, "December 2016"),
+    ],
+)
+def test_pages_write_dates_at_their_precision_in_the_page_language(
+    client: httpx.Client, url: str, headers: dict[str, str], expected: str
+) -> None:
     response = client.get(url, headers={"Accept": BROWSER, **headers})
     assert response.status_code == 200
     assert expected in response.text
     assert "Accept-Language" in response.headers["vary"]
 
 
-@pytest.mark.parametrize(("value", "datatype", "lang", "expected"), [
-    ("2016", "gYear", "de", "2016"),
-    ("2016-12", "gYearMonth", "de", "Dezember 2016"),
-    ("2016-12-09", "date", "de", "9. Dezember 2016"),
-    ("2016", "gYear", "en", "2016"),
-    ("2016-03", "gYearMonth", "en", "March 2016"),
-    ("2016-12-09", "date", "en", "9 December 2016"),
-    ("P3Y", "duration", "en", "P3Y"),
-])
+@pytest.mark.parametrize(
+    ("value", "datatype", "lang", "expected"),
+    [
+        ("2016", "gYear", "de", "2016"),
+        ("2016-12", "gYearMonth", "de", "Dezember 2016"),
+        ("2016-12-09", "date", "de", "9. Dezember 2016"),
+        ("2016", "gYear", "en", "2016"),
+        ("2016-03", "gYearMonth", "en", "March 2016"),
+        ("2016-12-09", "date", "en", "9 December 2016"),
+        ("P3Y", "duration", "en", "P3Y"),
+    ],
+)
 def test_dates_are_written_at_their_precision(value: str, datatype: str, lang: str, expected: str) -> None:
     literal = ox.Literal(value, datatype=ox.NamedNode(f"http://www.w3.org/2001/XMLSchema#{datatype}"))
     assert format_date(literal, lang) == expected
@@ -419,8 +467,9 @@ def statements(store: EmbeddedStore, query: str, node: URIRef) -> Graph:
 @pytest.mark.parametrize("path", VOCABULARY)
 @pytest.mark.parametrize("fmt", RDF_FORMATS, ids=lambda fmt: fmt.suffix)
 @pytest.mark.parametrize("by_suffix", [True, False], ids=["suffix", "accept"])
-def test_every_format_says_all_the_graph_says_of_a_vocabulary_node(client: httpx.Client, store: EmbeddedStore,
-                                                                    path: str, fmt: Format, by_suffix: bool) -> None:
+def test_every_format_says_all_the_graph_says_of_a_vocabulary_node(
+    client: httpx.Client, store: EmbeddedStore, path: str, fmt: Format, by_suffix: bool
+) -> None:
     response = negotiated(client, f"/vocab/{path}", fmt, by_suffix, offered=RDF_FORMATS, browser=BROWSER)
     node = vocab(path)
     own = statements(store, "CONSTRUCT { ?node ?p ?o } WHERE { ?node ?p ?o }", node)
@@ -444,8 +493,7 @@ def test_a_concept_names_its_scheme_and_broader_concept(client: httpx.Client) ->
 
 def test_a_concept_is_not_described_with_what_uses_it(client: httpx.Client, store: EmbeddedStore) -> None:
     member = vocab("role/member")
-    memberships = statements(store, f"CONSTRUCT {{ ?m <{ORG.role}> ?node }} WHERE {{ ?m <{ORG.role}> ?node }}",
-                             member)
+    memberships = statements(store, f"CONSTRUCT {{ ?m <{ORG.role}> ?node }} WHERE {{ ?m <{ORG.role}> ?node }}", member)
     assert len(memberships) > 10, "the curated data has no memberships in the role member; the test needs some"
     graph = parse(client, client.get("/vocab/role/member.jsonld"), "json-ld")
     assert not set(graph.triples((None, ORG.role, member)))
@@ -455,10 +503,11 @@ def test_a_concept_is_not_described_with_what_uses_it(client: httpx.Client, stor
 
 
 @pytest.mark.parametrize("scheme", ["role", "theme"])
-def test_a_scheme_lists_its_concepts_with_their_labels(client: httpx.Client, store: EmbeddedStore,
-                                                        scheme: str) -> None:
-    query = (f"CONSTRUCT {{ ?c <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?label }} "
-             f"WHERE {{ ?c <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?label }}")
+def test_a_scheme_lists_its_concepts_with_their_labels(client: httpx.Client, store: EmbeddedStore, scheme: str) -> None:
+    query = (
+        f"CONSTRUCT {{ ?c <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?label }} "
+        f"WHERE {{ ?c <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?label }}"
+    )
     expected = statements(store, query, vocab(scheme))
     assert len(set(expected.subjects())) > 5
     graph = Graph().parse(data=client.get(f"/vocab/{scheme}.ttl").text, format="turtle")
@@ -467,12 +516,16 @@ def test_a_scheme_lists_its_concepts_with_their_labels(client: httpx.Client, sto
     assert set(graph.subjects(SKOS.inScheme, None)) == set(expected.subjects())
 
 
-@pytest.mark.parametrize(("lang", "title", "other"), [
-    ("de", "Zentraler Implementierungspartner", "Central implementation partner"),
-    ("en", "Central implementation partner", "Zentraler Implementierungspartner"),
-])
-def test_a_browser_gets_the_concept_page_in_its_language(client: httpx.Client, lang: str, title: str,
-                                                         other: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "title", "other"),
+    [
+        ("de", "Zentraler Implementierungspartner", "Central implementation partner"),
+        ("en", "Central implementation partner", "Zentraler Implementierungspartner"),
+    ],
+)
+def test_a_browser_gets_the_concept_page_in_its_language(
+    client: httpx.Client, lang: str, title: str, other: str
+) -> None:
     url = "/vocab/role/central-implementation-partner"
     response = client.get(url, headers={"Accept": BROWSER, "Accept-Language": lang})
     assert response.status_code == 200
@@ -492,8 +545,11 @@ def test_a_browser_gets_the_concept_page_in_its_language(client: httpx.Client, l
 
 def test_the_scheme_page_shows_every_concept_by_its_label(client: httpx.Client, store: EmbeddedStore) -> None:
     query = f"CONSTRUCT {{ ?c <{RDFS.label}> ?label }} WHERE {{ ?c <{SKOS.inScheme}> ?node ; <{RDFS.label}> ?label }}"
-    english = {str(label) for label in statements(store, query, vocab("role")).objects()
-               if isinstance(label, Literal) and label.language == "en"}
+    english = {
+        str(label)
+        for label in statements(store, query, vocab("role")).objects()
+        if isinstance(label, Literal) and label.language == "en"
+    }
     response = client.get("/vocab/role", headers={"Accept": BROWSER, "Accept-Language": "en"})
     assert (response.status_code, response.headers["content-location"]) == (200, "/vocab/role.html")
     page = html.unescape(response.text)
@@ -501,11 +557,14 @@ def test_the_scheme_page_shows_every_concept_by_its_label(client: httpx.Client, 
     assert english and all(f">{label}<" in page for label in english)
 
 
-@pytest.mark.parametrize(("page", "link"), [
-    ("/vocab/role/central-implementation-partner", "/vocab/role"),  # its scheme
-    ("/vocab/role/central-implementation-partner", "/vocab/role/implementation-partner"),  # its broader concept
-    ("/vocab/role", "/vocab/role/member"),  # a concept of the scheme
-])
+@pytest.mark.parametrize(
+    ("page", "link"),
+    [
+        ("/vocab/role/central-implementation-partner", "/vocab/role"),  # its scheme
+        ("/vocab/role/central-implementation-partner", "/vocab/role/implementation-partner"),  # its broader concept
+        ("/vocab/role", "/vocab/role/member"),  # a concept of the scheme
+    ],
+)
 def test_vocabulary_nodes_on_pages_link_to_their_own_pages(client: httpx.Client, page: str, link: str) -> None:
     response = client.get(page, headers={"Accept": BROWSER, "Accept-Language": "en"})
     hrefs = {href for links in Sections(response.text).links.values() for href, _ in links}
@@ -569,10 +628,17 @@ def publish_again(store_dir: Path, quads: Iterable[ox.Quad]) -> None:
 def retire(store_dir: Path, old: str, new: str) -> None:
     """Publish the store's graph again with `old` marked retired and replaced by `new`."""
     data_graph = ox.NamedNode(f"{NAMESPACE}graph/data")
-    marks = [ox.Quad(ox.NamedNode(old), ox.NamedNode(str(OWL.deprecated)),
-                     ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")), data_graph),
-             ox.Quad(ox.NamedNode(old), ox.NamedNode("http://purl.org/dc/terms/isReplacedBy"), ox.NamedNode(new),
-                     data_graph)]
+    marks = [
+        ox.Quad(
+            ox.NamedNode(old),
+            ox.NamedNode(str(OWL.deprecated)),
+            ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")),
+            data_graph,
+        ),
+        ox.Quad(
+            ox.NamedNode(old), ox.NamedNode("http://purl.org/dc/terms/isReplacedBy"), ox.NamedNode(new), data_graph
+        ),
+    ]
     publish_again(store_dir, [*open_embedded(store_dir).quads(), *marks])
 
 
@@ -596,7 +662,8 @@ def test_a_retired_thing_is_gone_and_names_its_successor(small_graph: tuple[Serv
         successor = http.get("/id/city/newtown", headers={"Accept": "text/turtle"}, follow_redirects=True)
         assert successor.status_code == 200
         assert (iri("city/newtown"), RDFS.label, Literal("Newtown", lang="de")) in Graph().parse(
-            data=successor.text, format="turtle")
+            data=successor.text, format="turtle"
+        )
 
 
 # --- a new build --------------------------------------------------------------------------------------------------
@@ -609,6 +676,7 @@ def test_a_new_build_is_described_in_its_own_words(tmp_path: Path) -> None:
     server = start_server(tmp_path / "store")
     try:
         with server.client() as http:
+
             def labels() -> tuple[str, set[Node]]:
                 thing = http.get("/api/v1/source/gazette")
                 description = Graph().parse(data=http.get("/doc/source/gazette.ttl").text, format="turtle")
@@ -616,25 +684,35 @@ def test_a_new_build_is_described_in_its_own_words(tmp_path: Path) -> None:
 
             assert labels() == ("Webseite", {Literal("Webseite", lang="de"), Literal("Web page", lang="en")})
             old, new = ox.Literal("Webseite", language="de"), ox.Literal("Internetseite", language="de")
-            publish_again(tmp_path / "store", [ox.Quad(q.subject, q.predicate, new, q.graph_name) if q.object == old
-                                               else q for q in open_embedded(tmp_path / "store").quads()])
+            publish_again(
+                tmp_path / "store",
+                [
+                    ox.Quad(q.subject, q.predicate, new, q.graph_name) if q.object == old else q
+                    for q in open_embedded(tmp_path / "store").quads()
+                ],
+            )
             assert labels() == ("Internetseite", {Literal("Internetseite", lang="de"), Literal("Web page", lang="en")})
     finally:
         stop_server(server)
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    # A start known only from a report of 2016: a bound, with the source behind it.
-    ("/doc/alliance/drei-gewinnt?lang=en", "by 2016 (a bound: reported by 1 source published then)"),
-    ("/doc/alliance/drei-gewinnt?lang=de",
-     "seit spätestens 2016 (Obergrenze: berichtet von 1 damals erschienenen Quelle)"),
-    # The agreement's own page says the same of its signing.
-    ("/doc/agreement/berlin-siemens-innovationscampus-2018?lang=en", "by October 2018"),
-    ("/doc/agreement/berlin-siemens-innovationscampus-2018?lang=de", "spätestens Oktober 2018"),
-    # A stated date says so, and how many sources state it.
-    ("/doc/city/dortmund?lang=en", "since 9 December 2016 (stated in 1 source)"),
-    ("/doc/agreement/dortmund-alliance-mou-2017?lang=de", "8. Juni 2017 (genannt in 1 Quelle)"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # A start known only from a report of 2016: a bound, with the source behind it.
+        ("/doc/alliance/drei-gewinnt?lang=en", "by 2016 (a bound: reported by 1 source published then)"),
+        (
+            "/doc/alliance/drei-gewinnt?lang=de",
+            "seit spätestens 2016 (Obergrenze: berichtet von 1 damals erschienenen Quelle)",
+        ),
+        # The agreement's own page says the same of its signing.
+        ("/doc/agreement/berlin-siemens-innovationscampus-2018?lang=en", "by October 2018"),
+        ("/doc/agreement/berlin-siemens-innovationscampus-2018?lang=de", "spätestens Oktober 2018"),
+        # A stated date says so, and how many sources state it.
+        ("/doc/city/dortmund?lang=en", "since 9 December 2016 (stated in 1 source)"),
+        ("/doc/agreement/dortmund-alliance-mou-2017?lang=de", "8. Juni 2017 (genannt in 1 Quelle)"),
+    ],
+)
 def test_pages_tell_a_stated_date_from_a_bound(client: httpx.Client, url: str, expected: str) -> None:
     response = client.get(url, headers={"Accept": BROWSER})
     assert response.status_code == 200

@@ -29,8 +29,11 @@ CASES = [
     ("application/json, text/turtle;q=0.8", RDF, "text/turtle"),
     ("garbage, text/turtle", RDF, "text/turtle"),
     ("text/turtle;q=abc, text/html;q=0.2", RDF, "text/html"),
-    ("application/sparql-results+json", ["application/sparql-results+json", "text/csv"],
-     "application/sparql-results+json"),
+    (
+        "application/sparql-results+json",
+        ["application/sparql-results+json", "text/csv"],
+        "application/sparql-results+json",
+    ),
     ("text/csv;q=1, */*;q=0.5", ["application/sparql-results+json", "text/csv"], "text/csv"),
 ]
 

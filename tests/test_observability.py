@@ -117,8 +117,19 @@ def test_one_access_log_line_per_request(client: TestClient, access_log: _Lines)
     client.get("/id/city/dortmund", follow_redirects=False)
     assert len(access_log.lines) == 2
     first, second = access_log.lines
-    assert set(first) == {"time", "request_id", "client", "method", "path", "route", "query_length", "status",
-                          "bytes", "duration_ms", "user_agent"}
+    assert set(first) == {
+        "time",
+        "request_id",
+        "client",
+        "method",
+        "path",
+        "route",
+        "query_length",
+        "status",
+        "bytes",
+        "duration_ms",
+        "user_agent",
+    }
     assert first["request_id"] == "log-1"
     assert first["method"] == "GET"
     assert first["path"] == "/api/v1/city"
@@ -175,14 +186,22 @@ def test_requests_are_counted_by_route_template_not_by_path(client: TestClient) 
     after = client.get("/metrics").text
     requests = "smartcity_kg_http_requests_total"
     item = "/api/v1/{type}/{key}"
-    assert value(after, requests, method="GET", route=item, status="200") == \
-        value(before, requests, method="GET", route=item, status="200") + 1
-    assert value(after, requests, method="GET", route=item, status="404") == \
-        value(before, requests, method="GET", route=item, status="404") + 2
-    assert value(after, requests, method="GET", route="unmatched", status="404") == \
-        value(before, requests, method="GET", route="unmatched", status="404") + 1
-    assert value(after, requests, method="other", route="/health", status="405") == \
-        value(before, requests, method="other", route="/health", status="405") + 1
+    assert (
+        value(after, requests, method="GET", route=item, status="200")
+        == value(before, requests, method="GET", route=item, status="200") + 1
+    )
+    assert (
+        value(after, requests, method="GET", route=item, status="404")
+        == value(before, requests, method="GET", route=item, status="404") + 2
+    )
+    assert (
+        value(after, requests, method="GET", route="unmatched", status="404")
+        == value(before, requests, method="GET", route="unmatched", status="404") + 1
+    )
+    assert (
+        value(after, requests, method="other", route="/health", status="405")
+        == value(before, requests, method="other", route="/health", status="405") + 1
+    )
     assert "no-such-city" not in after and "BREW" not in after
 
 
@@ -192,8 +211,13 @@ def test_latency_histogram_is_cumulative_and_complete(client: TestClient) -> Non
     found = samples(client.get("/metrics").text)
     name = "smartcity_kg_http_request_duration_seconds"
     route = ("route", "/api/v1/search")
-    buckets = sorted(((float(dict(labels)["le"]), count) for (metric, labels), count in found.items()
-                      if metric == f"{name}_bucket" and route in labels))
+    buckets = sorted(
+        (
+            (float(dict(labels)["le"]), count)
+            for (metric, labels), count in found.items()
+            if metric == f"{name}_bucket" and route in labels
+        )
+    )
     counts = [count for _, count in buckets]
     assert buckets[-1][0] == float("inf")
     assert counts == sorted(counts)
@@ -220,8 +244,9 @@ def test_event_names_are_checked(name: str) -> None:
         record(name)
 
 
-def test_an_unexpected_error_is_a_json_500_naming_the_request_id(client: TestClient, access_log: _Lines,
-                                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unexpected_error_is_a_json_500_naming_the_request_id(
+    client: TestClient, access_log: _Lines, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.ERROR, logger="smartcity_kg.api"):
         answered = client.get("/test-only/boom", headers={"X-Request-ID": "bug-1"})
     assert answered.status_code == 500
@@ -232,8 +257,7 @@ def test_an_unexpected_error_is_a_json_500_naming_the_request_id(client: TestCli
     assert any("unexpected error" in entry.getMessage() for entry in caplog.records)  # still logged in full
     assert access_log.lines[-1]["status"] == 500
     metrics = client.get("/metrics").text
-    assert value(metrics, "smartcity_kg_http_requests_total", method="GET", route="/test-only/boom",
-                 status="500") >= 1
+    assert value(metrics, "smartcity_kg_http_requests_total", method="GET", route="/test-only/boom", status="500") >= 1
 
 
 @pytest.mark.slow
@@ -242,8 +266,7 @@ def test_the_real_server_sends_ids_and_metrics(live_server: Server) -> None:
         assert http.get("/health", headers={"X-Request-ID": "live-1"}).headers["X-Request-ID"] == "live-1"
         metrics = http.get("/metrics")
     assert metrics.headers["content-type"] == PROMETHEUS
-    assert value(metrics.text, "smartcity_kg_http_requests_total", method="GET", route="/health",
-                 status="200") >= 1
+    assert value(metrics.text, "smartcity_kg_http_requests_total", method="GET", route="/health", status="200") >= 1
 
 
 def _event(metrics: str, event: str) -> int:
@@ -254,8 +277,12 @@ def _event(metrics: str, event: str) -> int:
 def test_sparql_refusals_and_cache_hits_are_counted(live_server: Server) -> None:
     with live_server.client() as client:
         before = client.get("/metrics").text
-        assert client.get("/sparql", params={"query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}
-                          ).status_code == 400
+        assert (
+            client.get(
+                "/sparql", params={"query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}
+            ).status_code
+            == 400
+        )
         for _ in range(2):  # the second identical query is answered from the cache
             assert client.get("/sparql", params={"query": "ASK { ?s a ?o }"}).status_code == 200
         after = client.get("/metrics").text

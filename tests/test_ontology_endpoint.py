@@ -36,16 +36,21 @@ def ontology() -> Graph:
 
 
 def terms(ontology: Graph) -> list[URIRef]:
-    found = [term for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
-             for term in ontology.subjects(RDF.type, kind) if isinstance(term, URIRef) and str(term).startswith(SCK)]
+    found = [
+        term
+        for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+        for term in ontology.subjects(RDF.type, kind)
+        if isinstance(term, URIRef) and str(term).startswith(SCK)
+    ]
     assert found, "the ontology declares no terms"
     return sorted(found)
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda fmt: fmt.suffix)
 @pytest.mark.parametrize("by_suffix", [True, False], ids=["suffix", "accept"])
-def test_the_ontology_in_each_format_is_the_ontology_file(client: httpx.Client, ontology: Graph, fmt: Format,
-                                                          by_suffix: bool) -> None:
+def test_the_ontology_in_each_format_is_the_ontology_file(
+    client: httpx.Client, ontology: Graph, fmt: Format, by_suffix: bool
+) -> None:
     response = negotiated(client, "/ontology", fmt, by_suffix, offered=FORMATS, browser=BROWSER)
     if fmt.parser == "json-ld":  # the context the document names, as the server publishes it, put inline
         document = response.json()
@@ -64,30 +69,40 @@ def test_a_browser_gets_the_documentation(client: httpx.Client) -> None:
     assert response.headers["etag"] == client.get("/ontology.html").headers["etag"]  # the same representation
 
 
-def test_the_page_documents_every_term_with_both_labels_and_its_definition(client: httpx.Client,
-                                                                          ontology: Graph) -> None:
+def test_the_page_documents_every_term_with_both_labels_and_its_definition(
+    client: httpx.Client, ontology: Graph
+) -> None:
     page = html.unescape(client.get("/ontology.html").text)
     for term in terms(ontology):
-        local = str(term)[len(SCK):]
+        local = str(term)[len(SCK) :]
         assert f'id="{local}"' in page, f"{local} has no entry (so {term} does not resolve)"
         entry = page.split(f'id="{local}"', 1)[1].split("</section>", 1)[0]
         for lang in ("en", "de"):
-            label = next((o for o in ontology.objects(term, RDFS.label)
-                          if isinstance(o, Literal) and o.language == lang), None)
+            label = next(
+                (o for o in ontology.objects(term, RDFS.label) if isinstance(o, Literal) and o.language == lang), None
+            )
             assert label is not None, f"{local} has no {lang} label in the ontology"
             assert str(label) in entry, f"{local}: {lang} label missing"
         definition = ontology.value(term, URIRef("http://www.w3.org/2004/02/skos/core#definition"))
         assert definition is not None and str(definition) in entry
 
 
-@pytest.mark.parametrize(("term", "shown"), [
-    ("Alliance", ['href="http://www.w3.org/ns/org#OrganizationalCollaboration"', ">org:OrganizationalCollaboration<",
-                  ">schema:Consortium<"]),
-    ("municipalityOf", ['href="/ontology#Municipality"', 'href="/ontology#City"']),
-    ("ags", ['href="http://purl.org/dc/terms/identifier"', ">xsd:string<"]),
-])
-def test_entries_show_domain_range_and_super_terms_as_links(client: httpx.Client, term: str,
-                                                            shown: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("term", "shown"),
+    [
+        (
+            "Alliance",
+            [
+                'href="http://www.w3.org/ns/org#OrganizationalCollaboration"',
+                ">org:OrganizationalCollaboration<",
+                ">schema:Consortium<",
+            ],
+        ),
+        ("municipalityOf", ['href="/ontology#Municipality"', 'href="/ontology#City"']),
+        ("ags", ['href="http://purl.org/dc/terms/identifier"', ">xsd:string<"]),
+    ],
+)
+def test_entries_show_domain_range_and_super_terms_as_links(client: httpx.Client, term: str, shown: list[str]) -> None:
     entry = client.get("/ontology.html").text.split(f'id="{term}"', 1)[1].split("</section>", 1)[0]
     for fragment in shown:
         assert fragment in entry
@@ -98,12 +113,15 @@ def test_the_page_speaks_german_when_asked(client: httpx.Client) -> None:
     assert '<html lang="de">' in page and ">Klassen<" in page
 
 
-@pytest.mark.parametrize(("url", "accept", "status"), [
-    ("/ontology.nt", "*/*", 404),
-    ("/ontology.yaml", "*/*", 404),
-    ("/ontology", "image/png", 406),
-    ("/ontology?format=csv", "*/*", 400),
-])
+@pytest.mark.parametrize(
+    ("url", "accept", "status"),
+    [
+        ("/ontology.nt", "*/*", 404),
+        ("/ontology.yaml", "*/*", 404),
+        ("/ontology", "image/png", 406),
+        ("/ontology?format=csv", "*/*", 400),
+    ],
+)
 def test_what_is_not_offered_is_refused_clearly(client: httpx.Client, url: str, accept: str, status: int) -> None:
     response = client.get(url, headers={"Accept": accept})
     assert response.status_code == status

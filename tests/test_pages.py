@@ -84,15 +84,22 @@ def doc(iri: str) -> str:
     return "/doc/" + iri.removeprefix(NAMESPACE + "id/")
 
 
-def test_landing_is_html_and_names_size_date_licence_and_sources(landing: httpx.Response, store: EmbeddedStore,
-                                                                 coverage: Coverage) -> None:
+def test_landing_is_html_and_names_size_date_licence_and_sources(
+    landing: httpx.Response, store: EmbeddedStore, coverage: Coverage
+) -> None:
     assert landing.headers["content-type"].startswith("text/html")
     text = landing.text
     assert f'datetime="{store.manifest.modified}"' in text
     assert "CC BY 4.0" in text
     assert f"<strong>{coverage.counts['Source']}</strong> sources" in text
-    for name, what in (("Alliance", "alliances and partnerships"), ("City", "cities"), ("Company", "companies"),
-                       ("Agreement", "agreements"), ("Pilot", "pilots"), ("Membership", "memberships")):
+    for name, what in (
+        ("Alliance", "alliances and partnerships"),
+        ("City", "cities"),
+        ("Company", "companies"),
+        ("Agreement", "agreements"),
+        ("Pilot", "pilots"),
+        ("Membership", "memberships"),
+    ):
         assert f'<span class="number">{coverage.counts[name]}</span> <span class="what">{what}</span>' in text
 
 
@@ -107,7 +114,7 @@ def test_landing_lists_every_alliance_with_its_members(landing: httpx.Response, 
     hrefs = {href for href, _ in links}
     alliances = select(store, "SELECT ?a WHERE { ?a a <https://w3id.org/smartcity-kg/ontology#Alliance> }")
     assert len(alliances) > 10
-    assert {doc(iri) for iri, in alliances} <= hrefs
+    assert {doc(iri) for (iri,) in alliances} <= hrefs
     assert ("/doc/alliance/drei-gewinnt", "Drei gewinnt") in links
     curated = yaml.safe_load((DATA / "alliances" / "drei-gewinnt.yaml").read_text(encoding="utf-8"))
     (record,) = curated["alliances"]
@@ -125,22 +132,26 @@ def test_landing_shows_the_coverage_tables(landing: httpx.Response, coverage: Co
     for land, n in coverage.alliances_by_land.items():
         assert f'<tr><td>{land}</td><td class="n">{n}</td></tr>' in text
     for iri, label, alliances, agreements in coverage.vendors:
-        assert (f'<tr><td><a href="{doc(iri)}">{escape(label)}</a></td><td class="n">{alliances}</td>'
-                f'<td class="n">{agreements}</td></tr>') in text
+        assert (
+            f'<tr><td><a href="{doc(iri)}">{escape(label)}</a></td><td class="n">{alliances}</td>'
+            f'<td class="n">{agreements}</td></tr>'
+        ) in text
     for name, _, cities, alliances in coverage.countries():
         assert f'<tr><td>{name}</td><td class="n">{cities}</td><td class="n">{alliances}</td></tr>' in text
     for role, memberships, members in coverage.memberships_by_role:
         assert f'<tr><td>{role}</td><td class="n">{memberships}</td><td class="n">{members}</td></tr>' in text
     for what, now, goal, reached in coverage.landscape():
-        assert (f'<tr><td>{what}</td><td class="n">{now}</td><td>{goal}</td>'
-                f'<td>{"yes" if reached else "no"}</td></tr>') in text
+        assert (
+            f'<tr><td>{what}</td><td class="n">{now}</td><td>{goal}</td><td>{"yes" if reached else "no"}</td></tr>'
+        ) in text
 
 
 def test_every_link_on_the_landing_page_leads_somewhere(landing: httpx.Response, client: httpx.Client) -> None:
     local = sorted({href.split("#", 1)[0] for href, _ in Page(landing.text).links if href.startswith("/")} - {""})
     assert len(local) > 50
-    broken = [(href, status) for href in local
-              if (status := client.head(href, follow_redirects=True).status_code) >= 400]
+    broken = [
+        (href, status) for href in local if (status := client.head(href, follow_redirects=True).status_code) >= 400
+    ]
     assert broken == []
 
 

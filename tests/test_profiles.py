@@ -20,9 +20,23 @@ ALL_PANELS = [(kind, panel.key) for kind in PROFILE_KINDS for panel in load_pane
 
 def test_every_kind_has_its_panels() -> None:
     keys = {key for _, key in ALL_PANELS}
-    assert {"alliance-summary", "alliance-members", "alliance-map", "alliance-timeline", "alliance-agreements-pilots",
-            "alliance-related", "alliance-sources", "city-summary", "city-alliances", "city-partners", "city-map",
-            "company-summary", "company-cities", "company-map", "company-timeline"} <= keys
+    assert {
+        "alliance-summary",
+        "alliance-members",
+        "alliance-map",
+        "alliance-timeline",
+        "alliance-agreements-pilots",
+        "alliance-related",
+        "alliance-sources",
+        "city-summary",
+        "city-alliances",
+        "city-partners",
+        "city-map",
+        "company-summary",
+        "company-cities",
+        "company-map",
+        "company-timeline",
+    } <= keys
 
 
 @pytest.mark.parametrize(("kind", "key"), ALL_PANELS)
@@ -66,12 +80,12 @@ def test_the_alliance_page_shows_panels_not_generic_lists(client: httpx.Client) 
         assert f'id="panel-{key}"' in page
     assert ">objective 1<" not in page  # objectives are shown in words
     assert "Linked from" not in page
-    summary = page[page.index('id="panel-alliance-summary"'):]
-    summary = summary[:summary.index("</section>")]
+    summary = page[page.index('id="panel-alliance-summary"') :]
+    summary = summary[: summary.index("</section>")]
     assert summary.count(">Smart education<") == 1  # the themes once, by their concept
     assert "Smart Education" not in summary
-    member_map = page[page.index('id="panel-alliance-map"'):]
-    assert "POINT(" in member_map[:member_map.index("</section>")]  # the member towns' points, for the map view
+    member_map = page[page.index('id="panel-alliance-map"') :]
+    assert "POINT(" in member_map[: member_map.index("</section>")]  # the member towns' points, for the map view
     # No interactive element inside another: the query's summary holds text only, the link sits beside it.
     assert not re.search(r"<summary>[^<]*<a ", page)
 

@@ -89,9 +89,13 @@ def _bulk(folder: Path, alliances: int) -> None:
     for n in range(alliances):
         lines += [f"  - key: bulk-{n}", f"    name: {{de: Bund {n}}}", "    members:"]
         for member in ("city:alpha", "city:beta", "company:acme"):
-            lines += [f"      - member: {member}", "        role: member", f'        since: "{2000 + n % 20}"',
-                      "        citations: [{source: report-a, at: paragraph 1, claim: Names the member and the year,"
-                      f' date: "{2000 + n % 20}"}}]']
+            lines += [
+                f"      - member: {member}",
+                "        role: member",
+                f'        since: "{2000 + n % 20}"',
+                "        citations: [{source: report-a, at: paragraph 1, claim: Names the member and the year,"
+                f' date: "{2000 + n % 20}"}}]',
+            ]
         lines.append("    citations: [{source: report-a, at: headline, claim: Names the alliance.}]")
     (folder / "bulk.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -127,8 +131,10 @@ def test_build_killed_at_any_moment_leaves_the_previous_store_serving(tmp_path: 
 def test_query_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "s"
     manifest, _ = run_build(MINI, store, NS)
-    query = ("SELECT ?label WHERE { ?m <http://www.w3.org/ns/org#organization> ?a ; "
-             "<http://www.w3.org/ns/org#member>/<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label")
+    query = (
+        "SELECT ?label WHERE { ?m <http://www.w3.org/ns/org#organization> ?a ; "
+        "<http://www.w3.org/ns/org#member>/<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label"
+    )
     assert main(["query", "--store", str(store), "--format", "json", query]) == 0
     rows = json.loads(capsys.readouterr().out)["results"]["bindings"]
     assert [row["label"]["value"] for row in rows] == ["ACME", "Betadorf", "Stadt Alphastadt"]
@@ -143,7 +149,9 @@ def test_query_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixture
         assert main(["export", "--store", str(store), "--format", fmt, "-o", str(out)]) == 0
         quads = list(ox.parse(out.read_bytes(), format=ox_format))
         assert len(quads) == manifest.triples and {str(q.graph_name) for q in quads} == {
-            f"<{NS}graph/data>", f"<{NS}graph/ontology>"}, fmt
+            f"<{NS}graph/data>",
+            f"<{NS}graph/ontology>",
+        }, fmt
 
 
 def test_query_without_a_store_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,8 +165,9 @@ def test_usage_error_exits_2() -> None:
     assert caught.value.code == 2
 
 
-def test_a_full_disk_fails_cleanly_and_keeps_the_published_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_full_disk_fails_cleanly_and_keeps_the_published_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = tmp_path / "s"
     first, _ = run_build(MINI, store, NS)
     data = tmp_path / "data"
@@ -191,12 +200,13 @@ def _flip(store: Path) -> None:
     for file in (build / "oxigraph").glob("*.sst"):
         data = bytearray(file.read_bytes())
         middle = len(data) // 2
-        data[middle:middle + 40] = bytes(byte ^ 0xFF for byte in data[middle:middle + 40])
+        data[middle : middle + 40] = bytes(byte ^ 0xFF for byte in data[middle : middle + 40])
         file.write_bytes(bytes(data))
 
 
 def test_a_store_damaged_but_openable_is_unavailable_with_the_repair_command(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = tmp_path / "s"
     run_build(MINI, store, NS)
     _flip(store)
@@ -219,7 +229,7 @@ def test_a_store_damaged_but_openable_is_unavailable_with_the_repair_command(
 def _truncate_manifest(store: Path) -> None:
     build, _ = current_build(store)
     for file in (build / "oxigraph").glob("MANIFEST-*"):
-        file.write_bytes(file.read_bytes()[:len(file.read_bytes()) // 2])
+        file.write_bytes(file.read_bytes()[: len(file.read_bytes()) // 2])
 
 
 def _write_after_publishing(store: Path) -> None:
@@ -239,12 +249,16 @@ def _forget_checksums(store: Path, value: object) -> None:
     (build / "build.json").write_text(json.dumps(fields), encoding="utf-8")
 
 
-@pytest.mark.parametrize("damage", [
-    _truncate_manifest,
-    _write_after_publishing,
-    lambda store: _forget_checksums(store, None),
-    lambda store: _forget_checksums(store, []),
-], ids=["truncated-manifest", "written-after-publishing", "checksums-removed", "checksums-emptied"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _truncate_manifest,
+        _write_after_publishing,
+        lambda store: _forget_checksums(store, None),
+        lambda store: _forget_checksums(store, []),
+    ],
+    ids=["truncated-manifest", "written-after-publishing", "checksums-removed", "checksums-emptied"],
+)
 def test_a_store_whose_files_are_not_those_published_is_refused(tmp_path: Path, damage: Callable[[Path], None]) -> None:
     store = tmp_path / "s"
     run_build(MINI, store, NS)
@@ -286,8 +300,7 @@ def test_the_service_over_a_damaged_store_answers_503(tmp_path: Path) -> None:
     assert f"smartcity-kg build --store {store}" in log.decode(errors="replace")
 
 
-def test_query_command_reads_a_file_with_a_byte_order_mark(tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_query_command_reads_a_file_with_a_byte_order_mark(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "s"
     run_build(MINI, store, NS)
     query = tmp_path / "q.rq"
@@ -302,8 +315,12 @@ def test_query_command_is_capped_in_memory(tmp_path: Path) -> None:
     hog = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 1"
     command = [sys.executable, "-m", "api.cli", "query", "--store", str(store), hog]
     began = time.monotonic()
-    process = subprocess.Popen(command, env={**os.environ, "SMARTCITY_KG_QUERY_MEMORY_MB": "300"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, "SMARTCITY_KG_QUERY_MEMORY_MB": "300"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     assert process.stderr is not None
     stderr = process.stderr.read()
     # The peak of this command and the processes it waited for, not of every child this test run has had.
@@ -318,14 +335,15 @@ def test_query_command_is_capped_in_memory(tmp_path: Path) -> None:
     assert "memory allocation" not in said and "Traceback" not in said
 
 
-def test_query_command_refuses_service_as_the_endpoint_does(tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_query_command_refuses_service_as_the_endpoint_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "s"
     run_build(MINI, store, NS)
     canary = Canary()
     try:
-        for query in (f"SELECT * {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}",
-                      f"PREFIX : <{canary.url}>\nSELECT * WHERE {{ FILTER(EXISTS{{}}<?a)SERVICE:x#>\n{{}} }}"):
+        for query in (
+            f"SELECT * {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}",
+            f"PREFIX : <{canary.url}>\nSELECT * WHERE {{ FILTER(EXISTS{{}}<?a)SERVICE:x#>\n{{}} }}",
+        ):
             assert main(["query", "--store", str(store), query]) == 1
             said = " ".join(capsys.readouterr().err.split())
             assert "refused:" in said and "Traceback" not in said, said
@@ -339,8 +357,13 @@ def test_a_query_queued_across_two_publishes_follows_the_current_build(tmp_path:
     run_build(MINI, store, NS)
     first, _ = current_build(store)
     for number in range(2):  # the build before the current one is kept: two publishes remove the first
-        publish_store(f"<http://x/{number}> <http://x/p> <http://x/o> <http://x/g> .\n".encode(), store,
-                      namespace=NS, modified="2026-01-01T00:00:00+00:00", data_files=1)
+        publish_store(
+            f"<http://x/{number}> <http://x/p> <http://x/o> <http://x/g> .\n".encode(),
+            store,
+            namespace=NS,
+            modified="2026-01-01T00:00:00+00:00",
+            data_files=1,
+        )
     assert not first.exists()
     job = (str(first), "SELECT ?s { ?s ?p ?o }", "http://x/", None, None, True, "csv", "", 10, 2**20)
     status, payload, _, _ = Evaluator({}).run(job)
@@ -364,8 +387,12 @@ def test_concurrent_builds_of_the_same_data_never_remove_the_published_one(tmp_p
     watcher.start()
     try:
         with ThreadPoolExecutor(2) as pool:
-            builds = [pool.submit(publish_store, nquads, store, namespace=NS, modified="2026-01-01T00:00:00+00:00",
-                                  data_files=1) for _ in range(2)]
+            builds = [
+                pool.submit(
+                    publish_store, nquads, store, namespace=NS, modified="2026-01-01T00:00:00+00:00", data_files=1
+                )
+                for _ in range(2)
+            ]
             manifests = [build.result() for build in builds]
     finally:
         building = False

@@ -423,8 +423,16 @@ def test_an_unsorted_dump_is_refused_rather_than_misread(tmp_path: Path) -> None
 
 
 # Fetched before a restored build is published, and again after: every one must change.
-_RESTORED_PATHS = ("/catalog", "/changes", "/changes.atom", "/.well-known/void", "/doc/city/alpha",
-                   "/doc/city/alpha.ttl", "/dumps/graph.ttl", "/api/v1/city/alpha")
+_RESTORED_PATHS = (
+    "/catalog",
+    "/changes",
+    "/changes.atom",
+    "/.well-known/void",
+    "/doc/city/alpha",
+    "/doc/city/alpha.ttl",
+    "/dumps/graph.ttl",
+    "/api/v1/city/alpha",
+)
 
 
 def test_a_build_restored_while_serving_is_served_as_its_new_release(tmp_path: Path) -> None:
@@ -448,8 +456,11 @@ def test_a_build_restored_while_serving_is_served_as_its_new_release(tmp_path: P
             third, _ = run_build(data, store, NS)
             # The same content: its store stays as it was (a server or a query worker may have it open).
             assert engine.stat().st_ino == opened
-            asked = client.get("/sparql", params={"query": f"ASK {{ <{CHANGED}> ?p ?o }}"},
-                               headers={"Accept": "application/sparql-results+json"})
+            asked = client.get(
+                "/sparql",
+                params={"query": f"ASK {{ <{CHANGED}> ?p ?o }}"},
+                headers={"Accept": "application/sparql-results+json"},
+            )
             assert asked.json()["boolean"] is True
             assert third.build_id == first.build_id and third.release not in (first.release, second.release)
             assert client.get("/health").json()["release"] == third.release
@@ -566,14 +577,25 @@ def test_an_error_echoes_a_bounded_part_of_a_long_request(releases: TwoReleases,
 
 @pytest.mark.parametrize(
     ("variable", "value", "command"),
-    [("SMARTCITY_KG_KEEP_RELEASES", "-5", "build"), ("SMARTCITY_KG_QUERY_TIMEOUT", "abc", "serve"),
-     ("SMARTCITY_KG_PORT", "x" * 500, "serve"), ("SMARTCITY_KG_PORT", "99999", "serve")],
+    [
+        ("SMARTCITY_KG_KEEP_RELEASES", "-5", "build"),
+        ("SMARTCITY_KG_QUERY_TIMEOUT", "abc", "serve"),
+        ("SMARTCITY_KG_PORT", "x" * 500, "serve"),
+        ("SMARTCITY_KG_PORT", "99999", "serve"),
+    ],
 )
 def test_a_bad_setting_in_the_environment_is_a_one_line_usage_error(
     variable: str, value: str, command: str, tmp_path: Path
 ) -> None:
-    done = subprocess.run([sys.executable, "-m", "api.cli", command], cwd=tmp_path,
-                          env={**os.environ, variable: value}, capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", command],
+        cwd=tmp_path,
+        env={**os.environ, variable: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and variable in done.stderr and "Traceback" not in done.stderr
     assert str(ROOT) not in done.stderr and len(done.stderr) < 300
@@ -581,8 +603,14 @@ def test_a_bad_setting_in_the_environment_is_a_one_line_usage_error(
 
 
 def test_a_port_out_of_range_on_the_command_line_is_a_usage_error(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", "99999"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "99999"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2 and "1 to 65535" in done.stderr and not (tmp_path / "store").exists()
 
 
@@ -625,8 +653,15 @@ def test_the_data_date_is_its_last_commit_also_for_a_relative_data_folder(
         pytest.skip("git is not installed")
     shutil.copytree(MINI, tmp_path / "data")
     committed = "2026-03-04T05:06:07+00:00"
-    env = {**os.environ, "GIT_COMMITTER_DATE": committed, "GIT_AUTHOR_DATE": committed, "GIT_AUTHOR_NAME": "t",
-           "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    env = {
+        **os.environ,
+        "GIT_COMMITTER_DATE": committed,
+        "GIT_AUTHOR_DATE": committed,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
     for command in (["init", "-q"], ["add", "data"], ["commit", "-q", "-m", "data"]):
         subprocess.run(["git", *command], cwd=tmp_path, env=env, check=True, capture_output=True)
     for file in (tmp_path / "data").iterdir():

@@ -393,8 +393,9 @@ def test_a_server_extension_is_refused_before_it_reaches_the_server(
             assert standard.status_code == 200 and standard.json()["boolean"] is True
     finally:
         stop_server(server)
-    assert not any("bif:" in sent or "sql:" in sent or "DEFINE" in sent.upper() or "own#fn" in sent
-                   for sent in proxy.queries)
+    assert not any(
+        "bif:" in sent or "sql:" in sent or "DEFINE" in sent.upper() or "own#fn" in sent for sent in proxy.queries
+    )
 
 
 def test_a_query_the_server_refuses_is_reported_as_refused_not_as_unreachable(proxy: Proxy, tmp_path: Path) -> None:
@@ -415,8 +416,9 @@ def test_a_query_the_server_refuses_is_reported_as_refused_not_as_unreachable(pr
 
 def test_credentials_go_only_to_the_endpoint_that_asked_for_them(proxy: Proxy) -> None:
     proxy.credentials, proxy.protected = "writer:s3cret-Pw", "/update"
-    endpoints = RemoteEndpoints(f"{proxy.url}/query", f"{proxy.url}/update",
-                                credentials=Credentials("writer", "s3cret-Pw"))
+    endpoints = RemoteEndpoints(
+        f"{proxy.url}/query", f"{proxy.url}/update", credentials=Credentials("writer", "s3cret-Pw")
+    )
     with RemoteStore(endpoints, NS) as store:
         store.check()
         store.send("POST", f"{proxy.url}/update", b"INSERT DATA {}", "application/sparql-update")

@@ -76,8 +76,9 @@ def oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
 
 def _mini() -> bytes:
     mint = Minter(NS)
-    return to_nquads({str(mint.graph("data")): build_triples(load_records(MINI), NS),
-                      str(mint.graph("ontology")): load_ontology()})
+    return to_nquads(
+        {str(mint.graph("data")): build_triples(load_records(MINI), NS), str(mint.graph("ontology")): load_ontology()}
+    )
 
 
 def _publish(server: OxigraphServer, build_id: str = "test-build") -> Manifest:
@@ -92,8 +93,10 @@ def test_load_then_query_through_the_protocols(oxigraph: OxigraphServer) -> None
     with RemoteStore(oxigraph.endpoints, NS) as store:
         assert store.manifest == manifest
         assert len(store) == manifest.triples
-        outcome = store.query("SELECT ?label WHERE { ?m <http://www.w3.org/ns/org#member>/"
-                              "<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label")
+        outcome = store.query(
+            "SELECT ?label WHERE { ?m <http://www.w3.org/ns/org#member>/"
+            "<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label"
+        )
         assert isinstance(outcome, ox.QuerySolutions)
         labels = [row["label"].value for row in outcome]
     assert labels == ["ACME", "Betadorf", "Stadt Alphastadt"]
@@ -113,14 +116,14 @@ def test_values_are_bound_like_the_embedded_store(oxigraph: OxigraphServer) -> N
     assert triples and all(t.subject == acme for t in triples)
 
 
-def test_things_are_described_and_looked_up_as_on_the_embedded_store(oxigraph: OxigraphServer,
-                                                                      tmp_path: Path) -> None:
+def test_things_are_described_and_looked_up_as_on_the_embedded_store(oxigraph: OxigraphServer, tmp_path: Path) -> None:
     """/doc and /api/v1 read a thing with plain SPARQL 1.1, so another server's answers make the same thing."""
     manifest = _publish(oxigraph)
     publish_store(_mini(), tmp_path / "store", namespace=NS, modified=manifest.modified, data_files=2)
     embedded = open_embedded(tmp_path / "store")
-    things = embedded.query(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), '{NS}id/') "
-                            "&& !CONTAINS(STR(?s), '#')) }")
+    things = embedded.query(
+        f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), '{NS}id/') && !CONTAINS(STR(?s), '#')) }}"
+    )
     assert isinstance(things, ox.QuerySolutions)
     iris = sorted(row["s"].value for row in things)
     with RemoteStore(oxigraph.endpoints, NS) as remote:
@@ -139,8 +142,11 @@ def test_a_new_build_replaces_the_old_one_and_staging_graphs_are_gone(oxigraph: 
     second = _publish(oxigraph, "second")
     with RemoteStore(oxigraph.endpoints, NS) as store:
         assert store.manifest.build_id == "second" and len(store) == second.triples
-    names = httpx.post(oxigraph.endpoints.query, data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"},
-                       headers={"Accept": "text/csv"}).text.split()[1:]
+    names = httpx.post(
+        oxigraph.endpoints.query,
+        data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"},
+        headers={"Accept": "text/csv"},
+    ).text.split()[1:]
     assert sorted(names) == sorted(f"{NS}graph/{n}" for n in ("data", "ontology", "meta"))
 
 
@@ -169,56 +175,99 @@ def test_an_answer_over_the_byte_limit_is_refused_once_read_that_far(oxigraph: O
         return sum(1 for _ in received)
 
     with RemoteStore(oxigraph.endpoints, NS) as store:
+
         def ask(max_bytes: int) -> int:
-            return store.evaluate(query, graph=False, default_graph=store.graphs, named_graphs=store.graphs,
-                                  deadline=time.monotonic() + 30, read=rows, max_bytes=max_bytes)
+            return store.evaluate(
+                query,
+                graph=False,
+                default_graph=store.graphs,
+                named_graphs=store.graphs,
+                deadline=time.monotonic() + 30,
+                read=rows,
+                max_bytes=max_bytes,
+            )
 
         assert ask(10 * 2**20) == 5000
         with pytest.raises(AnswerTooLargeError, match="max_answer_bytes"):
             ask(2**20)
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("SELECT * WHERE { ?s ?p ?o }", "SELECT * WHERE { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }"),
-    ("SELECT * WHERE { ?s <urn:a{b> '{' }", "SELECT * WHERE { VALUES (?s) { (<urn:x>) }  ?s <urn:a{b> '{' }"),
-    ("# {\nASK { ?s ?p ?o }", "# {\nASK { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }"),
-    ("CONSTRUCT { ?s ?p ?o } where { ?s ?p ?o }",
-     "CONSTRUCT { ?s ?p ?o } where { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }"),
-    ('SELECT ("WHERE {" AS ?x) { ?s ?p ?o }', 'SELECT ("WHERE {" AS ?x) { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }'),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", "SELECT * WHERE { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }"),
+        ("SELECT * WHERE { ?s <urn:a{b> '{' }", "SELECT * WHERE { VALUES (?s) { (<urn:x>) }  ?s <urn:a{b> '{' }"),
+        ("# {\nASK { ?s ?p ?o }", "# {\nASK { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }"),
+        (
+            "CONSTRUCT { ?s ?p ?o } where { ?s ?p ?o }",
+            "CONSTRUCT { ?s ?p ?o } where { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }",
+        ),
+        ('SELECT ("WHERE {" AS ?x) { ?s ?p ?o }', 'SELECT ("WHERE {" AS ?x) { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }'),
+    ],
+)
 def test_bind_values_opens_the_first_group(query: str, expected: str) -> None:
     assert bind_values(query, {"s": ox.NamedNode("urn:x")}) == expected
 
 
-def test_build_command_publishes_onto_the_remote_server(oxigraph: OxigraphServer,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_command_publishes_onto_the_remote_server(
+    oxigraph: OxigraphServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     endpoints = oxigraph.endpoints
     assert main(["build", "--data", str(MINI), "--sparql-endpoint", endpoints.query]) == 2
     assert "--graph-store" in capsys.readouterr().err
-    assert main(["build", "--data", str(MINI), "--sparql-endpoint", endpoints.query, "--graph-store",
-                 str(endpoints.graph_store), "--update-endpoint", str(endpoints.update)]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(MINI),
+                "--sparql-endpoint",
+                endpoints.query,
+                "--graph-store",
+                str(endpoints.graph_store),
+                "--update-endpoint",
+                str(endpoints.update),
+            ]
+        )
+        == 0
+    )
     with RemoteStore(endpoints, NS) as store:
         assert store.manifest.triples == len(store) > 0
 
 
-def test_service_on_a_remote_store_answers_fails_over_and_recovers(oxigraph: OxigraphServer,
-                                                                   tmp_path: Path) -> None:
+def test_service_on_a_remote_store_answers_fails_over_and_recovers(oxigraph: OxigraphServer, tmp_path: Path) -> None:
     endpoints = oxigraph.endpoints
     manifest = _publish(oxigraph)
-    server = start_server(tmp_path / "unused-store", env={
-        "SMARTCITY_KG_SPARQL_ENDPOINT": endpoints.query, "SMARTCITY_KG_GRAPH_STORE": str(endpoints.graph_store),
-        "SMARTCITY_KG_UPDATE_ENDPOINT": str(endpoints.update)})
+    server = start_server(
+        tmp_path / "unused-store",
+        env={
+            "SMARTCITY_KG_SPARQL_ENDPOINT": endpoints.query,
+            "SMARTCITY_KG_GRAPH_STORE": str(endpoints.graph_store),
+            "SMARTCITY_KG_UPDATE_ENDPOINT": str(endpoints.update),
+        },
+    )
     try:
         with server.client() as client:
             health = client.get("/health")
             assert health.status_code == 200 and health.json()["triples"] == manifest.triples
-            members = client.get("/sparql", params={"query": (
-                "SELECT ?label WHERE { ?m <http://www.w3.org/ns/org#member>/<http://www.w3.org/2000/01/rdf-schema#"
-                "label> ?label } ORDER BY ?label")}, headers={"Accept": "text/csv"})
+            members = client.get(
+                "/sparql",
+                params={
+                    "query": (
+                        "SELECT ?label WHERE { ?m <http://www.w3.org/ns/org#member>/<http://www.w3.org/2000/01/rdf-schema#"
+                        "label> ?label } ORDER BY ?label"
+                    )
+                },
+                headers={"Accept": "text/csv"},
+            )
             assert members.status_code == 200
             assert members.text.split() == ["label", "ACME", "Betadorf", "Stadt", "Alphastadt"]
-            assert client.get("/sparql", params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> "
-                                                           "{ ?s ?p ?o } }"}).status_code == 400
+            assert (
+                client.get(
+                    "/sparql", params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}
+                ).status_code
+                == 400
+            )
             doc = client.get("/doc/company/acme.ttl")
             assert doc.status_code == 200 and "ACME" in doc.text
             assert client.get("/api/v1/company/acme").json()["label"] == "ACME"
@@ -240,8 +289,7 @@ def test_service_on_a_remote_store_answers_fails_over_and_recovers(oxigraph: Oxi
         stop_server(server)
 
 
-def test_a_torn_graph_is_not_served_and_health_says_how_to_repair_it(oxigraph: OxigraphServer,
-                                                                     tmp_path: Path) -> None:
+def test_a_torn_graph_is_not_served_and_health_says_how_to_repair_it(oxigraph: OxigraphServer, tmp_path: Path) -> None:
     _publish(oxigraph)
     endpoints = oxigraph.endpoints
     server = start_server(tmp_path / "unused-store", env={"SMARTCITY_KG_SPARQL_ENDPOINT": endpoints.query})
@@ -249,10 +297,13 @@ def test_a_torn_graph_is_not_served_and_health_says_how_to_repair_it(oxigraph: O
         with server.client() as client:
             assert client.get("/health").status_code == 200
             # As a server that stopped before writing all of a graph to disk comes back: statements missing.
-            tear = (f"DELETE {{ GRAPH <{NS}graph/data> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{NS}graph/data> "
-                    "{ ?s ?p ?o FILTER(?p = <http://www.w3.org/2000/01/rdf-schema#label>) } }")
-            httpx.post(str(endpoints.update), content=tear, headers={"Content-Type": "application/sparql-update"},
-                       timeout=10).raise_for_status()
+            tear = (
+                f"DELETE {{ GRAPH <{NS}graph/data> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{NS}graph/data> "
+                "{ ?s ?p ?o FILTER(?p = <http://www.w3.org/2000/01/rdf-schema#label>) } }"
+            )
+            httpx.post(
+                str(endpoints.update), content=tear, headers={"Content-Type": "application/sparql-update"}, timeout=10
+            ).raise_for_status()
             torn = client.get("/health")
             assert torn.status_code == 503 and "smartcity-kg build" in torn.json()["detail"]
             assert endpoints.query not in torn.text
@@ -262,15 +313,31 @@ def test_a_torn_graph_is_not_served_and_health_says_how_to_repair_it(oxigraph: O
         stop_server(server)
 
 
-@pytest.mark.parametrize(("options", "said"), [
-    (["serve", "--sparql-endpoint", "file:///etc/passwd"], "--sparql-endpoint must be an http:// or https:// URL"),
-    (["build", "--sparql-endpoint", "http://127.0.0.1:9/query", "--graph-store", "gopher://127.0.0.1:9/store",
-      "--update-endpoint", "http://127.0.0.1:9/update"], "--graph-store must be an http"),
-    (["serve", "--sparql-endpoint", "http://127.0.0.1:9/query", "--remote-password", "pw-without-user"],
-     "a password for the remote SPARQL server is set"),
-])
-def test_unusable_remote_settings_are_refused_at_start(options: list[str], said: str,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["serve", "--sparql-endpoint", "file:///etc/passwd"], "--sparql-endpoint must be an http:// or https:// URL"),
+        (
+            [
+                "build",
+                "--sparql-endpoint",
+                "http://127.0.0.1:9/query",
+                "--graph-store",
+                "gopher://127.0.0.1:9/store",
+                "--update-endpoint",
+                "http://127.0.0.1:9/update",
+            ],
+            "--graph-store must be an http",
+        ),
+        (
+            ["serve", "--sparql-endpoint", "http://127.0.0.1:9/query", "--remote-password", "pw-without-user"],
+            "a password for the remote SPARQL server is set",
+        ),
+    ],
+)
+def test_unusable_remote_settings_are_refused_at_start(
+    options: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert (serve_main(options) if options[0] == "serve" else main(options)) == 2
     output = " ".join(capsys.readouterr().err.split())
     assert said in output and "pw-without-user" not in output

@@ -21,8 +21,10 @@ from tests.conftest import DATA, NAMESPACE
 ORG = "http://www.w3.org/ns/org#"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
-PREFIXES = (f"PREFIX org: <{ORG}>\nPREFIX sck: <{SCK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-            "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n")
+PREFIXES = (
+    f"PREFIX org: <{ORG}>\nPREFIX sck: <{SCK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
+)
 
 
 def select(store: EmbeddedStore, query: str, **bound: ox.NamedNode | ox.Literal) -> list[ox.QuerySolution]:
@@ -58,10 +60,15 @@ def test_cities_of_an_alliance_are_its_curated_member_towns(client: httpx.Client
     body = get_json(client, "/api/v1/city", alliance="drei-gewinnt")
     assert {item["key"] for item in body["items"]} == curated
     assert body["total"] == 3
-    assert all(item["type"] == "city" and item["label"] and item["id"] == str(thing("city", item["key"]).value)
-               for item in body["items"])
-    rows = select(store, "SELECT DISTINCT ?city ?a WHERE { ?m org:organization ?a ; org:member ?mun . "
-                         "?mun sck:municipalityOf ?city }", a=thing("alliance", "drei-gewinnt"))
+    assert all(
+        item["type"] == "city" and item["label"] and item["id"] == str(thing("city", item["key"]).value)
+        for item in body["items"]
+    )
+    rows = select(
+        store,
+        "SELECT DISTINCT ?city ?a WHERE { ?m org:organization ?a ; org:member ?mun . ?mun sck:municipalityOf ?city }",
+        a=thing("alliance", "drei-gewinnt"),
+    )
     assert {key(row["city"].value) for row in rows} == curated
 
 
@@ -69,8 +76,12 @@ def test_alliance_lookup_resolves_memberships_roles_and_sources(client: httpx.Cl
     body = get_json(client, "/api/v1/alliance/drei-gewinnt")
     assert body["id"] == thing("alliance", "drei-gewinnt").value and body["type"] == "alliance"
     memberships = {m["id"]: m for m in body["memberships"]}
-    rows = select(store, "SELECT ?a ?m ?member ?role ?start WHERE { ?m org:organization ?a ; org:member ?member ; "
-                         "org:role ?role OPTIONAL { ?m sck:startDate ?start } }", a=thing("alliance", "drei-gewinnt"))
+    rows = select(
+        store,
+        "SELECT ?a ?m ?member ?role ?start WHERE { ?m org:organization ?a ; org:member ?member ; "
+        "org:role ?role OPTIONAL { ?m sck:startDate ?start } }",
+        a=thing("alliance", "drei-gewinnt"),
+    )
     assert set(memberships) == {row["m"].value for row in rows}
     for row in rows:
         membership = memberships[row["m"].value]
@@ -92,9 +103,14 @@ def test_alliance_lookup_resolves_memberships_roles_and_sources(client: httpx.Cl
 
 @pytest.mark.parametrize("member", ["dortmund", "huawei"])
 def test_member_filter_agrees_with_sparql(client: httpx.Client, store: EmbeddedStore, member: str) -> None:
-    rows = select(store, "SELECT DISTINCT ?a ?mun ?com ?org WHERE { ?a org:hasMembership ?m . "
-                         "{ ?m org:member ?mun } UNION { ?m org:member ?com } UNION { ?m org:member ?org } }",
-                  mun=thing("municipality", member), com=thing("company", member), org=thing("organization", member))
+    rows = select(
+        store,
+        "SELECT DISTINCT ?a ?mun ?com ?org WHERE { ?a org:hasMembership ?m . "
+        "{ ?m org:member ?mun } UNION { ?m org:member ?com } UNION { ?m org:member ?org } }",
+        mun=thing("municipality", member),
+        com=thing("company", member),
+        org=thing("organization", member),
+    )
     expected = sorted(key(row["a"].value) for row in rows)
     assert expected, f"the curated data names {member} in alliances"
     body = get_json(client, "/api/v1/alliance", member=member)
@@ -103,15 +119,21 @@ def test_member_filter_agrees_with_sparql(client: httpx.Client, store: EmbeddedS
 
 def filter_values(store: EmbeddedStore) -> dict[str, str]:
     """A key for each filter that the graph uses, so that every filter has something to find."""
+
     def first(query: str) -> str:
         return key(select(store, f"SELECT ?v WHERE {{ {query} }} ORDER BY ?v LIMIT 1")[0]["v"].value)
 
-    return {"member": first("?m org:member ?v . ?v a sck:Company"),
-            "company": first("?m org:member ?v . ?v a sck:Company"),
-            "city": first("?m org:member ?mun . ?mun sck:municipalityOf ?v"),
-            "alliance": first("?m org:organization ?v"), "theme": first("?a a sck:Alliance ; sck:theme ?v"),
-            "role": first("?m a org:Membership ; org:role ?v"),
-            "post_role": first("?p a org:Post ; org:role ?v"), "active_on": "2017-06-30", "q": "smart"}
+    return {
+        "member": first("?m org:member ?v . ?v a sck:Company"),
+        "company": first("?m org:member ?v . ?v a sck:Company"),
+        "city": first("?m org:member ?mun . ?mun sck:municipalityOf ?v"),
+        "alliance": first("?m org:organization ?v"),
+        "theme": first("?a a sck:Alliance ; sck:theme ?v"),
+        "role": first("?m a org:Membership ; org:role ?v"),
+        "post_role": first("?p a org:Post ; org:role ?v"),
+        "active_on": "2017-06-30",
+        "q": "smart",
+    }
 
 
 @pytest.mark.parametrize("kind", sorted(FILTERS))
@@ -140,15 +162,17 @@ def test_pages_walk_every_source_once_in_key_order(client: httpx.Client, store: 
     assert seen == expected
 
 
-def test_active_on_counts_a_year_precise_start_from_its_first_day(client: httpx.Client,
-                                                                   store: EmbeddedStore) -> None:
+def test_active_on_counts_a_year_precise_start_from_its_first_day(client: httpx.Client, store: EmbeddedStore) -> None:
     """A membership that began "in 2016" is running on 2016-01-01 (it may have), not on 2015-12-31."""
-    rows = select(store, """SELECT ?a ?member ?start WHERE {
+    rows = select(
+        store,
+        """SELECT ?a ?member ?start WHERE {
         ?m org:organization ?a ; org:member ?member ; sck:startDate ?start ; sck:startEarliest ?from .
         FILTER(DATATYPE(?start) = xsd:gYear)
         FILTER NOT EXISTS { ?m sck:endLatest ?end }
         FILTER NOT EXISTS { ?other org:organization ?a ; org:member ?member ; sck:startEarliest ?earlier .
-                            FILTER(?earlier < ?from) } } ORDER BY ?a ?member""")
+                            FILTER(?earlier < ?from) } } ORDER BY ?a ?member""",
+    )
     assert rows, "the curated data has year-precise membership starts"
     alliance, member, year = key(rows[0]["a"].value), rows[0]["member"].value, int(rows[0]["start"].value)
     kind, member_key = member.removeprefix(f"{NAMESPACE}id/").split("/")
@@ -165,22 +189,29 @@ def test_active_on_counts_a_year_precise_start_from_its_first_day(client: httpx.
 
 
 def test_search_folds_case_accents_and_umlaut_spellings(client: httpx.Client, store: EmbeddedStore) -> None:
-    (row,) = select(store, "SELECT ?city ?label WHERE { ?city rdfs:label ?label }",
-                    city=thing("city", "ruesselsheim-am-main"))
+    (row,) = select(
+        store, "SELECT ?city ?label WHERE { ?city rdfs:label ?label }", city=thing("city", "ruesselsheim-am-main")
+    )
     label = row["label"].value
     assert "ü" in label
     for query in ("russelsheim", "RUESSELSHEIM", label, label.upper()):
         hits = get_json(client, "/api/v1/search", q=query)["items"]
-        assert {"id": thing("city", "ruesselsheim-am-main").value, "key": "ruesselsheim-am-main",
-                "type": "city", "label": label} in hits, query
+        assert {
+            "id": thing("city", "ruesselsheim-am-main").value,
+            "key": "ruesselsheim-am-main",
+            "type": "city",
+            "label": label,
+        } in hits, query
     listed = get_json(client, "/api/v1/city", q="RUESSELSHEIM")["items"]
     assert "ruesselsheim-am-main" in {item["key"] for item in listed}
     assert all("russelsheim" in fold(item["label"]) for item in listed)
     first = get_json(client, "/api/v1/search", q="DORTMUND", limit=1)
     assert first["items"][0]["key"] == "dortmund" and first["items"][0]["type"] == "city"
     assert first["total"] > 1 and first["next"] is not None
-    sharp_s = [r["l"].value for r in select(store, "SELECT ?l WHERE { ?c a sck:City ; rdfs:label ?l "
-                                                   "FILTER(CONTAINS(?l, 'ß')) }")]
+    sharp_s = [
+        r["l"].value
+        for r in select(store, "SELECT ?l WHERE { ?c a sck:City ; rdfs:label ?l FILTER(CONTAINS(?l, 'ß')) }")
+    ]
     for town in sharp_s:
         hits = get_json(client, "/api/v1/search", q=town.replace("ß", "SS").upper(), type="city")["items"]
         assert town in {hit["label"] for hit in hits}
@@ -192,26 +223,30 @@ def test_folding_is_the_same_for_every_spelling() -> None:
     assert fold("Köln-Mülheim") == fold("koeln mulheim")
 
 
-@pytest.mark.parametrize(("url", "headers", "status", "says"), [
-    ("/api/v1/spaceship", {}, 404, "alliance, city"),
-    ("/api/v1/city/atlantis", {}, 404, "atlantis"),
-    ("/api/v1/city/Dort mund", {}, 404, "no city"),
-    ("/api/v1/city?limit=501", {}, 422, "limit"),
-    ("/api/v1/city?limit=0", {}, 422, "limit"),
-    ("/api/v1/city?offset=-1", {}, 422, "offset"),
-    ("/api/v1/city?theme=mobility", {}, 400, "the filters of city are: active_on, alliance, q, role"),
-    ("/api/v1/alliance?membr=dortmund", {}, 400, "member"),
-    ("/api/v1/alliance?active_on=2017-02-30", {}, 422, "active_on"),
-    ("/api/v1/alliance?active_on=yesterday", {}, 422, "active_on"),
-    ("/api/v1/alliance?member=Dort%20mund", {}, 422, "member"),
-    ("/api/v1/search", {}, 422, "q"),
-    ("/api/v1/search?q=--", {}, 422, "letter or digit"),
-    ("/api/v1/source?q=%20-%20", {}, 422, "letter or digit"),
-    ("/api/v1/search?q=x&type=spaceship", {}, 404, "spaceship"),
-    ("/api/v1/city/dortmund", {"Accept": "text/csv"}, 406, "application/ld+json"),
-])
-def test_bad_requests_get_a_json_error_with_the_right_status(client: httpx.Client, url: str,
-                                                             headers: dict[str, str], status: int, says: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "headers", "status", "says"),
+    [
+        ("/api/v1/spaceship", {}, 404, "alliance, city"),
+        ("/api/v1/city/atlantis", {}, 404, "atlantis"),
+        ("/api/v1/city/Dort mund", {}, 404, "no city"),
+        ("/api/v1/city?limit=501", {}, 422, "limit"),
+        ("/api/v1/city?limit=0", {}, 422, "limit"),
+        ("/api/v1/city?offset=-1", {}, 422, "offset"),
+        ("/api/v1/city?theme=mobility", {}, 400, "the filters of city are: active_on, alliance, q, role"),
+        ("/api/v1/alliance?membr=dortmund", {}, 400, "member"),
+        ("/api/v1/alliance?active_on=2017-02-30", {}, 422, "active_on"),
+        ("/api/v1/alliance?active_on=yesterday", {}, 422, "active_on"),
+        ("/api/v1/alliance?member=Dort%20mund", {}, 422, "member"),
+        ("/api/v1/search", {}, 422, "q"),
+        ("/api/v1/search?q=--", {}, 422, "letter or digit"),
+        ("/api/v1/source?q=%20-%20", {}, 422, "letter or digit"),
+        ("/api/v1/search?q=x&type=spaceship", {}, 404, "spaceship"),
+        ("/api/v1/city/dortmund", {"Accept": "text/csv"}, 406, "application/ld+json"),
+    ],
+)
+def test_bad_requests_get_a_json_error_with_the_right_status(
+    client: httpx.Client, url: str, headers: dict[str, str], status: int, says: str
+) -> None:
     response = client.get(url, headers=headers)
     assert response.status_code == status, response.text
     error = response.json()["error"]
@@ -238,8 +273,9 @@ def test_openapi_describes_every_response(client: httpx.Client) -> None:
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
-@pytest.mark.parametrize("kind", ["alliance", "city", "municipality", "company", "agreement", "pilot", "person",
-                                  "source"])
+@pytest.mark.parametrize(
+    "kind", ["alliance", "city", "municipality", "company", "agreement", "pilot", "person", "source"]
+)
 def test_jsonld_says_what_the_graph_says(client: httpx.Client, store: EmbeddedStore, kind: str) -> None:
     """Every link and every date the JSON-LD states is a triple of the graph."""
     richest = f"SELECT ?s (COUNT(*) AS ?n) WHERE {{ ?s a sck:{kind.capitalize()} ; ?p ?o }} GROUP BY ?s"
@@ -254,8 +290,11 @@ def test_jsonld_says_what_the_graph_says(client: httpx.Client, store: EmbeddedSt
     checked = 0
     for subject, predicate, obj in graph:
         if isinstance(obj, rdflib.URIRef) or (isinstance(obj, rdflib.Literal) and str(obj.datatype) == XSD_DATE):
-            term: ox.NamedNode | ox.Literal = (ox.NamedNode(str(obj)) if isinstance(obj, rdflib.URIRef)
-                                               else ox.Literal(str(obj), datatype=ox.NamedNode(XSD_DATE)))
+            term: ox.NamedNode | ox.Literal = (
+                ox.NamedNode(str(obj))
+                if isinstance(obj, rdflib.URIRef)
+                else ox.Literal(str(obj), datatype=ox.NamedNode(XSD_DATE))
+            )
             bound = {"s": ox.NamedNode(str(subject)), "p": ox.NamedNode(str(predicate)), "o": term}
             assert store.query("ASK { ?s ?p ?o }", substitutions=bound), (subject, predicate, obj)
             checked += 1
@@ -266,8 +305,12 @@ def test_a_start_known_only_as_a_bound_is_given_as_a_bound(client: httpx.Client)
     """ZTE's role in Drei gewinnt is reported by an article of 2016 ("two weeks ago"): by 2016, not in 2016."""
     body = get_json(client, "/api/v1/alliance/drei-gewinnt")
     (zte,) = [m for m in body["memberships"] if m["key"] == "drei-gewinnt-zte-central-implementation-partner"]
-    assert (zte["since"], zte["since_by"], zte["since_earliest"], zte["since_latest"]) == (None, "2016", None,
-                                                                                          "2016-12-31")
+    assert (zte["since"], zte["since_by"], zte["since_earliest"], zte["since_latest"]) == (
+        None,
+        "2016",
+        None,
+        "2016-12-31",
+    )
     assert zte["since_support"] == 1
     stated = [m for m in body["memberships"] if m["since"]]
     assert stated and all(m["since_by"] is None and m["since_support"] >= 1 for m in stated)
@@ -278,15 +321,17 @@ def test_a_start_known_only_as_a_bound_is_given_as_a_bound(client: httpx.Client)
 
 
 @pytest.mark.parametrize("alliance", ["mysmartlife", "telekom-park-and-joy"])
-def test_events_give_their_date_or_bound_and_support(client: httpx.Client, store: EmbeddedStore,
-                                                     alliance: str) -> None:
+def test_events_give_their_date_or_bound_and_support(client: httpx.Client, store: EmbeddedStore, alliance: str) -> None:
     """Each event (a founding too) says when, stated or only bounded, and by how many sources, as the graph does."""
     body = get_json(client, f"/api/v1/alliance/{alliance}")
     events = {event["id"]: event for event in body["events"]}
-    rows = select(store, """SELECT ?a ?e ?kind ?date ?by ?earliest ?latest ?support WHERE { ?a sck:event ?e .
+    rows = select(
+        store,
+        """SELECT ?a ?e ?kind ?date ?by ?earliest ?latest ?support WHERE { ?a sck:event ?e .
         ?e sck:eventKind ?kind OPTIONAL { ?e sck:latest ?latest ; sck:dateSupport ?support }
         OPTIONAL { ?e sck:date ?date } OPTIONAL { ?e sck:noLaterThan ?by } OPTIONAL { ?e sck:earliest ?earliest } }""",
-                  a=thing("alliance", alliance))
+        a=thing("alliance", alliance),
+    )
     assert rows and set(events) == {row["e"].value for row in rows}
     for row in rows:
         event = events[row["e"].value]
@@ -305,11 +350,14 @@ def test_events_give_their_date_or_bound_and_support(client: httpx.Client, store
 
 def test_active_on_counts_a_bounded_start_from_its_latest_day(client: httpx.Client, store: EmbeddedStore) -> None:
     """A membership reported by October 2018 is running from 31 October 2018 on; before, nothing says it was."""
-    rows = select(store, """SELECT ?a ?member ?latest WHERE {
+    rows = select(
+        store,
+        """SELECT ?a ?member ?latest WHERE {
         ?m org:organization ?a ; org:member ?member ; sck:startNoLaterThan ?by ; sck:startLatest ?latest .
         FILTER NOT EXISTS { ?m sck:endLatest ?end }
         FILTER NOT EXISTS { ?other org:organization ?a ; org:member ?member ; sck:startLatest ?earlier .
-                            FILTER(?other != ?m && ?earlier <= ?latest) } } ORDER BY ?a ?member""")
+                            FILTER(?other != ?m && ?earlier <= ?latest) } } ORDER BY ?a ?member""",
+    )
     assert rows, "the curated data has memberships known only by a bound"
     for row in rows[:3]:
         alliance, latest = key(row["a"].value), date.fromisoformat(row["latest"].value)

@@ -19,7 +19,9 @@ PREFIXES = """
     @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 """
 # Every feature the compiler knows, several of them without sh:message (so with pyshacl's own words).
-SHAPES = PREFIXES + """
+SHAPES = (
+    PREFIXES
+    + """
     ex:ThingShape a sh:NodeShape ; sh:targetClass ex:Thing , ex:Other ;
         sh:property [ sh:path ex:kind ; sh:class ex:Kind ] ;
         sh:property [ sh:path ex:code ; sh:pattern "^ab" ; sh:flags "i" ; sh:message "Codes start with ab."@en ] ;
@@ -30,7 +32,10 @@ SHAPES = PREFIXES + """
         sh:property [ sh:path ex:when ; sh:or ( [ sh:datatype xsd:gYear ] [ sh:datatype xsd:date ] ) ] .
     ex:CodedShape a sh:NodeShape ; sh:targetSubjectsOf ex:code ; sh:nodeKind sh:IRI ; sh:class ex:Thing .
 """
-DATA = PREFIXES + """
+)
+DATA = (
+    PREFIXES
+    + """
     ex:SubThing rdfs:subClassOf ex:Thing .
     ex:SubKind rdfs:subClassOf ex:Kind .
     ex:k a ex:SubKind .
@@ -47,6 +52,7 @@ DATA = PREFIXES + """
     [ a ex:Thing ; ex:code "abz" ] .                      # pyshacl spells out blank nodes in its messages
     ex:c ex:code "ab" .
 """
+)
 
 
 def _graph(text: str) -> Graph:
@@ -83,12 +89,15 @@ def test_every_compiled_feature_reports_what_pyshacl_reports() -> None:
         ("<http://example.org/c>", "", "<http://example.org/c>"),
     }
     messages = {f.message for f in report.findings}
-    assert ('Less than 1 values on [ <http://example.org/code> Literal("abz") ; rdf:type <http://example.org/Thing> ]'
-            "->ex:size") in messages
+    assert (
+        'Less than 1 values on [ <http://example.org/code> Literal("abz") ; rdf:type <http://example.org/Thing> ]'
+        "->ex:size"
+    ) in messages
     assert "Value is not of Node Kind sh:IRI" in messages
     assert [f.message for f in report.findings if f.value == "Mai"] == [
         'Node Literal("Mai", lang=DE) must conform to one or more shapes in '
-        "[ sh:datatype xsd:gYear ] , [ sh:datatype xsd:date ]"]
+        "[ sh:datatype xsd:gYear ] , [ sh:datatype xsd:date ]"
+    ]
 
 
 def test_values_that_cannot_be_compared_are_violations() -> None:
@@ -96,31 +105,46 @@ def test_values_that_cannot_be_compared_are_violations() -> None:
     data = _graph(PREFIXES + 'ex:x a ex:Thing ; ex:start "2020-02-30"^^xsd:date ; ex:end "2021-01-01"^^xsd:date .')
     report = validate_triples([(s, p, o) for s, p, o in data], NS, _graph(SHAPES))  # type: ignore[misc]
     assert [(f.path, f.value, f.severity) for f in report.findings if "start" in f.path] == [
-        ("<http://example.org/start>", "2020-02-30", "Warning")]
+        ("<http://example.org/start>", "2020-02-30", "Warning")
+    ]
 
 
 def test_every_constraint_of_the_project_shapes_is_compiled() -> None:
     shapes = load_shapes()
     members = {m for head in shapes.objects(None, SH["or"]) for m in Collection(shapes, head)}
-    constraints = {SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.nodeKind, SH.pattern, SH.minLength,
-                   SH.languageIn, SH["or"], SH.uniqueLang, SH.lessThanOrEquals}
+    constraints = {
+        SH.minCount,
+        SH.maxCount,
+        SH["class"],
+        SH.datatype,
+        SH.nodeKind,
+        SH.pattern,
+        SH.minLength,
+        SH.languageIn,
+        SH["or"],
+        SH.uniqueLang,
+        SH.lessThanOrEquals,
+    }
     expected = {(s, p) for s, p, _ in shapes if p in constraints and s not in members}
     assert {(check.shape, check.parameter) for check in compile_shapes(shapes).checks} == expected
 
 
-@pytest.mark.parametrize("shape", [
-    "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:node ex:T ] .",
-    "ex:S sh:targetClass ex:A ; sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ] .",
-    "ex:S sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .",
-    "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:maxLength 3 ] .",
-    "ex:S sh:targetClass ex:A ; sh:sparql [ sh:select 'SELECT $this WHERE { }' ] .",
-    "ex:S a sh:NodeShape , rdfs:Class ; sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .",
-    "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:datatype xsd:string , xsd:date ] .",
-    "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message 'a'@en , 'b'@de ] .",
-    "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:pattern 'a' ; sh:flags 'x' ] .",
-    "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:or ( [ sh:path ex:q ; sh:minCount 1 ] ) ] .",
-    "ex:S sh:targetClass ex:A ; sh:minCount 1 .",
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:node ex:T ] .",
+        "ex:S sh:targetClass ex:A ; sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ] .",
+        "ex:S sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .",
+        "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:maxLength 3 ] .",
+        "ex:S sh:targetClass ex:A ; sh:sparql [ sh:select 'SELECT $this WHERE { }' ] .",
+        "ex:S a sh:NodeShape , rdfs:Class ; sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .",
+        "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:datatype xsd:string , xsd:date ] .",
+        "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message 'a'@en , 'b'@de ] .",
+        "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:pattern 'a' ; sh:flags 'x' ] .",
+        "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; sh:or ( [ sh:path ex:q ; sh:minCount 1 ] ) ] .",
+        "ex:S sh:targetClass ex:A ; sh:minCount 1 .",
+    ],
+)
 def test_what_the_compiler_does_not_know_is_recognised(shape: str) -> None:
     with pytest.raises(UnsupportedShapesError):
         compile_shapes(_graph(PREFIXES + shape))

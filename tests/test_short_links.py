@@ -36,23 +36,27 @@ def test_a_query_too_long_for_a_short_link_is_refused_clearly(client: httpx.Clie
     assert f"at most {MAX_QUERY_BYTES} bytes" in message
     assert "share the editor's address instead" in message
     # A body far beyond any query is refused before it is read whole.
-    huge = client.post("/q", content=b"{" + b" " * (MAX_QUERY_BYTES * 8) + b"}",
-                       headers={"Content-Type": "application/json"})
+    huge = client.post(
+        "/q", content=b"{" + b" " * (MAX_QUERY_BYTES * 8) + b"}", headers={"Content-Type": "application/json"}
+    )
     assert huge.status_code == 413
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    (b"not json", "send a JSON object"),
-    (b'["SELECT"]', "send a JSON object"),
-    (b'{"query": ""}', 'non-empty "query"'),
-    (b'{"query": "ASK {}", "view": "pie"}', '"view" must be one of'),
-    # Only SPARQL is kept, refused as the endpoint refuses it.
-    (b'{"query": "hello there"}', "not SPARQL"),
-    (b'{"query": "SELECT * WHERE { SERVICE <http://127.0.0.1/> { ?s ?p ?o } }"}', "SERVICE"),
-    # Text no encoder can write, and JSON nested deeper than any parser's stack.
-    (b'{"query": "ASK {} \\ud800"}', "lone surrogate"),
-    (b'{"query": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", "send a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not json", "send a JSON object"),
+        (b'["SELECT"]', "send a JSON object"),
+        (b'{"query": ""}', 'non-empty "query"'),
+        (b'{"query": "ASK {}", "view": "pie"}', '"view" must be one of'),
+        # Only SPARQL is kept, refused as the endpoint refuses it.
+        (b'{"query": "hello there"}', "not SPARQL"),
+        (b'{"query": "SELECT * WHERE { SERVICE <http://127.0.0.1/> { ?s ?p ?o } }"}', "SERVICE"),
+        # Text no encoder can write, and JSON nested deeper than any parser's stack.
+        (b'{"query": "ASK {} \\ud800"}', "lone surrogate"),
+        (b'{"query": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", "send a JSON object"),
+    ],
+)
 def test_malformed_requests_get_a_400_that_says_why(client: httpx.Client, body: bytes, message: str) -> None:
     answer = client.post("/q", content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 400
@@ -66,8 +70,9 @@ def test_an_unknown_short_link_is_a_404(client: httpx.Client) -> None:
     assert client.get("/q/../etc").status_code == 404
 
 
-def test_the_number_of_links_is_bounded_by_evicting_the_least_recently_used(tmp_path: Path,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_number_of_links_is_bounded_by_evicting_the_least_recently_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(short_links, "MAX_LINKS", 3)
     links = ShortLinks(tmp_path)
     made = [links.save(f"ASK {{ ?s ?p {n} }}", "table") for n in range(3)]

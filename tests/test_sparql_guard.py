@@ -23,15 +23,25 @@ ALLOWED = [
     ("ASK {} # LOAD <http://x/>\n", "ASK", (), (), True),
     ('SELECT * WHERE { ?s ?p "x"@service }', "SELECT", (), (), True),
     ("SELECT * WHERE { _:service ?p ?o }", "SELECT", (), (), True),
-    ('SELECT * WHERE { ?s ?p "(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((" }',
-     "SELECT", (), (), True),
+    (
+        'SELECT * WHERE { ?s ?p "(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((" }',
+        "SELECT",
+        (),
+        (),
+        True,
+    ),
     ("CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT", (), (), True),
     ("describe <http://x/a>", "DESCRIBE", (), (), True),
     ("SELECT (RAND() AS ?r) WHERE {}", "SELECT", (), (), False),
     ("SELECT (now() AS ?t) WHERE {}", "SELECT", (), (), False),
     ("SELECT * FROM <http://x/g> FROM NAMED <http://x/h> WHERE {}", "SELECT", ("http://x/g",), ("http://x/h",), True),
-    ("PREFIX g: <http://x/graph/>\nSELECT * FROM g:data FROM NAMED g:onto WHERE {}", "SELECT",
-     ("http://x/graph/data",), ("http://x/graph/onto",), True),
+    (
+        "PREFIX g: <http://x/graph/>\nSELECT * FROM g:data FROM NAMED g:onto WHERE {}",
+        "SELECT",
+        ("http://x/graph/data",),
+        ("http://x/graph/onto",),
+        True,
+    ),
     ("BASE <http://x/dir/>\nSELECT * FROM <g> WHERE {}", "SELECT", ("http://x/dir/g",), (), True),
     ("SELECT * FROM <g> WHERE {}", "SELECT", ("http://127.0.0.1:8000/g",), (), True),
     ("SELECT * FROM <http://x/\\u0067> WHERE {}", "SELECT", ("http://x/g",), (), True),
@@ -41,8 +51,9 @@ ALLOWED = [
 
 @pytest.mark.parametrize(("query", "form", "graphs", "named", "deterministic"), ALLOWED)
 def test_allowed(query: str, form: str, graphs: tuple[str, ...], named: tuple[str, ...], deterministic: bool) -> None:
-    assert analyse_query(query, 64, BASE) == Analysis(form, graphs, named, deterministic, lookup=query.startswith(
-        "describe"))
+    assert analyse_query(query, 64, BASE) == Analysis(
+        form, graphs, named, deterministic, lookup=query.startswith("describe")
+    )
 
 
 # Lookups are evaluated in the server's own process, where no time limit can stop them: only queries whose cost

@@ -23,10 +23,15 @@ from tests.conftest import Server, start_server, stop_server
 pytestmark = pytest.mark.slow
 
 TIMEOUT = 2.0
-LIMITS = {"SMARTCITY_KG_QUERY_TIMEOUT": str(TIMEOUT), "SMARTCITY_KG_QUERY_WORKERS": "2",
-          "SMARTCITY_KG_MAX_PENDING_QUERIES": "2",
-          "SMARTCITY_KG_CLIENT_QUERY_SECONDS": "1.5", "SMARTCITY_KG_QUERY_MEMORY_MB": "400",
-          "SMARTCITY_KG_MAX_QUERY_BYTES": "12000", "SMARTCITY_KG_CLIENT_CONCURRENT_QUERIES": "1"}
+LIMITS = {
+    "SMARTCITY_KG_QUERY_TIMEOUT": str(TIMEOUT),
+    "SMARTCITY_KG_QUERY_WORKERS": "2",
+    "SMARTCITY_KG_MAX_PENDING_QUERIES": "2",
+    "SMARTCITY_KG_CLIENT_QUERY_SECONDS": "1.5",
+    "SMARTCITY_KG_QUERY_MEMORY_MB": "400",
+    "SMARTCITY_KG_MAX_QUERY_BYTES": "12000",
+    "SMARTCITY_KG_CLIENT_CONCURRENT_QUERIES": "1",
+}
 # Every triple with every triple with every triple: ~10^12 rows to count, in constant memory.
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 # Sorting every pair of triples: gigabytes of intermediate results within a second.
@@ -78,8 +83,9 @@ def timed_get(client: httpx.Client, path: str, **kwargs: object) -> tuple[httpx.
 
 def test_runaway_query_is_stopped_at_the_limit_while_others_are_served(tight_server: Server) -> None:
     with tight_server.client() as client, ThreadPoolExecutor(1) as pool:
-        runaway = pool.submit(timed_get, client, "/sparql", params={"query": RUNAWAY},
-                              headers=client_address("runaway"))
+        runaway = pool.submit(
+            timed_get, client, "/sparql", params={"query": RUNAWAY}, headers=client_address("runaway")
+        )
         time.sleep(0.5)  # the runaway query is now burning a worker
         for number in range(3):
             health, health_took = timed_get(client, "/health")
@@ -103,8 +109,14 @@ def test_burst_of_heavy_queries_is_refused_promptly_and_the_service_recovers(tig
     burst = 10  # 2 workers + 2 waiting places: the other 6 must be refused at once
     with tight_server.client() as client, ThreadPoolExecutor(burst) as pool:
         # Ten different texts: the same text ten times would share one evaluation.
-        answers = list(pool.map(lambda i: timed_get(client, "/sparql", params={"query": f"{RUNAWAY} # {i}"},
-                                                    headers=client_address(f"burst-{i}")), range(burst)))
+        answers = list(
+            pool.map(
+                lambda i: timed_get(
+                    client, "/sparql", params={"query": f"{RUNAWAY} # {i}"}, headers=client_address(f"burst-{i}")
+                ),
+                range(burst),
+            )
+        )
         refused_at_once = [r for r, took in answers if r.status_code in (429, 503) and took < 1.5]
         assert len(refused_at_once) >= burst - 4
         assert all(r.status_code in (429, 503) for r, _ in answers)
@@ -136,8 +148,9 @@ def test_refused_texts_are_charged_to_the_client_that_sends_them(tight_server: S
     statuses = []
     with tight_server.client() as client:
         for _ in range(2000):
-            answer = client.post("/sparql", content=refused.encode(), headers={
-                "Content-Type": "application/sparql-query", **burner})
+            answer = client.post(
+                "/sparql", content=refused.encode(), headers={"Content-Type": "application/sparql-query", **burner}
+            )
             statuses.append(answer.status_code)
             if answer.status_code != 400:
                 break
@@ -150,21 +163,25 @@ def test_refused_texts_are_charged_to_the_client_that_sends_them(tight_server: S
 def test_one_client_cannot_hold_every_worker(tight_server: Server) -> None:
     greedy = client_address("holder")
     with tight_server.client() as client, ThreadPoolExecutor(4) as pool:
-        running = [pool.submit(timed_get, client, "/sparql", params={"query": f"{RUNAWAY} # hold {i}"},
-                               headers=greedy) for i in range(4)]
+        running = [
+            pool.submit(timed_get, client, "/sparql", params={"query": f"{RUNAWAY} # hold {i}"}, headers=greedy)
+            for i in range(4)
+        ]
         time.sleep(0.3)
         other, took = timed_get(client, "/sparql", params={"query": cheap(0)}, headers=client_address("patient"))
         held = [future.result()[0] for future in running]
     assert other.status_code == 200 and took < 1.0, (other.status_code, took)
     assert sum(answer.status_code == 429 for answer in held) == 3
-    assert all("client_concurrent_queries" in answer.json()["error"]["message"] for answer in held
-               if answer.status_code == 429)
+    assert all(
+        "client_concurrent_queries" in answer.json()["error"]["message"] for answer in held if answer.status_code == 429
+    )
 
 
 def test_a_worker_killed_from_outside_is_not_reported_as_over_its_memory(tight_server: Server) -> None:
     with tight_server.client() as client, ThreadPoolExecutor(1) as pool:
-        running = pool.submit(timed_get, client, "/sparql", params={"query": f"{RUNAWAY} # killed"},
-                              headers=client_address("killed"))
+        running = pool.submit(
+            timed_get, client, "/sparql", params={"query": f"{RUNAWAY} # killed"}, headers=client_address("killed")
+        )
         time.sleep(0.5)
         workers = psutil.Process(tight_server.process.pid).children()
         busy = max(workers, key=lambda worker: worker.cpu_percent(0.2))
@@ -186,8 +203,7 @@ def test_query_over_the_memory_limit_is_stopped(tight_server: Server) -> None:
 
 def test_crashed_worker_is_replaced_and_only_its_query_fails(tight_server: Server) -> None:
     with tight_server.client() as client, ThreadPoolExecutor(1) as pool:
-        running = pool.submit(timed_get, client, "/sparql", params={"query": RUNAWAY},
-                              headers=client_address("crash"))
+        running = pool.submit(timed_get, client, "/sparql", params={"query": RUNAWAY}, headers=client_address("crash"))
         time.sleep(0.5)
         workers = psutil.Process(tight_server.process.pid).children()
         busy = max(workers, key=lambda worker: worker.cpu_percent(0.2))
@@ -206,8 +222,9 @@ def test_deeply_nested_query_is_refused_and_the_server_stays_up(tight_server: Se
     braces = "SELECT * WHERE " + "{" * depth + "}" * depth
     with tight_server.client() as client:
         for query in (nested, braces):
-            answer = client.post("/sparql", content=query.encode(),
-                                 headers={"Content-Type": "application/sparql-query"})
+            answer = client.post(
+                "/sparql", content=query.encode(), headers={"Content-Type": "application/sparql-query"}
+            )
             assert answer.status_code == 400
             assert "nest more than 64 deep" in answer.json()["error"]["message"]
         assert client.get("/sparql", params={"query": cheap(0)}).status_code == 200
@@ -281,8 +298,9 @@ def test_no_query_ever_reaches_another_server(live_server: Server, canary: Canar
     assert statuses[-1] == 200
 
 
-def test_workers_have_no_network_even_if_a_query_got_past_the_guard(published_store: Path, canary: Canary,
-                                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_workers_have_no_network_even_if_a_query_got_past_the_guard(
+    published_store: Path, canary: Canary, caplog: pytest.LogCaptureFixture
+) -> None:
     """Defence in depth: a SERVICE query handed straight to a real worker process still reaches nobody."""
 
     async def evaluate() -> str | None:
@@ -291,8 +309,17 @@ def test_workers_have_no_network_even_if_a_query_got_past_the_guard(published_st
         try:
             if not pool.network_isolated:
                 return None
-            job = Job(str((published_store / "current").resolve()), f"SELECT * {{ SERVICE <{canary.url}> {{}} }}",
-                      canary.url, None, None, True, "json", None, 10)
+            job = Job(
+                str((published_store / "current").resolve()),
+                f"SELECT * {{ SERVICE <{canary.url}> {{}} }}",
+                canary.url,
+                None,
+                None,
+                True,
+                "json",
+                None,
+                10,
+            )
             await pool.run(job, asyncio.get_running_loop().time() + 10)
         except QueryFailedError as failure:
             return str(failure)
@@ -311,8 +338,9 @@ def test_workers_have_no_network_even_if_a_query_got_past_the_guard(published_st
 
 
 @pytest.mark.parametrize(("rest_mb", "replaced"), [(16, True), (1024, False)])
-def test_a_worker_holding_too_much_memory_after_a_query_is_replaced(published_store: Path, rest_mb: int,
-                                                                     replaced: bool) -> None:
+def test_a_worker_holding_too_much_memory_after_a_query_is_replaced(
+    published_store: Path, rest_mb: int, replaced: bool
+) -> None:
     """Idle workers stay small: one still over `worker_rest_mb` after a query (a fresh one already holds more
     than 16 MiB) answers, exits and is replaced; under the limit it stays."""
 
@@ -325,8 +353,17 @@ def test_a_worker_holding_too_much_memory_after_a_query_is_replaced(published_st
                 while not pool._idle:  # a replacement is starting
                     await asyncio.sleep(0.05)
                 pids.add(pool._idle[0].process.pid)
-                job = Job(str((published_store / "current").resolve()), f"SELECT ({number} AS ?n) {{}}",
-                          "http://127.0.0.1/sparql", None, None, True, "csv", None, 10)
+                job = Job(
+                    str((published_store / "current").resolve()),
+                    f"SELECT ({number} AS ?n) {{}}",
+                    "http://127.0.0.1/sparql",
+                    None,
+                    None,
+                    True,
+                    "csv",
+                    None,
+                    10,
+                )
                 answers.append((await pool.run(job, asyncio.get_running_loop().time() + 10)).payload.decode())
         finally:
             await pool.close()

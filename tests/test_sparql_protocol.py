@@ -27,10 +27,15 @@ PATTERN = f"""?membership org:organization <{ALLIANCE}> ;
                 org:role <{NAMESPACE}vocab/role/member> ;
                 org:member ?member ."""
 SELECT_MEMBERS = f"PREFIX org: <http://www.w3.org/ns/org#>\nSELECT ?member WHERE {{ {PATTERN} }}"
-CONSTRUCT_MEMBERS = (f"PREFIX org: <http://www.w3.org/ns/org#>\n"
-                     f"CONSTRUCT {{ ?member org:memberOf <{ALLIANCE}> }} WHERE {{ {PATTERN} }}")
-GRAPH_MEDIA = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
-               "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}
+CONSTRUCT_MEMBERS = (
+    f"PREFIX org: <http://www.w3.org/ns/org#>\nCONSTRUCT {{ ?member org:memberOf <{ALLIANCE}> }} WHERE {{ {PATTERN} }}"
+)
+GRAPH_MEDIA = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
 
 
 def wrapper(server: Server, query: str, fmt: str) -> SPARQLWrapper:
@@ -49,8 +54,13 @@ def converted(client: SPARQLWrapper, kind: type[T]) -> T:
 
 def members_in_graph(payload: bytes, media_type: str) -> set[str]:
     triples = ox.parse(payload, format=GRAPH_MEDIA[media_type])
-    return {t.subject.value for t in triples if t.predicate.value == "http://www.w3.org/ns/org#memberOf"
-            and t.object.value == ALLIANCE and isinstance(t.subject, ox.NamedNode)}
+    return {
+        t.subject.value
+        for t in triples
+        if t.predicate.value == "http://www.w3.org/ns/org#memberOf"
+        and t.object.value == ALLIANCE
+        and isinstance(t.subject, ox.NamedNode)
+    }
 
 
 def json_members(answer: dict[str, Any]) -> set[str]:
@@ -67,12 +77,15 @@ def test_select_as_xml(live_server: Server) -> None:
     client = wrapper(live_server, SELECT_MEMBERS, XML)
     assert client.query().info()["content-type"] == "application/sparql-results+xml"
     document = converted(client, Document)
-    assert {node.firstChild.nodeValue for node in document.getElementsByTagName("uri")  # type: ignore[union-attr]
-            } == MEMBERS
+    assert {
+        node.firstChild.nodeValue
+        for node in document.getElementsByTagName("uri")  # type: ignore[union-attr]
+    } == MEMBERS
 
 
-@pytest.mark.parametrize(("fmt", "media_type", "dialect"), [(CSV, "text/csv", "excel"),
-                                                            (TSV, "text/tab-separated-values", "excel-tab")])
+@pytest.mark.parametrize(
+    ("fmt", "media_type", "dialect"), [(CSV, "text/csv", "excel"), (TSV, "text/tab-separated-values", "excel-tab")]
+)
 def test_select_as_csv_and_tsv(live_server: Server, fmt: str, media_type: str, dialect: str) -> None:
     client = wrapper(live_server, SELECT_MEMBERS, fmt)
     assert client.query().info()["content-type"].split(";")[0] == media_type
@@ -81,12 +94,15 @@ def test_select_as_csv_and_tsv(live_server: Server, fmt: str, media_type: str, d
     assert {row[0].strip("<>") for row in rows} == MEMBERS
 
 
-@pytest.mark.parametrize(("fmt", "media_type", "accept"), [
-    (TURTLE, "text/turtle", None),
-    (JSONLD, "application/ld+json", None),
-    (N3, "application/n-triples", "application/n-triples"),  # SPARQLWrapper has no N-Triples setting of its own
-    (RDFXML, "application/rdf+xml", None),
-])
+@pytest.mark.parametrize(
+    ("fmt", "media_type", "accept"),
+    [
+        (TURTLE, "text/turtle", None),
+        (JSONLD, "application/ld+json", None),
+        (N3, "application/n-triples", "application/n-triples"),  # SPARQLWrapper has no N-Triples setting of its own
+        (RDFXML, "application/rdf+xml", None),
+    ],
+)
 def test_construct_in_every_rdf_format(live_server: Server, fmt: str, media_type: str, accept: str | None) -> None:
     client = wrapper(live_server, CONSTRUCT_MEMBERS, fmt)
     if accept:
@@ -103,8 +119,9 @@ def test_post_form_post_direct_and_get_agree(live_server: Server) -> None:
         answers = [
             client.get("/sparql", params={"query": SELECT_MEMBERS}),
             client.post("/sparql", data={"query": SELECT_MEMBERS}),
-            client.post("/sparql", content=SELECT_MEMBERS.encode(),
-                        headers={"Content-Type": "application/sparql-query"}),
+            client.post(
+                "/sparql", content=SELECT_MEMBERS.encode(), headers={"Content-Type": "application/sparql-query"}
+            ),
         ]
     for answer in answers:
         assert answer.status_code == 200, answer.text
@@ -119,21 +136,34 @@ def test_ask(live_server: Server) -> None:
     assert converted(wrapper(live_server, query, JSON), dict)["boolean"] is True
 
 
-@pytest.mark.parametrize(("fmt", "media_type"), [("json", "application/sparql-results+json"),
-                                                 ("xml", "application/sparql-results+xml"), ("csv", "text/csv"),
-                                                 ("tsv", "text/tab-separated-values")])
+@pytest.mark.parametrize(
+    ("fmt", "media_type"),
+    [
+        ("json", "application/sparql-results+json"),
+        ("xml", "application/sparql-results+xml"),
+        ("csv", "text/csv"),
+        ("tsv", "text/tab-separated-values"),
+    ],
+)
 def test_format_parameter_overrides_accept(live_server: Server, fmt: str, media_type: str) -> None:
     with live_server.client() as client:
-        answer = client.get("/sparql", params={"query": SELECT_MEMBERS, "format": fmt},
-                            headers={"Accept": "text/turtle"})
+        answer = client.get(
+            "/sparql", params={"query": SELECT_MEMBERS, "format": fmt}, headers={"Accept": "text/turtle"}
+        )
     assert answer.status_code == 200
     assert answer.headers["content-type"].split(";")[0] == media_type
     assert all(member in answer.text for member in MEMBERS)
 
 
-@pytest.mark.parametrize(("fmt", "media_type"), [("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
-                                                 ("nt", "application/n-triples"),
-                                                 ("rdfxml", "application/rdf+xml")])
+@pytest.mark.parametrize(
+    ("fmt", "media_type"),
+    [
+        ("ttl", "text/turtle"),
+        ("jsonld", "application/ld+json"),
+        ("nt", "application/n-triples"),
+        ("rdfxml", "application/rdf+xml"),
+    ],
+)
 def test_format_parameter_for_construct(live_server: Server, fmt: str, media_type: str) -> None:
     with live_server.client() as client:
         answer = client.get("/sparql", params={"query": CONSTRUCT_MEMBERS, "format": fmt})
@@ -150,8 +180,9 @@ def test_defaults_without_accept(live_server: Server) -> None:
     assert "Accept" in select.headers["vary"]
 
 
-@pytest.mark.parametrize(("query", "offered"), [(SELECT_MEMBERS, "application/sparql-results+json"),
-                                                (CONSTRUCT_MEMBERS, "text/turtle")])
+@pytest.mark.parametrize(
+    ("query", "offered"), [(SELECT_MEMBERS, "application/sparql-results+json"), (CONSTRUCT_MEMBERS, "text/turtle")]
+)
 def test_nothing_acceptable_is_406_with_the_offer(live_server: Server, query: str, offered: str) -> None:
     with live_server.client() as client:
         answer = client.get("/sparql", params={"query": query}, headers={"Accept": "image/png"})
@@ -163,10 +194,14 @@ def test_protocol_dataset_replaces_the_union(live_server: Server) -> None:
     exists = f"ASK {{ <{ALLIANCE}> ?p ?o }}"
     with live_server.client(headers={"Accept": "application/sparql-results+json"}) as client:
         in_ontology = client.get("/sparql", params={"query": exists, "default-graph-uri": ONTOLOGY_GRAPH})
-        in_both = client.get("/sparql", params=[("query", exists), ("default-graph-uri", ONTOLOGY_GRAPH),
-                                                ("default-graph-uri", DATA_GRAPH)])
-        named = client.get("/sparql", params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
-                                              "named-graph-uri": ONTOLOGY_GRAPH})
+        in_both = client.get(
+            "/sparql",
+            params=[("query", exists), ("default-graph-uri", ONTOLOGY_GRAPH), ("default-graph-uri", DATA_GRAPH)],
+        )
+        named = client.get(
+            "/sparql",
+            params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": ONTOLOGY_GRAPH},
+        )
     assert in_ontology.json()["boolean"] is False
     assert in_both.json()["boolean"] is True
     assert [row["g"]["value"] for row in named.json()["results"]["bindings"]] == [ONTOLOGY_GRAPH]
@@ -191,22 +226,25 @@ def test_row_limit_truncates_with_a_signal(live_server: Server) -> None:
 
 
 def _in_process(client: httpx.Client) -> int:
-    match = re.search(r'^smartcity_kg_events_total{event="query_in_process"} (\d+)$', client.get("/metrics").text,
-                      re.MULTILINE)
+    match = re.search(
+        r'^smartcity_kg_events_total{event="query_in_process"} (\d+)$', client.get("/metrics").text, re.MULTILINE
+    )
     assert match is not None
     return int(match[1])
 
 
-@pytest.mark.parametrize(("form", "media"), [
-    ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "application/sparql-results+json"),
-    ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "application/sparql-results+xml"),
-    ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "text/csv"),
-    ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "text/tab-separated-values"),
-    ("ASK {where}", "application/sparql-results+json"),
-    *(("CONSTRUCT {{ <{alliance}> ?p ?o }} WHERE {where}", media) for media in GRAPH_MEDIA),
-])
-def test_lookups_are_answered_in_process_as_a_worker_answers_them(live_server: Server, form: str,
-                                                                   media: str) -> None:
+@pytest.mark.parametrize(
+    ("form", "media"),
+    [
+        ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "application/sparql-results+json"),
+        ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "application/sparql-results+xml"),
+        ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "text/csv"),
+        ("SELECT ?p ?o WHERE {where} ORDER BY ?p ?o", "text/tab-separated-values"),
+        ("ASK {where}", "application/sparql-results+json"),
+        *(("CONSTRUCT {{ <{alliance}> ?p ?o }} WHERE {where}", media) for media in GRAPH_MEDIA),
+    ],
+)
+def test_lookups_are_answered_in_process_as_a_worker_answers_them(live_server: Server, form: str, media: str) -> None:
     lookup = form.format(where=f"{{ <{ALLIANCE}> ?p ?o }}", alliance=ALLIANCE)
     # The same question with a filter is not a lookup: a worker evaluates it.
     by_worker = form.format(where=f"{{ <{ALLIANCE}> ?p ?o FILTER(true) }}", alliance=ALLIANCE)
@@ -287,8 +325,9 @@ def test_query_form_for_browsers(live_server: Server) -> None:
 def test_cors_on_sparql(live_server: Server) -> None:
     with live_server.client() as client:
         answer = client.get("/sparql", params={"query": SELECT_MEMBERS}, headers={"Origin": "https://example.org"})
-        preflight = client.options("/sparql", headers={"Origin": "https://example.org",
-                                                       "Access-Control-Request-Method": "POST"})
+        preflight = client.options(
+            "/sparql", headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
+        )
     assert answer.headers["access-control-allow-origin"] == "*"
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["access-control-allow-methods"]
@@ -296,55 +335,135 @@ def test_cors_on_sparql(live_server: Server) -> None:
 
 REFUSALS = [
     # (description, request arguments, status, words the message must contain)
-    ("SERVICE", {"params": {"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}},
-     400, "SERVICE"),
-    ("lower-case service", {"params": {"query": "select * where { service silent <http://example.org/> {} }"}},
-     400, "SERVICE"),
-    ("SERVICE spelled with an escape", {"params": {"query": "SELECT * { \\u0053ERVICE <http://example.org/> {} }"}},
-     400, "SERVICE (written with \\u escapes)"),
+    (
+        "SERVICE",
+        {"params": {"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}},
+        400,
+        "SERVICE",
+    ),
+    (
+        "lower-case service",
+        {"params": {"query": "select * where { service silent <http://example.org/> {} }"}},
+        400,
+        "SERVICE",
+    ),
+    (
+        "SERVICE spelled with an escape",
+        {"params": {"query": "SELECT * { \\u0053ERVICE <http://example.org/> {} }"}},
+        400,
+        "SERVICE (written with \\u escapes)",
+    ),
     ("LOAD", {"params": {"query": "LOAD <http://example.org/data.ttl>"}}, 400, "read-only"),
     ("INSERT DATA", {"params": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, 400, "read-only"),
     ("DELETE WHERE", {"params": {"query": "DELETE WHERE { ?s ?p ?o }"}}, 400, "read-only"),
     ("DROP", {"params": {"query": "DROP ALL"}}, 400, "read-only"),
     ("update parameter", {"params": {"update": "CLEAR ALL"}}, 400, "read-only"),
-    ("a cast without its argument", {"params": {"query": "SELECT (<http://www.w3.org/2001/XMLSchema#integer>() AS ?n)"
-                                                         " {}"}}, 400, "requires between 1 and 1 arguments"),
-    ("update body", {"method": "POST", "content": b"CLEAR ALL",
-                     "headers": {"Content-Type": "application/sparql-update"}}, 400, "read-only"),
+    (
+        "a cast without its argument",
+        {"params": {"query": "SELECT (<http://www.w3.org/2001/XMLSchema#integer>() AS ?n) {}"}},
+        400,
+        "requires between 1 and 1 arguments",
+    ),
+    (
+        "update body",
+        {"method": "POST", "content": b"CLEAR ALL", "headers": {"Content-Type": "application/sparql-update"}},
+        400,
+        "read-only",
+    ),
     ("two queries", {"params": [("query", "ASK {}"), ("query", "SELECT * {}")]}, 400, "exactly one"),
     ("syntax error", {"params": {"query": "SELECT * WHERE {"}}, 400, "syntax error"),
-    ("FROM an unknown graph", {"params": {"query": "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"}},
-     400, "not a graph of this store"),
-    ("FROM NAMED an unknown graph", {"params": {"query": "PREFIX ex: <http://example.org/>\n"
-                                                         "SELECT * FROM NAMED ex:g { GRAPH ?g { ?s ?p ?o } }"}},
-     400, "<http://example.org/g>"),
-    ("default-graph-uri unknown", {"params": {"query": "ASK {}", "default-graph-uri": "http://example.org/g"}},
-     400, "not a graph of this store"),
-    ("named-graph-uri unknown", {"params": {"query": "ASK {}", "named-graph-uri": "http://example.org/g"}},
-     400, "not a graph of this store"),
+    (
+        "FROM an unknown graph",
+        {"params": {"query": "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"}},
+        400,
+        "not a graph of this store",
+    ),
+    (
+        "FROM NAMED an unknown graph",
+        {"params": {"query": "PREFIX ex: <http://example.org/>\nSELECT * FROM NAMED ex:g { GRAPH ?g { ?s ?p ?o } }"}},
+        400,
+        "<http://example.org/g>",
+    ),
+    (
+        "default-graph-uri unknown",
+        {"params": {"query": "ASK {}", "default-graph-uri": "http://example.org/g"}},
+        400,
+        "not a graph of this store",
+    ),
+    (
+        "named-graph-uri unknown",
+        {"params": {"query": "ASK {}", "named-graph-uri": "http://example.org/g"}},
+        400,
+        "not a graph of this store",
+    ),
     ("query not UTF-8 (URL)", {"url": "/sparql?query=ASK%20%7B%7D%FF"}, 400, "not UTF-8"),
-    ("query not UTF-8 (body)", {"method": "POST", "content": "ASK {}".encode("utf-16"),
-                                "headers": {"Content-Type": "application/sparql-query"}}, 400, "UTF-8"),
-    ("declared charset", {"method": "POST", "content": b"ASK {}",
-                          "headers": {"Content-Type": "application/sparql-query; charset=ISO-8859-1"}}, 400, "UTF-8"),
-    ("a second charset", {"method": "POST", "content": b"ASK {}", "headers": {
-        "Content-Type": "application/sparql-query; charset=utf-8; charset=latin1"}}, 400, "charset=latin1"),
-    ("a second Content-Type", {"method": "POST", "content": b"ASK {}", "headers": [
-        ("Content-Type", "application/sparql-query"), ("Content-Type", "text/plain")]}, 400, "several Content-Type"),
-    ("unsupported content type", {"method": "POST", "content": b"ASK {}", "headers": {"Content-Type": "text/plain"}},
-     415, "application/sparql-query"),
+    (
+        "query not UTF-8 (body)",
+        {
+            "method": "POST",
+            "content": "ASK {}".encode("utf-16"),
+            "headers": {"Content-Type": "application/sparql-query"},
+        },
+        400,
+        "UTF-8",
+    ),
+    (
+        "declared charset",
+        {
+            "method": "POST",
+            "content": b"ASK {}",
+            "headers": {"Content-Type": "application/sparql-query; charset=ISO-8859-1"},
+        },
+        400,
+        "UTF-8",
+    ),
+    (
+        "a second charset",
+        {
+            "method": "POST",
+            "content": b"ASK {}",
+            "headers": {"Content-Type": "application/sparql-query; charset=utf-8; charset=latin1"},
+        },
+        400,
+        "charset=latin1",
+    ),
+    (
+        "a second Content-Type",
+        {
+            "method": "POST",
+            "content": b"ASK {}",
+            "headers": [("Content-Type", "application/sparql-query"), ("Content-Type", "text/plain")],
+        },
+        400,
+        "several Content-Type",
+    ),
+    (
+        "unsupported content type",
+        {"method": "POST", "content": b"ASK {}", "headers": {"Content-Type": "text/plain"}},
+        415,
+        "application/sparql-query",
+    ),
     ("no content type", {"method": "POST", "content": b"query=ASK%20%7B%7D"}, 415, "Content-Type"),
     ("POST without a query", {"method": "POST", "data": {"default-graph-uri": DATA_GRAPH}}, 400, "no query"),
     ("PUT", {"method": "PUT", "params": {"query": "ASK {}"}}, 405, "PUT"),
     ("DELETE", {"method": "DELETE"}, 405, "DELETE"),
     ("format of the wrong kind", {"params": {"query": "ASK {}", "format": "ttl"}}, 400, "json, xml, csv, tsv"),
-    ("oversize body", {"method": "POST", "content": b"ASK {} #" + b"x" * 70_000,
-                       "headers": {"Content-Type": "application/sparql-query"}}, 413, "at most"),
+    (
+        "oversize body",
+        {
+            "method": "POST",
+            "content": b"ASK {} #" + b"x" * 70_000,
+            "headers": {"Content-Type": "application/sparql-query"},
+        },
+        413,
+        "at most",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("arguments", "status", "words"), [case[1:] for case in REFUSALS],
-                         ids=[case[0] for case in REFUSALS])
+@pytest.mark.parametrize(
+    ("arguments", "status", "words"), [case[1:] for case in REFUSALS], ids=[case[0] for case in REFUSALS]
+)
 def test_refusals(live_server: Server, arguments: dict[str, object], status: int, words: str) -> None:
     arguments = dict(arguments)
     method = str(arguments.pop("method", "GET"))
@@ -363,14 +482,17 @@ def test_405_names_the_allowed_methods(live_server: Server) -> None:
     assert set(answer.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
 
 
-@pytest.mark.parametrize("query", [
-    'SELECT ?s WHERE { ?s ?p "SERVICE <http://example.org/> { ?a ?b ?c }" }',
-    "SELECT ?s WHERE { ?s ?p '''INSERT DATA { <urn:a> <urn:b> <urn:c> }''' }",
-    "PREFIX ex: <http://example.org/>\nSELECT ?s WHERE { ?s ex:SERVICE ex:LOAD }",
-    "SELECT ?s WHERE { ?s <http://example.org/SERVICE> ?o } # SERVICE LOAD DROP",
-    "SELECT ?service ?load WHERE { ?service ?load ?o }",
-    'SELECT ?s WHERE { ?s ?p "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((" }',
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT ?s WHERE { ?s ?p "SERVICE <http://example.org/> { ?a ?b ?c }" }',
+        "SELECT ?s WHERE { ?s ?p '''INSERT DATA { <urn:a> <urn:b> <urn:c> }''' }",
+        "PREFIX ex: <http://example.org/>\nSELECT ?s WHERE { ?s ex:SERVICE ex:LOAD }",
+        "SELECT ?s WHERE { ?s <http://example.org/SERVICE> ?o } # SERVICE LOAD DROP",
+        "SELECT ?service ?load WHERE { ?service ?load ?o }",
+        'SELECT ?s WHERE { ?s ?p "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((" }',
+    ],
+)
 def test_keywords_and_brackets_inside_other_tokens_are_not_refused(live_server: Server, query: str) -> None:
     with live_server.client() as client:
         answer = client.get("/sparql", params={"query": query})
@@ -396,8 +518,7 @@ def test_head_answers_without_a_body(live_server: Server) -> None:
 def test_repeated_answers_are_reused_but_never_for_nondeterministic_queries(live_server: Server) -> None:
     with live_server.client() as client:
         first, again = (client.get("/sparql", params={"query": SELECT_MEMBERS}) for _ in range(2))
-        now = [client.get("/sparql", params={"query": 'SELECT (STRUUID() AS ?id) WHERE {}'}).json()
-               for _ in range(2)]
+        now = [client.get("/sparql", params={"query": "SELECT (STRUUID() AS ?id) WHERE {}"}).json() for _ in range(2)]
     assert first.content == again.content
     assert now[0] != now[1]
 

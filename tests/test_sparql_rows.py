@@ -13,8 +13,13 @@ TERMS = """SELECT ?x ?y WHERE { VALUES (?x ?y) {
     (<<( <http://example.org/a> <http://example.org/b> <<( <http://example.org/c> <http://example.org/d> "e" )>> )>>
      "")
 } }"""
-QUERIES = [TERMS, "SELECT * WHERE {}", "SELECT * WHERE { FILTER(false) }", "SELECT ?unbound WHERE {}",
-           "SELECT ?n WHERE { VALUES ?n { 1 2 3 4 5 } } ORDER BY ?n"]
+QUERIES = [
+    TERMS,
+    "SELECT * WHERE {}",
+    "SELECT * WHERE { FILTER(false) }",
+    "SELECT ?unbound WHERE {}",
+    "SELECT ?n WHERE { VALUES ?n { 1 2 3 4 5 } } ORDER BY ?n",
+]
 
 
 @pytest.mark.parametrize("fmt", list(RESULT_FORMATS))
@@ -36,8 +41,9 @@ def test_rows_over_the_limit_are_cut_and_flagged() -> None:
     assert payload.decode().split() == ["n", "1", "2", "3"]
 
 
-@pytest.mark.parametrize(("rows", "limit"), [(0, 3), (3, 3), (4, 3), (1, 1), (2, 1), (10_000, 10_000),
-                                             (10_001, 10_000), (200_000, 10_000)])
+@pytest.mark.parametrize(
+    ("rows", "limit"), [(0, 3), (3, 3), (4, 3), (1, 1), (2, 1), (10_000, 10_000), (10_001, 10_000), (200_000, 10_000)]
+)
 def test_the_cut_falls_exactly_at_the_limit(rows: int, limit: int) -> None:
     query = f"SELECT ?n WHERE {{ {_numbers(rows)} }} ORDER BY ?n LIMIT {rows}"
     solutions = ox.Store().query(query)
@@ -53,28 +59,44 @@ def _numbers(rows: int) -> str:
     """A pattern whose solutions are ?n = 0, 1, 2 ... at least up to `rows` (one ten-valued digit per place)."""
     places = len(str(max(rows - 1, 1)))
     digits = " ".join(f"VALUES ?d{place} {{ 0 1 2 3 4 5 6 7 8 9 }}" for place in range(places))
-    number = " + ".join(f"?d{place} * {10 ** place}" for place in range(places))
+    number = " + ".join(f"?d{place} * {10**place}" for place in range(places))
     return f"{digits} BIND({number} AS ?n)"
 
 
 # A few rows can make a huge answer (REPLACE turned a 3 KB query into 382 MiB under 10,000 rows): answers are cut
 # at a row before they pass the byte limit too, in every format, and flagged like a cut at the row limit.
-AMPLIFIED = ('SELECT (REPLACE(STR(?n), "[0-9]", "{pad}") AS ?x) WHERE {{ {numbers} }}',
-             'CONSTRUCT {{ ?s <http://example.org/p> ?x }} WHERE {{ {numbers} '
-             'BIND(IRI(CONCAT("http://example.org/", STR(?n))) AS ?s) '
-             'BIND(REPLACE(STR(?n), "[0-9]", "{pad}") AS ?x) }}')
+AMPLIFIED = (
+    'SELECT (REPLACE(STR(?n), "[0-9]", "{pad}") AS ?x) WHERE {{ {numbers} }}',
+    "CONSTRUCT {{ ?s <http://example.org/p> ?x }} WHERE {{ {numbers} "
+    'BIND(IRI(CONCAT("http://example.org/", STR(?n))) AS ?s) '
+    'BIND(REPLACE(STR(?n), "[0-9]", "{pad}") AS ?x) }}',
+)
 
 
-@pytest.mark.parametrize(("template", "fmt"), [(AMPLIFIED[0], fmt) for fmt in RESULT_FORMATS] +
-                         [(AMPLIFIED[1], fmt) for fmt in GRAPH_FORMATS])
+@pytest.mark.parametrize(
+    ("template", "fmt"),
+    [(AMPLIFIED[0], fmt) for fmt in RESULT_FORMATS] + [(AMPLIFIED[1], fmt) for fmt in GRAPH_FORMATS],
+)
 def test_answers_are_cut_at_a_row_before_the_byte_limit(template: str, fmt: str) -> None:
     store = ox.Store()
     query = template.format(pad="x" * 500, numbers=_numbers(1000))
     construct = template.startswith("CONSTRUCT")
     limit = 100_000
     status, payload, written, truncated = answer(
-        lambda: store, (query, "http://example.org/", None, None, True, None if construct else fmt,
-                        fmt if construct else None, 10_000, limit), {})
+        lambda: store,
+        (
+            query,
+            "http://example.org/",
+            None,
+            None,
+            True,
+            None if construct else fmt,
+            fmt if construct else None,
+            10_000,
+            limit,
+        ),
+        {},
+    )
     assert (status, written, truncated) == (0, fmt, True)
     assert limit * 0.8 < len(payload) <= limit
     if fmt == "csv":

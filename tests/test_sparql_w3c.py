@@ -23,8 +23,11 @@ POLICY_REFUSALS = ("SERVICE", "not a graph of this store")
 
 def _manifest(folder: Path) -> ox.Store:
     store = ox.Store()
-    store.load(path=str(folder / "manifest.ttl"), format=ox.RdfFormat.TURTLE,
-               base_iri=(folder / "manifest.ttl").resolve().as_uri())
+    store.load(
+        path=str(folder / "manifest.ttl"),
+        format=ox.RdfFormat.TURTLE,
+        base_iri=(folder / "manifest.ttl").resolve().as_uri(),
+    )
     return store
 
 
@@ -36,8 +39,7 @@ def _select(store: ox.Store, query: str, **bindings: Term) -> list[dict[str, Ter
     solutions = store.query(query, substitutions={ox.Variable(name): term for name, term in bindings.items()})
     assert isinstance(solutions, ox.QuerySolutions)
     names = [variable.value for variable in solutions.variables]
-    return [{name: term for name, term in zip(names, row, strict=True) if isinstance(term, Term)}
-            for row in solutions]
+    return [{name: term for name, term in zip(names, row, strict=True) if isinstance(term, Term)} for row in solutions]
 
 
 def _syntax_cases(shared: Path) -> list[tuple[str, str, bool]]:
@@ -82,8 +84,15 @@ def _protocol_cases(shared: Path) -> list[Exchange]:
     for row in _select(store, requests):
         body = row["chars"].value.encode(row["encoding"].value) if "chars" in row else None
         fields = {h["field"].value: h["value"].value for h in _select(store, headers, request=row["request"])}
-        cases.append(Exchange(row["test"].value.rpartition("#")[2], row["method"].value,
-                              row["path"].value.replace("/sparql/", "/sparql", 1), fields, body))
+        cases.append(
+            Exchange(
+                row["test"].value.rpartition("#")[2],
+                row["method"].value,
+                row["path"].value.replace("/sparql/", "/sparql", 1),
+                fields,
+                body,
+            )
+        )
     return sorted(cases, key=lambda case: case.name)
 
 
@@ -97,22 +106,27 @@ def test_the_corpus_is_there(shared_dir: Path) -> None:
     assert len(_protocol_cases(shared_dir)) >= 10
 
 
-@pytest.mark.parametrize(("path", "positive"), [case[1:] for case in SYNTAX_CASES] or [("", False)],
-                         ids=[case[0] for case in SYNTAX_CASES] or ["corpus-absent"])
+@pytest.mark.parametrize(
+    ("path", "positive"),
+    [case[1:] for case in SYNTAX_CASES] or [("", False)],
+    ids=[case[0] for case in SYNTAX_CASES] or ["corpus-absent"],
+)
 def test_syntax(live_server: Server, shared_dir: Path, path: str, positive: bool) -> None:
     query = Path(path).read_text(encoding="utf-8")
     with live_server.client() as client:
         answer = client.post("/sparql", content=query.encode(), headers={"Content-Type": "application/sparql-query"})
     if positive:
-        assert answer.status_code < 400 or (answer.status_code == 400 and any(
-            reason in answer.json()["error"]["message"] for reason in POLICY_REFUSALS)), answer.text
+        assert answer.status_code < 400 or (
+            answer.status_code == 400 and any(reason in answer.json()["error"]["message"] for reason in POLICY_REFUSALS)
+        ), answer.text
     else:
         assert answer.status_code == 400, answer.text
         assert answer.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("exchange", PROTOCOL_CASES or [Exchange("corpus-absent", "GET", "", {}, None)],
-                         ids=lambda exchange: exchange.name)
+@pytest.mark.parametrize(
+    "exchange", PROTOCOL_CASES or [Exchange("corpus-absent", "GET", "", {}, None)], ids=lambda exchange: exchange.name
+)
 def test_protocol_refusals(live_server: Server, shared_dir: Path, exchange: Exchange) -> None:
     with live_server.client() as client:
         answer = client.request(exchange.method, exchange.path, headers=exchange.headers, content=exchange.body)

@@ -11,7 +11,8 @@ def test_iris_become_constants_and_only_whole_variables_are_replaced() -> None:
     query = "SELECT ?nodes WHERE { ?node ?p ?nodes . ?this ?q ?node }"
     assert with_constants(query, {"node": "https://w3id.org/smartcity-kg/id/city/dortmund"}) == (
         "SELECT ?nodes WHERE { <https://w3id.org/smartcity-kg/id/city/dortmund> ?p ?nodes . "
-        "?this ?q <https://w3id.org/smartcity-kg/id/city/dortmund> }")
+        "?this ?q <https://w3id.org/smartcity-kg/id/city/dortmund> }"
+    )
 
 
 @pytest.mark.parametrize("hostile", ["https://x/> } DROP ALL { <a", "a b", 'https://x/"', "https://x/{y}", "\n"])

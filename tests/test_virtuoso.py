@@ -220,14 +220,28 @@ def test_build_advises_a_checkpoint_and_the_counts_it_recorded_hold(
 ) -> None:
     endpoints = built.endpoints
     monkeypatch.setenv("SMARTCITY_KG_REMOTE_PASSWORD", PASSWORD)
-    target = ["--data", str(DATA), "--sparql-endpoint", endpoints.query, "--graph-store", str(endpoints.graph_store),
-              "--update-endpoint", str(endpoints.update), "--remote-user", "dba"]
+    target = [
+        "--data",
+        str(DATA),
+        "--sparql-endpoint",
+        endpoints.query,
+        "--graph-store",
+        str(endpoints.graph_store),
+        "--update-endpoint",
+        str(endpoints.update),
+        "--remote-user",
+        "dba",
+    ]
     assert main(["build", *target]) == 0
     assert "checkpoint;" in " ".join(capsys.readouterr().err.split())
     # As advised: without it, this build's switch of the graphs is lost when Virtuoso restarts (see the test below).
     assert ISQL is not None
-    subprocess.run([ISQL, f"127.0.0.1:{built.sql}", "dba", PASSWORD, "exec=checkpoint;"], check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [ISQL, f"127.0.0.1:{built.sql}", "dba", PASSWORD, "exec=checkpoint;"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     with RemoteStore(endpoints, NS) as remote:
         assert remote.verify().triples == len(remote)  # the per-graph counts read back from Virtuoso agree
 
@@ -308,7 +322,7 @@ def test_virtuoso_extensions_and_pragmas_are_refused_and_never_run(service: Serv
         'SELECT (<bif:sys_stat>("st_dbms_name") AS ?x) WHERE {}',
         "SELECT (<sql:DB.DBA.SPARQL_EVAL>(1) AS ?x) WHERE {}",
         "DEFINE input:default-graph-uri <http://www.openlinksw.com/schemas/virtrdf#> SELECT * WHERE { ?s ?p ?o }",
-        "DEFINE get:soft \"soft\" SELECT * FROM <" + target + "> WHERE { ?s ?p ?o }",
+        'DEFINE get:soft "soft" SELECT * FROM <' + target + "> WHERE { ?s ?p ?o }",
     ]
     try:
         with service.client() as client:

@@ -33,13 +33,21 @@ class Dump:
         return "application/gzip" if self.compressed else self.media_type
 
 
-DUMPS = {dump.name: dump for dump in (
-    Dump(DUMP_FILES["ttl"], "text/turtle", "RDF_TURTLE", "Turtle"),
-    Dump(DUMP_FILES["nt.gz"], "application/n-triples", "RDF_N_TRIPLES", "N-Triples, gzip", compressed=True),
-    Dump(DUMP_FILES["nq.gz"], "application/n-quads", "RDF_N_QUADS", "N-Quads with named graphs, gzip",
-         compressed=True),
-    Dump(DUMP_FILES["jsonld"], "application/ld+json", "JSON_LD", "JSON-LD"),
-)}
+DUMPS = {
+    dump.name: dump
+    for dump in (
+        Dump(DUMP_FILES["ttl"], "text/turtle", "RDF_TURTLE", "Turtle"),
+        Dump(DUMP_FILES["nt.gz"], "application/n-triples", "RDF_N_TRIPLES", "N-Triples, gzip", compressed=True),
+        Dump(
+            DUMP_FILES["nq.gz"],
+            "application/n-quads",
+            "RDF_N_QUADS",
+            "N-Quads with named graphs, gzip",
+            compressed=True,
+        ),
+        Dump(DUMP_FILES["jsonld"], "application/ld+json", "JSON_LD", "JSON-LD"),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -65,19 +73,25 @@ class Statistics:
 _PREFIX = f"PREFIX sck: <{SCK._NS}>\nPREFIX owl: <{OWL}>\n"
 PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p"
 CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?class } } GROUP BY ?class"
-ENTITIES = ("SELECT ?space (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-            "FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?space)) } GROUP BY ?space")
+ENTITIES = (
+    "SELECT ?space (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+    "FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?space)) } GROUP BY ?space"
+)
 SUBJECTS = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 OBJECTS = "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-WIKIDATA_LINKS = _PREFIX + ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s owl:sameAs ?o } "
-                            f'FILTER(STRSTARTS(STR(?o), "{WD}")) }}')
+WIKIDATA_LINKS = _PREFIX + (
+    f'SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s owl:sameAs ?o }} FILTER(STRSTARTS(STR(?o), "{WD}")) }}'
+)
 MUNICIPALITY_LINKS = _PREFIX + "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s sck:municipalityKey ?o } }"
 MUNICIPALITY_KEYS = _PREFIX + "SELECT DISTINCT ?key WHERE { ?city a sck:City ; sck:municipalityKey ?key }"
 # The period the statements are about: the earliest and latest day any dated statement can mean.
-PERIOD = _PREFIX + """SELECT (MIN(?from) AS ?first) (MAX(?to) AS ?last) WHERE {
+PERIOD = (
+    _PREFIX
+    + """SELECT (MIN(?from) AS ?first) (MAX(?to) AS ?last) WHERE {
   { ?s sck:startEarliest|sck:signedEarliest|sck:earliest ?from }
   UNION { ?s sck:startLatest|sck:endLatest|sck:signedLatest|sck:latest ?to }
 }"""
+)
 
 
 def _rows(store: ReadStore, query: str, **bound: ox.Literal) -> list[ox.QuerySolution]:

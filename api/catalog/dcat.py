@@ -19,8 +19,16 @@ from graph.settings import Settings
 from graph.store import EmbeddedStore, ReadStore
 from graph.vocab import MUNICIPALITY_KEY, SCK, WD
 
-__all__ = ["Citation", "catalog_graph", "citation", "dataset_iri", "names_base", "release_graph", "release_url",
-           "void_graph"]
+__all__ = [
+    "Citation",
+    "catalog_graph",
+    "citation",
+    "dataset_iri",
+    "names_base",
+    "release_graph",
+    "release_url",
+    "void_graph",
+]
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -33,17 +41,21 @@ IANA = "https://www.iana.org/assignments/media-types/"
 LICENSE = URIRef("http://dcat-ap.de/def/licenses/cc-by/4.0")
 CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
 GEOCODING_LEVEL = URIRef("http://dcat-ap.de/def/politicalGeocoding/Level/municipality")
-TITLE = {"en": "smartcity-kg: smart-city alliances in Germany",
-         "de": "smartcity-kg: Smart-City-Allianzen in Deutschland"}
+TITLE = {
+    "en": "smartcity-kg: smart-city alliances in Germany",
+    "de": "smartcity-kg: Smart-City-Allianzen in Deutschland",
+}
 DESCRIPTION = {
     "en": "An open knowledge graph of smart-city alliances: which cities, companies and organisations work together, "
-          "under which agreements, in which pilot projects and roles, since when, and according to which sources.",
+    "under which agreements, in which pilot projects and roles, since when, and according to which sources.",
     "de": "Ein offener Wissensgraph zu Smart-City-Allianzen: welche Städte, Unternehmen und Organisationen "
-          "zusammenarbeiten, mit welchen Vereinbarungen, in welchen Pilotprojekten und Rollen, seit wann und nach "
-          "welchen Quellen.",
+    "zusammenarbeiten, mit welchen Vereinbarungen, in welchen Pilotprojekten und Rollen, seit wann und nach "
+    "welchen Quellen.",
 }
-KEYWORDS = {"de": ("Smart City", "Kommune", "Allianz", "Kooperation", "Pilotprojekt", "Linked Data"),
-            "en": ("smart city", "municipality", "alliance", "cooperation", "pilot project", "linked data")}
+KEYWORDS = {
+    "de": ("Smart City", "Kommune", "Allianz", "Kooperation", "Pilotprojekt", "Linked Data"),
+    "en": ("smart city", "municipality", "alliance", "cooperation", "pilot project", "linked data"),
+}
 
 
 def names_base(settings: Settings) -> str:
@@ -65,8 +77,18 @@ def release_url(base: str, version: str) -> str:
 
 def _new_graph() -> Graph:
     graph = Graph(bind_namespaces="core")
-    for prefix, namespace in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("vcard", VCARD), ("void", VOID),
-                              ("skos", SKOS), ("dcatde", DCATDE), ("sck", SCK._NS), ("spdx", SPDX), ("adms", ADMS)):
+    for prefix, namespace in (
+        ("dcat", DCAT),
+        ("dct", DCTERMS),
+        ("foaf", FOAF),
+        ("vcard", VCARD),
+        ("void", VOID),
+        ("skos", SKOS),
+        ("dcatde", DCATDE),
+        ("sck", SCK._NS),
+        ("spdx", SPDX),
+        ("adms", ADMS),
+    ):
         graph.bind(prefix, namespace, replace=True)
     return graph
 
@@ -77,12 +99,25 @@ def _texts(graph: Graph, subject: URIRef, predicate: URIRef, texts: dict[str, st
 
 
 # The class DCAT-AP expects of a value from each EU authority table, and the labels of the values used.
-_AUTHORITY_CLASS = {"language": DCTERMS.LinguisticSystem, "frequency": DCTERMS.Frequency,
-                    "file-type": DCTERMS.MediaTypeOrExtent, "access-right": DCTERMS.RightsStatement,
-                    "data-theme": SKOS.Concept}
-_AUTHORITY_LABEL = {"DEU": "German", "ENG": "English", "IRREG": "irregular", "PUBLIC": "public",
-                    "REGI": "Regions and cities", "GOVE": "Government and public sector", "RDF_TURTLE": "RDF Turtle",
-                    "RDF_N_TRIPLES": "RDF N-Triples", "RDF_N_QUADS": "RDF N-Quads", "JSON_LD": "JSON-LD"}
+_AUTHORITY_CLASS = {
+    "language": DCTERMS.LinguisticSystem,
+    "frequency": DCTERMS.Frequency,
+    "file-type": DCTERMS.MediaTypeOrExtent,
+    "access-right": DCTERMS.RightsStatement,
+    "data-theme": SKOS.Concept,
+}
+_AUTHORITY_LABEL = {
+    "DEU": "German",
+    "ENG": "English",
+    "IRREG": "irregular",
+    "PUBLIC": "public",
+    "REGI": "Regions and cities",
+    "GOVE": "Government and public sector",
+    "RDF_TURTLE": "RDF Turtle",
+    "RDF_N_TRIPLES": "RDF N-Triples",
+    "RDF_N_QUADS": "RDF N-Quads",
+    "JSON_LD": "JSON-LD",
+}
 
 
 def _concept(graph: Graph, subject: URIRef, predicate: URIRef, scheme: str, code: str) -> None:
@@ -120,8 +155,9 @@ def _agent(graph: Graph, base: str, settings: Settings) -> URIRef:
     return publisher
 
 
-def _service(graph: Graph, iri: URIRef, *, titles: dict[str, str], endpoint: str, description: str,
-             standard: str) -> None:
+def _service(
+    graph: Graph, iri: URIRef, *, titles: dict[str, str], endpoint: str, description: str, standard: str
+) -> None:
     graph.add((iri, RDF.type, DCAT.DataService))
     _texts(graph, iri, DCTERMS.title, titles)
     graph.add((iri, DCAT.endpointURL, URIRef(endpoint)))
@@ -132,8 +168,9 @@ def _service(graph: Graph, iri: URIRef, *, titles: dict[str, str], endpoint: str
     _licensed(graph, iri)
 
 
-def _distribution(graph: Graph, dataset: URIRef, dump: Dump, *, url: str, size: int, modified: Literal,
-                  sha256: str | None) -> None:
+def _distribution(
+    graph: Graph, dataset: URIRef, dump: Dump, *, url: str, size: int, modified: Literal, sha256: str | None
+) -> None:
     iri = URIRef(f"{dataset}-{dump.name.replace('.', '-')}")
     graph.add((dataset, DCAT.distribution, iri))
     graph.add((iri, RDF.type, DCAT.Distribution))
@@ -161,27 +198,38 @@ def _release_distributions(graph: Graph, dataset: URIRef, release: Release, base
     modified = Literal(release.date, datatype=XSD.dateTime)
     for dump in DUMPS.values():
         name = dump_name(release.version, dump.name)
-        _distribution(graph, dataset, dump, url=f"{base}/dumps/{release.version}/{name}", size=release.sizes[name],
-                      modified=modified, sha256=release.files[name])
+        _distribution(
+            graph,
+            dataset,
+            dump,
+            url=f"{base}/dumps/{release.version}/{name}",
+            size=release.sizes[name],
+            modified=modified,
+            sha256=release.files[name],
+        )
 
 
 def _versioned(graph: Graph, dataset: URIRef, release: Release, settings: Settings, base: str) -> None:
     """What makes a dataset description one release's: its version, the release before, what changed, how to cite."""
     graph.add((dataset, DCAT_VERSION, Literal(release.version)))
     if release.previous is not None:
-        graph.add((dataset, DCAT_PREVIOUS_VERSION,
-                   URIRef(f"{release_url(names_base(settings), release.previous)}#dataset")))
-        notes = (f"Release {release.version}: {counted(release.added, 'statement')} added and {release.removed} "
-                 f"removed, about {counted(len(release.things), 'thing')}, since release {release.previous}. Details: "
-                 f"{base}/changes/{release.version}")
+        graph.add(
+            (dataset, DCAT_PREVIOUS_VERSION, URIRef(f"{release_url(names_base(settings), release.previous)}#dataset"))
+        )
+        notes = (
+            f"Release {release.version}: {counted(release.added, 'statement')} added and {release.removed} "
+            f"removed, about {counted(len(release.things), 'thing')}, since release {release.previous}. Details: "
+            f"{base}/changes/{release.version}"
+        )
     else:
         notes = f"Release {release.version}: the first release, {counted(release.triples, 'statement')}."
     graph.add((dataset, ADMS.versionNotes, Literal(notes, lang="en")))
     graph.add((dataset, DCTERMS.bibliographicCitation, Literal(citation(release, settings).text)))
 
 
-def _dataset(graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, settings: Settings,
-             publisher: URIRef) -> None:
+def _dataset(
+    graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, settings: Settings, publisher: URIRef
+) -> None:
     stats = statistics(store)
     modified = Literal(store.manifest.modified, datatype=XSD.dateTime)
     graph.add((dataset, RDF.type, DCAT.Dataset))
@@ -224,8 +272,15 @@ def _dataset(graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, sett
         _release_distributions(graph, dataset, release, base)
     elif isinstance(store, EmbeddedStore):  # a build from before releases were recorded
         for dump in DUMPS.values():
-            _distribution(graph, dataset, dump, url=f"{base}/dumps/{dump.name}",
-                          size=dump_file(store, dump).stat().st_size, modified=modified, sha256=None)
+            _distribution(
+                graph,
+                dataset,
+                dump,
+                url=f"{base}/dumps/{dump.name}",
+                size=dump_file(store, dump).stat().st_size,
+                modified=modified,
+                sha256=None,
+            )
     # a graph on a remote server has no dump files to offer here
 
 
@@ -250,10 +305,20 @@ def catalog_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     _licensed(graph, catalog)
     graph.add((catalog, DCAT.dataset, dataset))
     _dataset(graph, dataset, store, base=base, settings=settings, publisher=publisher)
-    services = {"sparql": ({"en": "smartcity-kg SPARQL endpoint", "de": "smartcity-kg-SPARQL-Endpunkt"},
-                           f"{base}/sparql", f"{base}/sparql", "https://www.w3.org/TR/sparql11-protocol/"),
-                "api": ({"en": "smartcity-kg REST API", "de": "smartcity-kg-REST-API"},
-                        f"{base}/api/v1", f"{base}/openapi.json", "https://spec.openapis.org/oas/v3.1.0")}
+    services = {
+        "sparql": (
+            {"en": "smartcity-kg SPARQL endpoint", "de": "smartcity-kg-SPARQL-Endpunkt"},
+            f"{base}/sparql",
+            f"{base}/sparql",
+            "https://www.w3.org/TR/sparql11-protocol/",
+        ),
+        "api": (
+            {"en": "smartcity-kg REST API", "de": "smartcity-kg-REST-API"},
+            f"{base}/api/v1",
+            f"{base}/openapi.json",
+            "https://spec.openapis.org/oas/v3.1.0",
+        ),
+    }
     for name, (titles, endpoint, description, standard) in services.items():
         service = URIRef(f"{names}/catalog#{name}")
         graph.add((catalog, DCAT.service, service))
@@ -295,9 +360,14 @@ def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     graph.add((dataset, RDFS.seeAlso, URIRef(f"{base}/catalog")))
     for vocabulary in sorted({_namespace(iri) for iri in (*stats.properties, *stats.classes)}):
         graph.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
-    for predicate, value in ((VOID.triples, stats.triples), (VOID.entities, stats.entities),
-                             (VOID.classes, len(stats.classes)), (VOID.properties, len(stats.properties)),
-                             (VOID.distinctSubjects, stats.subjects), (VOID.distinctObjects, stats.objects)):
+    for predicate, value in (
+        (VOID.triples, stats.triples),
+        (VOID.entities, stats.entities),
+        (VOID.classes, len(stats.classes)),
+        (VOID.properties, len(stats.properties)),
+        (VOID.distinctSubjects, stats.subjects),
+        (VOID.distinctObjects, stats.objects),
+    ):
         graph.add((dataset, predicate, Literal(value)))
     for cls, count in sorted(stats.classes.items()):
         partition = BNode()
@@ -310,9 +380,15 @@ def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
         graph.add((partition, VOID.property, URIRef(prop)))
         graph.add((partition, VOID.triples, Literal(count)))
     for name, predicate, count, space, homepage in (
-            ("wikidata", OWL.sameAs, stats.wikidata_links, str(WD), "https://www.wikidata.org/"),
-            ("municipality-keys", SCK.municipalityKey, stats.municipality_links, str(MUNICIPALITY_KEY),
-             "https://www.dcat-ap.de/def/politicalGeocoding/municipalityKey/")):
+        ("wikidata", OWL.sameAs, stats.wikidata_links, str(WD), "https://www.wikidata.org/"),
+        (
+            "municipality-keys",
+            SCK.municipalityKey,
+            stats.municipality_links,
+            str(MUNICIPALITY_KEY),
+            "https://www.dcat-ap.de/def/politicalGeocoding/municipalityKey/",
+        ),
+    ):
         linkset, target = URIRef(f"{document}#{name}-links"), URIRef(f"{document}#{name}")
         graph.add((dataset, VOID.subset, linkset))
         graph.add((linkset, RDF.type, VOID.Linkset))
@@ -366,16 +442,18 @@ def citation(release: Release, settings: Settings) -> Citation:
     title = TITLE["en"]
     text = f"{settings.publisher_name} ({year}). {title} (Version {release.version}) [Data set]. {url}"
     publisher = _bibtex_escape(settings.publisher_name)
-    bibtex = "\n".join((
-        f"@misc{{smartcity-kg-{release.version},",
-        f"  author       = {{{{{publisher}}}}},",
-        f"  title        = {{{_bibtex_escape(title)}}},",
-        f"  year         = {{{year}}},",
-        f"  version      = {{{release.version}}},",
-        f"  publisher    = {{{publisher}}},",
-        f"  howpublished = {{\\url{{{url}}}}},",
-        f"  url          = {{{url}}},",
-        "  note         = {Data set, licensed CC BY 4.0}",
-        "}",
-    ))
+    bibtex = "\n".join(
+        (
+            f"@misc{{smartcity-kg-{release.version},",
+            f"  author       = {{{{{publisher}}}}},",
+            f"  title        = {{{_bibtex_escape(title)}}},",
+            f"  year         = {{{year}}},",
+            f"  version      = {{{release.version}}},",
+            f"  publisher    = {{{publisher}}},",
+            f"  howpublished = {{\\url{{{url}}}}},",
+            f"  url          = {{{url}}},",
+            "  note         = {Data set, licensed CC BY 4.0}",
+            "}",
+        )
+    )
     return Citation(text, bibtex, url)

@@ -34,8 +34,10 @@ __all__ = ["router"]
 router = APIRouter(tags=["open data"])
 
 _RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {fmt.media_type: {} for fmt in GRAPH},
-          "description": "RDF; Turtle unless the suffix, ?format= or Accept asks otherwise"},
+    200: {
+        "content": {fmt.media_type: {} for fmt in GRAPH},
+        "description": "RDF; Turtle unless the suffix, ?format= or Accept asks otherwise",
+    },
     304: {"description": "not modified since the ETag given"},
     406: {"model": ErrorBody, "description": "none of the RDF formats is acceptable"},
 }
@@ -45,8 +47,16 @@ def _base(request: Request, settings: Settings) -> str:
     return (settings.base_url or str(request.base_url)).rstrip("/")
 
 
-def _rdf(request: Request, store: ReadStore, describe: Callable[[], Graph], path: str, *, suffix: Format | None,
-         base: str, per_format: bool = True) -> Response:
+def _rdf(
+    request: Request,
+    store: ReadStore,
+    describe: Callable[[], Graph],
+    path: str,
+    *,
+    suffix: Format | None,
+    base: str,
+    per_format: bool = True,
+) -> Response:
     """The description in the format the suffix, ?format= or Accept chooses (the same names as /doc and /sparql),
     with an ETag per build, format and base URL and the data's date as Last-Modified. With `per_format`, each
     format is also a document of its own (`/catalog.nt`), named in Content-Location and linked as an alternate."""
@@ -59,59 +69,110 @@ def _rdf(request: Request, store: ReadStore, describe: Callable[[], Graph], path
         payload: bytes = graph.serialize(format=fmt.rdflib, encoding="utf-8", **options)
         return payload
 
-    return represent(request, fmt, body, location=f"{path}.{fmt.suffix}" if per_format else path,
-                     etag=build_tag(store.manifest, path, fmt.name, base),
-                     alternates=[(f"{path}.{alt.suffix}", alt) for alt in GRAPH] if per_format else [],
-                     modified=store.manifest.modified)
+    return represent(
+        request,
+        fmt,
+        body,
+        location=f"{path}.{fmt.suffix}" if per_format else path,
+        etag=build_tag(store.manifest, path, fmt.name, base),
+        alternates=[(f"{path}.{alt.suffix}", alt) for alt in GRAPH] if per_format else [],
+        modified=store.manifest.modified,
+    )
 
 
-@router.api_route("/catalog", methods=["GET", "HEAD"], response_class=Response, responses=_RDF_RESPONSES,
-                  summary="DCAT-AP.de catalogue of the dataset, its dumps and services")
+@router.api_route(
+    "/catalog",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses=_RDF_RESPONSES,
+    summary="DCAT-AP.de catalogue of the dataset, its dumps and services",
+)
 def catalog(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     base = _base(request, settings)
     return _rdf(request, store, lambda: catalog_graph(store, settings, base), "/catalog", suffix=None, base=base)
 
 
-@router.api_route("/catalog.{suffix}", methods=["GET", "HEAD"], response_class=Response,
-                  responses={**_RDF_RESPONSES, 404: {"model": ErrorBody}},
-                  summary=f"The catalogue in one format: {', '.join(fmt.suffix for fmt in GRAPH)}")
+@router.api_route(
+    "/catalog.{suffix}",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={**_RDF_RESPONSES, 404: {"model": ErrorBody}},
+    summary=f"The catalogue in one format: {', '.join(fmt.suffix for fmt in GRAPH)}",
+)
 def catalog_as(suffix: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     base = _base(request, settings)
-    return _rdf(request, store, lambda: catalog_graph(store, settings, base), "/catalog",
-                suffix=by_suffix(suffix, GRAPH), base=base)
+    return _rdf(
+        request,
+        store,
+        lambda: catalog_graph(store, settings, base),
+        "/catalog",
+        suffix=by_suffix(suffix, GRAPH),
+        base=base,
+    )
 
 
-@router.api_route("/catalog/{version}", methods=["GET", "HEAD"], response_class=Response,
-                  responses={**_RDF_RESPONSES, 404: {"model": ErrorBody}},
-                  summary="One release of the dataset: its version, date, dumps while kept, and the release before")
+@router.api_route(
+    "/catalog/{version}",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={**_RDF_RESPONSES, 404: {"model": ErrorBody}},
+    summary="One release of the dataset: its version, date, dumps while kept, and the release before",
+)
 def release(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     found = history(store).get(version)
     if found is None:
         raise HTTPException(404, f"there is no release {version!r}; /changes lists them all")
     base = _base(request, settings)
-    return _rdf(request, store, lambda: release_graph(found, settings, base), f"/catalog/{version}", suffix=None,
-                base=base, per_format=False)
+    return _rdf(
+        request,
+        store,
+        lambda: release_graph(found, settings, base),
+        f"/catalog/{version}",
+        suffix=None,
+        base=base,
+        per_format=False,
+    )
 
 
-@router.api_route("/.well-known/void", methods=["GET", "HEAD"], response_class=Response,
-                  responses=_RDF_RESPONSES, summary="VoID description with statistics of the graph")
+@router.api_route(
+    "/.well-known/void",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses=_RDF_RESPONSES,
+    summary="VoID description with statistics of the graph",
+)
 def void(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     base = _base(request, settings)
-    return _rdf(request, store, lambda: void_graph(store, settings, base), "/.well-known/void", suffix=None,
-                base=base, per_format=False)
+    return _rdf(
+        request,
+        store,
+        lambda: void_graph(store, settings, base),
+        "/.well-known/void",
+        suffix=None,
+        base=base,
+        per_format=False,
+    )
 
 
 # The dumps' types, and plain text for SHA256SUMS.
 _DUMP_TYPES: dict[str, Any] = {**{dump.served_as: {} for dump in DUMPS.values()}, "text/plain": {}}
-_NO_DUMPS = ("the dumps are written by the build that loads a local store; this service reads its graph from a "
-             "remote SPARQL server, which has no dump files here")
+_NO_DUMPS = (
+    "the dumps are written by the build that loads a local store; this service reads its graph from a "
+    "remote SPARQL server, which has no dump files here"
+)
 
 
-@router.api_route("/dumps/{name}", methods=["GET", "HEAD"], response_class=FileResponse,
-                  responses={200: {"content": _DUMP_TYPES},
-                             304: {"description": "not modified since the ETag or date given"},
-                             404: {"model": ErrorBody}},
-                  summary=f"The current release as a file: {', '.join(DUMPS)}; their checksums in {CHECKSUMS}")
+@router.api_route(
+    "/dumps/{name}",
+    methods=["GET", "HEAD"],
+    response_class=FileResponse,
+    responses={
+        200: {"content": _DUMP_TYPES},
+        304: {"description": "not modified since the ETag or date given"},
+        404: {"model": ErrorBody},
+    },
+    summary=f"The current release as a file: {', '.join(DUMPS)}; their checksums in {CHECKSUMS}",
+)
 def dump(name: str, request: Request, store: StoreDep) -> Response:
     """The dump of the release being served. Compressed dumps are sent as `application/gzip` (not with a
     Content-Encoding), so that clients store them as they are. `ETag` names the build; `If-None-Match` and
@@ -130,15 +191,23 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
         if not manifest.checksums:
             raise HTTPException(404, "this build was published before checksums were recorded; build it again")
         return _file_or_304(request, headers, text=checksum_lines(manifest.checksums))
-    return _file_or_304(request, headers, path=dump_file(store, DUMPS[name]),
-                        media_type=DUMPS[name].served_as, filename=name)
+    return _file_or_304(
+        request, headers, path=dump_file(store, DUMPS[name]), media_type=DUMPS[name].served_as, filename=name
+    )
 
 
-@router.api_route("/dumps/{version}/", methods=["GET", "HEAD"], response_class=Response,
-                  responses={200: {"content": {"application/json": {}, "text/html": {}}},
-                             304: {"description": "not modified since the ETag or date given"},
-                             404: {"model": ErrorBody}, 406: {"model": ErrorBody}},
-                  summary="The files of a release: name, size, SHA-256 and URL (JSON, or a page for browsers)")
+@router.api_route(
+    "/dumps/{version}/",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={
+        200: {"content": {"application/json": {}, "text/html": {}}},
+        304: {"description": "not modified since the ETag or date given"},
+        404: {"model": ErrorBody},
+        406: {"model": ErrorBody},
+    },
+    summary="The files of a release: name, size, SHA-256 and URL (JSON, or a page for browsers)",
+)
 def release_files(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """The folder a citation names: what it holds, so that a reader finds and verifies the files. Dumps older than
     the kept releases are listed with `url` null; their checksums stay."""
@@ -151,8 +220,15 @@ def release_files(version: str, request: Request, store: StoreDep, settings: Set
     listing = {
         "version": version,
         "kept": found.kept,
-        "files": [{"name": name, "bytes": found.sizes.get(name), "sha256": digest,
-                   "url": folder + name if found.kept else None} for name, digest in sorted(found.files.items())],
+        "files": [
+            {
+                "name": name,
+                "bytes": found.sizes.get(name),
+                "sha256": digest,
+                "url": folder + name if found.kept else None,
+            }
+            for name, digest in sorted(found.files.items())
+        ],
         "checksums": folder + CHECKSUMS,
         "release": release_url(base, version),
     }
@@ -167,11 +243,18 @@ def release_files(version: str, request: Request, store: StoreDep, settings: Set
     return Response(body, media_type=media_type, headers=headers)
 
 
-@router.api_route("/dumps/{version}/{name}", methods=["GET", "HEAD"], response_class=FileResponse,
-                  responses={200: {"content": _DUMP_TYPES},
-                             304: {"description": "not modified since the ETag or date given"},
-                             404: {"model": ErrorBody}, 410: {"model": ErrorBody}},
-                  summary="A release's dumps, named with its version, and their SHA256SUMS")
+@router.api_route(
+    "/dumps/{version}/{name}",
+    methods=["GET", "HEAD"],
+    response_class=FileResponse,
+    responses={
+        200: {"content": _DUMP_TYPES},
+        304: {"description": "not modified since the ETag or date given"},
+        404: {"model": ErrorBody},
+        410: {"model": ErrorBody},
+    },
+    summary="A release's dumps, named with its version, and their SHA256SUMS",
+)
 def release_dump(version: str, name: str, request: Request, store: StoreDep) -> Response:
     """The files of one release never change: a versioned URL always gives the same bytes. Releases older than the
     kept ones answer 410 Gone for their dumps; their SHA256SUMS stays."""
@@ -185,19 +268,29 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep) -> 
         return _file_or_304(request, headers, path=folder / CHECKSUMS)
     dump = next((dump for dump in DUMPS.values() if dump_name(version, dump.name) == name), None)
     if dump is None:
-        raise HTTPException(404, f"release {version} has no file {name!r}; it has: "
-                                 f"{', '.join(sorted(found.files))}, {CHECKSUMS}")
+        raise HTTPException(
+            404, f"release {version} has no file {name!r}; it has: {', '.join(sorted(found.files))}, {CHECKSUMS}"
+        )
     # A build pruning old dumps may have started after this build's history was read: the disk has the last word.
     if not found.kept or not (folder / name).is_file():
         kept = [release.version for release in releases.releases if release.kept]
-        raise HTTPException(410, f"the dumps of release {version} are no longer kept; those of "
-                                 f"{', '.join(kept)} are. Its checksums are still at /dumps/{version}/{CHECKSUMS}")
+        raise HTTPException(
+            410,
+            f"the dumps of release {version} are no longer kept; those of "
+            f"{', '.join(kept)} are. Its checksums are still at /dumps/{version}/{CHECKSUMS}",
+        )
     return _file_or_304(request, headers, path=folder / name, media_type=dump.served_as, filename=name)
 
 
-def _file_or_304(request: Request, headers: dict[str, str], *, path: Path | None = None,
-                 text: str | None = None, media_type: str = "text/plain; charset=utf-8",
-                 filename: str | None = None) -> Response:
+def _file_or_304(
+    request: Request,
+    headers: dict[str, str],
+    *,
+    path: Path | None = None,
+    text: str | None = None,
+    media_type: str = "text/plain; charset=utf-8",
+    filename: str | None = None,
+) -> Response:
     """A file (or a short text) with its validators, or 304 when the client's copy is current."""
     if unchanged(request, headers["ETag"], headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)

@@ -117,8 +117,14 @@ class Rendered:
                 self.size = 0
                 self._build = build
         headers = request.headers
-        return (build, request.url.path, request.url.query, headers.get("accept"), headers.get("accept-language"),
-                *parts)
+        return (
+            build,
+            request.url.path,
+            request.url.query,
+            headers.get("accept"),
+            headers.get("accept-language"),
+            *parts,
+        )
 
     def respond(self, request: Request, key: Hashable) -> Response | None:
         """The kept response for `key` (304 when If-None-Match names it, headers only for HEAD), or None."""
@@ -130,8 +136,9 @@ class Rendered:
         if unchanged(request, entry.headers.get("etag", ""), entry.headers.get("last-modified")):
             return Response(status_code=304, headers=entry.headers)
         if request.method == "HEAD":
-            return Response(headers={**entry.headers, "Content-Length": str(len(entry.body))},
-                            media_type=entry.media_type)
+            return Response(
+                headers={**entry.headers, "Content-Length": str(len(entry.body))}, media_type=entry.media_type
+            )
         return Response(entry.body, headers=entry.headers, media_type=entry.media_type)
 
     def keep(self, request: Request, key: Hashable, response: Response) -> Response:
@@ -140,8 +147,9 @@ class Rendered:
         if request.method != "GET" or response.status_code != 200 or not body or len(body) > self.max_bytes // 64:
             return response
         media_type = response.headers.get("content-type", response.media_type or "")
-        headers = {name: value for name, value in response.headers.items()
-                   if name not in ("content-type", "content-length")}
+        headers = {
+            name: value for name, value in response.headers.items() if name not in ("content-type", "content-length")
+        }
         with self._lock:
             if key in self._entries:
                 return response

@@ -35,16 +35,23 @@ class Context:
     def __init__(self, document: dict[str, Any]) -> None:
         definitions: dict[str, Any] = document["@context"]
         self.vocab: str | None = definitions.get("@vocab")
-        self.prefixes = {name: value for name, value in definitions.items()
-                         if isinstance(value, str) and not name.startswith("@") and value.endswith(("#", "/"))}
+        self.prefixes = {
+            name: value
+            for name, value in definitions.items()
+            if isinstance(value, str) and not name.startswith("@") and value.endswith(("#", "/"))
+        }
         self.terms: dict[str, Term] = {}
         for name, value in definitions.items():
             if name.startswith("@") or name in self.prefixes or value in ("@id", "@type"):
                 continue
             spec = value if isinstance(value, dict) else {"@id": value}
             coerce = spec.get("@type")
-            term = Term(name, self.expand(spec["@id"]), None if coerce is None else self.expand(coerce),
-                        spec.get("@container") == "@language")
+            term = Term(
+                name,
+                self.expand(spec["@id"]),
+                None if coerce is None else self.expand(coerce),
+                spec.get("@container") == "@language",
+            )
             self.terms[term.iri] = term
 
     def expand(self, value: str) -> str:
@@ -55,13 +62,14 @@ class Context:
 
     def compact_iri(self, iri: str, *, vocab: bool = False) -> str:
         """`iri` as a compact IRI (`schema:City`), as a bare name under @vocab for types, or unchanged."""
-        if vocab and self.vocab and iri.startswith(self.vocab) and _simple(iri[len(self.vocab):]):
-            return iri[len(self.vocab):]
-        matches = [(len(ns), prefix) for prefix, ns in self.prefixes.items()
-                   if iri.startswith(ns) and _simple(iri[len(ns):])]
+        if vocab and self.vocab and iri.startswith(self.vocab) and _simple(iri[len(self.vocab) :]):
+            return iri[len(self.vocab) :]
+        matches = [
+            (len(ns), prefix) for prefix, ns in self.prefixes.items() if iri.startswith(ns) and _simple(iri[len(ns) :])
+        ]
         if matches:
             _, prefix = max(matches)
-            return f"{prefix}:{iri[len(self.prefixes[prefix]):]}"
+            return f"{prefix}:{iri[len(self.prefixes[prefix]) :]}"
         return iri
 
 
@@ -76,8 +84,9 @@ def load_context() -> tuple[bytes, Context]:
     return raw, Context(json.loads(raw))
 
 
-def compact(triples: Iterable[ox.Triple], root: str, context_url: str, *, embed_fragments: bool = True
-            ) -> dict[str, Any]:
+def compact(
+    triples: Iterable[ox.Triple], root: str, context_url: str, *, embed_fragments: bool = True
+) -> dict[str, Any]:
     """A compacted JSON-LD document of `triples`, `root` first in its `@graph`.
 
     With `embed_fragments`, a fragment node of the root (`{root}#...`) referenced once is written inside the
@@ -94,8 +103,11 @@ def compact(triples: Iterable[ox.Triple], root: str, context_url: str, *, embed_
         nodes.setdefault(subject, {}).setdefault(triple.predicate.value, []).append(obj)
         if isinstance(obj, ox.NamedNode | ox.BlankNode) and triple.predicate.value != _TYPE:
             references[node_id(obj)] = references.get(node_id(obj), 0) + 1
-    embeddable = {node for node, count in references.items()
-                  if embed_fragments and count == 1 and node in nodes and node.startswith(root + "#")}
+    embeddable = {
+        node
+        for node, count in references.items()
+        if embed_fragments and count == 1 and node in nodes and node.startswith(root + "#")
+    }
     writer = _Writer(context, nodes, embeddable)
     top = [root, *sorted(node for node in nodes if node != root)] if root in nodes else sorted(nodes)
     graph = [writer.node(node) for node in top if node not in embeddable]
@@ -105,8 +117,12 @@ def compact(triples: Iterable[ox.Triple], root: str, context_url: str, *, embed_
 
 
 class _Writer:
-    def __init__(self, context: Context, nodes: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]],
-                 embeddable: set[str]) -> None:
+    def __init__(
+        self,
+        context: Context,
+        nodes: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]],
+        embeddable: set[str],
+    ) -> None:
         self.context = context
         self.nodes = nodes
         self.embeddable = embeddable

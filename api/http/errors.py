@@ -31,8 +31,7 @@ def bounded(message: str) -> str:
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "message": bounded(message)}}, status_code=status,
-                        headers=headers)
+    return JSONResponse({"error": {"status": status, "message": bounded(message)}}, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -22,9 +22,18 @@ def health(holder: StoreHolderDep) -> JSONResponse:
         manifest = holder.check().manifest
     except StoreUnavailableError as error:  # a remote server unreachable or answering nonsense included
         log.warning("health: %s", error)
-        return JSONResponse({"status": "unavailable", "detail": error.public}, status_code=503,
-                            headers={"Retry-After": "10"})
+        return JSONResponse(
+            {"status": "unavailable", "detail": error.public}, status_code=503, headers={"Retry-After": "10"}
+        )
     # `release` is the data's version (2026.12.1), `version` the software's.
-    return JSONResponse({"status": "ok", "triples": manifest.triples, "built": manifest.modified,
-                         "build": manifest.build_id, "release": manifest.release or None,
-                         "previous_release": manifest.previous_release, "version": manifest.version})
+    return JSONResponse(
+        {
+            "status": "ok",
+            "triples": manifest.triples,
+            "built": manifest.modified,
+            "build": manifest.build_id,
+            "release": manifest.release or None,
+            "previous_release": manifest.previous_release,
+            "version": manifest.version,
+        }
+    )

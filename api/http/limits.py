@@ -43,14 +43,18 @@ def max_url_bytes(max_query_bytes: int) -> int:
 def _error(status: int, reason: str, message: str) -> bytes:
     """A whole HTTP/1.1 response with the service's JSON error body, closing the connection."""
     body = json.dumps({"error": {"status": status, "message": message}}).encode()
-    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
-            "connection: close\r\n\r\n").encode() + body
+    return (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    ).encode() + body
 
 
 def url_too_long(size: int, limit: int) -> str:
-    return (f"the URL is {size} bytes long or more; this server reads at most {limit} bytes of URL (setting "
-            "max_query_bytes): send a long query in the body of a POST instead, as application/sparql-query or as "
-            "a form with query=...")
+    return (
+        f"the URL is {size} bytes long or more; this server reads at most {limit} bytes of URL (setting "
+        "max_query_bytes): send a long query in the body of a POST instead, as application/sparql-query or as "
+        "a form with query=..."
+    )
 
 
 def headers_too_large(size: int, limit: int) -> str:
@@ -67,8 +71,13 @@ class HttpLimits:
 
     @classmethod
     def of(cls, settings: Settings) -> HttpLimits:
-        return cls(max_url_bytes(settings.max_query_bytes), settings.max_header_bytes, settings.request_head_timeout,
-                   settings.request_body_timeout, settings.send_timeout)
+        return cls(
+            max_url_bytes(settings.max_query_bytes),
+            settings.max_header_bytes,
+            settings.request_head_timeout,
+            settings.request_body_timeout,
+            settings.send_timeout,
+        )
 
 
 @cache
@@ -175,14 +184,24 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self.reading == "head" and self.head_bytes == 0 and self.cycle is not None:
             self.transport.close()  # an idle keep-alive connection: nothing was asked, nothing to answer
         elif self.reading == "head":
-            self._refuse(408, "Request Timeout", f"the request's line and headers did not arrive within "
-                                                 f"{self.bounds.head_timeout:g} s (setting request_head_timeout)")
+            self._refuse(
+                408,
+                "Request Timeout",
+                f"the request's line and headers did not arrive within "
+                f"{self.bounds.head_timeout:g} s (setting request_head_timeout)",
+            )
         elif self.reading == "body" and self.cycle is not None and not self.cycle.response_started:
             # The application waits for the body: it sees the client leave, and whatever it answers is dropped.
             self.cycle.disconnected = True
             self.cycle.message_event.set()
-            self.transport.write(_error(408, "Request Timeout", f"the request's body did not arrive within "
-                                        f"{self.bounds.body_timeout:g} s (setting request_body_timeout)"))
+            self.transport.write(
+                _error(
+                    408,
+                    "Request Timeout",
+                    f"the request's body did not arrive within "
+                    f"{self.bounds.body_timeout:g} s (setting request_body_timeout)",
+                )
+            )
             self.transport.close()
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
@@ -196,8 +215,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 def server_options(settings: Settings) -> dict[str, Any]:
     """What `uvicorn.run` (or uvicorn.Config) needs to apply these limits, with one worker or several."""
     BoundedHttpProtocol.limits = HttpLimits.of(settings)
-    return {"http": BoundedHttpProtocol, "timeout_keep_alive": 5,
-            "h11_max_incomplete_event_size": max_url_bytes(settings.max_query_bytes) + settings.max_header_bytes}
+    return {
+        "http": BoundedHttpProtocol,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": max_url_bytes(settings.max_query_bytes) + settings.max_header_bytes,
+    }
 
 
 # RFC 3986: a registered name or an IP literal, then perhaps a port. Anything else cannot be part of a URL.
@@ -217,8 +239,12 @@ class HeaderLimit:
             size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
             host = next((value for name, value in scope["headers"] if name == b"host"), b"")
             if size > self.max_bytes:
-                await _refuse(send, 431, f"the request's headers take {size} bytes, more than the {self.max_bytes} "
-                                         "allowed (setting max_header_bytes)")
+                await _refuse(
+                    send,
+                    431,
+                    f"the request's headers take {size} bytes, more than the {self.max_bytes} "
+                    "allowed (setting max_header_bytes)",
+                )
                 return
             if not _HOST.fullmatch(host):
                 await _refuse(send, 400, "the Host header is not a host name, nor an address, with an optional port")
@@ -228,8 +254,13 @@ class HeaderLimit:
 
 async def _refuse(send: Send, status: int, message: str) -> None:
     body = json.dumps({"error": {"status": status, "message": message}}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -24,17 +24,27 @@ from api.http import metrics as metrics_route
 from api.http.errors import error_response
 from graph import __version__
 
-__all__ = ["ACCESS_LOGGER", "EVENTS", "METRICS_DIR", "Metrics", "enable_access_log", "install_observability",
-           "record"]
+__all__ = ["ACCESS_LOGGER", "EVENTS", "METRICS_DIR", "Metrics", "enable_access_log", "install_observability", "record"]
 
 ACCESS_LOGGER = "smartcity_kg.access"
 REQUEST_ID = "X-Request-ID"
 # Upper bounds (seconds) of the latency buckets: from a cached lookup (ms) to a query at its time limit (30 s).
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 # Events other modules report; listed so that each is exported (as 0) before it first happens.
-EVENTS = ("query_timeout", "query_memory_limit", "worker_crash", "overload", "client_share_exceeded",
-          "query_refused", "answer_cache_hit", "query_in_process", "query_shared", "remote_unavailable",
-          "remote_bad_answer", "remote_refused")
+EVENTS = (
+    "query_timeout",
+    "query_memory_limit",
+    "worker_crash",
+    "overload",
+    "client_share_exceeded",
+    "query_refused",
+    "answer_cache_hit",
+    "query_in_process",
+    "query_shared",
+    "remote_unavailable",
+    "remote_bad_answer",
+    "remote_refused",
+)
 # A client's id is kept only if it cannot break a log line or a header, nor grow without bound.
 _SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -107,9 +117,12 @@ class Metrics:
         """This process's figures, as JSON-ready values."""
         with _events_lock:
             events = dict(_events)
-        return {"requests": [[*key, count] for key, count in self.requests.items()],
-                "latency": {route: [*h.counts, h.total] for route, h in self.latency.items()},
-                "in_flight": self.in_flight, "events": events}
+        return {
+            "requests": [[*key, count] for key, count in self.requests.items()],
+            "latency": {route: [*h.counts, h.total] for route, h in self.latency.items()},
+            "in_flight": self.in_flight,
+            "events": events,
+        }
 
     def write_snapshot(self) -> None:
         """Write this process's figures where the other processes read them (atomically: never half a file)."""
@@ -176,11 +189,15 @@ class Metrics:
             "# TYPE smartcity_kg_http_requests_total counter",
         ]
         for (method, route, status), count in sorted(requests.items()):
-            lines.append(f'smartcity_kg_http_requests_total{{method="{method}",route="{_label(route)}",'
-                         f'status="{status}"}} {count}')
-        lines += ["# HELP smartcity_kg_http_request_duration_seconds Time from a request's arrival to the end of "
-                  "its response, by route template.",
-                  "# TYPE smartcity_kg_http_request_duration_seconds histogram"]
+            lines.append(
+                f'smartcity_kg_http_requests_total{{method="{method}",route="{_label(route)}",'
+                f'status="{status}"}} {count}'
+            )
+        lines += [
+            "# HELP smartcity_kg_http_request_duration_seconds Time from a request's arrival to the end of "
+            "its response, by route template.",
+            "# TYPE smartcity_kg_http_request_duration_seconds histogram",
+        ]
         for route, histogram in sorted(latency.items()):
             name, labels = "smartcity_kg_http_request_duration_seconds", f'route="{_label(route)}"'
             cumulative = 0
@@ -189,12 +206,14 @@ class Metrics:
                 lines.append(f'{name}_bucket{{{labels},le="{bound}"}} {cumulative}')
             lines.append(f"{name}_sum{{{labels}}} {histogram.total!r}")
             lines.append(f"{name}_count{{{labels}}} {cumulative}")
-        lines += ["# HELP smartcity_kg_http_requests_in_flight HTTP requests being answered now.",
-                  "# TYPE smartcity_kg_http_requests_in_flight gauge",
-                  f"smartcity_kg_http_requests_in_flight {in_flight}",
-                  "# HELP smartcity_kg_events_total Events of the query service (time limits, refusals, overload, "
-                  "crashes), by name.",
-                  "# TYPE smartcity_kg_events_total counter"]
+        lines += [
+            "# HELP smartcity_kg_http_requests_in_flight HTTP requests being answered now.",
+            "# TYPE smartcity_kg_http_requests_in_flight gauge",
+            f"smartcity_kg_http_requests_in_flight {in_flight}",
+            "# HELP smartcity_kg_events_total Events of the query service (time limits, refusals, overload, "
+            "crashes), by name.",
+            "# TYPE smartcity_kg_events_total counter",
+        ]
         lines += [f'smartcity_kg_events_total{{event="{event}"}} {count}' for event, count in sorted(events.items())]
         return "\n".join(lines) + "\n"
 
@@ -254,8 +273,9 @@ class ObservabilityMiddleware:
             # The app's own handler logs the error and would answer outside this middleware, without the id;
             # answering here gives the client the id to quote. Re-raised so that the handler still logs it.
             if status == 0:
-                response = error_response(500, f"internal error; it has been logged with request id "
-                                               f"{request_id.decode()}")
+                response = error_response(
+                    500, f"internal error; it has been logged with request id {request_id.decode()}"
+                )
                 await response(scope, receive, send_with_id)
             raise
         finally:
@@ -265,27 +285,32 @@ class ObservabilityMiddleware:
             route = _route_of(scope)
             self.metrics.observe(method, route, status, seconds)
             if _access.isEnabledFor(logging.INFO):
-                _access.info(_access_line(scope, request_id, route, status=status, sent=sent, seconds=seconds,
-                                          wall=wall))
+                _access.info(
+                    _access_line(scope, request_id, route, status=status, sent=sent, seconds=seconds, wall=wall)
+                )
 
 
-def _access_line(scope: Scope, request_id: bytes, route: str, *, status: int, sent: int, seconds: float,
-                 wall: float) -> str:
+def _access_line(
+    scope: Scope, request_id: bytes, route: str, *, status: int, sent: int, seconds: float, wall: float
+) -> str:
     agent = next((value for name, value in scope["headers"] if name == b"user-agent"), b"")
     client = scope.get("client")
-    return json.dumps({
-        "time": datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds"),
-        "request_id": request_id.decode(),
-        "client": client[0] if client else None,
-        "method": scope["method"][:16],
-        "path": scope["path"][:_MAX_LOGGED],
-        "route": route,
-        "query_length": len(scope.get("query_string", b"")),
-        "status": status,
-        "bytes": sent,
-        "duration_ms": round(seconds * 1000, 3),
-        "user_agent": agent[:512].decode("latin-1"),
-    }, ensure_ascii=True)  # ASCII only: a client's bytes cannot forge a second line or a terminal escape
+    return json.dumps(
+        {
+            "time": datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds"),
+            "request_id": request_id.decode(),
+            "client": client[0] if client else None,
+            "method": scope["method"][:16],
+            "path": scope["path"][:_MAX_LOGGED],
+            "route": route,
+            "query_length": len(scope.get("query_string", b"")),
+            "status": status,
+            "bytes": sent,
+            "duration_ms": round(seconds * 1000, 3),
+            "user_agent": agent[:512].decode("latin-1"),
+        },
+        ensure_ascii=True,
+    )  # ASCII only: a client's bytes cannot forge a second line or a terminal escape
 
 
 def install_observability(app: FastAPI) -> Metrics:

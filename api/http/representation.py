@@ -77,8 +77,15 @@ def prefixes_for(namespace: str) -> dict[str, str]:
     return prefixes(namespace)
 
 
-def serialize(triples: Sequence[ox.Triple], fmt: Format, *, prefixes: dict[str, str], root: str,
-              context_url: str, embed_fragments: bool = True) -> bytes:
+def serialize(
+    triples: Sequence[ox.Triple],
+    fmt: Format,
+    *,
+    prefixes: dict[str, str],
+    root: str,
+    context_url: str,
+    embed_fragments: bool = True,
+) -> bytes:
     """RDF in `fmt`. JSON-LD is compacted with the published context (referenced by `context_url`), `root`
     first and, with `embed_fragments`, the root's fragment nodes written inside the node that refers to them."""
     if fmt == JSON_LD:
@@ -105,9 +112,17 @@ def build_tag(manifest: Manifest, *parts: str) -> str:
     return entity_tag(manifest.key, *parts)
 
 
-def represent(request: Request, fmt: Format, render: Callable[[], bytes], *, location: str, etag: str,
-              alternates: Iterable[tuple[str, Format]], vary: str | None = "Accept",
-              modified: str | None = None) -> Response:
+def represent(
+    request: Request,
+    fmt: Format,
+    render: Callable[[], bytes],
+    *,
+    location: str,
+    etag: str,
+    alternates: Iterable[tuple[str, Format]],
+    vary: str | None = "Accept",
+    modified: str | None = None,
+) -> Response:
     """The 200 response for one representation, with the headers linked-data clients rely on.
 
     `location` is the URL of exactly this representation (Content-Location); `alternates` are (URL, format)
@@ -116,8 +131,13 @@ def represent(request: Request, fmt: Format, render: Callable[[], bytes], *, loc
     (Content-Length included) and no body.
     """
     link = ", ".join(f'<{url}>; rel="alternate"; type="{alt.media_type}"' for url, alt in alternates)
-    headers = {"Content-Location": location, "ETag": etag, **({"Vary": vary} if vary else {}),
-               **({"Link": link} if link else {}), **({"Last-Modified": http_date(modified)} if modified else {})}
+    headers = {
+        "Content-Location": location,
+        "ETag": etag,
+        **({"Vary": vary} if vary else {}),
+        **({"Link": link} if link else {}),
+        **({"Last-Modified": http_date(modified)} if modified else {}),
+    }
     if unchanged(request, etag, headers.get("Last-Modified")):
         return Response(status_code=304, headers=headers)
     body = render()

@@ -23,8 +23,9 @@ class StoreHolder:
         self.store_dir: Path = settings.store
         self.remote: RemoteStore | None = None
         if settings.sparql_endpoint is not None:
-            self.remote = RemoteStore(RemoteEndpoints.from_settings(settings), settings.namespace,
-                                      timeout=settings.query_timeout)
+            self.remote = RemoteStore(
+                RemoteEndpoints.from_settings(settings), settings.namespace, timeout=settings.query_timeout
+            )
         self._lock = threading.Lock()
         self._link = str(self.store_dir / "current")
         self._target: tuple[int, int, int] | None = None
@@ -43,8 +44,9 @@ class StoreHolder:
             link = os.lstat(self._link)
             target = (link.st_ino, link.st_mtime_ns, link.st_ctime_ns)
         except OSError as error:
-            raise StoreUnavailableError(f"no published graph in {self.store_dir}; run `smartcity-kg build`",
-                                        NOT_PUBLISHED) from error
+            raise StoreUnavailableError(
+                f"no published graph in {self.store_dir}; run `smartcity-kg build`", NOT_PUBLISHED
+            ) from error
         if target != self._target or self._store is None:
             with self._lock:
                 if target != self._target or self._store is None:

@@ -36,21 +36,67 @@ Predicates = frozenset[str] | None  # None: every predicate
 # What a related node contributes: its types and labels, the ends of a statement (member, organisation, role,
 # dates stated or bounded, with their support, parties), and what a source or citation says (title, publisher,
 # date, URL; claim and locator) ...
-_LINKS = frozenset(map(str, (
-    ORG.member, ORG.organization, ORG.role, ORG.postIn, ORG.heldBy, SCK.agreementType, SCK.status, SCK.alliance,
-    SCK.signatory, SCK.onBehalfOf, SCK.municipalityOf, PROV.entity, SCHEMA.publisher, DCTERMS.isReplacedBy)))
-_RELATED = _LINKS | frozenset(map(str, (
-    RDF.type, RDFS.label, SCHEMA.name, SCK.startDate, SCK.endDate, SCK.signedOn, SCK.date, SCK.dateWording,
-    SCK.startNoLaterThan, SCK.endNoLaterThan, SCK.signedNoLaterThan, SCK.noLaterThan,
-    SCK.startSupport, SCK.endSupport, SCK.signedSupport, SCK.dateSupport,
-    SCK.claim, SCK.locator, DCTERMS.title, DCTERMS.issued, SCHEMA.url, OWL.deprecated)))
+_LINKS = frozenset(
+    map(
+        str,
+        (
+            ORG.member,
+            ORG.organization,
+            ORG.role,
+            ORG.postIn,
+            ORG.heldBy,
+            SCK.agreementType,
+            SCK.status,
+            SCK.alliance,
+            SCK.signatory,
+            SCK.onBehalfOf,
+            SCK.municipalityOf,
+            PROV.entity,
+            SCHEMA.publisher,
+            DCTERMS.isReplacedBy,
+        ),
+    )
+)
+_RELATED = _LINKS | frozenset(
+    map(
+        str,
+        (
+            RDF.type,
+            RDFS.label,
+            SCHEMA.name,
+            SCK.startDate,
+            SCK.endDate,
+            SCK.signedOn,
+            SCK.date,
+            SCK.dateWording,
+            SCK.startNoLaterThan,
+            SCK.endNoLaterThan,
+            SCK.signedNoLaterThan,
+            SCK.noLaterThan,
+            SCK.startSupport,
+            SCK.endSupport,
+            SCK.signedSupport,
+            SCK.dateSupport,
+            SCK.claim,
+            SCK.locator,
+            DCTERMS.title,
+            DCTERMS.issued,
+            SCHEMA.url,
+            OWL.deprecated,
+        ),
+    )
+)
 # ... the names of the things its statements link to (the alliance of a city's membership) ...
 _NAMES = frozenset(map(str, (RDFS.label, SCHEMA.name)))
 # ... and, for a fragment of another thing that links to this one (a citation of a source), what that thing is.
 _OWNER = frozenset(map(str, (RDF.type, RDFS.label)))
 # What asking a node for the first predicates answers already (the names and the owner are among its related).
 _COVERED_BY: dict[Predicates, tuple[Predicates, ...]] = {
-    None: (None,), _RELATED: (_RELATED, None), _NAMES: (_NAMES, _RELATED, None), _OWNER: (_OWNER, _RELATED, None)}
+    None: (None,),
+    _RELATED: (_RELATED, None),
+    _NAMES: (_NAMES, _RELATED, None),
+    _OWNER: (_OWNER, _RELATED, None),
+}
 
 
 def _iri(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str | None:
@@ -159,8 +205,13 @@ class _Walk:
                 self.ask(obj, None)
             else:
                 self.relate(obj, linking=False)
-        elif (subject in self.related and isinstance(obj, ox.NamedNode) and triple.predicate.value in _LINKS
-              and obj.value != self.thing and obj.value not in self.linking):
+        elif (
+            subject in self.related
+            and isinstance(obj, ox.NamedNode)
+            and triple.predicate.value in _LINKS
+            and obj.value != self.thing
+            and obj.value not in self.linking
+        ):
             self.ask(obj, _NAMES)
 
     def link(self, triple: ox.Triple) -> None:
@@ -210,6 +261,7 @@ class Description:
             subject = node_id(triple.subject)
             rank = 0 if subject == iri else 1 if subject.startswith(fragment) else 2
             return rank, subject, triple.predicate.value, str(triple.object)
+
         return cls(iri, tuple(sorted(set(triples), key=key)))
 
     # The lookups are built on first use: a description sent as RDF needs none but the thing's own triples.
@@ -229,8 +281,7 @@ class Description:
         return into
 
     def objects(self, subject: str, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
-        return [t.object for t in self._out.get(subject, {}).get(predicate, ())
-                if not isinstance(t.object, ox.Triple)]
+        return [t.object for t in self._out.get(subject, {}).get(predicate, ()) if not isinstance(t.object, ox.Triple)]
 
     def predicates(self, subject: str) -> list[str]:
         return list(self._out.get(subject, {}))
@@ -247,8 +298,11 @@ class Description:
 
     def _own(self, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
         """The thing's objects of `predicate`, from its own triples, which come first."""
-        return [t.object for t in takewhile(lambda t: _iri(t.subject) == self.iri, self.triples)
-                if t.predicate.value == predicate]
+        return [
+            t.object
+            for t in takewhile(lambda t: _iri(t.subject) == self.iri, self.triples)
+            if t.predicate.value == predicate
+        ]
 
     @property
     def retired(self) -> bool:

@@ -32,13 +32,15 @@ class Ontology:
 
     triples: tuple[ox.Triple, ...]
     _index: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]] = field(
-        init=False, default_factory=dict, repr=False)
+        init=False, default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         for triple in self.triples:
             if not isinstance(triple.object, ox.Triple):
-                self._index.setdefault(node_id(triple.subject), {}).setdefault(
-                    triple.predicate.value, []).append(triple.object)
+                self._index.setdefault(node_id(triple.subject), {}).setdefault(triple.predicate.value, []).append(
+                    triple.object
+                )
 
     def objects(self, subject: str, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
         return self._index.get(subject, {}).get(predicate, [])
@@ -47,8 +49,9 @@ class Ontology:
         return [o for o in self.objects(subject, predicate) if isinstance(o, ox.Literal)]
 
     def of_type(self, cls: str) -> list[str]:
-        return sorted(s for s, props in self._index.items()
-                      if any(o.value == cls for o in props.get(str(RDF.type), ())))
+        return sorted(
+            s for s, props in self._index.items() if any(o.value == cls for o in props.get(str(RDF.type), ()))
+        )
 
     def label(self, iri: str, lang: str) -> str | None:
         chosen = pick_label(self.literals(iri, str(RDFS.label)), lang)
@@ -69,7 +72,7 @@ load_ontology = PerBuild(_read_ontology)
 def term_link(iri: str, ontology: Ontology, lang: str) -> Link:
     """A link to a term: the project's own terms to their entry on /ontology, others to their IRI."""
     if iri.startswith(_SCK):
-        local = iri[len(_SCK):]
+        local = iri[len(_SCK) :]
         return Link(ontology.label(iri, lang) or local, f"/ontology#{local}", title=iri)
     return Link(load_context()[1].compact_iri(iri), iri, title=iri, external=True)
 
@@ -92,9 +95,14 @@ def ontology_page(ontology: Ontology, lang: str) -> dict[str, object]:
     """Everything ontology.html shows: the ontology's own metadata, then each class and property."""
     heads = ontology.of_type(str(OWL.Ontology))
     head = heads[0] if heads else ""
-    terms = {kind: [_term_doc(ontology, iri, names[lang == "de"], lang)
-                    for iri in ontology.of_type(kind) if iri.startswith(_SCK)]
-             for kind, names in _KINDS.items()}
+    terms = {
+        kind: [
+            _term_doc(ontology, iri, names[lang == "de"], lang)
+            for iri in ontology.of_type(kind)
+            if iri.startswith(_SCK)
+        ]
+        for kind, names in _KINDS.items()
+    }
     return {
         "iri": head,
         "title": _text(ontology, head, (str(DCTERMS.title),), lang) or Link(head),
@@ -108,14 +116,21 @@ def ontology_page(ontology: Ontology, lang: str) -> dict[str, object]:
 
 def _term_doc(ontology: Ontology, iri: str, kind: str, lang: str) -> TermDoc:
     def links(*predicates: str) -> list[Link]:
-        return [term_link(o.value, ontology, lang) for predicate in predicates
-                for o in ontology.objects(iri, predicate) if isinstance(o, ox.NamedNode)]
+        return [
+            term_link(o.value, ontology, lang)
+            for predicate in predicates
+            for o in ontology.objects(iri, predicate)
+            if isinstance(o, ox.NamedNode)
+        ]
 
     return TermDoc(
-        anchor=iri[len(_SCK):], iri=iri, kind=kind,
+        anchor=iri[len(_SCK) :],
+        iri=iri,
+        kind=kind,
         labels={label.language: label.value for label in ontology.literals(iri, str(RDFS.label)) if label.language},
         definition=_text(ontology, iri, (str(SKOS.definition), str(RDFS.comment)), lang),
-        domain=links(str(RDFS.domain)), range=links(str(RDFS.range)),
+        domain=links(str(RDFS.domain)),
+        range=links(str(RDFS.range)),
         broader=links(str(RDFS.subClassOf), str(RDFS.subPropertyOf)),
     )
 

@@ -66,10 +66,14 @@ Kind = Annotated[str, Path(description="The type of thing, e.g. `city`, `allianc
 Key = Annotated[str, Path(description="The thing's key, e.g. `dortmund`.")]
 # What a description answers, the same for a thing and for a vocabulary node.
 _DESCRIPTION_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"content": {fmt.media_type: {} for fmt in DOC_FORMATS},
-          "description": "HTML for browsers; Turtle, JSON-LD, N-Triples or RDF/XML by Accept, "
-                         "by the suffix .ttl/.jsonld/.nt/.rdf/.html, or by ?format="},
-    404: {"description": "No such thing"}, 406: {"description": "No acceptable format"}}
+    200: {
+        "content": {fmt.media_type: {} for fmt in DOC_FORMATS},
+        "description": "HTML for browsers; Turtle, JSON-LD, N-Triples or RDF/XML by Accept, "
+        "by the suffix .ttl/.jsonld/.nt/.rdf/.html, or by ?format=",
+    },
+    404: {"description": "No such thing"},
+    406: {"description": "No acceptable format"},
+}
 # A vocabulary node's description: its own triples with the labels of what they point at (its scheme, a broader
 # concept), and for a scheme its concepts with their labels. Not what uses a concept: a role is the object of every
 # membership in that role, and the description has to stay as small as the vocabulary whatever the graph's size.
@@ -81,8 +85,13 @@ WHERE {{
 }}"""
 
 
-@router.api_route("/id/{kind}/{key}", methods=["GET", "HEAD"], summary="Name of a thing: 303 to its description",
-                  response_class=Response, responses={303: {"description": "See the description at Location"}})
+@router.api_route(
+    "/id/{kind}/{key}",
+    methods=["GET", "HEAD"],
+    summary="Name of a thing: 303 to its description",
+    response_class=Response,
+    responses={303: {"description": "See the description at Location"}},
+)
 def identify(kind: Kind, key: Key, request: Request, store: StoreDep) -> Response:
     found = _lookup(request, store, kind, key, None)
     if isinstance(found, Response):
@@ -93,11 +102,20 @@ def identify(kind: Kind, key: Key, request: Request, store: StoreDep) -> Respons
     return Response(status_code=303, headers={"Location": location, "Vary": "Accept"})
 
 
-@router.api_route("/doc/{kind}/{name}", methods=["GET", "HEAD"], summary="Description of a thing",
-                  response_class=Response,
-                  responses={**_DESCRIPTION_RESPONSES, 410: {"description": "The thing has been retired"}})
-async def document(kind: Kind, name: Annotated[str, Path(description="The key, optionally with a format suffix.")],
-                   request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+@router.api_route(
+    "/doc/{kind}/{name}",
+    methods=["GET", "HEAD"],
+    summary="Description of a thing",
+    response_class=Response,
+    responses={**_DESCRIPTION_RESPONSES, 410: {"description": "The thing has been retired"}},
+)
+async def document(
+    kind: Kind,
+    name: Annotated[str, Path(description="The key, optionally with a format suffix.")],
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> Response:
     return await _kept(request, store, settings, partial(_document, kind, name, request, store, settings))
 
 
@@ -114,27 +132,45 @@ def _with_release(store: ReadStore, description: Description) -> tuple[Descripti
     changed = history(store).last_change(description.iri)
     if changed is None:
         return description, None
-    modified = ox.Triple(ox.NamedNode(description.iri), ox.NamedNode(str(DCTERMS.modified)),
-                         ox.Literal(changed.date, datatype=ox.NamedNode(str(XSD.dateTime))))
+    modified = ox.Triple(
+        ox.NamedNode(description.iri),
+        ox.NamedNode(str(DCTERMS.modified)),
+        ox.Literal(changed.date, datatype=ox.NamedNode(str(XSD.dateTime))),
+    )
     return Description.of(description.iri, (*description.triples, modified)), changed
 
 
-@router.api_route("/vocab/{scheme}", methods=["GET", "HEAD"], summary="A controlled vocabulary and its concepts",
-                  response_class=Response, responses=_DESCRIPTION_RESPONSES)
-async def scheme_document(scheme: Annotated[str, Path(description="The vocabulary's key, e.g. `role`, optionally "
-                                                                  "with a format suffix.")],
-                          request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+@router.api_route(
+    "/vocab/{scheme}",
+    methods=["GET", "HEAD"],
+    summary="A controlled vocabulary and its concepts",
+    response_class=Response,
+    responses=_DESCRIPTION_RESPONSES,
+)
+async def scheme_document(
+    scheme: Annotated[str, Path(description="The vocabulary's key, e.g. `role`, optionally with a format suffix.")],
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> Response:
     return await _kept(request, store, settings, partial(_vocabulary_node, (scheme,), request, store, settings))
 
 
-@router.api_route("/vocab/{scheme}/{concept}", methods=["GET", "HEAD"], summary="A concept of a controlled vocabulary",
-                  response_class=Response, responses=_DESCRIPTION_RESPONSES)
-async def concept_document(scheme: Annotated[str, Path(description="The vocabulary's key, e.g. `role`.")],
-                           concept: Annotated[str, Path(description="The concept's key, e.g. `member`, optionally "
-                                                                    "with a format suffix.")],
-                           request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    return await _kept(request, store, settings,
-                       partial(_vocabulary_node, (scheme, concept), request, store, settings))
+@router.api_route(
+    "/vocab/{scheme}/{concept}",
+    methods=["GET", "HEAD"],
+    summary="A concept of a controlled vocabulary",
+    response_class=Response,
+    responses=_DESCRIPTION_RESPONSES,
+)
+async def concept_document(
+    scheme: Annotated[str, Path(description="The vocabulary's key, e.g. `role`.")],
+    concept: Annotated[str, Path(description="The concept's key, e.g. `member`, optionally with a format suffix.")],
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> Response:
+    return await _kept(request, store, settings, partial(_vocabulary_node, (scheme, concept), request, store, settings))
 
 
 def _vocabulary_node(path: tuple[str, ...], request: Request, store: ReadStore, settings: Settings) -> Response:
@@ -147,8 +183,11 @@ def _vocabulary_node(path: tuple[str, ...], request: Request, store: ReadStore, 
     if all(_SEGMENT.fullmatch(part) for part in keys):
         description = _describe_vocabulary(store, store.manifest.namespace + served[1:])
     if description is None:
-        message = (f"there is no concept {key!r} in the vocabulary {scheme[0]!r}" if scheme
-                   else f"there is no vocabulary {key!r}")
+        message = (
+            f"there is no concept {key!r} in the vocabulary {scheme[0]!r}"
+            if scheme
+            else f"there is no vocabulary {key!r}"
+        )
         return _error(request, suffix, 404, message)
     return _described(request, store, settings, description, base=served, suffix=suffix)
 
@@ -164,8 +203,15 @@ def _describe_vocabulary(store: ReadStore, iri: str) -> Description | None:
     return description if description.triples and node_id(description.triples[0].subject) == iri else None
 
 
-def _described(request: Request, store: ReadStore, settings: Settings, description: Description, *, base: str,
-               suffix: Format | None) -> Response:
+def _described(
+    request: Request,
+    store: ReadStore,
+    settings: Settings,
+    description: Description,
+    *,
+    base: str,
+    suffix: Format | None,
+) -> Response:
     """`description` in the negotiated format: the page at `base`, each format at `base` with its suffix."""
     fmt = choose(request, DOC_FORMATS, suffix)
     description, changed = _with_release(store, description)
@@ -178,16 +224,28 @@ def _described(request: Request, store: ReadStore, settings: Settings, descripti
         if fmt == HTML:
             page = doc_page(description, load_ontology(store), namespace, lang)
             kind = description.iri.removeprefix(f"{namespace}id/").partition("/")[0]
-            return render("doc.html", page=page, changed=changed,
-                          panels=profile_panels(store, kind, description.iri, lang),
-                          **_page_context(request, lang, base, DOC_FORMATS))
-        return serialize(description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri,
-                         context_url=context_url)
+            return render(
+                "doc.html",
+                page=page,
+                changed=changed,
+                panels=profile_panels(store, kind, description.iri, lang),
+                **_page_context(request, lang, base, DOC_FORMATS),
+            )
+        return serialize(
+            description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri, context_url=context_url
+        )
 
-    etag = build_tag(store.manifest, location, lang if fmt == HTML else "",
-                      context_url if fmt == JSON_LD else "")
-    return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
-                     alternates=[(f"{base}.{alt.suffix}", alt) for alt in DOC_FORMATS])
+    etag = build_tag(store.manifest, location, lang if fmt == HTML else "", context_url if fmt == JSON_LD else "")
+    return represent(
+        request,
+        fmt,
+        body,
+        location=location,
+        etag=etag,
+        vary=VARY,
+        modified=store.manifest.modified,
+        alternates=[(f"{base}.{alt.suffix}", alt) for alt in DOC_FORMATS],
+    )
 
 
 async def _kept(request: Request, store: ReadStore, settings: Settings, respond: Callable[[], Response]) -> Response:
@@ -201,34 +259,52 @@ async def _kept(request: Request, store: ReadStore, settings: Settings, respond:
     return _rendered.keep(request, cache_key, response)
 
 
-@router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation or RDF",
-                  response_class=Response)
+@router.api_route(
+    "/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation or RDF", response_class=Response
+)
 def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     return _ontology(request, store, settings.base_url, None)
 
 
-@router.api_route("/ontology.{suffix}", methods=["GET", "HEAD"], summary="The ontology in one format",
-                  response_class=Response)
-def ontology_as(suffix: Annotated[str, Path(description="ttl, jsonld, rdf or html")], request: Request,
-                store: StoreDep, settings: SettingsDep) -> Response:
+@router.api_route(
+    "/ontology.{suffix}", methods=["GET", "HEAD"], summary="The ontology in one format", response_class=Response
+)
+def ontology_as(
+    suffix: Annotated[str, Path(description="ttl, jsonld, rdf or html")],
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> Response:
     return _ontology(request, store, settings.base_url, by_suffix(suffix, ONTOLOGY_FORMATS))
 
 
-@router.api_route("/ontology/{version}", methods=["GET", "HEAD"], summary="The ontology at its version IRI",
-                  response_class=Response, responses={404: {"description": "a version that is not served here"}})
+@router.api_route(
+    "/ontology/{version}",
+    methods=["GET", "HEAD"],
+    summary="The ontology at its version IRI",
+    response_class=Response,
+    responses={404: {"description": "a version that is not served here"}},
+)
 def ontology_version(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """The ontology's `owl:versionIRI` resolves: the version served here answers as `/ontology` does."""
     ontology = load_ontology(store)
-    served = [str(iri.value) for head in ontology.of_type(str(OWL.Ontology))
-              for iri in ontology.objects(head, str(OWL.versionIRI))]
+    served = [
+        str(iri.value)
+        for head in ontology.of_type(str(OWL.Ontology))
+        for iri in ontology.objects(head, str(OWL.versionIRI))
+    ]
     if f"{store.manifest.namespace}ontology/{version}" not in served:
         known = ", ".join(iri.removeprefix(store.manifest.namespace) for iri in served) or "none"
         raise HTTPException(404, f"ontology version {version!r} is not served here; this build serves {known}")
     return _ontology(request, store, settings.base_url, None)
 
 
-@router.api_route("/context.jsonld", methods=["GET", "HEAD"], summary="The JSON-LD context of every JSON-LD "
-                  "answer", response_class=Response)
+@router.api_route(
+    "/context.jsonld",
+    methods=["GET", "HEAD"],
+    summary="The JSON-LD context of every JSON-LD answer",
+    response_class=Response,
+)
 def context_document(request: Request) -> Response:
     raw, _ = load_context()
     etag = entity_tag(raw.decode())
@@ -245,17 +321,29 @@ def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: 
     def body() -> bytes:
         if fmt == HTML:
             page = ontology_page(ontology, lang)
-            return render("ontology.html", ontology=page, **_page_context(request, lang, "/ontology",
-                                                                            ONTOLOGY_FORMATS))
+            return render("ontology.html", ontology=page, **_page_context(request, lang, "/ontology", ONTOLOGY_FORMATS))
         root = next(iter(ontology.of_type(str(OWL.Ontology))), "")
         # The terms are fragments of the ontology's IRI, but each is a node of its own, not a part of another.
-        return serialize(ontology.triples, fmt, prefixes=prefixes_for(store.manifest.namespace), root=root,
-                         context_url=context_url, embed_fragments=False)
+        return serialize(
+            ontology.triples,
+            fmt,
+            prefixes=prefixes_for(store.manifest.namespace),
+            root=root,
+            context_url=context_url,
+            embed_fragments=False,
+        )
 
-    etag = build_tag(store.manifest, location, lang if fmt == HTML else "",
-                      context_url if fmt == JSON_LD else "")
-    return represent(request, fmt, body, location=location, etag=etag, vary=VARY, modified=store.manifest.modified,
-                     alternates=[(f"/ontology.{alt.suffix}", alt) for alt in ONTOLOGY_FORMATS])
+    etag = build_tag(store.manifest, location, lang if fmt == HTML else "", context_url if fmt == JSON_LD else "")
+    return represent(
+        request,
+        fmt,
+        body,
+        location=location,
+        etag=etag,
+        vary=VARY,
+        modified=store.manifest.modified,
+        alternates=[(f"/ontology.{alt.suffix}", alt) for alt in ONTOLOGY_FORMATS],
+    )
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -263,8 +351,7 @@ def _thing_iri(store: ReadStore, kind: str, key: str) -> str:
     return f"{store.manifest.namespace}id/{kind}/{key}"
 
 
-def _lookup(request: Request, store: ReadStore, kind: str, key: str,
-            suffix: Format | None) -> Description | Response:
+def _lookup(request: Request, store: ReadStore, kind: str, key: str, suffix: Format | None) -> Description | Response:
     """The thing's description; or the 404 for an unknown thing, the 410 for a retired one."""
     description = None
     if _SEGMENT.fullmatch(kind) and _SEGMENT.fullmatch(key):
@@ -275,12 +362,14 @@ def _lookup(request: Request, store: ReadStore, kind: str, key: str,
             message = f"there is no {kind} with the key {key!r}"
         else:
             message = f"{kind!r} is not a type of thing here; types are the ontology's classes in lower case: " + (
-                ", ".join(types))
+                ", ".join(types)
+            )
         return _error(request, suffix, 404, message)
     if description.retired:
         successors = [_served_path(store, iri) for iri in description.replaced_by]
         message = f"the {kind} {key!r} has been retired" + (
-            f"; it has been replaced by {', '.join(successors)}" if successors else "")
+            f"; it has been replaced by {', '.join(successors)}" if successors else ""
+        )
         return _error(request, suffix, 410, message, successors)
     return description
 
@@ -288,22 +377,33 @@ def _lookup(request: Request, store: ReadStore, kind: str, key: str,
 def _served_path(store: ReadStore, iri: str) -> str:
     """Where an IRI is served: its path when it is one of ours, else the IRI itself."""
     namespace = store.manifest.namespace
-    return "/" + iri[len(namespace):] if iri.startswith(namespace) else iri
+    return "/" + iri[len(namespace) :] if iri.startswith(namespace) else iri
 
 
-def _error(request: Request, suffix: Format | None, status: int, message: str,
-           successors: list[str] | None = None) -> Response:
+def _error(
+    request: Request, suffix: Format | None, status: int, message: str, successors: list[str] | None = None
+) -> Response:
     """An error as the client can read it: the HTML page for a browser, else the JSON error body."""
     links = {"Link": ", ".join(f'<{url}>; rel="successor-version"' for url in successors)} if successors else {}
     message = bounded(message)
     if _wants_html(request, suffix):
         lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
-        body = render("error.html", status=status, message=message, lang=lang, w=words(lang),
-                      other_language_href=None, successors=[Link(url, url) for url in successors or []])
+        body = render(
+            "error.html",
+            status=status,
+            message=message,
+            lang=lang,
+            w=words(lang),
+            other_language_href=None,
+            successors=[Link(url, url) for url in successors or []],
+        )
         return Response(body, status_code=status, media_type=HTML.content_type, headers={"Vary": VARY, **links})
     if successors:
-        return JSONResponse({"error": {"status": status, "message": message, "replacedBy": successors}},
-                            status_code=status, headers={"Vary": VARY, **links})
+        return JSONResponse(
+            {"error": {"status": status, "message": message, "replacedBy": successors}},
+            status_code=status,
+            headers={"Vary": VARY, **links},
+        )
     return error_response(status, message, {"Vary": VARY})
 
 
@@ -324,8 +424,12 @@ def _page_context(request: Request, lang: str, base: str, offered: tuple[Format,
     """What base.html needs on every page: the language, its words, the other language, the data formats."""
     other = next(code for code in LANGUAGES if code != lang)
     return {
-        "lang": lang, "w": words(lang), "other_language_href": f"{request.url.path}?lang={other}",
-        "formats": [{"href": f"{base}.{fmt.suffix}", "media_type": fmt.media_type, "title": fmt.title}
-                    for fmt in offered if fmt != HTML],
+        "lang": lang,
+        "w": words(lang),
+        "other_language_href": f"{request.url.path}?lang={other}",
+        "formats": [
+            {"href": f"{base}.{fmt.suffix}", "media_type": fmt.media_type, "title": fmt.title}
+            for fmt in offered
+            if fmt != HTML
+        ],
     }
-

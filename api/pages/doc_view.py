@@ -20,12 +20,36 @@ __all__ = ["DocPage", "doc_page"]
 _MEMBERSHIP = str(ORG.Membership)
 # Shown in the page's head or in their own section, or computed from what is shown (the earliest/latest bounds);
 # a concept's skos:prefLabel repeats its rdfs:label, which heads its page.
-_NOT_FACTS = {str(p) for p in (
-    RDF.type, RDFS.label, SKOS.prefLabel, DCTERMS.identifier, PROV.wasDerivedFrom, PROV.qualifiedDerivation,
-    ORG.hasMembership, ORG.memberDuring, SCK.earliest, SCK.latest, SCK.startEarliest, SCK.startLatest,
-    SCK.endEarliest, SCK.endLatest, SCK.signedEarliest, SCK.signedLatest, OWL.sameAs, SCK.municipalityKey,
-    FOAF.homepage, SCHEMA.url, SCK.startSupport, SCK.endSupport, SCK.signedSupport, SCK.dateSupport,
-    DCTERMS.modified)}  # modified: the release line under the heading
+_NOT_FACTS = {
+    str(p)
+    for p in (
+        RDF.type,
+        RDFS.label,
+        SKOS.prefLabel,
+        DCTERMS.identifier,
+        PROV.wasDerivedFrom,
+        PROV.qualifiedDerivation,
+        ORG.hasMembership,
+        ORG.memberDuring,
+        SCK.earliest,
+        SCK.latest,
+        SCK.startEarliest,
+        SCK.startLatest,
+        SCK.endEarliest,
+        SCK.endLatest,
+        SCK.signedEarliest,
+        SCK.signedLatest,
+        OWL.sameAs,
+        SCK.municipalityKey,
+        FOAF.homepage,
+        SCHEMA.url,
+        SCK.startSupport,
+        SCK.endSupport,
+        SCK.signedSupport,
+        SCK.dateSupport,
+        DCTERMS.modified,
+    )
+}  # modified: the release line under the heading
 # A bound is shown as the date it bounds ("start date: by October 2018"), with the stated date's name.
 _BOUND_OF = {bound: stated for stated, (bound, _) in DATED.items()}
 _IDENTIFIERS = (str(OWL.sameAs), str(SCK.municipalityKey), str(FOAF.homepage), str(SCHEMA.url))
@@ -127,31 +151,49 @@ class _PageBuilder:
         self.d = namer.d
         self.iri = namer.d.iri
         # The thing and the municipality acting for it: what links to either is shown (a city's alliances).
-        self.agents = {self.iri, *(node_id(t.subject) for t in self.d.incoming(self.iri)
-                                   if t.predicate.value == str(SCK.municipalityOf))}
+        self.agents = {
+            self.iri,
+            *(node_id(t.subject) for t in self.d.incoming(self.iri) if t.predicate.value == str(SCK.municipalityOf)),
+        }
 
     def page(self) -> DocPage:
         n, lang = self.n, self.n.lang
         title = n.label(self.iri)
         types = [term_link(t.value, n.ontology, lang) for t in self.d.objects(self.iri, str(RDF.type))]
         return DocPage(
-            lang=lang, iri=self.iri, title=title,
-            labels=[Link(label.value, lang=label.language or None) for label in n.literals(self.iri, str(RDFS.label))
-                    if (label.value, label.language or None) != (title.text, title.lang)],
+            lang=lang,
+            iri=self.iri,
+            title=title,
+            labels=[
+                Link(label.value, lang=label.language or None)
+                for label in n.literals(self.iri, str(RDFS.label))
+                if (label.value, label.language or None) != (title.text, title.lang)
+            ],
             types=sorted(types, key=lambda link: (link.external, link.text)),
-            retired=self.d.retired, successors=[n.iri_link(iri) for iri in self.d.replaced_by],
+            retired=self.d.retired,
+            successors=[n.iri_link(iri) for iri in self.d.replaced_by],
             facts=self.facts(self.iri),
-            identifiers=[Fact(n.property_name(p), [n.link(v, external=True) for v in self.d.objects(self.iri, p)])
-                         for p in _IDENTIFIERS if self.d.objects(self.iri, p)],
-            parts=self.parts(), memberships=self.memberships(), linked_from=self.linked_from(),
-            sources=self.sources(), cited_by=self.cited_by(), timeline=self.timeline(), diagram=self.diagram(),
+            identifiers=[
+                Fact(n.property_name(p), [n.link(v, external=True) for v in self.d.objects(self.iri, p)])
+                for p in _IDENTIFIERS
+                if self.d.objects(self.iri, p)
+            ],
+            parts=self.parts(),
+            memberships=self.memberships(),
+            linked_from=self.linked_from(),
+            sources=self.sources(),
+            cited_by=self.cited_by(),
+            timeline=self.timeline(),
+            diagram=self.diagram(),
         )
 
     def timeline(self) -> list[Moment]:
         """The dated statements about the thing (memberships, agreements, events, pilots), oldest first."""
         moments = {}
-        related = [*(row.membership.title or "" for row in self.memberships()),
-                   *(node_id(t.subject) for agent in self.agents for t in self.d.incoming(agent))]
+        related = [
+            *(row.membership.title or "" for row in self.memberships()),
+            *(node_id(t.subject) for agent in self.agents for t in self.d.incoming(agent)),
+        ]
         for node in related:
             if not node or self.d.is_fragment(node):
                 continue
@@ -160,7 +202,9 @@ class _PageBuilder:
                 if values and predicate != str(DCTERMS.issued):
                     kinds = sorted(self.n.label(t).text for t in self.n.types_of(node) if t.startswith(str(SCK)))
                     shown, support = self.n.dated_parts(node, _BOUND_OF.get(predicate, predicate)) or (
-                        values[0].value, "")
+                        values[0].value,
+                        "",
+                    )
                     moments[node] = Moment(values[0].value, shown, self.n.iri_link(node), ", ".join(kinds), support)
                     break
         return sorted(moments.values(), key=lambda moment: (moment.sort, moment.thing.text.lower()))
@@ -182,17 +226,25 @@ class _PageBuilder:
         if not members:
             return None
         words_of = words(self.n.lang)
-        nodes = [Node(link.text, link.href, kind, tuple(dict.fromkeys(roles)))
-                 for link, kind, roles in sorted(members.values(), key=lambda m: (m[1], m[0].text.lower()))]
+        nodes = [
+            Node(link.text, link.href, kind, tuple(dict.fromkeys(roles)))
+            for link, kind, roles in sorted(members.values(), key=lambda m: (m[1], m[0].text.lower()))
+        ]
         legend = {kind: words_of[f"kind_{kind}"] for kind in ("city", "company", "organization")}
         return alliance_diagram(self.n.label(self.iri).text, nodes, legend)
 
     def facts(self, node: str) -> list[Fact]:
-        shown = [p for p in self.d.predicates(node)
-                 if p not in _NOT_FACTS and not (node != self.iri and p == str(SCK.about))]  # a part is about the thing
-        facts = [self.dated_fact(node, p) if p in DATED or p in _BOUND_OF else
-                 Fact(self.n.property_name(p), sorted((self.n.link(v) for v in self.d.objects(node, p)),
-                                                      key=lambda v: v.text)) for p in shown]
+        shown = [
+            p for p in self.d.predicates(node) if p not in _NOT_FACTS and not (node != self.iri and p == str(SCK.about))
+        ]  # a part is about the thing
+        facts = [
+            self.dated_fact(node, p)
+            if p in DATED or p in _BOUND_OF
+            else Fact(
+                self.n.property_name(p), sorted((self.n.link(v) for v in self.d.objects(node, p)), key=lambda v: v.text)
+            )
+            for p in shown
+        ]
         return sorted(facts, key=lambda fact: fact.name.lower())
 
     def dated_fact(self, node: str, predicate: str) -> Fact:
@@ -201,8 +253,11 @@ class _PageBuilder:
         return Fact(self.n.property_name(stated), [Link(self.n.dated(node, stated) or "")])
 
     def parts(self) -> list[Part]:
-        return [Part(node.partition("#")[2], self.n.part_title(node), self.facts(node)) for node in self.d.nodes()
-                if self.d.is_fragment(node) and not self.n.types_of(node) & _HIDDEN_PARTS]
+        return [
+            Part(node.partition("#")[2], self.n.part_title(node), self.facts(node))
+            for node in self.d.nodes()
+            if self.d.is_fragment(node) and not self.n.types_of(node) & _HIDDEN_PARTS
+        ]
 
     def memberships(self) -> list[MembershipRow]:
         rows = []
@@ -213,11 +268,16 @@ class _PageBuilder:
             members = [o.value for o in self.d.objects(node, str(ORG.member))]
             others = members if self.iri in organizations else organizations if self.agents & set(members) else []
             roles = self.d.objects(node, str(ORG.role))
-            rows += [MembershipRow(self.n.iri_link(node), self.n.iri_link(other),
-                                   self.n.link(roles[0]) if roles else None,
-                                   self.n.dated(node, str(SCK.startDate), phrases=("since_on", "since_by")),
-                                   self.n.dated(node, str(SCK.endDate), phrases=("until_on", "until_by")))
-                     for other in others]
+            rows += [
+                MembershipRow(
+                    self.n.iri_link(node),
+                    self.n.iri_link(other),
+                    self.n.link(roles[0]) if roles else None,
+                    self.n.dated(node, str(SCK.startDate), phrases=("since_on", "since_by")),
+                    self.n.dated(node, str(SCK.endDate), phrases=("until_on", "until_by")),
+                )
+                for other in others
+            ]
         return sorted(rows, key=lambda row: (row.other.text.lower(), row.role.text if row.role else ""))
 
     def linked_from(self) -> list[Incoming]:
@@ -229,15 +289,20 @@ class _PageBuilder:
                 subject, predicate = node_id(triple.subject), triple.predicate.value
                 if predicate in shown or self.d.is_fragment(subject) or subject == self.iri:
                     continue
-                rows[(subject, predicate)] = Incoming(self.n.iri_link(subject), self.n.property_name(predicate),
-                                                      self.n.first_date(subject))
+                rows[(subject, predicate)] = Incoming(
+                    self.n.iri_link(subject), self.n.property_name(predicate), self.n.first_date(subject)
+                )
         return sorted(rows.values(), key=lambda row: (row.via.lower(), row.thing.text.lower()))
 
     def claim(self, citation: str, about: Link | None) -> Claim:
         text = pick_label(self.n.literals(citation, str(SCK.claim)), self.n.lang)
         where = self.n.literals(citation, str(SCK.locator))
-        return Claim(text.value if text else "", text.language or None if text else None,
-                     where[0].value if where else None, about)
+        return Claim(
+            text.value if text else "",
+            text.language or None if text else None,
+            where[0].value if where else None,
+            about,
+        )
 
     def sources(self) -> list[SourceRow]:
         """Every source of the thing and of its parts, with the claims each supports."""
@@ -251,12 +316,21 @@ class _PageBuilder:
                     claims.setdefault(entity.value, []).append(self.claim(citation.value, about))
         rows = []
         for source, cited in claims.items():
-            publishers = [name for p in self.d.objects(source, str(SCHEMA.publisher))
-                          for name in self.n.literals(p.value, str(SCHEMA.name))]
+            publishers = [
+                name
+                for p in self.d.objects(source, str(SCHEMA.publisher))
+                for name in self.n.literals(p.value, str(SCHEMA.name))
+            ]
             urls = self.d.objects(source, str(SCHEMA.url))
-            rows.append(SourceRow(self.n.iri_link(source), publishers[0].value if publishers else None,
-                                  self.n.first_date(source, (str(DCTERMS.issued),)),
-                                  self.n.link(urls[0], external=True) if urls else None, cited))
+            rows.append(
+                SourceRow(
+                    self.n.iri_link(source),
+                    publishers[0].value if publishers else None,
+                    self.n.first_date(source, (str(DCTERMS.issued),)),
+                    self.n.link(urls[0], external=True) if urls else None,
+                    cited,
+                )
+            )
         return sorted(rows, key=lambda row: row.source.text.lower())
 
     def about(self, node: str) -> Link:

@@ -62,8 +62,9 @@ def _example(name: str, text: str) -> Example:
 @cache
 def load_examples() -> tuple[Example, ...]:
     """The competency questions of `queries/`, in file-name order."""
-    return tuple(_example(path.stem, path.read_text(encoding="utf-8"))
-                 for path in sorted(resource_dir("queries").glob("*.rq")))
+    return tuple(
+        _example(path.stem, path.read_text(encoding="utf-8")) for path in sorted(resource_dir("queries").glob("*.rq"))
+    )
 
 
 def editor_href(query: str, view: str | None = None) -> str:
@@ -90,8 +91,11 @@ def _vocabulary(store: ReadStore) -> dict[str, object]:
             if prefix in prefixes:
                 kinds.setdefault(prefixes[prefix] + local, "class" if local[0].isupper() else "property")
     namespaces = tuple(prefixes.values())
-    terms = [{"iri": iri, "kind": kind, "label": ontology.label(iri, "en") or ""}
-             for iri, kind in sorted(kinds.items()) if iri.startswith(namespaces)]
+    terms = [
+        {"iri": iri, "kind": kind, "label": ontology.label(iri, "en") or ""}
+        for iri, kind in sorted(kinds.items())
+        if iri.startswith(namespaces)
+    ]
     return {"prefixes": sorted(prefixes.items()), "terms": terms}
 
 
@@ -109,13 +113,24 @@ def editor_page(request: Request, store: ReadStore, query: str | None, view: str
     text = query if query else (examples[0].query if examples else "SELECT * WHERE { ?s ?p ?o } LIMIT 10")
     selected = next((example.name for example in examples if example.query.strip() == text.strip()), "")
     namespace: str = request.app.state.settings.namespace
-    return page_response("editor.html", examples=examples, query=text, selected=selected, run_now=bool(query),
-                         endpoint=ENDPOINT, namespace=namespace, share_path=SHARE_PATH,
-                         vocabulary=_json_script(vocabulary(store)), editor_href=editor_href, view=view or "table")
+    return page_response(
+        "editor.html",
+        examples=examples,
+        query=text,
+        selected=selected,
+        run_now=bool(query),
+        endpoint=ENDPOINT,
+        namespace=namespace,
+        share_path=SHARE_PATH,
+        vocabulary=_json_script(vocabulary(store)),
+        editor_href=editor_href,
+        view=view or "table",
+    )
 
 
 def embed_page(request: Request, query: str, view: str) -> HTMLResponse:
     """One view of a query's results, for an iframe on another site."""
     namespace: str = request.app.state.settings.namespace
-    return page_response("embed.html", query=query, view=view, endpoint=ENDPOINT, namespace=namespace,
-                         editor=editor_href(query, view))
+    return page_response(
+        "embed.html", query=query, view=view, endpoint=ENDPOINT, namespace=namespace, editor=editor_href(query, view)
+    )

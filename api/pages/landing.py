@@ -83,8 +83,11 @@ def _list_alliances(store: ReadStore) -> tuple[AllianceEntry, ...]:
         if role.lower() != PLAIN_ROLE and role not in roles:
             roles.append(role)
     return tuple(
-        AllianceEntry(iri, labels[iri], tuple(Member(member, label, tuple(roles))
-                                              for member, (label, roles) in members[iri].items()))
+        AllianceEntry(
+            iri,
+            labels[iri],
+            tuple(Member(member, label, tuple(roles)) for member, (label, roles) in members[iri].items()),
+        )
         for iri in labels
     )
 

@@ -21,29 +21,52 @@ _LABELS = (str(RDFS.label), str(SCHEMA.name), str(DCTERMS.title))
 _DATES = (str(SCK.signedOn), str(SCK.startDate), str(SCK.date), str(DCTERMS.issued))
 # A statement's date is stated (the first) or only bounded by a source's publication (the second); the third
 # counts the sources that support whichever it is.
-DATED = {str(stated): (str(bound), str(support)) for stated, bound, support in (
-    (SCK.startDate, SCK.startNoLaterThan, SCK.startSupport), (SCK.endDate, SCK.endNoLaterThan, SCK.endSupport),
-    (SCK.signedOn, SCK.signedNoLaterThan, SCK.signedSupport), (SCK.date, SCK.noLaterThan, SCK.dateSupport))}
+DATED = {
+    str(stated): (str(bound), str(support))
+    for stated, bound, support in (
+        (SCK.startDate, SCK.startNoLaterThan, SCK.startSupport),
+        (SCK.endDate, SCK.endNoLaterThan, SCK.endSupport),
+        (SCK.signedOn, SCK.signedNoLaterThan, SCK.signedSupport),
+        (SCK.date, SCK.noLaterThan, SCK.dateSupport),
+    )
+}
 # What names a part that has no label of its own (a signature by its signatory, a figure by what it counts).
 _NAMING = (str(SCK.signatory), str(SCK.measure), str(SCK.theme))
 # Names of the other vocabularies' properties, (English, German); the project's own come from the ontology.
-_PROPERTY_NAMES = {str(p): names for p, names in (
-    (RDFS.comment, ("note", "Anmerkung")), (SCHEMA.name, ("name", "Name")),
-    (SCHEMA.description, ("description", "Beschreibung")), (DCTERMS.title, ("title", "Titel")),
-    (DCTERMS.issued, ("published", "veröffentlicht")), (DCTERMS.language, ("language", "Sprache")),
-    (SCHEMA.publisher, ("publisher", "Herausgeber")), (SCHEMA.url, ("address", "Adresse")),
-    (OWL.sameAs, ("same as", "identisch mit")), (FOAF.homepage, ("homepage", "Website")),
-    (SKOS.altLabel, ("also called", "auch")), (SKOS.prefLabel, ("label", "Bezeichnung")),
-    (SKOS.definition, ("definition", "Definition")), (SKOS.inScheme, ("scheme", "Schema")),
-    (SKOS.notation, ("notation", "Kürzel")), (SKOS.broader, ("broader", "Oberbegriff")),
-    (ORG.member, ("member", "Mitglied")), (ORG.hasMembership, ("membership", "Mitgliedschaft")),
-    (ORG.organization, ("alliance", "Allianz")), (ORG.role, ("role", "Rolle")),
-    (ORG.heldBy, ("held by", "inne von")), (ORG.holds, ("holds", "hat inne")),
-    (ORG.postIn, ("post in", "Amt in")), (ORG.subOrganizationOf, ("part of", "gehört zu")),
-    (PROV.entity, ("source", "Quelle")), (RDF.value, ("value", "Wert")),
-    (TIME.hasXSDDuration, ("duration", "Laufzeit")), (OWL.deprecated, ("retired", "zurückgezogen")),
-    (DCTERMS.isReplacedBy, ("replaced by", "ersetzt durch")),
-)}
+_PROPERTY_NAMES = {
+    str(p): names
+    for p, names in (
+        (RDFS.comment, ("note", "Anmerkung")),
+        (SCHEMA.name, ("name", "Name")),
+        (SCHEMA.description, ("description", "Beschreibung")),
+        (DCTERMS.title, ("title", "Titel")),
+        (DCTERMS.issued, ("published", "veröffentlicht")),
+        (DCTERMS.language, ("language", "Sprache")),
+        (SCHEMA.publisher, ("publisher", "Herausgeber")),
+        (SCHEMA.url, ("address", "Adresse")),
+        (OWL.sameAs, ("same as", "identisch mit")),
+        (FOAF.homepage, ("homepage", "Website")),
+        (SKOS.altLabel, ("also called", "auch")),
+        (SKOS.prefLabel, ("label", "Bezeichnung")),
+        (SKOS.definition, ("definition", "Definition")),
+        (SKOS.inScheme, ("scheme", "Schema")),
+        (SKOS.notation, ("notation", "Kürzel")),
+        (SKOS.broader, ("broader", "Oberbegriff")),
+        (ORG.member, ("member", "Mitglied")),
+        (ORG.hasMembership, ("membership", "Mitgliedschaft")),
+        (ORG.organization, ("alliance", "Allianz")),
+        (ORG.role, ("role", "Rolle")),
+        (ORG.heldBy, ("held by", "inne von")),
+        (ORG.holds, ("holds", "hat inne")),
+        (ORG.postIn, ("post in", "Amt in")),
+        (ORG.subOrganizationOf, ("part of", "gehört zu")),
+        (PROV.entity, ("source", "Quelle")),
+        (RDF.value, ("value", "Wert")),
+        (TIME.hasXSDDuration, ("duration", "Laufzeit")),
+        (OWL.deprecated, ("retired", "zurückgezogen")),
+        (DCTERMS.isReplacedBy, ("replaced by", "ersetzt durch")),
+    )
+}
 
 
 class Namer:
@@ -68,7 +91,7 @@ class Namer:
             if chosen is not None:
                 return Link(chosen.value, lang=chosen.language or None, title=iri)
         if iri.startswith(_SCK):
-            return Link(self.ontology.label(iri, self.lang) or iri[len(_SCK):], title=iri)
+            return Link(self.ontology.label(iri, self.lang) or iri[len(_SCK) :], title=iri)
         if iri.startswith(self.namespace):
             owner, hash_, _ = iri.partition("#")
             return self.label(owner) if hash_ else Link(iri.rsplit("/", 1)[-1], title=iri)
@@ -77,8 +100,11 @@ class Namer:
     def link(self, value: Value, external: bool = False) -> Link:
         """A value as the page shows it; `external` shows a foreign IRI as itself rather than by its label."""
         if isinstance(value, ox.Literal):
-            return Link(format_date(value, self.lang)) if is_date(value) else Link(value.value,
-                                                                                   lang=value.language or None)
+            return (
+                Link(format_date(value, self.lang))
+                if is_date(value)
+                else Link(value.value, lang=value.language or None)
+            )
         if isinstance(value, ox.BlankNode):
             return Link(f"_:{value.value}")
         return self.iri_link(value.value, external)
@@ -90,7 +116,7 @@ class Namer:
             owner, hash_, part = iri.partition("#")  # another thing's part: its owner's name, the part on its page
             return replace(self.label(owner), href=self.doc_href(owner) + (f"#{part}" if hash_ else ""), title=iri)
         if iri.startswith(self.namespace + "vocab/"):  # a concept or scheme, served at its path
-            return replace(self.label(iri), href="/" + iri[len(self.namespace):])
+            return replace(self.label(iri), href="/" + iri[len(self.namespace) :])
         if iri.startswith(self.namespace):
             return self.label(iri)
         if iri.startswith(_SCK):
@@ -101,11 +127,11 @@ class Namer:
         return Link(iri if external else labelled.text, href, labelled.lang, iri, external=href is not None)
 
     def doc_href(self, iri: str) -> str:
-        return "/doc/" + iri[len(self.namespace + "id/"):]
+        return "/doc/" + iri[len(self.namespace + "id/") :]
 
     def property_name(self, predicate: str) -> str:
         if predicate.startswith(_SCK):
-            return self.ontology.label(predicate, self.lang) or predicate[len(_SCK):]
+            return self.ontology.label(predicate, self.lang) or predicate[len(_SCK) :]
         names = _PROPERTY_NAMES.get(predicate)
         return names[self.lang == "de"] if names else term_link(predicate, self.ontology, self.lang).text
 
@@ -129,8 +155,13 @@ class Namer:
         """The date as shown ("by October 2018") and, apart, its support ("stated in 2 sources"; empty if unknown)."""
         bound, support = DATED[stated]
         values, counts = self.literals(node, stated), self.literals(node, support)
-        return date_phrase(values[0] if values else None, next(iter(self.literals(node, bound)), None),
-                           int(counts[0].value) if counts else None, self.lang, phrases)
+        return date_phrase(
+            values[0] if values else None,
+            next(iter(self.literals(node, bound)), None),
+            int(counts[0].value) if counts else None,
+            self.lang,
+            phrases,
+        )
 
     def part_title(self, node: str) -> str:
         """A part's label, else its kind with its number or whom it names ("objective 2", "signature: A. Salem")."""
@@ -146,8 +177,13 @@ class Namer:
         return f"{kind}: {named[0]}" if named else kind
 
 
-def date_phrase(stated: ox.Literal | None, bound: ox.Literal | None, support: int | None, lang: str,
-                phrases: tuple[str, str] = ("on", "by")) -> tuple[str, str] | None:
+def date_phrase(
+    stated: ox.Literal | None,
+    bound: ox.Literal | None,
+    support: int | None,
+    lang: str,
+    phrases: tuple[str, str] = ("on", "by"),
+) -> tuple[str, str] | None:
     """A date as a reader needs it, stated ("since 9 December 2016") or only a bound ("by 2016"), and apart how
     many sources support it ("stated in 2 sources"; empty when not counted). None when there is neither."""
     said = words(lang)

@@ -24,8 +24,10 @@ VIEWS = ("facts", "table", "map", "timeline")
 _THING = re.compile(r"VALUES \?thing \{ <[^>]*> \}")
 # '# Title', '# what it shows' lines, optionally '# de: Titel — was es zeigt' (continued on '#     ' lines), then
 # '# view: NAME'.
-_HEADER = re.compile(r"^# (?P<title>.+)\n(?P<about>(?:# (?!view:|de:).*\n)*?)(?P<de># de: .*\n(?:#     .*\n)*)?"
-                     r"# view: (?P<view>\w+)\n")
+_HEADER = re.compile(
+    r"^# (?P<title>.+)\n(?P<about>(?:# (?!view:|de:).*\n)*?)(?P<de># de: .*\n(?:#     .*\n)*)?"
+    r"# view: (?P<view>\w+)\n"
+)
 _WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 
 
@@ -73,8 +75,11 @@ class Panel:
 def _parse(path_stem: str, text: str) -> PanelQuery:
     match = _HEADER.match(text)
     if match is None or match["view"] not in VIEWS or not _THING.search(text):
-        raise ValueError(f"panel {path_stem}.rq needs '# Title', '# about ...' lines, '# view: {'|'.join(VIEWS)}' "
-                         "and a line 'VALUES ?thing { <...> }'")
+        raise ValueError(
+            f"panel {path_stem}.rq needs '# Title', '# about ...' lines, '# view: {'|'.join(VIEWS)}' "
+            "and a line 'VALUES ?thing { <...> }'"
+        )
+
     def joined(lines: str) -> str:
         return " ".join(line.removeprefix("#").strip() for line in lines.splitlines())
 
@@ -89,8 +94,10 @@ def _parse(path_stem: str, text: str) -> PanelQuery:
 def load_panels(kind: str) -> tuple[PanelQuery, ...]:
     """The panels of a profile kind, in the order the page shows them."""
     order = {"summary": 0, "members": 1, "alliances": 1, "cities": 1, "map": 2, "partners": 3, "timeline": 4}
-    files = sorted(resource_dir("queries").joinpath("panels").glob(f"{kind}-*.rq"),
-                   key=lambda path: (order.get(path.stem.removeprefix(f"{kind}-"), 5), path.stem))
+    files = sorted(
+        resource_dir("queries").joinpath("panels").glob(f"{kind}-*.rq"),
+        key=lambda path: (order.get(path.stem.removeprefix(f"{kind}-"), 5), path.stem),
+    )
     return tuple(_parse(path.stem, path.read_text(encoding="utf-8")) for path in files)
 
 
@@ -106,21 +113,24 @@ def _term_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]
 
 def sparql_json(variables: list[str], rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]) -> Markup:
     """Results in the SPARQL 1.1 JSON format, safe inside <script type="application/json">."""
-    document = {"head": {"vars": variables},
-                "results": {"bindings": [{name: _term_json(term) for name, term in row.items()} for row in rows]}}
+    document = {
+        "head": {"vars": variables},
+        "results": {"bindings": [{name: _term_json(term) for name, term in row.items()} for row in rows]},
+    }
     return Markup(json.dumps(document, ensure_ascii=False).replace("</", "<\\/"))
 
 
 def _href(iri: str, namespace: str) -> str | None:
-    local = iri[len(namespace):]
+    local = iri[len(namespace) :]
     # Only the graph's own IRIs link to their pages; "<namespace>/evil.example" must not become "//evil.example".
     if not iri.startswith(namespace) or local.startswith(("/", "\\")):
         return None
     return "/doc/" + local[3:] if local.startswith("id/") else "/" + local
 
 
-def _cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, namespace: str,
-          lang: str) -> Link | None:
+def _cell(
+    row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, namespace: str, lang: str
+) -> Link | None:
     term = row.get(name)
     if term is None:
         # A date known only as a bound has no stated value.
@@ -149,8 +159,13 @@ def _dated_cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: 
         return term if isinstance(term, ox.Literal) else None
 
     support = literal(name + _SUPPORT)
-    parts = date_phrase(literal(name), literal(name + _BOUND), int(support.value) if support else None, lang,
-                        _PHRASES.get(name, ("on", "by")))
+    parts = date_phrase(
+        literal(name),
+        literal(name + _BOUND),
+        int(support.value) if support else None,
+        lang,
+        _PHRASES.get(name, ("on", "by")),
+    )
     if parts is None:
         return None
     text, note = parts
@@ -159,8 +174,9 @@ def _dated_cell(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: 
 
 def _is_companion(name: str, variables: list[str]) -> bool:
     """A column shown as part of another: ?xLabel names ?x, ?xBy and ?xSupport qualify the date ?x."""
-    return any(name.endswith(suffix) and name.removesuffix(suffix) in variables
-               for suffix in ("Label", _BOUND, _SUPPORT))
+    return any(
+        name.endswith(suffix) and name.removesuffix(suffix) in variables for suffix in ("Label", _BOUND, _SUPPORT)
+    )
 
 
 def _heading(name: str) -> str:
@@ -211,16 +227,26 @@ def profile_panels(store: ReadStore, kind: str, iri: str, lang: str = "en") -> l
         query = reader_text(panel.for_thing(iri))
         variables, rows = _run(store, query)
         shown = [name for name in variables if not _is_companion(name, variables)]
-        points = sum(1 for row in rows if any(isinstance(term, ox.Literal) and term.datatype.value == _WKT
-                                              for term in row.values()))
+        points = sum(
+            1
+            for row in rows
+            if any(isinstance(term, ox.Literal) and term.datatype.value == _WKT for term in row.values())
+        )
         title, about = panel.words(lang)
-        panels.append(Panel(
-            key=panel.key, title=title, about=about, view=panel.view, query=query,
-            href=editor_href(query, panel.view if panel.view in ("map", "timeline") else None),
-            columns=[_heading(name) for name in shown],
-            rows=[[_cell(row, name, namespace, lang) for name in shown] for row in rows],
-            facts=_facts(rows, namespace, lang) if panel.view == "facts" else [],
-            results=sparql_json(variables, rows) if panel.view == "map" and points else None,
-            points=points, namespace=namespace,
-        ))
+        panels.append(
+            Panel(
+                key=panel.key,
+                title=title,
+                about=about,
+                view=panel.view,
+                query=query,
+                href=editor_href(query, panel.view if panel.view in ("map", "timeline") else None),
+                columns=[_heading(name) for name in shown],
+                rows=[[_cell(row, name, namespace, lang) for name in shown] for row in rows],
+                facts=_facts(rows, namespace, lang) if panel.view == "facts" else [],
+                results=sparql_json(variables, rows) if panel.view == "map" and points else None,
+                points=points,
+                namespace=namespace,
+            )
+        )
     return panels

@@ -29,13 +29,26 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 # What the class counts are called on the page, in the order they are shown.
-_FIGURES = (("Alliance", "alliances and partnerships"), ("Membership", "memberships"), ("City", "cities"),
-            ("Company", "companies"), ("Organization", "other organisations"), ("Agreement", "agreements"),
-            ("Pilot", "pilots"), ("Person", "people"), ("Source", "sources"),
-            ("Conflict", "conflicts between sources"))
+_FIGURES = (
+    ("Alliance", "alliances and partnerships"),
+    ("Membership", "memberships"),
+    ("City", "cities"),
+    ("Company", "companies"),
+    ("Organization", "other organisations"),
+    ("Agreement", "agreements"),
+    ("Pilot", "pilots"),
+    ("Person", "people"),
+    ("Source", "sources"),
+    ("Conflict", "conflicts between sources"),
+)
 _VENDORS_SHOWN = 12
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                 ".svg": "image/svg+xml", ".json": "application/json", ".txt": "text/plain; charset=utf-8"}
+_STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+}
 _SEARCH_SHOWN = 50
 # A short-link request is a JSON object holding the query and a view name: anything much longer is refused unread.
 _LINK_BODY_BYTES = MAX_QUERY_BYTES * 6 + 1024  # JSON may spell each byte of the query as \uXXXX
@@ -48,7 +61,7 @@ def _local_path(iri: str, namespace: str) -> str:
     """The page of a thing: `{ns}id/city/x` is described at `/doc/city/x`; other IRIs stay as they are."""
     if not iri.startswith(namespace):
         return iri
-    path = iri[len(namespace):]
+    path = iri[len(namespace) :]
     return "/doc/" + path.removeprefix("id/") if path.startswith("id/") else "/" + path
 
 
@@ -82,8 +95,9 @@ def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLRes
 
 
 @router.api_route("/query", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def query_editor(request: Request, store: StoreDep, query: Annotated[str | None, Query()] = None,
-                 view: View = None) -> HTMLResponse:
+def query_editor(
+    request: Request, store: StoreDep, query: Annotated[str | None, Query()] = None, view: View = None
+) -> HTMLResponse:
     return editor_page(request, store, query, view)
 
 
@@ -108,8 +122,9 @@ def _link_request(body: bytes) -> tuple[str, str]:
     try:
         query.encode()
     except UnicodeEncodeError:
-        raise HTTPException(400, "the query holds a lone surrogate (\\ud800-\\udfff), which is no character; "
-                                 "send it as UTF-8 text") from None
+        raise HTTPException(
+            400, "the query holds a lone surrogate (\\ud800-\\udfff), which is no character; send it as UTF-8 text"
+        ) from None
     return query, view
 
 
@@ -131,21 +146,28 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
     async for chunk in request.stream():
         body += chunk
         if len(body) > _LINK_BODY_BYTES:
-            return error_response(413, f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes; share the "
-                                       "editor's address instead, which holds any query")
+            return error_response(
+                413,
+                f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes; share the "
+                "editor's address instead, which holds any query",
+            )
     query, view = _link_request(bytes(body))
     await run_in_threadpool(_check_query, query, settings.max_nesting)
     wait = _CREATION.wait(request.client.host if request.client else "")
     if wait:
-        return error_response(429, f"At most {_CREATION.limit} short links a minute from one address; try again in "
-                                   f"{wait} s, or share the editor's address, which holds any query",
-                              headers={"Retry-After": str(wait)})
+        return error_response(
+            429,
+            f"At most {_CREATION.limit} short links a minute from one address; try again in "
+            f"{wait} s, or share the editor's address, which holds any query",
+            headers={"Retry-After": str(wait)},
+        )
     try:
         link = await run_in_threadpool(ShortLinks(settings.store).save, query, view)
     except QueryTooLongError as error:
         return error_response(413, str(error))
-    return JSONResponse({"id": link.id, "path": f"/q/{link.id}"}, status_code=201,
-                        headers={"Location": f"/q/{link.id}"})
+    return JSONResponse(
+        {"id": link.id, "path": f"/q/{link.id}"}, status_code=201, headers={"Location": f"/q/{link.id}"}
+    )
 
 
 @router.api_route("/q/{link}", methods=["GET", "HEAD"], response_class=HTMLResponse)

@@ -50,8 +50,10 @@ class ShortLinks:
         # isolation_level=None: transactions are begun by hand, IMMEDIATE, so that counting and inserting are one step
         # for every thread and process writing the file.
         connection = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-        connection.execute("CREATE TABLE IF NOT EXISTS link (id TEXT PRIMARY KEY, query TEXT NOT NULL, "
-                           "view TEXT NOT NULL, created REAL NOT NULL, used REAL)")
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS link (id TEXT PRIMARY KEY, query TEXT NOT NULL, "
+            "view TEXT NOT NULL, created REAL NOT NULL, used REAL)"
+        )
         if "used" not in {row[1] for row in connection.execute("PRAGMA table_info(link)")}:
             # A file written before links were evicted; another connection may add the column meanwhile.
             with suppress(sqlite3.OperationalError):
@@ -62,17 +64,24 @@ class ShortLinks:
         """Keep a link; beyond MAX_LINKS the least recently used links make room, so that nobody is refused."""
         size = len(query.encode())
         if size > MAX_QUERY_BYTES:
-            raise QueryTooLongError(f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes, and this one has "
-                                    f"{size}; share the editor's address instead, which holds any query")
+            raise QueryTooLongError(
+                f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes, and this one has "
+                f"{size}; share the editor's address instead, which holds any query"
+            )
         link = ShortLink(link_id(query, view), query, view)
         now = time.time()
         with closing(self._connect()) as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                connection.execute("INSERT INTO link VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET used = ?",
-                                   (link.id, query, view, now, now, now))
-                connection.execute("DELETE FROM link WHERE id IN (SELECT id FROM link ORDER BY COALESCE(used, created) "
-                                   "DESC LIMIT -1 OFFSET ?)", (MAX_LINKS,))
+                connection.execute(
+                    "INSERT INTO link VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET used = ?",
+                    (link.id, query, view, now, now, now),
+                )
+                connection.execute(
+                    "DELETE FROM link WHERE id IN (SELECT id FROM link ORDER BY COALESCE(used, created) "
+                    "DESC LIMIT -1 OFFSET ?)",
+                    (MAX_LINKS,),
+                )
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")

@@ -20,10 +20,13 @@ _SERVED = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
 
 @router.api_route("/docs", methods=["GET", "HEAD"])
 def swagger_ui() -> HTMLResponse:
-    page = get_swagger_ui_html(openapi_url="/openapi.json", title="smartcity-kg API",
-                               swagger_js_url="/docs/assets/swagger-ui-bundle.js",
-                               swagger_css_url="/docs/assets/swagger-ui.css",
-                               swagger_favicon_url="/docs/assets/favicon.png")
+    page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="smartcity-kg API",
+        swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs/assets/swagger-ui.css",
+        swagger_favicon_url="/docs/assets/favicon.png",
+    )
     # Swagger UI starts from an inline script: the policy allows that one by its hash.
     page.headers["Content-Security-Policy"] = policy(html=bytes(page.body).decode())
     return page

@@ -24,13 +24,17 @@ _XSD_DATE = ox.NamedNode(VOCABULARIES["xsd"] + "date")
 # start is on or before the day, and it has no end or its latest end is on or after it. A start known only as a
 # bound ("by October 2018": a latest day, no earliest) counts from its latest day on, since before it nothing says
 # it had begun; a node with no start at all is left out, since nothing says when it began.
-_RUNNING = ("?$m sck:startLatest ?${m}_latest . OPTIONAL { ?$m sck:startEarliest ?${m}_earliest } "
-            "FILTER(COALESCE(?${m}_earliest, ?${m}_latest) <= ?day) "
-            "OPTIONAL { ?$m sck:endLatest ?${m}_to } FILTER(!BOUND(?${m}_to) || ?${m}_to >= ?day)")
+_RUNNING = (
+    "?$m sck:startLatest ?${m}_latest . OPTIONAL { ?$m sck:startEarliest ?${m}_earliest } "
+    "FILTER(COALESCE(?${m}_earliest, ?${m}_latest) <= ?day) "
+    "OPTIONAL { ?$m sck:endLatest ?${m}_to } FILTER(!BOUND(?${m}_to) || ?${m}_to >= ?day)"
+)
 # An agreement runs from its signing (a bound: from the bound on) until the end of its agreed term, when it has one.
-_AGREEMENT_RUNNING = ("?s sck:signedLatest ?signed_latest . OPTIONAL { ?s sck:signedEarliest ?signed_earliest } "
-                      "FILTER(COALESCE(?signed_earliest, ?signed_latest) <= ?day) "
-                      "OPTIONAL { ?s sck:scheduledEndLatest ?ends } FILTER(!BOUND(?ends) || ?ends >= ?day)")
+_AGREEMENT_RUNNING = (
+    "?s sck:signedLatest ?signed_latest . OPTIONAL { ?s sck:signedEarliest ?signed_earliest } "
+    "FILTER(COALESCE(?signed_earliest, ?signed_latest) <= ?day) "
+    "OPTIONAL { ?s sck:scheduledEndLatest ?ends } FILTER(!BOUND(?ends) || ?ends >= ?day)"
+)
 
 
 def _member(link: str) -> str:
@@ -66,24 +70,46 @@ _AGENT = ListShape({}, "?$m org:member ?s .", {"alliance": "?$m org:organization
 _PILOT_LINK = "?s sck:lead|sck:partner"
 SHAPES: dict[str, ListShape] = {
     "alliance": ListShape(
-        {"theme": "?s sck:theme ?theme"}, "?s org:hasMembership ?$m .",
+        {"theme": "?s sck:theme ?theme"},
+        "?s org:hasMembership ?$m .",
         {"member": _member("?$m org:member"), "city": _city("?$m org:member"), "company": "?$m org:member ?company"},
-        _MEMBERSHIP_QUALIFIERS),
-    "city": ListShape({}, "?s_agent sck:municipalityOf ?s . ?$m org:member ?s_agent .",
-                      {"alliance": "?$m org:organization ?alliance"}, _MEMBERSHIP_QUALIFIERS),
+        _MEMBERSHIP_QUALIFIERS,
+    ),
+    "city": ListShape(
+        {},
+        "?s_agent sck:municipalityOf ?s . ?$m org:member ?s_agent .",
+        {"alliance": "?$m org:organization ?alliance"},
+        _MEMBERSHIP_QUALIFIERS,
+    ),
     "municipality": _AGENT,
     "company": _AGENT,
     "organization": _AGENT,
-    "agreement": ListShape({"member": _member("?s sck:party"), "city": _city("?s sck:party"),
-                            "company": "?s sck:party ?company", "alliance": "?s sck:alliance ?alliance",
-                            "active_on": _AGREEMENT_RUNNING}),
-    "pilot": ListShape({"member": _member(_PILOT_LINK), "city": _city(_PILOT_LINK),
-                        "company": f"{_PILOT_LINK} ?company", "alliance": "?s sck:alliance ?alliance",
-                        "theme": "?s sck:theme ?theme", "active_on": Template(_RUNNING).substitute(m="s")}),
-    "person": ListShape({}, "?s org:holds ?$m .",
-                        {"member": _member("?$m org:postIn"), "city": _city("?$m org:postIn"),
-                         "company": "?$m org:postIn ?company"},
-                        {"role": "?$m org:role ?role", "active_on": _RUNNING}, role_scheme="post-role"),
+    "agreement": ListShape(
+        {
+            "member": _member("?s sck:party"),
+            "city": _city("?s sck:party"),
+            "company": "?s sck:party ?company",
+            "alliance": "?s sck:alliance ?alliance",
+            "active_on": _AGREEMENT_RUNNING,
+        }
+    ),
+    "pilot": ListShape(
+        {
+            "member": _member(_PILOT_LINK),
+            "city": _city(_PILOT_LINK),
+            "company": f"{_PILOT_LINK} ?company",
+            "alliance": "?s sck:alliance ?alliance",
+            "theme": "?s sck:theme ?theme",
+            "active_on": Template(_RUNNING).substitute(m="s"),
+        }
+    ),
+    "person": ListShape(
+        {},
+        "?s org:holds ?$m .",
+        {"member": _member("?$m org:postIn"), "city": _city("?$m org:postIn"), "company": "?$m org:postIn ?company"},
+        {"role": "?$m org:role ?role", "active_on": _RUNNING},
+        role_scheme="post-role",
+    ),
     "source": ListShape({}),
 }
 FILTERS = {kind: shape.filters() for kind, shape in SHAPES.items()}
@@ -109,9 +135,13 @@ class Filters:
         if self.member is not None:
             for kind in ("municipality", "company", "organization"):
                 bound[f"member_{kind}"] = ox.NamedNode(f"{thing}{kind}/{self.member}")
-        for name, prefix in (("company", f"{thing}company/"), ("city", f"{thing}city/"),
-                             ("alliance", f"{thing}alliance/"), ("theme", f"{namespace}vocab/theme/"),
-                             ("role", f"{namespace}vocab/{role_scheme}/")):
+        for name, prefix in (
+            ("company", f"{thing}company/"),
+            ("city", f"{thing}city/"),
+            ("alliance", f"{thing}alliance/"),
+            ("theme", f"{namespace}vocab/theme/"),
+            ("role", f"{namespace}vocab/{role_scheme}/"),
+        ):
             value = getattr(self, name)
             if value is not None:
                 bound[name] = ox.NamedNode(prefix + value)
@@ -153,11 +183,14 @@ def fold(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text).strip()
 
 
-_INDEX_QUERY = SPARQL_PREFIXES + f"""SELECT ?s ?class ?label WHERE {{
-  VALUES ?class {{ {' '.join(CLASSES.values())} }}
+_INDEX_QUERY = (
+    SPARQL_PREFIXES
+    + f"""SELECT ?s ?class ?label WHERE {{
+  VALUES ?class {{ {" ".join(CLASSES.values())} }}
   ?s a ?class .
   OPTIONAL {{ {{ ?s rdfs:label ?label }} UNION {{ ?s skos:altLabel ?label }} }}
 }}"""
+)
 
 
 # What a search for a name most likely means: the actors, then what they did, then the sources reporting it.
@@ -200,17 +233,27 @@ class LabelIndex:
         """Things whose label contains the folded text: exact labels first, then word starts, then the rest; within
         each, the things people look for (places, companies, alliances) before the sources that mention them, and
         labels that begin with the text before those where a later word does."""
+
         def rank(entry: Entry) -> tuple[int, int, bool, int, str, str]:
             exact = any(text == folded for text in entry.texts)
             starts = any(f" {text}".find(f" {folded}") >= 0 for text in entry.texts)
             begins = any(text.startswith(folded) for text in entry.texts)
             # Then the nearest to what was typed: "Köln" before "Kölner Verkehrs-Betriebe" for "koel".
             nearest = min(len(text) for text in entry.texts if folded in text)
-            return ((0 if exact else 1 if starts else 2), _SEARCH_KIND_ORDER.get(entry.kind, 1), not begins, nearest,
-                    entry.label.casefold(), entry.key)
+            return (
+                (0 if exact else 1 if starts else 2),
+                _SEARCH_KIND_ORDER.get(entry.kind, 1),
+                not begins,
+                nearest,
+                entry.label.casefold(),
+                entry.key,
+            )
 
-        hits = [entry for entry in self.entries.values()
-                if (kind is None or entry.kind == kind) and any(folded in text for text in entry.texts)]
+        hits = [
+            entry
+            for entry in self.entries.values()
+            if (kind is None or entry.kind == kind) and any(folded in text for text in entry.texts)
+        ]
         return sorted(hits, key=rank)
 
 

@@ -34,9 +34,15 @@ __all__ = ["CLASSES", "SPARQL_PREFIXES", "best_label", "find_thing", "jsonld_con
 SPARQL_PREFIXES = sparql_prologue()
 
 CLASSES = {
-    "alliance": "sck:Alliance", "city": "sck:City", "municipality": "sck:Municipality", "company": "sck:Company",
-    "organization": "sck:Organization", "agreement": "sck:Agreement", "pilot": "sck:Pilot",
-    "person": "sck:Person", "source": "sck:Source",
+    "alliance": "sck:Alliance",
+    "city": "sck:City",
+    "municipality": "sck:Municipality",
+    "company": "sck:Company",
+    "organization": "sck:Organization",
+    "agreement": "sck:Agreement",
+    "pilot": "sck:Pilot",
+    "person": "sck:Person",
+    "source": "sck:Source",
 }
 
 # Proper names are German in this graph; English where a thing only has an English title.
@@ -68,51 +74,113 @@ def path(pattern: str) -> Facet:
 
 
 _SOURCES = out("prov:wasDerivedFrom")  # with the URL of each source, which the label query brings
-_COMMON = {"_types": path("?node a ?o"), "label": out("rdfs:label"), "same_as": out("owl:sameAs", iri=True),
-           "sources": _SOURCES}
-_PERIOD = {"since": out("sck:startDate"), "since_by": out("sck:startNoLaterThan"),
-           "since_earliest": out("sck:startEarliest"), "since_latest": out("sck:startLatest"),
-           "since_support": out("sck:startSupport"), "until": out("sck:endDate"), "until_by": out("sck:endNoLaterThan"),
-           "until_earliest": out("sck:endEarliest"), "until_latest": out("sck:endLatest"),
-           "until_support": out("sck:endSupport")}
-_AGENT = {**_COMMON, "agreements": back("sck:party"), "pilots_led": back("sck:lead"),
-          "pilots_as_partner": back("sck:partner"), "people": path("?post org:postIn ?node . ?post org:heldBy ?o")}
-_ORGANIZATION = {**_AGENT, "description": out("schema:description"), "homepage": out("foaf:homepage", iri=True),
-                 "country": out("sck:countryCode"), "alt_names": out("skos:altLabel"),
-                 "kind": out("sck:organizationKind"), "parent": out("org:subOrganizationOf"),
-                 "sub_organizations": back("org:subOrganizationOf")}
+_COMMON = {
+    "_types": path("?node a ?o"),
+    "label": out("rdfs:label"),
+    "same_as": out("owl:sameAs", iri=True),
+    "sources": _SOURCES,
+}
+_PERIOD = {
+    "since": out("sck:startDate"),
+    "since_by": out("sck:startNoLaterThan"),
+    "since_earliest": out("sck:startEarliest"),
+    "since_latest": out("sck:startLatest"),
+    "since_support": out("sck:startSupport"),
+    "until": out("sck:endDate"),
+    "until_by": out("sck:endNoLaterThan"),
+    "until_earliest": out("sck:endEarliest"),
+    "until_latest": out("sck:endLatest"),
+    "until_support": out("sck:endSupport"),
+}
+_AGENT = {
+    **_COMMON,
+    "agreements": back("sck:party"),
+    "pilots_led": back("sck:lead"),
+    "pilots_as_partner": back("sck:partner"),
+    "people": path("?post org:postIn ?node . ?post org:heldBy ?o"),
+}
+_ORGANIZATION = {
+    **_AGENT,
+    "description": out("schema:description"),
+    "homepage": out("foaf:homepage", iri=True),
+    "country": out("sck:countryCode"),
+    "alt_names": out("skos:altLabel"),
+    "kind": out("sck:organizationKind"),
+    "parent": out("org:subOrganizationOf"),
+    "sub_organizations": back("org:subOrganizationOf"),
+}
 
 FACETS: dict[str, dict[str, Facet]] = {
-    "alliance": {**_COMMON, "description": out("schema:description"), "kind": out("sck:allianceKind"),
-                 "motto": out("sck:motto"), "themes": out("sck:theme"),
-                 "agreements": back("sck:alliance", ". ?o a sck:Agreement"),
-                 "pilots": back("sck:alliance", ". ?o a sck:Pilot")},
-    "city": {**_COMMON, "ags": out("sck:ags"), "municipality_key": out("sck:municipalityKey", iri=True),
-             "land": out("sck:land"), "municipality": back("sck:municipalityOf")},
+    "alliance": {
+        **_COMMON,
+        "description": out("schema:description"),
+        "kind": out("sck:allianceKind"),
+        "motto": out("sck:motto"),
+        "themes": out("sck:theme"),
+        "agreements": back("sck:alliance", ". ?o a sck:Agreement"),
+        "pilots": back("sck:alliance", ". ?o a sck:Pilot"),
+    },
+    "city": {
+        **_COMMON,
+        "ags": out("sck:ags"),
+        "municipality_key": out("sck:municipalityKey", iri=True),
+        "land": out("sck:land"),
+        "municipality": back("sck:municipalityOf"),
+    },
     "municipality": {**_AGENT, "city": out("sck:municipalityOf")},
     "company": _ORGANIZATION,
     "organization": _ORGANIZATION,
-    "agreement": {**_COMMON, "agreement_type": out("sck:agreementType"), "status": out("sck:status"),
-                  "alliance": out("sck:alliance"), "parties": out("sck:party"), "signed": out("sck:signedOn"),
-                  "signed_by": out("sck:signedNoLaterThan"), "signed_support": out("sck:signedSupport"),
-                  "signed_earliest": out("sck:signedEarliest"), "signed_latest": out("sck:signedLatest"),
-                  "duration": out("time:hasXSDDuration"),
-                  "scheduled_end_earliest": out("sck:scheduledEndEarliest"),
-                  "scheduled_end_latest": out("sck:scheduledEndLatest")},
-    "pilot": {**_COMMON, "description": out("schema:description"), "alliance": out("sck:alliance"),
-              "themes": out("sck:theme"), "status": out("sck:status"), "lead": out("sck:lead"),
-              "partners": out("sck:partner"), "start": out("sck:startDate"),
-              "start_by": out("sck:startNoLaterThan"), "start_support": out("sck:startSupport"),
-              "start_earliest": out("sck:startEarliest"), "start_latest": out("sck:startLatest"),
-              "end": out("sck:endDate"), "end_by": out("sck:endNoLaterThan"), "end_support": out("sck:endSupport"),
-              "end_earliest": out("sck:endEarliest"), "end_latest": out("sck:endLatest")},
-    "person": {**_COMMON, "remarks": back("sck:madeBy"),
-               "agreements": path("?signature sck:signatory ?node . ?o sck:signature ?signature")},
-    "source": {**_COMMON, "title": out("dct:title"), "url": out("schema:url", iri=True),
-               "publisher": path("?node schema:publisher ?publisher . ?publisher schema:name ?o"),
-               "published": out("dct:issued"), "published_earliest": out("sck:earliest"),
-               "published_latest": out("sck:latest"), "language": out("dct:language"),
-               "kind": out("sck:sourceKind"), "comment": out("rdfs:comment")},
+    "agreement": {
+        **_COMMON,
+        "agreement_type": out("sck:agreementType"),
+        "status": out("sck:status"),
+        "alliance": out("sck:alliance"),
+        "parties": out("sck:party"),
+        "signed": out("sck:signedOn"),
+        "signed_by": out("sck:signedNoLaterThan"),
+        "signed_support": out("sck:signedSupport"),
+        "signed_earliest": out("sck:signedEarliest"),
+        "signed_latest": out("sck:signedLatest"),
+        "duration": out("time:hasXSDDuration"),
+        "scheduled_end_earliest": out("sck:scheduledEndEarliest"),
+        "scheduled_end_latest": out("sck:scheduledEndLatest"),
+    },
+    "pilot": {
+        **_COMMON,
+        "description": out("schema:description"),
+        "alliance": out("sck:alliance"),
+        "themes": out("sck:theme"),
+        "status": out("sck:status"),
+        "lead": out("sck:lead"),
+        "partners": out("sck:partner"),
+        "start": out("sck:startDate"),
+        "start_by": out("sck:startNoLaterThan"),
+        "start_support": out("sck:startSupport"),
+        "start_earliest": out("sck:startEarliest"),
+        "start_latest": out("sck:startLatest"),
+        "end": out("sck:endDate"),
+        "end_by": out("sck:endNoLaterThan"),
+        "end_support": out("sck:endSupport"),
+        "end_earliest": out("sck:endEarliest"),
+        "end_latest": out("sck:endLatest"),
+    },
+    "person": {
+        **_COMMON,
+        "remarks": back("sck:madeBy"),
+        "agreements": path("?signature sck:signatory ?node . ?o sck:signature ?signature"),
+    },
+    "source": {
+        **_COMMON,
+        "title": out("dct:title"),
+        "url": out("schema:url", iri=True),
+        "publisher": path("?node schema:publisher ?publisher . ?publisher schema:name ?o"),
+        "published": out("dct:issued"),
+        "published_earliest": out("sck:earliest"),
+        "published_latest": out("sck:latest"),
+        "language": out("dct:language"),
+        "kind": out("sck:sourceKind"),
+        "comment": out("rdfs:comment"),
+    },
 }
 
 
@@ -126,26 +194,64 @@ class Nested:
     term: Facet | None
 
 
-_MEMBERSHIP = {"label": out("rdfs:label"), "member": out("org:member"), "alliance": out("org:organization"),
-               "role": out("org:role"), **_PERIOD, "sources": _SOURCES}
+_MEMBERSHIP = {
+    "label": out("rdfs:label"),
+    "member": out("org:member"),
+    "alliance": out("org:organization"),
+    "role": out("org:role"),
+    **_PERIOD,
+    "sources": _SOURCES,
+}
 _MEMBERS = Nested(Membership, "?n org:organization ?node", _MEMBERSHIP, out("org:hasMembership"))
 _MEMBER_OF = Nested(Membership, "?n org:member ?node", _MEMBERSHIP, back("org:member"))
-_POSTS = Nested(Post, "?node org:holds ?n",
-                {"label": out("rdfs:label"), "organization": out("org:postIn"), "role": out("org:role"),
-                 **_PERIOD, "sources": _SOURCES}, out("org:holds"))
-_SIGNATURES = Nested(Signature, "?node sck:signature ?n",
-                     {"label": out("rdfs:label"), "signatory": out("sck:signatory"),
-                      "on_behalf_of": out("sck:onBehalfOf"), "posts": out("sck:post"),
-                      "sources": _SOURCES}, out("sck:signature"))
-_EVENTS = Nested(Event, "?node sck:event ?n",
-                 {"label": out("rdfs:label"), "kind": out("sck:eventKind"), "summary": out("sck:summary"),
-                  "date": out("sck:date"), "date_by": out("sck:noLaterThan"), "date_earliest": out("sck:earliest"),
-                  "date_latest": out("sck:latest"), "date_support": out("sck:dateSupport"),
-                  "place": out("sck:place"), "sources": _SOURCES}, out("sck:event"))
+_POSTS = Nested(
+    Post,
+    "?node org:holds ?n",
+    {
+        "label": out("rdfs:label"),
+        "organization": out("org:postIn"),
+        "role": out("org:role"),
+        **_PERIOD,
+        "sources": _SOURCES,
+    },
+    out("org:holds"),
+)
+_SIGNATURES = Nested(
+    Signature,
+    "?node sck:signature ?n",
+    {
+        "label": out("rdfs:label"),
+        "signatory": out("sck:signatory"),
+        "on_behalf_of": out("sck:onBehalfOf"),
+        "posts": out("sck:post"),
+        "sources": _SOURCES,
+    },
+    out("sck:signature"),
+)
+_EVENTS = Nested(
+    Event,
+    "?node sck:event ?n",
+    {
+        "label": out("rdfs:label"),
+        "kind": out("sck:eventKind"),
+        "summary": out("sck:summary"),
+        "date": out("sck:date"),
+        "date_by": out("sck:noLaterThan"),
+        "date_earliest": out("sck:earliest"),
+        "date_latest": out("sck:latest"),
+        "date_support": out("sck:dateSupport"),
+        "place": out("sck:place"),
+        "sources": _SOURCES,
+    },
+    out("sck:event"),
+)
 NESTED: dict[str, dict[str, Nested]] = {
-    "alliance": {"memberships": _MEMBERS, "events": _EVENTS}, "municipality": {"memberships": _MEMBER_OF},
-    "company": {"memberships": _MEMBER_OF}, "organization": {"memberships": _MEMBER_OF},
-    "agreement": {"signatures": _SIGNATURES}, "person": {"posts": _POSTS},
+    "alliance": {"memberships": _MEMBERS, "events": _EVENTS},
+    "municipality": {"memberships": _MEMBER_OF},
+    "company": {"memberships": _MEMBER_OF},
+    "organization": {"memberships": _MEMBER_OF},
+    "agreement": {"signatures": _SIGNATURES},
+    "person": {"posts": _POSTS},
 }
 # A city is a place; the municipality acting for it is the agent with memberships, agreements and pilots.
 _ACTING_FOR = {"city": "municipality"}
@@ -160,8 +266,11 @@ def _iri(name: str) -> str:
 
 def _by_property(facets: Mapping[str, Facet], reverse: bool) -> dict[str, str]:
     """Property IRI → field, for the facets that are one property in that direction."""
-    simple = [(facet.term, name) for name, facet in facets.items()
-              if facet.term is not None and facet.pattern is None and facet.reverse == reverse]
+    simple = [
+        (facet.term, name)
+        for name, facet in facets.items()
+        if facet.term is not None and facet.pattern is None and facet.reverse == reverse
+    ]
     fields = {_iri(term): name for term, name in simple}
     assert len(fields) == len(simple), "an answer's property says its field: one field per property and direction"
     return fields
@@ -186,9 +295,11 @@ def _plan(kind: str) -> _Plan:
     facets = FACETS[kind]
     outwards, inwards = _by_property(facets, reverse=False), _by_property(facets, reverse=True)
     # Every branch starts at the thing, written into the text as a constant, so that each is planned from it.
-    branches = [f"{{ ?node ?p ?o FILTER(?p IN ({_among(outwards)})) }}",
-                *([f"{{ ?o ?b ?node FILTER(?b IN ({_among(inwards)})) }}"] if inwards else []),
-                *(f'{{ {facet.pattern} BIND("{name}" AS ?f) }}' for name, facet in facets.items() if facet.pattern)]
+    branches = [
+        f"{{ ?node ?p ?o FILTER(?p IN ({_among(outwards)})) }}",
+        *([f"{{ ?o ?b ?node FILTER(?b IN ({_among(inwards)})) }}"] if inwards else []),
+        *(f'{{ {facet.pattern} BIND("{name}" AS ?f) }}' for name, facet in facets.items() if facet.pattern),
+    ]
     nested = {}
     for name, inner in NESTED.get(kind, {}).items():
         nested[name] = _by_property(inner.facets, reverse=False)
@@ -266,8 +377,9 @@ def _refers(target: Any) -> bool:
     return isinstance(target, type) and issubclass(target, Ref)
 
 
-def _names(store: ReadStore, named: Iterable[tuple[type[BaseModel], Facets]],
-           known: Mapping[str, Facets]) -> dict[str, _Name]:
+def _names(
+    store: ReadStore, named: Iterable[tuple[type[BaseModel], Facets]], known: Mapping[str, Facets]
+) -> dict[str, _Name]:
     """The labels of the things the facets of each model name, and the URLs of the sources among them; each asked
     once. What `known` holds the facets of already (the thing itself, in its memberships) is not asked again."""
     labelled: set[str] = set()
@@ -279,8 +391,10 @@ def _names(store: ReadStore, named: Iterable[tuple[type[BaseModel], Facets]],
                 labelled |= iris
                 if issubclass(spec.target, SourceRef):
                     sourced |= iris
-    names = {iri: _Name([v for v in facets.get("label", {}).values() if isinstance(v, ox.Literal)])
-             for iri, facets in known.items()}
+    names = {
+        iri: _Name([v for v in facets.get("label", {}).values() if isinstance(v, ox.Literal)])
+        for iri, facets in known.items()
+    }
     labelled -= {f"<{iri}>" for iri in known}
     build, things = store.manifest.build_id, f"<{store.manifest.namespace}id/"
     vocabulary = {term for term in labelled if not term.startswith(things)}
@@ -289,12 +403,16 @@ def _names(store: ReadStore, named: Iterable[tuple[type[BaseModel], Facets]],
             names[term[1:-1]] = kept
             labelled.remove(term)
     # The terms are the store's own, written by the engine (`<...>`): they cannot change the query's shape.
-    branches = [f"{{ VALUES ?o {{ {' '.join(sorted(iris))} }} ?o <{predicate}> ?{variable} }}"
-                for iris, predicate, variable in ((labelled, _LABEL, "label"), (sourced, _URL, "url")) if iris]
+    branches = [
+        f"{{ VALUES ?o {{ {' '.join(sorted(iris))} }} ?o <{predicate}> ?{variable} }}"
+        for iris, predicate, variable in ((labelled, _LABEL, "label"), (sourced, _URL, "url"))
+        if iris
+    ]
     if not branches:
         return names
-    for obj, label, url in _select(store, f"SELECT ?o ?label ?url WHERE {{ {' UNION '.join(branches)} }}",
-                                   "o", "label", "url"):
+    for obj, label, url in _select(
+        store, f"SELECT ?o ?label ?url WHERE {{ {' UNION '.join(branches)} }}", "o", "label", "url"
+    ):
         entry = names.setdefault(obj.value, _Name())
         if url is not None:
             entry.url = url.value
@@ -312,7 +430,7 @@ _vocabulary: LRU[tuple[str, str], _Name] = LRU(4096)
 
 def key_of(iri: str) -> str:
     """The last segment of a thing's IRI; for a node inside a thing (`...#signature-x`), its fragment."""
-    return iri[max(iri.rfind("/"), iri.rfind("#")) + 1:]
+    return iri[max(iri.rfind("/"), iri.rfind("#")) + 1 :]
 
 
 def _preference(literal: ox.Literal) -> tuple[int, str]:
@@ -393,13 +511,16 @@ def find_thing(store: ReadStore, kind: str, key: str) -> Thing | None:
         if agent is not None:
             known[acting[0]], nodes = agent
             facets = {**{name: values for name, values in agent[0].items() if name not in FACETS[kind]}, **facets}
-    named = [(THING_MODELS[kind], facets),
-             *((inner.model, node) for name, inner in nested.items() for node in nodes[name].values())]
+    named = [
+        (THING_MODELS[kind], facets),
+        *((inner.model, node) for name, inner in nested.items() for node in nodes[name].values()),
+    ]
     resolver = _Resolver(_names(store, named, known), namespace)
     extra: dict[str, Any] = {"type": kind}
     for name, inner in nested.items():
-        extra[name] = [resolver.fill(inner.model, node, node_facets, {})
-                       for node, node_facets in sorted(nodes[name].items())]
+        extra[name] = [
+            resolver.fill(inner.model, node, node_facets, {}) for node, node_facets in sorted(nodes[name].items())
+        ]
     return resolver.fill(THING_MODELS[kind], iri, facets, extra)
 
 
@@ -433,5 +554,13 @@ def _terms(model: type[BaseModel], facets: Mapping[str, Facet], nested: Mapping[
 def jsonld_context(kind: str) -> dict[str, Any]:
     """The `@context` that reads the JSON of one `kind` as RDF in the graph's own terms."""
     nested = NESTED.get(kind, {})
-    return {"@version": 1.1, **VOCABULARIES, "id": "@id", "type": None, "key": "dct:identifier", "label": "rdfs:label",
-            "url": {"@id": "schema:url", "@type": "@id"}, **_terms(THING_MODELS[kind], FACETS[kind], nested)}
+    return {
+        "@version": 1.1,
+        **VOCABULARIES,
+        "id": "@id",
+        "type": None,
+        "key": "dct:identifier",
+        "label": "rdfs:label",
+        "url": {"@id": "schema:url", "@type": "@id"},
+        **_terms(THING_MODELS[kind], FACETS[kind], nested),
+    }

@@ -33,8 +33,9 @@ __all__ = [
     "ThingType",
 ]
 
-ThingType = Literal["alliance", "city", "municipality", "company", "organization", "agreement", "pilot", "person",
-                    "source"]
+ThingType = Literal[
+    "alliance", "city", "municipality", "company", "organization", "agreement", "pilot", "person", "source"
+]
 
 # Dates keep the precision their source gives: `since` is "2016", "2016-05" or "2016-05-03"; the two bounds are
 # the first and last day it can mean, so that "was it so on day D" is a comparison of plain dates.
@@ -53,8 +54,11 @@ def _latest(what: str) -> Any:
 
 # A date no cited passage gives, only a source's publication date that bounds it: "by October 2018".
 def _by(what: str) -> Any:
-    return Field(None, description=f"the {what} is not stated, only bounded: no later than this publication date of "
-                 f"a source reporting it ({_AT_PRECISION}); `{what}_earliest` is then null")
+    return Field(
+        None,
+        description=f"the {what} is not stated, only bounded: no later than this publication date of "
+        f"a source reporting it ({_AT_PRECISION}); `{what}_earliest` is then null",
+    )
 
 
 def _support(what: str) -> Any:
@@ -308,9 +312,18 @@ class Source(Thing):
 
 
 THING_MODELS: dict[str, type[Thing]] = {
-    "alliance": Alliance, "city": City, "municipality": Municipality, "company": Company,
-    "organization": Organization, "agreement": Agreement, "pilot": Pilot, "person": Person, "source": Source,
+    "alliance": Alliance,
+    "city": City,
+    "municipality": Municipality,
+    "company": Company,
+    "organization": Organization,
+    "agreement": Agreement,
+    "pilot": Pilot,
+    "person": Person,
+    "source": Source,
 }
 
-AnyThing = Annotated[Alliance | City | Municipality | Company | Organization | Agreement | Pilot | Person | Source,
-                     Field(discriminator="type")]
+AnyThing = Annotated[
+    Alliance | City | Municipality | Company | Organization | Agreement | Pilot | Person | Source,
+    Field(discriminator="type"),
+]

@@ -77,56 +77,86 @@ def index(request: Request) -> dict[str, Any]:
     }
 
 
-@router.api_route("/search", methods=["GET", "HEAD"], response_model=Page, responses=_ERRORS,
-                  summary="Search all things by label")
-def search(request: Request, store: StoreDep, *,
-           q: Annotated[str, Query(min_length=1, max_length=200,
-                                   description="text to find in labels; case, accents and ü/ue spellings folded")],
-           limit: Limit = 50, offset: Offset = 0,
-           kind: Annotated[str | None, Query(alias="type", description=f"only things of this type: {_TYPES}")] = None,
-           ) -> Response:
+@router.api_route(
+    "/search", methods=["GET", "HEAD"], response_model=Page, responses=_ERRORS, summary="Search all things by label"
+)
+def search(
+    request: Request,
+    store: StoreDep,
+    *,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1, max_length=200, description="text to find in labels; case, accents and ü/ue spellings folded"
+        ),
+    ],
+    limit: Limit = 50,
+    offset: Offset = 0,
+    kind: Annotated[str | None, Query(alias="type", description=f"only things of this type: {_TYPES}")] = None,
+) -> Response:
     """Label search over every thing; "russelsheim", "Ruesselsheim" and "RÜSSELSHEIM" all find Rüsselsheim.
     Exact labels come first, then labels with a word starting with the text, then the rest."""
     folded = _searchable(q)
     if kind is not None and kind not in THING_MODELS:
         raise HTTPException(404, f"no type {kind!r}; the types are: {_TYPES}")
     hits = label_index(store).search(folded, kind)
-    items = [ListItem(id=e.iri, key=e.key, type=e.kind, label=e.label) for e in hits[offset:offset + limit]]
+    items = [ListItem(id=e.iri, key=e.key, type=e.kind, label=e.label) for e in hits[offset : offset + limit]]
     return _page(request, items, len(hits), limit, offset)
 
 
-@router.api_route("/{type}", methods=["GET", "HEAD"], response_model=Page, responses=_ERRORS,
-                  summary="List things of one type",
-            description=_LIST_DESCRIPTION)
-def list_type(request: Request, store: StoreDep, type: str, *, limit: Limit = 50, offset: Offset = 0,
-              member: Annotated[str | None, _key("key of a member: a city, company or organisation")] = None,
-              company: Annotated[str | None, _key("key of a company")] = None,
-              city: Annotated[str | None, _key("key of a city (its municipality is the member or party)")] = None,
-              theme: Annotated[str | None, _key("key of a thematic area")] = None,
-              role: Annotated[str | None, _key("key of a role (for people: of a post role)")] = None,
-              alliance: Annotated[str | None, _key("key of an alliance")] = None,
-              active_on: Annotated[date | None, Query(description="YYYY-MM-DD; see above")] = None,
-              q: Annotated[str | None, Query(min_length=1, max_length=200, description="text in labels")] = None,
-              ) -> Response:
+@router.api_route(
+    "/{type}",
+    methods=["GET", "HEAD"],
+    response_model=Page,
+    responses=_ERRORS,
+    summary="List things of one type",
+    description=_LIST_DESCRIPTION,
+)
+def list_type(
+    request: Request,
+    store: StoreDep,
+    type: str,
+    *,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    member: Annotated[str | None, _key("key of a member: a city, company or organisation")] = None,
+    company: Annotated[str | None, _key("key of a company")] = None,
+    city: Annotated[str | None, _key("key of a city (its municipality is the member or party)")] = None,
+    theme: Annotated[str | None, _key("key of a thematic area")] = None,
+    role: Annotated[str | None, _key("key of a role (for people: of a post role)")] = None,
+    alliance: Annotated[str | None, _key("key of an alliance")] = None,
+    active_on: Annotated[date | None, Query(description="YYYY-MM-DD; see above")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="text in labels")] = None,
+) -> Response:
     _known_type(type)
     wrong = sorted(set(request.query_params) - {"limit", "offset", *FILTERS[type]})
     if wrong:
-        raise HTTPException(400, f"{', '.join(wrong)} cannot filter {type}; "
-                                 f"the filters of {type} are: {', '.join(FILTERS[type])}")
+        raise HTTPException(
+            400, f"{', '.join(wrong)} cannot filter {type}; the filters of {type} are: {', '.join(FILTERS[type])}"
+        )
     if q is not None:
         _searchable(q)
     filters = Filters(member, company, city, theme, role, alliance, active_on, q)
     iris = list_things(store, type, filters)
     index = label_index(store)
-    items = [index.item(iri, type) for iri in iris[offset:offset + limit]]
+    items = [index.item(iri, type) for iri in iris[offset : offset + limit]]
     return _page(request, items, len(iris), limit, offset)
 
 
-@router.api_route("/{type}/{key}", methods=["GET", "HEAD"], response_model=AnyThing,
-                  summary="One thing, its relations resolved",
-            responses={**_ERRORS, 200: {"content": {"application/ld+json": {}},
-                                        "description": "the thing; as JSON-LD on Accept: application/ld+json"},
-                       406: {"model": ErrorBody, "description": "neither JSON nor JSON-LD is acceptable"}})
+@router.api_route(
+    "/{type}/{key}",
+    methods=["GET", "HEAD"],
+    response_model=AnyThing,
+    summary="One thing, its relations resolved",
+    responses={
+        **_ERRORS,
+        200: {
+            "content": {"application/ld+json": {}},
+            "description": "the thing; as JSON-LD on Accept: application/ld+json",
+        },
+        406: {"model": ErrorBody, "description": "neither JSON nor JSON-LD is acceptable"},
+    },
+)
 async def get_thing(request: Request, store: StoreDep, type: str, key: str) -> Response:
     """One thing with its relations as {id, key, label} objects. With `Accept: application/ld+json` the same
     JSON comes with an `@context` that maps its keys to the ontology's terms, so it reads as RDF."""

@@ -33,5 +33,5 @@ class StreamedAnswer(Response):
             return
         view = memoryview(self.payload)
         for start in range(0, len(view), CHUNK):
-            await send({"type": "http.response.body", "body": bytes(view[start:start + CHUNK]), "more_body": True})
+            await send({"type": "http.response.body", "body": bytes(view[start : start + CHUNK]), "more_body": True})
         await send({"type": "http.response.body", "body": b""})

@@ -37,5 +37,6 @@ class ClientBudget:
         now = time.monotonic()
         self._buckets[client] = (self._level(client, now) + seconds, now)
         if len(self._buckets) > FORGET_AFTER:
-            self._buckets = {key: (level, when) for key, (level, when) in self._buckets.items()
-                             if self._level(key, now) > 0}
+            self._buckets = {
+                key: (level, when) for key, (level, when) in self._buckets.items() if self._level(key, now) > 0
+            }

@@ -51,8 +51,18 @@ class Job:
 
     def fields(self) -> tuple[str | tuple[str, ...] | bool | int | None, ...]:
         """What a worker is sent: the build's folder first, then what `worker.answer` evaluates."""
-        return (self.build, self.query, self.base_iri, self.default_graphs, self.named_graphs, self.union,
-                self.results_format or "", self.graph_format or "", self.max_rows, self.max_bytes)
+        return (
+            self.build,
+            self.query,
+            self.base_iri,
+            self.default_graphs,
+            self.named_graphs,
+            self.union,
+            self.results_format or "",
+            self.graph_format or "",
+            self.max_rows,
+            self.max_bytes,
+        )
 
     def frame(self) -> bytes:
         body = marshal.dumps(self.fields())
@@ -70,8 +80,16 @@ class Answer:
 class QueryFailedError(Exception):
     """The query got no result; `status` and `headers` for the response, the message says why."""
 
-    def __init__(self, status: int, message: str, *, retry_after: int | None = None, seconds: float = 0.0,
-                 not_acceptable: str | None = None, event: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        retry_after: int | None = None,
+        seconds: float = 0.0,
+        not_acceptable: str | None = None,
+        event: str | None = None,
+    ) -> None:
         self.status = status
         self.event = event  # what /metrics counts it as: query_timeout, overload, worker_crash ...
         self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -81,28 +99,42 @@ class QueryFailedError(Exception):
 
 
 def busy_error(running: int, waiting: int) -> QueryFailedError:
-    return QueryFailedError(503, f"the server is busy: {running} queries are running and {waiting} are waiting, the "
-                                 "most allowed (settings query_workers, max_pending_queries); try again shortly",
-                            retry_after=BUSY_RETRY_AFTER, event="overload")
+    return QueryFailedError(
+        503,
+        f"the server is busy: {running} queries are running and {waiting} are waiting, the "
+        "most allowed (settings query_workers, max_pending_queries); try again shortly",
+        retry_after=BUSY_RETRY_AFTER,
+        event="overload",
+    )
 
 
 def waited_too_long(timeout: float) -> QueryFailedError:
-    return QueryFailedError(503, f"the server is busy: no query worker became free within the time limit of "
-                                 f"{timeout:g} s", retry_after=BUSY_RETRY_AFTER, event="overload")
+    return QueryFailedError(
+        503,
+        f"the server is busy: no query worker became free within the time limit of {timeout:g} s",
+        retry_after=BUSY_RETRY_AFTER,
+        event="overload",
+    )
 
 
 def timed_out(timeout: float, seconds: float, waited: float) -> QueryFailedError:
     """The error of a query stopped at the time limit after running `seconds` (having waited `waited`)."""
     queued = f" after waiting {waited:.1f} s for a free worker" if waited >= 0.1 else ""
-    return QueryFailedError(503, f"the query was stopped: it reached the time limit of {timeout:g} s per query "
-                                 f"(setting query_timeout, environment variable SMARTCITY_KG_QUERY_TIMEOUT); it ran "
-                                 f"{seconds:.1f} s{queued}", retry_after=ceil(timeout), seconds=seconds,
-                            event="query_timeout")
+    return QueryFailedError(
+        503,
+        f"the query was stopped: it reached the time limit of {timeout:g} s per query "
+        f"(setting query_timeout, environment variable SMARTCITY_KG_QUERY_TIMEOUT); it ran "
+        f"{seconds:.1f} s{queued}",
+        retry_after=ceil(timeout),
+        seconds=seconds,
+        event="query_timeout",
+    )
 
 
 class _Worker:
-    def __init__(self, process: subprocess.Popen[bytes], reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self.process = process
         self.reader = reader
         self.writer = writer
@@ -130,8 +162,9 @@ class _Worker:
 class QueryPool:
     """`workers` worker processes; up to `max_pending` queries wait for one, more are refused at once."""
 
-    def __init__(self, *, workers: int, max_pending: int, timeout: float, memory_mb: int, rest_mb: int,
-                 prefixes: dict[str, str]) -> None:
+    def __init__(
+        self, *, workers: int, max_pending: int, timeout: float, memory_mb: int, rest_mb: int, prefixes: dict[str, str]
+    ) -> None:
         self.size = workers
         self.max_pending = max_pending
         self.timeout = timeout
@@ -210,17 +243,28 @@ class QueryPool:
         if status == Status.OUT_OF_MEMORY:
             raise self._out_of_memory(seconds)
         if status == Status.UNWRITABLE:
-            raise QueryFailedError(406, f"the result cannot be written as {MEDIA_TYPES[fmt]} ({message}); ask for "
-                                        "another format: Turtle and N-Triples can write every result",
-                                   seconds=seconds)
+            raise QueryFailedError(
+                406,
+                f"the result cannot be written as {MEDIA_TYPES[fmt]} ({message}); ask for "
+                "another format: Turtle and N-Triples can write every result",
+                seconds=seconds,
+            )
         log.error("query failed: %s", message)  # the engine's own words may name the server's files: logged only
-        raise QueryFailedError(500, "the query could not be evaluated: the query engine failed (the details are "
-                                    "in the server's log)", seconds=seconds)
+        raise QueryFailedError(
+            500,
+            "the query could not be evaluated: the query engine failed (the details are in the server's log)",
+            seconds=seconds,
+        )
 
     def _out_of_memory(self, seconds: float) -> QueryFailedError:
-        return QueryFailedError(503, f"the query was stopped: it needed more than the {self.memory_mb} MiB of "
-                                     "memory a query may use (setting query_memory_mb)",
-                                retry_after=BUSY_RETRY_AFTER, seconds=seconds, event="query_memory_limit")
+        return QueryFailedError(
+            503,
+            f"the query was stopped: it needed more than the {self.memory_mb} MiB of "
+            "memory a query may use (setting query_memory_mb)",
+            retry_after=BUSY_RETRY_AFTER,
+            seconds=seconds,
+            event="query_memory_limit",
+        )
 
     async def _crashed(self, worker: _Worker, seconds: float) -> QueryFailedError:
         name = await worker.exit_signal()
@@ -228,14 +272,24 @@ class QueryPool:
             return self._out_of_memory(seconds)
         if name == "SIGKILL":  # not by this pool, which replaces the workers it kills: an operator or the OOM killer
             log.error("a query worker was killed from outside the service (SIGKILL) while it evaluated a query")
-            return QueryFailedError(503, "the query's worker process was killed from outside the service (SIGKILL, "
-                                         "by an operator or the system running out of memory); it has been "
-                                         "replaced: try again", retry_after=BUSY_RETRY_AFTER, seconds=seconds,
-                                    event="worker_crash")
+            return QueryFailedError(
+                503,
+                "the query's worker process was killed from outside the service (SIGKILL, "
+                "by an operator or the system running out of memory); it has been "
+                "replaced: try again",
+                retry_after=BUSY_RETRY_AFTER,
+                seconds=seconds,
+                event="worker_crash",
+            )
         log.error("a query worker died (%s) evaluating a query", name or "exited")
-        return QueryFailedError(500, f"the query engine crashed evaluating this query ({name or 'exited'}); "
-                                     "it has been restarted and other queries are unaffected, but this query "
-                                     "cannot be answered", seconds=seconds, event="worker_crash")
+        return QueryFailedError(
+            500,
+            f"the query engine crashed evaluating this query ({name or 'exited'}); "
+            "it has been restarted and other queries are unaffected, but this query "
+            "cannot be answered",
+            seconds=seconds,
+            event="worker_crash",
+        )
 
     async def _acquire(self, deadline: float) -> _Worker:
         while self._idle and self._idle[-1].process.poll() is not None:  # died while idle: never hand it a query
@@ -297,9 +351,19 @@ class QueryPool:
         ours, theirs = socket.socketpair()
         with theirs:
             process = subprocess.Popen(  # from the loop's thread: the worker's PDEATHSIG follows this thread
-                [sys.executable, str(WORKER), str(theirs.fileno()), str(os.getpid()), str(self.memory_mb),
-                 str(self.rest_mb), json.dumps(self.prefixes)],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+                [
+                    sys.executable,
+                    str(WORKER),
+                    str(theirs.fileno()),
+                    str(os.getpid()),
+                    str(self.memory_mb),
+                    str(self.rest_mb),
+                    json.dumps(self.prefixes),
+                ],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+            )
         reader, writer = await asyncio.open_connection(sock=ours)
         worker = _Worker(process, reader, writer)
         try:

@@ -91,9 +91,7 @@ class RemotePool:
                 event="remote_bad_answer",
             ) from None
         except QueryRefusedByServerError as error:  # the same query would be refused again: no Retry-After
-            raise QueryFailedError(
-                503, str(error), seconds=time.monotonic() - began, event="remote_refused"
-            ) from None
+            raise QueryFailedError(503, str(error), seconds=time.monotonic() - began, event="remote_refused") from None
         except StoreUnavailableError as error:
             raise QueryFailedError(
                 503,

@@ -18,8 +18,15 @@ from api.http.negotiation import NotAcceptableError, negotiate
 from graph.formats import GRAPH, RESULTS, media_types, names
 from graph.sparql_guard import QueryRefusedError, check_size
 
-__all__ = ["BODY_METHODS", "GRAPH_TYPES", "MEDIA_TYPES", "RESULT_TYPES", "SparqlRequest", "choose_formats",
-           "read_request"]
+__all__ = [
+    "BODY_METHODS",
+    "GRAPH_TYPES",
+    "MEDIA_TYPES",
+    "RESULT_TYPES",
+    "SparqlRequest",
+    "choose_formats",
+    "read_request",
+]
 
 FORM, DIRECT, UPDATE = "application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update"
 RESULT_TYPES = {fmt.media_type: fmt.name for fmt in RESULTS}
@@ -48,8 +55,9 @@ def _decode(raw: bytes, where: str) -> str:
     try:
         return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError as error:
-        raise QueryRefusedError(400, f"the {where} is not UTF-8 (byte {error.start}); SPARQL requests must be "
-                                     "UTF-8-encoded") from None
+        raise QueryRefusedError(
+            400, f"the {where} is not UTF-8 (byte {error.start}); SPARQL requests must be UTF-8-encoded"
+        ) from None
 
 
 def parse_params(raw: bytes, where: str) -> dict[str, list[str]]:
@@ -69,11 +77,15 @@ def _content_type(request: Request) -> tuple[str, list[str]]:
     if len(headers) > 1:
         raise QueryRefusedError(400, "the request has several Content-Type headers; send one")
     if not headers or not headers[0]:
-        raise QueryRefusedError(415, f"a POST to /sparql needs a Content-Type: {FORM} (with query=...) or {DIRECT} "
-                                     "(the query as the body)")
+        raise QueryRefusedError(
+            415, f"a POST to /sparql needs a Content-Type: {FORM} (with query=...) or {DIRECT} (the query as the body)"
+        )
     media, *params = (part.strip() for part in headers[0].split(";"))
-    charsets = [value.strip().strip('"') for name, _, value in (p.partition("=") for p in params)
-                if name.strip().lower() == "charset"]
+    charsets = [
+        value.strip().strip('"')
+        for name, _, value in (p.partition("=") for p in params)
+        if name.strip().lower() == "charset"
+    ]
     return media.lower(), charsets
 
 
@@ -107,8 +119,7 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
             raise _read_only()
         for charset in charsets:
             if charset.lower().replace("-", "") != "utf8":
-                raise QueryRefusedError(400, f"the request declares charset={charset}; SPARQL requests must be "
-                                             "UTF-8")
+                raise QueryRefusedError(400, f"the request declares charset={charset}; SPARQL requests must be UTF-8")
         if media == FORM:
             body = parse_params(await _body(request, 3 * max_query_bytes + 8192), "request body")
             queries = queries + body.get("query", [])
@@ -127,21 +138,28 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
         check_size(len(query.encode()), max_query_bytes, 413 if request.method in BODY_METHODS else 414)
     default = url.get("default-graph-uri", []) + body.get("default-graph-uri", [])
     named = url.get("named-graph-uri", []) + body.get("named-graph-uri", [])
-    return SparqlRequest(query, tuple(default) if default else None, tuple(named) if named else None,
-                         tuple(name for name in url.get("format", []) + body.get("format", []) if name))
+    return SparqlRequest(
+        query,
+        tuple(default) if default else None,
+        tuple(named) if named else None,
+        tuple(name for name in url.get("format", []) + body.get("format", []) if name),
+    )
 
 
 def _decode_direct(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise QueryRefusedError(400, f"the query is not UTF-8 (byte {error.start}); SPARQL queries must be "
-                                     "UTF-8-encoded") from None
+        raise QueryRefusedError(
+            400, f"the query is not UTF-8 (byte {error.start}); SPARQL queries must be UTF-8-encoded"
+        ) from None
 
 
 def _read_only() -> QueryRefusedError:
-    return QueryRefusedError(400, "this endpoint is read-only: SPARQL Update is not accepted, only queries "
-                                  "(SELECT, ASK, CONSTRUCT, DESCRIBE)")
+    return QueryRefusedError(
+        400,
+        "this endpoint is read-only: SPARQL Update is not accepted, only queries (SELECT, ASK, CONSTRUCT, DESCRIBE)",
+    )
 
 
 @lru_cache(maxsize=256)
@@ -156,8 +174,9 @@ def choose_formats(form: str | None, accept: str | None, names: Sequence[str]) -
         if results is None and graph is None:
             kind = f"a {form} query" if form else "a query"
             offered = (RESULT_TYPES if wants_results else {}) | (GRAPH_TYPES if wants_graph else {})
-            raise QueryRefusedError(400, f"format={names[0]} is not a format of {kind}'s result; use one of "
-                                         f"{', '.join(offered.values())}")
+            raise QueryRefusedError(
+                400, f"format={names[0]} is not a format of {kind}'s result; use one of {', '.join(offered.values())}"
+            )
         return results, graph
     results = _negotiated(accept, RESULT_ACCEPT) if wants_results else None
     graph = _negotiated(accept, GRAPH_ACCEPT) if wants_graph else None

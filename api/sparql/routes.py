@@ -41,8 +41,13 @@ from graph.store import EmbeddedStore, ReadStore
 
 __all__ = ["SparqlApp", "SparqlEndpoint", "SparqlRoute", "router"]
 
-DESCRIPTION_TYPES = {"text/turtle": "ttl", "text/html": "html", "application/ld+json": "jsonld",
-                     "application/n-triples": "nt", "application/rdf+xml": "rdfxml"}
+DESCRIPTION_TYPES = {
+    "text/turtle": "ttl",
+    "text/html": "html",
+    "application/ld+json": "jsonld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "rdfxml",
+}
 QUERY_METHODS = ("GET", "HEAD", "POST", "QUERY")
 TRUNCATED = "X-SPARQL-Truncated"
 LONG_QUERY = 4096
@@ -56,13 +61,25 @@ class SparqlEndpoint:
         self.holder = holder
         namespaces = prefixes(settings.namespace)
         # The same limits in front of a remote server as in front of the worker processes.
-        self.pool: QueryPool | RemotePool = QueryPool(
-            workers=settings.query_workers, max_pending=settings.max_pending_queries, timeout=settings.query_timeout,
-            memory_mb=settings.query_memory_mb, rest_mb=settings.worker_rest_mb, prefixes=namespaces,
-        ) if holder.remote is None else RemotePool(
-            holder.remote, workers=settings.query_workers, max_pending=settings.max_pending_queries,
-            timeout=settings.query_timeout, max_bytes=SERVER_BYTES * settings.max_answer_bytes,
-            prefixes=namespaces)
+        self.pool: QueryPool | RemotePool = (
+            QueryPool(
+                workers=settings.query_workers,
+                max_pending=settings.max_pending_queries,
+                timeout=settings.query_timeout,
+                memory_mb=settings.query_memory_mb,
+                rest_mb=settings.worker_rest_mb,
+                prefixes=namespaces,
+            )
+            if holder.remote is None
+            else RemotePool(
+                holder.remote,
+                workers=settings.query_workers,
+                max_pending=settings.max_pending_queries,
+                timeout=settings.query_timeout,
+                max_bytes=SERVER_BYTES * settings.max_answer_bytes,
+                prefixes=namespaces,
+            )
+        )
         self.budget = ClientBudget(settings.client_query_seconds)
         self.answers = AnswerCache(settings.result_cache_mb * 2**20)
         self._graphs: tuple[str, frozenset[str]] | None = None
@@ -83,8 +100,9 @@ class SparqlEndpoint:
             store = self.holder.get()
             if asked.query is None:
                 if request.method in BODY_METHODS:
-                    raise QueryRefusedError(400, "the request has no query parameter (nor an application/"
-                                                 "sparql-query body); send query=...")
+                    raise QueryRefusedError(
+                        400, "the request has no query parameter (nor an application/sparql-query body); send query=..."
+                    )
                 return await self.describe(request, store, asked.formats)
             endpoint = self.endpoint_url(request)
             analysis = await self.analysed(_client(request), asked.query, endpoint)
@@ -102,9 +120,18 @@ class SparqlEndpoint:
             return error_response(refusal.status, str(refusal))
         # A build is named by its folder on the embedded store, by its id on a remote server.
         build = str(store.path) if isinstance(store, EmbeddedStore) else store.manifest.build_id
-        job = Job(build, asked.query, endpoint, asked.default_graphs, asked.named_graphs,
-                  not (analysis.from_graphs or analysis.from_named_graphs), results, graph, settings.max_rows,
-                  settings.max_answer_bytes)
+        job = Job(
+            build,
+            asked.query,
+            endpoint,
+            asked.default_graphs,
+            asked.named_graphs,
+            not (analysis.from_graphs or analysis.from_named_graphs),
+            results,
+            graph,
+            settings.max_rows,
+            settings.max_answer_bytes,
+        )
         answer = self.answers.get(job) if analysis.deterministic else None
         if answer is not None:
             record("answer_cache_hit")
@@ -140,9 +167,13 @@ class SparqlEndpoint:
         limit = self.settings.client_concurrent_queries
         if self._in_flight.get(client, 0) >= limit:
             record("client_share_exceeded")
-            return error_response(429, f"this client already has {limit} queries running or waiting for a worker, "
-                                       "the most one client may have (setting client_concurrent_queries); send the "
-                                       "next one when one of them has been answered", {"Retry-After": "1"})
+            return error_response(
+                429,
+                f"this client already has {limit} queries running or waiting for a worker, "
+                "the most one client may have (setting client_concurrent_queries); send the "
+                "next one when one of them has been answered",
+                {"Retry-After": "1"},
+            )
         self._in_flight[client] = self._in_flight.get(client, 0) + 1
         try:
             return await self._charged(client, self.run_once(job) if shared else self.run(job))
@@ -174,9 +205,13 @@ class SparqlEndpoint:
         if wait is None:
             return None
         record("client_share_exceeded")
-        return error_response(429, "this client has used its share of query time "
-                                   f"({self.settings.client_query_seconds:g} s per minute, setting "
-                                   f"client_query_seconds); try again in {wait} s", {"Retry-After": str(wait)})
+        return error_response(
+            429,
+            "this client has used its share of query time "
+            f"({self.settings.client_query_seconds:g} s per minute, setting "
+            f"client_query_seconds); try again in {wait} s",
+            {"Retry-After": str(wait)},
+        )
 
     async def _charged(self, client: str, evaluation: Awaitable[Answer]) -> Answer | Response:
         """The answer of `evaluation`, its time charged to `client`: from arrival to answer, since waiting for a
@@ -241,16 +276,20 @@ class SparqlEndpoint:
         if formats:
             fmt = "html" if formats[0].lower() == "html" else GRAPH_NAMES.get(formats[0].lower())
             if fmt is None:
-                raise QueryRefusedError(400, f"format={formats[0]} is not a format of the service description; use "
-                                             "html, ttl, jsonld, nt or rdfxml")
+                raise QueryRefusedError(
+                    400,
+                    f"format={formats[0]} is not a format of the service description; use "
+                    "html, ttl, jsonld, nt or rdfxml",
+                )
         else:
             fmt = DESCRIPTION_TYPES[negotiate(request.headers.get("accept"), list(DESCRIPTION_TYPES))]
         if fmt == "html":
             page = editor_page(request, store, None)
             page.headers["Vary"] = "Accept"
             return page
-        payload = describe_service(self.endpoint_url(request), await self.graphs(store), store.manifest.triples,
-                                   self.settings, fmt)
+        payload = describe_service(
+            self.endpoint_url(request), await self.graphs(store), store.manifest.triples, self.settings, fmt
+        )
         return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
 
@@ -292,13 +331,15 @@ router = APIRouter(tags=["sparql"], lifespan=lifespan)
 
 
 @router.api_route(
-    "/sparql", methods=["GET", "HEAD", "POST"], response_class=Response,
+    "/sparql",
+    methods=["GET", "HEAD", "POST"],
+    response_class=Response,
     summary="SPARQL 1.1 Protocol: read-only queries",
     description="GET `?query=`, POST `application/x-www-form-urlencoded` (`query=`) or POST "
-                "`application/sparql-query`. SELECT/ASK answer JSON (default), XML, CSV or TSV; CONSTRUCT/DESCRIBE "
-                "answer Turtle (default), JSON-LD, N-Triples or RDF/XML, by `Accept` or `?format=`. Without a "
-                f"query: the service description (RDF) or the query editor (HTML). A result cut at the row limit "
-                f"carries `{TRUNCATED}: true`.",
+    "`application/sparql-query`. SELECT/ASK answer JSON (default), XML, CSV or TSV; CONSTRUCT/DESCRIBE "
+    "answer Turtle (default), JSON-LD, N-Triples or RDF/XML, by `Accept` or `?format=`. Without a "
+    f"query: the service description (RDF) or the query editor (HTML). A result cut at the row limit "
+    f"carries `{TRUNCATED}: true`.",
 )
 async def sparql(request: Request) -> Response:
     endpoint: SparqlEndpoint = request.app.state.sparql
@@ -333,5 +374,8 @@ class SparqlRoute(Route):
 
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
 async def wrong_method(request: Request) -> Response:
-    return error_response(405, f"/sparql answers GET, POST and QUERY (queries only); {request.method} is not "
-                               "accepted", {"Allow": "GET, HEAD, POST, QUERY"})
+    return error_response(
+        405,
+        f"/sparql answers GET, POST and QUERY (queries only); {request.method} is not accepted",
+        {"Allow": "GET, HEAD, POST, QUERY"},
+    )

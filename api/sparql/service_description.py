@@ -30,11 +30,13 @@ def describe_service(endpoint: str, graphs: Collection[str], triples: int, setti
     """The description of the endpoint at `endpoint` serving `graphs` (`triples` in their union), as `fmt`."""
     service = ox.NamedNode(f"{endpoint}#service")
     dataset, default = ox.BlankNode("dataset"), ox.BlankNode("default")
-    limits = (f"Read-only SPARQL 1.1 queries over the union of the graphs. A query runs at most "
-              f"{settings.query_timeout:g} s; results are cut at {settings.max_rows} rows or "
-              f"{settings.max_answer_bytes} bytes (header X-SPARQL-Truncated); query text up to "
-              f"{settings.max_query_bytes} bytes; SERVICE and SPARQL Update "
-              "are refused.")
+    limits = (
+        f"Read-only SPARQL 1.1 queries over the union of the graphs. A query runs at most "
+        f"{settings.query_timeout:g} s; results are cut at {settings.max_rows} rows or "
+        f"{settings.max_answer_bytes} bytes (header X-SPARQL-Truncated); query text up to "
+        f"{settings.max_query_bytes} bytes; SERVICE and SPARQL Update "
+        "are refused."
+    )
     statements: list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]] = [
         (service, RDF_TYPE, _sd("Service")),
         (service, _sd("endpoint"), ox.NamedNode(endpoint)),
@@ -50,8 +52,10 @@ def describe_service(endpoint: str, graphs: Collection[str], triples: int, setti
     ]
     named = [ox.BlankNode(f"graph{index}") for index in range(len(graphs))]
     statements += [(dataset, _sd("namedGraph"), node) for node in named]
-    statements += [(default, RDF_TYPE, _sd("Graph")),
-                   (default, ox.NamedNode(VOID + "triples"), ox.Literal(str(triples), datatype=XSD_INTEGER))]
+    statements += [
+        (default, RDF_TYPE, _sd("Graph")),
+        (default, ox.NamedNode(VOID + "triples"), ox.Literal(str(triples), datatype=XSD_INTEGER)),
+    ]
     for node, name in zip(named, sorted(graphs), strict=True):
         statements += [(node, RDF_TYPE, _sd("NamedGraph")), (node, _sd("name"), ox.NamedNode(name))]
     prefixes = {"sd": SD, "formats": FORMATS, "void": VOID, **VOCABULARIES}

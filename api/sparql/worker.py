@@ -61,10 +61,18 @@ class Status:
 
 # This file runs as a bare interpreter (standard library and pyoxigraph only), so it keeps its own map from format
 # names to the engine; a test holds it to the one table in graph/formats.py.
-RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
-                  "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
-GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD, "nt": ox.RdfFormat.N_TRIPLES,
-                 "rdfxml": ox.RdfFormat.RDF_XML}
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
 FORMATS = (*RESULT_FORMATS, *GRAPH_FORMATS)
 STACK_BYTES = 512 * 2**20  # reserved address space; only the pages a deep query touches are ever used
 UNKNOWN_FUNCTION = re.compile(r"The custom function <(.+)> is not supported")
@@ -133,14 +141,27 @@ def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str
     if default_graphs is None and named_graphs is None:
         dataset: dict[str, Any] = {"use_default_graph_as_union": union}
     else:  # the protocol's dataset replaces the query's and the union alike
-        dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
-                   "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()]}
-    return write_outcome(_evaluate(store, query, base_iri, dataset), results_format, graph_format,
-                         limits=(max_rows, max_bytes), prefixes=prefixes)
+        dataset = {
+            "default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
+            "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()],
+        }
+    return write_outcome(
+        _evaluate(store, query, base_iri, dataset),
+        results_format,
+        graph_format,
+        limits=(max_rows, max_bytes),
+        prefixes=prefixes,
+    )
 
 
-def write_outcome(outcome: ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple], results_format: str,
-                  graph_format: str, *, limits: tuple[int, int], prefixes: dict[str, str]) -> Outcome:
+def write_outcome(
+    outcome: ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple],
+    results_format: str,
+    graph_format: str,
+    *,
+    limits: tuple[int, int],
+    prefixes: dict[str, str],
+) -> Outcome:
     """A query's outcome written in the chosen format, cut at `max_rows` and `max_bytes`: the engine's here, a
     remote server's (parsed and checked as it arrives) in the service, so that both answer alike."""
     max_rows, max_bytes = limits
@@ -161,8 +182,9 @@ def write_outcome(outcome: ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Tri
     return Status.OK, payload, results_format, truncated
 
 
-def _first_triples(triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str], max_rows: int,
-                   max_bytes: int) -> tuple[bytes, bool]:
+def _first_triples(
+    triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str], max_rows: int, max_bytes: int
+) -> tuple[bytes, bool]:
     """At most `max_rows` triples in `fmt` and at most `max_bytes` long, and whether there were more: triples are
     taken while their terms' text fits, then the serialisation is cut further if its syntax made it longer."""
     kept: list[ox.Triple] = []
@@ -178,7 +200,7 @@ def _first_triples(triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: di
         payload = ox.serialize(kept, format=fmt, prefixes=prefixes) or b""
         if len(payload) <= max_bytes or not kept:
             return payload, truncated
-        kept = kept[:min(len(kept) - 1, int(len(kept) * max_bytes / len(payload) * 0.9))]
+        kept = kept[: min(len(kept) - 1, int(len(kept) * max_bytes / len(payload) * 0.9))]
         truncated = True
 
 
@@ -186,8 +208,9 @@ def _unbound(*_: object) -> None:
     return None
 
 
-def _evaluate(store: ox.Store, query: str, base_iri: str, dataset: dict[str, Any]) -> ox.QuerySolutions | \
-        ox.QueryBoolean | ox.QueryTriples:
+def _evaluate(
+    store: ox.Store, query: str, base_iri: str, dataset: dict[str, Any]
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     """Evaluate; a function the engine does not know is an expression error (an unbound value), as SPARQL says,
     rather than a refusal of the whole query, so each one found is declared as a function without a value."""
     unknown: dict[ox.NamedNode, Any] = {}
@@ -205,8 +228,9 @@ def _evaluate(store: ox.Store, query: str, base_iri: str, dataset: dict[str, Any
             unknown[ox.NamedNode(function[1])] = _unbound
 
 
-def _first_rows(solutions: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int,
-                max_bytes: int) -> tuple[bytes, bool]:
+def _first_rows(
+    solutions: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int, max_bytes: int
+) -> tuple[bytes, bool]:
     """At most `max_rows` solutions in `fmt` and at most `max_bytes` long, and whether there were more.
 
     pyoxigraph serialises a whole iterator and cannot build one from a list, so the engine writes the solutions
@@ -225,7 +249,7 @@ def _first_rows(solutions: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_ro
     rows = max(min(len(lines) - 1 - truncated, max_rows), 0)  # a row the writer was stopped in: not kept
     truncated = truncated or len(lines) - 1 > rows
     while True:
-        capped = ox.parse_query_results(b"\n".join(lines[:rows + 1]) + b"\n", format=ox.QueryResultsFormat.TSV)
+        capped = ox.parse_query_results(b"\n".join(lines[: rows + 1]) + b"\n", format=ox.QueryResultsFormat.TSV)
         assert isinstance(capped, ox.QuerySolutions)
         payload = capped.serialize(format=fmt) or b""
         if len(payload) <= max_bytes or rows == 0:
@@ -301,8 +325,13 @@ def _resident() -> int:
 
 
 def main(argv: list[str]) -> None:
-    fd, parent, memory_mb, rest_mb, prefixes = int(argv[1]), int(argv[2]), int(argv[3]), int(argv[4]), \
-        json.loads(argv[5])
+    fd, parent, memory_mb, rest_mb, prefixes = (
+        int(argv[1]),
+        int(argv[2]),
+        int(argv[3]),
+        int(argv[4]),
+        json.loads(argv[5]),
+    )
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above took effect
         return
