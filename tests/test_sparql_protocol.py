@@ -77,10 +77,8 @@ def test_select_as_xml(live_server: Server) -> None:
     client = wrapper(live_server, SELECT_MEMBERS, XML)
     assert client.query().info()["content-type"] == "application/sparql-results+xml"
     document = converted(client, Document)
-    assert {
-        node.firstChild.nodeValue
-        for node in document.getElementsByTagName("uri")  # type: ignore[union-attr]
-    } == MEMBERS
+    uris = {node.firstChild.nodeValue for node in document.getElementsByTagName("uri")}  # type: ignore[union-attr]
+    assert uris == MEMBERS
 
 
 @pytest.mark.parametrize(
