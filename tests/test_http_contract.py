@@ -138,6 +138,13 @@ def test_the_query_worker_maps_names_to_the_engine_as_the_format_table_does() ->
     assert {fmt.name: fmt.engine for fmt in GRAPH} == worker.GRAPH_FORMATS
 
 
+def test_the_guard_and_the_worker_read_the_engines_unknown_function_message_alike() -> None:
+    from api.sparql import worker  # noqa: PLC0415
+    from graph import sparql_guard  # noqa: PLC0415
+
+    assert sparql_guard.UNKNOWN_FUNCTION.pattern == worker.UNKNOWN_FUNCTION.pattern
+
+
 @pytest.mark.parametrize(
     ("query", "media_type"),
     [
