@@ -30,6 +30,9 @@ OPENING = "({["
 # A lookup runs in the server's own process: its cost must be bounded by its work, not only by its form. Each
 # described thing costs a range scan, and the text itself is parsed there.
 MAX_LOOKUP_TERMS = 8
+# Each BASE resolves against the one before, so a text of thousands would cost time quadratic in its length; a
+# query needs one.
+MAX_BASES = 16
 MAX_LOOKUP_BYTES = 4096
 
 _PN_LOCAL_ESCAPE = re.compile(r"\\(.)")
@@ -147,6 +150,7 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
     deterministic = True
     prefixes: dict[str, str] = {}
     datasets: dict[bool, list[str]] = {False: [], True: []}  # FROM NAMED? → graphs
+    bases = 0
     for index, token in enumerate(tokens):
         if token.kind != "word":
             continue
@@ -158,6 +162,11 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
         elif word in NONDETERMINISTIC:
             deterministic = False
         elif word == "BASE" and following and following[0].kind == "iri":
+            bases += 1
+            if bases > MAX_BASES:
+                raise QueryRefusedError(
+                    400, f"the query declares more than {MAX_BASES} BASE IRIs; one is all a query needs"
+                )
             base = _iri(following[0].text, base)
         elif word == "PREFIX" and len(following) == 2 and following[0].kind == "pname":
             prefixes[following[0].text[:-1]] = _iri(following[1].text, base) if following[1].kind == "iri" else ""

@@ -193,3 +193,13 @@ def test_too_deep_nesting_is_refused_before_the_rest_is_read() -> None:
     accepted = "SELECT * {" + "?s ?p ?o ." * 6_395 + "}"  # as long, read to its end
     assert len(accepted) >= len(deep)
     assert _cpu(deep) * 10 < _cpu(accepted)
+
+
+def test_many_base_declarations_are_refused_before_they_cost_quadratic_time() -> None:
+    # Each relative BASE resolves against the one before: thousands of them made the guard take seconds.
+    text = "BASE<http://e/>" + "BASE<a/>" * 8190 + "ASK{}"
+    began = time.process_time()
+    with pytest.raises(QueryRefusedError, match="BASE"):
+        analyse_query(text, 64)
+    assert time.process_time() - began < 0.2
+    assert analyse_query("BASE <http://e/> BASE <a/> ASK {}", 64).form == "ASK"
