@@ -329,7 +329,9 @@ def test_query_command_is_capped_in_memory(tmp_path: Path) -> None:
     process.stderr.close()
     assert process.returncode == 1  # not the engine's abort (134)
     assert time.monotonic() - began < 120
-    assert usage.ru_maxrss < 600 * 1024  # kilobytes
+    # The cap bounds the engine's allocations (300 MB); resident memory also counts the mapped store files and the
+    # libraries, which vary by machine. Uncapped, this query grows to tens of gigabytes.
+    assert usage.ru_maxrss < 1536 * 1024  # kilobytes
     said = " ".join(stderr.decode().split())
     assert "needed more memory than the 300 MB a query may use" in said, said
     assert "memory allocation" not in said and "Traceback" not in said
