@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -26,7 +27,15 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from graph.remote import request_deadline
 from graph.settings import Settings
 
-__all__ = ["BoundedHttpProtocol", "HeaderLimit", "HttpLimits", "RequestDeadline", "max_url_bytes", "server_options"]
+__all__ = [
+    "BoundedHttpProtocol",
+    "HeaderLimit",
+    "HttpLimits",
+    "RequestDeadline",
+    "max_url_bytes",
+    "read_body",
+    "server_options",
+]
 
 REQUEST_LINE_SLACK = 1024  # method, version and line ends around the URL
 
@@ -281,3 +290,17 @@ class RequestDeadline:
             await self.app(scope, receive, send)
         finally:
             request_deadline.reset(token)
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` bytes, as declared or as sent: read no further, so
+    that an oversized body costs no memory. Each route answers None with its own 413."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)

@@ -16,6 +16,7 @@ from api.catalog.dcat import citation
 from api.catalog.releases import history
 from api.http.deps import SettingsDep, StoreDep
 from api.http.errors import error_response
+from api.http.limits import read_body
 from api.pages.editor import editor_page, embed_page
 from api.pages.landing import landing_figures
 from api.pages.render import STATIC_DIR, page_response
@@ -142,16 +143,14 @@ def _check_query(query: str, max_nesting: int) -> None:
 @router.post("/q")
 async def make_short_link(request: Request, settings: SettingsDep) -> Response:
     """A short link for `{"query": ..., "view": ...}`: 201 with its path, the same link for the same query."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > _LINK_BODY_BYTES:
-            return error_response(
-                413,
-                f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes; share the "
-                "editor's address instead, which holds any query",
-            )
-    query, view = _link_request(bytes(body))
+    body = await read_body(request, _LINK_BODY_BYTES)
+    if body is None:
+        return error_response(
+            413,
+            f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes; share the "
+            "editor's address instead, which holds any query",
+        )
+    query, view = _link_request(body)
     await run_in_threadpool(_check_query, query, settings.max_nesting)
     wait = _CREATION.wait(request.client.host if request.client else "")
     if wait:

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request
 
+from api.http.limits import read_body
 from api.reconcile.extend import MAX_VALUES as MAX_VALUES_PER_CELL
 from api.reconcile.identifiers import TYPES
 from api.reconcile.matching import LANDS, Query
@@ -83,16 +84,10 @@ def echo(value: Any, size: int = 60) -> str:
 
 async def body_bytes(request: Request) -> bytes:
     """The request body, refused with 413 once it grows past MAX_BODY_BYTES (read no further)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise HTTPException(413, f"the request body has {declared} bytes, more than the {MAX_BODY_BYTES} accepted")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HTTPException(413, f"the request body is larger than the {MAX_BODY_BYTES} bytes accepted")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:
+        raise HTTPException(413, f"the request body is larger than the {MAX_BODY_BYTES} bytes accepted")
+    return body
 
 
 def _pairs(text: str, where: str) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 
-from api.http.limits import max_url_bytes, url_too_long
+from api.http.limits import max_url_bytes, read_body, url_too_long
 from api.http.negotiation import NotAcceptableError, negotiate
 from graph.formats import GRAPH, RESULTS, media_types, names
 from graph.sparql_guard import QueryRefusedError, check_size
@@ -90,16 +90,10 @@ def _content_type(request: Request) -> tuple[str, list[str]]:
 
 
 async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise QueryRefusedError(413, f"the request body is {declared} bytes; this endpoint accepts at most {limit}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise QueryRefusedError(413, f"the request body is over {limit} bytes, the most this endpoint accepts")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = await read_body(request, limit)
+    if body is None:
+        raise QueryRefusedError(413, f"the request body is over {limit} bytes; this endpoint accepts at most {limit}")
+    return body
 
 
 async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
