@@ -4,9 +4,12 @@ and no module of the service imports the application or the command line that as
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 AREAS = ("sparql", "linked_data", "rest", "catalog", "pages", "reconcile")
@@ -50,3 +53,68 @@ def test_imports_point_one_way(package: str, forbidden: tuple[str, ...]) -> None
         if any(name == bad or name.startswith(f"{bad}.") for bad in forbidden)
     )
     assert wrong == []
+
+
+# data/ by domain: which file a record lives in says what it is, so a curator knows where a new one goes
+# (data/README.md, "Files and sections"). The loader reads any file; this keeps the convention true.
+ORGANIZATION_FILES = {
+    "company": "companies",
+    "research": "research",
+    "public-body": "public-bodies",
+    "association": "associations",
+    "chamber": "associations",
+    "other": "others",
+}
+SOURCE_FILES = {
+    "news-article": "news-articles",
+    "press-release": "press-releases",
+    "web-page": "web-pages",
+    "data-set": "data-sets",
+    "blog-post": "blog-posts",
+}
+
+
+def _misplaced(folder: str, section: str, expected: Callable[[dict[str, Any]], str]) -> list[str]:
+    wrong = []
+    for file in sorted((ROOT / "data" / folder).glob("*.yaml")):
+        for record in (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get(section, []):
+            if expected(record) != file.stem:
+                wrong.append(f"{folder}/{file.name}: {record['key']} belongs in {folder}/{expected(record)}.yaml")
+    return wrong
+
+
+def _country(city: dict[str, Any]) -> str:
+    country = city.get("country")
+    code = country.get("value") if isinstance(country, dict) else country
+    return str(code).lower() if code else "country-not-cited"
+
+
+@pytest.mark.parametrize(
+    ("folder", "section", "expected"),
+    [
+        ("organizations", "organizations", lambda record: ORGANIZATION_FILES[record["kind"]]),
+        ("cities", "cities", _country),
+        ("sources", "sources", lambda record: SOURCE_FILES[record["kind"]]),
+        ("vocabulary", "concepts", lambda record: record["scheme"]),
+    ],
+    ids=["organizations", "cities", "sources", "vocabulary"],
+)
+def test_each_record_lives_in_the_file_of_its_kind(
+    folder: str, section: str, expected: Callable[[dict[str, Any]], str]
+) -> None:
+    assert _misplaced(folder, section, expected) == []
+
+
+def test_alliances_live_one_to_a_file_named_after_their_key() -> None:
+    for file in sorted((ROOT / "data" / "alliances").glob("*.yaml")):
+        alliances = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("alliances", [])
+        assert [alliance["key"] for alliance in alliances] == [file.stem], file.name
+    assert {path.parent.name for path in (ROOT / "data").rglob("*.yaml")} <= {
+        "alliances",
+        "agreements",
+        "organizations",
+        "cities",
+        "sources",
+        "people",
+        "vocabulary",
+    }
