@@ -164,7 +164,7 @@ def test_a_query_of_another_form_than_asked_for_is_refused_before_it_is_sent(oxi
     _publish(oxigraph)
     with RemoteStore(oxigraph.endpoints, NS) as store:
         assert store.ask("ASK { ?s ?p ?o }") is True
-        with pytest.raises(TypeError, match=r"gives a truth value \(ASK\), where rows \(SELECT\) were asked for"):
+        with pytest.raises(TypeError, match=r"gives a truth value \(ASK\), not rows \(SELECT\)"):
             store.select("ASK { ?s ?p ?o }")
         with pytest.raises(TypeError, match=r"gives rows \(SELECT\)"):
             store.construct("SELECT * WHERE { ?s ?p ?o }")

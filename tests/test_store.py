@@ -29,9 +29,9 @@ def test_each_form_is_answered_by_its_own_method_and_refused_by_the_others(store
     assert len(triples) == 2 and all(isinstance(triple, ox.Triple) for triple in triples)
     assert store.ask("ASK { ?s a ?class }") is True
     assert store.ask("ASK { ?s a <urn:nothing> }") is False
-    with pytest.raises(TypeError, match=r"gives triples \(CONSTRUCT, DESCRIBE\), where rows \(SELECT\)"):
+    with pytest.raises(TypeError, match=r"gives triples \(CONSTRUCT, DESCRIBE\), not rows \(SELECT\)"):
         store.select("DESCRIBE <urn:x>")
-    with pytest.raises(TypeError, match=r"where a truth value \(ASK\) were asked for"):
+    with pytest.raises(TypeError, match=r"not a truth value \(ASK\)"):
         store.ask("SELECT * WHERE { ?s ?p ?o }")
 
 
