@@ -213,6 +213,11 @@ def test_an_answer_over_the_byte_limit_is_refused_once_read_that_far(oxigraph: O
             "CONSTRUCT { ?s ?p ?o } where { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }",
         ),
         ('SELECT ("WHERE {" AS ?x) { ?s ?p ?o }', 'SELECT ("WHERE {" AS ?x) { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }'),
+        # A variable named like the keyword is a variable: the group is the query's, not the VALUES block's.
+        (
+            "SELECT * { ?s ?p ?where } VALUES ?where { 1 }",
+            "SELECT * { VALUES (?s) { (<urn:x>) }  ?s ?p ?where } VALUES ?where { 1 }",
+        ),
     ],
 )
 def test_bind_values_opens_the_first_group(query: str, expected: str) -> None:
