@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pycountry
-import pyoxigraph as ox
 
 from graph.prefixes import sparql_prologue
 from graph.store import ReadStore
@@ -240,8 +239,7 @@ class Coverage:
 
 
 def _rows(store: ReadStore, sparql: str) -> list[list[str]]:
-    outcome = store.query(sparql)
-    assert isinstance(outcome, ox.QuerySolutions)
+    outcome = store.select(sparql)
     return [[term.value if term is not None else "" for term in row] for row in outcome]
 
 

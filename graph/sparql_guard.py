@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
+
+from graph.sparql_lexer import OPENING, TOKENS, Token, code_tokens
 
 __all__ = ["Analysis", "QueryRefusedError", "analyse_query", "check_dataset", "check_size", "check_standard"]
 
@@ -26,7 +27,6 @@ UPDATE_KEYWORDS = frozenset(
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 # Functions whose value changes from one evaluation to the next: such a query's answer is never reused.
 NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
-OPENING = "({["
 # A lookup runs in the server's own process: its cost must be bounded by its work, not only by its form. Each
 # described thing costs a range scan, and the text itself is parsed there.
 MAX_LOOKUP_TERMS = 8
@@ -37,28 +37,6 @@ MAX_LOOKUP_BYTES = 4096
 
 _PN_LOCAL_ESCAPE = re.compile(r"\\(.)")
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-# Every quantifier is possessive and no alternative starts over inside a run another one has scanned, so reading a
-# text costs time linear in its length whatever it holds (`(?:[\w.-]*[\w-])?:` read `a.a.a…` in quadratic time).
-_ECHAR = r"""\\[tbnrf"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""
-_NAME_RUN = r"[^\W\d_](?:[\w-]|\.++(?=[\w-]))*+"  # PN_PREFIX: name characters and dots, not ending in a dot
-_TOKENS = re.compile(
-    rf"""
-    (?P<space>\s++)
-  | (?P<comment>\#[^\n\r]*+)
-  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*+>)
-  | (?P<string>'''(?:[^'\\]|{_ECHAR}|'(?!''))*+'''|\"\"\"(?:[^"\\]|{_ECHAR}|"(?!""))*+\"\"\"
-               |'(?:[^'\\\n\r]|{_ECHAR})*+'|"(?:[^"\\\n\r]|{_ECHAR})*+")
-  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]++)
-  | (?P<bnode>_:\w(?:[\w-]|\.++(?=[\w-]))*+)
-  | (?P<pname>(?:{_NAME_RUN})?:(?:[\w:-]|%[0-9A-Fa-f]{{2}}|\\[_~.!$&'()*+,;=/?\#@%-]|\.++(?=[\w:%\\-]))*+)
-  | (?P<langtag>@[A-Za-z]++(?:-[A-Za-z0-9]++)*+)
-  | (?P<word>{_NAME_RUN})
-  | (?P<number>\d++\.\d*+[eE][+-]?\d++|\d++(?:\.\d++)?(?:[eE][+-]?\d++)?|\.\d++(?:[eE][+-]?\d++)?)
-  | (?P<bracket>[(){{}}\[\]])
-  | (?P<other>\\.|.)
-""",
-    re.VERBOSE | re.DOTALL,
-)
 _SERVICE = re.compile("service", re.IGNORECASE)
 # The start of a variable's name, a local name, a blank node label or a language tag that the engine reads as part
 # of that name whatever follows: only these plain characters, so no other reading of the text can split them.
@@ -92,23 +70,13 @@ class Analysis:
     lookup: bool = False  # one triple pattern from a constant subject: its cost is bounded (see _is_lookup)
 
 
-class _Token(NamedTuple):
-    kind: str
-    text: str
-    start: int
-
-
-def _tokens(query: str, max_nesting: int) -> list[_Token]:
+def _tokens(query: str, max_nesting: int) -> list[Token]:
     """The query's tokens but white space and comments; QueryRefusedError as soon as brackets nest more than
     `max_nesting` deep, so that a text refused for its nesting is read no further than where it goes too deep."""
-    tokens: list[_Token] = []
+    tokens: list[Token] = []
     depth = 0
-    for match in _TOKENS.finditer(query):
-        kind = match.lastgroup
-        if kind is None or kind in ("space", "comment"):
-            continue
-        token = _Token(kind, match[kind], match.start())
-        if kind == "bracket":
+    for token in code_tokens(query):
+        if token.kind == "bracket":
             depth = depth + 1 if token.text in OPENING else max(depth - 1, 0)
             if depth > max_nesting:
                 raise QueryRefusedError(
@@ -188,7 +156,7 @@ _TERMS = frozenset({"iri", "pname"})
 _VALUES = frozenset({"iri", "pname", "var", "string", "number"})
 
 
-def _is_lookup(tokens: list[_Token]) -> bool:
+def _is_lookup(tokens: list[Token]) -> bool:
     """Whether the query asks only about one thing's own triples: `DESCRIBE` of constants, or a SELECT, ASK or
     CONSTRUCT whose WHERE clause is a single triple pattern with a constant subject (no path, filter or
     function), ordered by variables at most, with LIMIT/OFFSET. The engine answers such a query from one range
@@ -226,7 +194,7 @@ def _is_lookup(tokens: list[_Token]) -> bool:
     return at >= 0 and _modifiers(tokens, words, at)
 
 
-def _template(tokens: list[_Token], at: int) -> int:
+def _template(tokens: list[Token], at: int) -> int:
     """The index after a CONSTRUCT template of plain terms (`{ ?s <p> ?o ; <q> "x" . }`), or -1."""
     if at >= len(tokens) or tokens[at].text != "{":
         return -1
@@ -239,7 +207,7 @@ def _template(tokens: list[_Token], at: int) -> int:
     return at + 1 if at < len(tokens) else -1
 
 
-def _one_pattern(tokens: list[_Token], at: int) -> int:
+def _one_pattern(tokens: list[Token], at: int) -> int:
     """The index after `{ <subject> predicate object [.] }` with a constant subject, or -1."""
     texts = [token.text for token in tokens[at : at + 4]]
     kinds = [token.kind for token in tokens[at : at + 4]]
@@ -264,7 +232,7 @@ def _one_pattern(tokens: list[_Token], at: int) -> int:
     return at + 1 if tokens[at : at + 1] and tokens[at].text == "}" else -1
 
 
-def _modifiers(tokens: list[_Token], words: list[str], at: int) -> bool:
+def _modifiers(tokens: list[Token], words: list[str], at: int) -> bool:
     """Whether what follows the WHERE clause is only ORDER BY variables, LIMIT and OFFSET (`words`: the tokens'
     texts, keywords in upper case)."""
     if words[at : at + 2] == ["ORDER", "BY"]:
@@ -323,7 +291,7 @@ def _blank_names(text: str) -> str:
     brackets: list[str] = []  # the open brackets: "expression" for a `(` where `<` can be the operator
     values = False  # a VALUES clause was read: its `{ … }` holds data, not expressions
     last_text, last_end = "", -1  # the previous token that is neither white space nor comment
-    for match in _TOKENS.finditer(text):
+    for match in TOKENS.finditer(text):
         kind, token, start = match.lastgroup or "", match[0], match.start()
         piece = token
         if kind in ("comment", "string"):
@@ -376,7 +344,7 @@ def _refuse_two_readings(text: str, token: str, start: int) -> None:
         )
 
 
-def _refuse_keyword(query: str, token: _Token, word: str) -> None:
+def _refuse_keyword(query: str, token: Token, word: str) -> None:
     if word in UPDATE_KEYWORDS:
         raise QueryRefusedError(
             400,
@@ -395,7 +363,7 @@ def _iri(token: str, base: str) -> str:
         raise QueryRefusedError(400, f"{token} is not a valid IRI") from None
 
 
-def _graph_name(target: Sequence[_Token], base: str, prefixes: dict[str, str]) -> str | None:
+def _graph_name(target: Sequence[Token], base: str, prefixes: dict[str, str]) -> str | None:
     if not target:
         return None
     token = target[0]

@@ -1,11 +1,12 @@
-"""Read access to a published graph: one small interface, an embedded Oxigraph implementation behind it."""
+"""Read access to a published graph: one typed interface, with the embedded Oxigraph store behind it."""
 
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, TypeVar
 
 import pyoxigraph as ox
 
@@ -17,36 +18,123 @@ __all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "seria
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 QueryOutcome = ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples
+Outcome = TypeVar("Outcome", ox.QuerySolutions, ox.QueryTriples, ox.QueryBoolean)
 RESULT_FORMATS = {fmt.name: fmt.engine for fmt in RESULTS if isinstance(fmt.engine, ox.QueryResultsFormat)}
 GRAPH_FORMATS = {fmt.name: fmt.engine for fmt in (*GRAPH, *DATASET) if isinstance(fmt.engine, ox.RdfFormat)}
 
 
-class ReadStore(Protocol):
-    """What the command line and the service need of a store."""
+class ReadStore(ABC):
+    """What the command line and the service need of a store, whichever holds the graph: answers typed by the
+    query's form (rows, triples, a truth value), and what it offers beyond queries."""
+
+    name: ClassVar[str]  # how /health names where the graph is held
 
     @property
-    def manifest(self) -> Manifest: ...
+    @abstractmethod
+    def manifest(self) -> Manifest:
+        """The published build's manifest."""
 
-    def query(
+    @property
+    @abstractmethod
+    def build(self) -> str:
+        """Names the build being served, for the answers kept of it: its folder on this machine (where a query
+        worker opens it), its id on a remote server."""
+
+    @property
+    def path(self) -> Path | None:
+        """The build's folder on this machine (its dumps, its store's release history); None for a graph held
+        elsewhere."""
+        return None
+
+    @property
+    def engine(self) -> ox.Store | None:
+        """The Oxigraph store in this process, for protocol requests that need its options; None elsewhere."""
+        return None
+
+    def select(
         self,
         sparql: str,
         *,
         default_graph: Sequence[str] = (),
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, Term] | None = None,
-    ) -> QueryOutcome: ...
+    ) -> ox.QuerySolutions:
+        """The rows of a SELECT query; TypeError for a query of another form."""
+        outcome = self._answer(sparql, ox.QuerySolutions, default_graph, named_graphs, substitutions)
+        return _expect(outcome, ox.QuerySolutions)
 
+    def construct(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] = (),
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Term] | None = None,
+    ) -> ox.QueryTriples:
+        """The triples of a CONSTRUCT or DESCRIBE query; TypeError for a query of another form."""
+        outcome = self._answer(sparql, ox.QueryTriples, default_graph, named_graphs, substitutions)
+        return _expect(outcome, ox.QueryTriples)
+
+    def ask(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] = (),
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Term] | None = None,
+    ) -> bool:
+        """The answer of an ASK query; TypeError for a query of another form."""
+        outcome = self._answer(sparql, ox.QueryBoolean, default_graph, named_graphs, substitutions)
+        return bool(_expect(outcome, ox.QueryBoolean))
+
+    @abstractmethod
+    def _answer(
+        self,
+        sparql: str,
+        form: type[QueryOutcome],
+        default_graph: Sequence[str],
+        named_graphs: Sequence[str] | None,
+        substitutions: Mapping[str, Term] | None,
+    ) -> QueryOutcome:
+        """The outcome of `sparql`, a query expected to be of `form` (the default graph: the published graphs'
+        union, unless `default_graph` names some)."""
+
+    @abstractmethod
+    def graph_names(self) -> frozenset[str]:
+        """The graphs a query may name in its dataset."""
+
+    @abstractmethod
+    def verify(self) -> Manifest:
+        """The manifest, with the graphs checked to hold what the build published: StoreUnavailableError if not."""
+
+    @abstractmethod
     def quads(self) -> Iterator[ox.Quad]: ...
 
+    @abstractmethod
     def __len__(self) -> int: ...
 
 
-class EmbeddedStore:
+def _expect(outcome: QueryOutcome, form: type[Outcome]) -> Outcome:
+    if isinstance(outcome, form):
+        return outcome
+    raise TypeError(f"the query gives {_FORMS[type(outcome)]}, not {_FORMS[form]}")
+
+
+_FORMS: dict[type[QueryOutcome], str] = {
+    ox.QuerySolutions: "rows (SELECT)",
+    ox.QueryTriples: "triples (CONSTRUCT, DESCRIBE)",
+    ox.QueryBoolean: "a truth value (ASK)",
+}
+
+
+class EmbeddedStore(ReadStore):
     """The current published build, opened read-only. The default graph is the union of all graphs."""
 
+    name = "embedded"
+
     def __init__(self, path: Path, manifest: Manifest, store_dir: Path | None = None) -> None:
-        self.path = path
-        self.manifest = manifest
+        self._path = path
+        self._manifest = manifest
         verify_store(path / "oxigraph", manifest.store_checksums, store_dir or store_of(path))
         try:
             self._store = ox.Store.read_only(str(path / "oxigraph"))
@@ -57,6 +145,22 @@ class EmbeddedStore:
                 DAMAGED,
             ) from error
 
+    @property
+    def manifest(self) -> Manifest:
+        return self._manifest
+
+    @property
+    def build(self) -> str:
+        return str(self._path)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def engine(self) -> ox.Store:
+        return self._store
+
     def query(
         self,
         sparql: str,
@@ -65,6 +169,7 @@ class EmbeddedStore:
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, Term] | None = None,
     ) -> QueryOutcome:
+        """The outcome of a query of any form (the command line runs whatever it is given)."""
         subs: dict[ox.Variable, Term] = {ox.Variable(name): value for name, value in (substitutions or {}).items()}
         if default_graph:
             return self._store.query(
@@ -77,10 +182,22 @@ class EmbeddedStore:
             sparql, use_default_graph_as_union=True, named_graphs=_named(named_graphs), substitutions=subs
         )
 
-    @property
-    def engine(self) -> ox.Store:
-        """The Oxigraph store itself, for protocol requests that need its options beyond `query`."""
-        return self._store
+    def _answer(
+        self,
+        sparql: str,
+        form: type[QueryOutcome],
+        default_graph: Sequence[str],
+        named_graphs: Sequence[str] | None,
+        substitutions: Mapping[str, Term] | None,
+    ) -> QueryOutcome:
+        return self.query(sparql, default_graph=default_graph, named_graphs=named_graphs, substitutions=substitutions)
+
+    def graph_names(self) -> frozenset[str]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        return frozenset(row[0].value for row in rows if isinstance(row[0], ox.NamedNode))
+
+    def verify(self) -> Manifest:
+        return self._manifest  # its files were checked against their checksums when it was opened
 
     def quads(self) -> Iterator[ox.Quad]:
         return iter(self._store)

@@ -68,7 +68,7 @@ def test_a_map_panel_draws_the_city_point_and_says_so_when_there_is_none(store: 
     class WithoutPoints(EmbeddedStore):
         def __init__(self) -> None:
             self._store = memory
-            self.manifest = store.manifest
+            self._manifest = store.manifest
 
     empty = next(p for p in profile_panels(WithoutPoints(), "city", city) if p.key == "city-map")
     assert empty.points == 0 and empty.rows == []

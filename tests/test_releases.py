@@ -93,6 +93,7 @@ def test_each_build_of_changed_data_is_the_next_release(releases: TwoReleases) -
     health = releases.client.get("/health").json()
     assert (health["release"], health["previous_release"]) == (second.release, first.release)
     assert health["version"] == __version__
+    assert health["store"] == "embedded"
 
 
 def test_the_same_data_again_is_the_same_release(releases: TwoReleases, tmp_path: Path) -> None:

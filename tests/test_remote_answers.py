@@ -421,8 +421,8 @@ def test_credentials_go_only_to_the_endpoint_that_asked_for_them(proxy: Proxy) -
     )
     with RemoteStore(endpoints, NS) as store:
         store.check()
-        store.send("POST", f"{proxy.url}/update", b"INSERT DATA {}", "application/sparql-update")
-        store.send("POST", f"{proxy.url}/update", b"INSERT DATA {}", "application/sparql-update")
+        store.connection.send("POST", f"{proxy.url}/update", b"INSERT DATA {}", "application/sparql-update")
+        store.connection.send("POST", f"{proxy.url}/update", b"INSERT DATA {}", "application/sparql-update")
         store.check()  # after the challenge of /update: still nothing sent to /query
     assert proxy.authorized["/query"] == {""}
     assert "Basic " + base64.b64encode(b"writer:s3cret-Pw").decode() in proxy.authorized["/update"]

@@ -93,7 +93,7 @@ def test_load_then_query_through_the_protocols(oxigraph: OxigraphServer) -> None
     with RemoteStore(oxigraph.endpoints, NS) as store:
         assert store.manifest == manifest
         assert len(store) == manifest.triples
-        outcome = store.query(
+        outcome = store.select(
             "SELECT ?label WHERE { ?m <http://www.w3.org/ns/org#member>/"
             "<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label"
         )
@@ -107,10 +107,10 @@ def test_values_are_bound_like_the_embedded_store(oxigraph: OxigraphServer) -> N
     acme = ox.NamedNode(f"{NS}id/company/acme")
     with RemoteStore(oxigraph.endpoints, NS) as store:
         query = "SELECT ?thing ?label WHERE { ?thing <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
-        outcome = store.query(query, substitutions={"thing": acme})
+        outcome = store.select(query, substitutions={"thing": acme})
         assert isinstance(outcome, ox.QuerySolutions)
         assert [row["label"].value for row in outcome] == ["ACME"]
-        construct = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", substitutions={"s": acme})
+        construct = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", substitutions={"s": acme})
     assert isinstance(construct, ox.QueryTriples)
     triples = list(construct)
     assert triples and all(t.subject == acme for t in triples)
@@ -155,15 +155,25 @@ def test_server_down_is_unavailable_and_recovers(oxigraph: OxigraphServer) -> No
     with RemoteStore(oxigraph.endpoints, NS) as store:
         oxigraph.stop()
         with pytest.raises(StoreUnavailableError, match="cannot be reached"):
-            store.query("ASK {}")
+            store.ask("ASK {}")
         oxigraph.start()
         assert len(store) > 0
+
+
+def test_a_query_of_another_form_than_asked_for_is_refused_before_it_is_sent(oxigraph: OxigraphServer) -> None:
+    _publish(oxigraph)
+    with RemoteStore(oxigraph.endpoints, NS) as store:
+        assert store.ask("ASK { ?s ?p ?o }") is True
+        with pytest.raises(TypeError, match=r"gives a truth value \(ASK\), not rows \(SELECT\)"):
+            store.select("ASK { ?s ?p ?o }")
+        with pytest.raises(TypeError, match=r"gives rows \(SELECT\)"):
+            store.construct("SELECT * WHERE { ?s ?p ?o }")
 
 
 def test_a_bad_query_is_a_syntax_error(oxigraph: OxigraphServer) -> None:
     _publish(oxigraph)
     with RemoteStore(oxigraph.endpoints, NS) as store, pytest.raises(SyntaxError):
-        store.query("SELECT * WHERE {")
+        store.select("SELECT * WHERE {")
 
 
 def test_an_answer_over_the_byte_limit_is_refused_once_read_that_far(oxigraph: OxigraphServer) -> None:
@@ -203,6 +213,11 @@ def test_an_answer_over_the_byte_limit_is_refused_once_read_that_far(oxigraph: O
             "CONSTRUCT { ?s ?p ?o } where { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }",
         ),
         ('SELECT ("WHERE {" AS ?x) { ?s ?p ?o }', 'SELECT ("WHERE {" AS ?x) { VALUES (?s) { (<urn:x>) }  ?s ?p ?o }'),
+        # A variable named like the keyword is a variable: the group is the query's, not the VALUES block's.
+        (
+            "SELECT * { ?s ?p ?where } VALUES ?where { 1 }",
+            "SELECT * { VALUES (?s) { (<urn:x>) }  ?s ?p ?where } VALUES ?where { 1 }",
+        ),
     ],
 )
 def test_bind_values_opens_the_first_group(query: str, expected: str) -> None:
@@ -250,6 +265,7 @@ def test_service_on_a_remote_store_answers_fails_over_and_recovers(oxigraph: Oxi
         with server.client() as client:
             health = client.get("/health")
             assert health.status_code == 200 and health.json()["triples"] == manifest.triples
+            assert health.json()["store"] == "remote"
             members = client.get(
                 "/sparql",
                 params={

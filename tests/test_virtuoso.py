@@ -251,7 +251,7 @@ def test_built_with_digest_credentials_and_system_graphs_stay_out(built: Virtuos
     with RemoteStore(built.endpoints, NS) as remote:
         assert remote.manifest.triples == len(embedded)
         # Counted over the published graphs only: Virtuoso's own default graph holds thousands of system triples.
-        count = remote.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        count = remote.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         assert isinstance(count, ox.QuerySolutions)
         assert int(next(iter(count))["n"].value) == len(embedded)
 
@@ -282,8 +282,8 @@ def test_every_competency_question_gives_the_same_rows(built: Virtuoso, publishe
     # SAMPLE may take any value of its group, and two engines take different ones: those columns are left out.
     sampled = set(re.findall(r"SAMPLE\(\?\w+\)\s+AS\s+\?(\w+)", query))
     with RemoteStore(built.endpoints, NS) as remote:
-        there = _rows(remote.query(query), sampled)
-    here = _rows(open_embedded(published_store).query(query), sampled)
+        there = _rows(remote.select(query), sampled)
+    here = _rows(open_embedded(published_store).select(query), sampled)
     assert there == here
 
 

@@ -11,7 +11,7 @@ from rdflib.namespace import OWL
 
 from api.http.cache import PerBuild
 from graph.published import DUMP_FILES
-from graph.store import EmbeddedStore, ReadStore
+from graph.store import ReadStore
 from graph.vocab import SCK, WD
 
 __all__ = ["DUMPS", "Dump", "Statistics", "dump_file", "statistics"]
@@ -95,9 +95,7 @@ PERIOD = (
 
 
 def _rows(store: ReadStore, query: str, **bound: ox.Literal) -> list[ox.QuerySolution]:
-    solutions = store.query(query, substitutions=bound)
-    assert isinstance(solutions, ox.QuerySolutions)
-    return list(solutions)
+    return list(store.select(query, substitutions=bound))
 
 
 def _count(store: ReadStore, query: str, **bound: ox.Literal) -> int:
@@ -124,6 +122,6 @@ def _statistics(store: ReadStore) -> Statistics:
 statistics = PerBuild(_statistics)
 
 
-def dump_file(store: EmbeddedStore, dump: Dump) -> Path:
+def dump_file(build: Path, dump: Dump) -> Path:
     """Where the build being served keeps a dump (the layout of graph.published)."""
-    return store.path / "dumps" / dump.name
+    return build / "dumps" / dump.name

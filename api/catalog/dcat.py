@@ -16,7 +16,7 @@ from api.catalog.dataset import DUMPS, Dump, dump_file, statistics
 from api.catalog.releases import counted, history
 from graph.releases import Release, dump_name
 from graph.settings import Settings
-from graph.store import EmbeddedStore, ReadStore
+from graph.store import ReadStore
 from graph.vocab import MUNICIPALITY_KEY, SCK, WD
 
 __all__ = [
@@ -270,14 +270,14 @@ def _dataset(
     if release is not None:
         _versioned(graph, dataset, release, settings, base)
         _release_distributions(graph, dataset, release, base)
-    elif isinstance(store, EmbeddedStore):  # a build from before releases were recorded
+    elif store.path is not None:  # a build from before releases were recorded
         for dump in DUMPS.values():
             _distribution(
                 graph,
                 dataset,
                 dump,
                 url=f"{base}/dumps/{dump.name}",
-                size=dump_file(store, dump).stat().st_size,
+                size=dump_file(store.path, dump).stat().st_size,
                 modified=modified,
                 sha256=None,
             )

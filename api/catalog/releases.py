@@ -11,7 +11,7 @@ from pathlib import Path
 from api.http.cache import PerBuild
 from graph.published import store_of
 from graph.releases import ADDED, REMOVED, Release, read_releases, release_dir, thing_of
-from graph.store import EmbeddedStore, ReadStore
+from graph.store import ReadStore
 
 __all__ = ["History", "counted", "history", "patch_lines", "statements_of"]
 
@@ -41,7 +41,7 @@ class History:
 
 
 def _history(store: ReadStore) -> History:
-    if not isinstance(store, EmbeddedStore):
+    if store.path is None:  # a graph on a remote server: its releases are not recorded here
         return History((), None)
     store_dir = store_of(store.path)
     releases = read_releases(store_dir)

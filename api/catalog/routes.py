@@ -27,7 +27,7 @@ from api.rest.models import ErrorBody
 from graph.formats import GRAPH, JSON_LD, Format
 from graph.releases import CHECKSUMS, checksum_lines, dump_name
 from graph.settings import Settings
-from graph.store import EmbeddedStore, ReadStore
+from graph.store import ReadStore
 
 __all__ = ["router"]
 
@@ -182,7 +182,7 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
         if history(store).get(name) is not None:  # a release's folder, named without its slash
             return RedirectResponse(f"/dumps/{name}/", status_code=308)
         raise HTTPException(404, f"no dump {name!r}; the dumps are: {', '.join(DUMPS)}, with {CHECKSUMS}")
-    if not isinstance(store, EmbeddedStore):
+    if store.path is None:
         raise HTTPException(404, _NO_DUMPS)
     manifest = store.manifest
     # The same validator as the file's versioned URL gives, the release included (`{build}-{release}-{name}`).
@@ -192,7 +192,7 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
             raise HTTPException(404, "this build was published before checksums were recorded; build it again")
         return _file_or_304(request, headers, text=checksum_lines(manifest.checksums))
     return _file_or_304(
-        request, headers, path=dump_file(store, DUMPS[name]), media_type=DUMPS[name].served_as, filename=name
+        request, headers, path=dump_file(store.path, DUMPS[name]), media_type=DUMPS[name].served_as, filename=name
     )
 
 

@@ -19,7 +19,8 @@ log = logging.getLogger("smartcity_kg.api")
 @router.get("/health", summary="Whether the service has a graph to serve")
 def health(holder: StoreHolderDep) -> JSONResponse:
     try:
-        manifest = holder.check().manifest
+        store = holder.check()
+        manifest = store.manifest
     except StoreUnavailableError as error:  # a remote server unreachable or answering nonsense included
         log.warning("health: %s", error)
         return JSONResponse(
@@ -35,5 +36,6 @@ def health(holder: StoreHolderDep) -> JSONResponse:
             "release": manifest.release or None,
             "previous_release": manifest.previous_release,
             "version": manifest.version,
+            "store": store.name,
         }
     )

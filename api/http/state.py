@@ -55,12 +55,11 @@ class StoreHolder:
         return self._store
 
     def check(self) -> ReadStore:
-        """`get`, asking a remote server now rather than trusting its last answer, and whether it still holds
-        every statement of the published graphs (for /health)."""
-        if self.remote is not None:
-            self.remote.verify()
-            return self.remote
-        return self.get()
+        """`get`, with the store verified now (a remote server asked rather than its last answer trusted, and
+        whether it still holds every statement of the published graphs), for /health."""
+        store = self.remote if self.remote is not None else self.get()
+        store.verify()
+        return store
 
     def close(self) -> None:
         if self.remote is not None:

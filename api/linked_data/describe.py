@@ -333,9 +333,7 @@ def describe(store: ReadStore, iri: str) -> Description | None:
 
 
 def _triples(store: ReadStore, query: str) -> list[ox.Triple]:
-    outcome = store.query(query)
-    assert isinstance(outcome, ox.QueryTriples)
-    return list(outcome)
+    return list(store.construct(query))
 
 
 def _query(store: ReadStore, iri: str) -> Description | None:

@@ -60,9 +60,8 @@ class Ontology:
 
 def _read_ontology(store: ReadStore) -> Ontology:
     graph = Minter(store.manifest.namespace).graph("ontology")
-    outcome = store.query(_QUERY, substitutions={"graph": ox.NamedNode(str(graph))})
-    assert isinstance(outcome, ox.QueryTriples)
-    return Ontology(tuple(sorted(outcome, key=str)))  # grouped by subject, the same order every time
+    triples = store.construct(_QUERY, substitutions={"graph": ox.NamedNode(str(graph))})
+    return Ontology(tuple(sorted(triples, key=str)))  # grouped by subject, the same order every time
 
 
 load_ontology = PerBuild(_read_ontology)

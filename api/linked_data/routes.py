@@ -197,9 +197,7 @@ def _describe_vocabulary(store: ReadStore, iri: str) -> Description | None:
     query = with_constants(_VOCABULARY_QUERY, {"node": iri})
     if query is None:
         return None
-    outcome = store.query(query)
-    assert isinstance(outcome, ox.QueryTriples)
-    description = Description.of(iri, outcome)
+    description = Description.of(iri, store.construct(query))
     return description if description.triples and node_id(description.triples[0].subject) == iri else None
 
 

@@ -67,8 +67,7 @@ def _role_label(role_iri: str, label: str) -> str:
 
 def _list_alliances(store: ReadStore) -> tuple[AllianceEntry, ...]:
     """Alliances in label order, each with its members in label order and their roles beyond plain membership."""
-    outcome = store.query(_ALLIANCES)
-    assert isinstance(outcome, ox.QuerySolutions)
+    outcome = store.select(_ALLIANCES)
     labels: dict[str, str] = {}
     members: dict[str, dict[str, tuple[str, list[str]]]] = {}
     for row in outcome:

@@ -184,8 +184,7 @@ def _heading(name: str) -> str:
 
 
 def _run(store: ReadStore, query: str) -> tuple[list[str], list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]]:
-    solutions = store.query(query)
-    assert isinstance(solutions, ox.QuerySolutions)
+    solutions = store.select(query)
     variables = [variable.value for variable in solutions.variables]
     rows = []
     for solution in solutions:

@@ -295,8 +295,7 @@ def _query(prop: ExtProperty, iris: Iterable[str]) -> str:
 def extend(store: ReadStore, prop: ExtProperty, iris: list[str]) -> dict[str, list[Value]]:
     """The values of `prop` for each thing of `iris` (all of one type), in a stable order."""
     things = f"{store.manifest.namespace}id/"
-    solutions = store.query(_query(prop, iris))
-    assert isinstance(solutions, ox.QuerySolutions)
+    solutions = store.select(_query(prop, iris))
     texts: dict[str, list[ox.Literal]] = {}
     entities: dict[str, dict[str, list[ox.Literal]]] = {}
     for row in solutions:

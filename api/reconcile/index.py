@@ -97,8 +97,7 @@ class Entry:
 
 
 def _rows(store: ReadStore, query: str) -> Iterator[ox.QuerySolution]:
-    solutions = store.query(query)
-    assert isinstance(solutions, ox.QuerySolutions)
+    solutions = store.select(query)
     count = 0
     for count, row in enumerate(solutions, start=1):  # noqa: B007 - the count is read after the loop
         yield row

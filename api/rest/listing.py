@@ -205,8 +205,7 @@ class LabelIndex:
         kinds = {VOCABULARIES["sck"] + cls.removeprefix("sck:"): kind for kind, cls in CLASSES.items()}
         labels: dict[str, list[ox.Literal]] = {}
         kind_of: dict[str, str] = {}
-        solutions = store.query(_INDEX_QUERY)
-        assert isinstance(solutions, ox.QuerySolutions)
+        solutions = store.select(_INDEX_QUERY)
         for row in solutions:
             iri = row["s"].value
             if not iri.startswith(prefix):
@@ -266,8 +265,7 @@ def list_things(store: ReadStore, kind: str, filters: Filters) -> list[str]:
     bound = filters.bindings(store.manifest.namespace, shape.role_scheme)
     projection = " ".join(f"?{name}" for name in ("s", *bound))
     query = f"{SPARQL_PREFIXES}SELECT DISTINCT {projection} WHERE {{\n  {_list_query(kind, filters)}\n}}"
-    solutions = store.query(query, substitutions=bound)
-    assert isinstance(solutions, ox.QuerySolutions)
+    solutions = store.select(query, substitutions=bound)
     iris = [row["s"].value for row in solutions]
     if filters.q is not None:
         index, folded = label_index(store), fold(filters.q)

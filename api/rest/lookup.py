@@ -316,8 +316,7 @@ Nodes = dict[str, dict[str, Facets]]  # nested field → node IRI → the node's
 
 def _select(store: ReadStore, query: str, *names: str) -> Iterator[tuple[Any, ...]]:
     """The values of `names` in each solution, in that order, whichever order the store lists its variables in."""
-    solutions = store.query(query)
-    assert isinstance(solutions, ox.QuerySolutions)
+    solutions = store.select(query)
     order = [variable.value for variable in solutions.variables]
     values = itemgetter(*(order.index(name) for name in names))
     return (values(row) for row in solutions)

@@ -34,10 +34,9 @@ from api.sparql.request import (
 )
 from api.sparql.service_description import describe_service
 from graph.prefixes import prefixes
-from graph.remote import RemoteStore
 from graph.settings import Settings
 from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset, check_standard
-from graph.store import EmbeddedStore, ReadStore
+from graph.store import ReadStore
 
 __all__ = ["SparqlApp", "SparqlEndpoint", "SparqlRoute", "router"]
 
@@ -90,7 +89,7 @@ class SparqlEndpoint:
         """The names of the graphs in the current build (listed once per build, in a thread)."""
         known = self._graphs
         if known is None or known[0] != store.manifest.build_id:
-            known = self._graphs = (store.manifest.build_id, await run_in_threadpool(_graph_names, store))
+            known = self._graphs = (store.manifest.build_id, await run_in_threadpool(store.graph_names))
         return known[1]
 
     async def answer(self, request: Request) -> Response:
@@ -118,10 +117,8 @@ class SparqlEndpoint:
         except QueryRefusedError as refusal:
             record("query_refused")
             return error_response(refusal.status, str(refusal))
-        # A build is named by its folder on the embedded store, by its id on a remote server.
-        build = str(store.path) if isinstance(store, EmbeddedStore) else store.manifest.build_id
         job = Job(
-            build,
+            store.build,
             asked.query,
             endpoint,
             asked.default_graphs,
@@ -136,7 +133,7 @@ class SparqlEndpoint:
         if answer is not None:
             record("answer_cache_hit")
         else:
-            engine = store.engine if analysis.lookup and isinstance(store, EmbeddedStore) else None
+            engine = store.engine if analysis.lookup else None
             outcome = await self.evaluate(request, job, engine, shared=analysis.deterministic)
             if isinstance(outcome, Response):
                 return outcome
@@ -306,14 +303,6 @@ def _guarded(query: str, max_nesting: int, endpoint: str) -> tuple[Analysis | Qu
     except QueryRefusedError as refusal:
         verdict = refusal
     return verdict, time.thread_time() - began
-
-
-def _graph_names(store: ReadStore) -> frozenset[str]:
-    if isinstance(store, RemoteStore):  # its published graphs, which are all a query may name (not the server's)
-        return frozenset(store.graphs)
-    outcome = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-    assert isinstance(outcome, ox.QuerySolutions)
-    return frozenset(row[0].value for row in outcome if isinstance(row[0], ox.NamedNode))
 
 
 @asynccontextmanager
