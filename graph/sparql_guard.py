@@ -18,6 +18,8 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
+from graph.errors import ServiceError
+
 __all__ = ["Analysis", "QueryRefusedError", "analyse_query", "check_dataset", "check_size", "check_standard"]
 
 UPDATE_KEYWORDS = frozenset(
@@ -73,12 +75,8 @@ _SHIFTING = frozenset("#'()[]")
 _TERM_STARTS = frozenset({"(", ",", "=", "!", "&", "|", "+", "-", "*", "/", "^"})
 
 
-class QueryRefusedError(Exception):
+class QueryRefusedError(ServiceError):
     """The request is refused before evaluation; `status` is the HTTP status, the message says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        self.status = status
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Generic, TypeVar
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 
+from graph.errors import ServiceError
 from graph.store import ReadStore
 
 __all__ = ["PerBuild", "Rendered", "etag_matches", "http_date", "unchanged", "validators"]
@@ -70,7 +71,7 @@ def unchanged(request: Request, etag: str, last_modified: str | None) -> bool:
     """
     if_match = request.headers.get("if-match")
     if if_match is not None and not _strong_match(if_match, etag):
-        raise HTTPException(412, "If-Match names none of this resource's current ETags; fetch it again without it")
+        raise ServiceError(412, "If-Match names none of this resource's current ETags; fetch it again without it")
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         return etag_matches(if_none_match, etag)

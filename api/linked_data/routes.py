@@ -10,9 +10,7 @@ from typing import Annotated
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Path, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 
 from api.catalog.releases import history
 from api.http.cache import Rendered
@@ -43,6 +41,7 @@ from api.pages.display import LANGUAGES, Link, pick_language
 from api.pages.doc_view import doc_page
 from api.pages.profiles import profile_panels
 from api.pages.templating import render, words
+from graph.errors import ServiceError
 from graph.releases import Release
 from graph.settings import Settings
 from graph.store import ReadStore, with_constants
@@ -295,7 +294,7 @@ def ontology_version(version: str, request: Request, store: StoreDep, settings: 
     ]
     if f"{store.manifest.namespace}ontology/{version}" not in served:
         known = ", ".join(iri.removeprefix(store.manifest.namespace) for iri in served) or "none"
-        raise HTTPException(404, f"ontology version {version!r} is not served here; this build serves {known}")
+        raise ServiceError(404, f"ontology version {version!r} is not served here; this build serves {known}")
     return _ontology(request, store, settings.base_url, None)
 
 
@@ -398,13 +397,8 @@ def _error(
             successors=[Link(url, url) for url in successors or []],
         )
         return Response(body, status_code=status, media_type=HTML.content_type, headers={"Vary": VARY, **links})
-    if successors:
-        return JSONResponse(
-            {"error": {"status": status, "message": message, "replacedBy": successors}},
-            status_code=status,
-            headers={"Vary": VARY, **links},
-        )
-    return error_response(status, message, {"Vary": VARY})
+    extra = {"replacedBy": successors} if successors else None
+    return error_response(status, message, {"Vary": VARY, **links}, extra=extra)
 
 
 def _wants_html(request: Request, suffix: Format | None) -> bool:
