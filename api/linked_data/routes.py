@@ -13,9 +13,8 @@ from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.catalog.releases import history
-from api.http.cache import Rendered
 from api.http.context import load_context
-from api.http.deps import SettingsDep, StoreDep
+from api.http.deps import SettingsDep, StoreDep, rendered
 from api.http.errors import bounded, error_response
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.representation import (
@@ -57,7 +56,6 @@ ONTOLOGY_FORMATS = (HTML, TURTLE, JSON_LD, RDF_XML)
 VARY = "Accept, Accept-Language"
 # Descriptions as sent, by build, URL and the headers they are negotiated by (about 10 kB each): a description
 # takes 1-5 ms of queries on a million triples, sending a kept one well under a millisecond.
-_rendered = Rendered(16 * 2**20)
 # Characters that can stand in an IRI path segment unescaped; anything else cannot be one of our keys.
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 
@@ -250,12 +248,13 @@ def _described(
 async def _kept(request: Request, store: ReadStore, settings: Settings, respond: Callable[[], Response]) -> Response:
     """The response of `respond`, kept: a kept one is sent from the event loop, and only the queries of a new one go
     to the thread pool."""
-    cache_key = _rendered.key(store, request, _context_url(request, settings.base_url))
-    kept = _rendered.respond(request, cache_key)
+    responses = rendered(request)
+    cache_key = responses.key(store, request, _context_url(request, settings.base_url))
+    kept = responses.respond(request, cache_key)
     if kept is not None:
         return kept
     response = await run_in_threadpool(respond)
-    return _rendered.keep(request, cache_key, response)
+    return responses.keep(request, cache_key, response)
 
 
 @router.api_route(

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.http.cache import Rendered, unchanged
-from api.http.deps import StoreDep
+from api.http.cache import unchanged
+from api.http.deps import StoreDep, rendered
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag
 from api.rest.listing import FILTERS, Filters, fold, label_index, list_things
@@ -34,7 +34,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _ITEM_TYPES = ("application/json", "application/ld+json")
 # Items as sent, by build, URL and Accept (a few kB each): a lookup takes 0.3-4 ms of queries on a million
 # triples, sending a kept answer well under a millisecond.
-_rendered = Rendered(16 * 2**20)
 
 
 def _key(what: str) -> Any:
@@ -162,11 +161,12 @@ async def get_thing(request: Request, store: StoreDep, type: str, key: str) -> R
     """One thing with its relations as {id, key, label} objects. With `Accept: application/ld+json` the same
     JSON comes with an `@context` that maps its keys to the ontology's terms, so it reads as RDF."""
     # A kept answer is sent from the event loop; only the queries of a new one go to the thread pool.
-    cache_key = _rendered.key(store, request)
-    kept = _rendered.respond(request, cache_key)
+    responses = rendered(request)
+    cache_key = responses.key(store, request)
+    kept = responses.respond(request, cache_key)
     if kept is not None:
         return kept
-    return _rendered.keep(request, cache_key, await run_in_threadpool(_thing, request, store, type, key))
+    return responses.keep(request, cache_key, await run_in_threadpool(_thing, request, store, type, key))
 
 
 def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:

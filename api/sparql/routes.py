@@ -17,11 +17,12 @@ from starlette.types import Receive, Scope, Send
 
 from api.http.errors import error_response
 from api.http.negotiation import NotAcceptableError, negotiate
-from api.http.observability import record
+from api.http.observability import Metrics
 from api.http.state import StoreHolder
 from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
 from api.sparql.answer_stream import StreamedAnswer
+from api.sparql.answers import cost
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
     BODY_METHODS,
@@ -56,8 +57,9 @@ LONG_QUERY = 4096
 class SparqlEndpoint:
     """What /sparql keeps between requests: the worker pool, the clients' time shares, the graphs of the build."""
 
-    def __init__(self, settings: Settings, holder: StoreHolder) -> None:
+    def __init__(self, settings: Settings, holder: StoreHolder, answers: AnswerCache, metrics: Metrics) -> None:
         self.settings = settings
+        self.record = metrics.record  # the events of this app's /metrics
         self.holder = holder
         namespaces = prefixes(settings.namespace)
         # The same limits in front of a remote server as in front of the worker processes.
@@ -81,7 +83,7 @@ class SparqlEndpoint:
             )
         )
         self.budget = ClientBudget(settings.client_query_seconds)
-        self.answers = AnswerCache(settings.result_cache_mb * 2**20)
+        self.answers = answers
         self._graphs: tuple[str, frozenset[str]] | None = None
         self._running: dict[Job, asyncio.Future[Answer]] = {}
         self._in_flight: dict[str, int] = {}  # client → its queries running or waiting for a worker
@@ -116,7 +118,7 @@ class SparqlEndpoint:
                 check_dataset(graphs, named, await self.graphs(store))
             results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
         except QueryRefusedError as refusal:
-            record("query_refused")
+            self.record("query_refused")
             return error_response(refusal.status, str(refusal))
         # A build is named by its folder on the embedded store, by its id on a remote server.
         build = str(store.path) if isinstance(store, EmbeddedStore) else store.manifest.build_id
@@ -132,9 +134,9 @@ class SparqlEndpoint:
             settings.max_rows,
             settings.max_answer_bytes,
         )
-        answer = self.answers.get(job) if analysis.deterministic else None
+        answer = self.answers.get(build, job) if analysis.deterministic else None
         if answer is not None:
-            record("answer_cache_hit")
+            self.record("answer_cache_hit")
         else:
             engine = store.engine if analysis.lookup and isinstance(store, EmbeddedStore) else None
             outcome = await self.evaluate(request, job, engine, shared=analysis.deterministic)
@@ -142,7 +144,7 @@ class SparqlEndpoint:
                 return outcome
             answer = outcome
             if analysis.deterministic:
-                self.answers.put(job, answer)
+                self.answers.put(build, job, answer, cost(job, answer))
         headers = {"Vary": "Accept"}
         if answer.truncated:
             headers[TRUNCATED] = "true"
@@ -160,13 +162,13 @@ class SparqlEndpoint:
         if over is not None:
             return over
         if engine is not None:
-            record("query_in_process")
+            self.record("query_in_process")
             return self._here(client, engine, job)
         if shared and job in self._running:  # joins an evaluation under way: holds no worker of its own
             return await self._charged(client, self.run_once(job))
         limit = self.settings.client_concurrent_queries
         if self._in_flight.get(client, 0) >= limit:
-            record("client_share_exceeded")
+            self.record("client_share_exceeded")
             return error_response(
                 429,
                 f"this client already has {limit} queries running or waiting for a worker, "
@@ -204,7 +206,7 @@ class SparqlEndpoint:
         wait = self.budget.retry_after(client)
         if wait is None:
             return None
-        record("client_share_exceeded")
+        self.record("client_share_exceeded")
         return error_response(
             429,
             "this client has used its share of query time "
@@ -238,7 +240,7 @@ class SparqlEndpoint:
 
     def _failed(self, failure: QueryFailedError) -> Response:
         if failure.event is not None:
-            record(failure.event)
+            self.record(failure.event)
         if failure.not_acceptable:
             offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
             raise NotAcceptableError(list(offered)) from None
@@ -256,7 +258,7 @@ class SparqlEndpoint:
             running = self._running[job] = asyncio.ensure_future(self.run(job))
             running.add_done_callback(lambda done: self._finished(job, done))
         else:
-            record("query_shared")
+            self.record("query_shared")
         return await asyncio.shield(running)
 
     def _finished(self, job: Job, done: asyncio.Future[Answer]) -> None:
@@ -318,7 +320,7 @@ def _graph_names(store: ReadStore) -> frozenset[str]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    endpoint = SparqlEndpoint(app.state.settings, app.state.store)
+    endpoint = SparqlEndpoint(app.state.settings, app.state.store, app.state.answers, app.state.metrics)
     await endpoint.pool.start()
     app.state.sparql = endpoint
     try:
