@@ -38,14 +38,3 @@ class ServiceError(Exception):
         self.public = message if public is None else public
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Pickled whole (a query worker's failure crosses processes): the constructors of subclasses differ.
-        return (_restore, (type(self), self.args, self.__dict__))
-
-
-def _restore(cls: type[ServiceError], args: tuple[object, ...], state: dict[str, object]) -> ServiceError:
-    problem = cls.__new__(cls)
-    Exception.__init__(problem, *args)
-    problem.__dict__.update(state)
-    return problem
