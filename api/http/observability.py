@@ -88,8 +88,8 @@ class Metrics:
     change, and `render` adds those of the other processes serving the same socket. Files of processes that have
     ended are still counted, so counters never go back when a process is replaced; their in-flight gauge is not.
     Writing a snapshot now and then costs the requests nothing, where a shared counter would cost every request:
-    prometheus_client's multiprocess mode, which writes every observation to a memory-mapped file, costs 7.7 µs a
-    request where this costs 0.46 µs (benchmarks/metrics_recording.py; docs/performance.md).
+    prometheus_client's multiprocess mode, which writes every observation to a memory-mapped file, costs 7.7-12.9 µs
+    a request where this costs 0.45-0.77 µs (benchmarks/metrics_recording.py; docs/performance.md, "/metrics").
     """
 
     def __init__(self, shared: Path | None = None, caches: Mapping[str, BuildCache[Any, Any]] | None = None) -> None:
