@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.http.cache import BuildCache
 from api.http.observability import Metrics
+from api.linked_data.describe import describe
 from api.rest.listing import label_index
 from graph.settings import Settings
 from tests.test_observability import value
@@ -49,10 +50,13 @@ def test_two_apps_share_no_cache_and_no_counter(two: tuple[TestClient, TestClien
     assert value(other, "smartcity_kg_events_total", event="overload") == 0
     assert value(mine, "smartcity_kg_events_total", event="answer_cache_hit") == 1
     assert value(other, "smartcity_kg_events_total", event="answer_cache_hit") == 0
-    # What is computed once per build (here the label index) is each app's own as well.
+    # What is computed once per build (the label index, the descriptions of things) is each app's own as well.
     stores = [client.app.state.store.get() for client in two]  # type: ignore[attr-defined]
     assert label_index(stores[0]) is label_index(stores[0])
     assert label_index(stores[0]) is not label_index(stores[1])
+    dortmund = stores[0].manifest.namespace + "id/city/dortmund"
+    assert describe(stores[0], dortmund) is describe(stores[0], dortmund)
+    assert describe(stores[0], dortmund) is not describe(stores[1], dortmund)
 
 
 def test_the_caches_are_sized_in_the_settings(published_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
