@@ -20,7 +20,7 @@ from api.http.limits import read_body
 from api.pages.editor import editor_page, embed_page
 from api.pages.landing import landing_figures
 from api.pages.render import STATIC_DIR, page_response
-from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, QueryTooLongError, ShortLinks
+from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, ShortLinks
 from api.rest.listing import fold, label_index
 from graph.errors import ServiceError
 from graph.published import DUMP_FILES
@@ -161,10 +161,7 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
             f"{wait} s, or share the editor's address, which holds any query",
             headers={"Retry-After": str(wait)},
         )
-    try:
-        link = await run_in_threadpool(ShortLinks(settings.store).save, query, view)
-    except QueryTooLongError as error:
-        return error_response(413, str(error))
+    link = await run_in_threadpool(ShortLinks(settings.store).save, query, view)  # QueryTooLongError: 413
     return JSONResponse(
         {"id": link.id, "path": f"/q/{link.id}"}, status_code=201, headers={"Location": f"/q/{link.id}"}
     )
