@@ -1,4 +1,4 @@
-"""Errors as users should see them: one body for every error, never a stack trace (see docs/api.md, Errors).
+"""Errors as users should see them: one body for every error, never a stack trace (docs/security.md, "One error shape").
 
 The body keeps the service's documented member, `{"error": {"status": …, "message": …}}`, and carries the members
 of RFC 9457 problem details beside it (`type`, `title`, `status`, `detail`), so that a client that reads either
