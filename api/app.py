@@ -146,6 +146,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             for method, operation in path.items():
                 if method != "get" and "operationId" in operation:
                     operation["operationId"] = f"{operation['operationId']}_{method}"
+                # An invalid parameter is answered with the service's one error body, not FastAPI's default.
+                if "422" in operation.get("responses", {}):
+                    operation["responses"]["422"] = {
+                        "description": "a parameter is not valid",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+                    }
+        components = schema.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
         app.openapi_schema = schema
     return app.openapi_schema
 

@@ -124,3 +124,19 @@ def test_a_client_never_sees_the_message_meant_for_the_log() -> None:
 def test_the_errors_of_graph_and_api_are_one_type(error: ServiceError, status: int, headers: dict[str, str]) -> None:
     assert isinstance(error, ServiceError)
     assert (error.status, error.headers) == (status, headers)
+
+
+def test_the_openapi_description_documents_the_one_error_body(app: FastAPI) -> None:
+    """An invalid parameter (422) is documented with the body it gets, not FastAPI's default, which clients
+    generated from the description would otherwise expect."""
+    schema = app.openapi()
+    invalid = [
+        operation["responses"]["422"]["content"]["application/json"]["schema"]
+        for path in schema["paths"].values()
+        for operation in path.values()
+        if "422" in operation.get("responses", {})
+    ]
+    assert invalid and all(body == {"$ref": "#/components/schemas/ErrorBody"} for body in invalid)
+    assert not {"HTTPValidationError", "ValidationError"} & set(schema["components"]["schemas"])
+    error_body = schema["components"]["schemas"]["ErrorBody"]
+    assert {"type", "title", "status", "detail", "error"} <= set(error_body["properties"])
