@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.catalog import changes
 from api.catalog import routes as catalog
 from api.http import health
+from api.http.cache import Rendered
 from api.http.encoding import Compression
 from api.http.errors import install_error_handlers
 from api.http.limits import HeaderLimit, RequestDeadline, server_options
@@ -33,6 +34,7 @@ from api.reconcile import routes as reconcile
 from api.rest import docs
 from api.rest import routes as rest
 from api.sparql import routes as sparql
+from api.sparql.answers import answer_cache
 from api.sparql.worker import PR_SET_PDEATHSIG
 from graph import __version__
 from graph.settings import Settings
@@ -41,6 +43,7 @@ __all__ = ["SERVE_SETTINGS", "create_app", "serve_app"]
 
 # `smartcity-kg serve` hands its settings to every server process it starts in this environment variable (JSON).
 SERVE_SETTINGS = "SMARTCITY_KG_SERVE_SETTINGS"
+MIB = 2**20
 
 
 class _Service(FastAPI):
@@ -122,7 +125,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(RequestDeadline, seconds=settings.query_timeout)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
-    install_observability(app)
+    # This app's caches (two apps in one process share none), counted in its /metrics.
+    app.state.responses = Rendered(settings.response_cache_mb * MIB)
+    app.state.answers = answer_cache(settings.result_cache_mb * MIB)
+    install_observability(app, {"responses": app.state.responses, "answers": app.state.answers})
     app.router.routes.append(sparql.SparqlRoute())
     # The lookup route comes before REST's /api/v1/{type}, which would otherwise read `lookup` as a type.
     for module in (health, sparql, resources, lookup, rest, reconcile, catalog, changes, pages, docs):
@@ -140,6 +146,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             for method, operation in path.items():
                 if method != "get" and "operationId" in operation:
                     operation["operationId"] = f"{operation['operationId']}_{method}"
+                # An invalid parameter is answered with the service's one error body, not FastAPI's default.
+                if "422" in operation.get("responses", {}):
+                    operation["responses"]["422"] = {
+                        "description": "a parameter is not valid",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+                    }
+        components = schema.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
         app.openapi_schema = schema
     return app.openapi_schema
 

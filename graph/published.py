@@ -10,6 +10,7 @@ from io import BytesIO
 from pathlib import Path
 
 from graph import __version__
+from graph.errors import ServiceError
 
 __all__ = [
     "DAMAGED",
@@ -35,16 +36,17 @@ UNREADABLE = "the published build is unfinished or unreadable; repair it with `s
 DAMAGED = "the published store is damaged and cannot be opened; repair it with `smartcity-kg build`"
 
 
-class StoreUnavailableError(Exception):
-    """No complete published build where one was expected; the message says what to do.
+class StoreUnavailableError(ServiceError):
+    """No complete published build where one was expected; the message says what to do (503, ask again later).
 
     `public` is what a client of the service is told: the same advice without the server's file paths or the
     storage engine's own words, which go to the log (the message itself is for the operator, and the CLI).
     """
 
+    status = 503
+
     def __init__(self, message: str, public: str | None = None) -> None:
-        super().__init__(message)
-        self.public = message if public is None else public
+        super().__init__(None, message, public=public, headers={"Retry-After": "10"})
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Memory (MiB) keeping answers to repeated queries on the current build; 0 turns the cache off.",
     )
+    response_cache_mb: int = Field(
+        32,
+        ge=0,
+        description="Memory (MiB) keeping rendered descriptions and REST items of the current build; 0 turns the "
+        "cache off.",
+    )
     client_concurrent_queries: int = Field(
         2,
         gt=0,

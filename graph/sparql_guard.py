@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
+from graph.errors import ServiceError
 from graph.sparql_lexer import OPENING, TOKENS, Token, code_tokens
 
 __all__ = ["Analysis", "QueryRefusedError", "analyse_query", "check_dataset", "check_size", "check_standard"]
@@ -51,12 +52,8 @@ _SHIFTING = frozenset("#'()[]")
 _TERM_STARTS = frozenset({"(", ",", "=", "!", "&", "|", "+", "-", "*", "/", "^"})
 
 
-class QueryRefusedError(Exception):
+class QueryRefusedError(ServiceError):
     """The request is refused before evaluation; `status` is the HTTP status, the message says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        self.status = status
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -104,14 +101,24 @@ def check_size(size: int, limit: int, status: int = 413) -> None:
         )
 
 
-@lru_cache(maxsize=1024)
+# Verdicts on texts up to this long are remembered, the last 1024 of them (4 MiB of texts at most): a text sent
+# again (the common case for a public endpoint) then costs a dictionary lookup. Longer ones are read again each
+# time, as remembering 1024 texts of up to max_query_bytes would hold 64 MiB; reading one takes about as long as
+# sending it. A pure function of its arguments: remembered once per process, whichever app asks.
+REMEMBERED_QUERY = 4096
+
+
 def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
     """The guard's verdict on a query text: an Analysis, or QueryRefusedError saying what is not allowed and where.
 
     `base` is the IRI relative IRIs resolve against when the query has no BASE of its own.
-
-    Cached: the same text sent again (the common case for a public endpoint) costs a dictionary lookup.
     """
+    if len(query) <= REMEMBERED_QUERY:
+        return _remembered_analysis(query, max_nesting, base)
+    return _analyse(query, max_nesting, base)
+
+
+def _analyse(query: str, max_nesting: int, base: str) -> Analysis:
     tokens = _tokens(query, max_nesting)  # first: it stops where the nesting goes too deep
     _refuse_service(query)
     form: str | None = None
@@ -152,6 +159,7 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
     )
 
 
+_remembered_analysis = lru_cache(maxsize=1024)(_analyse)
 _TERMS = frozenset({"iri", "pname"})
 _VALUES = frozenset({"iri", "pname", "var", "string", "number"})
 
@@ -401,8 +409,15 @@ UNKNOWN_FUNCTION = re.compile(r"The custom function <(.+)> is not supported")
 _ASK_PROBE = "?smartcity_kg_ask_probe"
 
 
-@lru_cache(maxsize=1024)
 def check_standard(query: str, base: str = "") -> None:
+    """Refuse what is not standard SPARQL 1.1 (see _check_standard); remembered for short texts, as analyse_query."""
+    if len(query) <= REMEMBERED_QUERY:
+        _remembered_check(query, base)
+    else:
+        _check_standard(query, base)
+
+
+def _check_standard(query: str, base: str) -> None:
     """Refuse what is not standard SPARQL 1.1 as the embedded engine reads it, before a query goes to a remote
     server: a server's extensions run there with its powers (Virtuoso's `bif:http_get` fetches any URL, its
     `DEFINE input:default-graph-uri` opens its system graphs, `bif:exec` and `sql:` functions reach its SQL).
@@ -440,3 +455,6 @@ def check_standard(query: str, base: str = "") -> None:
             "XSD cast: this endpoint answers standard queries only, without a server's "
             "extensions",
         ) from None
+
+
+_remembered_check = lru_cache(maxsize=1024)(_check_standard)

@@ -93,7 +93,9 @@ def test_a_url_just_over_64_kib_gets_the_json_414(server: Server) -> None:
         sock.sendall(b"GET /sparql?query=" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
         status, headers, body = response_of(sock)
     assert status == 414 and headers["content-type"] == "application/json"
-    assert "application/sparql-query" in json.loads(body)["error"]["message"]
+    document = json.loads(body)
+    assert "application/sparql-query" in document["error"]["message"]
+    assert (document["status"], document["detail"]) == (414, document["error"]["message"])  # the one error shape
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.http.observability import ACCESS_LOGGER, EVENTS, enable_access_log, record
+from api.http.observability import ACCESS_LOGGER, EVENTS, Metrics, enable_access_log
 from graph.settings import Settings
 from tests.conftest import Server
 
@@ -230,10 +230,10 @@ def test_in_flight_counts_the_scrape_itself(client: TestClient) -> None:
     assert value(client.get("/metrics").text, "smartcity_kg_http_requests_in_flight") == 1
 
 
-def test_recorded_events_are_exported(client: TestClient) -> None:
+def test_recorded_events_are_exported(app: FastAPI, client: TestClient) -> None:
     before = value(client.get("/metrics").text, "smartcity_kg_events_total", event="query_timeout")
-    record("query_timeout")
-    record("query_timeout")
+    app.state.metrics.record("query_timeout")
+    app.state.metrics.record("query_timeout")
     after = value(client.get("/metrics").text, "smartcity_kg_events_total", event="query_timeout")
     assert after == before + 2
 
@@ -241,7 +241,7 @@ def test_recorded_events_are_exported(client: TestClient) -> None:
 @pytest.mark.parametrize("name", ["Query Timeout", "", "a\nb", 'x"y', "x" * 100])
 def test_event_names_are_checked(name: str) -> None:
     with pytest.raises(ValueError, match="lowercase"):
-        record(name)
+        Metrics().record(name)
 
 
 def test_an_unexpected_error_is_a_json_500_naming_the_request_id(

@@ -8,7 +8,6 @@ import os
 from typing import Any
 
 import pytest
-from fastapi import HTTPException
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -17,6 +16,7 @@ from api.reconcile.identifiers import TYPES
 from api.reconcile.index import reconcile_index
 from api.reconcile.matching import Query, match
 from api.reconcile.protocol import MAX_LIMIT, extend_request, queries_02, queries_10
+from graph.errors import ServiceError
 from graph.store import EmbeddedStore
 
 # As in test_fuzz.py: repeatable under CI, new inputs elsewhere, no example database in the checkout.
@@ -54,8 +54,8 @@ JSON = st.recursive(
 def _bad_or_parsed(read: Any, value: Any) -> None:
     try:
         read(value)
-    except HTTPException as error:
-        assert error.status_code == 400 and error.detail
+    except ServiceError as error:
+        assert error.status == 400 and error.public
 
 
 @FUZZ

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from api.catalog.dcat import names_base, release_url
@@ -19,6 +19,7 @@ from api.http.negotiation import negotiate
 from api.http.representation import build_tag
 from api.pages.render import page
 from api.rest.models import ErrorBody
+from graph.errors import ServiceError
 from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
 from graph.settings import Settings
 from graph.store import ReadStore
@@ -92,7 +93,7 @@ def _thing(thing: ThingChange, base: str, namespace: str) -> dict[str, Any]:
 def _found(releases: History, version: str) -> Release:
     release = releases.get(version)
     if release is None:
-        raise HTTPException(404, f"there is no release {version!r}; /changes lists them all")
+        raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
     return release
 
 
@@ -184,9 +185,9 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Re
     releases = history(store)
     release = _found(releases, version)
     if name not in (ADDED, REMOVED):
-        raise HTTPException(404, f"a release's patch is {ADDED} and {REMOVED}, not {name!r}")
+        raise ServiceError(404, f"a release's patch is {ADDED} and {REMOVED}, not {name!r}")
     if release.previous is None or releases.folder is None:
-        raise HTTPException(404, f"release {version} is the first: it has no patch, its dumps hold every statement")
+        raise ServiceError(404, f"release {version} is the first: it has no patch, its dumps hold every statement")
     headers = validators(f'"{release.build_id}-{version}-{name}"', release.date)
     if unchanged(request, headers["ETag"], headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from rdflib import Graph
 
@@ -24,6 +24,7 @@ from api.http.negotiation import negotiate
 from api.http.representation import build_tag, by_suffix, choose, entity_tag, represent
 from api.pages.render import page
 from api.rest.models import ErrorBody
+from graph.errors import ServiceError
 from graph.formats import GRAPH, JSON_LD, Format
 from graph.releases import CHECKSUMS, checksum_lines, dump_name
 from graph.settings import Settings
@@ -121,7 +122,7 @@ def catalog_as(suffix: str, request: Request, store: StoreDep, settings: Setting
 def release(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     found = history(store).get(version)
     if found is None:
-        raise HTTPException(404, f"there is no release {version!r}; /changes lists them all")
+        raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
     base = _base(request, settings)
     return _rdf(
         request,
@@ -181,15 +182,15 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
     if name not in DUMPS and name != CHECKSUMS:
         if history(store).get(name) is not None:  # a release's folder, named without its slash
             return RedirectResponse(f"/dumps/{name}/", status_code=308)
-        raise HTTPException(404, f"no dump {name!r}; the dumps are: {', '.join(DUMPS)}, with {CHECKSUMS}")
+        raise ServiceError(404, f"no dump {name!r}; the dumps are: {', '.join(DUMPS)}, with {CHECKSUMS}")
     if store.path is None:
-        raise HTTPException(404, _NO_DUMPS)
+        raise ServiceError(404, _NO_DUMPS)
     manifest = store.manifest
     # The same validator as the file's versioned URL gives, the release included (`{build}-{release}-{name}`).
     headers = validators(f'"{manifest.build_id}-{manifest.release}-{name}"', manifest.modified)
     if name == CHECKSUMS:
         if not manifest.checksums:
-            raise HTTPException(404, "this build was published before checksums were recorded; build it again")
+            raise ServiceError(404, "this build was published before checksums were recorded; build it again")
         return _file_or_304(request, headers, text=checksum_lines(manifest.checksums))
     return _file_or_304(
         request, headers, path=dump_file(store.path, DUMPS[name]), media_type=DUMPS[name].served_as, filename=name
@@ -213,7 +214,7 @@ def release_files(version: str, request: Request, store: StoreDep, settings: Set
     the kept releases are listed with `url` null; their checksums stay."""
     found = history(store).get(version)
     if found is None:
-        raise HTTPException(404, f"there is no release {version!r}; /changes lists them all")
+        raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
     media_type = negotiate(request.headers.get("accept"), ["application/json", "text/html"])
     base = _base(request, settings)
     folder = f"{base}/dumps/{version}/"
@@ -261,20 +262,20 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep) -> 
     releases = history(store)
     found = releases.get(version)
     if found is None or releases.folder is None:
-        raise HTTPException(404, f"there is no release {version!r}; /changes lists them all")
+        raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
     headers = validators(f'"{found.build_id}-{version}-{name}"', found.date)
     folder = releases.folder / version
     if name == CHECKSUMS:
         return _file_or_304(request, headers, path=folder / CHECKSUMS)
     dump = next((dump for dump in DUMPS.values() if dump_name(version, dump.name) == name), None)
     if dump is None:
-        raise HTTPException(
+        raise ServiceError(
             404, f"release {version} has no file {name!r}; it has: {', '.join(sorted(found.files))}, {CHECKSUMS}"
         )
     # A build pruning old dumps may have started after this build's history was read: the disk has the last word.
     if not found.kept or not (folder / name).is_file():
         kept = [release.version for release in releases.releases if release.kept]
-        raise HTTPException(
+        raise ServiceError(
             410,
             f"the dumps of release {version} are no longer kept; those of "
             f"{', '.join(kept)} are. Its checksums are still at /dumps/{version}/{CHECKSUMS}",

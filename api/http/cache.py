@@ -9,33 +9,43 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Generic, TypeVar
+from weakref import WeakKeyDictionary
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 
+from graph.errors import ServiceError
 from graph.store import ReadStore
 
-__all__ = ["PerBuild", "Rendered", "etag_matches", "http_date", "unchanged", "validators"]
+__all__ = ["BuildCache", "PerBuild", "Rendered", "etag_matches", "http_date", "unchanged", "validators"]
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 class PerBuild(Generic[T]):
-    """`make(store)` for the build being served; a new build or release computes it afresh and forgets the old one."""
+    """`make(store)` for the build being served; a new build or release computes it afresh and forgets the old one.
+
+    The value is kept with the store object it was made from: each app opens stores of its own (StoreHolder), so
+    two apps never share one, and the value goes with its store when a newer build replaces it. (A value must not
+    hold its store, or the store would never go.)
+    """
 
     def __init__(self, make: Callable[[ReadStore], T]) -> None:
         self._make = make
         self._lock = threading.Lock()
-        self._cached: tuple[str, T] | None = None
+        self._kept: WeakKeyDictionary[ReadStore, tuple[str, T]] = WeakKeyDictionary()
 
     def __call__(self, store: ReadStore) -> T:
         build = store.manifest.key
-        cached = self._cached
-        if cached is not None and cached[0] == build:
-            return cached[1]
+        kept = self._kept.get(store)
+        if kept is not None and kept[0] == build:
+            return kept[1]
         with self._lock:  # one computation at a time: the others wait for it rather than repeat it
-            if self._cached is None or self._cached[0] != build:
-                self._cached = (build, self._make(store))
-            return self._cached[1]
+            kept = self._kept.get(store)
+            if kept is None or kept[0] != build:  # a remote store serves each new build from the same object
+                kept = self._kept[store] = (build, self._make(store))
+            return kept[1]
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -70,7 +80,7 @@ def unchanged(request: Request, etag: str, last_modified: str | None) -> bool:
     """
     if_match = request.headers.get("if-match")
     if if_match is not None and not _strong_match(if_match, etag):
-        raise HTTPException(412, "If-Match names none of this resource's current ETags; fetch it again without it")
+        raise ServiceError(412, "If-Match names none of this resource's current ETags; fetch it again without it")
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         return etag_matches(if_none_match, etag)
@@ -84,6 +94,54 @@ def unchanged(request: Request, etag: str, last_modified: str | None) -> bool:
     return since.tzinfo is not None and parsedate_to_datetime(last_modified) <= since
 
 
+class BuildCache(Generic[K, V]):
+    """Values computed from one build, kept by key up to `max_bytes` in all (each value's `cost`, in bytes), the
+    least recently used dropped first; none larger than `largest` bytes. A published build never changes, so
+    neither does what is computed from it; the values of a build are dropped as soon as one for a newer build is
+    asked for. Hits and misses are counted for /metrics. Thread-safe: routes run in a thread pool.
+
+    One per kind of value and per app, made in `create_app` and sized in the settings (0 bytes: keeps nothing).
+    """
+
+    def __init__(self, max_bytes: int, largest: int) -> None:
+        self.max_bytes = max_bytes
+        self.largest = min(largest, max_bytes)
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._build: Hashable = None
+        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, build: Hashable, key: K) -> V | None:
+        with self._lock:
+            if build != self._build:  # a new build: the old one's values will never be asked for again
+                self._entries.clear()
+                self.size = 0
+                self._build = build
+            kept = self._entries.get(key)
+            if kept is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._entries.move_to_end(key)
+            return kept[0]
+
+    def put(self, build: Hashable, key: K, value: V, cost: int) -> None:
+        """Keep `value`, unless it is larger than `largest`, already kept, or of a build no longer current."""
+        with self._lock:
+            if cost > self.largest or build != self._build or key in self._entries:
+                return
+            self._entries[key] = (value, cost)
+            self.size += cost
+            while self.size > self.max_bytes:
+                _, (_, old) = self._entries.popitem(last=False)
+                self.size -= old
+
+
 @dataclass(frozen=True)
 class _Entry:
     body: bytes
@@ -92,33 +150,23 @@ class _Entry:
     headers: dict[str, str]
 
 
-class Rendered:
-    """200 responses already rendered, by everything their bytes depend on; at most `max_bytes` of bodies.
+class Rendered(BuildCache[Hashable, _Entry]):
+    """200 responses already rendered, by everything their bytes depend on (for every route that keeps them).
 
-    A published release never changes, so neither does a representation of it: the key starts with the build (its
-    folder, and its id, a hash of its content, with the release it is published as), and the entries of an older
-    one are dropped as soon as a request for a newer one arrives. Only successful GETs are kept, so made-up keys
-    (404) cannot push real ones out.
+    The key starts with the build (its folder, and its id, a hash of its content, with the release it is published
+    as). Only successful GETs are kept, so made-up keys (404) cannot push real ones out; none larger than 1/64 of
+    the whole.
     """
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._build: tuple[str, str] | None = None
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(max_bytes, max_bytes // 64)
 
-    def key(self, store: ReadStore, request: Request, *parts: Hashable) -> tuple[Hashable, ...]:
+    @staticmethod
+    def key(store: ReadStore, request: Request, *parts: Hashable) -> tuple[Hashable, ...]:
         """The key of this request's response: the build, the URL, the headers it is negotiated by, `parts`."""
-        build = (str(getattr(store, "path", "")), store.manifest.key)
-        with self._lock:
-            if build != self._build:
-                self._entries.clear()
-                self.size = 0
-                self._build = build
         headers = request.headers
         return (
-            build,
+            (str(getattr(store, "path", "")), store.manifest.key),
             request.url.path,
             request.url.query,
             headers.get("accept"),
@@ -126,13 +174,11 @@ class Rendered:
             *parts,
         )
 
-    def respond(self, request: Request, key: Hashable) -> Response | None:
+    def respond(self, request: Request, key: tuple[Hashable, ...]) -> Response | None:
         """The kept response for `key` (304 when If-None-Match names it, headers only for HEAD), or None."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            self._entries.move_to_end(key)
+        entry = self.get(key[0], key)
+        if entry is None:
+            return None
         if unchanged(request, entry.headers.get("etag", ""), entry.headers.get("last-modified")):
             return Response(status_code=304, headers=entry.headers)
         if request.method == "HEAD":
@@ -141,21 +187,14 @@ class Rendered:
             )
         return Response(entry.body, headers=entry.headers, media_type=entry.media_type)
 
-    def keep(self, request: Request, key: Hashable, response: Response) -> Response:
-        """Keep `response` when it is a 200 to a GET that fits; return it unchanged."""
+    def keep(self, request: Request, key: tuple[Hashable, ...], response: Response) -> Response:
+        """Keep `response` when it is a 200 to a GET; return it unchanged."""
         body = response.body
-        if request.method != "GET" or response.status_code != 200 or not body or len(body) > self.max_bytes // 64:
+        if request.method != "GET" or response.status_code != 200 or not body:
             return response
         media_type = response.headers.get("content-type", response.media_type or "")
         headers = {
             name: value for name, value in response.headers.items() if name not in ("content-type", "content-length")
         }
-        with self._lock:
-            if key in self._entries:
-                return response
-            self._entries[key] = _Entry(bytes(body), media_type, headers)
-            self.size += len(body)
-            while self.size > self.max_bytes:
-                _, old = self._entries.popitem(last=False)
-                self.size -= len(old.body)
+        self.put(key[0], key, _Entry(bytes(body), media_type, headers), len(body))
         return response

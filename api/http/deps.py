@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.http.cache import Rendered
 from api.http.state import StoreHolder
 from graph.settings import Settings
 from graph.store import ReadStore
 
-__all__ = ["SettingsDep", "StoreDep", "StoreHolderDep"]
+__all__ = ["SettingsDep", "StoreDep", "StoreHolderDep", "rendered"]
 
 
 def get_settings(request: Request) -> Settings:
@@ -25,6 +26,12 @@ def get_holder(request: Request) -> StoreHolder:
 
 def get_store(request: Request) -> ReadStore:
     return get_holder(request).get()
+
+
+def rendered(request: Request) -> Rendered:
+    """The app's cache of rendered responses (made in create_app)."""
+    responses: Rendered = request.app.state.responses
+    return responses
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

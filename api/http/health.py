@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.http.deps import StoreHolderDep
+from api.http.errors import problem_response
 from graph.published import StoreUnavailableError
 
 __all__ = ["router"]
@@ -23,9 +24,8 @@ def health(holder: StoreHolderDep) -> JSONResponse:
         manifest = store.manifest
     except StoreUnavailableError as error:  # a remote server unreachable or answering nonsense included
         log.warning("health: %s", error)
-        return JSONResponse(
-            {"status": "unavailable", "detail": error.public}, status_code=503, headers={"Retry-After": "10"}
-        )
+        # 503 whatever the kind (nonsense from a remote server is 502 elsewhere): the service cannot answer now.
+        return problem_response(StoreUnavailableError(str(error), error.public))
     # `release` is the data's version (2026.12.1), `version` the software's.
     return JSONResponse(
         {

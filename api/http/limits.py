@@ -12,7 +12,6 @@ deadline.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.http.errors import error_response, problem_body
 from graph.remote import request_deadline
 from graph.settings import Settings
 
@@ -51,7 +51,7 @@ def max_url_bytes(max_query_bytes: int) -> int:
 
 def _error(status: int, reason: str, message: str) -> bytes:
     """A whole HTTP/1.1 response with the service's JSON error body, closing the connection."""
-    body = json.dumps({"error": {"status": status, "message": message}}).encode()
+    body = problem_body(status, message)
     return (
         f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
         "connection: close\r\n\r\n"
@@ -248,29 +248,19 @@ class HeaderLimit:
             size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
             host = next((value for name, value in scope["headers"] if name == b"host"), b"")
             if size > self.max_bytes:
-                await _refuse(
-                    send,
+                await error_response(
                     431,
                     f"the request's headers take {size} bytes, more than the {self.max_bytes} "
                     "allowed (setting max_header_bytes)",
-                )
+                )(scope, receive, send)
                 return
             if not _HOST.fullmatch(host):
-                await _refuse(send, 400, "the Host header is not a host name, nor an address, with an optional port")
+                refusal = error_response(
+                    400, "the Host header is not a host name, nor an address, with an optional port"
+                )
+                await refusal(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-async def _refuse(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"error": {"status": status, "message": message}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class RequestDeadline:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from graph.errors import ServiceError
+
 __all__ = ["MediaRange", "NotAcceptableError", "negotiate", "parse_accept"]
 
 
-class NotAcceptableError(Exception):
-    """Nothing offered is acceptable; `offered` lists what could have been sent."""
+class NotAcceptableError(ServiceError):
+    """Nothing offered is acceptable (406); `offered` lists what could have been sent."""
 
     def __init__(self, offered: Sequence[str]) -> None:
+        message = "none of the offered media types is acceptable: " + ", ".join(offered)
+        super().__init__(406, message, public=f"{message}. Ask for one of them in Accept, or use ?format=.")
         self.offered = list(offered)
-        super().__init__("none of the offered media types is acceptable: " + ", ".join(offered))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from bisect import bisect_left
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,10 +22,11 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http import metrics as metrics_route
+from api.http.cache import BuildCache
 from api.http.errors import error_response
 from graph import __version__
 
-__all__ = ["ACCESS_LOGGER", "EVENTS", "METRICS_DIR", "Metrics", "enable_access_log", "install_observability", "record"]
+__all__ = ["ACCESS_LOGGER", "EVENTS", "METRICS_DIR", "Metrics", "enable_access_log", "install_observability"]
 
 ACCESS_LOGGER = "smartcity_kg.access"
 REQUEST_ID = "X-Request-ID"
@@ -58,16 +60,6 @@ METRICS_DIR = "SMARTCITY_KG_METRICS_DIR"
 SHARE_SECONDS = 1.0  # how stale another process's figures may be in a scrape
 
 _access = logging.getLogger(ACCESS_LOGGER)
-_events = dict.fromkeys(EVENTS, 0)
-_events_lock = threading.Lock()  # record() is called from worker threads too
-
-
-def record(event: str) -> None:
-    """Count one occurrence of `event` (lowercase, like "query_timeout"); exported as smartcity_kg_events_total."""
-    if event not in _events and not _EVENT_NAME.fullmatch(event):
-        raise ValueError(f"event names are lowercase words joined by _, not {event!r}")
-    with _events_lock:
-        _events[event] = _events.get(event, 0) + 1
 
 
 class _Histogram:
@@ -89,20 +81,34 @@ class _Histogram:
 
 
 class Metrics:
-    """The HTTP metrics of one app; only touched on the event loop, so it needs no lock.
+    """The metrics of one app: its HTTP requests (only touched on the event loop, so they need no lock), the events
+    its parts `record`, and the state of its caches (`caches`, by name).
 
     With `shared` (a folder), the figures of this process are written there every `SHARE_SECONDS` while they
     change, and `render` adds those of the other processes serving the same socket. Files of processes that have
     ended are still counted, so counters never go back when a process is replaced; their in-flight gauge is not.
-    Writing a snapshot now and then costs the requests nothing, where a shared counter would cost every request.
+    Writing a snapshot now and then costs the requests nothing, where a shared counter would cost every request:
+    prometheus_client's multiprocess mode, which writes every observation to a memory-mapped file, costs 7.7-12.9 µs
+    a request where this costs 0.45-0.77 µs (benchmarks/metrics_recording.py; docs/performance.md, "/metrics").
     """
 
-    def __init__(self, shared: Path | None = None) -> None:
+    def __init__(self, shared: Path | None = None, caches: Mapping[str, BuildCache[Any, Any]] | None = None) -> None:
         self.requests: dict[tuple[str, str, int], int] = {}
         self.latency: dict[str, _Histogram] = {}
         self.in_flight = 0
         self.shared = shared
+        self.caches = dict(caches or {})
         self._changes = 0  # requests observed since the last snapshot was written
+        self._events = dict.fromkeys(EVENTS, 0)
+        self._events_lock = threading.Lock()  # record() is called from worker threads too
+
+    def record(self, event: str) -> None:
+        """Count one occurrence of `event` (lowercase, like "query_timeout"); exported as smartcity_kg_events_total."""
+        if event not in self._events and not _EVENT_NAME.fullmatch(event):
+            raise ValueError(f"event names are lowercase words joined by _, not {event!r}")
+        with self._events_lock:
+            self._events[event] = self._events.get(event, 0) + 1
+        self._changes += 1
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -115,13 +121,14 @@ class Metrics:
 
     def snapshot(self) -> dict[str, Any]:
         """This process's figures, as JSON-ready values."""
-        with _events_lock:
-            events = dict(_events)
+        with self._events_lock:
+            events = dict(self._events)
         return {
             "requests": [[*key, count] for key, count in self.requests.items()],
             "latency": {route: [*h.counts, h.total] for route, h in self.latency.items()},
             "in_flight": self.in_flight,
             "events": events,
+            "caches": {name: _cache_figures(cache) for name, cache in self.caches.items()},
         }
 
     def write_snapshot(self) -> None:
@@ -145,13 +152,14 @@ class Metrics:
         finally:
             self.write_snapshot()  # the last figures of a process that stops
 
-    def _totals(self) -> tuple[dict[tuple[str, str, int], int], dict[str, _Histogram], int, dict[str, int], int]:
+    def _totals(self) -> _Totals:
         """The figures of every process serving the socket, added up, and how many processes are running."""
         requests = dict(self.requests)
         latency = {route: _Histogram.of(h.counts, h.total) for route, h in self.latency.items()}
         in_flight, running = self.in_flight, 1
-        with _events_lock:
-            events = dict(_events)
+        with self._events_lock:
+            events = dict(self._events)
+        caches = {name: _cache_figures(cache) for name, cache in self.caches.items()}
         if self.shared is not None:
             own = f"{os.getpid()}.json"
             for file in self.shared.glob("*.json"):
@@ -170,14 +178,21 @@ class Metrics:
                     histogram.total += values[-1]
                 for event, count in other["events"].items():
                     events[event] = events.get(event, 0) + count
-                if Path(f"/proc/{file.stem}").exists():
+                alive = Path(f"/proc/{file.stem}").exists()
+                for name, figures in other.get("caches", {}).items():
+                    # Hits and misses are counters, kept after a process ends; what a cache holds goes with it.
+                    mine = caches.setdefault(name, [0] * len(_CACHE_FIGURES))
+                    for i, (_, _, kind, _) in enumerate(_CACHE_FIGURES):
+                        if alive or kind == "counter":
+                            mine[i] += figures[i]
+                if alive:
                     in_flight += other["in_flight"]
                     running += 1
-        return requests, latency, in_flight, events, running
+        return requests, latency, in_flight, events, running, caches
 
     def render(self) -> str:
         """Everything in the Prometheus text exposition format, version 0.0.4."""
-        requests, latency, in_flight, events, running = self._totals()
+        requests, latency, in_flight, events, running, caches = self._totals()
         lines = [
             "# HELP smartcity_kg_info The running version of the service.",
             "# TYPE smartcity_kg_info gauge",
@@ -215,7 +230,27 @@ class Metrics:
             "# TYPE smartcity_kg_events_total counter",
         ]
         lines += [f'smartcity_kg_events_total{{event="{event}"}} {count}' for event, count in sorted(events.items())]
+        for i, (name, suffix, kind, words) in enumerate(_CACHE_FIGURES):
+            metric = f"smartcity_kg_cache_{name}{suffix}"
+            lines += [f"# HELP {metric} {words}, by cache.", f"# TYPE {metric} {kind}"]
+            lines += [f'{metric}{{cache="{_label(cache)}"}} {figures[i]}' for cache, figures in sorted(caches.items())]
         return "\n".join(lines) + "\n"
+
+
+# The figures of a cache: (name, suffix, Prometheus type, what it is), in the order _cache_figures lists them.
+_CACHE_FIGURES = (
+    ("hits", "_total", "counter", "Lookups a cache answered"),
+    ("misses", "_total", "counter", "Lookups a cache could not answer"),
+    ("entries", "", "gauge", "Values a cache holds"),
+    ("bytes", "", "gauge", "Bytes the values a cache holds take"),
+    ("max_bytes", "", "gauge", "Bytes a cache may hold (its setting)"),
+)
+
+_Totals = tuple[dict[tuple[str, str, int], int], dict[str, _Histogram], int, dict[str, int], int, dict[str, list[int]]]
+
+
+def _cache_figures(cache: BuildCache[Any, Any]) -> list[int]:
+    return [cache.hits, cache.misses, len(cache), cache.size, cache.max_bytes]
 
 
 def _label(value: str) -> str:
@@ -313,10 +348,11 @@ def _access_line(
     )  # ASCII only: a client's bytes cannot forge a second line or a terminal escape
 
 
-def install_observability(app: FastAPI) -> Metrics:
-    """Add the request id, the access log and the metrics to `app`, and serve them at GET /metrics."""
+def install_observability(app: FastAPI, caches: Mapping[str, BuildCache[Any, Any]]) -> Metrics:
+    """Add the request id, the access log and the metrics (with those of `caches`) to `app`, and serve them at
+    GET /metrics."""
     shared = os.environ.get(METRICS_DIR)
-    metrics = Metrics(Path(shared) if shared else None)
+    metrics = Metrics(Path(shared) if shared else None, caches)
     app.state.metrics = metrics
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.include_router(metrics_route.router)

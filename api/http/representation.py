@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterable, Sequence
 
 import pyoxigraph as ox
 from fastapi import Request, Response
-from starlette.exceptions import HTTPException
 
 from api.http.cache import http_date, unchanged
 from api.http.context import compact
 from api.http.negotiation import negotiate
+from graph.errors import ServiceError
 from graph.formats import GRAPH, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
 from graph.prefixes import prefixes
 from graph.published import Manifest
@@ -45,7 +45,7 @@ def by_suffix(suffix: str, offered: Sequence[Format]) -> Format:
         if fmt.suffix == suffix:
             return fmt
     known = ", ".join(f".{fmt.suffix}" for fmt in offered)
-    raise HTTPException(404, f"no representation with the suffix .{suffix}; this resource is offered as {known}")
+    raise ServiceError(404, f"no representation with the suffix .{suffix}; this resource is offered as {known}")
 
 
 def split_suffix(name: str, offered: Sequence[Format]) -> tuple[str, Format | None]:
@@ -67,7 +67,7 @@ def choose(request: Request, offered: Sequence[Format], suffix: Format | None = 
             if fmt.answers_to(requested):
                 return fmt
         known = ", ".join(f"{fmt.name} ({fmt.media_type})" for fmt in offered)
-        raise HTTPException(400, f"unknown format {requested!r}; use one of {known}")
+        raise ServiceError(400, f"unknown format {requested!r}; use one of {known}")
     chosen = negotiate(request.headers.get("accept"), [fmt.media_type for fmt in offered])
     return next(fmt for fmt in offered if fmt.media_type == chosen)
 

@@ -9,6 +9,7 @@ from itertools import takewhile
 
 import pyoxigraph as ox
 
+from api.http.cache import PerBuild
 from api.http.lru import LRU
 from api.http.terms import node_id
 from graph.store import ReadStore, with_constants
@@ -106,9 +107,9 @@ def _iri(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str | No
 class _Walk:
     """The triples of one description as the steps find them, and which nodes the next step asks about."""
 
-    def __init__(self, thing: str, build: str, things: str) -> None:
+    def __init__(self, thing: str, vocabulary: LRU[tuple[Predicates, str], tuple[ox.Triple, ...]], things: str) -> None:
         self.thing = thing
-        self.build = build
+        self.vocabulary = vocabulary  # what the build's vocabulary contributes, kept (see _vocabulary)
         self.things = things  # where the IRIs of the graph's things start; any other node is vocabulary
         self.triples: list[ox.Triple] = []
         self.linking: set[str] = set()  # whatever links to the thing
@@ -167,7 +168,7 @@ class _Walk:
                 if predicates is _RELATED:
                     self.related.add(key)
                 vocabulary = not key.startswith(self.things)
-                kept = _vocabulary.get((self.build, predicates, key)) if vocabulary else None
+                kept = self.vocabulary.get((predicates, key)) if vocabulary else None
                 if kept is not None:
                     for triple in kept:
                         self.answer(triple)
@@ -191,7 +192,7 @@ class _Walk:
             if _iri(triple.object) in self.into:
                 self.link(triple)
         for key, triples in of_vocabulary.items():
-            _vocabulary.put((self.build, self.unknown[key], key), tuple(triples))
+            self.vocabulary.put((self.unknown[key], key), tuple(triples))
 
     def answer(self, triple: ox.Triple) -> None:
         """A triple of a node asked about: the thing's and its first-hop fragments' lead on, as do the links of
@@ -313,22 +314,30 @@ class Description:
         return [o.value for o in self._own(str(DCTERMS.isReplacedBy)) if isinstance(o, ox.NamedNode)]
 
 
+def _new_vocabulary(_: ReadStore) -> LRU[tuple[Predicates, str], tuple[ox.Triple, ...]]:
+    return LRU(4096)
+
+
+def _new_descriptions(_: ReadStore) -> LRU[str, Description]:
+    return LRU(512)  # about 35 kB each in memory
+
+
+# Both kept per build, with the store each app opens (PerBuild): apps share none, and a new build starts afresh.
 # What the vocabulary contributes (classes, themes, roles, statuses: every node that is no thing of the graph) is the
-# same in each description of a build, and most descriptions name some of it: kept by build, predicates and node.
-_vocabulary: LRU[tuple[str, Predicates, str], tuple[ox.Triple, ...]] = LRU(4096)
-# Keyed by the build id, which is a hash of the published content: a new build can never see an old entry.
+# same in each description of a build, and most descriptions name some of it: kept by predicates and node.
+_vocabulary = PerBuild(_new_vocabulary)
 # Misses (unknown keys) are not kept, so requests for made-up keys cannot push real descriptions out.
-_cache: LRU[tuple[str, str], Description] = LRU(512)  # about 35 kB each in memory
+_descriptions = PerBuild(_new_descriptions)
 
 
 def describe(store: ReadStore, iri: str) -> Description | None:
     """The description of the thing `iri`, or None when the graph says nothing about it."""
-    key = (store.manifest.build_id, iri)
-    description = _cache.get(key)
+    kept = _descriptions(store)
+    description = kept.get(iri)
     if description is None:
         description = _query(store, iri)
         if description is not None:
-            _cache.put(key, description)
+            kept.put(iri, description)
     return description
 
 
@@ -338,7 +347,7 @@ def _triples(store: ReadStore, query: str) -> list[ox.Triple]:
 
 def _query(store: ReadStore, iri: str) -> Description | None:
     first = with_constants(_THING_QUERY, {"thing": iri})
-    walk = _Walk(iri, store.manifest.build_id, f"{store.manifest.namespace}id/")
+    walk = _Walk(iri, _vocabulary(store), f"{store.manifest.namespace}id/")
     if first is None or not walk.take_thing(_triples(store, first)):
         return None
     while (query := walk.query()) is not None:

@@ -10,14 +10,11 @@ from typing import Annotated
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Path, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 
 from api.catalog.releases import history
-from api.http.cache import Rendered
 from api.http.context import load_context
-from api.http.deps import SettingsDep, StoreDep
+from api.http.deps import SettingsDep, StoreDep, rendered
 from api.http.errors import bounded, error_response
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.representation import (
@@ -43,6 +40,7 @@ from api.pages.display import LANGUAGES, Link, pick_language
 from api.pages.doc_view import doc_page
 from api.pages.profiles import profile_panels
 from api.pages.templating import render, words
+from graph.errors import ServiceError
 from graph.releases import Release
 from graph.settings import Settings
 from graph.store import ReadStore, with_constants
@@ -58,7 +56,6 @@ ONTOLOGY_FORMATS = (HTML, TURTLE, JSON_LD, RDF_XML)
 VARY = "Accept, Accept-Language"
 # Descriptions as sent, by build, URL and the headers they are negotiated by (about 10 kB each): a description
 # takes 1-5 ms of queries on a million triples, sending a kept one well under a millisecond.
-_rendered = Rendered(16 * 2**20)
 # Characters that can stand in an IRI path segment unescaped; anything else cannot be one of our keys.
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 
@@ -249,12 +246,13 @@ def _described(
 async def _kept(request: Request, store: ReadStore, settings: Settings, respond: Callable[[], Response]) -> Response:
     """The response of `respond`, kept: a kept one is sent from the event loop, and only the queries of a new one go
     to the thread pool."""
-    cache_key = _rendered.key(store, request, _context_url(request, settings.base_url))
-    kept = _rendered.respond(request, cache_key)
+    responses = rendered(request)
+    cache_key = responses.key(store, request, _context_url(request, settings.base_url))
+    kept = responses.respond(request, cache_key)
     if kept is not None:
         return kept
     response = await run_in_threadpool(respond)
-    return _rendered.keep(request, cache_key, response)
+    return responses.keep(request, cache_key, response)
 
 
 @router.api_route(
@@ -293,7 +291,7 @@ def ontology_version(version: str, request: Request, store: StoreDep, settings: 
     ]
     if f"{store.manifest.namespace}ontology/{version}" not in served:
         known = ", ".join(iri.removeprefix(store.manifest.namespace) for iri in served) or "none"
-        raise HTTPException(404, f"ontology version {version!r} is not served here; this build serves {known}")
+        raise ServiceError(404, f"ontology version {version!r} is not served here; this build serves {known}")
     return _ontology(request, store, settings.base_url, None)
 
 
@@ -396,13 +394,8 @@ def _error(
             successors=[Link(url, url) for url in successors or []],
         )
         return Response(body, status_code=status, media_type=HTML.content_type, headers={"Vary": VARY, **links})
-    if successors:
-        return JSONResponse(
-            {"error": {"status": status, "message": message, "replacedBy": successors}},
-            status_code=status,
-            headers={"Vary": VARY, **links},
-        )
-    return error_response(status, message, {"Vary": VARY})
+    extra = {"replacedBy": successors} if successors else None
+    return error_response(status, message, {"Vary": VARY, **links}, extra=extra)
 
 
 def _wants_html(request: Request, suffix: Format | None) -> bool:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 import pyoxigraph as ox
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -20,8 +20,9 @@ from api.http.limits import read_body
 from api.pages.editor import editor_page, embed_page
 from api.pages.landing import landing_figures
 from api.pages.render import STATIC_DIR, page_response
-from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, QueryTooLongError, ShortLinks
+from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, ShortLinks
 from api.rest.listing import fold, label_index
+from graph.errors import ServiceError
 from graph.published import DUMP_FILES
 from graph.sparql_guard import QueryRefusedError, analyse_query
 
@@ -114,16 +115,16 @@ def _link_request(body: bytes) -> tuple[str, str]:
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
         fields = None
     if not isinstance(fields, dict):
-        raise HTTPException(400, 'send a JSON object: {"query": "SELECT ...", "view": "table"}')
+        raise ServiceError(400, 'send a JSON object: {"query": "SELECT ...", "view": "table"}')
     query, view = fields.get("query"), fields.get("view", "table")
     if not isinstance(query, str) or not query.strip():
-        raise HTTPException(400, 'the JSON object needs a non-empty "query" string')
+        raise ServiceError(400, 'the JSON object needs a non-empty "query" string')
     if view not in VIEWS:
-        raise HTTPException(400, f'"view" must be one of: {", ".join(VIEWS)}')
+        raise ServiceError(400, f'"view" must be one of: {", ".join(VIEWS)}')
     try:
         query.encode()
     except UnicodeEncodeError:
-        raise HTTPException(
+        raise ServiceError(
             400, "the query holds a lone surrogate (\\ud800-\\udfff), which is no character; send it as UTF-8 text"
         ) from None
     return query, view
@@ -135,9 +136,9 @@ def _check_query(query: str, max_nesting: int) -> None:
         analyse_query(query, max_nesting)
         ox.Store().query(query)  # the answer is lazy: nothing is evaluated
     except QueryRefusedError as error:
-        raise HTTPException(400, f"the query is not kept: {error}") from None
+        raise ServiceError(400, f"the query is not kept: {error}") from None
     except SyntaxError as error:
-        raise HTTPException(400, f"the query is not SPARQL: {error}") from None
+        raise ServiceError(400, f"the query is not SPARQL: {error}") from None
 
 
 @router.post("/q")
@@ -160,10 +161,7 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
             f"{wait} s, or share the editor's address, which holds any query",
             headers={"Retry-After": str(wait)},
         )
-    try:
-        link = await run_in_threadpool(ShortLinks(settings.store).save, query, view)
-    except QueryTooLongError as error:
-        return error_response(413, str(error))
+    link = await run_in_threadpool(ShortLinks(settings.store).save, query, view)  # QueryTooLongError: 413
     return JSONResponse(
         {"id": link.id, "path": f"/q/{link.id}"}, status_code=201, headers={"Location": f"/q/{link.id}"}
     )
@@ -173,7 +171,7 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
 def open_short_link(link: str, request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
     kept = ShortLinks(settings.store).load(link) if link.isalnum() and len(link) <= 32 else None
     if kept is None:
-        raise HTTPException(404, f"no short link {link!r}: it may have been mistyped")
+        raise ServiceError(404, f"no short link {link!r}: it may have been mistyped")
     return editor_page(request, store, kept.query, kept.view)
 
 
@@ -197,7 +195,7 @@ def static_file(name: str, request: Request) -> FileResponse:
     media_type = _STATIC_TYPES.get(path.suffix)
     # `name` is one path segment (the route matches no slash), so only files directly in static/ are served.
     if media_type is None or not path.is_file():
-        raise HTTPException(404, f"no static file {name}")
+        raise ServiceError(404, f"no static file {name}")
     headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
     # The bundles are built with a gzipped copy beside them: a third of the bytes for every browser.
     zipped = path.with_name(path.name + ".gz")

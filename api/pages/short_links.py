@@ -12,6 +12,8 @@ from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph.errors import ServiceError
+
 __all__ = ["MAX_LINKS", "MAX_QUERY_BYTES", "VIEWS", "CreationRate", "QueryTooLongError", "ShortLink", "ShortLinks"]
 
 FILE_NAME = "short-links.sqlite3"
@@ -22,8 +24,10 @@ VIEWS = ("table", "map", "timeline", "chart", "graph")
 ID_LENGTH = 10  # base32 characters of the text's SHA-256: 50 bits, so that links cannot be guessed one by one
 
 
-class QueryTooLongError(ValueError):
-    pass
+class QueryTooLongError(ServiceError):
+    """A query longer than a short link holds (413)."""
+
+    status = 413
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,9 @@ class ShortLinks:
         size = len(query.encode())
         if size > MAX_QUERY_BYTES:
             raise QueryTooLongError(
+                None,
                 f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes, and this one has "
-                f"{size}; share the editor's address instead, which holds any query"
+                f"{size}; share the editor's address instead, which holds any query",
             )
         link = ShortLink(link_id(query, view), query, view)
         now = time.time()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,6 +14,7 @@ from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import echo
 from api.rest.lookup import find_thing
 from api.rest.models import AnyThing, ErrorBody, ListItem
+from graph.errors import ServiceError
 from graph.store import ReadStore
 
 __all__ = ["router"]
@@ -53,9 +54,9 @@ async def lookup(
     extra = sorted(set(request.query_params) - set(_IDENTIFIERS))
     repeated = [name for name in _IDENTIFIERS if len(request.query_params.getlist(name)) > 1]
     if repeated:
-        raise HTTPException(400, f"give {repeated[0]} once: a lookup names one thing")
+        raise ServiceError(400, f"give {repeated[0]} once: a lookup names one thing")
     if len(given) != 1 or extra:
-        raise HTTPException(
+        raise ServiceError(
             400,
             f"give exactly one of: {', '.join(_IDENTIFIERS)}"
             + (f" ({echo(', '.join(extra))} is not one)" if extra else ""),
@@ -75,13 +76,13 @@ def _answer(store: ReadStore, index: ReconcileIndex, name: str, value: str) -> R
         successor, retired = index.successor(value)
         if retired:
             if successor is None:
-                raise HTTPException(410, f"{value} was retired and nothing replaced it")
+                raise ServiceError(410, f"{value} was retired and nothing replaced it")
             return RedirectResponse(f"/api/v1/{successor}", status_code=301)
         found = [value] if value in index.entries else []
     else:
         found = index.with_value(name, [value])
     if not found:
-        raise HTTPException(404, f"nothing in the graph has the {name} {echo(value)}")
+        raise ServiceError(404, f"nothing in the graph has the {name} {echo(value)}")
     if len(found) > 1:
         items = [
             ListItem(
@@ -97,7 +98,7 @@ def _answer(store: ReadStore, index: ReconcileIndex, name: str, value: str) -> R
     assert parsed is not None
     thing = find_thing(store, *parsed)
     if thing is None:
-        raise HTTPException(404, f"nothing in the graph has the {name} {echo(value)}")
+        raise ServiceError(404, f"nothing in the graph has the {name} {echo(value)}")
     return Response(
         thing.model_dump_json(), media_type="application/json", headers={"Content-Location": f"/api/v1/{found[0]}"}
     )

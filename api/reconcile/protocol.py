@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 
 from api.http.limits import read_body
 from api.reconcile.extend import MAX_VALUES as MAX_VALUES_PER_CELL
 from api.reconcile.identifiers import TYPES
 from api.reconcile.matching import LANDS, Query
+from graph.errors import ServiceError
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -70,8 +71,8 @@ QUERY_PROPERTY_TYPES = {
 _TYPE_LIST = ", ".join(TYPES)
 
 
-def _bad(message: str) -> HTTPException:
-    return HTTPException(400, message)
+def _bad(message: str) -> ServiceError:
+    return ServiceError(400, message)
 
 
 def echo(value: Any, size: int = 60) -> str:
@@ -86,7 +87,7 @@ async def body_bytes(request: Request) -> bytes:
     """The request body, refused with 413 once it grows past MAX_BODY_BYTES (read no further)."""
     body = await read_body(request, MAX_BODY_BYTES)
     if body is None:
-        raise HTTPException(413, f"the request body is larger than the {MAX_BODY_BYTES} bytes accepted")
+        raise ServiceError(413, f"the request body is larger than the {MAX_BODY_BYTES} bytes accepted")
     return body
 
 
@@ -113,7 +114,7 @@ async def form_fields(request: Request) -> dict[str, str]:
                 raise _bad("a JSON request body must be an object with the fields `queries` or `extend`")
             pairs += [(name, text if isinstance(text, str) else json.dumps(text)) for name, text in document.items()]
         elif kind.startswith("multipart/"):
-            raise HTTPException(415, "send the form as application/x-www-form-urlencoded (or JSON), not multipart")
+            raise ServiceError(415, "send the form as application/x-www-form-urlencoded (or JSON), not multipart")
         else:
             try:
                 text = body.decode("utf-8")

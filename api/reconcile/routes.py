@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +39,7 @@ from api.reconcile.protocol import (
     queries_02,
     queries_10,
 )
+from graph.errors import ServiceError
 from graph.store import ReadStore
 
 __all__ = ["router"]
@@ -69,11 +70,11 @@ async def _manifest(request: Request, settings: SettingsDep, holder: StoreHolder
 def _known_type(request: Request, kind: str | None, known: Mapping[str, str] = TYPES) -> tuple[str, ...]:
     """The one type a route's `type` parameter names (none when absent), each fault a 400."""
     if len(request.query_params.getlist("type")) > 1:
-        raise HTTPException(400, "give `type` once: these routes answer for one type at a time")
+        raise ServiceError(400, "give `type` once: these routes answer for one type at a time")
     if kind is None or kind == "":
         return ()
     if kind not in known:
-        raise HTTPException(400, f"unknown type {echo(kind)}; the types are: {', '.join(known)}")
+        raise ServiceError(400, f"unknown type {echo(kind)}; the types are: {', '.join(known)}")
     return (kind,)
 
 
@@ -104,7 +105,7 @@ async def reconcile(request: Request, settings: SettingsDep, holder: StoreHolder
     if "extend" in fields:
         return await _extend(holder, fields["extend"], draft=False)
     if request.method == "POST":
-        raise HTTPException(400, "a POST carries `queries` (reconciliation) or `extend` (data extension)")
+        raise ServiceError(400, "a POST carries `queries` (reconciliation) or `extend` (data extension)")
     return await _manifest(request, settings, holder, "0.2")
 
 
@@ -113,7 +114,7 @@ async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Respo
     parsed = extend_request(document)
     unknown = [pid for pid, _ in parsed.properties if not known_property(pid)]
     if unknown:
-        raise HTTPException(
+        raise ServiceError(
             400,
             f"unknown property {echo(unknown[0])}; GET /reconcile/extend/propose?type=... lists a type's properties",
         )
@@ -200,7 +201,7 @@ async def propose(
     """The properties data extension offers for a type, then the sources of each."""
     types = _known_type(request, kind, KINDS)
     if not types:
-        raise HTTPException(400, f"`type` is required: one of {', '.join(KINDS)}")
+        raise ServiceError(400, f"`type` is required: one of {', '.join(KINDS)}")
     return JSONResponse(proposals(types[0], limit))
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
 from api.http.security import policy
+from graph.errors import ServiceError
 
 __all__ = ["router"]
 
@@ -35,5 +36,5 @@ def swagger_ui() -> HTMLResponse:
 @router.api_route("/docs/assets/{name}", methods=["GET", "HEAD"])
 def asset(name: str) -> FileResponse:
     if name not in _SERVED:
-        raise HTTPException(404, f"no asset {name!r}")
+        raise ServiceError(404, f"no asset {name!r}")
     return FileResponse(_ASSETS / name, headers={"Cache-Control": "public, max-age=86400"})

@@ -24,6 +24,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import pyoxigraph as ox
 from pydantic import BaseModel
 
+from api.http.cache import PerBuild
 from api.http.lru import LRU
 from api.rest.models import THING_MODELS, AgentRef, Event, Membership, Post, Ref, Signature, SourceRef, Thing
 from graph.prefixes import VOCABULARIES, sparql_prologue
@@ -395,10 +396,10 @@ def _names(
         for iri, facets in known.items()
     }
     labelled -= {f"<{iri}>" for iri in known}
-    build, things = store.manifest.build_id, f"<{store.manifest.namespace}id/"
+    things, known_names = f"<{store.manifest.namespace}id/", _vocabulary(store)
     vocabulary = {term for term in labelled if not term.startswith(things)}
     for term in vocabulary:
-        if (kept := _vocabulary.get((build, term))) is not None:
+        if (kept := known_names.get(term)) is not None:
             names[term[1:-1]] = kept
             labelled.remove(term)
     # The terms are the store's own, written by the engine (`<...>`): they cannot change the query's shape.
@@ -418,13 +419,18 @@ def _names(
         elif isinstance(label, ox.Literal) and label not in entry.labels:
             entry.labels.append(label)
     for term in vocabulary & labelled:
-        _vocabulary.put((build, term), names.setdefault(term[1:-1], _Name()))
+        known_names.put(term, names.setdefault(term[1:-1], _Name()))
     return names
 
 
+def _new_vocabulary(_: ReadStore) -> LRU[str, _Name]:
+    return LRU(4096)
+
+
 # The labels of the vocabulary (themes, roles, statuses, kinds: every node that is no thing of the graph) are the
-# same in each answer of a build, and most answers name some of it: kept by build and term.
-_vocabulary: LRU[tuple[str, str], _Name] = LRU(4096)
+# same in each answer of a build, and most answers name some of it: kept by term, per build with the store each app
+# opens (PerBuild), so that apps share none.
+_vocabulary = PerBuild(_new_vocabulary)
 
 
 def key_of(iri: str) -> str:

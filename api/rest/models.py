@@ -105,8 +105,13 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """Every error: the HTTP status and a message saying what was wrong."""
+    """Every error: the HTTP status and a message saying what was wrong, in `error` and as RFC 9457 problem
+    details (`type`, `title`, `status`, `detail`; sent as application/problem+json when Accept asks for it)."""
 
+    type: str = Field("about:blank", description="RFC 9457: about:blank, the status says what kind of error")
+    title: str = Field(description="RFC 9457: the status's reason phrase")
+    status: int = Field(description="RFC 9457: the HTTP status")
+    detail: str = Field(description="RFC 9457: what was wrong, and what to do instead; the same as error.message")
     error: ErrorDetail
 
 

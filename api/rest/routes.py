@@ -6,17 +6,18 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.http.cache import Rendered, unchanged
-from api.http.deps import StoreDep
+from api.http.cache import unchanged
+from api.http.deps import StoreDep, rendered
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag
 from api.rest.listing import FILTERS, Filters, fold, label_index, list_things
 from api.rest.lookup import CLASSES, find_thing, jsonld_context
 from api.rest.models import THING_MODELS, AnyThing, ErrorBody, ListItem, Page
+from graph.errors import ServiceError
 from graph.records import KEY_PATTERN
 from graph.store import ReadStore
 
@@ -33,7 +34,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _ITEM_TYPES = ("application/json", "application/ld+json")
 # Items as sent, by build, URL and Accept (a few kB each): a lookup takes 0.3-4 ms of queries on a million
 # triples, sending a kept answer well under a millisecond.
-_rendered = Rendered(16 * 2**20)
 
 
 def _key(what: str) -> Any:
@@ -98,7 +98,7 @@ def search(
     Exact labels come first, then labels with a word starting with the text, then the rest."""
     folded = _searchable(q)
     if kind is not None and kind not in THING_MODELS:
-        raise HTTPException(404, f"no type {kind!r}; the types are: {_TYPES}")
+        raise ServiceError(404, f"no type {kind!r}; the types are: {_TYPES}")
     hits = label_index(store).search(folded, kind)
     items = [ListItem(id=e.iri, key=e.key, type=e.kind, label=e.label) for e in hits[offset : offset + limit]]
     return _page(request, items, len(hits), limit, offset)
@@ -131,7 +131,7 @@ def list_type(
     _known_type(type)
     wrong = sorted(set(request.query_params) - {"limit", "offset", *FILTERS[type]})
     if wrong:
-        raise HTTPException(
+        raise ServiceError(
             400, f"{', '.join(wrong)} cannot filter {type}; the filters of {type} are: {', '.join(FILTERS[type])}"
         )
     if q is not None:
@@ -161,11 +161,12 @@ async def get_thing(request: Request, store: StoreDep, type: str, key: str) -> R
     """One thing with its relations as {id, key, label} objects. With `Accept: application/ld+json` the same
     JSON comes with an `@context` that maps its keys to the ontology's terms, so it reads as RDF."""
     # A kept answer is sent from the event loop; only the queries of a new one go to the thread pool.
-    cache_key = _rendered.key(store, request)
-    kept = _rendered.respond(request, cache_key)
+    responses = rendered(request)
+    cache_key = responses.key(store, request)
+    kept = responses.respond(request, cache_key)
     if kept is not None:
         return kept
-    return _rendered.keep(request, cache_key, await run_in_threadpool(_thing, request, store, type, key))
+    return responses.keep(request, cache_key, await run_in_threadpool(_thing, request, store, type, key))
 
 
 def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
@@ -173,7 +174,7 @@ def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
     media_type = negotiate(request.headers.get("accept"), _ITEM_TYPES)
     thing = find_thing(store, type, key) if re.fullmatch(KEY_PATTERN, key) else None
     if thing is None:
-        raise HTTPException(404, f"no {type} with key {key!r}")
+        raise ServiceError(404, f"no {type} with key {key!r}")
     etag = build_tag(store.manifest, request.url.path, media_type)
     if unchanged(request, etag, None):
         return Response(status_code=304, headers={"Vary": "Accept", "ETag": etag})
@@ -188,13 +189,13 @@ def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
 def _searchable(text: str) -> str:
     folded = fold(text)
     if not folded:
-        raise HTTPException(422, "q must contain at least one letter or digit")
+        raise ServiceError(422, "q must contain at least one letter or digit")
     return folded
 
 
 def _known_type(kind: str) -> None:
     if kind not in THING_MODELS:
-        raise HTTPException(404, f"no type {kind!r}; the types are: {_TYPES}")
+        raise ServiceError(404, f"no type {kind!r}; the types are: {_TYPES}")
 
 
 def _page(request: Request, items: list[ListItem], total: int, limit: int, offset: int) -> Response:

@@ -27,6 +27,7 @@ import pyoxigraph as ox
 
 from api.sparql.request import MEDIA_TYPES
 from api.sparql.worker import ANSWER, FORMATS, JOB, Status, answer
+from graph.errors import ServiceError
 
 __all__ = ["Answer", "Job", "QueryFailedError", "QueryPool", "busy_error", "timed_out", "waited_too_long"]
 
@@ -77,7 +78,7 @@ class Answer:
     seconds: float  # time spent evaluating, charged to the client
 
 
-class QueryFailedError(Exception):
+class QueryFailedError(ServiceError):
     """The query got no result; `status` and `headers` for the response, the message says why."""
 
     def __init__(
@@ -90,12 +91,12 @@ class QueryFailedError(Exception):
         not_acceptable: str | None = None,
         event: str | None = None,
     ) -> None:
-        self.status = status
+        super().__init__(
+            status, message, headers={"Retry-After": str(retry_after)} if retry_after is not None else None
+        )
         self.event = event  # what /metrics counts it as: query_timeout, overload, worker_crash ...
-        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self.seconds = seconds
         self.not_acceptable = not_acceptable  # "results" or "graph": which kind of result had no acceptable format
-        super().__init__(message)
 
 
 def busy_error(running: int, waiting: int) -> QueryFailedError:

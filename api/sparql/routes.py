@@ -17,11 +17,12 @@ from starlette.types import Receive, Scope, Send
 
 from api.http.errors import error_response
 from api.http.negotiation import NotAcceptableError, negotiate
-from api.http.observability import record
+from api.http.observability import Metrics
 from api.http.state import StoreHolder
 from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
 from api.sparql.answer_stream import StreamedAnswer
+from api.sparql.answers import cost
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
     BODY_METHODS,
@@ -55,8 +56,9 @@ LONG_QUERY = 4096
 class SparqlEndpoint:
     """What /sparql keeps between requests: the worker pool, the clients' time shares, the graphs of the build."""
 
-    def __init__(self, settings: Settings, holder: StoreHolder) -> None:
+    def __init__(self, settings: Settings, holder: StoreHolder, answers: AnswerCache, metrics: Metrics) -> None:
         self.settings = settings
+        self.record = metrics.record  # the events of this app's /metrics
         self.holder = holder
         namespaces = prefixes(settings.namespace)
         # The same limits in front of a remote server as in front of the worker processes.
@@ -80,7 +82,7 @@ class SparqlEndpoint:
             )
         )
         self.budget = ClientBudget(settings.client_query_seconds)
-        self.answers = AnswerCache(settings.result_cache_mb * 2**20)
+        self.answers = answers
         self._graphs: tuple[str, frozenset[str]] | None = None
         self._running: dict[Job, asyncio.Future[Answer]] = {}
         self._in_flight: dict[str, int] = {}  # client → its queries running or waiting for a worker
@@ -115,7 +117,7 @@ class SparqlEndpoint:
                 check_dataset(graphs, named, await self.graphs(store))
             results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
         except QueryRefusedError as refusal:
-            record("query_refused")
+            self.record("query_refused")
             return error_response(refusal.status, str(refusal))
         job = Job(
             store.build,
@@ -129,9 +131,9 @@ class SparqlEndpoint:
             settings.max_rows,
             settings.max_answer_bytes,
         )
-        answer = self.answers.get(job) if analysis.deterministic else None
+        answer = self.answers.get(store.build, job) if analysis.deterministic else None
         if answer is not None:
-            record("answer_cache_hit")
+            self.record("answer_cache_hit")
         else:
             engine = store.engine if analysis.lookup else None
             outcome = await self.evaluate(request, job, engine, shared=analysis.deterministic)
@@ -139,7 +141,7 @@ class SparqlEndpoint:
                 return outcome
             answer = outcome
             if analysis.deterministic:
-                self.answers.put(job, answer)
+                self.answers.put(store.build, job, answer, cost(job, answer))
         headers = {"Vary": "Accept"}
         if answer.truncated:
             headers[TRUNCATED] = "true"
@@ -157,13 +159,13 @@ class SparqlEndpoint:
         if over is not None:
             return over
         if engine is not None:
-            record("query_in_process")
+            self.record("query_in_process")
             return self._here(client, engine, job)
         if shared and job in self._running:  # joins an evaluation under way: holds no worker of its own
             return await self._charged(client, self.run_once(job))
         limit = self.settings.client_concurrent_queries
         if self._in_flight.get(client, 0) >= limit:
-            record("client_share_exceeded")
+            self.record("client_share_exceeded")
             return error_response(
                 429,
                 f"this client already has {limit} queries running or waiting for a worker, "
@@ -201,7 +203,7 @@ class SparqlEndpoint:
         wait = self.budget.retry_after(client)
         if wait is None:
             return None
-        record("client_share_exceeded")
+        self.record("client_share_exceeded")
         return error_response(
             429,
             "this client has used its share of query time "
@@ -235,7 +237,7 @@ class SparqlEndpoint:
 
     def _failed(self, failure: QueryFailedError) -> Response:
         if failure.event is not None:
-            record(failure.event)
+            self.record(failure.event)
         if failure.not_acceptable:
             offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
             raise NotAcceptableError(list(offered)) from None
@@ -253,7 +255,7 @@ class SparqlEndpoint:
             running = self._running[job] = asyncio.ensure_future(self.run(job))
             running.add_done_callback(lambda done: self._finished(job, done))
         else:
-            record("query_shared")
+            self.record("query_shared")
         return await asyncio.shield(running)
 
     def _finished(self, job: Job, done: asyncio.Future[Answer]) -> None:
@@ -307,7 +309,7 @@ def _guarded(query: str, max_nesting: int, endpoint: str) -> tuple[Analysis | Qu
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    endpoint = SparqlEndpoint(app.state.settings, app.state.store)
+    endpoint = SparqlEndpoint(app.state.settings, app.state.store, app.state.answers, app.state.metrics)
     await endpoint.pool.start()
     app.state.sparql = endpoint
     try:

@@ -50,6 +50,8 @@ class DeadlineError(StoreUnavailableError):
 class BadAnswerError(StoreUnavailableError):
     """The server answered, but not with a complete answer of the kind asked for (the service answers 502)."""
 
+    status = 502
+
 
 class QueryRefusedByServerError(StoreUnavailableError):
     """The server is there, but answered a query with an error of its own (HTTP 500): Virtuoso refuses a query
