@@ -6,6 +6,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -141,7 +142,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI description, with one operationId per operation: a route answering several methods (GET and
     HEAD, or GET and POST) would otherwise give each the same id, which client generators reject."""
     if app.openapi_schema is None:
-        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        with warnings.catch_warnings():
+            # FastAPI warns of the shared ids it is about to write; the loop below makes each one unique.
+            warnings.filterwarnings("ignore", message="Duplicate Operation ID", category=UserWarning)
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
         for path in schema.get("paths", {}).values():
             for method, operation in path.items():
                 if method != "get" and "operationId" in operation:
