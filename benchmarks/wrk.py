@@ -3,6 +3,7 @@
     python benchmarks/wrk.py --store /tmp/bench-1m            # a published store (see `smartcity-kg build`)
     python benchmarks/wrk.py --alliances 2000                 # or generate and build one (about 1M triples)
     python benchmarks/wrk.py --store /tmp/bench-1m --granian  # also our app under granian (pip install granian)
+    python benchmarks/wrk.py --store /tmp/bench-1m --baseline /tmp/before  # also our app from another source tree
 
 Both servers run at once on the same store; each cell (a class of query, a number of connections) is measured on
 one and then on the other, back to back, the order alternating from cell to cell, so the noise of a shared machine
@@ -174,8 +175,12 @@ def memory(server: Server) -> tuple[float, float, int]:
     return rss / 2**20, pss / 2**20, len(family)
 
 
-def start_servers(store: Path, port: int, processes: int | None, *, granian: bool) -> list[Server]:
-    """Ours (uvicorn, as `smartcity-kg serve` runs it), optionally our app under granian, and bare Oxigraph."""
+def start_servers(
+    store: Path, port: int, processes: int | None, *, granian: bool, baseline: Path | None = None
+) -> list[Server]:
+    """Ours (uvicorn, as `smartcity-kg serve` runs it), optionally our app under granian and our app from the
+    source tree `baseline` (an earlier version, "before": a change measured in the same run as what it changes),
+    and bare Oxigraph."""
     # Every wrk connection comes from one address: the per-client share of query time, its concurrency and the
     # queue bound would measure the limits rather than the speed, so they are raised for the run.
     env = {
@@ -190,6 +195,11 @@ def start_servers(store: Path, port: int, processes: int | None, *, granian: boo
     servers = [start("ours", [*kg, "--port", str(port)], port, health="/health", sparql_path="/sparql", env=env)]
     count = processes or len(os.sched_getaffinity(0))
     servers[0].started_in += wait_ready(servers[0], count)  # start-up: until every process answers
+    if baseline is not None:
+        command = [*kg, "--port", str(port + 3)]
+        before = {**env, "PYTHONPATH": str(baseline.resolve())}  # its modules before this tree's
+        servers.insert(0, start("before", command, port + 3, health="/health", sparql_path="/sparql", env=before))
+        servers[0].started_in += wait_ready(servers[0], count)
     if granian:
         # The same app and settings as `serve` hands its processes (api.app.serve_app), served by granian.
         settings = Settings(
@@ -309,9 +319,12 @@ def main() -> None:
     parser.add_argument("--connections", nargs="+", type=int, default=[8, 32])
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each cell, per server")
     parser.add_argument("--classes", nargs="+", choices=CLASSES, default=list(CLASSES))
-    parser.add_argument("--port", type=int, default=18810, help="ours on this port, oxigraph on the next, granian +2")
+    parser.add_argument("--port", type=int, default=18810, help="ours here, oxigraph +1, granian +2, baseline +3")
     parser.add_argument("--processes", type=int, help="SMARTCITY_KG_SERVER_PROCESSES (default: one per core)")
     parser.add_argument("--granian", action="store_true", help="also our app under granian (pip install granian)")
+    parser.add_argument(
+        "--baseline", type=Path, help="also our app from this source tree (e.g. `git archive` of an earlier commit)"
+    )
     parser.add_argument(
         "--cq-limit",
         type=float,
@@ -333,7 +346,7 @@ def main() -> None:
         log("drawing the workload")
         workload = draw_workload(store, args.cq_limit)
         load_before = os.getloadavg()
-        servers = start_servers(store, args.port, args.processes, granian=args.granian)
+        servers = start_servers(store, args.port, args.processes, granian=args.granian, baseline=args.baseline)
         rows: list[Row] = []
         try:
             warm = work / "warm-up.lua"
