@@ -94,10 +94,17 @@ class Cell:
     errors: int
     p50_ms: float
     p99_ms: float
+    cpu_seconds: float = 0.0  # processor time the server (all its processes) spent during the cell
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_per_request_ms(self) -> float:
+        """What a request costs the server in processor time: unlike the rate, it hardly depends on how much of
+        the shared machine's time the server got."""
+        return 1000 * self.cpu_seconds / self.requests if self.requests else 0.0
 
 
 def run_wrk(port: int, script: Path, connections: int, seconds: float) -> Cell:
@@ -129,6 +136,29 @@ def run_wrk(port: int, script: Path, connections: int, seconds: float) -> Cell:
         found["p50_us"] / 1000,
         found["p99_us"] / 1000,
     )
+
+
+def cpu_seconds(server: Server) -> float:
+    """Processor time (user and system) used so far by a server and every process it started that still runs."""
+    parent = psutil.Process(server.process.pid)
+    total = 0.0
+    for process in (parent, *parent.children(recursive=True)):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def measure(server: Server, script: Path, connections: int, seconds: float) -> Cell:
+    """wrk against `server`, with the processor time the server spent meanwhile (until it answered what wrk left
+    in flight)."""
+    began = cpu_seconds(server)
+    cell = run_wrk(server.port, script, connections, seconds)
+    wait_idle(server)
+    cell.cpu_seconds = cpu_seconds(server) - began
+    return cell
 
 
 def _metric(server: Server, name: str) -> int | None:
@@ -164,15 +194,23 @@ def wait_ready(server: Server, processes: int, timeout: float = 120) -> float:
     return time.monotonic() - began
 
 
-def memory(server: Server) -> tuple[float, float, int]:
-    """(RSS, PSS) in MB of a server and every process it started, and how many processes that is."""
+def memory(server: Server) -> tuple[float, float, int, str]:
+    """(RSS, PSS) in MB of a server and every process it started, how many processes that is, and the PSS of
+    each kind of process (the query workers apart from the rest)."""
     parent = psutil.Process(server.process.pid)
     family = [parent, *parent.children(recursive=True)]
     rss = pss = 0
+    kinds: dict[str, list[float]] = {}
     for process in family:
         info = process.memory_full_info()
         rss, pss = rss + info.rss, pss + info.pss
-    return rss / 2**20, pss / 2**20, len(family)
+        kind = "query workers" if any(part.endswith("worker.py") for part in process.cmdline()) else "the others"
+        kinds.setdefault(kind, []).append(info.pss / 2**20)
+    parts = ", ".join(
+        f"{kind} {sum(sizes):,.0f} ({' + '.join(f'{size:,.0f}' for size in sizes)})"
+        for kind, sizes in sorted(kinds.items())
+    )
+    return rss / 2**20, pss / 2**20, len(family), parts
 
 
 def start_servers(
@@ -265,7 +303,7 @@ def report(
     rows: list[Row],
     *,
     load_before: tuple[float, float, float],
-    servers: list[tuple[Server, tuple[float, float, int]]],
+    servers: list[tuple[Server, tuple[float, float, int, str]]],
 ) -> None:
     print(
         f"# /sparql under wrk, {time.strftime('%Y-%m-%d %H:%M %Z')}, {platform.node()}, "
@@ -294,6 +332,16 @@ def report(
         errors = " / ".join(str(cells[n].errors) for n in names)
         print(f"| {name} | {texts} | {connections} | " + " | ".join(figures + ratios) + f" | {errors} |")
     print()
+    print("Processor time per answered request, all the server's processes (ms):\n")
+    print("| queries | texts | conn. | " + " | ".join(names) + " |")
+    print("|---|---|---:|" + "---:|" * len(names))
+    for name, texts, connections, cells in rows:
+        print(
+            f"| {name} | {texts} | {connections} | "
+            + " | ".join(f"{cells[n].cpu_per_request_ms:.3f}" for n in names)
+            + " |"
+        )
+    print()
     print(
         "- start-up (ours: until every server process answers; the others: a healthy endpoint): "
         + ", ".join(f"{s.name} {s.started_in:.2f} s" for s, _ in servers)
@@ -302,7 +350,8 @@ def report(
         "- memory after the run: "
         + "; ".join(
             f"{s.name} {rss:,.0f} MB RSS, {pss:,.0f} MB PSS in {count} process{'es' if count > 1 else ''}"
-            for s, (rss, pss, count) in servers
+            + (f" ({parts})" if count > 1 else "")
+            for s, (rss, pss, count, parts) in servers
         )
     )
     if workload.too_slow:
@@ -368,8 +417,7 @@ def main() -> None:
                         turn = len(rows) % len(servers)
                         for server in servers[turn:] + servers[:turn]:
                             log(f"{name}, {texts}, {connections} connections: {server.name}")
-                            cells[server.name] = run_wrk(server.port, scripts[server.name], connections, args.seconds)
-                            wait_idle(server)
+                            cells[server.name] = measure(server, scripts[server.name], connections, args.seconds)
                         rows.append((name, texts, connections, cells))
             measured = [(server, memory(server)) for server in servers]
         finally:

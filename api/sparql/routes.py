@@ -1,5 +1,5 @@
 """`/sparql`: the SPARQL 1.1 Protocol endpoint, read-only; queries are evaluated in killable worker processes,
-except lookups of one thing's triples, whose cost is bounded (see `api.sparql_guard._is_lookup`)."""
+except lookups of one thing's triples, whose cost is bounded (see `graph.sparql_guard._is_lookup`)."""
 
 from __future__ import annotations
 
