@@ -57,9 +57,10 @@ LONG_QUERY = 4096
 
 @dataclass(frozen=True)
 class Checked:
-    """A query the endpoint will answer: the guard's analysis, the endpoint's URL it was read against, the formats
-    of its answer (for a SELECT/ASK result, for a CONSTRUCT/DESCRIBE one)."""
+    """A query the endpoint will answer: its text, the guard's analysis, the endpoint's URL it was read against,
+    the formats of its answer (for a SELECT/ASK result, for a CONSTRUCT/DESCRIBE one)."""
 
+    query: str
     analysis: Analysis
     endpoint: str
     results: str | None
@@ -131,7 +132,7 @@ class SparqlEndpoint:
             asked, store = await self.parse(request)
             if asked.query is None:
                 return await self.describe(request, store, asked.formats)
-            checked = await self.check(request, asked, store)
+            checked = await self.check(request, asked.query, asked, store)
             plan = self.plan(store, asked, checked)
             answer = plan.cached if plan.cached is not None else await self.run(_client(request), plan)
         except QueryRefusedError as refusal:
@@ -151,31 +152,29 @@ class SparqlEndpoint:
             )
         return asked, store
 
-    async def check(self, request: Request, asked: SparqlRequest, store: ReadStore) -> Checked:
-        """The guard's analysis of the query (its time charged to the client), the dataset it names, the formats
-        it is answered in; QueryRefusedError, NotAcceptableError or a 429 for what may not be answered."""
-        assert asked.query is not None
+    async def check(self, request: Request, query: str, asked: SparqlRequest, store: ReadStore) -> Checked:
+        """The guard's analysis of `query` (its time charged to the client), the dataset it names, the formats it
+        is answered in; QueryRefusedError, NotAcceptableError or a 429 for what may not be answered."""
         endpoint = self.endpoint_url(request)
-        analysis = await self.analysed(_client(request), asked.query, endpoint)
+        analysis = await self.analysed(_client(request), query, endpoint)
         if self.holder.remote is not None:  # the server would run its own extensions: standard queries only
-            await run_in_threadpool(check_standard, asked.query, endpoint)
+            await run_in_threadpool(check_standard, query, endpoint)
         graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
         named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
         if graphs or named:
             check_dataset(graphs, named, await self.graphs(store))
         results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
-        return Checked(analysis, endpoint, results, graph)
+        return Checked(query, analysis, endpoint, results, graph)
 
     def plan(self, store: ReadStore, asked: SparqlRequest, checked: Checked) -> Plan:
         """The job to evaluate, and how: an answer already kept for a repeated text, a lookup in this process, or
         a worker (the remote server) shared by the requests that ask for the same deterministic job at once."""
-        assert asked.query is not None
         analysis, settings = checked.analysis, self.settings
         # A build is named by its folder on the embedded store, by its id on a remote server.
         build = str(store.path) if isinstance(store, EmbeddedStore) else store.manifest.build_id
         job = Job(
             build,
-            asked.query,
+            checked.query,
             checked.endpoint,
             asked.default_graphs,
             asked.named_graphs,
