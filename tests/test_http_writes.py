@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from starlette.types import Message
 
@@ -14,6 +16,14 @@ from api.sparql.answer_stream import CHUNK, StreamedAnswer
 from tests.conftest import Server
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n"
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` in a thread of its own: in a whole test run, Playwright's synchronous API (the browser tests)
+    leaves an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 class _Socket(asyncio.Transport):
@@ -51,7 +61,7 @@ def test_head_and_body_written_in_one_turn_go_out_in_one_write() -> None:
         await asyncio.sleep(0)
         return sock.writes
 
-    assert asyncio.run(scenario()) == [HEAD + b"body"]
+    assert _run(scenario()) == [HEAD + b"body"]
 
 
 def test_a_large_write_is_passed_on_at_once_for_flow_control() -> None:
@@ -68,7 +78,7 @@ def test_a_large_write_is_passed_on_at_once_for_flow_control() -> None:
         await asyncio.sleep(0)
         assert len(sock.writes) == 2
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_nothing_is_written_once_the_connection_is_aborted() -> None:
@@ -80,7 +90,7 @@ def test_nothing_is_written_once_the_connection_is_aborted() -> None:
         await asyncio.sleep(0)
         return sock.writes
 
-    assert asyncio.run(scenario()) == []
+    assert _run(scenario()) == []
 
 
 def _messages(payload: bytes, method: str = "GET") -> list[Message]:
@@ -93,7 +103,7 @@ def _messages(payload: bytes, method: str = "GET") -> list[Message]:
         return {"type": "http.disconnect"}
 
     answer = StreamedAnswer(payload, "application/sparql-results+json")
-    asyncio.run(answer({"type": "http", "method": method, "headers": []}, receive, send))
+    _run(answer({"type": "http", "method": method, "headers": []}, receive, send))
     return sent
 
 
