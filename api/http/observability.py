@@ -359,7 +359,7 @@ def install_observability(app: FastAPI) -> Metrics:
     return metrics
 
 
-class LineBatches(logging.StreamHandler):  # type: ignore[type-arg]
+class LineBatches(logging.StreamHandler[TextIO]):
     """Log lines written to a stream in batches of whole lines: one write for many requests, not one each.
 
     A batch goes out when the next line would take it past `PIPE_BUF` bytes (a write that size to a pipe is never
