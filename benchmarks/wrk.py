@@ -3,6 +3,7 @@
     python benchmarks/wrk.py --store /tmp/bench-1m            # a published store (see `smartcity-kg build`)
     python benchmarks/wrk.py --alliances 2000                 # or generate and build one (about 1M triples)
     python benchmarks/wrk.py --store /tmp/bench-1m --granian  # also our app under granian (pip install granian)
+    python benchmarks/wrk.py --store /tmp/bench-1m --baseline /tmp/before  # also our app from another source tree
 
 Both servers run at once on the same store; each cell (a class of query, a number of connections) is measured on
 one and then on the other, back to back, the order alternating from cell to cell, so the noise of a shared machine
@@ -93,10 +94,17 @@ class Cell:
     errors: int
     p50_ms: float
     p99_ms: float
+    cpu_seconds: float = 0.0  # processor time the server (all its processes) spent during the cell
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_per_request_ms(self) -> float:
+        """What a request costs the server in processor time: unlike the rate, it hardly depends on how much of
+        the shared machine's time the server got."""
+        return 1000 * self.cpu_seconds / self.requests if self.requests else 0.0
 
 
 def run_wrk(port: int, script: Path, connections: int, seconds: float) -> Cell:
@@ -128,6 +136,29 @@ def run_wrk(port: int, script: Path, connections: int, seconds: float) -> Cell:
         found["p50_us"] / 1000,
         found["p99_us"] / 1000,
     )
+
+
+def cpu_seconds(server: Server) -> float:
+    """Processor time (user and system) used so far by a server and every process it started that still runs."""
+    parent = psutil.Process(server.process.pid)
+    total = 0.0
+    for process in (parent, *parent.children(recursive=True)):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def measure(server: Server, script: Path, connections: int, seconds: float) -> Cell:
+    """wrk against `server`, with the processor time the server spent meanwhile (until it answered what wrk left
+    in flight)."""
+    began = cpu_seconds(server)
+    cell = run_wrk(server.port, script, connections, seconds)
+    wait_idle(server)
+    cell.cpu_seconds = cpu_seconds(server) - began
+    return cell
 
 
 def _metric(server: Server, name: str) -> int | None:
@@ -163,19 +194,31 @@ def wait_ready(server: Server, processes: int, timeout: float = 120) -> float:
     return time.monotonic() - began
 
 
-def memory(server: Server) -> tuple[float, float, int]:
-    """(RSS, PSS) in MB of a server and every process it started, and how many processes that is."""
+def memory(server: Server) -> tuple[float, float, int, str]:
+    """(RSS, PSS) in MB of a server and every process it started, how many processes that is, and the PSS of
+    each kind of process (the query workers apart from the rest)."""
     parent = psutil.Process(server.process.pid)
     family = [parent, *parent.children(recursive=True)]
     rss = pss = 0
+    kinds: dict[str, list[float]] = {}
     for process in family:
         info = process.memory_full_info()
         rss, pss = rss + info.rss, pss + info.pss
-    return rss / 2**20, pss / 2**20, len(family)
+        kind = "query workers" if any(part.endswith("worker.py") for part in process.cmdline()) else "the others"
+        kinds.setdefault(kind, []).append(info.pss / 2**20)
+    parts = ", ".join(
+        f"{kind} {sum(sizes):,.0f} ({' + '.join(f'{size:,.0f}' for size in sizes)})"
+        for kind, sizes in sorted(kinds.items())
+    )
+    return rss / 2**20, pss / 2**20, len(family), parts
 
 
-def start_servers(store: Path, port: int, processes: int | None, *, granian: bool) -> list[Server]:
-    """Ours (uvicorn, as `smartcity-kg serve` runs it), optionally our app under granian, and bare Oxigraph."""
+def start_servers(
+    store: Path, port: int, processes: int | None, *, granian: bool, baseline: Path | None = None
+) -> list[Server]:
+    """Ours (uvicorn, as `smartcity-kg serve` runs it), optionally our app under granian and our app from the
+    source tree `baseline` (an earlier version, "before": a change measured in the same run as what it changes),
+    and bare Oxigraph."""
     # Every wrk connection comes from one address: the per-client share of query time, its concurrency and the
     # queue bound would measure the limits rather than the speed, so they are raised for the run.
     env = {
@@ -190,6 +233,11 @@ def start_servers(store: Path, port: int, processes: int | None, *, granian: boo
     servers = [start("ours", [*kg, "--port", str(port)], port, health="/health", sparql_path="/sparql", env=env)]
     count = processes or len(os.sched_getaffinity(0))
     servers[0].started_in += wait_ready(servers[0], count)  # start-up: until every process answers
+    if baseline is not None:
+        command = [*kg, "--port", str(port + 3)]
+        before = {**env, "PYTHONPATH": str(baseline.resolve())}  # its modules before this tree's
+        servers.insert(0, start("before", command, port + 3, health="/health", sparql_path="/sparql", env=before))
+        servers[0].started_in += wait_ready(servers[0], count)
     if granian:
         # The same app and settings as `serve` hands its processes (api.app.serve_app), served by granian.
         settings = Settings(
@@ -255,7 +303,7 @@ def report(
     rows: list[Row],
     *,
     load_before: tuple[float, float, float],
-    servers: list[tuple[Server, tuple[float, float, int]]],
+    servers: list[tuple[Server, tuple[float, float, int, str]]],
 ) -> None:
     print(
         f"# /sparql under wrk, {time.strftime('%Y-%m-%d %H:%M %Z')}, {platform.node()}, "
@@ -284,6 +332,16 @@ def report(
         errors = " / ".join(str(cells[n].errors) for n in names)
         print(f"| {name} | {texts} | {connections} | " + " | ".join(figures + ratios) + f" | {errors} |")
     print()
+    print("Processor time per answered request, all the server's processes (ms):\n")
+    print("| queries | texts | conn. | " + " | ".join(names) + " |")
+    print("|---|---|---:|" + "---:|" * len(names))
+    for name, texts, connections, cells in rows:
+        print(
+            f"| {name} | {texts} | {connections} | "
+            + " | ".join(f"{cells[n].cpu_per_request_ms:.3f}" for n in names)
+            + " |"
+        )
+    print()
     print(
         "- start-up (ours: until every server process answers; the others: a healthy endpoint): "
         + ", ".join(f"{s.name} {s.started_in:.2f} s" for s, _ in servers)
@@ -292,7 +350,8 @@ def report(
         "- memory after the run: "
         + "; ".join(
             f"{s.name} {rss:,.0f} MB RSS, {pss:,.0f} MB PSS in {count} process{'es' if count > 1 else ''}"
-            for s, (rss, pss, count) in servers
+            + (f" ({parts})" if count > 1 else "")
+            for s, (rss, pss, count, parts) in servers
         )
     )
     if workload.too_slow:
@@ -309,9 +368,12 @@ def main() -> None:
     parser.add_argument("--connections", nargs="+", type=int, default=[8, 32])
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each cell, per server")
     parser.add_argument("--classes", nargs="+", choices=CLASSES, default=list(CLASSES))
-    parser.add_argument("--port", type=int, default=18810, help="ours on this port, oxigraph on the next, granian +2")
+    parser.add_argument("--port", type=int, default=18810, help="ours here, oxigraph +1, granian +2, baseline +3")
     parser.add_argument("--processes", type=int, help="SMARTCITY_KG_SERVER_PROCESSES (default: one per core)")
     parser.add_argument("--granian", action="store_true", help="also our app under granian (pip install granian)")
+    parser.add_argument(
+        "--baseline", type=Path, help="also our app from this source tree (e.g. `git archive` of an earlier commit)"
+    )
     parser.add_argument(
         "--cq-limit",
         type=float,
@@ -333,7 +395,7 @@ def main() -> None:
         log("drawing the workload")
         workload = draw_workload(store, args.cq_limit)
         load_before = os.getloadavg()
-        servers = start_servers(store, args.port, args.processes, granian=args.granian)
+        servers = start_servers(store, args.port, args.processes, granian=args.granian, baseline=args.baseline)
         rows: list[Row] = []
         try:
             warm = work / "warm-up.lua"
@@ -355,8 +417,7 @@ def main() -> None:
                         turn = len(rows) % len(servers)
                         for server in servers[turn:] + servers[:turn]:
                             log(f"{name}, {texts}, {connections} connections: {server.name}")
-                            cells[server.name] = run_wrk(server.port, scripts[server.name], connections, args.seconds)
-                            wait_idle(server)
+                            cells[server.name] = measure(server, scripts[server.name], connections, args.seconds)
                         rows.append((name, texts, connections, cells))
             measured = [(server, memory(server)) for server in servers]
         finally:

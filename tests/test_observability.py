@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.http.observability import ACCESS_LOGGER, EVENTS, Metrics, enable_access_log
+from api.http.observability import ACCESS_LOGGER, EVENTS, PIPE_BUF, LineBatches, Metrics, enable_access_log
 from graph.settings import Settings
 from tests.conftest import Server
 
@@ -30,10 +31,12 @@ class _Lines(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.lines: list[dict[str, Any]] = []
+        self.raw: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         assert "\n" not in message
+        self.raw.append(message)
         self.lines.append(json.loads(message))
 
 
@@ -159,12 +162,55 @@ def test_the_access_log_is_written_as_json_lines(client: TestClient) -> None:
     handler = enable_access_log(stream)
     try:
         client.get("/health", headers={"X-Request-ID": "stream-1"})
+        # Written with the next batch, at the latest FLUSH_SECONDS later, without anyone flushing the handler.
+        deadline = time.monotonic() + 30
+        while not stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
         logger.propagate = propagate
+        handler.close()
     lines = stream.getvalue().splitlines()
     assert [json.loads(line)["request_id"] for line in lines] == ["stream-1"]
+
+
+class _Writes(io.StringIO):
+    """A stream that remembers each write: what a pipe would receive in one system call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def test_access_log_lines_are_written_in_batches_of_whole_lines() -> None:
+    # Several server processes share standard output: a write of at most PIPE_BUF bytes to a pipe is never mixed
+    # with another process's, so each write holds whole lines and stays within it; many lines share a write.
+    stream = _Writes()
+    handler = LineBatches(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    sent = [json.dumps({"request_id": f"r{number}", "path": "/p" * (number % 50)}) for number in range(300)]
+    for line in sent:
+        handler.handle(logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, line, None, None))
+    handler.close()  # what is still held is written when the handler closes (at exit too)
+    assert stream.getvalue().splitlines() == sent
+    assert all(write.endswith("\n") and len(write.encode()) <= PIPE_BUF for write in stream.writes)
+    assert len(stream.writes) <= len(sent) // 10
+
+
+def test_the_access_line_is_the_json_of_its_fields(client: TestClient, access_log: _Lines) -> None:
+    # Written field by field for speed: still exactly what json.dumps writes, escapes included.
+    path = '/api/v1/city/"quoted"\\é\u2028'
+    client.get(path, headers={"User-Agent": 'probe/"1"\\\x7f', "X-Request-ID": "exact-1"})
+    line = access_log.lines[-1]
+    assert line["path"] == path and line["user_agent"] == 'probe/"1"\\\x7f'
+    assert line["route"] == "/api/v1/{type}/{key}" and line["status"] == 404
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", line["time"])
+    assert access_log.raw[-1] == json.dumps(line)
 
 
 def test_metrics_are_prometheus_text(client: TestClient) -> None:

@@ -15,7 +15,9 @@ import pyoxigraph as ox
 import pytest
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
+from api.app import create_app
 from graph.publish import publish_store
+from graph.settings import Settings
 from tests.conftest import NAMESPACE, Server, start_server, stop_server
 
 T = TypeVar("T")
@@ -475,9 +477,23 @@ def test_refusals(live_server: Server, arguments: dict[str, object], status: int
 
 def test_405_names_the_allowed_methods(live_server: Server) -> None:
     with live_server.client() as client:
-        answer = client.put("/sparql", params={"query": "ASK {}"})
-    assert answer.status_code == 405
-    assert set(answer.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+        for method in ("PUT", "PATCH", "OPTIONS"):  # OPTIONS without CORS headers is no preflight
+            answer = client.request(method, "/sparql", params={"query": "ASK {}"})
+            assert answer.status_code == 405
+            assert set(answer.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST", "QUERY"}
+            assert method in answer.json()["error"]["message"]
+
+
+def test_sparql_is_one_route_described_in_openapi(published_store: Path, live_server: Server) -> None:
+    app = create_app(Settings(store=published_store))
+    assert [type(route).__name__ for route in app.routes if getattr(route, "path", None) == "/sparql"] == [
+        "SparqlRoute"
+    ]
+    with live_server.client() as client:
+        operations = client.get("/openapi.json").json()["paths"]["/sparql"]
+        assert set(operations) == {"get", "post", "head"}
+        assert "QUERY" in operations["post"]["description"]
+        assert client.get("/sparql/", follow_redirects=False).headers["location"].endswith("/sparql")
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.http.errors import error_response, problem_body
+from api.http.writes import CoalescingTransport
 from graph.remote import request_deadline
 from graph.settings import Settings
 
@@ -124,7 +125,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(CoalescingTransport(transport))  # a response's head and body in one write
         self.flow = _TimedFlowControl(transport, self.bounds.send_timeout)
         self._time("head", self.bounds.head_timeout)
 

@@ -7,10 +7,10 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import Request
 
+from api.http.forms import FormError, read_fields
 from api.http.limits import read_body
 from api.reconcile.extend import MAX_VALUES as MAX_VALUES_PER_CELL
 from api.reconcile.identifiers import TYPES
@@ -91,20 +91,21 @@ async def body_bytes(request: Request) -> bytes:
     return body
 
 
-def _pairs(text: str, where: str) -> list[tuple[str, str]]:
-    """The fields of a URL query or form body; percent-encoded bytes that are not UTF-8 are refused, not replaced
-    (a replaced character would be matched as if the user had typed it)."""
+def _pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    """The fields of a URL query or form body, in order; percent-encoded bytes that are not UTF-8 are refused, not
+    replaced (a replaced character would be matched as if the user had typed it)."""
     try:
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=16, errors="strict")
-    except (UnicodeDecodeError, ValueError) as error:
-        raise _bad(f"{where} cannot be read: {error}") from error
+        fields = read_fields(raw, where, max_fields=16)
+    except FormError as error:
+        raise _bad(str(error)) from error
+    return [(name, value) for name, values in fields.items() for value in values]
 
 
 async def form_fields(request: Request) -> dict[str, str]:
     """The request's parameters: the URL's, and for a POST those of its form (or JSON object) body. A parameter
     given twice, and a request that carries both `queries` and `extend`, are refused: which one was meant is not
     for the service to guess."""
-    pairs = _pairs(request.url.query, "the URL's query string")
+    pairs = _pairs(request.scope["query_string"], "URL's query string")
     if request.method == "POST":
         body = await body_bytes(request)
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -116,11 +117,7 @@ async def form_fields(request: Request) -> dict[str, str]:
         elif kind.startswith("multipart/"):
             raise ServiceError(415, "send the form as application/x-www-form-urlencoded (or JSON), not multipart")
         else:
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise _bad(f"the form body cannot be read: {error}") from error
-            pairs += _pairs(text, "the form body")
+            pairs += _pairs(body, "form body")
     fields: dict[str, str] = {}
     for name, value in pairs:
         if name in fields and name in ("queries", "extend"):

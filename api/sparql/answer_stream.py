@@ -3,7 +3,8 @@
 An answer handed to the HTTP server whole is copied into the connection's buffer whole while the client reads
 it, so a client reading slowly, or not at all, keeps two copies of it in the server's memory. Sent chunk by
 chunk, the server waits for the client between chunks (and gives up after `send_timeout`, see api.http.limits), and
-holds the answer once.
+holds the answer once. An answer of one chunk (most are: a lookup's is a few kB) goes as one message after the
+head, which the HTTP server writes to the socket with the head in one write (`api.http.writes`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ class StreamedAnswer(Response):
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b""})
             return
+        if len(self.payload) <= CHUNK:
+            await send({"type": "http.response.body", "body": self.payload})
+            return
         view = memoryview(self.payload)
         for start in range(0, len(view), CHUNK):
-            await send({"type": "http.response.body", "body": bytes(view[start : start + CHUNK]), "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
+            end = start + CHUNK
+            await send({"type": "http.response.body", "body": bytes(view[start:end]), "more_body": end < len(view)})

@@ -1,7 +1,7 @@
 """The request side of the SPARQL 1.1 Protocol: the query, its dataset and the result format a request asks for.
 
-Parameters are decoded from the raw bytes (not through a framework's lenient parser) so that text that is not
-UTF-8 is refused with a 400 rather than silently turned into replacement characters.
+Parameters are read by `api.http.forms`, so that text that is not UTF-8 is refused with a 400 rather than silently
+turned into replacement characters.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 
+from api.http.forms import FormError, read_fields
 from api.http.limits import max_url_bytes, read_body, url_too_long
 from api.http.negotiation import NotAcceptableError, negotiate
 from graph.formats import GRAPH, RESULTS, media_types, names
@@ -51,23 +51,12 @@ class SparqlRequest:
     formats: tuple[str, ...]  # ?format= values
 
 
-def _decode(raw: bytes, where: str) -> str:
-    try:
-        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise QueryRefusedError(
-            400, f"the {where} is not UTF-8 (byte {error.start}); SPARQL requests must be UTF-8-encoded"
-        ) from None
-
-
 def parse_params(raw: bytes, where: str) -> dict[str, list[str]]:
-    """`a=1&b=2&a=3` as {"a": ["1", "3"], "b": ["2"]}, percent-decoded, strictly UTF-8."""
-    params: dict[str, list[str]] = {}
-    for field in raw.split(b"&"):
-        if field:
-            name, _, value = field.partition(b"=")
-            params.setdefault(_decode(name, where), []).append(_decode(value, where))
-    return params
+    """The fields of a query string or form body; QueryRefusedError (400) for bytes that are not UTF-8."""
+    try:
+        return read_fields(raw, where)
+    except FormError as error:
+        raise QueryRefusedError(400, f"{error}; SPARQL requests must be UTF-8-encoded") from None
 
 
 def _content_type(request: Request) -> tuple[str, list[str]]:

@@ -1,5 +1,5 @@
 """`/sparql`: the SPARQL 1.1 Protocol endpoint, read-only; queries are evaluated in killable worker processes,
-except lookups of one thing's triples, whose cost is bounded (see `api.sparql_guard._is_lookup`)."""
+except lookups of one thing's triples, whose cost is bounded (see `graph.sparql_guard._is_lookup`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
@@ -30,6 +31,7 @@ from api.sparql.request import (
     GRAPH_TYPES,
     MEDIA_TYPES,
     RESULT_TYPES,
+    SparqlRequest,
     choose_formats,
     read_request,
 )
@@ -39,7 +41,7 @@ from graph.settings import Settings
 from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset, check_standard
 from graph.store import ReadStore
 
-__all__ = ["SparqlApp", "SparqlEndpoint", "SparqlRoute", "router"]
+__all__ = ["OPENAPI_PATH", "SparqlApp", "SparqlEndpoint", "SparqlRoute", "router"]
 
 DESCRIPTION_TYPES = {
     "text/turtle": "ttl",
@@ -51,6 +53,37 @@ DESCRIPTION_TYPES = {
 QUERY_METHODS = ("GET", "HEAD", "POST", "QUERY")
 TRUNCATED = "X-SPARQL-Truncated"
 LONG_QUERY = 4096
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A query the endpoint will answer: its text, the guard's analysis, the endpoint's URL it was read against,
+    the formats of its answer (for a SELECT/ASK result, for a CONSTRUCT/DESCRIBE one)."""
+
+    query: str
+    analysis: Analysis
+    endpoint: str
+    results: str | None
+    graph: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a job is answered: from the answer cache, by `engine` in this process (a lookup), or by a worker;
+    `shared` (a deterministic job): kept in the cache, and evaluated once for concurrent requests asking it."""
+
+    job: Job
+    cached: Answer | None
+    engine: ox.Store | None
+    shared: bool
+
+
+class _AnsweredError(Exception):
+    """An answer other than the query's (a 429, a failed evaluation): ends the steps, sent as it is."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 class SparqlEndpoint:
@@ -95,98 +128,117 @@ class SparqlEndpoint:
         return known[1]
 
     async def answer(self, request: Request) -> Response:
-        settings = self.settings
+        """A request's answer, in five steps: parse what it asks, check it, plan its evaluation, run it, respond."""
         try:
-            asked = await read_request(request, settings.max_query_bytes)
-            store = self.holder.get()
+            asked, store = await self.parse(request)
             if asked.query is None:
-                if request.method in BODY_METHODS:
-                    raise QueryRefusedError(
-                        400, "the request has no query parameter (nor an application/sparql-query body); send query=..."
-                    )
                 return await self.describe(request, store, asked.formats)
-            endpoint = self.endpoint_url(request)
-            analysis = await self.analysed(_client(request), asked.query, endpoint)
-            if isinstance(analysis, Response):
-                return analysis
-            if self.holder.remote is not None:  # the server would run its own extensions: standard queries only
-                await run_in_threadpool(check_standard, asked.query, endpoint)
-            graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
-            named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
-            if graphs or named:
-                check_dataset(graphs, named, await self.graphs(store))
-            results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
+            checked = await self.check(request, asked.query, asked, store)
+            plan = self.plan(store, asked, checked)
+            answer = plan.cached if plan.cached is not None else await self.run(_client(request), plan)
         except QueryRefusedError as refusal:
             self.record("query_refused")
             return error_response(refusal.status, str(refusal))
+        except _AnsweredError as answered:
+            return answered.response
+        return self.respond(answer)
+
+    async def parse(self, request: Request) -> tuple[SparqlRequest, ReadStore]:
+        """What the request asks (query, dataset, formats), and the build that will answer it."""
+        asked = await read_request(request, self.settings.max_query_bytes)
+        store = self.holder.get()
+        if asked.query is None and request.method in BODY_METHODS:
+            raise QueryRefusedError(
+                400, "the request has no query parameter (nor an application/sparql-query body); send query=..."
+            )
+        return asked, store
+
+    async def check(self, request: Request, query: str, asked: SparqlRequest, store: ReadStore) -> Checked:
+        """The guard's analysis of `query` (its time charged to the client), the dataset it names, the formats it
+        is answered in; QueryRefusedError, NotAcceptableError or a 429 for what may not be answered."""
+        endpoint = self.endpoint_url(request)
+        analysis = await self.analysed(_client(request), query, endpoint)
+        if self.holder.remote is not None:  # the server would run its own extensions: standard queries only
+            await run_in_threadpool(check_standard, query, endpoint)
+        graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
+        named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
+        if graphs or named:
+            check_dataset(graphs, named, await self.graphs(store))
+        results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
+        return Checked(query, analysis, endpoint, results, graph)
+
+    def plan(self, store: ReadStore, asked: SparqlRequest, checked: Checked) -> Plan:
+        """The job to evaluate, and how: an answer already kept for a repeated text, a lookup in this process, or
+        a worker (the remote server) shared by the requests that ask for the same deterministic job at once."""
+        analysis, settings = checked.analysis, self.settings
         job = Job(
             store.build,
-            asked.query,
-            endpoint,
+            checked.query,
+            checked.endpoint,
             asked.default_graphs,
             asked.named_graphs,
             not (analysis.from_graphs or analysis.from_named_graphs),
-            results,
-            graph,
+            checked.results,
+            checked.graph,
             settings.max_rows,
             settings.max_answer_bytes,
         )
-        answer = self.answers.get(store.build, job) if analysis.deterministic else None
-        if answer is not None:
+        cached = self.answers.get(job.build, job) if analysis.deterministic else None
+        if cached is not None:
             self.record("answer_cache_hit")
+        engine = store.engine if analysis.lookup else None
+        return Plan(job, cached, engine, analysis.deterministic)
+
+    async def run(self, client: str, plan: Plan) -> Answer:
+        """The answer of a worker or the remote server (or of the plan's engine in this process, for a lookup),
+        charged to the client's share; kept for the next request when the job is deterministic."""
+        self._check_share(client)
+        if plan.engine is not None:
+            self.record("query_in_process")
+            answer = self._here(client, plan.engine, plan.job)
+        elif plan.shared and plan.job in self._running:  # joins an evaluation under way: holds no worker of its own
+            answer = await self._charged(client, self._evaluate_once(plan.job))
         else:
-            engine = store.engine if analysis.lookup else None
-            outcome = await self.evaluate(request, job, engine, shared=analysis.deterministic)
-            if isinstance(outcome, Response):
-                return outcome
-            answer = outcome
-            if analysis.deterministic:
-                self.answers.put(store.build, job, answer, cost(job, answer))
+            answer = await self._in_share(client, plan)
+        if plan.shared:
+            self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
+        return answer
+
+    def respond(self, answer: Answer) -> Response:
         headers = {"Vary": "Accept"}
         if answer.truncated:
             headers[TRUNCATED] = "true"
-            headers["X-SPARQL-Max-Rows"] = str(self.pool.row_limit(settings.max_rows))
-            headers["X-SPARQL-Max-Bytes"] = str(settings.max_answer_bytes)
+            headers["X-SPARQL-Max-Rows"] = str(self.pool.row_limit(self.settings.max_rows))
+            headers["X-SPARQL-Max-Bytes"] = str(self.settings.max_answer_bytes)
         return StreamedAnswer(answer.payload, MEDIA_TYPES[answer.format], headers)
 
-    async def evaluate(self, request: Request, job: Job, engine: ox.Store | None, *, shared: bool) -> Answer | Response:
-        """The answer of a worker or the remote server (or of `engine` in this process, for a lookup), charged to
-        the client's share;
-        an error response when there is none. With `shared`, requests for a job already being evaluated wait for
-        that evaluation instead of starting their own."""
-        client = _client(request)
-        over = self._over_share(client)
-        if over is not None:
-            return over
-        if engine is not None:
-            self.record("query_in_process")
-            return self._here(client, engine, job)
-        if shared and job in self._running:  # joins an evaluation under way: holds no worker of its own
-            return await self._charged(client, self.run_once(job))
+    async def _in_share(self, client: str, plan: Plan) -> Answer:
+        """`plan`'s evaluation by a worker, counted among the client's queries running or waiting for one."""
         limit = self.settings.client_concurrent_queries
         if self._in_flight.get(client, 0) >= limit:
             self.record("client_share_exceeded")
-            return error_response(
-                429,
-                f"this client already has {limit} queries running or waiting for a worker, "
-                "the most one client may have (setting client_concurrent_queries); send the "
-                "next one when one of them has been answered",
-                {"Retry-After": "1"},
+            raise _AnsweredError(
+                error_response(
+                    429,
+                    f"this client already has {limit} queries running or waiting for a worker, "
+                    "the most one client may have (setting client_concurrent_queries); send the "
+                    "next one when one of them has been answered",
+                    {"Retry-After": "1"},
+                )
             )
         self._in_flight[client] = self._in_flight.get(client, 0) + 1
         try:
-            return await self._charged(client, self.run_once(job) if shared else self.run(job))
+            evaluation = self._evaluate_once(plan.job) if plan.shared else self._evaluate(plan.job)
+            return await self._charged(client, evaluation)
         finally:
             self._in_flight[client] -= 1
             if not self._in_flight[client]:
                 del self._in_flight[client]
 
-    async def analysed(self, client: str, query: str, endpoint: str) -> Analysis | Response:
+    async def analysed(self, client: str, query: str, endpoint: str) -> Analysis:
         """The guard's analysis of `query`, its time charged to `client`; QueryRefusedError for a refused text, a
         429 for a client over its share (before the text is read: reading it is the client's time too)."""
-        over = self._over_share(client)
-        if over is not None:
-            return over
+        self._check_share(client)
         if len(query) > LONG_QUERY:  # tokenising 64 kB takes ~20 ms: not on the event loop
             verdict, seconds = await run_in_threadpool(_guarded, query, self.settings.max_nesting, endpoint)
         else:
@@ -198,21 +250,23 @@ class SparqlEndpoint:
             raise verdict
         return verdict
 
-    def _over_share(self, client: str) -> Response | None:
-        """The 429 for a client that has used its share of query time, or None when it may go on."""
+    def _check_share(self, client: str) -> None:
+        """A 429 for a client that has used its share of query time; nothing when it may go on."""
         wait = self.budget.retry_after(client)
         if wait is None:
-            return None
+            return
         self.record("client_share_exceeded")
-        return error_response(
-            429,
-            "this client has used its share of query time "
-            f"({self.settings.client_query_seconds:g} s per minute, setting "
-            f"client_query_seconds); try again in {wait} s",
-            {"Retry-After": str(wait)},
+        raise _AnsweredError(
+            error_response(
+                429,
+                "this client has used its share of query time "
+                f"({self.settings.client_query_seconds:g} s per minute, setting "
+                f"client_query_seconds); try again in {wait} s",
+                {"Retry-After": str(wait)},
+            )
         )
 
-    async def _charged(self, client: str, evaluation: Awaitable[Answer]) -> Answer | Response:
+    async def _charged(self, client: str, evaluation: Awaitable[Answer]) -> Answer:
         """The answer of `evaluation`, its time charged to `client`: from arrival to answer, since waiting for a
         worker holds a place others cannot have."""
         began = time.monotonic()
@@ -220,39 +274,40 @@ class SparqlEndpoint:
             answer = await evaluation
         except QueryFailedError as failure:
             self.budget.charge(client, time.monotonic() - began)
-            return self._failed(failure)
+            raise self._failed(failure) from None
         self.budget.charge(client, time.monotonic() - began)
         return answer
 
-    def _here(self, client: str, engine: ox.Store, job: Job) -> Answer | Response:
+    def _here(self, client: str, engine: ox.Store, job: Job) -> Answer:
         """A lookup's answer, evaluated in this process and charged its evaluation time."""
         assert isinstance(self.pool, QueryPool)  # lookups in this process are for the embedded store
         try:
             answer = self.pool.run_here(engine, job)
         except QueryFailedError as failure:
             self.budget.charge(client, failure.seconds)
-            return self._failed(failure)
+            raise self._failed(failure) from None
         self.budget.charge(client, answer.seconds)
         return answer
 
-    def _failed(self, failure: QueryFailedError) -> Response:
+    def _failed(self, failure: QueryFailedError) -> _AnsweredError:
+        """What the client is told of a failed evaluation (NotAcceptableError is raised for the 406 handler)."""
         if failure.event is not None:
             self.record(failure.event)
         if failure.not_acceptable:
             offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
             raise NotAcceptableError(list(offered)) from None
-        return error_response(failure.status, str(failure), failure.headers)
+        return _AnsweredError(error_response(failure.status, str(failure), failure.headers))
 
-    async def run(self, job: Job) -> Answer:
+    async def _evaluate(self, job: Job) -> Answer:
         return await self.pool.run(job, asyncio.get_running_loop().time() + self.settings.query_timeout)
 
-    async def run_once(self, job: Job) -> Answer:
-        """`run`, evaluated once for all the requests that ask for the same job meanwhile: a dashboard or a link
+    async def _evaluate_once(self, job: Job) -> Answer:
+        """`_evaluate`, run once for all the requests that ask for the same job meanwhile: a dashboard or a link
         that many open at once costs one worker, not one each. The evaluation goes on if its first requester
         leaves."""
         running = self._running.get(job)
         if running is None:
-            running = self._running[job] = asyncio.ensure_future(self.run(job))
+            running = self._running[job] = asyncio.ensure_future(self._evaluate(job))
             running.add_done_callback(lambda done: self._finished(job, done))
         else:
             self.record("query_shared")
@@ -318,55 +373,60 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await endpoint.pool.close()
 
 
-router = APIRouter(tags=["sparql"], lifespan=lifespan)
+# No routes: the lifespan that starts and stops the endpoint's workers with the app (the route is `SparqlRoute`).
+router = APIRouter(lifespan=lifespan)
 
-
-@router.api_route(
-    "/sparql",
-    methods=["GET", "HEAD", "POST"],
-    response_class=Response,
-    summary="SPARQL 1.1 Protocol: read-only queries",
-    description="GET `?query=`, POST `application/x-www-form-urlencoded` (`query=`) or POST "
-    "`application/sparql-query`. SELECT/ASK answer JSON (default), XML, CSV or TSV; CONSTRUCT/DESCRIBE "
-    "answer Turtle (default), JSON-LD, N-Triples or RDF/XML, by `Accept` or `?format=`. Without a "
-    f"query: the service description (RDF) or the query editor (HTML). A result cut at the row limit "
-    f"carries `{TRUNCATED}: true`.",
+DESCRIPTION = (
+    "GET `?query=`, POST `application/x-www-form-urlencoded` (`query=`) or POST `application/sparql-query` (and the "
+    "HTTP `QUERY` method, as POST). SELECT/ASK answer JSON (default), XML, CSV or TSV; CONSTRUCT/DESCRIBE answer "
+    "Turtle (default), JSON-LD, N-Triples or RDF/XML, by `Accept` or `?format=`. Without a query: the service "
+    f"description (RDF) or the query editor (HTML). A result cut at the row limit carries `{TRUNCATED}: true`."
 )
-async def sparql(request: Request) -> Response:
-    endpoint: SparqlEndpoint = request.app.state.sparql
-    return await endpoint.answer(request)
+# The route's operations in /openapi.json (OpenAPI 3.1 has no QUERY method); the ids are those clients generated
+# from earlier descriptions know.
+OPENAPI_PATH = {
+    method: {
+        "tags": ["sparql"],
+        "summary": "SPARQL 1.1 Protocol: read-only queries",
+        "description": DESCRIPTION,
+        "operationId": operation_id,
+        "responses": {"200": {"description": "Successful Response"}},
+    }
+    for method, operation_id in (
+        ("get", "sparql_sparql_get"),
+        ("post", "sparql_sparql_get_post"),
+        ("head", "sparql_sparql_get_head"),
+    )
+}
 
 
 class SparqlApp:
-    """`/sparql` as a plain ASGI application, matched before FastAPI's routes: the documented route above answers
-    the same way, but FastAPI's per-request work around it (dependency resolution, endpoint wrapping) costs
-    more than evaluating a lookup."""
+    """`/sparql` as a plain ASGI application: FastAPI's per-request work around an endpoint (dependency
+    resolution, endpoint wrapping) costs more than evaluating a lookup."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        endpoint: SparqlEndpoint = request.app.state.sparql
-        response = await endpoint.answer(request)
+        if request.method in QUERY_METHODS:
+            endpoint: SparqlEndpoint = request.app.state.sparql
+            response = await endpoint.answer(request)
+        else:
+            response = error_response(
+                405,
+                f"/sparql answers GET, POST and QUERY (queries only); {request.method} is not accepted",
+                {"Allow": ", ".join(QUERY_METHODS)},
+            )
         await response(scope, receive, send)
 
 
 class SparqlRoute(Route):
-    """The route of `SparqlApp`. It names itself in the scope, as FastAPI's routes do, so that the metrics count
-    its requests under "/sparql" (FastAPI's router sets the scope's route only for its own kind of route)."""
+    """The one route of `/sparql`, for every method (others than QUERY_METHODS are answered 405). It names itself
+    in the scope, as FastAPI's routes do, so that the metrics count its requests under "/sparql"."""
 
     def __init__(self) -> None:
-        super().__init__("/sparql", SparqlApp(), methods=list(QUERY_METHODS))
+        super().__init__("/sparql", SparqlApp(), include_in_schema=False)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
         if match is not Match.NONE:
             child_scope["route"] = self
         return match, child_scope
-
-
-@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
-async def wrong_method(request: Request) -> Response:
-    return error_response(
-        405,
-        f"/sparql answers GET, POST and QUERY (queries only); {request.method} is not accepted",
-        {"Allow": "GET, HEAD, POST, QUERY"},
-    )
