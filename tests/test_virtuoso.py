@@ -34,9 +34,10 @@ pytestmark = [
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
 NS = Settings().namespace
 PASSWORD = "kg-test-Pw-7319"  # set for this instance only; must never appear in any output
-# The instance's ResultSetMaxRows: below the graph's 70,000-odd triples and the service's own 10,000-row limit, above
-# every own query (claim support answers some 6,000 rows and grows with every citation).
-ROW_CAP = 9000
+# The instance's ResultSetMaxRows: below the graph's 85,000-odd triples and the service's row limit in this test
+# (SERVICE_ROWS), above every own query (the largest, claim support, answers one row per citation: some 7,500).
+ROW_CAP = 20_000
+SERVICE_ROWS = 50_000
 INI = """[Database]
 DatabaseFile = {dir}/virtuoso.db
 ErrorLogFile = {dir}/virtuoso.log
@@ -183,7 +184,9 @@ def built(virtuoso: Virtuoso) -> Virtuoso:
 
 @pytest.fixture(scope="module")
 def service(built: Virtuoso, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("unused-store"), env=built.env())
+    server = start_server(
+        tmp_path_factory.mktemp("unused-store"), env={**built.env(), "SMARTCITY_KG_MAX_ROWS": str(SERVICE_ROWS)}
+    )
     yield server
     server.process.terminate()
     _, log = server.process.communicate(timeout=30)
