@@ -6,7 +6,7 @@ import gc
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,8 +117,8 @@ def run_build(
 ) -> tuple[Manifest, Report]:
     """Build, check and publish into a store folder, or onto a remote SPARQL server (`advise` is told what the
     operator must still do on that server)."""
-    with tempfile.TemporaryDirectory(prefix=".quads-", dir=_beside(store)) as folder:
-        built = build_and_check(data, namespace, Path(folder), step)
+    with _quads_folder(store) as folder:
+        built = build_and_check(data, namespace, folder, step)
         modified, files = data_modified(built.files), len(built.files)
         if isinstance(store, RemoteEndpoints):
             step("loading the remote store")
@@ -137,12 +137,22 @@ def run_build(
         ), built.report
 
 
-def _beside(store: Path | RemoteEndpoints) -> Path | None:
-    """Where the sorted quads are written: in the store folder (the same disk as the build), else the temp folder."""
-    if isinstance(store, RemoteEndpoints):
-        return None
-    store.mkdir(parents=True, exist_ok=True)
-    return store
+@contextmanager
+def _quads_folder(store: Path | RemoteEndpoints) -> Iterator[Path]:
+    """A temporary folder for the sorted quads: in the store folder (the same disk as the build), else in the temp
+    folder. A store folder made for it goes again, empty, when the build fails: bad data leaves nothing behind."""
+    local = store if isinstance(store, Path) else None
+    made = [] if local is None else [folder for folder in (local, *local.parents) if not folder.exists()]
+    if local is not None:
+        local.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=".quads-", dir=local) as folder:
+            yield Path(folder)
+    except BaseException:
+        with suppress(OSError):  # only where nothing else was written into them
+            for empty in made:
+                empty.rmdir()
+        raise
 
 
 def data_modified(files: list[Path]) -> str:
