@@ -14,7 +14,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from graph._convert import write_nquads
-from graph.build import build_triples, stream_triples
+from graph.build import stream_triples
 from graph.iris import Minter
 from graph.load import load_records
 from graph.publish import publish_store
@@ -73,8 +73,8 @@ def build_and_check(data: Path, namespace: str, folder: Path, step: Step = lambd
     """Load, build and validate, writing the sorted quads into `folder`; raises LoadError or InvalidGraphError.
 
     The triples stream from the records into the sorting runs and the validation store in one pass, never all held
-    at once; the records are held until the checks are done, since a graph that breaks the shapes is built again
-    from them, whole, to describe the findings.
+    at once; the records are held until the checks are done, since findings that give literals are described from
+    the triples streamed from them once more.
     """
     with without_cycle_collection():
         step("loading the curated data")
@@ -87,7 +87,7 @@ def build_and_check(data: Path, namespace: str, folder: Path, step: Step = lambd
             triples = validation.passing(stream_triples(records, namespace))
             counts = write_nquads({data_graph: triples, str(mint.graph("ontology")): load_ontology()}, nquads)
         step("checking the graph with the SHACL shapes")
-        report = validation.report(lambda: build_triples(records, namespace))
+        report = validation.report(lambda: stream_triples(records, namespace))
     if not report.conforms:
         raise InvalidGraphError(report)
     return Built(records.files, counts[data_graph], nquads, report)

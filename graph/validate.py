@@ -117,9 +117,10 @@ class Validation:
     """The report of `validate_triples` on triples that pass through it on their way elsewhere, none held.
 
     With the compiled shapes, the triples are loaded into a store on disk as they pass (its memory is bounded by
-    its caches, where in memory it grew with the graph), and only a graph that breaks the shapes is asked for
-    again, whole, to describe the findings as pyshacl does. Shapes the compiler does not translate need the whole
-    graph for pyshacl: then the triples are held as they pass.
+    its caches, where in memory it grew with the graph); only those about blank nodes are held, which pyshacl
+    spells out in its findings. Where findings give literals, the triples are asked for once more, as a stream, for
+    the literals as they were written. Shapes the compiler does not translate need the whole graph for pyshacl:
+    then the triples are held as they pass.
     """
 
     def __init__(self, namespace: str, shapes: Graph | None = None) -> None:
@@ -151,17 +152,24 @@ class Validation:
                 yield triple
             return
         assert self.store is not None, "passing() is used inside `with Validation(...)`"
-        yield from passing_into(self.store, triples, self.compiled.predicates)
+        for triple in passing_into(self.store, triples, self.compiled.predicates):
+            if isinstance(triple[0], BNode):
+                self.held.append(triple)
+            yield triple
 
-    def report(self, whole: Callable[[], list[Triple]]) -> Report:
-        """The findings on the triples that passed; `whole` gives them again, only where there are any to describe."""
+    def report(self, again: Callable[[], Iterable[Triple]]) -> Report:
+        """The findings on the triples that passed; `again` gives them once more, asked only where a finding's
+        literal is to be spelled as written."""
         if self.compiled is None:
             return validate_graph(new_graph(self.namespace, self.held), self.shapes)
         assert self.store is not None, "report() is used inside `with Validation(...)`"
+        # Compacted first: the batches were written as files of their own, which every query would have to merge.
+        self.store.optimize()
         found = list(violations(self.store, self.compiled))
         if not found:
             return Report([])
-        return Report(sorted(_Described(whole(), self.namespace, self.shapes, self.store, found).findings()))
+        described = _Described(self.held, again, self.namespace, shapes=self.shapes, store=self.store, found=found)
+        return Report(sorted(described.findings()))
 
 
 class _Described:
@@ -169,8 +177,10 @@ class _Described:
 
     def __init__(
         self,
-        triples: list[Triple],
+        blank: list[Triple],
+        again: Callable[[], Iterable[Triple]],
         namespace: str,
+        *,
         shapes: Graph,
         store: ox.Store,
         found: list[tuple[Check, ox.QuerySolution]],
@@ -178,13 +188,10 @@ class _Described:
         self.found = found
         # pyshacl describes nodes with the data graph's prefixes, to which it binds sh: as it describes its
         # results, and spells out blank nodes with their triples.
-        self.data = new_graph(namespace, (t for t in triples if isinstance(t[0], BNode)))
+        self.data = new_graph(namespace, blank)
         self.data.namespace_manager.bind("sh", SH, override=False, replace=False)
-        self.literals = _written_literals(
-            triples,
-            store,
-            {(_term(row["focus"]), check.path) for check, row in found if isinstance(row["value"], ox.Literal)},
-        )
+        pairs = {(_term(row["focus"]), check.path) for check, row in found if isinstance(row["value"], ox.Literal)}
+        self.literals = _written_literals(again() if pairs else (), store, pairs)
         self.shapes = {shape.node: shape for shape in ShapesGraph(shapes).shapes}
 
     def findings(self) -> list[Finding]:
