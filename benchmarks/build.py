@@ -83,8 +83,9 @@ def main() -> None:
     rows = []
     load_before = os.getloadavg()
     for alliances in args.alliances:
+        # Its errors pass through: a size that fails says why.
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(alliances)], check=True, capture_output=True, text=True
+            [sys.executable, __file__, "--one", str(alliances)], check=True, stdout=subprocess.PIPE, text=True
         ).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
     print(f"$ python benchmarks/build.py --alliances {' '.join(map(str, args.alliances))}\n")
