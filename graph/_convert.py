@@ -39,11 +39,12 @@ def to_nquads(graphs: dict[str, Triples]) -> bytes:
         return file.read_bytes()
 
 
-def write_nquads(graphs: dict[str, Triples], file: Path) -> None:
+def write_nquads(graphs: dict[str, Triples], file: Path) -> dict[str, int]:
     """Write the triples of each named graph into `file` as N-Quads written by Oxigraph, in a stable order, each
-    quad once, in memory that does not grow with the graph.
+    quad once, in memory that does not grow with the graph; returns how many triples each graph holds.
 
-    The order is that of the rdflib N-Triples lines, sorted as text, so the same data gives the same bytes.
+    The order is that of the rdflib N-Triples lines, sorted as text, so the same data gives the same bytes. The
+    triples may come as a stream, once each or not.
     """
     lines = (
         f"{nt_term(s)} {nt_term(p)} {nt_term(o)} <{name}> .\n".encode()
@@ -52,14 +53,19 @@ def write_nquads(graphs: dict[str, Triples], file: Path) -> None:
     )
     merged = file.with_name(f".{file.name}.sorted")
     try:
+        counts = dict.fromkeys(graphs, 0)
+        endings = {f" <{name}> .\n".encode(): name for name in graphs}
         with merged.open("wb") as out:
-            out.writelines(sorted_unique(lines, file.parent))
+            for line in sorted_unique(lines, file.parent):
+                out.write(line)
+                counts[endings[line[line.rindex(b" <") :]]] += 1
         # Oxigraph writes each quad in its own form (escapes, literals); parsed and written as a stream.
         ox.serialize(
             ox.parse(path=str(merged), format=ox.RdfFormat.N_QUADS), output=str(file), format=ox.RdfFormat.N_QUADS
         )
     finally:
         merged.unlink(missing_ok=True)
+    return counts
 
 
 def sorted_unique(lines: Iterable[bytes], folder: Path) -> Iterator[bytes]:

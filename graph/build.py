@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
@@ -52,7 +53,7 @@ from graph.vocab import (
     XSD,
 )
 
-__all__ = ["Triple", "build_triples", "new_graph"]
+__all__ = ["Triple", "build_triples", "new_graph", "stream_triples"]
 
 Triple = tuple[URIRef, URIRef, Node]
 
@@ -81,40 +82,42 @@ def build_triples(records: Records, namespace: str) -> list[Triple]:
     A plain list rather than an rdflib graph: indexing a million triples three ways costs more than building them,
     and the later steps (validation in batches, sorted N-Quads) each need their own arrangement anyway.
     """
+    # A dict keeps the first occurrence of each triple and drops repeats (a scheme named by every concept).
+    return list(dict.fromkeys(stream_triples(records, namespace)))
+
+
+def stream_triples(records: Records, namespace: str) -> Iterator[Triple]:
+    """The triples of `build_triples` as each record gives them, never all held at once: a triple that several
+    records give (a scheme named by every concept) comes once for each, so a consumer keeps each once itself."""
     builder = _Builder(records, Minter(namespace))
-    for concept in records.concepts.values():
-        builder.concept(concept)
-    for source in records.sources.values():
-        builder.source(source)
-    for city in records.cities.values():
-        builder.city(city)
-    for organization in records.organizations.values():
-        builder.organization(organization)
-    for person in records.people.values():
-        builder.person(person)
-    for alliance in records.alliances.values():
-        builder.alliance(alliance)
-    for agreement in records.agreements.values():
-        builder.agreement(agreement)
-    for pilot in records.pilots.values():
-        builder.pilot(pilot)
-    for conflict in records.conflicts.values():
-        builder.conflict(conflict)
-    for retired in records.retired.values():
-        builder.retired(retired)
-    return list(builder.triples)
+    tables: list[tuple[Callable[[Any], None], Iterable[Any]]] = [
+        (builder.concept, records.concepts.values()),
+        (builder.source, records.sources.values()),
+        (builder.city, records.cities.values()),
+        (builder.organization, records.organizations.values()),
+        (builder.person, records.people.values()),
+        (builder.alliance, records.alliances.values()),
+        (builder.agreement, records.agreements.values()),
+        (builder.pilot, records.pilots.values()),
+        (builder.conflict, records.conflicts.values()),
+        (builder.retired, records.retired.values()),
+    ]
+    for make, table in tables:
+        for record in table:
+            make(record)
+            made, builder.triples = builder.triples, []
+            yield from made
 
 
 class _Builder:
     def __init__(self, records: Records, mint: Minter) -> None:
         self.records = records
         self.mint = mint
-        # A dict keeps the first occurrence of each triple and drops repeats (a scheme named by every concept).
-        self.triples: dict[Triple, None] = {}
+        self.triples: list[Triple] = []  # those of the record at hand
 
     # --- shared pieces -------------------------------------------------------------------------------------
     def add(self, subject: URIRef, predicate: URIRef, obj: Node) -> None:
-        self.triples[(subject, predicate, obj)] = None
+        self.triples.append((subject, predicate, obj))
 
     def node(self, kind: str, key: str, *classes: URIRef) -> URIRef:
         iri = self.mint.thing(kind, key)

@@ -9,6 +9,7 @@ import os
 import resource
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -142,8 +143,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     folder = data_dir(settings.data)
     try:
-        with _progress(f"Checking {folder}") as step:
-            built = build_and_check(folder, settings.namespace, step)
+        with _progress(f"Checking {folder}") as step, tempfile.TemporaryDirectory(prefix="smartcity-kg-") as quads:
+            built = build_and_check(folder, settings.namespace, Path(quads), step)
     except LoadError as error:
         _print_problems(error)
         return 1
@@ -151,7 +152,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         _print_report(error.report, limit=10_000)
         return 1
     _print_report(built.report, limit=10_000)
-    err.print(f"The data conforms: {len(built.graph)} triples from {len(built.files)} files.")
+    err.print(f"The data conforms: {built.triples} triples from {len(built.files)} files.")
     return 0
 
 

@@ -110,28 +110,42 @@ def load_records(data_dir: Path) -> Records:
     files = sorted(p for p in data_dir.rglob("*.yaml") if p.is_file())
     if not files:
         problems.append(Problem(str(data_dir), 0, "", "no *.yaml files in the data folder"))
-    located_files: list[tuple[str, Located, list[Entry]]] = []
+    # Each file's lines are let go once it is merged: they took more memory than the records themselves. The
+    # checks across files that need all records come after; a file with problems is read again for their lines.
+    checked: list[tuple[Path, list[Entry]]] = []
+    minted: dict[tuple[str, str], tuple[str, int]] = {}
     for file in files:
         name = str(file)
         records.files.append(file)
         parsed = _parse_file(file, problems, records.broken)
-        if parsed is not None:
-            located_files.append((name, *parsed))
-    for name, located, entries in located_files:
+        if parsed is None:
+            continue
+        located, entries = parsed
         _merge(records, name, located, entries, problems)
-    minted: dict[tuple[str, str], tuple[str, int]] = {}
-    for name, located, entries in located_files:
-        problems.extend(
-            Problem(name, located.line_of(path), _dotted(path), message)
-            for path, message in _check_entries(records, entries)
-        )
         problems.extend(_check_derived_keys(name, located, entries, minted))
+        checked.append((file, entries))
+        del located, parsed
+    for file, entries in checked:
+        found = list(_check_entries(records, entries))
+        if found:
+            located = _lines_of(file)
+            problems.extend(
+                Problem(str(file), located.line_of(path), _dotted(path), message) for path, message in found
+            )
     if problems:
         raise LoadError(problems)
     return records
 
 
 Entry = tuple[str, int, BaseModel]  # section, index in the file's section, record
+
+
+def _lines_of(file: Path) -> Located:
+    """The file read again for the lines of its problems; a file changed unreadably since gives line 1."""
+    try:
+        return read_yaml(file)
+    except (ShapeError, yaml.YAMLError, OSError, UnicodeDecodeError):
+        return Located({}, {})
 
 
 def _parse_file(

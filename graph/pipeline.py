@@ -6,7 +6,7 @@ import gc
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +14,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from graph._convert import write_nquads
-from graph.build import Triple, build_triples
+from graph.build import stream_triples
 from graph.iris import Minter
 from graph.load import load_records
 from graph.publish import publish_store
@@ -22,7 +22,7 @@ from graph.published import Manifest
 from graph.releases import KEEP_RELEASES
 from graph.remote import RemoteEndpoints, publish_remote
 from graph.resources import resource_dir
-from graph.validate import Report, validate_triples
+from graph.validate import Report, Validation
 
 __all__ = [
     "Built",
@@ -49,7 +49,8 @@ class InvalidGraphError(Exception):
 @dataclass(frozen=True)
 class Built:
     files: list[Path]  # the data files read
-    graph: list[Triple]  # each triple once
+    triples: int  # in the data graph, each counted once
+    nquads: Path  # the data and the ontology as sorted N-Quads, each quad once (graph._convert.write_nquads)
     report: Report
 
 
@@ -68,20 +69,28 @@ def load_ontology() -> Graph:
     return ontology
 
 
-def build_and_check(data: Path, namespace: str, step: Step = lambda _: None) -> Built:
-    """Load, build and validate; raises LoadError or InvalidGraphError, writes nothing."""
+def build_and_check(data: Path, namespace: str, folder: Path, step: Step = lambda _: None) -> Built:
+    """Load, build and validate, writing the sorted quads into `folder`; raises LoadError or InvalidGraphError.
+
+    The triples stream from the records into the sorting runs and the validation store in one pass, never all held
+    at once; the records are held until the checks are done, since findings that give literals are described from
+    the triples streamed from them once more.
+    """
     with without_cycle_collection():
         step("loading the curated data")
         records = load_records(data)
-        step("building the graph")
-        graph = build_triples(records, namespace)
-    files = records.files
-    del records  # only the triples are checked and published: the records' memory goes before the checks
-    step("checking the graph with the SHACL shapes")
-    report = validate_triples(graph, namespace)
+    mint = Minter(namespace)
+    data_graph, nquads = str(mint.graph("data")), folder / "graph.nq"
+    with Validation(namespace) as validation:
+        with without_cycle_collection():
+            step("building the graph and sorting the quads")
+            triples = validation.passing(stream_triples(records, namespace))
+            counts = write_nquads({data_graph: triples, str(mint.graph("ontology")): load_ontology()}, nquads)
+        step("checking the graph with the SHACL shapes")
+        report = validation.report(lambda: stream_triples(records, namespace))
     if not report.conforms:
         raise InvalidGraphError(report)
-    return Built(files, graph, report)
+    return Built(records.files, counts[data_graph], nquads, report)
 
 
 @contextmanager
@@ -108,39 +117,42 @@ def run_build(
 ) -> tuple[Manifest, Report]:
     """Build, check and publish into a store folder, or onto a remote SPARQL server (`advise` is told what the
     operator must still do on that server)."""
-    built = build_and_check(data, namespace, step)
-    mint = Minter(namespace)
-    report, triples = built.report, built.graph
-    modified, files = data_modified(built.files), len(built.files)
-    del built  # from here on, the triples are held only as long as the quads take to write
-    step("sorting the quads")
-    with tempfile.TemporaryDirectory(prefix=".quads-", dir=_beside(store)) as folder:
-        nquads = Path(folder) / "graph.nq"
-        write_nquads({str(mint.graph("data")): triples, str(mint.graph("ontology")): load_ontology()}, nquads)
-        del triples  # from here on, the graph is read from the file as a stream
+    with _quads_folder(store) as folder:
+        built = build_and_check(data, namespace, folder, step)
+        modified, files = data_modified(built.files), len(built.files)
         if isinstance(store, RemoteEndpoints):
             step("loading the remote store")
-            manifest = Manifest.for_nquads(nquads, namespace, modified, files)
-            for advice in publish_remote(nquads.read_bytes(), manifest, store, namespace):
+            manifest = Manifest.for_nquads(built.nquads, namespace, modified, files)
+            for advice in publish_remote(built.nquads.read_bytes(), manifest, store, namespace):
                 advise(advice)
-            return manifest, report
+            return manifest, built.report
         return publish_store(
-            nquads,
+            built.nquads,
             store,
             namespace=namespace,
             modified=modified,
             data_files=files,
             keep_releases=keep_releases,
             step=step,
-        ), report
+        ), built.report
 
 
-def _beside(store: Path | RemoteEndpoints) -> Path | None:
-    """Where the sorted quads are written: in the store folder (the same disk as the build), else the temp folder."""
-    if isinstance(store, RemoteEndpoints):
-        return None
-    store.mkdir(parents=True, exist_ok=True)
-    return store
+@contextmanager
+def _quads_folder(store: Path | RemoteEndpoints) -> Iterator[Path]:
+    """A temporary folder for the sorted quads: in the store folder (the same disk as the build), else in the temp
+    folder. A store folder made for it goes again, empty, when the build fails: bad data leaves nothing behind."""
+    local = store if isinstance(store, Path) else None
+    made = [] if local is None else [folder for folder in (local, *local.parents) if not folder.exists()]
+    if local is not None:
+        local.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=".quads-", dir=local) as folder:
+            yield Path(folder)
+    except BaseException:
+        with suppress(OSError):  # only where nothing else was written into them
+            for empty in made:
+                empty.rmdir()
+        raise
 
 
 def data_modified(files: list[Path]) -> str:

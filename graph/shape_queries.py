@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -25,7 +24,7 @@ from rdflib.term import Node
 from graph._convert import nt_term
 from graph.build import Triple
 
-__all__ = ["Check", "CompiledShapes", "UnsupportedShapesError", "compile_shapes", "data_store", "violations"]
+__all__ = ["Check", "CompiledShapes", "UnsupportedShapesError", "compile_shapes", "passing_into", "violations"]
 
 # rdflib marks literals whose text does not fit their datatype ("2020-02-30"^^xsd:date) as ill-typed, and
 # pyshacl goes by that mark; the store lists those literals in a graph of their own for sh:datatype to see.
@@ -84,35 +83,36 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
     return CompiledShapes(compiler.checks, frozenset(compiler.predicates))
 
 
-def data_store(triples: Iterable[Triple], predicates: frozenset[URIRef], folder: Path | None = None) -> ox.Store:
-    """A store of the triples with these predicates (loaded as N-Quads text: faster than terms); on disk in
-    `folder` when given, so that its memory does not grow with the graph, else in memory."""
+def passing_into(store: ox.Store, triples: Iterable[Triple], predicates: frozenset[URIRef]) -> Iterator[Triple]:
+    """`triples`, each as it comes, the ones with these predicates loaded into `store` (a store on disk, whose
+    memory does not grow with the graph) on their way, as N-Quads text (faster than terms): a stream of triples is
+    checked and written elsewhere in one pass, without being held."""
     marker = f"<{ILL_TYPED}> <{ILL_TYPED}> {{}} <{ILL_TYPED}> ."
-    store = ox.Store(str(folder) if folder is not None else None)
     lines: list[str] = []
-    for s, p, o in triples:
+    for triple in triples:
+        s, p, o = triple
         if p in predicates:
             value = nt_term(o)
             lines.append(f"{nt_term(s)} <{p}> {value} .")
             if isinstance(o, Literal) and o.ill_typed:
                 lines.append(marker.format(value))
             if len(lines) >= _LINES_AT_ONCE:
-                _load(store, lines, on_disk=folder is not None)
+                _load(store, lines)
                 lines.clear()
-    _load(store, lines, on_disk=folder is not None)
-    return store
+        yield triple
+    _load(store, lines)
 
 
 # Enough lines to make loading cheap per line, few enough that their text is small beside the store.
 _LINES_AT_ONCE = 100_000
 
 
-def _load(store: ox.Store, lines: list[str], *, on_disk: bool) -> None:
+def _load(store: ox.Store, lines: list[str]) -> None:
     # Parsed apart from the store so that blank nodes keep their names (Store.load renames them); leniently,
     # because the terms are rdflib's, checked when they were made, and the results must be about those terms.
     quads = ox.parse("\n".join(lines), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False, lenient=True)
-    # On disk, written as files of their own: a transaction would keep them in memory until the next compaction.
-    (store.bulk_extend if on_disk else store.extend)(quads)
+    # Written as files of their own: a transaction would keep them in memory until the next compaction.
+    store.bulk_extend(quads)
 
 
 def violations(store: ox.Store, compiled: CompiledShapes) -> Iterator[tuple[Check, ox.QuerySolution]]:

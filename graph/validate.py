@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +19,16 @@ from rdflib.term import Node
 from graph._convert import nt_term
 from graph.build import Triple, new_graph
 from graph.resources import resource_dir
-from graph.shape_queries import Check, UnsupportedShapesError, compile_shapes, data_store, violations
+from graph.shape_queries import (
+    Check,
+    CompiledShapes,
+    UnsupportedShapesError,
+    compile_shapes,
+    passing_into,
+    violations,
+)
 
-__all__ = ["Finding", "Report", "load_shapes", "validate_graph", "validate_triples"]
+__all__ = ["Finding", "Report", "Validation", "load_shapes", "validate_graph", "validate_triples"]
 
 
 @dataclass(frozen=True, order=True)
@@ -100,21 +108,68 @@ def validate_triples(triples: list[Triple], namespace: str, shapes: Graph | None
 
     Shapes that use what graph.shape_queries does not compile are checked by pyshacl on the whole graph.
     """
-    shapes = shapes if shapes is not None else load_shapes()
-    try:
-        compiled = compile_shapes(shapes)
-    except UnsupportedShapesError:
-        return validate_graph(new_graph(namespace, triples), shapes)
-    # On disk: the store's memory stays bounded by its caches, where in memory it grew with the graph.
-    with tempfile.TemporaryDirectory(prefix="smartcity-kg-validation-") as folder:
-        store = data_store(triples, compiled.predicates, Path(folder))
+    with Validation(namespace, shapes) as validation:
+        deque(validation.passing(triples), maxlen=0)
+        return validation.report(lambda: triples)
+
+
+class Validation:
+    """The report of `validate_triples` on triples that pass through it on their way elsewhere, none held.
+
+    With the compiled shapes, the triples are loaded into a store on disk as they pass (its memory is bounded by
+    its caches, where in memory it grew with the graph); only those about blank nodes are held, which pyshacl
+    spells out in its findings. Where findings give literals, the triples are asked for once more, as a stream, for
+    the literals as they were written. Shapes the compiler does not translate need the whole graph for pyshacl:
+    then the triples are held as they pass.
+    """
+
+    def __init__(self, namespace: str, shapes: Graph | None = None) -> None:
+        self.namespace = namespace
+        self.shapes = shapes if shapes is not None else load_shapes()
+        self.compiled: CompiledShapes | None
         try:
-            found = list(violations(store, compiled))
-            if not found:
-                return Report([])
-            return Report(sorted(_Described(triples, namespace, shapes, store, found).findings()))
-        finally:
-            del store  # closed before its folder goes
+            self.compiled = compile_shapes(self.shapes)
+        except UnsupportedShapesError:
+            self.compiled = None
+        self.held: list[Triple] = []
+        self.store: ox.Store | None = None
+
+    def __enter__(self) -> Validation:
+        self.folder = tempfile.TemporaryDirectory(prefix="smartcity-kg-validation-")
+        if self.compiled is not None:
+            self.store = ox.Store(self.folder.name)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.store = None  # closed before its folder goes
+        self.folder.cleanup()
+
+    def passing(self, triples: Iterable[Triple]) -> Iterator[Triple]:
+        """`triples` as they come, each seen by the checks on its way."""
+        if self.compiled is None:
+            for triple in triples:
+                self.held.append(triple)
+                yield triple
+            return
+        assert self.store is not None, "passing() is used inside `with Validation(...)`"
+        for triple in passing_into(self.store, triples, self.compiled.predicates):
+            if isinstance(triple[0], BNode):
+                self.held.append(triple)
+            yield triple
+
+    def report(self, again: Callable[[], Iterable[Triple]]) -> Report:
+        """The findings on the triples that passed; `again` gives them once more, asked only where a finding's
+        literal is to be spelled as written."""
+        if self.compiled is None:
+            return validate_graph(new_graph(self.namespace, self.held), self.shapes)
+        assert self.store is not None, "report() is used inside `with Validation(...)`"
+        # Compacted first: the batches were written as files of their own, which every query would have to merge.
+        self.store.optimize()
+        found = list(violations(self.store, self.compiled))
+        if not found:
+            return Report([])
+        described = _Described(self.held, again, self.namespace, shapes=self.shapes, store=self.store, found=found)
+        return Report(sorted(described.findings()))
 
 
 class _Described:
@@ -122,8 +177,10 @@ class _Described:
 
     def __init__(
         self,
-        triples: list[Triple],
+        blank: list[Triple],
+        again: Callable[[], Iterable[Triple]],
         namespace: str,
+        *,
         shapes: Graph,
         store: ox.Store,
         found: list[tuple[Check, ox.QuerySolution]],
@@ -131,13 +188,10 @@ class _Described:
         self.found = found
         # pyshacl describes nodes with the data graph's prefixes, to which it binds sh: as it describes its
         # results, and spells out blank nodes with their triples.
-        self.data = new_graph(namespace, (t for t in triples if isinstance(t[0], BNode)))
+        self.data = new_graph(namespace, blank)
         self.data.namespace_manager.bind("sh", SH, override=False, replace=False)
-        self.literals = _written_literals(
-            triples,
-            store,
-            {(_term(row["focus"]), check.path) for check, row in found if isinstance(row["value"], ox.Literal)},
-        )
+        pairs = {(_term(row["focus"]), check.path) for check, row in found if isinstance(row["value"], ox.Literal)}
+        self.literals = _written_literals(again() if pairs else (), store, pairs)
         self.shapes = {shape.node: shape for shape in ShapesGraph(shapes).shapes}
 
     def findings(self) -> list[Finding]:

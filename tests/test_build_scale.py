@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,12 +14,15 @@ from graph import _convert
 from graph._convert import to_nquads
 from graph.build import Triple, build_triples, new_graph
 from graph.generate import generate_data
+from graph.iris import Minter
 from graph.load import load_records
-from graph.pipeline import load_ontology
+from graph.pipeline import load_ontology, run_build
 from graph.publish import _merge_triples
-from graph.validate import load_shapes, validate_graph, validate_triples
+from graph.published import current_build
+from graph.validate import Validation, load_shapes, validate_graph, validate_triples
 from graph.vocab import DCTERMS, ORG, PROV, SCK, SKOS
 
+ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).parent / "fixtures" / "mini"
 NS = "https://w3id.org/smartcity-kg/"
 SHAPES = load_shapes()
@@ -73,6 +77,41 @@ def test_compiled_checks_report_exactly_what_pyshacl_reports(generated: list[Tri
     whole = validate_graph(new_graph(NS, triples), SHAPES)
     assert len(whole.violations) >= 20, "the injected violations are found"
     assert validate_triples(triples, NS, SHAPES) == whole
+
+
+def test_checks_on_a_stream_with_repeats_report_exactly_what_pyshacl_reports(generated: list[Triple]) -> None:
+    """As the pipeline checks them: the triples pass once, a triple that several records give more than once, and
+    the graph is asked for again, whole, to describe the findings."""
+    triples = _mutated(generated)
+    asked: list[bool] = []
+
+    def whole() -> list[Triple]:
+        asked.append(True)
+        return triples
+
+    with Validation(NS, SHAPES) as validation:
+        passed = list(validation.passing(t for triple in triples for t in (triple, triple)))
+        report = validation.report(whole)
+    assert passed == [t for triple in triples for t in (triple, triple)]
+    assert report == validate_graph(new_graph(NS, triples), SHAPES)
+    assert asked == [True]
+
+
+def test_the_published_graph_is_the_one_built_in_memory(tmp_path: Path) -> None:
+    """The curated data, streamed from its records into the dumps, gives the very quads of its whole graph."""
+    manifest, report = run_build(ROOT / "data", tmp_path / "store", NS)
+    assert report.conforms
+    mint = Minter(NS)
+    in_memory = to_nquads(
+        {
+            str(mint.graph("data")): build_triples(load_records(ROOT / "data"), NS),
+            str(mint.graph("ontology")): load_ontology(),
+        }
+    )
+    build, _ = current_build(tmp_path / "store")
+    published = gzip.decompress((build / "dumps" / "graph.nq.gz").read_bytes())
+    assert published == b"".join(sorted(set(in_memory.splitlines(keepends=True))))
+    assert manifest.triples == len(published.splitlines())
 
 
 def test_nquads_are_the_sorted_rdflib_lines_written_by_oxigraph(generated: list[Triple]) -> None:

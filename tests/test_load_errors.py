@@ -178,6 +178,13 @@ def test_invalid_data_leaves_the_published_store_untouched(
     assert {p.name: p.read_bytes() for p in (after / "dumps").iterdir()} == dumps
 
 
+def test_invalid_data_leaves_no_new_store_folder_behind(data: Path, tmp_path: Path) -> None:
+    _replace(data / "alliance.yaml", "      - member: city:beta", "      - member: city:gamma")
+    store = tmp_path / "new" / "store"
+    assert main(["build", "--data", str(data), "--store", str(store)]) == 1
+    assert not (tmp_path / "new").exists()
+
+
 def test_validate_exit_status(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--data", str(data)]) == 0
     assert "conforms" in capsys.readouterr().err
