@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 ACCESS_LOGGER = "smartcity_kg.access"
-REQUEST_ID = "X-Request-ID"
 # Upper bounds (seconds) of the latency buckets: from a cached lookup (ms) to a query at its time limit (30 s).
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 # Events other modules report; listed so that each is exported (as 0) before it first happens.

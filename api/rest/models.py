@@ -30,11 +30,6 @@ __all__ = [
     "Source",
     "SourceRef",
     "Thing",
-    "ThingType",
-]
-
-ThingType = Literal[
-    "alliance", "city", "municipality", "company", "organization", "agreement", "pilot", "person", "source"
 ]
 
 # Dates keep the precision their source gives: `since` is "2016", "2016-05" or "2016-05-03"; the two bounds are
