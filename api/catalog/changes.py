@@ -15,6 +15,7 @@ from api.catalog.dcat import names_base, release_url
 from api.catalog.releases import History, counted, history, statements_of
 from api.http.cache import unchanged, validators
 from api.http.deps import SettingsDep, StoreDep
+from api.http.files import FileAnswer
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag
 from api.pages.render import page
@@ -192,7 +193,7 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Re
     if unchanged(request, headers["ETag"], headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
     path = releases.folder / version / name
-    return FileResponse(
+    return FileAnswer(
         path, media_type="application/gzip", headers=headers, filename=f"{version}-{name}", stat_result=path.stat()
     )
 
