@@ -311,6 +311,11 @@ def test_the_real_server_sends_ids_and_metrics(live_server: Server) -> None:
     with httpx.Client(base_url=live_server.url, timeout=30) as http:
         assert http.get("/health", headers={"X-Request-ID": "live-1"}).headers["X-Request-ID"] == "live-1"
         metrics = http.get("/metrics")
+        # Monitors that probe with HEAD get the GET's status and headers, without the body.
+        heads = [http.head(path) for path in ("/health", "/metrics")]
+    assert [(head.status_code, head.content) for head in heads] == [(200, b""), (200, b"")]
+    assert heads[1].headers["content-type"] == PROMETHEUS
+    assert heads[0].headers["content-type"] == "application/json"
     assert metrics.headers["content-type"] == PROMETHEUS
     assert value(metrics.text, "smartcity_kg_http_requests_total", method="GET", route="/health", status="200") >= 1
 
