@@ -198,6 +198,12 @@ def test_the_preview_is_an_html_card_of_the_entity(client: httpx.Client) -> None
     assert "Huawei" in draft.text
     missing = client.get("/reconcile/preview", params={"id": "city/<script>"})
     assert missing.status_code == 404 and "<script>" not in missing.text
+    assert missing.headers["content-type"].startswith("text/html")
+    # A client that reads JSON gets the service's one error body instead of a card.
+    for accept in ("application/json", "application/problem+json"):
+        refused = client.get("/reconcile/preview", params={"id": "nosuch"}, headers={"Accept": accept})
+        assert refused.status_code == 404 and refused.headers["content-type"].startswith(accept)
+        assert refused.json()["error"]["status"] == 404 and "nosuch" in refused.json()["error"]["message"]
 
 
 # --- matching --------------------------------------------------------------------------------------------------
