@@ -55,8 +55,9 @@ class Compression:
             await self.app(scope, receive, send)
             return
         # The gzip middleware's own test is a substring match ("gzip" in the header); it is shown only the verdict.
+        # Changed in place: the router writes the matched route into this scope, which the metrics read.
         headers = [(name, value) for name, value in scope["headers"] if name != b"accept-encoding"]
-        scope = {**scope, "headers": [*headers, (b"accept-encoding", b"gzip")]}
+        scope["headers"] = [*headers, (b"accept-encoding", b"gzip")]
 
         async def send_weak(message: Message) -> None:
             if message["type"] == "http.response.start":
