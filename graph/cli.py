@@ -26,7 +26,7 @@ from rich.table import Table
 
 from graph._convert import serialize_rdf
 from graph.coverage import measure_coverage, render_markdown
-from graph.formats import GRAPH, RESULTS
+from graph.formats import DATASET, GRAPH, RESULTS, Format, find
 from graph.generate import generate_data
 from graph.load import LoadError
 from graph.pipeline import FutureDataError, InvalidGraphError, build_and_check, data_dir, run_build
@@ -400,6 +400,22 @@ def remote_options(cmd: argparse.ArgumentParser) -> None:
     )
 
 
+def format_name(among: Sequence[Format], *plain: str) -> Callable[[str], str]:
+    """An argparse `type` reading a format by any name the format table knows (`turtle`, `json-ld`, `rdf`, a media
+    type) as its own name; `plain` are further names that are not formats (`table`)."""
+
+    def read(text: str) -> str:
+        if text in plain:
+            return text
+        fmt = find(text, among)
+        if fmt is None:
+            known = ", ".join([*plain, *(fmt.name for fmt in among)])
+            raise argparse.ArgumentTypeError(f"unknown format {text!r}; use one of {known} (or their aliases)")
+        return fmt.name
+
+    return read
+
+
 def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[..., argparse.ArgumentParser]]:
     """The parser with the pipeline's commands, and the function that adds another command to it."""
     parser = argparse.ArgumentParser(
@@ -453,13 +469,18 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     query.add_argument(
         "--format",
         default="table",
+        # Results first: `json` and `xml` name SPARQL results here, as on /sparql for a SELECT.
+        type=format_name((*RESULTS, *GRAPH), "table"),
         choices=["table", *(fmt.name for fmt in (*RESULTS, *GRAPH))],
         help="output format (default: a table for SELECT/ASK, Turtle for CONSTRUCT)",
     )
     store_opt(query)
 
     export = add("export", "Write the whole published graph in one RDF format.", cmd_export)
-    export.add_argument("--format", required=True, choices=list(GRAPH_FORMATS), help="RDF format")
+    exported = [fmt for fmt in (*GRAPH, *DATASET) if fmt.name in GRAPH_FORMATS]
+    export.add_argument(
+        "--format", required=True, type=format_name(exported), choices=list(GRAPH_FORMATS), help="RDF format"
+    )
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     store_opt(export)
 

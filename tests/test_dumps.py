@@ -64,6 +64,21 @@ def test_ntriples_dump_holds_as_many_triples_as_void_says(client: httpx.Client) 
     assert len(list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))) == announced
 
 
+def test_a_range_is_served_and_a_bad_one_refused_in_the_error_shape(client: httpx.Client) -> None:
+    name = sorted(CONTENT_TYPES)[0]
+    whole = client.get(f"/dumps/{name}").content
+    part = client.get(f"/dumps/{name}", headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == whole[:10]
+    for wanted, status in (("bytes=abc", 400), ("bytes=5-1", 400), ("lines=0-1", 400), ("bytes=999999999-", 416)):
+        refused = client.get(f"/dumps/{name}", headers={"Range": wanted})
+        assert refused.status_code == status, wanted
+        assert refused.headers["content-type"].split(";")[0] in ("application/json", "application/problem+json")
+        error = refused.json()["error"]
+        assert error["status"] == status and wanted in error["message"]
+        if status == 416:
+            assert refused.headers["content-range"] == f"bytes */{len(whole)}"
+
+
 def test_unchanged_dump_is_answered_304(client: httpx.Client) -> None:
     first = client.get("/dumps/graph.ttl")
     etag, modified = first.headers["etag"], first.headers["last-modified"]

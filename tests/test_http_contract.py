@@ -71,6 +71,31 @@ def test_large_answers_are_compressed_when_asked_and_revalidate(client: httpx.Cl
     assert again.status_code == 304
 
 
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [
+        ("GZIP", True),  # codings are case-insensitive
+        ("x-gzip", True),
+        ("br;q=1, gzip;q=0.5", True),
+        ("*", True),
+        ("gzip;q=0", False),  # q=0 refuses
+        ("gzip;q=0.000", False),
+        ("*, gzip;q=0", False),
+        ("identity", False),
+        ("deflate, br", False),
+    ],
+)
+def test_accept_encoding_is_read_as_rfc_9110_says(client: httpx.Client, accept_encoding: str, gzipped: bool) -> None:
+    # Read without decoding, so what was sent is seen as it was sent.
+    with httpx.stream(
+        "GET", f"{client.base_url}/doc/alliance/drei-gewinnt.ttl", headers={"Accept-Encoding": accept_encoding}
+    ) as answer:
+        body = b"".join(answer.iter_raw())
+    assert answer.status_code == 200
+    assert (answer.headers.get("content-encoding") == "gzip") is gzipped
+    assert body.startswith(b"\x1f\x8b") is gzipped
+
+
 def _declared(turtle: str) -> dict[str, str]:
     return {
         line.split()[1].rstrip(":"): line.split()[2].strip("<>")

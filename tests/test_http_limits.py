@@ -208,6 +208,19 @@ def test_an_invalid_host_is_a_json_400(server: Server, host: bytes) -> None:
         assert "Host header" in json.loads(body)["error"]["message"]
 
 
+def test_an_unknown_method_is_a_json_501_and_garbage_a_json_400(server: Server) -> None:
+    for request, status, said in (
+        (b"BREW /health HTTP/1.1\r\nHost: localhost\r\n\r\n", 501, "BREW is not implemented"),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400, "not valid HTTP/1.1"),  # TLS to a plain port
+    ):
+        with connect(server) as sock:
+            sock.sendall(request)
+            answered, headers, body = response_of(sock)
+        assert answered == status and headers["content-type"] == "application/json"
+        error = json.loads(body)["error"]
+        assert error["status"] == status and said in error["message"]
+
+
 def test_a_client_hanging_up_mid_body_is_no_server_error(server: Server) -> None:
     def server_errors() -> int:
         metrics = httpx.get(f"{server.url}/metrics", timeout=30).text

@@ -224,12 +224,25 @@ def test_metrics_are_prometheus_text(client: TestClient) -> None:
 
 
 def test_requests_are_counted_by_route_template_not_by_path(client: TestClient) -> None:
+    requests = "smartcity_kg_http_requests_total"
     before = client.get("/metrics").text
     for key in ("dortmund", "no-such-city", "another-missing-one"):
         client.get(f"/api/v1/city/{key}")
     client.get("/no/such/page/at/all")
     client.request("BREW", "/health")
+    client.get("/openapi.json")
+    query = client.request(
+        "QUERY", "/sparql", content=b"ASK {}", headers={"Content-Type": "application/sparql-query"}
+    ).status_code
     after = client.get("/metrics").text
+    assert (
+        value(after, requests, method="GET", route="/openapi.json", status="200")
+        == value(before, requests, method="GET", route="/openapi.json", status="200") + 1
+    )
+    assert (
+        value(after, requests, method="QUERY", route="/sparql", status=str(query))
+        == value(before, requests, method="QUERY", route="/sparql", status=str(query)) + 1
+    )
     requests = "smartcity_kg_http_requests_total"
     item = "/api/v1/{type}/{key}"
     assert (
@@ -311,6 +324,11 @@ def test_the_real_server_sends_ids_and_metrics(live_server: Server) -> None:
     with httpx.Client(base_url=live_server.url, timeout=30) as http:
         assert http.get("/health", headers={"X-Request-ID": "live-1"}).headers["X-Request-ID"] == "live-1"
         metrics = http.get("/metrics")
+        # Monitors that probe with HEAD get the GET's status and headers, without the body.
+        heads = [http.head(path) for path in ("/health", "/metrics")]
+    assert [(head.status_code, head.content) for head in heads] == [(200, b""), (200, b"")]
+    assert heads[1].headers["content-type"] == PROMETHEUS
+    assert heads[0].headers["content-type"] == "application/json"
     assert metrics.headers["content-type"] == PROMETHEUS
     assert value(metrics.text, "smartcity_kg_http_requests_total", method="GET", route="/health", status="200") >= 1
 

@@ -19,8 +19,8 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
 
 
-# The ontology is offered in every RDF format of a description but N-Triples.
-FORMATS = [fmt for fmt in RDF_FORMATS if fmt.suffix != "nt"]
+# The ontology is offered in every RDF format of a description.
+FORMATS = list(RDF_FORMATS)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,6 @@ def test_the_page_speaks_german_when_asked(client: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("url", "accept", "status"),
     [
-        ("/ontology.nt", "*/*", 404),
         ("/ontology.yaml", "*/*", 404),
         ("/ontology", "image/png", 406),
         ("/ontology?format=csv", "*/*", 400),
@@ -126,6 +125,31 @@ def test_what_is_not_offered_is_refused_clearly(client: httpx.Client, url: str, 
     response = client.get(url, headers={"Accept": accept})
     assert response.status_code == status
     assert response.json()["error"]["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("url", "accept"),
+    [
+        ("/ontology.nt", "*/*"),
+        ("/ontology?format=nt", "*/*"),
+        ("/ontology", "application/n-triples"),
+        ("/ontology?format=application/n-triples", "*/*"),
+    ],
+)
+def test_n_triples_is_offered_like_every_other_format(
+    client: httpx.Client, ontology: Graph, url: str, accept: str
+) -> None:
+    response = client.get(url, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/n-triples")
+    assert isomorphic(Graph().parse(data=response.content, format="nt"), ontology)
+
+
+def test_the_version_iri_answers_in_n_triples_too(client: httpx.Client, ontology: Graph) -> None:
+    version = next(ontology.objects(None, OWL.versionIRI))
+    response = client.get(str(version).removeprefix("https://w3id.org/smartcity-kg"), params={"format": "nt"})
+    assert response.status_code == 200
+    assert isomorphic(Graph().parse(data=response.content, format="nt"), ontology)
 
 
 def test_head_and_conditional_requests(client: httpx.Client) -> None:

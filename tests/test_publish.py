@@ -144,6 +144,19 @@ def test_query_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixture
         out = tmp_path / f"graph.{fmt}"
         assert main(["export", "--store", str(store), "--format", fmt, "-o", str(out)]) == 0
         assert len(rdflib.Graph().parse(data=out.read_bytes(), format=parse_as)) > 0, fmt
+    # The format table's aliases and media types, as on the service's ?format=.
+    for alias, parse_as in (("turtle", "turtle"), ("json-ld", "json-ld"), ("rdf", "xml"), ("text/turtle", "turtle")):
+        out = tmp_path / "graph.alias"
+        assert main(["export", "--store", str(store), "--format", alias, "-o", str(out)]) == 0, alias
+        assert len(rdflib.Graph().parse(data=out.read_bytes(), format=parse_as)) > 0, alias
+    assert main(["query", "--store", str(store), "--format", "application/sparql-results+json", query]) == 0
+    assert json.loads(capsys.readouterr().out)["results"]["bindings"]
+    construct = "CONSTRUCT WHERE { ?s a ?o }"
+    assert main(["query", "--store", str(store), "--format", "turtle", construct]) == 0
+    assert len(rdflib.Graph().parse(data=capsys.readouterr().out, format="turtle")) > 0
+    with pytest.raises(SystemExit) as caught:
+        main(["export", "--store", str(store), "--format", "yaml"])
+    assert caught.value.code == 2 and "unknown format 'yaml'" in capsys.readouterr().err
     for fmt, ox_format in (("nq", ox.RdfFormat.N_QUADS), ("trig", ox.RdfFormat.TRIG)):
         out = tmp_path / f"graph.{fmt}"
         assert main(["export", "--store", str(store), "--format", fmt, "-o", str(out)]) == 0

@@ -198,6 +198,12 @@ def test_the_preview_is_an_html_card_of_the_entity(client: httpx.Client) -> None
     assert "Huawei" in draft.text
     missing = client.get("/reconcile/preview", params={"id": "city/<script>"})
     assert missing.status_code == 404 and "<script>" not in missing.text
+    assert missing.headers["content-type"].startswith("text/html")
+    # A client that reads JSON gets the service's one error body instead of a card.
+    for accept in ("application/json", "application/problem+json"):
+        refused = client.get("/reconcile/preview", params={"id": "nosuch"}, headers={"Accept": accept})
+        assert refused.status_code == 404 and refused.headers["content-type"].startswith(accept)
+        assert refused.json()["error"]["status"] == 404 and "nosuch" in refused.json()["error"]["message"]
 
 
 # --- matching --------------------------------------------------------------------------------------------------
@@ -530,6 +536,10 @@ def test_lookup_reads_identifiers_as_they_are_written(client: httpx.Client) -> N
         assert response.status_code == 200 and response.json()["key"] == "dortmund", (params, response.text)
     page = client.get("/api/v1/lookup", params={"homepage": "www.zte-deutschland.de"})
     assert page.status_code == 200 and page.json()["key"] == "zte-deutschland"
+    # HEAD answers as GET does, without the body (it once fell through to /api/v1/{type}: 404).
+    head = client.head("/api/v1/lookup", params={"ags": "05913000"})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"].startswith("application/json")
     twice = client.get("/api/v1/lookup?ags=05913000&ags=05315000")
     assert twice.status_code == 400 and "once" in twice.json()["error"]["message"]
 

@@ -175,6 +175,13 @@ def test_a_browser_gets_the_changes_as_a_page(releases: TwoReleases) -> None:
     assert "all (first release)" in listing and ">0</td><td>" not in listing
     assert releases.client.get("/changes", headers={"Accept": "*/*"}).headers["content-type"] == "application/json"
     assert releases.client.get("/changes", headers={"Accept": "image/png"}).status_code == 406
+    # ?format= chooses as on every other route, and an unknown one is refused rather than ignored.
+    assert releases.client.get("/changes?format=html").headers["content-type"].startswith("text/html")
+    as_json = releases.client.get(f"/changes/{version}?format=json", headers=browser)
+    assert as_json.headers["content-type"] == "application/json"
+    for path in ("/changes", f"/changes/{version}"):
+        refused = releases.client.get(path, params={"format": "xyz"})
+        assert refused.status_code == 400 and "unknown format 'xyz'" in refused.json()["error"]["message"]
 
 
 def test_the_atom_feed_has_an_entry_per_release_naming_what_changed(releases: TwoReleases) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -115,3 +116,28 @@ def test_too_many_links_from_one_address_get_a_429_with_retry_after(published_st
     assert refused and all(answer.status_code in (201, 429) for answer in answers)
     assert 1 <= int(refused[0].headers["retry-after"]) <= 60
     assert "short links a minute" in refused[0].json()["error"]["message"]
+
+
+def test_a_query_is_checked_without_being_evaluated(client: httpx.Client) -> None:
+    # On an empty store the engine would still evaluate this ASK at once: 100^4 rows, minutes of work.
+    values = " ".join(f"VALUES ?v{n} {{{' '.join(str(i) for i in range(100))}}}" for n in range(4))
+    query = f"ASK {{ {values} FILTER(?v0 + ?v1 + ?v2 + ?v3 < -1) }}"
+    began = time.monotonic()
+    made = client.post("/q", json={"query": query}, timeout=30)
+    assert made.status_code == 201
+    assert time.monotonic() - began < 5
+    # A text with many triple patterns is still kept: the check refuses only what is not SPARQL.
+    patterns = " ".join(f"?s <https://example.org/p{n}> ?o{n} ." for n in range(150))
+    assert client.post("/q", json={"query": f"SELECT * WHERE {{ {patterns} }}"}).status_code == 201
+
+
+def test_the_creation_rate_holds_before_any_work(published_store: Path) -> None:
+    server = start_server(published_store)
+    try:
+        with server.client() as client:
+            answers = [client.post("/q", json={"query": "not sparql"}) for _ in range(25)]
+    finally:
+        stop_server(server)
+    # Even requests refused for what they hold count: checking them is work.
+    assert [answer.status_code for answer in answers[:20]] == [400] * 20
+    assert {answer.status_code for answer in answers[20:]} == {429}

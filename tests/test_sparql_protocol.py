@@ -444,6 +444,13 @@ REFUSALS = [
         "application/sparql-query",
     ),
     ("no content type", {"method": "POST", "content": b"query=ASK%20%7B%7D"}, 415, "Content-Type"),
+    (
+        "QUERY with an unsupported content type",
+        {"method": "QUERY", "content": b"ASK {}", "headers": {"Content-Type": "text/plain"}},
+        415,
+        "a QUERY to /sparql must be",
+    ),
+    ("QUERY without a content type", {"method": "QUERY", "content": b"ASK {}"}, 415, "a QUERY to /sparql needs"),
     ("POST without a query", {"method": "POST", "data": {"default-graph-uri": DATA_GRAPH}}, 400, "no query"),
     ("PUT", {"method": "PUT", "params": {"query": "ASK {}"}}, 405, "PUT"),
     ("DELETE", {"method": "DELETE"}, 405, "DELETE"),

@@ -15,6 +15,7 @@ from api.catalog.dcat import names_base, release_url
 from api.catalog.releases import History, counted, history, statements_of
 from api.http.cache import unchanged, validators
 from api.http.deps import SettingsDep, StoreDep
+from api.http.files import FileAnswer
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag
 from api.pages.render import page
@@ -32,6 +33,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 _LISTED = 100  # things named per release in /changes; all of them are in /changes/{version}, page by page
 _NAMED_IN_FEED = 20
 JSON, HTML = "application/json", "text/html"
+_FORMATS = {"json": JSON, JSON: JSON, "html": HTML, HTML: HTML}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody},
     304: {"description": "not modified"},
@@ -119,8 +121,15 @@ def changes(request: Request, store: StoreDep, settings: SettingsDep) -> Respons
 
 
 def _negotiated(request: Request) -> str:
-    """JSON unless the client prefers HTML (a browser following a link from a page)."""
-    return negotiate(request.headers.get("accept"), [JSON, HTML])
+    """What `?format=` names (json or html, or their media types), else JSON unless the client prefers HTML (a
+    browser following a link from a page); an unknown format is refused, as on every other route."""
+    requested = request.query_params.get("format")
+    if requested is None:
+        return negotiate(request.headers.get("accept"), [JSON, HTML])
+    chosen = _FORMATS.get(requested.strip().lower())
+    if chosen is None:
+        raise ServiceError(400, f"unknown format {requested[:100]!r}; use one of json ({JSON}), html ({HTML})")
+    return chosen
 
 
 def _json(body: dict[str, Any]) -> bytes:
@@ -192,7 +201,7 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Re
     if unchanged(request, headers["ETag"], headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
     path = releases.folder / version / name
-    return FileResponse(
+    return FileAnswer(
         path, media_type="application/gzip", headers=headers, filename=f"{version}-{name}", stat_result=path.stat()
     )
 

@@ -20,6 +20,7 @@ from api.catalog.dcat import catalog_graph, release_graph, release_url, void_gra
 from api.catalog.releases import history
 from api.http.cache import unchanged, validators
 from api.http.deps import SettingsDep, StoreDep
+from api.http.files import FileAnswer
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag, by_suffix, choose, entity_tag, represent
 from api.pages.render import page
@@ -298,4 +299,4 @@ def _file_or_304(
     if text is not None:
         return Response(text, media_type=media_type, headers=headers)
     assert path is not None
-    return FileResponse(path, media_type=media_type, headers=headers, filename=filename, stat_result=path.stat())
+    return FileAnswer(path, media_type=media_type, headers=headers, filename=filename, stat_result=path.stat())

@@ -6,10 +6,32 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Compression"]
+__all__ = ["Compression", "accepts_gzip"]
 
 # Dumps are files: served with byte ranges and checksums of their exact bytes, some already compressed (.gz).
 _AS_STORED = ("/dumps/",)
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip (RFC 9110 §12.5.3): codings are case-insensitive, `x-gzip` is gzip,
+    `*` stands for any coding not named, and a q of 0 refuses; a missing header asks for no coding here."""
+    if not header:
+        return False
+    weights: dict[str, float] = {}
+    for item in header.split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0  # a weight that cannot be read grants nothing
+        coding = coding.lower()
+        if coding:
+            weights["gzip" if coding == "x-gzip" else coding] = q
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
 
 
 class Compression:
@@ -29,11 +51,13 @@ class Compression:
         if scope["type"] != "http" or scope["path"].startswith(_AS_STORED):
             await self.app(scope, receive, send)
             return
-        # The same test of Accept-Encoding as the gzip middleware's, so the two agree on when gzip may be sent.
-        accepts = "gzip" in Headers(scope=scope).get("accept-encoding", "")
-        if not accepts:
+        if not accepts_gzip(Headers(scope=scope).get("accept-encoding")):
             await self.app(scope, receive, send)
             return
+        # The gzip middleware's own test is a substring match ("gzip" in the header); it is shown only the verdict.
+        # Changed in place: the router writes the matched route into this scope, which the metrics read.
+        headers = [(name, value) for name, value in scope["headers"] if name != b"accept-encoding"]
+        scope["headers"] = [*headers, (b"accept-encoding", b"gzip")]
 
         async def send_weak(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -17,7 +17,7 @@ router = APIRouter(tags=["service"])
 log = logging.getLogger("smartcity_kg.api")
 
 
-@router.get("/health", summary="Whether the service has a graph to serve")
+@router.api_route("/health", methods=["GET", "HEAD"], summary="Whether the service has a graph to serve")
 def health(holder: StoreHolderDep) -> JSONResponse:
     try:
         store = holder.check()

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
 
+import httptools
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.flow_control import FlowControl
@@ -112,6 +114,12 @@ class _TimedFlowControl(FlowControl):
             self.resume_writing()
 
 
+# A request line's method: a token (RFC 9110 §5.6.2) followed by a space, read from the first bytes of a request.
+_METHOD_SHOWN = 40
+_METHOD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) ")
+_KNOWN_METHODS = ("GET", "HEAD", "POST", "QUERY")
+
+
 class BoundedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, bounded in size and time while it reads a request (see the module)."""
 
@@ -123,6 +131,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.head_bytes = 0  # bytes received since the current request began, while its head is incomplete
         self.reading = "head"  # what the current request is sending: "head", "body" or "" (all of it)
         self.timer: asyncio.TimerHandle | None = None
+        self.request_start = b""  # the first bytes of the current request: its method, should the parser refuse it
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport))  # a response's head and body in one write
@@ -135,6 +144,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self.reading != "body":  # between requests, what arrives is the next request's head
+            if self.head_bytes == 0:
+                self.request_start = data[:_METHOD_SHOWN]
             self.head_bytes += len(data)
         super().data_received(data)
         if self.reading != "head" or self.transport.is_closing():
@@ -144,8 +155,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self._refuse(431, "Request Header Fields Too Large", headers_too_large(headers, self.bounds.header_bytes))
 
     def send_400_response(self, msg: str) -> None:
-        """What uvicorn sends for a request that is not HTTP, as the JSON error every other answer is."""
-        self.transport.write(_error(400, "Bad Request", "the request is not valid HTTP/1.1"))
+        """What uvicorn sends for a request that is not HTTP, as the JSON error every other answer is; a request
+        whose only fault is a method the parser does not know (BREW) is 501 Not Implemented (RFC 9110 §9.1)."""
+        # Called by uvicorn inside its `except HttpParserError`: the parser's own error says what was wrong.
+        error = sys.exc_info()[1]
+        method = _METHOD.match(self.request_start)
+        if isinstance(error, httptools.HttpParserInvalidMethodError) and method is not None:
+            name = method.group(1).decode("ascii")
+            message = f"the method {name} is not implemented here; this server answers {', '.join(_KNOWN_METHODS)}"
+            self.transport.write(_error(501, "Not Implemented", message))
+        else:
+            self.transport.write(_error(400, "Bad Request", "the request is not valid HTTP/1.1"))
         self.transport.close()
 
     def on_message_begin(self) -> None:

@@ -38,7 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["service"], lifespan=lifespan)
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.api_route("/metrics", methods=["GET", "HEAD"], include_in_schema=False)
 async def metrics(request: Request) -> Response:
     # Async on purpose: the registry is only ever touched on the event loop, so it is read there too.
     registry: Metrics = request.app.state.metrics

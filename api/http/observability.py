@@ -60,7 +60,7 @@ EVENTS = (
 _SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Methods a client invents would each make a new series: they are counted together as "other".
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "QUERY"})  # QUERY: /sparql
 _UNMATCHED = "unmatched"  # never the raw path as a label: every mistyped URL would be a new series
 _MAX_LOGGED = 2048
 # With several server processes, each writes its figures into this folder (named by the environment variable)
@@ -271,6 +271,10 @@ def _label(value: str) -> str:
 def _route_of(scope: Scope) -> str:
     """The template of the route that answered ("/doc/{kind}/{name}"), set in the scope by the router."""
     route = scope.get("route")
+    if route is None and "endpoint" in scope:  # a plain Starlette route (FastAPI's /openapi.json) names its endpoint
+        app = scope.get("app")
+        routes = getattr(getattr(app, "router", None), "routes", ())
+        route = next((each for each in routes if getattr(each, "endpoint", None) is scope["endpoint"]), None)
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return path if isinstance(path, str) and path else _UNMATCHED
 

@@ -21,8 +21,6 @@ from api.http.representation import (
     HTML,
     JSON_LD,
     RDF_FORMATS,
-    RDF_XML,
-    TURTLE,
     Format,
     build_tag,
     by_suffix,
@@ -51,7 +49,6 @@ __all__ = ["router"]
 router = APIRouter(tags=["linked data"])
 
 DOC_FORMATS = (HTML, *RDF_FORMATS)
-ONTOLOGY_FORMATS = (HTML, TURTLE, JSON_LD, RDF_XML)
 # What a response varies on: the format by Accept, and the HTML page's language by Accept-Language.
 VARY = "Accept, Accept-Language"
 # Descriptions as sent, by build, URL and the headers they are negotiated by (about 10 kB each): a description
@@ -271,7 +268,7 @@ def ontology_as(
     store: StoreDep,
     settings: SettingsDep,
 ) -> Response:
-    return _ontology(request, store, settings.base_url, by_suffix(suffix, ONTOLOGY_FORMATS))
+    return _ontology(request, store, settings.base_url, by_suffix(suffix, DOC_FORMATS))
 
 
 @router.api_route(
@@ -308,7 +305,7 @@ def context_document(request: Request) -> Response:
 
 
 def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: Format | None) -> Response:
-    fmt = choose(request, ONTOLOGY_FORMATS, suffix)
+    fmt = choose(request, DOC_FORMATS, suffix)
     ontology = load_ontology(store)
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     location = f"/ontology.{fmt.suffix}"
@@ -317,7 +314,7 @@ def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: 
     def body() -> bytes:
         if fmt == HTML:
             page = ontology_page(ontology, lang)
-            return render("ontology.html", ontology=page, **_page_context(request, lang, "/ontology", ONTOLOGY_FORMATS))
+            return render("ontology.html", ontology=page, **_page_context(request, lang, "/ontology", DOC_FORMATS))
         root = next(iter(ontology.of_type(str(OWL.Ontology))), "")
         # The terms are fragments of the ontology's IRI, but each is a node of its own, not a part of another.
         return serialize(
@@ -338,7 +335,7 @@ def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: 
         etag=etag,
         vary=VARY,
         modified=store.manifest.modified,
-        alternates=[(f"/ontology.{alt.suffix}", alt) for alt in ONTOLOGY_FORMATS],
+        alternates=[(f"/ontology.{alt.suffix}", alt) for alt in DOC_FORMATS],
     )
 
 

@@ -23,8 +23,9 @@ router = APIRouter(prefix="/api/v1", tags=["REST API"])
 _IDENTIFIERS = ("ags", "wikidata", "homepage", "id")
 
 
-@router.get(
+@router.api_route(
     "/lookup",
+    methods=["GET", "HEAD"],
     response_model=AnyThing,
     summary="One thing by an official identifier",
     responses={

@@ -15,6 +15,8 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import SettingsDep, StoreHolderDep
+from api.http.errors import PROBLEM_JSON
+from api.http.negotiation import NotAcceptableError, negotiate
 from api.pages.templating import render
 from api.reconcile.answers import (
     PREVIEW_SIZE,
@@ -222,6 +224,8 @@ async def preview(
             if retired
             else f"no entity {echo(ident)}"
         )
+        if not _wants_html(request):  # a client reading JSON gets the service's one error body
+            raise ServiceError(status, message)
         body = render(
             "reconcile_preview.html", entry=None, message=message, width=PREVIEW_SIZE[0], height=PREVIEW_SIZE[1], doc=""
         )
@@ -236,6 +240,15 @@ async def preview(
         doc=f"{root}/doc/{entry.id}",
     )
     return Response(body, media_type="text/html")
+
+
+def _wants_html(request: Request) -> bool:
+    """Whether the client would rather read an HTML card than JSON (a missing or unusable Accept: HTML, the card
+    being what previews show)."""
+    try:
+        return negotiate(request.headers.get("accept"), ["text/html", "application/json", PROBLEM_JSON]) == "text/html"
+    except NotAcceptableError:
+        return True
 
 
 for _path, _handler, _summary in (

@@ -67,7 +67,9 @@ def _content_type(request: Request) -> tuple[str, list[str]]:
         raise QueryRefusedError(400, "the request has several Content-Type headers; send one")
     if not headers or not headers[0]:
         raise QueryRefusedError(
-            415, f"a POST to /sparql needs a Content-Type: {FORM} (with query=...) or {DIRECT} (the query as the body)"
+            415,
+            f"a {request.method} to /sparql needs a Content-Type: {FORM} (with query=...) or {DIRECT} "
+            "(the query as the body)",
         )
     media, *params = (part.strip() for part in headers[0].split(";"))
     charsets = [
@@ -110,7 +112,7 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
             raw = await _body(request, max_query_bytes)
             queries = [*queries, _decode_direct(raw)]
         else:
-            raise QueryRefusedError(415, f"a POST to /sparql must be {FORM} or {DIRECT}, not {media}")
+            raise QueryRefusedError(415, f"a {request.method} to /sparql must be {FORM} or {DIRECT}, not {media}")
     if "update" in url or "update" in body:
         raise _read_only()
     if len(queries) > 1:
