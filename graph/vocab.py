@@ -9,7 +9,6 @@ __all__ = [
     "DCAT",
     "DCTERMS",
     "FOAF",
-    "GEO",
     "GEOSPARQL",
     "MUNICIPALITY_KEY",
     "ORG",
@@ -24,19 +23,12 @@ __all__ = [
     "VOID",
     "WD",
     "XSD",
-    "ontology_iri",
 ]
 
 SCHEMA = Namespace("http://schema.org/")
 WD = Namespace("http://www.wikidata.org/entity/")
-# rdflib up to 7.6 binds the WGS84 prefix to an https IRI, which is wrong; the real namespace is http.
-GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
 GEOSPARQL = Namespace("http://www.opengis.net/ont/geosparql#")
 MUNICIPALITY_KEY = Namespace("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/")
-
-
-def ontology_iri(namespace: str) -> URIRef:
-    return URIRef(f"{namespace}ontology")
 
 
 class SCK(DefinedNamespace):

@@ -20,6 +20,7 @@ from api.http.representation import build_tag
 from api.pages.render import page
 from api.rest.models import ErrorBody
 from graph.errors import ServiceError
+from graph.iris import Minter
 from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
 from graph.settings import Settings
 from graph.store import ReadStore
@@ -42,14 +43,6 @@ _JSON_OR_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {JSON: {}, HT
 
 def _base(request: Request, settings: Settings) -> str:
     return (settings.base_url or str(request.base_url)).rstrip("/")
-
-
-def _page(iri: str, namespace: str, base: str) -> str | None:
-    """Where a thing is described here: `/doc/...` for `{ns}id/...`, the path itself for vocabularies."""
-    if not iri.startswith(namespace):
-        return None
-    path = iri[len(namespace) :]
-    return base + ("/doc/" + path.removeprefix("id/") if path.startswith("id/") else "/" + path)
 
 
 def _respond(
@@ -87,7 +80,9 @@ def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
 
 
 def _thing(thing: ThingChange, base: str, namespace: str) -> dict[str, Any]:
-    return {"id": thing.iri, "page": _page(thing.iri, namespace, base), "added": thing.added, "removed": thing.removed}
+    path = Minter(namespace).doc_path(thing.iri)
+    page = None if path is None else base + path
+    return {"id": thing.iri, "page": page, "added": thing.added, "removed": thing.removed}
 
 
 def _found(releases: History, version: str) -> Release:
