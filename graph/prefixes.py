@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from graph.iris import Minter
+
 __all__ = ["DESCRIPTIONS", "PREFIXES", "VOCABULARIES", "prefixes", "sparql_prologue"]
 
 # The vocabularies of the graph's data: the prefixes of every dump, page and SPARQL prologue.
@@ -41,7 +43,8 @@ def prefixes(namespace: str | None = None) -> dict[str, str]:
     """The vocabularies, plus this graph's own `id:` and `vocab:` when its namespace is given."""
     if namespace is None:
         return dict(VOCABULARIES)
-    return {**VOCABULARIES, "id": f"{namespace}id/", "vocab": f"{namespace}vocab/"}
+    mint = Minter(namespace)
+    return {**VOCABULARIES, "id": mint.things, "vocab": mint.vocabularies}
 
 
 def sparql_prologue(namespace: str | None = None) -> str:

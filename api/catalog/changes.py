@@ -241,7 +241,12 @@ def _atom(releases: History, settings: Settings, base: str, namespace: str, modi
 def _entry_text(release: Release, namespace: str) -> str:
     if release.previous is None:
         return f"The first release: {counted(release.triples, 'statement')}."
-    named = [thing.iri.removeprefix(namespace).removeprefix("id/") for thing in release.things[:_NAMED_IN_FEED]]
+    mint = Minter(namespace)
+    # A thing is named by its kind and key (`city/dortmund`), another IRI of the graph by its path, any other as itself.
+    named = [
+        "/".join(kind_key) if (kind_key := mint.parse(thing.iri)) else (mint.local(thing.iri) or thing.iri)
+        for thing in release.things[:_NAMED_IN_FEED]
+    ]
     more = len(release.things) - len(named)
     return (
         f"{counted(release.added, 'statement')} added and {release.removed} removed since release "

@@ -178,7 +178,8 @@ def _vocabulary_node(path: tuple[str, ...], request: Request, store: ReadStore, 
     served = "/vocab/" + "/".join(keys)
     description = None
     if all(_SEGMENT.fullmatch(part) for part in keys):
-        description = _describe_vocabulary(store, store.manifest.namespace + served[1:])
+        mint = store.manifest.minter
+        description = _describe_vocabulary(store, str(mint.concept(scheme[0], key) if scheme else mint.scheme(key)))
     if description is None:
         message = (
             f"there is no concept {key!r} in the vocabulary {scheme[0]!r}"
