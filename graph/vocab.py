@@ -5,6 +5,8 @@ from __future__ import annotations
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD, DefinedNamespace
 
+from graph.prefixes import VOCABULARIES
+
 __all__ = [
     "DCAT",
     "DCTERMS",
@@ -25,16 +27,16 @@ __all__ = [
     "XSD",
 ]
 
-SCHEMA = Namespace("http://schema.org/")
-WD = Namespace("http://www.wikidata.org/entity/")
-GEOSPARQL = Namespace("http://www.opengis.net/ont/geosparql#")
+SCHEMA = Namespace(VOCABULARIES["schema"])
+WD = Namespace(VOCABULARIES["wd"])
+GEOSPARQL = Namespace(VOCABULARIES["geo"])
 MUNICIPALITY_KEY = Namespace("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/")
 
 
 class SCK(DefinedNamespace):
     """Terms of the smartcity-kg ontology (ontology/smartcity-kg.ttl); the default namespace."""
 
-    _NS = Namespace("https://w3id.org/smartcity-kg/ontology#")
+    _NS = Namespace(VOCABULARIES["sck"])
     _fail = True
 
     # classes

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from api.reconcile.answers import manifest
+from graph import vocab
 from graph.iris import Minter
-from graph.prefixes import VOCABULARIES
+from graph.prefixes import PREFIXES, VOCABULARIES
 
 NS = "https://example.org/kg/"  # not the default namespace: nothing may assume it
 
@@ -53,3 +54,14 @@ def test_reconciliation_names_the_ontology_whatever_the_namespace() -> None:
     document = manifest("0.2", "https://example.org", "https://example.org/reconcile", NS)
     assert document["identifierSpace"] == f"{NS}id/"
     assert document["schemaSpace"] == VOCABULARIES["sck"]
+
+
+def test_the_rdflib_namespaces_are_those_of_the_prefix_map() -> None:
+    """Code that names terms through graph.vocab writes the same IRIs as the prefixes the service declares."""
+    named = {
+        "dcat": vocab.DCAT, "dct": vocab.DCTERMS, "foaf": vocab.FOAF, "org": vocab.ORG, "owl": vocab.OWL,
+        "prov": vocab.PROV, "rdf": vocab.RDF, "rdfs": vocab.RDFS, "skos": vocab.SKOS, "time": vocab.TIME,
+        "xsd": vocab.XSD, "schema": vocab.SCHEMA, "wd": vocab.WD, "geo": vocab.GEOSPARQL, "void": vocab.VOID,
+    }  # fmt: skip
+    assert {name: str(namespace) for name, namespace in named.items()} == {name: PREFIXES[name] for name in named}
+    assert str(vocab.SCK.Alliance) == PREFIXES["sck"] + "Alliance"

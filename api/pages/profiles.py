@@ -16,6 +16,7 @@ from api.pages.naming import date_phrase
 from graph.iris import Minter
 from graph.resources import resource_dir
 from graph.store import ReadStore
+from graph.vocab import GEOSPARQL
 
 __all__ = ["PROFILE_KINDS", "Panel", "PanelQuery", "load_panels", "profile_panels", "sparql_json"]
 
@@ -29,7 +30,7 @@ _HEADER = re.compile(
     r"^# (?P<title>.+)\n(?P<about>(?:# (?!view:|de:).*\n)*?)(?P<de># de: .*\n(?:#     .*\n)*)?"
     r"# view: (?P<view>\w+)\n"
 )
-_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+_WKT = str(GEOSPARQL.wktLiteral)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def describe_service(endpoint: str, graphs: Collection[str], triples: int, setti
         (service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
         (service, _sd("feature"), _sd("UnionDefaultGraph")),
         (service, _sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
-        (service, ox.NamedNode("http://purl.org/dc/terms/title"), ox.Literal(f"{settings.publisher_name} SPARQL")),
+        (service, ox.NamedNode(PREFIXES["dct"] + "title"), ox.Literal(f"{settings.publisher_name} SPARQL")),
         (service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), ox.Literal(limits, language="en")),
         *((service, _sd("resultFormat"), ox.NamedNode(FORMATS + name)) for name in RESULT_FORMATS),
         (service, _sd("defaultDataset"), dataset),
