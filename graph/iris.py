@@ -1,5 +1,4 @@
-"""How things are named: `{ns}id/{type}/{key}`, `{ns}vocab/{scheme}/{key}`, curated references to IRIs, and
-where an IRI of the graph is served."""
+"""How things are named (`{ns}id/{type}/{key}`, `{ns}vocab/{scheme}/{key}`, curated references) and where served."""
 
 from __future__ import annotations
 
@@ -40,13 +39,13 @@ class Minter:
         self.vocabularies = f"{namespace}vocab/"  # every scheme's and concept's IRI starts so
 
     def thing(self, kind: str, key: str) -> URIRef:
-        return URIRef(f"{self.namespace}id/{kind}/{key}")
+        return URIRef(f"{self.things}{kind}/{key}")
 
     def concept(self, scheme: str, key: str) -> URIRef:
-        return URIRef(f"{self.namespace}vocab/{scheme}/{key}")
+        return URIRef(f"{self.vocabularies}{scheme}/{key}")
 
     def scheme(self, scheme: str) -> URIRef:
-        return URIRef(f"{self.namespace}vocab/{scheme}")
+        return URIRef(f"{self.vocabularies}{scheme}")
 
     def agent(self, ref: str) -> URIRef:
         """The IRI of the agent a `kind:key` reference names."""
