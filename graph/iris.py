@@ -1,4 +1,4 @@
-"""How things are named: `{ns}id/{type}/{key}`, `{ns}vocab/{scheme}/{key}`, and curated references to IRIs."""
+"""How things are named (`{ns}id/{type}/{key}`, `{ns}vocab/{scheme}/{key}`, curated references) and where served."""
 
 from __future__ import annotations
 
@@ -31,19 +31,21 @@ def child(parent: URIRef, name: str) -> URIRef:
 
 
 class Minter:
-    """Mints the IRIs of one namespace."""
+    """Mints the IRIs of one namespace, reads them back, and maps them to the paths that serve them."""
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
+        self.things = f"{namespace}id/"  # every thing's IRI starts so
+        self.vocabularies = f"{namespace}vocab/"  # every scheme's and concept's IRI starts so
 
     def thing(self, kind: str, key: str) -> URIRef:
-        return URIRef(f"{self.namespace}id/{kind}/{key}")
+        return URIRef(f"{self.things}{kind}/{key}")
 
     def concept(self, scheme: str, key: str) -> URIRef:
-        return URIRef(f"{self.namespace}vocab/{scheme}/{key}")
+        return URIRef(f"{self.vocabularies}{scheme}/{key}")
 
     def scheme(self, scheme: str) -> URIRef:
-        return URIRef(f"{self.namespace}vocab/{scheme}")
+        return URIRef(f"{self.vocabularies}{scheme}")
 
     def agent(self, ref: str) -> URIRef:
         """The IRI of the agent a `kind:key` reference names."""
@@ -52,3 +54,36 @@ class Minter:
 
     def graph(self, name: str) -> URIRef:
         return URIRef(f"{self.namespace}graph/{name}")
+
+    def ontology(self, version: str) -> URIRef:
+        """The ontology's version IRI (`owl:versionIRI`) of `version`."""
+        return URIRef(f"{self.namespace}ontology/{version}")
+
+    def parse(self, iri: str) -> tuple[str, str] | None:
+        """The kind and key of a thing's IRI (`{ns}id/city/dortmund` → `("city", "dortmund")`), else None."""
+        if not iri.startswith(self.things):
+            return None
+        kind, slash, key = iri[len(self.things) :].partition("/")
+        return (kind, key) if slash and kind else None
+
+    def local(self, iri: str) -> str | None:
+        """The part of `iri` after the namespace (`id/city/dortmund`); None for an IRI of another namespace, and
+        for one whose rest would leave this site as a path (`{ns}/evil.example` must not become `//evil.example`)."""
+        if not iri.startswith(self.namespace):
+            return None
+        rest = iri[len(self.namespace) :]
+        return None if rest.startswith(("/", "\\")) else rest
+
+    def id_path(self, iri: str) -> str | None:
+        """The path that serves `iri` as linked data: `/id/city/dortmund`, `/vocab/theme/energy`; None when the IRI
+        is not of this namespace."""
+        rest = self.local(iri)
+        return None if rest is None else "/" + rest
+
+    def doc_path(self, iri: str) -> str | None:
+        """The page that describes `iri`: `/doc/city/dortmund` for a thing (a part `#x` stays on its owner's page),
+        the IRI's own path for a vocabulary or the ontology; None when the IRI is not of this namespace."""
+        rest = self.local(iri)
+        if rest is None:
+            return None
+        return "/doc/" + rest.removeprefix("id/") if rest.startswith("id/") else "/" + rest

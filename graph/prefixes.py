@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["VOCABULARIES", "prefixes", "sparql_prologue"]
+from graph.iris import Minter
 
+__all__ = ["DESCRIPTIONS", "PREFIXES", "VOCABULARIES", "prefixes", "sparql_prologue"]
+
+# The vocabularies of the graph's data: the prefixes of every dump, page and SPARQL prologue.
 VOCABULARIES = {
     "sck": "https://w3id.org/smartcity-kg/ontology#",
     "org": "http://www.w3.org/ns/org#",
@@ -21,13 +24,27 @@ VOCABULARIES = {
     "geo": "http://www.opengis.net/ont/geosparql#",
     "dcat": "http://www.w3.org/ns/dcat#",
 }
+# The vocabularies the service describes itself with (its catalogue, VoID and SPARQL service description).
+DESCRIPTIONS = {
+    "adms": "http://www.w3.org/ns/adms#",
+    "dcatde": "http://dcat-ap.de/def/dcatde/",
+    "formats": "http://www.w3.org/ns/formats/",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "spdx": "http://spdx.org/rdf/terms#",
+    "vann": "http://purl.org/vocab/vann/",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "void": "http://rdfs.org/ns/void#",
+}
+# Every prefix the service writes; the published JSON-LD context (api/http/context.jsonld) declares exactly these.
+PREFIXES = {**VOCABULARIES, **DESCRIPTIONS}
 
 
 def prefixes(namespace: str | None = None) -> dict[str, str]:
     """The vocabularies, plus this graph's own `id:` and `vocab:` when its namespace is given."""
     if namespace is None:
         return dict(VOCABULARIES)
-    return {**VOCABULARIES, "id": f"{namespace}id/", "vocab": f"{namespace}vocab/"}
+    mint = Minter(namespace)
+    return {**VOCABULARIES, "id": mint.things, "vocab": mint.vocabularies}
 
 
 def sparql_prologue(namespace: str | None = None) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from graph import __version__
 from graph.errors import ServiceError
+from graph.iris import Minter
 
 __all__ = [
     "DAMAGED",
@@ -66,6 +67,11 @@ class Manifest:
     # damaged on disk can still open, and then make the engine allocate without bound (or open empty). The list is
     # required: a build whose list is missing or empty is refused, as the files never match it.
     store_checksums: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def minter(self) -> Minter:
+        """The IRIs of this build's namespace: minted, read back, and mapped to the paths that serve them."""
+        return Minter(self.namespace)
 
     @classmethod
     def for_nquads(cls, nquads: bytes | Path, namespace: str, modified: str, data_files: int) -> Manifest:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD, DefinedNamespace
 
+from graph.prefixes import VOCABULARIES
+
 __all__ = [
     "DCAT",
     "DCTERMS",
     "FOAF",
-    "GEO",
     "GEOSPARQL",
     "MUNICIPALITY_KEY",
     "ORG",
@@ -24,25 +25,18 @@ __all__ = [
     "VOID",
     "WD",
     "XSD",
-    "ontology_iri",
 ]
 
-SCHEMA = Namespace("http://schema.org/")
-WD = Namespace("http://www.wikidata.org/entity/")
-# rdflib up to 7.6 binds the WGS84 prefix to an https IRI, which is wrong; the real namespace is http.
-GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
-GEOSPARQL = Namespace("http://www.opengis.net/ont/geosparql#")
+SCHEMA = Namespace(VOCABULARIES["schema"])
+WD = Namespace(VOCABULARIES["wd"])
+GEOSPARQL = Namespace(VOCABULARIES["geo"])
 MUNICIPALITY_KEY = Namespace("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/")
-
-
-def ontology_iri(namespace: str) -> URIRef:
-    return URIRef(f"{namespace}ontology")
 
 
 class SCK(DefinedNamespace):
     """Terms of the smartcity-kg ontology (ontology/smartcity-kg.ttl); the default namespace."""
 
-    _NS = Namespace("https://w3id.org/smartcity-kg/ontology#")
+    _NS = Namespace(VOCABULARIES["sck"])
     _fail = True
 
     # classes

@@ -24,8 +24,10 @@ from rdflib.term import Node
 
 from api.pages.display import format_date
 from graph.pipeline import load_ontology, run_build
+from graph.prefixes import PREFIXES, VOCABULARIES
 from graph.publish import publish_store
 from graph.store import EmbeddedStore, open_embedded
+from graph.vocab import GEOSPARQL
 from tests.conftest import NAMESPACE, RDF_FORMATS, Format, Server, negotiated, start_server, stop_server
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -333,6 +335,23 @@ def test_the_context_is_published_as_json_ld(client: httpx.Client) -> None:
     terms = response.json()["@context"]
     for term in ("label", "type", "member", "role", "sources", "citations", "claim"):
         assert term in terms
+
+
+def test_every_json_ld_context_declares_the_one_prefix_map(client: httpx.Client) -> None:
+    """`/context.jsonld` and the REST API's inline context read a prefix alike: `geo:` is GeoSPARQL in both, as in
+    the data (`geo:hasGeometry`, `geo:asWKT`) and the ontology (`geo:Geometry`)."""
+    published = client.get("/context.jsonld").json()["@context"]
+    declared = {
+        name: value
+        for name, value in published.items()
+        if isinstance(value, str) and not name.startswith("@") and value.endswith(("#", "/"))
+    }
+    assert declared == PREFIXES
+    response = client.get("/api/v1/city/dortmund", headers={"Accept": "application/ld+json"})
+    inline = response.json()["@context"]
+    assert {name: inline[name] for name in VOCABULARIES} == {name: published[name] for name in VOCABULARIES}
+    assert published["geo"] == inline["geo"] == str(GEOSPARQL)
+    assert (URIRef(SCK + "Location"), RDFS.subClassOf, GEOSPARQL.Geometry) in load_ontology()
 
 
 def test_the_context_has_a_term_for_every_property_of_the_ontology(client: httpx.Client) -> None:

@@ -21,6 +21,7 @@ from api.http.representation import build_tag
 from api.pages.render import page
 from api.rest.models import ErrorBody
 from graph.errors import ServiceError
+from graph.iris import Minter
 from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
 from graph.settings import Settings
 from graph.store import ReadStore
@@ -44,14 +45,6 @@ _JSON_OR_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {JSON: {}, HT
 
 def _base(request: Request, settings: Settings) -> str:
     return (settings.base_url or str(request.base_url)).rstrip("/")
-
-
-def _page(iri: str, namespace: str, base: str) -> str | None:
-    """Where a thing is described here: `/doc/...` for `{ns}id/...`, the path itself for vocabularies."""
-    if not iri.startswith(namespace):
-        return None
-    path = iri[len(namespace) :]
-    return base + ("/doc/" + path.removeprefix("id/") if path.startswith("id/") else "/" + path)
 
 
 def _respond(
@@ -89,7 +82,9 @@ def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
 
 
 def _thing(thing: ThingChange, base: str, namespace: str) -> dict[str, Any]:
-    return {"id": thing.iri, "page": _page(thing.iri, namespace, base), "added": thing.added, "removed": thing.removed}
+    path = Minter(namespace).doc_path(thing.iri)
+    page = None if path is None else base + path
+    return {"id": thing.iri, "page": page, "added": thing.added, "removed": thing.removed}
 
 
 def _found(releases: History, version: str) -> Release:
@@ -255,7 +250,12 @@ def _atom(releases: History, settings: Settings, base: str, namespace: str, modi
 def _entry_text(release: Release, namespace: str) -> str:
     if release.previous is None:
         return f"The first release: {counted(release.triples, 'statement')}."
-    named = [thing.iri.removeprefix(namespace).removeprefix("id/") for thing in release.things[:_NAMED_IN_FEED]]
+    mint = Minter(namespace)
+    # A thing is named by its kind and key (`city/dortmund`), another IRI of the graph by its path, any other as itself.
+    named = [
+        "/".join(kind_key) if (kind_key := mint.parse(thing.iri)) else (mint.local(thing.iri) or thing.iri)
+        for thing in release.things[:_NAMED_IN_FEED]
+    ]
     more = len(release.things) - len(named)
     return (
         f"{counted(release.added, 'statement')} added and {release.removed} removed since release "

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib.namespace import OWL
 
 from api.http.cache import PerBuild
+from graph.prefixes import sparql_prologue
 from graph.published import DUMP_FILES
 from graph.store import ReadStore
-from graph.vocab import SCK, WD
+from graph.vocab import WD
 
 __all__ = ["DUMPS", "Dump", "Statistics", "dump_file", "statistics"]
 
@@ -70,7 +70,7 @@ class Statistics:
         return sum(self.properties.values())
 
 
-_PREFIX = f"PREFIX sck: <{SCK._NS}>\nPREFIX owl: <{OWL}>\n"
+_PREFIX = sparql_prologue()
 PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p"
 CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?class } } GROUP BY ?class"
 ENTITIES = (

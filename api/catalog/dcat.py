@@ -14,6 +14,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XS
 
 from api.catalog.dataset import DUMPS, Dump, dump_file, statistics
 from api.catalog.releases import counted, history
+from graph.prefixes import PREFIXES
 from graph.releases import Release, dump_name
 from graph.settings import Settings
 from graph.store import ReadStore
@@ -30,12 +31,12 @@ __all__ = [
     "void_graph",
 ]
 
-DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
+DCATDE = Namespace(PREFIXES["dcatde"])
+SPDX = Namespace(PREFIXES["spdx"])
 # DCAT 3 terms that rdflib's closed DCAT namespace (DCAT 2) does not know yet.
 DCAT_VERSION, DCAT_PREVIOUS_VERSION = URIRef(f"{DCAT}version"), URIRef(f"{DCAT}previousVersion")
-ADMS = Namespace("http://www.w3.org/ns/adms#")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+ADMS = Namespace(PREFIXES["adms"])
+VCARD = Namespace(PREFIXES["vcard"])
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
 LICENSE = URIRef("http://dcat-ap.de/def/licenses/cc-by/4.0")
@@ -77,19 +78,8 @@ def release_url(base: str, version: str) -> str:
 
 def _new_graph() -> Graph:
     graph = Graph(bind_namespaces="core")
-    for prefix, namespace in (
-        ("dcat", DCAT),
-        ("dct", DCTERMS),
-        ("foaf", FOAF),
-        ("vcard", VCARD),
-        ("void", VOID),
-        ("skos", SKOS),
-        ("dcatde", DCATDE),
-        ("sck", SCK._NS),
-        ("spdx", SPDX),
-        ("adms", ADMS),
-    ):
-        graph.bind(prefix, namespace, replace=True)
+    for prefix in ("dcat", "dct", "foaf", "vcard", "void", "skos", "dcatde", "sck", "spdx", "adms"):
+        graph.bind(prefix, PREFIXES[prefix], replace=True)
     return graph
 
 

@@ -347,7 +347,7 @@ def _triples(store: ReadStore, query: str) -> list[ox.Triple]:
 
 def _query(store: ReadStore, iri: str) -> Description | None:
     first = with_constants(_THING_QUERY, {"thing": iri})
-    walk = _Walk(iri, _vocabulary(store), f"{store.manifest.namespace}id/")
+    walk = _Walk(iri, _vocabulary(store), store.manifest.minter.things)
     if first is None or not walk.take_thing(_triples(store, first)):
         return None
     while (query := walk.query()) is not None:

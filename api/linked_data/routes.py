@@ -175,7 +175,8 @@ def _vocabulary_node(path: tuple[str, ...], request: Request, store: ReadStore, 
     served = "/vocab/" + "/".join(keys)
     description = None
     if all(_SEGMENT.fullmatch(part) for part in keys):
-        description = _describe_vocabulary(store, store.manifest.namespace + served[1:])
+        mint = store.manifest.minter
+        description = _describe_vocabulary(store, str(mint.concept(scheme[0], key) if scheme else mint.scheme(key)))
     if description is None:
         message = (
             f"there is no concept {key!r} in the vocabulary {scheme[0]!r}"
@@ -215,7 +216,7 @@ def _described(
     def body() -> bytes:
         if fmt == HTML:
             page = doc_page(description, load_ontology(store), namespace, lang)
-            kind = description.iri.removeprefix(f"{namespace}id/").partition("/")[0]
+            kind, _ = store.manifest.minter.parse(description.iri) or ("", "")
             return render(
                 "doc.html",
                 page=page,
@@ -286,7 +287,7 @@ def ontology_version(version: str, request: Request, store: StoreDep, settings: 
         for head in ontology.of_type(str(OWL.Ontology))
         for iri in ontology.objects(head, str(OWL.versionIRI))
     ]
-    if f"{store.manifest.namespace}ontology/{version}" not in served:
+    if str(store.manifest.minter.ontology(version)) not in served:
         known = ", ".join(iri.removeprefix(store.manifest.namespace) for iri in served) or "none"
         raise ServiceError(404, f"ontology version {version!r} is not served here; this build serves {known}")
     return _ontology(request, store, settings.base_url, None)
@@ -340,15 +341,11 @@ def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: 
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
-def _thing_iri(store: ReadStore, kind: str, key: str) -> str:
-    return f"{store.manifest.namespace}id/{kind}/{key}"
-
-
 def _lookup(request: Request, store: ReadStore, kind: str, key: str, suffix: Format | None) -> Description | Response:
     """The thing's description; or the 404 for an unknown thing, the 410 for a retired one."""
     description = None
     if _SEGMENT.fullmatch(kind) and _SEGMENT.fullmatch(key):
-        description = describe(store, _thing_iri(store, kind, key))
+        description = describe(store, str(store.manifest.minter.thing(kind, key)))
     if description is None:
         types = sorted({iri.rsplit("#", 1)[-1].lower() for iri in load_ontology(store).of_type(str(OWL.Class))})
         if kind in types:
@@ -359,18 +356,13 @@ def _lookup(request: Request, store: ReadStore, kind: str, key: str, suffix: For
             )
         return _error(request, suffix, 404, message)
     if description.retired:
-        successors = [_served_path(store, iri) for iri in description.replaced_by]
+        # Where each successor is served: its path when it is one of ours, else the IRI itself.
+        successors = [store.manifest.minter.id_path(iri) or iri for iri in description.replaced_by]
         message = f"the {kind} {key!r} has been retired" + (
             f"; it has been replaced by {', '.join(successors)}" if successors else ""
         )
         return _error(request, suffix, 410, message, successors)
     return description
-
-
-def _served_path(store: ReadStore, iri: str) -> str:
-    """Where an IRI is served: its path when it is one of ours, else the IRI itself."""
-    namespace = store.manifest.namespace
-    return "/" + iri[len(namespace) :] if iri.startswith(namespace) else iri
 
 
 def _error(

@@ -220,7 +220,7 @@ class _PageBuilder:
             roles = [self.n.link(role).text for role in self.d.objects(node, str(ORG.role))]
             for member in self.d.objects(node, str(ORG.member)):
                 # The kind is in the IRI (id/municipality/..., id/company/...): members' types are not described here.
-                kind = next((k for path, k in _KINDS.items() if f"/id/{path}/" in member.value), "organization")
+                kind = _KINDS.get((self.n.minter.parse(member.value) or ("", ""))[0], "organization")
                 entry = members.setdefault(member.value, (self.n.iri_link(member.value), kind, []))
                 entry[2].extend(roles)
         if not members:

@@ -75,7 +75,7 @@ def editor_href(query: str, view: str | None = None) -> str:
 def _vocabulary(store: ReadStore) -> dict[str, object]:
     """What completion offers: prefixes, and the classes and properties of the ontology and of the example queries
     with their English labels."""
-    prefixes = {**VOCABULARIES, "sck": f"{store.manifest.namespace}ontology#"}
+    prefixes = VOCABULARIES
     ontology = load_ontology(store)
     kinds: dict[str, str] = {}
     class_types = {str(OWL.Class), str(RDFS.Class)}

@@ -8,17 +8,15 @@ import pyoxigraph as ox
 
 from api.http.cache import PerBuild
 from graph.coverage import Coverage, measure_coverage
+from graph.prefixes import sparql_prologue
 from graph.store import ReadStore
 
 __all__ = ["AllianceEntry", "Landing", "Member", "landing_figures"]
 
 # Every alliance with every member in one query; English labels first, then German, then whatever there is.
-_ALLIANCES = """
-PREFIX sck: <https://w3id.org/smartcity-kg/ontology#>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?alliance ?allianceLabel ?member ?memberLabel ?role ?roleLabel WHERE {
+_ALLIANCES = (
+    sparql_prologue()
+    + """SELECT ?alliance ?allianceLabel ?member ?memberLabel ?role ?roleLabel WHERE {
   { SELECT ?alliance (SAMPLE(?anyName) AS ?someName) WHERE { ?alliance a sck:Alliance ; rdfs:label ?anyName }
     GROUP BY ?alliance }
   OPTIONAL { ?alliance rdfs:label ?enName FILTER(langMatches(lang(?enName), "en")) }
@@ -34,6 +32,7 @@ SELECT ?alliance ?allianceLabel ?member ?memberLabel ?role ?roleLabel WHERE {
 }
 ORDER BY LCASE(STR(?allianceLabel)) LCASE(STR(?memberLabel)) ?role
 """
+)
 PLAIN_ROLE = "member"  # the role most members have: not repeated after every name
 
 

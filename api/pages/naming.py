@@ -11,6 +11,7 @@ from api.linked_data.describe import Description
 from api.linked_data.ontology import Ontology, term_link
 from api.pages.display import Link, format_date, is_date, pick_label
 from api.pages.templating import words
+from graph.iris import Minter
 from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME
 
 __all__ = ["DATED", "Namer", "Value", "date_phrase"]
@@ -76,6 +77,7 @@ class Namer:
         self.d = description
         self.ontology = ontology
         self.namespace = namespace
+        self.minter = Minter(namespace)
         self.lang = lang
 
     def literals(self, subject: str, predicate: str) -> list[ox.Literal]:
@@ -112,11 +114,11 @@ class Namer:
     def iri_link(self, iri: str, external: bool = False) -> Link:
         if self.d.is_fragment(iri):
             return Link(self.part_title(iri), "#" + iri.partition("#")[2], title=iri)
-        if iri.startswith(self.namespace + "id/"):
+        if iri.startswith(self.minter.things):
             owner, hash_, part = iri.partition("#")  # another thing's part: its owner's name, the part on its page
             return replace(self.label(owner), href=self.doc_href(owner) + (f"#{part}" if hash_ else ""), title=iri)
-        if iri.startswith(self.namespace + "vocab/"):  # a concept or scheme, served at its path
-            return replace(self.label(iri), href="/" + iri[len(self.namespace) :])
+        if iri.startswith(self.minter.vocabularies):  # a concept or scheme, served at its path
+            return replace(self.label(iri), href=self.minter.id_path(iri))
         if iri.startswith(self.namespace):
             return self.label(iri)
         if iri.startswith(_SCK):
@@ -127,7 +129,7 @@ class Namer:
         return Link(iri if external else labelled.text, href, labelled.lang, iri, external=href is not None)
 
     def doc_href(self, iri: str) -> str:
-        return "/doc/" + iri[len(self.namespace + "id/") :]
+        return self.minter.doc_path(iri) or iri
 
     def property_name(self, predicate: str) -> str:
         if predicate.startswith(_SCK):

@@ -13,8 +13,10 @@ from markupsafe import Markup
 from api.pages.display import Link, format_date, is_date
 from api.pages.editor import editor_href, reader_text
 from api.pages.naming import date_phrase
+from graph.iris import Minter
 from graph.resources import resource_dir
 from graph.store import ReadStore
+from graph.vocab import GEOSPARQL
 
 __all__ = ["PROFILE_KINDS", "Panel", "PanelQuery", "load_panels", "profile_panels", "sparql_json"]
 
@@ -28,7 +30,7 @@ _HEADER = re.compile(
     r"^# (?P<title>.+)\n(?P<about>(?:# (?!view:|de:).*\n)*?)(?P<de># de: .*\n(?:#     .*\n)*)?"
     r"# view: (?P<view>\w+)\n"
 )
-_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+_WKT = str(GEOSPARQL.wktLiteral)
 
 
 @dataclass(frozen=True)
@@ -120,14 +122,6 @@ def sparql_json(variables: list[str], rows: list[dict[str, ox.NamedNode | ox.Bla
     return Markup(json.dumps(document, ensure_ascii=False).replace("</", "<\\/"))
 
 
-def _href(iri: str, namespace: str) -> str | None:
-    local = iri[len(namespace) :]
-    # Only the graph's own IRIs link to their pages; "<namespace>/evil.example" must not become "//evil.example".
-    if not iri.startswith(namespace) or local.startswith(("/", "\\")):
-        return None
-    return "/doc/" + local[3:] if local.startswith("id/") else "/" + local
-
-
 def _cell(
     row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str, namespace: str, lang: str
 ) -> Link | None:
@@ -138,7 +132,8 @@ def _cell(
     if isinstance(term, ox.NamedNode):
         label = row.get(f"{name}Label")
         text = label.value if label is not None else term.value.removeprefix(namespace)
-        return Link(text, _href(term.value, namespace), title=term.value)
+        # Only the graph's own IRIs link to their pages.
+        return Link(text, Minter(namespace).doc_path(term.value), title=term.value)
     if isinstance(term, ox.Literal) and (f"{name}{_BOUND}" in row or f"{name}{_SUPPORT}" in row):
         return _dated_cell(row, name, lang)
     if isinstance(term, ox.Literal):

@@ -24,6 +24,7 @@ from api.pages.render import STATIC_DIR, page_response
 from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, ShortLinks
 from api.rest.listing import fold, label_index
 from graph.errors import ServiceError
+from graph.iris import Minter
 from graph.published import DUMP_FILES
 from graph.sparql_guard import QueryRefusedError, analyse_query
 
@@ -60,14 +61,6 @@ _CREATION = CreationRate()
 View = Annotated[str | None, Query(pattern="^(" + "|".join(VIEWS) + ")$", description="the result view shown")]
 
 
-def _local_path(iri: str, namespace: str) -> str:
-    """The page of a thing: `{ns}id/city/x` is described at `/doc/city/x`; other IRIs stay as they are."""
-    if not iri.startswith(namespace):
-        return iri
-    path = iri[len(namespace) :]
-    return "/doc/" + path.removeprefix("id/") if path.startswith("id/") else "/" + path
-
-
 def _date(modified: str) -> str:
     try:
         return datetime.fromisoformat(modified).strftime("%-d %B %Y")
@@ -93,7 +86,8 @@ def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLRes
         more_vendors=figures.coverage.vendors[_VENDORS_SHOWN:],
         alliances=figures.alliances,
         dumps=sorted(DUMP_FILES.values()),
-        page=lambda iri: _local_path(iri, settings.namespace),
+        # A thing's page (`{ns}id/city/x` is described at `/doc/city/x`); other IRIs stay as they are.
+        page=lambda iri: Minter(settings.namespace).doc_path(iri) or iri,
     )
 
 

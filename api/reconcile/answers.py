@@ -11,6 +11,8 @@ from api.reconcile.matching import Candidate, Query, match
 from api.reconcile.protocol import MAX_IDS, QUERY_PROPERTIES, QUERY_PROPERTY_TYPES, ExtendRequest
 from api.rest.listing import fold
 from graph import __version__
+from graph.iris import Minter
+from graph.prefixes import VOCABULARIES
 from graph.store import ReadStore
 
 __all__ = [
@@ -66,8 +68,8 @@ def manifest(version: str, root: str, base: str, namespace: str) -> dict[str, An
     if version == "0.2":
         service = {"service_url": base}
         return document | {
-            "identifierSpace": f"{namespace}id/",
-            "schemaSpace": f"{namespace}ontology#",
+            "identifierSpace": Minter(namespace).things,
+            "schemaSpace": VOCABULARIES["sck"],
             "preview": {"url": f"{base}/preview?id={{{{id}}}}", "width": PREVIEW_SIZE[0], "height": PREVIEW_SIZE[1]},
             "suggest": {
                 name: service | {"service_path": f"/suggest/{name}"} for name in ("entity", "property", "type")

@@ -294,7 +294,7 @@ def _query(prop: ExtProperty, iris: Iterable[str]) -> str:
 
 def extend(store: ReadStore, prop: ExtProperty, iris: list[str]) -> dict[str, list[Value]]:
     """The values of `prop` for each thing of `iris` (all of one type), in a stable order."""
-    things = f"{store.manifest.namespace}id/"
+    things = store.manifest.minter.things
     solutions = store.select(_query(prop, iris))
     texts: dict[str, list[ox.Literal]] = {}
     entities: dict[str, dict[str, list[ox.Literal]]] = {}

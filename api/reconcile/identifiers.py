@@ -9,6 +9,7 @@ from functools import cache
 import pycountry
 
 from api.rest.listing import fold
+from graph.prefixes import VOCABULARIES
 from graph.records import KEY_PATTERN
 
 __all__ = [
@@ -37,7 +38,7 @@ TYPES = {
 # Everything an id of this service may name: the types above, and the sources values are cited from (offered by
 # data extension, preview and lookup, but not matched against a column of names).
 KINDS = TYPES | {"source": "Source"}
-WIKIDATA = "http://www.wikidata.org/entity/"  # the namespace of the graph's owl:sameAs links to Wikidata
+WIKIDATA = VOCABULARIES["wd"]  # the namespace of the graph's owl:sameAs links to Wikidata
 _QID = re.compile(r"[Qq]([1-9]\d*)")
 _ID = re.compile(rf"({'|'.join(KINDS)})/({KEY_PATTERN.strip('^$')})")
 

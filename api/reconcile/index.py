@@ -121,7 +121,7 @@ class ReconcileIndex:
 
     def __init__(self, store: ReadStore) -> None:
         self.namespace = store.manifest.namespace
-        self.things = f"{self.namespace}id/"
+        self.things = store.manifest.minter.things
         self.entries: dict[str, Entry] = {}  # by id
         self._read_names(store)
         by_iri = {entry.iri: entry for entry in self.entries.values()}

@@ -214,7 +214,7 @@ async def preview(
     ident: Annotated[str, Query(alias="id", max_length=300, description="an entity id")],
 ) -> Response:
     """An HTML card of one entity, sized for the client's preview frame."""
-    _, index = await _indexed(holder)
+    store, index = await _indexed(holder)
     entry = index.get(ident) if parse_id(ident) else None
     successor, retired = index.successor(ident)
     if entry is None:
@@ -237,7 +237,7 @@ async def preview(
         message="",
         width=PREVIEW_SIZE[0],
         height=PREVIEW_SIZE[1],
-        doc=f"{root}/doc/{entry.id}",
+        doc=root + (store.manifest.minter.doc_path(entry.iri) or ""),
     )
     return Response(body, media_type="text/html")
 

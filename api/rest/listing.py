@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from api.http.cache import PerBuild
 from api.rest.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
 from api.rest.models import ListItem
+from graph.iris import Minter
 from graph.prefixes import VOCABULARIES
 from graph.store import ReadStore
 
@@ -128,23 +129,18 @@ class Filters:
     active_on: date | None = None
     q: str | None = None
 
-    def bindings(self, namespace: str, role_scheme: str) -> dict[str, ox.NamedNode | ox.Literal]:
+    def bindings(self, minter: Minter, role_scheme: str) -> dict[str, ox.NamedNode | ox.Literal]:
         """The values of the query's variables; bound, never written into the query text."""
-        thing = f"{namespace}id/"
         bound: dict[str, ox.NamedNode | ox.Literal] = {}
         if self.member is not None:
             for kind in ("municipality", "company", "organization"):
-                bound[f"member_{kind}"] = ox.NamedNode(f"{thing}{kind}/{self.member}")
-        for name, prefix in (
-            ("company", f"{thing}company/"),
-            ("city", f"{thing}city/"),
-            ("alliance", f"{thing}alliance/"),
-            ("theme", f"{namespace}vocab/theme/"),
-            ("role", f"{namespace}vocab/{role_scheme}/"),
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                bound[name] = ox.NamedNode(prefix + value)
+                bound[f"member_{kind}"] = ox.NamedNode(str(minter.thing(kind, self.member)))
+        for kind in ("company", "city", "alliance"):
+            if (key := getattr(self, kind)) is not None:
+                bound[kind] = ox.NamedNode(str(minter.thing(kind, key)))
+        for name, scheme in (("theme", "theme"), ("role", role_scheme)):
+            if (key := getattr(self, name)) is not None:
+                bound[name] = ox.NamedNode(str(minter.concept(scheme, key)))
         if self.active_on is not None:
             bound["day"] = ox.Literal(self.active_on.isoformat(), datatype=_XSD_DATE)
         return bound
@@ -201,7 +197,7 @@ class LabelIndex:
     """Labels of every thing the API lists, read once per build: for list labels, `q=` and search."""
 
     def __init__(self, store: ReadStore) -> None:
-        prefix = f"{store.manifest.namespace}id/"
+        prefix = store.manifest.minter.things
         kinds = {VOCABULARIES["sck"] + cls.removeprefix("sck:"): kind for kind, cls in CLASSES.items()}
         labels: dict[str, list[ox.Literal]] = {}
         kind_of: dict[str, str] = {}
@@ -262,7 +258,7 @@ label_index = PerBuild(LabelIndex)
 def list_things(store: ReadStore, kind: str, filters: Filters) -> list[str]:
     """IRIs of the things of `kind` that pass every filter, in key order."""
     shape = SHAPES[kind]
-    bound = filters.bindings(store.manifest.namespace, shape.role_scheme)
+    bound = filters.bindings(store.manifest.minter, shape.role_scheme)
     projection = " ".join(f"?{name}" for name in ("s", *bound))
     query = f"{SPARQL_PREFIXES}SELECT DISTINCT {projection} WHERE {{\n  {_list_query(kind, filters)}\n}}"
     solutions = store.select(query, substitutions=bound)

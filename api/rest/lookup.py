@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from api.http.cache import PerBuild
 from api.http.lru import LRU
 from api.rest.models import THING_MODELS, AgentRef, Event, Membership, Post, Ref, Signature, SourceRef, Thing
+from graph.iris import Minter
 from graph.prefixes import VOCABULARIES, sparql_prologue
 from graph.store import ReadStore, with_constants
 
@@ -396,7 +397,7 @@ def _names(
         for iri, facets in known.items()
     }
     labelled -= {f"<{iri}>" for iri in known}
-    things, known_names = f"<{store.manifest.namespace}id/", _vocabulary(store)
+    things, known_names = f"<{store.manifest.minter.things}", _vocabulary(store)
     vocabulary = {term for term in labelled if not term.startswith(things)}
     for term in vocabulary:
         if (kept := known_names.get(term)) is not None:
@@ -456,7 +457,7 @@ class _Resolver:
     """Field values from facet values: named nodes become {id, key, label} with the labels asked for them."""
 
     names: Mapping[str, _Name]
-    namespace: str
+    minter: Minter
 
     def fill(self, model: type[M], iri: str, facets: Facets, extra: dict[str, Any]) -> M:
         fields: dict[str, Any] = {"id": iri, "key": key_of(iri), **extra}
@@ -492,7 +493,7 @@ class _Resolver:
         name = self.names.get(iri, _NO_NAME)
         fields: dict[str, Any] = {"id": iri, "key": key_of(iri), "label": best_label(name.labels, key_of(iri))}
         if issubclass(cls, AgentRef):
-            fields["type"] = iri.removeprefix(f"{self.namespace}id/").split("/", 1)[0]
+            fields["type"], _ = self.minter.parse(iri) or ("", "")
         if issubclass(cls, SourceRef):
             fields["url"] = name.url
         return cls(**fields)
@@ -500,8 +501,7 @@ class _Resolver:
 
 def find_thing(store: ReadStore, kind: str, key: str) -> Thing | None:
     """The thing of `kind` with `key`, its relations resolved to {id, key, label}; None when there is none."""
-    namespace = store.manifest.namespace
-    iri = f"{namespace}id/{kind}/{key}"
+    iri = str(store.manifest.minter.thing(kind, key))
     found = _facets(store, kind, iri)
     if found is None or _iri(CLASSES[kind]) not in {value.value for value in found[0].get("_types", {}).values()}:
         return None
@@ -520,7 +520,7 @@ def find_thing(store: ReadStore, kind: str, key: str) -> Thing | None:
         (THING_MODELS[kind], facets),
         *((inner.model, node) for name, inner in nested.items() for node in nodes[name].values()),
     ]
-    resolver = _Resolver(_names(store, named, known), namespace)
+    resolver = _Resolver(_names(store, named, known), store.manifest.minter)
     extra: dict[str, Any] = {"type": kind}
     for name, inner in nested.items():
         extra[name] = [

@@ -8,14 +8,12 @@ import pyoxigraph as ox
 
 from graph._convert import serialize_rdf
 from graph.formats import GRAPH, RESULTS
-from graph.prefixes import VOCABULARIES
+from graph.prefixes import PREFIXES, VOCABULARIES
 from graph.settings import Settings
 
 __all__ = ["describe_service"]
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS = "http://www.w3.org/ns/formats/"
-VOID = "http://rdfs.org/ns/void#"
+SD, FORMATS, VOID = PREFIXES["sd"], PREFIXES["formats"], PREFIXES["void"]
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 RESULT_FORMATS = tuple(fmt.w3c for fmt in (*RESULTS, *GRAPH) if fmt.w3c)
@@ -43,7 +41,7 @@ def describe_service(endpoint: str, graphs: Collection[str], triples: int, setti
         (service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
         (service, _sd("feature"), _sd("UnionDefaultGraph")),
         (service, _sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
-        (service, ox.NamedNode("http://purl.org/dc/terms/title"), ox.Literal(f"{settings.publisher_name} SPARQL")),
+        (service, ox.NamedNode(PREFIXES["dct"] + "title"), ox.Literal(f"{settings.publisher_name} SPARQL")),
         (service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), ox.Literal(limits, language="en")),
         *((service, _sd("resultFormat"), ox.NamedNode(FORMATS + name)) for name in RESULT_FORMATS),
         (service, _sd("defaultDataset"), dataset),
@@ -58,5 +56,5 @@ def describe_service(endpoint: str, graphs: Collection[str], triples: int, setti
     ]
     for node, name in zip(named, sorted(graphs), strict=True):
         statements += [(node, RDF_TYPE, _sd("NamedGraph")), (node, _sd("name"), ox.NamedNode(name))]
-    prefixes = {"sd": SD, "formats": FORMATS, "void": VOID, **VOCABULARIES}
+    prefixes = {"sd": SD, "formats": FORMATS, "void": VOID, **VOCABULARIES}  # the vocabularies it is written in
     return serialize_rdf([ox.Triple(*statement) for statement in statements], RDF_FORMATS[fmt], prefixes)

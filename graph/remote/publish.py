@@ -10,7 +10,7 @@ from graph._convert import serialize_rdf
 from graph.iris import Minter
 from graph.published import Manifest
 from graph.remote.endpoints import RemoteEndpoints
-from graph.remote.store import DCT, GRAPHS, META, N_TRIPLES, SD_NAME, VOID, RemoteStore
+from graph.remote.store import DCT, GRAPHS, META, N_TRIPLES, SCHEMA, SD_NAME, VOID, RemoteStore
 
 __all__ = ["VIRTUOSO_CHECKPOINT", "publish_remote"]
 
@@ -54,8 +54,8 @@ def _upload_and_switch(store: RemoteStore, nquads: bytes, manifest: Manifest, gr
     build = f"<{mint.graph('data')}>"
     record = (
         f'{build} <{DCT}identifier> "{manifest.build_id}" ; <{VOID}triples> {manifest.triples} ; '
-        f'<{DCT}modified> "{manifest.modified}" ; <http://schema.org/version> "{manifest.version}" ; '
-        f"<http://schema.org/size> {manifest.data_files} ; <{VOID}subset> {', '.join(parts)} . " + " ".join(counts)
+        f'<{DCT}modified> "{manifest.modified}" ; <{SCHEMA}version> "{manifest.version}" ; '
+        f"<{SCHEMA}size> {manifest.data_files} ; <{VOID}subset> {', '.join(parts)} . " + " ".join(counts)
     )
     # One request, so servers that run an update request as one transaction (Oxigraph does) switch atomically.
     request = " ;\n".join([*moves, f"DROP SILENT GRAPH <{meta}>", f"INSERT DATA {{ GRAPH <{meta}> {{ {record} }} }}"])

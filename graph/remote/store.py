@@ -16,6 +16,7 @@ import httpx
 import pyoxigraph as ox
 
 from graph.iris import Minter
+from graph.prefixes import PREFIXES
 from graph.published import Manifest, StoreUnavailableError
 from graph.remote.endpoints import RemoteEndpoints, safe_url
 from graph.remote.exchange import (
@@ -37,12 +38,11 @@ T = TypeVar("T")
 
 GRAPHS = ("data", "ontology")  # the names of the published graphs (graph.iris.Minter.graph)
 META = "meta"  # the graph of the build's manifest
-DCT = "http://purl.org/dc/terms/"
-VOID = "http://rdfs.org/ns/void#"
-SD_NAME = "http://www.w3.org/ns/sparql-service-description#name"
+DCT, VOID, SCHEMA = PREFIXES["dct"], PREFIXES["void"], PREFIXES["schema"]
+SD_NAME = PREFIXES["sd"] + "name"
 _MANIFEST_QUERY = f"""SELECT ?id ?triples ?modified ?version ?files WHERE {{
   ?build <{DCT}identifier> ?id ; <{VOID}triples> ?triples ; <{DCT}modified> ?modified ;
-         <http://schema.org/version> ?version ; <http://schema.org/size> ?files }}"""
+         <{SCHEMA}version> ?version ; <{SCHEMA}size> ?files }}"""
 # The statements of each published graph, as recorded by the build that published them.
 _RECORDED_QUERY = f"SELECT ?graph ?triples WHERE {{ ?part <{SD_NAME}> ?graph ; <{VOID}triples> ?triples }}"
 _COUNTED_QUERY = "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph"

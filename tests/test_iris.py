@@ -1,0 +1,67 @@
+"""The one naming scheme: what `Minter` mints it reads back, and it says which path serves each IRI."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.reconcile.answers import manifest
+from graph import vocab
+from graph.iris import Minter
+from graph.prefixes import PREFIXES, VOCABULARIES
+
+NS = "https://example.org/kg/"  # not the default namespace: nothing may assume it
+
+
+def test_a_thing_minted_reads_back_as_its_kind_and_key() -> None:
+    mint = Minter(NS)
+    assert mint.parse(str(mint.thing("city", "dortmund"))) == ("city", "dortmund")
+    assert mint.parse(str(mint.thing("city", "dortmund")) + "#signature-1") == ("city", "dortmund#signature-1")
+
+
+@pytest.mark.parametrize(
+    "iri",
+    [f"{NS}vocab/theme/energy", f"{NS}id/", f"{NS}id/city", "https://example.com/id/city/dortmund", f"{NS}ontology"],
+)
+def test_only_a_thing_of_this_namespace_has_a_kind_and_key(iri: str) -> None:
+    assert Minter(NS).parse(iri) is None
+
+
+@pytest.mark.parametrize(
+    ("iri", "doc", "served"),
+    [
+        (f"{NS}id/city/dortmund", "/doc/city/dortmund", "/id/city/dortmund"),
+        (f"{NS}id/city/dortmund#signature-1", "/doc/city/dortmund#signature-1", "/id/city/dortmund#signature-1"),
+        (f"{NS}vocab/theme/energy", "/vocab/theme/energy", "/vocab/theme/energy"),
+        (f"{NS}ontology", "/ontology", "/ontology"),
+        ("https://example.com/id/city/dortmund", None, None),  # another site's IRI has no path here
+        (f"{NS}/evil.example", None, None),  # would leave the site as `//evil.example`
+        (f"{NS}\\evil.example", None, None),
+    ],
+)
+def test_each_iri_maps_to_the_page_and_the_linked_data_path_that_serve_it(
+    iri: str, doc: str | None, served: str | None
+) -> None:
+    assert Minter(NS).doc_path(iri) == doc
+    assert Minter(NS).id_path(iri) == served
+
+
+def test_the_ontology_version_iri_is_minted_in_the_namespace() -> None:
+    assert str(Minter(NS).ontology("1.0")) == f"{NS}ontology/1.0"
+
+
+def test_reconciliation_names_the_ontology_whatever_the_namespace() -> None:
+    """The namespace names the things; the terms are the ontology's own, which does not move with it."""
+    document = manifest("0.2", "https://example.org", "https://example.org/reconcile", NS)
+    assert document["identifierSpace"] == f"{NS}id/"
+    assert document["schemaSpace"] == VOCABULARIES["sck"]
+
+
+def test_the_rdflib_namespaces_are_those_of_the_prefix_map() -> None:
+    """Code that names terms through graph.vocab writes the same IRIs as the prefixes the service declares."""
+    named = {
+        "dcat": vocab.DCAT, "dct": vocab.DCTERMS, "foaf": vocab.FOAF, "org": vocab.ORG, "owl": vocab.OWL,
+        "prov": vocab.PROV, "rdf": vocab.RDF, "rdfs": vocab.RDFS, "skos": vocab.SKOS, "time": vocab.TIME,
+        "xsd": vocab.XSD, "schema": vocab.SCHEMA, "wd": vocab.WD, "geo": vocab.GEOSPARQL, "void": vocab.VOID,
+    }  # fmt: skip
+    assert {name: str(namespace) for name, namespace in named.items()} == {name: PREFIXES[name] for name in named}
+    assert str(vocab.SCK.Alliance) == PREFIXES["sck"] + "Alliance"
