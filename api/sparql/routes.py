@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from api.http.errors import error_response
-from api.http.negotiation import NotAcceptableError, negotiate
+from api.http.negotiation import NotAcceptableError
 from api.http.observability import Metrics
+from api.http.representation import accepted
 from api.http.state import StoreHolder
 from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
@@ -27,7 +27,6 @@ from api.sparql.answers import cost
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
     BODY_METHODS,
-    GRAPH_NAMES,
     GRAPH_TYPES,
     MEDIA_TYPES,
     RESULT_TYPES,
@@ -36,6 +35,8 @@ from api.sparql.request import (
     read_request,
 )
 from api.sparql.service_description import describe_service
+from graph.errors import ServiceError
+from graph.formats import GRAPH, HTML, TURTLE, names
 from graph.prefixes import prefixes
 from graph.settings import Settings
 from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset, check_standard
@@ -43,13 +44,10 @@ from graph.store import ReadStore
 
 __all__ = ["OPENAPI_PATH", "SparqlApp", "SparqlEndpoint", "SparqlRoute", "router"]
 
-DESCRIPTION_TYPES = {
-    "text/turtle": "ttl",
-    "text/html": "html",
-    "application/ld+json": "jsonld",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "rdfxml",
-}
+# What a request without a query is answered in: the service description (Turtle unless the client asks
+# otherwise) or the query editor for browsers.
+DESCRIPTION_FORMATS = (TURTLE, HTML, *(fmt for fmt in GRAPH if fmt != TURTLE))
+DESCRIPTION_NAMES = names(DESCRIPTION_FORMATS)
 QUERY_METHODS = ("GET", "HEAD", "POST", "QUERY")
 TRUNCATED = "X-SPARQL-Truncated"
 LONG_QUERY = 4096
@@ -76,14 +74,6 @@ class Plan:
     cached: Answer | None
     engine: ox.Store | None
     shared: bool
-
-
-class _AnsweredError(Exception):
-    """An answer other than the query's (a 429, a failed evaluation): ends the steps, sent as it is."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 class SparqlEndpoint:
@@ -136,11 +126,9 @@ class SparqlEndpoint:
             checked = await self.check(request, asked.query, asked, store)
             plan = self.plan(store, asked, checked)
             answer = plan.cached if plan.cached is not None else await self.run(_client(request), plan)
-        except QueryRefusedError as refusal:
-            self.record("query_refused")
-            return error_response(refusal.status, str(refusal))
-        except _AnsweredError as answered:
-            return answered.response
+        except QueryRefusedError:
+            self.record("query_refused")  # counted here; answered, as every ServiceError, by api.http.errors
+            raise
         return self.respond(answer)
 
     async def parse(self, request: Request) -> tuple[SparqlRequest, ReadStore]:
@@ -217,14 +205,12 @@ class SparqlEndpoint:
         limit = self.settings.client_concurrent_queries
         if self._in_flight.get(client, 0) >= limit:
             self.record("client_share_exceeded")
-            raise _AnsweredError(
-                error_response(
-                    429,
-                    f"this client already has {limit} queries running or waiting for a worker, "
-                    "the most one client may have (setting client_concurrent_queries); send the "
-                    "next one when one of them has been answered",
-                    {"Retry-After": "1"},
-                )
+            raise ServiceError(
+                429,
+                f"this client already has {limit} queries running or waiting for a worker, "
+                "the most one client may have (setting client_concurrent_queries); send the "
+                "next one when one of them has been answered",
+                headers={"Retry-After": "1"},
             )
         self._in_flight[client] = self._in_flight.get(client, 0) + 1
         try:
@@ -256,14 +242,12 @@ class SparqlEndpoint:
         if wait is None:
             return
         self.record("client_share_exceeded")
-        raise _AnsweredError(
-            error_response(
-                429,
-                "this client has used its share of query time "
-                f"({self.settings.client_query_seconds:g} s per minute, setting "
-                f"client_query_seconds); try again in {wait} s",
-                {"Retry-After": str(wait)},
-            )
+        raise ServiceError(
+            429,
+            "this client has used its share of query time "
+            f"({self.settings.client_query_seconds:g} s per minute, setting "
+            f"client_query_seconds); try again in {wait} s",
+            headers={"Retry-After": str(wait)},
         )
 
     async def _charged(self, client: str, evaluation: Awaitable[Answer]) -> Answer:
@@ -289,14 +273,15 @@ class SparqlEndpoint:
         self.budget.charge(client, answer.seconds)
         return answer
 
-    def _failed(self, failure: QueryFailedError) -> _AnsweredError:
-        """What the client is told of a failed evaluation (NotAcceptableError is raised for the 406 handler)."""
+    def _failed(self, failure: QueryFailedError) -> ServiceError:
+        """What the client is told of a failed evaluation, counted in /metrics: the failure itself, or a 406
+        naming the formats of the kind of result that had none acceptable."""
         if failure.event is not None:
             self.record(failure.event)
         if failure.not_acceptable:
             offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
-            raise NotAcceptableError(list(offered)) from None
-        return _AnsweredError(error_response(failure.status, str(failure), failure.headers))
+            return NotAcceptableError(list(offered))
+        return failure
 
     async def _evaluate(self, job: Job) -> Answer:
         return await self.pool.run(job, asyncio.get_running_loop().time() + self.settings.query_timeout)
@@ -328,15 +313,17 @@ class SparqlEndpoint:
     async def describe(self, request: Request, store: ReadStore, formats: tuple[str, ...]) -> Response:
         """The service description for RDF clients, the query editor for browsers."""
         if formats:
-            fmt = "html" if formats[0].lower() == "html" else GRAPH_NAMES.get(formats[0].lower())
-            if fmt is None:
+            found = DESCRIPTION_NAMES.get(formats[0].strip().lower())
+            if found is None:
+                known = [fmt.name for fmt in DESCRIPTION_FORMATS]
                 raise QueryRefusedError(
                     400,
                     f"format={formats[0]} is not a format of the service description; use "
-                    "html, ttl, jsonld, nt or rdfxml",
+                    f"{', '.join(known[:-1])} or {known[-1]}",
                 )
+            fmt = found
         else:
-            fmt = DESCRIPTION_TYPES[negotiate(request.headers.get("accept"), list(DESCRIPTION_TYPES))]
+            fmt = accepted(request.headers.get("accept"), DESCRIPTION_FORMATS).name
         if fmt == "html":
             page = editor_page(request, store, None)
             page.headers["Vary"] = "Accept"
@@ -410,10 +397,10 @@ class SparqlApp:
             endpoint: SparqlEndpoint = request.app.state.sparql
             response = await endpoint.answer(request)
         else:
-            response = error_response(
+            raise ServiceError(
                 405,
                 f"/sparql answers GET, POST and QUERY (queries only); {request.method} is not accepted",
-                {"Allow": ", ".join(QUERY_METHODS)},
+                headers={"Allow": ", ".join(QUERY_METHODS)},
             )
         await response(scope, receive, send)
 
