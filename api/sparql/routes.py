@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +20,7 @@ from api.http.observability import Metrics
 from api.http.representation import accepted
 from api.http.state import StoreHolder
 from api.pages.editor import editor_page
-from api.sparql import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
+from api.sparql import Answer, AnswerCache, ClientBudget, Job, Pool, QueryFailedError, QueryPool
 from api.sparql.answer_stream import StreamedAnswer
 from api.sparql.answers import cost
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
@@ -67,12 +66,13 @@ class Checked:
 
 @dataclass(frozen=True)
 class Plan:
-    """How a job is answered: from the answer cache, by `engine` in this process (a lookup), or by a worker;
-    `shared` (a deterministic job): kept in the cache, and evaluated once for concurrent requests asking it."""
+    """How a job is answered: from the answer cache, in this process on `lookup`'s store (a lookup, where the pool
+    can evaluate one here), or by a worker; `shared` (a deterministic job): kept in the cache, and evaluated once
+    for concurrent requests asking it."""
 
     job: Job
     cached: Answer | None
-    engine: ox.Store | None
+    lookup: ReadStore | None
     shared: bool
 
 
@@ -83,27 +83,7 @@ class SparqlEndpoint:
         self.settings = settings
         self.record = metrics.record  # the events of this app's /metrics
         self.holder = holder
-        namespaces = prefixes(settings.namespace)
-        # The same limits in front of a remote server as in front of the worker processes.
-        self.pool: QueryPool | RemotePool = (
-            QueryPool(
-                workers=settings.query_workers,
-                max_pending=settings.max_pending_queries,
-                timeout=settings.query_timeout,
-                memory_mb=settings.query_memory_mb,
-                rest_mb=settings.worker_rest_mb,
-                prefixes=namespaces,
-            )
-            if holder.remote is None
-            else RemotePool(
-                holder.remote,
-                workers=settings.query_workers,
-                max_pending=settings.max_pending_queries,
-                timeout=settings.query_timeout,
-                max_bytes=SERVER_BYTES * settings.max_answer_bytes,
-                prefixes=namespaces,
-            )
-        )
+        self.pool = _pool(settings, holder)
         self.budget = ClientBudget(settings.client_query_seconds)
         self.answers = answers
         self._graphs: tuple[str, frozenset[str]] | None = None
@@ -146,7 +126,7 @@ class SparqlEndpoint:
         is answered in; QueryRefusedError, NotAcceptableError or a 429 for what may not be answered."""
         endpoint = self.endpoint_url(request)
         analysis = await self.analysed(_client(request), query, endpoint)
-        if self.holder.remote is not None:  # the server would run its own extensions: standard queries only
+        if store.standard_only:
             await run_in_threadpool(check_standard, query, endpoint)
         graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
         named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
@@ -174,16 +154,15 @@ class SparqlEndpoint:
         cached = self.answers.get(job.build, job) if analysis.deterministic else None
         if cached is not None:
             self.record("answer_cache_hit")
-        engine = store.engine if analysis.lookup else None
-        return Plan(job, cached, engine, analysis.deterministic)
+        return Plan(job, cached, store if analysis.lookup else None, analysis.deterministic)
 
     async def run(self, client: str, plan: Plan) -> Answer:
-        """The answer of a worker or the remote server (or of the plan's engine in this process, for a lookup),
+        """The answer of a worker or the remote server (or of this process, for a lookup the pool evaluates here),
         charged to the client's share; kept for the next request when the job is deterministic."""
         self._check_share(client)
-        if plan.engine is not None:
-            self.record("query_in_process")
-            answer = self._here(client, plan.engine, plan.job)
+        answer = self._here(client, plan.lookup, plan.job) if plan.lookup is not None else None
+        if answer is not None:
+            pass
         elif plan.shared and plan.job in self._running:  # joins an evaluation under way: holds no worker of its own
             answer = await self._charged(client, self._evaluate_once(plan.job))
         else:
@@ -262,14 +241,18 @@ class SparqlEndpoint:
         self.budget.charge(client, time.monotonic() - began)
         return answer
 
-    def _here(self, client: str, engine: ox.Store, job: Job) -> Answer:
-        """A lookup's answer, evaluated in this process and charged its evaluation time."""
-        assert isinstance(self.pool, QueryPool)  # lookups in this process are for the embedded store
+    def _here(self, client: str, store: ReadStore, job: Job) -> Answer | None:
+        """A lookup's answer, evaluated in this process and charged its evaluation time; None where the pool
+        evaluates nothing here (a remote server's)."""
         try:
-            answer = self.pool.run_here(engine, job)
+            answer = self.pool.run_here(store, job)
         except QueryFailedError as failure:
+            self.record("query_in_process")
             self.budget.charge(client, failure.seconds)
             raise self._failed(failure) from None
+        if answer is None:
+            return None
+        self.record("query_in_process")
         self.budget.charge(client, answer.seconds)
         return answer
 
@@ -332,6 +315,29 @@ class SparqlEndpoint:
             self.endpoint_url(request), await self.graphs(store), store.manifest.triples, self.settings, fmt
         )
         return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
+
+
+def _pool(settings: Settings, holder: StoreHolder) -> Pool:
+    """The worker processes for the embedded store, the remote server for a remote one: the same limits in front
+    of each."""
+    namespaces = prefixes(settings.namespace)
+    if holder.remote is None:
+        return QueryPool(
+            workers=settings.query_workers,
+            max_pending=settings.max_pending_queries,
+            timeout=settings.query_timeout,
+            memory_mb=settings.query_memory_mb,
+            rest_mb=settings.worker_rest_mb,
+            prefixes=namespaces,
+        )
+    return RemotePool(
+        holder.remote,
+        workers=settings.query_workers,
+        max_pending=settings.max_pending_queries,
+        timeout=settings.query_timeout,
+        max_bytes=SERVER_BYTES * settings.max_answer_bytes,
+        prefixes=namespaces,
+    )
 
 
 def _client(request: Request) -> str:
