@@ -161,11 +161,10 @@ class SparqlEndpoint:
         charged to the client's share; kept for the next request when the job is deterministic."""
         self._check_share(client)
         answer = self._here(client, plan.lookup, plan.job) if plan.lookup is not None else None
-        if answer is not None:
-            pass
-        elif plan.shared and plan.job in self._running:  # joins an evaluation under way: holds no worker of its own
+        if answer is None and plan.shared and plan.job in self._running:
+            # Joins an evaluation under way: holds no worker of its own.
             answer = await self._charged(client, self._evaluate_once(plan.job))
-        else:
+        elif answer is None:
             answer = await self._in_share(client, plan)
         if plan.shared:
             self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
