@@ -28,6 +28,9 @@ class ReadStore(ABC):
     query's form (rows, triples, a truth value), and what it offers beyond queries."""
 
     name: ClassVar[str]  # how /health names where the graph is held
+    # Only standard SPARQL 1.1 may be sent to it: a server runs its own extensions with its powers (see
+    # graph.sparql_guard.check_standard); the embedded engine has none beyond the standard's functions.
+    standard_only: ClassVar[bool] = False
 
     @property
     @abstractmethod

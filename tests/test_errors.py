@@ -3,6 +3,7 @@ details beside it, as application/json or, when asked for, application/problem+j
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.sparql import routes
 from api.sparql.pool import QueryFailedError
 from graph.errors import ServiceError
 from graph.published import StoreUnavailableError
 from graph.remote import BadAnswerError
 from graph.settings import Settings
-from graph.sparql_guard import QueryRefusedError
+from graph.sparql_guard import Analysis, QueryRefusedError
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +92,38 @@ def test_json_is_sent_otherwise(client: TestClient, accept: str) -> None:
     answered = client.get("/sparql?query=INSERT%20DATA%20%7B%7D", headers={"Accept": accept})
     assert answered.status_code == 400
     assert answered.headers["content-type"] == "application/json"
+
+
+def test_a_refused_query_is_answered_with_everything_its_error_carries(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/sparql lets the one handler write its refusals: headers, extra members and the public message survive,
+    and /metrics still counts the refusal."""
+
+    def refuse(query: str, max_nesting: int, endpoint: str) -> Analysis:
+        raise QueryRefusedError(
+            429,
+            "refused for the log: /srv/private/path",
+            public="refused for the client",
+            headers={"Retry-After": "7"},
+            extra={"limit": "max_nesting"},
+        )
+
+    def refusals() -> float:
+        metrics = client.get("/metrics").text
+        found = re.search(r'^smartcity_kg_events_total\{event="query_refused"\} (\S+)$', metrics, re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
+    before = refusals()
+    monkeypatch.setattr(routes, "analyse_query", refuse)
+    answered = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } # refused"})
+    assert answered.status_code == 429
+    assert answered.headers["Retry-After"] == "7"
+    body = answered.json()
+    assert assert_one_shape(body, 429) == "refused for the client"
+    assert body["limit"] == body["error"]["limit"] == "max_nesting"
+    assert "/srv/private" not in answered.text
+    assert refusals() == before + 1
 
 
 def test_health_fails_in_the_same_shape(tmp_path: Path) -> None:

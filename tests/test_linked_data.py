@@ -203,6 +203,27 @@ def test_the_format_query_parameter_overrides_accept(client: httpx.Client, base:
     assert response.headers["content-location"] == f"{base}.ttl"
 
 
+# The other names of the formats' media types in the one table, which /sparql answers as well.
+ALIASES = [
+    ("text/n3", "text/turtle"),
+    ("application/x-turtle", "text/turtle"),
+    ("application/turtle", "text/turtle"),
+    ("application/json", "application/ld+json"),
+]
+
+
+@pytest.mark.parametrize("base", ["/doc/city/dortmund", "/vocab/role/member", "/ontology", "/catalog"])
+@pytest.mark.parametrize(("accept", "media_type"), ALIASES, ids=[alias for alias, _ in ALIASES])
+def test_every_resource_understands_the_media_type_aliases_of_the_format_table(
+    client: httpx.Client, base: str, accept: str, media_type: str
+) -> None:
+    response = client.get(base, headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+    graph = Graph().parse(data=response.content, format="turtle" if media_type == "text/turtle" else "json-ld")
+    assert len(graph) > 0
+
+
 # --- errors ---------------------------------------------------------------------------------------------------
 
 

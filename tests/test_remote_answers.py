@@ -426,3 +426,19 @@ def test_credentials_go_only_to_the_endpoint_that_asked_for_them(proxy: Proxy) -
         store.check()  # after the challenge of /update: still nothing sent to /query
     assert proxy.authorized["/query"] == {""}
     assert "Basic " + base64.b64encode(b"writer:s3cret-Pw").decode() in proxy.authorized["/update"]
+
+
+def test_a_lookup_is_answered_by_the_server_not_in_this_process(proxy: Proxy, tmp_path: Path) -> None:
+    """A lookup, evaluated in the service's process over the embedded store, goes to the server in remote mode."""
+    lookup = f"SELECT ?p ?o WHERE {{ <{NS}id/company/acme> ?p ?o }}"
+    server = serve(proxy, tmp_path)
+    try:
+        with server.client() as client:
+            answered = client.get("/sparql", params={"query": lookup})
+            metrics = client.get("/metrics").text
+    finally:
+        stop_server(server)
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["results"]["bindings"]
+    assert any(f"<{NS}id/company/acme>" in sent for sent in proxy.queries)
+    assert 'smartcity_kg_events_total{event="query_in_process"} 0' in metrics

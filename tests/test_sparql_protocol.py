@@ -312,6 +312,35 @@ def test_service_description_for_rdf_clients(live_server: Server) -> None:
     assert {str(graph) for _, graph in found} == {f"<{DATA_GRAPH}>", f"<{ONTOLOGY_GRAPH}>"}
 
 
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("text/n3", "text/turtle"),
+        ("application/x-turtle", "text/turtle"),
+        ("application/json", "application/ld+json"),
+        ("application/rdf+xml", "application/rdf+xml"),
+    ],
+)
+def test_the_service_description_answers_every_name_of_its_formats(
+    live_server: Server, accept: str, media_type: str
+) -> None:
+    """The Accept values a CONSTRUCT is answered to (the format table's media types and their aliases)."""
+    with live_server.client() as client:
+        described = client.get("/sparql", headers={"Accept": accept})
+        constructed = client.get("/sparql", params={"query": CONSTRUCT_MEMBERS}, headers={"Accept": accept})
+    assert described.status_code == constructed.status_code == 200, described.text
+    assert described.headers["content-type"].split(";")[0] == media_type
+    assert constructed.headers["content-type"].split(";")[0] == media_type
+    assert "sparql-service-description" in described.text
+
+
+def test_an_unknown_format_of_the_service_description_names_the_table_s_formats(live_server: Server) -> None:
+    with live_server.client() as client:
+        refused = client.get("/sparql", params={"format": "yaml"})
+    assert refused.status_code == 400
+    assert "use ttl, html, jsonld, nt or rdfxml" in refused.json()["error"]["message"]
+
+
 def test_query_form_for_browsers(live_server: Server) -> None:
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     with live_server.client() as client:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from api.http.cache import PerBuild
+from graph.formats import JSON_LD, N_QUADS, N_TRIPLES, TURTLE, Format
 from graph.prefixes import sparql_prologue
 from graph.published import DUMP_FILES
 from graph.store import ReadStore
@@ -19,14 +20,23 @@ __all__ = ["DUMPS", "Dump", "Statistics", "dump_file", "statistics"]
 
 @dataclass(frozen=True)
 class Dump:
-    """A bulk download: `media_type` is what the data is; gzip files are served as `application/gzip` so that
-    clients keep them as they are, and the catalogue says so in `dcat:compressFormat`."""
+    """A bulk download in one format of the table: `media_type` is what the data is; gzip files are served as
+    `application/gzip` so that clients keep them as they are, and the catalogue says so in `dcat:compressFormat`."""
 
     name: str
-    media_type: str
-    file_type: str  # EU file-type authority code
+    format: Format
     title: str
     compressed: bool = False
+
+    @property
+    def media_type(self) -> str:
+        return self.format.media_type
+
+    @property
+    def file_type(self) -> str:
+        """The EU file-type authority's code of the format, for the catalogue."""
+        assert self.format.eu_file_type is not None  # every dump format has one in the table
+        return self.format.eu_file_type
 
     @property
     def served_as(self) -> str:
@@ -36,16 +46,10 @@ class Dump:
 DUMPS = {
     dump.name: dump
     for dump in (
-        Dump(DUMP_FILES["ttl"], "text/turtle", "RDF_TURTLE", "Turtle"),
-        Dump(DUMP_FILES["nt.gz"], "application/n-triples", "RDF_N_TRIPLES", "N-Triples, gzip", compressed=True),
-        Dump(
-            DUMP_FILES["nq.gz"],
-            "application/n-quads",
-            "RDF_N_QUADS",
-            "N-Quads with named graphs, gzip",
-            compressed=True,
-        ),
-        Dump(DUMP_FILES["jsonld"], "application/ld+json", "JSON_LD", "JSON-LD"),
+        Dump(DUMP_FILES["ttl"], TURTLE, "Turtle"),
+        Dump(DUMP_FILES["nt.gz"], N_TRIPLES, "N-Triples, gzip", compressed=True),
+        Dump(DUMP_FILES["nq.gz"], N_QUADS, "N-Quads with named graphs, gzip", compressed=True),
+        Dump(DUMP_FILES["jsonld"], JSON_LD, "JSON-LD"),
     )
 }
 

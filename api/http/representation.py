@@ -11,9 +11,9 @@ from fastapi import Request, Response
 
 from api.http.cache import http_date, unchanged
 from api.http.context import compact
-from api.http.negotiation import negotiate
+from api.http.negotiation import NotAcceptableError, negotiate
 from graph.errors import ServiceError
-from graph.formats import GRAPH, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
+from graph.formats import GRAPH, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format, media_types
 from graph.prefixes import prefixes
 from graph.published import Manifest
 
@@ -25,6 +25,7 @@ __all__ = [
     "RDF_XML",
     "TURTLE",
     "Format",
+    "accepted",
     "build_tag",
     "by_suffix",
     "choose",
@@ -68,8 +69,18 @@ def choose(request: Request, offered: Sequence[Format], suffix: Format | None = 
                 return fmt
         known = ", ".join(f"{fmt.name} ({fmt.media_type})" for fmt in offered)
         raise ServiceError(400, f"unknown format {requested!r}; use one of {known}")
-    chosen = negotiate(request.headers.get("accept"), [fmt.media_type for fmt in offered])
-    return next(fmt for fmt in offered if fmt.media_type == chosen)
+    return accepted(request.headers.get("accept"), offered)
+
+
+def accepted(accept: str | None, offered: Sequence[Format]) -> Format:
+    """The offered format an Accept header prefers, by each format's media type and the table's aliases of it
+    (`text/n3`, `application/json`); NotAcceptableError (406), listing each format's own type, when none is."""
+    table = media_types(offered)
+    try:
+        chosen = table[negotiate(accept, list(table))]
+    except NotAcceptableError:
+        raise NotAcceptableError([fmt.media_type for fmt in offered]) from None
+    return next(fmt for fmt in offered if fmt.name == chosen)
 
 
 def prefixes_for(namespace: str) -> dict[str, str]:

@@ -2,6 +2,6 @@
 
 from api.sparql.answers import AnswerCache
 from api.sparql.budget import ClientBudget
-from api.sparql.pool import Answer, Job, QueryFailedError, QueryPool
+from api.sparql.pool import Answer, Job, Pool, QueryFailedError, QueryPool
 
-__all__ = ["Answer", "AnswerCache", "ClientBudget", "Job", "QueryFailedError", "QueryPool"]
+__all__ = ["Answer", "AnswerCache", "ClientBudget", "Job", "Pool", "QueryFailedError", "QueryPool"]

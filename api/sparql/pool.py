@@ -22,14 +22,14 @@ from collections import deque
 from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
-
-import pyoxigraph as ox
+from typing import Protocol
 
 from api.sparql.request import MEDIA_TYPES
 from api.sparql.worker import ANSWER, FORMATS, JOB, Status, answer
 from graph.errors import ServiceError
+from graph.store import ReadStore
 
-__all__ = ["Answer", "Job", "QueryFailedError", "QueryPool", "busy_error", "timed_out", "waited_too_long"]
+__all__ = ["Answer", "Job", "Pool", "QueryFailedError", "QueryPool", "busy_error", "timed_out", "waited_too_long"]
 
 log = logging.getLogger("smartcity_kg.api.sparql")
 WORKER = Path(__file__).with_name("worker.py")
@@ -97,6 +97,28 @@ class QueryFailedError(ServiceError):
         self.event = event  # what /metrics counts it as: query_timeout, overload, worker_crash ...
         self.seconds = seconds
         self.not_acceptable = not_acceptable  # "results" or "graph": which kind of result had no acceptable format
+
+
+class Pool(Protocol):
+    """What /sparql needs of whatever evaluates its queries (the worker processes, or a remote server), under the
+    same limits: so many at once, so many waiting, each stopped at its deadline."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def run(self, job: Job, deadline: float) -> Answer:
+        """`job`'s answer; QueryFailedError when refused, over `deadline` (loop time), or failed."""
+        ...
+
+    def run_here(self, store: ReadStore, job: Job) -> Answer | None:
+        """`job` (a lookup, whose cost is bounded) evaluated in this process, where `store` can be; None where
+        it cannot, and `run` answers it."""
+        ...
+
+    def row_limit(self, max_rows: int) -> int:
+        """The most rows an answer holds."""
+        ...
 
 
 def busy_error(running: int, waiting: int) -> QueryFailedError:
@@ -224,10 +246,14 @@ class QueryPool:
         """The most rows an answer holds (`max_rows`: the workers cut every result there)."""
         return max_rows
 
-    def run_here(self, engine: ox.Store, job: Job) -> Answer:
-        """Evaluate `job` in this process, on the event loop's thread: only for queries whose cost is bounded by
-        one thing's triples (`Analysis.lookup`), where handing them to a worker would cost several times the
-        evaluation (two wake-ups of another process) and the time limit can never be reached."""
+    def run_here(self, store: ReadStore, job: Job) -> Answer | None:
+        """Evaluate `job` in this process, on the event loop's thread, on the store's engine (None for a store
+        without one here): only for queries whose cost is bounded by one thing's triples (`Analysis.lookup`), where
+        handing them to a worker would cost several times the evaluation (two wake-ups of another process) and the
+        time limit can never be reached."""
+        engine = store.engine
+        if engine is None:
+            return None
         began = time.monotonic()
         status, payload, fmt, truncated = answer(lambda: engine, job.fields()[1:], self.prefixes)
         return self._settle(status, fmt, truncated, payload, time.monotonic() - began)

@@ -29,6 +29,7 @@ from graph.remote import (
     RemoteStore,
     solutions,
 )
+from graph.store import ReadStore
 
 __all__ = ["SERVER_BYTES", "RemotePool"]
 
@@ -157,6 +158,10 @@ class RemotePool:
             read=read,
             max_bytes=self.max_bytes,
         )
+
+    def run_here(self, store: ReadStore, job: Job) -> Answer | None:
+        """None: the server answers every query, lookups too; nothing is evaluated in this process."""
+        return None
 
     def row_limit(self, max_rows: int) -> int:
         """The most rows an answer holds: `max_rows`, or the server's own cap when it is lower."""

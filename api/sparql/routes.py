@@ -9,25 +9,23 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from api.http.errors import error_response
-from api.http.negotiation import NotAcceptableError, negotiate
+from api.http.negotiation import NotAcceptableError
 from api.http.observability import Metrics
+from api.http.representation import accepted
 from api.http.state import StoreHolder
 from api.pages.editor import editor_page
-from api.sparql import Answer, AnswerCache, ClientBudget, Job, QueryFailedError, QueryPool
+from api.sparql import Answer, AnswerCache, ClientBudget, Job, Pool, QueryFailedError, QueryPool
 from api.sparql.answer_stream import StreamedAnswer
 from api.sparql.answers import cost
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
     BODY_METHODS,
-    GRAPH_NAMES,
     GRAPH_TYPES,
     MEDIA_TYPES,
     RESULT_TYPES,
@@ -36,6 +34,8 @@ from api.sparql.request import (
     read_request,
 )
 from api.sparql.service_description import describe_service
+from graph.errors import ServiceError
+from graph.formats import GRAPH, HTML, TURTLE, names
 from graph.prefixes import prefixes
 from graph.settings import Settings
 from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset, check_standard
@@ -43,13 +43,10 @@ from graph.store import ReadStore
 
 __all__ = ["OPENAPI_PATH", "SparqlApp", "SparqlEndpoint", "SparqlRoute", "router"]
 
-DESCRIPTION_TYPES = {
-    "text/turtle": "ttl",
-    "text/html": "html",
-    "application/ld+json": "jsonld",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "rdfxml",
-}
+# What a request without a query is answered in: the service description (Turtle unless the client asks
+# otherwise) or the query editor for browsers.
+DESCRIPTION_FORMATS = (TURTLE, HTML, *(fmt for fmt in GRAPH if fmt != TURTLE))
+DESCRIPTION_NAMES = names(DESCRIPTION_FORMATS)
 QUERY_METHODS = ("GET", "HEAD", "POST", "QUERY")
 TRUNCATED = "X-SPARQL-Truncated"
 LONG_QUERY = 4096
@@ -69,21 +66,14 @@ class Checked:
 
 @dataclass(frozen=True)
 class Plan:
-    """How a job is answered: from the answer cache, by `engine` in this process (a lookup), or by a worker;
-    `shared` (a deterministic job): kept in the cache, and evaluated once for concurrent requests asking it."""
+    """How a job is answered: from the answer cache, in this process on `lookup`'s store (a lookup, where the pool
+    can evaluate one here), or by a worker; `shared` (a deterministic job): kept in the cache, and evaluated once
+    for concurrent requests asking it."""
 
     job: Job
     cached: Answer | None
-    engine: ox.Store | None
+    lookup: ReadStore | None
     shared: bool
-
-
-class _AnsweredError(Exception):
-    """An answer other than the query's (a 429, a failed evaluation): ends the steps, sent as it is."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 class SparqlEndpoint:
@@ -93,27 +83,7 @@ class SparqlEndpoint:
         self.settings = settings
         self.record = metrics.record  # the events of this app's /metrics
         self.holder = holder
-        namespaces = prefixes(settings.namespace)
-        # The same limits in front of a remote server as in front of the worker processes.
-        self.pool: QueryPool | RemotePool = (
-            QueryPool(
-                workers=settings.query_workers,
-                max_pending=settings.max_pending_queries,
-                timeout=settings.query_timeout,
-                memory_mb=settings.query_memory_mb,
-                rest_mb=settings.worker_rest_mb,
-                prefixes=namespaces,
-            )
-            if holder.remote is None
-            else RemotePool(
-                holder.remote,
-                workers=settings.query_workers,
-                max_pending=settings.max_pending_queries,
-                timeout=settings.query_timeout,
-                max_bytes=SERVER_BYTES * settings.max_answer_bytes,
-                prefixes=namespaces,
-            )
-        )
+        self.pool = _pool(settings, holder)
         self.budget = ClientBudget(settings.client_query_seconds)
         self.answers = answers
         self._graphs: tuple[str, frozenset[str]] | None = None
@@ -136,11 +106,9 @@ class SparqlEndpoint:
             checked = await self.check(request, asked.query, asked, store)
             plan = self.plan(store, asked, checked)
             answer = plan.cached if plan.cached is not None else await self.run(_client(request), plan)
-        except QueryRefusedError as refusal:
-            self.record("query_refused")
-            return error_response(refusal.status, str(refusal))
-        except _AnsweredError as answered:
-            return answered.response
+        except QueryRefusedError:
+            self.record("query_refused")  # counted here; answered, as every ServiceError, by api.http.errors
+            raise
         return self.respond(answer)
 
     async def parse(self, request: Request) -> tuple[SparqlRequest, ReadStore]:
@@ -158,7 +126,7 @@ class SparqlEndpoint:
         is answered in; QueryRefusedError, NotAcceptableError or a 429 for what may not be answered."""
         endpoint = self.endpoint_url(request)
         analysis = await self.analysed(_client(request), query, endpoint)
-        if self.holder.remote is not None:  # the server would run its own extensions: standard queries only
+        if store.standard_only:
             await run_in_threadpool(check_standard, query, endpoint)
         graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
         named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
@@ -186,19 +154,17 @@ class SparqlEndpoint:
         cached = self.answers.get(job.build, job) if analysis.deterministic else None
         if cached is not None:
             self.record("answer_cache_hit")
-        engine = store.engine if analysis.lookup else None
-        return Plan(job, cached, engine, analysis.deterministic)
+        return Plan(job, cached, store if analysis.lookup else None, analysis.deterministic)
 
     async def run(self, client: str, plan: Plan) -> Answer:
-        """The answer of a worker or the remote server (or of the plan's engine in this process, for a lookup),
+        """The answer of a worker or the remote server (or of this process, for a lookup the pool evaluates here),
         charged to the client's share; kept for the next request when the job is deterministic."""
         self._check_share(client)
-        if plan.engine is not None:
-            self.record("query_in_process")
-            answer = self._here(client, plan.engine, plan.job)
-        elif plan.shared and plan.job in self._running:  # joins an evaluation under way: holds no worker of its own
+        answer = self._here(client, plan.lookup, plan.job) if plan.lookup is not None else None
+        if answer is None and plan.shared and plan.job in self._running:
+            # Joins an evaluation under way: holds no worker of its own.
             answer = await self._charged(client, self._evaluate_once(plan.job))
-        else:
+        elif answer is None:
             answer = await self._in_share(client, plan)
         if plan.shared:
             self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
@@ -217,14 +183,12 @@ class SparqlEndpoint:
         limit = self.settings.client_concurrent_queries
         if self._in_flight.get(client, 0) >= limit:
             self.record("client_share_exceeded")
-            raise _AnsweredError(
-                error_response(
-                    429,
-                    f"this client already has {limit} queries running or waiting for a worker, "
-                    "the most one client may have (setting client_concurrent_queries); send the "
-                    "next one when one of them has been answered",
-                    {"Retry-After": "1"},
-                )
+            raise ServiceError(
+                429,
+                f"this client already has {limit} queries running or waiting for a worker, "
+                "the most one client may have (setting client_concurrent_queries); send the "
+                "next one when one of them has been answered",
+                headers={"Retry-After": "1"},
             )
         self._in_flight[client] = self._in_flight.get(client, 0) + 1
         try:
@@ -256,14 +220,12 @@ class SparqlEndpoint:
         if wait is None:
             return
         self.record("client_share_exceeded")
-        raise _AnsweredError(
-            error_response(
-                429,
-                "this client has used its share of query time "
-                f"({self.settings.client_query_seconds:g} s per minute, setting "
-                f"client_query_seconds); try again in {wait} s",
-                {"Retry-After": str(wait)},
-            )
+        raise ServiceError(
+            429,
+            "this client has used its share of query time "
+            f"({self.settings.client_query_seconds:g} s per minute, setting "
+            f"client_query_seconds); try again in {wait} s",
+            headers={"Retry-After": str(wait)},
         )
 
     async def _charged(self, client: str, evaluation: Awaitable[Answer]) -> Answer:
@@ -278,25 +240,30 @@ class SparqlEndpoint:
         self.budget.charge(client, time.monotonic() - began)
         return answer
 
-    def _here(self, client: str, engine: ox.Store, job: Job) -> Answer:
-        """A lookup's answer, evaluated in this process and charged its evaluation time."""
-        assert isinstance(self.pool, QueryPool)  # lookups in this process are for the embedded store
+    def _here(self, client: str, store: ReadStore, job: Job) -> Answer | None:
+        """A lookup's answer, evaluated in this process and charged its evaluation time; None where the pool
+        evaluates nothing here (a remote server's)."""
         try:
-            answer = self.pool.run_here(engine, job)
+            answer = self.pool.run_here(store, job)
         except QueryFailedError as failure:
+            self.record("query_in_process")
             self.budget.charge(client, failure.seconds)
             raise self._failed(failure) from None
+        if answer is None:
+            return None
+        self.record("query_in_process")
         self.budget.charge(client, answer.seconds)
         return answer
 
-    def _failed(self, failure: QueryFailedError) -> _AnsweredError:
-        """What the client is told of a failed evaluation (NotAcceptableError is raised for the 406 handler)."""
+    def _failed(self, failure: QueryFailedError) -> ServiceError:
+        """What the client is told of a failed evaluation, counted in /metrics: the failure itself, or a 406
+        naming the formats of the kind of result that had none acceptable."""
         if failure.event is not None:
             self.record(failure.event)
         if failure.not_acceptable:
             offered = RESULT_TYPES if failure.not_acceptable == "results" else GRAPH_TYPES
-            raise NotAcceptableError(list(offered)) from None
-        return _AnsweredError(error_response(failure.status, str(failure), failure.headers))
+            return NotAcceptableError(list(offered))
+        return failure
 
     async def _evaluate(self, job: Job) -> Answer:
         return await self.pool.run(job, asyncio.get_running_loop().time() + self.settings.query_timeout)
@@ -328,15 +295,17 @@ class SparqlEndpoint:
     async def describe(self, request: Request, store: ReadStore, formats: tuple[str, ...]) -> Response:
         """The service description for RDF clients, the query editor for browsers."""
         if formats:
-            fmt = "html" if formats[0].lower() == "html" else GRAPH_NAMES.get(formats[0].lower())
-            if fmt is None:
+            found = DESCRIPTION_NAMES.get(formats[0].strip().lower())
+            if found is None:
+                known = [fmt.name for fmt in DESCRIPTION_FORMATS]
                 raise QueryRefusedError(
                     400,
                     f"format={formats[0]} is not a format of the service description; use "
-                    "html, ttl, jsonld, nt or rdfxml",
+                    f"{', '.join(known[:-1])} or {known[-1]}",
                 )
+            fmt = found
         else:
-            fmt = DESCRIPTION_TYPES[negotiate(request.headers.get("accept"), list(DESCRIPTION_TYPES))]
+            fmt = accepted(request.headers.get("accept"), DESCRIPTION_FORMATS).name
         if fmt == "html":
             page = editor_page(request, store, None)
             page.headers["Vary"] = "Accept"
@@ -345,6 +314,29 @@ class SparqlEndpoint:
             self.endpoint_url(request), await self.graphs(store), store.manifest.triples, self.settings, fmt
         )
         return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
+
+
+def _pool(settings: Settings, holder: StoreHolder) -> Pool:
+    """The worker processes for the embedded store, the remote server for a remote one: the same limits in front
+    of each."""
+    namespaces = prefixes(settings.namespace)
+    if holder.remote is None:
+        return QueryPool(
+            workers=settings.query_workers,
+            max_pending=settings.max_pending_queries,
+            timeout=settings.query_timeout,
+            memory_mb=settings.query_memory_mb,
+            rest_mb=settings.worker_rest_mb,
+            prefixes=namespaces,
+        )
+    return RemotePool(
+        holder.remote,
+        workers=settings.query_workers,
+        max_pending=settings.max_pending_queries,
+        timeout=settings.query_timeout,
+        max_bytes=SERVER_BYTES * settings.max_answer_bytes,
+        prefixes=namespaces,
+    )
 
 
 def _client(request: Request) -> str:
@@ -410,10 +402,10 @@ class SparqlApp:
             endpoint: SparqlEndpoint = request.app.state.sparql
             response = await endpoint.answer(request)
         else:
-            response = error_response(
+            raise ServiceError(
                 405,
                 f"/sparql answers GET, POST and QUERY (queries only); {request.method} is not accepted",
-                {"Allow": ", ".join(QUERY_METHODS)},
+                headers={"Allow": ", ".join(QUERY_METHODS)},
             )
         await response(scope, receive, send)
 

@@ -62,6 +62,7 @@ class RemoteStore(ReadStore):
     DeadlineError, one whose answer cannot be used BadAnswerError; a query it refuses raises SyntaxError."""
 
     name = "remote"
+    standard_only = True
 
     def __init__(
         self,
