@@ -21,7 +21,7 @@ from api.http.limits import read_body
 from api.pages.editor import editor_page, embed_page
 from api.pages.landing import landing_figures
 from api.pages.render import STATIC_DIR, page_response
-from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, ShortLinks
+from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, ShortLinks, refuse_too_long
 from api.rest.listing import fold, label_index
 from graph.errors import ServiceError
 from graph.iris import Minter
@@ -165,6 +165,7 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
             "editor's address instead, which holds any query",
         )
     query, view = _link_request(body)
+    refuse_too_long(query)  # before it is parsed: parsing costs time in the length of the text
     await run_in_threadpool(_check_query, query, settings.max_nesting)
     link = await run_in_threadpool(ShortLinks(settings.store).save, query, view)  # QueryTooLongError: 413
     return JSONResponse(

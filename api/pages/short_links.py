@@ -14,7 +14,16 @@ from pathlib import Path
 
 from graph.errors import ServiceError
 
-__all__ = ["MAX_LINKS", "MAX_QUERY_BYTES", "VIEWS", "CreationRate", "QueryTooLongError", "ShortLink", "ShortLinks"]
+__all__ = [
+    "MAX_LINKS",
+    "MAX_QUERY_BYTES",
+    "VIEWS",
+    "CreationRate",
+    "QueryTooLongError",
+    "ShortLink",
+    "ShortLinks",
+    "refuse_too_long",
+]
 
 FILE_NAME = "short-links.sqlite3"
 # Bounds that keep the file small (at most about 80 MB) whoever calls: a longer query is shared by its full address.
@@ -28,6 +37,17 @@ class QueryTooLongError(ServiceError):
     """A query longer than a short link holds (413)."""
 
     status = 413
+
+
+def refuse_too_long(query: str) -> None:
+    """QueryTooLongError (413) for a query longer than a short link holds: asked before the query is read."""
+    size = len(query.encode())
+    if size > MAX_QUERY_BYTES:
+        raise QueryTooLongError(
+            None,
+            f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes, and this one has "
+            f"{size}; share the editor's address instead, which holds any query",
+        )
 
 
 @dataclass(frozen=True)
@@ -66,13 +86,7 @@ class ShortLinks:
 
     def save(self, query: str, view: str) -> ShortLink:
         """Keep a link; beyond MAX_LINKS the least recently used links make room, so that nobody is refused."""
-        size = len(query.encode())
-        if size > MAX_QUERY_BYTES:
-            raise QueryTooLongError(
-                None,
-                f"A short link holds a query of at most {MAX_QUERY_BYTES} bytes, and this one has "
-                f"{size}; share the editor's address instead, which holds any query",
-            )
+        refuse_too_long(query)
         link = ShortLink(link_id(query, view), query, view)
         now = time.time()
         with closing(self._connect()) as connection:
