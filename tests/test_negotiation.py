@@ -26,6 +26,13 @@ CASES = [
     ("application/n-triples, text/turtle", RDF, "text/turtle"),  # equal q: the server's order decides
     ("TEXT/TURTLE", RDF, "text/turtle"),
     ("text/turtle; charset=utf-8", RDF, "text/turtle"),
+    ('application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"', RDF, "application/ld+json"),
+    (
+        'application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded", text/turtle;q=0.5',
+        RDF,
+        "application/ld+json",
+    ),
+    ("text/turtle;q=0.9;foo=bar, application/ld+json;q=0.5", RDF, "text/turtle"),
     ("application/json, text/turtle;q=0.8", RDF, "text/turtle"),
     ("garbage, text/turtle", RDF, "text/turtle"),
     ("text/turtle;q=abc, text/html;q=0.2", RDF, "text/html"),

@@ -72,13 +72,17 @@ def parse_accept(header: str | None) -> list[MediaRange]:
         for name, value in _params(parts):
             if name == "charset":
                 continue  # every text this service sends is UTF-8; a charset wish never rules a type out
+            if name == "profile":
+                # A wish, not a condition: JSON-LD 1.1 (§9.2) lets a server answer in its own form when it does
+                # not offer the profile asked for, and this service's JSON-LD is compacted with its context.
+                continue
             if name == "q":
                 try:
                     q = min(max(float(value), 0.0), 1.0)
                 except ValueError:
                     q = 0.0
-            else:
-                params.append((name, value))
+                break  # what follows q are accept-extensions (RFC 9110 §12.5.1), not media-type parameters
+            params.append((name, value))
         ranges.append(MediaRange(kind, subtype, tuple(params), q, order))
     return ranges or [MediaRange("*", "*", (), 1.0, 0)]
 
