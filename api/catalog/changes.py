@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, Response
 from api.catalog.dcat import names_base, release_url
 from api.catalog.releases import History, counted, history, statements_of
 from api.http.cache import unchanged, validators
-from api.http.deps import SettingsDep, StoreDep
+from api.http.deps import SettingsDep, StoreDep, public_base
 from api.http.files import FileAnswer
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag
@@ -43,17 +43,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _JSON_OR_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {JSON: {}, HTML: {}}}, **_ERRORS}
 
 
-def _base(request: Request, settings: Settings) -> str:
-    return (settings.base_url or str(request.base_url)).rstrip("/")
-
-
 def _respond(
     request: Request, store: ReadStore, settings: Settings, media_type: str, render: Callable[[], bytes]
 ) -> Response:
     """The body `render()` makes for this build and URL, with its validators; 304 when the client has it."""
     releases = history(store).releases
     modified = releases[0].date if releases else store.manifest.modified
-    etag = build_tag(store.manifest, request.url.path, request.url.query, _base(request, settings), media_type)
+    etag = build_tag(store.manifest, request.url.path, request.url.query, public_base(request, settings), media_type)
     headers = {**validators(etag, modified), "Vary": "Accept"}
     if unchanged(request, etag, headers["Last-Modified"]):
         return Response(status_code=304, headers=headers)
@@ -87,13 +83,6 @@ def _thing(thing: ThingChange, base: str, namespace: str) -> dict[str, Any]:
     return {"id": thing.iri, "page": page, "added": thing.added, "removed": thing.removed}
 
 
-def _found(releases: History, version: str) -> Release:
-    release = releases.get(version)
-    if release is None:
-        raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
-    return release
-
-
 @router.api_route(
     "/changes",
     methods=["GET", "HEAD"],
@@ -105,7 +94,7 @@ def changes(request: Request, store: StoreDep, settings: SettingsDep) -> Respons
     media_type = _negotiated(request)
 
     def render() -> bytes:
-        base, namespace = _base(request, settings), store.manifest.namespace
+        base, namespace = public_base(request, settings), store.manifest.namespace
         body = {
             "current": store.manifest.release or None,
             "releases": [_summary(release, base, namespace) for release in history(store).releases],
@@ -148,11 +137,11 @@ def release_changes(
     offset: Annotated[int, Query(ge=0, description="things to skip")] = 0,
 ) -> Response:
     releases = history(store)
-    release = _found(releases, version)
+    release = releases.require(version)
     media_type = _negotiated(request)
 
     def render() -> bytes:
-        base, namespace = _base(request, settings), store.manifest.namespace
+        base, namespace = public_base(request, settings), store.manifest.namespace
         shown = release.things[offset : offset + limit]
         statements = statements_of(releases, release, {thing.iri for thing in shown})
         body = {key: value for key, value in _summary(release, base, namespace).items() if key != "things"}
@@ -187,7 +176,7 @@ def release_changes(
 )
 def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Response:
     releases = history(store)
-    release = _found(releases, version)
+    release = releases.require(version)
     if name not in (ADDED, REMOVED):
         raise ServiceError(404, f"a release's patch is {ADDED} and {REMOVED}, not {name!r}")
     if release.previous is None or releases.folder is None:
@@ -211,7 +200,7 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Re
 def feed(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     def render() -> bytes:
         return _atom(
-            history(store), settings, _base(request, settings), store.manifest.namespace, store.manifest.modified
+            history(store), settings, public_base(request, settings), store.manifest.namespace, store.manifest.modified
         )
 
     return _respond(request, store, settings, "application/atom+xml", render)

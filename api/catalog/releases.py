@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from api.http.cache import PerBuild
+from graph.errors import ServiceError
 from graph.published import store_of
 from graph.releases import ADDED, REMOVED, Release, read_releases, release_dir, thing_of
 from graph.store import ReadStore
@@ -25,6 +26,13 @@ class History:
 
     def get(self, version: str) -> Release | None:
         return next((release for release in self.releases if release.version == version), None)
+
+    def require(self, version: str) -> Release:
+        """The release `version`; a 404 that says where the releases are listed when there is none."""
+        release = self.get(version)
+        if release is None:
+            raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
+        return release
 
     @cached_property
     def _changed(self) -> tuple[tuple[Release, frozenset[str]], ...]:

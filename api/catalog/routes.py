@@ -19,7 +19,7 @@ from api.catalog.dataset import DUMPS, dump_file
 from api.catalog.dcat import catalog_graph, release_graph, release_url, void_graph
 from api.catalog.releases import history
 from api.http.cache import unchanged, validators
-from api.http.deps import SettingsDep, StoreDep
+from api.http.deps import SettingsDep, StoreDep, public_base
 from api.http.files import FileAnswer
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag, by_suffix, choose, entity_tag, represent
@@ -28,7 +28,6 @@ from api.rest.models import ErrorBody
 from graph.errors import ServiceError
 from graph.formats import GRAPH, JSON_LD, Format
 from graph.releases import CHECKSUMS, checksum_lines, dump_name
-from graph.settings import Settings
 from graph.store import ReadStore
 
 __all__ = ["router"]
@@ -43,10 +42,6 @@ _RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     304: {"description": "not modified since the ETag given"},
     406: {"model": ErrorBody, "description": "none of the RDF formats is acceptable"},
 }
-
-
-def _base(request: Request, settings: Settings) -> str:
-    return (settings.base_url or str(request.base_url)).rstrip("/")
 
 
 def _rdf(
@@ -90,7 +85,7 @@ def _rdf(
     summary="DCAT-AP.de catalogue of the dataset, its dumps and services",
 )
 def catalog(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    base = _base(request, settings)
+    base = public_base(request, settings)
     return _rdf(request, store, lambda: catalog_graph(store, settings, base), "/catalog", suffix=None, base=base)
 
 
@@ -102,7 +97,7 @@ def catalog(request: Request, store: StoreDep, settings: SettingsDep) -> Respons
     summary=f"The catalogue in one format: {', '.join(fmt.suffix for fmt in GRAPH)}",
 )
 def catalog_as(suffix: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    base = _base(request, settings)
+    base = public_base(request, settings)
     return _rdf(
         request,
         store,
@@ -121,10 +116,8 @@ def catalog_as(suffix: str, request: Request, store: StoreDep, settings: Setting
     summary="One release of the dataset: its version, date, dumps while kept, and the release before",
 )
 def release(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    found = history(store).get(version)
-    if found is None:
-        raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
-    base = _base(request, settings)
+    found = history(store).require(version)
+    base = public_base(request, settings)
     return _rdf(
         request,
         store,
@@ -144,7 +137,7 @@ def release(version: str, request: Request, store: StoreDep, settings: SettingsD
     summary="VoID description with statistics of the graph",
 )
 def void(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    base = _base(request, settings)
+    base = public_base(request, settings)
     return _rdf(
         request,
         store,
@@ -213,11 +206,9 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
 def release_files(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """The folder a citation names: what it holds, so that a reader finds and verifies the files. Dumps older than
     the kept releases are listed with `url` null; their checksums stay."""
-    found = history(store).get(version)
-    if found is None:
-        raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
+    found = history(store).require(version)
     media_type = negotiate(request.headers.get("accept"), ["application/json", "text/html"])
-    base = _base(request, settings)
+    base = public_base(request, settings)
     folder = f"{base}/dumps/{version}/"
     listing = {
         "version": version,

@@ -11,7 +11,7 @@ from api.http.state import StoreHolder
 from graph.settings import Settings
 from graph.store import ReadStore
 
-__all__ = ["SettingsDep", "StoreDep", "StoreHolderDep", "rendered"]
+__all__ = ["SettingsDep", "StoreDep", "StoreHolderDep", "public_base", "rendered"]
 
 
 def get_settings(request: Request) -> Settings:
@@ -26,6 +26,11 @@ def get_holder(request: Request) -> StoreHolder:
 
 def get_store(request: Request) -> ReadStore:
     return get_holder(request).get()
+
+
+def public_base(request: Request, settings: Settings) -> str:
+    """The service's address as its users reach it (setting base_url, else the request's), without a final slash."""
+    return (settings.base_url or str(request.base_url)).rstrip("/")
 
 
 def rendered(request: Request) -> Rendered:

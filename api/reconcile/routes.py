@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from api.http.deps import SettingsDep, StoreHolderDep
+from api.http.deps import SettingsDep, StoreHolderDep, public_base
 from api.http.errors import PROBLEM_JSON
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.pages.templating import render
@@ -53,16 +53,11 @@ Cursor = Annotated[int, Query(ge=0, le=10_000, description="suggestions to skip"
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"suggestions to return (at most {MAX_LIMIT})")]
 
 
-def _root(request: Request, settings: SettingsDep) -> str:
-    """The service's public URL: the configured one, else the one the request came to."""
-    return (settings.base_url or str(request.base_url)).rstrip("/")
-
-
 async def _manifest(request: Request, settings: SettingsDep, holder: StoreHolderDep, version: str) -> Response:
     """The manifest; the build's index is made after it is sent (a client asks for the manifest first), so that
     the queries that follow find it ready."""
     store = await run_in_threadpool(holder.get)
-    root = _root(request, settings)
+    root = public_base(request, settings)
     base = f"{root}/reconcile{DRAFT if version != '0.2' else ''}"
     return JSONResponse(
         manifest(version, root, base, store.manifest.namespace), background=BackgroundTask(reconcile_index, store)
@@ -230,7 +225,7 @@ async def preview(
             "reconcile_preview.html", entry=None, message=message, width=PREVIEW_SIZE[0], height=PREVIEW_SIZE[1], doc=""
         )
         return Response(body, status_code=status, media_type="text/html")
-    root = _root(request, settings)
+    root = public_base(request, settings)
     body = render(
         "reconcile_preview.html",
         entry=entry,
