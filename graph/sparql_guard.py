@@ -113,9 +113,20 @@ def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
 
     `base` is the IRI relative IRIs resolve against when the query has no BASE of its own.
     """
-    if len(query) <= REMEMBERED_QUERY:
-        return _remembered_analysis(query, max_nesting, base)
-    return _analyse(query, max_nesting, base)
+    verdict = (_remembered if len(query) <= REMEMBERED_QUERY else _verdict)(query, max_nesting, base)
+    if isinstance(verdict, QueryRefusedError):
+        # A new error each time: the one remembered would otherwise keep the frames of the request it was raised in.
+        raise QueryRefusedError(verdict.status, str(verdict), public=verdict.public, headers=verdict.headers)
+    return verdict
+
+
+def _verdict(query: str, max_nesting: int, base: str) -> Analysis | QueryRefusedError:
+    """The Analysis of `query`, or the refusal of it (remembered as well as an Analysis: reading a refused text
+    again would cost as much as the first time)."""
+    try:
+        return _analyse(query, max_nesting, base)
+    except QueryRefusedError as refusal:
+        return refusal.with_traceback(None)
 
 
 def _analyse(query: str, max_nesting: int, base: str) -> Analysis:
@@ -159,7 +170,7 @@ def _analyse(query: str, max_nesting: int, base: str) -> Analysis:
     )
 
 
-_remembered_analysis = lru_cache(maxsize=1024)(_analyse)
+_remembered = lru_cache(maxsize=1024)(_verdict)
 _TERMS = frozenset({"iri", "pname"})
 _VALUES = frozenset({"iri", "pname", "var", "string", "number"})
 

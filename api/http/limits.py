@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import httptools
 from starlette.requests import Request
@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.http.early import EARLY_ANSWERS, EARLY_BODY, EarlyAnswerer, EarlyResponse, encode
 from api.http.errors import error_response, problem_body
 from api.http.writes import CoalescingTransport
 from graph.remote import request_deadline
@@ -38,6 +39,7 @@ __all__ = [
     "max_url_bytes",
     "read_body",
     "server_options",
+    "valid_host",
 ]
 
 REQUEST_LINE_SLACK = 1024  # method, version and line ends around the URL
@@ -132,6 +134,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.reading = "head"  # what the current request is sending: "head", "body" or "" (all of it)
         self.timer: asyncio.TimerHandle | None = None
         self.request_start = b""  # the first bytes of the current request: its method, should the parser refuse it
+        self.early: EarlyAnswerer | None = None  # the answerer of the request being read, if one may answer it
+        self.early_body = bytearray()  # that request's body, as it arrives
+        self.answered = False  # whether a request on this connection has been answered (by the app or early)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport))  # a response's head and body in one write
@@ -189,17 +194,78 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         if not self.transport.is_closing():
             self._time("body", self.bounds.body_timeout)
-            super().on_headers_complete()
+            self.early = self._early_answerer()
+            if self.early is None:
+                super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
-        if not self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        if self.early is not None:
+            self.early_body += body  # at most EARLY_BODY bytes: the parser reads no more than Content-Length
+        else:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
-        if not self.transport.is_closing():
-            self._time("", None)
-            self.head_bytes = 0
+        if self.transport.is_closing():
+            return
+        self._time("", None)
+        self.head_bytes = 0
+        early, self.early = self.early, None
+        if early is None:
             super().on_message_complete()
+            return
+        body, self.early_body = bytes(self.early_body), bytearray()
+        response = early(cast("Scope", self.scope), body)  # uvicorn's typed scope is the app's scope
+        if response is not None:
+            self._answer_early(response)
+            return
+        # The app answers after all, as it answers every other request.
+        super().on_headers_complete()
+        if body:
+            super().on_body(body)
+        super().on_message_complete()
+
+    def _early_answerer(self) -> EarlyAnswerer | None:
+        """The app's early answerer of this request (see api.http.early), or None: only a GET without a body or a
+        POST with a small one (Content-Length at most EARLY_BODY, no `Expect`), with no earlier request of the
+        connection still being answered, to a path the app offers one for."""
+        answerers = self.app_state.get(EARLY_ANSWERS)
+        method = self.parser.get_method()
+        if not answerers or method not in (b"GET", b"POST") or self.parser.should_upgrade():
+            return None
+        if self.pipeline or (self.cycle is not None and not self.cycle.response_complete) or self.expect_100_continue:
+            return None
+        length = b"0" if method == b"GET" else None
+        for name, value in self.headers:
+            if name == b"transfer-encoding" or (name == b"content-length" and length is not None):
+                return None  # a chunked body, a GET's body, or two lengths
+            if name == b"content-length":
+                length = value
+        if length is None or not length.isdigit() or int(length) > EARLY_BODY:
+            return None
+        url = httptools.parse_url(self.url)
+        answerer: EarlyAnswerer | None = answerers.get(url.path.decode("latin-1"))
+        if answerer is not None:  # the scope the app would have been given, as uvicorn makes it
+            self.scope["method"] = method.decode("ascii")
+            self.scope["path"] = self.root_path + url.path.decode("ascii")
+            self.scope["raw_path"] = self.root_path.encode("ascii") + url.path
+            self.scope["query_string"] = url.query or b""
+            version = self.parser.get_http_version()
+            if version != "1.1":
+                self.scope["http_version"] = version
+        return answerer
+
+    def _answer_early(self, response: EarlyResponse) -> None:
+        """Write an early answer and go on with the connection as uvicorn does after an answer of the app's."""
+        keep_alive = self.scope["http_version"] != "1.0" and self.parser.should_keep_alive()
+        self.transport.write(encode(response, self.server_state.default_headers, keep_alive))
+        self.answered = True
+        if keep_alive:
+            self.on_response_complete()  # counts the request, arms the keep-alive timeout
+        else:
+            self.server_state.total_requests += 1
+            self.transport.close()
 
     def _time(self, reading: str, seconds: float | None) -> None:
         self.reading = reading
@@ -211,7 +277,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.timer = None
         if self.transport.is_closing():
             return
-        if self.reading == "head" and self.head_bytes == 0 and self.cycle is not None:
+        if self.reading == "head" and self.head_bytes == 0 and (self.cycle is not None or self.answered):
             self.transport.close()  # an idle keep-alive connection: nothing was asked, nothing to answer
         elif self.reading == "head":
             self._refuse(
@@ -220,10 +286,14 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 f"the request's line and headers did not arrive within "
                 f"{self.bounds.head_timeout:g} s (setting request_head_timeout)",
             )
-        elif self.reading == "body" and self.cycle is not None and not self.cycle.response_started:
-            # The application waits for the body: it sees the client leave, and whatever it answers is dropped.
-            self.cycle.disconnected = True
-            self.cycle.message_event.set()
+        elif self.reading == "body" and (
+            self.early is not None or (self.cycle is not None and not self.cycle.response_started)
+        ):
+            if self.early is None and self.cycle is not None:
+                # The application waits for the body: it sees the client leave, and whatever it answers is dropped.
+                self.cycle.disconnected = True
+                self.cycle.message_event.set()
+            self.early = None
             self.transport.write(
                 _error(
                     408,
@@ -256,6 +326,11 @@ def server_options(settings: Settings) -> dict[str, Any]:
 _HOST = re.compile(rb"(?:[A-Za-z0-9._~!$&'()*+,;=%-]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?")
 
 
+def valid_host(host: bytes) -> bool:
+    """Whether a Host header can be part of a URL (the service builds its own URLs from it)."""
+    return _HOST.fullmatch(host) is not None
+
+
 class HeaderLimit:
     """Refuse requests whose headers add up to more than `max_bytes` (for HTTP servers other than ours), and
     requests whose Host header cannot be part of a URL (the service builds its own URLs from it)."""
@@ -275,7 +350,7 @@ class HeaderLimit:
                     "allowed (setting max_header_bytes)",
                 )(scope, receive, send)
                 return
-            if not _HOST.fullmatch(host):
+            if not valid_host(host):
                 refusal = error_response(
                     400, "the Host header is not a host name, nor an address, with an optional port"
                 )

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http import metrics as metrics_route
 from api.http.cache import BuildCache
+from api.http.early import EarlyAnswerer, EarlyResponse
 from api.http.errors import error_response
 from graph import __version__
 
@@ -52,6 +53,7 @@ EVENTS = (
     "answer_cache_hit",
     "query_in_process",
     "query_shared",
+    "answered_early",
     "remote_unavailable",
     "remote_bad_answer",
     "remote_refused",
@@ -346,15 +348,48 @@ class ObservabilityMiddleware:
             raise
         finally:
             self.metrics.in_flight -= 1
-            seconds = time.perf_counter() - began
-            method = scope["method"] if scope["method"] in _METHODS else "other"
-            route = _route_of(scope)
-            self.metrics.observe(method, route, status, seconds)
-            if _access.isEnabledFor(logging.INFO):
-                # A record made here, not by `_access.info`: the logger would look up its caller's file and line
-                # in the stack on every request, and an access line has no use for them.
-                line = _access_line(scope, request_id, route, status=status, sent=sent, seconds=seconds, wall=wall)
-                _access.handle(logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, line, None, None))
+            _finished(
+                self.metrics, scope, request_id, _route_of(scope), status=status, sent=sent, began=began, wall=wall
+            )
+
+
+def _finished(
+    metrics: Metrics, scope: Scope, request_id: bytes, route: str, *, status: int, sent: int, began: float, wall: float
+) -> None:
+    """A request answered: counted and timed in the metrics, and its access-log line written."""
+    seconds = time.perf_counter() - began
+    metrics.observe(scope["method"] if scope["method"] in _METHODS else "other", route, status, seconds)
+    if _access.isEnabledFor(logging.INFO):
+        # A record made here, not by `_access.info`: the logger would look up its caller's file and line in the
+        # stack on every request, and an access line has no use for them.
+        line = _access_line(scope, request_id, route, status=status, sent=sent, seconds=seconds, wall=wall)
+        _access.handle(logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, line, None, None))
+
+
+def observed(metrics: Metrics, route: str, answerer: EarlyAnswerer) -> EarlyAnswerer:
+    """`answerer` (api.http.early), with what `ObservabilityMiddleware` gives the app's answers: the request id, the
+    metrics and the access-log line."""
+
+    def answer(scope: Scope, body: bytes) -> EarlyResponse | None:
+        began, wall = time.perf_counter(), time.time()
+        response = answerer(scope, body)
+        if response is not None:
+            metrics.record("answered_early")
+            request_id = _request_id(scope)
+            response.headers.append((b"x-request-id", request_id))
+            _finished(
+                metrics,
+                scope,
+                request_id,
+                route,
+                status=response.status,
+                sent=len(response.body),
+                began=began,
+                wall=wall,
+            )
+        return response
+
+    return answer
 
 
 def _access_line(

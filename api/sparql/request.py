@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from api.http.forms import FormError, read_fields
 from api.http.limits import max_url_bytes, read_body, url_too_long
@@ -25,6 +26,8 @@ __all__ = [
     "RESULT_TYPES",
     "SparqlRequest",
     "choose_formats",
+    "read_query_string",
+    "read_received",
     "read_request",
 ]
 
@@ -59,32 +62,45 @@ def parse_params(raw: bytes, where: str) -> dict[str, list[str]]:
         raise QueryRefusedError(400, f"{error}; SPARQL requests must be UTF-8-encoded") from None
 
 
-def _content_type(request: Request) -> tuple[str, list[str]]:
-    """The media type and every charset the Content-Type declares (each must be UTF-8: one that is not, even
-    after one that is, says the body may be read otherwise)."""
-    headers = request.headers.getlist("content-type")
-    if len(headers) > 1:
+def _media(method: str, content_types: list[str], url: dict[str, list[str]]) -> str:
+    """The media type of a POST's (or QUERY's) body, which must be a form or a query; QueryRefusedError for an
+    update, a second Content-Type, or a charset that is not UTF-8 (one that is not, even after one that is, says
+    the body may be read otherwise)."""
+    if len(content_types) > 1:
         raise QueryRefusedError(400, "the request has several Content-Type headers; send one")
-    if not headers or not headers[0]:
+    if not content_types or not content_types[0]:
         raise QueryRefusedError(
             415,
-            f"a {request.method} to /sparql needs a Content-Type: {FORM} (with query=...) or {DIRECT} "
-            "(the query as the body)",
+            f"a {method} to /sparql needs a Content-Type: {FORM} (with query=...) or {DIRECT} (the query as the body)",
         )
-    media, *params = (part.strip() for part in headers[0].split(";"))
-    charsets = [
-        value.strip().strip('"')
-        for name, _, value in (p.partition("=") for p in params)
-        if name.strip().lower() == "charset"
-    ]
-    return media.lower(), charsets
+    media, *params = (part.strip() for part in content_types[0].split(";"))
+    media = media.lower()
+    if media == UPDATE or (media == FORM and "update" in url):
+        raise _read_only()
+    for name, _, value in (param.partition("=") for param in params):
+        charset = value.strip().strip('"')
+        if name.strip().lower() == "charset" and charset.lower().replace("-", "") != "utf8":
+            raise QueryRefusedError(400, f"the request declares charset={charset}; SPARQL requests must be UTF-8")
+    if media not in (FORM, DIRECT):
+        raise QueryRefusedError(415, f"a {method} to /sparql must be {FORM} or {DIRECT}, not {media}")
+    return media
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    body = await read_body(request, limit)
-    if body is None:
-        raise QueryRefusedError(413, f"the request body is over {limit} bytes; this endpoint accepts at most {limit}")
-    return body
+def _body_limit(media: str, max_query_bytes: int) -> int:
+    """The largest body read: a query of the largest size, or a form holding one percent-encoded, and more."""
+    return 3 * max_query_bytes + 8192 if media == FORM else max_query_bytes
+
+
+def _too_large(limit: int) -> QueryRefusedError:
+    return QueryRefusedError(413, f"the request body is over {limit} bytes; this endpoint accepts at most {limit}")
+
+
+def _posted(url: dict[str, list[str]], media: str, raw: bytes, max_query_bytes: int) -> SparqlRequest:
+    """What a POST (or QUERY) asks for, from its URL's fields and its body of type `media`."""
+    if media == FORM:
+        body = parse_params(raw, "request body")
+        return _asked(url, body, url.get("query", []) + body.get("query", []), max_query_bytes, 413)
+    return _asked(url, {}, [*url.get("query", []), _decode_direct(raw)], max_query_bytes, 413)
 
 
 async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
@@ -92,27 +108,46 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
 
     QUERY (the HTTP method for safe requests with a body, as Oxigraph and Fuseki accept it) reads its body as POST
     does: a form or the query itself."""
-    raw_url = request.scope["query_string"]
+    if request.method not in BODY_METHODS:
+        return read_query_string(request.scope["query_string"], max_query_bytes)
+    url = _url_fields(request.scope["query_string"], max_query_bytes)
+    media = _media(request.method, request.headers.getlist("content-type"), url)
+    limit = _body_limit(media, max_query_bytes)
+    raw = await read_body(request, limit)
+    if raw is None:
+        raise _too_large(limit)
+    return _posted(url, media, raw, max_query_bytes)
+
+
+def read_received(scope: Scope, body: bytes, max_query_bytes: int) -> SparqlRequest:
+    """`read_request` of a request whose body has been received whole."""
+    if scope["method"] not in BODY_METHODS:
+        return read_query_string(scope["query_string"], max_query_bytes)
+    url = _url_fields(scope["query_string"], max_query_bytes)
+    media = _media(scope["method"], [v.decode("latin-1") for n, v in scope["headers"] if n == b"content-type"], url)
+    limit = _body_limit(media, max_query_bytes)
+    if len(body) > limit:
+        raise _too_large(limit)
+    return _posted(url, media, body, max_query_bytes)
+
+
+def read_query_string(raw_url: bytes, max_query_bytes: int) -> SparqlRequest:
+    """What a GET (or HEAD) to /sparql asks for, all of it in the URL's query string."""
+    url = _url_fields(raw_url, max_query_bytes)
+    return _asked(url, {}, url.get("query", []), max_query_bytes, 414)
+
+
+def _url_fields(raw_url: bytes, max_query_bytes: int) -> dict[str, list[str]]:
     if len(raw_url) > max_url_bytes(max_query_bytes):  # under another HTTP server than ours (api.http.limits)
         raise QueryRefusedError(414, url_too_long(len(raw_url), max_url_bytes(max_query_bytes)))
-    url = parse_params(raw_url, "query string")
-    body: dict[str, list[str]] = {}
-    queries = url.get("query", [])
-    if request.method in BODY_METHODS:
-        media, charsets = _content_type(request)
-        if media == UPDATE or (media == FORM and "update" in url):
-            raise _read_only()
-        for charset in charsets:
-            if charset.lower().replace("-", "") != "utf8":
-                raise QueryRefusedError(400, f"the request declares charset={charset}; SPARQL requests must be UTF-8")
-        if media == FORM:
-            body = parse_params(await _body(request, 3 * max_query_bytes + 8192), "request body")
-            queries = queries + body.get("query", [])
-        elif media == DIRECT:
-            raw = await _body(request, max_query_bytes)
-            queries = [*queries, _decode_direct(raw)]
-        else:
-            raise QueryRefusedError(415, f"a {request.method} to /sparql must be {FORM} or {DIRECT}, not {media}")
+    return parse_params(raw_url, "query string")
+
+
+def _asked(
+    url: dict[str, list[str]], body: dict[str, list[str]], queries: list[str], max_query_bytes: int, too_long: int
+) -> SparqlRequest:
+    """The request's query, dataset and formats, from its URL's fields and its form body's; `too_long`: the status
+    of a query over `max_query_bytes` (414 in a URL, 413 in a body)."""
     if "update" in url or "update" in body:
         raise _read_only()
     if len(queries) > 1:
@@ -120,7 +155,7 @@ async def read_request(request: Request, max_query_bytes: int) -> SparqlRequest:
     # A byte-order mark that some editors and tools write first is not part of the query.
     query = queries[0].removeprefix("\ufeff") if queries else None
     if query is not None:
-        check_size(len(query.encode()), max_query_bytes, 413 if request.method in BODY_METHODS else 414)
+        check_size(len(query.encode()), max_query_bytes, too_long)
     default = url.get("default-graph-uri", []) + body.get("default-graph-uri", [])
     named = url.get("named-graph-uri", []) + body.get("named-graph-uri", [])
     return SparqlRequest(

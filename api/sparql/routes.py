@@ -15,8 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from api.http.early import EARLY_ANSWERS, EarlyResponse
+from api.http.encoding import accepts_gzip
+from api.http.limits import valid_host
 from api.http.negotiation import NotAcceptableError
-from api.http.observability import Metrics
+from api.http.observability import Metrics, observed
 from api.http.representation import accepted
 from api.http.state import StoreHolder
 from api.pages.editor import editor_page
@@ -31,6 +34,7 @@ from api.sparql.request import (
     RESULT_TYPES,
     SparqlRequest,
     choose_formats,
+    read_received,
     read_request,
 )
 from api.sparql.service_description import describe_service
@@ -124,7 +128,7 @@ class SparqlEndpoint:
     async def check(self, request: Request, query: str, asked: SparqlRequest, store: ReadStore) -> Checked:
         """The guard's analysis of `query` (its time charged to the client), the dataset it names, the formats it
         is answered in; QueryRefusedError, NotAcceptableError or a 429 for what may not be answered."""
-        endpoint = self.endpoint_url(request)
+        endpoint = self.endpoint_url(request.scope)
         analysis = await self.analysed(_client(request), query, endpoint)
         if store.standard_only:
             await run_in_threadpool(check_standard, query, endpoint)
@@ -166,17 +170,81 @@ class SparqlEndpoint:
             answer = await self._charged(client, self._evaluate_once(plan.job))
         elif answer is None:
             answer = await self._in_share(client, plan)
-        if plan.shared:
-            self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
+        self._keep(plan, answer)
         return answer
 
-    def respond(self, answer: Answer) -> Response:
+    def _keep(self, plan: Plan, answer: Answer) -> None:
+        if plan.shared:
+            self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
+
+    def respond(self, answer: Answer) -> StreamedAnswer:
         headers = {"Vary": "Accept"}
         if answer.truncated:
             headers[TRUNCATED] = "true"
             headers["X-SPARQL-Max-Rows"] = str(self.pool.row_limit(self.settings.max_rows))
             headers["X-SPARQL-Max-Bytes"] = str(self.settings.max_answer_bytes)
         return StreamedAnswer(answer.payload, MEDIA_TYPES[answer.format], headers)
+
+    def answer_at_once(self, scope: Scope, body: bytes) -> EarlyResponse | None:
+        """A GET's or POST's answer made at once in the HTTP server's callback (api.http.early), when it is a
+        lookup evaluated here or an answer kept for a repeated text: the steps of `answer`, with nothing to wait
+        for. None for everything else, which `answer` handles: any refusal or failure (answered there, with its
+        headers), other queries, a client over its share, a dataset, a remote store, and a request whose answer
+        other layers would change (gzip, CORS for an Origin, the addresses a proxy forwards)."""
+        early = self._early_request(scope, body)
+        if early is None:
+            return None
+        client, accept, asked, store, query = early
+        endpoint = self.endpoint_url(scope)
+        verdict, seconds = _guarded(query, self.settings.max_nesting, endpoint)
+        self.budget.charge(client, seconds)  # once: `answer` finds the verdict remembered (REMEMBERED_QUERY)
+        if isinstance(verdict, QueryRefusedError) or verdict.from_graphs or verdict.from_named_graphs:
+            return None
+        try:
+            results, graph = choose_formats(verdict.form, accept or None, asked.formats)
+        except ServiceError:
+            return None
+        answer = self._at_once(client, self.plan(store, asked, Checked(query, verdict, endpoint, results, graph)))
+        if answer is None:
+            return None
+        # The headers of the app's own response to it, and the Vary the CORS middleware adds to every answer.
+        headers = [(k, v + b", Origin" if k == b"vary" else v) for k, v in self.respond(answer).raw_headers]
+        return EarlyResponse(200, headers, answer.payload)
+
+    def _early_request(self, scope: Scope, body: bytes) -> tuple[str, str, SparqlRequest, ReadStore, str] | None:
+        """The client, Accept, request, store and query of a request `answer_at_once` may answer; None otherwise."""
+        accept = _early_accept(scope)
+        client = _client_of(scope)
+        if accept is None or self.budget.retry_after(client) is not None:
+            return None
+        try:
+            asked = read_received(scope, body, self.settings.max_query_bytes)
+            store = self.holder.get()
+        except ServiceError:
+            return None
+        query = asked.query
+        if (
+            query is None
+            or len(query) > LONG_QUERY
+            or asked.default_graphs
+            or asked.named_graphs
+            or store.standard_only
+        ):
+            return None
+        return client, accept, asked, store, query
+
+    def _at_once(self, client: str, plan: Plan) -> Answer | None:
+        """`run` for a plan that needs no waiting: the kept answer, or the lookup evaluated here; None otherwise."""
+        if plan.cached is not None or plan.lookup is None:
+            return plan.cached
+        try:
+            answer = self.pool.run_here(plan.lookup, plan.job)
+        except QueryFailedError:  # evaluated again by `answer`, which answers the failure: rare, and bounded
+            return None
+        if answer is not None:
+            self._charge_here(client, answer.seconds)
+            self._keep(plan, answer)
+        return answer
 
     async def _in_share(self, client: str, plan: Plan) -> Answer:
         """`plan`'s evaluation by a worker, counted among the client's queries running or waiting for one."""
@@ -246,14 +314,15 @@ class SparqlEndpoint:
         try:
             answer = self.pool.run_here(store, job)
         except QueryFailedError as failure:
-            self.record("query_in_process")
-            self.budget.charge(client, failure.seconds)
+            self._charge_here(client, failure.seconds)
             raise self._failed(failure) from None
-        if answer is None:
-            return None
-        self.record("query_in_process")
-        self.budget.charge(client, answer.seconds)
+        if answer is not None:
+            self._charge_here(client, answer.seconds)
         return answer
+
+    def _charge_here(self, client: str, seconds: float) -> None:
+        self.record("query_in_process")
+        self.budget.charge(client, seconds)
 
     def _failed(self, failure: QueryFailedError) -> ServiceError:
         """What the client is told of a failed evaluation, counted in /metrics: the failure itself, or a 406
@@ -285,12 +354,13 @@ class SparqlEndpoint:
         if not done.cancelled():
             done.exception()  # retrieved here: every requester may have left
 
-    def endpoint_url(self, request: Request) -> str:
-        """The endpoint's own URL: the configured public one, else the one this request was sent to."""
+    def endpoint_url(self, scope: Scope) -> str:
+        """The endpoint's own URL: the configured public one, else the one the request of `scope` was sent to."""
         if self.settings.base_url:
             return f"{self.settings.base_url.rstrip('/')}/sparql"
-        host = request.headers.get("host") or "{}:{}".format(*request.scope.get("server") or ("localhost", 80))
-        return f"{request.scope['scheme']}://{host}{request.scope['path']}"
+        host = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"host"), "")
+        host = host or "{}:{}".format(*scope.get("server") or ("localhost", 80))
+        return f"{scope['scheme']}://{host}{scope['path']}"
 
     async def describe(self, request: Request, store: ReadStore, formats: tuple[str, ...]) -> Response:
         """The service description for RDF clients, the query editor for browsers."""
@@ -311,7 +381,7 @@ class SparqlEndpoint:
             page.headers["Vary"] = "Accept"
             return page
         payload = describe_service(
-            self.endpoint_url(request), await self.graphs(store), store.manifest.triples, self.settings, fmt
+            self.endpoint_url(request.scope), await self.graphs(store), store.manifest.triples, self.settings, fmt
         )
         return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
@@ -340,7 +410,32 @@ def _pool(settings: Settings, holder: StoreHolder) -> Pool:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return _client_of(request.scope)
+
+
+def _client_of(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+# Request headers after which other layers change an answer: left to the app (see `answer_at_once`).
+_ASIDE = frozenset({b"origin", b"x-forwarded-for", b"x-forwarded-proto"})
+
+
+def _early_accept(scope: Scope) -> str | None:
+    """The request's Accept ("" without one) when nothing in its headers leaves its answer to other layers of the
+    app (`_ASIDE`, gzip, a Host the app refuses); None when something does."""
+    accept = ""
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            accept = value.decode("latin-1")
+        elif (
+            name in _ASIDE
+            or (name == b"accept-encoding" and accepts_gzip(value.decode("latin-1")))
+            or (name == b"host" and not valid_host(value))
+        ):
+            return None
+    return accept
 
 
 def _guarded(query: str, max_nesting: int, endpoint: str) -> tuple[Analysis | QueryRefusedError, float]:
@@ -355,12 +450,13 @@ def _guarded(query: str, max_nesting: int, endpoint: str) -> tuple[Analysis | Qu
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
     endpoint = SparqlEndpoint(app.state.settings, app.state.store, app.state.answers, app.state.metrics)
     await endpoint.pool.start()
     app.state.sparql = endpoint
     try:
-        yield
+        # Lookups answered in the HTTP server's callback (api.http.early), counted and logged as every request.
+        yield {EARLY_ANSWERS: {"/sparql": observed(app.state.metrics, "/sparql", endpoint.answer_at_once)}}
     finally:
         await endpoint.pool.close()
 

@@ -1,0 +1,190 @@
+"""Lookups answered in the HTTP server's own callback (api.http.early): byte for byte what the app answers, counted
+and logged as every request, and everything else (refusals, other queries, CORS, gzip, pipelined requests) left
+to the app, over a real socket to the real service."""
+
+from __future__ import annotations
+
+import re
+import socket
+from urllib.parse import quote
+
+import pytest
+
+from graph.store import EmbeddedStore
+from tests.conftest import Server
+
+# Headers that differ between any two answers: when, and which request.
+_PER_REQUEST = ("date", "x-request-id")
+
+
+def _subject(store: EmbeddedStore) -> str:
+    rows = store.select("SELECT ?s { ?s a <https://w3id.org/smartcity-kg/ontology#Alliance> } ORDER BY ?s LIMIT 1")
+    return str(next(iter(rows))[0].value)
+
+
+def _read_response(sock: socket.socket, buffer: bytearray) -> tuple[int, dict[str, str], bytes]:
+    """One response read from `sock` (what follows it stays in `buffer`): status, headers, body."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed before a whole head: {bytes(buffer)!r}"
+        buffer += chunk
+    head, _, _ = bytes(buffer).partition(b"\r\n\r\n")
+    del buffer[: len(head) + 4]
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    length = int(headers.get("content-length", "0"))
+    while len(buffer) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection closed before the whole body"
+        buffer += chunk
+    body = bytes(buffer[:length])
+    del buffer[:length]
+    return int(status_line.split()[1]), headers, body
+
+
+def _exchange(server: Server, *requests: bytes) -> list[tuple[int, dict[str, str], bytes]]:
+    """`requests` sent at once on one connection (pipelined), and their responses in order."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"".join(requests))
+        buffer = bytearray()
+        return [_read_response(sock, buffer) for _ in requests]
+
+
+def _get(query: str, *headers: str, extra: str = "") -> bytes:
+    lines = "".join(f"{header}\r\n" for header in headers)
+    return f"GET /sparql?query={quote(query)}{extra} HTTP/1.1\r\nHost: localhost\r\n{lines}\r\n".encode()
+
+
+def _post(body: str, content_type: str, *headers: str, chunked: bool = False) -> bytes:
+    lines = "".join(f"{header}\r\n" for header in headers)
+    data = body.encode()
+    if chunked:  # a body the early path does not read: the app answers it
+        framing, payload = "Transfer-Encoding: chunked", b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data)
+    else:
+        framing, payload = f"Content-Length: {len(data)}", data
+    head = f"POST /sparql HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n{framing}\r\n{lines}\r\n"
+    return head.encode() + payload
+
+
+def _event(server: Server, event: str) -> int:
+    (status, _, body), *_ = _exchange(server, b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert status == 200
+    found = re.search(rf'^smartcity_kg_events_total{{event="{event}"}} (\d+)', body.decode(), re.MULTILINE)
+    assert found is not None, f"no {event} in /metrics"
+    return int(found[1])
+
+
+def _same_answer(early: tuple[int, dict[str, str], bytes], app: tuple[int, dict[str, str], bytes]) -> None:
+    assert early[0] == app[0] == 200
+    assert early[2] == app[2]
+    assert {k: v for k, v in early[1].items() if k not in _PER_REQUEST} == {
+        k: v for k, v in app[1].items() if k not in _PER_REQUEST
+    }
+    assert re.fullmatch(r"[0-9a-f]{32}", early[1]["x-request-id"])
+
+
+def test_lookups_answered_early_are_what_the_app_answers(live_server: Server, store: EmbeddedStore) -> None:
+    subject = _subject(store)
+    select = f"SELECT ?p ?o WHERE {{ <{subject}> ?p ?o }}"
+    describe = f"DESCRIBE <{subject}>"
+    cases = [
+        # (as the early path reads it, the same request as only the app reads it)
+        (_get(select), _get(select, "Content-Length: 0")),
+        (_get(select, extra="&format=xml"), _get(select, "Content-Length: 0", extra="&format=xml")),
+        (_get(describe, "Accept: text/turtle"), _get(describe, "Accept: text/turtle", "Content-Length: 0")),
+        (
+            _post(select, "application/sparql-query", "Accept: text/csv"),
+            _post(select, "application/sparql-query", "Accept: text/csv", chunked=True),
+        ),
+        (
+            _post(f"query={quote(describe)}", "application/x-www-form-urlencoded", "Accept: application/n-triples"),
+            _post(
+                f"query={quote(describe)}",
+                "application/x-www-form-urlencoded",
+                "Accept: application/n-triples",
+                chunked=True,
+            ),
+        ),
+    ]
+    for early_request, app_request in cases:
+        before = _event(live_server, "answered_early")
+        early = _exchange(live_server, early_request)[0]
+        assert _event(live_server, "answered_early") == before + 1, early_request
+        app = _exchange(live_server, app_request)[0]
+        assert _event(live_server, "answered_early") == before + 1, app_request
+        _same_answer(early, app)
+        assert subject.rsplit("/", 1)[1].encode() in early[2]  # the thing's own triples
+
+
+def test_what_the_early_path_cannot_answer_as_the_app_would_goes_to_the_app(
+    live_server: Server, store: EmbeddedStore
+) -> None:
+    subject = _subject(store)
+    lookup = f"DESCRIBE <{subject}>"
+    before = _event(live_server, "answered_early")
+    refused_before = _event(live_server, "query_refused")
+    cors, gzip, refused, aggregate, bad_charset = _exchange(
+        live_server,
+        _get(lookup, "Origin: https://example.org"),
+        _get(lookup, "Accept-Encoding: gzip"),
+        _get("SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"),
+        _post("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "application/sparql-query"),
+        _post(lookup, "application/sparql-query; charset=latin1"),
+    )
+    assert _event(live_server, "answered_early") == before
+    assert cors[0] == 200 and cors[1]["access-control-allow-origin"] == "*"
+    assert gzip[0] == 200 and gzip[1].get("content-encoding") == "gzip"
+    assert refused[0] == 400 and b"SERVICE" in refused[2] and refused[1]["content-type"] == "application/json"
+    # The SERVICE text and the charset: each counted once, though the early path read them first.
+    assert _event(live_server, "query_refused") == refused_before + 2
+    assert aggregate[0] == 200 and b'"n"' in aggregate[2]
+    assert bad_charset[0] == 400 and b"charset=latin1" in bad_charset[2]
+
+
+def test_early_answers_keep_a_pipelined_connection_in_order(live_server: Server, store: EmbeddedStore) -> None:
+    subject = _subject(store)
+    lookup = f"SELECT ?o {{ <{subject}> a ?o }}"
+    answers = _exchange(
+        live_server,
+        _post("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "application/sparql-query"),  # a worker's: still running
+        _get(lookup),  # queued behind it, then answered
+        _post(lookup, "application/sparql-query"),
+        _get("ASK { ?s ?p ?o }"),
+        _get(lookup),
+    )
+    assert [status for status, _, _ in answers] == [200] * 5
+    assert b'"n"' in answers[0][2]
+    assert answers[1][2] == answers[2][2] == answers[4][2] and b'"o"' in answers[1][2]
+    assert answers[3][2] == b'{"head":{},"boolean":true}'
+
+
+def test_an_http_1_0_lookup_is_answered_and_the_connection_closed(live_server: Server, store: EmbeddedStore) -> None:
+    query = quote(f"SELECT ?o {{ <{_subject(store)}> a ?o }}")
+    host, port = live_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"GET /sparql?query={query} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):  # ends when the server closes the connection
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"connection: close" in head.lower()
+    assert b'"o"' in body
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_early_answer_is_counted_and_timed_in_the_metrics(
+    live_server: Server, store: EmbeddedStore, method: str
+) -> None:
+    lookup = f"SELECT ?p {{ <{_subject(store)}> ?p ?o }}"
+    request = _get(lookup) if method == "GET" else _post(lookup, "application/sparql-query")
+    series = f'smartcity_kg_http_requests_total{{method="{method}",route="/sparql",status="200"}} '
+
+    def count() -> int:
+        (_, _, body), *_ = _exchange(live_server, b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        line = next((line for line in body.decode().splitlines() if line.startswith(series)), f"{series}0")
+        return int(line.removeprefix(series))
+
+    before = count()
+    assert all(status == 200 for status, _, _ in _exchange(live_server, request, request, request))
+    assert count() == before + 3
