@@ -107,3 +107,25 @@ def test_the_figures_of_other_processes_are_added_up(tmp_path: Path) -> None:
     assert figure(text, "entries", "responses") == 1 + 7  # what a cache holds goes with its process
     assert figure(text, "bytes", "responses") == 10 + 8
     assert figure(text, "max_bytes", "responses") == 2000
+
+
+def test_a_lookup_is_kept_once_it_is_asked_again(two: tuple[TestClient, TestClient]) -> None:
+    # A lookup costs less to evaluate again than its place in the cache: a text asked once is not kept, so a
+    # crawler's or a numbered client's texts do not push out the answers that are asked again.
+    client = two[0]
+    lookup = {"query": "SELECT ?p ?o { <https://w3id.org/smartcity-kg/id/city/dortmund> ?p ?o } # kept on asking"}
+    other = {"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o } # kept at once"}
+
+    def answers() -> tuple[float, float]:
+        metrics = client.get("/metrics").text
+        return figure(metrics, "entries", "answers"), figure(metrics, "hits_total", "answers")
+
+    entries, hits = answers()
+    assert client.get("/sparql", params=lookup).status_code == 200
+    assert answers() == (entries, hits)  # asked once: not kept
+    assert client.get("/sparql", params=other).status_code == 200
+    assert answers() == (entries + 1, hits)  # not a lookup: kept at once
+    assert client.get("/sparql", params=lookup).status_code == 200
+    assert answers() == (entries + 2, hits)  # asked again: kept
+    assert client.get("/sparql", params=lookup).status_code == 200
+    assert answers() == (entries + 2, hits + 1)  # and answered from the cache

@@ -6,15 +6,26 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from graph.store import EmbeddedStore
-from tests.conftest import Server
+from tests.conftest import Server, start_server, stop_server
 
 # Headers that differ between any two answers: when, and which request.
 _PER_REQUEST = ("date", "x-request-id")
+
+
+@pytest.fixture(scope="module")
+def live_server(published_store: Path) -> Iterator[Server]:
+    """A server of these tests' own: the counts they compare, and this client's share of query time, are not
+    those other tests left behind."""
+    server = start_server(published_store)
+    yield server
+    stop_server(server)
 
 
 def _subject(store: EmbeddedStore) -> str:

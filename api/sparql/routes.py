@@ -25,7 +25,7 @@ from api.http.state import StoreHolder
 from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, Pool, QueryFailedError, QueryPool
 from api.sparql.answer_stream import StreamedAnswer
-from api.sparql.answers import cost
+from api.sparql.answers import Doorkeeper, cost
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
     BODY_METHODS,
@@ -90,6 +90,7 @@ class SparqlEndpoint:
         self.pool = _pool(settings, holder)
         self.budget = ClientBudget(settings.client_query_seconds)
         self.answers = answers
+        self.doorkeeper = Doorkeeper()
         self._graphs: tuple[str, frozenset[str]] | None = None
         self._running: dict[Job, asyncio.Future[Answer]] = {}
         self._in_flight: dict[str, int] = {}  # client → its queries running or waiting for a worker
@@ -174,7 +175,8 @@ class SparqlEndpoint:
         return answer
 
     def _keep(self, plan: Plan, answer: Answer) -> None:
-        if plan.shared:
+        """Keep a deterministic job's answer for the next request; a lookup's only once it is asked again."""
+        if plan.shared and (plan.lookup is None or self.doorkeeper.seen_again(plan.job)):
             self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
 
     def respond(self, answer: Answer) -> StreamedAnswer:
