@@ -24,9 +24,10 @@ from api.http import health
 from api.http.cache import Rendered
 from api.http.encoding import Compression
 from api.http.errors import install_error_handlers
-from api.http.limits import HeaderLimit, RequestDeadline, server_options
+from api.http.limits import HeaderLimit, RequestDeadline, apply_limits
 from api.http.observability import enable_access_log, install_observability
 from api.http.security import ContentSecurity
+from api.http.server import SERVE_SETTINGS
 from api.http.state import StoreHolder
 from api.linked_data import routes as resources
 from api.pages import routes as pages
@@ -40,10 +41,8 @@ from api.sparql.worker import PR_SET_PDEATHSIG
 from graph import __version__
 from graph.settings import Settings
 
-__all__ = ["SERVE_SETTINGS", "create_app", "serve_app"]
+__all__ = ["create_app", "serve_app"]
 
-# `smartcity-kg serve` hands its settings to every server process it starts in this environment variable (JSON).
-SERVE_SETTINGS = "SMARTCITY_KG_SERVE_SETTINGS"
 MIB = 2**20
 
 
@@ -170,7 +169,7 @@ def serve_app() -> FastAPI:
     _end_with_supervisor()
     enable_access_log()  # one JSON line per request on standard output, with its request id
     settings = Settings.model_validate_json(os.environ[SERVE_SETTINGS])
-    server_options(settings)  # this process's HTTP protocol reads the limits of these settings
+    apply_limits(settings)  # this process's HTTP protocol reads the limits of these settings
     return create_app(settings)
 
 

@@ -33,9 +33,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # The web stack is imported only here, so the pipeline's commands start without it.
     import uvicorn  # noqa: PLC0415
 
-    from api.app import SERVE_SETTINGS  # noqa: PLC0415
-    from api.http.limits import server_options  # noqa: PLC0415
-    from api.http.observability import METRICS_DIR  # noqa: PLC0415
+    from api.http.server import METRICS_DIR, SERVE_SETTINGS, server_options  # noqa: PLC0415
 
     processes = settings.server_processes
     # Each server process opens the published store read-only and keeps its own share of the query workers.

@@ -32,7 +32,7 @@ from pathlib import Path
 import psutil
 from serve import AGGREGATES, ROOT, SELECT_TYPES, Server, Workload, draw_workload, start
 
-from api.app import SERVE_SETTINGS
+from api.http.server import SERVE_SETTINGS
 from graph.settings import Settings
 
 CLASSES = ("lookup", "cq + aggregate")

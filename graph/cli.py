@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pyoxigraph as ox
 import yaml
@@ -24,20 +24,20 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from graph._convert import serialize_rdf
-from graph.coverage import measure_coverage, render_markdown
 from graph.formats import DATASET, GRAPH, RESULTS, Format, find
-from graph.generate import generate_data
-from graph.load import LoadError
-from graph.pipeline import FutureDataError, InvalidGraphError, build_and_check, data_dir, run_build
 from graph.prefixes import prefixes
 from graph.published import StoreUnavailableError
-from graph.records import DataFile
 from graph.remote import RemoteEndpoints, settings_problem
 from graph.settings import Settings
 from graph.sparql_guard import QueryRefusedError, analyse_query
 from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
-from graph.validate import Report
+
+if TYPE_CHECKING:
+    from graph.load import LoadError
+    from graph.validate import Report
+
+# The pipeline (YAML, the records' models, SHACL) is imported by the commands that run it, not here: `serve`, whose
+# supervisor process stays up beside the server processes, and `query` start without it.
 
 __all__ = ["build_parser", "cmd_build", "err", "load_settings", "main", "port_number", "remote_options", "run"]
 
@@ -90,6 +90,9 @@ def _print_report(report: Report, limit: int = 50) -> None:
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.load import LoadError  # noqa: PLC0415
+    from graph.pipeline import FutureDataError, InvalidGraphError, data_dir, run_build  # noqa: PLC0415
+
     folder = data_dir(settings.data)
     target: Path | RemoteEndpoints = settings.store
     if settings.sparql_endpoint is not None:
@@ -141,6 +144,9 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.load import LoadError  # noqa: PLC0415
+    from graph.pipeline import InvalidGraphError, build_and_check, data_dir  # noqa: PLC0415
+
     folder = data_dir(settings.data)
     try:
         with _progress(f"Checking {folder}") as step, tempfile.TemporaryDirectory(prefix="smartcity-kg-") as quads:
@@ -268,6 +274,8 @@ def _print_table(outcome: QueryOutcome, namespaces: dict[str, str]) -> None:
             table.add_row(*[escape(_cell(row[v])) for v in outcome.variables])  # data, not markup
         out.print(table)
     else:
+        from graph._convert import serialize_rdf  # noqa: PLC0415 (rdflib, for this output only)
+
         sys.stdout.buffer.write(serialize_rdf(outcome, ox.RdfFormat.TURTLE, namespaces))
 
 
@@ -297,6 +305,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.generate import generate_data  # noqa: PLC0415
+
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         err.print(f"{out} is not empty; give a new or empty folder so no curated data is overwritten.")
@@ -312,6 +322,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.coverage import measure_coverage, render_markdown  # noqa: PLC0415
+
     store = open_embedded(settings.store)
     text = render_markdown(measure_coverage(store), store.manifest.modified)
     if args.output:
@@ -358,6 +370,8 @@ def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.records import DataFile  # noqa: PLC0415
+
     schema = DataFile.model_json_schema(by_alias=True)
     schema["title"] = "smartcity-kg curated data file"
     text = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -4,6 +4,8 @@ and no module of the service imports the application or the command line that as
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -118,3 +120,12 @@ def test_alliances_live_one_to_a_file_named_after_their_key() -> None:
         "people",
         "vocabulary",
     }
+
+
+def test_the_command_line_and_the_serving_supervisor_load_neither_the_app_nor_the_pipeline() -> None:
+    # `smartcity-kg serve` stays up beside its server processes, holding whatever it imported for as long as they
+    # run; and every command starts sooner without what it does not use.
+    heavy = ("fastapi", "starlette", "pyshacl", "graph.pipeline", "graph.load", "api.app", "api.http.limits")
+    code = f"import sys, api.cli, api.http.server; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"

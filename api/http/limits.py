@@ -4,9 +4,8 @@ Two layers, one table of limits (the settings): `BoundedHttpProtocol` is the HTT
 httptools one), which counts the request line and headers as they arrive and refuses at the limit (414 for a URL,
 431 for headers) before the parser accumulates them; it times out slow heads and bodies (408) and answers whose
 client stopped reading. `HeaderLimit` applies the header limit to the ASGI scope for servers other than ours.
-`server_options` gives uvicorn everything it needs, also for several worker processes (each one reads the same
-`SMARTCITY_KG_*` environment). On a remote store, `RequestDeadline` makes every query a request sends share one
-deadline.
+`api.http.server.server_options` names it to uvicorn, and `apply_limits` gives it each server process's limits.
+On a remote store, `RequestDeadline` makes every query a request sends share one deadline.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.http.early import EARLY_ANSWERS, EARLY_BODY, EarlyAnswerer, EarlyResponse, encode
 from api.http.errors import error_response, problem_body
+from api.http.server import max_url_bytes
 from api.http.writes import CoalescingTransport
 from graph.remote import request_deadline
 from graph.settings import Settings
@@ -36,22 +36,13 @@ __all__ = [
     "HeaderLimit",
     "HttpLimits",
     "RequestDeadline",
+    "apply_limits",
     "max_url_bytes",
     "read_body",
-    "server_options",
     "valid_host",
 ]
 
 REQUEST_LINE_SLACK = 1024  # method, version and line ends around the URL
-
-
-HTTPTOOLS_MAX_URL = 65535  # httptools cannot parse a longer URL (16-bit offsets)
-
-
-def max_url_bytes(max_query_bytes: int) -> int:
-    """The longest URL read: room for a query of the largest size, percent-encoded, and other parameters, as far
-    as the HTTP parser can go; a longer query is sent in a POST body."""
-    return min(3 * max_query_bytes + 8192, HTTPTOOLS_MAX_URL)
 
 
 def _error(status: int, reason: str, message: str) -> bytes:
@@ -312,14 +303,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.headers = []
 
 
-def server_options(settings: Settings) -> dict[str, Any]:
-    """What `uvicorn.run` (or uvicorn.Config) needs to apply these limits, with one worker or several."""
+def apply_limits(settings: Settings) -> None:
+    """Make this process's HTTP protocol read the limits of `settings` (see `api.http.server.server_options`)."""
     BoundedHttpProtocol.limits = HttpLimits.of(settings)
-    return {
-        "http": BoundedHttpProtocol,
-        "timeout_keep_alive": 5,
-        "h11_max_incomplete_event_size": max_url_bytes(settings.max_query_bytes) + settings.max_header_bytes,
-    }
 
 
 # RFC 3986: a registered name or an IP literal, then perhaps a port. Anything else cannot be part of a URL.

@@ -27,12 +27,12 @@ from api.http import metrics as metrics_route
 from api.http.cache import BuildCache
 from api.http.early import EarlyAnswerer, EarlyResponse
 from api.http.errors import error_response
+from api.http.server import METRICS_DIR
 from graph import __version__
 
 __all__ = [
     "ACCESS_LOGGER",
     "EVENTS",
-    "METRICS_DIR",
     "LineBatches",
     "Metrics",
     "enable_access_log",
@@ -65,9 +65,6 @@ _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "QUERY"})  # QUERY: /sparql
 _UNMATCHED = "unmatched"  # never the raw path as a label: every mistyped URL would be a new series
 _MAX_LOGGED = 2048
-# With several server processes, each writes its figures into this folder (named by the environment variable)
-# and /metrics, whichever process answers it, adds up every process's: a scrape sees the whole service.
-METRICS_DIR = "SMARTCITY_KG_METRICS_DIR"
 SHARE_SECONDS = 1.0  # how stale another process's figures may be in a scrape
 PIPE_BUF = 4096  # the largest write to a pipe that POSIX keeps whole among concurrent writers
 FLUSH_SECONDS = 0.5  # how long an access-log line may wait for others to share its write

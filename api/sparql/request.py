@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from api.http.forms import FormError, read_fields
-from api.http.limits import max_url_bytes, read_body, url_too_long
+from api.http.limits import read_body, url_too_long
 from api.http.negotiation import NotAcceptableError, negotiate
+from api.http.server import max_url_bytes
 from graph.formats import GRAPH, RESULTS, media_types, names
 from graph.sparql_guard import QueryRefusedError, check_size
 
