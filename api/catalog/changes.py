@@ -16,6 +16,7 @@ from api.catalog.releases import History, counted, history, statements_of
 from api.http.cache import unchanged, validators
 from api.http.deps import SettingsDep, StoreDep, public_base
 from api.http.files import FileAnswer
+from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag
 from api.pages.render import page
@@ -28,7 +29,7 @@ from graph.store import ReadStore
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["releases"])
+router = APIRouter(tags=["releases"], route_class=FormRoute)
 
 ATOM = "http://www.w3.org/2005/Atom"
 _LISTED = 100  # things named per release in /changes; all of them are in /changes/{version}, page by page

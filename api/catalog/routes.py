@@ -21,6 +21,7 @@ from api.catalog.releases import history
 from api.http.cache import unchanged, validators
 from api.http.deps import SettingsDep, StoreDep, public_base
 from api.http.files import FileAnswer
+from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag, by_suffix, choose, entity_tag, represent
 from api.pages.render import page
@@ -32,7 +33,7 @@ from graph.store import ReadStore
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["open data"])
+router = APIRouter(tags=["open data"], route_class=FormRoute)
 
 _RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {

@@ -17,6 +17,7 @@ from api.catalog.dcat import citation
 from api.catalog.releases import history
 from api.http.deps import SettingsDep, StoreDep
 from api.http.errors import error_response
+from api.http.forms import FormRoute
 from api.http.limits import read_body
 from api.pages.editor import editor_page, embed_page
 from api.pages.landing import landing_figures
@@ -30,7 +31,7 @@ from graph.sparql_guard import QueryRefusedError, analyse_query
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=FormRoute)
 
 # What the class counts are called on the page, in the order they are shown.
 _FIGURES = (
