@@ -9,7 +9,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from api.pages.profiles import PROFILE_KINDS, PanelQuery, load_panels, profile_panels
+from api.linked_data.profiles import PROFILE_KINDS, PanelQuery, load_panels, profile_panels
 from graph.store import EmbeddedStore
 from tests.conftest import NAMESPACE
 

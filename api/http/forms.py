@@ -9,7 +9,8 @@ its router's `route_class` is `FormRoute`, whose requests hand the framework (an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Request, Response
@@ -75,7 +76,7 @@ class FormRoute(APIRoute):
     """The route class of every router: its endpoint, and the framework's reading of the parameters it declares,
     get a `FormRequest`."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:

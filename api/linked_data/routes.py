@@ -34,10 +34,10 @@ from api.http.representation import (
 )
 from api.http.terms import node_id
 from api.linked_data.describe import Description, describe
-from api.linked_data.ontology import load_ontology, ontology_page
+from api.linked_data.doc_view import doc_page
+from api.linked_data.profiles import profile_panels
 from api.pages.display import LANGUAGES, Link, pick_language
-from api.pages.doc_view import doc_page
-from api.pages.profiles import profile_panels
+from api.pages.ontology import load_ontology, ontology_page
 from api.pages.templating import render, words
 from graph.errors import ServiceError
 from graph.releases import Release

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api.http.cache import PerBuild
-from api.linked_data.ontology import load_ontology
+from api.pages.ontology import load_ontology
 from api.pages.render import page_response
 from graph.prefixes import VOCABULARIES
 from graph.resources import resource_dir

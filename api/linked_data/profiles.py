@@ -10,9 +10,9 @@ from functools import cache
 import pyoxigraph as ox
 from markupsafe import Markup
 
-from api.pages.display import Link, format_date, is_date
+from api.linked_data.naming import date_phrase
+from api.pages.display import Fact, Link, format_date, is_date
 from api.pages.editor import editor_href, reader_text
-from api.pages.naming import date_phrase
 from graph.iris import Minter
 from graph.resources import resource_dir
 from graph.sparql_lexer import Token, code_tokens, replaced
@@ -64,12 +64,6 @@ def _example_things(text: str) -> list[Token]:
         and code[at + 1].text[1:] == "thing"
         and (code[at + 2].text, code[at + 3].kind, code[at + 4].text) == ("{", "iri", "}")
     ]
-
-
-@dataclass(frozen=True)
-class Fact:
-    name: str
-    values: list[Link]
 
 
 @dataclass(frozen=True)
