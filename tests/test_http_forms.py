@@ -85,12 +85,15 @@ def test_every_route_of_the_app_reads_its_parameters_strictly(published_store: P
     assert loose == []
 
 
-@pytest.mark.parametrize("path", ["/reconcile", "/reconcile/1.0-draft/reconcile", "/reconcile/1.0-draft/extend"])
+@pytest.mark.parametrize("path", ["/reconcile", "/reconcile/1.0-draft/reconcile", "/reconcile/1.0-draft/extend", "/q"])
 def test_json_bodies_that_are_not_utf8_are_refused(live_server: Server, path: str) -> None:
-    # A name to reconcile with a byte that is not UTF-8 was matched as if it held U+FFFD.
+    # A name to reconcile with a byte that is not UTF-8 was matched as if it held U+FFFD; a short link's query was
+    # refused as "not a JSON object".
     body = b'{"queries": {"q0": {"query": "Dortmund\xff"}}}'
     if "1.0-draft" in path:
         body = b'{"queries": [{"conditions": [{"matchType": "name", "propertyValue": "Dortmund\xff"}]}]}'
+    if path == "/q":
+        body = b'{"query": "ASK { ?s ?p \'\xff\' }"}'
     with live_server.client() as client:
         answer = client.post(path, content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 400

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import SettingsDep, StoreDep
 from api.http.errors import error_response
-from api.http.forms import FormRoute
+from api.http.forms import FormRoute, read_text
 from api.http.limits import read_body
 from api.pages.editor import editor_page, embed_page
 from api.pages.render import STATIC_DIR, page_response
@@ -56,9 +56,10 @@ def embed(request: Request, query: Annotated[str, Query(min_length=1)], view: Vi
 
 def _link_request(body: bytes) -> tuple[str, str]:
     """The query and view of a short-link request, or a 400 saying what is wrong."""
+    text = read_text(body, "request body")  # JSON is UTF-8 (RFC 8259); json.loads would also guess UTF-16 or -32
     try:
-        fields = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
+        fields = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         fields = None
     if not isinstance(fields, dict):
         raise ServiceError(400, 'send a JSON object: {"query": "SELECT ...", "view": "table"}')
