@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from api.linked_data import describe as describing
-from api.pages.profiles import PROFILE_KINDS, load_panels
+from api.linked_data.profiles import PROFILE_KINDS, load_panels
 from graph.store import EmbeddedStore, open_embedded
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
-__all__ = ["OPENING", "TOKENS", "Token", "code_tokens"]
+__all__ = ["OPENING", "TOKENS", "Token", "code_tokens", "line_comments", "replaced", "tokens", "with_variables"]
 
 OPENING = "({["
 # Every quantifier is possessive and no alternative starts over inside a run another one has scanned, so reading a
@@ -39,9 +39,45 @@ class Token(NamedTuple):
     start: int  # its offset in the query
 
 
+def tokens(query: str) -> Iterator[Token]:
+    """Every token of the query, white space and comments included: together they spell the query."""
+    for match in TOKENS.finditer(query):
+        kind = match.lastgroup or "other"  # every alternative is a named group
+        yield Token(kind, match[kind], match.start())
+
+
 def code_tokens(query: str) -> Iterator[Token]:
     """The query's tokens but white space and comments."""
-    for match in TOKENS.finditer(query):
-        kind = match.lastgroup
-        if kind is not None and kind not in ("space", "comment"):
-            yield Token(kind, match[kind], match.start())
+    return (token for token in tokens(query) if token.kind not in ("space", "comment"))
+
+
+def line_comments(query: str) -> Iterator[Token]:
+    """The comments that open a line (a `#` inside a string or an IRI opens none)."""
+    return (
+        token
+        for token in tokens(query)
+        if token.kind == "comment" and (token.start == 0 or query[token.start - 1] in "\n\r")
+    )
+
+
+def replaced(query: str, replacements: Iterable[tuple[Token, str]]) -> str:
+    """`query` with each of these tokens of it (in the order they stand) written as the text paired with it."""
+    pieces: list[str] = []
+    end = 0
+    for token, text in replacements:
+        pieces += (query[end : token.start], text)
+        end = token.start + len(token.text)
+    return "".join(pieces) + query[end:]
+
+
+def with_variables(query: str, values: Mapping[str, str]) -> str:
+    """`query` with each variable of `values` (`?name` or `$name`, the same variable) written as its text: a term,
+    another variable. The same letters in a string, an IRI, a comment or a longer name stay as they are."""
+    return replaced(
+        query,
+        (
+            (token, values[token.text[1:]])
+            for token in code_tokens(query)
+            if token.kind == "var" and token.text[1:] in values
+        ),
+    )

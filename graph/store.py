@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ import pyoxigraph as ox
 from graph._convert import serialize_rdf
 from graph.formats import DATASET, GRAPH, RESULTS
 from graph.published import DAMAGED, Manifest, StoreUnavailableError, current_build, store_of, verify_store
+from graph.sparql_lexer import with_variables
 
 __all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome", "with_constants"]
 
@@ -216,14 +216,14 @@ def with_constants(query: str, iris: Mapping[str, str]) -> str | None:
     Oxigraph plans a query before substituted values are bound, so a query about one thing may start from every
     node of a class (50 ms instead of under 1 ms on a million triples); a constant lets the plan start from it.
     The term is validated and written by the engine itself (`NamedNode` refuses `>`, spaces, quotes ...), so no
-    value can change the query's shape. For queries of the project's own, whose variables appear only as such.
+    value can change the query's shape. The query is read by the SPARQL lexer, so only the variables are replaced,
+    not the same letters in a string, an IRI or a comment.
     """
     try:
         terms = {name: str(ox.NamedNode(iri)) for name, iri in iris.items()}
     except ValueError:
         return None
-    pattern = re.compile(r"\?(" + "|".join(map(re.escape, terms)) + r")\b")
-    return pattern.sub(lambda match: terms[match[1]], query)
+    return with_variables(query, terms)
 
 
 def _named(graphs: Sequence[str] | None) -> list[ox.NamedNode | ox.BlankNode] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from api.pages.editor import load_examples, reader_text, vocabulary
+from api.pages.editor import load_examples, prefixed_names, reader_text, vocabulary
 from graph.store import EmbeddedStore
 from tests.conftest import NAMESPACE
 
@@ -17,6 +17,21 @@ def test_engine_notes_leave_the_text_a_reader_sees() -> None:
     assert reader_text(text) == (
         "# 1. Which alliances?\n# Parameter: ?x.\nPREFIX sck: <x#>\nSELECT * WHERE { ?s ?p ?o }\n"
     )
+
+
+def test_a_line_of_a_long_string_is_text_not_an_engine_note() -> None:
+    text = 'SELECT ?s WHERE { ?s rdfs:comment """notes:\n# Engine: this line is data\n""" }\n'
+    assert reader_text(text) == text
+    assert reader_text("# Engine: Oxigraph plans it so.\n# Joins first.\n" + text) == text
+
+
+def test_completion_reads_the_prefixed_names_of_the_code_only() -> None:
+    # Look-alikes in a comment, a string, an IRI and a language tag name no term; escapes are read.
+    query = (
+        "# schema:Person is not used here\n"
+        'SELECT ?s WHERE { ?s a schema:Place ; rdfs:label "foaf:name"@de ; sck:x\\.y <urn:isbn:123> ; dcat:1st ?o }'
+    )
+    assert list(prefixed_names(query)) == [("schema", "Place"), ("rdfs", "label"), ("sck", "x.y"), ("dcat", "1st")]
 
 
 def test_every_example_is_headed_by_its_question() -> None:

@@ -57,6 +57,81 @@ def test_imports_point_one_way(package: str, forbidden: tuple[str, ...]) -> None
     assert wrong == []
 
 
+# The URL areas import one another only along these edges, each one way. Every other import between two areas, and
+# any cycle, means a module sits in the wrong area or shared code belongs in api/http or graph.
+AREA_EDGES = {
+    # GET /sparql without a query answers the query editor, a page (also served at /query).
+    ("sparql", "pages"),
+    # The HTML of /doc, /vocab and /ontology is written with the pages' templates, values, ontology labels and diagrams.
+    ("linked_data", "pages"),
+    # The HTML of /, /dumps and /changes is written with the pages' templates.
+    ("catalog", "pages"),
+    # A reconciliation preview is an HTML card written with the pages' templates.
+    ("reconcile", "pages"),
+    # A /doc page names the release that last changed its thing, from the catalogue's release history.
+    ("linked_data", "catalog"),
+    # Reconciliation finds the REST API's things: its lookups, labels and folding of names.
+    ("reconcile", "rest"),
+    # /search lists things from the REST API's label index.
+    ("pages", "rest"),
+}
+
+
+def _area_edges() -> dict[tuple[str, str], list[str]]:
+    """(importing area, imported area) → the imports that make the edge."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for module, names in _imports("api").items():
+        parts = module.split(".")
+        if len(parts) < 2 or parts[1] not in AREAS:
+            continue
+        for name in names:
+            target = name.split(".")
+            if len(target) > 1 and target[1] in AREAS and target[1] != parts[1]:
+                edges.setdefault((parts[1], target[1]), []).append(f"{module} imports {name}")
+    return edges
+
+
+def test_areas_import_each_other_only_along_the_allowed_edges() -> None:
+    edges = _area_edges()
+    wrong = sorted(line for edge, lines in edges.items() if edge not in AREA_EDGES for line in lines)
+    assert wrong == []
+    # An allowed edge nothing uses any more is taken off the list.
+    assert sorted(AREA_EDGES - set(edges)) == []
+
+
+def _cycle(edges: set[tuple[str, str]]) -> list[str]:
+    """Some cycle among the areas (as the areas along it), or [] when there is none."""
+    following: dict[str, list[str]] = {}
+    for source, target in sorted(edges):
+        following.setdefault(source, []).append(target)
+    state: dict[str, str] = {}  # "open" while its imports are followed, then "done"
+    path: list[str] = []
+
+    def visit(area: str) -> list[str]:
+        if state.get(area) == "open":
+            return [*path[path.index(area) :], area]
+        if state.get(area) == "done":
+            return []
+        state[area] = "open"
+        path.append(area)
+        for target in following.get(area, []):
+            if cycle := visit(target):
+                return cycle
+        path.pop()
+        state[area] = "done"
+        return []
+
+    return next((cycle for area in AREAS if (cycle := visit(area))), [])
+
+
+def test_no_areas_import_each_other_in_a_cycle() -> None:
+    assert _cycle(set(_area_edges())) == []
+    assert _cycle(AREA_EDGES) == []
+    # The check finds one: the cycle these areas had.
+    cycle = _cycle({("pages", "linked_data"), ("linked_data", "catalog"), ("catalog", "pages")})
+    assert cycle == ["linked_data", "catalog", "pages", "linked_data"]
+
+
 # data/ by domain: which file a record lives in says what it is, so a curator knows where a new one goes
 # (data/README.md, "Files and sections"). The loader reads any file; this keeps the convention true.
 ORGANIZATION_FILES = {

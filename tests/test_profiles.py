@@ -9,7 +9,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from api.pages.profiles import PROFILE_KINDS, load_panels, profile_panels
+from api.linked_data.profiles import PROFILE_KINDS, PanelQuery, load_panels, profile_panels
 from graph.store import EmbeddedStore
 from tests.conftest import NAMESPACE
 
@@ -104,3 +104,13 @@ def test_panels_speak_the_page_language(client: httpx.Client) -> None:
     assert '<h2 id="panel-alliance-members-title">Members</h2>' in english
     for kind in PROFILE_KINDS:
         assert all(panel.german for panel in load_panels(kind)), kind
+
+
+def test_a_page_puts_its_thing_only_where_the_query_names_its_example() -> None:
+    # The clause in a comment and in a string is text; the one written without spaces is the query's.
+    text = (
+        "# Like VALUES ?thing { <urn:example> } in other panels.\n"
+        'SELECT ?fact WHERE { VALUES ?thing {<urn:example>} BIND("VALUES ?thing { <urn:example> }" AS ?fact) }'
+    )
+    panel = PanelQuery("alliance-notes", "Notes", "notes", "facts", text)
+    assert panel.for_thing("urn:page") == text.replace("{<urn:example>}", "{<urn:page>}")

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from api.reconcile.extend import ExtProperty, via_municipality
 from api.reconcile.identifiers import TYPES
 from api.reconcile.index import reconcile_index
 from api.reconcile.matching import Query, match
@@ -89,3 +90,11 @@ def test_any_text_is_matched_into_ranked_candidates(
 def test_texts_that_fold_to_little_or_nothing(store: EmbeddedStore, text: str) -> None:
     found = match(reconcile_index(store), Query(text, (), 5))
     assert all(0 <= candidate.score <= 100 for candidate in found)
+
+
+def test_a_citys_values_through_its_municipality_rename_only_the_variable() -> None:
+    # `?s` in a string or an IRI is text: a filter on it must still compare the same text.
+    prop = ExtProperty("notes", "Notes", "…", '?s sck:note ?v FILTER(?v != "?s" && ?v != <urn:a?s>) BIND(?s AS ?st)')
+    assert via_municipality(prop).pattern == (
+        '?agent sck:municipalityOf ?s . ?agent sck:note ?v FILTER(?v != "?s" && ?v != <urn:a?s>) BIND(?agent AS ?st)'
+    )

@@ -17,6 +17,14 @@ def test_iris_become_constants_and_only_whole_variables_are_replaced() -> None:
     )
 
 
+def test_only_the_variable_is_replaced_not_its_look_alikes() -> None:
+    # The same letters in a string, an IRI and a comment are text, not the variable; `$node` is the variable.
+    query = 'SELECT ?v WHERE { $node ?p ?v FILTER(?v != "?node" && ?p != <urn:x?node>) } # ?node'
+    assert with_constants(query, {"node": "urn:n"}) == (
+        'SELECT ?v WHERE { <urn:n> ?p ?v FILTER(?v != "?node" && ?p != <urn:x?node>) } # ?node'
+    )
+
+
 @pytest.mark.parametrize("hostile", ["https://x/> } DROP ALL { <a", "a b", 'https://x/"', "https://x/{y}", "\n"])
 def test_a_value_that_is_no_iri_is_refused(hostile: str) -> None:
     assert with_constants("SELECT * WHERE { ?node ?p ?o }", {"node": hostile}) is None

@@ -1,1 +1,1 @@
-"""`/catalog`, `/.well-known/void` and `/dumps`: the dataset described for portals and crawlers."""
+"""`/catalog`, `/.well-known/void`, `/dumps` and `/`: the dataset described for portals, crawlers and people."""

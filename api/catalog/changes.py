@@ -15,11 +15,12 @@ from api.catalog.dcat import names_base, release_url
 from api.catalog.releases import History, counted, history, statements_of
 from api.http.cache import unchanged, validators
 from api.http.deps import SettingsDep, StoreDep, public_base
+from api.http.errors import ErrorBody
 from api.http.files import FileAnswer
+from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag
 from api.pages.render import page
-from api.rest.models import ErrorBody
 from graph.errors import ServiceError
 from graph.iris import Minter
 from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
@@ -28,7 +29,7 @@ from graph.store import ReadStore
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["releases"])
+router = APIRouter(tags=["releases"], route_class=FormRoute)
 
 ATOM = "http://www.w3.org/2005/Atom"
 _LISTED = 100  # things named per release in /changes; all of them are in /changes/{version}, page by page

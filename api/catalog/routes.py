@@ -1,4 +1,4 @@
-"""`/catalog`, `/.well-known/void` and `/dumps`: the dataset for portals, crawlers and bulk downloads.
+"""`/catalog`, `/.well-known/void`, `/dumps` and `/`: the dataset for portals, crawlers, bulk downloads and people.
 
 Everything here names the build it was made from in its ETag and the data's date in Last-Modified, so harvesters
 revalidate with a 304 until the next release.
@@ -8,31 +8,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from rdflib import Graph
 
 from api.catalog.dataset import DUMPS, dump_file
-from api.catalog.dcat import catalog_graph, release_graph, release_url, void_graph
+from api.catalog.dcat import catalog_graph, citation, release_graph, release_url, void_graph
+from api.catalog.landing import landing_figures
 from api.catalog.releases import history
 from api.http.cache import unchanged, validators
 from api.http.deps import SettingsDep, StoreDep, public_base
+from api.http.errors import ErrorBody
 from api.http.files import FileAnswer
+from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag, by_suffix, choose, entity_tag, represent
-from api.pages.render import page
-from api.rest.models import ErrorBody
+from api.pages.render import page, page_response
 from graph.errors import ServiceError
 from graph.formats import GRAPH, JSON_LD, Format
+from graph.iris import Minter
+from graph.published import DUMP_FILES
 from graph.releases import CHECKSUMS, checksum_lines, dump_name
 from graph.store import ReadStore
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["open data"])
+router = APIRouter(tags=["open data"], route_class=FormRoute)
 
 _RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -291,3 +296,50 @@ def _file_or_304(
         return Response(text, media_type=media_type, headers=headers)
     assert path is not None
     return FileAnswer(path, media_type=media_type, headers=headers, filename=filename, stat_result=path.stat())
+
+
+# What the class counts are called on the page, in the order they are shown.
+_FIGURES = (
+    ("Alliance", "alliances and partnerships"),
+    ("Membership", "memberships"),
+    ("City", "cities"),
+    ("Company", "companies"),
+    ("Organization", "other organisations"),
+    ("Agreement", "agreements"),
+    ("Pilot", "pilots"),
+    ("Person", "people"),
+    ("Source", "sources"),
+    ("Conflict", "conflicts between sources"),
+)
+_VENDORS_SHOWN = 12
+
+
+def _date(modified: str) -> str:
+    try:
+        return datetime.fromisoformat(modified).strftime("%-d %B %Y")
+    except ValueError:
+        return modified
+
+
+# `/`, the dataset's landing page (its dcat:landingPage): what the graph holds, its dumps and how to cite it.
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+    figures = landing_figures(store)
+    counts = figures.coverage.counts
+    release = history(store).get(store.manifest.release)
+    return page_response(
+        "landing.html",
+        manifest=store.manifest,
+        release=release,
+        cite=citation(release, settings) if release is not None else None,
+        built=_date(store.manifest.modified),
+        figures=[(counts.get(name, 0), label) for name, label in _FIGURES],
+        sources=counts.get("Source", 0),
+        coverage=figures.coverage,
+        vendors=figures.coverage.vendors[:_VENDORS_SHOWN],
+        more_vendors=figures.coverage.vendors[_VENDORS_SHOWN:],
+        alliances=figures.alliances,
+        dumps=sorted(DUMP_FILES.values()),
+        # A thing's page (`{ns}id/city/x` is described at `/doc/city/x`); other IRIs stay as they are.
+        page=lambda iri: Minter(settings.namespace).doc_path(iri) or iri,
+    )

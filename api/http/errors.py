@@ -17,6 +17,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
@@ -24,7 +25,15 @@ from api.http.negotiation import NotAcceptableError, negotiate
 from graph.errors import ServiceError
 from graph.published import StoreUnavailableError
 
-__all__ = ["PROBLEM_JSON", "ProblemResponse", "bounded", "error_response", "install_error_handlers", "problem_body"]
+__all__ = [
+    "PROBLEM_JSON",
+    "ErrorBody",
+    "ProblemResponse",
+    "bounded",
+    "error_response",
+    "install_error_handlers",
+    "problem_body",
+]
 
 log = logging.getLogger("smartcity_kg.api")
 
@@ -33,6 +42,23 @@ _TYPES = ["application/json", PROBLEM_JSON]  # the first when the client does no
 
 # Messages echo what the request said (a path, a key, a version): a request cannot make them longer than this.
 _LONGEST_MESSAGE = 600
+
+
+# The body's model, for the responses each route lists in /openapi.json.
+class ErrorDetail(BaseModel):
+    status: int
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error: the HTTP status and a message saying what was wrong, in `error` and as RFC 9457 problem
+    details (`type`, `title`, `status`, `detail`; sent as application/problem+json when Accept asks for it)."""
+
+    type: str = Field("about:blank", description="RFC 9457: about:blank, the status says what kind of error")
+    title: str = Field(description="RFC 9457: the status's reason phrase")
+    status: int = Field(description="RFC 9457: the HTTP status")
+    detail: str = Field(description="RFC 9457: what was wrong, and what to do instead; the same as error.message")
+    error: ErrorDetail
 
 
 def bounded(message: str) -> str:

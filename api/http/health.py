@@ -9,11 +9,12 @@ from fastapi.responses import JSONResponse
 
 from api.http.deps import StoreHolderDep
 from api.http.errors import problem_response
+from api.http.forms import FormRoute
 from graph.published import StoreUnavailableError
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["service"])
+router = APIRouter(tags=["service"], route_class=FormRoute)
 log = logging.getLogger("smartcity_kg.api")
 
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
+from api.http.forms import FormRoute
+
 if TYPE_CHECKING:  # api.http.observability includes this router: importing it here at run time would be circular
     from api.http.observability import Metrics
 
@@ -35,7 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await sharing
 
 
-router = APIRouter(tags=["service"], lifespan=lifespan)
+router = APIRouter(tags=["service"], lifespan=lifespan, route_class=FormRoute)
 
 
 @router.api_route("/metrics", methods=["GET", "HEAD"], include_in_schema=False)

@@ -16,6 +16,7 @@ from api.catalog.releases import history
 from api.http.context import load_context
 from api.http.deps import SettingsDep, StoreDep, rendered
 from api.http.errors import bounded, error_response
+from api.http.forms import FormRoute
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.representation import (
     HTML,
@@ -33,10 +34,10 @@ from api.http.representation import (
 )
 from api.http.terms import node_id
 from api.linked_data.describe import Description, describe
-from api.linked_data.ontology import load_ontology, ontology_page
+from api.linked_data.doc_view import doc_page
+from api.linked_data.profiles import profile_panels
 from api.pages.display import LANGUAGES, Link, pick_language
-from api.pages.doc_view import doc_page
-from api.pages.profiles import profile_panels
+from api.pages.ontology import load_ontology, ontology_page
 from api.pages.templating import render, words
 from graph.errors import ServiceError
 from graph.releases import Release
@@ -46,7 +47,7 @@ from graph.vocab import DCTERMS, OWL, RDFS, SKOS, XSD
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["linked data"])
+router = APIRouter(tags=["linked data"], route_class=FormRoute)
 
 DOC_FORMATS = (HTML, *RDF_FORMATS)
 # What a response varies on: the format by Accept, and the HTML page's language by Accept-Language.

@@ -1,1 +1,2 @@
-"""The HTML pages people read: landing page, query editor, entity pages, templates and static files."""
+"""HTML: the query editor, search and short links, and what every area renders its pages with (templates, values
+as pages show them, the ontology's labels, diagrams, static files)."""

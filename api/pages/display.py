@@ -9,7 +9,7 @@ import pyoxigraph as ox
 
 from graph.dates import written_date
 
-__all__ = ["LANGUAGES", "Link", "format_date", "is_date", "pick_label", "pick_language"]
+__all__ = ["LANGUAGES", "Fact", "Link", "format_date", "is_date", "pick_label", "pick_language"]
 
 LANGUAGES = ("en", "de")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -63,3 +63,11 @@ class Link:
     lang: str | None = None  # the language of `text`, for the lang attribute
     title: str | None = None
     external: bool = False
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A line of facts as a page shows it: what it is (a property's name), then its values."""
+
+    name: str
+    values: list[Link]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlencode
@@ -14,18 +15,28 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api.http.cache import PerBuild
-from api.linked_data.ontology import load_ontology
+from api.pages.ontology import load_ontology
 from api.pages.render import page_response
 from graph.prefixes import VOCABULARIES
 from graph.resources import resource_dir
+from graph.sparql_lexer import code_tokens, line_comments
 from graph.store import ReadStore
 from graph.vocab import OWL, RDF, RDFS
 
-__all__ = ["Example", "editor_href", "editor_page", "embed_page", "load_examples", "reader_text", "vocabulary"]
+__all__ = [
+    "Example",
+    "editor_href",
+    "editor_page",
+    "embed_page",
+    "load_examples",
+    "prefixed_names",
+    "reader_text",
+    "vocabulary",
+]
 
 ENDPOINT = "/sparql"
 SHARE_PATH = "/query"  # where the pages router serves the editor itself; a shared link opens it and runs the query
-_PREFIXED = re.compile(r"(?<![\w<?$])([A-Za-z][\w-]*):([A-Za-z_][\w-]*)")
+_ESCAPED = re.compile(r"\\(.)")  # a local name's `\.`, `\-` …: the character itself (PN_LOCAL_ESC)
 _NUMBERED = re.compile(r"^\d+[a-z]?\.\s*")
 
 
@@ -38,22 +49,35 @@ class Example:
 
 
 def reader_text(text: str) -> str:
-    """The query without its engine notes: a comment paragraph opened by `# Engine:` is for maintainers."""
+    """The query without its engine notes: a comment paragraph opened by `# Engine:` is for maintainers. Lines are
+    comments as the lexer reads them: a line of a long string that starts with `#` is the query's text."""
+    comments = {token.start for token in line_comments(text)}
     kept: list[str] = []
     skipping = False
+    start = 0
     for line in text.splitlines(keepends=True):
-        if line.startswith("# Engine:"):
+        if start in comments and line.startswith("# Engine:"):
             skipping = True
-        elif skipping and not line.startswith("#"):
+        elif skipping and start not in comments:
             skipping = False
         if not skipping:
             kept.append(line)
+        start += len(line)
     return "".join(kept)
+
+
+def prefixed_names(query: str) -> Iterator[tuple[str, str]]:
+    """(prefix, local name) of each prefixed name of the query's code: not of its strings, IRIs or comments."""
+    for token in code_tokens(query):
+        if token.kind == "pname":
+            prefix, _, local = token.text.partition(":")
+            if local:
+                yield prefix, _ESCAPED.sub(r"\1", local)
 
 
 def _example(name: str, text: str) -> Example:
     query = reader_text(text)
-    comments = [line[1:].strip() for line in query.splitlines() if line.startswith("#")]
+    comments = [token.text[1:].strip() for token in line_comments(query)]
     if not comments:
         return Example(name, name, "", query)
     return Example(name, _NUMBERED.sub("", comments[0]), " ".join(comments[1:]), query)
@@ -87,7 +111,7 @@ def _vocabulary(store: ReadStore) -> dict[str, object]:
         if isinstance(obj, ox.NamedNode) and predicate in (str(RDFS.subClassOf), str(RDFS.domain), str(RDFS.range)):
             kinds.setdefault(obj.value, "class")
     for example in load_examples():
-        for prefix, local in _PREFIXED.findall(example.query):
+        for prefix, local in prefixed_names(example.query):
             if prefix in prefixes:
                 kinds.setdefault(prefixes[prefix] + local, "class" if local[0].isupper() else "property")
     namespaces = tuple(prefixes.values())

@@ -1,10 +1,9 @@
-"""The pages people read first: `/` (what the graph holds), `/query` (the query editor, its short links `/q/{id}` and
-embeds), `/search` and `/static/` files."""
+"""The pages people read first besides `/` (the catalogue's landing page): `/query` (the query editor, its short
+links `/q/{id}` and embeds), `/search` and `/static/` files."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -13,39 +12,21 @@ from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery
 from starlette.concurrency import run_in_threadpool
 
-from api.catalog.dcat import citation
-from api.catalog.releases import history
 from api.http.deps import SettingsDep, StoreDep
 from api.http.errors import error_response
+from api.http.forms import FormRoute, read_text
 from api.http.limits import read_body
 from api.pages.editor import editor_page, embed_page
-from api.pages.landing import landing_figures
 from api.pages.render import STATIC_DIR, page_response
 from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, ShortLinks, refuse_too_long
 from api.rest.listing import fold, label_index
 from graph.errors import ServiceError
-from graph.iris import Minter
-from graph.published import DUMP_FILES
 from graph.sparql_guard import QueryRefusedError, analyse_query
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=FormRoute)
 
-# What the class counts are called on the page, in the order they are shown.
-_FIGURES = (
-    ("Alliance", "alliances and partnerships"),
-    ("Membership", "memberships"),
-    ("City", "cities"),
-    ("Company", "companies"),
-    ("Organization", "other organisations"),
-    ("Agreement", "agreements"),
-    ("Pilot", "pilots"),
-    ("Person", "people"),
-    ("Source", "sources"),
-    ("Conflict", "conflicts between sources"),
-)
-_VENDORS_SHOWN = 12
 _STATIC_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -59,36 +40,6 @@ _LINK_BODY_BYTES = MAX_QUERY_BYTES * 6 + 1024  # JSON may spell each byte of the
 # Links are kept for good (up to a bound, then the least used go): one client may not churn them all in a minute.
 _CREATION = CreationRate()
 View = Annotated[str | None, Query(pattern="^(" + "|".join(VIEWS) + ")$", description="the result view shown")]
-
-
-def _date(modified: str) -> str:
-    try:
-        return datetime.fromisoformat(modified).strftime("%-d %B %Y")
-    except ValueError:
-        return modified
-
-
-@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
-    figures = landing_figures(store)
-    counts = figures.coverage.counts
-    release = history(store).get(store.manifest.release)
-    return page_response(
-        "landing.html",
-        manifest=store.manifest,
-        release=release,
-        cite=citation(release, settings) if release is not None else None,
-        built=_date(store.manifest.modified),
-        figures=[(counts.get(name, 0), label) for name, label in _FIGURES],
-        sources=counts.get("Source", 0),
-        coverage=figures.coverage,
-        vendors=figures.coverage.vendors[:_VENDORS_SHOWN],
-        more_vendors=figures.coverage.vendors[_VENDORS_SHOWN:],
-        alliances=figures.alliances,
-        dumps=sorted(DUMP_FILES.values()),
-        # A thing's page (`{ns}id/city/x` is described at `/doc/city/x`); other IRIs stay as they are.
-        page=lambda iri: Minter(settings.namespace).doc_path(iri) or iri,
-    )
 
 
 @router.api_route("/query", methods=["GET", "HEAD"], response_class=HTMLResponse)
@@ -105,9 +56,10 @@ def embed(request: Request, query: Annotated[str, Query(min_length=1)], view: Vi
 
 def _link_request(body: bytes) -> tuple[str, str]:
     """The query and view of a short-link request, or a 400 saying what is wrong."""
+    text = read_text(body, "request body")  # JSON is UTF-8 (RFC 8259); json.loads would also guess UTF-16 or -32
     try:
-        fields = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
+        fields = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         fields = None
     if not isinstance(fields, dict):
         raise ServiceError(400, 'send a JSON object: {"query": "SELECT ...", "view": "table"}')

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 
 from api.reconcile.identifiers import KINDS, WIKIDATA
 from api.rest.lookup import SPARQL_PREFIXES, best_label
+from graph.sparql_lexer import with_variables
 from graph.store import ReadStore
 
-__all__ = ["MAX_VALUES", "PROPERTIES", "SOURCES_SUFFIX", "ExtProperty", "Value", "extend", "properties_of"]
+__all__ = [
+    "MAX_VALUES",
+    "PROPERTIES",
+    "SOURCES_SUFFIX",
+    "ExtProperty",
+    "Value",
+    "extend",
+    "properties_of",
+    "via_municipality",
+]
 
 # Each value query reads at most this many rows; a cell rarely holds more than a few dozen values.
 MAX_VALUES = 10_000
@@ -99,8 +108,15 @@ _ORGANIZATION = (
     ExtProperty("description", "Description", "a short description", f"?s schema:description ?v . {_OWN}"),
     *_AGENT_COMMON,
 )
-# City as a place: its memberships, agreements and pilots are those of the municipality acting for it.
-_VIA_MUNICIPALITY = "?agent sck:municipalityOf ?s . "
+
+
+def via_municipality(prop: ExtProperty) -> ExtProperty:
+    """A city's `prop` as that of the municipality acting for it (a city as a place is no member of anything): the
+    pattern's thing `?s` becomes `?agent`, the municipality of `?s`."""
+    pattern = with_variables(prop.pattern, {"s": "?agent"})
+    return replace(prop, pattern=f"?agent sck:municipalityOf ?s . {pattern}")
+
+
 PROPERTIES: dict[str, tuple[ExtProperty, ...]] = {
     "city": (
         ExtProperty("ags", "AGS", "Amtlicher Gemeindeschlüssel, the official municipality key", _attested("sck:ags")),
@@ -120,17 +136,7 @@ PROPERTIES: dict[str, tuple[ExtProperty, ...]] = {
             entity=True,
             value_type="municipality",
         ),
-        *(
-            ExtProperty(
-                p.id,
-                p.name,
-                p.description,
-                _VIA_MUNICIPALITY + re.sub(r"\?s\b", "?agent", p.pattern),
-                p.entity,
-                p.value_type,
-            )
-            for p in _AGENT_COMMON
-        ),
+        *map(via_municipality, _AGENT_COMMON),
     ),
     "municipality": (
         ExtProperty(

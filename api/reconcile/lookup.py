@@ -9,17 +9,19 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import StoreHolderDep
+from api.http.errors import ErrorBody
+from api.http.forms import FormRoute
 from api.reconcile.identifiers import parse_id
 from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import echo
 from api.rest.lookup import find_thing
-from api.rest.models import AnyThing, ErrorBody, ListItem
+from api.rest.models import AnyThing, ListItem
 from graph.errors import ServiceError
 from graph.store import ReadStore
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["REST API"])
+router = APIRouter(prefix="/api/v1", tags=["REST API"], route_class=FormRoute)
 _IDENTIFIERS = ("ags", "wikidata", "homepage", "id")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import Request
 
-from api.http.forms import FormError, read_fields
+from api.http.forms import read_fields, read_text
 from api.http.limits import read_body
 from api.reconcile.extend import MAX_VALUES as MAX_VALUES_PER_CELL
 from api.reconcile.identifiers import TYPES
@@ -94,10 +94,7 @@ async def body_bytes(request: Request) -> bytes:
 def _pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
     """The fields of a URL query or form body, in order; percent-encoded bytes that are not UTF-8 are refused, not
     replaced (a replaced character would be matched as if the user had typed it)."""
-    try:
-        fields = read_fields(raw, where, max_fields=16)
-    except FormError as error:
-        raise _bad(str(error)) from error
+    fields = read_fields(raw, where, max_fields=16)
     return [(name, value) for name, values in fields.items() for value in values]
 
 
@@ -105,12 +102,12 @@ async def form_fields(request: Request) -> dict[str, str]:
     """The request's parameters: the URL's, and for a POST those of its form (or JSON object) body. A parameter
     given twice, and a request that carries both `queries` and `extend`, are refused: which one was meant is not
     for the service to guess."""
-    pairs = _pairs(request.scope["query_string"], "URL's query string")
+    pairs = _pairs(request.scope["query_string"], "query string")
     if request.method == "POST":
         body = await body_bytes(request)
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind == "application/json":
-            document = parse_json(body.decode("utf-8", "replace"), "the request body")
+            document = parse_json(read_text(body, "request body"), "the request body")
             if not isinstance(document, dict):
                 raise _bad("a JSON request body must be an object with the fields `queries` or `extend`")
             pairs += [(name, text if isinstance(text, str) else json.dumps(text)) for name, text in document.items()]

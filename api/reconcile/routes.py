@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import SettingsDep, StoreHolderDep, public_base
 from api.http.errors import PROBLEM_JSON
+from api.http.forms import FormRoute, read_text
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.pages.templating import render
 from api.reconcile.answers import (
@@ -46,7 +47,7 @@ from graph.store import ReadStore
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/reconcile", tags=["Reconciliation"])
+router = APIRouter(prefix="/reconcile", tags=["Reconciliation"], route_class=FormRoute)
 DRAFT = "/1.0-draft"
 Prefix = Annotated[str, Query(max_length=200, description="what the user has typed so far")]
 Cursor = Annotated[int, Query(ge=0, le=10_000, description="suggestions to skip")]
@@ -136,7 +137,7 @@ async def draft_manifest(request: Request, settings: SettingsDep, holder: StoreH
 
 
 async def _json_body(request: Request) -> Any:
-    return parse_json((await body_bytes(request)).decode("utf-8", "replace"), "the request body")
+    return parse_json(read_text(await body_bytes(request), "request body"), "the request body")
 
 
 @router.post(f"{DRAFT}/reconcile", summary="Reconciliation queries (1.0 draft)")

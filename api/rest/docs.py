@@ -9,12 +9,13 @@ from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
+from api.http.forms import FormRoute
 from api.http.security import policy
 from graph.errors import ServiceError
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=FormRoute)
 _ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 _SERVED = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
 

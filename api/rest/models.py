@@ -16,7 +16,6 @@ __all__ = [
     "AnyThing",
     "City",
     "Company",
-    "ErrorBody",
     "ListItem",
     "Membership",
     "Municipality",
@@ -92,22 +91,6 @@ class Page(BaseModel):
     limit: int
     offset: int
     next: str | None
-
-
-class ErrorDetail(BaseModel):
-    status: int
-    message: str
-
-
-class ErrorBody(BaseModel):
-    """Every error: the HTTP status and a message saying what was wrong, in `error` and as RFC 9457 problem
-    details (`type`, `title`, `status`, `detail`; sent as application/problem+json when Accept asks for it)."""
-
-    type: str = Field("about:blank", description="RFC 9457: about:blank, the status says what kind of error")
-    title: str = Field(description="RFC 9457: the status's reason phrase")
-    status: int = Field(description="RFC 9457: the HTTP status")
-    detail: str = Field(description="RFC 9457: what was wrong, and what to do instead; the same as error.message")
-    error: ErrorDetail
 
 
 class Membership(BaseModel):

@@ -12,18 +12,20 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.cache import unchanged
 from api.http.deps import StoreDep, rendered
+from api.http.errors import ErrorBody
+from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag
 from api.rest.listing import FILTERS, Filters, fold, label_index, list_things
 from api.rest.lookup import CLASSES, find_thing, jsonld_context
-from api.rest.models import THING_MODELS, AnyThing, ErrorBody, ListItem, Page
+from api.rest.models import THING_MODELS, AnyThing, ListItem, Page
 from graph.errors import ServiceError
 from graph.records import KEY_PATTERN
 from graph.store import ReadStore
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["REST API"])
+router = APIRouter(prefix="/api/v1", tags=["REST API"], route_class=FormRoute)
 
 _TYPES = ", ".join(THING_MODELS)
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -13,7 +13,7 @@ from functools import lru_cache
 from starlette.requests import Request
 from starlette.types import Scope
 
-from api.http.forms import FormError, read_fields
+from api.http.forms import FormError, read_fields, read_text
 from api.http.limits import read_body, url_too_long
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.server import max_url_bytes
@@ -60,7 +60,7 @@ def parse_params(raw: bytes, where: str) -> dict[str, list[str]]:
     try:
         return read_fields(raw, where)
     except FormError as error:
-        raise QueryRefusedError(400, f"{error}; SPARQL requests must be UTF-8-encoded") from None
+        raise QueryRefusedError(400, str(error)) from None
 
 
 def _media(method: str, content_types: list[str], url: dict[str, list[str]]) -> str:
@@ -169,11 +169,9 @@ def _asked(
 
 def _decode_direct(raw: bytes) -> str:
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise QueryRefusedError(
-            400, f"the query is not UTF-8 (byte {error.start}); SPARQL queries must be UTF-8-encoded"
-        ) from None
+        return read_text(raw, "query")
+    except FormError as error:
+        raise QueryRefusedError(400, str(error)) from None
 
 
 def _read_only() -> QueryRefusedError:

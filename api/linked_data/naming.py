@@ -8,8 +8,8 @@ from dataclasses import replace
 import pyoxigraph as ox
 
 from api.linked_data.describe import Description
-from api.linked_data.ontology import Ontology, term_link
 from api.pages.display import Link, format_date, is_date, pick_label
+from api.pages.ontology import Ontology, term_link
 from api.pages.templating import words
 from graph.iris import Minter
 from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME

@@ -1,4 +1,5 @@
-"""The ontology as served: its triples from the published store, and its documentation page built from them."""
+"""The ontology as pages show it: its triples from the published store (once per build), the links and labels of its
+terms, and its documentation page; `/ontology` itself is served with the linked data."""
 
 from __future__ import annotations
 

@@ -8,10 +8,10 @@ from markupsafe import Markup
 
 from api.http.terms import node_id
 from api.linked_data.describe import Description
-from api.linked_data.ontology import Ontology, term_link
+from api.linked_data.naming import DATED, Namer
 from api.pages.diagram import Node, alliance_diagram
-from api.pages.display import Link, pick_label
-from api.pages.naming import DATED, Namer
+from api.pages.display import Fact, Link, pick_label
+from api.pages.ontology import Ontology, term_link
 from api.pages.templating import words
 from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME
 
@@ -56,12 +56,6 @@ _IDENTIFIERS = (str(OWL.sameAs), str(SCK.municipalityKey), str(FOAF.homepage), s
 # Parts that repeat what the page already says elsewhere: citations (under Sources), the membership interval
 # (its start and end are facts), attestations (their value is a fact, their sources are listed with them).
 _HIDDEN_PARTS = {str(SCK.Citation), str(TIME.Interval), str(TIME.Instant), str(SCK.Attestation), str(SCK.DroppedDate)}
-
-
-@dataclass(frozen=True)
-class Fact:
-    name: str
-    values: list[Link]
 
 
 @dataclass(frozen=True)

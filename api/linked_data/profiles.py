@@ -10,11 +10,12 @@ from functools import cache
 import pyoxigraph as ox
 from markupsafe import Markup
 
-from api.pages.display import Link, format_date, is_date
+from api.linked_data.naming import date_phrase
+from api.pages.display import Fact, Link, format_date, is_date
 from api.pages.editor import editor_href, reader_text
-from api.pages.naming import date_phrase
 from graph.iris import Minter
 from graph.resources import resource_dir
+from graph.sparql_lexer import Token, code_tokens, replaced
 from graph.store import ReadStore
 from graph.vocab import GEOSPARQL
 
@@ -22,8 +23,6 @@ __all__ = ["PROFILE_KINDS", "Panel", "PanelQuery", "load_panels", "profile_panel
 
 PROFILE_KINDS = ("alliance", "city", "company")
 VIEWS = ("facts", "table", "map", "timeline")
-# Each panel file names an example thing in such lines; a page puts its own thing there.
-_THING = re.compile(r"VALUES \?thing \{ <[^>]*> \}")
 # '# Title', '# what it shows' lines, optionally '# de: Titel — was es zeigt' (continued on '#     ' lines), then
 # '# view: NAME'.
 _HEADER = re.compile(
@@ -49,13 +48,22 @@ class PanelQuery:
 
     def for_thing(self, iri: str) -> str:
         # Every mention: a panel names its thing in each branch of a UNION (see the files' engine notes).
-        return _THING.sub(lambda _: f"VALUES ?thing {{ <{iri}> }}", self.text)
+        return replaced(self.text, ((token, f"<{iri}>") for token in _example_things(self.text)))
 
 
-@dataclass(frozen=True)
-class Fact:
-    name: str
-    values: list[Link]
+def _example_things(text: str) -> list[Token]:
+    """The IRIs of the clauses `VALUES ?thing { <…> }` by which a panel file names its example thing; a page puts
+    its own thing there. Read by the lexer: such words in a comment or a string name nothing."""
+    code = list(code_tokens(text))
+    return [
+        code[at + 3]
+        for at in range(len(code) - 4)
+        if code[at].kind == "word"
+        and code[at].text.upper() == "VALUES"
+        and code[at + 1].kind == "var"
+        and code[at + 1].text[1:] == "thing"
+        and (code[at + 2].text, code[at + 3].kind, code[at + 4].text) == ("{", "iri", "}")
+    ]
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,7 @@ class Panel:
 
 def _parse(path_stem: str, text: str) -> PanelQuery:
     match = _HEADER.match(text)
-    if match is None or match["view"] not in VIEWS or not _THING.search(text):
+    if match is None or match["view"] not in VIEWS or not _example_things(text):
         raise ValueError(
             f"panel {path_stem}.rq needs '# Title', '# about ...' lines, '# view: {'|'.join(VIEWS)}' "
             "and a line 'VALUES ?thing { <...> }'"
