@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import re
 import signal
 import warnings
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -79,6 +81,16 @@ class _SparqlFirst:
             await self.everything(scope, receive, send)
 
 
+def _operation_id(route: APIRoute) -> str:
+    """FastAPI's operation id (the route's name and path, then a method), from the route's GET when it answers
+    one, else from its first method in alphabetical order: FastAPI takes whichever method the route's set of
+    methods gives first, which differs between processes, and clients generated from one description would not
+    find their operations in the next."""
+    methods = route.methods or {"GET"}
+    method = "GET" if "GET" in methods else min(methods)
+    return re.sub(r"\W", "_", f"{route.name}{route.path_format}") + f"_{method.lower()}"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -99,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Requests are counted and timed by api/http/observability.py (/metrics); FastAPI's own OpenTelemetry hooks
         # would look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        generate_unique_id_function=_operation_id,
     )
     # Public read-only data: any origin may read, nobody sends credentials.
     app.add_middleware(
