@@ -94,6 +94,36 @@ class Settings(BaseSettings):
         description="Memory (MiB) keeping rendered descriptions and REST items of the current build; 0 turns the "
         "cache off.",
     )
+    # The caches below hold what lookups compute from the store, counted as the text they hold (IRIs and literals),
+    # in KiB: their values are small, and a MiB would be too coarse to size them.
+    # 8 MiB: about 600 descriptions of the curated data (14 kB of text on average; benchmarks/cache_sizes.py).
+    description_cache_kb: int = Field(
+        8192,
+        ge=0,
+        description="Text (KiB) of the descriptions of things kept for the current build (/id, /doc); 0 turns "
+        "the cache off.",
+    )
+    vocabulary_cache_kb: int = Field(
+        1024,
+        ge=0,
+        description="Text (KiB) of vocabulary nodes' triples kept for the descriptions of the current build; 0 "
+        "turns the cache off.",
+    )
+    label_cache_kb: int = Field(
+        512,
+        ge=0,
+        description="Text (KiB) of vocabulary labels kept for the REST items of the current build; 0 turns the "
+        "cache off.",
+    )
+    name_pool_cache_kb: int = Field(
+        4096,
+        ge=0,
+        description="Text (KiB) of the reconciliation's name pools (one per selection of types) kept for the "
+        "current build; 0 turns the cache off.",
+    )
+    short_links_per_minute: int = Field(
+        20, gt=0, description="Short links one client (IP address) may create per minute; more are refused with 429."
+    )
     client_concurrent_queries: int = Field(
         2,
         gt=0,

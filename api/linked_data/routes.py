@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.catalog.releases import history
 from api.http.context import load_context
-from api.http.deps import SettingsDep, StoreDep, rendered
+from api.http.deps import SettingsDep, StoreDep, app_cache, rendered
 from api.http.errors import bounded, error_response
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.representation import (
@@ -32,7 +32,7 @@ from api.http.representation import (
     split_suffix,
 )
 from api.http.terms import node_id
-from api.linked_data.describe import Description, describe
+from api.linked_data.describe import Describing, Description, describe
 from api.linked_data.ontology import load_ontology, ontology_page
 from api.pages.display import LANGUAGES, Link, pick_language
 from api.pages.doc_view import doc_page
@@ -345,7 +345,8 @@ def _lookup(request: Request, store: ReadStore, kind: str, key: str, suffix: For
     """The thing's description; or the 404 for an unknown thing, the 410 for a retired one."""
     description = None
     if _SEGMENT.fullmatch(kind) and _SEGMENT.fullmatch(key):
-        description = describe(store, str(store.manifest.minter.thing(kind, key)))
+        caches = Describing(app_cache(request, "descriptions"), app_cache(request, "vocabulary_triples"))
+        description = describe(store, str(store.manifest.minter.thing(kind, key)), caches)
     if description is None:
         types = sorted({iri.rsplit("#", 1)[-1].lower() for iri in load_ontology(store).of_type(str(OWL.Class))})
         if kind in types:
