@@ -154,8 +154,8 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
         request.app.state.metrics.record("short_link_refused")
         return error_response(
             429,
-            f"At most {creation.limit} short links a minute from one address; try again in "
-            f"{wait} s, or share the editor's address, which holds any query",
+            f"At most {creation.limit} short links a minute from one address (setting short_links_per_minute); "
+            f"try again in {wait} s, or share the editor's address, which holds any query",
             headers={"Retry-After": str(wait)},
         )
     body = await read_body(request, _LINK_BODY_BYTES)
