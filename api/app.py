@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.catalog import changes
 from api.catalog import routes as catalog
 from api.http import health
-from api.http.cache import Rendered
+from api.http.cache import BuildCache, Rendered
 from api.http.encoding import Compression
 from api.http.errors import install_error_handlers
 from api.http.limits import HeaderLimit, RequestDeadline, apply_limits
@@ -33,6 +33,7 @@ from api.http.server import SERVE_SETTINGS
 from api.http.state import StoreHolder
 from api.linked_data import routes as resources
 from api.pages import routes as pages
+from api.pages.short_links import CreationRate
 from api.reconcile import lookup
 from api.reconcile import routes as reconcile
 from api.rest import docs
@@ -45,7 +46,7 @@ from graph.settings import Settings
 
 __all__ = ["create_app", "serve_app"]
 
-MIB = 2**20
+KIB, MIB = 2**10, 2**20
 
 
 class _Service(FastAPI):
@@ -138,10 +139,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(RequestDeadline, seconds=settings.query_timeout)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
-    # This app's caches (two apps in one process share none), counted in its /metrics.
-    app.state.responses = Rendered(settings.response_cache_mb * MIB)
-    app.state.answers = answer_cache(settings.result_cache_mb * MIB)
-    install_observability(app, {"responses": app.state.responses, "answers": app.state.answers})
+    # This app's caches and rate counters (two apps in one process share none), sized by its settings, and its
+    # caches counted in its /metrics under these names.
+    app.state.caches = {
+        "responses": Rendered(settings.response_cache_mb * MIB),
+        "answers": answer_cache(settings.result_cache_mb * MIB),
+        "descriptions": BuildCache(settings.description_cache_kb * KIB),
+        "vocabulary_triples": BuildCache(settings.vocabulary_cache_kb * KIB),
+        "vocabulary_labels": BuildCache(settings.label_cache_kb * KIB),
+        "name_pools": BuildCache(settings.name_pool_cache_kb * KIB),
+    }
+    app.state.short_link_creation = CreationRate(settings.short_links_per_minute)
+    install_observability(app, app.state.caches)
     app.router.routes.append(sparql.SparqlRoute())
     # The lookup route comes before REST's /api/v1/{type}, which would otherwise read `lookup` as a type.
     for module in (health, sparql, resources, lookup, rest, reconcile, catalog, changes, pages, docs):

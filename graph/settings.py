@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +12,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from graph.releases import KEEP_RELEASES
 
 __all__ = ["Settings"]
+
+
+def _cache_kb(default: int, holds: str) -> Any:
+    """The field of a lookup cache's size, in KiB of the text it holds."""
+    return Field(default, ge=0, description=f"Text (KiB) of {holds} kept for the current build; 0 turns the cache off.")
 
 
 class Settings(BaseSettings):
@@ -93,6 +99,16 @@ class Settings(BaseSettings):
         ge=0,
         description="Memory (MiB) keeping rendered descriptions and REST items of the current build; 0 turns the "
         "cache off.",
+    )
+    # The caches below hold what lookups compute from the store, counted as the text they hold (IRIs and literals),
+    # in KiB: their values are small, and a MiB would be too coarse to size them.
+    # 8 MiB: about 600 descriptions of the curated data (14 kB of text on average; benchmarks/cache_sizes.py).
+    description_cache_kb: int = _cache_kb(8192, "the descriptions of things (/id, /doc)")
+    vocabulary_cache_kb: int = _cache_kb(1024, "vocabulary nodes' triples in descriptions")
+    label_cache_kb: int = _cache_kb(512, "vocabulary labels in REST items")
+    name_pool_cache_kb: int = _cache_kb(4096, "the reconciliation's name pools (one per selection of types)")
+    short_links_per_minute: int = Field(
+        20, gt=0, description="Short links one client (IP address) may create per minute; more are refused with 429."
     )
     client_concurrent_queries: int = Field(
         2,

@@ -7,19 +7,23 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.http.cache import BuildCache
 from api.http.observability import Metrics
-from api.linked_data.describe import describe
+from api.linked_data.describe import Describing, describe
 from api.rest.listing import label_index
 from graph.settings import Settings
+from tests.conftest import Server, start_server, stop_server
 from tests.test_observability import value
 
 ITEM = "/api/v1/city/dortmund"
 QUERY = {"query": "ASK { ?s a ?o } # cached per app"}
+RECONCILE = json.dumps({"q0": {"query": "Stadt Dortmund", "type": "city"}})
+LOOKUP_CACHES = ("descriptions", "vocabulary_triples", "vocabulary_labels", "name_pools")
 
 
 def figure(metrics: str, name: str, cache: str) -> float:
@@ -54,9 +58,30 @@ def test_two_apps_share_no_cache_and_no_counter(two: tuple[TestClient, TestClien
     stores = [client.app.state.store.get() for client in two]  # type: ignore[attr-defined]
     assert label_index(stores[0]) is label_index(stores[0])
     assert label_index(stores[0]) is not label_index(stores[1])
+    caches = [client.app.state.caches for client in two]  # type: ignore[attr-defined]
+    describing = [Describing(kept["descriptions"], kept["vocabulary_triples"]) for kept in caches]
     dortmund = stores[0].manifest.namespace + "id/city/dortmund"
-    assert describe(stores[0], dortmund) is describe(stores[0], dortmund)
-    assert describe(stores[0], dortmund) is not describe(stores[1], dortmund)
+    assert describe(stores[0], dortmund, describing[0]) is describe(stores[0], dortmund, describing[0])
+    assert describe(stores[0], dortmund, describing[0]) is not describe(stores[1], dortmund, describing[1])
+
+
+def test_two_apps_share_no_lookup_cache_and_no_rate(published_store: Path) -> None:
+    """The caches of descriptions, vocabulary and name pools, and the short links' creation rate, are each app's."""
+    settings = Settings(store=published_store, query_workers=1, short_links_per_minute=1)
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        for _ in range(2):
+            assert first.get("/doc/city/dortmund.ttl").status_code == 200
+            assert first.get(ITEM).status_code == 200
+            assert first.post("/reconcile", data={"queries": RECONCILE}).status_code == 200
+        assert first.post("/q", json={"query": "ASK {}"}).status_code == 201
+        assert first.post("/q", json={"query": "ASK { ?s ?p ?o }"}).status_code == 429
+        assert second.post("/q", json={"query": "ASK { ?s ?p ?o }"}).status_code == 201  # its own count
+        mine, other = first.get("/metrics").text, second.get("/metrics").text
+    for cache in LOOKUP_CACHES:
+        assert figure(mine, "entries", cache) > 0 and figure(mine, "misses_total", cache) > 0, cache
+        assert figure(other, "entries", cache) == 0 and figure(other, "misses_total", cache) == 0, cache
+    assert value(mine, "smartcity_kg_events_total", event="short_link_refused") == 1
+    assert value(other, "smartcity_kg_events_total", event="short_link_refused") == 0
 
 
 def test_the_caches_are_sized_in_the_settings(published_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,7 +108,7 @@ def test_a_build_cache_keeps_its_bytes_and_the_current_build() -> None:
     assert cache.get("build-1", "a") == b"a" * 30
     cache.put("build-1", "d", b"d" * 30, 30)  # over 100 bytes: the least recently used (b) goes
     assert cache.get("build-1", "b") is None
-    assert (len(cache), cache.size) == (3, 90)
+    assert (len(cache), cache.size, cache.evictions) == (3, 90, 1)
     assert (cache.hits, cache.misses) == (1, 2)
     assert cache.get("build-2", "a") is None  # a new build: the old one's values go
     assert (len(cache), cache.size) == (0, 0)
@@ -99,14 +124,17 @@ def test_the_figures_of_other_processes_are_added_up(tmp_path: Path) -> None:
     metrics = Metrics(tmp_path, {"responses": cache})
     other = {"requests": [], "latency": {}, "in_flight": 0, "events": {}}
     # A process still running (this test's own parent stands for it) and one that has ended.
-    (tmp_path / f"{os.getppid()}.json").write_text(json.dumps({**other, "caches": {"responses": [5, 6, 7, 8, 1000]}}))
-    (tmp_path / "999999999.json").write_text(json.dumps({**other, "caches": {"responses": [10, 20, 30, 40, 1000]}}))
+    (tmp_path / f"{os.getppid()}.json").write_text(
+        json.dumps({**other, "caches": {"responses": [5, 6, 7, 8, 1000, 2]}})
+    )
+    (tmp_path / "999999999.json").write_text(json.dumps({**other, "caches": {"responses": [10, 20, 30, 40, 1000, 3]}}))
     text = metrics.render()
     assert figure(text, "hits_total", "responses") == 1 + 5 + 10  # counters keep what ended processes counted
     assert figure(text, "misses_total", "responses") == 1 + 6 + 20
     assert figure(text, "entries", "responses") == 1 + 7  # what a cache holds goes with its process
     assert figure(text, "bytes", "responses") == 10 + 8
     assert figure(text, "max_bytes", "responses") == 2000
+    assert figure(text, "evictions_total", "responses") == 0 + 2 + 3
 
 
 def test_a_lookup_is_kept_once_it_is_asked_again(two: tuple[TestClient, TestClient]) -> None:
@@ -129,3 +157,60 @@ def test_a_lookup_is_kept_once_it_is_asked_again(two: tuple[TestClient, TestClie
     assert answers() == (entries + 2, hits)  # asked again: kept
     assert client.get("/sparql", params=lookup).status_code == 200
     assert answers() == (entries + 2, hits + 1)  # and answered from the cache
+
+
+# Each lookup cache sized far below what the requests below ask it to keep, so that it must drop values.
+SMALL = {"descriptions": 64, "vocabulary_triples": 2, "vocabulary_labels": 1, "name_pools": 24}
+SETTING = {
+    "descriptions": "DESCRIPTION_CACHE_KB",
+    "vocabulary_triples": "VOCABULARY_CACHE_KB",
+    "vocabulary_labels": "LABEL_CACHE_KB",
+    "name_pools": "NAME_POOL_CACHE_KB",
+}
+CITIES = ("dortmund", "koeln", "ulm", "aachen", "aalen", "muenchen", "hamburg", "berlin", "jena", "bonn")
+POOL_TYPES = ("city", "municipality", "company", "organization", "alliance", "agreement", "agreement")
+
+
+@pytest.fixture(scope="module")
+def small(published_store: Path) -> Iterator[Server]:
+    """A server of its own with small lookup caches (and no kept responses: every request reaches the lookups)."""
+    env = {f"SMARTCITY_KG_{SETTING[cache]}": str(kb) for cache, kb in SMALL.items()}
+    server = start_server(
+        published_store, {**env, "SMARTCITY_KG_RESPONSE_CACHE_MB": "0", "SMARTCITY_KG_SHORT_LINKS_PER_MINUTE": "2"}
+    )
+    yield server
+    stop_server(server)
+
+
+def _ask(client: httpx.Client, cache: str) -> None:
+    """Requests that each make the lookups of `cache` keep values, the last one twice."""
+    if cache == "name_pools":
+        for kind in POOL_TYPES:
+            query = {"q0": {"query": "Stadt Dortmund", "type": kind}}
+            assert client.post("/reconcile", data={"queries": json.dumps(query)}).status_code == 200
+        return
+    for city in (*CITIES, CITIES[-1]):
+        path = f"/api/v1/city/{city}" if cache == "vocabulary_labels" else f"/doc/city/{city}.ttl"
+        assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("cache", LOOKUP_CACHES)
+def test_a_lookup_cache_is_sized_by_its_setting_and_counted_over_http(small: Server, cache: str) -> None:
+    with small.client() as client:
+        before = client.get("/metrics").text
+        _ask(client, cache)
+        after = client.get("/metrics").text
+    assert figure(after, "max_bytes", cache) == SMALL[cache] * 2**10
+    assert figure(after, "evictions_total", cache) > figure(before, "evictions_total", cache)  # the size holds
+    assert 0 < figure(after, "bytes", cache) <= SMALL[cache] * 2**10
+    assert figure(after, "entries", cache) > 0
+    assert figure(after, "hits_total", cache) > figure(before, "hits_total", cache)  # the last one, asked again
+    assert figure(after, "misses_total", cache) > figure(before, "misses_total", cache)
+
+
+def test_the_short_link_rate_is_the_setting_and_refusals_are_counted(small: Server) -> None:
+    with small.client() as client:
+        made = [client.post("/q", json={"query": f"ASK {{ ?s ?p {n} }}"}).status_code for n in range(3)]
+        metrics = client.get("/metrics").text
+    assert made == [201, 201, 429]
+    assert value(metrics, "smartcity_kg_events_total", event="short_link_refused") == 1

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from api.http.cache import BuildCache
 from api.reconcile.extend import ExtProperty, via_municipality
 from api.reconcile.identifiers import TYPES
 from api.reconcile.index import reconcile_index
@@ -78,7 +79,7 @@ def test_any_json_is_read_or_refused_with_a_400(value: Any) -> None:
 def test_any_text_is_matched_into_ranked_candidates(
     store: EmbeddedStore, text: str, types: list[str], limit: int
 ) -> None:
-    found = match(reconcile_index(store), Query(text, tuple(types), limit))
+    found = match(reconcile_index(store), BuildCache(2**20), Query(text, tuple(types), limit))
     assert len(found) <= limit
     assert all(0 <= candidate.score <= 100 for candidate in found)
     assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
@@ -88,7 +89,7 @@ def test_any_text_is_matched_into_ranked_candidates(
 
 @pytest.mark.parametrize("text", ["", "   ", "!!!", "GmbH", "Stadt", "e.V.", "\u0000", "ß" * 500])
 def test_texts_that_fold_to_little_or_nothing(store: EmbeddedStore, text: str) -> None:
-    found = match(reconcile_index(store), Query(text, (), 5))
+    found = match(reconcile_index(store), BuildCache(2**20), Query(text, (), 5))
     assert all(0 <= candidate.score <= 100 for candidate in found)
 
 

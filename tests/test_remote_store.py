@@ -15,8 +15,9 @@ import pyoxigraph as ox
 import pytest
 
 from api.cli import main as serve_main
-from api.linked_data.describe import describe
-from api.rest.lookup import CLASSES, find_thing
+from api.http.cache import BuildCache
+from api.linked_data.describe import Describing, describe
+from api.rest.lookup import CLASSES, VocabularyLabels, find_thing
 from graph._convert import to_nquads
 from graph.build import build_triples
 from graph.cli import main
@@ -126,14 +127,17 @@ def test_things_are_described_and_looked_up_as_on_the_embedded_store(oxigraph: O
     )
     assert isinstance(things, ox.QuerySolutions)
     iris = sorted(row["s"].value for row in things)
+    # Each store with caches of its own, as each app has.
+    caches = {side: Describing(BuildCache(2**20), BuildCache(2**20)) for side in ("here", "there")}
+    labels: dict[str, VocabularyLabels] = {side: BuildCache(2**20) for side in ("here", "there")}
     with RemoteStore(oxigraph.endpoints, NS) as remote:
         for iri in iris:
-            here, there = describe(embedded, iri), describe(remote, iri)
+            here, there = describe(embedded, iri, caches["here"]), describe(remote, iri, caches["there"])
             assert here is not None and there is not None and here.triples == there.triples, iri
             kind, key = iri.removeprefix(f"{NS}id/").split("/")
             if kind in CLASSES:
-                found = find_thing(remote, kind, key)
-                assert found is not None and found == find_thing(embedded, kind, key), iri
+                found = find_thing(remote, kind, key, labels["there"])
+                assert found is not None and found == find_thing(embedded, kind, key, labels["here"]), iri
     assert {iri.removeprefix(f"{NS}id/").split("/")[0] for iri in iris} >= {"alliance", "company", "membership"}
 
 

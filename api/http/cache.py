@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -16,7 +16,17 @@ from fastapi import Request, Response
 from graph.errors import ServiceError
 from graph.store import ReadStore
 
-__all__ = ["BuildCache", "PerBuild", "Rendered", "etag_matches", "http_date", "unchanged", "validators"]
+__all__ = [
+    "BuildCache",
+    "PerBuild",
+    "Rendered",
+    "build_of",
+    "etag_matches",
+    "http_date",
+    "text_bytes",
+    "unchanged",
+    "validators",
+]
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -94,21 +104,36 @@ def unchanged(request: Request, etag: str, last_modified: str | None) -> bool:
     return since.tzinfo is not None and parsedate_to_datetime(last_modified) <= since
 
 
+def build_of(store: ReadStore) -> Hashable:
+    """What tells the build `store` serves apart from any other: its folder, and its id (a hash of its content, with
+    the release it is published as). The first argument of a BuildCache's `get` and `put`."""
+    return (str(getattr(store, "path", "")), store.manifest.key)
+
+
+def text_bytes(terms: Iterable[object]) -> int:
+    """The length of the text of `terms` (RDF terms or triples, as N-Triples writes them; strings): what keeping
+    values made of them costs a BuildCache. It counts the text only, as the other caches count their bodies."""
+    return sum(len(str(term)) for term in terms)
+
+
 class BuildCache(Generic[K, V]):
     """Values computed from one build, kept by key up to `max_bytes` in all (each value's `cost`, in bytes), the
     least recently used dropped first; none larger than `largest` bytes. A published build never changes, so
     neither does what is computed from it; the values of a build are dropped as soon as one for a newer build is
-    asked for. Hits and misses are counted for /metrics. Thread-safe: routes run in a thread pool.
+    asked for. Hits, misses and evictions are counted for /metrics. Thread-safe: routes run in a thread pool.
 
     One per kind of value and per app, made in `create_app` and sized in the settings (0 bytes: keeps nothing).
     """
 
-    def __init__(self, max_bytes: int, largest: int) -> None:
+    def __init__(self, max_bytes: int, largest: int | None = None) -> None:
+        """`largest`: the most one value may cost (default: the whole budget, for values bounded by the data, which
+        no client can make larger)."""
         self.max_bytes = max_bytes
-        self.largest = min(largest, max_bytes)
+        self.largest = max_bytes if largest is None else min(largest, max_bytes)
         self.size = 0
         self.hits = 0
         self.misses = 0
+        self.evictions = 0
         self._build: Hashable = None
         self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._lock = threading.Lock()
@@ -140,6 +165,7 @@ class BuildCache(Generic[K, V]):
             while self.size > self.max_bytes:
                 _, (_, old) = self._entries.popitem(last=False)
                 self.size -= old
+                self.evictions += 1
 
 
 @dataclass(frozen=True)
@@ -166,7 +192,7 @@ class Rendered(BuildCache[Hashable, _Entry]):
         """The key of this request's response: the build, the URL, the headers it is negotiated by, `parts`."""
         headers = request.headers
         return (
-            (str(getattr(store, "path", "")), store.manifest.key),
+            build_of(store),
             request.url.path,
             request.url.query,
             headers.get("accept"),

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from api.http.cache import Rendered
+from api.http.cache import BuildCache, Rendered
 from api.http.state import StoreHolder
 from graph.settings import Settings
 from graph.store import ReadStore
 
-__all__ = ["SettingsDep", "StoreDep", "StoreHolderDep", "public_base", "rendered"]
+__all__ = ["SettingsDep", "StoreDep", "StoreHolderDep", "app_cache", "public_base", "rendered"]
 
 
 def get_settings(request: Request) -> Settings:
@@ -33,9 +33,15 @@ def public_base(request: Request, settings: Settings) -> str:
     return (settings.base_url or str(request.base_url)).rstrip("/")
 
 
+def app_cache(request: Request, name: str) -> BuildCache[Any, Any]:
+    """The app's cache `name`, as its /metrics names it (each app's own, made in create_app)."""
+    caches: dict[str, BuildCache[Any, Any]] = request.app.state.caches
+    return caches[name]
+
+
 def rendered(request: Request) -> Rendered:
-    """The app's cache of rendered responses (made in create_app)."""
-    responses: Rendered = request.app.state.responses
+    """The app's cache of rendered responses."""
+    responses: Rendered = request.app.state.caches["responses"]
     return responses
 
 

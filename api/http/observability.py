@@ -57,6 +57,7 @@ EVENTS = (
     "remote_unavailable",
     "remote_bad_answer",
     "remote_refused",
+    "short_link_refused",
 )
 # A client's id is kept only if it cannot break a log line or a header, nor grow without bound.
 _SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
@@ -254,13 +255,14 @@ _CACHE_FIGURES = (
     ("entries", "", "gauge", "Values a cache holds"),
     ("bytes", "", "gauge", "Bytes the values a cache holds take"),
     ("max_bytes", "", "gauge", "Bytes a cache may hold (its setting)"),
+    ("evictions", "_total", "counter", "Values a cache dropped to stay within its bytes"),
 )
 
 _Totals = tuple[dict[tuple[str, str, int], int], dict[str, _Histogram], int, dict[str, int], int, dict[str, list[int]]]
 
 
 def _cache_figures(cache: BuildCache[Any, Any]) -> list[int]:
-    return [cache.hits, cache.misses, len(cache), cache.size, cache.max_bytes]
+    return [cache.hits, cache.misses, len(cache), cache.size, cache.max_bytes, cache.evictions]
 
 
 def _label(value: str) -> str:

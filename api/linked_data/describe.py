@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import takewhile
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
-from api.http.cache import PerBuild
-from api.http.lru import LRU
+from api.http.cache import BuildCache, build_of, text_bytes
 from api.http.terms import node_id
 from graph.store import ReadStore, with_constants
 from graph.vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK
 
-__all__ = ["Description", "describe"]
+__all__ = ["Describing", "Description", "describe"]
 
 # A description is gathered by walking out from the thing, one step per query, four at most. The first asks what
 # the thing says and what links to it, the thing's IRI written into the query as a constant; each later one asks
@@ -107,9 +107,10 @@ def _iri(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str | No
 class _Walk:
     """The triples of one description as the steps find them, and which nodes the next step asks about."""
 
-    def __init__(self, thing: str, vocabulary: LRU[tuple[Predicates, str], tuple[ox.Triple, ...]], things: str) -> None:
+    def __init__(self, thing: str, vocabulary: VocabularyTriples, build: Hashable, things: str) -> None:
         self.thing = thing
-        self.vocabulary = vocabulary  # what the build's vocabulary contributes, kept (see _vocabulary)
+        self.vocabulary = vocabulary  # what the build's vocabulary contributes, kept (see Describing)
+        self.build = build
         self.things = things  # where the IRIs of the graph's things start; any other node is vocabulary
         self.triples: list[ox.Triple] = []
         self.linking: set[str] = set()  # whatever links to the thing
@@ -168,7 +169,7 @@ class _Walk:
                 if predicates is _RELATED:
                     self.related.add(key)
                 vocabulary = not key.startswith(self.things)
-                kept = self.vocabulary.get((predicates, key)) if vocabulary else None
+                kept = self.vocabulary.get(self.build, (predicates, key)) if vocabulary else None
                 if kept is not None:
                     for triple in kept:
                         self.answer(triple)
@@ -192,7 +193,7 @@ class _Walk:
             if _iri(triple.object) in self.into:
                 self.link(triple)
         for key, triples in of_vocabulary.items():
-            self.vocabulary.put((self.unknown[key], key), tuple(triples))
+            self.vocabulary.put(self.build, (self.unknown[key], key), tuple(triples), len(key) + text_bytes(triples))
 
     def answer(self, triple: ox.Triple) -> None:
         """A triple of a node asked about: the thing's and its first-hop fragments' lead on, as do the links of
@@ -314,30 +315,28 @@ class Description:
         return [o.value for o in self._own(str(DCTERMS.isReplacedBy)) if isinstance(o, ox.NamedNode)]
 
 
-def _new_vocabulary(_: ReadStore) -> LRU[tuple[Predicates, str], tuple[ox.Triple, ...]]:
-    return LRU(4096)
+VocabularyTriples = BuildCache[tuple[Predicates, str], tuple[ox.Triple, ...]]
 
 
-def _new_descriptions(_: ReadStore) -> LRU[str, Description]:
-    return LRU(512)  # about 35 kB each in memory
+class Describing(NamedTuple):
+    """The caches `describe` keeps: each app's own (made in create_app, sized in the settings, counted in
+    /metrics), the values of one build at a time."""
+
+    # Misses (unknown keys) are not kept, so requests for made-up keys cannot push real descriptions out.
+    descriptions: BuildCache[str, Description]
+    # What the vocabulary contributes (classes, themes, roles, statuses: every node that is no thing of the graph)
+    # is the same in each description of a build, and most descriptions name some of it: kept by predicates and node.
+    vocabulary: VocabularyTriples
 
 
-# Both kept per build, with the store each app opens (PerBuild): apps share none, and a new build starts afresh.
-# What the vocabulary contributes (classes, themes, roles, statuses: every node that is no thing of the graph) is the
-# same in each description of a build, and most descriptions name some of it: kept by predicates and node.
-_vocabulary = PerBuild(_new_vocabulary)
-# Misses (unknown keys) are not kept, so requests for made-up keys cannot push real descriptions out.
-_descriptions = PerBuild(_new_descriptions)
-
-
-def describe(store: ReadStore, iri: str) -> Description | None:
+def describe(store: ReadStore, iri: str, caches: Describing) -> Description | None:
     """The description of the thing `iri`, or None when the graph says nothing about it."""
-    kept = _descriptions(store)
-    description = kept.get(iri)
+    build = build_of(store)
+    description = caches.descriptions.get(build, iri)
     if description is None:
-        description = _query(store, iri)
+        description = _query(store, iri, caches.vocabulary, build)
         if description is not None:
-            kept.put(iri, description)
+            caches.descriptions.put(build, iri, description, len(iri) + text_bytes(description.triples))
     return description
 
 
@@ -345,9 +344,9 @@ def _triples(store: ReadStore, query: str) -> list[ox.Triple]:
     return list(store.construct(query))
 
 
-def _query(store: ReadStore, iri: str) -> Description | None:
+def _query(store: ReadStore, iri: str, vocabulary: VocabularyTriples, build: Hashable) -> Description | None:
     first = with_constants(_THING_QUERY, {"thing": iri})
-    walk = _Walk(iri, _vocabulary(store), store.manifest.minter.things)
+    walk = _Walk(iri, vocabulary, build, store.manifest.minter.things)
     if first is None or not walk.take_thing(_triples(store, first)):
         return None
     while (query := walk.query()) is not None:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.catalog.releases import history
 from api.http.context import load_context
-from api.http.deps import SettingsDep, StoreDep, rendered
+from api.http.deps import SettingsDep, StoreDep, app_cache, rendered
 from api.http.errors import bounded, error_response
 from api.http.forms import FormRoute
 from api.http.negotiation import NotAcceptableError, negotiate
@@ -33,7 +33,7 @@ from api.http.representation import (
     split_suffix,
 )
 from api.http.terms import node_id
-from api.linked_data.describe import Description, describe
+from api.linked_data.describe import Describing, Description, describe
 from api.linked_data.doc_view import doc_page
 from api.linked_data.profiles import profile_panels
 from api.pages.display import LANGUAGES, Link, pick_language
@@ -346,7 +346,8 @@ def _lookup(request: Request, store: ReadStore, kind: str, key: str, suffix: For
     """The thing's description; or the 404 for an unknown thing, the 410 for a retired one."""
     description = None
     if _SEGMENT.fullmatch(kind) and _SEGMENT.fullmatch(key):
-        description = describe(store, str(store.manifest.minter.thing(kind, key)))
+        caches = Describing(app_cache(request, "descriptions"), app_cache(request, "vocabulary_triples"))
+        description = describe(store, str(store.manifest.minter.thing(kind, key)), caches)
     if description is None:
         types = sorted({iri.rsplit("#", 1)[-1].lower() for iri in load_ontology(store).of_type(str(OWL.Class))})
         if kind in types:

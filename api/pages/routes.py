@@ -37,8 +37,6 @@ _STATIC_TYPES = {
 _SEARCH_SHOWN = 50
 # A short-link request is a JSON object holding the query and a view name: anything much longer is refused unread.
 _LINK_BODY_BYTES = MAX_QUERY_BYTES * 6 + 1024  # JSON may spell each byte of the query as \uXXXX
-# Links are kept for good (up to a bound, then the least used go): one client may not churn them all in a minute.
-_CREATION = CreationRate()
 View = Annotated[str | None, Query(pattern="^(" + "|".join(VIEWS) + ")$", description="the result view shown")]
 
 
@@ -100,13 +98,16 @@ def _check_query(query: str, max_nesting: int) -> None:
 @router.post("/q")
 async def make_short_link(request: Request, settings: SettingsDep) -> Response:
     """A short link for `{"query": ..., "view": ...}`: 201 with its path, the same link for the same query."""
-    # Counted before any work: checking a query costs time, so one address may not ask for it without bound.
-    wait = _CREATION.wait(request.client.host if request.client else "")
+    # Counted before any work: checking a query costs time, so one address may not ask for it without bound. Links
+    # are kept for good (up to a bound, then the least used go): one client may not churn them all in a minute.
+    creation: CreationRate = request.app.state.short_link_creation  # this app's own (made in create_app)
+    wait = creation.wait(request.client.host if request.client else "")
     if wait:
+        request.app.state.metrics.record("short_link_refused")
         return error_response(
             429,
-            f"At most {_CREATION.limit} short links a minute from one address; try again in "
-            f"{wait} s, or share the editor's address, which holds any query",
+            f"At most {creation.limit} short links a minute from one address (setting short_links_per_minute); "
+            f"try again in {wait} s, or share the editor's address, which holds any query",
             headers={"Retry-After": str(wait)},
         )
     body = await read_body(request, _LINK_BODY_BYTES)

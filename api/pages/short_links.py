@@ -118,9 +118,10 @@ class ShortLinks:
 
 
 class CreationRate:
-    """At most `limit` new links per client address in any `window` seconds (kept in this process's memory)."""
+    """At most `limit` new links per client address in any `window` seconds, the `clients` most recent addresses
+    remembered (in memory: each app has its own, made in create_app from setting short_links_per_minute)."""
 
-    def __init__(self, limit: int = 20, window: float = 60.0, clients: int = 10_000) -> None:
+    def __init__(self, limit: int, window: float = 60.0, clients: int = 10_000) -> None:
         self.limit, self.window, self.clients = limit, window, clients
         self._times: dict[str, deque[float]] = {}
         self._lock = threading.Lock()

@@ -6,7 +6,7 @@ from typing import Any
 
 from api.reconcile.extend import SOURCES_SUFFIX, ExtProperty, Value, extend, properties_of
 from api.reconcile.identifiers import KINDS, TYPES, parse_id
-from api.reconcile.index import Entry, ReconcileIndex
+from api.reconcile.index import Entry, NamePools, ReconcileIndex
 from api.reconcile.matching import Candidate, Query, match
 from api.reconcile.protocol import MAX_IDS, QUERY_PROPERTIES, QUERY_PROPERTY_TYPES, ExtendRequest
 from api.rest.listing import fold
@@ -118,9 +118,12 @@ def _candidate(candidate: Candidate) -> dict[str, Any]:
     }
 
 
-def candidates(index: ReconcileIndex, query: Query, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """The candidates of one query as JSON; `required` properties must agree (1.0-draft conditions)."""
-    found = match(index, query)
+def candidates(
+    index: ReconcileIndex, pools: NamePools, query: Query, required: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The candidates of one query as JSON (names drawn from `pools`); `required` properties must agree (1.0-draft
+    conditions)."""
+    found = match(index, pools, query)
     if required:
         found = [
             c

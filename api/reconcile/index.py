@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from api.http.cache import PerBuild
-from api.http.lru import LRU
+from api.http.cache import BuildCache, PerBuild, build_of, text_bytes
 from api.reconcile.identifiers import KINDS, TYPES, WIKIDATA, normal_ags, normal_url, parse_id, qid_of, sorted_words
 from api.reconcile.names import Forms, forms_of, place_qualifier, short_place_name
 from api.rest.listing import fold
@@ -17,7 +16,7 @@ from api.rest.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
 from graph.prefixes import VOCABULARIES
 from graph.store import ReadStore
 
-__all__ = ["MAX_INDEX_ROWS", "Entry", "Name", "NamePool", "ReconcileIndex", "reconcile_index"]
+__all__ = ["MAX_INDEX_ROWS", "Entry", "Name", "NamePool", "NamePools", "ReconcileIndex", "reconcile_index"]
 
 log = logging.getLogger("smartcity_kg.reconcile")
 
@@ -116,12 +115,18 @@ class NamePool:
     owners: list[tuple[str, Name]]
 
 
+# Pools by selection of types, made on first use of a selection and kept in a cache of each app's own (made in
+# create_app, sized in the settings, counted in /metrics), so that asking for every combination costs no more memory.
+NamePools = BuildCache[frozenset[str], NamePool]
+
+
 class ReconcileIndex:
     """Every thing of the reconciliation types with its names and identifiers, read once per build."""
 
     def __init__(self, store: ReadStore) -> None:
         self.namespace = store.manifest.namespace
         self.things = store.manifest.minter.things
+        self.build = build_of(store)
         self.entries: dict[str, Entry] = {}  # by id
         self._read_names(store)
         by_iri = {entry.iri: entry for entry in self.entries.values()}
@@ -158,8 +163,6 @@ class ReconcileIndex:
             ):
                 for value in values:
                     table.setdefault(value, []).append(entry.id)
-        # Pools by selection of types; a few at a time, so that asking for every combination costs no more memory.
-        self._pools: LRU[frozenset[str], NamePool] = LRU(16)
         # A retired thing keeps its IRI; the data may say which thing replaced it.
         self.retired: dict[str, str | None] = {}
         for row in _rows(store, _RETIRED_QUERY):
@@ -196,10 +199,10 @@ class ReconcileIndex:
     def types(self) -> tuple[str, ...]:
         return tuple(TYPES)
 
-    def names_of(self, types: Iterable[str]) -> NamePool:
-        """The name pool of the things of `types`, made on first use of that selection."""
+    def names_of(self, types: Iterable[str], pools: NamePools) -> NamePool:
+        """The name pool of the things of `types`, kept in `pools`."""
         wanted = frozenset(types)
-        pool = self._pools.get(wanted)
+        pool = pools.get(self.build, wanted)
         if pool is None:
             owners = [
                 (entry.id, name) for entry in self.entries.values() if entry.kind in wanted for name in entry.names
@@ -211,7 +214,7 @@ class ReconcileIndex:
                 for level in ("full", "plain", "core")
             }
             pool = NamePool(forms, owners)
-            self._pools.put(wanted, pool)
+            pools.put(self.build, wanted, pool, sum(text_bytes(level) for level in forms.values()))
         return pool
 
     def with_value(self, pid: str, values: Iterable[str]) -> list[str]:

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.http.deps import StoreHolderDep
+from api.http.deps import StoreHolderDep, app_cache
 from api.http.errors import ErrorBody
 from api.http.forms import FormRoute
 from api.reconcile.identifiers import parse_id
 from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import echo
-from api.rest.lookup import find_thing
+from api.rest.lookup import VocabularyLabels, find_thing
 from api.rest.models import AnyThing, ListItem
 from graph.errors import ServiceError
 from graph.store import ReadStore
@@ -66,14 +66,16 @@ async def lookup(
         )
     ((name, value),) = given.items()
 
+    labels = app_cache(request, "vocabulary_labels")
+
     def answer() -> Response:
         store = holder.get()
-        return _answer(store, reconcile_index(store), name, value)
+        return _answer(store, reconcile_index(store), labels, name, value)
 
     return await run_in_threadpool(answer)
 
 
-def _answer(store: ReadStore, index: ReconcileIndex, name: str, value: str) -> Response:
+def _answer(store: ReadStore, index: ReconcileIndex, labels: VocabularyLabels, name: str, value: str) -> Response:
     if name == "id":
         value = value.strip().removeprefix(index.things)  # the thing's IRI names it as its id does
         successor, retired = index.successor(value)
@@ -99,7 +101,7 @@ def _answer(store: ReadStore, index: ReconcileIndex, name: str, value: str) -> R
         return JSONResponse({"items": items}, status_code=300)
     parsed = parse_id(found[0])
     assert parsed is not None
-    thing = find_thing(store, *parsed)
+    thing = find_thing(store, *parsed, labels)
     if thing is None:
         raise ServiceError(404, f"nothing in the graph has the {name} {echo(value)}")
     return Response(

@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from api.reconcile.identifiers import country_code, normal_ags, normal_url, parse_id, qid_of, sorted_words
-from api.reconcile.index import Entry, ReconcileIndex
+from api.reconcile.index import Entry, NamePools, ReconcileIndex
 from api.reconcile.names import Forms, forms_of, place_qualifier, qualifiers_fit, short_place_name
 from api.rest.listing import fold
 
@@ -170,10 +170,10 @@ def _texts(query: Query, types: Sequence[str]) -> list[_Text]:
     return texts
 
 
-def _draw(index: ReconcileIndex, texts: list[_Text], types: Sequence[str]) -> set[str]:
+def _draw(index: ReconcileIndex, pools: NamePools, texts: list[_Text], types: Sequence[str]) -> set[str]:
     """Candidates by name, drawn from the whole pool in a pass per strength (words in any order), and the things
     that share a rare word with a query's name (so that "KfW Bankengruppe" draws KfW)."""
-    pool = index.names_of(types)
+    pool = index.names_of(types, pools)
     drawn: set[str] = set()
     for text in texts:
         for level, _ in _LEVELS:
@@ -287,7 +287,7 @@ def _property_evidence(
     return -penalty, False
 
 
-def match(index: ReconcileIndex, query: Query) -> list[Candidate]:
+def match(index: ReconcileIndex, pools: NamePools, query: Query) -> list[Candidate]:
     """The candidates for `query`, best first, at most `query.limit`; `match` set on the first where it is sure."""
     types = query.types or tuple(index.types)
     hits: dict[str, _Hit] = {}
@@ -300,7 +300,7 @@ def match(index: ReconcileIndex, query: Query) -> list[Candidate]:
                 hits.setdefault(ident, _Hit())
     texts = _texts(query, types)
     if texts:
-        for ident in _draw(index, texts, types):
+        for ident in _draw(index, pools, texts, types):
             hits.setdefault(ident, _Hit())
     candidates = []
     for ident, hit in hits.items():

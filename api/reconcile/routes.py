@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from api.http.deps import SettingsDep, StoreHolderDep, public_base
+from api.http.deps import SettingsDep, StoreHolderDep, app_cache, public_base
 from api.http.errors import PROBLEM_JSON
 from api.http.forms import FormRoute, read_text
 from api.http.negotiation import NotAcceptableError, negotiate
@@ -96,8 +96,9 @@ async def reconcile(request: Request, settings: SettingsDep, holder: StoreHolder
     if "queries" in fields:
         queries = queries_02(fields["queries"])
         _, index = await _indexed(holder)
+        pools = app_cache(request, "name_pools")
         answer = await run_in_threadpool(
-            lambda: {key: {"result": candidates(index, query)} for key, query in queries.items()}
+            lambda: {key: {"result": candidates(index, pools, query)} for key, query in queries.items()}
         )
         return JSONResponse(answer)
     if "extend" in fields:
@@ -146,8 +147,9 @@ async def draft_reconcile(request: Request, holder: StoreHolderDep) -> Response:
     "Stadt Dortmund"}]}]}`; answered `{"results": [{"candidates": [...]}]}` in the same order."""
     parsed = queries_10(await _json_body(request))
     _, index = await _indexed(holder)
+    pools = app_cache(request, "name_pools")
     results = await run_in_threadpool(
-        lambda: [{"candidates": candidates(index, query, required)} for query, required in parsed]
+        lambda: [{"candidates": candidates(index, pools, query, required)} for query, required in parsed]
     )
     return JSONResponse({"results": results})
 

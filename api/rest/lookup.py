@@ -24,14 +24,13 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import pyoxigraph as ox
 from pydantic import BaseModel
 
-from api.http.cache import PerBuild
-from api.http.lru import LRU
+from api.http.cache import BuildCache, build_of, text_bytes
 from api.rest.models import THING_MODELS, AgentRef, Event, Membership, Post, Ref, Signature, SourceRef, Thing
 from graph.iris import Minter
 from graph.prefixes import VOCABULARIES, sparql_prologue
 from graph.store import ReadStore, with_constants
 
-__all__ = ["CLASSES", "SPARQL_PREFIXES", "best_label", "find_thing", "jsonld_context", "key_of"]
+__all__ = ["CLASSES", "SPARQL_PREFIXES", "VocabularyLabels", "best_label", "find_thing", "jsonld_context", "key_of"]
 
 SPARQL_PREFIXES = sparql_prologue()
 
@@ -353,6 +352,12 @@ class _Name:
     url: str | None = None
 
 
+# The labels of the vocabulary (themes, roles, statuses, kinds: every node that is no thing of the graph) are the
+# same in each answer of a build, and most answers name some of it: kept by term, in a cache of each app's own (made
+# in create_app, sized in the settings, counted in /metrics).
+VocabularyLabels = BuildCache[str, _Name]
+
+
 @dataclass(frozen=True)
 class _Field:
     """A field of a response model, as its facet's values become its value."""
@@ -379,10 +384,14 @@ def _refers(target: Any) -> bool:
 
 
 def _names(
-    store: ReadStore, named: Iterable[tuple[type[BaseModel], Facets]], known: Mapping[str, Facets]
+    store: ReadStore,
+    named: Iterable[tuple[type[BaseModel], Facets]],
+    known: Mapping[str, Facets],
+    known_names: VocabularyLabels,
 ) -> dict[str, _Name]:
     """The labels of the things the facets of each model name, and the URLs of the sources among them; each asked
-    once. What `known` holds the facets of already (the thing itself, in its memberships) is not asked again."""
+    once. What `known` holds the facets of already (the thing itself, in its memberships) is not asked again, nor
+    what `known_names` keeps of the vocabulary."""
     labelled: set[str] = set()
     sourced: set[str] = set()
     for model, facets in named:
@@ -397,10 +406,10 @@ def _names(
         for iri, facets in known.items()
     }
     labelled -= {f"<{iri}>" for iri in known}
-    things, known_names = f"<{store.manifest.minter.things}", _vocabulary(store)
+    things, build = f"<{store.manifest.minter.things}", build_of(store)
     vocabulary = {term for term in labelled if not term.startswith(things)}
     for term in vocabulary:
-        if (kept := known_names.get(term)) is not None:
+        if (kept := known_names.get(build, term)) is not None:
             names[term[1:-1]] = kept
             labelled.remove(term)
     # The terms are the store's own, written by the engine (`<...>`): they cannot change the query's shape.
@@ -420,18 +429,9 @@ def _names(
         elif isinstance(label, ox.Literal) and label not in entry.labels:
             entry.labels.append(label)
     for term in vocabulary & labelled:
-        known_names.put(term, names.setdefault(term[1:-1], _Name()))
+        name = names.setdefault(term[1:-1], _Name())
+        known_names.put(build, term, name, len(term) + text_bytes(name.labels) + len(name.url or ""))
     return names
-
-
-def _new_vocabulary(_: ReadStore) -> LRU[str, _Name]:
-    return LRU(4096)
-
-
-# The labels of the vocabulary (themes, roles, statuses, kinds: every node that is no thing of the graph) are the
-# same in each answer of a build, and most answers name some of it: kept by term, per build with the store each app
-# opens (PerBuild), so that apps share none.
-_vocabulary = PerBuild(_new_vocabulary)
 
 
 def key_of(iri: str) -> str:
@@ -499,8 +499,9 @@ class _Resolver:
         return cls(**fields)
 
 
-def find_thing(store: ReadStore, kind: str, key: str) -> Thing | None:
-    """The thing of `kind` with `key`, its relations resolved to {id, key, label}; None when there is none."""
+def find_thing(store: ReadStore, kind: str, key: str, labels: VocabularyLabels) -> Thing | None:
+    """The thing of `kind` with `key`, its relations resolved to {id, key, label} (the vocabulary's kept in
+    `labels`); None when there is none."""
     iri = str(store.manifest.minter.thing(kind, key))
     found = _facets(store, kind, iri)
     if found is None or _iri(CLASSES[kind]) not in {value.value for value in found[0].get("_types", {}).values()}:
@@ -520,7 +521,7 @@ def find_thing(store: ReadStore, kind: str, key: str) -> Thing | None:
         (THING_MODELS[kind], facets),
         *((inner.model, node) for name, inner in nested.items() for node in nodes[name].values()),
     ]
-    resolver = _Resolver(_names(store, named, known), store.manifest.minter)
+    resolver = _Resolver(_names(store, named, known, labels), store.manifest.minter)
     extra: dict[str, Any] = {"type": kind}
     for name, inner in nested.items():
         extra[name] = [

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.http.cache import unchanged
-from api.http.deps import StoreDep, rendered
+from api.http.deps import StoreDep, app_cache, rendered
 from api.http.errors import ErrorBody
 from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
@@ -174,7 +174,8 @@ async def get_thing(request: Request, store: StoreDep, type: str, key: str) -> R
 def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
     _known_type(type)
     media_type = negotiate(request.headers.get("accept"), _ITEM_TYPES)
-    thing = find_thing(store, type, key) if re.fullmatch(KEY_PATTERN, key) else None
+    labels = app_cache(request, "vocabulary_labels")
+    thing = find_thing(store, type, key, labels) if re.fullmatch(KEY_PATTERN, key) else None
     if thing is None:
         raise ServiceError(404, f"no {type} with key {key!r}")
     etag = build_tag(store.manifest, request.url.path, media_type)

@@ -453,7 +453,7 @@ def _guarded(query: str, max_nesting: int, endpoint: str) -> tuple[Analysis | Qu
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
-    endpoint = SparqlEndpoint(app.state.settings, app.state.store, app.state.answers, app.state.metrics)
+    endpoint = SparqlEndpoint(app.state.settings, app.state.store, app.state.caches["answers"], app.state.metrics)
     await endpoint.pool.start()
     app.state.sparql = endpoint
     try:
