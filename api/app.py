@@ -25,6 +25,7 @@ from api.http.cache import Rendered
 from api.http.encoding import Compression
 from api.http.errors import install_error_handlers
 from api.http.limits import HeaderLimit, RequestDeadline, server_options
+from api.http.methods import UnknownMethods
 from api.http.observability import enable_access_log, install_observability
 from api.http.security import ContentSecurity
 from api.http.state import StoreHolder
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # would look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.add_middleware(UnknownMethods)  # innermost: a 501 gets the CORS headers and is counted like any answer
     # Public read-only data: any origin may read, nobody sends credentials.
     app.add_middleware(
         CORSMiddleware,

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.http import metrics as metrics_route
 from api.http.cache import BuildCache
 from api.http.errors import error_response
+from api.http.methods import KNOWN_METHODS
 from graph import __version__
 
 __all__ = [
@@ -60,7 +61,6 @@ EVENTS = (
 _SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Methods a client invents would each make a new series: they are counted together as "other".
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "QUERY"})  # QUERY: /sparql
 _UNMATCHED = "unmatched"  # never the raw path as a label: every mistyped URL would be a new series
 _MAX_LOGGED = 2048
 # With several server processes, each writes its figures into this folder (named by the environment variable)
@@ -347,7 +347,7 @@ class ObservabilityMiddleware:
         finally:
             self.metrics.in_flight -= 1
             seconds = time.perf_counter() - began
-            method = scope["method"] if scope["method"] in _METHODS else "other"
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
             route = _route_of(scope)
             self.metrics.observe(method, route, status, seconds)
             if _access.isEnabledFor(logging.INFO):

@@ -4,6 +4,7 @@ embeds), `/search` and `/static/` files."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -15,9 +16,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.catalog.dcat import citation
 from api.catalog.releases import history
+from api.http.conditional import conditional, validators
 from api.http.deps import SettingsDep, StoreDep
 from api.http.errors import error_response
 from api.http.limits import read_body
+from api.http.representation import request_tag
 from api.pages.editor import editor_page, embed_page
 from api.pages.landing import landing_figures
 from api.pages.render import STATIC_DIR, page_response
@@ -26,7 +29,9 @@ from api.rest.listing import fold, label_index
 from graph.errors import ServiceError
 from graph.iris import Minter
 from graph.published import DUMP_FILES
+from graph.settings import Settings
 from graph.sparql_guard import QueryRefusedError, analyse_query
+from graph.store import ReadStore
 
 __all__ = ["router"]
 
@@ -68,8 +73,18 @@ def _date(modified: str) -> str:
         return modified
 
 
+def _tagged(request: Request, store: ReadStore, make: Callable[[], Response], *varies: str) -> Response:
+    """A page made by `make` when it is owed, tagged by the build, its URL and `varies` (what else it shows)."""
+    etag = request_tag(store.manifest, request, *varies)
+    return conditional(request, validators(etag, store.manifest.modified), make)
+
+
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+def landing(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return _tagged(request, store, lambda: _landing(store, settings))
+
+
+def _landing(store: ReadStore, settings: Settings) -> HTMLResponse:
     figures = landing_figures(store)
     counts = figures.coverage.counts
     release = history(store).get(store.manifest.release)
@@ -94,13 +109,13 @@ def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLRes
 @router.api_route("/query", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def query_editor(
     request: Request, store: StoreDep, query: Annotated[str | None, Query()] = None, view: View = None
-) -> HTMLResponse:
-    return editor_page(request, store, query, view)
+) -> Response:
+    return _tagged(request, store, lambda: editor_page(request, store, query, view))
 
 
 @router.api_route("/embed", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def embed(request: Request, query: Annotated[str, Query(min_length=1)], view: View = None) -> HTMLResponse:
-    return embed_page(request, query, view or "table")
+def embed(request: Request, store: StoreDep, query: Annotated[str, Query(min_length=1)], view: View = None) -> Response:
+    return _tagged(request, store, lambda: embed_page(request, query, view or "table"))
 
 
 def _link_request(body: bytes) -> tuple[str, str]:
@@ -174,19 +189,23 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.api_route("/q/{link}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def open_short_link(link: str, request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+def open_short_link(link: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     kept = ShortLinks(settings.store).load(link) if link.isalnum() and len(link) <= 32 else None
     if kept is None:
         raise ServiceError(404, f"no short link {link!r}: it may have been mistyped")
-    return editor_page(request, store, kept.query, kept.view)
+    return _tagged(request, store, lambda: editor_page(request, store, kept.query, kept.view), kept.query, kept.view)
 
 
 @router.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def search_page(store: StoreDep, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+def search_page(request: Request, store: StoreDep, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     """The site search without script: every thing whose label holds the text, best matches first."""
-    folded = fold(q)
-    hits = label_index(store).search(folded) if folded else []
-    return page_response("search.html", q=q, hits=hits[:_SEARCH_SHOWN], total=len(hits))
+
+    def make() -> HTMLResponse:
+        folded = fold(q)
+        hits = label_index(store).search(folded) if folded else []
+        return page_response("search.html", q=q, hits=hits[:_SEARCH_SHOWN], total=len(hits))
+
+    return _tagged(request, store, make)
 
 
 @router.api_route("/favicon.ico", methods=["GET", "HEAD"])
