@@ -47,6 +47,11 @@ ROUTES = [
     "/changes",
     "/changes.atom",
     "/dumps/graph.ttl",
+    "/static/pages.css",
+    "/static/editor.bundle.js",
+    "/favicon.ico",
+    "/docs",
+    "/docs/assets/swagger-ui.css",
 ]
 
 

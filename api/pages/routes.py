@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +18,9 @@ from api.catalog.dcat import citation
 from api.catalog.releases import history
 from api.http.conditional import conditional, validators
 from api.http.deps import SettingsDep, StoreDep
+from api.http.encoding import accepts_gzip
 from api.http.errors import error_response
+from api.http.files import own_file
 from api.http.limits import read_body
 from api.http.representation import request_tag
 from api.pages.editor import editor_page, embed_page
@@ -209,13 +211,13 @@ def search_page(request: Request, store: StoreDep, q: Annotated[str, Query(max_l
 
 
 @router.api_route("/favicon.ico", methods=["GET", "HEAD"])
-def favicon(request: Request) -> FileResponse:
+def favicon(request: Request) -> Response:
     # Browsers ask for /favicon.ico on every site; the icon is an SVG, which they accept under that name too.
     return static_file("favicon.svg", request)
 
 
 @router.api_route("/static/{name}", methods=["GET", "HEAD"])
-def static_file(name: str, request: Request) -> FileResponse:
+def static_file(name: str, request: Request) -> Response:
     path = STATIC_DIR / name
     media_type = _STATIC_TYPES.get(path.suffix)
     # `name` is one path segment (the route matches no slash), so only files directly in static/ are served.
@@ -224,6 +226,6 @@ def static_file(name: str, request: Request) -> FileResponse:
     headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
     # The bundles are built with a gzipped copy beside them: a third of the bytes for every browser.
     zipped = path.with_name(path.name + ".gz")
-    if zipped.is_file() and "gzip" in request.headers.get("accept-encoding", ""):
-        return FileResponse(zipped, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
-    return FileResponse(path, media_type=media_type, headers=headers)
+    if zipped.is_file() and accepts_gzip(request.headers.get("accept-encoding")):
+        return own_file(request, zipped, media_type, {**headers, "Content-Encoding": "gzip"})
+    return own_file(request, path, media_type, headers)
