@@ -108,6 +108,12 @@ def test_head_has_the_head_of_get(client: httpx.Client, short_link: str, encodin
         elif "content-length" in got.headers:
             assert head.headers["content-length"] == got.headers["content-length"] == str(len(body)), url
     assert (compressed > 0) == (encoding == "gzip")
+    # SPARQL answers, which carry no validators, alike.
+    sparql = f"/sparql?query={quote('SELECT * WHERE { ?s ?p ?o } LIMIT 200')}"
+    got, head = client.get(sparql, headers=headers), client.head(sparql, headers=headers)
+    assert head.status_code == got.status_code == 200 and head.content == b""
+    assert head.headers.get("content-encoding") == got.headers.get("content-encoding")
+    assert (got.headers.get("content-encoding") == "gzip") == (encoding == "gzip")
 
 
 def test_an_etag_changes_with_the_representation(client: httpx.Client) -> None:
