@@ -27,6 +27,7 @@ from api.http.cache import BuildCache, Rendered
 from api.http.encoding import Compression
 from api.http.errors import install_error_handlers
 from api.http.limits import HeaderLimit, RequestDeadline, apply_limits
+from api.http.methods import UnknownMethods
 from api.http.observability import enable_access_log, install_observability
 from api.http.security import ContentSecurity
 from api.http.server import SERVE_SETTINGS
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
         generate_unique_id_function=_operation_id,
     )
+    app.add_middleware(UnknownMethods)  # innermost: a 501 gets the CORS headers and is counted like any answer
     # Public read-only data: any origin may read, nobody sends credentials.
     app.add_middleware(
         CORSMiddleware,

@@ -69,7 +69,7 @@ def test_a_range_is_served_and_a_bad_one_refused_in_the_error_shape(client: http
     whole = client.get(f"/dumps/{name}").content
     part = client.get(f"/dumps/{name}", headers={"Range": "bytes=0-9"})
     assert part.status_code == 206 and part.content == whole[:10]
-    for wanted, status in (("bytes=abc", 400), ("bytes=5-1", 400), ("lines=0-1", 400), ("bytes=999999999-", 416)):
+    for wanted, status in (("bytes=abc", 400), ("bytes=5-1", 400), ("bytes=999999999-", 416)):
         refused = client.get(f"/dumps/{name}", headers={"Range": wanted})
         assert refused.status_code == status, wanted
         assert refused.headers["content-type"].split(";")[0] in ("application/json", "application/problem+json")

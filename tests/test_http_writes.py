@@ -120,7 +120,8 @@ def test_a_large_answer_goes_chunk_by_chunk_and_ends_with_its_last_chunk() -> No
     assert [body.get("more_body", False) for body in bodies] == [True, True, False]
     assert b"".join(body["body"] for body in bodies) == payload
     assert dict(start["headers"])[b"content-length"] == str(len(payload)).encode()
-    assert _messages(payload, "HEAD")[1:] == [{"type": "http.response.body", "body": b""}]
+    # A HEAD is sent what a GET is (the HTTP server writes no body to it), so that compression gives it a GET's head.
+    assert _messages(payload, "HEAD") == _messages(payload)
 
 
 def test_pipelined_requests_are_answered_whole_and_in_order(live_server: Server) -> None:

@@ -13,10 +13,10 @@ from fastapi.responses import FileResponse, Response
 
 from api.catalog.dcat import names_base, release_url
 from api.catalog.releases import History, counted, history, statements_of
-from api.http.cache import unchanged, validators
+from api.http.conditional import answer, validators
 from api.http.deps import SettingsDep, StoreDep, public_base
 from api.http.errors import ErrorBody
-from api.http.files import FileAnswer
+from api.http.files import file_answer
 from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag
@@ -51,10 +51,7 @@ def _respond(
     releases = history(store).releases
     modified = releases[0].date if releases else store.manifest.modified
     etag = build_tag(store.manifest, request.url.path, request.url.query, public_base(request, settings), media_type)
-    headers = {**validators(etag, modified), "Vary": "Accept"}
-    if unchanged(request, etag, headers["Last-Modified"]):
-        return Response(status_code=304, headers=headers)
-    return Response(render(), media_type=media_type, headers=headers)
+    return answer(request, render, media_type=media_type, etag=etag, modified=modified, headers={"Vary": "Accept"})
 
 
 def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
@@ -183,12 +180,7 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Re
     if release.previous is None or releases.folder is None:
         raise ServiceError(404, f"release {version} is the first: it has no patch, its dumps hold every statement")
     headers = validators(f'"{release.build_id}-{version}-{name}"', release.date)
-    if unchanged(request, headers["ETag"], headers["Last-Modified"]):
-        return Response(status_code=304, headers=headers)
-    path = releases.folder / version / name
-    return FileAnswer(
-        path, media_type="application/gzip", headers=headers, filename=f"{version}-{name}", stat_result=path.stat()
-    )
+    return file_answer(request, headers, releases.folder / version / name, "application/gzip", f"{version}-{name}")
 
 
 @router.api_route(

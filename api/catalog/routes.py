@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,19 +19,20 @@ from api.catalog.dataset import DUMPS, dump_file
 from api.catalog.dcat import catalog_graph, citation, release_graph, release_url, void_graph
 from api.catalog.landing import landing_figures
 from api.catalog.releases import history
-from api.http.cache import unchanged, validators
+from api.http.conditional import answer, conditional, validators
 from api.http.deps import SettingsDep, StoreDep, public_base
 from api.http.errors import ErrorBody
-from api.http.files import FileAnswer
+from api.http.files import file_answer
 from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
-from api.http.representation import build_tag, by_suffix, choose, entity_tag, represent
+from api.http.representation import build_tag, by_suffix, choose, entity_tag, represent, request_tag
 from api.pages.render import page, page_response
 from graph.errors import ServiceError
 from graph.formats import GRAPH, JSON_LD, Format
 from graph.iris import Minter
 from graph.published import DUMP_FILES
 from graph.releases import CHECKSUMS, checksum_lines, dump_name
+from graph.settings import Settings
 from graph.store import ReadStore
 
 __all__ = ["router"]
@@ -156,6 +156,7 @@ def void(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
 
 # The dumps' types, and plain text for SHA256SUMS.
 _DUMP_TYPES: dict[str, Any] = {**{dump.served_as: {} for dump in DUMPS.values()}, "text/plain": {}}
+_TEXT = "text/plain; charset=utf-8"
 _NO_DUMPS = (
     "the dumps are written by the build that loads a local store; this service reads its graph from a "
     "remote SPARQL server, which has no dump files here"
@@ -190,10 +191,8 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
     if name == CHECKSUMS:
         if not manifest.checksums:
             raise ServiceError(404, "this build was published before checksums were recorded; build it again")
-        return _file_or_304(request, headers, text=checksum_lines(manifest.checksums))
-    return _file_or_304(
-        request, headers, path=dump_file(store.path, DUMPS[name]), media_type=DUMPS[name].served_as, filename=name
-    )
+        return conditional(request, headers, lambda: Response(checksum_lines(manifest.checksums), media_type=_TEXT))
+    return file_answer(request, headers, dump_file(store.path, DUMPS[name]), DUMPS[name].served_as, name)
 
 
 @router.api_route(
@@ -234,11 +233,11 @@ def release_files(version: str, request: Request, store: StoreDep, settings: Set
     # are gone), dated no later than the release being served, which pruned it.
     modified = found.date if found.kept else store.manifest.modified
     etag = entity_tag(found.build_id, version, base, media_type, "kept" if found.kept else "pruned")
-    headers = {**validators(etag, modified), "Vary": "Accept"}
-    if unchanged(request, headers["ETag"], headers["Last-Modified"]):
-        return Response(status_code=304, headers=headers)
-    body = page("dumps.html", listing=listing) if media_type == "text/html" else json.dumps(listing).encode()
-    return Response(body, media_type=media_type, headers=headers)
+
+    def body() -> bytes:
+        return page("dumps.html", listing=listing) if media_type == "text/html" else json.dumps(listing).encode()
+
+    return answer(request, body, media_type=media_type, etag=etag, modified=modified, headers={"Vary": "Accept"})
 
 
 @router.api_route(
@@ -263,7 +262,7 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep) -> 
     headers = validators(f'"{found.build_id}-{version}-{name}"', found.date)
     folder = releases.folder / version
     if name == CHECKSUMS:
-        return _file_or_304(request, headers, path=folder / CHECKSUMS)
+        return file_answer(request, headers, folder / CHECKSUMS, _TEXT)
     dump = next((dump for dump in DUMPS.values() if dump_name(version, dump.name) == name), None)
     if dump is None:
         raise ServiceError(
@@ -277,25 +276,7 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep) -> 
             f"the dumps of release {version} are no longer kept; those of "
             f"{', '.join(kept)} are. Its checksums are still at /dumps/{version}/{CHECKSUMS}",
         )
-    return _file_or_304(request, headers, path=folder / name, media_type=dump.served_as, filename=name)
-
-
-def _file_or_304(
-    request: Request,
-    headers: dict[str, str],
-    *,
-    path: Path | None = None,
-    text: str | None = None,
-    media_type: str = "text/plain; charset=utf-8",
-    filename: str | None = None,
-) -> Response:
-    """A file (or a short text) with its validators, or 304 when the client's copy is current."""
-    if unchanged(request, headers["ETag"], headers["Last-Modified"]):
-        return Response(status_code=304, headers=headers)
-    if text is not None:
-        return Response(text, media_type=media_type, headers=headers)
-    assert path is not None
-    return FileAnswer(path, media_type=media_type, headers=headers, filename=filename, stat_result=path.stat())
+    return file_answer(request, headers, folder / name, dump.served_as, name)
 
 
 # What the class counts are called on the page, in the order they are shown.
@@ -323,7 +304,12 @@ def _date(modified: str) -> str:
 
 # `/`, the dataset's landing page (its dcat:landingPage): what the graph holds, its dumps and how to cite it.
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-def landing(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+def landing(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    etag = request_tag(store.manifest, request)
+    return conditional(request, validators(etag, store.manifest.modified), lambda: _landing(store, settings))
+
+
+def _landing(store: ReadStore, settings: Settings) -> HTMLResponse:
     figures = landing_figures(store)
     counts = figures.coverage.counts
     release = history(store).get(store.manifest.release)

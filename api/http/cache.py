@@ -6,27 +6,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
 from typing import Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 from fastapi import Request, Response
 
-from graph.errors import ServiceError
+from api.http.conditional import conditional
 from graph.store import ReadStore
 
-__all__ = [
-    "BuildCache",
-    "PerBuild",
-    "Rendered",
-    "build_of",
-    "etag_matches",
-    "http_date",
-    "text_bytes",
-    "unchanged",
-    "validators",
-]
+__all__ = ["BuildCache", "PerBuild", "Rendered", "build_of", "text_bytes"]
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -56,52 +44,6 @@ class PerBuild(Generic[T]):
             if kept is None or kept[0] != build:  # a remote store serves each new build from the same object
                 kept = self._kept[store] = (build, self._make(store))
             return kept[1]
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether an If-None-Match header names `etag` (weak comparison, as RFC 9110 asks for GET and HEAD)."""
-    if not if_none_match:
-        return False
-    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return "*" in candidates or etag in candidates
-
-
-def _strong_match(if_match: str, etag: str) -> bool:
-    candidates = [tag.strip() for tag in if_match.split(",")]
-    return "*" in candidates or (not etag.startswith("W/") and etag in candidates)
-
-
-def http_date(iso: str) -> str:
-    """An ISO 8601 date-time as an HTTP date (Last-Modified)."""
-    return format_datetime(datetime.fromisoformat(iso).astimezone(UTC), usegmt=True)
-
-
-def validators(etag: str, modified: str) -> dict[str, str]:
-    """The headers a harvester revalidates with: ETag, and Last-Modified from an ISO 8601 date-time."""
-    return {"ETag": etag, "Last-Modified": http_date(modified)}
-
-
-def unchanged(request: Request, etag: str, last_modified: str | None) -> bool:
-    """RFC 9110 §13.1: If-None-Match decides when present (weak comparison); else If-Modified-Since, compared with
-    the response's Last-Modified (an HTTP date; None when it has none).
-
-    If-Match is evaluated first (§13.2.2): when it names no current representation (strong comparison, so a weak
-    tag never matches), the request fails with 412 rather than answer with something the client did not ask for.
-    """
-    if_match = request.headers.get("if-match")
-    if if_match is not None and not _strong_match(if_match, etag):
-        raise ServiceError(412, "If-Match names none of this resource's current ETags; fetch it again without it")
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        return etag_matches(if_none_match, etag)
-    if_modified_since = request.headers.get("if-modified-since")
-    if if_modified_since is None or last_modified is None:
-        return False
-    try:
-        since = parsedate_to_datetime(if_modified_since)
-    except (TypeError, ValueError):
-        return False  # an unreadable date is ignored, as RFC 9110 asks
-    return since.tzinfo is not None and parsedate_to_datetime(last_modified) <= since
 
 
 def build_of(store: ReadStore) -> Hashable:
@@ -201,17 +143,11 @@ class Rendered(BuildCache[Hashable, _Entry]):
         )
 
     def respond(self, request: Request, key: tuple[Hashable, ...]) -> Response | None:
-        """The kept response for `key` (304 when If-None-Match names it, headers only for HEAD), or None."""
+        """The kept response for `key`, answered as `conditional` says (304 when the client has it), or None."""
         entry = self.get(key[0], key)
         if entry is None:
             return None
-        if unchanged(request, entry.headers.get("etag", ""), entry.headers.get("last-modified")):
-            return Response(status_code=304, headers=entry.headers)
-        if request.method == "HEAD":
-            return Response(
-                headers={**entry.headers, "Content-Length": str(len(entry.body))}, media_type=entry.media_type
-            )
-        return Response(entry.body, headers=entry.headers, media_type=entry.media_type)
+        return conditional(request, entry.headers, lambda: Response(entry.body, media_type=entry.media_type))
 
     def keep(self, request: Request, key: tuple[Hashable, ...], response: Response) -> Response:
         """Keep `response` when it is a 200 to a GET; return it unchanged."""

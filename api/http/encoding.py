@@ -35,8 +35,10 @@ def accepts_gzip(header: str | None) -> bool:
 
 
 class Compression:
-    """gzip for GET answers of at least `minimum_size` bytes when Accept-Encoding allows it (SPARQL answers stream
-    through in compressed chunks); HEAD and the dumps go out as they are.
+    """gzip for GET and HEAD answers of at least `minimum_size` bytes when Accept-Encoding allows it (SPARQL answers
+    stream through in compressed chunks); the dumps go out as they are. A HEAD is made with its body, as a GET is
+    (api.http.conditional), so its head says what a GET's would: Content-Encoding and the compressed length; the HTTP
+    server sends no body to a HEAD.
 
     Where gzip may be chosen, the ETag is weak (`W/"…"`), as RFC 9110 §8.8.1 asks of a validator that does not name
     the exact bytes sent; it is weak on the 200, the 304 and the HEAD alike, so a cache sees one validator.
@@ -69,4 +71,4 @@ class Compression:
                     headers.add_vary_header("Accept-Encoding")
             await send(message)
 
-        await (self.gzip if scope["method"] == "GET" else self.app)(scope, receive, send_weak)
+        await (self.gzip if scope["method"] in ("GET", "HEAD") else self.app)(scope, receive, send_weak)

@@ -26,6 +26,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.http.early import EARLY_ANSWERS, EARLY_BODY, EarlyAnswerer, EarlyResponse, encode
 from api.http.errors import error_response, problem_body
+from api.http.methods import not_implemented
 from api.http.server import max_url_bytes
 from api.http.writes import CoalescingTransport
 from graph.remote import request_deadline
@@ -110,7 +111,6 @@ class _TimedFlowControl(FlowControl):
 # A request line's method: a token (RFC 9110 §5.6.2) followed by a space, read from the first bytes of a request.
 _METHOD_SHOWN = 40
 _METHOD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) ")
-_KNOWN_METHODS = ("GET", "HEAD", "POST", "QUERY")
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
@@ -157,9 +157,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         error = sys.exc_info()[1]
         method = _METHOD.match(self.request_start)
         if isinstance(error, httptools.HttpParserInvalidMethodError) and method is not None:
-            name = method.group(1).decode("ascii")
-            message = f"the method {name} is not implemented here; this server answers {', '.join(_KNOWN_METHODS)}"
-            self.transport.write(_error(501, "Not Implemented", message))
+            self.transport.write(_error(501, "Not Implemented", not_implemented(method.group(1).decode("ascii"))))
         else:
             self.transport.write(_error(400, "Bad Request", "the request is not valid HTTP/1.1"))
         self.transport.close()

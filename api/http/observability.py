@@ -27,6 +27,7 @@ from api.http import metrics as metrics_route
 from api.http.cache import BuildCache
 from api.http.early import EarlyAnswerer, EarlyResponse
 from api.http.errors import error_response
+from api.http.methods import KNOWN_METHODS
 from api.http.server import METRICS_DIR
 from graph import __version__
 
@@ -63,7 +64,6 @@ EVENTS = (
 _SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Methods a client invents would each make a new series: they are counted together as "other".
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "QUERY"})  # QUERY: /sparql
 _UNMATCHED = "unmatched"  # never the raw path as a label: every mistyped URL would be a new series
 _MAX_LOGGED = 2048
 SHARE_SECONDS = 1.0  # how stale another process's figures may be in a scrape
@@ -357,7 +357,7 @@ def _finished(
 ) -> None:
     """A request answered: counted and timed in the metrics, and its access-log line written."""
     seconds = time.perf_counter() - began
-    metrics.observe(scope["method"] if scope["method"] in _METHODS else "other", route, status, seconds)
+    metrics.observe(scope["method"] if scope["method"] in KNOWN_METHODS else "other", route, status, seconds)
     if _access.isEnabledFor(logging.INFO):
         # A record made here, not by `_access.info`: the logger would look up its caller's file and line in the
         # stack on every request, and an access line has no use for them.

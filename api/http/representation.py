@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 import pyoxigraph as ox
 from fastapi import Request, Response
 
-from api.http.cache import http_date, unchanged
+from api.http.conditional import answer
 from api.http.context import compact
 from api.http.negotiation import NotAcceptableError, negotiate
 from graph.errors import ServiceError
@@ -32,6 +32,7 @@ __all__ = [
     "entity_tag",
     "prefixes_for",
     "represent",
+    "request_tag",
     "serialize",
     "split_suffix",
 ]
@@ -123,6 +124,12 @@ def build_tag(manifest: Manifest, *parts: str) -> str:
     return entity_tag(manifest.key, *parts)
 
 
+def request_tag(manifest: Manifest, request: Request, *parts: str) -> str:
+    """The ETag of an answer made from the build being served for exactly this URL, address and query included
+    (answers name the address the client used in their links), and `parts` (whatever else the answer shows)."""
+    return build_tag(manifest, str(request.url), *parts)
+
+
 def represent(
     request: Request,
     fmt: Format,
@@ -138,21 +145,12 @@ def represent(
 
     `location` is the URL of exactly this representation (Content-Location); `alternates` are (URL, format)
     pairs of every representation offered; `modified` (ISO 8601) is sent as Last-Modified. A matching
-    If-None-Match (or, without one, If-Modified-Since) gives 304 without rendering anything; HEAD gets the headers
-    (Content-Length included) and no body.
+    If-None-Match (or, without one, If-Modified-Since) gives 304 without rendering anything (api.http.conditional).
     """
     link = ", ".join(f'<{url}>; rel="alternate"; type="{alt.media_type}"' for url, alt in alternates)
     headers = {
         "Content-Location": location,
-        "ETag": etag,
         **({"Vary": vary} if vary else {}),
         **({"Link": link} if link else {}),
-        **({"Last-Modified": http_date(modified)} if modified else {}),
     }
-    if unchanged(request, etag, headers.get("Last-Modified")):
-        return Response(status_code=304, headers=headers)
-    body = render()
-    if request.method == "HEAD":
-        headers["Content-Length"] = str(len(body))
-        return Response(headers=headers, media_type=fmt.content_type)
-    return Response(body, headers=headers, media_type=fmt.content_type)
+    return answer(request, render, media_type=fmt.content_type, etag=etag, modified=modified, headers=headers)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from fastapi.responses import HTMLResponse
 
+from api.http.files import digest
 from api.pages.templating import render, words
 
 __all__ = ["STATIC_DIR", "page", "page_response", "static_url"]
@@ -20,8 +20,7 @@ LANG = "en"  # the landing page and the editor are written in English only
 @cache
 def static_url(name: str) -> str:
     """`/static/NAME?v=HASH`: a new version of the file gets a new URL, so browsers may keep each one for long."""
-    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
-    return f"/static/{name}?v={digest}"
+    return f"/static/{name}?v={digest(STATIC_DIR / name)[:12]}"
 
 
 def page(template: str, **context: Any) -> bytes:

@@ -4,24 +4,30 @@ links `/q/{id}` and embeds), `/search` and `/static/` files."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery
 from starlette.concurrency import run_in_threadpool
 
+from api.http.conditional import conditional, validators
 from api.http.deps import SettingsDep, StoreDep
+from api.http.encoding import accepts_gzip
 from api.http.errors import error_response
+from api.http.files import own_file
 from api.http.forms import FormRoute, read_text
 from api.http.limits import read_body
+from api.http.representation import request_tag
 from api.pages.editor import editor_page, embed_page
 from api.pages.render import STATIC_DIR, page_response
 from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, ShortLinks, refuse_too_long
 from api.rest.listing import fold, label_index
 from graph.errors import ServiceError
 from graph.sparql_guard import QueryRefusedError, analyse_query
+from graph.store import ReadStore
 
 __all__ = ["router"]
 
@@ -40,16 +46,22 @@ _LINK_BODY_BYTES = MAX_QUERY_BYTES * 6 + 1024  # JSON may spell each byte of the
 View = Annotated[str | None, Query(pattern="^(" + "|".join(VIEWS) + ")$", description="the result view shown")]
 
 
+def _tagged(request: Request, store: ReadStore, make: Callable[[], Response], *varies: str) -> Response:
+    """A page made by `make` when it is owed, tagged by the build, its URL and `varies` (what else it shows)."""
+    etag = request_tag(store.manifest, request, *varies)
+    return conditional(request, validators(etag, store.manifest.modified), make)
+
+
 @router.api_route("/query", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def query_editor(
     request: Request, store: StoreDep, query: Annotated[str | None, Query()] = None, view: View = None
-) -> HTMLResponse:
-    return editor_page(request, store, query, view)
+) -> Response:
+    return _tagged(request, store, lambda: editor_page(request, store, query, view))
 
 
 @router.api_route("/embed", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def embed(request: Request, query: Annotated[str, Query(min_length=1)], view: View = None) -> HTMLResponse:
-    return embed_page(request, query, view or "table")
+def embed(request: Request, store: StoreDep, query: Annotated[str, Query(min_length=1)], view: View = None) -> Response:
+    return _tagged(request, store, lambda: embed_page(request, query, view or "table"))
 
 
 def _link_request(body: bytes) -> tuple[str, str]:
@@ -127,29 +139,33 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.api_route("/q/{link}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def open_short_link(link: str, request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+def open_short_link(link: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     kept = ShortLinks(settings.store).load(link) if link.isalnum() and len(link) <= 32 else None
     if kept is None:
         raise ServiceError(404, f"no short link {link!r}: it may have been mistyped")
-    return editor_page(request, store, kept.query, kept.view)
+    return _tagged(request, store, lambda: editor_page(request, store, kept.query, kept.view), kept.query, kept.view)
 
 
 @router.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def search_page(store: StoreDep, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+def search_page(request: Request, store: StoreDep, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     """The site search without script: every thing whose label holds the text, best matches first."""
-    folded = fold(q)
-    hits = label_index(store).search(folded) if folded else []
-    return page_response("search.html", q=q, hits=hits[:_SEARCH_SHOWN], total=len(hits))
+
+    def make() -> HTMLResponse:
+        folded = fold(q)
+        hits = label_index(store).search(folded) if folded else []
+        return page_response("search.html", q=q, hits=hits[:_SEARCH_SHOWN], total=len(hits))
+
+    return _tagged(request, store, make)
 
 
 @router.api_route("/favicon.ico", methods=["GET", "HEAD"])
-def favicon(request: Request) -> FileResponse:
+def favicon(request: Request) -> Response:
     # Browsers ask for /favicon.ico on every site; the icon is an SVG, which they accept under that name too.
     return static_file("favicon.svg", request)
 
 
 @router.api_route("/static/{name}", methods=["GET", "HEAD"])
-def static_file(name: str, request: Request) -> FileResponse:
+def static_file(name: str, request: Request) -> Response:
     path = STATIC_DIR / name
     media_type = _STATIC_TYPES.get(path.suffix)
     # `name` is one path segment (the route matches no slash), so only files directly in static/ are served.
@@ -158,6 +174,6 @@ def static_file(name: str, request: Request) -> FileResponse:
     headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
     # The bundles are built with a gzipped copy beside them: a third of the bytes for every browser.
     zipped = path.with_name(path.name + ".gz")
-    if zipped.is_file() and "gzip" in request.headers.get("accept-encoding", ""):
-        return FileResponse(zipped, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
-    return FileResponse(path, media_type=media_type, headers=headers)
+    if zipped.is_file() and accepts_gzip(request.headers.get("accept-encoding")):
+        return own_file(request, zipped, media_type, {**headers, "Content-Encoding": "gzip"})
+    return own_file(request, path, media_type, headers)

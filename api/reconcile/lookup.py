@@ -8,9 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.http.conditional import conditional
 from api.http.deps import StoreHolderDep, app_cache
 from api.http.errors import ErrorBody
 from api.http.forms import FormRoute
+from api.http.representation import request_tag
 from api.reconcile.identifiers import parse_id
 from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import echo
@@ -70,7 +72,10 @@ async def lookup(
 
     def answer() -> Response:
         store = holder.get()
-        return _answer(store, reconcile_index(store), labels, name, value)
+        found = _answer(store, reconcile_index(store), labels, name, value)
+        if found.status_code != 200:  # several things, or a retired id: not the thing's representation
+            return found
+        return conditional(request, {"ETag": request_tag(store.manifest, request)}, lambda: found)
 
     return await run_in_threadpool(answer)
 

@@ -14,10 +14,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from api.http.conditional import conditional
 from api.http.deps import SettingsDep, StoreHolderDep, app_cache, public_base
 from api.http.errors import PROBLEM_JSON
 from api.http.forms import FormRoute, read_text
 from api.http.negotiation import NotAcceptableError, negotiate
+from api.http.representation import request_tag
 from api.pages.templating import render
 from api.reconcile.answers import (
     PREVIEW_SIZE,
@@ -60,9 +62,15 @@ async def _manifest(request: Request, settings: SettingsDep, holder: StoreHolder
     store = await run_in_threadpool(holder.get)
     root = public_base(request, settings)
     base = f"{root}/reconcile{DRAFT if version != '0.2' else ''}"
-    return JSONResponse(
-        manifest(version, root, base, store.manifest.namespace), background=BackgroundTask(reconcile_index, store)
-    )
+    response = _tagged(request, store, JSONResponse(manifest(version, root, base, store.manifest.namespace)))
+    response.background = BackgroundTask(reconcile_index, store)  # a 304 too: the client's queries follow
+    return response
+
+
+def _tagged(request: Request, store: ReadStore, response: Response) -> Response:
+    """`response` with the validator of a GET's answer (the build and the URL, the address the answer's links name),
+    or 304 when the client has it (`conditional`); a POST's answer as it is."""
+    return conditional(request, {"ETag": request_tag(store.manifest, request)}, lambda: response)
 
 
 def _known_type(request: Request, kind: str | None, known: Mapping[str, str] = TYPES) -> tuple[str, ...]:
@@ -95,20 +103,20 @@ async def reconcile(request: Request, settings: SettingsDep, holder: StoreHolder
     fields = await form_fields(request)
     if "queries" in fields:
         queries = queries_02(fields["queries"])
-        _, index = await _indexed(holder)
+        store, index = await _indexed(holder)
         pools = app_cache(request, "name_pools")
         answer = await run_in_threadpool(
             lambda: {key: {"result": candidates(index, pools, query)} for key, query in queries.items()}
         )
-        return JSONResponse(answer)
+        return _tagged(request, store, JSONResponse(answer))
     if "extend" in fields:
-        return await _extend(holder, fields["extend"], draft=False)
+        return await _extend(request, holder, fields["extend"], draft=False)
     if request.method == "POST":
         raise ServiceError(400, "a POST carries `queries` (reconciliation) or `extend` (data extension)")
     return await _manifest(request, settings, holder, "0.2")
 
 
-async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Response:
+async def _extend(request: Request, holder: StoreHolderDep, text: str | Any, draft: bool) -> Response:
     document = parse_json(text, "`extend`") if isinstance(text, str) else text
     parsed = extend_request(document)
     unknown = [pid for pid, _ in parsed.properties if not known_property(pid)]
@@ -120,7 +128,7 @@ async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Respo
     store, index = await _indexed(holder)
     meta, rows = await run_in_threadpool(extension, store, index, parsed)
     if not draft:
-        return JSONResponse({"meta": meta, "rows": rows})
+        return _tagged(request, store, JSONResponse({"meta": meta, "rows": rows}))
     return JSONResponse(
         {
             "meta": meta,
@@ -132,7 +140,7 @@ async def _extend(holder: StoreHolderDep, text: str | Any, draft: bool) -> Respo
     )
 
 
-@router.get(DRAFT, summary="Manifest of the 1.0 draft")
+@router.api_route(DRAFT, methods=["GET", "HEAD"], summary="Manifest of the 1.0 draft")
 async def draft_manifest(request: Request, settings: SettingsDep, holder: StoreHolderDep) -> Response:
     return await _manifest(request, settings, holder, "1.0-draft")
 
@@ -156,7 +164,7 @@ async def draft_reconcile(request: Request, holder: StoreHolderDep) -> Response:
 
 @router.post(f"{DRAFT}/extend", summary="Data extension (1.0 draft)")
 async def draft_extend(request: Request, holder: StoreHolderDep) -> Response:
-    return await _extend(holder, await _json_body(request), draft=True)
+    return await _extend(request, holder, await _json_body(request), draft=True)
 
 
 def _both(path: str) -> list[str]:
@@ -175,26 +183,30 @@ async def suggest_entity(
     """Entities whose name starts with (or has a word starting with) the prefix; an id, AGS or Wikidata id finds
     its thing."""
     types = _known_type(request, kind)
-    _, index = await _indexed(holder)
+    store, index = await _indexed(holder)
     result = await run_in_threadpool(suggest_entities, index, prefix, types, cursor, limit)
-    return JSONResponse({"result": result})
+    return _tagged(request, store, JSONResponse({"result": result}))
 
 
-async def suggest_type(prefix: Prefix = "") -> Response:
-    return JSONResponse({"result": suggest_types(prefix)})
+async def suggest_type(request: Request, holder: StoreHolderDep, prefix: Prefix = "") -> Response:
+    store = await run_in_threadpool(holder.get)
+    return _tagged(request, store, JSONResponse({"result": suggest_types(prefix)}))
 
 
 async def suggest_property(
     request: Request,
+    holder: StoreHolderDep,
     prefix: Prefix = "",
     kind: Annotated[str | None, Query(alias="type", description="only this type's")] = None,
 ) -> Response:
     types = _known_type(request, kind)
-    return JSONResponse({"result": suggest_properties(prefix, types[0] if types else None)})
+    store = await run_in_threadpool(holder.get)
+    return _tagged(request, store, JSONResponse({"result": suggest_properties(prefix, types[0] if types else None)}))
 
 
 async def propose(
     request: Request,
+    holder: StoreHolderDep,
     kind: Annotated[str, Query(alias="type", description="a type id, or `source`")],
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
 ) -> Response:
@@ -202,7 +214,8 @@ async def propose(
     types = _known_type(request, kind, KINDS)
     if not types:
         raise ServiceError(400, f"`type` is required: one of {', '.join(KINDS)}")
-    return JSONResponse(proposals(types[0], limit))
+    store = await run_in_threadpool(holder.get)
+    return _tagged(request, store, JSONResponse(proposals(types[0], limit)))
 
 
 async def preview(
@@ -237,7 +250,7 @@ async def preview(
         height=PREVIEW_SIZE[1],
         doc=root + (store.manifest.minter.doc_path(entry.iri) or ""),
     )
-    return Response(body, media_type="text/html")
+    return _tagged(request, store, Response(body, media_type="text/html"))
 
 
 def _wants_html(request: Request) -> bool:
@@ -257,4 +270,4 @@ for _path, _handler, _summary in (
     ("/preview", preview, "HTML preview of an entity"),
 ):
     for _each in _both(_path):
-        router.add_api_route(_each, _handler, methods=["GET"], summary=_summary, response_class=Response)
+        router.add_api_route(_each, _handler, methods=["GET", "HEAD"], summary=_summary, response_class=Response)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
 
+from api.http.conditional import conditional
+from api.http.files import own_file
 from api.http.forms import FormRoute
+from api.http.representation import entity_tag
 from api.http.security import policy
 from graph.errors import ServiceError
 
@@ -21,7 +23,7 @@ _SERVED = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
 
 
 @router.api_route("/docs", methods=["GET", "HEAD"])
-def swagger_ui() -> HTMLResponse:
+def swagger_ui(request: Request) -> Response:
     page = get_swagger_ui_html(
         openapi_url="/openapi.json",
         title="smartcity-kg API",
@@ -30,12 +32,13 @@ def swagger_ui() -> HTMLResponse:
         swagger_favicon_url="/docs/assets/favicon.png",
     )
     # Swagger UI starts from an inline script: the policy allows that one by its hash.
-    page.headers["Content-Security-Policy"] = policy(html=bytes(page.body).decode())
-    return page
+    html = bytes(page.body).decode()
+    page.headers["Content-Security-Policy"] = policy(html=html)
+    return conditional(request, {"ETag": entity_tag(html)}, lambda: page)
 
 
 @router.api_route("/docs/assets/{name}", methods=["GET", "HEAD"])
-def asset(name: str) -> FileResponse:
+def asset(name: str, request: Request) -> Response:
     if name not in _SERVED:
         raise ServiceError(404, f"no asset {name!r}")
-    return FileResponse(_ASSETS / name, headers={"Cache-Control": "public, max-age=86400"})
+    return own_file(request, _ASSETS / name, headers={"Cache-Control": "public, max-age=86400"})

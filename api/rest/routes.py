@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -10,12 +12,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.http.cache import unchanged
+from api.http.conditional import answer, conditional
 from api.http.deps import StoreDep, app_cache, rendered
 from api.http.errors import ErrorBody
 from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
-from api.http.representation import build_tag
+from api.http.representation import build_tag, request_tag
 from api.rest.listing import FILTERS, Filters, fold, label_index, list_things
 from api.rest.lookup import CLASSES, find_thing, jsonld_context
 from api.rest.models import THING_MODELS, AnyThing, ListItem, Page
@@ -67,16 +69,22 @@ for people those of their posts.
 `q` keeps the things whose label contains the text, compared like `/api/v1/search`."""
 
 
-@router.api_route("", methods=["GET", "HEAD"], summary="What the REST API offers, with links")
-def index(request: Request) -> dict[str, Any]:
+@router.api_route(
+    "",
+    methods=["GET", "HEAD"],
+    summary="What the REST API offers, with links",
+    responses={200: {"content": {"application/json": {}}}},
+)
+def index(request: Request, store: StoreDep) -> Response:
     """The entry point the catalogue names as the REST endpoint: the types, the search and the lookups, as links."""
     base = str(request.url_for("index")).rstrip("/")
-    return {
+    links = {
         "title": "smartcity-kg REST API",
         "openapi": str(request.url_for("openapi")),
         "search": f"{base}/search?q=",
         "types": {kind: f"{base}/{kind}" for kind in THING_MODELS},
     }
+    return _json(request, store, lambda: json.dumps(links).encode())
 
 
 @router.api_route(
@@ -101,9 +109,13 @@ def search(
     folded = _searchable(q)
     if kind is not None and kind not in THING_MODELS:
         raise ServiceError(404, f"no type {kind!r}; the types are: {_TYPES}")
-    hits = label_index(store).search(folded, kind)
-    items = [ListItem(id=e.iri, key=e.key, type=e.kind, label=e.label) for e in hits[offset : offset + limit]]
-    return _page(request, items, len(hits), limit, offset)
+
+    def page() -> bytes:
+        hits = label_index(store).search(folded, kind)
+        items = [ListItem(id=e.iri, key=e.key, type=e.kind, label=e.label) for e in hits[offset : offset + limit]]
+        return _page(request, items, len(hits), limit, offset)
+
+    return _json(request, store, page)
 
 
 @router.api_route(
@@ -139,10 +151,14 @@ def list_type(
     if q is not None:
         _searchable(q)
     filters = Filters(member, company, city, theme, role, alliance, active_on, q)
-    iris = list_things(store, type, filters)
-    index = label_index(store)
-    items = [index.item(iri, type) for iri in iris[offset : offset + limit]]
-    return _page(request, items, len(iris), limit, offset)
+
+    def page() -> bytes:
+        iris = list_things(store, type, filters)
+        index = label_index(store)
+        items = [index.item(iri, type) for iri in iris[offset : offset + limit]]
+        return _page(request, items, len(iris), limit, offset)
+
+    return _json(request, store, page)
 
 
 @router.api_route(
@@ -178,15 +194,16 @@ def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
     thing = find_thing(store, type, key, labels) if re.fullmatch(KEY_PATTERN, key) else None
     if thing is None:
         raise ServiceError(404, f"no {type} with key {key!r}")
+
+    def make() -> Response:
+        if media_type == "application/json":
+            return Response(thing.model_dump_json(), media_type=media_type)
+        body = thing.model_dump(mode="json", exclude={"id", "type"})
+        document = {"@context": jsonld_context(type), "@id": thing.id, "@type": CLASSES[type], **body}
+        return JSONResponse(document, media_type=media_type)
+
     etag = build_tag(store.manifest, request.url.path, media_type)
-    if unchanged(request, etag, None):
-        return Response(status_code=304, headers={"Vary": "Accept", "ETag": etag})
-    headers = {"Vary": "Accept", "ETag": etag}
-    if media_type == "application/json":
-        return Response(thing.model_dump_json(), media_type=media_type, headers=headers)
-    body = thing.model_dump(mode="json", exclude={"id", "type"})
-    document = {"@context": jsonld_context(type), "@id": thing.id, "@type": CLASSES[type], **body}
-    return JSONResponse(document, media_type=media_type, headers=headers)
+    return conditional(request, {"Vary": "Accept", "ETag": etag}, make)
 
 
 def _searchable(text: str) -> str:
@@ -201,8 +218,13 @@ def _known_type(kind: str) -> None:
         raise ServiceError(404, f"no type {kind!r}; the types are: {_TYPES}")
 
 
-def _page(request: Request, items: list[ListItem], total: int, limit: int, offset: int) -> Response:
+def _page(request: Request, items: list[ListItem], total: int, limit: int, offset: int) -> bytes:
     following = offset + limit
     next_url = str(request.url.include_query_params(offset=following)) if following < total else None
-    page = Page(items=items, total=total, limit=limit, offset=offset, next=next_url)
-    return Response(page.model_dump_json(), media_type="application/json")
+    return Page(items=items, total=total, limit=limit, offset=offset, next=next_url).model_dump_json().encode()
+
+
+def _json(request: Request, store: ReadStore, body: Callable[[], bytes]) -> Response:
+    """A JSON answer made by `body` only when it is owed, tagged by the build and the whole URL (its links name the
+    address the client used)."""
+    return answer(request, body, media_type="application/json", etag=request_tag(store.manifest, request))

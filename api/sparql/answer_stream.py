@@ -28,10 +28,9 @@ class StreamedAnswer(Response):
         self.headers["content-length"] = str(len(payload))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A HEAD is sent its body too, which the HTTP server does not write: so the compression (api.http.encoding)
+        # gives it the head a GET gets.
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        if scope.get("method") == "HEAD":
-            await send({"type": "http.response.body", "body": b""})
-            return
         if len(self.payload) <= CHUNK:
             await send({"type": "http.response.body", "body": self.payload})
             return
