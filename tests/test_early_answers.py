@@ -199,3 +199,54 @@ def test_an_early_answer_is_counted_and_timed_in_the_metrics(
     before = count()
     assert all(status == 200 for status, _, _ in _exchange(live_server, request, request, request))
     assert count() == before + 3
+
+
+def _cache_figure(server: Server, name: str) -> int:
+    (_, _, body), *_ = _exchange(server, b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    found = re.search(rf'^smartcity_kg_cache_{name}{{cache="answers"}} (\d+)', body.decode(), re.MULTILINE)
+    assert found is not None
+    return int(found[1])
+
+
+def test_the_first_accept_decides_as_in_the_app(live_server: Server, store: EmbeddedStore) -> None:
+    lookup = f"SELECT ?o {{ <{_subject(store)}> a ?o }}"
+    for first, second in (("image/png", "text/csv"), ("text/csv", "application/sparql-results+xml")):
+        early, app = _exchange(
+            live_server,
+            _get(lookup, f"Accept: {first}", f"Accept: {second}"),
+            _get(lookup, f"Accept: {first}", f"Accept: {second}", "Content-Length: 0"),
+        )
+        assert (early[0], early[1].get("content-type"), early[2]) == (app[0], app[1].get("content-type"), app[2])
+
+
+def test_headers_over_the_limit_are_refused_whatever_path_the_request_would_take(
+    live_server: Server, store: EmbeddedStore
+) -> None:
+    # The whole request in one write: parsed before the server could count its headers as they arrived.
+    padding = "X-Padding: " + "x" * 20_000
+    (status, _, body), *_ = _exchange(live_server, _get(f"DESCRIBE <{_subject(store)}>", padding))
+    assert status == 431 and b"max_header_bytes" in body
+
+
+def test_a_long_answer_is_sent_by_the_app_chunk_by_chunk(live_server: Server) -> None:
+    query = "SELECT * { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 3000"  # kept in the cache, and longer than a chunk
+    before = _event(live_server, "answered_early")
+    first, second = (_exchange(live_server, _get(query))[0] for _ in range(2))
+    assert first[0] == second[0] == 200 and len(first[2]) > 64 * 1024 and first[2] == second[2]
+    assert _event(live_server, "answered_early") == before
+
+
+def test_pipelined_requests_wait_behind_an_unread_answer(live_server: Server, store: EmbeddedStore) -> None:
+    # A client that sends many requests at once: only while nothing waits to be sent are they answered early;
+    # the others queue in the app's path, which stops reading the connection meanwhile.
+    lookup = _get(f"SELECT ?o {{ <{_subject(store)}> a ?o }}")
+    before = _event(live_server, "answered_early")
+    answers = _exchange(live_server, *[lookup] * 40)
+    assert [status for status, _, _ in answers] == [200] * 40 and len({body for _, _, body in answers}) == 1
+    assert _event(live_server, "answered_early") - before < 40
+
+
+def test_a_cache_miss_is_counted_once(live_server: Server) -> None:
+    misses = _cache_figure(live_server, "misses_total")
+    assert _exchange(live_server, _get("SELECT (COUNT(*) AS ?n) { ?s a ?t } # counted once"))[0][0] == 200
+    assert _cache_figure(live_server, "misses_total") == misses + 1

@@ -83,7 +83,8 @@ class BuildCache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, build: Hashable, key: K) -> V | None:
+    def get(self, build: Hashable, key: K, *, counted: bool = True) -> V | None:
+        """The value kept for `key`, or None; `counted=False` for a look that `count` counts, if it counts."""
         with self._lock:
             if build != self._build:  # a new build: the old one's values will never be asked for again
                 self._entries.clear()
@@ -91,11 +92,17 @@ class BuildCache(Generic[K, V]):
                 self._build = build
             kept = self._entries.get(key)
             if kept is None:
-                self.misses += 1
+                self.misses += counted
                 return None
-            self.hits += 1
+            self.hits += counted
             self._entries.move_to_end(key)
             return kept[0]
+
+    def count(self, *, hit: bool) -> None:
+        """Count a hit or a miss of a look made with `counted=False`."""
+        with self._lock:
+            self.hits += hit
+            self.misses += not hit
 
     def put(self, build: Hashable, key: K, value: V, cost: int) -> None:
         """Keep `value`, unless it is larger than `largest`, already kept, or of a build no longer current."""

@@ -181,11 +181,18 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        if not self.transport.is_closing():
-            self._time("body", self.bounds.body_timeout)
-            self.early = self._early_answerer()
-            if self.early is None:
-                super().on_headers_complete()
+        if self.transport.is_closing():
+            return
+        # Counted again here, exactly: a request that arrived whole in one read was parsed before `data_received`
+        # could count its headers.
+        headers = sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if headers > self.bounds.header_bytes:
+            self._refuse(431, "Request Header Fields Too Large", headers_too_large(headers, self.bounds.header_bytes))
+            return
+        self._time("body", self.bounds.body_timeout)
+        self.early = self._early_answerer()
+        if self.early is None:
+            super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
         if self.transport.is_closing():
@@ -224,6 +231,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if not answerers or method not in (b"GET", b"POST") or self.parser.should_upgrade():
             return None
         if self.pipeline or (self.cycle is not None and not self.cycle.response_complete) or self.expect_100_continue:
+            return None
+        if self.flow.write_paused or self.transport.get_write_buffer_size():
+            # An answer is still waiting for the client to read it: this request waits its turn in the app's path,
+            # which stops reading the connection meanwhile (pipelined requests of a client that never reads would
+            # otherwise each add an answer to the buffer).
             return None
         length = b"0" if method == b"GET" else None
         for name, value in self.headers:

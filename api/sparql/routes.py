@@ -24,7 +24,7 @@ from api.http.representation import accepted
 from api.http.state import StoreHolder
 from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, Pool, QueryFailedError, QueryPool
-from api.sparql.answer_stream import StreamedAnswer
+from api.sparql.answer_stream import CHUNK, StreamedAnswer
 from api.sparql.answers import Doorkeeper, cost
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
@@ -140,9 +140,10 @@ class SparqlEndpoint:
         results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
         return Checked(query, analysis, endpoint, results, graph)
 
-    def plan(self, store: ReadStore, asked: SparqlRequest, checked: Checked) -> Plan:
+    def plan(self, store: ReadStore, asked: SparqlRequest, checked: Checked, *, counted: bool = True) -> Plan:
         """The job to evaluate, and how: an answer already kept for a repeated text, a lookup in this process, or
-        a worker (the remote server) shared by the requests that ask for the same deterministic job at once."""
+        a worker (the remote server) shared by the requests that ask for the same deterministic job at once.
+        `counted=False`: the look into the answer cache is left uncounted (see `_at_once`)."""
         analysis, settings = checked.analysis, self.settings
         job = Job(
             store.build,
@@ -156,8 +157,8 @@ class SparqlEndpoint:
             settings.max_rows,
             settings.max_answer_bytes,
         )
-        cached = self.answers.get(job.build, job) if analysis.deterministic else None
-        if cached is not None:
+        cached = self.answers.get(job.build, job, counted=counted) if analysis.deterministic else None
+        if cached is not None and counted:
             self.record("answer_cache_hit")
         return Plan(job, cached, store if analysis.lookup else None, analysis.deterministic)
 
@@ -203,21 +204,22 @@ class SparqlEndpoint:
         if isinstance(verdict, QueryRefusedError) or verdict.from_graphs or verdict.from_named_graphs:
             return None
         try:
-            results, graph = choose_formats(verdict.form, accept or None, asked.formats)
+            results, graph = choose_formats(verdict.form, accept, asked.formats)
         except ServiceError:
             return None
-        answer = self._at_once(client, self.plan(store, asked, Checked(query, verdict, endpoint, results, graph)))
+        checked = Checked(query, verdict, endpoint, results, graph)
+        answer = self._at_once(client, self.plan(store, asked, checked, counted=False))
         if answer is None:
             return None
         # The headers of the app's own response to it, and the Vary the CORS middleware adds to every answer.
         headers = [(k, v + b", Origin" if k == b"vary" else v) for k, v in self.respond(answer).raw_headers]
         return EarlyResponse(200, headers, answer.payload)
 
-    def _early_request(self, scope: Scope, body: bytes) -> tuple[str, str, SparqlRequest, ReadStore, str] | None:
+    def _early_request(self, scope: Scope, body: bytes) -> tuple[str, str | None, SparqlRequest, ReadStore, str] | None:
         """The client, Accept, request, store and query of a request `answer_at_once` may answer; None otherwise."""
-        accept = _early_accept(scope)
+        early, accept = _early_accept(scope)
         client = _client_of(scope)
-        if accept is None or self.budget.retry_after(client) is not None:
+        if not early or self.budget.retry_after(client) is not None:
             return None
         try:
             asked = read_received(scope, body, self.settings.max_query_bytes)
@@ -236,16 +238,41 @@ class SparqlEndpoint:
         return client, accept, asked, store, query
 
     def _at_once(self, client: str, plan: Plan) -> Answer | None:
-        """`run` for a plan that needs no waiting: the kept answer, or the lookup evaluated here; None otherwise."""
-        if plan.cached is not None or plan.lookup is None:
+        """`run` for a plan that needs no waiting: the kept answer, or the lookup evaluated here; None for anything
+        else, and for an answer longer than one chunk, which the app's path sends chunk by chunk, each one once the
+        client has taken the one before (under the send timeout): written at once, it would wait whole in the
+        connection's buffer for a client that may never read it. (A lookup's long answer is kept for that path to
+        find.) The plan's look into the answer cache was not counted: it is counted here, for a request answered
+        here, or by the app's path, which looks again."""
+        if plan.cached is not None:
+            if len(plan.cached.payload) > CHUNK:
+                return None
+            self.answers.count(hit=True)
+            self.record("answer_cache_hit")
             return plan.cached
+        answer = self._evaluated_here(client, plan)
+        if answer is None or len(answer.payload) <= CHUNK:
+            return answer
+        if plan.shared:
+            self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
+        return None
+
+    def _evaluated_here(self, client: str, plan: Plan) -> Answer | None:
+        """A lookup's answer evaluated here, counted as a miss of the answer cache and charged to the client; None
+        for a plan that is not a lookup's, and for a failure (evaluated again by `answer`, which answers it: rare,
+        and bounded)."""
+        if plan.lookup is None:
+            return None
         try:
             answer = self.pool.run_here(plan.lookup, plan.job)
-        except QueryFailedError:  # evaluated again by `answer`, which answers the failure: rare, and bounded
+        except QueryFailedError:
             return None
         if answer is not None:
+            if plan.shared:  # a job the cache was looked at for
+                self.answers.count(hit=False)
             self._charge_here(client, answer.seconds)
-            self._keep(plan, answer)
+            if len(answer.payload) <= CHUNK:
+                self._keep(plan, answer)
         return answer
 
     async def _in_share(self, client: str, plan: Plan) -> Answer:
@@ -424,20 +451,20 @@ def _client_of(scope: Scope) -> str:
 _ASIDE = frozenset({b"origin", b"x-forwarded-for", b"x-forwarded-proto"})
 
 
-def _early_accept(scope: Scope) -> str | None:
-    """The request's Accept ("" without one) when nothing in its headers leaves its answer to other layers of the
-    app (`_ASIDE`, gzip, a Host the app refuses); None when something does."""
-    accept = ""
+def _early_accept(scope: Scope) -> tuple[bool, str | None]:
+    """Whether nothing in the request's headers leaves its answer to other layers of the app (`_ASIDE`, gzip, a
+    Host the app refuses), and its Accept: the first one, as the app reads headers (None without one)."""
+    accept: str | None = None
     for name, value in scope["headers"]:
         if name == b"accept":
-            accept = value.decode("latin-1")
+            accept = value.decode("latin-1") if accept is None else accept
         elif (
             name in _ASIDE
             or (name == b"accept-encoding" and accepts_gzip(value.decode("latin-1")))
             or (name == b"host" and not valid_host(value))
         ):
-            return None
-    return accept
+            return False, None
+    return True, accept
 
 
 def _guarded(query: str, max_nesting: int, endpoint: str) -> tuple[Analysis | QueryRefusedError, float]:
