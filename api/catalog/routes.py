@@ -76,7 +76,9 @@ def _rdf(
         fmt,
         body,
         location=f"{path}.{fmt.suffix}" if per_format else path,
-        etag=build_tag(store.manifest, path, fmt.name, base),
+        # Weak (RFC 9110 §8.8.1): rdflib names the description's blank nodes afresh each time, so two bodies of one
+        # build say the same in other bytes.
+        etag="W/" + build_tag(store.manifest, path, fmt.name, base),
         alternates=[(f"{path}.{alt.suffix}", alt) for alt in GRAPH] if per_format else [],
         modified=store.manifest.modified,
     )
