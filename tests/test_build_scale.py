@@ -21,7 +21,7 @@ from graph.pipeline import load_ontology, run_build
 from graph.publish import _merge_triples
 from graph.published import current_build
 from graph.validate import Validation, load_shapes, validate_graph, validate_triples
-from graph.vocab import DCTERMS, ORG, PROV, SCK, SKOS
+from graph.vocab import DCTERMS, ORG, PROV, SCHEMA, SCK, SKOS, resolved
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -170,3 +170,13 @@ def test_merged_dump_triples_are_in_byte_order_whatever_their_literals(tmp_path:
     triples = {line[: line.rindex(b" <")] + b" .\n" for line in nquads.splitlines(keepends=True)}
     assert (tmp_path / "graph.nt").read_bytes() == b"".join(sorted(triples))
     assert len(triples) == len(literals) + 1
+
+
+def test_terms_looked_up_once_are_rdflibs_and_a_typo_still_fails() -> None:
+    """The build names its terms through `resolved` namespaces: the same IRIs, and an unknown term of the closed
+    project namespace is an error there as in rdflib's."""
+    sck, schema = resolved(SCK), resolved(SCHEMA)
+    assert (sck.Citation, sck.Citation, schema.name) == (SCK.Citation, SCK.Citation, SCHEMA.name)
+    assert "Citation" in vars(sck)  # kept: the next lookup is a plain attribute
+    with pytest.raises(AttributeError, match="Citaton"):
+        _ = sck.Citaton
