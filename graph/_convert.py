@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["nt_term", "serialize_rdf", "sorted_unique", "to_nquads", "write_nquads"]
+__all__ = ["nt_term", "nt_text", "serialize_rdf", "sorted_unique", "to_nquads", "write_nquads", "write_nquads_text"]
 
 Triples = Graph | Iterable[tuple[Node, Node, Node]]
 
@@ -46,11 +46,12 @@ def write_nquads(graphs: dict[str, Triples], file: Path) -> dict[str, int]:
     The order is that of the rdflib N-Triples lines, sorted as text, so the same data gives the same bytes. The
     triples may come as a stream, once each or not.
     """
-    lines = (
-        f"{nt_term(s)} {nt_term(p)} {nt_term(o)} <{name}> .\n".encode()
-        for name, triples in graphs.items()
-        for s, p, o in triples
-    )
+    return write_nquads_text({name: map(nt_text, triples) for name, triples in graphs.items()}, file)
+
+
+def write_nquads_text(graphs: dict[str, Iterable[str]], file: Path) -> dict[str, int]:
+    """`write_nquads` of triples given as their text (`nt_text`), for a caller that has formatted them already."""
+    lines = (f"{text} <{name}> .\n".encode() for name, texts in graphs.items() for text in texts)
     merged = file.with_name(f".{file.name}.sorted")
     try:
         counts = dict.fromkeys(graphs, 0)
@@ -87,6 +88,12 @@ def sorted_unique(lines: Iterable[bytes], folder: Path) -> Iterator[bytes]:
             if line != last:
                 yield line
                 last = line
+
+
+def nt_text(triple: tuple[Node, Node, Node]) -> str:
+    """A triple as an rdflib N-Triples line without its closing ` .`: what the quads are sorted by."""
+    s, p, o = triple
+    return f"{nt_term(s)} {nt_term(p)} {nt_term(o)}"
 
 
 def nt_term(term: Node) -> str:

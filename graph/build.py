@@ -8,6 +8,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from graph import vocab
 from graph.date_support import supporting_sources
 from graph.dates import BY, add_duration, parse_partial_date, written_date
 from graph.iris import Minter, child
@@ -35,28 +36,29 @@ from graph.records import (
     Retired,
     Source,
 )
-from graph.vocab import (
-    DCTERMS,
-    FOAF,
-    GEOSPARQL,
-    MUNICIPALITY_KEY,
-    ORG,
-    OWL,
-    PROV,
-    RDF,
-    RDFS,
-    SCHEMA,
-    SCK,
-    SKOS,
-    TIME,
-    WD,
-    XSD,
-)
+from graph.vocab import MUNICIPALITY_KEY, WD, resolved
+
+# The terms of the vocabularies, looked up once per process instead of for every triple.
+DCTERMS = resolved(vocab.DCTERMS)
+FOAF = resolved(vocab.FOAF)
+GEOSPARQL = resolved(vocab.GEOSPARQL)
+ORG = resolved(vocab.ORG)
+OWL = resolved(vocab.OWL)
+PROV = resolved(vocab.PROV)
+RDF = resolved(vocab.RDF)
+RDFS = resolved(vocab.RDFS)
+SCHEMA = resolved(vocab.SCHEMA)
+SCK = resolved(vocab.SCK)
+SKOS = resolved(vocab.SKOS)
+TIME = resolved(vocab.TIME)
+XSD = resolved(vocab.XSD)
 
 __all__ = ["Triple", "build_triples", "new_graph", "stream_triples"]
 
 Triple = tuple[URIRef, URIRef, Node]
 
+# Made once: rdflib takes over 2 µs to make a boolean literal.
+_TRUE = Literal(True)
 _PRECISION_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}
 _SOURCE_TYPE = {"news-article": SCHEMA.NewsArticle, "press-release": SCHEMA.NewsArticle, "web-page": SCHEMA.WebPage}
 _CONCEPT_CLASS = {
@@ -151,7 +153,7 @@ class _Builder:
             for given in citation.dates:
                 self.add(qualified, SCK.statesDate, _date_literal(given))
             if citation.date == PUBLISHED:
-                self.add(qualified, SCK.boundedByPublication, Literal(True))
+                self.add(qualified, SCK.boundedByPublication, _TRUE)
 
     def concept_ref(self, scheme: str, key: str | None) -> URIRef | None:
         return None if key is None else self.mint.concept(scheme, key)
@@ -566,7 +568,7 @@ class _Builder:
 
     def retired(self, retired: Retired) -> None:
         iri = self.mint.thing(retired.type, retired.key)
-        self.add(iri, OWL.deprecated, Literal(True))
+        self.add(iri, OWL.deprecated, _TRUE)
         self.add(iri, RDFS.comment, Literal(retired.reason, lang="en"))
         if retired.replaced_by is not None:
             kind, key = retired.replaced_by.split(":", 1)

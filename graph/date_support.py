@@ -180,9 +180,13 @@ def _dates_on_undated(value: object, path: Path_, dated: set[int]) -> Iterator[t
                         "its date"
                     ),
                 )
+    # Only into models and lists: the scalars, most of the fields, are no statements.
     if isinstance(value, BaseModel):
         for name, info in type(value).model_fields.items():
-            yield from _dates_on_undated(getattr(value, name), (*path, info.alias or name), dated)
+            field_value = getattr(value, name)
+            if isinstance(field_value, BaseModel | list):
+                yield from _dates_on_undated(field_value, (*path, info.alias or name), dated)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _dates_on_undated(item, (*path, index), dated)
+            if isinstance(item, BaseModel | list):
+                yield from _dates_on_undated(item, (*path, index), dated)

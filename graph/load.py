@@ -317,30 +317,31 @@ def _reference_problem(records: Records, path: Path_, value: Any, owner: BaseMod
 def _key_problem(records: Records, path: Path_, value: Any, owner: BaseModel) -> str | None:
     """A plain key (person, alliance, parent, broader concept, retired thing) that does not fit."""
     last = path[-1] if path else ""
-    known: dict[str, tuple[bool, str]] = {
-        "person": (records.defines("people", value), f"unknown person {value!r}"),
-        "alliance": (records.defines("alliances", value), f"unknown alliance {value!r}"),
-        "parent": (records.defines("organizations", value), f"unknown organisation {value!r}"),
-    }
-    if isinstance(owner, Concept) and last == "broader":
-        known["broader"] = (
-            (owner.scheme, value) in records.concepts,
-            f"unknown broader concept {value!r} in scheme {owner.scheme}",
-        )
-    # Only the field at hand is checked: the others of a retired record (its reason) are no `kind:key`.
-    if isinstance(owner, Retired) and last == "key":
-        known["key"] = (
-            not records.has_thing(owner.type, str(value)),
-            f"{owner.type}/{value} is retired but still defined; remove one of the two",
-        )
-    if isinstance(owner, Retired) and last == "replaced_by":
-        known["replaced_by"] = (
-            records.has_thing(*str(value).split(":", 1)),
-            f"{value!r} names nothing that exists (give the kind:key of the replacement)",
-        )
-    if isinstance(last, str) and last in known and not known[last][0]:
-        return known[last][1]
-    return None
+    # Only the field at hand is looked up (every leaf of every record passes here): the other fields of a retired
+    # record (its reason) are no `kind:key`.
+    if isinstance(last, str) and last in _KEY_FIELDS:
+        table, what = _KEY_FIELDS[last]
+        fits, problem = records.defines(table, value), f"unknown {what} {value!r}"
+    elif isinstance(owner, Concept) and last == "broader":
+        fits = (owner.scheme, value) in records.concepts
+        problem = f"unknown broader concept {value!r} in scheme {owner.scheme}"
+    elif isinstance(owner, Retired) and last == "key":
+        fits = not records.has_thing(owner.type, str(value))
+        problem = f"{owner.type}/{value} is retired but still defined; remove one of the two"
+    elif isinstance(owner, Retired) and last == "replaced_by":
+        fits = records.has_thing(*str(value).split(":", 1))
+        problem = f"{value!r} names nothing that exists (give the kind:key of the replacement)"
+    else:
+        return None
+    return None if fits else problem
+
+
+# The fields holding a plain key: the table it names, and what is unknown when it names nothing there.
+_KEY_FIELDS = {
+    "person": ("people", "person"),
+    "alliance": ("alliances", "alliance"),
+    "parent": ("organizations", "organisation"),
+}
 
 
 _REF_FIELDS = {"member", "in", "on_behalf_of", "about", "lead"}
@@ -381,7 +382,9 @@ def _check_periods(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
     if isinstance(value, BaseModel):
         names = type(value).model_fields
         for start, end in (("since", "until"), ("start", "end")):
-            first, last = getattr(value, start, None), getattr(value, end, None)
+            if start not in names:  # asked of a model without the field, pydantic raises and catches an error
+                continue
+            first, last = getattr(value, start), getattr(value, end, None)
             # Only a stated start has a known earliest day; a bound ("by 2016") leaves the start open, so an end
             # before it proves nothing. An end's latest day is known whether it is stated or bounded.
             if (
@@ -391,8 +394,12 @@ def _check_periods(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
                 and first.partial.earliest > last.partial.latest
             ):
                 yield (*path, end), f"ends ({last.text}) before it starts ({first.text})"
+        # Only into models and lists: the scalars, most of the fields, hold no period.
         for name, info in names.items():
-            yield from _check_periods(getattr(value, name), (*path, info.alias or name))
+            field_value = getattr(value, name)
+            if isinstance(field_value, BaseModel | list):
+                yield from _check_periods(field_value, (*path, info.alias or name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _check_periods(item, (*path, index))
+            if isinstance(item, BaseModel | list):
+                yield from _check_periods(item, (*path, index))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from graph._convert import write_nquads
+from graph._convert import nt_text, write_nquads_text
 from graph.build import stream_triples
 from graph.iris import Minter
 from graph.load import load_records
@@ -84,8 +84,9 @@ def build_and_check(data: Path, namespace: str, folder: Path, step: Step = lambd
     with Validation(namespace) as validation:
         with without_cycle_collection():
             step("building the graph and sorting the quads")
-            triples = validation.passing(stream_triples(records, namespace))
-            counts = write_nquads({data_graph: triples, str(mint.graph("ontology")): load_ontology()}, nquads)
+            texts = validation.passing(stream_triples(records, namespace))
+            ontology = map(nt_text, load_ontology())
+            counts = write_nquads_text({data_graph: texts, str(mint.graph("ontology")): ontology}, nquads)
         step("checking the graph with the SHACL shapes")
         report = validation.report(lambda: stream_triples(records, namespace))
     if not report.conforms:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import heapq
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -153,16 +154,16 @@ def _write_build(nquads: bytes | Path, builds: Path, manifest: Manifest, namespa
 
 def _write_dumps(nquads: Path, namespace: str, folder: Path) -> None:
     folder.mkdir()
-    ntriples = folder / "graph.nt"
-    _merge_triples(nquads, ntriples)
-    prefixes = prefix_map(namespace)
-    # zlib lets go of the interpreter while it compresses, so both archives are packed beside the serialising.
     # Both archives hold their lines in byte order, so two releases compare line by line (graph.releases).
     ordered = nquads
     if not _in_byte_order(nquads):
         ordered = folder / "graph.ordered.nq"
         with nquads.open("rb") as lines, ordered.open("wb") as out:
             out.writelines(sorted_unique(lines, folder))
+    ntriples = folder / "graph.nt"
+    _merge_triples(ordered, ntriples)
+    prefixes = prefix_map(namespace)
+    # zlib lets go of the interpreter while it compresses, so both archives are packed beside the serialising.
     with ThreadPoolExecutor(2) as pool:
         packing = [
             pool.submit(_gzip, folder / DUMP_FILES[name], source)
@@ -178,14 +179,29 @@ def _write_dumps(nquads: Path, namespace: str, folder: Path) -> None:
         ordered.unlink()
 
 
-def _merge_triples(nquads: Path, ntriples: Path) -> None:
+def _merge_triples(ordered: Path, ntriples: Path) -> None:
     """The named graphs merged: each triple once, as sorted N-Triples lines, streamed from file to file.
 
-    Oxigraph writes a quad as its triple, a space, the graph IRI and ` .`; sorting these lines as bytes is
-    sorting the triples by their N-Triples text (UTF-8 keeps the order of code points).
+    Oxigraph writes a quad as its triple, a space, the graph IRI and ` .`. The quads are in byte order, so the
+    lines of each graph are, and so are their triples: no triple's text is the start of another's followed by a
+    space (a term ends where its text ends), so what follows it, ` <graph> .` or ` .`, never changes the order.
+    Merging the graphs' streams therefore sorts the triples without sorting them again.
     """
-    with nquads.open("rb") as quads, ntriples.open("wb") as out:
-        out.writelines(sorted_unique((line[: line.rindex(b" <")] + b" .\n" for line in quads), ntriples.parent))
+    with ordered.open("rb") as quads:
+        endings = {line[line.rindex(b" <") :] for line in quads}
+    with ExitStack() as files, ntriples.open("wb") as out:
+        graphs = [_triples_in(files.enter_context(ordered.open("rb")), ending) for ending in sorted(endings)]
+        last = None
+        for line in heapq.merge(*graphs):
+            if line != last:  # a triple in two graphs
+                out.write(line)
+                last = line
+
+
+def _triples_in(quads: Iterable[bytes], ending: bytes) -> Iterator[bytes]:
+    """The triples of the quads of one graph (the lines with that `ending`), as N-Triples lines."""
+    cut = -len(ending)
+    return (line[:cut] + b" .\n" for line in quads if line.endswith(ending))
 
 
 def _in_byte_order(nquads: Path) -> bool:

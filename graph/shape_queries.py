@@ -83,23 +83,24 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
     return CompiledShapes(compiler.checks, frozenset(compiler.predicates))
 
 
-def passing_into(store: ox.Store, triples: Iterable[Triple], predicates: frozenset[URIRef]) -> Iterator[Triple]:
-    """`triples`, each as it comes, the ones with these predicates loaded into `store` (a store on disk, whose
-    memory does not grow with the graph) on their way, as N-Quads text (faster than terms): a stream of triples is
-    checked and written elsewhere in one pass, without being held."""
+def passing_into(store: ox.Store, triples: Iterable[Triple], predicates: frozenset[URIRef]) -> Iterator[str]:
+    """The text of each triple (`nt_text`) as it comes, the triples with these predicates loaded into `store` (a
+    store on disk, whose memory does not grow with the graph) on their way, as N-Quads text (faster than terms): a
+    stream of triples is checked and written elsewhere in one pass, without being held, and formatted once for both.
+    """
     marker = f"<{ILL_TYPED}> <{ILL_TYPED}> {{}} <{ILL_TYPED}> ."
     lines: list[str] = []
-    for triple in triples:
-        s, p, o = triple
+    for s, p, o in triples:
+        value = nt_term(o)
+        text = f"{nt_term(s)} <{p}> {value}"
         if p in predicates:
-            value = nt_term(o)
-            lines.append(f"{nt_term(s)} <{p}> {value} .")
+            lines.append(f"{text} .")
             if isinstance(o, Literal) and o.ill_typed:
                 lines.append(marker.format(value))
             if len(lines) >= _LINES_AT_ONCE:
                 _load(store, lines)
                 lines.clear()
-        yield triple
+        yield text
     _load(store, lines)
 
 

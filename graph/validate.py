@@ -16,7 +16,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from graph._convert import nt_term
+from graph._convert import nt_term, nt_text
 from graph.build import Triple, new_graph
 from graph.resources import resource_dir
 from graph.shape_queries import (
@@ -144,15 +144,19 @@ class Validation:
         self.store = None  # closed before its folder goes
         self.folder.cleanup()
 
-    def passing(self, triples: Iterable[Triple]) -> Iterator[Triple]:
-        """`triples` as they come, each seen by the checks on its way."""
+    def passing(self, triples: Iterable[Triple]) -> Iterator[str]:
+        """The text of each of `triples` (`nt_text`) as it comes, each seen by the checks on its way: formatted once,
+        for the validation store and for the caller alike."""
         if self.compiled is None:
             for triple in triples:
                 self.held.append(triple)
-                yield triple
+                yield nt_text(triple)
             return
         assert self.store is not None, "passing() is used inside `with Validation(...)`"
-        for triple in passing_into(self.store, triples, self.compiled.predicates):
+        yield from passing_into(self.store, self._holding_blank(triples), self.compiled.predicates)
+
+    def _holding_blank(self, triples: Iterable[Triple]) -> Iterator[Triple]:
+        for triple in triples:
             if isinstance(triple[0], BNode):
                 self.held.append(triple)
             yield triple
