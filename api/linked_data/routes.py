@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.catalog.releases import history
 from api.http.context import load_context
-from api.http.deps import SettingsDep, StoreDep, app_cache, rendered
+from api.http.deps import SettingsDep, StoreDep, app_cache, public_base, rendered
 from api.http.errors import bounded, error_response
 from api.http.forms import FormRoute
 from api.http.negotiation import NotAcceptableError, negotiate
@@ -211,7 +211,7 @@ def _described(
     description, changed = _with_release(store, description)
     location = f"{base}.{fmt.suffix}"
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
-    context_url = _context_url(request, settings.base_url)
+    context_url = _context_url(request, settings)
     namespace = store.manifest.namespace
 
     def body() -> bytes:
@@ -246,7 +246,7 @@ async def _kept(request: Request, store: ReadStore, settings: Settings, respond:
     """The response of `respond`, kept: a kept one is sent from the event loop, and only the queries of a new one go
     to the thread pool."""
     responses = rendered(request)
-    cache_key = responses.key(store, request, _context_url(request, settings.base_url))
+    cache_key = responses.key(store, request, _context_url(request, settings))
     kept = responses.respond(request, cache_key)
     if kept is not None:
         return kept
@@ -258,7 +258,7 @@ async def _kept(request: Request, store: ReadStore, settings: Settings, respond:
     "/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation or RDF", response_class=Response
 )
 def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    return _ontology(request, store, settings.base_url, None)
+    return _ontology(request, store, settings, None)
 
 
 @router.api_route(
@@ -270,7 +270,7 @@ def ontology_as(
     store: StoreDep,
     settings: SettingsDep,
 ) -> Response:
-    return _ontology(request, store, settings.base_url, by_suffix(suffix, DOC_FORMATS))
+    return _ontology(request, store, settings, by_suffix(suffix, DOC_FORMATS))
 
 
 @router.api_route(
@@ -291,7 +291,7 @@ def ontology_version(version: str, request: Request, store: StoreDep, settings: 
     if str(store.manifest.minter.ontology(version)) not in served:
         known = ", ".join(iri.removeprefix(store.manifest.namespace) for iri in served) or "none"
         raise ServiceError(404, f"ontology version {version!r} is not served here; this build serves {known}")
-    return _ontology(request, store, settings.base_url, None)
+    return _ontology(request, store, settings, None)
 
 
 @router.api_route(
@@ -306,12 +306,12 @@ def context_document(request: Request) -> Response:
     return represent(request, JSON_LD, lambda: raw, location="/context.jsonld", etag=etag, vary=None, alternates=())
 
 
-def _ontology(request: Request, store: ReadStore, base_url: str | None, suffix: Format | None) -> Response:
+def _ontology(request: Request, store: ReadStore, settings: Settings, suffix: Format | None) -> Response:
     fmt = choose(request, DOC_FORMATS, suffix)
     ontology = load_ontology(store)
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     location = f"/ontology.{fmt.suffix}"
-    context_url = _context_url(request, base_url)
+    context_url = _context_url(request, settings)
 
     def body() -> bytes:
         if fmt == HTML:
@@ -398,8 +398,8 @@ def _wants_html(request: Request, suffix: Format | None) -> bool:
         return False
 
 
-def _context_url(request: Request, base_url: str | None) -> str:
-    return f"{(base_url or str(request.base_url)).rstrip('/')}/context.jsonld"
+def _context_url(request: Request, settings: Settings) -> str:
+    return f"{public_base(request, settings)}/context.jsonld"
 
 
 def _page_context(request: Request, lang: str, base: str, offered: tuple[Format, ...]) -> dict[str, object]:

@@ -199,8 +199,7 @@ class SparqlEndpoint:
             return None
         client, accept, asked, store, query = early
         endpoint = self.endpoint_url(scope)
-        verdict, seconds = _guarded(query, self.settings.max_nesting, endpoint)
-        self.budget.charge(client, seconds)  # once: `answer` finds the verdict remembered (REMEMBERED_QUERY)
+        verdict = self._verdict(client, query, endpoint)
         if isinstance(verdict, QueryRefusedError) or verdict.from_graphs or verdict.from_named_graphs:
             return None
         try:
@@ -241,38 +240,23 @@ class SparqlEndpoint:
         """`run` for a plan that needs no waiting: the kept answer, or the lookup evaluated here; None for anything
         else, and for an answer longer than one chunk, which the app's path sends chunk by chunk, each one once the
         client has taken the one before (under the send timeout): written at once, it would wait whole in the
-        connection's buffer for a client that may never read it. (A lookup's long answer is kept for that path to
-        find.) The plan's look into the answer cache was not counted: it is counted here, for a request answered
-        here, or by the app's path, which looks again."""
+        connection's buffer for a client that may never read it. A lookup's long answer is kept at once for that
+        path to find, and counted there. The plan's look into the answer cache was not counted: it is counted
+        here for a request answered here, else by the app's path, which looks again."""
         if plan.cached is not None:
             if len(plan.cached.payload) > CHUNK:
                 return None
             self.answers.count(hit=True)
             self.record("answer_cache_hit")
             return plan.cached
-        answer = self._evaluated_here(client, plan)
-        if answer is None or len(answer.payload) <= CHUNK:
-            return answer
-        if plan.shared:
+        answer = self._here(client, plan.lookup, plan.job, failures=False) if plan.lookup is not None else None
+        if answer is None or not plan.shared:
+            return answer if answer is not None and len(answer.payload) <= CHUNK else None
+        if len(answer.payload) > CHUNK:
             self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
-        return None
-
-    def _evaluated_here(self, client: str, plan: Plan) -> Answer | None:
-        """A lookup's answer evaluated here, counted as a miss of the answer cache and charged to the client; None
-        for a plan that is not a lookup's, and for a failure (evaluated again by `answer`, which answers it: rare,
-        and bounded)."""
-        if plan.lookup is None:
             return None
-        try:
-            answer = self.pool.run_here(plan.lookup, plan.job)
-        except QueryFailedError:
-            return None
-        if answer is not None:
-            if plan.shared:  # a job the cache was looked at for
-                self.answers.count(hit=False)
-            self._charge_here(client, answer.seconds)
-            if len(answer.payload) <= CHUNK:
-                self._keep(plan, answer)
+        self.answers.count(hit=False)
+        self._keep(plan, answer)
         return answer
 
     async def _in_share(self, client: str, plan: Plan) -> Answer:
@@ -301,14 +285,25 @@ class SparqlEndpoint:
         429 for a client over its share (before the text is read: reading it is the client's time too)."""
         self._check_share(client)
         if len(query) > LONG_QUERY:  # tokenising 64 kB takes ~20 ms: not on the event loop
-            verdict, seconds = await run_in_threadpool(_guarded, query, self.settings.max_nesting, endpoint)
+            verdict = await run_in_threadpool(self._verdict, client, query, endpoint)
         else:
-            verdict, seconds = _guarded(query, self.settings.max_nesting, endpoint)
-        # Reading a refused text costs the server as much as reading an accepted one: charged alike, so that texts
-        # sent only to be refused cannot take the server's time without bound.
-        self.budget.charge(client, seconds)
+            verdict = self._verdict(client, query, endpoint)
         if isinstance(verdict, QueryRefusedError):
             raise verdict
+        return verdict
+
+    def _verdict(self, client: str, query: str, endpoint: str) -> Analysis | QueryRefusedError:
+        """The guard's verdict on `query`, the processor time it took charged to `client`: reading a refused text
+        costs the server as much as reading an accepted one, so texts sent only to be refused cannot take the
+        server's time without bound. (A verdict is remembered for texts up to REMEMBERED_QUERY: a text read early
+        and then by the app's path is charged once.)"""
+        began = time.thread_time()
+        verdict: Analysis | QueryRefusedError
+        try:
+            verdict = analyse_query(query, self.settings.max_nesting, endpoint)
+        except QueryRefusedError as refusal:
+            verdict = refusal
+        self.budget.charge(client, time.thread_time() - began)
         return verdict
 
     def _check_share(self, client: str) -> None:
@@ -337,12 +332,15 @@ class SparqlEndpoint:
         self.budget.charge(client, time.monotonic() - began)
         return answer
 
-    def _here(self, client: str, store: ReadStore, job: Job) -> Answer | None:
+    def _here(self, client: str, store: ReadStore, job: Job, *, failures: bool = True) -> Answer | None:
         """A lookup's answer, evaluated in this process and charged its evaluation time; None where the pool
-        evaluates nothing here (a remote server's)."""
+        evaluates nothing here (a remote server's), and for a failure with `failures=False` (the early path's:
+        the app's path evaluates it again and answers the failure, rare and bounded)."""
         try:
             answer = self.pool.run_here(store, job)
         except QueryFailedError as failure:
+            if not failures:
+                return None
             self._charge_here(client, failure.seconds)
             raise self._failed(failure) from None
         if answer is not None:
@@ -465,17 +463,6 @@ def _early_accept(scope: Scope) -> tuple[bool, str | None]:
         ):
             return False, None
     return True, accept
-
-
-def _guarded(query: str, max_nesting: int, endpoint: str) -> tuple[Analysis | QueryRefusedError, float]:
-    """The guard's verdict on `query` and the processor time it took in this thread."""
-    began = time.thread_time()
-    verdict: Analysis | QueryRefusedError
-    try:
-        verdict = analyse_query(query, max_nesting, endpoint)
-    except QueryRefusedError as refusal:
-        verdict = refusal
-    return verdict, time.thread_time() - began
 
 
 @asynccontextmanager
