@@ -7,7 +7,10 @@ import unicodedata
 
 from rdflib import URIRef
 
-__all__ = ["Minter", "child", "slug"]
+__all__ = ["KEY_PATTERN", "Minter", "child", "slug"]
+
+# What a thing's key looks like (`dortmund`, `smart-city-charta`): the last segment of its IRI, and of its paths.
+KEY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 # A reference `city:dortmund` names the municipality when it stands where an agent is expected.
 _AGENT_TYPE = {

@@ -8,6 +8,7 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from graph.dates import PartialDate, parse_partial_date
+from graph.iris import KEY_PATTERN
 
 __all__ = [
     "Agreement",
@@ -33,7 +34,6 @@ __all__ = [
     "Source",
 ]
 
-KEY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 REF_KINDS = ("city", "company", "organization", "alliance", "person")
 
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]

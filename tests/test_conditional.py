@@ -52,6 +52,8 @@ ROUTES = [
     "/favicon.ico",
     "/docs",
     "/docs/assets/swagger-ui.css",
+    "/sparql",  # the service description
+    "/sparql?format=html",  # the query editor
 ]
 
 

@@ -9,8 +9,8 @@ from functools import cache
 import pycountry
 
 from api.rest.listing import fold
+from graph.iris import KEY_PATTERN
 from graph.prefixes import VOCABULARIES
-from graph.records import KEY_PATTERN
 
 __all__ = [
     "KINDS",

@@ -22,7 +22,7 @@ from api.rest.listing import FILTERS, Filters, fold, label_index, list_things
 from api.rest.lookup import CLASSES, find_thing, jsonld_context
 from api.rest.models import THING_MODELS, AnyThing, ListItem, Page
 from graph.errors import ServiceError
-from graph.records import KEY_PATTERN
+from graph.iris import KEY_PATTERN
 from graph.store import ReadStore
 
 __all__ = ["router"]

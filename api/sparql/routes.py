@@ -15,12 +15,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from api.http.conditional import conditional, validators
 from api.http.early import EARLY_ANSWERS, EarlyResponse
 from api.http.encoding import accepts_gzip
 from api.http.limits import valid_host
 from api.http.negotiation import NotAcceptableError
 from api.http.observability import Metrics, observed
-from api.http.representation import accepted
+from api.http.representation import accepted, request_tag
 from api.http.state import StoreHolder
 from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, Pool, QueryFailedError, QueryPool
@@ -403,14 +404,19 @@ class SparqlEndpoint:
             fmt = found
         else:
             fmt = accepted(request.headers.get("accept"), DESCRIPTION_FORMATS).name
+        # Made from the build and this URL (the endpoint's address is in both), in the format chosen by Accept.
+        headers = {**validators(request_tag(store.manifest, request, fmt), store.manifest.modified), "Vary": "Accept"}
         if fmt == "html":
-            page = editor_page(request, store, None)
-            page.headers["Vary"] = "Accept"
-            return page
-        payload = describe_service(
-            self.endpoint_url(request.scope), await self.graphs(store), store.manifest.triples, self.settings, fmt
+            return conditional(request, headers, lambda: editor_page(request, store, None))
+        endpoint, graphs = self.endpoint_url(request.scope), await self.graphs(store)
+        return conditional(
+            request,
+            headers,
+            lambda: Response(
+                describe_service(endpoint, graphs, store.manifest.triples, self.settings, fmt),
+                media_type=MEDIA_TYPES[fmt],
+            ),
         )
-        return Response(payload, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
 
 def _pool(settings: Settings, holder: StoreHolder) -> Pool:
