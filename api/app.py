@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="An open knowledge graph of smart-city alliances: SPARQL, linked data, REST and a DCAT catalogue.",
         lifespan=lifespan,
         docs_url=None,  # served by api/rest/docs.py with local assets: no page loads anything from another host
+        openapi_url=None,  # served by api/rest/docs.py, with a validator
         redoc_url=None,
         # Requests are counted and timed by api/http/observability.py (/metrics); FastAPI's own OpenTelemetry hooks
         # would look up the global providers on every request.

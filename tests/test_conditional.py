@@ -54,6 +54,7 @@ ROUTES = [
     "/docs/assets/swagger-ui.css",
     "/sparql",  # the service description
     "/sparql?format=html",  # the query editor
+    "/openapi.json",
 ]
 
 

@@ -1,7 +1,9 @@
-"""`/docs`: the OpenAPI description in Swagger UI, its scripts served from here rather than from a CDN."""
+"""`/openapi.json` and `/docs`: the OpenAPI description, and Swagger UI with its scripts served from here rather than
+from a CDN."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import fastapi_offline
@@ -20,6 +22,15 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False, route_class=FormRoute)
 _ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 _SERVED = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
+
+
+@router.api_route("/openapi.json", methods=["GET", "HEAD"])
+def openapi(request: Request) -> Response:
+    """The description (FastAPI's `app.openapi()`), tagged by its content, so clients revalidate it with a 304."""
+    body = json.dumps(request.app.openapi(), separators=(",", ":")).encode()
+    return conditional(
+        request, {"ETag": entity_tag(body.decode())}, lambda: Response(body, media_type="application/json")
+    )
 
 
 @router.api_route("/docs", methods=["GET", "HEAD"])
