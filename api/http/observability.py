@@ -272,10 +272,6 @@ def _label(value: str) -> str:
 def _route_of(scope: Scope) -> str:
     """The template of the route that answered ("/doc/{kind}/{name}"), set in the scope by the router."""
     route = scope.get("route")
-    if route is None and "endpoint" in scope:  # a plain Starlette route (FastAPI's /openapi.json) names its endpoint
-        app = scope.get("app")
-        routes = getattr(getattr(app, "router", None), "routes", ())
-        route = next((each for each in routes if getattr(each, "endpoint", None) is scope["endpoint"]), None)
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return path if isinstance(path, str) and path else _UNMATCHED
 
