@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from graph.generate import generate_data
 from graph.pipeline import run_build
+from graph.pipeline.generate import generate_data
 from graph.settings import Settings
 
 # The pipeline's steps (as `smartcity-kg build` names them) under the table's headings.

@@ -33,8 +33,8 @@ from graph.sparql_guard import QueryRefusedError, analyse_query
 from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
 
 if TYPE_CHECKING:
-    from graph.load import LoadError
-    from graph.validate import Report
+    from graph.pipeline.load import LoadError
+    from graph.pipeline.validate import Report
 
 # The pipeline (YAML, the records' models, SHACL) is imported by the commands that run it, not here: `serve`, whose
 # supervisor process stays up beside the server processes, and `query` start without it.
@@ -90,8 +90,8 @@ def _print_report(report: Report, limit: int = 50) -> None:
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.load import LoadError  # noqa: PLC0415
     from graph.pipeline import FutureDataError, InvalidGraphError, data_dir, run_build  # noqa: PLC0415
+    from graph.pipeline.load import LoadError  # noqa: PLC0415
 
     folder = data_dir(settings.data)
     target: Path | RemoteEndpoints = settings.store
@@ -144,8 +144,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.load import LoadError  # noqa: PLC0415
     from graph.pipeline import InvalidGraphError, build_and_check, data_dir  # noqa: PLC0415
+    from graph.pipeline.load import LoadError  # noqa: PLC0415
 
     folder = data_dir(settings.data)
     try:
@@ -305,7 +305,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.generate import generate_data  # noqa: PLC0415
+    from graph.pipeline.generate import generate_data  # noqa: PLC0415
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
@@ -335,7 +335,7 @@ def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
-    from graph import geonames  # noqa: PLC0415 (the gazetteer loads only for this command)
+    from graph.pipeline import geonames  # noqa: PLC0415 (the gazetteer loads only for this command)
 
     where = f" in {args.country}" if args.country else ""
     places = geonames.candidates(args.name, args.country)
@@ -370,7 +370,7 @@ def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.records import DataFile  # noqa: PLC0415
+    from graph.pipeline.records import DataFile  # noqa: PLC0415
 
     schema = DataFile.model_json_schema(by_alias=True)
     schema["title"] = "smartcity-kg curated data file"

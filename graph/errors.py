@@ -5,9 +5,9 @@ Every error a request can meet is a `ServiceError` (or a subclass naming a kind 
 that writes it as a response. It lives here, in `graph`, because the pipeline's shared parts (the query guard, the
 store) find errors too, and `graph` never imports `api`.
 
-Errors of the pipeline and the command line (`graph.load.LoadError`, `graph.pipeline.InvalidGraphError`, the YAML
-reader's `ShapeError`) are not problems: they are reports with a file, a line and a field for whoever curates the
-data, printed by the command line, and never become HTTP responses.
+Errors of the pipeline and the command line (`graph.pipeline.load.LoadError`, `graph.pipeline.InvalidGraphError`,
+the YAML reader's `ShapeError`) are not problems: they are reports with a file, a line and a field for whoever
+curates the data, printed by the command line, and never become HTTP responses.
 """
 
 from __future__ import annotations

@@ -13,14 +13,14 @@ from rdflib.term import Node
 
 from graph import _convert
 from graph._convert import nt_text, to_nquads
-from graph.build import Triple, build_triples, new_graph
-from graph.generate import generate_data
 from graph.iris import Minter
-from graph.load import load_records
 from graph.pipeline import load_ontology, run_build
-from graph.publish import _merge_triples
+from graph.pipeline.build import Triple, build_triples, new_graph
+from graph.pipeline.generate import generate_data
+from graph.pipeline.load import load_records
+from graph.pipeline.publish import _merge_triples
+from graph.pipeline.validate import Validation, load_shapes, validate_graph, validate_triples
 from graph.published import current_build
-from graph.validate import Validation, load_shapes, validate_graph, validate_triples
 from graph.vocab import DCTERMS, ORG, PROV, SCHEMA, SCK, SKOS, resolved
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graph.build import build_triples, new_graph
-from graph.load import Records, load_records
+from graph.pipeline.build import build_triples, new_graph
+from graph.pipeline.load import Records, load_records
 from graph.store import EmbeddedStore, open_embedded
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"

@@ -9,8 +9,8 @@ import pytest
 
 from graph.cli import main
 from graph.coverage import Coverage, measure_coverage
-from graph.load import Records, load_records
-from graph.records import DateSpec
+from graph.pipeline.load import Records, load_records
+from graph.pipeline.records import DateSpec
 from graph.store import open_embedded
 
 ROOT = Path(__file__).resolve().parent.parent

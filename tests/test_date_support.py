@@ -10,8 +10,8 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from api.cli import main
-from graph.build import build_triples
-from graph.load import LoadError, load_records
+from graph.pipeline.build import build_triples
+from graph.pipeline.load import LoadError, load_records
 from graph.vocab import SCK
 
 MINI = Path(__file__).parent / "fixtures" / "mini"

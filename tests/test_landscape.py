@@ -10,11 +10,11 @@ import pyoxigraph as ox
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from graph import geonames
 from graph.cli import main
 from graph.coverage import TARGETS, Coverage, Target, measure_coverage
-from graph.load import Records, load_records
-from graph.records import Citation, DataFile
+from graph.pipeline import geonames
+from graph.pipeline.load import Records, load_records
+from graph.pipeline.records import Citation, DataFile
 from graph.store import open_embedded
 
 ROOT = Path(__file__).resolve().parent.parent

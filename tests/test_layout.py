@@ -42,6 +42,7 @@ def test_the_folders_are_there() -> None:
     [
         ("graph", ("api",)),
         ("api/http", (*(f"api.{area}" for area in AREAS), "api.app", "api.cli")),
+        *((f"api/{area}", ("graph.pipeline",)) for area in (*AREAS, "http")),
         *((f"api/{area}", ("api.app", "api.cli")) for area in AREAS),
     ],
 )
@@ -200,7 +201,21 @@ def test_alliances_live_one_to_a_file_named_after_their_key() -> None:
 def test_the_command_line_and_the_serving_supervisor_load_neither_the_app_nor_the_pipeline() -> None:
     # `smartcity-kg serve` stays up beside its server processes, holding whatever it imported for as long as they
     # run; and every command starts sooner without what it does not use.
-    heavy = ("fastapi", "starlette", "pyshacl", "graph.pipeline", "graph.load", "api.app", "api.http.limits")
+    heavy = ("fastapi", "starlette", "pyshacl", "graph.pipeline", "graph.pipeline.load", "api.app", "api.http.limits")
     code = f"import sys, api.cli, api.http.server; print([m for m in {heavy!r} if m in sys.modules])"
     loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_what_the_service_shares_does_not_import_the_pipeline() -> None:
+    # graph/ holds the pipeline's steps in graph/pipeline/ and, beside it, what the service shares with them
+    # (settings, the store interface, IRIs, prefixes, formats, the guard): the service runs without the pipeline.
+    shared = {module: names for module, names in _imports("graph").items() if not module.startswith("graph.pipeline")}
+    wrong = sorted(
+        f"{module} imports {name}"
+        for module, names in shared.items()
+        if module != "graph.cli"  # the command line runs the pipeline (importing it in the commands that do)
+        for name in names
+        if name == "graph.pipeline" or name.startswith("graph.pipeline.")
+    )
+    assert len(shared) > 10 and wrong == []

@@ -24,8 +24,8 @@ from rdflib.term import Node
 
 from api.pages.display import format_date
 from graph.pipeline import load_ontology, run_build
+from graph.pipeline.publish import publish_store
 from graph.prefixes import PREFIXES, VOCABULARIES
-from graph.publish import publish_store
 from graph.store import EmbeddedStore, open_embedded
 from graph.vocab import GEOSPARQL
 from tests.conftest import NAMESPACE, RDF_FORMATS, Format, Server, negotiated, start_server, stop_server

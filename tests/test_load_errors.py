@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from graph.load import LoadError, load_records
+from graph.pipeline.load import LoadError, load_records
 from graph.published import current_build
 
 MINI = Path(__file__).parent / "fixtures" / "mini"

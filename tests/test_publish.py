@@ -23,7 +23,7 @@ import rdflib
 from api.cli import main
 from api.sparql.worker import Evaluator, Status
 from graph.pipeline import run_build
-from graph.publish import publish_store
+from graph.pipeline.publish import publish_store
 from graph.published import StoreUnavailableError, current_build
 from graph.store import open_embedded
 from tests.conftest import start_server, stop_server
@@ -191,7 +191,7 @@ def test_a_full_disk_fails_cleanly_and_keeps_the_published_store(
     def no_space(*_: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(store / "builds"))
 
-    monkeypatch.setattr("graph.publish._load_store", no_space)  # the disk fills up while the store is written
+    monkeypatch.setattr("graph.pipeline.publish._load_store", no_space)  # the disk fills up while the store is written
     assert main(["build", "--data", str(data), "--store", str(store)]) == 1
     err = capsys.readouterr().err
     assert "No space left on device" in err and "previous store is untouched" in err and "Traceback" not in err

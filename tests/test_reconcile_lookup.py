@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from graph.cli import main as kg
-from graph.load import LoadError, load_records
 from graph.pipeline import run_build
+from graph.pipeline.load import LoadError, load_records
 from tests.conftest import NAMESPACE, Server, free_port, start_server, stop_server
 
 DATA = """

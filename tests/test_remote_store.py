@@ -19,12 +19,12 @@ from api.http.cache import BuildCache
 from api.linked_data.describe import Describing, describe
 from api.rest.lookup import CLASSES, VocabularyLabels, find_thing
 from graph._convert import to_nquads
-from graph.build import build_triples
 from graph.cli import main
 from graph.iris import Minter
-from graph.load import load_records
 from graph.pipeline import load_ontology
-from graph.publish import publish_store
+from graph.pipeline.build import build_triples
+from graph.pipeline.load import load_records
+from graph.pipeline.publish import publish_store
 from graph.published import Manifest, StoreUnavailableError
 from graph.remote import AnswerTooLargeError, Received, RemoteEndpoints, RemoteStore, bind_values, publish_remote
 from graph.store import open_embedded

@@ -7,9 +7,9 @@ from rdflib import Graph
 from rdflib.collection import Collection
 from rdflib.namespace import SH
 
-from graph.build import Triple, new_graph
-from graph.shape_queries import UnsupportedShapesError, compile_shapes
-from graph.validate import Report, load_shapes, validate_graph, validate_triples
+from graph.pipeline.build import Triple, new_graph
+from graph.pipeline.shape_queries import UnsupportedShapesError, compile_shapes
+from graph.pipeline.validate import Report, load_shapes, validate_graph, validate_triples
 
 NS = "https://w3id.org/smartcity-kg/"
 PREFIXES = """

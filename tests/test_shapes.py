@@ -9,8 +9,8 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import SH
 
-from graph.build import Triple, new_graph
-from graph.validate import load_shapes, validate_graph, validate_triples
+from graph.pipeline.build import Triple, new_graph
+from graph.pipeline.validate import load_shapes, validate_graph, validate_triples
 
 CASES = Path(__file__).parent / "shapes"
 SHP = "https://w3id.org/smartcity-kg/shapes#"

@@ -16,7 +16,7 @@ import pytest
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
 from api.app import create_app
-from graph.publish import publish_store
+from graph.pipeline.publish import publish_store
 from graph.settings import Settings
 from tests.conftest import NAMESPACE, Server, start_server, stop_server
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from graph._yamlpos import Path_
 from graph.dates import parse_partial_date
-from graph.records import (
+from graph.pipeline._yamlpos import Path_
+from graph.pipeline.records import (
     PUBLISHED,
     Agreement,
     Citation,

@@ -17,9 +17,8 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from graph._convert import nt_term, nt_text
-from graph.build import Triple, new_graph
-from graph.resources import resource_dir
-from graph.shape_queries import (
+from graph.pipeline.build import Triple, new_graph
+from graph.pipeline.shape_queries import (
     Check,
     CompiledShapes,
     UnsupportedShapesError,
@@ -27,6 +26,7 @@ from graph.shape_queries import (
     passing_into,
     violations,
 )
+from graph.resources import resource_dir
 
 __all__ = ["Finding", "Report", "Validation", "load_shapes", "validate_graph", "validate_triples"]
 
@@ -106,7 +106,7 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> Report:
 def validate_triples(triples: list[Triple], namespace: str, shapes: Graph | None = None) -> Report:
     """The report `validate_graph` gives for these triples, from the shapes compiled to SPARQL (on Oxigraph).
 
-    Shapes that use what graph.shape_queries does not compile are checked by pyshacl on the whole graph.
+    Shapes that use what graph.pipeline.shape_queries does not compile are checked by pyshacl on the whole graph.
     """
     with Validation(namespace, shapes) as validation:
         deque(validation.passing(triples), maxlen=0)

@@ -10,10 +10,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from graph._yamlpos import Located, Path_, ShapeError, read_yaml
-from graph.date_support import support_problems
-from graph.keys import derived_keys
-from graph.records import (
+from graph.pipeline._yamlpos import Located, Path_, ShapeError, read_yaml
+from graph.pipeline.date_support import support_problems
+from graph.pipeline.keys import derived_keys
+from graph.pipeline.records import (
     Agreement,
     Alliance,
     City,

@@ -9,13 +9,12 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from graph import vocab
-from graph.date_support import supporting_sources
 from graph.dates import BY, add_duration, parse_partial_date, written_date
 from graph.iris import Minter, child
-from graph.keys import event_key, founding_key, membership_key, post_key, remark_key
-from graph.load import Records
-from graph.prefixes import prefixes
-from graph.records import (
+from graph.pipeline.date_support import supporting_sources
+from graph.pipeline.keys import event_key, founding_key, membership_key, post_key, remark_key
+from graph.pipeline.load import Records
+from graph.pipeline.records import (
     PUBLISHED,
     Agreement,
     Alliance,
@@ -36,6 +35,7 @@ from graph.records import (
     Retired,
     Source,
 )
+from graph.prefixes import prefixes
 from graph.vocab import MUNICIPALITY_KEY, WD, resolved
 
 # The terms of the vocabularies, looked up once per process instead of for every triple.

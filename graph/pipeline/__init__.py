@@ -1,4 +1,8 @@
-"""The whole pipeline, step by step: load_records → build_triples → validate_triples → publish_store."""
+"""The pipeline, step by step: load_records → build_triples → validate_triples → publish_store.
+
+Its steps are the modules of this package (load, records, build, validate, publish …); what the service shares with
+it (settings, the store interface, IRIs, prefixes, formats, the query guard) stays in `graph`, and never imports
+this package (`tests/test_layout.py`)."""
 
 from __future__ import annotations
 
@@ -14,15 +18,15 @@ from pathlib import Path
 from rdflib import Graph
 
 from graph._convert import nt_text, write_nquads_text
-from graph.build import stream_triples
 from graph.iris import Minter
-from graph.load import load_records
-from graph.publish import publish_store
+from graph.pipeline.build import stream_triples
+from graph.pipeline.load import load_records
+from graph.pipeline.publish import publish_store
+from graph.pipeline.validate import Report, Validation
 from graph.published import Manifest
 from graph.releases import KEEP_RELEASES
 from graph.remote import RemoteEndpoints, publish_remote
 from graph.resources import resource_dir
-from graph.validate import Report, Validation
 
 __all__ = [
     "Built",

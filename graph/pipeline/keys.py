@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.iris import slug
-from graph.records import Alliance, Event, Founding, Membership, Person, Post, Remark
+from graph.pipeline.records import Alliance, Event, Founding, Membership, Person, Post, Remark
 
 __all__ = ["derived_keys", "event_key", "founding_key", "membership_key", "post_key", "remark_key"]
 

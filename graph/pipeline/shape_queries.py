@@ -22,7 +22,7 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from graph._convert import nt_term
-from graph.build import Triple
+from graph.pipeline.build import Triple
 
 __all__ = ["Check", "CompiledShapes", "UnsupportedShapesError", "compile_shapes", "passing_into", "violations"]
 
