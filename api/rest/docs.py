@@ -26,8 +26,10 @@ _SERVED = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
 
 @router.api_route("/openapi.json", methods=["GET", "HEAD"])
 def openapi(request: Request) -> Response:
-    """The description (FastAPI's `app.openapi()`), tagged by its content, so clients revalidate it with a 304."""
-    body = json.dumps(request.app.openapi(), separators=(",", ":")).encode()
+    """The description (FastAPI's `app.openapi()`), tagged by its content, so clients revalidate it with a 304.
+    Its keys are sorted: FastAPI lists a route's methods in the order of a set, which differs between processes,
+    and every server process must send the same bytes under the same tag."""
+    body = json.dumps(request.app.openapi(), separators=(",", ":"), sort_keys=True).encode()
     return conditional(
         request, {"ETag": entity_tag(body.decode())}, lambda: Response(body, media_type="application/json")
     )
