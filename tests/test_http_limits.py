@@ -273,3 +273,21 @@ def test_a_byte_order_mark_before_a_query_is_not_part_of_it(server: Server, cont
     response = httpx.post(f"{server.url}/sparql", content=body, headers={"Content-Type": content_type}, timeout=30)
     assert response.status_code == 200, response.text
     assert response.json()["boolean"] is True
+
+
+def test_a_client_sending_requests_without_reading_answers_is_cut_off(server: Server) -> None:
+    # Pipelined requests were each parsed and queued, and reading went on after every answer: a client that only
+    # sent made the server hold gigabytes of queued requests and keep others waiting.
+    serving = psutil.Process(server.process.pid)
+    before = serving.memory_info().rss
+    burst = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" * 10_000
+    sent = 0
+    with connect(server) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            while sent < 20 * 2**20:
+                sock.sendall(burst)
+                sent += len(burst)
+    assert sent < 20 * 2**20, "the server read 20 MB of requests from a client that read none of the answers"
+    assert serving.memory_info().rss - before < 100 * 2**20
+    assert health_time(server) < 1

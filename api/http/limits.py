@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 REQUEST_LINE_SLACK = 1024  # method, version and line ends around the URL
+# Requests one connection may send ahead of their answers. uvicorn parses every request of what it reads at once
+# and queues each one, and reads on after every answer: a client sending without reading made it hold hundreds
+# of thousands of queued requests (gigabytes). Browsers pipeline none; a connection past this is cut.
+MAX_PIPELINED = 128
 
 
 def _error(status: int, reason: str, message: str) -> bytes:
@@ -163,6 +167,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def on_message_begin(self) -> None:
+        if self.transport.is_closing():  # the rest of what was read after a refusal: nothing of it is kept
+            return
         super().on_message_begin()
         if self.reading != "head":  # a keep-alive connection's next request: its head gets the whole time again
             self._time("head", self.bounds.head_timeout)
@@ -188,6 +194,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         headers = sum(len(name) + len(value) + 4 for name, value in self.headers)
         if headers > self.bounds.header_bytes:
             self._refuse(431, "Request Header Fields Too Large", headers_too_large(headers, self.bounds.header_bytes))
+            return
+        if len(self.pipeline) >= MAX_PIPELINED:
+            self.transport.abort()  # nothing to answer it with in order: the answers before it are still owed
             return
         self._time("body", self.bounds.body_timeout)
         self.early = self._early_answerer()
