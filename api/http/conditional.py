@@ -1,5 +1,10 @@
 """Conditional requests (RFC 9110 §13): the one place a GET route's answer is made — 304, HEAD or 200 — from its
-validators."""
+validators.
+
+Every GET route answers through `conditional` but three: `/health` and `/metrics` say what is true at this moment
+(a validator would let a monitor keep a stale answer), and a SPARQL query's answer (`/sparql?query=`), which is
+not a resource of its own to revalidate; `/sparql` without a query (the service description, the editor) is.
+"""
 
 from __future__ import annotations
 
