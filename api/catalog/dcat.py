@@ -23,8 +23,8 @@ from graph.vocab import MUNICIPALITY_KEY, SCK, WD
 __all__ = [
     "Citation",
     "catalog_graph",
+    "catalog_part",
     "citation",
-    "dataset_iri",
     "names_base",
     "release_graph",
     "release_url",
@@ -66,9 +66,11 @@ def names_base(settings: Settings) -> str:
     return (settings.base_url or settings.namespace).rstrip("/")
 
 
-def dataset_iri(base: str) -> URIRef:
-    """The dataset, the same IRI in every release: portals keep one record and update it."""
-    return URIRef(f"{base}/catalog#dataset")
+def catalog_part(base: str, name: str, version: str | None = None) -> URIRef:
+    """A part of the catalogue (`#dataset`, `#publisher`, a service …) named from `base` (see `names_base`), or of
+    one release's description with `version`. The dataset is the same IRI in every release: portals keep one record
+    and update it."""
+    return URIRef(f"{release_url(base, version) if version else f'{base}/catalog'}#{name}")
 
 
 def release_url(base: str, version: str) -> str:
@@ -137,7 +139,7 @@ def _licensed(graph: Graph, subject: URIRef) -> None:
 
 
 def _agent(graph: Graph, base: str, settings: Settings) -> URIRef:
-    publisher = URIRef(f"{base}/catalog#publisher")
+    publisher = catalog_part(base, "publisher")
     graph.add((publisher, RDF.type, FOAF.Agent))
     graph.add((publisher, RDF.type, FOAF.Organization))
     graph.add((publisher, FOAF.name, Literal(settings.publisher_name)))
@@ -203,9 +205,7 @@ def _versioned(graph: Graph, dataset: URIRef, release: Release, settings: Settin
     """What makes a dataset description one release's: its version, the release before, what changed, how to cite."""
     graph.add((dataset, DCAT_VERSION, Literal(release.version)))
     if release.previous is not None:
-        graph.add(
-            (dataset, DCAT_PREVIOUS_VERSION, URIRef(f"{release_url(names_base(settings), release.previous)}#dataset"))
-        )
+        graph.add((dataset, DCAT_PREVIOUS_VERSION, catalog_part(names_base(settings), "dataset", release.previous)))
         notes = (
             f"Release {release.version}: {counted(release.added, 'statement')} added and {release.removed} "
             f"removed, about {counted(len(release.things), 'thing')}, since release {release.previous}. Details: "
@@ -229,7 +229,7 @@ def _dataset(
     graph.add((dataset, DCTERMS.publisher, publisher))
     graph.add((dataset, DCTERMS.modified, modified))
     _page(graph, dataset, DCAT.landingPage, f"{base}/")
-    contact = URIRef(f"{names_base(settings)}/catalog#contact")
+    contact = catalog_part(names_base(settings), "contact")
     graph.add((dataset, DCAT.contactPoint, contact))
     graph.add((contact, RDF.type, VCARD.Kind))
     graph.add((contact, VCARD.fn, Literal(settings.publisher_name)))
@@ -251,7 +251,7 @@ def _dataset(
         graph.add((dataset, DCTERMS.spatial, URIRef(key)))
         graph.add((URIRef(key), RDF.type, DCTERMS.Location))
     if stats.first_day and stats.last_day:
-        period = URIRef(f"{names_base(settings)}/catalog#period")
+        period = catalog_part(names_base(settings), "period")
         graph.add((dataset, DCTERMS.temporal, period))
         graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
         graph.add((period, DCAT.startDate, Literal(stats.first_day, datatype=XSD.date)))
@@ -278,7 +278,7 @@ def catalog_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     """The DCAT-AP.de catalogue: one dataset, one distribution per dump, the SPARQL endpoint and the REST API."""
     graph = _new_graph()
     names = names_base(settings)
-    catalog, dataset = URIRef(f"{names}/catalog#catalog"), dataset_iri(names)
+    catalog, dataset = catalog_part(names, "catalog"), catalog_part(names, "dataset")
     publisher = _agent(graph, names, settings)
     graph.add((catalog, RDF.type, DCAT.Catalog))
     _texts(graph, catalog, DCTERMS.title, TITLE)
@@ -310,7 +310,7 @@ def catalog_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
         ),
     }
     for name, (titles, endpoint, description, standard) in services.items():
-        service = URIRef(f"{names}/catalog#{name}")
+        service = catalog_part(names, name)
         graph.add((catalog, DCAT.service, service))
         _service(graph, service, titles=titles, endpoint=endpoint, description=description, standard=standard)
         graph.add((service, DCAT.servesDataset, dataset))
@@ -329,7 +329,7 @@ def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     stats = statistics(store)
     graph = _new_graph()
     names = names_base(settings)
-    document, dataset = URIRef(f"{names}/.well-known/void"), dataset_iri(names)
+    document, dataset = URIRef(f"{names}/.well-known/void"), catalog_part(names, "dataset")
     graph.add((document, RDF.type, VOID.DatasetDescription))
     graph.add((document, FOAF.primaryTopic, dataset))
     graph.add((dataset, RDF.type, VOID.Dataset))
@@ -397,8 +397,7 @@ def release_graph(release: Release, settings: Settings, base: str) -> Graph:
     are kept. Not a catalogue: portals harvest `/catalog`, which names the current release and links the one before."""
     graph = _new_graph()
     names = names_base(settings)
-    document = URIRef(release_url(names, release.version))
-    dataset = URIRef(f"{document}#dataset")
+    dataset = catalog_part(names, "dataset", release.version)
     graph.add((dataset, RDF.type, DCAT.Dataset))
     _texts(graph, dataset, DCTERMS.title, {lang: f"{title} ({release.version})" for lang, title in TITLE.items()})
     _texts(graph, dataset, DCTERMS.description, DESCRIPTION)
