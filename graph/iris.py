@@ -44,6 +44,15 @@ class Minter:
     def thing(self, kind: str, key: str) -> URIRef:
         return URIRef(f"{self.things}{kind}/{key}")
 
+    def id_of(self, iri: str) -> str | None:
+        """A thing's id as services outside the graph name it (`city/dortmund`, reconciliation's identifier space
+        being `things`): the IRI after `things`; None for an IRI that is no thing's."""
+        return iri[len(self.things) :] if iri.startswith(self.things) else None
+
+    def from_id(self, ident: str) -> URIRef:
+        """The IRI of the thing an id (`city/dortmund`) names."""
+        return URIRef(f"{self.things}{ident}")
+
     def concept(self, scheme: str, key: str) -> URIRef:
         return URIRef(f"{self.vocabularies}{scheme}/{key}")
 

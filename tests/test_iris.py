@@ -65,3 +65,11 @@ def test_the_rdflib_namespaces_are_those_of_the_prefix_map() -> None:
     }  # fmt: skip
     assert {name: str(namespace) for name, namespace in named.items()} == {name: PREFIXES[name] for name in named}
     assert str(vocab.SCK.Alliance) == PREFIXES["sck"] + "Alliance"
+
+
+def test_a_things_id_is_its_iri_after_the_identifier_space() -> None:
+    minter = Minter(NS)
+    iri = str(minter.thing("city", "dortmund"))
+    assert minter.id_of(iri) == "city/dortmund" and str(minter.from_id("city/dortmund")) == iri
+    assert minter.id_of("https://w3id.org/smartcity-kg/id/city/dortmund") is None  # another namespace
+    assert minter.id_of(str(minter.concept("theme", "energy"))) is None

@@ -300,7 +300,7 @@ def _query(prop: ExtProperty, iris: Iterable[str]) -> str:
 
 def extend(store: ReadStore, prop: ExtProperty, iris: list[str]) -> dict[str, list[Value]]:
     """The values of `prop` for each thing of `iris` (all of one type), in a stable order."""
-    things = store.manifest.minter.things
+    minter = store.manifest.minter
     solutions = store.select(_query(prop, iris))
     texts: dict[str, list[ox.Literal]] = {}
     entities: dict[str, dict[str, list[ox.Literal]]] = {}
@@ -317,9 +317,9 @@ def extend(store: ReadStore, prop: ExtProperty, iris: list[str]) -> dict[str, li
     for subject, found in entities.items():
         cells[subject] = sorted(
             (
-                Value(best_label(labels, iri.rsplit("/", 1)[-1]), iri.removeprefix(things))
+                Value(best_label(labels, iri.rsplit("/", 1)[-1]), ident)
                 for iri, labels in found.items()
-                if iri.startswith(things)
+                if (ident := minter.id_of(iri)) is not None
             ),
             key=lambda value: (value.name.casefold(), value.id or ""),
         )

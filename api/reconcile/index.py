@@ -125,7 +125,7 @@ class ReconcileIndex:
 
     def __init__(self, store: ReadStore) -> None:
         self.namespace = store.manifest.namespace
-        self.things = store.manifest.minter.things
+        self.minter = store.manifest.minter
         self.build = build_of(store)
         self.entries: dict[str, Entry] = {}  # by id
         self._read_names(store)
@@ -230,9 +230,7 @@ class ReconcileIndex:
         return list(dict.fromkeys(found))
 
     def _id_of(self, term: object) -> str | None:
-        if not isinstance(term, ox.NamedNode) or not term.value.startswith(self.things):
-            return None
-        return term.value.removeprefix(self.things)
+        return self.minter.id_of(term.value) if isinstance(term, ox.NamedNode) else None
 
     def _entry(self, term: object, kind: str) -> Entry | None:
         ident = self._id_of(term)
@@ -240,7 +238,7 @@ class ReconcileIndex:
             return None
         entry = self.entries.get(ident)
         if entry is None:
-            entry = self.entries[ident] = Entry(ident, f"{self.things}{ident}", kind)
+            entry = self.entries[ident] = Entry(ident, str(self.minter.from_id(ident)), kind)
         return entry
 
     def _fact(self, by_iri: dict[str, Entry], row: ox.QuerySolution) -> None:

@@ -82,7 +82,7 @@ async def lookup(
 
 def _answer(store: ReadStore, index: ReconcileIndex, labels: VocabularyLabels, name: str, value: str) -> Response:
     if name == "id":
-        value = value.strip().removeprefix(index.things)  # the thing's IRI names it as its id does
+        value = index.minter.id_of(value.strip()) or value.strip()  # the thing's IRI names it as its id does
         successor, retired = index.successor(value)
         if retired:
             if successor is None:

@@ -147,7 +147,7 @@ def _identified(index: ReconcileIndex, text: str) -> dict[str, str]:
         found |= dict.fromkeys(index.by_ags.get(ags, []), "ags")
     if (qid := qid_of(stripped)) is not None:
         found |= dict.fromkeys(index.by_wikidata.get(qid, []), "wikidata")
-    own = stripped.removeprefix(index.things)
+    own = index.minter.id_of(stripped) or stripped
     if parse_id(own) is not None:
         successor, retired = index.successor(own)
         if own in index.entries:
