@@ -7,7 +7,7 @@ import unicodedata
 
 from rdflib import URIRef
 
-__all__ = ["KEY_PATTERN", "Minter", "child", "slug"]
+__all__ = ["KEY_PATTERN", "Minter", "child", "part_of", "slug"]
 
 # What a thing's key looks like (`dortmund`, `smart-city-charta`): the last segment of its IRI, and of its paths.
 KEY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -31,6 +31,11 @@ def slug(text: str) -> str:
 def child(parent: URIRef, name: str) -> URIRef:
     """A node that only exists as part of `parent` (a citation, an interval): a fragment of the parent's IRI."""
     return URIRef(f"{parent}-{name}" if "#" in parent else f"{parent}#{name}")
+
+
+def part_of(node: str, thing: str) -> bool:
+    """Whether `node` is a part of `thing` made by `child` (a part of a part included): described on its page."""
+    return node.startswith(f"{thing}#")
 
 
 class Minter:

@@ -6,7 +6,7 @@ import pytest
 
 from api.reconcile.answers import manifest
 from graph import vocab
-from graph.iris import Minter
+from graph.iris import Minter, child, part_of
 from graph.prefixes import PREFIXES, VOCABULARIES
 
 NS = "https://example.org/kg/"  # not the default namespace: nothing may assume it
@@ -73,3 +73,10 @@ def test_a_things_id_is_its_iri_after_the_identifier_space() -> None:
     assert minter.id_of(iri) == "city/dortmund" and str(minter.from_id("city/dortmund")) == iri
     assert minter.id_of("https://w3id.org/smartcity-kg/id/city/dortmund") is None  # another namespace
     assert minter.id_of(str(minter.concept("theme", "energy"))) is None
+
+
+def test_a_part_is_known_as_its_things_by_its_iri() -> None:
+    thing = Minter(NS).thing("alliance", "a")
+    part = child(thing, "objective-1")
+    assert part_of(str(part), str(thing)) and part_of(str(child(part, "source-x")), str(thing))
+    assert not part_of(str(Minter(NS).thing("alliance", "ab")), str(thing))

@@ -12,6 +12,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from api.http.terms import node_id
+from graph.iris import part_of
 
 __all__ = ["CONTEXT_FILE", "Context", "compact", "load_context"]
 
@@ -106,7 +107,7 @@ def compact(
     embeddable = {
         node
         for node, count in references.items()
-        if embed_fragments and count == 1 and node in nodes and node.startswith(root + "#")
+        if embed_fragments and count == 1 and node in nodes and part_of(node, root)
     }
     writer = _Writer(context, nodes, embeddable)
     top = [root, *sorted(node for node in nodes if node != root)] if root in nodes else sorted(nodes)

@@ -12,6 +12,7 @@ import pyoxigraph as ox
 
 from api.http.cache import BuildCache, build_of, text_bytes
 from api.http.terms import node_id
+from graph.iris import part_of
 from graph.store import ReadStore, with_constants
 from graph.vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK
 
@@ -126,7 +127,7 @@ class _Walk:
         self.unknown: dict[str, Predicates] = {}
 
     def is_fragment(self, iri: str) -> bool:
-        return iri.startswith(self.thing + "#")
+        return part_of(iri, self.thing)
 
     def ask(self, node: ox.NamedNode, predicates: Predicates) -> None:
         """The next step is to fetch the triples of `node` with `predicates`, unless an earlier one did."""
@@ -296,7 +297,7 @@ class Description:
         return self._in.get(obj, [])
 
     def is_fragment(self, node: str) -> bool:
-        return node.startswith(self.iri + "#")
+        return part_of(node, self.iri)
 
     def _own(self, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
         """The thing's objects of `predicate`, from its own triples, which come first."""
