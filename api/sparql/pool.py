@@ -19,17 +19,30 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from api.sparql.request import MEDIA_TYPES
 from api.sparql.worker import ANSWER, FORMATS, JOB, Status, answer
 from graph.errors import ServiceError
 from graph.store import ReadStore
 
-__all__ = ["Answer", "Job", "Pool", "QueryFailedError", "QueryPool", "busy_error", "timed_out", "waited_too_long"]
+__all__ = [
+    "Answer",
+    "HandOver",
+    "Job",
+    "Pool",
+    "QueryFailedError",
+    "QueryPool",
+    "busy_error",
+    "timed_out",
+    "waited_too_long",
+]
+
+T = TypeVar("T")
 
 log = logging.getLogger("smartcity_kg.api.sparql")
 WORKER = Path(__file__).with_name("worker.py")
@@ -121,6 +134,44 @@ class Pool(Protocol):
         ...
 
 
+class HandOver(Generic[T]):
+    """The queries waiting for what a pool hands out (a worker, a place at the remote server), in the order they
+    came, each handed the first one freed; at most `max_pending` wait, each until its deadline."""
+
+    def __init__(self, max_pending: int, timeout: float) -> None:
+        self.max_pending = max_pending
+        self.timeout = timeout
+        self._waiting: deque[asyncio.Future[T]] = deque()
+
+    async def wait(self, deadline: float, running: int, release: Callable[[T], None]) -> T:
+        """What is handed over to this query; a 503 when `max_pending` queries already wait or the deadline passes.
+        `release` passes on what is handed over just as the wait ends (by a timeout or a cancellation)."""
+        if len(self._waiting) >= self.max_pending:
+            raise busy_error(running, len(self._waiting))
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await waiter
+        except BaseException as error:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+            elif waiter.done() and not waiter.cancelled():
+                release(waiter.result())
+            if isinstance(error, TimeoutError):
+                raise waited_too_long(self.timeout) from None
+            raise
+
+    def hand(self, value: T) -> bool:
+        """Hand `value` to the query that has waited longest; False when none waits."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(value)
+                return True
+        return False
+
+
 def busy_error(running: int, waiting: int) -> QueryFailedError:
     return QueryFailedError(
         503,
@@ -196,7 +247,7 @@ class QueryPool:
         self.prefixes = prefixes
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
-        self._waiting: deque[asyncio.Future[_Worker]] = deque()
+        self._queue: HandOver[_Worker] = HandOver(max_pending, timeout)
         self._starting: set[asyncio.Task[None]] = set()
         self._dying: set[_Worker] = set()
         self._closed = False
@@ -321,35 +372,14 @@ class QueryPool:
     async def _acquire(self, deadline: float) -> _Worker:
         while self._idle and self._idle[-1].process.poll() is not None:  # died while idle: never hand it a query
             self._replace(self._idle.pop())
-        if self._idle:
-            worker = self._idle.pop()
-        else:
-            if len(self._waiting) >= self.max_pending:
-                raise busy_error(len(self._busy), len(self._waiting))
-            waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
-            self._waiting.append(waiter)
-            try:
-                async with asyncio.timeout_at(deadline):
-                    worker = await waiter
-            except BaseException as error:
-                if waiter in self._waiting:
-                    self._waiting.remove(waiter)
-                elif waiter.done() and not waiter.cancelled():
-                    self._release(waiter.result())  # handed over just as the wait ended: pass it on
-                if isinstance(error, TimeoutError):
-                    raise waited_too_long(self.timeout) from None
-                raise
+        worker = self._idle.pop() if self._idle else await self._queue.wait(deadline, len(self._busy), self._release)
         self._busy.add(worker)
         return worker
 
     def _release(self, worker: _Worker) -> None:
         self._busy.discard(worker)
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(worker)
-                return
-        self._idle.append(worker)
+        if not self._queue.hand(worker):
+            self._idle.append(worker)
 
     def _replace(self, worker: _Worker) -> None:
         self._busy.discard(worker)

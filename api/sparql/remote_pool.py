@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from itertools import islice
 
 import pyoxigraph as ox
 
-from api.sparql.pool import Answer, Job, QueryFailedError, busy_error, timed_out, waited_too_long
+from api.sparql.pool import Answer, HandOver, Job, QueryFailedError, timed_out
 from api.sparql.request import MEDIA_TYPES
 from api.sparql.worker import Outcome, Status, write_outcome
 from graph.published import StoreUnavailableError
@@ -60,7 +59,7 @@ class RemotePool:
         self.max_bytes = max_bytes
         self.prefixes = prefixes
         self._running = 0
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._queue: HandOver[None] = HandOver(max_pending, timeout)
 
     async def start(self) -> None:
         return None
@@ -172,21 +171,8 @@ class RemotePool:
         if self._running < self.size:
             self._running += 1
             return
-        if len(self._waiting) >= self.max_pending:
-            raise busy_error(self._running, len(self._waiting))
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
-        try:
-            async with asyncio.timeout_at(deadline):
-                await waiter  # the slot is handed over by _release, `_running` unchanged
-        except BaseException as error:
-            if waiter in self._waiting:
-                self._waiting.remove(waiter)
-            elif waiter.done() and not waiter.cancelled():
-                self._release()  # handed over just as the wait ended: pass it on
-            if isinstance(error, TimeoutError):
-                raise waited_too_long(self.timeout) from None
-            raise
+        # The place is handed over by _release, `_running` unchanged.
+        await self._queue.wait(deadline, self._running, lambda _: self._release())
 
     def _finished(self, done: asyncio.Future[Outcome]) -> None:
         self._release()
@@ -194,12 +180,8 @@ class RemotePool:
             done.exception()  # retrieved here: its requester may have left
 
     def _release(self) -> None:
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self._running -= 1
+        if not self._queue.hand(None):
+            self._running -= 1
 
 
 def _mark(outcome: Outcome, capped: bool) -> Outcome:
