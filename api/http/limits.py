@@ -299,7 +299,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         elif self.reading == "body" and (
             self.early is not None or (self.cycle is not None and not self.cycle.response_started)
         ):
-            if self.early is None and self.cycle is not None:
+            if self.early is None:
                 # The application waits for the body: it sees the client leave, and whatever it answers is dropped.
                 self.cycle.disconnected = True
                 self.cycle.message_event.set()

@@ -240,7 +240,6 @@ class QueryPool:
         self, *, workers: int, max_pending: int, timeout: float, memory_mb: int, rest_mb: int, prefixes: dict[str, str]
     ) -> None:
         self.size = workers
-        self.max_pending = max_pending
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.rest_mb = rest_mb

@@ -54,7 +54,6 @@ class RemotePool:
     ) -> None:
         self.store = store
         self.size = workers
-        self.max_pending = max_pending
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.prefixes = prefixes

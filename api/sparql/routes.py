@@ -251,12 +251,14 @@ class SparqlEndpoint:
             self.record("answer_cache_hit")
             return plan.cached
         answer = self._here(client, plan.lookup, plan.job, failures=False) if plan.lookup is not None else None
-        if answer is None or not plan.shared:
-            return answer if answer is not None and len(answer.payload) <= CHUNK else None
-        if len(answer.payload) > CHUNK:
-            self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
+        if answer is None:
             return None
-        self.answers.count(hit=False)
+        if len(answer.payload) > CHUNK:
+            if plan.shared:
+                self.answers.put(plan.job.build, plan.job, answer, cost(plan.job, answer))
+            return None
+        if plan.shared:  # the cache was looked at for a deterministic job
+            self.answers.count(hit=False)
         self._keep(plan, answer)
         return answer
 
