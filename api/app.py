@@ -22,8 +22,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.catalog import changes
 from api.catalog import routes as catalog
+from api.catalog.dataset import STATISTICS
+from api.catalog.landing import LANDING_FIGURES
+from api.catalog.releases import HISTORY
 from api.http import health
-from api.http.cache import BuildCache, Rendered
+from api.http.cache import BuildCache, PerBuildValues, Rendered
 from api.http.encoding import Compression
 from api.http.errors import install_error_handlers
 from api.http.limits import HeaderLimit, RequestDeadline, apply_limits
@@ -34,11 +37,15 @@ from api.http.server import SERVE_SETTINGS
 from api.http.state import StoreHolder
 from api.linked_data import routes as resources
 from api.pages import routes as pages
+from api.pages.editor import VOCABULARY
+from api.pages.ontology import ONTOLOGY
 from api.pages.short_links import CreationRate
 from api.reconcile import lookup
 from api.reconcile import routes as reconcile
+from api.reconcile.index import RECONCILE_INDEX
 from api.rest import docs
 from api.rest import routes as rest
+from api.rest.listing import LABEL_INDEX
 from api.sparql import routes as sparql
 from api.sparql.answers import answer_cache
 from api.sparql.worker import PR_SET_PDEATHSIG
@@ -142,8 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(RequestDeadline, seconds=settings.query_timeout)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app)
-    # This app's caches and rate counters (two apps in one process share none), sized by its settings, and its
-    # caches counted in its /metrics under these names.
+    # This app's caches, values computed once per build and rate counters (two apps in one process share none),
+    # sized by its settings, and its caches and values counted in its /metrics under their names.
     app.state.caches = {
         "responses": Rendered(settings.response_cache_mb * MIB),
         "answers": answer_cache(settings.result_cache_mb * MIB),
@@ -152,8 +159,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "vocabulary_labels": BuildCache(settings.label_cache_kb * KIB),
         "name_pools": BuildCache(settings.name_pool_cache_kb * KIB),
     }
+    app.state.per_build = PerBuildValues(
+        STATISTICS, LANDING_FIGURES, HISTORY, LABEL_INDEX, ONTOLOGY, VOCABULARY, RECONCILE_INDEX
+    )
     app.state.short_link_creation = CreationRate(settings.short_links_per_minute)
-    install_observability(app, app.state.caches)
+    install_observability(app, app.state.caches, app.state.per_build)
     app.router.routes.append(sparql.SparqlRoute())
     # The lookup route comes before REST's /api/v1/{type}, which would otherwise read `lookup` as a type.
     for module in (health, sparql, resources, lookup, rest, reconcile, catalog, changes, pages, docs):

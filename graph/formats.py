@@ -14,6 +14,7 @@ __all__ = [
     "FORMATS",
     "GRAPH",
     "HTML",
+    "JSON",
     "JSON_LD",
     "N_QUADS",
     "N_TRIPLES",
@@ -31,8 +32,9 @@ __all__ = [
 ]
 
 # graph: triples (CONSTRUCT, DESCRIBE, a thing's description); dataset: quads with their named graphs;
-# results: SELECT and ASK answers; page: HTML for people.
-Kind = Literal["graph", "dataset", "results", "page"]
+# results: SELECT and ASK answers; page: HTML for people; document: the service's own JSON documents (the releases
+# and what each changed, a release's files), offered beside their pages.
+Kind = Literal["graph", "dataset", "results", "page", "document"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Format:
 
 
 HTML = Format("html", "text/html", "html", "HTML", "page", None)
+JSON = Format("json", "application/json", "json", "JSON", "document", None)
 TURTLE = Format(
     "ttl",
     "text/turtle",
@@ -166,7 +169,7 @@ TSV = Format(
     eu_file_type="TSV",
 )
 
-FORMATS = (HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS, TRIG, RESULTS_JSON, RESULTS_XML, CSV, TSV)
+FORMATS = (HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS, TRIG, RESULTS_JSON, RESULTS_XML, CSV, TSV, JSON)
 GRAPH = tuple(fmt for fmt in FORMATS if fmt.kind == "graph")
 DATASET = tuple(fmt for fmt in FORMATS if fmt.kind == "dataset")
 RESULTS = tuple(fmt for fmt in FORMATS if fmt.kind == "results")

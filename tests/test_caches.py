@@ -1,4 +1,5 @@
-"""Caches belong to the app that made them: sized by its settings, counted in its /metrics, shared with no other."""
+"""Caches and the values computed once per build belong to the app that made them: sized by its settings, counted
+in its /metrics, shared with no other."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from api.app import create_app
 from api.http.cache import BuildCache
 from api.http.observability import Metrics
 from api.linked_data.describe import Describing, describe
-from api.rest.listing import label_index
+from api.rest.listing import LABEL_INDEX
 from graph.settings import Settings
 from tests.conftest import Server, start_server, stop_server
-from tests.test_observability import value
+from tests.test_observability import samples, value
 
 ITEM = "/api/v1/city/dortmund"
 QUERY = {"query": "ASK { ?s a ?o } # cached per app"}
@@ -56,8 +57,9 @@ def test_two_apps_share_no_cache_and_no_counter(two: tuple[TestClient, TestClien
     assert value(other, "smartcity_kg_events_total", event="answer_cache_hit") == 0
     # What is computed once per build (the label index, the descriptions of things) is each app's own as well.
     stores = [client.app.state.store.get() for client in two]  # type: ignore[attr-defined]
-    assert label_index(stores[0]) is label_index(stores[0])
-    assert label_index(stores[0]) is not label_index(stores[1])
+    values = [client.app.state.per_build for client in two]  # type: ignore[attr-defined]
+    assert values[0].get(LABEL_INDEX, stores[0]) is values[0].get(LABEL_INDEX, stores[0])
+    assert values[0].get(LABEL_INDEX, stores[0]) is not values[1].get(LABEL_INDEX, stores[1])
     caches = [client.app.state.caches for client in two]  # type: ignore[attr-defined]
     describing = [Describing(kept["descriptions"], kept["vocabulary_triples"]) for kept in caches]
     dortmund = stores[0].manifest.namespace + "id/city/dortmund"
@@ -82,6 +84,34 @@ def test_two_apps_share_no_lookup_cache_and_no_rate(published_store: Path) -> No
         assert figure(other, "entries", cache) == 0 and figure(other, "misses_total", cache) == 0, cache
     assert value(mine, "smartcity_kg_events_total", event="short_link_refused") == 1
     assert value(other, "smartcity_kg_events_total", event="short_link_refused") == 0
+
+
+# A request that needs each value computed once per build.
+PER_BUILD = {
+    "statistics": "/.well-known/void",
+    "landing_figures": "/",
+    "history": "/changes",
+    "label_index": "/api/v1/search?q=dortmund",
+    "ontology": "/ontology.ttl",
+    "editor_vocabulary": "/query",
+    "reconcile_index": "/reconcile?queries=" + RECONCILE,
+}
+
+
+def test_the_values_of_a_build_are_each_apps_and_counted_in_its_metrics(published_store: Path) -> None:
+    settings = Settings(store=published_store, query_workers=1)
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        for _ in range(2):
+            for path in PER_BUILD.values():
+                assert first.get(path).status_code == 200, path
+        mine, other = first.get("/metrics").text, second.get("/metrics").text
+    for name in PER_BUILD:
+        # Computed once however often it is asked for, and the time it took counted; nothing in the other app.
+        assert value(mine, "smartcity_kg_per_build_computations_total", value=name) == 1, name
+        assert value(mine, "smartcity_kg_per_build_seconds_total", value=name) > 0, name
+        counted = samples(other)  # listed before its first computation
+        assert counted[("smartcity_kg_per_build_computations_total", frozenset({("value", name)}))] == 0, name
+        assert counted[("smartcity_kg_per_build_seconds_total", frozenset({("value", name)}))] == 0, name
 
 
 def test_the_caches_are_sized_in_the_settings(published_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,9 +155,10 @@ def test_the_figures_of_other_processes_are_added_up(tmp_path: Path) -> None:
     other = {"requests": [], "latency": {}, "in_flight": 0, "events": {}}
     # A process still running (this test's own parent stands for it) and one that has ended.
     (tmp_path / f"{os.getppid()}.json").write_text(
-        json.dumps({**other, "caches": {"responses": [5, 6, 7, 8, 1000, 2]}})
+        json.dumps({**other, "caches": {"responses": [5, 6, 7, 8, 1000, 2]}, "per_build": {"history": [1, 0.25]}})
     )
-    (tmp_path / "999999999.json").write_text(json.dumps({**other, "caches": {"responses": [10, 20, 30, 40, 1000, 3]}}))
+    ended = {"caches": {"responses": [10, 20, 30, 40, 1000, 3]}, "per_build": {"history": [2, 0.5]}}
+    (tmp_path / "999999999.json").write_text(json.dumps({**other, **ended}))
     text = metrics.render()
     assert figure(text, "hits_total", "responses") == 1 + 5 + 10  # counters keep what ended processes counted
     assert figure(text, "misses_total", "responses") == 1 + 6 + 20
@@ -135,6 +166,9 @@ def test_the_figures_of_other_processes_are_added_up(tmp_path: Path) -> None:
     assert figure(text, "bytes", "responses") == 10 + 8
     assert figure(text, "max_bytes", "responses") == 2000
     assert figure(text, "evictions_total", "responses") == 0 + 2 + 3
+    # Each process computes a build's values once: counters, kept after a process ends.
+    assert value(text, "smartcity_kg_per_build_computations_total", value="history") == 1 + 2
+    assert value(text, "smartcity_kg_per_build_seconds_total", value="history") == 0.75
 
 
 def test_a_lookup_is_kept_once_it_is_asked_again(two: tuple[TestClient, TestClient]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from api.pages.editor import load_examples, prefixed_names, reader_text, vocabulary
+from api.pages.editor import VOCABULARY, load_examples, prefixed_names, reader_text
 from graph.store import EmbeddedStore
 from tests.conftest import NAMESPACE
 
@@ -44,7 +44,7 @@ def test_every_example_is_headed_by_its_question() -> None:
 
 
 def test_the_vocabulary_offers_the_ontology_and_the_terms_the_questions_use(store: EmbeddedStore) -> None:
-    offered = vocabulary(store)
+    offered = VOCABULARY.make(store)
     prefixes = dict(offered["prefixes"])  # type: ignore[call-overload]
     assert prefixes["sck"] == f"{NAMESPACE}ontology#"
     assert prefixes["geo"] == "http://www.opengis.net/ont/geosparql#"

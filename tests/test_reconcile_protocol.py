@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from api.http.cache import BuildCache
 from api.reconcile.extend import ExtProperty, via_municipality
 from api.reconcile.identifiers import TYPES
-from api.reconcile.index import reconcile_index
+from api.reconcile.index import ReconcileIndex
 from api.reconcile.matching import Query, match
 from api.reconcile.protocol import MAX_LIMIT, extend_request, queries_02, queries_10
 from graph.errors import ServiceError
@@ -53,6 +53,11 @@ JSON = st.recursive(
 )
 
 
+@pytest.fixture(scope="module")
+def index(store: EmbeddedStore) -> ReconcileIndex:
+    return ReconcileIndex(store)
+
+
 def _bad_or_parsed(read: Any, value: Any) -> None:
     try:
         read(value)
@@ -77,9 +82,9 @@ def test_any_json_is_read_or_refused_with_a_400(value: Any) -> None:
     st.integers(min_value=1, max_value=MAX_LIMIT),
 )
 def test_any_text_is_matched_into_ranked_candidates(
-    store: EmbeddedStore, text: str, types: list[str], limit: int
+    index: ReconcileIndex, text: str, types: list[str], limit: int
 ) -> None:
-    found = match(reconcile_index(store), BuildCache(2**20), Query(text, tuple(types), limit))
+    found = match(index, BuildCache(2**20), Query(text, tuple(types), limit))
     assert len(found) <= limit
     assert all(0 <= candidate.score <= 100 for candidate in found)
     assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
@@ -88,8 +93,8 @@ def test_any_text_is_matched_into_ranked_candidates(
 
 
 @pytest.mark.parametrize("text", ["", "   ", "!!!", "GmbH", "Stadt", "e.V.", "\u0000", "ß" * 500])
-def test_texts_that_fold_to_little_or_nothing(store: EmbeddedStore, text: str) -> None:
-    found = match(reconcile_index(store), BuildCache(2**20), Query(text, (), 5))
+def test_texts_that_fold_to_little_or_nothing(index: ReconcileIndex, text: str) -> None:
+    found = match(index, BuildCache(2**20), Query(text, (), 5))
     assert all(0 <= candidate.score <= 100 for candidate in found)
 
 

@@ -12,16 +12,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from api.catalog.dcat import names_base, release_url
-from api.catalog.releases import History, counted, history, statements_of
+from api.catalog.releases import HISTORY, History, counted, statements_of
 from api.http.conditional import answer, validators
-from api.http.deps import SettingsDep, StoreDep, public_base
+from api.http.deps import PerBuildDep, SettingsDep, StoreDep, get_per_build, public_base
 from api.http.errors import ErrorBody
 from api.http.files import file_answer
 from api.http.forms import FormRoute
-from api.http.negotiation import negotiate
-from api.http.representation import build_tag
+from api.http.representation import build_tag, choose
 from api.pages.render import page
 from graph.errors import ServiceError
+from graph.formats import HTML, JSON
 from graph.iris import Minter
 from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
 from graph.settings import Settings
@@ -34,21 +34,21 @@ router = APIRouter(tags=["releases"], route_class=FormRoute)
 ATOM = "http://www.w3.org/2005/Atom"
 _LISTED = 100  # things named per release in /changes; all of them are in /changes/{version}, page by page
 _NAMED_IN_FEED = 20
-JSON, HTML = "application/json", "text/html"
-_FORMATS = {"json": JSON, JSON: JSON, "html": HTML, HTML: HTML}
+# JSON unless the client prefers HTML (a browser following a link from a page) or `?format=` names one.
+_OFFERED = (JSON, HTML)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody},
     304: {"description": "not modified"},
     406: {"model": ErrorBody},
 }
-_JSON_OR_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {JSON: {}, HTML: {}}}, **_ERRORS}
+_JSON_OR_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {fmt.media_type: {} for fmt in _OFFERED}}, **_ERRORS}
 
 
 def _respond(
     request: Request, store: ReadStore, settings: Settings, media_type: str, render: Callable[[], bytes]
 ) -> Response:
     """The body `render()` makes for this build and URL, with its validators; 304 when the client has it."""
-    releases = history(store).releases
+    releases = get_per_build(request).get(HISTORY, store).releases
     modified = releases[0].date if releases else store.manifest.modified
     etag = build_tag(store.manifest, request.url.path, request.url.query, public_base(request, settings), media_type)
     return answer(request, render, media_type=media_type, etag=etag, modified=modified, headers={"Vary": "Accept"})
@@ -88,30 +88,18 @@ def _thing(thing: ThingChange, base: str, namespace: str) -> dict[str, Any]:
     responses=_JSON_OR_HTML,
     summary="Every release, newest first: version, date, counts and the things changed",
 )
-def changes(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    media_type = _negotiated(request)
+def changes(request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
+    fmt = choose(request, _OFFERED)
 
     def render() -> bytes:
         base, namespace = public_base(request, settings), store.manifest.namespace
         body = {
             "current": store.manifest.release or None,
-            "releases": [_summary(release, base, namespace) for release in history(store).releases],
+            "releases": [_summary(release, base, namespace) for release in values.get(HISTORY, store).releases],
         }
-        return page("changes.html", listing=body, release=None) if media_type == HTML else _json(body)
+        return page("changes.html", listing=body, release=None) if fmt == HTML else _json(body)
 
-    return _respond(request, store, settings, media_type, render)
-
-
-def _negotiated(request: Request) -> str:
-    """What `?format=` names (json or html, or their media types), else JSON unless the client prefers HTML (a
-    browser following a link from a page); an unknown format is refused, as on every other route."""
-    requested = request.query_params.get("format")
-    if requested is None:
-        return negotiate(request.headers.get("accept"), [JSON, HTML])
-    chosen = _FORMATS.get(requested.strip().lower())
-    if chosen is None:
-        raise ServiceError(400, f"unknown format {requested[:100]!r}; use one of json ({JSON}), html ({HTML})")
-    return chosen
+    return _respond(request, store, settings, fmt.media_type, render)
 
 
 def _json(body: dict[str, Any]) -> bytes:
@@ -129,14 +117,15 @@ def release_changes(
     version: str,
     request: Request,
     store: StoreDep,
+    values: PerBuildDep,
     settings: SettingsDep,
     *,
     limit: Annotated[int, Query(ge=1, le=1000, description="things per page")] = 100,
     offset: Annotated[int, Query(ge=0, description="things to skip")] = 0,
 ) -> Response:
-    releases = history(store)
+    releases = values.get(HISTORY, store)
     release = releases.require(version)
-    media_type = _negotiated(request)
+    fmt = choose(request, _OFFERED)
 
     def render() -> bytes:
         base, namespace = public_base(request, settings), store.manifest.namespace
@@ -160,9 +149,9 @@ def release_changes(
         body["patch"] = {"added": patch + ADDED, "removed": patch + REMOVED} if release.previous is not None else None
         if release.previous is None:
             body["note"] = "The first release: every statement in it is new; its dumps hold them all."
-        return page("changes.html", listing=None, release=body) if media_type == HTML else _json(body)
+        return page("changes.html", listing=None, release=body) if fmt == HTML else _json(body)
 
-    return _respond(request, store, settings, media_type, render)
+    return _respond(request, store, settings, fmt.media_type, render)
 
 
 @router.api_route(
@@ -172,8 +161,8 @@ def release_changes(
     responses={200: {"content": {"application/gzip": {}}}, **_ERRORS},
     summary=f"The patch of a release as gzipped N-Quads: {ADDED} and {REMOVED}",
 )
-def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Response:
-    releases = history(store)
+def patch_file(version: str, name: str, request: Request, store: StoreDep, values: PerBuildDep) -> Response:
+    releases = values.get(HISTORY, store)
     release = releases.require(version)
     if name not in (ADDED, REMOVED):
         raise ServiceError(404, f"a release's patch is {ADDED} and {REMOVED}, not {name!r}")
@@ -190,11 +179,10 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep) -> Re
     responses={200: {"content": {"application/atom+xml": {}}}, 304: {"description": "not modified"}},
     summary="An Atom feed with one entry per release, naming what it changed",
 )
-def feed(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+def feed(request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
     def render() -> bytes:
-        return _atom(
-            history(store), settings, public_base(request, settings), store.manifest.namespace, store.manifest.modified
-        )
+        base, manifest = public_base(request, settings), store.manifest
+        return _atom(values.get(HISTORY, store), settings, base, manifest.namespace, manifest.modified)
 
     return _respond(request, store, settings, "application/atom+xml", render)
 
@@ -216,13 +204,13 @@ def _atom(releases: History, settings: Settings, base: str, namespace: str, modi
     _element(root, "updated", releases.releases[0].date if releases.releases else modified)
     _element(_element(root, "author"), "name", settings.publisher_name)
     _element(root, "link", rel="self", type="application/atom+xml", href=f"{base}/changes.atom")
-    _element(root, "link", rel="alternate", type="application/json", href=f"{base}/changes")
+    _element(root, "link", rel="alternate", type=JSON.media_type, href=f"{base}/changes")
     for release in releases.releases:
         entry = _element(root, "entry")
         _element(entry, "id", f"{names}/changes/{release.version}")
         _element(entry, "title", f"Release {release.version}")
         _element(entry, "updated", release.date)
-        _element(entry, "link", rel="alternate", type="application/json", href=f"{base}/changes/{release.version}")
+        _element(entry, "link", rel="alternate", type=JSON.media_type, href=f"{base}/changes/{release.version}")
         _element(entry, "link", rel="related", href=release_url(base, release.version))
         _element(entry, "summary", _entry_text(release, namespace), type="text")
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)

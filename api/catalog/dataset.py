@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from api.http.cache import PerBuild
+from api.http.cache import Derived
 from graph.formats import JSON_LD, N_QUADS, N_TRIPLES, TURTLE, Format
 from graph.prefixes import sparql_prologue
 from graph.published import DUMP_FILES
 from graph.store import ReadStore
 from graph.vocab import WD
 
-__all__ = ["DUMPS", "Dump", "Statistics", "dump_file", "statistics"]
+__all__ = ["DUMPS", "STATISTICS", "Dump", "Statistics", "dump_file"]
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _statistics(store: ReadStore) -> Statistics:
     )
 
 
-statistics = PerBuild(_statistics)
+STATISTICS = Derived("statistics", _statistics)
 
 
 def dump_file(build: Path, dump: Dump) -> Path:

@@ -12,8 +12,9 @@ from datetime import datetime
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
-from api.catalog.dataset import DUMPS, Dump, dump_file, statistics
-from api.catalog.releases import counted, history
+from api.catalog.dataset import DUMPS, STATISTICS, Dump, dump_file
+from api.catalog.releases import HISTORY, counted
+from api.http.cache import PerBuildValues
 from graph.prefixes import PREFIXES
 from graph.releases import Release, dump_name
 from graph.settings import Settings
@@ -218,9 +219,16 @@ def _versioned(graph: Graph, dataset: URIRef, release: Release, settings: Settin
 
 
 def _dataset(
-    graph: Graph, dataset: URIRef, store: ReadStore, *, base: str, settings: Settings, publisher: URIRef
+    graph: Graph,
+    dataset: URIRef,
+    store: ReadStore,
+    values: PerBuildValues,
+    *,
+    base: str,
+    settings: Settings,
+    publisher: URIRef,
 ) -> None:
-    stats = statistics(store)
+    stats = values.get(STATISTICS, store)
     modified = Literal(store.manifest.modified, datatype=XSD.dateTime)
     graph.add((dataset, RDF.type, DCAT.Dataset))
     _texts(graph, dataset, DCTERMS.title, TITLE)
@@ -256,7 +264,7 @@ def _dataset(
         graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
         graph.add((period, DCAT.startDate, Literal(stats.first_day, datatype=XSD.date)))
         graph.add((period, DCAT.endDate, Literal(stats.last_day, datatype=XSD.date)))
-    release = history(store).get(store.manifest.release)
+    release = values.get(HISTORY, store).get(store.manifest.release)
     if release is not None:
         _versioned(graph, dataset, release, settings, base)
         _release_distributions(graph, dataset, release, base)
@@ -274,7 +282,7 @@ def _dataset(
     # a graph on a remote server has no dump files to offer here
 
 
-def catalog_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
+def catalog_graph(store: ReadStore, values: PerBuildValues, settings: Settings, base: str) -> Graph:
     """The DCAT-AP.de catalogue: one dataset, one distribution per dump, the SPARQL endpoint and the REST API."""
     graph = _new_graph()
     names = names_base(settings)
@@ -294,7 +302,7 @@ def catalog_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
         _concept(graph, catalog, DCTERMS.language, "language", code)
     _licensed(graph, catalog)
     graph.add((catalog, DCAT.dataset, dataset))
-    _dataset(graph, dataset, store, base=base, settings=settings, publisher=publisher)
+    _dataset(graph, dataset, store, values, base=base, settings=settings, publisher=publisher)
     services = {
         "sparql": (
             {"en": "smartcity-kg SPARQL endpoint", "de": "smartcity-kg-SPARQL-Endpunkt"},
@@ -323,10 +331,10 @@ def _namespace(iri: str) -> str:
     return iri[: cut + 1]
 
 
-def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
+def void_graph(store: ReadStore, values: PerBuildValues, settings: Settings, base: str) -> Graph:
     """The VoID description: statistics, partitions, endpoint, dumps and the link sets to Wikidata and the
     DCAT-AP.de municipality keys."""
-    stats = statistics(store)
+    stats = values.get(STATISTICS, store)
     graph = _new_graph()
     names = names_base(settings)
     document, dataset = URIRef(f"{names}/.well-known/void"), catalog_part(names, "dataset")
@@ -340,7 +348,7 @@ def void_graph(store: ReadStore, settings: Settings, base: str) -> Graph:
     graph.add((dataset, DCTERMS.modified, Literal(store.manifest.modified, datatype=XSD.dateTime)))
     graph.add((dataset, FOAF.homepage, URIRef(f"{base}/")))
     graph.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}/sparql")))
-    release = history(store).get(store.manifest.release)
+    release = values.get(HISTORY, store).get(store.manifest.release)
     if release is not None:
         graph.add((dataset, DCAT_VERSION, Literal(release.version)))
     for dump in DUMPS.values():

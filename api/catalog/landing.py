@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from api.http.cache import PerBuild
+from api.http.cache import Derived
 from graph.coverage import Coverage, measure_coverage
 from graph.prefixes import sparql_prologue
 from graph.store import ReadStore
 
-__all__ = ["AllianceEntry", "Landing", "Member", "landing_figures"]
+__all__ = ["LANDING_FIGURES", "AllianceEntry", "Landing", "Member"]
 
 # Every alliance with every member in one query; English labels first, then German, then whatever there is.
 _ALLIANCES = (
@@ -94,4 +94,4 @@ def _measure(store: ReadStore) -> Landing:
     return Landing(measure_coverage(store), _list_alliances(store))
 
 
-landing_figures = PerBuild(_measure)
+LANDING_FIGURES = Derived("landing_figures", _measure)

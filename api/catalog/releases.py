@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from api.http.cache import PerBuild
+from api.http.cache import Derived
 from graph.errors import ServiceError
 from graph.published import store_of
 from graph.releases import ADDED, REMOVED, Release, read_releases, release_dir, thing_of
 from graph.store import ReadStore
 
-__all__ = ["History", "counted", "history", "patch_lines", "statements_of"]
+__all__ = ["HISTORY", "History", "counted", "patch_lines", "statements_of"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def _history(store: ReadStore) -> History:
     return History(tuple(releases[served:]), release_dir(store_dir))
 
 
-history = PerBuild(_history)
+HISTORY = Derived("history", _history)
 
 
 def counted(number: int, noun: str) -> str:

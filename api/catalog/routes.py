@@ -17,18 +17,18 @@ from rdflib import Graph
 
 from api.catalog.dataset import DUMPS, dump_file
 from api.catalog.dcat import catalog_graph, citation, release_graph, release_url, void_graph
-from api.catalog.landing import landing_figures
-from api.catalog.releases import history
+from api.catalog.landing import LANDING_FIGURES
+from api.catalog.releases import HISTORY
+from api.http.cache import PerBuildValues
 from api.http.conditional import answer, conditional, validators
-from api.http.deps import SettingsDep, StoreDep, public_base
+from api.http.deps import PerBuildDep, SettingsDep, StoreDep, public_base
 from api.http.errors import ErrorBody
 from api.http.files import file_answer
 from api.http.forms import FormRoute
-from api.http.negotiation import negotiate
-from api.http.representation import build_tag, by_suffix, choose, entity_tag, represent, request_tag
+from api.http.representation import accepted, build_tag, by_suffix, choose, entity_tag, represent, request_tag
 from api.pages.render import page, page_response
 from graph.errors import ServiceError
-from graph.formats import GRAPH, JSON_LD, Format
+from graph.formats import GRAPH, HTML, JSON, JSON_LD, Format
 from graph.iris import Minter
 from graph.published import DUMP_FILES
 from graph.releases import CHECKSUMS, checksum_lines, dump_name
@@ -91,9 +91,11 @@ def _rdf(
     responses=_RDF_RESPONSES,
     summary="DCAT-AP.de catalogue of the dataset, its dumps and services",
 )
-def catalog(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+def catalog(request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
     base = public_base(request, settings)
-    return _rdf(request, store, lambda: catalog_graph(store, settings, base), "/catalog", suffix=None, base=base)
+    return _rdf(
+        request, store, lambda: catalog_graph(store, values, settings, base), "/catalog", suffix=None, base=base
+    )
 
 
 @router.api_route(
@@ -103,12 +105,12 @@ def catalog(request: Request, store: StoreDep, settings: SettingsDep) -> Respons
     responses={**_RDF_RESPONSES, 404: {"model": ErrorBody}},
     summary=f"The catalogue in one format: {', '.join(fmt.suffix for fmt in GRAPH)}",
 )
-def catalog_as(suffix: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+def catalog_as(suffix: str, request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
     base = public_base(request, settings)
     return _rdf(
         request,
         store,
-        lambda: catalog_graph(store, settings, base),
+        lambda: catalog_graph(store, values, settings, base),
         "/catalog",
         suffix=by_suffix(suffix, GRAPH),
         base=base,
@@ -122,8 +124,8 @@ def catalog_as(suffix: str, request: Request, store: StoreDep, settings: Setting
     responses={**_RDF_RESPONSES, 404: {"model": ErrorBody}},
     summary="One release of the dataset: its version, date, dumps while kept, and the release before",
 )
-def release(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    found = history(store).require(version)
+def release(version: str, request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
+    found = values.get(HISTORY, store).require(version)
     base = public_base(request, settings)
     return _rdf(
         request,
@@ -143,12 +145,12 @@ def release(version: str, request: Request, store: StoreDep, settings: SettingsD
     responses=_RDF_RESPONSES,
     summary="VoID description with statistics of the graph",
 )
-def void(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+def void(request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
     base = public_base(request, settings)
     return _rdf(
         request,
         store,
-        lambda: void_graph(store, settings, base),
+        lambda: void_graph(store, values, settings, base),
         "/.well-known/void",
         suffix=None,
         base=base,
@@ -176,13 +178,13 @@ _NO_DUMPS = (
     },
     summary=f"The current release as a file: {', '.join(DUMPS)}; their checksums in {CHECKSUMS}",
 )
-def dump(name: str, request: Request, store: StoreDep) -> Response:
+def dump(name: str, request: Request, store: StoreDep, values: PerBuildDep) -> Response:
     """The dump of the release being served. Compressed dumps are sent as `application/gzip` (not with a
     Content-Encoding), so that clients store them as they are. `ETag` names the build; `If-None-Match` and
     `If-Modified-Since` are answered 304 while the data is unchanged. `SHA256SUMS` lists the checksums of these
     files in the format `sha256sum -c` reads."""
     if name not in DUMPS and name != CHECKSUMS:
-        if history(store).get(name) is not None:  # a release's folder, named without its slash
+        if values.get(HISTORY, store).get(name) is not None:  # a release's folder, named without its slash
             return RedirectResponse(f"/dumps/{name}/", status_code=308)
         raise ServiceError(404, f"no dump {name!r}; the dumps are: {', '.join(DUMPS)}, with {CHECKSUMS}")
     if store.path is None:
@@ -202,18 +204,20 @@ def dump(name: str, request: Request, store: StoreDep) -> Response:
     methods=["GET", "HEAD"],
     response_class=Response,
     responses={
-        200: {"content": {"application/json": {}, "text/html": {}}},
+        200: {"content": {JSON.media_type: {}, HTML.media_type: {}}},
         304: {"description": "not modified since the ETag or date given"},
         404: {"model": ErrorBody},
         406: {"model": ErrorBody},
     },
     summary="The files of a release: name, size, SHA-256 and URL (JSON, or a page for browsers)",
 )
-def release_files(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+def release_files(
+    version: str, request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep
+) -> Response:
     """The folder a citation names: what it holds, so that a reader finds and verifies the files. Dumps older than
     the kept releases are listed with `url` null; their checksums stay."""
-    found = history(store).require(version)
-    media_type = negotiate(request.headers.get("accept"), ["application/json", "text/html"])
+    found = values.get(HISTORY, store).require(version)
+    media_type = accepted(request.headers.get("accept"), (JSON, HTML)).media_type
     base = public_base(request, settings)
     folder = f"{base}/dumps/{version}/"
     listing = {
@@ -237,7 +241,7 @@ def release_files(version: str, request: Request, store: StoreDep, settings: Set
     etag = entity_tag(found.build_id, version, base, media_type, "kept" if found.kept else "pruned")
 
     def body() -> bytes:
-        return page("dumps.html", listing=listing) if media_type == "text/html" else json.dumps(listing).encode()
+        return page("dumps.html", listing=listing) if media_type == HTML.media_type else json.dumps(listing).encode()
 
     return answer(request, body, media_type=media_type, etag=etag, modified=modified, headers={"Vary": "Accept"})
 
@@ -254,10 +258,10 @@ def release_files(version: str, request: Request, store: StoreDep, settings: Set
     },
     summary="A release's dumps, named with its version, and their SHA256SUMS",
 )
-def release_dump(version: str, name: str, request: Request, store: StoreDep) -> Response:
+def release_dump(version: str, name: str, request: Request, store: StoreDep, values: PerBuildDep) -> Response:
     """The files of one release never change: a versioned URL always gives the same bytes. Releases older than the
     kept ones answer 410 Gone for their dumps; their SHA256SUMS stays."""
-    releases = history(store)
+    releases = values.get(HISTORY, store)
     found = releases.get(version)
     if found is None or releases.folder is None:
         raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
@@ -306,15 +310,15 @@ def _date(modified: str) -> str:
 
 # `/`, the dataset's landing page (its dcat:landingPage): what the graph holds, its dumps and how to cite it.
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-def landing(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+def landing(request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
     etag = request_tag(store.manifest, request)
-    return conditional(request, validators(etag, store.manifest.modified), lambda: _landing(store, settings))
+    return conditional(request, validators(etag, store.manifest.modified), lambda: _landing(store, values, settings))
 
 
-def _landing(store: ReadStore, settings: Settings) -> HTMLResponse:
-    figures = landing_figures(store)
+def _landing(store: ReadStore, values: PerBuildValues, settings: Settings) -> HTMLResponse:
+    figures = values.get(LANDING_FIGURES, store)
     counts = figures.coverage.counts
-    release = history(store).get(store.manifest.release)
+    release = values.get(HISTORY, store).get(store.manifest.release)
     return page_response(
         "landing.html",
         manifest=store.manifest,

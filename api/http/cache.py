@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 from fastapi import Request, Response
@@ -14,25 +15,36 @@ from fastapi import Request, Response
 from api.http.conditional import conditional
 from graph.store import ReadStore
 
-__all__ = ["BuildCache", "PerBuild", "Rendered", "build_of", "text_bytes"]
+__all__ = ["BuildCache", "Derived", "PerBuild", "PerBuildValues", "Rendered", "build_of", "text_bytes"]
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+@dataclass(frozen=True)
+class Derived(Generic[T]):
+    """A kind of value computed from a whole build (the label index, the statistics): its name in /metrics and how
+    it is made. Declared once, beside what uses it; each app keeps its own values (`PerBuildValues`)."""
+
+    name: str
+    make: Callable[[ReadStore], T]
+
+
 class PerBuild(Generic[T]):
     """`make(store)` for the build being served; a new build or release computes it afresh and forgets the old one.
+    Its computations and the time they took are counted for /metrics.
 
-    The value is kept with the store object it was made from: each app opens stores of its own (StoreHolder), so
-    two apps never share one, and the value goes with its store when a newer build replaces it. (A value must not
-    hold its store, or the store would never go.)
+    The value is kept with the store object it was made from, and the store goes when a newer build replaces it.
+    (A value must not hold its store, or the store would never go.)
     """
 
     def __init__(self, make: Callable[[ReadStore], T]) -> None:
         self._make = make
         self._lock = threading.Lock()
         self._kept: WeakKeyDictionary[ReadStore, tuple[str, T]] = WeakKeyDictionary()
+        self.computations = 0
+        self.seconds = 0.0
 
     def __call__(self, store: ReadStore) -> T:
         build = store.manifest.key
@@ -42,8 +54,26 @@ class PerBuild(Generic[T]):
         with self._lock:  # one computation at a time: the others wait for it rather than repeat it
             kept = self._kept.get(store)
             if kept is None or kept[0] != build:  # a remote store serves each new build from the same object
-                kept = self._kept[store] = (build, self._make(store))
+                began = time.perf_counter()
+                try:
+                    kept = self._kept[store] = (build, self._make(store))
+                finally:  # a computation that failed (a remote store away) took its time too
+                    self.computations += 1
+                    self.seconds += time.perf_counter() - began
             return kept[1]
+
+
+class PerBuildValues:
+    """An app's values computed once per build, one `PerBuild` per kind, made in `create_app` (two apps in one
+    process share none) and counted in its /metrics under the kinds' names."""
+
+    def __init__(self, *kinds: Derived[Any]) -> None:
+        self.kept: dict[str, PerBuild[Any]] = {kind.name: PerBuild(kind.make) for kind in kinds}
+
+    def get(self, kind: Derived[T], store: ReadStore) -> T:
+        """`kind`'s value for the build `store` serves, computed on first asking."""
+        value: T = self.kept[kind.name](store)
+        return value
 
 
 def build_of(store: ReadStore) -> Hashable:

@@ -6,12 +6,21 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from api.http.cache import BuildCache, Rendered
+from api.http.cache import BuildCache, PerBuildValues, Rendered
 from api.http.state import StoreHolder
 from graph.settings import Settings
 from graph.store import ReadStore
 
-__all__ = ["SettingsDep", "StoreDep", "StoreHolderDep", "app_cache", "public_base", "rendered"]
+__all__ = [
+    "PerBuildDep",
+    "SettingsDep",
+    "StoreDep",
+    "StoreHolderDep",
+    "app_cache",
+    "get_per_build",
+    "public_base",
+    "rendered",
+]
 
 
 def get_settings(request: Request) -> Settings:
@@ -45,6 +54,13 @@ def rendered(request: Request) -> Rendered:
     return responses
 
 
+def get_per_build(request: Request) -> PerBuildValues:
+    """The app's values computed once per build (each app's own, made in create_app)."""
+    values: PerBuildValues = request.app.state.per_build
+    return values
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreHolderDep = Annotated[StoreHolder, Depends(get_holder)]
 StoreDep = Annotated[ReadStore, Depends(get_store)]
+PerBuildDep = Annotated[PerBuildValues, Depends(get_per_build)]

@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http import metrics as metrics_route
-from api.http.cache import BuildCache
+from api.http.cache import BuildCache, PerBuildValues
 from api.http.early import EarlyAnswerer, EarlyResponse
 from api.http.errors import error_response
 from api.http.methods import KNOWN_METHODS
@@ -93,7 +93,8 @@ class _Histogram:
 
 class Metrics:
     """The metrics of one app: its HTTP requests (only touched on the event loop, so they need no lock), the events
-    its parts `record`, and the state of its caches (`caches`, by name).
+    its parts `record`, the state of its caches (`caches`, by name), and how often and how long it computed its values
+    of each build (`per_build`).
 
     With `shared` (a folder), the figures of this process are written there every `SHARE_SECONDS` while they
     change, and `render` adds those of the other processes serving the same socket. Files of processes that have
@@ -103,12 +104,18 @@ class Metrics:
     a request where this costs 0.45-0.77 µs (benchmarks/metrics_recording.py; docs/performance.md, "/metrics").
     """
 
-    def __init__(self, shared: Path | None = None, caches: Mapping[str, BuildCache[Any, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        shared: Path | None = None,
+        caches: Mapping[str, BuildCache[Any, Any]] | None = None,
+        per_build: PerBuildValues | None = None,
+    ) -> None:
         self.requests: dict[tuple[str, str, int], int] = {}
         self.latency: dict[str, _Histogram] = {}
         self.in_flight = 0
         self.shared = shared
         self.caches = dict(caches or {})
+        self.per_build = per_build.kept if per_build is not None else {}
         self._changes = 0  # requests observed since the last snapshot was written
         self._events = dict.fromkeys(EVENTS, 0)
         self._events_lock = threading.Lock()  # record() is called from worker threads too
@@ -140,7 +147,12 @@ class Metrics:
             "in_flight": self.in_flight,
             "events": events,
             "caches": {name: _cache_figures(cache) for name, cache in self.caches.items()},
+            "per_build": self._computed(),
         }
+
+    def _computed(self) -> dict[str, list[float]]:
+        """Each value computed once per build: its computations and the seconds they took."""
+        return {name: [kept.computations, kept.seconds] for name, kept in self.per_build.items()}
 
     def write_snapshot(self) -> None:
         """Write this process's figures where the other processes read them (atomically: never half a file)."""
@@ -171,6 +183,7 @@ class Metrics:
         with self._events_lock:
             events = dict(self._events)
         caches = {name: _cache_figures(cache) for name, cache in self.caches.items()}
+        computed = self._computed()
         if self.shared is not None:
             own = f"{os.getpid()}.json"
             for file in self.shared.glob("*.json"):
@@ -196,14 +209,19 @@ class Metrics:
                     for i, (_, _, kind, _) in enumerate(_CACHE_FIGURES):
                         if alive or kind == "counter":
                             mine[i] += figures[i]
+                for name, (computations, seconds) in other.get("per_build", {}).items():
+                    # Counters, kept after a process ends, as the caches' hits are.
+                    sums = computed.setdefault(name, [0, 0.0])
+                    sums[0] += computations
+                    sums[1] += seconds
                 if alive:
                     in_flight += other["in_flight"]
                     running += 1
-        return requests, latency, in_flight, events, running, caches
+        return requests, latency, in_flight, events, running, caches, computed
 
     def render(self) -> str:
         """Everything in the Prometheus text exposition format, version 0.0.4."""
-        requests, latency, in_flight, events, running, caches = self._totals()
+        requests, latency, in_flight, events, running, caches, computed = self._totals()
         lines = [
             "# HELP smartcity_kg_info The running version of the service.",
             "# TYPE smartcity_kg_info gauge",
@@ -245,6 +263,9 @@ class Metrics:
             metric = f"smartcity_kg_cache_{name}{suffix}"
             lines += [f"# HELP {metric} {words}, by cache.", f"# TYPE {metric} {kind}"]
             lines += [f'{metric}{{cache="{_label(cache)}"}} {figures[i]}' for cache, figures in sorted(caches.items())]
+        for i, (metric, words) in enumerate(_COMPUTED_FIGURES):
+            lines += [f"# HELP {metric} {words}", f"# TYPE {metric} counter"]
+            lines += [f'{metric}{{value="{_label(name)}"}} {kept[i]!r}' for name, kept in sorted(computed.items())]
         return "\n".join(lines) + "\n"
 
 
@@ -258,7 +279,25 @@ _CACHE_FIGURES = (
     ("evictions", "_total", "counter", "Values a cache dropped to stay within its bytes"),
 )
 
-_Totals = tuple[dict[tuple[str, str, int], int], dict[str, _Histogram], int, dict[str, int], int, dict[str, list[int]]]
+# The figures of a value computed once per build, in the order Metrics._computed lists them.
+_COMPUTED_FIGURES = (
+    (
+        "smartcity_kg_per_build_computations_total",
+        "Values computed once per build (label index, reconciliation index, statistics, release history, ontology), "
+        "by value: once per build and server process, again only when a computation failed.",
+    ),
+    ("smartcity_kg_per_build_seconds_total", "Time spent computing the values computed once per build, by value."),
+)
+
+_Totals = tuple[
+    dict[tuple[str, str, int], int],
+    dict[str, _Histogram],
+    int,
+    dict[str, int],
+    int,
+    dict[str, list[int]],
+    dict[str, list[float]],
+]
 
 
 def _cache_figures(cache: BuildCache[Any, Any]) -> list[int]:
@@ -416,11 +455,13 @@ def _whole_second(second: int) -> str:
     return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def install_observability(app: FastAPI, caches: Mapping[str, BuildCache[Any, Any]]) -> Metrics:
-    """Add the request id, the access log and the metrics (with those of `caches`) to `app`, and serve them at
-    GET /metrics."""
+def install_observability(
+    app: FastAPI, caches: Mapping[str, BuildCache[Any, Any]], per_build: PerBuildValues
+) -> Metrics:
+    """Add the request id, the access log and the metrics (with those of `caches` and `per_build`) to `app`, and
+    serve them at GET /metrics."""
     shared = os.environ.get(METRICS_DIR)
-    metrics = Metrics(Path(shared) if shared else None, caches)
+    metrics = Metrics(Path(shared) if shared else None, caches, per_build)
     app.state.metrics = metrics
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.include_router(metrics_route.router)

@@ -69,7 +69,7 @@ def choose(request: Request, offered: Sequence[Format], suffix: Format | None = 
             if fmt.answers_to(requested):
                 return fmt
         known = ", ".join(f"{fmt.name} ({fmt.media_type})" for fmt in offered)
-        raise ServiceError(400, f"unknown format {requested!r}; use one of {known}")
+        raise ServiceError(400, f"unknown format {requested[:100]!r}; use one of {known}")
     return accepted(request.headers.get("accept"), offered)
 
 

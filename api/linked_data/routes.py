@@ -12,9 +12,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.catalog.releases import history
+from api.catalog.releases import HISTORY, History
 from api.http.context import load_context
-from api.http.deps import SettingsDep, StoreDep, app_cache, public_base, rendered
+from api.http.deps import PerBuildDep, SettingsDep, StoreDep, app_cache, get_per_build, public_base, rendered
 from api.http.errors import bounded, error_response
 from api.http.forms import FormRoute
 from api.http.negotiation import NotAcceptableError, negotiate
@@ -37,7 +37,7 @@ from api.linked_data.describe import Describing, Description, describe
 from api.linked_data.doc_view import doc_page
 from api.linked_data.profiles import profile_panels
 from api.pages.display import LANGUAGES, Link, pick_language
-from api.pages.ontology import load_ontology, ontology_page
+from api.pages.ontology import ONTOLOGY, ontology_page
 from api.pages.templating import render, words
 from graph.errors import ServiceError
 from graph.releases import Release
@@ -122,9 +122,9 @@ def _document(kind: str, name: str, request: Request, store: ReadStore, settings
     return _described(request, store, settings, description, base=f"/doc/{kind}/{key}", suffix=suffix)
 
 
-def _with_release(store: ReadStore, description: Description) -> tuple[Description, Release | None]:
+def _with_release(releases: History, description: Description) -> tuple[Description, Release | None]:
     """The description with `dct:modified`: the date of the last release that changed a statement about it."""
-    changed = history(store).last_change(description.iri)
+    changed = releases.last_change(description.iri)
     if changed is None:
         return description, None
     modified = ox.Triple(
@@ -208,7 +208,8 @@ def _described(
 ) -> Response:
     """`description` in the negotiated format: the page at `base`, each format at `base` with its suffix."""
     fmt = choose(request, DOC_FORMATS, suffix)
-    description, changed = _with_release(store, description)
+    values = get_per_build(request)
+    description, changed = _with_release(values.get(HISTORY, store), description)
     location = f"{base}.{fmt.suffix}"
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     context_url = _context_url(request, settings)
@@ -216,7 +217,7 @@ def _described(
 
     def body() -> bytes:
         if fmt == HTML:
-            page = doc_page(description, load_ontology(store), namespace, lang)
+            page = doc_page(description, values.get(ONTOLOGY, store), namespace, lang)
             kind, _ = store.manifest.minter.parse(description.iri) or ("", "")
             return render(
                 "doc.html",
@@ -280,9 +281,11 @@ def ontology_as(
     response_class=Response,
     responses={404: {"description": "a version that is not served here"}},
 )
-def ontology_version(version: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+def ontology_version(
+    version: str, request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep
+) -> Response:
     """The ontology's `owl:versionIRI` resolves: the version served here answers as `/ontology` does."""
-    ontology = load_ontology(store)
+    ontology = values.get(ONTOLOGY, store)
     served = [
         str(iri.value)
         for head in ontology.of_type(str(OWL.Ontology))
@@ -308,7 +311,7 @@ def context_document(request: Request) -> Response:
 
 def _ontology(request: Request, store: ReadStore, settings: Settings, suffix: Format | None) -> Response:
     fmt = choose(request, DOC_FORMATS, suffix)
-    ontology = load_ontology(store)
+    ontology = get_per_build(request).get(ONTOLOGY, store)
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     location = f"/ontology.{fmt.suffix}"
     context_url = _context_url(request, settings)
@@ -349,7 +352,8 @@ def _lookup(request: Request, store: ReadStore, kind: str, key: str, suffix: For
         caches = Describing(app_cache(request, "descriptions"), app_cache(request, "vocabulary_triples"))
         description = describe(store, str(store.manifest.minter.thing(kind, key)), caches)
     if description is None:
-        types = sorted({iri.rsplit("#", 1)[-1].lower() for iri in load_ontology(store).of_type(str(OWL.Class))})
+        classes = get_per_build(request).get(ONTOLOGY, store).of_type(str(OWL.Class))
+        types = sorted({iri.rsplit("#", 1)[-1].lower() for iri in classes})
         if kind in types:
             message = f"there is no {kind} with the key {key!r}"
         else:

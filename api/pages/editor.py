@@ -14,8 +14,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from api.http.cache import PerBuild
-from api.pages.ontology import load_ontology
+from api.http.cache import Derived
+from api.http.deps import get_per_build
+from api.pages.ontology import read_ontology
 from api.pages.render import page_response
 from graph.prefixes import VOCABULARIES
 from graph.resources import resource_dir
@@ -24,6 +25,7 @@ from graph.store import ReadStore
 from graph.vocab import OWL, RDF, RDFS
 
 __all__ = [
+    "VOCABULARY",
     "Example",
     "editor_href",
     "editor_page",
@@ -31,7 +33,6 @@ __all__ = [
     "load_examples",
     "prefixed_names",
     "reader_text",
-    "vocabulary",
 ]
 
 ENDPOINT = "/sparql"
@@ -100,7 +101,7 @@ def _vocabulary(store: ReadStore) -> dict[str, object]:
     """What completion offers: prefixes, and the classes and properties of the ontology and of the example queries
     with their English labels."""
     prefixes = VOCABULARIES
-    ontology = load_ontology(store)
+    ontology = read_ontology(store)  # once per build, as the vocabulary is
     kinds: dict[str, str] = {}
     class_types = {str(OWL.Class), str(RDFS.Class)}
     for triple in ontology.triples:
@@ -123,7 +124,7 @@ def _vocabulary(store: ReadStore) -> dict[str, object]:
     return {"prefixes": sorted(prefixes.items()), "terms": terms}
 
 
-vocabulary = PerBuild(_vocabulary)
+VOCABULARY = Derived("editor_vocabulary", _vocabulary)
 
 
 def _json_script(value: object) -> Markup:
@@ -146,7 +147,7 @@ def editor_page(request: Request, store: ReadStore, query: str | None, view: str
         endpoint=ENDPOINT,
         namespace=namespace,
         share_path=SHARE_PATH,
-        vocabulary=_json_script(vocabulary(store)),
+        vocabulary=_json_script(get_per_build(request).get(VOCABULARY, store)),
         editor_href=editor_href,
         view=view or "table",
     )

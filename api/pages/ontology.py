@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from api.http.cache import PerBuild
+from api.http.cache import Derived
 from api.http.context import load_context
 from api.http.terms import node_id
 from api.pages.display import Link, pick_label
@@ -15,7 +15,7 @@ from graph.iris import Minter
 from graph.store import ReadStore
 from graph.vocab import DCTERMS, OWL, RDF, RDFS, SCK, SKOS
 
-__all__ = ["Ontology", "TermDoc", "load_ontology", "ontology_page", "term_link"]
+__all__ = ["ONTOLOGY", "Ontology", "TermDoc", "ontology_page", "read_ontology", "term_link"]
 
 _QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?graph { ?s ?p ?o } }"
 _SCK = str(SCK._NS)
@@ -59,13 +59,13 @@ class Ontology:
         return None if chosen is None else chosen.value
 
 
-def _read_ontology(store: ReadStore) -> Ontology:
+def read_ontology(store: ReadStore) -> Ontology:
     graph = Minter(store.manifest.namespace).graph("ontology")
     triples = store.construct(_QUERY, substitutions={"graph": ox.NamedNode(str(graph))})
     return Ontology(tuple(sorted(triples, key=str)))  # grouped by subject, the same order every time
 
 
-load_ontology = PerBuild(_read_ontology)
+ONTOLOGY = Derived("ontology", read_ontology)
 """The ontology graph of the store's build (read once per build)."""
 
 

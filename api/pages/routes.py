@@ -14,7 +14,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from starlette.concurrency import run_in_threadpool
 
 from api.http.conditional import conditional, validators
-from api.http.deps import SettingsDep, StoreDep
+from api.http.deps import PerBuildDep, SettingsDep, StoreDep
 from api.http.encoding import accepts_gzip
 from api.http.errors import error_response
 from api.http.files import own_file
@@ -24,7 +24,7 @@ from api.http.representation import request_tag
 from api.pages.editor import editor_page, embed_page
 from api.pages.render import STATIC_DIR, page_response
 from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, ShortLinks, refuse_too_long
-from api.rest.listing import fold, label_index
+from api.rest.listing import LABEL_INDEX, fold
 from graph.errors import ServiceError
 from graph.sparql_guard import QueryRefusedError, analyse_query
 from graph.store import ReadStore
@@ -147,12 +147,14 @@ def open_short_link(link: str, request: Request, store: StoreDep, settings: Sett
 
 
 @router.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def search_page(request: Request, store: StoreDep, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+def search_page(
+    request: Request, store: StoreDep, values: PerBuildDep, q: Annotated[str, Query(max_length=200)] = ""
+) -> Response:
     """The site search without script: every thing whose label holds the text, best matches first."""
 
     def make() -> HTMLResponse:
         folded = fold(q)
-        hits = label_index(store).search(folded) if folded else []
+        hits = values.get(LABEL_INDEX, store).search(folded) if folded else []
         return page_response("search.html", q=q, hits=hits[:_SEARCH_SHOWN], total=len(hits))
 
     return _tagged(request, store, make)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from api.http.cache import BuildCache, PerBuild, build_of, text_bytes
+from api.http.cache import BuildCache, Derived, build_of, text_bytes
 from api.reconcile.identifiers import KINDS, TYPES, WIKIDATA, normal_ags, normal_url, parse_id, qid_of, sorted_words
 from api.reconcile.names import Forms, forms_of, place_qualifier, short_place_name
 from api.rest.listing import fold
@@ -16,7 +16,7 @@ from api.rest.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
 from graph.prefixes import VOCABULARIES
 from graph.store import ReadStore
 
-__all__ = ["MAX_INDEX_ROWS", "Entry", "Name", "NamePool", "NamePools", "ReconcileIndex", "reconcile_index"]
+__all__ = ["MAX_INDEX_ROWS", "RECONCILE_INDEX", "Entry", "Name", "NamePool", "NamePools", "ReconcileIndex"]
 
 log = logging.getLogger("smartcity_kg.reconcile")
 
@@ -299,4 +299,4 @@ def _names(entry: Entry) -> list[Name]:
     return names
 
 
-reconcile_index = PerBuild(ReconcileIndex)
+RECONCILE_INDEX = Derived("reconcile_index", ReconcileIndex)

@@ -9,12 +9,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.http.conditional import conditional
-from api.http.deps import StoreHolderDep, app_cache
+from api.http.deps import StoreHolderDep, app_cache, get_per_build
 from api.http.errors import ErrorBody
 from api.http.forms import FormRoute
 from api.http.representation import request_tag
 from api.reconcile.identifiers import parse_id
-from api.reconcile.index import ReconcileIndex, reconcile_index
+from api.reconcile.index import RECONCILE_INDEX, ReconcileIndex
 from api.reconcile.protocol import echo
 from api.rest.lookup import VocabularyLabels, find_thing
 from api.rest.models import AnyThing, ListItem
@@ -68,11 +68,11 @@ async def lookup(
         )
     ((name, value),) = given.items()
 
-    labels = app_cache(request, "vocabulary_labels")
+    labels, values = app_cache(request, "vocabulary_labels"), get_per_build(request)
 
     def answer() -> Response:
         store = holder.get()
-        found = _answer(store, reconcile_index(store), labels, name, value)
+        found = _answer(store, values.get(RECONCILE_INDEX, store), labels, name, value)
         if found.status_code != 200:  # several things, or a retired id: not the thing's representation
             return found
         return conditional(request, {"ETag": request_tag(store.manifest, request)}, lambda: found)

@@ -15,11 +15,12 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.http.conditional import conditional
-from api.http.deps import SettingsDep, StoreHolderDep, app_cache, public_base
+from api.http.deps import SettingsDep, StoreHolderDep, app_cache, get_per_build, public_base
 from api.http.errors import PROBLEM_JSON
 from api.http.forms import FormRoute, read_text
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.representation import request_tag
+from api.http.state import StoreHolder
 from api.pages.templating import render
 from api.reconcile.answers import (
     PREVIEW_SIZE,
@@ -33,7 +34,7 @@ from api.reconcile.answers import (
     suggest_types,
 )
 from api.reconcile.identifiers import KINDS, TYPES, parse_id
-from api.reconcile.index import ReconcileIndex, reconcile_index
+from api.reconcile.index import RECONCILE_INDEX, ReconcileIndex
 from api.reconcile.protocol import (
     MAX_LIMIT,
     body_bytes,
@@ -63,7 +64,8 @@ async def _manifest(request: Request, settings: SettingsDep, holder: StoreHolder
     root = public_base(request, settings)
     base = f"{root}/reconcile{DRAFT if version != '0.2' else ''}"
     response = _tagged(request, store, JSONResponse(manifest(version, root, base, store.manifest.namespace)))
-    response.background = BackgroundTask(reconcile_index, store)  # a 304 too: the client's queries follow
+    # A 304 too: the client's queries follow.
+    response.background = BackgroundTask(get_per_build(request).get, RECONCILE_INDEX, store)
     return response
 
 
@@ -84,10 +86,12 @@ def _known_type(request: Request, kind: str | None, known: Mapping[str, str] = T
     return (kind,)
 
 
-async def _indexed(holder: StoreHolderDep) -> tuple[ReadStore, ReconcileIndex]:
+async def _indexed(request: Request, holder: StoreHolder) -> tuple[ReadStore, ReconcileIndex]:
+    values = get_per_build(request)
+
     def load() -> tuple[ReadStore, ReconcileIndex]:
         store = holder.get()
-        return store, reconcile_index(store)
+        return store, values.get(RECONCILE_INDEX, store)
 
     return await run_in_threadpool(load)
 
@@ -103,7 +107,7 @@ async def reconcile(request: Request, settings: SettingsDep, holder: StoreHolder
     fields = await form_fields(request)
     if "queries" in fields:
         queries = queries_02(fields["queries"])
-        store, index = await _indexed(holder)
+        store, index = await _indexed(request, holder)
         pools = app_cache(request, "name_pools")
         answer = await run_in_threadpool(
             lambda: {key: {"result": candidates(index, pools, query)} for key, query in queries.items()}
@@ -125,7 +129,7 @@ async def _extend(request: Request, holder: StoreHolderDep, text: str | Any, dra
             400,
             f"unknown property {echo(unknown[0])}; GET /reconcile/extend/propose?type=... lists a type's properties",
         )
-    store, index = await _indexed(holder)
+    store, index = await _indexed(request, holder)
     meta, rows = await run_in_threadpool(extension, store, index, parsed)
     if not draft:
         return _tagged(request, store, JSONResponse({"meta": meta, "rows": rows}))
@@ -154,7 +158,7 @@ async def draft_reconcile(request: Request, holder: StoreHolderDep) -> Response:
     """A JSON body `{"queries": [{"type": "city", "conditions": [{"matchType": "name", "propertyValue":
     "Stadt Dortmund"}]}]}`; answered `{"results": [{"candidates": [...]}]}` in the same order."""
     parsed = queries_10(await _json_body(request))
-    _, index = await _indexed(holder)
+    _, index = await _indexed(request, holder)
     pools = app_cache(request, "name_pools")
     results = await run_in_threadpool(
         lambda: [{"candidates": candidates(index, pools, query, required)} for query, required in parsed]
@@ -183,7 +187,7 @@ async def suggest_entity(
     """Entities whose name starts with (or has a word starting with) the prefix; an id, AGS or Wikidata id finds
     its thing."""
     types = _known_type(request, kind)
-    store, index = await _indexed(holder)
+    store, index = await _indexed(request, holder)
     result = await run_in_threadpool(suggest_entities, index, prefix, types, cursor, limit)
     return _tagged(request, store, JSONResponse({"result": result}))
 
@@ -225,7 +229,7 @@ async def preview(
     ident: Annotated[str, Query(alias="id", max_length=300, description="an entity id")],
 ) -> Response:
     """An HTML card of one entity, sized for the client's preview frame."""
-    store, index = await _indexed(holder)
+    store, index = await _indexed(request, holder)
     entry = index.get(ident) if parse_id(ident) else None
     successor, retired = index.successor(ident)
     if entry is None:

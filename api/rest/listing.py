@@ -10,14 +10,14 @@ from string import Template
 
 import pyoxigraph as ox
 
-from api.http.cache import PerBuild
+from api.http.cache import Derived
 from api.rest.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
 from api.rest.models import ListItem
 from graph.iris import Minter
 from graph.prefixes import VOCABULARIES
 from graph.store import ReadStore
 
-__all__ = ["FILTERS", "Filters", "LabelIndex", "fold", "label_index", "list_things"]
+__all__ = ["FILTERS", "LABEL_INDEX", "Filters", "LabelIndex", "fold", "list_things"]
 
 _XSD_DATE = ox.NamedNode(VOCABULARIES["xsd"] + "date")
 
@@ -252,11 +252,11 @@ class LabelIndex:
         return sorted(hits, key=rank)
 
 
-label_index = PerBuild(LabelIndex)
+LABEL_INDEX = Derived("label_index", LabelIndex)
 
 
-def list_things(store: ReadStore, kind: str, filters: Filters) -> list[str]:
-    """IRIs of the things of `kind` that pass every filter, in key order."""
+def list_things(store: ReadStore, kind: str, filters: Filters, index: LabelIndex) -> list[str]:
+    """IRIs of the things of `kind` that pass every filter (the text `q` in the labels of `index`), in key order."""
     shape = SHAPES[kind]
     bound = filters.bindings(store.manifest.minter, shape.role_scheme)
     projection = " ".join(f"?{name}" for name in ("s", *bound))
@@ -264,6 +264,6 @@ def list_things(store: ReadStore, kind: str, filters: Filters) -> list[str]:
     solutions = store.select(query, substitutions=bound)
     iris = [row["s"].value for row in solutions]
     if filters.q is not None:
-        index, folded = label_index(store), fold(filters.q)
+        folded = fold(filters.q)
         iris = [iri for iri in iris if index.matches(iri, folded)]
     return sorted(iris, key=key_of)

@@ -13,12 +13,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.http.conditional import answer, conditional
-from api.http.deps import StoreDep, app_cache, rendered
+from api.http.deps import PerBuildDep, StoreDep, app_cache, rendered
 from api.http.errors import ErrorBody
 from api.http.forms import FormRoute
 from api.http.negotiation import negotiate
 from api.http.representation import build_tag, request_tag
-from api.rest.listing import FILTERS, Filters, fold, label_index, list_things
+from api.rest.listing import FILTERS, LABEL_INDEX, Filters, fold, list_things
 from api.rest.lookup import CLASSES, find_thing, jsonld_context
 from api.rest.models import THING_MODELS, AnyThing, ListItem, Page
 from graph.errors import ServiceError
@@ -93,6 +93,7 @@ def index(request: Request, store: StoreDep) -> Response:
 def search(
     request: Request,
     store: StoreDep,
+    values: PerBuildDep,
     *,
     q: Annotated[
         str,
@@ -111,7 +112,7 @@ def search(
         raise ServiceError(404, f"no type {kind!r}; the types are: {_TYPES}")
 
     def page() -> bytes:
-        hits = label_index(store).search(folded, kind)
+        hits = values.get(LABEL_INDEX, store).search(folded, kind)
         items = [ListItem(id=e.iri, key=e.key, type=e.kind, label=e.label) for e in hits[offset : offset + limit]]
         return _page(request, items, len(hits), limit, offset)
 
@@ -129,6 +130,7 @@ def search(
 def list_type(
     request: Request,
     store: StoreDep,
+    values: PerBuildDep,
     type: str,
     *,
     limit: Limit = 50,
@@ -153,8 +155,8 @@ def list_type(
     filters = Filters(member, company, city, theme, role, alliance, active_on, q)
 
     def page() -> bytes:
-        iris = list_things(store, type, filters)
-        index = label_index(store)
+        index = values.get(LABEL_INDEX, store)
+        iris = list_things(store, type, filters, index)
         items = [index.item(iri, type) for iri in iris[offset : offset + limit]]
         return _page(request, items, len(iris), limit, offset)
 
