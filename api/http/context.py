@@ -13,12 +13,13 @@ import pyoxigraph as ox
 
 from api.http.terms import node_id
 from graph.iris import part_of
+from graph.prefixes import PREFIXES
 
 __all__ = ["CONTEXT_FILE", "Context", "compact", "load_context"]
 
 CONTEXT_FILE = Path(__file__).with_name("context.jsonld")
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_XSD = PREFIXES["xsd"]
+_TYPE = PREFIXES["rdf"] + "type"
 JsonValue = Any  # a JSON-LD value: str, bool, int, dict or list of them
 
 

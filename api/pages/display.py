@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from graph.dates import written_date
+from graph.prefixes import PREFIXES
 
 __all__ = ["LANGUAGES", "Fact", "Link", "format_date", "is_date", "pick_label", "pick_language"]
 
 LANGUAGES = ("en", "de")
-_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD = PREFIXES["xsd"]
 _PRECISIONS = {_XSD + "gYear", _XSD + "gYearMonth", _XSD + "date"}
 
 

@@ -14,8 +14,8 @@ from graph.settings import Settings
 __all__ = ["describe_service"]
 
 SD, FORMATS, VOID = PREFIXES["sd"], PREFIXES["formats"], PREFIXES["void"]
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+XSD_INTEGER = ox.NamedNode(PREFIXES["xsd"] + "integer")
 RESULT_FORMATS = tuple(fmt.w3c for fmt in (*RESULTS, *GRAPH) if fmt.w3c)
 RDF_FORMATS = {fmt.name: fmt.engine for fmt in GRAPH if isinstance(fmt.engine, ox.RdfFormat)}
 
@@ -42,7 +42,7 @@ def describe_service(endpoint: str, graphs: Collection[str], triples: int, setti
         (service, _sd("feature"), _sd("UnionDefaultGraph")),
         (service, _sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
         (service, ox.NamedNode(PREFIXES["dct"] + "title"), ox.Literal(f"{settings.publisher_name} SPARQL")),
-        (service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), ox.Literal(limits, language="en")),
+        (service, ox.NamedNode(PREFIXES["rdfs"] + "comment"), ox.Literal(limits, language="en")),
         *((service, _sd("resultFormat"), ox.NamedNode(FORMATS + name)) for name in RESULT_FORMATS),
         (service, _sd("defaultDataset"), dataset),
         (dataset, RDF_TYPE, _sd("Dataset")),
