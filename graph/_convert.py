@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["nt_term", "nt_text", "serialize_rdf", "sorted_unique", "to_nquads", "write_nquads", "write_nquads_text"]
+__all__ = ["nt_term", "nt_text", "serialize_rdf", "sorted_unique", "write_nquads", "write_nquads_text"]
 
 Triples = Graph | Iterable[tuple[Node, Node, Node]]
 
@@ -29,14 +29,6 @@ def serialize_rdf(
 
 # Lines sorted in memory at a time: about 100 MB of text and strings, whatever the size of the graph.
 _LINES_AT_ONCE = 400_000
-
-
-def to_nquads(graphs: dict[str, Triples]) -> bytes:
-    """`write_nquads` into memory, for graphs small enough to hold as text."""
-    with tempfile.TemporaryDirectory(prefix="smartcity-kg-nquads-") as folder:
-        file = Path(folder) / "graph.nq"
-        write_nquads(graphs, file)
-        return file.read_bytes()
 
 
 def write_nquads(graphs: dict[str, Triples], file: Path) -> dict[str, int]:

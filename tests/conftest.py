@@ -8,14 +8,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import httpx
+import pyoxigraph as ox
 import pytest
+from rdflib import Graph
+from rdflib.term import Node
 
+from graph._convert import serialize_rdf
 from graph.pipeline import run_build
 from graph.settings import Settings
 from graph.store import EmbeddedStore, open_embedded
@@ -39,6 +43,20 @@ RDF_FORMATS = [
     Format("nt", "application/n-triples", "nt"),
     Format("rdf", "application/rdf+xml", "xml"),
 ]
+
+
+def rdflib_nquads(graphs: dict[str, Iterable[tuple[Node, Node, Node]]]) -> bytes:
+    """The quads of named graphs as the dumps hold them, made without the build's own writer: rdflib's N-Triples
+    lines of each graph, with its name, sorted as text, each once, and written again by Oxigraph."""
+    lines: set[str] = set()
+    for name, triples in graphs.items():
+        graph = Graph()
+        for triple in triples:
+            graph.add(triple)
+        text = graph.serialize(format="nt")
+        lines.update(f"{line.removesuffix(' .')} <{name}> ." for line in text.splitlines() if line.strip())
+    quads = ox.parse("\n".join(sorted(lines)).encode(), format=ox.RdfFormat.N_QUADS)
+    return serialize_rdf(quads, ox.RdfFormat.N_QUADS)
 
 
 def free_port() -> int:

