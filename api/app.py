@@ -34,6 +34,7 @@ from api.http.server import SERVE_SETTINGS
 from api.http.state import StoreHolder
 from api.linked_data import routes as resources
 from api.pages import routes as pages
+from api.pages.render import error_page
 from api.pages.short_links import CreationRate
 from api.reconcile import lookup
 from api.reconcile import routes as reconcile
@@ -141,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.sparql_endpoint is not None:
         app.add_middleware(RequestDeadline, seconds=settings.query_timeout)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
-    install_error_handlers(app)
+    install_error_handlers(app, error_page)  # a browser's error is a page, written with the pages' templates
     # This app's caches and rate counters (two apps in one process share none), sized by its settings, and its
     # caches counted in its /metrics under these names.
     app.state.caches = {
