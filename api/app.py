@@ -24,6 +24,7 @@ from api.catalog import changes
 from api.catalog import routes as catalog
 from api.http import health
 from api.http.cache import BuildCache, Rendered
+from api.http.client_limit import ClientLimit
 from api.http.encoding import Compression
 from api.http.errors import install_error_handlers
 from api.http.limits import HeaderLimit, RequestDeadline, apply_limits
@@ -35,7 +36,6 @@ from api.http.state import StoreHolder
 from api.linked_data import routes as resources
 from api.pages import routes as pages
 from api.pages.render import error_page
-from api.pages.short_links import CreationRate
 from api.reconcile import lookup
 from api.reconcile import routes as reconcile
 from api.rest import docs
@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "vocabulary_labels": BuildCache(settings.label_cache_kb * KIB),
         "name_pools": BuildCache(settings.name_pool_cache_kb * KIB),
     }
-    app.state.short_link_creation = CreationRate(settings.short_links_per_minute)
+    app.state.short_link_creation = ClientLimit(settings.short_links_per_minute)
     install_observability(app, app.state.caches)
     app.router.routes.append(sparql.SparqlRoute())
     # The lookup route comes before REST's /api/v1/{type}, which would otherwise read `lookup` as a type.
