@@ -139,8 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(ContentSecurity)
     app.add_middleware(Compression, minimum_size=1024)
-    # One deadline per request, shared by the queries it sends to a store that evaluates them itself (a server);
-    # whatever the store, as the store's interface says what honours it (0.6 µs a request, measured).
+    # Every request has one deadline for the queries it sends, whatever the store: only a store that evaluates
+    # them itself (graph.store.QueryServer) reads it, and setting it is one context variable per request.
     app.add_middleware(RequestDeadline, seconds=settings.query_timeout)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_error_handlers(app, error_page)  # a browser's error is a page, written with the pages' templates
