@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from api.catalog.releases import history
 from api.http.context import load_context
 from api.http.deps import SettingsDep, StoreDep, app_cache, public_base, rendered
-from api.http.errors import error_response
+from api.http.errors import ErrorBody, error_response
 from api.http.forms import FormRoute
 from api.http.representation import (
     HTML,
@@ -59,7 +59,7 @@ _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 Kind = Annotated[str, Path(description="The type of thing, e.g. `city`, `alliance`, `membership`.")]
 Key = Annotated[str, Path(description="The thing's key, e.g. `dortmund`.")]
 # A browser's 404 is a page (api.http.errors writes it for routes whose responses include HTML), else the error body.
-_NOT_FOUND: dict[str, object] = {"description": "No such thing", "content": {"text/html": {}}}
+_NOT_FOUND: dict[str, object] = {"description": "No such thing", "model": ErrorBody, "content": {"text/html": {}}}
 # What a description answers, the same for a thing and for a vocabulary node.
 _DESCRIPTION_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {
