@@ -27,6 +27,7 @@ from api.catalog.landing import LANDING_FIGURES
 from api.catalog.releases import HISTORY
 from api.http import health
 from api.http.cache import BuildCache, PerBuildValues, Rendered
+from api.http.client_limit import ClientLimit
 from api.http.encoding import Compression
 from api.http.errors import install_error_handlers
 from api.http.limits import HeaderLimit, RequestDeadline, apply_limits
@@ -39,7 +40,7 @@ from api.linked_data import routes as resources
 from api.pages import routes as pages
 from api.pages.editor import VOCABULARY
 from api.pages.ontology import ONTOLOGY
-from api.pages.short_links import CreationRate
+from api.pages.render import error_page
 from api.reconcile import lookup
 from api.reconcile import routes as reconcile
 from api.reconcile.index import RECONCILE_INDEX
@@ -145,10 +146,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(ContentSecurity)
     app.add_middleware(Compression, minimum_size=1024)
-    if settings.sparql_endpoint is not None:
-        app.add_middleware(RequestDeadline, seconds=settings.query_timeout)
+    # Every request has one deadline for the queries it sends, whatever the store: only a store that evaluates
+    # them itself (graph.store.QueryServer) reads it, and setting it is one context variable per request.
+    app.add_middleware(RequestDeadline, seconds=settings.query_timeout)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
-    install_error_handlers(app)
+    install_error_handlers(app, error_page)  # a browser's error is a page, written with the pages' templates
     # This app's caches, values computed once per build and rate counters (two apps in one process share none),
     # sized by its settings, and its caches and values counted in its /metrics under their names.
     app.state.caches = {
@@ -162,7 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.per_build = PerBuildValues(
         STATISTICS, LANDING_FIGURES, HISTORY, LABEL_INDEX, ONTOLOGY, VOCABULARY, RECONCILE_INDEX
     )
-    app.state.short_link_creation = CreationRate(settings.short_links_per_minute)
+    app.state.short_link_creation = ClientLimit(settings.short_links_per_minute)
     install_observability(app, app.state.caches, app.state.per_build)
     app.router.routes.append(sparql.SparqlRoute())
     # The lookup route comes before REST's /api/v1/{type}, which would otherwise read `lookup` as a type.

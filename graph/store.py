@@ -1,9 +1,10 @@
-"""Read access to a published graph: one typed interface, with the embedded Oxigraph store behind it."""
+"""Read access to a published graph: one typed interface, with the embedded Oxigraph store behind it, and the
+interface of a store that evaluates a client's query itself (`QueryServer`, a SPARQL server's)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
@@ -14,11 +15,23 @@ from graph.formats import DATASET, GRAPH, RESULTS
 from graph.published import DAMAGED, Manifest, StoreUnavailableError, current_build, store_of, verify_store
 from graph.sparql_lexer import with_variables
 
-__all__ = ["EmbeddedStore", "QueryOutcome", "ReadStore", "open_embedded", "serialize_outcome", "with_constants"]
+__all__ = [
+    "EmbeddedStore",
+    "QueryOutcome",
+    "QueryServer",
+    "ReadStore",
+    "Received",
+    "open_embedded",
+    "serialize_outcome",
+    "with_constants",
+]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 QueryOutcome = ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples
 Outcome = TypeVar("Outcome", ox.QuerySolutions, ox.QueryTriples, ox.QueryBoolean)
+# What a server answered, parsed as it is read.
+Received = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
+Read = TypeVar("Read")
 RESULT_FORMATS = {fmt.name: fmt.engine for fmt in RESULTS if isinstance(fmt.engine, ox.QueryResultsFormat)}
 GRAPH_FORMATS = {fmt.name: fmt.engine for fmt in (*GRAPH, *DATASET) if isinstance(fmt.engine, ox.RdfFormat)}
 
@@ -115,6 +128,45 @@ class ReadStore(ABC):
 
     @abstractmethod
     def __len__(self) -> int: ...
+
+
+class QueryServer(ReadStore):
+    """A store that evaluates a client's query itself, on a server with limits of its own, rather than leaving it to
+    the service's worker processes (which open the build at `path` and are killed at the time limit): the service
+    sends it each query with a deadline, all the queries of one request sharing the request's deadline
+    (graph.remote.request_deadline), and reads the answer as it arrives."""
+
+    @property
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """The published graphs, the dataset of a query that names none (the embedded store's union)."""
+
+    @abstractmethod
+    def evaluate(
+        self,
+        sparql: str,
+        *,
+        graph: bool,
+        default_graph: Sequence[str],
+        named_graphs: Sequence[str],
+        deadline: float,
+        read: Callable[[Received], Read],
+        max_bytes: int | None = None,
+    ) -> Read:
+        """`read` applied to the answer to `sparql` (triples when `graph`, else rows or a truth value) while it is
+        received, by `deadline` (time.monotonic()); what `read` leaves is never read."""
+
+    @abstractmethod
+    def row_cap(self, deadline: float, rows: int = 100_000) -> int | None:
+        """The most rows the server answers to one query, when it is `rows` or fewer."""
+
+    @abstractmethod
+    def known_row_cap(self, rows: int = 100_000) -> int | None:
+        """`row_cap` as far as it has been measured (None also while it has not been)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Closes the connections to the server."""
 
 
 def _expect(outcome: QueryOutcome, form: type[Outcome]) -> Outcome:

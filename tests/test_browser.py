@@ -219,6 +219,19 @@ def test_errors_of_the_endpoint_are_shown_readably(desktop: Watched, live_server
     assert all("400" in error for error in desktop.errors), desktop.errors
 
 
+def test_an_address_that_names_nothing_shows_a_page(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    for path, words in [("/doc/city/atlantis", "no city with the key 'atlantis'"), ("/no/such/page", "Not Found")]:
+        answered = page.goto(f"{live_server.url}{path}")
+        assert answered is not None and answered.status == 404
+        assert page.locator("h1").first.inner_text().startswith("404")
+        assert words in page.locator("main").inner_text()
+        assert page.get_by_role("link", name="Catalog").count() == 1  # the site's frame, to go on from
+    desktop.shoot("not-found")
+    # The 404s themselves are the only errors the browser reports.
+    assert all("404" in error for error in desktop.errors), desktop.errors
+
+
 def test_a_query_over_the_time_limit_is_reported_as_such(desktop: Watched, published_store: Path) -> None:
     server = start_server(published_store, env={"SMARTCITY_KG_QUERY_TIMEOUT": "1"})
     try:

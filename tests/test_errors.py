@@ -3,6 +3,7 @@ details beside it, as application/json or, when asked for, application/problem+j
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,3 +175,42 @@ def test_the_openapi_description_documents_the_one_error_body(app: FastAPI) -> N
     assert not {"HTTPValidationError", "ValidationError"} & set(schema["components"]["schemas"])
     error_body = schema["components"]["schemas"]["ErrorBody"]
     assert {"type", "title", "status", "detail", "error"} <= set(error_body["properties"])
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+INSERT = "/sparql?query=INSERT%20DATA%20%7B%20%3Ca%3E%20%3Cb%3E%20%3Cc%3E%20%7D"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "page"),
+    [
+        ("/no/such/page", 404, True),  # an address nobody serves: the site's 404
+        ("/doc/city/atlantis", 404, True),
+        ("/vocab/planet", 404, True),
+        ("/id/planet/earth", 404, True),
+        ("/q/no-such-link", 404, True),
+        ("/ontology/9.9.9", 404, True),
+        ("/changes/9.9.9", 404, True),
+        ("/doc/city/atlantis.ttl", 404, False),  # the address asks for Turtle: the error is data too
+        ("/catalog/9.9.9", 404, False),  # the catalogue is RDF only: a browser gets the same body as any client
+        ("/api/v1/city/atlantis", 404, False),
+        (INSERT, 400, False),
+    ],
+)
+def test_a_browser_gets_an_error_page_where_it_browses_pages(
+    live_server: Any, path: str, status: int, page: bool
+) -> None:
+    with live_server.client() as client:
+        browsed = client.get(path, headers={"Accept": BROWSER, "Accept-Language": "de"})
+        fetched = client.get(path, headers={"Accept": "*/*"})
+    assert browsed.status_code == fetched.status_code == status
+    message = assert_one_shape(fetched.json(), status)  # other clients get the one body, always
+    if not page:
+        assert browsed.headers["content-type"] == "application/json"
+        assert_one_shape(browsed.json(), status)
+        return
+    assert browsed.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Accept" in browsed.headers["vary"] and "Accept" in fetched.headers["vary"]
+    text = html.unescape(browsed.text)
+    assert f"<h1>{status} · " in text and message in text  # the same message, in the page
+    assert '<html lang="de">' in text and "Traceback" not in text

@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.http.client_limit import ClientLimit
 from api.pages import short_links
-from api.pages.short_links import MAX_QUERY_BYTES, CreationRate, ShortLinks
+from api.pages.short_links import MAX_QUERY_BYTES, ShortLinks
 from tests.conftest import start_server, stop_server
 
 QUERY = "SELECT ?s WHERE { ?s a <https://w3id.org/smartcity-kg/ontology#Alliance> }"
@@ -102,10 +103,10 @@ def test_the_bound_holds_when_many_save_at_once(tmp_path: Path, monkeypatch: pyt
 
 
 def test_one_client_may_make_only_so_many_links_a_minute() -> None:
-    rate = CreationRate(limit=3, window=60)
-    assert [rate.wait("192.0.2.1") for _ in range(3)] == [0, 0, 0]
-    assert 1 <= rate.wait("192.0.2.1") <= 60
-    assert rate.wait("192.0.2.2") == 0  # another address is not held up
+    rate = ClientLimit(3, window=60)
+    assert [rate.take("192.0.2.1") for _ in range(3)] == [None, None, None]
+    assert rate.take("192.0.2.1") == 20  # until one link's share of the minute has drained
+    assert rate.take("192.0.2.2") is None  # another address is not held up
 
 
 def test_too_many_links_from_one_address_get_a_429_with_retry_after(published_store: Path) -> None:

@@ -91,6 +91,10 @@ def compact(
 ) -> dict[str, Any]:
     """A compacted JSON-LD document of `triples`, `root` first in its `@graph`.
 
+    Written here rather than by a JSON-LD library: pyld (from_rdf and compact) takes 13-37 times as long on the
+    service's documents and rdflib's serializer 1.5-9 times, writing another shape (benchmarks/jsonld_compaction.py;
+    docs/performance.md, "JSON-LD compaction written by hand").
+
     With `embed_fragments`, a fragment node of the root (`{root}#...`) referenced once is written inside the
     node referencing it (a citation inside the thing it supports). Values are written so that expanding the
     document with the context at `context_url` gives back exactly `triples`.

@@ -5,18 +5,25 @@ of RFC 9457 problem details beside it (`type`, `title`, `status`, `detail`), so 
 finds what it expects. It is sent as `application/json`, or as `application/problem+json` to a client whose Accept
 asks for that. Every error response is written by `problem_response`: the exception handlers below, the routes
 that answer an error themselves (`error_response`), and the HTTP limits that refuse a request before any route.
+
+A browser is answered a page instead, as any web site answers it: a GET or HEAD whose Accept prefers HTML to JSON,
+to an address nobody serves or to a route that answers pages (its declared responses include text/html). The page
+is written by the `ErrorPage` the application hands to `install_error_handlers`: this module knows no templates.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
@@ -28,6 +35,7 @@ from graph.published import StoreUnavailableError
 __all__ = [
     "PROBLEM_JSON",
     "ErrorBody",
+    "ErrorPage",
     "ProblemResponse",
     "bounded",
     "error_response",
@@ -39,6 +47,11 @@ log = logging.getLogger("smartcity_kg.api")
 
 PROBLEM_JSON = "application/problem+json"
 _TYPES = ["application/json", PROBLEM_JSON]  # the first when the client does not say
+_PAGE_OR_BODY = ["application/json", "text/html"]  # a page only for a client that prefers HTML (a browser)
+
+# The HTML page of an error, from the request (its language) and the error's body (`status`, `detail`, and the
+# members of its kind, such as `replacedBy`).
+ErrorPage = Callable[[Request, Mapping[str, Any]], bytes]
 
 # Messages echo what the request said (a path, a key, a version): a request cannot make them longer than this.
 _LONGEST_MESSAGE = 600
@@ -97,38 +110,88 @@ def problem_body(status: int, message: str) -> bytes:
 
 class ProblemResponse(JSONResponse):
     """An error response; its media type follows the request's Accept (application/json unless it asks for
-    application/problem+json), decided when it is sent, so that whoever builds it needs no request."""
+    application/problem+json, or the page for a browser where pages are served), decided when it is sent, so that
+    whoever builds it needs no request. `page`: True where the address asked for the page itself (a .html suffix),
+    False where it asked for data (another format's suffix), None for a page where a browser asks the route for one.
+    """
+
+    def __init__(
+        self, document: dict[str, object], status_code: int, headers: Mapping[str, str], page: bool | None = None
+    ) -> None:
+        super().__init__(document, status_code=status_code, headers=headers)
+        self.document, self.page = document, page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         accept = next((value for name, value in scope.get("headers", ()) if name == b"accept"), None)
-        if accept is not None and b"problem" in accept:
-            try:
-                chosen = negotiate(accept.decode("latin-1"), _TYPES)
-            except NotAcceptableError:  # an error is sent all the same, in the documented type
-                chosen = _TYPES[0]
-            if chosen == PROBLEM_JSON:
-                self.media_type = PROBLEM_JSON
-                self.raw_headers = [(n, v) for n, v in self.raw_headers if n != b"content-type"]
-                self.raw_headers.append((b"content-type", PROBLEM_JSON.encode()))
+        writer = self._page_writer(scope)
+        if writer is not None and not any(name == b"vary" for name, _ in self.raw_headers):
+            self.raw_headers.append((b"vary", b"Accept, Accept-Language"))
+        if writer is not None and (self.page or _prefers(accept, _PAGE_OR_BODY) == "text/html"):
+            self._retype(HTMLResponse.media_type, writer(Request(scope), self.document))
+        elif accept is not None and b"problem" in accept and _prefers(accept, _TYPES) == PROBLEM_JSON:
+            self._retype(PROBLEM_JSON, bytes(self.body))
         await super().__call__(scope, receive, send)
 
+    def _page_writer(self, scope: Scope) -> ErrorPage | None:
+        """The app's page writer, when this error may be a page: a GET or HEAD, to a route that answers pages."""
+        app = scope.get("app")
+        writer: ErrorPage | None = getattr(getattr(app, "state", None), "error_page", None)
+        if writer is None or self.page is False or scope.get("method") not in ("GET", "HEAD"):
+            return None
+        return writer if self.page or _answers_pages(scope.get("route")) else None
 
-def problem_response(problem: ServiceError) -> ProblemResponse:
+    def _retype(self, media_type: str, body: bytes) -> None:
+        self.media_type, self.body = media_type, body
+        kept = [(name, value) for name, value in self.raw_headers if name not in (b"content-type", b"content-length")]
+        content_type = f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
+        self.raw_headers = [
+            *kept,
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+
+
+def _prefers(accept: bytes | None, offered: list[str]) -> str:
+    """The type of `offered` the client's Accept prefers; the first (the documented one) when it accepts none."""
+    try:
+        return negotiate(accept.decode("latin-1") if accept is not None else None, offered)
+    except NotAcceptableError:  # an error is sent all the same, in the documented type
+        return offered[0]
+
+
+def _answers_pages(route: object) -> bool:
+    """Whether a browser's request for the route gets a page: no route serves the address (the site's 404), or the
+    route's responses, as /openapi.json declares them, include text/html."""
+    if route is None:
+        return True
+    if not isinstance(route, APIRoute):
+        return False
+    kind = route.response_class.value if isinstance(route.response_class, DefaultPlaceholder) else route.response_class
+    declared = (answer.get("content", {}) for answer in route.responses.values() if isinstance(answer, dict))
+    return issubclass(kind, HTMLResponse) or any("text/html" in content for content in declared)
+
+
+def problem_response(problem: ServiceError, *, page: bool | None = None) -> ProblemResponse:
     """The response to `problem`: every error the service answers is written here."""
-    return ProblemResponse(
-        _document(problem.status, problem.public, problem.extra), status_code=problem.status, headers=problem.headers
-    )
+    document = _document(problem.status, problem.public, problem.extra)
+    return ProblemResponse(document, status_code=problem.status, headers=problem.headers, page=page)
 
 
 def error_response(
-    status: int, message: str, headers: Mapping[str, str] | None = None, *, extra: Mapping[str, object] | None = None
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    extra: Mapping[str, object] | None = None,
+    page: bool | None = None,
 ) -> ProblemResponse:
     """The response to an error found where answering it is simpler than raising it."""
-    return problem_response(ServiceError(status, message, headers=headers, extra=extra))
+    return problem_response(ServiceError(status, message, headers=headers, extra=extra), page=page)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Route every exception a request can end with to `problem_response`."""
+def install_error_handlers(app: FastAPI, page: ErrorPage | None = None) -> None:
+    """Route every exception a request can end with to `problem_response`; `page` writes the page a browser gets."""
+    app.state.error_page = page
 
     @app.exception_handler(ServiceError)
     async def problem(request: Request, error: ServiceError) -> ProblemResponse:

@@ -5,7 +5,7 @@ httptools one), which counts the request line and headers as they arrive and ref
 431 for headers) before the parser accumulates them; it times out slow heads and bodies (408) and answers whose
 client stopped reading. `HeaderLimit` applies the header limit to the ASGI scope for servers other than ours.
 `api.http.server.server_options` names it to uvicorn, and `apply_limits` gives it each server process's limits.
-On a remote store, `RequestDeadline` makes every query a request sends share one deadline.
+`RequestDeadline` gives each request one deadline, which every query it sends to a server shares.
 """
 
 from __future__ import annotations
@@ -365,8 +365,9 @@ class HeaderLimit:
 
 
 class RequestDeadline:
-    """Give each request `seconds` for all the queries it sends to a remote server: a page that needs several
-    queries is answered, or refused with 503, within the time limit of one."""
+    """Give each request `seconds` for all the queries it sends to a store that evaluates them itself (a server,
+    graph.store.QueryServer): a page that needs several queries is answered, or refused with 503, within the time
+    limit of one. The embedded store's queries are bounded otherwise and do not read it."""
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app

@@ -9,7 +9,7 @@ from pathlib import Path
 from graph.published import NOT_PUBLISHED, StoreUnavailableError
 from graph.remote import RemoteEndpoints, RemoteStore
 from graph.settings import Settings
-from graph.store import EmbeddedStore, ReadStore, open_embedded
+from graph.store import EmbeddedStore, QueryServer, ReadStore, open_embedded
 
 __all__ = ["StoreHolder"]
 
@@ -21,9 +21,11 @@ class StoreHolder:
 
     def __init__(self, settings: Settings) -> None:
         self.store_dir: Path = settings.store
-        self.remote: RemoteStore | None = None
+        # The store, from the start, when it evaluates a client's query itself; None when the service does (in
+        # worker processes that open each build as it is published).
+        self.server: QueryServer | None = None
         if settings.sparql_endpoint is not None:
-            self.remote = RemoteStore(
+            self.server = RemoteStore(
                 RemoteEndpoints.from_settings(settings), settings.namespace, timeout=settings.query_timeout
             )
         self._lock = threading.Lock()
@@ -33,9 +35,9 @@ class StoreHolder:
 
     def get(self) -> ReadStore:
         """The store of the current build; raises StoreUnavailableError with what to do when there is none."""
-        if self.remote is not None:
-            self.remote.manifest  # noqa: B018 - raises StoreUnavailableError while the server is away
-            return self.remote
+        if self.server is not None:
+            self.server.manifest  # noqa: B018 - raises StoreUnavailableError while the server is away
+            return self.server
         try:
             # One system call per request. Publishing replaces the link with a new one, even when it names a build
             # served before (data restored to an earlier state is that build again, as a newer release): the link's
@@ -57,10 +59,10 @@ class StoreHolder:
     def check(self) -> ReadStore:
         """`get`, with the store verified now (a remote server asked rather than its last answer trusted, and
         whether it still holds every statement of the published graphs), for /health."""
-        store = self.remote if self.remote is not None else self.get()
+        store = self.server if self.server is not None else self.get()
         store.verify()
         return store
 
     def close(self) -> None:
-        if self.remote is not None:
-            self.remote.close()
+        if self.server is not None:
+            self.server.close()

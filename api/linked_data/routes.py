@@ -15,9 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from api.catalog.releases import HISTORY, History
 from api.http.context import load_context
 from api.http.deps import PerBuildDep, SettingsDep, StoreDep, app_cache, get_per_build, public_base, rendered
-from api.http.errors import bounded, error_response
+from api.http.errors import ErrorBody, error_response
 from api.http.forms import FormRoute
-from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.representation import (
     HTML,
     JSON_LD,
@@ -36,7 +35,7 @@ from api.http.terms import node_id
 from api.linked_data.describe import Describing, Description, describe
 from api.linked_data.doc_view import doc_page
 from api.linked_data.profiles import profile_panels
-from api.pages.display import LANGUAGES, Link, pick_language
+from api.pages.display import LANGUAGES, pick_language
 from api.pages.ontology import ONTOLOGY, ontology_page
 from api.pages.templating import render, words
 from graph.errors import ServiceError
@@ -59,6 +58,8 @@ _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 
 Kind = Annotated[str, Path(description="The type of thing, e.g. `city`, `alliance`, `membership`.")]
 Key = Annotated[str, Path(description="The thing's key, e.g. `dortmund`.")]
+# A browser's 404 is a page (api.http.errors writes it for routes whose responses include HTML), else the error body.
+_NOT_FOUND: dict[str, object] = {"description": "No such thing", "model": ErrorBody, "content": {"text/html": {}}}
 # What a description answers, the same for a thing and for a vocabulary node.
 _DESCRIPTION_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {
@@ -66,8 +67,11 @@ _DESCRIPTION_RESPONSES: dict[int | str, dict[str, object]] = {
         "description": "HTML for browsers; Turtle, JSON-LD, N-Triples or RDF/XML by Accept, "
         "by the suffix .ttl/.jsonld/.nt/.rdf/.html, or by ?format=",
     },
-    404: {"description": "No such thing"},
+    404: _NOT_FOUND,
     406: {"description": "No acceptable format"},
+}
+_ONTOLOGY_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {fmt.media_type: {} for fmt in DOC_FORMATS}, "description": "HTML for browsers, else RDF"}
 }
 # A vocabulary node's description: its own triples with the labels of what they point at (its scheme, a broader
 # concept), and for a scheme its concepts with their labels. Not what uses a concept: a role is the object of every
@@ -85,7 +89,7 @@ WHERE {{
     methods=["GET", "HEAD"],
     summary="Name of a thing: 303 to its description",
     response_class=Response,
-    responses={303: {"description": "See the description at Location"}},
+    responses={303: {"description": "See the description at Location"}, 404: _NOT_FOUND},
 )
 def identify(kind: Kind, key: Key, request: Request, store: StoreDep) -> Response:
     found = _lookup(request, store, kind, key, None)
@@ -184,7 +188,7 @@ def _vocabulary_node(path: tuple[str, ...], request: Request, store: ReadStore, 
             if scheme
             else f"there is no vocabulary {key!r}"
         )
-        return _error(request, suffix, 404, message)
+        return _error(suffix, 404, message)
     return _described(request, store, settings, description, base=served, suffix=suffix)
 
 
@@ -256,14 +260,22 @@ async def _kept(request: Request, store: ReadStore, settings: Settings, respond:
 
 
 @router.api_route(
-    "/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation or RDF", response_class=Response
+    "/ontology",
+    methods=["GET", "HEAD"],
+    summary="The ontology: documentation or RDF",
+    response_class=Response,
+    responses=_ONTOLOGY_RESPONSES,
 )
 def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     return _ontology(request, store, settings, None)
 
 
 @router.api_route(
-    "/ontology.{suffix}", methods=["GET", "HEAD"], summary="The ontology in one format", response_class=Response
+    "/ontology.{suffix}",
+    methods=["GET", "HEAD"],
+    summary="The ontology in one format",
+    response_class=Response,
+    responses=_ONTOLOGY_RESPONSES,
 )
 def ontology_as(
     suffix: Annotated[str, Path(description="ttl, jsonld, rdf or html")],
@@ -279,7 +291,7 @@ def ontology_as(
     methods=["GET", "HEAD"],
     summary="The ontology at its version IRI",
     response_class=Response,
-    responses={404: {"description": "a version that is not served here"}},
+    responses={**_ONTOLOGY_RESPONSES, 404: {"description": "a version that is not served here"}},
 )
 def ontology_version(
     version: str, request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep
@@ -360,46 +372,24 @@ def _lookup(request: Request, store: ReadStore, kind: str, key: str, suffix: For
             message = f"{kind!r} is not a type of thing here; types are the ontology's classes in lower case: " + (
                 ", ".join(types)
             )
-        return _error(request, suffix, 404, message)
+        return _error(suffix, 404, message)
     if description.retired:
         # Where each successor is served: its path when it is one of ours, else the IRI itself.
         successors = [store.manifest.minter.id_path(iri) or iri for iri in description.replaced_by]
         message = f"the {kind} {key!r} has been retired" + (
             f"; it has been replaced by {', '.join(successors)}" if successors else ""
         )
-        return _error(request, suffix, 410, message, successors)
+        return _error(suffix, 410, message, successors)
     return description
 
 
-def _error(
-    request: Request, suffix: Format | None, status: int, message: str, successors: list[str] | None = None
-) -> Response:
-    """An error as the client can read it: the HTML page for a browser, else the JSON error body."""
+def _error(suffix: Format | None, status: int, message: str, successors: list[str] | None = None) -> Response:
+    """An error of a description: the page for a browser (or for a .html address), the error body for a data
+    format's address."""
     links = {"Link": ", ".join(f'<{url}>; rel="successor-version"' for url in successors)} if successors else {}
-    message = bounded(message)
-    if _wants_html(request, suffix):
-        lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
-        body = render(
-            "error.html",
-            status=status,
-            message=message,
-            lang=lang,
-            w=words(lang),
-            other_language_href=None,
-            successors=[Link(url, url) for url in successors or []],
-        )
-        return Response(body, status_code=status, media_type=HTML.content_type, headers={"Vary": VARY, **links})
     extra = {"replacedBy": successors} if successors else None
-    return error_response(status, message, {"Vary": VARY, **links}, extra=extra)
-
-
-def _wants_html(request: Request, suffix: Format | None) -> bool:
-    if suffix is not None:
-        return suffix == HTML
-    try:
-        return negotiate(request.headers.get("accept"), ["application/json", "text/html"]) == "text/html"
-    except NotAcceptableError:
-        return False
+    page = None if suffix is None else suffix == HTML
+    return error_response(status, message, {"Vary": VARY, **links}, extra=extra, page=page)
 
 
 def _context_url(request: Request, settings: Settings) -> str:

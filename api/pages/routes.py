@@ -13,6 +13,7 @@ from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery
 from starlette.concurrency import run_in_threadpool
 
+from api.http.client_limit import ClientLimit
 from api.http.conditional import conditional, validators
 from api.http.deps import PerBuildDep, SettingsDep, StoreDep
 from api.http.encoding import accepts_gzip
@@ -23,7 +24,7 @@ from api.http.limits import read_body
 from api.http.representation import request_tag
 from api.pages.editor import editor_page, embed_page
 from api.pages.render import STATIC_DIR, page_response
-from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, CreationRate, ShortLinks, refuse_too_long
+from api.pages.short_links import MAX_QUERY_BYTES, VIEWS, ShortLinks, refuse_too_long
 from api.rest.listing import LABEL_INDEX, fold
 from graph.errors import ServiceError
 from graph.sparql_guard import QueryRefusedError, analyse_query
@@ -112,13 +113,13 @@ async def make_short_link(request: Request, settings: SettingsDep) -> Response:
     """A short link for `{"query": ..., "view": ...}`: 201 with its path, the same link for the same query."""
     # Counted before any work: checking a query costs time, so one address may not ask for it without bound. Links
     # are kept for good (up to a bound, then the least used go): one client may not churn them all in a minute.
-    creation: CreationRate = request.app.state.short_link_creation  # this app's own (made in create_app)
-    wait = creation.wait(request.client.host if request.client else "")
-    if wait:
+    creation: ClientLimit = request.app.state.short_link_creation  # this app's own (made in create_app)
+    wait = creation.take(request.client.host if request.client else "")
+    if wait is not None:
         request.app.state.metrics.record("short_link_refused")
         return error_response(
             429,
-            f"At most {creation.limit} short links a minute from one address (setting short_links_per_minute); "
+            f"At most {creation.capacity:g} short links a minute from one address (setting short_links_per_minute); "
             f"try again in {wait} s, or share the editor's address, which holds any query",
             headers={"Retry-After": str(wait)},
         )

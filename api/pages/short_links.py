@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
-import threading
 import time
-from collections import deque
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,6 @@ __all__ = [
     "MAX_LINKS",
     "MAX_QUERY_BYTES",
     "VIEWS",
-    "CreationRate",
     "QueryTooLongError",
     "ShortLink",
     "ShortLinks",
@@ -115,28 +112,3 @@ class ShortLinks:
             if row is not None:  # opened: the last to be evicted
                 connection.execute("UPDATE link SET used = ? WHERE id = ?", (time.time(), link))
         return None if row is None else ShortLink(link, row[0], row[1])
-
-
-class CreationRate:
-    """At most `limit` new links per client address in any `window` seconds, the `clients` most recent addresses
-    remembered (in memory: each app has its own, made in create_app from setting short_links_per_minute)."""
-
-    def __init__(self, limit: int, window: float = 60.0, clients: int = 10_000) -> None:
-        self.limit, self.window, self.clients = limit, window, clients
-        self._times: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, client: str) -> int:
-        """0 when `client` may create a link now (and counts it), else the seconds until it may."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._times.pop(client, None) or deque()
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            self._times[client] = times  # most recent last: the oldest clients are forgotten first
-            if len(self._times) > self.clients:
-                del self._times[next(iter(self._times))]
-            if len(times) >= self.limit:
-                return max(1, int(times[0] + self.window - now) + 1)
-            times.append(now)
-            return 0

@@ -24,11 +24,9 @@ from graph.remote import (
     BadAnswerError,
     DeadlineError,
     QueryRefusedByServerError,
-    Received,
-    RemoteStore,
     solutions,
 )
-from graph.store import ReadStore
+from graph.store import QueryServer, ReadStore, Received
 
 __all__ = ["SERVER_BYTES", "RemotePool"]
 
@@ -44,7 +42,7 @@ class RemotePool:
 
     def __init__(
         self,
-        store: RemoteStore,
+        store: QueryServer,
         *,
         workers: int,
         max_pending: int,

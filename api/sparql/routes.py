@@ -422,10 +422,10 @@ class SparqlEndpoint:
 
 
 def _pool(settings: Settings, holder: StoreHolder) -> Pool:
-    """The worker processes for the embedded store, the remote server for a remote one: the same limits in front
-    of each."""
+    """Worker processes that evaluate each query on the build, or the store itself where it evaluates queries (a
+    server, `QueryServer`): the same limits in front of each."""
     namespaces = prefixes(settings.namespace)
-    if holder.remote is None:
+    if holder.server is None:
         return QueryPool(
             workers=settings.query_workers,
             max_pending=settings.max_pending_queries,
@@ -435,7 +435,7 @@ def _pool(settings: Settings, holder: StoreHolder) -> Pool:
             prefixes=namespaces,
         )
     return RemotePool(
-        holder.remote,
+        holder.server,
         workers=settings.query_workers,
         max_pending=settings.max_pending_queries,
         timeout=settings.query_timeout,

@@ -29,7 +29,7 @@ from graph.remote.exchange import (
     DeadlineError,
 )
 from graph.sparql_lexer import code_tokens
-from graph.store import QueryOutcome, ReadStore, Term
+from graph.store import QueryOutcome, QueryServer, Received, Term
 
 __all__ = ["GRAPHS", "META", "Received", "RemoteStore", "bind_values", "solutions"]
 
@@ -53,13 +53,11 @@ MANIFEST_SECONDS = 5.0  # a healthy server's manifest is reused this long; a fai
 _PARTIAL = "S1TAT"  # the SQL state with which Virtuoso marks an answer cut at its time limit
 _PROBE_WIDTH = 10  # values per VALUES block of the row cap's probe: each block multiplies its rows by ten
 
-# What a query on the server answered, parsed as it is read.
-Received = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 
-
-class RemoteStore(ReadStore):
-    """ReadStore over HTTP. An unreachable server raises StoreUnavailableError, one that answers too late
-    DeadlineError, one whose answer cannot be used BadAnswerError; a query it refuses raises SyntaxError."""
+class RemoteStore(QueryServer):
+    """ReadStore over HTTP, evaluating a client's query itself (QueryServer). An unreachable server raises
+    StoreUnavailableError, one that answers too late DeadlineError, one whose answer cannot be used
+    BadAnswerError; a query it refuses raises SyntaxError."""
 
     name = "remote"
     standard_only = True
