@@ -13,7 +13,7 @@ from api.http.deps import StoreHolderDep, app_cache
 from api.http.errors import ErrorBody
 from api.http.forms import FormRoute
 from api.http.representation import request_tag
-from api.reconcile.identifiers import parse_id
+from api.reconcile.identifiers import KINDS
 from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import echo
 from api.rest.lookup import VocabularyLabels, find_thing
@@ -104,9 +104,8 @@ def _answer(store: ReadStore, index: ReconcileIndex, labels: VocabularyLabels, n
             for i in found
         ]
         return JSONResponse({"items": items}, status_code=300)
-    parsed = parse_id(found[0])
-    assert parsed is not None
-    thing = find_thing(store, *parsed, labels)
+    parsed = index.minter.read_id(found[0], KINDS)  # an id of the index: one
+    thing = find_thing(store, *parsed, labels) if parsed is not None else None
     if thing is None:
         raise ServiceError(404, f"nothing in the graph has the {name} {echo(value)}")
     return Response(

@@ -32,7 +32,7 @@ from api.reconcile.answers import (
     suggest_properties,
     suggest_types,
 )
-from api.reconcile.identifiers import KINDS, TYPES, parse_id
+from api.reconcile.identifiers import KINDS, TYPES
 from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import (
     MAX_LIMIT,
@@ -226,7 +226,7 @@ async def preview(
 ) -> Response:
     """An HTML card of one entity, sized for the client's preview frame."""
     store, index = await _indexed(holder)
-    entry = index.get(ident) if parse_id(ident) else None
+    entry = index.get(ident) if index.minter.read_id(ident, KINDS) else None
     successor, retired = index.successor(ident)
     if entry is None:
         status = 410 if retired else 404
