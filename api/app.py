@@ -8,7 +8,7 @@ import os
 import re
 import signal
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,15 +35,17 @@ from api.http.state import StoreHolder
 from api.linked_data import routes as resources
 from api.pages import routes as pages
 from api.pages.short_links import CreationRate
-from api.reconcile import lookup
 from api.reconcile import routes as reconcile
-from api.rest import docs
+from api.reconcile.index import reconcile_index
+from api.rest import by_identifier, docs
 from api.rest import routes as rest
+from api.rest.by_identifier import Identified
 from api.sparql import routes as sparql
 from api.sparql.answers import answer_cache
 from api.sparql.worker import PR_SET_PDEATHSIG
 from graph import __version__
 from graph.settings import Settings
+from graph.store import ReadStore
 
 __all__ = ["create_app", "serve_app"]
 
@@ -153,10 +155,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "name_pools": BuildCache(settings.name_pool_cache_kb * KIB),
     }
     app.state.short_link_creation = CreationRate(settings.short_links_per_minute)
+    # The things by official identifier that /api/v1/lookup reads: the reconciliation's index of each build.
+    identified: Callable[[ReadStore], Identified] = reconcile_index
+    app.state.identified = identified
     install_observability(app, app.state.caches)
     app.router.routes.append(sparql.SparqlRoute())
     # The lookup route comes before REST's /api/v1/{type}, which would otherwise read `lookup` as a type.
-    for module in (health, sparql, resources, lookup, rest, reconcile, catalog, changes, pages, docs):
+    for module in (health, sparql, resources, by_identifier, rest, reconcile, catalog, changes, pages, docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

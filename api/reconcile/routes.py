@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.conditional import conditional
 from api.http.deps import SettingsDep, StoreHolderDep, app_cache, public_base
-from api.http.errors import PROBLEM_JSON
+from api.http.errors import PROBLEM_JSON, echo
 from api.http.forms import FormRoute, read_text
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.representation import request_tag
@@ -37,7 +37,6 @@ from api.reconcile.index import ReconcileIndex, reconcile_index
 from api.reconcile.protocol import (
     MAX_LIMIT,
     body_bytes,
-    echo,
     extend_request,
     form_fields,
     parse_json,
