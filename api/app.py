@@ -41,17 +41,18 @@ from api.pages import routes as pages
 from api.pages.editor import VOCABULARY
 from api.pages.ontology import ONTOLOGY
 from api.pages.render import error_page
-from api.reconcile import lookup
 from api.reconcile import routes as reconcile
 from api.reconcile.index import RECONCILE_INDEX
-from api.rest import docs
+from api.rest import by_identifier, docs
 from api.rest import routes as rest
+from api.rest.by_identifier import Identified
 from api.rest.listing import LABEL_INDEX
 from api.sparql import routes as sparql
 from api.sparql.answers import answer_cache
 from api.sparql.worker import PR_SET_PDEATHSIG
 from graph import __version__
 from graph.settings import Settings
+from graph.store import ReadStore
 
 __all__ = ["create_app", "serve_app"]
 
@@ -161,14 +162,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "vocabulary_labels": BuildCache(settings.label_cache_kb * KIB),
         "name_pools": BuildCache(settings.name_pool_cache_kb * KIB),
     }
-    app.state.per_build = PerBuildValues(
+    per_build = app.state.per_build = PerBuildValues(
         STATISTICS, LANDING_FIGURES, HISTORY, LABEL_INDEX, ONTOLOGY, VOCABULARY, RECONCILE_INDEX
     )
     app.state.short_link_creation = ClientLimit(settings.short_links_per_minute)
-    install_observability(app, app.state.caches, app.state.per_build)
+
+    def identified(store: ReadStore) -> Identified:
+        """The things by official identifier that /api/v1/lookup reads: this app's reconciliation index."""
+        return per_build.get(RECONCILE_INDEX, store)
+
+    app.state.identified = identified
+    install_observability(app, app.state.caches, per_build)
     app.router.routes.append(sparql.SparqlRoute())
     # The lookup route comes before REST's /api/v1/{type}, which would otherwise read `lookup` as a type.
-    for module in (health, sparql, resources, lookup, rest, reconcile, catalog, changes, pages, docs):
+    for module in (health, sparql, resources, by_identifier, rest, reconcile, catalog, changes, pages, docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 from rdflib import URIRef
 
-__all__ = ["KEY_PATTERN", "Minter", "child", "part_of", "slug"]
+__all__ = ["KEY_PATTERN", "Minter", "child", "is_key", "part_of", "slug"]
 
 # What a thing's key looks like (`dortmund`, `smart-city-charta`): the last segment of its IRI, and of its paths.
+# Kinds and vocabulary schemes (`city`, `source-kind`) are written the same way.
 KEY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+_KEY = re.compile(KEY_PATTERN)
 
 # A reference `city:dortmund` names the municipality when it stands where an agent is expected.
 _AGENT_TYPE = {
@@ -20,6 +23,11 @@ _AGENT_TYPE = {
     "alliance": "alliance",
     "person": "person",
 }
+
+
+def is_key(text: str) -> bool:
+    """Whether `text` can be a segment of an IRI this scheme mints: a kind, a scheme or a key."""
+    return _KEY.fullmatch(text) is not None
 
 
 def slug(text: str) -> str:
@@ -57,6 +65,14 @@ class Minter:
     def from_id(self, ident: str) -> URIRef:
         """The IRI of the thing an id (`city/dortmund`) names."""
         return URIRef(f"{self.things}{ident}")
+
+    def read_id(self, ident: str, kinds: Collection[str] | None = None) -> tuple[str, str] | None:
+        """The kind and key of a thing's id (`city/dortmund` → `("city", "dortmund")`), when the text can be one:
+        both key-shaped, and the kind one of `kinds` when they are given; else None."""
+        kind, slash, key = ident.partition("/")
+        if not (slash and is_key(kind) and is_key(key)) or (kinds is not None and kind not in kinds):
+            return None
+        return kind, key
 
     def concept(self, scheme: str, key: str) -> URIRef:
         return URIRef(f"{self.vocabularies}{scheme}/{key}")
@@ -96,6 +112,10 @@ class Minter:
         is not of this namespace."""
         rest = self.local(iri)
         return None if rest is None else "/" + rest
+
+    def page(self, iri: str) -> str:
+        """Where `iri` is described for a reader: its page here (`doc_path`), else the IRI itself (another site's)."""
+        return self.doc_path(iri) or iri
 
     def doc_path(self, iri: str) -> str | None:
         """The page that describes `iri`: `/doc/city/dortmund` for a thing (a part `#x` stays on its owner's page),

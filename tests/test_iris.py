@@ -80,3 +80,36 @@ def test_a_part_is_known_as_its_things_by_its_iri() -> None:
     part = child(thing, "objective-1")
     assert part_of(str(part), str(thing)) and part_of(str(child(part, "source-x")), str(thing))
     assert not part_of(str(Minter(NS).thing("alliance", "ab")), str(thing))
+
+
+@pytest.mark.parametrize(
+    ("ident", "read"),
+    [
+        ("city/dortmund", ("city", "dortmund")),
+        ("source-kind/smart-city-charta-2", ("source-kind", "smart-city-charta-2")),
+        ("city/Dortmund", None),  # keys are minted in lower case
+        ("city/dortmund#signature-1", None),  # a part of a thing is no thing
+        ("city/dort/mund", None),
+        ("city/", None),
+        ("/dortmund", None),
+        ("city/-dortmund", None),
+        ("dortmund", None),
+        ("city/dortmund ", None),
+    ],
+)
+def test_an_id_is_read_as_its_kind_and_key_only_when_the_scheme_could_have_minted_it(
+    ident: str, read: tuple[str, str] | None
+) -> None:
+    assert Minter(NS).read_id(ident) == read
+
+
+def test_an_id_of_a_kind_a_service_does_not_name_is_none() -> None:
+    assert Minter(NS).read_id("city/dortmund", {"city", "source"}) == ("city", "dortmund")
+    assert Minter(NS).read_id("membership/x-y", {"city", "source"}) is None
+
+
+def test_a_readers_page_is_the_doc_path_here_and_the_iri_elsewhere() -> None:
+    mint = Minter(NS)
+    assert mint.page(str(mint.thing("city", "dortmund"))) == "/doc/city/dortmund"
+    assert mint.page(str(mint.concept("role", "member"))) == "/vocab/role/member"
+    assert mint.page("https://www.wikidata.org/entity/Q1295") == "https://www.wikidata.org/entity/Q1295"

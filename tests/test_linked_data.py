@@ -247,6 +247,11 @@ ERRORS = [
         ("/id/city/atlantis", "text/turtle", 404, "application/json", "no city with the key 'atlantis'"),
         ("/id/planet/earth", BROWSER, 404, "text/html", "is not a type of thing here"),
         ("/doc/city/dort%20mund", "text/turtle", 404, "application/json", "no city"),
+        # Segments the Minter could not have minted are no thing's, whatever the graph holds: the same 404.
+        ("/doc/city/Dortmund", "text/turtle", 404, "application/json", "no city with the key 'Dortmund'"),
+        ("/id/city/dort_mund", "text/turtle", 404, "application/json", "no city with the key 'dort_mund'"),
+        ("/vocab/role/Member", "text/turtle", 404, "application/json", "no concept 'Member' in the vocabulary 'role'"),
+        ("/vocab/Role", "text/turtle", 404, "application/json", "there is no vocabulary 'Role'"),
         ("/doc/city/dortmund.xyz", "text/turtle", 404, "application/json", "no representation with the suffix .xyz"),
         ("/doc/city/dortmund", "image/png", 406, "application/json", "text/turtle, application/ld+json"),
         (

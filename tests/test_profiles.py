@@ -9,7 +9,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from api.linked_data.profiles import PROFILE_KINDS, PanelQuery, load_panels, profile_panels
+from api.linked_data.profiles import PROFILE_KINDS, PanelQuery, load_panels, profile_panels, read_panel
 from graph.store import EmbeddedStore
 from tests.conftest import NAMESPACE
 
@@ -114,3 +114,36 @@ def test_a_page_puts_its_thing_only_where_the_query_names_its_example() -> None:
     )
     panel = PanelQuery("alliance-notes", "Notes", "notes", "facts", text)
     assert panel.for_thing("urn:page") == text.replace("{<urn:example>}", "{<urn:page>}")
+
+
+_BODY = 'SELECT ?fact WHERE {{ VALUES ?thing {{ <urn:example> }} BIND("""{inside}""" AS ?fact) }}\n'
+
+
+def test_a_panels_header_is_its_opening_comment_lines_as_the_lexer_reads_them() -> None:
+    text = (
+        "# Agreements\n# What the alliance signed,\n# and when.\n"
+        "# de: Vereinbarungen — Was das Bündnis\n#     unterzeichnet hat.\n# view: table\n"
+        "# Engine: a note for maintainers.\n"
+    ) + _BODY.format(inside="\n# view: map\n# de: Karte — falsch\n")
+    panel = read_panel("alliance-agreements", text)
+    assert (panel.title, panel.about, panel.view) == ("Agreements", "What the alliance signed, and when.", "table")
+    assert panel.german == ("Vereinbarungen", "Was das Bündnis unterzeichnet hat.")
+    # Windows line ends read alike.
+    assert read_panel("alliance-agreements", text.replace("\n", "\r\n")).german == panel.german
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The view named only by lines of a string, or of an IRI-like text after the header: no header of its own.
+        "# Notes\n# What it shows.\n" + _BODY.format(inside="\n# view: table\n"),
+        "# Notes\n# What it shows.\n\n# view: table\n" + _BODY.format(inside=""),  # a blank line ends the header
+        "# Notes\n# view: pie\n" + _BODY.format(inside=""),
+        "# Notes\n# de: Notizen — was es zeigt\n# and not a continuation.\n# view: table\n" + _BODY.format(inside=""),
+        "# view: table\n" + _BODY.format(inside=""),
+        "# Notes\n# view: table\nSELECT * WHERE { ?s ?p ?o }\n",  # no example thing to put a page's thing in
+    ],
+)
+def test_a_panel_without_a_header_of_its_own_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"needs '# Title'|continue it"):
+        read_panel("alliance-notes", text)

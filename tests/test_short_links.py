@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -55,7 +57,7 @@ def test_a_query_too_long_for_a_short_link_is_refused_clearly(client: httpx.Clie
         (b'{"query": ""}', 'non-empty "query"'),
         (b'{"query": "ASK {}", "view": "pie"}', '"view" must be one of'),
         # Only SPARQL is kept, refused as the endpoint refuses it.
-        (b'{"query": "hello there"}', "not SPARQL"),
+        (b'{"query": "hello there"}', "syntax error"),
         (b'{"query": "SELECT * WHERE { SERVICE <http://127.0.0.1/> { ?s ?p ?o } }"}', "SERVICE"),
         # Text no encoder can write, and JSON nested deeper than any parser's stack.
         (b'{"query": "ASK {} \\ud800"}', "lone surrogate"),
@@ -145,3 +147,51 @@ def test_the_creation_rate_holds_before_any_work(published_store: Path) -> None:
     # Even requests refused for what they hold count: checking them is work.
     assert [answer.status_code for answer in answers[:20]] == [400] * 20
     assert {answer.status_code for answer in answers[20:]} == {429}
+
+
+@pytest.fixture(scope="module")
+def roomy(published_store: Path) -> Iterator[httpx.Client]:
+    """A server of its own that lets one address make many links: each case below asks for one."""
+    server = start_server(published_store, {"SMARTCITY_KG_SHORT_LINKS_PER_MINUTE": "1000"})
+    try:
+        with server.client() as client:
+            yield client
+    finally:
+        stop_server(server)
+
+
+def _endpoint(client: httpx.Client, query: str) -> httpx.Response:
+    return client.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?t WHERE { BIND(<<( <urn:s> <urn:p> <urn:o> )>> AS ?t) }",  # a triple term
+        "VERSION '1.2' SELECT * WHERE { ?s ?p ?o ~ ?r {| ?q ?z |} } LIMIT 1",  # VERSION, a reifier, an annotation
+        "SELECT ?o WHERE { <relative> ?p ?o }",  # relative IRIs: resolved against the endpoint's address
+    ],
+)
+def test_a_query_the_endpoint_answers_can_be_kept(roomy: httpx.Client, query: str) -> None:
+    """SPARQL 1.2 as the endpoint speaks it: what `/sparql` answers, a short link keeps."""
+    assert _endpoint(roomy, query).status_code == 200
+    made = roomy.post("/q", json={"query": query})
+    assert made.status_code == 201
+    assert query in html.unescape(roomy.get(made.json()["path"]).text)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "hello there",
+        "SELECT * WHERE { ?s ?p }",
+        "SELECT * WHERE { ?s undeclared:p ?o }",
+        "SELECT * WHERE { ?s ?p <<( ?a ?b ) >> }",
+        "SELECT * WHERE { SERVICE <http://127.0.0.1/> { ?s ?p ?o } }",
+        "INSERT DATA { <urn:s> <urn:p> <urn:o> }",
+    ],
+)
+def test_a_query_the_endpoint_refuses_gets_the_endpoints_400(roomy: httpx.Client, query: str) -> None:
+    endpoint, made = _endpoint(roomy, query), roomy.post("/q", json={"query": query})
+    assert endpoint.status_code == made.status_code == 400
+    assert made.json()["error"]["message"] == endpoint.json()["error"]["message"]

@@ -9,7 +9,14 @@ from urllib.parse import urljoin
 import pytest
 
 from graph import sparql_guard
-from graph.sparql_guard import REMEMBERED_QUERY, Analysis, QueryRefusedError, analyse_query, check_dataset
+from graph.sparql_guard import (
+    REMEMBERED_QUERY,
+    Analysis,
+    QueryRefusedError,
+    analyse_query,
+    check_dataset,
+    check_syntax,
+)
 
 BASE = "http://127.0.0.1:8000/sparql"
 
@@ -222,3 +229,43 @@ def test_verdicts_are_remembered_for_short_texts_only() -> None:
     assert analyse_query(short, 64, BASE) is analyse_query(short, 64, BASE)
     assert analyse_query(long, 64, BASE) == analyse_query(long, 64, BASE)
     assert analyse_query(long, 64, BASE) is not analyse_query(long, 64, BASE)
+
+
+def test_the_syntax_check_parses_without_evaluating() -> None:
+    """The engine refuses the check's dataset arguments only after its parse: a text whose evaluation would hold
+    1300^3 sorted rows is checked at once, and so is an ASK (which the engine would evaluate at once)."""
+    values = " ".join(str(n) for n in range(1300))
+    blocks = " ".join(f"VALUES ?v{n} {{ {values} }}" for n in range(3))
+    began = time.monotonic()
+    check_syntax(f"SELECT * WHERE {{ {blocks} }} ORDER BY ?v0")
+    check_syntax(f"ASK {{ {blocks} FILTER(?v0 + ?v1 + ?v2 < -1) }}")
+    assert time.monotonic() - began < 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?t WHERE { BIND(<<( <urn:s> <urn:p> <urn:o> )>> AS ?t) }",  # a triple term (SPARQL 1.2)
+        "VERSION '1.2' SELECT * WHERE { ?s ?p ?o ~ ?r {| ?q ?z |} }",  # a reifier and an annotation
+        "SELECT * WHERE { <relative> ?p ?o }",  # resolved against the endpoint's address
+        "PREFIX ex: <https://example.org/> CONSTRUCT WHERE { ?s ex:p ?o }",
+    ],
+)
+def test_the_syntax_check_accepts_what_the_engine_parses(query: str) -> None:
+    check_syntax(query, "http://127.0.0.1/sparql")
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("hello there", "syntax error: error at 1:1"),
+        ("SELECT * WHERE { ?s ?p }", "syntax error: error at 1:25"),
+        ("SELECT * WHERE { ?s undeclared:p ?o }", "Prefix not found"),
+        ("INSERT DATA { <urn:s> <urn:p> <urn:o> }", "syntax error"),
+    ],
+)
+def test_the_syntax_check_refuses_with_the_engines_message(query: str, words: str) -> None:
+    with pytest.raises(QueryRefusedError) as refused:
+        check_syntax(query, "http://127.0.0.1/sparql")
+    assert refused.value.status == 400
+    assert words in str(refused.value)

@@ -333,5 +333,5 @@ def _landing(store: ReadStore, values: PerBuildValues, settings: Settings) -> HT
         alliances=figures.alliances,
         dumps=sorted(DUMP_FILES.values()),
         # A thing's page (`{ns}id/city/x` is described at `/doc/city/x`); other IRIs stay as they are.
-        page=lambda iri: Minter(settings.namespace).doc_path(iri) or iri,
+        page=Minter(settings.namespace).page,
     )

@@ -38,6 +38,7 @@ __all__ = [
     "ErrorPage",
     "ProblemResponse",
     "bounded",
+    "echo",
     "error_response",
     "install_error_handlers",
     "problem_body",
@@ -80,6 +81,14 @@ def bounded(message: str) -> str:
     if len(message) <= _LONGEST_MESSAGE:
         return message
     return f"{message[: _LONGEST_MESSAGE // 2]} … {message[-_LONGEST_MESSAGE // 3 :]}"
+
+
+def echo(value: object, size: int = 60) -> str:
+    """`value` as a message quotes it: its repr, cut to `size` characters, so that a huge value is not sent back."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**size:
+        return f"a number of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= size else f"{text[: size - 1]}…"
 
 
 def _title(status: int) -> str:

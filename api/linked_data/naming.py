@@ -129,7 +129,7 @@ class Namer:
         return Link(iri if external else labelled.text, href, labelled.lang, iri, external=href is not None)
 
     def doc_href(self, iri: str) -> str:
-        return self.minter.doc_path(iri) or iri
+        return self.minter.page(iri)
 
     def property_name(self, predicate: str) -> str:
         if predicate.startswith(_SCK):

@@ -15,20 +15,14 @@ from api.pages.display import Fact, Link, format_date, is_date
 from api.pages.editor import editor_href, reader_text
 from graph.iris import Minter
 from graph.resources import resource_dir
-from graph.sparql_lexer import Token, code_tokens, replaced
+from graph.sparql_lexer import Token, code_tokens, line_comments, replaced
 from graph.store import ReadStore
 from graph.vocab import GEOSPARQL
 
-__all__ = ["PROFILE_KINDS", "Panel", "PanelQuery", "load_panels", "profile_panels", "sparql_json"]
+__all__ = ["PROFILE_KINDS", "Panel", "PanelQuery", "load_panels", "profile_panels", "read_panel", "sparql_json"]
 
 PROFILE_KINDS = ("alliance", "city", "company")
 VIEWS = ("facts", "table", "map", "timeline")
-# '# Title', '# what it shows' lines, optionally '# de: Titel — was es zeigt' (continued on '#     ' lines), then
-# '# view: NAME'.
-_HEADER = re.compile(
-    r"^# (?P<title>.+)\n(?P<about>(?:# (?!view:|de:).*\n)*?)(?P<de># de: .*\n(?:#     .*\n)*)?"
-    r"# view: (?P<view>\w+)\n"
-)
 _WKT = str(GEOSPARQL.wktLiteral)
 
 
@@ -82,22 +76,41 @@ class Panel:
     namespace: str  # the graph's, whose IRIs the map links to their pages here
 
 
-def _parse(path_stem: str, text: str) -> PanelQuery:
-    match = _HEADER.match(text)
-    if match is None or match["view"] not in VIEWS or not _example_things(text):
+def _header(text: str) -> list[str]:
+    """The comment lines that open a panel file, each without its `#`, up to the first line that is none. Read by
+    the lexer, as the editor reads its examples: a line of a string or an IRI that starts with `#` is no comment."""
+    lines: list[str] = []
+    at = 0
+    for comment in line_comments(text):
+        if comment.start != at:
+            break
+        lines.append(comment.text.removeprefix("#"))
+        end = comment.start + len(comment.text)
+        at = end + (2 if text.startswith("\r\n", end) else 1)
+    return lines
+
+
+def read_panel(path_stem: str, text: str) -> PanelQuery:
+    """A panel file: its header '# Title', '# what it shows' lines, optionally '# de: Titel — was es zeigt'
+    (continued on '#     ' lines), then '# view: NAME'; and its query."""
+    lines = _header(text)
+    views = [at for at, line in enumerate(lines) if line.startswith(" view: ")]
+    view = lines[views[0]].removeprefix(" view: ").strip() if views else ""
+    if view not in VIEWS or views[0] == 0 or not lines[0].strip() or not _example_things(text):
         raise ValueError(
             f"panel {path_stem}.rq needs '# Title', '# about ...' lines, '# view: {'|'.join(VIEWS)}' "
             "and a line 'VALUES ?thing { <...> }'"
         )
-
-    def joined(lines: str) -> str:
-        return " ".join(line.removeprefix("#").strip() for line in lines.splitlines())
-
+    body = lines[1 : views[0]]
+    german_at = next((at for at, line in enumerate(body) if line.startswith(" de: ")), len(body))
+    about, de = body[:german_at], body[german_at:]
     german = None
-    if match["de"]:
-        title, _, about = joined(match["de"]).removeprefix("de:").strip().partition(" — ")
-        german = (title, about)
-    return PanelQuery(path_stem, match["title"].strip(), joined(match["about"]), match["view"], text, german)
+    if de:
+        if not all(line.startswith("     ") for line in de[1:]):
+            raise ValueError(f"panel {path_stem}.rq: the lines after '# de:' continue it, each opened by '#     '")
+        title, _, german_about = " ".join(line.strip() for line in de).removeprefix("de:").strip().partition(" — ")
+        german = (title, german_about)
+    return PanelQuery(path_stem, lines[0].strip(), " ".join(line.strip() for line in about), view, text, german)
 
 
 @cache
@@ -108,7 +121,7 @@ def load_panels(kind: str) -> tuple[PanelQuery, ...]:
         resource_dir("queries").joinpath("panels").glob(f"{kind}-*.rq"),
         key=lambda path: (order.get(path.stem.removeprefix(f"{kind}-"), 5), path.stem),
     )
-    return tuple(_parse(path.stem, path.read_text(encoding="utf-8")) for path in files)
+    return tuple(read_panel(path.stem, path.read_text(encoding="utf-8")) for path in files)
 
 
 def _term_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:

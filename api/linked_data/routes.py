@@ -3,7 +3,6 @@ vocabulary or one of its concepts, `/ontology` and `/context.jsonld`."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated
@@ -39,6 +38,7 @@ from api.pages.display import LANGUAGES, pick_language
 from api.pages.ontology import ONTOLOGY, ontology_page
 from api.pages.templating import render, words
 from graph.errors import ServiceError
+from graph.iris import is_key
 from graph.releases import Release
 from graph.settings import Settings
 from graph.store import ReadStore, with_constants
@@ -51,10 +51,6 @@ router = APIRouter(tags=["linked data"], route_class=FormRoute)
 DOC_FORMATS = (HTML, *RDF_FORMATS)
 # What a response varies on: the format by Accept, and the HTML page's language by Accept-Language.
 VARY = "Accept, Accept-Language"
-# Descriptions as sent, by build, URL and the headers they are negotiated by (about 10 kB each): a description
-# takes 1-5 ms of queries on a million triples, sending a kept one well under a millisecond.
-# Characters that can stand in an IRI path segment unescaped; anything else cannot be one of our keys.
-_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 
 Kind = Annotated[str, Path(description="The type of thing, e.g. `city`, `alliance`, `membership`.")]
 Key = Annotated[str, Path(description="The thing's key, e.g. `dortmund`.")]
@@ -97,7 +93,7 @@ def identify(kind: Kind, key: Key, request: Request, store: StoreDep) -> Respons
         return found
     fmt = choose(request, DOC_FORMATS)
     # A browser gets the plain page URL; a data client the URL of the format it asked for.
-    location = f"/doc/{kind}/{key}" + ("" if fmt == HTML else f".{fmt.suffix}")
+    location = store.manifest.minter.page(found.iri) + ("" if fmt == HTML else f".{fmt.suffix}")
     return Response(status_code=303, headers={"Location": location, "Vary": "Accept"})
 
 
@@ -123,7 +119,7 @@ def _document(kind: str, name: str, request: Request, store: ReadStore, settings
     description = _lookup(request, store, kind, key, suffix)
     if isinstance(description, Response):
         return description
-    return _described(request, store, settings, description, base=f"/doc/{kind}/{key}", suffix=suffix)
+    return _described(request, store, settings, description, suffix)
 
 
 def _with_release(releases: History, description: Description) -> tuple[Description, Release | None]:
@@ -176,10 +172,8 @@ def _vocabulary_node(path: tuple[str, ...], request: Request, store: ReadStore, 
     """A scheme (`path` is its key) or a concept (its scheme's key and its own), described like a thing."""
     *scheme, name = path
     key, suffix = split_suffix(name, DOC_FORMATS)
-    keys = (*scheme, key)
-    served = "/vocab/" + "/".join(keys)
     description = None
-    if all(_SEGMENT.fullmatch(part) for part in keys):
+    if all(is_key(part) for part in (*scheme, key)):
         mint = store.manifest.minter
         description = _describe_vocabulary(store, str(mint.concept(scheme[0], key) if scheme else mint.scheme(key)))
     if description is None:
@@ -189,7 +183,7 @@ def _vocabulary_node(path: tuple[str, ...], request: Request, store: ReadStore, 
             else f"there is no vocabulary {key!r}"
         )
         return _error(suffix, 404, message)
-    return _described(request, store, settings, description, base=served, suffix=suffix)
+    return _described(request, store, settings, description, suffix)
 
 
 def _describe_vocabulary(store: ReadStore, iri: str) -> Description | None:
@@ -206,11 +200,11 @@ def _described(
     store: ReadStore,
     settings: Settings,
     description: Description,
-    *,
-    base: str,
     suffix: Format | None,
 ) -> Response:
-    """`description` in the negotiated format: the page at `base`, each format at `base` with its suffix."""
+    """`description` in the negotiated format: the page at the path that serves its IRI (`/doc/...`, `/vocab/...`),
+    each format at that path with its suffix."""
+    base = store.manifest.minter.page(description.iri)
     fmt = choose(request, DOC_FORMATS, suffix)
     values = get_per_build(request)
     description, changed = _with_release(values.get(HISTORY, store), description)
@@ -360,7 +354,7 @@ def _ontology(request: Request, store: ReadStore, settings: Settings, suffix: Fo
 def _lookup(request: Request, store: ReadStore, kind: str, key: str, suffix: Format | None) -> Description | Response:
     """The thing's description; or the 404 for an unknown thing, the 410 for a retired one."""
     description = None
-    if _SEGMENT.fullmatch(kind) and _SEGMENT.fullmatch(key):
+    if is_key(kind) and is_key(key):
         caches = Describing(app_cache(request, "descriptions"), app_cache(request, "vocabulary_triples"))
         description = describe(store, str(store.manifest.minter.thing(kind, key)), caches)
     if description is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.reconcile.extend import SOURCES_SUFFIX, ExtProperty, Value, extend, properties_of
-from api.reconcile.identifiers import KINDS, TYPES, parse_id
+from api.reconcile.identifiers import KINDS, TYPES
 from api.reconcile.index import Entry, NamePools, ReconcileIndex
 from api.reconcile.matching import Candidate, Query, match
 from api.reconcile.protocol import MAX_IDS, QUERY_PROPERTIES, QUERY_PROPERTY_TYPES, ExtendRequest
@@ -251,7 +251,7 @@ def extension(
     asked: dict[str, list[str]] = {}  # the ids asked for under each thing's current id (a retired id: its successor)
     for ident in request.ids:
         successor, _ = index.successor(ident)
-        entry = index.get(successor or ident) if parse_id(ident) else None
+        entry = index.get(successor or ident) if index.minter.read_id(ident, KINDS) else None
         if entry is not None:
             if entry.id not in asked:
                 by_kind.setdefault(entry.kind, []).append(entry)

@@ -9,7 +9,6 @@ from functools import cache
 import pycountry
 
 from api.rest.listing import fold
-from graph.iris import KEY_PATTERN
 from graph.prefixes import VOCABULARIES
 
 __all__ = [
@@ -19,7 +18,6 @@ __all__ = [
     "country_code",
     "normal_ags",
     "normal_url",
-    "parse_id",
     "qid_of",
     "sorted_words",
 ]
@@ -36,11 +34,11 @@ TYPES = {
     "person": "Person",
 }
 # Everything an id of this service may name: the types above, and the sources values are cited from (offered by
-# data extension, preview and lookup, but not matched against a column of names).
+# data extension, preview and lookup, but not matched against a column of names). An id's shape is the Minter's
+# (`Minter.read_id`); these are the kinds it may name here.
 KINDS = TYPES | {"source": "Source"}
 WIKIDATA = VOCABULARIES["wd"]  # the namespace of the graph's owl:sameAs links to Wikidata
 _QID = re.compile(r"[Qq]([1-9]\d*)")
-_ID = re.compile(rf"({'|'.join(KINDS)})/({KEY_PATTERN.strip('^$')})")
 
 
 def sorted_words(text: str) -> str:
@@ -64,12 +62,6 @@ def normal_ags(value: str) -> str | None:
     if not digits.isascii() or not digits.isdigit() or len(digits) not in (7, 8):
         return None
     return digits.zfill(8)
-
-
-def parse_id(text: str) -> tuple[str, str] | None:
-    """(type, key) of an entity id `type/key`; None when it is not one."""
-    match = _ID.fullmatch(text)
-    return (match[1], match[2]) if match else None
 
 
 def normal_url(url: str) -> str | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from api.http.cache import BuildCache, Derived, build_of, text_bytes
-from api.reconcile.identifiers import KINDS, TYPES, WIKIDATA, normal_ags, normal_url, parse_id, qid_of, sorted_words
+from api.reconcile.identifiers import KINDS, TYPES, WIKIDATA, normal_ags, normal_url, qid_of, sorted_words
 from api.reconcile.names import Forms, forms_of, place_qualifier, short_place_name
 from api.rest.listing import fold
 from api.rest.lookup import CLASSES, SPARQL_PREFIXES, best_label, key_of
@@ -234,7 +234,7 @@ class ReconcileIndex:
 
     def _entry(self, term: object, kind: str) -> Entry | None:
         ident = self._id_of(term)
-        if ident is None or parse_id(ident) is None:
+        if ident is None or self.minter.read_id(ident, KINDS) is None:
             return None
         entry = self.entries.get(ident)
         if entry is None:

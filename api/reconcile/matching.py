@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
-from api.reconcile.identifiers import country_code, normal_ags, normal_url, parse_id, qid_of, sorted_words
+from api.reconcile.identifiers import KINDS, country_code, normal_ags, normal_url, qid_of, sorted_words
 from api.reconcile.index import Entry, NamePools, ReconcileIndex
 from api.reconcile.names import Forms, forms_of, place_qualifier, qualifiers_fit, short_place_name
 from api.rest.listing import fold
@@ -148,7 +148,7 @@ def _identified(index: ReconcileIndex, text: str) -> dict[str, str]:
     if (qid := qid_of(stripped)) is not None:
         found |= dict.fromkeys(index.by_wikidata.get(qid, []), "wikidata")
     own = index.minter.id_of(stripped) or stripped
-    if parse_id(own) is not None:
+    if index.minter.read_id(own, KINDS) is not None:
         successor, retired = index.successor(own)
         if own in index.entries:
             found[own] = "id"

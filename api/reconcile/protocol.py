@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import Request
 
+from api.http.errors import echo
 from api.http.forms import read_fields, read_text
 from api.http.limits import read_body
 from api.reconcile.extend import MAX_VALUES as MAX_VALUES_PER_CELL
@@ -73,14 +74,6 @@ _TYPE_LIST = ", ".join(TYPES)
 
 def _bad(message: str) -> ServiceError:
     return ServiceError(400, message)
-
-
-def echo(value: Any, size: int = 60) -> str:
-    """`value` as a message quotes it: its repr, cut to `size` characters, so that a huge value is not sent back."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**size:
-        return f"a number of {len(str(abs(value)))} digits"
-    text = repr(value)
-    return text if len(text) <= size else f"{text[: size - 1]}…"
 
 
 async def body_bytes(request: Request) -> bytes:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.conditional import conditional
 from api.http.deps import SettingsDep, StoreHolderDep, app_cache, get_per_build, public_base
-from api.http.errors import PROBLEM_JSON
+from api.http.errors import PROBLEM_JSON, echo
 from api.http.forms import FormRoute, read_text
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.representation import request_tag
@@ -33,12 +33,11 @@ from api.reconcile.answers import (
     suggest_properties,
     suggest_types,
 )
-from api.reconcile.identifiers import KINDS, TYPES, parse_id
+from api.reconcile.identifiers import KINDS, TYPES
 from api.reconcile.index import RECONCILE_INDEX, ReconcileIndex
 from api.reconcile.protocol import (
     MAX_LIMIT,
     body_bytes,
-    echo,
     extend_request,
     form_fields,
     parse_json,
@@ -230,7 +229,7 @@ async def preview(
 ) -> Response:
     """An HTML card of one entity, sized for the client's preview frame."""
     store, index = await _indexed(request, holder)
-    entry = index.get(ident) if parse_id(ident) else None
+    entry = index.get(ident) if index.minter.read_id(ident, KINDS) else None
     successor, retired = index.successor(ident)
     if entry is None:
         status = 410 if retired else 404

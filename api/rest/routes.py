@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -22,7 +21,7 @@ from api.rest.listing import FILTERS, LABEL_INDEX, Filters, fold, list_things
 from api.rest.lookup import CLASSES, find_thing, jsonld_context
 from api.rest.models import THING_MODELS, AnyThing, ListItem, Page
 from graph.errors import ServiceError
-from graph.iris import KEY_PATTERN
+from graph.iris import KEY_PATTERN, is_key
 from graph.store import ReadStore
 
 __all__ = ["router"]
@@ -193,7 +192,7 @@ def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
     _known_type(type)
     media_type = negotiate(request.headers.get("accept"), _ITEM_TYPES)
     labels = app_cache(request, "vocabulary_labels")
-    thing = find_thing(store, type, key, labels) if re.fullmatch(KEY_PATTERN, key) else None
+    thing = find_thing(store, type, key, labels) if is_key(key) else None
     if thing is None:
         raise ServiceError(404, f"no {type} with key {key!r}")
 

@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Iterable
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.http.conditional import conditional
-from api.http.deps import StoreHolderDep, app_cache, get_per_build
-from api.http.errors import ErrorBody
+from api.http.deps import StoreHolderDep, app_cache
+from api.http.errors import ErrorBody, echo
 from api.http.forms import FormRoute
 from api.http.representation import request_tag
-from api.reconcile.identifiers import parse_id
-from api.reconcile.index import RECONCILE_INDEX, ReconcileIndex
-from api.reconcile.protocol import echo
 from api.rest.lookup import VocabularyLabels, find_thing
 from api.rest.models import AnyThing, ListItem
 from graph.errors import ServiceError
 from graph.store import ReadStore
 
-__all__ = ["router"]
+__all__ = ["Identified", "IdentifiedThing", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["REST API"], route_class=FormRoute)
 _IDENTIFIERS = ("ags", "wikidata", "homepage", "id")
+
+
+class IdentifiedThing(Protocol):
+    """A thing as the index of identifiers knows it."""
+
+    @property
+    def iri(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+class Identified(Protocol):
+    """The things of one build by their official identifiers and ids, retired ids included: what a lookup reads.
+    The reconciliation service keeps this index; create_app hands it over as `app.state.identified` (a function of
+    the store), so that the REST API reads it without depending on the reconciliation service."""
+
+    def get(self, ident: str) -> IdentifiedThing | None: ...
+    def successor(self, ident: str) -> tuple[str | None, bool]: ...
+    def with_value(self, pid: str, values: Iterable[str]) -> list[str]: ...
 
 
 @router.api_route(
@@ -68,11 +89,12 @@ async def lookup(
         )
     ((name, value),) = given.items()
 
-    labels, values = app_cache(request, "vocabulary_labels"), get_per_build(request)
+    labels = app_cache(request, "vocabulary_labels")
+    identified: Callable[[ReadStore], Identified] = request.app.state.identified
 
     def answer() -> Response:
         store = holder.get()
-        found = _answer(store, values.get(RECONCILE_INDEX, store), labels, name, value)
+        found = _answer(store, identified(store), labels, name, value)
         if found.status_code != 200:  # several things, or a retired id: not the thing's representation
             return found
         return conditional(request, {"ETag": request_tag(store.manifest, request)}, lambda: found)
@@ -80,33 +102,29 @@ async def lookup(
     return await run_in_threadpool(answer)
 
 
-def _answer(store: ReadStore, index: ReconcileIndex, labels: VocabularyLabels, name: str, value: str) -> Response:
+def _answer(store: ReadStore, index: Identified, labels: VocabularyLabels, name: str, value: str) -> Response:
+    minter = store.manifest.minter
     if name == "id":
-        value = index.minter.id_of(value.strip()) or value.strip()  # the thing's IRI names it as its id does
+        value = minter.id_of(value.strip()) or value.strip()  # the thing's IRI names it as its id does
         successor, retired = index.successor(value)
         if retired:
             if successor is None:
                 raise ServiceError(410, f"{value} was retired and nothing replaced it")
             return RedirectResponse(f"/api/v1/{successor}", status_code=301)
-        found = [value] if value in index.entries else []
+        found = [value] if index.get(value) is not None else []
     else:
         found = index.with_value(name, [value])
     if not found:
         raise ServiceError(404, f"nothing in the graph has the {name} {echo(value)}")
     if len(found) > 1:
         items = [
-            ListItem(
-                id=index.entries[i].iri,
-                key=index.entries[i].key,
-                type=index.entries[i].kind,
-                label=index.entries[i].label,
-            ).model_dump()
-            for i in found
+            ListItem(id=known.iri, key=known.key, type=known.kind, label=known.label).model_dump()
+            for ident in found
+            if (known := index.get(ident)) is not None
         ]
         return JSONResponse({"items": items}, status_code=300)
-    parsed = parse_id(found[0])
-    assert parsed is not None
-    thing = find_thing(store, *parsed, labels)
+    parsed = minter.read_id(found[0])  # an id of the index: one
+    thing = find_thing(store, *parsed, labels) if parsed is not None else None
     if thing is None:
         raise ServiceError(404, f"nothing in the graph has the {name} {echo(value)}")
     return Response(
