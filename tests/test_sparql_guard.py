@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from urllib.parse import urljoin
 
 import pytest
@@ -15,6 +16,7 @@ from graph.sparql_guard import (
     QueryRefusedError,
     analyse_query,
     check_dataset,
+    check_standard,
     check_syntax,
 )
 
@@ -231,15 +233,30 @@ def test_verdicts_are_remembered_for_short_texts_only() -> None:
     assert analyse_query(long, 64, BASE) is not analyse_query(long, 64, BASE)
 
 
-def test_the_syntax_check_parses_without_evaluating() -> None:
-    """The engine refuses the check's dataset arguments only after its parse: a text whose evaluation would hold
-    1300^3 sorted rows is checked at once, and so is an ASK (which the engine would evaluate at once)."""
+@pytest.mark.parametrize("check", [check_syntax, check_standard], ids=["syntax", "standard"])
+def test_the_checks_plan_without_evaluating(check: Callable[[str], None]) -> None:
+    # 1300^3 rows to sort or count: evaluated, any of these would run for minutes and outgrow the memory.
     values = " ".join(str(n) for n in range(1300))
     blocks = " ".join(f"VALUES ?v{n} {{ {values} }}" for n in range(3))
     began = time.monotonic()
-    check_syntax(f"SELECT * WHERE {{ {blocks} }} ORDER BY ?v0")
-    check_syntax(f"ASK {{ {blocks} FILTER(?v0 + ?v1 + ?v2 < -1) }}")
-    assert time.monotonic() - began < 1
+    check(f"SELECT * WHERE {{ {blocks} }} ORDER BY ?v0")
+    check(f"SELECT (COUNT(*) AS ?n) WHERE {{ {blocks} }}")
+    check(f"ASK {{ {blocks} FILTER(?v0 + ?v1 + ?v2 < -1) }}")
+    check(f"CONSTRUCT {{ ?v0 <urn:p> ?v1 }} WHERE {{ {blocks} }} ORDER BY ?v2")
+    check(f"SELECT ?smartcity_kg_probe WHERE {{ {blocks} BIND(1 AS ?smartcity_kg_probe) }} ORDER BY ?v0")
+    assert time.monotonic() - began < 5
+
+
+def test_a_servers_function_is_refused_before_anything_runs() -> None:
+    values = " ".join(str(n) for n in range(1300))
+    blocks = " ".join(f"VALUES ?v{n} {{ {values} }}" for n in range(3))
+    fetch = "<http://www.openlinksw.com/schemas/bif#http_get>"
+    query = f"SELECT * WHERE {{ {blocks} BIND({fetch}(?v0) AS ?x) }} ORDER BY ?x"
+    with pytest.raises(QueryRefusedError) as refused:
+        check_standard(query)
+    assert refused.value.status == 400
+    assert f"{fetch} is neither a function of SPARQL 1.1" in str(refused.value)
+    check_syntax(query)  # the embedded store answers it (the function evaluates as unbound): it parses
 
 
 @pytest.mark.parametrize(
