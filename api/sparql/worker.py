@@ -121,11 +121,15 @@ class Evaluator:
         return answer(lambda: self.open(job[0]), job[1:], self.prefixes)
 
 
-def answer(engine: Callable[[], ox.Store], job: tuple[Any, ...], prefixes: dict[str, str]) -> Outcome:
+def answer(
+    engine: Callable[[], ox.Store], job: tuple[Any, ...], prefixes: dict[str, str], *, again: bool = False
+) -> Outcome:
     """The answer to a job (without its build) on the store `engine` gives: the query's own faults and the
-    engine's failures become statuses, so that whoever evaluates it can answer the client."""
+    engine's failures become statuses, so that whoever evaluates it can answer the client. `again`: the job costs
+    so little (a lookup) that it may be evaluated a second time, so its rows are first written directly in the
+    chosen format (see `_whole_rows`)."""
     try:
-        return _evaluate_job(engine(), job, prefixes)
+        return _evaluate_job(engine(), job, prefixes, again=again)
     except SyntaxError as error:
         return Status.BAD_QUERY, f"syntax error: {error}".encode(), "json", False
     except ValueError as error:
@@ -136,7 +140,7 @@ def answer(engine: Callable[[], ox.Store], job: tuple[Any, ...], prefixes: dict[
         return Status.FAILED, f"{type(error).__name__}: {error}".encode(), "json", False
 
 
-def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str]) -> Outcome:
+def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str], *, again: bool) -> Outcome:
     query, base_iri, default_graphs, named_graphs, union, results_format, graph_format, max_rows, max_bytes = job
     if default_graphs is None and named_graphs is None:
         dataset: dict[str, Any] = {"use_default_graph_as_union": union}
@@ -145,8 +149,14 @@ def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str
             "default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
             "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()],
         }
+    outcome = _evaluate(store, query, base_iri, dataset)
+    if again and results_format and isinstance(outcome, ox.QuerySolutions):
+        whole = _whole_rows(outcome, results_format, max_rows, max_bytes)
+        if whole is not None:
+            return Status.OK, whole, results_format, False
+        outcome = _evaluate(store, query, base_iri, dataset)  # longer: evaluated again, to be cut at a row
     return write_outcome(
-        _evaluate(store, query, base_iri, dataset),
+        outcome,
         results_format,
         graph_format,
         limits=(max_rows, max_bytes),
@@ -226,6 +236,22 @@ def _evaluate(
             if len(unknown) >= MAX_UNKNOWN_FUNCTIONS:
                 raise ValueError(f"the query calls more than {MAX_UNKNOWN_FUNCTIONS} unknown functions") from None
             unknown[ox.NamedNode(function[1])] = _unbound
+
+
+# The fewest bytes a row takes in each result format (a row without bindings: `{}` in JSON, `<result></result>` in
+# XML, the line's end in CSV and TSV): an answer of N bytes holds at most N / MIN_ROW_BYTES rows.
+MIN_ROW_BYTES = {"json": 2, "xml": 17, "csv": 2, "tsv": 1}
+
+
+def _whole_rows(solutions: ox.QuerySolutions, results_format: str, max_rows: int, max_bytes: int) -> bytes | None:
+    """All the solutions written directly in `results_format`, when that answer is short enough to hold at most
+    `max_rows` rows and `max_bytes` bytes, so that neither limit can cut it: the bytes `_first_rows` gives such an
+    answer, without its TSV written and read back. None (the engine stopped a write buffer past that length) for a
+    longer answer, which `_first_rows` cuts at a row."""
+    room = _Lines(sys.maxsize, min(max_bytes, max_rows * MIN_ROW_BYTES[results_format]))  # bytes bound it, not lines
+    with contextlib.suppress(_Lines.FullError):
+        solutions.serialize(room, format=RESULT_FORMATS[results_format])
+    return None if room.full else room.getvalue()
 
 
 def _first_rows(
