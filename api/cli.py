@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from graph.cli import build_parser, cmd_build, err, load_settings, port_number, remote_options, run
 from graph.published import StoreUnavailableError, current_build
-from graph.settings import Settings
+from graph.settings import WORKERS_PER_PROCESS, Settings
 
 __all__ = ["main"]
 
@@ -36,8 +36,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.http.server import METRICS_DIR, SERVE_SETTINGS, server_options  # noqa: PLC0415
 
     processes = settings.server_processes
-    # Each server process opens the published store read-only and keeps its own share of the query workers.
-    workers = -(-settings.query_workers // processes)
+    # Each server process opens the published store read-only and keeps its own share of the query workers: of
+    # query_workers when it is set, else WORKERS_PER_PROCESS (also when --server-processes changes their number).
+    workers = (
+        -(-settings.query_workers // processes) if "query_workers" in settings.model_fields_set else WORKERS_PER_PROCESS
+    )
     os.environ[SERVE_SETTINGS] = _handed_over(settings.model_copy(update={"query_workers": workers}))
     err.print(
         f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs) with "

@@ -153,3 +153,14 @@ def test_server_processes_end_with_their_supervisor_even_killed(published_store:
     _, alive = psutil.wait_procs(family, timeout=30)
     assert not alive, [process.cmdline() for process in alive]
     stop_server(server)
+
+
+def test_two_query_workers_per_server_process_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With one worker each, a long query holds up every other query of its process (docs/performance.md).
+    monkeypatch.delenv("SMARTCITY_KG_QUERY_WORKERS", raising=False)
+    monkeypatch.delenv("SMARTCITY_KG_SERVER_PROCESSES", raising=False)
+    assert Settings(server_processes=1).query_workers == 2
+    assert Settings(server_processes=3).query_workers == 6
+    assert Settings(server_processes=3, query_workers=1).query_workers == 1
+    monkeypatch.setenv("SMARTCITY_KG_SERVER_PROCESSES", "4")
+    assert Settings().query_workers == 8
