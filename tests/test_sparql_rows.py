@@ -117,8 +117,9 @@ def test_answers_are_cut_at_a_row_before_the_byte_limit(template: str, fmt: str)
 LIMITS = [(10, 2**20), (5, 2**20), (4, 2**20), (1, 2**20), (10_000, 2**16), (10, 120), (10, 60), (2, 40)]
 
 
-def _job(query: str, fmt: str, max_rows: int, max_bytes: int) -> tuple[object, ...]:
-    return (query, "http://example.org/", None, None, True, fmt, None, max_rows, max_bytes)
+def _job(query: str, fmt: str, max_rows: int, max_bytes: int, *, graph: bool = False) -> tuple[object, ...]:
+    formats = (None, fmt) if graph else (fmt, None)
+    return (query, "http://example.org/", None, None, True, *formats, max_rows, max_bytes)
 
 
 @pytest.mark.parametrize("fmt", list(RESULT_FORMATS))
@@ -162,3 +163,56 @@ def test_an_answer_a_limit_may_cut_is_cut_through_tsv(fmt: str) -> None:
         rows = ox.parse_query_results(payload, format=RESULT_FORMATS[fmt])
         assert isinstance(rows, ox.QuerySolutions)
         assert [row["n"].value for row in rows] == ["1", "2", "3", "4"]
+
+
+GRAPH_QUERIES = [
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "CONSTRUCT WHERE { ?s ?p ?o FILTER(false) }",
+    "DESCRIBE <http://example.org/s>",
+    "CONSTRUCT { <http://example.org/s> <http://example.org/p> ?o } WHERE { VALUES ?o { 1 2 3 4 5 } }",
+    AMPLIFIED[1].format(pad="x" * 50, numbers=_numbers(30)),
+]
+PREFIXES = {"ex": "http://example.org/"}
+
+
+def _graph_store() -> ox.Store:
+    store = ox.Store()
+    s, p = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+    objects = [ox.Literal("Ünïcödé ✓", language="de"), ox.Literal("tab\tnew\nline"), ox.BlankNode("b1"), s]
+    objects += [ox.Triple(s, p, ox.Literal("quoted"))]
+    for value in objects:
+        store.add(ox.Quad(s, p, value))
+    store.add(ox.Quad(ox.BlankNode("b1"), p, ox.Literal("5", datatype=ox.NamedNode("http://example.org/dt"))))
+    return store
+
+
+@pytest.mark.parametrize("fmt", list(GRAPH_FORMATS))
+@pytest.mark.parametrize("query", GRAPH_QUERIES)
+@pytest.mark.parametrize(("max_rows", "max_bytes"), LIMITS)
+def test_triples_written_directly_are_as_through_objects(query: str, fmt: str, max_rows: int, max_bytes: int) -> None:
+    store = _graph_store()
+    job = _job(query, fmt, max_rows, max_bytes, graph=True)
+    assert answer(lambda: store, job, PREFIXES, again=True) == answer(lambda: store, job, PREFIXES)
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "rdfxml"])
+def test_a_short_graph_is_written_directly(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _graph_store()
+    query = GRAPH_QUERIES[0]
+    expected = ox.serialize(store.query(query), format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
+
+    def through_objects(*_: object) -> tuple[bytes, bool]:
+        raise AssertionError("written through Python objects")
+
+    monkeypatch.setattr(worker, "_first_triples", through_objects)
+    job = _job(query, fmt, 10_000, 2**20, graph=True)
+    assert answer(lambda: store, job, PREFIXES, again=True) == (0, expected, fmt, False)
+
+
+def test_a_graph_its_format_cannot_write_is_refused_as_before() -> None:
+    # JSON-LD has no triple terms: 406 naming the writer's reason, whichever way the answer is written.
+    store = _graph_store()
+    job = _job(GRAPH_QUERIES[0], "jsonld", 10_000, 2**20, graph=True)
+    outcome = answer(lambda: store, job, PREFIXES, again=True)
+    assert outcome == answer(lambda: store, job, PREFIXES)
+    assert outcome[0] == worker.Status.UNWRITABLE

@@ -150,11 +150,12 @@ def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str
             "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()],
         }
     outcome = _evaluate(store, query, base_iri, dataset)
-    if again and results_format and isinstance(outcome, ox.QuerySolutions):
-        whole = _whole_rows(outcome, results_format, max_rows, max_bytes)
+    fmt = (results_format if isinstance(outcome, ox.QuerySolutions) else graph_format) if again else ""
+    if fmt and not isinstance(outcome, ox.QueryBoolean):
+        whole = _whole(outcome, fmt, prefixes, min(max_bytes, max_rows * MIN_ROW_BYTES[fmt]))
         if whole is not None:
-            return Status.OK, whole, results_format, False
-        outcome = _evaluate(store, query, base_iri, dataset)  # longer: evaluated again, to be cut at a row
+            return Status.OK, whole, fmt, False
+        outcome = _evaluate(store, query, base_iri, dataset)  # longer (or unwritable): again, the usual way
     return write_outcome(
         outcome,
         results_format,
@@ -238,20 +239,26 @@ def _evaluate(
             unknown[ox.NamedNode(function[1])] = _unbound
 
 
-# The fewest bytes a row takes in each result format (a row without bindings: `{}` in JSON, `<result></result>` in
-# XML, the line's end in CSV and TSV): an answer of N bytes holds at most N / MIN_ROW_BYTES rows.
-MIN_ROW_BYTES = {"json": 2, "xml": 17, "csv": 2, "tsv": 1}
+# The fewest bytes a row takes in each format (a row without bindings: `{}` in JSON, `<result></result>` in XML,
+# the line's end in CSV and TSV; a triple: its object, at least a character): an answer of N bytes holds at most
+# N / MIN_ROW_BYTES rows (no writer leaves out a repeated triple).
+MIN_ROW_BYTES = {"json": 2, "xml": 17, "csv": 2, "tsv": 1, "ttl": 1, "jsonld": 1, "nt": 1, "rdfxml": 1}
 
 
-def _whole_rows(solutions: ox.QuerySolutions, results_format: str, max_rows: int, max_bytes: int) -> bytes | None:
-    """All the solutions written directly in `results_format`, when that answer is short enough to hold at most
-    `max_rows` rows and `max_bytes` bytes, so that neither limit can cut it: the bytes `_first_rows` gives such an
-    answer, without its TSV written and read back. None (the engine stopped a write buffer past that length) for a
-    longer answer, which `_first_rows` cuts at a row."""
-    room = _Lines(sys.maxsize, min(max_bytes, max_rows * MIN_ROW_BYTES[results_format]))  # bytes bound it, not lines
-    with contextlib.suppress(_Lines.FullError):
-        solutions.serialize(room, format=RESULT_FORMATS[results_format])
-    return None if room.full else room.getvalue()
+def _whole(outcome: ox.QuerySolutions | ox.QueryTriples, fmt: str, prefixes: dict[str, str], room: int) -> bytes | None:
+    """The whole outcome written by the engine directly in `fmt`, when it takes at most `room` bytes (so few that
+    neither the row limit nor the byte limit can cut it): the bytes `_first_rows` and `_first_triples` give such an
+    answer, without the rows written as TSV and read back, or the triples made into Python objects. None for a
+    longer answer (the engine is stopped a write buffer past `room`) and for one the format cannot write."""
+    written = _Lines(sys.maxsize, room)  # the bytes bound it, not the lines
+    try:
+        if isinstance(outcome, ox.QuerySolutions):
+            outcome.serialize(written, format=RESULT_FORMATS[fmt])
+        else:
+            ox.serialize(outcome, written, format=GRAPH_FORMATS[fmt], prefixes=prefixes)
+    except (_Lines.FullError, OSError):  # OSError: JSON-LD and triple terms, answered by `write_outcome`
+        return None
+    return written.getvalue()
 
 
 def _first_rows(
