@@ -126,8 +126,8 @@ def answer(
 ) -> Outcome:
     """The answer to a job (without its build) on the store `engine` gives: the query's own faults and the
     engine's failures become statuses, so that whoever evaluates it can answer the client. `again`: the job costs
-    so little (a lookup) that it may be evaluated a second time, so its rows are first written directly in the
-    chosen format (see `_whole_rows`)."""
+    so little (a lookup) that it may be evaluated a second time, so its answer is first written directly in the
+    chosen format (see `_whole`)."""
     try:
         return _evaluate_job(engine(), job, prefixes, again=again)
     except SyntaxError as error:
