@@ -20,7 +20,7 @@ def _cache_kb(default: int, holds: str) -> Any:
 
 
 # Each server process hands its queries to workers of its own: with one each, a long query holds up every other
-# query of its process while another process's worker may idle (measured: docs/performance.md, "Query workers"),
+# query of its process while another process's worker may idle (docs/performance.md, "Query workers per process"),
 # and one runaway query holds all its process has.
 WORKERS_PER_PROCESS = 2
 

@@ -178,8 +178,13 @@ PREFIXES = {"ex": "http://example.org/"}
 def _graph_store() -> ox.Store:
     store = ox.Store()
     s, p = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
-    objects = [ox.Literal("Ünïcödé ✓", language="de"), ox.Literal("tab\tnew\nline"), ox.BlankNode("b1"), s]
-    objects += [ox.Triple(s, p, ox.Literal("quoted"))]
+    objects: list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = [
+        ox.Literal("Ünïcödé ✓", language="de"),
+        ox.Literal("tab\tnew\nline"),
+        ox.BlankNode("b1"),
+        s,
+        ox.Triple(s, p, ox.Literal("quoted")),
+    ]
     for value in objects:
         store.add(ox.Quad(s, p, value))
     store.add(ox.Quad(ox.BlankNode("b1"), p, ox.Literal("5", datatype=ox.NamedNode("http://example.org/dt"))))
@@ -199,7 +204,9 @@ def test_triples_written_directly_are_as_through_objects(query: str, fmt: str, m
 def test_a_short_graph_is_written_directly(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     store = _graph_store()
     query = GRAPH_QUERIES[0]
-    expected = ox.serialize(store.query(query), format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
+    triples = store.query(query)
+    assert isinstance(triples, ox.QueryTriples)
+    expected = ox.serialize(triples, format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
 
     def through_objects(*_: object) -> tuple[bytes, bool]:
         raise AssertionError("written through Python objects")
