@@ -67,9 +67,10 @@ class Settings(BaseSettings):
         gt=0,
         description="Server processes answering on the listening socket (default: one per core available).",
     )
-    # WORKERS_PER_PROCESS per server process (four on two cores).
+    # WORKERS_PER_PROCESS per core, as server_processes is one per core; `serve` gives each server process
+    # WORKERS_PER_PROCESS when this is not set, however many processes --server-processes asks for.
     query_workers: int = Field(
-        default_factory=lambda data: WORKERS_PER_PROCESS * data["server_processes"],
+        default_factory=lambda: WORKERS_PER_PROCESS * len(os.sched_getaffinity(0)),
         gt=0,
         description="Worker processes evaluating queries, shared out among the server processes (at least one "
         "each; default: two per server process).",
