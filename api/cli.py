@@ -16,9 +16,17 @@ from rich.markup import escape
 
 from graph.cli import build_parser, cmd_build, err, load_settings, port_number, remote_options, run
 from graph.published import StoreUnavailableError, current_build
-from graph.settings import Settings
+from graph.settings import WORKERS_PER_PROCESS, Settings
 
-__all__ = ["main"]
+__all__ = ["main", "workers_per_process"]
+
+
+def workers_per_process(settings: Settings) -> int:
+    """The query workers of each server process (each opens the published store read-only and keeps workers of its
+    own): its share of `query_workers` when that is set, else WORKERS_PER_PROCESS, however many processes run."""
+    if "query_workers" in settings.model_fields_set:
+        return -(-settings.query_workers // settings.server_processes)
+    return WORKERS_PER_PROCESS
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -36,8 +44,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.http.server import METRICS_DIR, SERVE_SETTINGS, server_options  # noqa: PLC0415
 
     processes = settings.server_processes
-    # Each server process opens the published store read-only and keeps its own share of the query workers.
-    workers = -(-settings.query_workers // processes)
+    workers = workers_per_process(settings)
     os.environ[SERVE_SETTINGS] = _handed_over(settings.model_copy(update={"query_workers": workers}))
     err.print(
         f"Serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs) with "

@@ -11,12 +11,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.releases import KEEP_RELEASES
 
-__all__ = ["Settings"]
+__all__ = ["WORKERS_PER_PROCESS", "Settings"]
 
 
 def _cache_kb(default: int, holds: str) -> Any:
     """The field of a lookup cache's size, in KiB of the text it holds."""
     return Field(default, ge=0, description=f"Text (KiB) of {holds} kept for the current build; 0 turns the cache off.")
+
+
+# Each server process hands its queries to workers of its own: with one each, a long query holds up every other
+# query of its process while another process's worker may idle (docs/performance.md, "Query workers per process"),
+# and one runaway query holds all its process has.
+WORKERS_PER_PROCESS = 2
 
 
 class Settings(BaseSettings):
@@ -61,11 +67,13 @@ class Settings(BaseSettings):
         gt=0,
         description="Server processes answering on the listening socket (default: one per core available).",
     )
-    # Four, not one per core: two runaway queries must not hold every worker until the time limit stops them.
+    # WORKERS_PER_PROCESS per core, as server_processes is one per core; `serve` gives each server process
+    # WORKERS_PER_PROCESS when this is not set, however many processes --server-processes asks for.
     query_workers: int = Field(
-        4,
+        default_factory=lambda: WORKERS_PER_PROCESS * len(os.sched_getaffinity(0)),
         gt=0,
-        description="Worker processes evaluating queries, shared out among the server processes (at least one each).",
+        description="Worker processes evaluating queries, shared out among the server processes (at least one "
+        "each; default: two per server process).",
     )
     max_pending_queries: int = Field(16, ge=0, description="Queries allowed to wait for a worker.")
     contact_email: str = "smartcity-kg@example.org"

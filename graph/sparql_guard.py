@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 
 from graph.errors import ServiceError
-from graph.sparql_lexer import OPENING, TOKENS, Token, code_tokens
+from graph.sparql_lexer import OPENING, TOKENS, Token
 
 __all__ = [
     "Analysis",
@@ -75,25 +75,6 @@ class Analysis:
     lookup: bool = False  # one triple pattern from a constant subject: its cost is bounded (see _is_lookup)
 
 
-def _tokens(query: str, max_nesting: int) -> list[Token]:
-    """The query's tokens but white space and comments; QueryRefusedError as soon as brackets nest more than
-    `max_nesting` deep, so that a text refused for its nesting is read no further than where it goes too deep."""
-    tokens: list[Token] = []
-    depth = 0
-    for token in code_tokens(query):
-        if token.kind == "bracket":
-            depth = depth + 1 if token.text in OPENING else max(depth - 1, 0)
-            if depth > max_nesting:
-                raise QueryRefusedError(
-                    400,
-                    f"brackets nest more than {max_nesting} deep at "
-                    f"{_where(query, token.start)}; this endpoint accepts at most "
-                    f"{max_nesting} levels (setting max_nesting)",
-                )
-        tokens.append(token)
-    return tokens
-
-
 def _where(query: str, offset: int) -> str:
     line = query.count("\n", 0, offset) + 1
     column = offset - (query.rfind("\n", 0, offset) + 1) + 1
@@ -138,8 +119,8 @@ def _verdict(query: str, max_nesting: int, base: str) -> Analysis | QueryRefused
 
 
 def _analyse(query: str, max_nesting: int, base: str) -> Analysis:
-    tokens = _tokens(query, max_nesting)  # first: it stops where the nesting goes too deep
-    _refuse_service(query)
+    tokens, blanked = _read(query, max_nesting)
+    _refuse_service(query, blanked)
     form: str | None = None
     deterministic = True
     prefixes: dict[str, str] = {}
@@ -285,8 +266,9 @@ def _modifiers(tokens: list[Token], words: list[str], at: int) -> bool:
     return at == len(tokens)
 
 
-def _refuse_service(query: str) -> None:
-    """Refuse `query` if the engine could read the keyword SERVICE anywhere in it, however it is spelled.
+def _refuse_service(query: str, blanked: str) -> None:
+    """Refuse `query` if the engine could read the keyword SERVICE anywhere in it, however it is spelled
+    (`blanked`: the query as `_read` blanks it).
 
     The engine reads keywords without requiring a break after them (`SERVICEex:x` is SERVICE and `ex:x`,
     `trueSERVICE` is `true` and SERVICE), so this reading does not look for a word: it blanks out only what the
@@ -296,11 +278,12 @@ def _refuse_service(query: str) -> None:
     Some harmless texts are refused with them (a prefix named `myservice:`); nothing the engine could take for
     SERVICE passes.
     """
-    readings = [query]
+    readings = [blanked]
     if _UCHAR.search(query):
-        readings.append(_UCHAR.sub(lambda m: chr(min(int(m.group(1) or m.group(2), 16), 0x10FFFF)), query))
+        decoded = _UCHAR.sub(lambda m: chr(min(int(m.group(1) or m.group(2), 16), 0x10FFFF)), query)
+        readings.append(_read(decoded, len(decoded) + 1)[1])
     for index, text in enumerate(readings):
-        found = _SERVICE.search(_blank_names(text))
+        found = _SERVICE.search(text)
         if found is not None:
             where = f"at {_where(query, found.start())}" if index == 0 else "written with \\u escapes"
             raise QueryRefusedError(
@@ -310,25 +293,36 @@ def _refuse_service(query: str) -> None:
             )
 
 
-def _blank_names(text: str) -> str:
-    """`text` with every string, comment, IRI and name blanked out (see _refuse_service); QueryRefusedError where
-    `<…>` could be read either as an IRI or as the operator `<` followed by more of the query, and the two
-    readings would differ in what follows."""
+def _read(text: str, max_nesting: int) -> tuple[list[Token], str]:
+    """`text` read once for both checks of the guard: its tokens but white space and comments, and the text with
+    every string, comment, IRI and name blanked out (see _refuse_service).
+
+    QueryRefusedError as soon as brackets nest more than `max_nesting` deep, so that a text refused for its nesting
+    is read no further than where it goes too deep; else, after the whole text is read (a nesting too deep further
+    on is refused first), where `<…>` could be read either as an IRI or as the operator `<` followed by more of the
+    query, and the two readings would differ in what follows."""
+    tokens: list[Token] = []
     pieces: list[str] = []
     brackets: list[str] = []  # the open brackets: "expression" for a `(` where `<` can be the operator
     values = False  # a VALUES clause was read: its `{ … }` holds data, not expressions
     last_text, last_end = "", -1  # the previous token that is neither white space nor comment
+    two_readings: QueryRefusedError | None = None
     for match in TOKENS.finditer(text):
-        kind, token, start = match.lastgroup or "", match[0], match.start()
+        kind, token, start = match.lastgroup or "other", match[0], match.start()
+        if kind in ("space", "comment"):
+            pieces.append(token if kind == "space" else " " * len(token))
+            continue
+        tokens.append(Token(kind, token, start))
         piece = token
-        if kind in ("comment", "string"):
+        if kind == "string":
             piece = " " * len(token)
         elif kind == "iri":
             term_before = last_text in _TERM_STARTS or (
                 last_text in ("<", ">") and last_end != start and text[last_end - 2 : last_end] not in ("<<", ">>")
             )
             if (last_text == "<" and last_end == start) or (brackets[-1:] == ["expression"] and not term_before):
-                _refuse_two_readings(text, token, start)  # `<<`, or `?a<b>…`, `EXISTS{}<b>…` in an expression
+                # `<<`, or `?a<b>…`, `EXISTS{}<b>…` in an expression
+                two_readings = two_readings or _two_readings(text, token, start)
             else:
                 piece = " " * len(token)
         elif kind in ("var", "bnode", "pname", "langtag"):
@@ -338,17 +332,25 @@ def _blank_names(text: str) -> str:
                 piece = token[:name] + " " * (plain.end() - name) + token[plain.end() :]
         elif kind == "bracket":
             values = _bracket(brackets, token, values)
+            if len(brackets) > max_nesting:  # every bracket open is on `brackets`
+                raise QueryRefusedError(
+                    400,
+                    f"brackets nest more than {max_nesting} deep at "
+                    f"{_where(text, start)}; this endpoint accepts at most "
+                    f"{max_nesting} levels (setting max_nesting)",
+                )
         elif kind == "word" and token.upper() == "VALUES":
             values = True
         pieces.append(piece)
-        if kind not in ("space", "comment"):
-            last_text, last_end = token, match.end()
-    return "".join(pieces)
+        last_text, last_end = token, match.end()
+    if two_readings is not None:
+        raise two_readings
+    return tokens, "".join(pieces)
 
 
 def _bracket(brackets: list[str], token: str, values: bool) -> bool:
     """Open or close a bracket on `brackets`; whether a VALUES block is still to be opened."""
-    if token not in "([{":
+    if token not in OPENING:
         if brackets:
             brackets.pop()
         return values
@@ -360,15 +362,17 @@ def _bracket(brackets: list[str], token: str, values: bool) -> bool:
     return values
 
 
-def _refuse_two_readings(text: str, token: str, start: int) -> None:
-    """Refuse an IRI token whose `<` could also be the operator, when that reading would change what follows."""
-    if _SHIFTING.intersection(token):
-        raise QueryRefusedError(
-            400,
-            f"`<` at {_where(text, start)} could be read as the start of an IRI or as the "
-            "operator `<`, and the rest of the query differently with each; write a space "
-            "after `<` where it means 'less than', or a prefixed name for the IRI",
-        )
+def _two_readings(text: str, token: str, start: int) -> QueryRefusedError | None:
+    """The refusal of an IRI token whose `<` could also be the operator, when that reading would change what
+    follows; None when it would not."""
+    if not _SHIFTING.intersection(token):
+        return None
+    return QueryRefusedError(
+        400,
+        f"`<` at {_where(text, start)} could be read as the start of an IRI or as the "
+        "operator `<`, and the rest of the query differently with each; write a space "
+        "after `<` where it means 'less than', or a prefixed name for the IRI",
+    )
 
 
 def _refuse_keyword(query: str, token: Token, word: str) -> None:
@@ -446,7 +450,7 @@ def _check_standard(query: str, base: str) -> None:
     so is a call of a function it does not implement (SPARQL's own functions and the XSD casts are all it knows),
     which the embedded store evaluates as unbound but a remote server could run.
     """
-    for token in _tokens(query, len(query) + 1):  # the nesting was bounded by analyse_query, which runs first
+    for token in _read(query, len(query) + 1)[0]:  # analyse_query, which runs first, bounded the nesting
         word = token.text.upper() if token.kind == "word" else ""
         if word == "DEFINE":
             raise QueryRefusedError(

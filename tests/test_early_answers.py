@@ -250,3 +250,24 @@ def test_a_cache_miss_is_counted_once(live_server: Server) -> None:
     misses = _cache_figure(live_server, "misses_total")
     assert _exchange(live_server, _get("SELECT (COUNT(*) AS ?n) { ?s a ?t } # counted once"))[0][0] == 200
     assert _cache_figure(live_server, "misses_total") == misses + 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_a_lookup_cut_at_the_row_limit_is_answered_early_as_the_app_answers_it(
+    published_store: Path, store: EmbeddedStore, fmt: str
+) -> None:
+    # Two rows at most: a lookup of a thing's triples is longer than the direct write may hold, so it is evaluated
+    # again and cut at a row, and says so in its headers, early as in the app.
+    server = start_server(published_store, {"SMARTCITY_KG_MAX_ROWS": "2"})
+    try:
+        select = f"SELECT ?p ?o WHERE {{ <{_subject(store)}> ?p ?o }}"
+        before = _event(server, "answered_early")
+        early = _exchange(server, _get(select, extra=f"&format={fmt}"))[0]
+        assert _event(server, "answered_early") == before + 1
+        app = _exchange(server, _get(select, "Content-Length: 0", extra=f"&format={fmt}"))[0]
+        _same_answer(early, app)
+        assert early[1]["x-sparql-truncated"] == "true" and early[1]["x-sparql-max-rows"] == "2"
+        if fmt in ("csv", "tsv"):
+            assert len(early[2].splitlines()) == 3  # the header and two rows
+    finally:
+        stop_server(server)

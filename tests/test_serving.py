@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.cli import workers_per_process
 from graph.pipeline import run_build
 from graph.settings import Settings
 from tests.conftest import DATA, NAMESPACE, Server, start_server, stop_server
@@ -153,3 +154,16 @@ def test_server_processes_end_with_their_supervisor_even_killed(published_store:
     _, alive = psutil.wait_procs(family, timeout=30)
     assert not alive, [process.cmdline() for process in alive]
     stop_server(server)
+
+
+def test_two_query_workers_per_server_process_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With one worker each, a long query holds up every other query of its process (docs/performance.md).
+    monkeypatch.delenv("SMARTCITY_KG_QUERY_WORKERS", raising=False)
+    monkeypatch.delenv("SMARTCITY_KG_SERVER_PROCESSES", raising=False)
+    assert Settings().query_workers == 2 * Settings().server_processes
+    assert workers_per_process(Settings(server_processes=1)) == 2
+    assert workers_per_process(Settings().model_copy(update={"server_processes": 4})) == 2  # --server-processes 4
+    assert workers_per_process(Settings(server_processes=4, query_workers=6)) == 2  # 6 shared out, rounded up
+    assert workers_per_process(Settings(server_processes=2, query_workers=1)) == 1
+    monkeypatch.setenv("SMARTCITY_KG_QUERY_WORKERS", "3")
+    assert workers_per_process(Settings(server_processes=1)) == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from api.sparql import worker
 from api.sparql.worker import GRAPH_FORMATS, RESULT_FORMATS, _first_rows, answer
 
 TERMS = """SELECT ?x ?y WHERE { VALUES (?x ?y) {
@@ -109,3 +110,116 @@ def test_answers_are_cut_at_a_row_before_the_byte_limit(template: str, fmt: str)
         assert len(values) > 10 and all(set(value) == {"x"} and len(value) % 500 == 0 for value in values)
     else:
         assert len(list(ox.parse(payload, format=GRAPH_FORMATS[fmt]))) > 10
+
+
+# A lookup's rows are written directly in the chosen format when no limit can cut them (`answer(..., again=True)`):
+# the same outcome as the path through TSV, within the limits and past them.
+LIMITS = [(10, 2**20), (5, 2**20), (4, 2**20), (1, 2**20), (10_000, 2**16), (10, 120), (10, 60), (2, 40)]
+
+
+def _job(query: str, fmt: str, max_rows: int, max_bytes: int, *, graph: bool = False) -> tuple[object, ...]:
+    formats = (None, fmt) if graph else (fmt, None)
+    return (query, "http://example.org/", None, None, True, *formats, max_rows, max_bytes)
+
+
+@pytest.mark.parametrize("fmt", list(RESULT_FORMATS))
+@pytest.mark.parametrize("query", [*QUERIES, AMPLIFIED[0].format(pad="x" * 50, numbers=_numbers(30))])
+@pytest.mark.parametrize(("max_rows", "max_bytes"), LIMITS)
+def test_rows_written_directly_are_as_through_tsv(query: str, fmt: str, max_rows: int, max_bytes: int) -> None:
+    store = ox.Store()
+    job = _job(query, fmt, max_rows, max_bytes)
+    assert answer(lambda: store, job, {}, again=True) == answer(lambda: store, job, {})
+
+
+@pytest.mark.parametrize("fmt", list(RESULT_FORMATS))
+def test_a_short_answer_is_written_directly(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ox.Store()
+    expected = store.query(TERMS)
+    assert isinstance(expected, ox.QuerySolutions)
+
+    def through_tsv(*_: object) -> tuple[bytes, bool]:
+        raise AssertionError("written through TSV")
+
+    monkeypatch.setattr(worker, "_first_rows", through_tsv)
+    assert answer(lambda: store, _job(TERMS, fmt, 10_000, 2**20), {}, again=True) == (
+        0,
+        expected.serialize(format=RESULT_FORMATS[fmt]),
+        fmt,
+        False,
+    )
+
+
+@pytest.mark.parametrize("fmt", list(RESULT_FORMATS))
+def test_an_answer_a_limit_may_cut_is_cut_through_tsv(fmt: str) -> None:
+    # Five rows with a row limit of 4: the direct write stops at 4 rows' worth of bytes, the query is evaluated
+    # again and cut at the fourth row, and the answer says so.
+    store = ox.Store()
+    query = "SELECT ?n WHERE { VALUES ?n { 1 2 3 4 5 } } ORDER BY ?n"
+    status, payload, written, truncated = answer(lambda: store, _job(query, fmt, 4, 2**20), {}, again=True)
+    assert (status, written, truncated) == (0, fmt, True)
+    if fmt == "csv":  # which the engine cannot read back
+        assert payload.decode().split() == ["n", "1", "2", "3", "4"]
+    else:
+        rows = ox.parse_query_results(payload, format=RESULT_FORMATS[fmt])
+        assert isinstance(rows, ox.QuerySolutions)
+        assert [row["n"].value for row in rows] == ["1", "2", "3", "4"]
+
+
+GRAPH_QUERIES = [
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "CONSTRUCT WHERE { ?s ?p ?o FILTER(false) }",
+    "DESCRIBE <http://example.org/s>",
+    "CONSTRUCT { <http://example.org/s> <http://example.org/p> ?o } WHERE { VALUES ?o { 1 2 3 4 5 } }",
+    AMPLIFIED[1].format(pad="x" * 50, numbers=_numbers(30)),
+]
+PREFIXES = {"ex": "http://example.org/"}
+
+
+def _graph_store() -> ox.Store:
+    store = ox.Store()
+    s, p = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+    objects: list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = [
+        ox.Literal("Ünïcödé ✓", language="de"),
+        ox.Literal("tab\tnew\nline"),
+        ox.BlankNode("b1"),
+        s,
+        ox.Triple(s, p, ox.Literal("quoted")),
+    ]
+    for value in objects:
+        store.add(ox.Quad(s, p, value))
+    store.add(ox.Quad(ox.BlankNode("b1"), p, ox.Literal("5", datatype=ox.NamedNode("http://example.org/dt"))))
+    return store
+
+
+@pytest.mark.parametrize("fmt", list(GRAPH_FORMATS))
+@pytest.mark.parametrize("query", GRAPH_QUERIES)
+@pytest.mark.parametrize(("max_rows", "max_bytes"), LIMITS)
+def test_triples_written_directly_are_as_through_objects(query: str, fmt: str, max_rows: int, max_bytes: int) -> None:
+    store = _graph_store()
+    job = _job(query, fmt, max_rows, max_bytes, graph=True)
+    assert answer(lambda: store, job, PREFIXES, again=True) == answer(lambda: store, job, PREFIXES)
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "rdfxml"])
+def test_a_short_graph_is_written_directly(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _graph_store()
+    query = GRAPH_QUERIES[0]
+    triples = store.query(query)
+    assert isinstance(triples, ox.QueryTriples)
+    expected = ox.serialize(triples, format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
+
+    def through_objects(*_: object) -> tuple[bytes, bool]:
+        raise AssertionError("written through Python objects")
+
+    monkeypatch.setattr(worker, "_first_triples", through_objects)
+    job = _job(query, fmt, 10_000, 2**20, graph=True)
+    assert answer(lambda: store, job, PREFIXES, again=True) == (0, expected, fmt, False)
+
+
+def test_a_graph_its_format_cannot_write_is_refused_as_before() -> None:
+    # JSON-LD has no triple terms: 406 naming the writer's reason, whichever way the answer is written.
+    store = _graph_store()
+    job = _job(GRAPH_QUERIES[0], "jsonld", 10_000, 2**20, graph=True)
+    outcome = answer(lambda: store, job, PREFIXES, again=True)
+    assert outcome == answer(lambda: store, job, PREFIXES)
+    assert outcome[0] == worker.Status.UNWRITABLE

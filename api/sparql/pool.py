@@ -305,7 +305,7 @@ class QueryPool:
         if engine is None:
             return None
         began = time.monotonic()
-        status, payload, fmt, truncated = answer(lambda: engine, job.fields()[1:], self.prefixes)
+        status, payload, fmt, truncated = answer(lambda: engine, job.fields()[1:], self.prefixes, again=True)
         return self._settle(status, fmt, truncated, payload, time.monotonic() - began)
 
     def _settle(self, status: int, fmt: str, truncated: bool, payload: bytes, seconds: float) -> Answer:

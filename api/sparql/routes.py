@@ -95,6 +95,7 @@ class SparqlEndpoint:
         self._graphs: tuple[str, frozenset[str]] | None = None
         self._running: dict[Job, asyncio.Future[Answer]] = {}
         self._in_flight: dict[str, int] = {}  # client → its queries running or waiting for a worker
+        self._early_heads: dict[tuple[str, bool], list[tuple[bytes, bytes]]] = {}  # see `_early_head`
 
     async def graphs(self, store: ReadStore) -> frozenset[str]:
         """The names of the graphs in the current build (listed once per build, in a thread)."""
@@ -211,9 +212,19 @@ class SparqlEndpoint:
         answer = self._at_once(client, self.plan(store, asked, checked, counted=False))
         if answer is None:
             return None
-        # The headers of the app's own response to it, and the Vary the CORS middleware adds to every answer.
-        headers = [(k, v + b", Origin" if k == b"vary" else v) for k, v in self.respond(answer).raw_headers]
+        length = str(len(answer.payload)).encode("ascii")
+        headers = [(k, length if k == b"content-length" else v) for k, v in self._early_head(answer)]
         return EarlyResponse(200, headers, answer.payload)
+
+    def _early_head(self, answer: Answer) -> list[tuple[bytes, bytes]]:
+        """The headers of the app's own response to `answer` (`respond`), and the Vary the CORS middleware adds to
+        every answer: made once per format and truncation, since only the length differs from answer to answer."""
+        key = (answer.format, answer.truncated)
+        head = self._early_heads.get(key)
+        if head is None:
+            raw = self.respond(answer).raw_headers
+            head = self._early_heads[key] = [(k, v + b", Origin" if k == b"vary" else v) for k, v in raw]
+        return head
 
     def _early_request(self, scope: Scope, body: bytes) -> tuple[str, str | None, SparqlRequest, ReadStore, str] | None:
         """The client, Accept, request, store and query of a request `answer_at_once` may answer; None otherwise."""

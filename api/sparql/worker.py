@@ -121,11 +121,15 @@ class Evaluator:
         return answer(lambda: self.open(job[0]), job[1:], self.prefixes)
 
 
-def answer(engine: Callable[[], ox.Store], job: tuple[Any, ...], prefixes: dict[str, str]) -> Outcome:
+def answer(
+    engine: Callable[[], ox.Store], job: tuple[Any, ...], prefixes: dict[str, str], *, again: bool = False
+) -> Outcome:
     """The answer to a job (without its build) on the store `engine` gives: the query's own faults and the
-    engine's failures become statuses, so that whoever evaluates it can answer the client."""
+    engine's failures become statuses, so that whoever evaluates it can answer the client. `again`: the job costs
+    so little (a lookup) that it may be evaluated a second time, so its answer is first written directly in the
+    chosen format (see `_whole`)."""
     try:
-        return _evaluate_job(engine(), job, prefixes)
+        return _evaluate_job(engine(), job, prefixes, again=again)
     except SyntaxError as error:
         return Status.BAD_QUERY, f"syntax error: {error}".encode(), "json", False
     except ValueError as error:
@@ -136,7 +140,7 @@ def answer(engine: Callable[[], ox.Store], job: tuple[Any, ...], prefixes: dict[
         return Status.FAILED, f"{type(error).__name__}: {error}".encode(), "json", False
 
 
-def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str]) -> Outcome:
+def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str], *, again: bool) -> Outcome:
     query, base_iri, default_graphs, named_graphs, union, results_format, graph_format, max_rows, max_bytes = job
     if default_graphs is None and named_graphs is None:
         dataset: dict[str, Any] = {"use_default_graph_as_union": union}
@@ -145,8 +149,15 @@ def _evaluate_job(store: ox.Store, job: tuple[Any, ...], prefixes: dict[str, str
             "default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
             "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()],
         }
+    outcome = _evaluate(store, query, base_iri, dataset)
+    fmt = (results_format if isinstance(outcome, ox.QuerySolutions) else graph_format) if again else ""
+    if fmt and not isinstance(outcome, ox.QueryBoolean):
+        whole = _whole(outcome, fmt, prefixes, min(max_bytes, max_rows * MIN_ROW_BYTES[fmt]))
+        if whole is not None:
+            return Status.OK, whole, fmt, False
+        outcome = _evaluate(store, query, base_iri, dataset)  # longer (or unwritable): again, the usual way
     return write_outcome(
-        _evaluate(store, query, base_iri, dataset),
+        outcome,
         results_format,
         graph_format,
         limits=(max_rows, max_bytes),
@@ -226,6 +237,28 @@ def _evaluate(
             if len(unknown) >= MAX_UNKNOWN_FUNCTIONS:
                 raise ValueError(f"the query calls more than {MAX_UNKNOWN_FUNCTIONS} unknown functions") from None
             unknown[ox.NamedNode(function[1])] = _unbound
+
+
+# The fewest bytes a row takes in each format (a row without bindings: `{}` in JSON, `<result></result>` in XML,
+# the line's end in CSV and TSV; a triple: its object, at least a character): an answer of N bytes holds at most
+# N / MIN_ROW_BYTES rows (no writer leaves out a repeated triple).
+MIN_ROW_BYTES = {"json": 2, "xml": 17, "csv": 2, "tsv": 1, "ttl": 1, "jsonld": 1, "nt": 1, "rdfxml": 1}
+
+
+def _whole(outcome: ox.QuerySolutions | ox.QueryTriples, fmt: str, prefixes: dict[str, str], room: int) -> bytes | None:
+    """The whole outcome written by the engine directly in `fmt`, when it takes at most `room` bytes (so few that
+    neither the row limit nor the byte limit can cut it): the bytes `_first_rows` and `_first_triples` give such an
+    answer, without the rows written as TSV and read back, or the triples made into Python objects. None for a
+    longer answer (the engine is stopped a write buffer past `room`) and for one the format cannot write."""
+    written = _Lines(sys.maxsize, room)  # the bytes bound it, not the lines
+    try:
+        if isinstance(outcome, ox.QuerySolutions):
+            outcome.serialize(written, format=RESULT_FORMATS[fmt])
+        else:
+            ox.serialize(outcome, written, format=GRAPH_FORMATS[fmt], prefixes=prefixes)
+    except (_Lines.FullError, OSError):  # OSError: JSON-LD and triple terms, answered by `write_outcome`
+        return None
+    return written.getvalue()
 
 
 def _first_rows(
