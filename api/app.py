@@ -49,6 +49,7 @@ from api.rest.by_identifier import Identified
 from api.rest.listing import LABEL_INDEX
 from api.sparql import routes as sparql
 from api.sparql.answers import answer_cache
+from api.sparql.readings import readings_cache
 from api.sparql.worker import PR_SET_PDEATHSIG
 from graph import __version__
 from graph.settings import Settings
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "vocabulary_triples": BuildCache(settings.vocabulary_cache_kb * KIB),
         "vocabulary_labels": BuildCache(settings.label_cache_kb * KIB),
         "name_pools": BuildCache(settings.name_pool_cache_kb * KIB),
+        "readings": readings_cache(settings.reading_cache_kb * KIB),
     }
     per_build = app.state.per_build = PerBuildValues(
         STATISTICS, LANDING_FIGURES, HISTORY, LABEL_INDEX, ONTOLOGY, VOCABULARY, RECONCILE_INDEX

@@ -38,3 +38,11 @@ class ServiceError(Exception):
         self.public = message if public is None else public
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
+
+    def afresh(self) -> ServiceError:
+        """A copy to raise again: an error remembered for a repeated request must not carry the frames of the
+        request it was first raised in, nor be raised by two threads at once."""
+        fresh = self.__class__.__new__(self.__class__)
+        Exception.__init__(fresh, *self.args)
+        fresh.__dict__.update(self.__dict__)
+        return fresh

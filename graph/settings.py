@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     vocabulary_cache_kb: int = _cache_kb(1024, "vocabulary nodes' triples in descriptions")
     label_cache_kb: int = _cache_kb(512, "vocabulary labels in REST items")
     name_pool_cache_kb: int = _cache_kb(4096, "the reconciliation's name pools (one per selection of types)")
+    reading_cache_kb: int = _cache_kb(4096, "the guard's verdicts on query texts and the formats chosen for them")
     short_links_per_minute: int = Field(
         20, gt=0, description="Short links one client (IP address) may create per minute; more are refused with 429."
     )

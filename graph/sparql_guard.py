@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -90,32 +89,13 @@ def check_size(size: int, limit: int, status: int = 413) -> None:
         )
 
 
-# Verdicts on texts up to this long are remembered, the last 1024 of them (4 MiB of texts at most): a text sent
-# again (the common case for a public endpoint) then costs a dictionary lookup. Longer ones are read again each
-# time, as remembering 1024 texts of up to max_query_bytes would hold 64 MiB; reading one takes about as long as
-# sending it. A pure function of its arguments: remembered once per process, whichever app asks.
-REMEMBERED_QUERY = 4096
-
-
 def analyse_query(query: str, max_nesting: int, base: str = "") -> Analysis:
     """The guard's verdict on a query text: an Analysis, or QueryRefusedError saying what is not allowed and where.
 
-    `base` is the IRI relative IRIs resolve against when the query has no BASE of its own.
+    `base` is the IRI relative IRIs resolve against when the query has no BASE of its own. A pure function of its
+    arguments: the service remembers verdicts in each app's cache of readings (api/sparql/readings.py).
     """
-    verdict = (_remembered if len(query) <= REMEMBERED_QUERY else _verdict)(query, max_nesting, base)
-    if isinstance(verdict, QueryRefusedError):
-        # A new error each time: the one remembered would otherwise keep the frames of the request it was raised in.
-        raise QueryRefusedError(verdict.status, str(verdict), public=verdict.public, headers=verdict.headers)
-    return verdict
-
-
-def _verdict(query: str, max_nesting: int, base: str) -> Analysis | QueryRefusedError:
-    """The Analysis of `query`, or the refusal of it (remembered as well as an Analysis: reading a refused text
-    again would cost as much as the first time)."""
-    try:
-        return _analyse(query, max_nesting, base)
-    except QueryRefusedError as refusal:
-        return refusal.with_traceback(None)
+    return _analyse(query, max_nesting, base)
 
 
 def _analyse(query: str, max_nesting: int, base: str) -> Analysis:
@@ -159,7 +139,6 @@ def _analyse(query: str, max_nesting: int, base: str) -> Analysis:
     )
 
 
-_remembered = lru_cache(maxsize=1024)(_verdict)
 _TERMS = frozenset({"iri", "pname"})
 _VALUES = frozenset({"iri", "pname", "var", "string", "number"})
 
@@ -434,14 +413,6 @@ _NOT_PROJECTED = re.compile(r"The SPARQL query does not contains? variable \?(\w
 
 
 def check_standard(query: str, base: str = "") -> None:
-    """Refuse what is not standard SPARQL 1.1 (see _check_standard); remembered for short texts, as analyse_query."""
-    if len(query) <= REMEMBERED_QUERY:
-        _remembered_check(query, base)
-    else:
-        _check_standard(query, base)
-
-
-def _check_standard(query: str, base: str) -> None:
     """Refuse what is not standard SPARQL 1.1 as the embedded engine reads it, before a query goes to a remote
     server: a server's extensions run there with its powers (Virtuoso's `bif:http_get` fetches any URL, its
     `DEFINE input:default-graph-uri` opens its system graphs, `bif:exec` and `sql:` functions reach its SQL).
@@ -472,9 +443,6 @@ def _check_standard(query: str, base: str) -> None:
         "XSD cast: this endpoint answers standard queries only, without a server's "
         "extensions",
     )
-
-
-_remembered_check = lru_cache(maxsize=1024)(_check_standard)
 
 
 def check_syntax(query: str, base: str = "") -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,9 @@ from api.http.cache import BuildCache
 from api.http.observability import Metrics
 from api.linked_data.describe import Describing, describe
 from api.rest.listing import LABEL_INDEX
+from api.sparql.readings import REMEMBERED_BYTES, readings_cache, remembered
 from graph.settings import Settings
+from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query
 from tests.conftest import Server, start_server, stop_server
 from tests.test_observability import samples, value
 
@@ -51,6 +54,9 @@ def test_two_apps_share_no_cache_and_no_counter(two: tuple[TestClient, TestClien
         assert figure(mine, "entries", cache) == 1 and figure(mine, "bytes", cache) > 0
         assert (figure(other, "hits_total", cache), figure(other, "misses_total", cache)) == (0, 0), cache
         assert figure(other, "entries", cache) == 0
+    # The guard's verdict and the formats chosen, read once and then remembered by the app that read them.
+    assert (figure(mine, "hits_total", "readings"), figure(mine, "misses_total", "readings")) == (2, 2)
+    assert (figure(other, "hits_total", "readings"), figure(other, "entries", "readings")) == (0, 0)
     assert value(mine, "smartcity_kg_events_total", event="overload") == 1
     assert value(other, "smartcity_kg_events_total", event="overload") == 0
     assert value(mine, "smartcity_kg_events_total", event="answer_cache_hit") == 1
@@ -248,3 +254,30 @@ def test_the_short_link_rate_is_the_setting_and_refusals_are_counted(small: Serv
         metrics = client.get("/metrics").text
     assert made == [201, 201, 429]
     assert value(metrics, "smartcity_kg_events_total", event="short_link_refused") == 1
+
+
+def test_readings_are_remembered_for_short_texts_refusals_included() -> None:
+    """A repeated short text costs a lookup; long ones are not kept, so the memory stays bounded whatever the texts
+    clients send; a refusal is remembered too, and raised afresh each time."""
+    readings = readings_cache(64 * 1024)
+    calls: list[str] = []
+
+    def read(text: str) -> Analysis:
+        calls.append(text)
+        return analyse_query(text, 64)
+
+    def reading(text: str) -> Analysis:
+        return remembered(readings, ("verdict", text), len(text), partial(read, text))
+
+    short = "SELECT * { ?s ?p ?o } # remembered"
+    long = "SELECT * { ?s ?p ?o } # not remembered " + "x" * REMEMBERED_BYTES
+    assert reading(short) is reading(short)
+    assert reading(long) == reading(long) and reading(long) is not reading(long)
+    assert calls.count(short) == 1 and calls.count(long) == 4
+    refused = "DELETE WHERE { ?s ?p ?o }"
+    errors = []
+    for _ in range(2):
+        with pytest.raises(QueryRefusedError, match="read-only") as error:
+            reading(refused)
+        errors.append(error.value)
+    assert calls.count(refused) == 1 and errors[0] is not errors[1] and errors[0].status == errors[1].status == 400

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from starlette.requests import Request
 from starlette.types import Scope
@@ -181,7 +180,6 @@ def _read_only() -> QueryRefusedError:
     )
 
 
-@lru_cache(maxsize=256)
 def choose_formats(form: str | None, accept: str | None, names: Sequence[str]) -> tuple[str | None, str | None]:
     """(format for a SELECT/ASK result, format for a CONSTRUCT/DESCRIBE result); None where that kind is not
     wanted. ?format= overrides Accept; raises NotAcceptableError (406) or QueryRefusedError (400)."""

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
@@ -27,6 +28,7 @@ from api.pages.editor import editor_page
 from api.sparql import Answer, AnswerCache, ClientBudget, Job, Pool, QueryFailedError, QueryPool
 from api.sparql.answer_stream import CHUNK, StreamedAnswer
 from api.sparql.answers import Doorkeeper, cost
+from api.sparql.readings import Readings, remembered
 from api.sparql.remote_pool import SERVER_BYTES, RemotePool
 from api.sparql.request import (
     BODY_METHODS,
@@ -84,8 +86,11 @@ class Plan:
 class SparqlEndpoint:
     """What /sparql keeps between requests: the worker pool, the clients' time shares, the graphs of the build."""
 
-    def __init__(self, settings: Settings, holder: StoreHolder, answers: AnswerCache, metrics: Metrics) -> None:
+    def __init__(
+        self, settings: Settings, holder: StoreHolder, answers: AnswerCache, readings: Readings, metrics: Metrics
+    ) -> None:
         self.settings = settings
+        self.readings = readings  # what reading requests decided: verdicts, checks, formats
         self.record = metrics.record  # the events of this app's /metrics
         self.holder = holder
         self.pool = _pool(settings, holder)
@@ -134,12 +139,15 @@ class SparqlEndpoint:
         endpoint = self.endpoint_url(request.scope)
         analysis = await self.analysed(_client(request), query, endpoint)
         if store.standard_only:
-            await run_in_threadpool(check_standard, query, endpoint)
+            key = ("standard", query, endpoint)
+            await run_in_threadpool(
+                remembered, self.readings, key, len(query), partial(check_standard, query, endpoint)
+            )
         graphs = (*analysis.from_graphs, *(asked.default_graphs or ()))
         named = (*analysis.from_named_graphs, *(asked.named_graphs or ()))
         if graphs or named:
             check_dataset(graphs, named, await self.graphs(store))
-        results, graph = choose_formats(analysis.form, request.headers.get("accept"), asked.formats)
+        results, graph = self.formats(analysis.form, request.headers.get("accept"), asked.formats)
         return Checked(query, analysis, endpoint, results, graph)
 
     def plan(self, store: ReadStore, asked: SparqlRequest, checked: Checked, *, counted: bool = True) -> Plan:
@@ -205,7 +213,7 @@ class SparqlEndpoint:
         if isinstance(verdict, QueryRefusedError) or verdict.from_graphs or verdict.from_named_graphs:
             return None
         try:
-            results, graph = choose_formats(verdict.form, accept, asked.formats)
+            results, graph = self.formats(verdict.form, accept, asked.formats)
         except ServiceError:
             return None
         checked = Checked(query, verdict, endpoint, results, graph)
@@ -309,16 +317,24 @@ class SparqlEndpoint:
     def _verdict(self, client: str, query: str, endpoint: str) -> Analysis | QueryRefusedError:
         """The guard's verdict on `query`, the processor time it took charged to `client`: reading a refused text
         costs the server as much as reading an accepted one, so texts sent only to be refused cannot take the
-        server's time without bound. (A verdict is remembered for texts up to REMEMBERED_QUERY: a text read early
+        server's time without bound. (A verdict is remembered for texts up to REMEMBERED_BYTES: a text read early
         and then by the app's path is charged once.)"""
         began = time.thread_time()
         verdict: Analysis | QueryRefusedError
+        read = partial(analyse_query, query, self.settings.max_nesting, endpoint)
         try:
-            verdict = analyse_query(query, self.settings.max_nesting, endpoint)
+            verdict = remembered(self.readings, ("verdict", query, endpoint), len(query), read)
         except QueryRefusedError as refusal:
             verdict = refusal
         self.budget.charge(client, time.thread_time() - began)
         return verdict
+
+    def formats(self, form: str | None, accept: str | None, names: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """`choose_formats`, remembered: the same Accept header comes with most requests of a client."""
+        cost = len(accept or "") + sum(map(len, names))
+        return remembered(
+            self.readings, ("formats", form, accept, names), cost, partial(choose_formats, form, accept, names)
+        )
 
     def _check_share(self, client: str) -> None:
         """A 429 for a client that has used its share of query time; nothing when it may go on."""
@@ -486,7 +502,10 @@ def _early_accept(scope: Scope) -> tuple[bool, str | None]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
-    endpoint = SparqlEndpoint(app.state.settings, app.state.store, app.state.caches["answers"], app.state.metrics)
+    caches = app.state.caches
+    endpoint = SparqlEndpoint(
+        app.state.settings, app.state.store, caches["answers"], caches["readings"], app.state.metrics
+    )
     await endpoint.pool.start()
     app.state.sparql = endpoint
     try:
