@@ -242,6 +242,10 @@ def test_folding_is_the_same_for_every_spelling() -> None:
         ("/api/v1/source?q=%20-%20", {}, 422, "letter or digit"),
         ("/api/v1/search?q=x&type=spaceship", {}, 404, "spaceship"),
         ("/api/v1/city/dortmund", {"Accept": "text/csv"}, 406, "application/ld+json"),
+        # ?format= is read as on every route: a format the item does not offer is refused, naming those it does.
+        ("/api/v1/city/dortmund?format=nt", {}, 400, "use one of json (application/json), jsonld"),
+        ("/api/v1/city/dortmund?format=ttl", {}, 400, "jsonld (application/ld+json)"),
+        ("/api/v1/city?format=jsonld", {}, 400, "format cannot filter city"),
     ],
 )
 def test_bad_requests_get_a_json_error_with_the_right_status(
@@ -271,6 +275,25 @@ def test_openapi_describes_every_response(client: httpx.Client) -> None:
     assert {"date", "date_by", "date_earliest", "date_latest", "date_support"} <= set(schemas["Event"]["properties"])
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "media_type"),
+    [
+        ("?format=jsonld", None, "application/ld+json"),
+        ("?format=json-ld", "application/json", "application/ld+json"),
+        ("?format=json", "application/ld+json", "application/json"),
+        ("", "application/ld+json", "application/ld+json"),
+        ("", None, "application/json"),
+    ],
+)
+def test_an_item_is_sent_in_the_format_asked_for_by_format_else_by_accept(
+    client: httpx.Client, query: str, accept: str | None, media_type: str
+) -> None:
+    response = client.get(f"/api/v1/city/dortmund{query}", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == media_type
+    assert ("@context" in response.json()) == (media_type == "application/ld+json")
 
 
 @pytest.mark.parametrize(

@@ -310,9 +310,11 @@ def ontology_version(
     response_class=Response,
 )
 def context_document(request: Request) -> Response:
+    # Offered in JSON-LD alone, chosen like every representation: ?format= naming another is a 400, not ignored.
+    fmt = choose(request, (JSON_LD,))
     raw, _ = load_context()
     etag = entity_tag(raw.decode())
-    return represent(request, JSON_LD, lambda: raw, location="/context.jsonld", etag=etag, vary=None, alternates=())
+    return represent(request, fmt, lambda: raw, location="/context.jsonld", etag=etag, alternates=())
 
 
 def _ontology(request: Request, store: ReadStore, settings: Settings, suffix: Format | None) -> Response:
