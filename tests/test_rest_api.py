@@ -6,6 +6,7 @@ Expected answers come from the curated YAML (the member towns of Drei gewinnt) o
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ import yaml
 
 from api.rest.listing import FILTERS, fold
 from graph.store import EmbeddedStore
-from tests.conftest import DATA, NAMESPACE
+from tests.conftest import DATA, NAMESPACE, start_server, stop_server
 
 ORG = "http://www.w3.org/ns/org#"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
@@ -392,3 +393,27 @@ def test_active_on_counts_a_bounded_start_from_its_latest_day(client: httpx.Clie
 
         assert running(latest), (alliance, member_key)
         assert not running(latest - timedelta(days=1)), (alliance, member_key)
+
+
+def test_every_link_names_the_configured_public_address(published_store: Path) -> None:
+    """Behind a proxy the service is reached at its base_url: the REST API's links say so, as the other areas do."""
+    base = "https://kg.example.org"
+    server = start_server(published_store, {"SMARTCITY_KG_BASE_URL": f"{base}/"})
+    try:
+        with server.client() as client:
+            index = get_json(client, "/api/v1")
+            listed = get_json(client, "/api/v1/city", limit=1)
+            found = get_json(client, "/api/v1/search", q="dortmund", limit=1)
+            reconcile = get_json(client, "/reconcile")
+            described = client.get("/doc/city/dortmund.jsonld").json()
+            service = client.get("/sparql", headers={"Accept": "text/turtle"}).text
+    finally:
+        stop_server(server)
+    assert index["openapi"] == f"{base}/openapi.json"
+    assert index["search"] == f"{base}/api/v1/search?q="
+    assert set(index["types"].values()) == {f"{base}/api/v1/{kind}" for kind in index["types"]}
+    assert listed["next"] == f"{base}/api/v1/city?limit=1&offset=1"
+    assert found["next"] == f"{base}/api/v1/search?q=dortmund&limit=1&offset=1"
+    assert reconcile["view"]["url"].startswith(f"{base}/")
+    assert described["@context"] == f"{base}/context.jsonld"
+    assert f"<{base}/sparql>" in service

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
 
 from api.http.conditional import answer, conditional
-from api.http.deps import PerBuildDep, StoreDep, app_cache, rendered
+from api.http.deps import PerBuildDep, SettingsDep, StoreDep, app_cache, public_base, public_url, rendered
 from api.http.errors import ErrorBody
 from api.http.forms import FormRoute
 from api.http.representation import JSON_LD, build_tag, choose, request_tag
@@ -75,12 +76,13 @@ for people those of their posts.
     summary="What the REST API offers, with links",
     responses={200: {"content": {JSON.media_type: {}}}},
 )
-def index(request: Request, store: StoreDep) -> Response:
+def index(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """The entry point the catalogue names as the REST endpoint: the types, the search and the lookups, as links."""
-    base = str(request.url_for("index")).rstrip("/")
+    root = public_base(request, settings)
+    base = f"{root}{router.prefix}"
     links = {
         "title": "smartcity-kg REST API",
-        "openapi": str(request.url_for("openapi")),
+        "openapi": f"{root}{request.app.url_path_for('openapi')}",
         "search": f"{base}/search?q=",
         "types": {kind: f"{base}/{kind}" for kind in THING_MODELS},
     }
@@ -94,6 +96,7 @@ def search(
     request: Request,
     store: StoreDep,
     values: PerBuildDep,
+    settings: SettingsDep,
     *,
     q: Annotated[
         str,
@@ -114,7 +117,7 @@ def search(
     def page() -> bytes:
         hits = values.get(LABEL_INDEX, store).search(folded, kind)
         items = [ListItem(id=e.iri, key=e.key, type=e.kind, label=e.label) for e in hits[offset : offset + limit]]
-        return _page(request, items, len(hits), limit, offset)
+        return _page(public_url(request, settings), items, len(hits), limit, offset)
 
     return _json(request, store, page)
 
@@ -131,6 +134,7 @@ def list_type(
     request: Request,
     store: StoreDep,
     values: PerBuildDep,
+    settings: SettingsDep,
     type: str,
     *,
     limit: Limit = 50,
@@ -158,7 +162,7 @@ def list_type(
         index = values.get(LABEL_INDEX, store)
         iris = list_things(store, type, filters, index)
         items = [index.item(iri, type) for iri in iris[offset : offset + limit]]
-        return _page(request, items, len(iris), limit, offset)
+        return _page(public_url(request, settings), items, len(iris), limit, offset)
 
     return _json(request, store, page)
 
@@ -222,13 +226,14 @@ def _known_type(kind: str) -> None:
         raise ServiceError(404, f"no type {kind!r}; the types are: {_TYPES}")
 
 
-def _page(request: Request, items: list[ListItem], total: int, limit: int, offset: int) -> bytes:
+def _page(url: URL, items: list[ListItem], total: int, limit: int, offset: int) -> bytes:
+    """A page of the list at `url` (the request's, at the public address), linking the next one."""
     following = offset + limit
-    next_url = str(request.url.include_query_params(offset=following)) if following < total else None
+    next_url = str(url.include_query_params(offset=following)) if following < total else None
     return Page(items=items, total=total, limit=limit, offset=offset, next=next_url).model_dump_json().encode()
 
 
 def _json(request: Request, store: ReadStore, body: Callable[[], bytes]) -> Response:
-    """A JSON answer made by `body` only when it is owed, tagged by the build and the whole URL (its links name the
-    address the client used)."""
+    """A JSON answer made by `body` only when it is owed, tagged by the build and the whole URL (without a configured
+    base_url, its links name the address the client used)."""
     return answer(request, body, media_type=JSON.media_type, etag=request_tag(store.manifest, request))
