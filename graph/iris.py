@@ -88,10 +88,6 @@ class Minter:
     def graph(self, name: str) -> URIRef:
         return URIRef(f"{self.namespace}graph/{name}")
 
-    def ontology(self, version: str) -> URIRef:
-        """The ontology's version IRI (`owl:versionIRI`) of `version`."""
-        return URIRef(f"{self.namespace}ontology/{version}")
-
     def parse(self, iri: str) -> tuple[str, str] | None:
         """The kind and key of a thing's IRI (`{ns}id/city/dortmund` → `("city", "dortmund")`), else None."""
         if not iri.startswith(self.things):

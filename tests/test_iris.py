@@ -45,10 +45,6 @@ def test_each_iri_maps_to_the_page_and_the_linked_data_path_that_serve_it(
     assert Minter(NS).id_path(iri) == served
 
 
-def test_the_ontology_version_iri_is_minted_in_the_namespace() -> None:
-    assert str(Minter(NS).ontology("1.0")) == f"{NS}ontology/1.0"
-
-
 def test_reconciliation_names_the_ontology_whatever_the_namespace() -> None:
     """The namespace names the things; the terms are the ontology's own, which does not move with it."""
     document = manifest("0.2", "https://example.org", "https://example.org/reconcile", NS)
