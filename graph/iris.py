@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 from rdflib import URIRef
 
-__all__ = ["KEY_PATTERN", "Minter", "child", "is_key", "part_of", "slug"]
+__all__ = ["KEY_PATTERN", "Minter", "child", "is_key", "owner", "part_of", "slug"]
 
 # What a thing's key looks like (`dortmund`, `smart-city-charta`): the last segment of its IRI, and of its paths.
 # Kinds and vocabulary schemes (`city`, `source-kind`) are written the same way.
@@ -46,6 +46,11 @@ def part_of(node: str, thing: str) -> bool:
     return node.startswith(f"{thing}#")
 
 
+def owner(node: str) -> str:
+    """The node a part made by `child` belongs to (`{thing}#citation-1` → `{thing}`); any other node is its own."""
+    return node.partition("#")[0]
+
+
 class Minter:
     """Mints the IRIs of one namespace, reads them back, and maps them to the paths that serve them."""
 
@@ -73,6 +78,12 @@ class Minter:
         if not (slash and is_key(kind) and is_key(key)) or (kinds is not None and kind not in kinds):
             return None
         return kind, key
+
+    def key(self, iri: str) -> str | None:
+        """The key of a thing, scheme or concept of this namespace (its IRI's last segment); None for an IRI of
+        another namespace."""
+        rest = self.local(iri)
+        return None if rest is None else rest.rsplit("/", 1)[-1]
 
     def concept(self, scheme: str, key: str) -> URIRef:
         return URIRef(f"{self.vocabularies}{scheme}/{key}")

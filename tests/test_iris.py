@@ -6,7 +6,7 @@ import pytest
 
 from api.reconcile.answers import manifest
 from graph import vocab
-from graph.iris import Minter, child, part_of
+from graph.iris import Minter, child, owner, part_of
 from graph.prefixes import PREFIXES, VOCABULARIES
 
 NS = "https://example.org/kg/"  # not the default namespace: nothing may assume it
@@ -109,3 +109,13 @@ def test_a_readers_page_is_the_doc_path_here_and_the_iri_elsewhere() -> None:
     assert mint.page(str(mint.thing("city", "dortmund"))) == "/doc/city/dortmund"
     assert mint.page(str(mint.concept("role", "member"))) == "/vocab/role/member"
     assert mint.page("https://www.wikidata.org/entity/Q1295") == "https://www.wikidata.org/entity/Q1295"
+
+
+def test_keys_and_owners_are_read_from_the_iris_the_minter_mints() -> None:
+    mint = Minter(NS)
+    assert mint.key(str(mint.thing("city", "dortmund"))) == "dortmund"
+    assert mint.key(str(mint.concept("role", "member"))) == "member"
+    assert mint.key("https://example.org/id/city/dortmund") is None  # another site's, whatever its path
+    part = child(mint.thing("city", "dortmund"), "citation-1")
+    assert owner(str(child(part, "2"))) == owner(str(part)) == str(mint.thing("city", "dortmund"))
+    assert owner("https://example.org/a") == "https://example.org/a"
