@@ -85,6 +85,11 @@ class Minter:
         rest = self.local(iri)
         return None if rest is None else rest.rsplit("/", 1)[-1]
 
+    def path_of_id(self, ident: str) -> str:
+        """The path that serves the thing an id names (`city/dortmund` → `/id/city/dortmund`); reconciliation's
+        view URL is a template of it (`/id/{{id}}`)."""
+        return "/" + self.things.removeprefix(self.namespace) + ident
+
     def concept(self, scheme: str, key: str) -> URIRef:
         return URIRef(f"{self.vocabularies}{scheme}/{key}")
 

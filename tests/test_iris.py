@@ -119,3 +119,8 @@ def test_keys_and_owners_are_read_from_the_iris_the_minter_mints() -> None:
     part = child(mint.thing("city", "dortmund"), "citation-1")
     assert owner(str(child(part, "2"))) == owner(str(part)) == str(mint.thing("city", "dortmund"))
     assert owner("https://example.org/a") == "https://example.org/a"
+
+
+def test_an_id_maps_to_the_path_that_serves_its_thing() -> None:
+    mint = Minter("https://kg.example.org/graph/")
+    assert mint.path_of_id("city/dortmund") == mint.id_path(str(mint.from_id("city/dortmund"))) == "/id/city/dortmund"

@@ -202,9 +202,14 @@ def test_search_folds_case_accents_and_umlaut_spellings(client: httpx.Client, st
             "key": "ruesselsheim-am-main",
             "type": "city",
             "label": label,
+            "page": "/doc/city/ruesselsheim-am-main",
         } in hits, query
     listed = get_json(client, "/api/v1/city", q="RUESSELSHEIM")["items"]
     assert "ruesselsheim-am-main" in {item["key"] for item in listed}
+    assert {item["page"] for item in listed} == {f"/doc/city/{item['key']}" for item in listed}
+    # The site's search page links each hit where the API says its page is.
+    found = client.get("/search", params={"q": "russelsheim"}).text
+    assert all(f'<a href="{hit["page"]}">' in found for hit in hits)
     assert all("russelsheim" in fold(item["label"]) for item in listed)
     first = get_json(client, "/api/v1/search", q="DORTMUND", limit=1)
     assert first["items"][0]["key"] == "dortmund" and first["items"][0]["type"] == "city"

@@ -116,7 +116,7 @@ def search(
 
     def page() -> bytes:
         hits = values.get(LABEL_INDEX, store).search(folded, kind)
-        items = [ListItem(id=e.iri, key=e.key, type=e.kind, label=e.label) for e in hits[offset : offset + limit]]
+        items = [entry.listed() for entry in hits[offset : offset + limit]]
         return _page(public_url(request, settings), items, len(hits), limit, offset)
 
     return _json(request, store, page)
