@@ -39,7 +39,7 @@ export function installSearch(form) {
       option.id = `${list.id}-${index}`;
       option.setAttribute("role", "option");
       option.setAttribute("aria-selected", "false");
-      option.dataset.href = `/doc/${item.type}/${item.key}`;
+      option.dataset.href = item.page;  // the page's path, as the service maps the thing's IRI
       const name = document.createElement("span");
       name.className = "label";
       name.textContent = item.label;

@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 from rdflib import URIRef
 
-__all__ = ["KEY_PATTERN", "Minter", "child", "is_key", "part_of", "slug"]
+__all__ = ["KEY_PATTERN", "Minter", "child", "is_key", "owner", "part_of", "slug"]
 
 # What a thing's key looks like (`dortmund`, `smart-city-charta`): the last segment of its IRI, and of its paths.
 # Kinds and vocabulary schemes (`city`, `source-kind`) are written the same way.
@@ -46,6 +46,11 @@ def part_of(node: str, thing: str) -> bool:
     return node.startswith(f"{thing}#")
 
 
+def owner(node: str) -> str:
+    """The node a part made by `child` belongs to (`{thing}#citation-1` → `{thing}`); any other node is its own."""
+    return node.partition("#")[0]
+
+
 class Minter:
     """Mints the IRIs of one namespace, reads them back, and maps them to the paths that serve them."""
 
@@ -74,6 +79,17 @@ class Minter:
             return None
         return kind, key
 
+    def key(self, iri: str) -> str | None:
+        """The key of a thing, scheme or concept of this namespace (its IRI's last segment); None for an IRI of
+        another namespace."""
+        rest = self.local(iri)
+        return None if rest is None else rest.rsplit("/", 1)[-1]
+
+    def path_of_id(self, ident: str) -> str:
+        """The path that serves the thing an id names (`city/dortmund` → `/id/city/dortmund`); reconciliation's
+        view URL is a template of it (`/id/{{id}}`)."""
+        return "/" + self.things.removeprefix(self.namespace) + ident
+
     def concept(self, scheme: str, key: str) -> URIRef:
         return URIRef(f"{self.vocabularies}{scheme}/{key}")
 
@@ -87,10 +103,6 @@ class Minter:
 
     def graph(self, name: str) -> URIRef:
         return URIRef(f"{self.namespace}graph/{name}")
-
-    def ontology(self, version: str) -> URIRef:
-        """The ontology's version IRI (`owl:versionIRI`) of `version`."""
-        return URIRef(f"{self.namespace}ontology/{version}")
 
     def parse(self, iri: str) -> tuple[str, str] | None:
         """The kind and key of a thing's IRI (`{ns}id/city/dortmund` → `("city", "dortmund")`), else None."""

@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    base_url: str | None = Field(None, description="Public URL of the service, used in the catalogue.")
+    base_url: str | None = Field(
+        None, description="Public URL of the service: every link it gives starts so (else the request's address)."
+    )
     sparql_endpoint: str | None = Field(None, description="Remote SPARQL 1.1 query endpoint (remote backend).")
     graph_store: str | None = Field(None, description="Remote Graph Store Protocol endpoint, for loading.")
     update_endpoint: str | None = Field(None, description="Remote SPARQL 1.1 update endpoint, for loading.")

@@ -76,7 +76,7 @@ def _mutated(triples: list[Triple]) -> list[Triple]:
 
 def test_compiled_checks_report_exactly_what_pyshacl_reports(generated: list[Triple]) -> None:
     triples = _mutated(generated)
-    whole = validate_graph(new_graph(NS, triples), SHAPES)
+    whole = validate_graph(new_graph(NS, triples), SHAPES, namespace=NS)
     assert len(whole.violations) >= 20, "the injected violations are found"
     assert validate_triples(triples, NS, SHAPES) == whole
 
@@ -95,7 +95,7 @@ def test_checks_on_a_stream_with_repeats_report_exactly_what_pyshacl_reports(gen
         passed = list(validation.passing(t for triple in triples for t in (triple, triple)))
         report = validation.report(whole)
     assert passed == [nt_text(t) for triple in triples for t in (triple, triple)]
-    assert report == validate_graph(new_graph(NS, triples), SHAPES)
+    assert report == validate_graph(new_graph(NS, triples), SHAPES, namespace=NS)
     assert asked == [True]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from api.reconcile.answers import manifest
 from graph import vocab
-from graph.iris import Minter, child, part_of
+from graph.iris import Minter, child, owner, part_of
 from graph.prefixes import PREFIXES, VOCABULARIES
 
 NS = "https://example.org/kg/"  # not the default namespace: nothing may assume it
@@ -43,10 +43,6 @@ def test_each_iri_maps_to_the_page_and_the_linked_data_path_that_serve_it(
 ) -> None:
     assert Minter(NS).doc_path(iri) == doc
     assert Minter(NS).id_path(iri) == served
-
-
-def test_the_ontology_version_iri_is_minted_in_the_namespace() -> None:
-    assert str(Minter(NS).ontology("1.0")) == f"{NS}ontology/1.0"
 
 
 def test_reconciliation_names_the_ontology_whatever_the_namespace() -> None:
@@ -113,3 +109,18 @@ def test_a_readers_page_is_the_doc_path_here_and_the_iri_elsewhere() -> None:
     assert mint.page(str(mint.thing("city", "dortmund"))) == "/doc/city/dortmund"
     assert mint.page(str(mint.concept("role", "member"))) == "/vocab/role/member"
     assert mint.page("https://www.wikidata.org/entity/Q1295") == "https://www.wikidata.org/entity/Q1295"
+
+
+def test_keys_and_owners_are_read_from_the_iris_the_minter_mints() -> None:
+    mint = Minter(NS)
+    assert mint.key(str(mint.thing("city", "dortmund"))) == "dortmund"
+    assert mint.key(str(mint.concept("role", "member"))) == "member"
+    assert mint.key("https://example.org/id/city/dortmund") is None  # another site's, whatever its path
+    part = child(mint.thing("city", "dortmund"), "citation-1")
+    assert owner(str(child(part, "2"))) == owner(str(part)) == str(mint.thing("city", "dortmund"))
+    assert owner("https://example.org/a") == "https://example.org/a"
+
+
+def test_an_id_maps_to_the_path_that_serves_its_thing() -> None:
+    mint = Minter("https://kg.example.org/graph/")
+    assert mint.path_of_id("city/dortmund") == mint.id_path(str(mint.from_id("city/dortmund"))) == "/id/city/dortmund"

@@ -361,6 +361,11 @@ def test_the_context_is_published_as_json_ld(client: httpx.Client) -> None:
     terms = response.json()["@context"]
     for term in ("label", "type", "member", "role", "sources", "citations", "claim"):
         assert term in terms
+    assert client.get("/context.jsonld?format=jsonld").headers["content-type"] == "application/ld+json"
+    # The context is offered as JSON-LD alone: asking for another format is refused, naming the one offered.
+    refused = client.get("/context.jsonld?format=nt")
+    assert refused.status_code == 400
+    assert "jsonld (application/ld+json)" in refused.json()["error"]["message"]
 
 
 def test_every_json_ld_context_declares_the_one_prefix_map(client: httpx.Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,8 +13,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
-from graph.pipeline import load_ontology
-from tests.conftest import RDF_FORMATS, Format, Server, negotiated
+from graph.pipeline import load_ontology, run_build
+from tests.conftest import RDF_FORMATS, Format, Server, negotiated, start_server, stop_server
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
@@ -150,6 +151,24 @@ def test_the_version_iri_answers_in_n_triples_too(client: httpx.Client, ontology
     response = client.get(str(version).removeprefix("https://w3id.org/smartcity-kg"), params={"format": "nt"})
     assert response.status_code == 200
     assert isomorphic(Graph().parse(data=response.content, format="nt"), ontology)
+
+
+def test_the_version_iri_resolves_whatever_namespace_the_things_are_minted_in(tmp_path: Path, ontology: Graph) -> None:
+    """The ontology's IRI is its own: a graph built in another namespace still serves the version it declares."""
+    (head,) = ontology.subjects(RDF.type, OWL.Ontology)
+    version = str(next(ontology.objects(head, OWL.versionIRI))).removeprefix(f"{head}/")
+    run_build(Path(__file__).parent / "fixtures" / "mini", tmp_path / "store", "https://kg.example.org/")
+    server = start_server(tmp_path / "store")
+    try:
+        with server.client() as http:
+            served = http.get(f"/ontology/{version}", params={"format": "nt"})
+            unknown = http.get("/ontology/0.0.0-unknown")
+    finally:
+        stop_server(server)
+    assert served.status_code == 200, served.text
+    assert isomorphic(Graph().parse(data=served.content, format="nt"), ontology)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"].endswith(f"this build serves {version}")
 
 
 def test_head_and_conditional_requests(client: httpx.Client) -> None:

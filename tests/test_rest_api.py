@@ -6,6 +6,7 @@ Expected answers come from the curated YAML (the member towns of Drei gewinnt) o
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ import yaml
 
 from api.rest.listing import FILTERS, fold
 from graph.store import EmbeddedStore
-from tests.conftest import DATA, NAMESPACE
+from tests.conftest import DATA, NAMESPACE, start_server, stop_server
 
 ORG = "http://www.w3.org/ns/org#"
 SCK = "https://w3id.org/smartcity-kg/ontology#"
@@ -201,9 +202,14 @@ def test_search_folds_case_accents_and_umlaut_spellings(client: httpx.Client, st
             "key": "ruesselsheim-am-main",
             "type": "city",
             "label": label,
+            "page": "/doc/city/ruesselsheim-am-main",
         } in hits, query
     listed = get_json(client, "/api/v1/city", q="RUESSELSHEIM")["items"]
     assert "ruesselsheim-am-main" in {item["key"] for item in listed}
+    assert {item["page"] for item in listed} == {f"/doc/city/{item['key']}" for item in listed}
+    # The site's search page links each hit where the API says its page is.
+    found = client.get("/search", params={"q": "russelsheim"}).text
+    assert all(f'<a href="{hit["page"]}">' in found for hit in hits)
     assert all("russelsheim" in fold(item["label"]) for item in listed)
     first = get_json(client, "/api/v1/search", q="DORTMUND", limit=1)
     assert first["items"][0]["key"] == "dortmund" and first["items"][0]["type"] == "city"
@@ -242,6 +248,10 @@ def test_folding_is_the_same_for_every_spelling() -> None:
         ("/api/v1/source?q=%20-%20", {}, 422, "letter or digit"),
         ("/api/v1/search?q=x&type=spaceship", {}, 404, "spaceship"),
         ("/api/v1/city/dortmund", {"Accept": "text/csv"}, 406, "application/ld+json"),
+        # ?format= is read as on every route: a format the item does not offer is refused, naming those it does.
+        ("/api/v1/city/dortmund?format=nt", {}, 400, "use one of json (application/json), jsonld"),
+        ("/api/v1/city/dortmund?format=ttl", {}, 400, "jsonld (application/ld+json)"),
+        ("/api/v1/city?format=jsonld", {}, 400, "format cannot filter city"),
     ],
 )
 def test_bad_requests_get_a_json_error_with_the_right_status(
@@ -271,6 +281,25 @@ def test_openapi_describes_every_response(client: httpx.Client) -> None:
     assert {"date", "date_by", "date_earliest", "date_latest", "date_support"} <= set(schemas["Event"]["properties"])
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "media_type"),
+    [
+        ("?format=jsonld", None, "application/ld+json"),
+        ("?format=json-ld", "application/json", "application/ld+json"),
+        ("?format=json", "application/ld+json", "application/json"),
+        ("", "application/ld+json", "application/ld+json"),
+        ("", None, "application/json"),
+    ],
+)
+def test_an_item_is_sent_in_the_format_asked_for_by_format_else_by_accept(
+    client: httpx.Client, query: str, accept: str | None, media_type: str
+) -> None:
+    response = client.get(f"/api/v1/city/dortmund{query}", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == media_type
+    assert ("@context" in response.json()) == (media_type == "application/ld+json")
 
 
 @pytest.mark.parametrize(
@@ -369,3 +398,27 @@ def test_active_on_counts_a_bounded_start_from_its_latest_day(client: httpx.Clie
 
         assert running(latest), (alliance, member_key)
         assert not running(latest - timedelta(days=1)), (alliance, member_key)
+
+
+def test_every_link_names_the_configured_public_address(published_store: Path) -> None:
+    """Behind a proxy the service is reached at its base_url: the REST API's links say so, as the other areas do."""
+    base = "https://kg.example.org"
+    server = start_server(published_store, {"SMARTCITY_KG_BASE_URL": f"{base}/"})
+    try:
+        with server.client() as client:
+            index = get_json(client, "/api/v1")
+            listed = get_json(client, "/api/v1/city", limit=1)
+            found = get_json(client, "/api/v1/search", q="dortmund", limit=1)
+            reconcile = get_json(client, "/reconcile")
+            described = client.get("/doc/city/dortmund.jsonld").json()
+            service = client.get("/sparql", headers={"Accept": "text/turtle"}).text
+    finally:
+        stop_server(server)
+    assert index["openapi"] == f"{base}/openapi.json"
+    assert index["search"] == f"{base}/api/v1/search?q="
+    assert set(index["types"].values()) == {f"{base}/api/v1/{kind}" for kind in index["types"]}
+    assert listed["next"] == f"{base}/api/v1/city?limit=1&offset=1"
+    assert found["next"] == f"{base}/api/v1/search?q=dortmund&limit=1&offset=1"
+    assert reconcile["view"]["url"].startswith(f"{base}/")
+    assert described["@context"] == f"{base}/context.jsonld"
+    assert f"<{base}/sparql>" in service

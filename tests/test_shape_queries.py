@@ -64,7 +64,7 @@ def _graph(text: str) -> Graph:
 def _compare(data: Graph, shapes: Graph) -> Report:
     triples: list[Triple] = [(s, p, o) for s, p, o in data]  # type: ignore[misc]
     compiled = validate_triples(triples, NS, shapes)
-    assert compiled == validate_graph(new_graph(NS, triples), shapes)
+    assert compiled == validate_graph(new_graph(NS, triples), shapes, namespace=NS)
     return compiled
 
 

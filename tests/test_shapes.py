@@ -64,9 +64,20 @@ def test_invalid_case_is_a_violation_of_its_shape(case: Path) -> None:
 @pytest.mark.parametrize("case", _cases("*"), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_compiled_checks_report_what_pyshacl_reports(case: Path) -> None:
     triples: list[Triple] = [(s, p, o) for s, p, o in _graph(case)]  # type: ignore[misc]
-    assert validate_triples(triples, NS, SHAPES) == validate_graph(new_graph(NS, triples), SHAPES)
+    assert validate_triples(triples, NS, SHAPES) == validate_graph(new_graph(NS, triples), SHAPES, namespace=NS)
 
 
 def test_the_corpus_is_not_empty() -> None:
     assert len(_cases("valid")) >= 19
     assert len(_cases("invalid")) >= 19
+
+
+def test_findings_show_the_graphs_own_things_by_path_and_any_other_iri_in_full() -> None:
+    """Only the graph's own things are shown as their path: another site's IRI is not, whatever its path holds."""
+    case = _graph(CASES / "CityShape" / "invalid-ags-seven-digits.ttl")
+    city = URIRef("https://example.org/city")
+    triples: list[Triple] = []
+    for name in (f"{NS}id/city/c", "https://example.org/id/city/c"):
+        triples += [(URIRef(name) if s == city else s, p, o) for s, p, o in case]  # type: ignore[misc]
+    for report in (validate_triples(triples, NS, SHAPES), validate_graph(new_graph(NS, triples), SHAPES, namespace=NS)):
+        assert {finding.focus for finding in report.violations} == {"id/city/c", "<https://example.org/id/city/c>"}

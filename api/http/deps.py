@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.datastructures import URL
 
 from api.http.cache import BuildCache, PerBuildValues, Rendered
 from api.http.state import StoreHolder
@@ -19,6 +20,7 @@ __all__ = [
     "app_cache",
     "get_per_build",
     "public_base",
+    "public_url",
     "rendered",
 ]
 
@@ -40,6 +42,13 @@ def get_store(request: Request) -> ReadStore:
 def public_base(request: Request, settings: Settings) -> str:
     """The service's address as its users reach it (setting base_url, else the request's), without a final slash."""
     return (settings.base_url or str(request.base_url)).rstrip("/")
+
+
+def public_url(request: Request, settings: Settings) -> URL:
+    """This request's URL, query included, at the service's public address (`public_base`)."""
+    # The request's path starts with the root path a proxy mounts the service at, which public_base already holds.
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    return URL(public_base(request, settings) + path).replace(query=request.url.query)
 
 
 def app_cache(request: Request, name: str) -> BuildCache[Any, Any]:

@@ -258,11 +258,10 @@ class Description:
     def of(cls, iri: str, triples: Iterable[ox.Triple]) -> Description:
         """The description of `iri` by these triples: deduplicated, the thing's own triples first, then its
         fragments', then the rest; each part sorted."""
-        fragment = iri + "#"
 
         def key(triple: ox.Triple) -> tuple[int, str, str, str]:
             subject = node_id(triple.subject)
-            rank = 0 if subject == iri else 1 if subject.startswith(fragment) else 2
+            rank = 0 if subject == iri else 1 if part_of(subject, iri) else 2
             return rank, subject, triple.predicate.value, str(triple.object)
 
         return cls(iri, tuple(sorted(set(triples), key=key)))

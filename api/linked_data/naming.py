@@ -11,7 +11,7 @@ from api.linked_data.describe import Description
 from api.pages.display import Link, format_date, is_date, pick_label
 from api.pages.ontology import Ontology, term_link
 from api.pages.templating import words
-from graph.iris import Minter
+from graph.iris import Minter, owner
 from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME
 
 __all__ = ["DATED", "Namer", "Value", "date_phrase"]
@@ -94,9 +94,10 @@ class Namer:
                 return Link(chosen.value, lang=chosen.language or None, title=iri)
         if iri.startswith(_SCK):
             return Link(self.ontology.label(iri, self.lang) or iri[len(_SCK) :], title=iri)
-        if iri.startswith(self.namespace):
-            owner, hash_, _ = iri.partition("#")
-            return self.label(owner) if hash_ else Link(iri.rsplit("/", 1)[-1], title=iri)
+        key = self.minter.key(iri)
+        if key is not None:
+            whole = owner(iri)
+            return self.label(whole) if whole != iri else Link(key, title=iri)
         return Link(iri, title=iri)
 
     def link(self, value: Value, external: bool = False) -> Link:
@@ -115,8 +116,9 @@ class Namer:
         if self.d.is_fragment(iri):
             return Link(self.part_title(iri), "#" + iri.partition("#")[2], title=iri)
         if iri.startswith(self.minter.things):
-            owner, hash_, part = iri.partition("#")  # another thing's part: its owner's name, the part on its page
-            return replace(self.label(owner), href=self.doc_href(owner) + (f"#{part}" if hash_ else ""), title=iri)
+            # Another thing's part is shown by its owner's name, linked to the part on the owner's page.
+            whole = owner(iri)
+            return replace(self.label(whole), href=self.doc_href(whole) + iri.removeprefix(whole), title=iri)
         if iri.startswith(self.minter.vocabularies):  # a concept or scheme, served at its path
             return replace(self.label(iri), href=self.minter.id_path(iri))
         if iri.startswith(self.namespace):

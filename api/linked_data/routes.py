@@ -292,13 +292,16 @@ def ontology_version(
 ) -> Response:
     """The ontology's `owl:versionIRI` resolves: the version served here answers as `/ontology` does."""
     ontology = values.get(ONTOLOGY, store)
+    # The versions the ontology declares, each an IRI under the ontology's own (`{ontology}/0.2.0`, as /ontology
+    # serves the ontology's IRI): the ontology's IRI is its own, whatever namespace the data's things are minted in.
     served = [
-        str(iri.value)
+        str(iri.value).removeprefix(f"{head}/")
         for head in ontology.of_type(str(OWL.Ontology))
         for iri in ontology.objects(head, str(OWL.versionIRI))
+        if str(iri.value).startswith(f"{head}/")
     ]
-    if str(store.manifest.minter.ontology(version)) not in served:
-        known = ", ".join(iri.removeprefix(store.manifest.namespace) for iri in served) or "none"
+    if version not in served:
+        known = ", ".join(served) or "none"
         raise ServiceError(404, f"ontology version {version!r} is not served here; this build serves {known}")
     return _ontology(request, store, settings, None)
 
@@ -310,9 +313,11 @@ def ontology_version(
     response_class=Response,
 )
 def context_document(request: Request) -> Response:
+    # Offered in JSON-LD alone, chosen like every representation: ?format= naming another is a 400, not ignored.
+    fmt = choose(request, (JSON_LD,))
     raw, _ = load_context()
     etag = entity_tag(raw.decode())
-    return represent(request, JSON_LD, lambda: raw, location="/context.jsonld", etag=etag, vary=None, alternates=())
+    return represent(request, fmt, lambda: raw, location="/context.jsonld", etag=etag, alternates=())
 
 
 def _ontology(request: Request, store: ReadStore, settings: Settings, suffix: Format | None) -> Response:

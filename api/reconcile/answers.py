@@ -57,18 +57,19 @@ def _type(kind: str) -> dict[str, str]:
 
 def manifest(version: str, root: str, base: str, namespace: str) -> dict[str, Any]:
     """The service manifest of API `version` ("0.2" or "1.0-draft") served at `base`, on the site at `root`."""
+    mint = Minter(namespace)
     document: dict[str, Any] = {
         "versions": [version],
         "name": "smartcity-kg: smart-city alliances, cities, companies",
         "documentation": f"{root}/docs#/Reconciliation",
         "serviceVersion": __version__,
-        "view": {"url": f"{root}/id/{{{{id}}}}"},
+        "view": {"url": root + mint.path_of_id("{{id}}")},
         "defaultTypes": [_type(kind) for kind in TYPES],
     }
     if version == "0.2":
         service = {"service_url": base}
         return document | {
-            "identifierSpace": Minter(namespace).things,
+            "identifierSpace": mint.things,
             "schemaSpace": VOCABULARIES["sck"],
             "preview": {"url": f"{base}/preview?id={{{{id}}}}", "width": PREVIEW_SIZE[0], "height": PREVIEW_SIZE[1]},
             "suggest": {

@@ -317,9 +317,9 @@ def extend(store: ReadStore, prop: ExtProperty, iris: list[str]) -> dict[str, li
     for subject, found in entities.items():
         cells[subject] = sorted(
             (
-                Value(best_label(labels, iri.rsplit("/", 1)[-1]), ident)
+                Value(best_label(labels, key), ident)
                 for iri, labels in found.items()
-                if (ident := minter.id_of(iri)) is not None
+                if (ident := minter.id_of(iri)) is not None and (key := minter.key(iri)) is not None
             ),
             key=lambda value: (value.name.casefold(), value.id or ""),
         )

@@ -118,7 +118,9 @@ def _answer(store: ReadStore, index: Identified, labels: VocabularyLabels, name:
         raise ServiceError(404, f"nothing in the graph has the {name} {echo(value)}")
     if len(found) > 1:
         items = [
-            ListItem(id=known.iri, key=known.key, type=known.kind, label=known.label).model_dump()
+            ListItem(
+                id=known.iri, key=known.key, type=known.kind, label=known.label, page=minter.page(known.iri)
+            ).model_dump()
             for ident in found
             if (known := index.get(ident)) is not None
         ]

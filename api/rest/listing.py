@@ -167,6 +167,10 @@ class Entry:
     key: str
     label: str
     texts: tuple[str, ...]  # folded labels and key, for search
+    page: str  # the path of its page (graph.iris.Minter.page), for links from lists and search
+
+    def listed(self) -> ListItem:
+        return ListItem(id=self.iri, key=self.key, type=self.kind, label=self.label, page=self.page)
 
 
 def fold(text: str) -> str:
@@ -197,7 +201,8 @@ class LabelIndex:
     """Labels of every thing the API lists, read once per build: for list labels, `q=` and search."""
 
     def __init__(self, store: ReadStore) -> None:
-        prefix = store.manifest.minter.things
+        self.minter = store.manifest.minter
+        prefix = self.minter.things
         kinds = {VOCABULARIES["sck"] + cls.removeprefix("sck:"): kind for kind, cls in CLASSES.items()}
         labels: dict[str, list[ox.Literal]] = {}
         kind_of: dict[str, str] = {}
@@ -213,12 +218,13 @@ class LabelIndex:
         for iri, kind in kind_of.items():
             key = key_of(iri)
             texts = tuple(dict.fromkeys(fold(text) for text in (*(lit.value for lit in labels.get(iri, [])), key)))
-            self.entries[iri] = Entry(iri, kind, key, best_label(labels.get(iri, []), key), texts)
+            label = best_label(labels.get(iri, []), key)
+            self.entries[iri] = Entry(iri, kind, key, label, texts, self.minter.page(iri))
 
     def item(self, iri: str, kind: str) -> ListItem:
         entry = self.entries.get(iri)
         key = key_of(iri)
-        return ListItem(id=iri, key=key, type=kind, label=entry.label if entry else key)
+        return ListItem(id=iri, key=key, type=kind, label=entry.label if entry else key, page=self.minter.page(iri))
 
     def matches(self, iri: str, folded: str) -> bool:
         entry = self.entries.get(iri)

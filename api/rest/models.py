@@ -82,6 +82,8 @@ class SourceRef(Ref):
 class ListItem(AgentRef):
     """One thing in a list or search result."""
 
+    page: str = Field(description="the path of its page on this site, e.g. /doc/city/dortmund")
+
 
 class Page(BaseModel):
     """One page of a list; `next` is the URL of the following page, null on the last one."""

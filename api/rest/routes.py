@@ -10,17 +10,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
 
 from api.http.conditional import answer, conditional
-from api.http.deps import PerBuildDep, StoreDep, app_cache, rendered
+from api.http.deps import PerBuildDep, SettingsDep, StoreDep, app_cache, public_base, public_url, rendered
 from api.http.errors import ErrorBody
 from api.http.forms import FormRoute
-from api.http.negotiation import negotiate
-from api.http.representation import build_tag, request_tag
+from api.http.representation import JSON_LD, build_tag, choose, request_tag
 from api.rest.listing import FILTERS, LABEL_INDEX, Filters, fold, list_things
 from api.rest.lookup import CLASSES, find_thing, jsonld_context
 from api.rest.models import THING_MODELS, AnyThing, ListItem, Page
 from graph.errors import ServiceError
+from graph.formats import JSON
 from graph.iris import KEY_PATTERN, is_key
 from graph.store import ReadStore
 
@@ -34,7 +35,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "no such type or key"},
     422: {"model": ErrorBody, "description": "a parameter out of range or malformed"},
 }
-_ITEM_TYPES = ("application/json", "application/ld+json")
+# An item is JSON, or the same JSON with an @context (JSON-LD); plain JSON is what a client gets without asking.
+_ITEM_FORMATS = (JSON, JSON_LD)
 # Items as sent, by build, URL and Accept (a few kB each): a lookup takes 0.3-4 ms of queries on a million
 # triples, sending a kept answer well under a millisecond.
 
@@ -72,14 +74,15 @@ for people those of their posts.
     "",
     methods=["GET", "HEAD"],
     summary="What the REST API offers, with links",
-    responses={200: {"content": {"application/json": {}}}},
+    responses={200: {"content": {JSON.media_type: {}}}},
 )
-def index(request: Request, store: StoreDep) -> Response:
+def index(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """The entry point the catalogue names as the REST endpoint: the types, the search and the lookups, as links."""
-    base = str(request.url_for("index")).rstrip("/")
+    root = public_base(request, settings)
+    base = f"{root}{router.prefix}"
     links = {
         "title": "smartcity-kg REST API",
-        "openapi": str(request.url_for("openapi")),
+        "openapi": f"{root}{request.app.url_path_for('openapi')}",
         "search": f"{base}/search?q=",
         "types": {kind: f"{base}/{kind}" for kind in THING_MODELS},
     }
@@ -93,6 +96,7 @@ def search(
     request: Request,
     store: StoreDep,
     values: PerBuildDep,
+    settings: SettingsDep,
     *,
     q: Annotated[
         str,
@@ -112,8 +116,8 @@ def search(
 
     def page() -> bytes:
         hits = values.get(LABEL_INDEX, store).search(folded, kind)
-        items = [ListItem(id=e.iri, key=e.key, type=e.kind, label=e.label) for e in hits[offset : offset + limit]]
-        return _page(request, items, len(hits), limit, offset)
+        items = [entry.listed() for entry in hits[offset : offset + limit]]
+        return _page(public_url(request, settings), items, len(hits), limit, offset)
 
     return _json(request, store, page)
 
@@ -130,6 +134,7 @@ def list_type(
     request: Request,
     store: StoreDep,
     values: PerBuildDep,
+    settings: SettingsDep,
     type: str,
     *,
     limit: Limit = 50,
@@ -157,7 +162,7 @@ def list_type(
         index = values.get(LABEL_INDEX, store)
         iris = list_things(store, type, filters, index)
         items = [index.item(iri, type) for iri in iris[offset : offset + limit]]
-        return _page(request, items, len(iris), limit, offset)
+        return _page(public_url(request, settings), items, len(iris), limit, offset)
 
     return _json(request, store, page)
 
@@ -169,16 +174,18 @@ def list_type(
     summary="One thing, its relations resolved",
     responses={
         **_ERRORS,
+        400: {"model": ErrorBody, "description": "a format that is not offered (?format=json or jsonld)"},
         200: {
-            "content": {"application/ld+json": {}},
-            "description": "the thing; as JSON-LD on Accept: application/ld+json",
+            "content": {JSON_LD.media_type: {}},
+            "description": "the thing; as JSON-LD on Accept: application/ld+json or ?format=jsonld",
         },
         406: {"model": ErrorBody, "description": "neither JSON nor JSON-LD is acceptable"},
     },
 )
 async def get_thing(request: Request, store: StoreDep, type: str, key: str) -> Response:
-    """One thing with its relations as {id, key, label} objects. With `Accept: application/ld+json` the same
-    JSON comes with an `@context` that maps its keys to the ontology's terms, so it reads as RDF."""
+    """One thing with its relations as {id, key, label} objects. With `Accept: application/ld+json` (or
+    `?format=jsonld`; `?format=json` is the plain JSON) the same JSON comes with an `@context` that maps its keys to
+    the ontology's terms, so it reads as RDF."""
     # A kept answer is sent from the event loop; only the queries of a new one go to the thread pool.
     responses = rendered(request)
     cache_key = responses.key(store, request)
@@ -190,20 +197,20 @@ async def get_thing(request: Request, store: StoreDep, type: str, key: str) -> R
 
 def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
     _known_type(type)
-    media_type = negotiate(request.headers.get("accept"), _ITEM_TYPES)
+    fmt = choose(request, _ITEM_FORMATS)
     labels = app_cache(request, "vocabulary_labels")
     thing = find_thing(store, type, key, labels) if is_key(key) else None
     if thing is None:
         raise ServiceError(404, f"no {type} with key {key!r}")
 
     def make() -> Response:
-        if media_type == "application/json":
-            return Response(thing.model_dump_json(), media_type=media_type)
+        if fmt == JSON:
+            return Response(thing.model_dump_json(), media_type=fmt.media_type)
         body = thing.model_dump(mode="json", exclude={"id", "type"})
         document = {"@context": jsonld_context(type), "@id": thing.id, "@type": CLASSES[type], **body}
-        return JSONResponse(document, media_type=media_type)
+        return JSONResponse(document, media_type=fmt.media_type)
 
-    etag = build_tag(store.manifest, request.url.path, media_type)
+    etag = build_tag(store.manifest, request.url.path, fmt.media_type)
     return conditional(request, {"Vary": "Accept", "ETag": etag}, make)
 
 
@@ -219,13 +226,14 @@ def _known_type(kind: str) -> None:
         raise ServiceError(404, f"no type {kind!r}; the types are: {_TYPES}")
 
 
-def _page(request: Request, items: list[ListItem], total: int, limit: int, offset: int) -> bytes:
+def _page(url: URL, items: list[ListItem], total: int, limit: int, offset: int) -> bytes:
+    """A page of the list at `url` (the request's, at the public address), linking the next one."""
     following = offset + limit
-    next_url = str(request.url.include_query_params(offset=following)) if following < total else None
+    next_url = str(url.include_query_params(offset=following)) if following < total else None
     return Page(items=items, total=total, limit=limit, offset=offset, next=next_url).model_dump_json().encode()
 
 
 def _json(request: Request, store: ReadStore, body: Callable[[], bytes]) -> Response:
-    """A JSON answer made by `body` only when it is owed, tagged by the build and the whole URL (its links name the
-    address the client used)."""
-    return answer(request, body, media_type="application/json", etag=request_tag(store.manifest, request))
+    """A JSON answer made by `body` only when it is owed, tagged by the build and the whole URL (without a configured
+    base_url, its links name the address the client used)."""
+    return answer(request, body, media_type=JSON.media_type, etag=request_tag(store.manifest, request))

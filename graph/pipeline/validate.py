@@ -17,6 +17,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from graph._convert import nt_term, nt_text
+from graph.iris import Minter
 from graph.pipeline.build import Triple, new_graph
 from graph.pipeline.shape_queries import (
     Check,
@@ -76,8 +77,9 @@ def load_shapes(folder: Path | None = None) -> Graph:
     return shapes
 
 
-def validate_graph(data: Graph, shapes: Graph | None = None) -> Report:
-    """pyshacl's report on `data` as one rdflib graph, against the project's shapes (or the ones given)."""
+def validate_graph(data: Graph, shapes: Graph | None = None, *, namespace: str | None = None) -> Report:
+    """pyshacl's report on `data` as one rdflib graph, against the project's shapes (or the ones given); the things
+    of `namespace` are shown as their paths."""
     shapes = shapes if shapes is not None else load_shapes()
     _, results, _ = validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
     assert isinstance(results, Graph)
@@ -85,6 +87,7 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> Report:
     def one(result: Node, predicate: URIRef) -> Node | None:
         return results.value(result, predicate)
 
+    minter = Minter(namespace) if namespace is not None else None
     findings = []
     for result in results.subjects(SH.resultSeverity, None):
         message = one(result, SH.resultMessage)
@@ -92,6 +95,7 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> Report:
         findings.append(
             _finding(
                 data,
+                minter,
                 severity=one(result, SH.resultSeverity),
                 focus=one(result, SH.focusNode),
                 path=one(result, SH.resultPath),
@@ -165,7 +169,7 @@ class Validation:
         """The findings on the triples that passed; `again` gives them once more, asked only where a finding's
         literal is to be spelled as written."""
         if self.compiled is None:
-            return validate_graph(new_graph(self.namespace, self.held), self.shapes)
+            return validate_graph(new_graph(self.namespace, self.held), self.shapes, namespace=self.namespace)
         assert self.store is not None, "report() is used inside `with Validation(...)`"
         # Compacted first: the batches were written as files of their own, which every query would have to merge.
         self.store.optimize()
@@ -190,6 +194,7 @@ class _Described:
         found: list[tuple[Check, ox.QuerySolution]],
     ) -> None:
         self.found = found
+        self.minter = Minter(namespace)
         # pyshacl describes nodes with the data graph's prefixes, to which it binds sh: as it describes its
         # results, and spells out blank nodes with their triples.
         self.data = new_graph(namespace, blank)
@@ -210,6 +215,7 @@ class _Described:
             findings.append(
                 _finding(
                     self.data,
+                    self.minter,
                     severity=check.severity,
                     focus=focus,
                     path=check.path,
@@ -260,6 +266,7 @@ def _term(node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> 
 
 def _finding(
     data: Graph,
+    minter: Minter | None,
     *,
     severity: Node | None,
     focus: Node | None,
@@ -270,23 +277,23 @@ def _finding(
 ) -> Finding:
     return Finding(
         severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
-        focus=_short(data, focus),
-        path=_short(data, path),
+        focus=_short(data, minter, focus),
+        path=_short(data, minter, path),
         message=message,
-        value=_short(data, value),
+        value=_short(data, minter, value),
         shape=str(shape or ""),
     )
 
 
-def _short(data: Graph, node: Node | None) -> str:
+def _short(data: Graph, minter: Minter | None, node: Node | None) -> str:
     if node is None:
         return ""
     if isinstance(node, URIRef):
-        # Things are shown as their path (id/city/dortmund), which is also where they are served.
-        text = str(node)
-        marker = text.find("/id/")
-        if marker >= 0:
-            return text[marker + 1 :]
+        # The graph's own things are shown as their path (id/city/dortmund), which is also where they are served;
+        # another site's IRI, whatever its path, by its prefix or in full.
+        local = minter.local(node) if minter is not None and minter.parse(node) is not None else None
+        if local is not None:
+            return local
         try:
             return data.namespace_manager.normalizeUri(node)
         except ValueError:
