@@ -13,6 +13,7 @@ __all__ = [
     "DATASET",
     "FORMATS",
     "GRAPH",
+    "GRAPH_FORMS",
     "HTML",
     "JSON",
     "JSON_LD",
@@ -22,11 +23,13 @@ __all__ = [
     "RESULTS",
     "RESULTS_JSON",
     "RESULTS_XML",
+    "RESULT_FORMS",
     "TRIG",
     "TSV",
     "TURTLE",
     "Format",
     "find",
+    "for_query",
     "media_types",
     "names",
 ]
@@ -173,11 +176,24 @@ FORMATS = (HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS, TRIG, RESULTS_JSO
 GRAPH = tuple(fmt for fmt in FORMATS if fmt.kind == "graph")
 DATASET = tuple(fmt for fmt in FORMATS if fmt.kind == "dataset")
 RESULTS = tuple(fmt for fmt in FORMATS if fmt.kind == "results")
+# The query forms whose answer is a results table (or a boolean), and those whose answer is a graph.
+RESULT_FORMS, GRAPH_FORMS = ("SELECT", "ASK"), ("CONSTRUCT", "DESCRIBE")
 
 
 def find(text: str, among: Iterable[Format]) -> Format | None:
     """The format among `among` that `text` names (its name, suffix, media type or an alias), if any."""
     return next((fmt for fmt in among if fmt.answers_to(text)), None)
+
+
+def for_query(text: str, form: str | None) -> tuple[Format | None, Format | None]:
+    """The formats `text` names for the answer of a query of `form` (SELECT, ASK, CONSTRUCT, DESCRIBE; None when
+    not known): (the one for a SELECT/ASK result, the one for a CONSTRUCT/DESCRIBE result), each None where `text`
+    names none of that kind or the form gives no answer of that kind. A word means what it means for the answer it
+    names: `xml` is SPARQL XML results for a SELECT and RDF/XML for a CONSTRUCT, `json` SPARQL JSON results or
+    JSON-LD. `/sparql`'s ?format= and the command line's --format both read it so."""
+    results = find(text, RESULTS) if form not in GRAPH_FORMS else None
+    graph = find(text, GRAPH) if form not in RESULT_FORMS else None
+    return results, graph
 
 
 def media_types(among: Iterable[Format]) -> dict[str, str]:
