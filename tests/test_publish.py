@@ -186,7 +186,7 @@ CLI_FORMATS = [
 def test_query_command_reads_format_names_per_form_as_sparql_does(
     published_store: Path, query: str, name: str, expected: ox.QueryResultsFormat | ox.RdfFormat
 ) -> None:
-    form = query.split()[0]
+    form = query.split(maxsplit=1)[0]
     results, graph = choose_formats(form, None, (name,))
     assert (results or graph) == next(f.name for f in FORMATS if f.engine == expected and f.kind != "document")
     command = [sys.executable, "-m", "api.cli", "query", "--store", str(published_store), "--format", name, query]
@@ -206,7 +206,7 @@ def test_query_command_refuses_a_format_of_the_other_kind(published_store: Path)
         command = [sys.executable, "-m", "api.cli", "query", "--store", str(published_store), "--format", name, query]
         done = subprocess.run(command, capture_output=True, timeout=120, check=False, text=True)
         assert done.returncode == 2 and not done.stdout, name
-        assert f"--format {name} is not a format of a {query.split()[0]} query's result" in done.stderr
+        assert f"--format {name} is not a format of a {query.split(maxsplit=1)[0]} query's result" in done.stderr
         assert offered in done.stderr
 
 
