@@ -304,16 +304,16 @@ def _cell(term: object) -> str:
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     store = open_embedded(settings.store)
     fmt = find(args.format, EXPORTED)
-    assert fmt is not None and isinstance(fmt.engine, ox.RdfFormat)  # the parser read --format among EXPORTED
+    assert fmt is not None  # the parser read --format among EXPORTED
     quads = store.quads()
     # Only the quad formats keep the named graphs (data, ontology); the others get the merged graph, like the dumps.
     payload: Iterator[ox.Quad] | Iterator[ox.Triple] = quads if fmt.kind == "dataset" else (q.triple for q in quads)
     namespaces = prefixes(store.manifest.namespace)
     if args.output:
-        ox.serialize(payload, output=args.output, format=fmt.engine, prefixes=namespaces)
+        ox.serialize(payload, output=args.output, format=fmt.rdf_format, prefixes=namespaces)
         err.print(f"Wrote {len(store)} statements to {args.output}.")
     else:
-        ox.serialize(payload, output=sys.stdout.buffer, format=fmt.engine, prefixes=namespaces)
+        ox.serialize(payload, output=sys.stdout.buffer, format=fmt.rdf_format, prefixes=namespaces)
     return 0
 
 

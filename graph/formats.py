@@ -9,6 +9,7 @@ from typing import Literal
 import pyoxigraph as ox
 
 __all__ = [
+    "ATOM",
     "CSV",
     "DATASET",
     "FORMATS",
@@ -58,6 +59,13 @@ class Format:
         # text/* defaults to ASCII without a charset (RFC 2046); say UTF-8, which is what every body here is.
         return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
 
+    @property
+    def rdf_format(self) -> ox.RdfFormat:
+        """The engine's RDF format, for a graph or dataset format; ValueError for the others."""
+        if not isinstance(self.engine, ox.RdfFormat):
+            raise ValueError(f"{self.title} is not an RDF format")
+        return self.engine
+
     def answers_to(self, text: str) -> bool:
         wanted = text.strip().lower()
         return wanted in (self.name, self.suffix, self.media_type, *self.aliases)
@@ -65,6 +73,7 @@ class Format:
 
 HTML = Format("html", "text/html", "html", "HTML", "page", None)
 JSON = Format("json", "application/json", "json", "JSON", "document", None)
+ATOM = Format("atom", "application/atom+xml", "atom", "Atom", "document", None)  # the feed of the releases
 TURTLE = Format(
     "ttl",
     "text/turtle",
@@ -99,7 +108,8 @@ N_TRIPLES = Format(
     w3c="N-Triples",
     eu_file_type="RDF_N_TRIPLES",
     rdflib="nt11",
-    aliases=("ntriples", "n-triples", "text/plain"),
+    # text/plain: N-Triples' media type before its registration; text/ntriples: Virtuoso's name for it.
+    aliases=("ntriples", "n-triples", "text/plain", "text/ntriples"),
 )
 RDF_XML = Format(
     "rdfxml",
@@ -172,7 +182,7 @@ TSV = Format(
     eu_file_type="TSV",
 )
 
-FORMATS = (HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS, TRIG, RESULTS_JSON, RESULTS_XML, CSV, TSV, JSON)
+FORMATS = (HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS, TRIG, RESULTS_JSON, RESULTS_XML, CSV, TSV, JSON, ATOM)
 GRAPH = tuple(fmt for fmt in FORMATS if fmt.kind == "graph")
 DATASET = tuple(fmt for fmt in FORMATS if fmt.kind == "dataset")
 RESULTS = tuple(fmt for fmt in FORMATS if fmt.kind == "results")

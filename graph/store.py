@@ -290,10 +290,10 @@ def serialize_outcome(outcome: QueryOutcome, fmt: Format, prefixes: dict[str, st
     """Serialise a query's outcome in `fmt`: a results format for SELECT/ASK, a graph format for CONSTRUCT/DESCRIBE;
     ValueError for a format of the other kind."""
     if isinstance(outcome, ox.QueryTriples):
-        if fmt.kind != "graph" or not isinstance(fmt.engine, ox.RdfFormat):
+        if fmt.kind != "graph":
             kinds = ", ".join(each.name for each in GRAPH)
             raise ValueError(f"a CONSTRUCT or DESCRIBE result is written as {kinds}, not {fmt.name}")
-        return serialize_rdf(outcome, fmt.engine, prefixes)
+        return serialize_rdf(outcome, fmt.rdf_format, prefixes)
     if not isinstance(fmt.engine, ox.QueryResultsFormat):
         kinds = ", ".join(each.name for each in RESULTS)
         raise ValueError(f"a SELECT or ASK result is written as {kinds}, not {fmt.name}")

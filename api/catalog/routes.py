@@ -25,7 +25,16 @@ from api.http.deps import PerBuildDep, SettingsDep, StoreDep, public_base
 from api.http.errors import ErrorBody
 from api.http.files import file_answer
 from api.http.forms import FormRoute
-from api.http.representation import accepted, build_tag, by_suffix, choose, entity_tag, represent, request_tag
+from api.http.representation import (
+    accepted,
+    build_tag,
+    by_suffix,
+    choose,
+    entity_tag,
+    release_file_tag,
+    represent,
+    request_tag,
+)
 from api.pages.render import page, page_response
 from graph.errors import ServiceError
 from graph.formats import GRAPH, HTML, JSON, JSON_LD, Format
@@ -190,8 +199,9 @@ def dump(name: str, request: Request, store: StoreDep, values: PerBuildDep) -> R
     if store.path is None:
         raise ServiceError(404, _NO_DUMPS)
     manifest = store.manifest
-    # The same validator as the file's versioned URL gives, the release included (`{build}-{release}-{name}`).
-    headers = validators(f'"{manifest.build_id}-{manifest.release}-{name}"', manifest.modified)
+    # Tagged by the file's name in its release, so that its versioned URL gives the same validator.
+    in_release = name if name == CHECKSUMS else dump_name(manifest.release, name)
+    headers = validators(release_file_tag(manifest.build_id, manifest.release, in_release), manifest.modified)
     if name == CHECKSUMS:
         if not manifest.checksums:
             raise ServiceError(404, "this build was published before checksums were recorded; build it again")
@@ -265,7 +275,7 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep, val
     found = releases.get(version)
     if found is None or releases.folder is None:
         raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
-    headers = validators(f'"{found.build_id}-{version}-{name}"', found.date)
+    headers = validators(release_file_tag(found.build_id, version, name), found.date)
     folder = releases.folder / version
     if name == CHECKSUMS:
         return file_answer(request, headers, folder / CHECKSUMS, _TEXT)
