@@ -80,9 +80,11 @@ def release_url(base: str, version: str) -> str:
 
 
 def _new_graph() -> Graph:
-    graph = Graph(bind_namespaces="core")
-    for prefix in ("dcat", "dct", "foaf", "vcard", "void", "skos", "dcatde", "sck", "spdx", "adms"):
-        graph.bind(prefix, PREFIXES[prefix], replace=True)
+    # The service's one prefix map, nothing of rdflib's own (`xml:`, `dcterms:`): what /catalog.jsonld's @context
+    # and the Turtle prefixes say is what every other answer and the published context say.
+    graph = Graph(bind_namespaces="none")
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, replace=True)
     return graph
 
 
