@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from api.catalog.dcat import names_base, release_url
+from api.catalog.dcat import catalog_url, dump_url, names_base
 from api.catalog.releases import HISTORY, History, counted, statements_of
 from api.http.conditional import answer, validators
 from api.http.deps import PerBuildDep, SettingsDep, StoreDep, get_per_build, public_base
@@ -66,12 +66,12 @@ def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
         "things_changed": len(release.things) if release.previous is not None else None,
         "things": [_thing(thing, base, namespace) for thing in release.things[:_LISTED]],
         "changes": f"{base}/changes/{release.version}",
-        "release": release_url(base, release.version),
+        "release": catalog_url(base, release.version),
         # Older releases keep their record and checksums; their dumps only while they are among the kept ones.
-        "dumps": {name: f"{base}/dumps/{release.version}/{name}" for name in sorted(release.files)}
+        "dumps": {name: dump_url(base, name, release.version) for name in sorted(release.files)}
         if release.kept
         else None,
-        "checksums": f"{base}/dumps/{release.version}/{CHECKSUMS}",
+        "checksums": dump_url(base, CHECKSUMS, release.version),
     }
 
 
@@ -211,7 +211,7 @@ def _atom(releases: History, settings: Settings, base: str, namespace: str, modi
         _element(entry, "title", f"Release {release.version}")
         _element(entry, "updated", release.date)
         _element(entry, "link", rel="alternate", type=JSON.media_type, href=f"{base}/changes/{release.version}")
-        _element(entry, "link", rel="related", href=release_url(base, release.version))
+        _element(entry, "link", rel="related", href=catalog_url(base, release.version))
         _element(entry, "summary", _entry_text(release, namespace), type="text")
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return document

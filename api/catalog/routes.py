@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from rdflib import Graph
 
 from api.catalog.dataset import DUMPS, dump_file
-from api.catalog.dcat import catalog_graph, citation, release_graph, release_url, void_graph
+from api.catalog.dcat import catalog_graph, catalog_url, citation, dump_url, release_graph, void_graph
 from api.catalog.landing import LANDING_FIGURES
 from api.catalog.releases import HISTORY
 from api.http.cache import PerBuildValues
@@ -229,7 +229,7 @@ def release_files(
     found = values.get(HISTORY, store).require(version)
     media_type = accepted(request.headers.get("accept"), (JSON, HTML)).media_type
     base = public_base(request, settings)
-    folder = f"{base}/dumps/{version}/"
+    folder = dump_url(base, "", version)  # the release's folder
     listing = {
         "version": version,
         "kept": found.kept,
@@ -243,7 +243,7 @@ def release_files(
             for name, digest in sorted(found.files.items())
         ],
         "checksums": folder + CHECKSUMS,
-        "release": release_url(base, version),
+        "release": catalog_url(base, version),
     }
     # Whether the dumps are still kept is part of what the listing says: a pruned release's listing is new (its urls
     # are gone), dated no later than the release being served, which pruned it.
