@@ -43,9 +43,9 @@ __all__ = ["build_parser", "cmd_build", "err", "load_settings", "main", "port_nu
 
 err = Console(stderr=True, highlight=False)
 Command = Callable[[argparse.Namespace, Settings], int]
-# `query`'s output: None for a table, else the formats (results, graph) its --format names for the query's form.
 # What `export` writes: every graph and dataset format (the dataset ones keep the named graphs).
 EXPORTED = (*GRAPH, *DATASET)
+# `query`'s output: None for a table, else the formats (results, graph) its --format names for the query's form.
 Chosen = tuple[Format | None, Format | None] | None
 
 
