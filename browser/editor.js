@@ -6,7 +6,7 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete";
 import { sparql } from "@codemirror/legacy-modes/mode/sparql";
-import { context, element, fittingViews, renderView, VIEWS } from "./views.js";
+import { context, element, fittingViews, pagePrefixes, renderView, VIEWS } from "./views.js";
 import { snippets } from "./snippets.js";
 
 const form = document.getElementById("editor");
@@ -39,7 +39,8 @@ function start(form) {
     "MINUS", "GRAPH", "SERVICE", "ORDER BY", "GROUP BY", "HAVING", "LIMIT", "OFFSET", "ASK", "CONSTRUCT", "DESCRIBE",
     "COUNT", "SAMPLE", "GROUP_CONCAT", "MIN", "MAX", "AVG", "SUM", "STR", "LANG", "LANGMATCHES", "CONTAINS",
     "STRSTARTS", "REGEX", "COALESCE", "IF", "EXISTS", "NOT EXISTS", "YEAR", "LCASE", "UCASE", "DATATYPE", "IRI"];
-  const prefixIri = new Map(vocabulary.prefixes);
+  const known = pagePrefixes();
+  const prefixIri = new Map(known);
 
   function declared(state) {
     const found = new Map();
@@ -69,7 +70,7 @@ function start(form) {
     if (!match) return null;
     return {
       from: ctx.pos - match[1].length,
-      options: vocabulary.prefixes.map(([prefix, iri]) => ({ label: `${prefix}:`, detail: iri, type: "namespace",
+      options: known.map(([prefix, iri]) => ({ label: `${prefix}:`, detail: iri, type: "namespace",
         apply: `${prefix}: <${iri}>` })),
     };
   }

@@ -12,13 +12,6 @@ const NUMERIC = new Set(["integer", "decimal", "double", "float", "int", "long",
 const DATES = new Set(["date", "dateTime", "gYear", "gYearMonth", "dateTimeStamp"].map((name) => XSD + name));
 const DATE_TEXT = /^-?\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 const POINT = /^\s*(<[^>]*>\s*)?POINT\s*\(\s*(-?[\d.]+(?:e-?\d+)?)\s+(-?[\d.]+(?:e-?\d+)?)\s*\)\s*$/i;
-export const KNOWN_PREFIXES = [
-  ["rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"], ["rdfs", "http://www.w3.org/2000/01/rdf-schema#"],
-  ["owl", "http://www.w3.org/2002/07/owl#"], ["xsd", XSD], ["skos", "http://www.w3.org/2004/02/skos/core#"],
-  ["org", "http://www.w3.org/ns/org#"], ["prov", "http://www.w3.org/ns/prov#"], ["dct", "http://purl.org/dc/terms/"],
-  ["schema", "http://schema.org/"], ["time", "http://www.w3.org/2006/time#"], ["dcat", "http://www.w3.org/ns/dcat#"],
-  ["foaf", "http://xmlns.com/foaf/0.1/"], ["geo", "http://www.opengis.net/ont/geosparql#"],
-];
 
 export function element(name, attributes, text) {
   const node = document.createElement(name);
@@ -33,20 +26,25 @@ function svgElement(name, attributes) {
   return node;
 }
 
-// The prefixes the query declares, then the well-known ones, longest namespace first.
-export function prefixesOf(query, namespace) {
+// The service's prefix map (graph/prefixes.py), which every page carries as JSON [prefix, namespace] pairs.
+export function pagePrefixes() {
+  const source = document.getElementById("prefixes");
+  return source ? JSON.parse(source.textContent) : [];
+}
+
+// The prefixes the query declares, then the service's, longest namespace first.
+export function prefixesOf(query) {
   const found = [];
   const pattern = /PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>/gi;
   let match;
   while ((match = pattern.exec(query || "")) !== null) found.push([match[1] || "", match[2]]);
   const declared = new Set(found.map(([prefix]) => prefix));
-  const known = KNOWN_PREFIXES.concat([["sck", namespace + "ontology#"]]);
-  return found.concat(known.filter(([prefix]) => !declared.has(prefix))).sort((a, b) => b[1].length - a[1].length);
+  return found.concat(pagePrefixes().filter(([prefix]) => !declared.has(prefix))).sort((a, b) => b[1].length - a[1].length);
 }
 
 // The context every view needs: this graph's namespace (its IRIs are served here) and the prefixes to show IRIs by.
 export function context(namespace, query) {
-  return { namespace, prefixes: prefixesOf(query, namespace) };
+  return { namespace, prefixes: prefixesOf(query) };
 }
 
 // Where an IRI links to: this graph's own IRIs to their pages here, other http(s) IRIs as they are, and nothing

@@ -24,13 +24,13 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from graph.formats import DATASET, GRAPH, RESULTS, Format, find
+from graph.formats import DATASET, GRAPH, RESULT_FORMS, RESULTS, Format, find, for_query
 from graph.prefixes import prefixes
 from graph.published import StoreUnavailableError
 from graph.remote import RemoteEndpoints, settings_problem
 from graph.settings import Settings
 from graph.sparql_guard import QueryRefusedError, analyse_query
-from graph.store import GRAPH_FORMATS, QueryOutcome, open_embedded, serialize_outcome
+from graph.store import QueryOutcome, open_embedded, serialize_outcome
 
 if TYPE_CHECKING:
     from graph.pipeline.load import LoadError
@@ -43,6 +43,10 @@ __all__ = ["build_parser", "cmd_build", "err", "load_settings", "main", "port_nu
 
 err = Console(stderr=True, highlight=False)
 Command = Callable[[argparse.Namespace, Settings], int]
+# What `export` writes: every graph and dataset format (the dataset ones keep the named graphs).
+EXPORTED = (*GRAPH, *DATASET)
+# `query`'s output: None for a table, else the formats (results, graph) its --format names for the query's form.
+Chosen = tuple[Format | None, Format | None] | None
 
 
 @contextmanager
@@ -170,10 +174,18 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     sparql = sparql.removeprefix("\ufeff")  # a byte-order mark some editors write first: not part of the query
     # The service's guard here too: the engine would fetch any SERVICE URL.
     try:
-        analyse_query(sparql, settings.max_nesting)
+        form = analyse_query(sparql, settings.max_nesting).form
     except QueryRefusedError as error:
         err.print(f"[red]refused:[/] {escape(str(error))}", soft_wrap=True)
         return 1
+    # As on /sparql, a format's name means what it means for this query's answer (`xml`: results or RDF/XML).
+    chosen = None if args.format == "table" else for_query(args.format, form)
+    if chosen is not None and not any(chosen):
+        offered = ", ".join(fmt.name for fmt in (RESULTS if form in RESULT_FORMS else GRAPH))
+        err.print(
+            f"[red]--format {escape(args.format)} is not a format of a {form} query's result;[/] use one of {offered}"
+        )
+        return 2
     sys.stdout.flush()
     sys.stderr.flush()
     # Evaluated in a child process under the memory cap: the engine aborts when an allocation fails, which the
@@ -184,7 +196,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     if child == 0:
         os.close(output[0])
         os.close(messages[0])
-        _in_child(args, settings, sparql, output[1], messages[1])
+        _in_child(settings, sparql, chosen, output[1], messages[1])
     os.close(output[1])
     os.close(messages[1])
     with os.fdopen(output[0], "rb") as answer:
@@ -211,7 +223,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
-def _in_child(args: argparse.Namespace, settings: Settings, sparql: str, output: int, messages: int) -> NoReturn:
+def _in_child(settings: Settings, sparql: str, chosen: Chosen, output: int, messages: int) -> NoReturn:
     """Run `_query` with its output into the pipe `output` and its messages into `messages`; never returns."""
     status = 1
     said = io.StringIO()
@@ -222,7 +234,7 @@ def _in_child(args: argparse.Namespace, settings: Settings, sparql: str, output:
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 2)
     try:
-        status = _query(args, settings, sparql)
+        status = _query(settings, sparql, chosen)
     except StoreUnavailableError as error:
         err.print(f"[red]{escape(str(error))}[/]", soft_wrap=True)
     finally:
@@ -232,8 +244,9 @@ def _in_child(args: argparse.Namespace, settings: Settings, sparql: str, output:
         os._exit(status)
 
 
-def _query(args: argparse.Namespace, settings: Settings, sparql: str) -> int:
-    """`query`'s evaluation and output, in the child process."""
+def _query(settings: Settings, sparql: str, chosen: Chosen) -> int:
+    """`query`'s evaluation and output, in the child process: a table where `chosen` is None, else the format
+    chosen for the kind of answer the query gave."""
     store = open_embedded(settings.store)
     _cap_memory(settings.query_memory_mb)
     try:
@@ -244,14 +257,15 @@ def _query(args: argparse.Namespace, settings: Settings, sparql: str) -> int:
     except (RuntimeError, ValueError, OSError) as error:  # the engine's evaluation errors
         err.print(f"[red]the query could not be evaluated:[/] {escape(str(error))}", soft_wrap=True)
         return 1
-    if args.format == "table":
+    if chosen is None:
         _print_table(outcome, prefixes(store.manifest.namespace))
         return 0
-    try:
-        sys.stdout.buffer.write(serialize_outcome(outcome, args.format, prefixes(store.manifest.namespace)))
-    except ValueError as error:
-        err.print(f"[red]{escape(str(error))}[/]", soft_wrap=True)
+    results, graph = chosen
+    fmt = graph if isinstance(outcome, ox.QueryTriples) else results
+    if fmt is None:  # a query of no known form, and the format names the other kind of answer
+        err.print("[red]the format given is not a format of this query's result[/]", soft_wrap=True)
         return 2
+    sys.stdout.buffer.write(serialize_outcome(outcome, fmt, prefixes(store.manifest.namespace)))
     return 0
 
 
@@ -289,18 +303,17 @@ def _cell(term: object) -> str:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     store = open_embedded(settings.store)
-    fmt = GRAPH_FORMATS[args.format]
+    fmt = find(args.format, EXPORTED)
+    assert fmt is not None  # the parser read --format among EXPORTED
     quads = store.quads()
     # Only the quad formats keep the named graphs (data, ontology); the others get the merged graph, like the dumps.
-    payload: Iterator[ox.Quad] | Iterator[ox.Triple] = (
-        quads if args.format in ("nq", "trig") else (q.triple for q in quads)
-    )
+    payload: Iterator[ox.Quad] | Iterator[ox.Triple] = quads if fmt.kind == "dataset" else (q.triple for q in quads)
     namespaces = prefixes(store.manifest.namespace)
     if args.output:
-        ox.serialize(payload, output=args.output, format=fmt, prefixes=namespaces)
+        ox.serialize(payload, output=args.output, format=fmt.rdf_format, prefixes=namespaces)
         err.print(f"Wrote {len(store)} statements to {args.output}.")
     else:
-        ox.serialize(payload, output=sys.stdout.buffer, format=fmt, prefixes=namespaces)
+        ox.serialize(payload, output=sys.stdout.buffer, format=fmt.rdf_format, prefixes=namespaces)
     return 0
 
 
@@ -430,6 +443,15 @@ def format_name(among: Sequence[Format], *plain: str) -> Callable[[str], str]:
     return read
 
 
+def query_format(text: str) -> str:
+    """An argparse `type` for `query --format`: `table`, or a word naming a results or graph format, kept as given,
+    since which format it names depends on the query's form (`for_query`)."""
+    if text == "table" or any(for_query(text, None)):
+        return text
+    known = ", ".join(["table", *(fmt.name for fmt in (*RESULTS, *GRAPH))])
+    raise argparse.ArgumentTypeError(f"unknown format {text!r}; use one of {known} (or their aliases)")
+
+
 def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[..., argparse.ArgumentParser]]:
     """The parser with the pipeline's commands, and the function that adds another command to it."""
     parser = argparse.ArgumentParser(
@@ -483,17 +505,20 @@ def build_parser(settings: Settings) -> tuple[argparse.ArgumentParser, Callable[
     query.add_argument(
         "--format",
         default="table",
-        # Results first: `json` and `xml` name SPARQL results here, as on /sparql for a SELECT.
-        type=format_name((*RESULTS, *GRAPH), "table"),
-        choices=["table", *(fmt.name for fmt in (*RESULTS, *GRAPH))],
-        help="output format (default: a table for SELECT/ASK, Turtle for CONSTRUCT)",
+        type=query_format,
+        metavar="{table," + ",".join(fmt.name for fmt in (*RESULTS, *GRAPH)) + "}",
+        help="output format (default: a table for SELECT/ASK, Turtle for CONSTRUCT); as on /sparql, a name means "
+        "what it means for the query's answer: xml is SPARQL XML results for a SELECT and RDF/XML for a CONSTRUCT",
     )
     store_opt(query)
 
     export = add("export", "Write the whole published graph in one RDF format.", cmd_export)
-    exported = [fmt for fmt in (*GRAPH, *DATASET) if fmt.name in GRAPH_FORMATS]
     export.add_argument(
-        "--format", required=True, type=format_name(exported), choices=list(GRAPH_FORMATS), help="RDF format"
+        "--format",
+        required=True,
+        type=format_name(EXPORTED),
+        choices=[fmt.name for fmt in EXPORTED],
+        help="RDF format",
     )
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     store_opt(export)

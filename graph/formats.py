@@ -9,10 +9,12 @@ from typing import Literal
 import pyoxigraph as ox
 
 __all__ = [
+    "ATOM",
     "CSV",
     "DATASET",
     "FORMATS",
     "GRAPH",
+    "GRAPH_FORMS",
     "HTML",
     "JSON",
     "JSON_LD",
@@ -22,11 +24,13 @@ __all__ = [
     "RESULTS",
     "RESULTS_JSON",
     "RESULTS_XML",
+    "RESULT_FORMS",
     "TRIG",
     "TSV",
     "TURTLE",
     "Format",
     "find",
+    "for_query",
     "media_types",
     "names",
 ]
@@ -55,6 +59,13 @@ class Format:
         # text/* defaults to ASCII without a charset (RFC 2046); say UTF-8, which is what every body here is.
         return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
 
+    @property
+    def rdf_format(self) -> ox.RdfFormat:
+        """The engine's RDF format, for a graph or dataset format; ValueError for the others."""
+        if not isinstance(self.engine, ox.RdfFormat):
+            raise ValueError(f"{self.title} is not an RDF format")
+        return self.engine
+
     def answers_to(self, text: str) -> bool:
         wanted = text.strip().lower()
         return wanted in (self.name, self.suffix, self.media_type, *self.aliases)
@@ -62,6 +73,7 @@ class Format:
 
 HTML = Format("html", "text/html", "html", "HTML", "page", None)
 JSON = Format("json", "application/json", "json", "JSON", "document", None)
+ATOM = Format("atom", "application/atom+xml", "atom", "Atom", "document", None)  # the feed of the releases
 TURTLE = Format(
     "ttl",
     "text/turtle",
@@ -96,7 +108,8 @@ N_TRIPLES = Format(
     w3c="N-Triples",
     eu_file_type="RDF_N_TRIPLES",
     rdflib="nt11",
-    aliases=("ntriples", "n-triples", "text/plain"),
+    # text/plain: N-Triples' media type before its registration; text/ntriples: Virtuoso's name for it.
+    aliases=("ntriples", "n-triples", "text/plain", "text/ntriples"),
 )
 RDF_XML = Format(
     "rdfxml",
@@ -169,15 +182,28 @@ TSV = Format(
     eu_file_type="TSV",
 )
 
-FORMATS = (HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS, TRIG, RESULTS_JSON, RESULTS_XML, CSV, TSV, JSON)
+FORMATS = (HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS, TRIG, RESULTS_JSON, RESULTS_XML, CSV, TSV, JSON, ATOM)
 GRAPH = tuple(fmt for fmt in FORMATS if fmt.kind == "graph")
 DATASET = tuple(fmt for fmt in FORMATS if fmt.kind == "dataset")
 RESULTS = tuple(fmt for fmt in FORMATS if fmt.kind == "results")
+# The query forms whose answer is a results table (or a boolean), and those whose answer is a graph.
+RESULT_FORMS, GRAPH_FORMS = ("SELECT", "ASK"), ("CONSTRUCT", "DESCRIBE")
 
 
 def find(text: str, among: Iterable[Format]) -> Format | None:
     """The format among `among` that `text` names (its name, suffix, media type or an alias), if any."""
     return next((fmt for fmt in among if fmt.answers_to(text)), None)
+
+
+def for_query(text: str, form: str | None) -> tuple[Format | None, Format | None]:
+    """The formats `text` names for the answer of a query of `form` (SELECT, ASK, CONSTRUCT, DESCRIBE; None when
+    not known): (the one for a SELECT/ASK result, the one for a CONSTRUCT/DESCRIBE result), each None where `text`
+    names none of that kind or the form gives no answer of that kind. A word means what it means for the answer it
+    names: `xml` is SPARQL XML results for a SELECT and RDF/XML for a CONSTRUCT, `json` SPARQL JSON results or
+    JSON-LD. `/sparql`'s ?format= and the command line's --format both read it so."""
+    results = find(text, RESULTS) if form not in GRAPH_FORMS else None
+    graph = find(text, GRAPH) if form not in RESULT_FORMS else None
+    return results, graph
 
 
 def media_types(among: Iterable[Format]) -> dict[str, str]:

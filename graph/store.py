@@ -11,7 +11,7 @@ from typing import ClassVar, TypeVar
 import pyoxigraph as ox
 
 from graph._convert import serialize_rdf
-from graph.formats import DATASET, GRAPH, RESULTS
+from graph.formats import GRAPH, RESULTS, Format
 from graph.published import DAMAGED, Manifest, StoreUnavailableError, current_build, store_of, verify_store
 from graph.sparql_lexer import with_variables
 
@@ -32,8 +32,6 @@ Outcome = TypeVar("Outcome", ox.QuerySolutions, ox.QueryTriples, ox.QueryBoolean
 # What a server answered, parsed as it is read.
 Received = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 Read = TypeVar("Read")
-RESULT_FORMATS = {fmt.name: fmt.engine for fmt in RESULTS if isinstance(fmt.engine, ox.QueryResultsFormat)}
-GRAPH_FORMATS = {fmt.name: fmt.engine for fmt in (*GRAPH, *DATASET) if isinstance(fmt.engine, ox.RdfFormat)}
 
 
 class ReadStore(ABC):
@@ -288,14 +286,17 @@ def open_embedded(store_dir: Path) -> EmbeddedStore:
     return EmbeddedStore(build, manifest, store_dir)
 
 
-def serialize_outcome(outcome: QueryOutcome, fmt: str, prefixes: dict[str, str] | None = None) -> bytes:
-    """Serialise a query's outcome: results formats for SELECT/ASK, RDF formats for CONSTRUCT/DESCRIBE."""
+def serialize_outcome(outcome: QueryOutcome, fmt: Format, prefixes: dict[str, str] | None = None) -> bytes:
+    """Serialise a query's outcome in `fmt`: a results format for SELECT/ASK, a graph format for CONSTRUCT/DESCRIBE;
+    ValueError for a format of the other kind."""
     if isinstance(outcome, ox.QueryTriples):
-        if fmt not in GRAPH_FORMATS or fmt in ("nq", "trig"):
-            raise ValueError(f"a CONSTRUCT or DESCRIBE result is written as ttl, nt, jsonld or rdfxml, not {fmt}")
-        return serialize_rdf(outcome, GRAPH_FORMATS[fmt], prefixes)
-    if fmt not in RESULT_FORMATS:
-        raise ValueError(f"a SELECT or ASK result is written as json, xml, csv or tsv, not {fmt}")
-    payload = outcome.serialize(format=RESULT_FORMATS[fmt])
+        if fmt.kind != "graph":
+            kinds = ", ".join(each.name for each in GRAPH)
+            raise ValueError(f"a CONSTRUCT or DESCRIBE result is written as {kinds}, not {fmt.name}")
+        return serialize_rdf(outcome, fmt.rdf_format, prefixes)
+    if not isinstance(fmt.engine, ox.QueryResultsFormat):
+        kinds = ", ".join(each.name for each in RESULTS)
+        raise ValueError(f"a SELECT or ASK result is written as {kinds}, not {fmt.name}")
+    payload = outcome.serialize(format=fmt.engine)
     assert payload is not None
     return payload

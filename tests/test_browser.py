@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, ViewportSize, sync_playwright
 
+from graph.prefixes import VOCABULARIES
 from tests.conftest import NAMESPACE, ROOT, Server, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -524,6 +525,24 @@ def test_an_embed_shows_one_view(desktop: Watched, live_server: Server) -> None:
     desktop.shoot("embed-map")
     assert desktop.errors == []
     assert desktop.foreign(live_server) == []
+
+
+PREFIXED = f"""SELECT ?item ?class WHERE {{
+  VALUES (?item ?class) {{ (<{VOCABULARIES["wd"]}Q1720> <{VOCABULARIES["sck"]}Alliance>) }}
+}}"""
+
+
+def test_the_views_name_iris_by_the_services_prefixes(desktop: Watched, live_server: Server) -> None:
+    page = desktop.page
+    for url, results in (
+        (editor_url(live_server, PREFIXED), "#results"),
+        (f"{live_server.url}/embed?query={quote(PREFIXED)}&view=table", "#embed"),
+    ):
+        page.goto(url)
+        page.wait_for_selector(f"{results} table")
+        shown = page.inner_text(results)
+        assert "wd:Q1720" in shown and "sck:Alliance" in shown, (url, shown)
+    assert desktop.errors == []
 
 
 HOSTILE_IRIS = f"""SELECT ?thing ?other WHERE {{

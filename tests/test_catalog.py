@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH, VOID, XSD
 from rdflib.term import Node
 
+from graph.prefixes import PREFIXES
 from graph.published import DUMP_FILES, current_build
 from graph.releases import dump_name
 from graph.store import EmbeddedStore
@@ -160,6 +162,15 @@ def test_catalogue_is_the_same_in_every_format(client: httpx.Client, url: str, a
     other = Graph().parse(data=response.content, format=RDF_TYPES[media_type])
     assert len(other) == len(turtle)
     assert set(other.subjects(RDF.type, DCAT.Distribution)) == set(turtle.subjects(RDF.type, DCAT.Distribution))
+
+
+@pytest.mark.parametrize("path", ["/catalog", "/.well-known/void"])
+def test_the_catalogue_speaks_the_one_prefix_map(client: httpx.Client, path: str) -> None:
+    context = client.get(path, headers={"Accept": "application/ld+json"}).json()["@context"]
+    assert context and all(PREFIXES.get(prefix) == namespace for prefix, namespace in context.items()), context
+    turtle = client.get(path, headers={"Accept": "text/turtle"}).text
+    declared = dict(re.findall(r"^@prefix (\w*): <([^>]*)> \.$", turtle, re.MULTILINE))
+    assert declared and all(PREFIXES.get(prefix) == namespace for prefix, namespace in declared.items()), declared
 
 
 def test_catalogue_negotiation_refuses_what_it_cannot_give(client: httpx.Client) -> None:

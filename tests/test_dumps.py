@@ -16,6 +16,7 @@ from rdflib import Graph
 from rdflib.namespace import FOAF, VOID
 
 from graph.published import DUMP_FILES, current_build
+from graph.releases import dump_name
 from tests.conftest import Server
 
 CONTENT_TYPES = {
@@ -45,7 +46,9 @@ def test_dump_is_the_current_builds_file(client: httpx.Client, published_store: 
     assert "content-encoding" not in response.headers  # a .gz file is saved as it is, not unpacked on the way
     assert response.content == (build / "dumps" / name).read_bytes()
     assert int(response.headers["content-length"]) == len(response.content)
-    assert manifest.build_id in response.headers["etag"]
+    # The file of this release: its current URL and its versioned one give the same validator.
+    versioned = client.head(f"/dumps/{manifest.release}/{dump_name(manifest.release, name)}")
+    assert versioned.status_code == 200 and versioned.headers["etag"] == response.headers["etag"]
     modified = datetime.fromisoformat(manifest.modified).astimezone(UTC)
     assert response.headers["last-modified"] == format_datetime(modified, usegmt=True)
     head = client.head(f"/dumps/{name}")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import httpx
 
 from api.pages.editor import VOCABULARY, load_examples, prefixed_names, reader_text
+from graph.prefixes import VOCABULARIES
 from graph.store import EmbeddedStore
 from tests.conftest import NAMESPACE
 
@@ -45,9 +49,6 @@ def test_every_example_is_headed_by_its_question() -> None:
 
 def test_the_vocabulary_offers_the_ontology_and_the_terms_the_questions_use(store: EmbeddedStore) -> None:
     offered = VOCABULARY.make(store)
-    prefixes = dict(offered["prefixes"])  # type: ignore[call-overload]
-    assert prefixes["sck"] == f"{NAMESPACE}ontology#"
-    assert prefixes["geo"] == "http://www.opengis.net/ont/geosparql#"
     terms = {term["iri"]: term for term in offered["terms"]}  # type: ignore[attr-defined]
     assert terms[f"{NAMESPACE}ontology#Alliance"]["kind"] == "class"
     assert terms[f"{NAMESPACE}ontology#Alliance"]["label"]
@@ -57,6 +58,9 @@ def test_the_vocabulary_offers_the_ontology_and_the_terms_the_questions_use(stor
 def test_the_editor_page_carries_the_vocabulary_and_the_gallery(client: httpx.Client) -> None:
     page = client.get("/query").text
     assert '<script type="application/json" id="vocabulary">' in page
+    # The prefixes completion and the result views use: the service's one map, which every page carries.
+    carried = re.search(r'<script type="application/json" id="prefixes">(.*?)</script>', page)
+    assert carried is not None and dict(json.loads(carried.group(1))) == VOCABULARIES
     assert "Questions researchers ask" in page
     assert page.count("<li>\n        <h3>") >= 13
 

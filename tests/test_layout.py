@@ -17,20 +17,36 @@ ROOT = Path(__file__).resolve().parent.parent
 AREAS = ("sparql", "linked_data", "rest", "catalog", "pages", "reconcile")
 
 
-def _imports(package: str) -> dict[str, set[str]]:
-    """Module (dotted) → the modules of this project it imports."""
+def _imports(package: str, root: Path = ROOT) -> dict[str, set[str]]:
+    """Module (dotted) → the modules of this project it imports, relative imports (`from ..app import x`) resolved."""
     found: dict[str, set[str]] = {}
-    for file in sorted((ROOT / package).rglob("*.py")):
-        module = ".".join(file.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for file in sorted((root / package).rglob("*.py")):
+        parts = file.relative_to(root).with_suffix("").parts
+        module = ".".join(parts).removesuffix(".__init__")
+        # What a relative import starts from: a package's own name for its __init__, else the module's package.
+        here = module.split(".") if file.name == "__init__.py" else module.split(".")[:-1]
         names: set[str] = set()
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module)
-                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            if isinstance(node, ast.ImportFrom):
+                start = here[: len(here) - node.level + 1] if node.level else []
+                source = ".".join([*start, *([node.module] if node.module else [])])
+                names.add(source)
+                names.update(f"{source}.{alias.name}" for alias in node.names)
             elif isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
         found[module] = {name for name in names if name.split(".")[0] in ("api", "graph")}
     return found
+
+
+def test_relative_imports_are_read_as_the_modules_they_name(tmp_path: Path) -> None:
+    area = tmp_path / "api" / "rest"
+    area.mkdir(parents=True)
+    (area / "__init__.py").write_text("from .items import x\n", encoding="utf-8")
+    relative = "from ..app import create_app\nfrom .. import cli\nfrom . import y\n"
+    (area / "items.py").write_text(relative, encoding="utf-8")
+    found = _imports("api/rest", tmp_path)
+    assert found["api.rest"] == {"api.rest.items", "api.rest.items.x"}
+    assert {"api.app", "api.cli", "api.rest.y"} <= found["api.rest.items"]
 
 
 def test_the_folders_are_there() -> None:

@@ -21,7 +21,9 @@ import pytest
 import rdflib
 
 from api.cli import main
+from api.sparql.request import choose_formats
 from api.sparql.worker import Evaluator, Status
+from graph.formats import FORMATS
 from graph.pipeline import run_build
 from graph.pipeline.publish import publish_store
 from graph.published import StoreUnavailableError, current_build
@@ -165,6 +167,47 @@ def test_query_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixture
             f"<{NS}graph/data>",
             f"<{NS}graph/ontology>",
         }, fmt
+
+
+# A format's name means on the command line what it means on /sparql's ?format=, per the query's form.
+CLI_FORMATS = [
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "xml", ox.QueryResultsFormat.XML),
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "json", ox.QueryResultsFormat.JSON),
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "application/json", ox.QueryResultsFormat.JSON),
+    ("ASK { ?s ?p ?o }", "application/xml", ox.QueryResultsFormat.XML),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1", "xml", ox.RdfFormat.RDF_XML),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1", "json", ox.RdfFormat.JSON_LD),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1", "application/json", ox.RdfFormat.JSON_LD),
+    ("DESCRIBE ?s WHERE { ?s ?p ?o } LIMIT 1", "application/xml", ox.RdfFormat.RDF_XML),
+]
+
+
+@pytest.mark.parametrize(("query", "name", "expected"), CLI_FORMATS)
+def test_query_command_reads_format_names_per_form_as_sparql_does(
+    published_store: Path, query: str, name: str, expected: ox.QueryResultsFormat | ox.RdfFormat
+) -> None:
+    form = query.split(maxsplit=1)[0]
+    results, graph = choose_formats(form, None, (name,))
+    assert (results or graph) == next(f.name for f in FORMATS if f.engine == expected and f.kind != "document")
+    command = [sys.executable, "-m", "api.cli", "query", "--store", str(published_store), "--format", name, query]
+    done = subprocess.run(command, capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    if isinstance(expected, ox.RdfFormat):
+        assert list(ox.parse(done.stdout, format=expected))
+    else:
+        assert ox.parse_query_results(done.stdout, format=expected) is not None
+
+
+def test_query_command_refuses_a_format_of_the_other_kind(published_store: Path) -> None:
+    for query, name, offered in (
+        ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "csv", "ttl"),
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "ttl", "csv"),
+    ):
+        command = [sys.executable, "-m", "api.cli", "query", "--store", str(published_store), "--format", name, query]
+        done = subprocess.run(command, capture_output=True, timeout=120, check=False, text=True)
+        assert done.returncode == 2 and not done.stdout, name
+        assert f"--format {name} is not a format of a {query.split(maxsplit=1)[0]} query's result" in done.stderr
+        assert offered in done.stderr
 
 
 def test_query_without_a_store_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

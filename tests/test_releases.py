@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
 from api.cli import main
-from graph import __version__
+from graph import __version__, formats
 from graph.pipeline import run_build
 from graph.pipeline.publish import _write_dumps
 from graph.published import Manifest, current_build
@@ -186,7 +187,7 @@ def test_a_browser_gets_the_changes_as_a_page(releases: TwoReleases) -> None:
 
 def test_the_atom_feed_has_an_entry_per_release_naming_what_changed(releases: TwoReleases) -> None:
     response = releases.client.get("/changes.atom")
-    assert response.headers["content-type"].startswith("application/atom+xml")
+    assert formats.find(response.headers["content-type"], formats.FORMATS) is formats.ATOM  # the table's Atom
     feed = ET.fromstring(response.content)
     assert feed.tag == f"{ATOM}feed"
     # RFC 4287 §4.1.1-4.1.2: the feed and every entry have exactly one id, title and updated; an author is named.
@@ -330,6 +331,7 @@ def _revalidates(client: httpx.Client, path: str, modified: str) -> None:
     response = client.get(path)
     assert response.status_code == 200, path
     etag, last_modified = response.headers["etag"], response.headers["last-modified"]
+    assert re.fullmatch(r'(W/)?"[0-9a-f]{24}"', etag), (path, etag)  # made by the one ETag helper, naming no internals
     assert parsedate_to_datetime(last_modified).isoformat() == modified
     assert client.get(path, headers={"If-None-Match": etag}).status_code == 304, path
     assert client.get(path, headers={"If-Modified-Since": last_modified}).status_code == 304, path

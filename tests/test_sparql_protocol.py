@@ -113,6 +113,17 @@ def test_construct_in_every_rdf_format(live_server: Server, fmt: str, media_type
     assert members_in_graph(result.response.read(), media_type) == MEMBERS
 
 
+@pytest.mark.parametrize("accept", ["text/ntriples", "text/plain"])
+def test_construct_answers_the_older_n_triples_types(live_server: Server, accept: str) -> None:
+    # The names servers and clients used for N-Triples before its registration (Virtuoso's text/ntriples), as the
+    # format table knows them: the remote store accepts them in answers, /sparql understands them in Accept.
+    with live_server.client() as client:
+        response = client.get("/sparql", params={"query": CONSTRUCT_MEMBERS}, headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == "application/n-triples"
+    assert members_in_graph(response.content, "application/n-triples") == MEMBERS
+
+
 def test_post_form_post_direct_and_get_agree(live_server: Server) -> None:
     accept = {"Accept": "application/sparql-results+json"}
     with live_server.client(headers=accept) as client:

@@ -11,17 +11,17 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from api.catalog.dcat import names_base, release_url
+from api.catalog.dcat import catalog_url, dump_url, names_base
 from api.catalog.releases import HISTORY, History, counted, statements_of
 from api.http.conditional import answer, validators
 from api.http.deps import PerBuildDep, SettingsDep, StoreDep, get_per_build, public_base
 from api.http.errors import ErrorBody
 from api.http.files import file_answer
 from api.http.forms import FormRoute
-from api.http.representation import build_tag, choose
+from api.http.representation import build_tag, choose, release_file_tag
 from api.pages.render import page
 from graph.errors import ServiceError
-from graph.formats import HTML, JSON
+from graph.formats import ATOM, HTML, JSON
 from graph.iris import Minter
 from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
 from graph.settings import Settings
@@ -31,7 +31,7 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["releases"], route_class=FormRoute)
 
-ATOM = "http://www.w3.org/2005/Atom"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 _LISTED = 100  # things named per release in /changes; all of them are in /changes/{version}, page by page
 _NAMED_IN_FEED = 20
 # JSON unless the client prefers HTML (a browser following a link from a page) or `?format=` names one.
@@ -66,12 +66,12 @@ def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
         "things_changed": len(release.things) if release.previous is not None else None,
         "things": [_thing(thing, base, namespace) for thing in release.things[:_LISTED]],
         "changes": f"{base}/changes/{release.version}",
-        "release": release_url(base, release.version),
+        "release": catalog_url(base, release.version),
         # Older releases keep their record and checksums; their dumps only while they are among the kept ones.
-        "dumps": {name: f"{base}/dumps/{release.version}/{name}" for name in sorted(release.files)}
+        "dumps": {name: dump_url(base, name, release.version) for name in sorted(release.files)}
         if release.kept
         else None,
-        "checksums": f"{base}/dumps/{release.version}/{CHECKSUMS}",
+        "checksums": dump_url(base, CHECKSUMS, release.version),
     }
 
 
@@ -168,7 +168,7 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep, value
         raise ServiceError(404, f"a release's patch is {ADDED} and {REMOVED}, not {name!r}")
     if release.previous is None or releases.folder is None:
         raise ServiceError(404, f"release {version} is the first: it has no patch, its dumps hold every statement")
-    headers = validators(f'"{release.build_id}-{version}-{name}"', release.date)
+    headers = validators(release_file_tag(release.build_id, version, name), release.date)
     return file_answer(request, headers, releases.folder / version / name, "application/gzip", f"{version}-{name}")
 
 
@@ -176,7 +176,7 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep, value
     "/changes.atom",
     methods=["GET", "HEAD"],
     response_class=Response,
-    responses={200: {"content": {"application/atom+xml": {}}}, 304: {"description": "not modified"}},
+    responses={200: {"content": {ATOM.media_type: {}}}, 304: {"description": "not modified"}},
     summary="An Atom feed with one entry per release, naming what it changed",
 )
 def feed(request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
@@ -184,26 +184,26 @@ def feed(request: Request, store: StoreDep, values: PerBuildDep, settings: Setti
         base, manifest = public_base(request, settings), store.manifest
         return _atom(values.get(HISTORY, store), settings, base, manifest.namespace, manifest.modified)
 
-    return _respond(request, store, settings, "application/atom+xml", render)
+    return _respond(request, store, settings, ATOM.media_type, render)
 
 
 def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attributes)
     element.text = text
     return element
 
 
 def _atom(releases: History, settings: Settings, base: str, namespace: str, modified: str) -> bytes:
     """RFC 4287: the feed and each entry carry an id, a title and an updated date; the author is named once."""
-    ET.register_namespace("", ATOM)
-    root = ET.Element(f"{{{ATOM}}}feed")
+    ET.register_namespace("", ATOM_NS)
+    root = ET.Element(f"{{{ATOM_NS}}}feed")
     # Ids are permanent (RFC 4287 §4.2.6): the IRIs of the releases, never the address a reader happened to use.
     names = names_base(settings)
     _element(root, "id", f"{names}/changes.atom")
     _element(root, "title", "smartcity-kg: releases and what they changed")
     _element(root, "updated", releases.releases[0].date if releases.releases else modified)
     _element(_element(root, "author"), "name", settings.publisher_name)
-    _element(root, "link", rel="self", type="application/atom+xml", href=f"{base}/changes.atom")
+    _element(root, "link", rel="self", type=ATOM.media_type, href=f"{base}/changes.atom")
     _element(root, "link", rel="alternate", type=JSON.media_type, href=f"{base}/changes")
     for release in releases.releases:
         entry = _element(root, "entry")
@@ -211,7 +211,7 @@ def _atom(releases: History, settings: Settings, base: str, namespace: str, modi
         _element(entry, "title", f"Release {release.version}")
         _element(entry, "updated", release.date)
         _element(entry, "link", rel="alternate", type=JSON.media_type, href=f"{base}/changes/{release.version}")
-        _element(entry, "link", rel="related", href=release_url(base, release.version))
+        _element(entry, "link", rel="related", href=catalog_url(base, release.version))
         _element(entry, "summary", _entry_text(release, namespace), type="text")
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return document

@@ -25,10 +25,11 @@ __all__ = [
     "Citation",
     "catalog_graph",
     "catalog_part",
+    "catalog_url",
     "citation",
+    "dump_url",
     "names_base",
     "release_graph",
-    "release_url",
     "void_graph",
 ]
 
@@ -71,18 +72,27 @@ def catalog_part(base: str, name: str, version: str | None = None) -> URIRef:
     """A part of the catalogue (`#dataset`, `#publisher`, a service …) named from `base` (see `names_base`), or of
     one release's description with `version`. The dataset is the same IRI in every release: portals keep one record
     and update it."""
-    return URIRef(f"{release_url(base, version) if version else f'{base}/catalog'}#{name}")
+    return URIRef(f"{catalog_url(base, version)}#{name}")
 
 
-def release_url(base: str, version: str) -> str:
-    """The description of one release (`/catalog/{version}`); its dataset is `#dataset` in it."""
-    return f"{base}/catalog/{version}"
+def catalog_url(base: str, version: str | None = None) -> str:
+    """The catalogue (`/catalog`), or with `version` the description of one release (`/catalog/{version}`), whose
+    dataset is `#dataset` in it."""
+    return f"{base}/catalog/{version}" if version else f"{base}/catalog"
+
+
+def dump_url(base: str, name: str, version: str | None = None) -> str:
+    """Where the file `name` is fetched: a dump of the build being served, or with `version` a file of that release
+    (`name` as the release names it), whose URL always gives the same bytes."""
+    return f"{base}/dumps/{version}/{name}" if version else f"{base}/dumps/{name}"
 
 
 def _new_graph() -> Graph:
-    graph = Graph(bind_namespaces="core")
-    for prefix in ("dcat", "dct", "foaf", "vcard", "void", "skos", "dcatde", "sck", "spdx", "adms"):
-        graph.bind(prefix, PREFIXES[prefix], replace=True)
+    # The service's one prefix map, nothing of rdflib's own (`xml:`, `dcterms:`): what /catalog.jsonld's @context
+    # and the Turtle prefixes say is what every other answer and the published context say.
+    graph = Graph(bind_namespaces="none")
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, replace=True)
     return graph
 
 
@@ -195,7 +205,7 @@ def _release_distributions(graph: Graph, dataset: URIRef, release: Release, base
             graph,
             dataset,
             dump,
-            url=f"{base}/dumps/{release.version}/{name}",
+            url=dump_url(base, name, release.version),
             size=release.sizes[name],
             modified=modified,
             sha256=release.files[name],
@@ -274,7 +284,7 @@ def _dataset(
                 graph,
                 dataset,
                 dump,
-                url=f"{base}/dumps/{dump.name}",
+                url=dump_url(base, dump.name),
                 size=dump_file(store.path, dump).stat().st_size,
                 modified=modified,
                 sha256=None,
@@ -352,10 +362,14 @@ def void_graph(store: ReadStore, values: PerBuildValues, settings: Settings, bas
     if release is not None:
         graph.add((dataset, DCAT_VERSION, Literal(release.version)))
     for dump in DUMPS.values():
-        path = f"{release.version}/{dump_name(release.version, dump.name)}" if release is not None else dump.name
-        graph.add((dataset, VOID.dataDump, URIRef(f"{base}/dumps/{path}")))
+        url = (
+            dump_url(base, dump_name(release.version, dump.name), release.version)
+            if release
+            else dump_url(base, dump.name)
+        )
+        graph.add((dataset, VOID.dataDump, URIRef(url)))
     graph.add((dataset, VOID.uriSpace, Literal(store.manifest.namespace)))
-    graph.add((dataset, RDFS.seeAlso, URIRef(f"{base}/catalog")))
+    graph.add((dataset, RDFS.seeAlso, URIRef(catalog_url(base))))
     for vocabulary in sorted({_namespace(iri) for iri in (*stats.properties, *stats.classes)}):
         graph.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
     for predicate, value in (
@@ -435,7 +449,7 @@ def citation(release: Release, settings: Settings) -> Citation:
     """How to cite `release`: author (year). title (version) [Data set]. URL; and the same as BibTeX. The author is
     the publisher as configured: the data names no one else. The URL is the release's permanent IRI."""
     year = datetime.fromisoformat(release.date).year
-    url = release_url(names_base(settings), release.version)
+    url = catalog_url(names_base(settings), release.version)
     title = TITLE["en"]
     text = f"{settings.publisher_name} ({year}). {title} (Version {release.version}) [Data set]. {url}"
     publisher = _bibtex_escape(settings.publisher_name)

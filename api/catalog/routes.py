@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from rdflib import Graph
 
 from api.catalog.dataset import DUMPS, dump_file
-from api.catalog.dcat import catalog_graph, citation, release_graph, release_url, void_graph
+from api.catalog.dcat import catalog_graph, catalog_url, citation, dump_url, release_graph, void_graph
 from api.catalog.landing import LANDING_FIGURES
 from api.catalog.releases import HISTORY
 from api.http.cache import PerBuildValues
@@ -25,7 +25,16 @@ from api.http.deps import PerBuildDep, SettingsDep, StoreDep, public_base
 from api.http.errors import ErrorBody
 from api.http.files import file_answer
 from api.http.forms import FormRoute
-from api.http.representation import accepted, build_tag, by_suffix, choose, entity_tag, represent, request_tag
+from api.http.representation import (
+    accepted,
+    build_tag,
+    by_suffix,
+    choose,
+    entity_tag,
+    release_file_tag,
+    represent,
+    request_tag,
+)
 from api.pages.render import page, page_response
 from graph.errors import ServiceError
 from graph.formats import GRAPH, HTML, JSON, JSON_LD, Format
@@ -190,8 +199,9 @@ def dump(name: str, request: Request, store: StoreDep, values: PerBuildDep) -> R
     if store.path is None:
         raise ServiceError(404, _NO_DUMPS)
     manifest = store.manifest
-    # The same validator as the file's versioned URL gives, the release included (`{build}-{release}-{name}`).
-    headers = validators(f'"{manifest.build_id}-{manifest.release}-{name}"', manifest.modified)
+    # Tagged by the file's name in its release, so that its versioned URL gives the same validator.
+    in_release = name if name == CHECKSUMS else dump_name(manifest.release, name)
+    headers = validators(release_file_tag(manifest.build_id, manifest.release, in_release), manifest.modified)
     if name == CHECKSUMS:
         if not manifest.checksums:
             raise ServiceError(404, "this build was published before checksums were recorded; build it again")
@@ -219,7 +229,7 @@ def release_files(
     found = values.get(HISTORY, store).require(version)
     media_type = accepted(request.headers.get("accept"), (JSON, HTML)).media_type
     base = public_base(request, settings)
-    folder = f"{base}/dumps/{version}/"
+    folder = dump_url(base, "", version)  # the release's folder
     listing = {
         "version": version,
         "kept": found.kept,
@@ -233,7 +243,7 @@ def release_files(
             for name, digest in sorted(found.files.items())
         ],
         "checksums": folder + CHECKSUMS,
-        "release": release_url(base, version),
+        "release": catalog_url(base, version),
     }
     # Whether the dumps are still kept is part of what the listing says: a pruned release's listing is new (its urls
     # are gone), dated no later than the release being served, which pruned it.
@@ -265,7 +275,7 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep, val
     found = releases.get(version)
     if found is None or releases.folder is None:
         raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
-    headers = validators(f'"{found.build_id}-{version}-{name}"', found.date)
+    headers = validators(release_file_tag(found.build_id, version, name), found.date)
     folder = releases.folder / version
     if name == CHECKSUMS:
         return file_answer(request, headers, folder / CHECKSUMS, _TEXT)

@@ -31,6 +31,7 @@ __all__ = [
     "choose",
     "entity_tag",
     "prefixes_for",
+    "release_file_tag",
     "represent",
     "request_tag",
     "serialize",
@@ -122,6 +123,12 @@ def build_tag(manifest: Manifest, *parts: str) -> str:
     has other dates, history and catalogue in its bodies, which a harvester must not be told are unchanged.
     """
     return entity_tag(manifest.key, *parts)
+
+
+def release_file_tag(build_id: str, version: str, name: str) -> str:
+    """The ETag of a file of one release (a dump, its checksums, a patch): its bytes never change, whichever build is
+    served, and its current URL and its versioned one give the same tag."""
+    return entity_tag(build_id, version, name)
 
 
 def request_tag(manifest: Manifest, request: Request, *parts: str) -> str:

@@ -98,8 +98,8 @@ def editor_href(query: str, view: str | None = None) -> str:
 
 
 def _vocabulary(store: ReadStore) -> dict[str, object]:
-    """What completion offers: prefixes, and the classes and properties of the ontology and of the example queries
-    with their English labels."""
+    """What completion offers besides the prefixes (which every page carries): the classes and properties of the
+    ontology and of the example queries, with their English labels."""
     prefixes = VOCABULARIES
     ontology = read_ontology(store)  # once per build, as the vocabulary is
     kinds: dict[str, str] = {}
@@ -121,7 +121,7 @@ def _vocabulary(store: ReadStore) -> dict[str, object]:
         for iri, kind in sorted(kinds.items())
         if iri.startswith(namespaces)
     ]
-    return {"prefixes": sorted(prefixes.items()), "terms": terms}
+    return {"terms": terms}
 
 
 VOCABULARY = Derived("editor_vocabulary", _vocabulary)

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from graph.dates import BY
+from graph.prefixes import VOCABULARIES
 
 __all__ = ["render", "words"]
 
@@ -150,6 +151,9 @@ def _environment() -> Environment:
     )
     # Every page's header has the site search, whose script every template links by its content's address.
     environment.globals["static_url"] = static_url
+    # The prefix map the result views and the editor's completion show IRIs by: the service's, handed to the scripts
+    # in every page, so that the browser has no copy of its own.
+    environment.globals["prefixes"] = sorted(VOCABULARIES.items())
     return environment
 
 

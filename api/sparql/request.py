@@ -16,7 +16,7 @@ from api.http.forms import FormError, read_fields, read_text
 from api.http.limits import read_body, url_too_long
 from api.http.negotiation import NotAcceptableError, negotiate
 from api.http.server import max_url_bytes
-from graph.formats import GRAPH, RESULTS, media_types, names
+from graph.formats import GRAPH, GRAPH_FORMS, RESULT_FORMS, RESULTS, for_query, media_types
 from graph.sparql_guard import QueryRefusedError, check_size
 
 __all__ = [
@@ -35,14 +35,9 @@ FORM, DIRECT, UPDATE = "application/x-www-form-urlencoded", "application/sparql-
 RESULT_TYPES = {fmt.media_type: fmt.name for fmt in RESULTS}
 GRAPH_TYPES = {fmt.media_type: fmt.name for fmt in GRAPH}
 MEDIA_TYPES = {fmt: media for media, fmt in (RESULT_TYPES | GRAPH_TYPES).items()}
-# What ?format= may say, per kind of result; the names other clients and servers use are understood too
-# (SPARQLWrapper, for one, sends format=turtle, format=json-ld or the media type itself).
-RESULT_NAMES = names(RESULTS)
-GRAPH_NAMES = names(GRAPH)
 # What Accept may ask for, per kind of result: the types above, then generic ones such as application/json.
 RESULT_ACCEPT = media_types(RESULTS)
 GRAPH_ACCEPT = media_types(GRAPH)
-RESULT_FORMS, GRAPH_FORMS = ("SELECT", "ASK"), ("CONSTRUCT", "DESCRIBE")
 BODY_METHODS = ("POST", "QUERY")
 
 
@@ -185,9 +180,9 @@ def choose_formats(form: str | None, accept: str | None, names: Sequence[str]) -
     wanted. ?format= overrides Accept; raises NotAcceptableError (406) or QueryRefusedError (400)."""
     wants_results, wants_graph = form not in GRAPH_FORMS, form not in RESULT_FORMS
     if names:
-        name = names[0].strip().lower()
-        results = RESULT_NAMES.get(name) if wants_results else None
-        graph = GRAPH_NAMES.get(name) if wants_graph else None
+        # What ?format= may say, per form; the names other clients and servers use are understood too
+        # (SPARQLWrapper, for one, sends format=turtle, format=json-ld or the media type itself).
+        results, graph = (fmt.name if fmt else None for fmt in for_query(names[0], form))
         if results is None and graph is None:
             kind = f"a {form} query" if form else "a query"
             offered = (RESULT_TYPES if wants_results else {}) | (GRAPH_TYPES if wants_graph else {})

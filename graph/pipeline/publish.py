@@ -17,6 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph._convert import sorted_unique
+from graph.formats import JSON_LD, TURTLE
 from graph.prefixes import prefixes as prefix_map
 from graph.published import (
     DUMP_FILES,
@@ -169,9 +170,9 @@ def _write_dumps(nquads: Path, namespace: str, folder: Path) -> None:
             pool.submit(_gzip, folder / DUMP_FILES[name], source)
             for name, source in (("nt.gz", ntriples), ("nq.gz", ordered))
         ]
-        for name, fmt in (("ttl", ox.RdfFormat.TURTLE), ("jsonld", ox.RdfFormat.JSON_LD)):
+        for fmt in (TURTLE, JSON_LD):
             triples = ox.parse(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
-            ox.serialize(triples, output=str(folder / DUMP_FILES[name]), format=fmt, prefixes=prefixes)
+            ox.serialize(triples, output=str(folder / DUMP_FILES[fmt.suffix]), format=fmt.rdf_format, prefixes=prefixes)
         for future in packing:
             future.result()
     ntriples.unlink()

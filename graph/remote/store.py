@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
+from graph import formats
 from graph.iris import Minter
 from graph.prefixes import PREFIXES
 from graph.published import Manifest, StoreUnavailableError
@@ -46,9 +47,9 @@ _MANIFEST_QUERY = f"""SELECT ?id ?triples ?modified ?version ?files WHERE {{
 # The statements of each published graph, as recorded by the build that published them.
 _RECORDED_QUERY = f"SELECT ?graph ?triples WHERE {{ ?part <{SD_NAME}> ?graph ; <{VOID}triples> ?triples }}"
 _COUNTED_QUERY = "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph"
-RESULTS_JSON, N_TRIPLES = "application/sparql-results+json", "application/n-triples"
-# Servers that answer N-Triples under the older media types (Virtuoso among them) are understood too.
-_TRIPLE_TYPES = frozenset({N_TRIPLES, "text/plain", "text/ntriples"})
+RESULTS_JSON, N_TRIPLES = formats.RESULTS_JSON.media_type, formats.N_TRIPLES.media_type
+# Servers that answer N-Triples under the older media types the table knows (Virtuoso among them) are understood too.
+_TRIPLE_TYPES = frozenset(formats.media_types([formats.N_TRIPLES]))
 MANIFEST_SECONDS = 5.0  # a healthy server's manifest is reused this long; a failure forgets it at once
 _PARTIAL = "S1TAT"  # the SQL state with which Virtuoso marks an answer cut at its time limit
 _PROBE_WIDTH = 10  # values per VALUES block of the row cap's probe: each block multiplies its rows by ten
