@@ -1,4 +1,4 @@
-"""The coverage floor only rises: `.ci/run` fails when the total measured stands more than a point above it."""
+"""The coverage floor only rises: `.ci/run` fails when the total measured stands more than SLACK points above it."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import coverage
 
-# Points the total may stand above the floor before the floor has to be raised: room for the small changes of
-# the total from one machine or run to the next, not for code added without tests.
-SLACK = 1.0
+# Points the total may stand above the floor before the floor has to be raised: room for the changes of the total
+# from one machine or run to the next (the same commit measured 81.6 % in a clean clone and 83.0 % in a working
+# tree with its own test servers), not for code added without tests.
+SLACK = 3.0
 WHERE = "fail_under in [tool.coverage.report] of pyproject.toml"
 
 
@@ -30,7 +31,7 @@ def verdict(floor: float, total: float) -> str | None:
         # Half the slack below the total, to a tenth: room for the total to move a little either way.
         raised = math.floor((total - SLACK / 2) * 10) / 10
         return (
-            f"the total coverage, {total:.2f} %, is more than {SLACK:g} point above the floor of {floor:g} %: "
+            f"the total coverage, {total:.2f} %, is more than {SLACK:g} points above the floor of {floor:g} %: "
             f"raise the floor ({WHERE}) to {raised:g}; it only rises"
         )
     return None
