@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Iterator
@@ -91,6 +92,37 @@ def test_metrics_add_up_every_process_whichever_answers_the_scrape(two_processes
         assert evaluated + cached == sent
         count = _sample(after, "smartcity_kg_http_request_duration_seconds_count", route="/sparql")
         assert count == requests(after, "/sparql")
+
+
+def _counters(metrics: str) -> dict[str, float]:
+    """Every series of a counter or histogram (buckets, sum and count) in a scrape, by name and labels."""
+    kinds = dict(re.findall(r"^# TYPE (\S+) (\S+)$", metrics, re.MULTILINE))
+    series = {}
+    for name, labels, value in re.findall(r"^([a-z_]+)(\{.*\})? (\S+)$", metrics, re.MULTILINE):
+        family = re.sub(r"_(bucket|sum|count)$", "", name) if name not in kinds else name
+        if kinds.get(family) in ("counter", "histogram"):
+            series[name + labels] = float(value)
+    return series
+
+
+@pytest.mark.slow
+def test_counters_never_go_back_between_scrapes_whichever_process_answers(two_processes: Server) -> None:
+    # Scrapes closer together than the processes share their figures: each process must still report at least
+    # what the other reported before, or Prometheus reads a counter reset.
+    scrapes = []
+    for _ in range(40):
+        with two_processes.client() as client:  # a new connection each time: either process may answer
+            assert client.get("/sparql", params={"query": LOOKUP}).status_code == 200
+        with two_processes.client() as client:
+            scrapes.append(_counters(client.get("/metrics").text))
+    assert len(scrapes[-1]) > 50
+    for before, after in itertools.pairwise(scrapes):
+        went_back = {name: (value, after.get(name)) for name, value in before.items() if after.get(name, 0) < value}
+        assert not went_back
+    metrics_requests = 'smartcity_kg_http_requests_total{method="GET",route="/metrics",status="200"}'
+    # All scrapes are added up, whichever process answered them; a process counts a request once it has answered
+    # it, so each process's last scrape may not be counted yet when the next one arrives.
+    assert scrapes[-1][metrics_requests] >= scrapes[0].get(metrics_requests, 0) + 39 - 2
 
 
 @pytest.mark.slow

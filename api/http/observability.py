@@ -80,12 +80,6 @@ class _Histogram:
         self.counts = [0] * (len(BUCKETS) + 1)  # the last one is +Inf
         self.total = 0.0
 
-    @classmethod
-    def of(cls, counts: list[int], total: float) -> _Histogram:
-        histogram = cls()
-        histogram.counts, histogram.total = list(counts), total
-        return histogram
-
     def observe(self, seconds: float) -> None:
         self.counts[bisect_left(BUCKETS, seconds)] += 1
         self.total += seconds
@@ -97,8 +91,9 @@ class Metrics:
     of each build (`per_build`).
 
     With `shared` (a folder), the figures of this process are written there every `SHARE_SECONDS` while they
-    change, and `render` adds those of the other processes serving the same socket. Files of processes that have
-    ended are still counted, so counters never go back when a process is replaced; their in-flight gauge is not.
+    change and at each scrape, and `render` adds up those of every process serving the same socket. Files of
+    processes that have ended are still counted, so counters never go back when a process is replaced; their
+    gauges (in flight, what their caches hold) are not.
     Writing a snapshot now and then costs the requests nothing, where a shared counter would cost every request:
     prometheus_client's multiprocess mode, which writes every observation to a memory-mapped file, costs 7.7-12.9 µs
     a request where this costs 0.45-0.77 µs (benchmarks/metrics_recording.py; docs/performance.md, "/metrics").
@@ -116,7 +111,10 @@ class Metrics:
         self.shared = shared
         self.caches = dict(caches or {})
         self.per_build = per_build.kept if per_build is not None else {}
-        self._changes = 0  # requests observed since the last snapshot was written
+        self._changes = 0  # requests observed since the last snapshot was taken
+        self._taken = 0  # snapshots taken, and the number of the last one written (so no older one replaces it)
+        self._published = 0
+        self._publish_lock = threading.Lock()
         self._events = dict.fromkeys(EVENTS, 0)
         self._events_lock = threading.Lock()  # record() is called from worker threads too
 
@@ -154,70 +152,62 @@ class Metrics:
         """Each value computed once per build: its computations and the seconds they took."""
         return {name: [kept.computations, kept.seconds] for name, kept in self.per_build.items()}
 
-    def write_snapshot(self) -> None:
-        """Write this process's figures where the other processes read them (atomically: never half a file)."""
+    def _take(self) -> tuple[int, dict[str, Any]]:
+        """This process's figures now, numbered in the order taken (on the event loop, where requests count)."""
+        self._changes = 0
+        self._taken += 1
+        return self._taken, self.snapshot()
+
+    def _publish(self, taken: int, snapshot: dict[str, Any]) -> None:
+        """Write `snapshot` where the other processes read it (atomically: never half a file), unless a later one
+        was written meanwhile: the file never goes back to older figures than a scrape reported."""
         if self.shared is None:
             return
-        self._changes = 0
-        file = self.shared / f"{os.getpid()}.json"
-        temporary = file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.snapshot()), encoding="utf-8")
-        temporary.replace(file)
+        with self._publish_lock:  # the periodic writer runs in a thread, a scrape on the event loop
+            if taken <= self._published:
+                return
+            file = self.shared / f"{os.getpid()}.json"
+            temporary = file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(snapshot), encoding="utf-8")
+            temporary.replace(file)
+            self._published = taken
+
+    def write_snapshot(self) -> None:
+        """Write this process's figures now where the other processes read them."""
+        self._publish(*self._take())
 
     async def share(self) -> None:
         """Keep this process's snapshot fresh while the app runs (started by the /metrics router's lifespan)."""
-        await asyncio.to_thread(self.write_snapshot)  # counted among the processes from its start
+        await asyncio.to_thread(self._publish, *self._take())  # counted among the processes from its start
         try:
             while True:
                 await asyncio.sleep(SHARE_SECONDS)
                 if self._changes:
-                    await asyncio.to_thread(self.write_snapshot)
+                    await asyncio.to_thread(self._publish, *self._take())
         finally:
             self.write_snapshot()  # the last figures of a process that stops
 
     def _totals(self) -> _Totals:
-        """The figures of every process serving the socket, added up, and how many processes are running."""
-        requests = dict(self.requests)
-        latency = {route: _Histogram.of(h.counts, h.total) for route, h in self.latency.items()}
-        in_flight, running = self.in_flight, 1
-        with self._events_lock:
-            events = dict(self._events)
-        caches = {name: _cache_figures(cache) for name, cache in self.caches.items()}
-        computed = self._computed()
+        """The figures of every process serving the socket, added up, and how many processes are running.
+
+        This process's figures are published first and then added up with the others' as published: a scrape
+        reports no more than the files hold, and the files only grow, so a later scrape, whichever process
+        answers it, reports at least as much (live figures with others' older ones would go back and forth)."""
+        taken, own = self._take()
+        self._publish(taken, own)
+        totals: _Totals = ({}, {}, 0, {}, 0, {}, {})
+        totals = _added(totals, own, alive=True)
         if self.shared is not None:
-            own = f"{os.getpid()}.json"
+            mine = f"{os.getpid()}.json"
             for file in self.shared.glob("*.json"):
-                if file.name == own:
+                if file.name == mine:
                     continue
                 try:
                     other = json.loads(file.read_text(encoding="utf-8"))
                 except (OSError, ValueError):  # removed meanwhile: the folder goes when the server stops
                     continue
-                for method, route, status, count in other["requests"]:
-                    key = (method, route, status)
-                    requests[key] = requests.get(key, 0) + count
-                for route, values in other["latency"].items():
-                    histogram = latency.setdefault(route, _Histogram())
-                    histogram.counts = [a + b for a, b in zip(histogram.counts, values[:-1], strict=True)]
-                    histogram.total += values[-1]
-                for event, count in other["events"].items():
-                    events[event] = events.get(event, 0) + count
-                alive = Path(f"/proc/{file.stem}").exists()
-                for name, figures in other.get("caches", {}).items():
-                    # Hits and misses are counters, kept after a process ends; what a cache holds goes with it.
-                    mine = caches.setdefault(name, [0] * len(_CACHE_FIGURES))
-                    for i, (_, _, kind, _) in enumerate(_CACHE_FIGURES):
-                        if alive or kind == "counter":
-                            mine[i] += figures[i]
-                for name, (computations, seconds) in other.get("per_build", {}).items():
-                    # Counters, kept after a process ends, as the caches' hits are.
-                    sums = computed.setdefault(name, [0, 0.0])
-                    sums[0] += computations
-                    sums[1] += seconds
-                if alive:
-                    in_flight += other["in_flight"]
-                    running += 1
-        return requests, latency, in_flight, events, running, caches, computed
+                totals = _added(totals, other, alive=Path(f"/proc/{file.stem}").exists())
+        return totals
 
     def render(self) -> str:
         """Everything in the Prometheus text exposition format, version 0.0.4."""
@@ -298,6 +288,34 @@ _Totals = tuple[
     dict[str, list[int]],
     dict[str, list[float]],
 ]
+
+
+def _added(totals: _Totals, snapshot: dict[str, Any], *, alive: bool) -> _Totals:
+    """`totals` with the figures of one process's `snapshot` added; only counters if the process has ended, so
+    that they never go back when a process is replaced, while its gauges (in flight, what its caches hold) go."""
+    requests, latency, in_flight, events, running, caches, computed = totals
+    for method, route, status, count in snapshot["requests"]:
+        key = (method, route, status)
+        requests[key] = requests.get(key, 0) + count
+    for route, values in snapshot["latency"].items():
+        histogram = latency.setdefault(route, _Histogram())
+        histogram.counts = [a + b for a, b in zip(histogram.counts, values[:-1], strict=True)]
+        histogram.total += values[-1]
+    for event, count in snapshot["events"].items():
+        events[event] = events.get(event, 0) + count
+    for name, figures in snapshot.get("caches", {}).items():
+        sums = caches.setdefault(name, [0] * len(_CACHE_FIGURES))
+        for i, (_, _, kind, _) in enumerate(_CACHE_FIGURES):
+            if alive or kind == "counter":
+                sums[i] += figures[i]
+    for name, (computations, seconds) in snapshot.get("per_build", {}).items():
+        kept = computed.setdefault(name, [0, 0.0])
+        kept[0] += computations
+        kept[1] += seconds
+    if alive:
+        in_flight += snapshot["in_flight"]
+        running += 1
+    return requests, latency, in_flight, events, running, caches, computed
 
 
 def _cache_figures(cache: BuildCache[Any, Any]) -> list[int]:
