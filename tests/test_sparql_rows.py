@@ -223,3 +223,89 @@ def test_a_graph_its_format_cannot_write_is_refused_as_before() -> None:
     outcome = answer(lambda: store, job, PREFIXES, again=True)
     assert outcome == answer(lambda: store, job, PREFIXES)
     assert outcome[0] == worker.Status.UNWRITABLE
+
+
+# The byte limit is on the answer's text in the chosen format, not on another format's: an answer whose text fits
+# is sent whole by a query worker too, and a longer one holds every row (or triple) that fits.
+def _wide_store(count: int) -> ox.Store:
+    """`count` triples whose Turtle (one subject, a prefix) is far shorter than their N-Triples."""
+    store = ox.Store()
+    s, p = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+    for n in range(count):
+        store.add(ox.Quad(s, p, ox.NamedNode(f"http://example.org/object/{n:04}")))
+    return store
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "jsonld", "rdfxml"])
+def test_a_graph_whose_text_fits_is_not_cut_by_its_n_triples_length(fmt: str) -> None:
+    store = _wide_store(800)
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    whole = ox.serialize(store.query(query), format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)  # type: ignore[arg-type]
+    n_triples = ox.serialize(store.query(query), format=ox.RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
+    assert whole is not None and n_triples is not None and len(whole) < len(n_triples)
+    for limit in (len(whole), len(n_triples) - 1):
+        assert answer(lambda: store, _job(query, fmt, 10_000, limit, graph=True), PREFIXES) == (0, whole, fmt, False)
+
+
+@pytest.mark.parametrize("fmt", list(GRAPH_FORMATS))
+def test_a_graph_over_the_byte_limit_keeps_every_triple_that_fits(fmt: str) -> None:
+    store = _wide_store(800)
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    whole = ox.serialize(store.query(query), format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)  # type: ignore[arg-type]
+    assert whole is not None
+    limit = len(whole) * 2 // 3
+    status, payload, written, truncated = answer(lambda: store, _job(query, fmt, 10_000, limit, graph=True), PREFIXES)
+    assert (status, written, truncated) == (0, fmt, True)
+    kept = list(ox.parse(payload, format=GRAPH_FORMATS[fmt]))
+    assert len(payload) <= limit and 400 < len(kept) < 800
+    # One triple more would not have fitted: the cut is at the last triple that does.
+    triples = [quad.triple for quad in store.quads_for_pattern(None, None, None)]
+    longer = ox.serialize(sorted(triples, key=str)[: len(kept) + 1], format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
+    assert longer is not None and len(longer) > limit
+
+
+def test_rows_whose_csv_fits_are_not_cut_by_their_tsv_length() -> None:
+    # CSV writes IRIs without brackets and literals without quotes or datatypes: shorter than TSV.
+    store = ox.Store()
+    query = (
+        f"SELECT ?n ?iri ?day WHERE {{ {_numbers(310)} FILTER(?n < 310) "
+        'BIND(IRI(CONCAT("http://example.org/", STR(?n))) AS ?iri) '
+        'BIND("2016-12-01"^^<http://www.w3.org/2001/XMLSchema#date> AS ?day) } ORDER BY ?n'
+    )
+    whole, tsv = (_solutions(store, query).serialize(format=RESULT_FORMATS[fmt]) for fmt in ("csv", "tsv"))
+    assert whole is not None and tsv is not None and len(whole) < len(tsv)
+    for limit in (len(whole), len(tsv) - 1):
+        assert answer(lambda: store, _job(query, "csv", 10_000, limit), {}) == (0, whole, "csv", False)
+    assert answer(lambda: store, _job(query, "csv", 310, 2**20), {}) == (0, whole, "csv", False)
+
+
+@pytest.mark.parametrize(("max_rows", "cut"), [(10_000, 1), (10_000, 2), (10_000, 200), (300, 0), (1, 0)])
+def test_csv_over_a_limit_is_cut_after_the_last_row_that_fits(max_rows: int, cut: int) -> None:
+    # Values holding commas, quotes and line ends are quoted over several lines: a row ends only outside quotes.
+    store = ox.Store()
+    query = (
+        f"SELECT ?n ?text WHERE {{ {_numbers(310)} FILTER(?n < 310) "
+        'BIND(CONCAT("a, \\"b\\"\\r\\nc", STR(?n)) AS ?text) } ORDER BY ?n'
+    )
+    whole = _solutions(store, query).serialize(format=ox.QueryResultsFormat.CSV)
+    assert whole is not None
+    limit = len(whole) - cut
+    status, payload, written, truncated = answer(lambda: store, _job(query, "csv", max_rows, limit), {})
+    assert (status, written, truncated) == (0, "csv", True)
+    rows = max(r for r in range(min(max_rows, 309) + 1) if len(_csv_rows(whole, r)) <= limit)
+    assert payload == _csv_rows(whole, rows)
+    assert rows == min(max_rows, 309 if cut < 20 else rows)  # a byte short of the whole: all rows but the last
+
+
+def _csv_rows(whole: bytes, rows: int) -> bytes:
+    """The header and the first `rows` rows of `whole`, a CSV answer whose row n ends with `c<n>"` CRLF."""
+    end = whole.index(b"\r\n") + 2
+    for n in range(rows):
+        end = whole.index(f'c{n}"\r\n'.encode(), end) + len(f'c{n}"\r\n')
+    return whole[:end]
+
+
+def _solutions(store: ox.Store, query: str) -> ox.QuerySolutions:
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions

@@ -33,7 +33,7 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -196,23 +196,45 @@ def write_outcome(
 def _first_triples(
     triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str], max_rows: int, max_bytes: int
 ) -> tuple[bytes, bool]:
-    """At most `max_rows` triples in `fmt` and at most `max_bytes` long, and whether there were more: triples are
-    taken while their terms' text fits, then the serialisation is cut further if its syntax made it longer."""
+    """At most `max_rows` triples in `fmt` and at most `max_bytes` long, and whether there were more. The engine
+    writes the first `max_rows` triples in `fmt` into a writer that stops it past `max_bytes`, keeping the triples
+    it was handed: an answer whose text in `fmt` fits is sent whole, whatever its text in another format would
+    take; a longer one is cut at the last triple whose text still fits."""
     kept: list[ox.Triple] = []
-    size = 0
-    truncated = False
-    for triple in triples:
-        size += len(str(triple))
-        if len(kept) == max_rows or size > max_bytes:
-            truncated = True
-            break
-        kept.append(triple)
-    while True:
-        payload = ox.serialize(kept, format=fmt, prefixes=prefixes) or b""
-        if len(payload) <= max_bytes or not kept:
-            return payload, truncated
-        kept = kept[: min(len(kept) - 1, int(len(kept) * max_bytes / len(payload) * 0.9))]
-        truncated = True
+    more = False
+
+    def first() -> Iterator[ox.Triple]:
+        nonlocal more
+        for triple in triples:
+            if len(kept) == max_rows:
+                more = True
+                return
+            kept.append(triple)
+            yield triple
+
+    written = _Lines(sys.maxsize, max_bytes)  # the bytes bound it, not the lines
+    with contextlib.suppress(_Lines.FullError):
+        ox.serialize(first(), written, format=fmt, prefixes=prefixes)
+    if not written.full:
+        return written.getvalue(), more
+    return _longest(
+        len(kept), lambda count: ox.serialize(kept[:count], format=fmt, prefixes=prefixes) or b"", max_bytes
+    )
+
+
+def _longest(count: int, write: Callable[[int], bytes], max_bytes: int) -> tuple[bytes, bool]:
+    """The text `write` gives for the most of `count` rows (or triples) that fits in `max_bytes` (no fewer than
+    none), found by halving, and True: the answer was cut. A format's text grows with every row it holds."""
+    low, high = 0, count - 1  # `count` rows are known not to fit
+    best = write(0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        payload = write(middle)
+        if len(payload) <= max_bytes:
+            low, best = middle, payload
+        else:
+            high = middle - 1
+    return best, True
 
 
 def _unbound(*_: object) -> None:
@@ -270,8 +292,11 @@ def _first_rows(
     as TSV (one line a row) into a writer that stops it once it has more than max_rows rows or max_bytes bytes,
     and the first rows are read back into a QuerySolutions to serialise: the bytes are identical to serialising
     the solutions directly, and the evaluation stops a write buffer past the limit. Where the chosen format
-    writes the rows longer than TSV does, rows are dropped until it fits.
+    writes the rows longer than TSV does, rows are dropped until it fits. CSV writes rows shorter than TSV (no
+    brackets, quotes or datatypes) and cannot be read back, so it is written directly and cut at a row's end.
     """
+    if fmt == ox.QueryResultsFormat.CSV:
+        return _first_csv_rows(solutions, max_rows, max_bytes)
     table = _Lines(max_rows + 2, max_bytes)  # the header, max_rows rows, and one more to know the result was cut
     with contextlib.suppress(_Lines.FullError):
         solutions.serialize(table, format=ox.QueryResultsFormat.TSV)
@@ -281,14 +306,36 @@ def _first_rows(
     truncated = table.full
     rows = max(min(len(lines) - 1 - truncated, max_rows), 0)  # a row the writer was stopped in: not kept
     truncated = truncated or len(lines) - 1 > rows
-    while True:
-        capped = ox.parse_query_results(b"\n".join(lines[: rows + 1]) + b"\n", format=ox.QueryResultsFormat.TSV)
+
+    def write(count: int) -> bytes:
+        capped = ox.parse_query_results(b"\n".join(lines[: count + 1]) + b"\n", format=ox.QueryResultsFormat.TSV)
         assert isinstance(capped, ox.QuerySolutions)
-        payload = capped.serialize(format=fmt) or b""
-        if len(payload) <= max_bytes or rows == 0:
-            return payload, truncated
-        rows = min(rows - 1, int(rows * max_bytes / len(payload) * 0.9))
-        truncated = True
+        return capped.serialize(format=fmt) or b""
+
+    payload = write(rows)
+    if len(payload) <= max_bytes:
+        return payload, truncated
+    return _longest(rows, write, max_bytes)
+
+
+def _first_csv_rows(solutions: ox.QuerySolutions, max_rows: int, max_bytes: int) -> tuple[bytes, bool]:
+    """`_first_rows` in CSV: written by the engine into a writer that stops it past `max_bytes` or at the row after
+    `max_rows` (counting line ends: a value holding one only stops it early), then cut after the last whole row
+    that fits. A row ends at a CRLF outside quotes, that is after an even number of quotes (CSV doubles them)."""
+    table = _Lines(max_rows + 2, max_bytes, end=b"\r\n")
+    with contextlib.suppress(_Lines.FullError):
+        solutions.serialize(table, format=ox.QueryResultsFormat.CSV)
+    text = table.getvalue()
+    ends: list[int] = []
+    start = quotes = 0
+    while len(ends) <= max_rows + 1 and (end := text.find(b"\r\n", start)) >= 0:
+        quotes += text.count(b'"', start, end)
+        start = end + 2
+        if quotes % 2 == 0 and start <= max_bytes:
+            ends.append(start)
+    if not table.full and len(ends) <= max_rows + 1:
+        return text, False
+    return text[: ends[min(len(ends) - 1, max_rows)]] if ends else b"", True
 
 
 class _Lines(io.BytesIO):
@@ -298,10 +345,11 @@ class _Lines(io.BytesIO):
     class FullError(Exception):
         pass
 
-    def __init__(self, limit: int, max_bytes: int) -> None:
+    def __init__(self, limit: int, max_bytes: int, end: bytes = b"\n") -> None:
         super().__init__()
         self.limit = limit
         self.max_bytes = max_bytes
+        self.end = end
         self.lines = 0
         self.full = False
 
@@ -311,7 +359,7 @@ class _Lines(io.BytesIO):
         data = bytes(chunk)
         room = self.max_bytes + 1 - self.tell()
         written = super().write(data[:room])
-        self.lines += data.count(b"\n", 0, room)
+        self.lines += data.count(self.end, 0, room)
         if self.lines >= self.limit or len(data) >= room:
             self.full = True
             raise self.FullError
