@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 import psutil
+import pyoxigraph as ox
 import pytest
 
 from tests.conftest import Server, start_server, stop_server
@@ -178,6 +179,46 @@ def test_an_answer_over_the_byte_limit_is_cut_at_a_row_and_marked(server: Server
     assert MAX_ANSWER * 0.8 < len(response.content) <= MAX_ANSWER
     lines = response.text.splitlines()
     assert lines[0] == "x" and all(line.startswith("x" * 2048) for line in lines[1:])
+
+
+# The byte limit is on the answer's text in the format asked for: a query worker sends whole what fits there, even
+# when the same rows are longer in another format (N-Triples for a graph, TSV for rows).
+SMALL_ANSWER = 65_536
+
+
+@pytest.fixture(scope="module")
+def small_answers(published_store: Path) -> Iterator[Server]:
+    running = start_server(published_store, env={"SMARTCITY_KG_MAX_ANSWER_BYTES": str(SMALL_ANSWER)})
+    yield running
+    stop_server(running)
+
+
+def test_a_graph_whose_turtle_fits_the_byte_limit_is_sent_whole(small_answers: Server) -> None:
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 800"
+    answers = {
+        accept: httpx.get(
+            f"{small_answers.url}/sparql", params={"query": query}, headers={"Accept": accept}, timeout=30
+        )
+        for accept in ("text/turtle", "application/n-triples")
+    }
+    turtle, n_triples = answers["text/turtle"], answers["application/n-triples"]
+    assert turtle.status_code == 200 and "X-SPARQL-Truncated" not in turtle.headers
+    assert len(turtle.content) <= SMALL_ANSWER
+    assert len(list(ox.parse(turtle.content, format=ox.RdfFormat.TURTLE))) == 800
+    # The same 800 triples in N-Triples pass the limit: cut after the last triple that fits, and marked.
+    assert n_triples.status_code == 200 and n_triples.headers["X-SPARQL-Truncated"] == "true"
+    assert SMALL_ANSWER - 1000 < len(n_triples.content) <= SMALL_ANSWER
+    assert 400 < len(list(ox.parse(n_triples.content, format=ox.RdfFormat.N_TRIPLES))) < 800
+
+
+def test_rows_whose_csv_fits_the_byte_limit_are_sent_whole(small_answers: Server) -> None:
+    # A date is 12 bytes a row in CSV (2016-12-01 CRLF), 55 in TSV (its datatype's IRI written out).
+    query = 'SELECT ?d WHERE { ?s ?p ?o BIND("2016-12-01"^^<http://www.w3.org/2001/XMLSchema#date> AS ?d) } LIMIT 5000'
+    response = httpx.get(
+        f"{small_answers.url}/sparql", params={"query": query}, headers={"Accept": "text/csv"}, timeout=30
+    )
+    assert response.status_code == 200 and "X-SPARQL-Truncated" not in response.headers
+    assert response.content == b"d\r\n" + b"2016-12-01\r\n" * 5000
 
 
 def test_a_client_that_never_reads_its_answer_is_dropped(server: Server) -> None:
