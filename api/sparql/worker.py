@@ -217,23 +217,32 @@ def _first_triples(
         ox.serialize(first(), written, format=fmt, prefixes=prefixes)
     if not written.full:
         return written.getvalue(), more
-    return _longest(
-        len(kept), lambda count: ox.serialize(kept[:count], format=fmt, prefixes=prefixes) or b"", max_bytes
-    )
+
+    def write(count: int) -> bytes:
+        return ox.serialize(kept[:count], format=fmt, prefixes=prefixes) or b""
+
+    payload = write(len(kept))
+    return (payload, True) if len(payload) <= max_bytes else _longest(len(kept), write, max_bytes, len(payload))
 
 
-def _longest(count: int, write: Callable[[int], bytes], max_bytes: int) -> tuple[bytes, bool]:
+def _longest(count: int, write: Callable[[int], bytes], max_bytes: int, too_long: int) -> tuple[bytes, bool]:
     """The text `write` gives for the most of `count` rows (or triples) that fits in `max_bytes` (no fewer than
-    none), found by halving, and True: the answer was cut. A format's text grows with every row it holds."""
-    low, high = 0, count - 1  # `count` rows are known not to fit
+    none), and True: the answer was cut. `too_long` is the length of all `count` rows, over the limit. A format's
+    text grows with every row it holds, so the count is searched between one that fits and one that does not:
+    first guessed from their lengths (rows alike in length take two or three guesses), then halved (so that
+    however unlike they are, each write halves what is left)."""
     best = write(0)
-    while low < high:
-        middle = (low + high + 1) // 2
+    low, low_size, high, high_size = 0, len(best), count, too_long
+    guesses = 4
+    while high - low > 1:
+        guess = low + (max_bytes - low_size) * (high - low) // max(high_size - low_size, 1)
+        middle = min(max(guess, low + 1), high - 1) if guesses else (low + high) // 2
+        guesses = max(guesses - 1, 0)
         payload = write(middle)
         if len(payload) <= max_bytes:
-            low, best = middle, payload
+            low, low_size, best = middle, len(payload), payload
         else:
-            high = middle - 1
+            high, high_size = middle, len(payload)
     return best, True
 
 
@@ -313,9 +322,7 @@ def _first_rows(
         return capped.serialize(format=fmt) or b""
 
     payload = write(rows)
-    if len(payload) <= max_bytes:
-        return payload, truncated
-    return _longest(rows, write, max_bytes)
+    return (payload, truncated) if len(payload) <= max_bytes else _longest(rows, write, max_bytes, len(payload))
 
 
 def _first_csv_rows(solutions: ox.QuerySolutions, max_rows: int, max_bytes: int) -> tuple[bytes, bool]:
