@@ -346,8 +346,8 @@ def _first_csv_rows(solutions: ox.QuerySolutions, max_rows: int, max_bytes: int)
 
 
 class _Lines(io.BytesIO):
-    """A file for pyoxigraph's writers that stops the writing (raises FullError) once it holds `limit` lines or
-    more than `max_bytes` bytes; `full` says the writer was stopped."""
+    """A file for pyoxigraph's writers that stops the writing (raises FullError) once it holds `limit` lines (ends
+    of a line: `end`, CRLF for CSV) or more than `max_bytes` bytes; `full` says the writer was stopped."""
 
     class FullError(Exception):
         pass
