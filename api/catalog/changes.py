@@ -198,7 +198,7 @@ def _atom(releases: History, settings: Settings, base: str, namespace: str, modi
     ET.register_namespace("", ATOM_NS)
     root = ET.Element(f"{{{ATOM_NS}}}feed")
     # Ids are permanent (RFC 4287 §4.2.6): the IRIs of the releases, never the address a reader happened to use.
-    names = names_base(settings)
+    names = names_base(settings, namespace)
     _element(root, "id", f"{names}/changes.atom")
     _element(root, "title", "smartcity-kg: releases and what they changed")
     _element(root, "updated", releases.releases[0].date if releases.releases else modified)

@@ -61,11 +61,12 @@ KEYWORDS = {
 }
 
 
-def names_base(settings: Settings) -> str:
+def names_base(settings: Settings, namespace: str) -> str:
     """Where the IRIs naming the dataset, its releases and its parts start: the configured public URL, else the
-    graph's namespace. Never the Host of a request, which differs from one client to the next (and is the client's
-    to choose), while portals and citations keep these IRIs as identifiers. Links to fetch may use it."""
-    return (settings.base_url or settings.namespace).rstrip("/")
+    served graph's namespace (its manifest's). Never the Host of a request, which differs from one client to the
+    next (and is the client's to choose), while portals and citations keep these IRIs as identifiers. Links to
+    fetch may use it."""
+    return (settings.base_url or namespace).rstrip("/")
 
 
 def catalog_part(base: str, name: str, version: str | None = None) -> URIRef:
@@ -212,11 +213,15 @@ def _release_distributions(graph: Graph, dataset: URIRef, release: Release, base
         )
 
 
-def _versioned(graph: Graph, dataset: URIRef, release: Release, settings: Settings, base: str) -> None:
+def _versioned(
+    graph: Graph, dataset: URIRef, release: Release, settings: Settings, *, base: str, namespace: str
+) -> None:
     """What makes a dataset description one release's: its version, the release before, what changed, how to cite."""
     graph.add((dataset, DCAT_VERSION, Literal(release.version)))
     if release.previous is not None:
-        graph.add((dataset, DCAT_PREVIOUS_VERSION, catalog_part(names_base(settings), "dataset", release.previous)))
+        graph.add(
+            (dataset, DCAT_PREVIOUS_VERSION, catalog_part(names_base(settings, namespace), "dataset", release.previous))
+        )
         notes = (
             f"Release {release.version}: {counted(release.added, 'statement')} added and {release.removed} "
             f"removed, about {counted(len(release.things), 'thing')}, since release {release.previous}. Details: "
@@ -225,7 +230,7 @@ def _versioned(graph: Graph, dataset: URIRef, release: Release, settings: Settin
     else:
         notes = f"Release {release.version}: the first release, {counted(release.triples, 'statement')}."
     graph.add((dataset, ADMS.versionNotes, Literal(notes, lang="en")))
-    graph.add((dataset, DCTERMS.bibliographicCitation, Literal(citation(release, settings).text)))
+    graph.add((dataset, DCTERMS.bibliographicCitation, Literal(citation(release, settings, namespace).text)))
 
 
 def _dataset(
@@ -247,7 +252,7 @@ def _dataset(
     graph.add((dataset, DCTERMS.publisher, publisher))
     graph.add((dataset, DCTERMS.modified, modified))
     _page(graph, dataset, DCAT.landingPage, f"{base}/")
-    contact = catalog_part(names_base(settings), "contact")
+    contact = catalog_part(names_base(settings, store.manifest.namespace), "contact")
     graph.add((dataset, DCAT.contactPoint, contact))
     graph.add((contact, RDF.type, VCARD.Kind))
     graph.add((contact, VCARD.fn, Literal(settings.publisher_name)))
@@ -269,14 +274,14 @@ def _dataset(
         graph.add((dataset, DCTERMS.spatial, URIRef(key)))
         graph.add((URIRef(key), RDF.type, DCTERMS.Location))
     if stats.first_day and stats.last_day:
-        period = catalog_part(names_base(settings), "period")
+        period = catalog_part(names_base(settings, store.manifest.namespace), "period")
         graph.add((dataset, DCTERMS.temporal, period))
         graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
         graph.add((period, DCAT.startDate, Literal(stats.first_day, datatype=XSD.date)))
         graph.add((period, DCAT.endDate, Literal(stats.last_day, datatype=XSD.date)))
     release = values.get(HISTORY, store).get(store.manifest.release)
     if release is not None:
-        _versioned(graph, dataset, release, settings, base)
+        _versioned(graph, dataset, release, settings, base=base, namespace=store.manifest.namespace)
         _release_distributions(graph, dataset, release, base)
     elif store.path is not None:  # a build from before releases were recorded
         for dump in DUMPS.values():
@@ -295,7 +300,7 @@ def _dataset(
 def catalog_graph(store: ReadStore, values: PerBuildValues, settings: Settings, base: str) -> Graph:
     """The DCAT-AP.de catalogue: one dataset, one distribution per dump, the SPARQL endpoint and the REST API."""
     graph = _new_graph()
-    names = names_base(settings)
+    names = names_base(settings, store.manifest.namespace)
     catalog, dataset = catalog_part(names, "catalog"), catalog_part(names, "dataset")
     publisher = _agent(graph, names, settings)
     graph.add((catalog, RDF.type, DCAT.Catalog))
@@ -346,7 +351,7 @@ def void_graph(store: ReadStore, values: PerBuildValues, settings: Settings, bas
     DCAT-AP.de municipality keys."""
     stats = values.get(STATISTICS, store)
     graph = _new_graph()
-    names = names_base(settings)
+    names = names_base(settings, store.manifest.namespace)
     document, dataset = URIRef(f"{names}/.well-known/void"), catalog_part(names, "dataset")
     graph.add((document, RDF.type, VOID.DatasetDescription))
     graph.add((document, FOAF.primaryTopic, dataset))
@@ -414,11 +419,11 @@ def void_graph(store: ReadStore, values: PerBuildValues, settings: Settings, bas
     return graph
 
 
-def release_graph(release: Release, settings: Settings, base: str) -> Graph:
+def release_graph(release: Release, settings: Settings, base: str, namespace: str) -> Graph:
     """The description of one release (`/catalog/{version}`): the dataset as it was then, with its dumps while they
     are kept. Not a catalogue: portals harvest `/catalog`, which names the current release and links the one before."""
     graph = _new_graph()
-    names = names_base(settings)
+    names = names_base(settings, namespace)
     dataset = catalog_part(names, "dataset", release.version)
     graph.add((dataset, RDF.type, DCAT.Dataset))
     _texts(graph, dataset, DCTERMS.title, {lang: f"{title} ({release.version})" for lang, title in TITLE.items()})
@@ -426,7 +431,7 @@ def release_graph(release: Release, settings: Settings, base: str) -> Graph:
     graph.add((dataset, DCTERMS.publisher, _agent(graph, names, settings)))
     graph.add((dataset, DCTERMS.modified, Literal(release.date, datatype=XSD.dateTime)))
     _page(graph, dataset, DCAT.landingPage, f"{base}/")
-    _versioned(graph, dataset, release, settings, base)
+    _versioned(graph, dataset, release, settings, base=base, namespace=namespace)
     if release.kept:
         _release_distributions(graph, dataset, release, base)
     return graph
@@ -445,11 +450,11 @@ def _bibtex_escape(text: str) -> str:
     return text
 
 
-def citation(release: Release, settings: Settings) -> Citation:
+def citation(release: Release, settings: Settings, namespace: str) -> Citation:
     """How to cite `release`: author (year). title (version) [Data set]. URL; and the same as BibTeX. The author is
     the publisher as configured: the data names no one else. The URL is the release's permanent IRI."""
     year = datetime.fromisoformat(release.date).year
-    url = catalog_url(names_base(settings), release.version)
+    url = catalog_url(names_base(settings, namespace), release.version)
     title = TITLE["en"]
     text = f"{settings.publisher_name} ({year}). {title} (Version {release.version}) [Data set]. {url}"
     publisher = _bibtex_escape(settings.publisher_name)

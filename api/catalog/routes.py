@@ -139,7 +139,7 @@ def release(version: str, request: Request, store: StoreDep, values: PerBuildDep
     return _rdf(
         request,
         store,
-        lambda: release_graph(found, settings, base),
+        lambda: release_graph(found, settings, base, store.manifest.namespace),
         f"/catalog/{version}",
         suffix=None,
         base=base,
@@ -333,7 +333,7 @@ def _landing(store: ReadStore, values: PerBuildValues, settings: Settings) -> HT
         "landing.html",
         manifest=store.manifest,
         release=release,
-        cite=citation(release, settings) if release is not None else None,
+        cite=citation(release, settings, store.manifest.namespace) if release is not None else None,
         built=_date(store.manifest.modified),
         figures=[(counts.get(name, 0), label) for name, label in _FIGURES],
         sources=counts.get("Source", 0),
@@ -343,5 +343,5 @@ def _landing(store: ReadStore, values: PerBuildValues, settings: Settings) -> HT
         alliances=figures.alliances,
         dumps=sorted(DUMP_FILES.values()),
         # A thing's page (`{ns}id/city/x` is described at `/doc/city/x`); other IRIs stay as they are.
-        page=Minter(settings.namespace).page,
+        page=Minter(store.manifest.namespace).page,
     )

@@ -137,7 +137,6 @@ def editor_page(request: Request, store: ReadStore, query: str | None, view: str
     examples = load_examples()
     text = query if query else (examples[0].query if examples else "SELECT * WHERE { ?s ?p ?o } LIMIT 10")
     selected = next((example.name for example in examples if example.query.strip() == text.strip()), "")
-    namespace: str = request.app.state.settings.namespace
     return page_response(
         "editor.html",
         examples=examples,
@@ -145,7 +144,7 @@ def editor_page(request: Request, store: ReadStore, query: str | None, view: str
         selected=selected,
         run_now=bool(query),
         endpoint=ENDPOINT,
-        namespace=namespace,
+        namespace=store.manifest.namespace,
         share_path=SHARE_PATH,
         vocabulary=_json_script(get_per_build(request).get(VOCABULARY, store)),
         editor_href=editor_href,
@@ -153,9 +152,13 @@ def editor_page(request: Request, store: ReadStore, query: str | None, view: str
     )
 
 
-def embed_page(request: Request, query: str, view: str) -> HTMLResponse:
+def embed_page(store: ReadStore, query: str, view: str) -> HTMLResponse:
     """One view of a query's results, for an iframe on another site."""
-    namespace: str = request.app.state.settings.namespace
     return page_response(
-        "embed.html", query=query, view=view, endpoint=ENDPOINT, namespace=namespace, editor=editor_href(query, view)
+        "embed.html",
+        query=query,
+        view=view,
+        endpoint=ENDPOINT,
+        namespace=store.manifest.namespace,
+        editor=editor_href(query, view),
     )

@@ -60,7 +60,7 @@ def query_editor(
 
 @router.api_route("/embed", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def embed(request: Request, store: StoreDep, query: Annotated[str, Query(min_length=1)], view: View = None) -> Response:
-    return _tagged(request, store, lambda: embed_page(request, query, view or "table"))
+    return _tagged(request, store, lambda: embed_page(store, query, view or "table"))
 
 
 def _link_request(body: bytes) -> tuple[str, str]:
