@@ -423,8 +423,20 @@ def test_a_query_queued_across_two_publishes_follows_the_current_build(tmp_path:
             data_files=1,
         )
     assert not first.exists()
-    job = (str(first), "SELECT ?s { ?s ?p ?o }", "http://x/", None, None, True, "csv", "", 10, 2**20)
-    status, payload, _, _ = Evaluator({}).run(job)
+    job: tuple[object, ...] = (
+        str(first),
+        {},
+        "SELECT ?s { ?s ?p ?o }",
+        "http://x/",
+        None,
+        None,
+        True,
+        "csv",
+        "",
+        10,
+        2**20,
+    )
+    status, payload, _, _ = Evaluator().run(job)
     assert (status, payload.split()) == (Status.OK, [b"s", b"http://x/1"])
 
 

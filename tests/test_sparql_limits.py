@@ -304,7 +304,7 @@ def test_workers_have_no_network_even_if_a_query_got_past_the_guard(
     """Defence in depth: a SERVICE query handed straight to a real worker process still reaches nobody."""
 
     async def evaluate() -> str | None:
-        pool = QueryPool(workers=1, max_pending=0, timeout=10, memory_mb=512, rest_mb=64, prefixes={})
+        pool = QueryPool(workers=1, max_pending=0, timeout=10, memory_mb=512, rest_mb=64)
         await pool.start()
         try:
             if not pool.network_isolated:
@@ -345,7 +345,7 @@ def test_a_worker_holding_too_much_memory_after_a_query_is_replaced(
     than 16 MiB) answers, exits and is replaced; under the limit it stays."""
 
     async def evaluate() -> tuple[list[str], set[int]]:
-        pool = QueryPool(workers=1, max_pending=1, timeout=10, memory_mb=512, rest_mb=rest_mb, prefixes={})
+        pool = QueryPool(workers=1, max_pending=1, timeout=10, memory_mb=512, rest_mb=rest_mb)
         await pool.start()
         answers, pids = [], set()
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import marshal
 import os
@@ -28,6 +27,7 @@ from typing import Generic, Protocol, TypeVar
 from api.sparql.request import MEDIA_TYPES
 from api.sparql.worker import ANSWER, FORMATS, JOB, Status, answer
 from graph.errors import ServiceError
+from graph.prefixes import prefixes
 from graph.store import ReadStore
 
 __all__ = [
@@ -62,11 +62,18 @@ class Job:
     graph_format: str | None  # for CONSTRUCT/DESCRIBE; None: not acceptable
     max_rows: int
     max_bytes: int = 16 * 2**20  # the answer is cut at a row before it is longer (setting max_answer_bytes)
+    namespace: str | None = None  # the build's (its manifest's), whose `id:` and `vocab:` answers declare
 
-    def fields(self) -> tuple[str | tuple[str, ...] | bool | int | None, ...]:
-        """What a worker is sent: the build's folder first, then what `worker.answer` evaluates."""
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """The prefixes a Turtle or TriG answer declares: the vocabularies' and the build's own."""
+        return prefixes(self.namespace)
+
+    def fields(self) -> tuple[str | tuple[str, ...] | dict[str, str] | bool | int | None, ...]:
+        """What a worker is sent: the build's folder and the prefixes first, then what `worker.answer` evaluates."""
         return (
             self.build,
+            self.prefixes,
             self.query,
             self.base_iri,
             self.default_graphs,
@@ -236,14 +243,11 @@ class _Worker:
 class QueryPool:
     """`workers` worker processes; up to `max_pending` queries wait for one, more are refused at once."""
 
-    def __init__(
-        self, *, workers: int, max_pending: int, timeout: float, memory_mb: int, rest_mb: int, prefixes: dict[str, str]
-    ) -> None:
+    def __init__(self, *, workers: int, max_pending: int, timeout: float, memory_mb: int, rest_mb: int) -> None:
         self.size = workers
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.rest_mb = rest_mb
-        self.prefixes = prefixes
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._queue: HandOver[_Worker] = HandOver(max_pending, timeout)
@@ -305,7 +309,7 @@ class QueryPool:
         if engine is None:
             return None
         began = time.monotonic()
-        status, payload, fmt, truncated = answer(lambda: engine, job.fields()[1:], self.prefixes, again=True)
+        status, payload, fmt, truncated = answer(lambda: engine, job.fields()[2:], job.prefixes, again=True)
         return self._settle(status, fmt, truncated, payload, time.monotonic() - began)
 
     def _settle(self, status: int, fmt: str, truncated: bool, payload: bytes, seconds: float) -> Answer:
@@ -414,7 +418,6 @@ class QueryPool:
                     str(os.getpid()),
                     str(self.memory_mb),
                     str(self.rest_mb),
-                    json.dumps(self.prefixes),
                 ],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,

@@ -48,13 +48,11 @@ class RemotePool:
         max_pending: int,
         timeout: float,
         max_bytes: int,
-        prefixes: dict[str, str],
     ) -> None:
         self.store = store
         self.size = workers
         self.timeout = timeout
         self.max_bytes = max_bytes
-        self.prefixes = prefixes
         self._running = 0
         self._queue: HandOver[None] = HandOver(max_pending, timeout)
 
@@ -123,7 +121,7 @@ class RemotePool:
         def write(outcome: ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]) -> Outcome:
             limits = (job.max_rows, job.max_bytes)
             return write_outcome(
-                outcome, job.results_format or "", job.graph_format or "", limits=limits, prefixes=self.prefixes
+                outcome, job.results_format or "", job.graph_format or "", limits=limits, prefixes=job.prefixes
             )
 
         def read(outcome: Received) -> Outcome:

@@ -43,7 +43,6 @@ from api.sparql.request import (
 from api.sparql.service_description import describe_service
 from graph.errors import ServiceError
 from graph.formats import GRAPH, HTML, TURTLE, names
-from graph.prefixes import prefixes
 from graph.settings import Settings
 from graph.sparql_guard import Analysis, QueryRefusedError, analyse_query, check_dataset, check_standard
 from graph.store import ReadStore
@@ -166,6 +165,7 @@ class SparqlEndpoint:
             checked.graph,
             settings.max_rows,
             settings.max_answer_bytes,
+            store.manifest.namespace,
         )
         cached = self.answers.get(job.build, job, counted=counted) if analysis.deterministic else None
         if cached is not None and counted:
@@ -451,7 +451,6 @@ class SparqlEndpoint:
 def _pool(settings: Settings, holder: StoreHolder) -> Pool:
     """Worker processes that evaluate each query on the build, or the store itself where it evaluates queries (a
     server, `QueryServer`): the same limits in front of each."""
-    namespaces = prefixes(settings.namespace)
     if holder.server is None:
         return QueryPool(
             workers=settings.query_workers,
@@ -459,7 +458,6 @@ def _pool(settings: Settings, holder: StoreHolder) -> Pool:
             timeout=settings.query_timeout,
             memory_mb=settings.query_memory_mb,
             rest_mb=settings.worker_rest_mb,
-            prefixes=namespaces,
         )
     return RemotePool(
         holder.server,
@@ -467,7 +465,6 @@ def _pool(settings: Settings, holder: StoreHolder) -> Pool:
         max_pending=settings.max_pending_queries,
         timeout=settings.query_timeout,
         max_bytes=SERVER_BYTES * settings.max_answer_bytes,
-        prefixes=namespaces,
     )
 
 

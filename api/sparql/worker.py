@@ -1,6 +1,6 @@
 """A query worker process: evaluates one query at a time on the published store and sends back serialised bytes.
 
-It runs as its own interpreter (`python worker.py FD PARENT_PID MEMORY_MB REST_MB PREFIXES_JSON`), importing only the
+It runs as its own interpreter (`python worker.py FD PARENT_PID MEMORY_MB REST_MB`), importing only the
 standard library and pyoxigraph, so that it starts in a fraction of a second and the parent can kill it at any
 moment: pyoxigraph cannot interrupt a running query, and a query deep enough to overflow the engine's stack
 would take down whichever process evaluated it. Before it reads a job the worker
@@ -11,7 +11,7 @@ would take down whichever process evaluated it. Before it reads a job the worker
 - caps its memory (RLIMIT_DATA), so a query building a huge intermediate result dies alone;
 - evaluates on a thread with a large stack, so deeply nested algebra ends in the time limit, not in a segfault.
 
-Frames on the socket: a job is `!I` length + marshal((build, query, base_iri, default_graphs, named_graphs,
+Frames on the socket: a job is `!I` length + marshal((build, prefixes, query, base_iri, default_graphs, named_graphs,
 union, results_format, graph_format, max_rows, max_bytes)); an answer is ANSWER (status, format index, truncated,
 retiring, length) followed by that many bytes. A worker that still holds more than REST_MB of memory after a query
 (glibc and the engine keep what a big query freed) says it is retiring in that answer and exits, and the pool starts
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
-import json
 import marshal
 import os
 import re
@@ -103,8 +102,7 @@ def _answer(sock: socket.socket, outcome: Outcome, retiring: bool = False) -> No
 class Evaluator:
     """Keeps the build it was last asked about open; reopens when a job names a newer build."""
 
-    def __init__(self, prefixes: dict[str, str]) -> None:
-        self.prefixes = prefixes
+    def __init__(self) -> None:
         self.build = ""
         self.store: ox.Store | None = None
 
@@ -118,7 +116,7 @@ class Evaluator:
         return self.store
 
     def run(self, job: tuple[Any, ...]) -> Outcome:
-        return answer(lambda: self.open(job[0]), job[1:], self.prefixes)
+        return answer(lambda: self.open(job[0]), job[2:], job[1])
 
 
 def answer(
@@ -413,13 +411,7 @@ def _resident() -> int:
 
 
 def main(argv: list[str]) -> None:
-    fd, parent, memory_mb, rest_mb, prefixes = (
-        int(argv[1]),
-        int(argv[2]),
-        int(argv[3]),
-        int(argv[4]),
-        json.loads(argv[5]),
-    )
+    fd, parent, memory_mb, rest_mb = (int(argv[1]), int(argv[2]), int(argv[3]), int(argv[4]))
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above took effect
         return
@@ -430,7 +422,7 @@ def main(argv: list[str]) -> None:
     sock = socket.socket(fileno=fd)
     _answer(sock, (Status.READY, isolation.encode(), "json", False))
     threading.stack_size(STACK_BYTES)
-    thread = threading.Thread(target=_serve, args=(sock, Evaluator(prefixes), rest_mb * 2**20), name="evaluate")
+    thread = threading.Thread(target=_serve, args=(sock, Evaluator(), rest_mb * 2**20), name="evaluate")
     thread.start()
     thread.join()
 
