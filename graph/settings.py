@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SMARTCITY_KG_", extra="ignore")
 
+    # Read where a graph is made (`build`), and for a remote SPARQL server, which records none; a store built here
+    # is served in the namespace its manifest records, whatever this says.
     namespace: str = Field("https://w3id.org/smartcity-kg/", description="Base IRI of everything minted.")
     data: Path | None = Field(None, description="Folder of curated YAML; default: ./data, else the bundled data.")
     store: Path = Field(Path("store"), description="Folder holding the published store and dumps.")
