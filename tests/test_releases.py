@@ -683,3 +683,99 @@ def test_the_data_date_is_its_last_commit_also_for_a_relative_data_folder(
     monkeypatch.chdir(tmp_path)
     assert main(["build", "--data", "data", "--store", "store"]) == 0
     assert current_build(tmp_path / "store")[1].modified == committed
+
+
+# `?format=` on every route of the releases, the dumps and the REST API: a format the route offers is sent, any other
+# is a 400 naming what it offers; a file of one format takes its own format's names and refuses the others.
+@pytest.mark.parametrize(
+    ("path", "status", "media_type"),
+    [
+        ("/dumps/{v}/?format=bogus", 400, None),
+        ("/dumps/{v}/?format=html", 200, "text/html"),
+        ("/dumps/{v}/?format=json", 200, "application/json"),
+        ("/dumps/graph.ttl?format=nt", 400, None),
+        ("/dumps/graph.ttl?format=turtle", 200, "text/turtle"),
+        ("/dumps/graph.nt.gz?format=nt", 200, "application/gzip"),
+        (f"/dumps/{CHECKSUMS}?format=json", 400, None),
+        ("/dumps/{v}/{ttl}?format=jsonld", 400, None),
+        ("/dumps/{v}/{ttl}?format=ttl", 200, "text/turtle"),
+        (f"/dumps/{{v}}/{CHECKSUMS}?format=html", 400, None),
+        ("/changes/{v}/added.nq.gz?format=ttl", 400, None),
+        ("/changes.atom?format=json", 400, None),
+        ("/changes.atom?format=atom", 200, "application/atom+xml"),
+        ("/changes?format=atom", 200, "application/atom+xml"),
+        ("/changes?format=nt", 400, None),
+        ("/api/v1?format=nt", 400, None),
+        ("/api/v1?format=json", 200, "application/json"),
+        ("/api/v1/search?q=alpha&format=jsonld", 400, None),
+        ("/api/v1/search?q=alpha&format=json", 200, "application/json"),
+        ("/api/v1/city?format=json", 200, "application/json"),
+        ("/api/v1/city?format=jsonld", 400, None),
+        ("/api/v1/city/alpha?format=jsonld", 200, "application/ld+json"),
+        ("/api/v1/lookup?id=city/alpha&format=jsonld", 200, "application/ld+json"),
+        ("/api/v1/lookup?id=city/alpha&format=ttl", 400, None),
+    ],
+)
+def test_format_is_sent_or_refused_never_ignored(
+    releases: TwoReleases, path: str, status: int, media_type: str | None
+) -> None:
+    version = releases.second.release
+    url = path.format(v=version, ttl=dump_name(version, "graph.ttl"))
+    response = releases.client.get(url)
+    assert response.status_code == status, (url, response.text[:300])
+    if media_type is not None:
+        assert response.headers["content-type"].split(";")[0] == media_type, url
+    else:
+        message = response.json()["error"]["message"]
+        assert "format" in message and ("use one of" in message or "one form only" in message), message
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "application/ld+json", "text/turtle", "text/html, */*"])
+@pytest.mark.parametrize("query", ["", "&format=json", "&format=jsonld"])
+def test_a_lookup_answers_as_the_item_it_names(releases: TwoReleases, accept: str | None, query: str) -> None:
+    headers = {"Accept": accept} if accept else {}
+    found = releases.client.get(f"/api/v1/lookup?id=city/alpha{query}", headers=headers)
+    itself = releases.client.get(f"/api/v1/city/alpha?{query.lstrip('&')}", headers=headers)
+    assert (found.status_code, found.headers.get("content-type"), found.headers.get("vary")) == (
+        itself.status_code,
+        itself.headers.get("content-type"),
+        itself.headers.get("vary"),
+    )
+    assert found.content == itself.content
+    if itself.status_code == 200:
+        assert found.headers["content-location"] == "/api/v1/city/alpha"
+        assert found.headers["etag"] == itself.headers["etag"]
+        revalidated = releases.client.get(
+            f"/api/v1/lookup?id=city/alpha{query}", headers={**headers, "If-None-Match": found.headers["etag"]}
+        )
+        assert revalidated.status_code == 304
+
+
+def test_the_changes_are_offered_as_the_atom_feed_too(releases: TwoReleases) -> None:
+    feed = releases.client.get("/changes.atom")
+    negotiated = releases.client.get("/changes", headers={"Accept": "application/atom+xml"})
+    assert negotiated.status_code == 200 and negotiated.content == feed.content
+    assert negotiated.headers["content-type"] == feed.headers["content-type"] == "application/atom+xml"
+    assert negotiated.headers["content-location"] == "/changes.atom"
+    assert releases.client.get("/changes").headers["content-type"] == "application/json"
+
+
+def test_an_etag_names_exactly_one_sequence_of_bytes(releases: TwoReleases) -> None:
+    """A strong ETag promises the same bytes: files of a release tagged alike must be identical."""
+    version = releases.second.release
+    paths = [
+        f"/dumps/{CHECKSUMS}",
+        f"/dumps/{version}/{CHECKSUMS}",
+        "/dumps/graph.ttl",
+        f"/dumps/{version}/{dump_name(version, 'graph.ttl')}",
+        f"/changes/{version}/added.nq.gz",
+        f"/changes/{version}/removed.nq.gz",
+    ]
+    by_tag: dict[str, set[bytes]] = {}
+    for path in paths:
+        response = releases.client.get(path)
+        assert response.status_code == 200, path
+        by_tag.setdefault(response.headers["etag"], set()).add(response.content)
+    assert all(len(bodies) == 1 for bodies in by_tag.values())
+    # The current dump and its versioned URL are the same bytes, so they keep one tag.
+    assert len(by_tag) == len(paths) - 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 
@@ -13,15 +14,16 @@ from fastapi.responses import FileResponse, Response
 
 from api.catalog.dcat import catalog_url, dump_url, names_base
 from api.catalog.releases import HISTORY, History, counted, statements_of
+from api.http.cache import PerBuildValues
 from api.http.conditional import answer, validators
 from api.http.deps import PerBuildDep, SettingsDep, StoreDep, get_per_build, public_base
 from api.http.errors import ErrorBody
 from api.http.files import file_answer
 from api.http.forms import FormRoute
-from api.http.representation import build_tag, choose, release_file_tag
+from api.http.representation import build_tag, choose, release_file_tag, requested
 from api.pages.render import page
 from graph.errors import ServiceError
-from graph.formats import ATOM, HTML, JSON
+from graph.formats import ATOM, HTML, JSON, N_QUADS
 from graph.iris import Minter
 from graph.releases import ADDED, CHECKSUMS, REMOVED, Release, ThingChange
 from graph.settings import Settings
@@ -42,16 +44,26 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     406: {"model": ErrorBody},
 }
 _JSON_OR_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {fmt.media_type: {} for fmt in _OFFERED}}, **_ERRORS}
+# The list of the releases is the feed's content too: Atom on request, the same bytes as /changes.atom.
+_LISTED_AS = (*_OFFERED, ATOM)
 
 
 def _respond(
-    request: Request, store: ReadStore, settings: Settings, media_type: str, render: Callable[[], bytes]
+    request: Request,
+    store: ReadStore,
+    settings: Settings,
+    media_type: str,
+    render: Callable[[], bytes],
+    *,
+    location: str | None = None,
 ) -> Response:
-    """The body `render()` makes for this build and URL, with its validators; 304 when the client has it."""
+    """The body `render()` makes for this build and URL, with its validators; 304 when the client has it.
+    `location` is the URL of this representation where it has one of its own (Content-Location)."""
     releases = get_per_build(request).get(HISTORY, store).releases
     modified = releases[0].date if releases else store.manifest.modified
     etag = build_tag(store.manifest, request.url.path, request.url.query, public_base(request, settings), media_type)
-    return answer(request, render, media_type=media_type, etag=etag, modified=modified, headers={"Vary": "Accept"})
+    headers = {"Vary": "Accept", **({"Content-Location": location} if location else {})}
+    return answer(request, render, media_type=media_type, etag=etag, modified=modified, headers=headers)
 
 
 def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
@@ -85,11 +97,14 @@ def _thing(thing: ThingChange, base: str, namespace: str) -> dict[str, Any]:
     "/changes",
     methods=["GET", "HEAD"],
     response_class=Response,
-    responses=_JSON_OR_HTML,
+    responses={**_JSON_OR_HTML, 200: {"content": {fmt.media_type: {} for fmt in _LISTED_AS}}},
     summary="Every release, newest first: version, date, counts and the things changed",
 )
 def changes(request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
-    fmt = choose(request, _OFFERED)
+    fmt = choose(request, _LISTED_AS)
+    if fmt == ATOM:  # the feed, as /changes.atom sends it
+        render_feed = partial(_feed, request, store, values, settings)
+        return _respond(request, store, settings, ATOM.media_type, render_feed, location="/changes.atom")
 
     def render() -> bytes:
         base, namespace = public_base(request, settings), store.manifest.namespace
@@ -168,8 +183,12 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep, value
         raise ServiceError(404, f"a release's patch is {ADDED} and {REMOVED}, not {name!r}")
     if release.previous is None or releases.folder is None:
         raise ServiceError(404, f"release {version} is the first: it has no patch, its dumps hold every statement")
-    headers = validators(release_file_tag(release.build_id, version, name), release.date)
-    return file_answer(request, headers, releases.folder / version / name, "application/gzip", f"{version}-{name}")
+    requested(request, (N_QUADS,))
+    path = releases.folder / version / name
+    # The only file at its URL, written once: its size tells it apart from the other patch of the release.
+    size = str(path.stat().st_size) if path.is_file() else ""
+    headers = validators(release_file_tag(release.build_id, version, name, size), release.date)
+    return file_answer(request, headers, path, "application/gzip", f"{version}-{name}")
 
 
 @router.api_route(
@@ -180,11 +199,13 @@ def patch_file(version: str, name: str, request: Request, store: StoreDep, value
     summary="An Atom feed with one entry per release, naming what it changed",
 )
 def feed(request: Request, store: StoreDep, values: PerBuildDep, settings: SettingsDep) -> Response:
-    def render() -> bytes:
-        base, manifest = public_base(request, settings), store.manifest
-        return _atom(values.get(HISTORY, store), settings, base, manifest.namespace, manifest.modified)
+    requested(request, (ATOM,))
+    return _respond(request, store, settings, ATOM.media_type, lambda: _feed(request, store, values, settings))
 
-    return _respond(request, store, settings, ATOM.media_type, render)
+
+def _feed(request: Request, store: ReadStore, values: PerBuildValues, settings: Settings) -> bytes:
+    base, manifest = public_base(request, settings), store.manifest
+    return _atom(values.get(HISTORY, store), settings, base, manifest.namespace, manifest.modified)
 
 
 def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:

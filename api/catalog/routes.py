@@ -6,6 +6,7 @@ revalidate with a 304 until the next release.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -26,7 +27,6 @@ from api.http.errors import ErrorBody
 from api.http.files import file_answer
 from api.http.forms import FormRoute
 from api.http.representation import (
-    accepted,
     build_tag,
     by_suffix,
     choose,
@@ -34,6 +34,7 @@ from api.http.representation import (
     release_file_tag,
     represent,
     request_tag,
+    requested,
 )
 from api.pages.render import page, page_response
 from graph.errors import ServiceError
@@ -199,14 +200,24 @@ def dump(name: str, request: Request, store: StoreDep, values: PerBuildDep) -> R
     if store.path is None:
         raise ServiceError(404, _NO_DUMPS)
     manifest = store.manifest
-    # Tagged by the file's name in its release, so that its versioned URL gives the same validator.
-    in_release = name if name == CHECKSUMS else dump_name(manifest.release, name)
-    headers = validators(release_file_tag(manifest.build_id, manifest.release, in_release), manifest.modified)
     if name == CHECKSUMS:
+        requested(request, ())
         if not manifest.checksums:
             raise ServiceError(404, "this build was published before checksums were recorded; build it again")
-        return conditional(request, headers, lambda: Response(checksum_lines(manifest.checksums), media_type=_TEXT))
+        listing = checksum_lines(manifest.checksums)
+        tag = release_file_tag(manifest.build_id, manifest.release, name, _sha256(listing.encode()))
+        headers = validators(tag, manifest.modified)
+        return conditional(request, headers, lambda: Response(listing, media_type=_TEXT))
+    requested(request, (DUMPS[name].format,))
+    # Tagged by the file's name in its release and its digest, so that its versioned URL gives the same validator.
+    in_release = dump_name(manifest.release, name)
+    tag = release_file_tag(manifest.build_id, manifest.release, in_release, manifest.checksums.get(name, ""))
+    headers = validators(tag, manifest.modified)
     return file_answer(request, headers, dump_file(store.path, DUMPS[name]), DUMPS[name].served_as, name)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @router.api_route(
@@ -227,7 +238,7 @@ def release_files(
     """The folder a citation names: what it holds, so that a reader finds and verifies the files. Dumps older than
     the kept releases are listed with `url` null; their checksums stay."""
     found = values.get(HISTORY, store).require(version)
-    media_type = accepted(request.headers.get("accept"), (JSON, HTML)).media_type
+    media_type = choose(request, (JSON, HTML)).media_type
     base = public_base(request, settings)
     folder = dump_url(base, "", version)  # the release's folder
     listing = {
@@ -275,15 +286,21 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep, val
     found = releases.get(version)
     if found is None or releases.folder is None:
         raise ServiceError(404, f"there is no release {version!r}; /changes lists them all")
-    headers = validators(release_file_tag(found.build_id, version, name), found.date)
     folder = releases.folder / version
     if name == CHECKSUMS:
-        return file_answer(request, headers, folder / CHECKSUMS, _TEXT)
+        requested(request, ())
+        listing = folder / CHECKSUMS
+        digest = _sha256(listing.read_bytes()) if listing.is_file() else ""
+        return file_answer(
+            request, validators(release_file_tag(found.build_id, version, name, digest), found.date), listing, _TEXT
+        )
     dump = next((dump for dump in DUMPS.values() if dump_name(version, dump.name) == name), None)
     if dump is None:
         raise ServiceError(
             404, f"release {version} has no file {name!r}; it has: {', '.join(sorted(found.files))}, {CHECKSUMS}"
         )
+    requested(request, (dump.format,))
+    headers = validators(release_file_tag(found.build_id, version, name, found.files.get(name, "")), found.date)
     # A build pruning old dumps may have started after this build's history was read: the disk has the last word.
     if not found.kept or not (folder / name).is_file():
         kept = [release.version for release in releases.releases if release.kept]

@@ -34,6 +34,7 @@ __all__ = [
     "release_file_tag",
     "represent",
     "request_tag",
+    "requested",
     "serialize",
     "split_suffix",
 ]
@@ -64,14 +65,25 @@ def choose(request: Request, offered: Sequence[Format], suffix: Format | None = 
     """
     if suffix is not None:
         return suffix
-    requested = request.query_params.get("format")
-    if requested is not None:
-        for fmt in offered:
-            if fmt.answers_to(requested):
-                return fmt
-        known = ", ".join(f"{fmt.name} ({fmt.media_type})" for fmt in offered)
-        raise ServiceError(400, f"unknown format {requested[:100]!r}; use one of {known}")
-    return accepted(request.headers.get("accept"), offered)
+    return requested(request, offered) or accepted(request.headers.get("accept"), offered)
+
+
+def requested(request: Request, offered: Sequence[Format]) -> Format | None:
+    """The offered format `?format=` names (any name the format table knows for it); None without `?format=`. Any
+    other name is a 400 naming what is offered: a format is never silently ignored. A file of one fixed format (a
+    dump, the Atom feed) reads `?format=` through this alone, with its own format as the offer."""
+    text = request.query_params.get("format")
+    if text is None:
+        return None
+    for fmt in offered:
+        if fmt.answers_to(text):
+            return fmt
+    known = ", ".join(f"{fmt.name} ({fmt.media_type})" for fmt in offered)
+    if not known:
+        raise ServiceError(
+            400, f"unknown format {text[:100]!r}; this resource is sent in one form only, without ?format="
+        )
+    raise ServiceError(400, f"unknown format {text[:100]!r}; use one of {known}")
 
 
 def accepted(accept: str | None, offered: Sequence[Format]) -> Format:
@@ -125,10 +137,12 @@ def build_tag(manifest: Manifest, *parts: str) -> str:
     return entity_tag(manifest.key, *parts)
 
 
-def release_file_tag(build_id: str, version: str, name: str) -> str:
+def release_file_tag(build_id: str, version: str, name: str, content: str) -> str:
     """The ETag of a file of one release (a dump, its checksums, a patch): its bytes never change, whichever build is
-    served, and its current URL and its versioned one give the same tag."""
-    return entity_tag(build_id, version, name)
+    served, and a dump's current URL and its versioned one give the same tag. `content` tells its bytes apart from
+    any other file's: their SHA-256 where it is known (the current SHA256SUMS lists the current names, the versioned
+    one the versioned names, so the two differ though both are the release's SHA256SUMS)."""
+    return entity_tag(build_id, version, name, content)
 
 
 def request_tag(manifest: Manifest, request: Request, *parts: str) -> str:

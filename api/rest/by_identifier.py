@@ -9,14 +9,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.http.conditional import conditional
 from api.http.deps import StoreHolderDep, app_cache
 from api.http.errors import ErrorBody, echo
 from api.http.forms import FormRoute
-from api.http.representation import request_tag
+from api.http.representation import choose
 from api.rest.lookup import VocabularyLabels, find_thing
 from api.rest.models import AnyThing, ListItem
+from api.rest.routes import ITEM_FORMATS, item, item_path
 from graph.errors import ServiceError
+from graph.formats import Format
 from graph.store import ReadStore
 
 __all__ = ["Identified", "IdentifiedThing", "router"]
@@ -77,7 +78,7 @@ async def lookup(
         for name, value in (("ags", ags), ("wikidata", wikidata), ("homepage", homepage), ("id", ident))
         if value is not None
     }
-    extra = sorted(set(request.query_params) - set(_IDENTIFIERS))
+    extra = sorted(set(request.query_params) - {*_IDENTIFIERS, "format"})
     repeated = [name for name in _IDENTIFIERS if len(request.query_params.getlist(name)) > 1]
     if repeated:
         raise ServiceError(400, f"give {repeated[0]} once: a lookup names one thing")
@@ -88,21 +89,29 @@ async def lookup(
             + (f" ({echo(', '.join(extra))} is not one)" if extra else ""),
         )
     ((name, value),) = given.items()
+    # Negotiated as the item it names is: its formats, its 400 for another ?format=, its 406.
+    fmt = choose(request, ITEM_FORMATS)
 
     labels = app_cache(request, "vocabulary_labels")
     identified: Callable[[ReadStore], Identified] = request.app.state.identified
 
     def answer() -> Response:
         store = holder.get()
-        found = _answer(store, identified(store), labels, name, value)
-        if found.status_code != 200:  # several things, or a retired id: not the thing's representation
-            return found
-        return conditional(request, {"ETag": request_tag(store.manifest, request)}, lambda: found)
+        return _answer(request, store, identified(store), labels, fmt=fmt, name=name, value=value)
 
     return await run_in_threadpool(answer)
 
 
-def _answer(store: ReadStore, index: Identified, labels: VocabularyLabels, name: str, value: str) -> Response:
+def _answer(
+    request: Request,
+    store: ReadStore,
+    index: Identified,
+    labels: VocabularyLabels,
+    *,
+    fmt: Format,
+    name: str,
+    value: str,
+) -> Response:
     minter = store.manifest.minter
     if name == "id":
         value = minter.id_of(value.strip()) or value.strip()  # the thing's IRI names it as its id does
@@ -110,7 +119,10 @@ def _answer(store: ReadStore, index: Identified, labels: VocabularyLabels, name:
         if retired:
             if successor is None:
                 raise ServiceError(410, f"{value} was retired and nothing replaced it")
-            return RedirectResponse(f"/api/v1/{successor}", status_code=301)
+            replaced = minter.read_id(successor)
+            if replaced is None:
+                raise ServiceError(410, f"{value} was retired; it was replaced by {successor}, which has no item")
+            return RedirectResponse(item_path(request, *replaced), status_code=301)
         found = [value] if index.get(value) is not None else []
     else:
         found = index.with_value(name, [value])
@@ -127,8 +139,7 @@ def _answer(store: ReadStore, index: Identified, labels: VocabularyLabels, name:
         return JSONResponse({"items": items}, status_code=300)
     parsed = minter.read_id(found[0])  # an id of the index: one
     thing = find_thing(store, *parsed, labels) if parsed is not None else None
-    if thing is None:
+    if thing is None or parsed is None:
         raise ServiceError(404, f"nothing in the graph has the {name} {echo(value)}")
-    return Response(
-        thing.model_dump_json(), media_type="application/json", headers={"Content-Location": f"/api/v1/{found[0]}"}
-    )
+    kind, key = parsed
+    return item(request, store, kind, thing, fmt, location=item_path(request, kind, key))

@@ -19,13 +19,13 @@ from api.http.forms import FormRoute
 from api.http.representation import JSON_LD, build_tag, choose, request_tag
 from api.rest.listing import FILTERS, LABEL_INDEX, Filters, fold, list_things
 from api.rest.lookup import CLASSES, find_thing, jsonld_context
-from api.rest.models import THING_MODELS, AnyThing, ListItem, Page
+from api.rest.models import THING_MODELS, AnyThing, ListItem, Page, Thing
 from graph.errors import ServiceError
-from graph.formats import JSON
+from graph.formats import JSON, Format
 from graph.iris import KEY_PATTERN, is_key
 from graph.store import ReadStore
 
-__all__ = ["router"]
+__all__ = ["ITEM_FORMATS", "item", "item_path", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["REST API"], route_class=FormRoute)
 
@@ -36,7 +36,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "a parameter out of range or malformed"},
 }
 # An item is JSON, or the same JSON with an @context (JSON-LD); plain JSON is what a client gets without asking.
-_ITEM_FORMATS = (JSON, JSON_LD)
+ITEM_FORMATS = (JSON, JSON_LD)
 # Items as sent, by build, URL and Accept (a few kB each): a lookup takes 0.3-4 ms of queries on a million
 # triples, sending a kept answer well under a millisecond.
 
@@ -149,7 +149,7 @@ def list_type(
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="text in labels")] = None,
 ) -> Response:
     _known_type(type)
-    wrong = sorted(set(request.query_params) - {"limit", "offset", *FILTERS[type]})
+    wrong = sorted(set(request.query_params) - {"limit", "offset", "format", *FILTERS[type]})
     if wrong:
         raise ServiceError(
             400, f"{', '.join(wrong)} cannot filter {type}; the filters of {type} are: {', '.join(FILTERS[type])}"
@@ -197,11 +197,25 @@ async def get_thing(request: Request, store: StoreDep, type: str, key: str) -> R
 
 def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
     _known_type(type)
-    fmt = choose(request, _ITEM_FORMATS)
+    fmt = choose(request, ITEM_FORMATS)
     labels = app_cache(request, "vocabulary_labels")
     thing = find_thing(store, type, key, labels) if is_key(key) else None
     if thing is None:
         raise ServiceError(404, f"no {type} with key {key!r}")
+    return item(request, store, type, thing, fmt)
+
+
+def item_path(request: Request, type: str, key: str) -> str:
+    """The path of a thing's item (`/api/v1/city/dortmund`), as the item's route makes it."""
+    return str(request.app.url_path_for(get_thing.__name__, type=type, key=key))
+
+
+def item(
+    request: Request, store: ReadStore, type: str, thing: Thing, fmt: Format, *, location: str | None = None
+) -> Response:
+    """A thing's item in `fmt` (one of ITEM_FORMATS), as its route and the lookup of it send it: the same bytes
+    under the same ETag, whichever URL asked. `location` names the item's own URL (Content-Location) where another
+    URL asked for it."""
 
     def make() -> Response:
         if fmt == JSON:
@@ -210,8 +224,9 @@ def _thing(request: Request, store: ReadStore, type: str, key: str) -> Response:
         document = {"@context": jsonld_context(type), "@id": thing.id, "@type": CLASSES[type], **body}
         return JSONResponse(document, media_type=fmt.media_type)
 
-    etag = build_tag(store.manifest, request.url.path, fmt.media_type)
-    return conditional(request, {"Vary": "Accept", "ETag": etag}, make)
+    etag = build_tag(store.manifest, item_path(request, type, thing.key), fmt.media_type)
+    headers = {"Vary": "Accept", "ETag": etag, **({"Content-Location": location} if location else {})}
+    return conditional(request, headers, make)
 
 
 def _searchable(text: str) -> str:
@@ -235,5 +250,7 @@ def _page(url: URL, items: list[ListItem], total: int, limit: int, offset: int) 
 
 def _json(request: Request, store: ReadStore, body: Callable[[], bytes]) -> Response:
     """A JSON answer made by `body` only when it is owed, tagged by the build and the whole URL (without a configured
-    base_url, its links name the address the client used)."""
+    base_url, its links name the address the client used). JSON is its one format: `?format=json` is fine, any other
+    a 400, and an Accept that rules JSON out a 406, as for an item."""
+    choose(request, (JSON,))
     return answer(request, body, media_type=JSON.media_type, etag=request_tag(store.manifest, request))
