@@ -251,7 +251,7 @@ def test_folding_is_the_same_for_every_spelling() -> None:
         # ?format= is read as on every route: a format the item does not offer is refused, naming those it does.
         ("/api/v1/city/dortmund?format=nt", {}, 400, "use one of json (application/json), jsonld"),
         ("/api/v1/city/dortmund?format=ttl", {}, 400, "jsonld (application/ld+json)"),
-        ("/api/v1/city?format=jsonld", {}, 400, "format cannot filter city"),
+        ("/api/v1/city?format=jsonld", {}, 400, "JSON-LD is not offered here; use one of json (application/json)"),
     ],
 )
 def test_bad_requests_get_a_json_error_with_the_right_status(

@@ -13,7 +13,7 @@ from api.http.conditional import answer
 from api.http.context import compact
 from api.http.negotiation import NotAcceptableError, negotiate
 from graph.errors import ServiceError
-from graph.formats import GRAPH, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format, media_types
+from graph.formats import FORMATS, GRAPH, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format, find, media_types
 from graph.prefixes import prefixes
 from graph.published import Manifest
 
@@ -78,12 +78,12 @@ def requested(request: Request, offered: Sequence[Format]) -> Format | None:
     for fmt in offered:
         if fmt.answers_to(text):
             return fmt
+    named = find(text, FORMATS)
+    refused = f"{named.title} is not offered here" if named else f"unknown format {text[:100]!r}"
     known = ", ".join(f"{fmt.name} ({fmt.media_type})" for fmt in offered)
     if not known:
-        raise ServiceError(
-            400, f"unknown format {text[:100]!r}; this resource is sent in one form only, without ?format="
-        )
-    raise ServiceError(400, f"unknown format {text[:100]!r}; use one of {known}")
+        raise ServiceError(400, f"{refused}; this resource is sent in one form only, without ?format=")
+    raise ServiceError(400, f"{refused}; use one of {known}")
 
 
 def accepted(accept: str | None, offered: Sequence[Format]) -> Format:
