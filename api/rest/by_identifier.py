@@ -17,7 +17,7 @@ from api.rest.lookup import VocabularyLabels, find_thing
 from api.rest.models import AnyThing, ListItem
 from api.rest.routes import ITEM_FORMATS, item, item_path
 from graph.errors import ServiceError
-from graph.formats import Format
+from graph.formats import JSON_LD, Format
 from graph.store import ReadStore
 
 __all__ = ["Identified", "IdentifiedThing", "router"]
@@ -57,7 +57,12 @@ class Identified(Protocol):
     responses={
         300: {"description": "several things carry the identifier: their list, as `items`"},
         301: {"description": "the id was retired and replaced: Location names the successor"},
-        400: {"model": ErrorBody, "description": "not exactly one identifier given"},
+        200: {
+            "content": {JSON_LD.media_type: {}},
+            "description": "the thing, as its item answers (JSON-LD on Accept: application/ld+json or ?format=jsonld)",
+        },
+        400: {"model": ErrorBody, "description": "not exactly one identifier given, or a format not offered"},
+        406: {"model": ErrorBody, "description": "neither JSON nor JSON-LD is acceptable"},
         404: {"model": ErrorBody, "description": "nothing carries the identifier"},
         410: {"model": ErrorBody, "description": "the id was retired without a successor"},
     },
