@@ -6,7 +6,6 @@ revalidate with a 304 until the next release.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -205,7 +204,7 @@ def dump(name: str, request: Request, store: StoreDep, values: PerBuildDep) -> R
         if not manifest.checksums:
             raise ServiceError(404, "this build was published before checksums were recorded; build it again")
         listing = checksum_lines(manifest.checksums)
-        tag = release_file_tag(manifest.build_id, manifest.release, name, _sha256(listing.encode()))
+        tag = release_file_tag(manifest.build_id, manifest.release, name, listing)
         headers = validators(tag, manifest.modified)
         return conditional(request, headers, lambda: Response(listing, media_type=_TEXT))
     requested(request, (DUMPS[name].format,))
@@ -214,10 +213,6 @@ def dump(name: str, request: Request, store: StoreDep, values: PerBuildDep) -> R
     tag = release_file_tag(manifest.build_id, manifest.release, in_release, manifest.checksums.get(name, ""))
     headers = validators(tag, manifest.modified)
     return file_answer(request, headers, dump_file(store.path, DUMPS[name]), DUMPS[name].served_as, name)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @router.api_route(
@@ -290,9 +285,9 @@ def release_dump(version: str, name: str, request: Request, store: StoreDep, val
     if name == CHECKSUMS:
         requested(request, ())
         listing = folder / CHECKSUMS
-        digest = _sha256(listing.read_bytes()) if listing.is_file() else ""
+        content = listing.read_text(encoding="utf-8") if listing.is_file() else ""
         return file_answer(
-            request, validators(release_file_tag(found.build_id, version, name, digest), found.date), listing, _TEXT
+            request, validators(release_file_tag(found.build_id, version, name, content), found.date), listing, _TEXT
         )
     dump = next((dump for dump in DUMPS.values() if dump_name(version, dump.name) == name), None)
     if dump is None:

@@ -140,8 +140,8 @@ def build_tag(manifest: Manifest, *parts: str) -> str:
 def release_file_tag(build_id: str, version: str, name: str, content: str) -> str:
     """The ETag of a file of one release (a dump, its checksums, a patch): its bytes never change, whichever build is
     served, and a dump's current URL and its versioned one give the same tag. `content` tells its bytes apart from
-    any other file's: their SHA-256 where it is known (the current SHA256SUMS lists the current names, the versioned
-    one the versioned names, so the two differ though both are the release's SHA256SUMS)."""
+    any other file's: a dump's SHA-256, a SHA256SUMS's own few lines (the current one lists the current names, the
+    versioned one the versioned names: both are the release's SHA256SUMS, in different bytes), a patch's size."""
     return entity_tag(build_id, version, name, content)
 
 

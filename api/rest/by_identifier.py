@@ -125,8 +125,7 @@ def _answer(
             if successor is None:
                 raise ServiceError(410, f"{value} was retired and nothing replaced it")
             replaced = minter.read_id(successor)
-            if replaced is None:
-                raise ServiceError(410, f"{value} was retired; it was replaced by {successor}, which has no item")
+            assert replaced is not None  # the index names successors by their ids
             return RedirectResponse(item_path(request, *replaced), status_code=301)
         found = [value] if index.get(value) is not None else []
     else:
