@@ -1,7 +1,5 @@
 // The site search on every page: an ARIA combobox (input, listbox, options) suggesting things by label as one types;
 // the server folds case, accents and umlaut spellings. Arrow keys move, Enter opens, Escape closes.
-const KINDS = { alliance: "alliance", city: "city", municipality: "municipality", company: "company",
-  organization: "organisation", agreement: "agreement", pilot: "pilot", person: "person", source: "source" };
 
 export function installSearch(form) {
   const input = form.querySelector("input[role=combobox]");
@@ -45,7 +43,7 @@ export function installSearch(form) {
       name.textContent = item.label;
       const kind = document.createElement("span");
       kind.className = "kind";
-      kind.textContent = KINDS[item.type] || item.type;
+      kind.textContent = item.type; // the type's name as the /search page shows it
       option.append(name, " ", kind);
       option.addEventListener("mousedown", (event) => event.preventDefault());  // keeps the focus in the input
       option.addEventListener("click", () => { window.location.href = option.dataset.href; });
