@@ -179,3 +179,36 @@ def test_head_and_conditional_requests(client: httpx.Client) -> None:
     for name in ("content-type", "content-length", "etag", "link", "content-location"):
         assert head.headers[name] == got.headers[name]
     assert client.get("/ontology.ttl", headers={"If-None-Match": got.headers["etag"]}).status_code == 304
+
+
+def test_every_url_of_the_documentation_sends_the_same_page_under_one_tag(client: httpx.Client) -> None:
+    # A strong ETag names one sequence of bytes: the version IRI's page was the same page but for its own path in
+    # the language link, under the same tag.
+    version = client.get("/ontology.ttl").text.split("owl:versionIRI <", 1)[1].split(">", 1)[0].rsplit("/", 1)[1]
+    pages = [client.get(path, headers={"Accept": BROWSER}) for path in ("/ontology", f"/ontology/{version}")]
+    pages.append(client.get("/ontology.html"))
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert len({page.content for page in pages}) == 1
+    assert len({page.headers["etag"] for page in pages}) == 1
+    assert 'href="/ontology?lang=de"' in pages[0].text
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/ontology.ttl?format=ttl", 200),  # the suffix's own format, by any of its names
+        ("/ontology.ttl?format=text/turtle", 200),
+        ("/ontology.ttl?format=nt", 400),  # another format beside the suffix is not silently dropped
+        ("/ontology.ttl?format=bogus", 400),
+        ("/ontology?format=ttl&format=ttl", 200),
+        ("/ontology?format=bogus&format=ttl", 400),  # two different names: neither wins by its place
+        ("/ontology?format=ttl&format=nt", 400),
+    ],
+)
+def test_a_format_named_beside_a_suffix_or_twice_is_never_dropped(client: httpx.Client, path: str, status: int) -> None:
+    response = client.get(path)
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert response.json()["status"] == 400
+    else:
+        assert response.headers["content-type"].startswith("text/turtle")

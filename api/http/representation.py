@@ -63,8 +63,8 @@ def choose(request: Request, offered: Sequence[Format], suffix: Format | None = 
 
     Raises NotAcceptableError (answered 406 with the offer) when Accept rules out everything offered.
     """
-    if suffix is not None:
-        return suffix
+    if suffix is not None:  # a `?format=` beside it may name the same format, no other
+        return requested(request, (suffix,)) or suffix
     return requested(request, offered) or accepted(request.headers.get("accept"), offered)
 
 
@@ -72,9 +72,12 @@ def requested(request: Request, offered: Sequence[Format]) -> Format | None:
     """The offered format `?format=` names (any name the format table knows for it); None without `?format=`. Any
     other name is a 400 naming what is offered: a format is never silently ignored. A file of one fixed format (a
     dump, the Atom feed) reads `?format=` through this alone, with its own format as the offer."""
-    text = request.query_params.get("format")
-    if text is None:
+    given = set(request.query_params.getlist("format"))
+    if not given:
         return None
+    if len(given) > 1:
+        raise ServiceError(400, "?format= is given more than once, with different names; give one")
+    text = given.pop()
     for fmt in offered:
         if fmt.answers_to(text):
             return fmt

@@ -401,7 +401,9 @@ def _page_context(request: Request, lang: str, base: str, offered: tuple[Format,
     return {
         "lang": lang,
         "w": words(lang),
-        "other_language_href": f"{request.url.path}?lang={other}",
+        # The page's own path, not the request's: every URL that serves these bytes (`/ontology/0.2.0`, `.html`)
+        # sends the same page under the same ETag.
+        "other_language_href": f"{base}?lang={other}",
         "formats": [
             {"href": f"{base}.{fmt.suffix}", "media_type": fmt.media_type, "title": fmt.title}
             for fmt in offered
