@@ -120,7 +120,6 @@ def test_unchanged_dump_is_answered_304(client: httpx.Client) -> None:
         "/dumps/graph.ttl%00",
         "/dumps/.",
         "/dumps/%2e",
-        "/dumps/",
         "/dumps/..%2F..%2F..%2Fetc%2Fpasswd",
     ],
 )
@@ -137,3 +136,13 @@ def test_nothing_but_the_dumps_is_served(live_server: Server, path: str) -> None
     assert response.status == 404, (path, body)
     assert response.getheader("content-type") == "application/json"
     assert b'"status":404' in body and b"build_id" not in body
+
+
+def test_the_dumps_folder_leads_to_the_current_releases_listing(client: httpx.Client) -> None:
+    # The documentation sends readers to /dumps/: it answers with the folder of the release being served.
+    moved = client.get("/dumps/", follow_redirects=False)
+    assert moved.status_code == 307
+    release = client.get("/changes", headers={"Accept": "application/json"}).json()["current"]
+    assert moved.headers["location"] == f"/dumps/{release}/"
+    listing = client.get("/dumps/", headers={"Accept": "application/json"}, follow_redirects=True)
+    assert listing.status_code == 200 and listing.json()["version"] == release

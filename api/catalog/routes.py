@@ -216,6 +216,25 @@ def dump(name: str, request: Request, store: StoreDep, values: PerBuildDep) -> R
 
 
 @router.api_route(
+    "/dumps/",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    status_code=307,
+    responses={307: {"description": "the folder of the release being served"}, 404: {"model": ErrorBody}},
+    summary="The dumps' folder: the folder of the release being served",
+)
+def dumps_folder(store: StoreDep) -> Response:
+    """`/dumps/`, where the documentation sends readers, lists what the current release's folder lists: the current
+    dumps are that release's files under shorter names."""
+    release = store.manifest.release
+    if store.path is None:
+        raise ServiceError(404, _NO_DUMPS)
+    if not release:
+        raise ServiceError(404, f"this build is not a release; its dumps are: {', '.join(DUMPS)}, with {CHECKSUMS}")
+    return RedirectResponse(f"/dumps/{release}/", status_code=307)
+
+
+@router.api_route(
     "/dumps/{version}/",
     methods=["GET", "HEAD"],
     response_class=Response,
