@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from graph.iris import owner
 from graph.published import DUMP_FILES
 
 __all__ = [
@@ -145,7 +146,7 @@ def thing_of(line: bytes) -> str:
     """The thing an N-Quads statement is about: its subject, without a fragment (`{thing}#citation-1` is part of
     `{thing}`)."""
     subject = line[: line.index(b" ")].decode()
-    return subject[1:-1].partition("#")[0] if subject.startswith("<") else subject
+    return owner(subject[1:-1]) if subject.startswith("<") else subject
 
 
 def _lines(path: Path) -> Iterator[bytes]:

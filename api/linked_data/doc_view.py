@@ -13,6 +13,7 @@ from api.pages.diagram import Node, alliance_diagram
 from api.pages.display import Fact, Link, pick_label
 from api.pages.ontology import Ontology, term_link
 from api.pages.templating import words
+from graph.iris import owner
 from graph.vocab import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SCK, SKOS, TIME
 
 __all__ = ["DocPage", "doc_page"]
@@ -338,6 +339,6 @@ class _PageBuilder:
         for triple in self.d.incoming(self.iri):
             citation = node_id(triple.subject)
             if triple.predicate.value == str(PROV.entity) and "#" in citation:
-                owner = citation.partition("#")[0]
-                rows.append(self.claim(citation, replace(self.n.label(owner), href=self.n.doc_href(owner))))
+                thing = owner(citation)
+                rows.append(self.claim(citation, replace(self.n.label(thing), href=self.n.doc_href(thing))))
         return sorted(rows, key=lambda claim: (claim.about.text.lower() if claim.about else "", claim.text))

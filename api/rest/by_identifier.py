@@ -17,7 +17,7 @@ from api.rest.lookup import VocabularyLabels, find_thing
 from api.rest.models import AnyThing, ListItem
 from api.rest.routes import ITEM_FORMATS, item, item_path
 from graph.errors import ServiceError
-from graph.formats import JSON_LD, Format
+from graph.formats import JSON, JSON_LD, Format
 from graph.store import ReadStore
 
 __all__ = ["Identified", "IdentifiedThing", "router"]
@@ -146,4 +146,6 @@ def _answer(
     if thing is None or parsed is None:
         raise ServiceError(404, f"nothing in the graph has the {name} {echo(value)}")
     kind, key = parsed
-    return item(request, store, kind, thing, fmt, location=item_path(request, kind, key))
+    # The item's own URL for this representation: JSON is its default, any other format is named as ?format=.
+    location = item_path(request, kind, key) + ("" if fmt == JSON else f"?format={fmt.name}")
+    return item(request, store, kind, thing, fmt, location=location)
