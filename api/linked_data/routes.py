@@ -222,7 +222,7 @@ def _described(
                 page=page,
                 changed=changed,
                 panels=profile_panels(store, kind, description.iri, lang),
-                **_page_context(request, lang, base, DOC_FORMATS),
+                **_page_context(lang, base, DOC_FORMATS),
             )
         return serialize(
             description.triples, fmt, prefixes=prefixes_for(namespace), root=description.iri, context_url=context_url
@@ -330,7 +330,7 @@ def _ontology(request: Request, store: ReadStore, settings: Settings, suffix: Fo
     def body() -> bytes:
         if fmt == HTML:
             page = ontology_page(ontology, lang)
-            return render("ontology.html", ontology=page, **_page_context(request, lang, "/ontology", DOC_FORMATS))
+            return render("ontology.html", ontology=page, **_page_context(lang, "/ontology", DOC_FORMATS))
         root = next(iter(ontology.of_type(str(OWL.Ontology))), "")
         # The terms are fragments of the ontology's IRI, but each is a node of its own, not a part of another.
         return serialize(
@@ -395,7 +395,7 @@ def _context_url(request: Request, settings: Settings) -> str:
     return f"{public_base(request, settings)}/context.jsonld"
 
 
-def _page_context(request: Request, lang: str, base: str, offered: tuple[Format, ...]) -> dict[str, object]:
+def _page_context(lang: str, base: str, offered: tuple[Format, ...]) -> dict[str, object]:
     """What base.html needs on every page: the language, its words, the other language, the data formats."""
     other = next(code for code in LANGUAGES if code != lang)
     return {

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from api.http.client_limit import ClientLimit
 from api.http.conditional import conditional, validators
 from api.http.early import EARLY_ANSWERS, EarlyResponse
 from api.http.encoding import accepts_gzip
@@ -25,7 +26,7 @@ from api.http.observability import Metrics, observed
 from api.http.representation import accepted, request_tag
 from api.http.state import StoreHolder
 from api.pages.editor import editor_page
-from api.sparql import Answer, AnswerCache, ClientBudget, Job, Pool, QueryFailedError, QueryPool
+from api.sparql import Answer, AnswerCache, Job, Pool, QueryFailedError, QueryPool
 from api.sparql.answer_stream import CHUNK, StreamedAnswer
 from api.sparql.answers import Doorkeeper, cost
 from api.sparql.readings import Readings, remembered
@@ -93,7 +94,7 @@ class SparqlEndpoint:
         self.record = metrics.record  # the events of this app's /metrics
         self.holder = holder
         self.pool = _pool(settings, holder)
-        self.budget = ClientBudget(settings.client_query_seconds)
+        self.budget = ClientLimit(settings.client_query_seconds)  # a client's share of query time: seconds a minute
         self.answers = answers
         self.doorkeeper = Doorkeeper()
         self._graphs: tuple[str, frozenset[str]] | None = None

@@ -210,11 +210,9 @@ def _first_triples(
             kept.append(triple)
             yield triple
 
-    written = _Lines(sys.maxsize, max_bytes)  # the bytes bound it, not the lines
-    with contextlib.suppress(_Lines.FullError):
-        ox.serialize(first(), written, format=fmt, prefixes=prefixes)
-    if not written.full:
-        return written.getvalue(), more
+    whole = _written(lambda out: ox.serialize(first(), out, format=fmt, prefixes=prefixes), max_bytes)
+    if whole is not None:
+        return whole, more
 
     def write(count: int) -> bytes:
         return ox.serialize(kept[:count], format=fmt, prefixes=prefixes) or b""
@@ -279,15 +277,21 @@ def _whole(outcome: ox.QuerySolutions | ox.QueryTriples, fmt: str, prefixes: dic
     neither the row limit nor the byte limit can cut it): the bytes `_first_rows` and `_first_triples` give such an
     answer, without the rows written as TSV and read back, or the triples made into Python objects. None for a
     longer answer (the engine is stopped a write buffer past `room`) and for one the format cannot write."""
-    written = _Lines(sys.maxsize, room)  # the bytes bound it, not the lines
     try:
         if isinstance(outcome, ox.QuerySolutions):
-            outcome.serialize(written, format=RESULT_FORMATS[fmt])
-        else:
-            ox.serialize(outcome, written, format=GRAPH_FORMATS[fmt], prefixes=prefixes)
-    except (_Lines.FullError, OSError):  # OSError: JSON-LD and triple terms, answered by `write_outcome`
+            solutions = outcome
+            return _written(lambda out: solutions.serialize(out, format=RESULT_FORMATS[fmt]), room)
+        return _written(lambda out: ox.serialize(outcome, out, format=GRAPH_FORMATS[fmt], prefixes=prefixes), room)
+    except OSError:  # JSON-LD and triple terms, answered by `write_outcome`
         return None
-    return written.getvalue()
+
+
+def _written(write: Callable[[_Lines], object], limit: int) -> bytes | None:
+    """What `write` writes into a writer that stops it past `limit` bytes; None when it was stopped."""
+    out = _Lines(sys.maxsize, limit)  # the bytes bound it, not the lines
+    with contextlib.suppress(_Lines.FullError):
+        write(out)
+    return None if out.full else out.getvalue()
 
 
 def _first_rows(
