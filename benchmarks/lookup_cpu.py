@@ -27,6 +27,7 @@ import pyoxigraph as ox
 from api.http.observability import Metrics
 from api.http.state import StoreHolder
 from api.sparql.answers import answer_cache
+from api.sparql.readings import readings_cache
 from api.sparql.request import choose_formats
 from api.sparql.routes import Checked, SparqlEndpoint
 from graph.settings import Settings
@@ -94,7 +95,13 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(store=args.store, client_query_seconds=1e9)
     holder = StoreHolder(settings)
-    endpoint = SparqlEndpoint(settings, holder, answer_cache(settings.result_cache_mb * 2**20), Metrics())
+    endpoint = SparqlEndpoint(
+        settings,
+        holder,
+        answer_cache(settings.result_cache_mb * 2**20),
+        readings_cache(settings.reading_cache_kb * 2**10),
+        Metrics(),
+    )
     store = holder.get()
     engine = store.engine
     assert engine is not None

@@ -213,6 +213,21 @@ def memory(server: Server) -> tuple[float, float, int, str]:
     return rss / 2**20, pss / 2**20, len(family), parts
 
 
+Readings = list[tuple[Server, tuple[float, float, int, str]]]
+
+
+def memory_after(servers: list[Server]) -> tuple[Readings, Readings, float]:
+    """Each server's memory right after the run, then after a rest: our query workers idle for
+    `worker_idle_seconds` give their caches back (no second reading when that is 0)."""
+    measured = [(server, memory(server)) for server in servers]
+    rest = Settings().worker_idle_seconds
+    if rest <= 0:
+        return measured, [], rest
+    print(f"resting {rest:g} s", file=sys.stderr, flush=True)
+    time.sleep(rest * 1.25 + 5)
+    return measured, [(server, memory(server)) for server in servers], rest
+
+
 def start_servers(
     store: Path, port: int, processes: int | None, *, granian: bool, baseline: Path | None = None
 ) -> list[Server]:
@@ -303,7 +318,9 @@ def report(
     rows: list[Row],
     *,
     load_before: tuple[float, float, float],
-    servers: list[tuple[Server, tuple[float, float, int, str]]],
+    servers: Readings,
+    rested: Readings,
+    rest: float,
 ) -> None:
     print(
         f"# /sparql under wrk, {time.strftime('%Y-%m-%d %H:%M %Z')}, {platform.node()}, "
@@ -346,14 +363,16 @@ def report(
         "- start-up (ours: until every server process answers; the others: a healthy endpoint): "
         + ", ".join(f"{s.name} {s.started_in:.2f} s" for s, _ in servers)
     )
-    print(
-        "- memory after the run: "
-        + "; ".join(
-            f"{s.name} {rss:,.0f} MB RSS, {pss:,.0f} MB PSS in {count} process{'es' if count > 1 else ''}"
-            + (f" ({parts})" if count > 1 else "")
-            for s, (rss, pss, count, parts) in servers
+    readings_at = [("after the run", servers)] + ([(f"{rest * 1.25 + 5:g} s after the run", rested)] if rested else [])
+    for when, readings in readings_at:
+        print(
+            f"- memory {when}: "
+            + "; ".join(
+                f"{s.name} {rss:,.0f} MB RSS, {pss:,.0f} MB PSS in {count} process{'es' if count > 1 else ''}"
+                + (f" ({parts})" if count > 1 else "")
+                for s, (rss, pss, count, parts) in readings
+            )
         )
-    )
     if workload.too_slow:
         print(
             "- competency questions left out (one evaluation took longer than the limit): "
@@ -419,11 +438,11 @@ def main() -> None:
                             log(f"{name}, {texts}, {connections} connections: {server.name}")
                             cells[server.name] = measure(server, scripts[server.name], connections, args.seconds)
                         rows.append((name, texts, connections, cells))
-            measured = [(server, memory(server)) for server in servers]
+            measured, rested, rest = memory_after(servers)
         finally:
             for server in servers:
                 server.stop()
-    report(store, triples, workload, rows, load_before=load_before, servers=measured)
+    report(store, triples, workload, rows, load_before=load_before, servers=measured, rested=rested, rest=rest)
 
 
 if __name__ == "__main__":

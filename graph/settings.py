@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         description="Memory (MiB) a query worker may keep between queries; one "
         "holding more after a query is replaced by a fresh one.",
     )
+    # The engine's caches are worth their memory while queries keep coming; once none has come for a while, a
+    # worker's caches (about 90 MiB at a million triples) are given back, and the next query starts cold.
+    worker_idle_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds after which a query worker that has evaluated queries and has been idle since is "
+        "replaced by a fresh one, giving back its caches' memory; 0 keeps idle workers as they are.",
+    )
     result_cache_mb: int = Field(
         64,
         ge=0,

@@ -304,7 +304,9 @@ def test_workers_have_no_network_even_if_a_query_got_past_the_guard(
     """Defence in depth: a SERVICE query handed straight to a real worker process still reaches nobody."""
 
     async def evaluate() -> str | None:
-        pool = QueryPool(workers=1, max_pending=0, timeout=10, memory_mb=512, rest_mb=64)
+        pool = QueryPool(
+            workers=1, max_pending=0, timeout=10, memory_mb=512, rest_mb=64, idle_seconds=0, record=lambda _: None
+        )
         await pool.start()
         try:
             if not pool.network_isolated:
@@ -345,7 +347,9 @@ def test_a_worker_holding_too_much_memory_after_a_query_is_replaced(
     than 16 MiB) answers, exits and is replaced; under the limit it stays."""
 
     async def evaluate() -> tuple[list[str], set[int]]:
-        pool = QueryPool(workers=1, max_pending=1, timeout=10, memory_mb=512, rest_mb=rest_mb)
+        pool = QueryPool(
+            workers=1, max_pending=1, timeout=10, memory_mb=512, rest_mb=rest_mb, idle_seconds=0, record=lambda _: None
+        )
         await pool.start()
         answers, pids = [], set()
         try:
@@ -373,6 +377,47 @@ def test_a_worker_holding_too_much_memory_after_a_query_is_replaced(
         answers, pids = thread.submit(asyncio.run, evaluate()).result()
     assert [answer.split() for answer in answers] == [["n", str(number)] for number in range(3)]
     assert len(pids) == (3 if replaced else 1)
+
+
+def test_a_worker_resting_after_queries_is_replaced_by_a_fresh_one(published_store: Path) -> None:
+    """Memory comes back at rest: a worker that evaluated a query and then stayed idle for `idle_seconds` gives
+    way to a fresh process (counted as "worker_rested"); one that never evaluated anything is kept, and a rested
+    worker's replacement answers as the first did."""
+
+    def job(number: int) -> Job:
+        store = str((published_store / "current").resolve())
+        return Job(store, f"SELECT ({number} AS ?n) {{}}", "http://127.0.0.1/sparql", None, None, True, "csv", None, 10)
+
+    async def evaluate() -> tuple[list[str], list[int], list[str]]:
+        events: list[str] = []
+        pool = QueryPool(
+            workers=2, max_pending=1, timeout=10, memory_mb=512, rest_mb=1024, idle_seconds=0.4, record=events.append
+        )
+        await pool.start()
+        answers, pids = [], []
+        try:
+            loop = asyncio.get_running_loop()
+            pids.append(pool._idle[-1].process.pid)  # the worker the first query takes
+            untouched = pool._idle[0].process.pid
+            answers.append((await pool.run(job(1), loop.time() + 10)).payload.decode())
+            for _ in range(100):  # the rest, then a fresh start
+                await asyncio.sleep(0.1)
+                if events and len(pool._idle) == 2:
+                    break
+            live = {worker.process.pid for worker in pool._idle}
+            assert untouched in live  # never used: nothing to give back
+            assert pids[0] not in live
+            pids.extend(live - {untouched})
+            answers.append((await pool.run(job(2), loop.time() + 10)).payload.decode())
+        finally:
+            await pool.close()
+        return answers, pids, events
+
+    with ThreadPoolExecutor(1) as thread:
+        answers, pids, events = thread.submit(asyncio.run, evaluate()).result()
+    assert [answer.split() for answer in answers] == [["n", "1"], ["n", "2"]]
+    assert len(set(pids)) == 2
+    assert events == ["worker_rested"]
 
 
 def test_oversized_headers_are_refused_with_431(live_server: Server) -> None:

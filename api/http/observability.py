@@ -48,6 +48,7 @@ EVENTS = (
     "query_timeout",
     "query_memory_limit",
     "worker_crash",
+    "worker_rested",
     "overload",
     "client_share_exceeded",
     "query_refused",

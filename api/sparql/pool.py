@@ -219,6 +219,8 @@ class _Worker:
         self.process = process
         self.reader = reader
         self.writer = writer
+        self.used = False  # has evaluated a query: its engine caches hold what that query read
+        self.idle_since = 0.0  # loop time at which it last became idle
 
     async def receive(self) -> tuple[int, str, bool, bool, bytes]:
         """status, format, truncated, retiring (the worker exits after this answer), payload"""
@@ -241,30 +243,46 @@ class _Worker:
 
 
 class QueryPool:
-    """`workers` worker processes; up to `max_pending` queries wait for one, more are refused at once."""
+    """`workers` worker processes; up to `max_pending` queries wait for one, more are refused at once. A worker
+    that has evaluated queries and then stays idle for `idle_seconds` (0: never) is replaced by a fresh one."""
 
-    def __init__(self, *, workers: int, max_pending: int, timeout: float, memory_mb: int, rest_mb: int) -> None:
+    def __init__(
+        self,
+        *,
+        workers: int,
+        max_pending: int,
+        timeout: float,
+        memory_mb: int,
+        rest_mb: int,
+        idle_seconds: float,
+        record: Callable[[str], None],
+    ) -> None:
         self.size = workers
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.rest_mb = rest_mb
+        self.idle_seconds = idle_seconds
+        self.record = record  # counts the pool's own events ("worker_rested") in /metrics
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._queue: HandOver[_Worker] = HandOver(max_pending, timeout)
         self._starting: set[asyncio.Task[None]] = set()
         self._dying: set[_Worker] = set()
         self._closed = False
+        self._resting: asyncio.Task[None] | None = None
         self.network_isolated = True  # every worker so far runs in a network namespace of its own
 
     async def start(self) -> None:
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
         self._idle.extend(workers)
+        if self.idle_seconds > 0:
+            self._resting = asyncio.get_running_loop().create_task(self._give_back_at_rest())
 
     async def close(self) -> None:
         self._closed = True
-        for task in self._starting:
+        for task in [*self._starting, *([self._resting] if self._resting else [])]:
             task.cancel()
-        await asyncio.gather(*self._starting, return_exceptions=True)
+        await asyncio.gather(*self._starting, *([self._resting] if self._resting else []), return_exceptions=True)
         for worker in [*self._idle, *self._busy]:
             worker.kill()
         for worker in [*self._idle, *self._busy, *self._dying]:  # killed for replacement, perhaps never reaped
@@ -377,12 +395,27 @@ class QueryPool:
             self._replace(self._idle.pop())
         worker = self._idle.pop() if self._idle else await self._queue.wait(deadline, len(self._busy), self._release)
         self._busy.add(worker)
+        worker.used = True
         return worker
 
     def _release(self, worker: _Worker) -> None:
         self._busy.discard(worker)
         if not self._queue.hand(worker):
+            worker.idle_since = asyncio.get_running_loop().time()
             self._idle.append(worker)
+
+    async def _give_back_at_rest(self) -> None:
+        """Replace each worker that has evaluated queries and been idle `idle_seconds` since: the engine's caches
+        it filled (about 90 MiB at a million triples, which `malloc_trim` does not return) go with it. Under load
+        no worker rests, so none is replaced; each rest costs at most one fresh start per worker."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(max(self.idle_seconds / 4, 0.05))
+            now = loop.time()
+            for worker in [w for w in self._idle if w.used and now - w.idle_since >= self.idle_seconds]:
+                self._idle.remove(worker)
+                self.record("worker_rested")
+                self._replace(worker)
 
     def _replace(self, worker: _Worker) -> None:
         self._busy.discard(worker)

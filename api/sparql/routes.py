@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -93,7 +93,7 @@ class SparqlEndpoint:
         self.readings = readings  # what reading requests decided: verdicts, checks, formats
         self.record = metrics.record  # the events of this app's /metrics
         self.holder = holder
-        self.pool = _pool(settings, holder)
+        self.pool = _pool(settings, holder, self.record)
         self.budget = ClientLimit(settings.client_query_seconds)  # a client's share of query time: seconds a minute
         self.answers = answers
         self.doorkeeper = Doorkeeper()
@@ -449,7 +449,7 @@ class SparqlEndpoint:
         )
 
 
-def _pool(settings: Settings, holder: StoreHolder) -> Pool:
+def _pool(settings: Settings, holder: StoreHolder, record: Callable[[str], None]) -> Pool:
     """Worker processes that evaluate each query on the build, or the store itself where it evaluates queries (a
     server, `QueryServer`): the same limits in front of each."""
     if holder.server is None:
@@ -459,6 +459,8 @@ def _pool(settings: Settings, holder: StoreHolder) -> Pool:
             timeout=settings.query_timeout,
             memory_mb=settings.query_memory_mb,
             rest_mb=settings.worker_rest_mb,
+            idle_seconds=settings.worker_idle_seconds,
+            record=record,
         )
     return RemotePool(
         holder.server,
