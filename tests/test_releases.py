@@ -131,7 +131,7 @@ def test_changes_lists_the_releases_newest_first_with_the_changed_thing(releases
     assert [newest["version"], oldest["version"]] == [releases.second.release, releases.first.release]
     assert (newest["added"], newest["removed"], newest["things_changed"]) == (1, 1, 1)
     page = f"{releases.server.url}/doc/membership/alpha-beta-acme-partner"  # absolute, as every other link
-    assert newest["things"] == [{"id": CHANGED, "page": page, "added": 1, "removed": 1}]
+    assert newest["things"] == [{"id": CHANGED, "page": page, "served": True, "added": 1, "removed": 1}]
     assert newest["previous"] == releases.first.release and oldest["previous"] is None
     # The first release changes nothing: it adds everything, and says so rather than "0 things changed".
     assert oldest["added"] == releases.first.triples and oldest["things"] == [] and oldest["things_changed"] is None
@@ -785,3 +785,40 @@ def test_an_etag_names_exactly_one_sequence_of_bytes(releases: TwoReleases) -> N
     assert all(len(bodies) == 1 for bodies in by_tag.values())
     # The current dump and its versioned URL are the same bytes, so they keep one tag.
     assert len(by_tag) == len(paths) - 1
+
+
+def test_a_thing_a_release_removed_is_listed_without_a_page(tmp_path: Path) -> None:
+    """A release that drops a membership lists it as changed, without a link to the page it no longer has (which
+    would answer 404), and says so on the HTML page; every link it does give answers 200."""
+    data, store = tmp_path / "data", tmp_path / "store"
+    shutil.copytree(MINI, data)
+    run_build(data, store, NS)
+    alliance = data / "alliance.yaml"
+    text = alliance.read_text(encoding="utf-8")
+    dropped = (
+        "      - member: city:beta\n        role: member\n        citations:\n"
+        "          - {source: report-a, at: paragraph 1, claim: Betadorf is a member.}\n"
+    )
+    assert text.count(dropped) == 1
+    alliance.write_text(text.replace(dropped, ""), encoding="utf-8")
+    second, _ = run_build(data, store, NS)
+    gone = f"{NS}id/membership/alpha-beta-beta-member"
+    server = start_server(store)
+    try:
+        with server.client() as client:
+            listed = client.get(f"/changes/{second.release}").json()["things"]
+            newest = client.get("/changes").json()["releases"][0]["things"]
+            assert {thing["id"] for thing in listed} == {thing["id"] for thing in newest}
+            by_id = {thing["id"]: thing for thing in listed}
+            assert by_id[gone]["page"] is None and by_id[gone]["served"] is False
+            assert client.get("/doc/membership/alpha-beta-beta-member").status_code == 404
+            kept = [thing for thing in listed if thing["id"] != gone]
+            assert kept and all(thing["served"] and thing["page"] for thing in kept)
+            for thing in kept:
+                assert client.get(thing["page"], headers={"Accept": "text/html"}).status_code == 200
+            html = client.get(f"/changes/{second.release}", headers={"Accept": "text/html"}).text
+            assert "/doc/membership/alpha-beta-beta-member" not in html
+            assert f'<td>{gone} <span class="gone">(no longer in the data)</span>' in html
+            assert html.count("no longer in the data") == 1
+    finally:
+        stop_server(server)

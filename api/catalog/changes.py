@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
@@ -66,7 +67,7 @@ def _respond(
     return answer(request, render, media_type=media_type, etag=etag, modified=modified, headers=headers)
 
 
-def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
+def _summary(release: Release, base: str, namespace: str, served: frozenset[str]) -> dict[str, Any]:
     return {
         "version": release.version,
         "date": release.date,
@@ -76,7 +77,7 @@ def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
         "removed": release.removed,
         # None for the first release, which changes nothing: it adds every statement, about every thing.
         "things_changed": len(release.things) if release.previous is not None else None,
-        "things": [_thing(thing, base, namespace) for thing in release.things[:_LISTED]],
+        "things": [_thing(thing, base, namespace, served) for thing in release.things[:_LISTED]],
         "changes": f"{base}/changes/{release.version}",
         "release": catalog_url(base, release.version),
         # Older releases keep their record and checksums; their dumps only while they are among the kept ones.
@@ -87,10 +88,25 @@ def _summary(release: Release, base: str, namespace: str) -> dict[str, Any]:
     }
 
 
-def _thing(thing: ThingChange, base: str, namespace: str) -> dict[str, Any]:
-    path = Minter(namespace).doc_path(thing.iri)
+def _thing(thing: ThingChange, base: str, namespace: str, served: frozenset[str]) -> dict[str, Any]:
+    """A changed thing, with its page only while the served build describes it: a thing a release removed (and
+    no later one brought back) has none, where its old page would answer 404."""
+    described = thing.iri in served
+    path = Minter(namespace).doc_path(thing.iri) if described else None
     page = None if path is None else base + path
-    return {"id": thing.iri, "page": page, "added": thing.added, "removed": thing.removed}
+    return {"id": thing.iri, "page": page, "served": described, "added": thing.added, "removed": thing.removed}
+
+
+def _served(store: ReadStore, releases: Iterable[Release], things: slice) -> frozenset[str]:
+    """Which of the things `releases` list (those `things` selects of each) the served build still says something
+    about, in one query."""
+    iris = {thing.iri for release in releases for thing in release.things[things]}
+    if not iris:
+        return frozenset()
+    # Each IRI is written by the engine's own term (it refuses one that is not an IRI): it cannot change the query.
+    nodes = " ".join(str(ox.NamedNode(iri)) for iri in sorted(iris))
+    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {nodes} }} ?s ?p ?o }}")
+    return frozenset(row["s"].value for row in rows)
 
 
 @router.api_route(
@@ -108,9 +124,11 @@ def changes(request: Request, store: StoreDep, values: PerBuildDep, settings: Se
 
     def render() -> bytes:
         base, namespace = public_base(request, settings), store.manifest.namespace
+        releases = values.get(HISTORY, store).releases
+        served = _served(store, releases, slice(_LISTED))
         body = {
             "current": store.manifest.release or None,
-            "releases": [_summary(release, base, namespace) for release in values.get(HISTORY, store).releases],
+            "releases": [_summary(release, base, namespace, served) for release in releases],
         }
         return page("changes.html", listing=body, release=None) if fmt == HTML else _json(body)
 
@@ -144,16 +162,17 @@ def release_changes(
 
     def render() -> bytes:
         base, namespace = public_base(request, settings), store.manifest.namespace
-        shown = release.things[offset : offset + limit]
-        statements = statements_of(releases, release, {thing.iri for thing in shown})
-        body = {key: value for key, value in _summary(release, base, namespace).items() if key != "things"}
+        shown = slice(offset, offset + limit)
+        served = _served(store, [release], shown)
+        statements = statements_of(releases, release, {thing.iri for thing in release.things[shown]})
+        body = {key: value for key, value in _summary(release, base, namespace, served).items() if key != "things"}
         body["things"] = [
             {
-                **_thing(thing, base, namespace),
+                **_thing(thing, base, namespace, served),
                 "added_statements": statements[thing.iri][0],
                 "removed_statements": statements[thing.iri][1],
             }
-            for thing in shown
+            for thing in release.things[shown]
         ]
         body["offset"], body["limit"] = offset, limit
         following = offset + limit
