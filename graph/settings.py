@@ -106,6 +106,7 @@ class Settings(BaseSettings):
     worker_idle_seconds: float = Field(
         60.0,
         ge=0,
+        allow_inf_nan=False,
         description="Seconds after which a query worker that has evaluated queries and has been idle since is "
         "replaced by a fresh one, giving back its caches' memory; 0 keeps idle workers as they are.",
     )

@@ -420,6 +420,41 @@ def test_a_worker_resting_after_queries_is_replaced_by_a_fresh_one(published_sto
     assert events == ["worker_rested"]
 
 
+def test_resting_workers_are_counted_in_metrics_and_answer_as_before(published_store: Path) -> None:
+    """Over HTTP: a query evaluated by a worker, then a rest, is counted as `worker_rested` in /metrics, and the
+    same query then answers the same bytes from the fresh worker; with no queue (`max_pending_queries` 0), two
+    queries at once around the rests are both answered, since a rested worker serves until its successor is up."""
+    aggregate = "SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
+    env = {"SMARTCITY_KG_WORKER_IDLE_SECONDS": "0.3", "SMARTCITY_KG_MAX_PENDING_QUERIES": "0"}
+    server = start_server(published_store, env)
+
+    def rested(client: httpx.Client) -> float:
+        metrics = client.get("/metrics").text
+        return float(next(line.split()[-1] for line in metrics.splitlines() if 'event="worker_rested"' in line))
+
+    try:
+        with server.client() as client, ThreadPoolExecutor(2) as pair:
+            first = client.post("/sparql", data={"query": aggregate}, headers={"Accept": "text/csv"})
+            assert first.status_code == 200
+            statuses: list[int] = []
+            for round_ in range(8):  # two at once, each round after about one rest
+                time.sleep(0.3 + 0.05 * round_)
+                asked = [
+                    pair.submit(client.post, "/sparql", data={"query": f"{aggregate} # {round_}-{n}"}) for n in range(2)
+                ]
+                answers = [future.result() for future in asked]
+                statuses += [answer.status_code for answer in answers]
+            deadline = time.monotonic() + 10
+            while rested(client) < 1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert rested(client) >= 1
+            again = client.post("/sparql", data={"query": aggregate}, headers={"Accept": "text/csv"})
+            assert again.content == first.content
+            assert statuses == [200] * 16
+    finally:
+        stop_server(server)
+
+
 def test_oversized_headers_are_refused_with_431(live_server: Server) -> None:
     with live_server.client() as client:
         refused = client.get("/health", headers={"X-Padding": "a" * 20_000})

@@ -18,11 +18,11 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from api.sparql.request import MEDIA_TYPES
 from api.sparql.worker import ANSWER, FORMATS, JOB, Status, answer
@@ -220,6 +220,7 @@ class _Worker:
         self.reader = reader
         self.writer = writer
         self.used = False  # has evaluated a query: its engine caches hold what that query read
+        self.refreshing = False  # a fresh worker is starting to take its place at rest
         self.idle_since = 0.0  # loop time at which it last became idle
 
     async def receive(self) -> tuple[int, str, bool, bool, bytes]:
@@ -406,22 +407,50 @@ class QueryPool:
 
     async def _give_back_at_rest(self) -> None:
         """Replace each worker that has evaluated queries and been idle `idle_seconds` since: the engine's caches
-        it filled (about 90 MiB at a million triples, which `malloc_trim` does not return) go with it. Under load
-        no worker rests, so none is replaced; each rest costs at most one fresh start per worker."""
+        it filled (about 90 MiB at a million triples, which `malloc_trim` does not return) go with it. A worker is
+        replaced only when it has been idle that long itself, whatever its server process's siblings do."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(max(self.idle_seconds / 4, 0.05))
             now = loop.time()
-            for worker in [w for w in self._idle if w.used and now - w.idle_since >= self.idle_seconds]:
-                self._idle.remove(worker)
-                self.record("worker_rested")
-                self._replace(worker)
+            for worker in self._idle:
+                if worker.used and not worker.refreshing and now - worker.idle_since >= self.idle_seconds:
+                    worker.refreshing = True
+                    self._track(self._refresh(worker, worker.idle_since))
+
+    async def _refresh(self, rested: _Worker, idle_since: float) -> None:
+        """Start a fresh worker, then put it in the place of `rested` if that one is still idle since `idle_since`
+        (else it has been given a query meanwhile, and stays). `rested` answers queries until the swap, so a rest
+        never leaves the pool a worker short."""
+        try:
+            fresh = await self._spawn()
+        except (OSError, RuntimeError, asyncio.IncompleteReadError, TimeoutError) as error:
+            log.warning("a fresh query worker could not be started (%s); the rested one stays", error)
+            rested.refreshing = False
+            return
+        if rested in self._idle and rested.idle_since == idle_since:
+            self._idle.remove(rested)
+            log.info("query worker %d rested %g s: replaced by a fresh one", rested.process.pid, self.idle_seconds)
+            self.record("worker_rested")
+            self._release(fresh)
+            discarded = rested
+        else:
+            rested.refreshing = False
+            discarded = fresh
+        discarded.kill()
+        self._dying.add(discarded)  # reaped here, or by `close` should it cancel this first
+        await asyncio.to_thread(discarded.process.wait)
+        self._dying.discard(discarded)
 
     def _replace(self, worker: _Worker) -> None:
         self._busy.discard(worker)
         worker.kill()
         self._dying.add(worker)
-        task = asyncio.get_running_loop().create_task(self._start_replacement(worker))
+        self._track(self._start_replacement(worker))
+
+    def _track(self, starting: Coroutine[Any, Any, None]) -> None:
+        """Run `starting` (which starts a worker) as a task that closing the pool cancels and waits for."""
+        task = asyncio.get_running_loop().create_task(starting)
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
 
