@@ -8,8 +8,9 @@ Every request's text is unique (a trailing comment), as under `benchmarks/wrk.py
 the engine evaluates each one. The requests are wrk's: POSTs of `DESCRIBE <thing>` (Turtle) and
 `SELECT ?p ?o WHERE { <thing> ?p ?o }` (JSON) over 400 things. Printed, in microseconds of the thread's CPU per
 lookup (best of `--rounds`): the whole `SparqlEndpoint.answer_at_once`; the guard's analysis; the pool's
-evaluation and writing (`run_here`); and, as the reference, the bare `Store.query` with the engine writing the
-answer directly (what Oxigraph's own server does per lookup, without HTTP).
+evaluation and writing (`run_here`); and, as the references, the bare `Store.query` with the engine writing the
+answer directly (what Oxigraph's own server does per lookup, without HTTP), the same just after the guard's reading
+of each text (as in a request), and the subject's quads read alone, with no query.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pstats
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -86,6 +88,39 @@ def per_lookup(run: Callable[[], object], count: int, rounds: int) -> float:
     return best / count * 1e6
 
 
+def engine_figures(engine: ox.Store, texts: list[tuple[str, bytes]], nesting: int, rounds: int) -> dict[str, float]:
+    """The references: what the engine alone spends on each lookup, with and without the guard's reading of the
+    text just before (as in a request: each evicts the other's working set), and reading the subject's quads."""
+    count = [0]
+
+    def bare(*, guarded: bool = False) -> None:
+        count[0] += 1
+        for text, accept in texts:
+            if guarded:  # the guard's reading of each text just before the engine's, as in a request
+                analyse_query(f"{text} b{count[0]}", nesting, ENDPOINT)
+            result = engine.query(text, base_iri=ENDPOINT, use_default_graph_as_union=True)
+            if accept == SELECT_TYPE:
+                assert isinstance(result, ox.QuerySolutions)
+                result.serialize(format=ox.QueryResultsFormat.JSON)
+            else:
+                assert isinstance(result, ox.QueryTriples)
+                ox.serialize(result, format=ox.RdfFormat.TURTLE)
+
+    subjects = [ox.NamedNode(text.split("<", 1)[1].split(">", 1)[0]) for text, _ in texts]
+
+    def triples_only() -> None:
+        for subject in subjects:
+            list(engine.quads_for_pattern(subject, None, None))
+
+    return {
+        "bare Store.query + serialize": per_lookup(bare, len(texts), rounds),
+        "guard, then bare Store.query + serialize, text by text": per_lookup(
+            partial(bare, guarded=True), len(texts), rounds
+        ),
+        "the subject's quads alone (Store.quads_for_pattern, no query)": per_lookup(triples_only, len(texts), rounds),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, required=True, help="a published store (smartcity-kg build)")
@@ -135,22 +170,12 @@ def main() -> None:
         for plan in plans:
             endpoint.pool.run_here(store, plan.job)
 
-    def bare() -> None:
-        for text, accept in texts:
-            result = engine.query(text, base_iri=ENDPOINT, use_default_graph_as_union=True)
-            if accept == SELECT_TYPE:
-                assert isinstance(result, ox.QuerySolutions)
-                result.serialize(format=ox.QueryResultsFormat.JSON)
-            else:
-                assert isinstance(result, ox.QueryTriples)
-                ox.serialize(result, format=ox.RdfFormat.TURTLE)
-
     whole()  # warm: imports, the engine's caches
     figures = {
         "answer_at_once (whole)": per_lookup(whole, len(requests), args.rounds),
         "guard (analyse_query)": per_lookup(guard, len(texts), args.rounds),
         "evaluation and writing (run_here)": per_lookup(evaluation, len(plans), args.rounds),
-        "bare Store.query + serialize": per_lookup(bare, len(texts), args.rounds),
+        **engine_figures(engine, texts, settings.max_nesting, args.rounds),
     }
     print(f"{len(requests)} unique lookups, best of {args.rounds} rounds, CPU µs per lookup")
     for name, micro in figures.items():
