@@ -104,6 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help=f"server processes sharing the listening socket (default: {settings.server_processes}, one per core)",
     )
+    # The limits and caches have no option of their own: operators set them where they set the rest of a service.
+    serve.epilog = (
+        "Limits and caches are read from the environment as SMARTCITY_KG_<SETTING>, for example "
+        "SMARTCITY_KG_QUERY_TIMEOUT=30, SMARTCITY_KG_QUERY_WORKERS=4, SMARTCITY_KG_WORKER_IDLE_SECONDS=60 or "
+        "SMARTCITY_KG_RESULT_CACHE_MB=64; docs/security.md lists every one with its default and what happens "
+        "when it is reached."
+    )
     return run(parser, settings, argv)
 
 
