@@ -430,7 +430,6 @@ class QueryPool:
             return
         if rested in self._idle and rested.idle_since == idle_since:
             self._idle.remove(rested)
-            log.info("query worker %d rested %g s: replaced by a fresh one", rested.process.pid, self.idle_seconds)
             self.record("worker_rested")
             self._release(fresh)
             discarded = rested
@@ -471,7 +470,8 @@ class QueryPool:
 
     async def _spawn(self) -> _Worker:
         ours, theirs = socket.socketpair()
-        with theirs:
+        with theirs, contextlib.ExitStack() as failing:
+            failing.callback(ours.close)  # unless the worker starts: its end would otherwise stay open
             process = subprocess.Popen(  # from the loop's thread: the worker's PDEATHSIG follows this thread
                 [
                     sys.executable,
@@ -485,6 +485,7 @@ class QueryPool:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
             )
+            failing.pop_all()
         reader, writer = await asyncio.open_connection(sock=ours)
         worker = _Worker(process, reader, writer)
         try:
