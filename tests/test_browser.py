@@ -325,6 +325,9 @@ def editor_url(server: Server, query: str, view: str | None = None) -> str:
     return f"{server.url}/query?" + "&".join(f"{k}={quote(v)}" for k, v in params.items())
 
 
+SELECTED_OPTION = '.cm-tooltip-autocomplete li[aria-selected="true"]'
+
+
 def test_completion_offers_prefixes_terms_and_things_by_label(desktop: Watched, live_server: Server) -> None:
     page = desktop.page
     page.goto(f"{live_server.url}/query")
@@ -335,7 +338,9 @@ def test_completion_offers_prefixes_terms_and_things_by_label(desktop: Watched, 
     popup.wait_for()
     assert "sck:Alliance" in popup.inner_text()
     desktop.shoot("editor-completion-term", full_page=False)
-    # Choosing a term of an undeclared prefix declares it.
+    # Choosing a term of an undeclared prefix declares it. Enter is pressed once the popup has settled on it: the
+    # popup is drawn again as each source of completions answers, and a key pressed meanwhile is a new line.
+    page.locator(SELECTED_OPTION, has_text="sck:Alliance").wait_for()
     page.keyboard.press("Enter")
     assert page.input_value("#query").startswith(f"PREFIX sck: <{NAMESPACE}ontology#>\n")
     assert "?a a sck:Alliance" in page.input_value("#query")
@@ -353,6 +358,7 @@ def test_completion_offers_prefixes_terms_and_things_by_label(desktop: Watched, 
     page.keyboard.type("PREFIX or")
     popup.wait_for()
     assert "org:" in popup.inner_text()
+    page.locator(SELECTED_OPTION, has_text="org:").wait_for()
     page.keyboard.press("Enter")
     assert page.input_value("#query") == "PREFIX org: <http://www.w3.org/ns/org#>"
     assert desktop.errors == []
