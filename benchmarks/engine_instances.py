@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
+from lookup_floor import written
 from serve import ROOT, draw_workload
 
 
@@ -30,11 +31,7 @@ def per_query(store: Path, instances: int, rounds: int, cq_limit: float) -> floa
         began = time.process_time()
         for _ in range(times):
             for number, text in enumerate(queries):
-                result = engines[number % instances].query(text, use_default_graph_as_union=True)
-                if isinstance(result, ox.QuerySolutions):
-                    result.serialize(format=ox.QueryResultsFormat.JSON)
-                elif isinstance(result, ox.QueryTriples):
-                    ox.serialize(result, format=ox.RdfFormat.TURTLE)
+                written(engines[number % instances].query(text, use_default_graph_as_union=True))
         return (time.process_time() - began) / (times * len(queries)) * 1000
 
     run(1)  # every engine has now read what its share of the queries reads

@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
+from lookup_floor import written
 
 from api.http.observability import Metrics
 from api.http.state import StoreHolder
@@ -95,16 +96,10 @@ def engine_figures(engine: ox.Store, texts: list[tuple[str, bytes]], nesting: in
 
     def bare(*, guarded: bool = False) -> None:
         count[0] += 1
-        for text, accept in texts:
+        for text, _ in texts:
             if guarded:  # the guard's reading of each text just before the engine's, as in a request
                 analyse_query(f"{text} b{count[0]}", nesting, ENDPOINT)
-            result = engine.query(text, base_iri=ENDPOINT, use_default_graph_as_union=True)
-            if accept == SELECT_TYPE:
-                assert isinstance(result, ox.QuerySolutions)
-                result.serialize(format=ox.QueryResultsFormat.JSON)
-            else:
-                assert isinstance(result, ox.QueryTriples)
-                ox.serialize(result, format=ox.RdfFormat.TURTLE)
+            written(engine.query(text, base_iri=ENDPOINT, use_default_graph_as_union=True))
 
     subjects = [ox.NamedNode(text.split("<", 1)[1].split(">", 1)[0]) for text, _ in texts]
 

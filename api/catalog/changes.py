@@ -67,7 +67,8 @@ def _respond(
     return answer(request, render, media_type=media_type, etag=etag, modified=modified, headers=headers)
 
 
-def _summary(release: Release, base: str, namespace: str, served: frozenset[str]) -> dict[str, Any]:
+def _summary(release: Release, base: str, things: list[dict[str, Any]]) -> dict[str, Any]:
+    """A release's record and links, with the changed `things` listed among them."""
     return {
         "version": release.version,
         "date": release.date,
@@ -77,7 +78,7 @@ def _summary(release: Release, base: str, namespace: str, served: frozenset[str]
         "removed": release.removed,
         # None for the first release, which changes nothing: it adds every statement, about every thing.
         "things_changed": len(release.things) if release.previous is not None else None,
-        "things": [_thing(thing, base, namespace, served) for thing in release.things[:_LISTED]],
+        "things": things,
         "changes": f"{base}/changes/{release.version}",
         "release": catalog_url(base, release.version),
         # Older releases keep their record and checksums; their dumps only while they are among the kept ones.
@@ -88,11 +89,11 @@ def _summary(release: Release, base: str, namespace: str, served: frozenset[str]
     }
 
 
-def _thing(thing: ThingChange, base: str, namespace: str, served: frozenset[str]) -> dict[str, Any]:
+def _thing(thing: ThingChange, base: str, minter: Minter, served: frozenset[str]) -> dict[str, Any]:
     """A changed thing, with its page only while the served build describes it: a thing a release removed (and
     no later one brought back) has none, where its old page would answer 404."""
     described = thing.iri in served
-    path = Minter(namespace).doc_path(thing.iri) if described else None
+    path = minter.doc_path(thing.iri) if described else None
     page = None if path is None else base + path
     return {"id": thing.iri, "page": page, "served": described, "added": thing.added, "removed": thing.removed}
 
@@ -123,13 +124,14 @@ def changes(request: Request, store: StoreDep, values: PerBuildDep, settings: Se
         return _respond(request, store, settings, ATOM.media_type, render_feed, location="/changes.atom")
 
     def render() -> bytes:
-        base, namespace = public_base(request, settings), store.manifest.namespace
+        base, minter = public_base(request, settings), store.manifest.minter
         releases = values.get(HISTORY, store).releases
         served = _served(store, releases, slice(_LISTED))
-        body = {
-            "current": store.manifest.release or None,
-            "releases": [_summary(release, base, namespace, served) for release in releases],
-        }
+        listed = [
+            _summary(release, base, [_thing(thing, base, minter, served) for thing in release.things[:_LISTED]])
+            for release in releases
+        ]
+        body = {"current": store.manifest.release or None, "releases": listed}
         return page("changes.html", listing=body, release=None) if fmt == HTML else _json(body)
 
     return _respond(request, store, settings, fmt.media_type, render)
@@ -161,14 +163,15 @@ def release_changes(
     fmt = choose(request, _OFFERED)
 
     def render() -> bytes:
-        base, namespace = public_base(request, settings), store.manifest.namespace
+        base, minter = public_base(request, settings), store.manifest.minter
         shown = slice(offset, offset + limit)
         served = _served(store, [release], shown)
         statements = statements_of(releases, release, {thing.iri for thing in release.things[shown]})
-        body = {key: value for key, value in _summary(release, base, namespace, served).items() if key != "things"}
+        body = _summary(release, base, [])
+        del body["things"]  # here listed last, page by page, each with its statements
         body["things"] = [
             {
-                **_thing(thing, base, namespace, served),
+                **_thing(thing, base, minter, served),
                 "added_statements": statements[thing.iri][0],
                 "removed_statements": statements[thing.iri][1],
             }

@@ -270,20 +270,19 @@ class QueryPool:
         self._starting: set[asyncio.Task[None]] = set()
         self._dying: set[_Worker] = set()
         self._closed = False
-        self._resting: asyncio.Task[None] | None = None
         self.network_isolated = True  # every worker so far runs in a network namespace of its own
 
     async def start(self) -> None:
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
         self._idle.extend(workers)
         if self.idle_seconds > 0:
-            self._resting = asyncio.get_running_loop().create_task(self._give_back_at_rest())
+            self._track(self._give_back_at_rest())
 
     async def close(self) -> None:
         self._closed = True
-        for task in [*self._starting, *([self._resting] if self._resting else [])]:
+        for task in self._starting:
             task.cancel()
-        await asyncio.gather(*self._starting, *([self._resting] if self._resting else []), return_exceptions=True)
+        await asyncio.gather(*self._starting, return_exceptions=True)
         for worker in [*self._idle, *self._busy]:
             worker.kill()
         for worker in [*self._idle, *self._busy, *self._dying]:  # killed for replacement, perhaps never reaped
@@ -448,7 +447,7 @@ class QueryPool:
         self._track(self._start_replacement(worker))
 
     def _track(self, starting: Coroutine[Any, Any, None]) -> None:
-        """Run `starting` (which starts a worker) as a task that closing the pool cancels and waits for."""
+        """Run `starting` (which starts workers) as a task that closing the pool cancels and waits for."""
         task = asyncio.get_running_loop().create_task(starting)
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
