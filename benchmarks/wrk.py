@@ -49,12 +49,13 @@ end
 
 
 def lua_script(queries: list[tuple[str, str]], path: str, *, unique: bool) -> str:
-    """A wrk script POSTing `queries` (text, Accept) in turn to `path`; with `unique`, each with its own comment."""
+    """A wrk script POSTing `queries` (text, Accept) in turn to `path`; with `unique`, each with its own comment, which
+    also differs from the texts of every earlier run of the script."""
     entries = []
     for text, accept in queries:
         level = "=" * next(n for n in range(1, 10) if f"]{'=' * n}]" not in text)
         entries.append(f'  {{[{level}[{text}]{level}], "{accept}"}},')
-    suffix = 'body = body .. "\\n# " .. id .. "-" .. counter' if unique else ""
+    suffix = 'body = body .. "\\n# " .. run .. "-" .. id .. "-" .. counter' if unique else ""
     return f"""
 local queries = {{
 {chr(10).join(entries)}
@@ -62,7 +63,10 @@ local queries = {{
 local n = #queries
 local counter = 0
 local next_id = 1
+math.randomseed(os.time())  -- a mark of this run of wrk: its texts differ from every earlier run's (counters restart)
+local run = string.format("%d.%d", os.time(), math.random(1, 1000000000))
 function setup(thread)
+  thread:set("run", run)
   thread:set("id", next_id)
   next_id = next_id + 1
 end
