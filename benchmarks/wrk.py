@@ -63,10 +63,11 @@ local queries = {{
 local n = #queries
 local counter = 0
 local next_id = 1
-math.randomseed(os.time())  -- a mark of this run of wrk: its texts differ from every earlier run's (counters restart)
-local run = string.format("%d.%d", os.time(), math.random(1, 1000000000))
+-- A random mark, drawn in every thread as it starts: the counters restart with every run of wrk, the mark does not
+local source = io.open("/dev/urandom", "rb")
+local run = (source:read(8):gsub(".", function(c) return string.format("%02x", c:byte()) end))
+source:close()
 function setup(thread)
-  thread:set("run", run)
   thread:set("id", next_id)
   next_id = next_id + 1
 end
